@@ -1,0 +1,62 @@
+/** The table form of `etcd status`: a header block, then members, pods and conditions. */
+import type { EtcdStatusReport } from '../../core/etcd/status.ts';
+import type { EtcdSummary } from '../../core/etcd/status-all.ts';
+import { commandName, type Host } from '../host.ts';
+import { renderTable } from '../output.ts';
+import { dash, humanAge, humanBytes } from '../format.ts';
+
+export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
+  const hc = r.hostedCluster;
+  const header = [
+    ['HOSTED CLUSTER', `${hc.namespace}/${hc.name} (${hc.availabilityPolicy})`],
+    ['CONTROL PLANE', hc.controlPlaneNamespace],
+    ['VERDICT', `${r.verdict.state}: ${r.verdict.reason}`],
+    ['STATEFULSET', `${r.statefulSet.readyReplicas}/${r.statefulSet.replicas} ready`],
+    ['QUOTA', humanBytes(r.quotaBytes)],
+    ['LAST BACKUP', r.lastSuccessfulBackup ? `${humanAge(r.lastSuccessfulBackup.ageSeconds)} ago (${r.lastSuccessfulBackup.url})` : 'none recorded'],
+  ];
+  if (r.alarms.length) header.push(['ALARMS', r.alarms.map((a) => `${a.alarm} on ${a.member}`).join(', ')]);
+  const width = Math.max(...header.map(([k]) => (k ?? '').length)) + 3;
+  let out = header.map(([k, v]) => `${(k ?? '').padEnd(width)}${v}`).join('\n') + '\n\n';
+
+  out += renderTable(
+    ['MEMBER', 'ID', 'POD', 'LEADER', 'LEARNER', 'VERSION', 'DB SIZE', 'IN USE', 'FRAG', 'HEADROOM', 'TERM', 'INDEX', 'APPLIED', 'HEALTH', 'TOOK', 'HASH', 'HASH REV'],
+    r.members.map((m) => [
+      m.name || '(unstarted)',
+      m.id,
+      dash(m.pod),
+      m.leader ? 'true' : 'false',
+      m.learner ? 'true' : 'false',
+      dash(m.version),
+      humanBytes(m.dbSizeBytes),
+      humanBytes(m.dbSizeInUseBytes),
+      m.fragmentationPercent === null ? '-' : `${m.fragmentationPercent}%`,
+      humanBytes(m.quotaHeadroomBytes),
+      dash(m.raftTerm),
+      dash(m.raftIndex),
+      dash(m.raftAppliedIndex),
+      m.healthy === null ? 'unknown' : m.healthy ? 'healthy' : `unhealthy${m.error ? ` (${m.error})` : ''}`,
+      dash(m.took),
+      dash(m.hash),
+      dash(m.hashRevision),
+    ]),
+  );
+  out += '\n' + renderTable(
+    ['POD', 'PHASE', 'READY', 'RESTARTS', 'REASON'],
+    r.pods.map((p) => [p.name, p.phase, p.ready ? 'true' : 'false', String(p.restarts), p.execError ? `exec failed: ${p.execError}` : dash(p.waitingReason)]),
+  );
+  const conditions = [
+    ...r.conditions.hostedCluster.map((c) => ({ ...c, on: 'HostedCluster' })),
+    ...r.conditions.hostedControlPlane.map((c) => ({ ...c, on: 'HostedControlPlane' })),
+  ];
+  if (conditions.length) {
+    out += '\n' + renderTable(['CONDITION', 'OBJECT', 'STATUS', 'REASON', 'MESSAGE'], conditions.map((c) => [c.type, c.on, c.status, dash(c.reason), dash(c.message)]));
+  }
+  if (r.verdict.hint) out += `\nhint: ${r.verdict.hint.replaceAll('{cmd}', commandName(host))}\n`;
+  return out;
+}
+
+export function renderEtcdSummary(s: EtcdSummary): string {
+  if (s.items.length === 0) return 'No HostedClusters found.\n';
+  return renderTable(['NAMESPACE', 'NAME', 'VERDICT', 'HEALTHY', 'REASON'], s.items.map((i) => [i.namespace, i.name, i.state, i.members, i.reason]));
+}

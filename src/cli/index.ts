@@ -1,0 +1,53 @@
+/**
+ * The command tree. A fresh yargs instance per call, commands registered explicitly (a bundled
+ * binary has no directory to scan), usage failures turned into UsageError (exit 2).
+ * Commands return their exit code; errors propagate to main.ts.
+ */
+import yargs from 'yargs/yargs';
+import type { Argv } from 'yargs';
+import { UsageError } from '../core/errors.ts';
+import type { CliDeps } from './deps.ts';
+import { commandName } from './host.ts';
+import { globalOptions } from './global-flags.ts';
+import { EXIT_CODES_HELP } from './exit-codes-help.ts';
+import { versionCommand } from './commands/version.ts';
+import { etcdCommand } from './commands/etcd.ts';
+
+export type CommandRegistrar = (y: Argv, deps: CliDeps, done: (code: number) => void) => Argv;
+
+const COMMANDS: CommandRegistrar[] = [etcdCommand, versionCommand];
+
+export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
+  let exitCode = 0;
+  const done = (code: number) => {
+    exitCode = code;
+  };
+  const name = commandName(deps.host);
+  let parser: Argv = (yargs(argv) as unknown as Argv)
+    .scriptName(name)
+    .usage(`${name}: backup, restore and disaster recovery of HyperShift hosted control planes\n\nUsage: ${name} <command> [options]`)
+    .options(globalOptions)
+    .strict()
+    .demandCommand(1, `a command is required; run "${name} --help"`)
+    .recommendCommands()
+    .help('help')
+    .alias('help', 'h')
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue(EXIT_CODES_HELP)
+    .exitProcess(false)
+    .fail((message: string | undefined, error: Error | undefined) => {
+      if (error) throw error;
+      throw new UsageError(message ?? 'invalid usage', { hint: `run "${name} --help"` });
+    }) as unknown as Argv;
+  for (const register of COMMANDS) parser = register(parser, deps, done);
+  let helpShown = false;
+  await parser.parseAsync(argv, {}, (err, _parsed, output) => {
+    if (err) throw err;
+    if (output) {
+      helpShown = true;
+      deps.stdout.write(output.endsWith('\n') ? output : output + '\n');
+    }
+  });
+  return helpShown ? 0 : exitCode;
+}

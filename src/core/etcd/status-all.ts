@@ -1,0 +1,52 @@
+/** `etcd status -A`: every HostedCluster, checked concurrently with a bound, one summary each. */
+import { isHcpDrError } from '../errors.ts';
+import { Resources } from '../model.ts';
+import { runEtcdStatus, type EtcdStatusDeps } from './status.ts';
+
+export interface EtcdSummaryItem {
+  namespace: string;
+  name: string;
+  state: 'Healthy' | 'Degraded' | 'QuorumLost' | 'Inconsistent' | 'Unmanaged' | 'Error';
+  members: string;
+  reason: string;
+}
+
+export interface EtcdSummary {
+  apiVersion: 'hcp-dr.openshift.io/v1alpha1';
+  kind: 'EtcdStatusList';
+  items: EtcdSummaryItem[];
+}
+
+export async function runEtcdStatusAll(deps: EtcdStatusDeps, options: { concurrency: number }): Promise<EtcdSummary> {
+  const clusters = await deps.api.list(Resources.hostedCluster, undefined);
+  const refs = clusters
+    .map((hc) => ({ namespace: hc.metadata.namespace ?? '', name: hc.metadata.name ?? '', hc }))
+    .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+  const items = await mapBounded(refs, options.concurrency, async ({ namespace, name, hc }): Promise<EtcdSummaryItem> => {
+    const etcd = (hc['spec'] as { etcd?: { managementType?: string } } | undefined)?.etcd;
+    if (etcd?.managementType === 'Unmanaged') return { namespace, name, state: 'Unmanaged', members: '-', reason: 'etcd is not managed by HyperShift' };
+    try {
+      const report = await runEtcdStatus(namespace, name, deps);
+      const healthy = report.members.filter((m) => m.healthy).length;
+      return { namespace, name, state: report.verdict.state, members: `${healthy}/${report.statefulSet.replicas}`, reason: report.verdict.reason };
+    } catch (err) {
+      if (deps.signal?.aborted) throw err;
+      return { namespace, name, state: 'Error', members: '-', reason: isHcpDrError(err) || err instanceof Error ? err.message : String(err) };
+    }
+  });
+  return { apiVersion: 'hcp-dr.openshift.io/v1alpha1', kind: 'EtcdStatusList', items };
+}
+
+/** Runs fn over items with at most `limit` in flight; results keep the input order. */
+export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

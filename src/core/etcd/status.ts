@@ -1,0 +1,149 @@
+/**
+ * `etcd status`: one hosted cluster's etcd at a glance, as a report with a stable schema
+ * (apiVersion hcp-dr.openshift.io/v1alpha1, kind EtcdStatus; documented in the README).
+ */
+import { conditionsOf, controlPlaneNamespace, Resources, type Condition, type KubeObject } from '../model.ts';
+import { NotFoundError, PreconditionError } from '../errors.ts';
+import type { Clock, KubeApi, PodExec } from '../ports.ts';
+import { redactUrl } from '../redact.ts';
+import { gatherEtcd } from './gather.ts';
+import { judge, type EtcdState, type PodFacts } from './verdict.ts';
+
+export const REPORTED_CONDITIONS = ['EtcdAvailable', 'EtcdRecoveryActive', 'EtcdSnapshotRestored', 'ReconciliationActive'] as const;
+
+export interface EtcdStatusDeps {
+  api: KubeApi;
+  exec: PodExec;
+  clock: Clock;
+  signal?: AbortSignal;
+}
+
+export interface MemberReport {
+  name: string;
+  id: string;
+  pod: string | null;
+  endpoint: string | null;
+  leader: boolean;
+  learner: boolean;
+  version: string | null;
+  dbSizeBytes: number | null;
+  dbSizeInUseBytes: number | null;
+  fragmentationPercent: number | null;
+  quotaHeadroomBytes: number | null;
+  raftTerm: number | null;
+  raftIndex: number | null;
+  raftAppliedIndex: number | null;
+  revision: number | null;
+  healthy: boolean | null;
+  took: string | null;
+  error: string | null;
+  hash: number | null;
+  hashRevision: number | null;
+}
+
+export interface EtcdStatusReport {
+  apiVersion: 'hcp-dr.openshift.io/v1alpha1';
+  kind: 'EtcdStatus';
+  hostedCluster: { namespace: string; name: string; controlPlaneNamespace: string; availabilityPolicy: string };
+  verdict: { state: EtcdState; reason: string; hint: string };
+  statefulSet: { replicas: number; readyReplicas: number };
+  quotaBytes: number;
+  caPath: string | null;
+  members: MemberReport[];
+  pods: PodFacts[];
+  alarms: { member: string; alarm: string }[];
+  conditions: { hostedCluster: Condition[]; hostedControlPlane: Condition[] };
+  lastSuccessfulBackup: { url: string; ageSeconds: number | null } | null;
+  observedAt: string;
+}
+
+/** Reads the HostedCluster; refuses clearly when it is missing or its etcd is not HyperShift's. */
+export async function resolveHostedCluster(api: KubeApi, namespace: string, name: string): Promise<KubeObject> {
+  const hc = await api.get(Resources.hostedCluster, namespace, name);
+  if (!hc) {
+    throw new NotFoundError(`failed to find HostedCluster "${name}" in namespace "${namespace}"`, {
+      hint: 'list hosted clusters with "kubectl get hostedclusters -A", then pass the right name and -n <namespace>',
+    });
+  }
+  return hc;
+}
+
+export function assertManagedEtcd(hc: KubeObject): void {
+  const etcd = (hc['spec'] as { etcd?: { managementType?: string } } | undefined)?.etcd;
+  if (etcd?.managementType === 'Unmanaged') {
+    throw new PreconditionError(
+      `hosted cluster "${hc.metadata.namespace}/${hc.metadata.name}" uses unmanaged etcd (spec.etcd.managementType: Unmanaged): HyperShift does not run its etcd, so hcp-dr cannot inspect or back it up`,
+      { hint: 'check the external etcd with etcdctl against the endpoint in spec.etcd.unmanaged.endpoint' },
+    );
+  }
+}
+
+export async function runEtcdStatus(namespace: string, name: string, deps: EtcdStatusDeps): Promise<EtcdStatusReport> {
+  const hc = await resolveHostedCluster(deps.api, namespace, name);
+  assertManagedEtcd(hc);
+  const cpNamespace = controlPlaneNamespace(namespace, name);
+  const policy = String((hc['spec'] as { controllerAvailabilityPolicy?: string } | undefined)?.controllerAvailabilityPolicy ?? 'HighlyAvailable');
+  const [gathered, hcp] = await Promise.all([
+    gatherEtcd({ api: deps.api, exec: deps.exec, controlPlaneNamespace: cpNamespace, expectedReplicas: policy === 'SingleReplica' ? 1 : 3, ...(deps.signal ? { signal: deps.signal } : {}) }),
+    deps.api.get(Resources.hostedControlPlane, cpNamespace, name),
+  ]);
+  const { facts, quotaBytes } = gathered;
+  const verdict = judge(facts);
+  const now = deps.clock.now();
+  const leaders = new Set(facts.members.map((m) => m.status?.leader).filter(Boolean));
+  return {
+    apiVersion: 'hcp-dr.openshift.io/v1alpha1',
+    kind: 'EtcdStatus',
+    hostedCluster: { namespace, name, controlPlaneNamespace: cpNamespace, availabilityPolicy: policy },
+    verdict: { state: verdict.state, reason: verdict.reason, hint: verdict.hint.replaceAll('{ns}', cpNamespace) },
+    statefulSet: { replicas: facts.replicas, readyReplicas: gathered.readyReplicas },
+    quotaBytes,
+    caPath: gathered.caPath ?? null,
+    members: facts.members.map((m) => {
+      const s = m.status;
+      const inUse = s?.dbSizeInUse;
+      return {
+        name: m.name,
+        id: m.id,
+        pod: m.pod ?? null,
+        endpoint: m.clientURL ?? null,
+        leader: leaders.has(m.id),
+        learner: m.isLearner,
+        version: s?.version ?? null,
+        dbSizeBytes: s?.dbSize ?? null,
+        dbSizeInUseBytes: inUse ?? null,
+        fragmentationPercent: s && inUse !== undefined && s.dbSize > 0 ? round1((100 * (s.dbSize - inUse)) / s.dbSize) : null,
+        quotaHeadroomBytes: s ? (s.dbSizeQuota ?? quotaBytes) - s.dbSize : null,
+        raftTerm: s?.raftTerm ?? null,
+        raftIndex: s?.raftIndex ?? null,
+        raftAppliedIndex: s?.raftAppliedIndex ?? null,
+        revision: s?.revision ?? null,
+        healthy: m.health ? m.health.healthy : null,
+        took: m.health?.took ?? null,
+        error: m.health?.error ?? (s?.errors.join('; ') || null),
+        hash: m.hash?.hash ?? null,
+        hashRevision: m.hash?.revision ?? null,
+      };
+    }),
+    pods: facts.pods,
+    alarms: facts.alarms.map((a) => ({ member: facts.members.find((m) => m.id === a.memberId)?.name ?? a.memberId, alarm: a.alarm })),
+    conditions: { hostedCluster: pick(conditionsOf(hc)), hostedControlPlane: pick(conditionsOf(hcp)) },
+    lastSuccessfulBackup: lastBackup(hc, now),
+    observedAt: now.toISOString(),
+  };
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+function pick(conditions: Condition[]): Condition[] {
+  return conditions.filter((c) => (REPORTED_CONDITIONS as readonly string[]).includes(c.type));
+}
+
+function lastBackup(hc: KubeObject, now: Date): EtcdStatusReport['lastSuccessfulBackup'] {
+  const status = hc['status'] as { lastSuccessfulEtcdBackupURL?: string; conditions?: Condition[] } | undefined;
+  const url = status?.lastSuccessfulEtcdBackupURL;
+  if (!url) return null;
+  const when = conditionsOf(hc).find((c) => c.type === 'EtcdBackupSucceeded' && c.status === 'True')?.lastTransitionTime;
+  const ageSeconds = when ? Math.max(0, Math.round((now.getTime() - Date.parse(when)) / 1000)) : null;
+  return { url: redactUrl(url), ageSeconds: Number.isFinite(ageSeconds) ? ageSeconds : null };
+}

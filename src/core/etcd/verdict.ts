@@ -1,0 +1,159 @@
+/**
+ * The verdict on an etcd cluster, a pure function of observed facts. Order matters: a cluster
+ * that cannot reach quorum is QuorumLost whatever else is wrong; then anything that makes the
+ * members disagree (split brain, stray members, diverged data) is Inconsistent, which HyperShift's
+ * EtcdAvailable condition misses; then a single bad member is Degraded.
+ */
+import type { Alarm, EndpointHealth, EndpointStatus, HashKV } from './etcdctl.ts';
+
+export type EtcdState = 'Healthy' | 'Degraded' | 'QuorumLost' | 'Inconsistent';
+
+export interface PodFacts {
+  name: string;
+  phase: string;
+  ready: boolean;
+  restarts: number;
+  waitingReason: string | undefined;
+  /** Why etcdctl could not be run in this pod, if it could not. */
+  execError: string | undefined;
+}
+
+export interface MemberFacts {
+  id: string;
+  name: string;
+  pod: string | undefined;
+  clientURL: string | undefined;
+  isLearner: boolean;
+  status: EndpointStatus | undefined;
+  health: EndpointHealth | undefined;
+  hash: HashKV | undefined;
+}
+
+/** What one pod's own member says about its cluster (split-brain detection). */
+export interface PodView {
+  pod: string;
+  clusterId: string;
+  memberId: string;
+  memberCount: number;
+}
+
+export interface EtcdFacts {
+  replicas: number;
+  pods: PodFacts[];
+  /** Members as the answering member lists them; empty when no member answered. */
+  members: MemberFacts[];
+  podViews: PodView[];
+  alarms: Alarm[];
+}
+
+export interface Verdict {
+  state: EtcdState;
+  reason: string;
+  /** Next step, with {cmd} standing for "kubectl hcp-dr"/"oc hcp-dr" and {ns} for the control-plane namespace. */
+  hint: string;
+  problems: string[];
+}
+
+const label = (m: MemberFacts) => m.name || m.pod || m.id;
+
+export function judge(facts: EtcdFacts): Verdict {
+  const voting = facts.members.filter((m) => !m.isLearner);
+  // Quorum is a property of the membership etcd itself knows; a split brain is judged below.
+  const quorum = Math.floor(voting.length / 2) + 1;
+  const healthy = voting.filter((m) => m.health?.healthy === true);
+  const splitBrain = findSplitBrain(facts);
+
+  if (splitBrain === undefined && (facts.members.length === 0 || healthy.length < quorum)) {
+    const down = facts.members.length
+      ? voting.filter((m) => m.health?.healthy !== true).map((m) => `${label(m)} (${m.health?.error ?? 'no answer'})`)
+      : facts.pods.map((p) => `${p.name} (${p.execError ?? p.waitingReason ?? p.phase})`);
+    const total = facts.members.length ? voting.length : facts.replicas;
+    return {
+      state: 'QuorumLost',
+      reason: `${healthy.length} of ${total} members healthy, quorum needs ${facts.members.length ? quorum : Math.floor(total / 2) + 1}: ${down.join(', ') || 'no etcd pods'}`,
+      hint: 'etcd cannot serve writes. Do not delete etcd PVCs: take a snapshot from a surviving member if one answers, then follow the quorum-loss restore procedure',
+      problems: down,
+    };
+  }
+
+  const inconsistent = findInconsistencies(facts);
+  if (inconsistent.length > 0) {
+    return {
+      state: 'Inconsistent',
+      reason: inconsistent.join('; '),
+      hint: 'members disagree: do not restart or delete members until you know which holds the right data; compare revisions and hashes with -o json',
+      problems: inconsistent,
+    };
+  }
+
+  const degraded = findDegradations(facts, voting);
+  if (degraded.problems.length > 0) {
+    return {
+      state: 'Degraded',
+      reason: `quorum intact (${healthy.length}/${voting.length} healthy) but ${degraded.problems.join('; ')}`,
+      hint: degraded.badMember
+        ? `to replace member ${degraded.badMember}: kubectl delete pvc data-${degraded.badMember} -n {ns} --wait=false && kubectl delete pod ${degraded.badMember} -n {ns}`
+        : 'watch the members; if one stays unhealthy, replace it (delete its PVC data-<pod> and then its pod)',
+      problems: degraded.problems,
+    };
+  }
+
+  return { state: 'Healthy', reason: `${voting.length} of ${facts.replicas} members healthy and in agreement`, hint: '', problems: [] };
+}
+
+function findSplitBrain(facts: EtcdFacts): string | undefined {
+  const clusters = new Set(facts.podViews.map((v) => v.clusterId).filter(Boolean));
+  if (clusters.size <= 1) return undefined;
+  const byCluster = facts.podViews.map((v) => `${v.pod} in cluster ${v.clusterId} (${v.memberCount} member${v.memberCount === 1 ? '' : 's'})`);
+  return `pods belong to ${clusters.size} different etcd clusters (split brain): ${byCluster.join(', ')}`;
+}
+
+function findInconsistencies(facts: EtcdFacts): string[] {
+  const problems: string[] = [];
+  const splitBrain = findSplitBrain(facts);
+  if (splitBrain) problems.push(splitBrain);
+  if (facts.members.length !== facts.replicas) {
+    const stray = facts.members.filter((m) => m.pod === undefined).map(label);
+    problems.push(
+      `member list has ${facts.members.length} members but the StatefulSet wants ${facts.replicas}` +
+        (stray.length ? ` (not backed by a pod: ${stray.join(', ')})` : ''),
+    );
+  }
+  const byRevision = new Map<number, MemberFacts[]>();
+  for (const m of facts.members) {
+    if (m.hash) byRevision.set(m.hash.revision, [...(byRevision.get(m.hash.revision) ?? []), m]);
+  }
+  for (const [revision, members] of byRevision) {
+    if (new Set(members.map((m) => m.hash?.hash)).size > 1) {
+      problems.push(`hashkv disagrees at revision ${revision}: ${members.map((m) => `${label(m)}=${m.hash?.hash}`).join(', ')}`);
+    }
+  }
+  return problems;
+}
+
+function findDegradations(facts: EtcdFacts, voting: MemberFacts[]): { problems: string[]; badMember: string | undefined } {
+  const problems: string[] = [];
+  const bad = new Set<string>();
+  for (const m of voting) {
+    if (m.health?.healthy !== true) {
+      problems.push(`member ${label(m)} is unhealthy (${m.health?.error ?? 'no answer'})`);
+      bad.add(label(m));
+    }
+    for (const error of m.status?.errors ?? []) problems.push(`member ${label(m)} reports "${error}"`);
+  }
+  for (const m of facts.members) {
+    if (m.isLearner) problems.push(`member ${label(m)} is still a learner`);
+    if (m.name === '') problems.push(`member ${m.id} was added but has not started`);
+  }
+  for (const pod of facts.pods) {
+    if (!pod.ready && !bad.has(pod.name)) {
+      problems.push(`pod ${pod.name} is not ready (${pod.waitingReason ?? pod.phase})`);
+      bad.add(pod.name);
+    }
+  }
+  for (const alarm of facts.alarms) {
+    const member = facts.members.find((m) => m.id === alarm.memberId);
+    problems.push(`alarm ${alarm.alarm} on member ${member ? label(member) : alarm.memberId}`);
+  }
+  return { problems, badMember: bad.size === 1 ? [...bad][0] : undefined };
+}

@@ -1,0 +1,117 @@
+/**
+ * KubeApi over plain HTTP(S) with the kubeconfig's agent and credentials. Objects stay raw
+ * JSON (no client-side models that drop unknown fields or turn timestamps into Dates).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeObject } from '../core/model.ts';
+import type { JsonPatchOp, KubeApi, ListOptions, ResourceType } from '../core/ports.ts';
+import { connectionError, httpError } from './errors.ts';
+import { collectionPath, describeObject, objectPath } from './paths.ts';
+
+/** Connection material for one request: agent, headers (Authorization) and TLS options. */
+export interface RequestAuth {
+  agent?: http.Agent;
+  headers: Record<string, string>;
+}
+
+export interface RestOptions {
+  server: string;
+  contextName: string;
+  requestTimeoutMs?: number;
+  /** Called per request so rotating credentials (exec plugins) stay fresh. */
+  auth(): Promise<RequestAuth>;
+}
+
+interface Answer {
+  statusCode: number;
+  body: string;
+}
+
+export class RestKubeApi implements KubeApi {
+  readonly #options: RestOptions;
+
+  constructor(options: RestOptions) {
+    this.#options = options;
+  }
+
+  describeTarget(): string {
+    return `context "${this.#options.contextName}" (${this.#options.server})`;
+  }
+
+  async get(type: ResourceType, namespace: string, name: string): Promise<KubeObject | undefined> {
+    const what = `get ${describeObject(type, namespace, name)}`;
+    const answer = await this.#send(what, 'GET', objectPath(type, namespace, name));
+    if (answer.statusCode === 404) return undefined;
+    return this.#parse(what, answer);
+  }
+
+  async list(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): Promise<KubeObject[]> {
+    const query = options.labelSelector ? `?labelSelector=${encodeURIComponent(options.labelSelector)}` : '';
+    const what = `list ${describeObject(type, namespace)}`;
+    const list = (await this.#parse(what, await this.#send(what, 'GET', collectionPath(type, namespace) + query))) as unknown as {
+      items?: KubeObject[];
+    };
+    const kind = type.kind;
+    const apiVersion = type.group === '' ? type.version : `${type.group}/${type.version}`;
+    // List items omit apiVersion/kind; fill them so objects can be written out as manifests.
+    return (list.items ?? []).map((item) => ({ apiVersion, kind, ...item }));
+  }
+
+  async create(type: ResourceType, namespace: string, body: KubeObject): Promise<KubeObject> {
+    const what = `create ${describeObject(type, namespace, body.metadata.name)}`;
+    return this.#parse(what, await this.#send(what, 'POST', collectionPath(type, namespace), body, 'application/json'));
+  }
+
+  async mergePatch(type: ResourceType, namespace: string, name: string, patch: unknown, subresource?: string): Promise<KubeObject> {
+    const what = `patch ${describeObject(type, namespace, name)}${subresource ? ` (${subresource})` : ''}`;
+    const path = objectPath(type, namespace, name, subresource);
+    return this.#parse(what, await this.#send(what, 'PATCH', path, patch, 'application/merge-patch+json'));
+  }
+
+  async jsonPatch(type: ResourceType, namespace: string, name: string, ops: JsonPatchOp[]): Promise<KubeObject> {
+    const what = `patch ${describeObject(type, namespace, name)}`;
+    const path = objectPath(type, namespace, name);
+    return this.#parse(what, await this.#send(what, 'PATCH', path, ops, 'application/json-patch+json'));
+  }
+
+  async delete(type: ResourceType, namespace: string, name: string): Promise<void> {
+    const what = `delete ${describeObject(type, namespace, name)}`;
+    const answer = await this.#send(what, 'DELETE', objectPath(type, namespace, name));
+    if (answer.statusCode === 404) return;
+    this.#parse(what, answer);
+  }
+
+  #parse(what: string, answer: Answer): KubeObject {
+    if (answer.statusCode < 200 || answer.statusCode >= 300) {
+      throw httpError(what, answer.statusCode, answer.body, this.#options.server);
+    }
+    return JSON.parse(answer.body) as KubeObject;
+  }
+
+  async #send(what: string, method: string, path: string, body?: unknown, contentType?: string): Promise<Answer> {
+    const { server, requestTimeoutMs } = this.#options;
+    const auth = await this.#options.auth();
+    const url = new URL(server.replace(/\/+$/, '') + path);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = { Accept: 'application/json', ...auth.headers };
+    if (payload !== undefined) {
+      headers['Content-Type'] = contentType ?? 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(payload));
+    }
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise<Answer>((resolve, reject) => {
+      const req = transport.request(url, { method, headers, agent: auth.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (err) => reject(connectionError(what, server, err)));
+      });
+      if (requestTimeoutMs) {
+        req.setTimeout(requestTimeoutMs, () => req.destroy(new Error(`request timed out after ${requestTimeoutMs} ms`)));
+      }
+      req.on('error', (err) => reject(connectionError(what, server, err)));
+      req.end(payload);
+    });
+  }
+}
