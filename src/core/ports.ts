@@ -98,3 +98,38 @@ export const systemClock: Clock = {
       );
     }),
 };
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  lastModified: Date | undefined;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** Multipart for streams of unknown length; reported in bytes as parts complete. */
+  onProgress?: (bytesSent: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * An S3 bucket (or S3-compatible store) seen through the few calls hcp-dr makes. Keys are
+ * relative to the bucket. Errors arrive as HcpDrError subclasses naming s3://bucket/key:
+ * ForbiddenError (credentials, signature, access), NotFoundError (missing key),
+ * PreconditionError (missing bucket), RemoteError (network, 5xx).
+ */
+export interface ObjectStore {
+  readonly bucket: string;
+  /** `s3://bucket/key`, for messages and manifests. */
+  url(key: string): string;
+  /** Uploads a Buffer in one request or a stream as a multipart upload with bounded memory. */
+  put(key: string, body: Buffer | string | Readable, options?: PutOptions): Promise<void>;
+  /** The object's bytes as a stream (NotFoundError if missing). */
+  get(key: string, options?: { signal?: AbortSignal }): Promise<Readable>;
+  head(key: string): Promise<StoredObject | undefined>;
+  /** Every object under a prefix (paginated internally). */
+  list(prefix: string): Promise<StoredObject[]>;
+  delete(key: string): Promise<void>;
+  /** A SigV4 pre-signed GET URL. It is a credential: never log it unredacted. */
+  presignGet(key: string, expiresInSeconds: number): Promise<string>;
+}

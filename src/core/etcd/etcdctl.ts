@@ -15,15 +15,27 @@ const PROBE_TIMEOUTS = ['--dial-timeout=2s', '--command-timeout=3s'];
 
 /** argv for etcdctl in the `etcd` container with HyperShift's client certificate. */
 export function etcdctl(tls: EtcdctlTls, endpoints: string, ...args: string[]): string[] {
-  return [
-    'etcdctl',
-    `--cacert=${tls.caPath}`,
-    `--cert=${Etcd.clientCert}`,
-    `--key=${Etcd.clientKey}`,
-    `--endpoints=${endpoints}`,
-    ...PROBE_TIMEOUTS,
-    ...args,
-  ];
+  return [...etcdctlNoTimeout(tls, endpoints), ...PROBE_TIMEOUTS, ...args];
+}
+
+/** For long commands (snapshot save): etcdctl then applies no deadline of its own. */
+export function etcdctlNoTimeout(tls: EtcdctlTls, endpoints: string, ...args: string[]): string[] {
+  return ['etcdctl', `--cacert=${tls.caPath}`, `--cert=${Etcd.clientCert}`, `--key=${Etcd.clientKey}`, `--endpoints=${endpoints}`, ...args];
+}
+
+export interface SnapshotStatus {
+  hash: number;
+  revision: number;
+  totalKey: number;
+  totalSize: number;
+}
+
+/** `snapshot status -w json` (etcdctl up to 3.5, etcdutl from 3.5 on). */
+export function parseSnapshotStatus(stdout: string): SnapshotStatus | undefined {
+  const parsed = jsonOf(stdout) as Record<string, unknown> | undefined;
+  const revision = num(parsed?.['revision']);
+  if (!parsed || revision === undefined) return undefined;
+  return { hash: num(parsed['hash']) ?? 0, revision, totalKey: num(parsed['totalKey']) ?? 0, totalSize: num(parsed['totalSize']) ?? 0 };
 }
 
 /** Quotes integers too large for a double, so they survive JSON.parse exactly. */

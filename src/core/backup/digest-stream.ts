@@ -1,0 +1,48 @@
+/**
+ * A pass-through that measures what flows through it: total size, SHA-256 of every byte (for
+ * backup.json), and etcd's own integrity trailer (the last 32 bytes of a snapshot are the
+ * SHA-256 of everything before them), checked without holding more than 32 bytes back.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+
+export interface DigestResult {
+  size: number;
+  sha256: string;
+  /** True when the last 32 bytes are the SHA-256 of the bytes before them. */
+  trailerValid: boolean;
+}
+
+export class DigestStream extends Transform {
+  readonly #all: Hash = createHash('sha256');
+  readonly #body: Hash = createHash('sha256');
+  #tail: Buffer = Buffer.alloc(0);
+  #size = 0;
+  readonly #onBytes: ((total: number) => void) | undefined;
+
+  constructor(onBytes?: (total: number) => void) {
+    super();
+    this.#onBytes = onBytes;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#size += chunk.length;
+    this.#all.update(chunk);
+    const joined = this.#tail.length ? Buffer.concat([this.#tail, chunk]) : chunk;
+    const keep = Math.min(32, joined.length);
+    this.#body.update(joined.subarray(0, joined.length - keep));
+    this.#tail = Buffer.from(joined.subarray(joined.length - keep));
+    this.#onBytes?.(this.#size);
+    callback(null, chunk);
+  }
+
+  /** Valid once the stream has ended. */
+  result(): DigestResult {
+    const body = this.#body.copy().digest();
+    return {
+      size: this.#size,
+      sha256: this.#all.copy().digest('hex'),
+      trailerValid: this.#tail.length === 32 && body.equals(this.#tail),
+    };
+  }
+}

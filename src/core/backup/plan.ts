@@ -1,0 +1,92 @@
+/**
+ * Preflight and plan of a backup: reads only. `--dry-run` prints the plan; `runBackup` uses the
+ * same preflight so the checks that cost no downtime all run before the first change.
+ */
+import { EtcdUnhealthyError } from '../errors.ts';
+import { controlPlaneNamespace, ETCD_WRITER_DEPLOYMENTS, type KubeObject } from '../model.ts';
+import type { EtcdctlTls } from '../etcd/etcdctl.ts';
+import { gatherEtcd } from '../etcd/gather.ts';
+import { judge } from '../etcd/verdict.ts';
+import { assertManagedEtcd, resolveHostedCluster } from '../etcd/status.ts';
+import { captureRestoreInputs, type Capture } from './capture.ts';
+import { readWriterReplicas } from './quiesce.ts';
+import { chooseSnapshotMember, type BackupDeps, type BackupRequest, type SnapshotMember } from './request.ts';
+
+export interface Preflight {
+  hc: KubeObject;
+  controlPlaneNamespace: string;
+  member: SnapshotMember;
+  tls: EtcdctlTls;
+  dbSizeBytes: number;
+  replicas: Record<string, number>;
+  capture: Capture;
+}
+
+export async function preflight(req: BackupRequest, deps: Pick<BackupDeps, 'api' | 'exec' | 'reporter' | 'signal'>): Promise<Preflight> {
+  const hc = await resolveHostedCluster(deps.api, req.namespace, req.name);
+  assertManagedEtcd(hc);
+  const cpNamespace = controlPlaneNamespace(req.namespace, req.name);
+  const gathered = await gatherEtcd({ api: deps.api, exec: deps.exec, controlPlaneNamespace: cpNamespace, expectedReplicas: 3, ...(deps.signal ? { signal: deps.signal } : {}) });
+  const verdict = judge(gathered.facts);
+  if (verdict.state === 'QuorumLost' || (verdict.state === 'Inconsistent' && !req.force)) {
+    throw new EtcdUnhealthyError(`failed to back up "${req.namespace}/${req.name}": etcd is ${verdict.state}: ${verdict.reason}`, {
+      hint: verdict.state === 'Inconsistent' ? 'check "{cmd} etcd status"; --force takes the snapshot from the chosen member anyway' : verdict.hint,
+    });
+  }
+  const member = chooseSnapshotMember(gathered.facts);
+  const dbSizeBytes = gathered.facts.members.find((m) => m.id === member.memberId)?.status?.dbSize ?? 0;
+  const replicas = req.mode === 'quiesce' ? await readWriterReplicas({ api: deps.api, controlPlaneNamespace: cpNamespace }) : {};
+  const capture = await captureRestoreInputs(deps.api, hc, cpNamespace, deps.reporter);
+  return { hc, controlPlaneNamespace: cpNamespace, member, tls: { caPath: gathered.caPath ?? '' }, dbSizeBytes, replicas, capture };
+}
+
+export interface BackupPlan {
+  apiVersion: 'hcp-dr.openshift.io/v1alpha1';
+  kind: 'BackupPlan';
+  hostedCluster: string;
+  mode: BackupRequest['mode'];
+  member: string;
+  destination: string;
+  steps: string[];
+  touches: string[];
+  expectedDowntime: string;
+}
+
+/** The snapshot rate assumed for the downtime estimate; measured rates are far higher on SSDs. */
+const ASSUMED_SNAPSHOT_BYTES_PER_SECOND = 100 * 1024 * 1024;
+
+export async function planBackup(req: BackupRequest, deps: Pick<BackupDeps, 'api' | 'exec' | 'reporter' | 'signal'>): Promise<BackupPlan> {
+  const p = await preflight(req, deps);
+  const ns = p.controlPlaneNamespace;
+  const quiesce = req.mode === 'quiesce';
+  const destination = req.destination.store.url([req.destination.prefix, req.namespace, req.name, '<UTC time>-<id>'].filter(Boolean).join('/')) + '/';
+  const snapshotSeconds = Math.max(1, Math.ceil(p.dbSizeBytes / ASSUMED_SNAPSHOT_BYTES_PER_SECOND));
+  return {
+    apiVersion: 'hcp-dr.openshift.io/v1alpha1',
+    kind: 'BackupPlan',
+    hostedCluster: `${req.namespace}/${req.name}`,
+    mode: req.mode,
+    member: p.member.pod,
+    destination,
+    steps: [
+      `record the operation (lock, previous spec.pausedUntil, previous replicas) on HostedCluster ${req.namespace}/${req.name}`,
+      ...(quiesce
+        ? [
+            `pause reconciliation: spec.pausedUntil = now + ${Math.round(req.pauseTtlMs / 60000)}m (renewed while running), wait for HostedControlPlane ${ns}/${req.name}`,
+            `scale ${ETCD_WRITER_DEPLOYMENTS.join(', ')} in ${ns} to 0 (now ${Object.values(p.replicas).join('/')})`,
+          ]
+        : []),
+      `etcdctl snapshot save in pod ${ns}/${p.member.pod} (/var/lib, the member's data volume) and snapshot status`,
+      ...(quiesce ? ['scale the API servers back and restore spec.pausedUntil (downtime ends here)'] : []),
+      `stream the snapshot to ${destination}snapshot.db (SigV4 multipart, SHA-256 checked)`,
+      `store ${p.capture.secrets.map((s) => s.object.metadata.name).join(', ') || 'no secrets'} and the HostedCluster/NodePool manifests`,
+      `remove the snapshot file from the pod, write backup.json last, remove the operation record`,
+    ],
+    touches: [
+      `hostedclusters/${req.name} -n ${req.namespace} (annotations${quiesce ? ', spec.pausedUntil' : ''})`,
+      ...(quiesce ? ETCD_WRITER_DEPLOYMENTS.map((d) => `deployments/${d} -n ${ns} (scale)`) : []),
+      `pods/${p.member.pod} -n ${ns} (exec: snapshot file on its volume)`,
+    ],
+    expectedDowntime: quiesce ? `about ${snapshotSeconds}s plus the API servers' restart (snapshot of ${Math.round(p.dbSizeBytes / 1048576)} MiB)` : 'none (online snapshot)',
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The snapshot file inside an etcd pod: taken on the member's data volume (/var/lib, beside
+ * /var/lib/data), checked with `snapshot status`, streamed out through exec, then removed,
+ * because HyperShift sizes the PV to the etcd quota and a forgotten snapshot can fill it.
+ */
+import type { Writable } from 'node:stream';
+import { RemoteError } from '../errors.ts';
+import { Etcd } from '../model.ts';
+import type { PodExec } from '../ports.ts';
+import { etcdctlNoTimeout, parseSnapshotStatus, type EtcdctlTls, type SnapshotStatus } from '../etcd/etcdctl.ts';
+
+export interface PodRef {
+  exec: PodExec;
+  namespace: string;
+  pod: string;
+  signal?: AbortSignal;
+}
+
+export function snapshotPathFor(operationId: string): string {
+  return `${Etcd.snapshotDir}/hcp-dr-${operationId}.db`;
+}
+
+async function run(ref: PodRef, command: string[], stdout?: Writable) {
+  return ref.exec.exec({
+    namespace: ref.namespace,
+    pod: ref.pod,
+    container: Etcd.container,
+    command,
+    ...(stdout ? { stdout } : {}),
+    ...(ref.signal ? { signal: ref.signal } : {}),
+  });
+}
+
+/** `etcdctl snapshot save` against the member's own endpoint (a snapshot must come from one member). */
+export async function saveSnapshot(ref: PodRef, tls: EtcdctlTls, path: string): Promise<void> {
+  const result = await run(ref, etcdctlNoTimeout(tls, Etcd.localEndpoint, 'snapshot', 'save', path));
+  if (result.exitCode !== 0) {
+    throw new RemoteError(`failed to save an etcd snapshot in pod "${ref.pod}": ${lastLine(result.stderr)}`, {
+      hint: /no space/i.test(result.stderr) ? `free space on the PVC of ${ref.pod} or back up from another member` : 'check the member with "{cmd} etcd status"',
+    });
+  }
+}
+
+/** Hash, revision and key count as etcd reads them; etcdutl where the image has it (3.5+). */
+export async function snapshotStatus(ref: PodRef, tls: EtcdctlTls, path: string): Promise<SnapshotStatus> {
+  const hasEtcdutl = (await run(ref, ['test', '-x', '/usr/bin/etcdutl'])).exitCode === 0;
+  const command = hasEtcdutl ? ['etcdutl', 'snapshot', 'status', path, '-w', 'json'] : [...etcdctlNoTimeout(tls, Etcd.localEndpoint), 'snapshot', 'status', path, '-w', 'json'];
+  const result = await run(ref, command);
+  const status = parseSnapshotStatus(result.stdout);
+  if (result.exitCode !== 0 || !status) {
+    throw new RemoteError(`failed to check the snapshot in pod "${ref.pod}": ${lastLine(result.stderr) || 'no status printed'}`);
+  }
+  return status;
+}
+
+/** Streams the file's bytes into `sink` with backpressure; resolves when the command ended. */
+export async function streamSnapshot(ref: PodRef, path: string, sink: Writable): Promise<void> {
+  const result = await run(ref, ['cat', path], sink);
+  if (result.exitCode !== 0) {
+    throw new RemoteError(`failed to read ${path} from pod "${ref.pod}": ${lastLine(result.stderr)}`);
+  }
+}
+
+/** Idempotent: a missing file is fine. */
+export async function removeSnapshot(ref: PodRef, path: string): Promise<void> {
+  const result = await run(ref, ['rm', '-f', path]);
+  if (result.exitCode !== 0) throw new RemoteError(`failed to remove ${path} from pod "${ref.pod}": ${lastLine(result.stderr)}`);
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n').filter((l) => l.trim() !== '');
+  const line = lines.at(-1) ?? '';
+  // etcdctl logs zap JSON lines; keep their message.
+  try {
+    const parsed = JSON.parse(line) as { msg?: string; error?: string };
+    return [parsed.msg, parsed.error].filter(Boolean).join(': ');
+  } catch {
+    return line;
+  }
+}

@@ -1,0 +1,73 @@
+/** Inputs and outputs of the backup workflow, and the choice of the member to snapshot. */
+import { EtcdUnhealthyError } from '../errors.ts';
+import type { Clock, KubeApi, ObjectStore, PodExec, Reporter } from '../ports.ts';
+import type { EtcdFacts } from '../etcd/verdict.ts';
+import type { BackupManifest, BackupMode } from './manifest.ts';
+
+export interface Destination {
+  store: ObjectStore;
+  /** Key prefix inside the bucket ('' for the root). */
+  prefix: string;
+}
+
+export interface BackupRequest {
+  namespace: string;
+  name: string;
+  mode: BackupMode;
+  destination: Destination;
+  /** Where the key material goes, when it must not sit beside the snapshot. */
+  keysDestination?: Destination;
+  serverSideEncryption?: { type: 'AES256' | 'aws:kms'; kmsKeyId?: string };
+  /** Lifetime of the pause deadline; renewed while the run lasts. */
+  pauseTtlMs: number;
+  waitTimeoutMs: number;
+  /** Snapshot even when members disagree. */
+  force?: boolean;
+}
+
+export interface BackupDeps {
+  api: KubeApi;
+  exec: PodExec;
+  clock: Clock;
+  reporter: Reporter;
+  signal?: AbortSignal;
+  toolVersion: string;
+  newBackupId(): string;
+  /** Bytes uploaded so far (for a progress line). */
+  onProgress?: (bytes: number) => void;
+  /** Reached a step boundary (quiesced, snapshotted, resumed, uploaded, done): for -v and tests. */
+  step?: (name: string) => void;
+}
+
+export interface BackupResult {
+  manifest: BackupManifest;
+  url: string;
+}
+
+export interface SnapshotMember {
+  pod: string;
+  memberId: string;
+  version: string;
+}
+
+/** A healthy voting member with a pod that runs etcdctl; a follower when possible, to spare the leader. */
+export function chooseSnapshotMember(facts: EtcdFacts): SnapshotMember {
+  const candidates = facts.members.filter((m) => {
+    const pod = facts.pods.find((p) => p.name === m.pod);
+    return !m.isLearner && m.health?.healthy === true && pod !== undefined && pod.execError === undefined;
+  });
+  const chosen = candidates.find((m) => m.status?.leader !== m.id) ?? candidates[0];
+  if (!chosen?.pod) {
+    throw new EtcdUnhealthyError('failed to choose an etcd member to snapshot: no healthy member whose pod can run etcdctl', {
+      hint: 'check "{cmd} etcd status"',
+    });
+  }
+  return { pod: chosen.pod, memberId: chosen.id, version: chosen.status?.version ?? '' };
+}
+
+/** `<UTC time>-<6 hex>`: sorts by time, unique enough for one cluster's backups. */
+export function newBackupId(now: Date, random: () => number = Math.random): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const suffix = Math.floor(random() * 0x1000000).toString(16).padStart(6, '0');
+  return `${stamp}-${suffix}`;
+}

@@ -1,0 +1,109 @@
+/**
+ * `backup`: a crash-safe, verified etcd snapshot of a hosted cluster to an object store.
+ *
+ * Ordering is the safety mechanism:
+ *  1. Everything that can fail without touching the cluster runs first (etcd health, the
+ *     encryption key, deployments, the bucket), so most failures cost no downtime at all.
+ *  2. The undo record (lock, previous pausedUntil, previous replicas) is written on the
+ *     HostedCluster before the first change: `resume` can undo a run killed with SIGKILL.
+ *  3. The pause is a deadline, not "true": if nobody runs `resume`, reconciliation restarts.
+ *  4. The API servers come back right after the snapshot is taken: the upload runs with the
+ *     API up, so downtime is the snapshot time only.
+ *  5. backup.json is written last; a prefix without it is not a backup.
+ * Any error, SIGINT or SIGTERM runs the compensations in reverse before the error surfaces.
+ */
+import { InterruptedError, PartialFailureError, causeText } from '../errors.ts';
+import { Annotations, Resources } from '../model.ts';
+import { acquireOperation, releaseOperation, updateOperation, type OperationInfo } from './operation.ts';
+import { pauseDeadline, scaleWriters, setPausedUntil, waitForPausePropagation, waitForWriters, type QuiesceContext } from './quiesce.ts';
+import { removeSnapshot, saveSnapshot, snapshotPathFor, snapshotStatus, type PodRef } from './pod-snapshot.ts';
+import { preflight } from './plan.ts';
+import { uploadBackup } from './upload.ts';
+import { Rollback } from './rollback.ts';
+import { type BackupDeps, type BackupRequest, type BackupResult } from './request.ts';
+
+export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<BackupResult> {
+  const { api, reporter } = deps;
+  // 1. Preflight: reads only.
+  const { hc, controlPlaneNamespace: cpNamespace, member, tls, replicas, capture } = await preflight(req, deps);
+  const quiesce: QuiesceContext = { api, clock: deps.clock, reporter, namespace: req.namespace, name: req.name, controlPlaneNamespace: cpNamespace, waitTimeoutMs: req.waitTimeoutMs, ...(deps.signal ? { signal: deps.signal } : {}) };
+  const id = deps.newBackupId();
+  const prefix = [req.destination.prefix, req.namespace, req.name, id].filter(Boolean).join('/');
+  await req.destination.store.list(`${prefix}/`); // Credentials and bucket are checked before any downtime.
+  reporter.info(`backing up ${req.namespace}/${req.name} from member ${member.pod} to ${req.destination.store.url(prefix)}/ (${req.mode})`);
+
+  // 2. The undo record, before the first change.
+  const operation: OperationInfo = { id, type: 'backup', startedAt: deps.clock.now().toISOString(), phase: 'started' };
+  const lockedHc = await acquireOperation(api, hc, operation, replicas);
+  deps.step?.('locked');
+  const rollback = new Rollback(reporter);
+  rollback.push('remove the operation record', () => releaseOperation(api, req.namespace, req.name));
+  const pod: PodRef = { exec: deps.exec, namespace: cpNamespace, pod: member.pod, ...(deps.signal ? { signal: deps.signal } : {}) };
+  const previousPausedUntil = (hc['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil ?? null;
+  let renewal: NodeJS.Timeout | undefined;
+  let downtimeStart: number | undefined;
+  let apiDowntimeSeconds: number | null = null;
+  try {
+    if (req.mode === 'quiesce') {
+      // 3. Pause with a deadline, renewed while the run lasts.
+      rollback.push('unpause the HostedCluster', () => setPausedUntil(quiesce, previousPausedUntil));
+      const deadline = pauseDeadline(deps.clock.now(), req.pauseTtlMs);
+      await setPausedUntil(quiesce, deadline);
+      renewal = setInterval(() => void setPausedUntil(quiesce, pauseDeadline(deps.clock.now(), req.pauseTtlMs)).catch(() => undefined), req.pauseTtlMs / 3);
+      renewal.unref();
+      await waitForPausePropagation(quiesce, deadline);
+      deps.step?.('paused');
+      rollback.push('scale the API servers back', () => scaleWriters(quiesce, replicas));
+      downtimeStart = deps.clock.now().getTime();
+      await scaleWriters(quiesce, Object.fromEntries(Object.keys(replicas).map((d) => [d, 0])));
+      await waitForWriters(quiesce, Object.fromEntries(Object.keys(replicas).map((d) => [d, 0])));
+      deps.step?.('quiesced');
+    }
+    const path = snapshotPathFor(id);
+    await updateOperation(api, lockedHc, { ...operation, phase: 'quiesced', member: member.pod, snapshotPath: path });
+    rollback.push(`remove ${path} from pod ${member.pod}`, () => removeSnapshot(pod, path));
+    await saveSnapshot(pod, tls, path);
+    const status = await snapshotStatus(pod, tls, path);
+    deps.step?.('snapshotted');
+
+    if (req.mode === 'quiesce') {
+      // 4. API back up right after the snapshot; the upload runs with the API available.
+      await scaleWriters(quiesce, replicas);
+      await setPausedUntil(quiesce, previousPausedUntil);
+      clearInterval(renewal);
+      await waitForWriters(quiesce, replicas).catch((err: unknown) => reporter.warn(`API servers not ready yet: ${causeText(err)}`));
+      apiDowntimeSeconds = Math.round((deps.clock.now().getTime() - (downtimeStart ?? 0)) / 100) / 10;
+      rollback.drop('scale the API servers back', 'unpause the HostedCluster');
+      reporter.info(`API servers back after ${apiDowntimeSeconds}s of downtime`);
+    }
+    await updateOperation(api, lockedHc, { ...operation, phase: 'resumed', member: member.pod, snapshotPath: path });
+    await releasePreviousState(deps, req);
+    deps.step?.('resumed');
+
+    // 5. Upload; backup.json last.
+    rollback.push('delete the incomplete upload', () => req.destination.store.list(`${prefix}/`).then((objs) => Promise.all(objs.map((o) => req.destination.store.delete(o.key)))).then(() => undefined), { bestEffort: true });
+    const manifest = await uploadBackup({ req, deps, capture, pod, path, prefix, id, status, member, apiDowntimeSeconds, etcdVersion: member.version });
+    await removeSnapshot(pod, path);
+    await releaseOperation(api, req.namespace, req.name);
+    deps.step?.('done');
+    return { manifest, url: `${req.destination.store.url(prefix)}/` };
+  } catch (err) {
+    clearInterval(renewal);
+    const failures = await rollback.run();
+    if (failures.length > 0) {
+      throw new PartialFailureError(`failed to back up "${req.namespace}/${req.name}": ${causeText(err)}; and the rollback failed: ${failures.join('; ')}`, {
+        cause: err,
+        hint: `undo what is left with: {cmd} resume ${req.name} -n ${req.namespace}`,
+      });
+    }
+    if (deps.signal?.aborted) throw new InterruptedError(`backup of "${req.namespace}/${req.name}" interrupted; the cluster was restored`, { cause: err });
+    throw err;
+  }
+}
+
+/** After the API is back, the undo data for pause and scale is spent: drop it, keep the lock. */
+async function releasePreviousState(deps: BackupDeps, req: BackupRequest): Promise<void> {
+  await deps.api.mergePatch(Resources.hostedCluster, req.namespace, req.name, {
+    metadata: { annotations: { [Annotations.previousPausedUntil]: null, [Annotations.previousReplicas]: null } },
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * Moves a taken snapshot and its restore inputs into the object store. The snapshot streams
+ * from the pod (exec `cat`) straight into a multipart upload, hashed on the way: no copy on
+ * the user's disk, memory bounded by the upload's part buffers. backup.json goes last.
+ */
+import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { RemoteError } from '../errors.ts';
+import { dumpKubeYaml } from '../yaml.ts';
+import type { SnapshotStatus } from '../etcd/etcdctl.ts';
+import type { Capture } from './capture.ts';
+import { describeHostedCluster } from './capture.ts';
+import { DigestStream } from './digest-stream.ts';
+import { BACKUP_API_VERSION, BACKUP_KIND, BackupFiles, type BackupManifest, type StoredSecretRef } from './manifest.ts';
+import { streamSnapshot, type PodRef } from './pod-snapshot.ts';
+import type { BackupDeps, BackupRequest, SnapshotMember } from './request.ts';
+
+export interface UploadInput {
+  req: BackupRequest;
+  deps: BackupDeps;
+  capture: Capture;
+  pod: PodRef;
+  path: string;
+  prefix: string;
+  id: string;
+  status: SnapshotStatus;
+  member: SnapshotMember;
+  apiDowntimeSeconds: number | null;
+  etcdVersion: string;
+}
+
+export async function uploadBackup(input: UploadInput): Promise<BackupManifest> {
+  const { req, deps, capture, prefix } = input;
+  const store = req.destination.store;
+  const putOptions = { ...(deps.signal ? { signal: deps.signal } : {}) };
+
+  const digest = new DigestStream(deps.onProgress);
+  const source = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+  source.pipe(digest);
+  const uploaded = store.put(`${prefix}/${BackupFiles.snapshot}`, digest, { contentType: 'application/octet-stream', ...putOptions });
+  const streamed = streamSnapshot(input.pod, input.path, source).finally(() => source.end());
+  await Promise.all([streamed, uploaded]);
+  const measured = digest.result();
+  if (!measured.trailerValid) {
+    throw new RemoteError(`failed to verify the snapshot streamed from pod "${input.pod.pod}": its SHA-256 trailer does not match (${measured.size} bytes read)`, {
+      hint: 'the transfer was corrupted or cut short; run the backup again',
+    });
+  }
+
+  const keys = req.keysDestination ?? req.destination;
+  const keysPrefix = req.keysDestination ? [keys.prefix, req.namespace, req.name, input.id].filter(Boolean).join('/') : prefix;
+  const secrets: StoredSecretRef[] = [];
+  let keyRef: { url: string; sha256: string } | undefined;
+  for (const secret of capture.secrets) {
+    const name = secret.object.metadata.name ?? '';
+    const key = `${keysPrefix}/${BackupFiles.secret(name)}`;
+    const body = dumpKubeYaml(secret.object);
+    await keys.store.put(key, body, { contentType: 'application/yaml', ...putOptions });
+    secrets.push({ namespace: secret.object.metadata.namespace ?? '', name, role: secret.role, url: keys.store.url(key) });
+    if (secret.role === 'encryption-key') keyRef = { url: keys.store.url(key), sha256: createHash('sha256').update(body).digest('hex') };
+  }
+  await store.put(`${prefix}/${BackupFiles.hostedCluster}`, dumpKubeYaml(capture.hostedCluster), { contentType: 'application/yaml', ...putOptions });
+  const nodePools: string[] = [];
+  for (const np of capture.nodePools) {
+    const key = BackupFiles.nodePool(np.metadata.name ?? '');
+    await store.put(`${prefix}/${key}`, dumpKubeYaml(np), { contentType: 'application/yaml', ...putOptions });
+    nodePools.push(key);
+  }
+
+  const spec = (capture.hostedCluster['spec'] ?? {}) as { etcd?: { managed?: { storage?: Record<string, unknown> } } };
+  const manifest: BackupManifest = {
+    apiVersion: BACKUP_API_VERSION,
+    kind: BACKUP_KIND,
+    id: input.id,
+    toolVersion: deps.toolVersion,
+    createdAt: deps.clock.now().toISOString(),
+    hostedCluster: describeHostedCluster({ ...capture.hostedCluster, metadata: { ...capture.hostedCluster.metadata, uid: capture.uid } }, input.pod.namespace),
+    etcd: { version: input.etcdVersion, member: input.member.pod, memberId: input.member.memberId, storage: spec.etcd?.managed?.storage ?? null },
+    snapshot: { file: BackupFiles.snapshot, sha256: measured.sha256, size: measured.size, revision: input.status.revision, totalKeys: input.status.totalKey, hash: input.status.hash },
+    mode: req.mode,
+    apiDowntimeSeconds: input.apiDowntimeSeconds,
+    encryption:
+      capture.encryption.type === 'aescbc'
+        ? { type: 'aescbc', activeKeySecret: capture.encryption.activeKeySecret, keyUrl: keyRef?.url ?? '', keySha256: keyRef?.sha256 ?? '' }
+        : capture.encryption,
+    secrets,
+    manifests: { hostedCluster: BackupFiles.hostedCluster, nodePools },
+    serverSideEncryption: req.serverSideEncryption ?? null,
+  };
+  await store.put(`${prefix}/${BackupFiles.manifest}`, JSON.stringify(manifest, null, 2) + '\n', { contentType: 'application/json', ...putOptions });
+  deps.step?.('uploaded');
+  return manifest;
+}

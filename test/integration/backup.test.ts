@@ -1,0 +1,169 @@
+/**
+ * `backup` and `resume` end to end on the sandbox, with the signature-checking S3 server:
+ * the round trip through a real etcdctl restore, and the failure paths that must leave the
+ * cluster as it was (or resumable).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runCliInProcess } from '../support/cli.ts';
+import { visibleState, type BackupVisibleState } from '../support/cluster-state.ts';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { startEtcdFromSnapshot } from '../support/etcd-restore.ts';
+import type { BackupManifest } from '../../src/core/backup/manifest.ts';
+
+let sb: Sandbox;
+let initial: BackupVisibleState;
+let s3: S3Client;
+const savedEnv = { ...process.env };
+
+const backupArgs = (...extra: string[]) => ['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/hcp`, '--endpoint', sb.s3.endpoint, '--path-style', ...extra];
+
+async function listKeys(prefix: string): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: sb.s3.bucket, Prefix: prefix }));
+  return (out.Contents ?? []).map((o) => o.Key ?? '');
+}
+
+beforeAll(async () => {
+  sb = await startSandbox();
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region });
+  s3 = new S3Client({ endpoint: sb.s3.endpoint, region: sb.s3.region, forcePathStyle: true, credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  await sb.etcd.put('/hcp-dr-test/alpha', 'one');
+  await sb.etcd.put('/hcp-dr-test/beta', 'two');
+  initial = visibleState(sb);
+});
+afterAll(async () => {
+  process.env = savedEnv;
+  s3?.destroy();
+  await sb?.stop();
+});
+beforeEach(() => {
+  sb.s3.server.setFault(undefined);
+});
+
+describe('backup round trip', () => {
+  it('when quiesced, it uploads a verified snapshot that the real etcdctl restores with the seeded keys, and leaves the cluster as it was', async () => {
+    const run = await runCliInProcess(backupArgs('--yes', '-o', 'json'));
+    expect(run.stderr).not.toMatch(/^error:/m);
+    expect(run.code).toBe(0);
+    const manifest = JSON.parse(run.stdout) as BackupManifest;
+    expect(manifest).toMatchObject({ kind: 'EtcdBackup', mode: 'quiesce', hostedCluster: { namespace: 'clusters', name: 'demo', infraID: 'demo-x7k2p', platform: 'AWS' } });
+    expect(manifest.apiDowntimeSeconds).toBeGreaterThan(0);
+    expect(manifest.encryption).toMatchObject({ type: 'aescbc', activeKeySecret: 'demo-etcd-encryption-key' });
+    expect(manifest.secrets.map((s) => s.name).sort()).toEqual(['demo-etcd-encryption-key', 'etcd-signer', 'root-ca', 'sa-signing-key']);
+    expect(visibleState(sb)).toEqual(initial);
+
+    const prefix = `hcp/clusters/demo/${manifest.id}/`;
+    const keys = await listKeys(prefix);
+    expect(keys).toEqual(expect.arrayContaining([`${prefix}backup.json`, `${prefix}snapshot.db`, `${prefix}manifests/hostedcluster.yaml`, `${prefix}secrets/root-ca.yaml`]));
+
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hcp-dr-restore-'));
+    try {
+      const file = path.join(dir, 'snapshot.db');
+      const object = await s3.send(new GetObjectCommand({ Bucket: sb.s3.bucket, Key: `${prefix}snapshot.db` }));
+      await pipeline(object.Body as Readable, createWriteStream(file));
+      const bytes = await readFile(file);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(manifest.snapshot.sha256);
+      expect(bytes.length).toBe(manifest.snapshot.size);
+      const status = spawnSync('etcdctl', ['snapshot', 'status', file, '-w', 'json'], { encoding: 'utf8' });
+      expect(JSON.parse(status.stdout)).toMatchObject({ revision: manifest.snapshot.revision, totalKey: manifest.snapshot.totalKeys, hash: manifest.snapshot.hash });
+      const restored = await startEtcdFromSnapshot(file, path.join(dir, 'restored'));
+      try {
+        expect(await restored.get('/hcp-dr-test/alpha')).toBe('one');
+        expect(await restored.get('/hcp-dr-test/beta')).toBe('two');
+      } finally {
+        await restored.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('when online, it takes no pause and scales nothing', async () => {
+    const run = await runCliInProcess(backupArgs('--online', '-o', 'json'));
+    expect(run.code).toBe(0);
+    const manifest = JSON.parse(run.stdout) as BackupManifest;
+    expect(manifest.mode).toBe('online');
+    expect(manifest.apiDowntimeSeconds).toBeNull();
+    expect(visibleState(sb)).toEqual(initial);
+  });
+
+  it('when --dry-run, it prints the plan and changes nothing', async () => {
+    const run = await runCliInProcess(backupArgs('--dry-run', '-o', 'yaml'));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('kind: BackupPlan');
+    expect(run.stdout).toMatch(/scale kube-apiserver, openshift-apiserver, openshift-oauth-apiserver in clusters-demo to 0/);
+    expect(visibleState(sb)).toEqual(initial);
+  });
+
+  it('when quiesce is not confirmed and there is no terminal, it refuses with exit 2 and touches nothing', async () => {
+    const run = await runCliInProcess(backupArgs());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('hint: pass --yes to confirm');
+    expect(visibleState(sb)).toEqual(initial);
+  });
+});
+
+describe('backup faults leave the cluster resumed and no backup.json', () => {
+  const faultCases: [string, () => Promise<{ args: string[]; restore?: () => void }>, number, RegExp][] = [
+    ['wrong credentials', async () => {
+      process.env['AWS_SECRET_ACCESS_KEY'] = 'wrong-secret';
+      return { args: backupArgs('--yes'), restore: () => void (process.env['AWS_SECRET_ACCESS_KEY'] = sb.s3.secretAccessKey) };
+    }, 1, /SignatureDoesNotMatch|credentials|Forbidden|Access/i],
+    ['missing bucket', async () => ({ args: ['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', 's3://no-such-bucket/hcp', '--endpoint', sb.s3.endpoint, '--path-style', '--yes'] }), 3, /NoSuchBucket|bucket/i],
+    ['connection refused', async () => ({ args: ['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/hcp`, '--endpoint', 'http://127.0.0.1:9', '--path-style', '--yes'] }), 1, /ECONNREFUSED|connect|reach/i],
+    ['a failure in the middle of the upload', async () => {
+      sb.s3.server.setFault({ op: 'UploadPart', mode: 'error500', times: Infinity });
+      return { args: backupArgs('--yes') };
+    }, 1, /upload|InternalError|500/i],
+  ];
+  for (const [name, setup, code, message] of faultCases) {
+    it(`when ${name}, it exits ${code}, names the cause and the cluster is as before`, async () => {
+      const before = await listKeys('hcp/');
+      const { args, restore } = await setup();
+      try {
+        const run = await runCliInProcess(args);
+        expect(run.code).toBe(code);
+        expect(run.stderr).toMatch(/^error: /m);
+        expect(run.stderr.split('\n').find((l) => l.startsWith('error: '))).toMatch(message);
+      } finally {
+        restore?.();
+      }
+      expect(visibleState(sb)).toEqual(initial);
+      const after = await listKeys('hcp/');
+      expect(after.filter((k) => k.endsWith('backup.json'))).toEqual(before.filter((k) => k.endsWith('backup.json')));
+    });
+  }
+});
+
+describe('resume', () => {
+  it('when nothing is recorded, it says so and exits 0', async () => {
+    const run = await runCliInProcess(['resume', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('nothing to resume');
+  });
+
+  it('when a second backup finds the lock, it refuses with exit 3 and a resume hint', async () => {
+    const hcRes = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
+    sb.sim.store.mutate(hcRes, 'clusters', 'demo', (o) => {
+      o.metadata.annotations = { ...o.metadata.annotations, 'hcp-dr.openshift.io/operation': JSON.stringify({ id: 'other', type: 'backup', startedAt: '2026-01-01T00:00:00Z', phase: 'started' }) };
+    });
+    try {
+      const run = await runCliInProcess(backupArgs('--yes'));
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain('operation other (backup, started) in progress');
+      expect(run.stderr).toContain('hint: if that run is no longer active, undo what it left with: kubectl hcp-dr resume demo -n clusters');
+    } finally {
+      const resumed = await runCliInProcess(['resume', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
+      expect(resumed.code).toBe(0);
+    }
+    expect(visibleState(sb)).toEqual(initial);
+  });
+});

@@ -1,0 +1,190 @@
+/**
+ * `etcd status` end to end on the sandbox: real etcd members, the API simulator, the real
+ * kube adapter (REST + WebSocket exec). One sandbox; tests that break members heal them.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess } from '../support/cli.ts';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
+
+let sb: Sandbox;
+const PODS = { group: '', version: 'v1', plural: 'pods' };
+const PVCS = { group: '', version: 'v1', plural: 'persistentvolumeclaims' };
+
+const status = (...extra: string[]) => runCliInProcess(['etcd', 'status', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, ...extra]);
+async function report(): Promise<{ code: number; report: EtcdStatusReport; stderr: string }> {
+  const run = await status('-o', 'json');
+  return { code: run.code, report: JSON.parse(run.stdout) as EtcdStatusReport, stderr: run.stderr };
+}
+async function waitForState(state: string, timeoutMs = 30_000): Promise<EtcdStatusReport> {
+  const deadline = Date.now() + timeoutMs;
+  let last: EtcdStatusReport | undefined;
+  while (Date.now() < deadline) {
+    last = (await report()).report;
+    if (last.verdict.state === state) return last;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`still ${last?.verdict.state} after ${timeoutMs} ms: ${last?.verdict.reason}`);
+}
+
+beforeAll(async () => {
+  sb = await startSandbox();
+});
+afterAll(async () => {
+  await sb?.stop();
+});
+
+describe('etcd status on the sandbox', () => {
+  it('when all members are healthy, it reports Healthy with exact member details and exits 0', async () => {
+    const { code, report: r } = await report();
+    expect(code).toBe(0);
+    expect(r.verdict.state).toBe('Healthy');
+    expect(r.members.map((m) => m.name).sort()).toEqual(['etcd-0', 'etcd-1', 'etcd-2']);
+    expect(r.members.filter((m) => m.leader)).toHaveLength(1);
+    expect(r.members.every((m) => /^[0-9a-f]{1,16}$/.test(m.id) && m.healthy && m.pod === m.name)).toBe(true);
+    expect(new Set(r.members.map((m) => m.hash)).size).toBe(1);
+    expect(r.quotaBytes).toBe(8 * 1024 ** 3);
+    expect(r.caPath).toBe('/etc/etcd/tls/etcd-ca/ca.crt');
+    expect(r.members[0]?.quotaHeadroomBytes).toBe(8 * 1024 ** 3 - (r.members[0]?.dbSizeBytes ?? 0));
+    expect(r.conditions.hostedCluster.map((c) => c.type)).toEqual(expect.arrayContaining(['EtcdAvailable', 'ReconciliationActive']));
+    // Member IDs match what etcd itself reports (uint64 kept exact).
+    const list = await sb.etcd.memberList();
+    expect(r.members.map((m) => m.id).sort()).toEqual(list.map((m) => m.id).sort());
+  });
+
+  it('prints an aligned table by default', async () => {
+    const run = await status();
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^VERDICT\s+Healthy: 3 of 3 members healthy/m);
+    expect(run.stdout).toMatch(/^MEMBER\s+ID\s+POD\s+LEADER/m);
+    expect(run.stdout).toMatch(/^etcd-1\s+[0-9a-f]+\s+etcd-1\s+(true|false)/m);
+  });
+
+  it('when one member process is killed, it is Degraded, names the member and exits 4', async () => {
+    await sb.etcd.kill(1);
+    try {
+      const r = await waitForState('Degraded');
+      expect(r.verdict.reason).toContain('etcd-1');
+      expect(r.verdict.hint).toContain('data-etcd-1');
+      const run = await status();
+      expect(run.code).toBe(4);
+    } finally {
+      await sb.etcd.start(1, { wait: true });
+    }
+    await waitForState('Healthy');
+  });
+
+  it('when two members are killed, it is QuorumLost and exits 4', async () => {
+    await sb.etcd.kill(1);
+    await sb.etcd.kill(2);
+    try {
+      const r = await waitForState('QuorumLost');
+      expect(r.verdict.reason).toMatch(/quorum needs 2/);
+      expect((await status()).code).toBe(4);
+    } finally {
+      await Promise.all([sb.etcd.start(1), sb.etcd.start(2)]);
+      await sb.etcd.waitHealthy();
+    }
+    await waitForState('Healthy');
+  });
+
+  it('when a member PVC and pod are deleted, the member rejoins empty and the cluster is Healthy again', async () => {
+    const before = (await report()).report.members.find((m) => m.name === 'etcd-2')?.id;
+    sb.sim.store.delete(PVCS, sb.controlPlaneNamespace, 'data-etcd-2');
+    sb.sim.store.delete(PODS, sb.controlPlaneNamespace, 'etcd-2');
+    const r = await waitForState('Healthy', 45_000);
+    const after = r.members.find((m) => m.name === 'etcd-2');
+    expect(after?.id).not.toBe(before); // removed and re-added, as reset-member does
+    expect(new Set(r.members.map((m) => m.hash)).size).toBe(1);
+    // The rejoined member serves the old keys: its hashkv equals the others' at one revision.
+    expect(r.members.every((m) => m.hashRevision === r.members[0]?.hashRevision)).toBe(true);
+  });
+
+  it('when a member diverged into its own cluster (split brain), it is Inconsistent', async () => {
+    await sb.etcd.makeDivergent(1);
+    try {
+      const r = await waitForState('Inconsistent');
+      expect(r.verdict.reason).toMatch(/split brain|hashkv|members but/);
+      expect((await status()).code).toBe(4);
+    } finally {
+      await sb.etcd.rejoin(1, { wait: true });
+    }
+    await waitForState('Healthy', 45_000);
+  });
+
+  it('when a fourth stray member is in the member list, it is Inconsistent and names the count', async () => {
+    const added = await sb.etcd.etcdctl(['member', 'add', 'stray', '--peer-urls=https://127.0.0.1:1'], { endpoints: [0] });
+    expect(added.code).toBe(0);
+    const id = /Member ([0-9a-f]+) added/.exec(added.stdout)?.[1] ?? '';
+    try {
+      const r = await waitForState('Inconsistent');
+      expect(r.verdict.reason).toContain('4 members but the StatefulSet wants 3');
+    } finally {
+      await sb.etcd.etcdctl(['member', 'remove', id], { endpoints: [0] });
+    }
+    await waitForState('Healthy');
+  });
+
+  it('-A prints one line per HostedCluster, Unmanaged ones included, and exits 0 when all are Healthy', async () => {
+    const run = await runCliInProcess(['etcd', 'status', '-A', '--kubeconfig', sb.kubeconfig]);
+    expect(run.stdout).toMatch(/^clusters\s+demo\s+Healthy\s+3\/3/m);
+    expect(run.code).toBe(0);
+  });
+});
+
+describe('etcd status refusals', () => {
+  it('when the HostedCluster does not exist, it exits 3 with a hint', async () => {
+    const run = await runCliInProcess(['etcd', 'status', 'nope', '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^error: failed to find HostedCluster "nope" in namespace "clusters"$/m);
+    expect(run.stderr).toMatch(/^hint: .*get hostedclusters -A/m);
+  });
+
+  it('when etcd is Unmanaged, it says so clearly and exits 3', async () => {
+    const hc = structuredClone(sb.sim.store.get({ group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' }, 'clusters', 'demo'));
+    if (!hc) throw new Error('seed missing');
+    hc.metadata = { name: 'external', namespace: 'clusters' };
+    (hc['spec'] as Record<string, unknown>)['etcd'] = { managementType: 'Unmanaged', unmanaged: { endpoint: 'https://etcd.example.com:2379', tls: { clientSecret: { name: 'x' } } } };
+    sb.sim.store.create({ group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' }, hc);
+    const run = await runCliInProcess(['etcd', 'status', 'external', '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('uses unmanaged etcd (spec.etcd.managementType: Unmanaged)');
+    const all = await runCliInProcess(['etcd', 'status', '-A', '--kubeconfig', sb.kubeconfig]);
+    expect(all.stdout).toMatch(/^clusters\s+external\s+Unmanaged/m);
+  });
+
+  it('when the token is denied, it prints the 403 clearly and exits 1', async () => {
+    sb.sim.denyToken('denied-token');
+    const kubeconfig = await sb.sim.writeKubeconfig(path.join(sb.dir, 'denied.kubeconfig'), { token: 'denied-token', namespace: 'clusters' });
+    const run = await runCliInProcess(['etcd', 'status', 'demo', '--kubeconfig', kubeconfig]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: failed to get hostedclusters\.hypershift\.openshift\.io "demo" in namespace "clusters": .*forbidden/m);
+    expect(run.stderr).toMatch(/^hint: /m);
+  });
+
+  it('when the kubeconfig does not exist or lacks the context, it exits 2 with a clear message', async () => {
+    const missing = await runCliInProcess(['etcd', 'status', 'demo', '--kubeconfig', path.join(sb.dir, 'nope.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`kubeconfig file "${path.join(sb.dir, 'nope.yaml')}" does not exist`);
+    const ctx = await runCliInProcess(['etcd', 'status', 'demo', '--kubeconfig', sb.kubeconfig, '--context', 'prod']);
+    expect(ctx.code).toBe(2);
+    expect(ctx.stderr).toContain('context "prod" does not exist in the kubeconfig');
+    expect(ctx.stderr).toContain('hint: use one of: sandbox');
+  });
+
+  it('when KUBECONFIG lists several files, the first existing context wins and missing paths are skipped', async () => {
+    const other = path.join(sb.dir, 'other.kubeconfig');
+    await writeFile(other, 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
+    const saved = process.env['KUBECONFIG'];
+    process.env['KUBECONFIG'] = [path.join(sb.dir, 'absent'), sb.kubeconfig, other].join(':');
+    try {
+      const run = await runCliInProcess(['etcd', 'status', 'demo', '-n', 'clusters', '-o', 'json']);
+      expect(run.code).toBe(0);
+    } finally {
+      if (saved === undefined) delete process.env['KUBECONFIG'];
+      else process.env['KUBECONFIG'] = saved;
+    }
+  });
+});

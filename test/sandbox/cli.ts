@@ -1,0 +1,102 @@
+/**
+ * `npm run sandbox -- up|status|down`. `up` starts the sandbox in a background process (the
+ * daemon) and returns once it is ready; `down` stops it and removes everything it made.
+ * State lives in .sandbox/ at the repository root (git-ignored).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { REPO_ROOT } from './sandbox.ts';
+
+const stateDir = path.join(REPO_ROOT, '.sandbox');
+const stateFile = path.join(stateDir, 'state.json');
+
+interface DaemonState {
+  pid: number;
+  kubeconfig: string;
+  envFile: string;
+  dir: string;
+  s3Endpoint: string;
+  bucket: string;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const readState = (): DaemonState | undefined => (existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as DaemonState) : undefined);
+
+function describe(state: DaemonState): string {
+  return [
+    `sandbox running (pid ${state.pid}), all on 127.0.0.1`,
+    `  kubeconfig: ${state.kubeconfig}`,
+    `  env file:   ${state.envFile}   (S3 endpoint ${state.s3Endpoint}, bucket ${state.bucket})`,
+    '  try:',
+    `    source ${state.envFile}`,
+    `    PATH=${path.join(REPO_ROOT, 'plugin')}:$PATH kubectl hcp-dr etcd status demo -n clusters`,
+    `    kubectl hcp-dr backup demo -n clusters --to s3://${state.bucket}/hcp --endpoint ${state.s3Endpoint} --path-style --yes`,
+  ].join('\n');
+}
+
+async function up(): Promise<number> {
+  const existing = readState();
+  if (existing && alive(existing.pid)) {
+    console.log(describe(existing));
+    return 0;
+  }
+  await rm(stateDir, { recursive: true, force: true });
+  await mkdir(stateDir, { recursive: true });
+  const log = openSync(path.join(stateDir, 'daemon.log'), 'a');
+  const started = Date.now();
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/daemon.ts'), stateFile], { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+  while (Date.now() - started < 60_000) {
+    const state = readState();
+    if (state) {
+      console.log(describe(state));
+      console.error(`up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      return 0;
+    }
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  console.error(`sandbox failed to start; see ${path.join(stateDir, 'daemon.log')}`);
+  return 1;
+}
+
+async function down(): Promise<number> {
+  const state = readState();
+  if (state && alive(state.pid)) {
+    process.kill(state.pid, 'SIGTERM');
+    const deadline = Date.now() + 20_000;
+    while (alive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (alive(state.pid)) process.kill(state.pid, 'SIGKILL');
+  }
+  await rm(stateDir, { recursive: true, force: true });
+  console.log(state ? 'sandbox stopped; nothing left behind' : 'no sandbox was running');
+  return 0;
+}
+
+function status(): number {
+  const state = readState();
+  if (!state || !alive(state.pid)) {
+    console.log('sandbox is not running (npm run sandbox -- up)');
+    return 3;
+  }
+  console.log(describe(state));
+  return 0;
+}
+
+const verb = process.argv[2];
+const run = verb === 'up' ? up : verb === 'down' ? down : verb === 'status' ? async () => status() : undefined;
+if (!run) {
+  console.error('usage: npm run sandbox -- up|status|down');
+  process.exitCode = 2;
+} else {
+  process.exitCode = await run();
+}

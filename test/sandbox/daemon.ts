@@ -1,0 +1,19 @@
+/** The background half of `npm run sandbox -- up`: runs the sandbox until SIGTERM. */
+import { writeFile } from 'node:fs/promises';
+import { startSandbox } from './sandbox.ts';
+
+const stateFile = process.argv[2];
+if (!stateFile) throw new Error('usage: daemon.ts <state-file>');
+const sandbox = await startSandbox();
+await writeFile(
+  stateFile,
+  JSON.stringify({ pid: process.pid, kubeconfig: sandbox.kubeconfig, envFile: sandbox.envFile, dir: sandbox.dir, s3Endpoint: sandbox.s3.endpoint, bucket: sandbox.s3.bucket }),
+  { mode: 0o600 },
+);
+const shutdown = async () => {
+  await sandbox.stop();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void shutdown());
+process.on('SIGINT', () => void shutdown());
+setInterval(() => undefined, 1 << 30);

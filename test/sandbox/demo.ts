@@ -1,0 +1,47 @@
+/**
+ * `npm run demo`: the main job on the built-in sandbox, as a user would run it. Starts the
+ * sandbox, runs the plugin through the real kubectl's plugin mechanism (or directly when
+ * kubectl is absent), and stops everything. Exit 0 when every step behaved as expected.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, startSandbox } from './sandbox.ts';
+
+const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
+const started = Date.now();
+const sandbox = await startSandbox();
+console.log(`sandbox up in ${((Date.now() - started) / 1000).toFixed(1)}s: 3 etcd members, API simulator, S3 (all on 127.0.0.1)\n`);
+
+const env = { ...process.env, ...sandbox.env, PATH: `${path.join(REPO_ROOT, 'plugin')}:${process.env['PATH'] ?? ''}`, HOME: sandbox.dir };
+const bucket = `s3://${sandbox.s3.bucket}/hcp`;
+const s3 = ['--endpoint', sandbox.s3.endpoint, '--path-style'];
+const steps: { args: string[]; expect: number[] }[] = [
+  { args: ['etcd', 'status', 'demo', '-n', 'clusters'], expect: [0] },
+  { args: ['etcd', 'status', '-A'], expect: [0] },
+];
+if (existsSync(path.join(REPO_ROOT, 'src/s3/store.ts'))) {
+  steps.push(
+    { args: ['backup', 'demo', '-n', 'clusters', '--to', bucket, ...s3, '--yes'], expect: [0] },
+    { args: ['backup', 'list', '--from', bucket, ...s3], expect: [0] },
+  );
+}
+
+let failed = 0;
+try {
+  for (const step of steps) {
+    const [cmd, argv] = kubectl ? [kubectl, ['hcp-dr', ...step.args]] : [path.join(REPO_ROOT, 'plugin/kubectl-hcp_dr'), step.args];
+    console.log(`$ kubectl hcp-dr ${step.args.join(' ')}`);
+    const t0 = Date.now();
+    const result = spawnSync(cmd, argv, { env, encoding: 'utf8' });
+    process.stdout.write(result.stdout);
+    process.stdout.write(result.stderr.replace(/^/gm, '  (stderr) ').replace(/ {2}\(stderr\) $/, ''));
+    const ok = step.expect.includes(result.status ?? -1);
+    console.log(`# exit ${result.status} in ${Date.now() - t0} ms${ok ? '' : ` (expected ${step.expect.join(' or ')})`}\n`);
+    if (!ok) failed++;
+  }
+} finally {
+  await sandbox.stop();
+  console.log('sandbox stopped; nothing left behind');
+}
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,52 @@
+/**
+ * Restores a snapshot the way an operator would, with the real etcdctl, into a new data dir,
+ * and starts a throwaway single-member etcd on it (plain HTTP on 127.0.0.1) to read keys back.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { freePorts, releasePorts } from './ports.ts';
+import { cleanEnv, spawnWatched } from './etcd/process.ts';
+
+export interface RestoredEtcd {
+  endpoint: string;
+  get(key: string): Promise<string | undefined>;
+  stop(): Promise<void>;
+}
+
+export async function startEtcdFromSnapshot(snapshot: string, dir: string): Promise<RestoredEtcd> {
+  const ports = await freePorts(2);
+  const [client, peer] = ports as [number, number];
+  const endpoint = `http://127.0.0.1:${client}`;
+  const peerUrl = `http://127.0.0.1:${peer}`;
+  const dataDir = path.join(dir, 'data');
+  const restore = spawnSync(
+    'etcdctl',
+    ['snapshot', 'restore', snapshot, '--name', 'restored', '--data-dir', dataDir, '--initial-cluster', `restored=${peerUrl}`, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster-token', 'restored'],
+    { encoding: 'utf8', env: cleanEnv() },
+  );
+  if (restore.status !== 0) throw new Error(`etcdctl snapshot restore failed: ${restore.stderr}`);
+  mkdirSync(dir, { recursive: true });
+  const proc = spawnWatched(
+    '/usr/bin/etcd',
+    ['--name', 'restored', '--data-dir', dataDir, '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint, '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `restored=${peerUrl}`],
+    path.join(dir, 'etcd.log'),
+  );
+  const etcdctl = (...args: string[]) => spawnSync('etcdctl', ['--endpoints', endpoint, '--dial-timeout=1s', '--command-timeout=2s', ...args], { encoding: 'utf8', env: cleanEnv() });
+  const deadline = Date.now() + 20_000;
+  while (etcdctl('endpoint', 'health').status !== 0) {
+    if (Date.now() > deadline) throw new Error('restored etcd did not become healthy');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    endpoint,
+    get: async (key) => {
+      const out = etcdctl('get', key, '--print-value-only');
+      return out.status === 0 && out.stdout !== '' ? out.stdout.replace(/\n$/, '') : undefined;
+    },
+    stop: async () => {
+      await proc.kill();
+      releasePorts(ports);
+    },
+  };
+}
