@@ -83,6 +83,12 @@ export interface KubeconfigOptions {
   /** Default namespace of the context. */
   namespace?: string;
   contextName?: string;
+  /**
+   * Point the kubeconfig at the simulator's https listener (self-signed; insecure-skip-tls-verify).
+   * Needed for kubectl: client-go never sends a kubeconfig's token over plain http, so with the
+   * default http URL kubectl requests are anonymous and denyToken() cannot apply to them.
+   */
+  tls?: boolean;
 }
 
 export interface ApiSimulator {
