@@ -131,6 +131,10 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   if (!sharedAvailable()) {
     console.log(`skipped: HyperShift CRD suites not found under ${SHARED_DIR}`);
   } else {
-    console.log(summarize(runSuites()));
+    const outcomes = runSuites();
+    console.log(summarize(outcomes));
+    const agreeing = outcomes.filter((o) => o.agree).length;
+    const { emit } = await import('./lib.ts');
+    emit({ bench: 'validate', metric: 'agreement with HyperShift CRD suites', value: agreeing, unit: `of ${outcomes.length} cases`, target: '100%', met: agreeing === outcomes.length });
   }
 }

@@ -12,10 +12,14 @@ import { globalOptions } from './global-flags.ts';
 import { EXIT_CODES_HELP } from './exit-codes-help.ts';
 import { versionCommand } from './commands/version.ts';
 import { etcdCommand } from './commands/etcd.ts';
+import { backupCommand } from './commands/backup.ts';
+import { renderCommand } from './commands/render.ts';
+import { validateCommand } from './commands/validate.ts';
+import { exportCommand } from './commands/export.ts';
 
 export type CommandRegistrar = (y: Argv, deps: CliDeps, done: (code: number) => void) => Argv;
 
-const COMMANDS: CommandRegistrar[] = [etcdCommand, versionCommand];
+const COMMANDS: CommandRegistrar[] = [etcdCommand, backupCommand, exportCommand, renderCommand, validateCommand, versionCommand];
 
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   let exitCode = 0;

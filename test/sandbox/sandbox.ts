@@ -91,7 +91,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stops.push(attachDeploymentController(sim.store));
     if (options.operator !== false) stops.push(attachHyperShiftOperator(sim.store));
     if ((options.managementType ?? 'Managed') === 'Managed') {
-      stops.push(attachEtcdController(sim.store, etcd, controlPlaneNamespace, { quotaBytes: etcd.quotaBytes }));
+      stops.push(attachEtcdController(sim.store, etcd, controlPlaneNamespace));
     }
     sim.setExecHandler(async (call) => {
       const match = /^etcd-(\d+)$/.exec(call.pod);
@@ -103,7 +103,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     await etcd.seed(options.seedKeys ?? 200);
 
-    const kubeconfig = await sim.writeKubeconfig(path.join(dir, 'kubeconfig'), { token: SANDBOX_TOKEN, namespace, contextName: 'sandbox' });
+    const kubeconfig = await sim.writeKubeconfig(path.join(dir, 'kubeconfig'), { token: SANDBOX_TOKEN, namespace, contextName: 'sandbox', tls: true });
     const s3: SandboxS3 = { server: s3server, endpoint: s3server.endpoint, region: s3server.region, accessKeyId: s3server.accessKeyId, secretAccessKey: s3server.secretAccessKey, bucket: options.bucket ?? 'hcp-dr-backups' };
     const env = {
       KUBECONFIG: kubeconfig,

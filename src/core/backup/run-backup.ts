@@ -63,7 +63,6 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     await updateOperation(api, lockedHc, { ...operation, phase: 'quiesced', member: member.pod, snapshotPath: path });
     rollback.push(`remove ${path} from pod ${member.pod}`, () => removeSnapshot(pod, path));
     await saveSnapshot(pod, tls, path);
-    const status = await snapshotStatus(pod, tls, path);
     deps.step?.('snapshotted');
 
     if (req.mode === 'quiesce') {
@@ -76,6 +75,8 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       rollback.drop('scale the API servers back', 'unpause the HostedCluster');
       reporter.info(`API servers back after ${apiDowntimeSeconds}s of downtime`);
     }
+    // The file is point-in-time already: checking it need not extend the downtime.
+    const status = await snapshotStatus(pod, tls, path);
     await updateOperation(api, lockedHc, { ...operation, phase: 'resumed', member: member.pod, snapshotPath: path });
     await releasePreviousState(deps, req);
     deps.step?.('resumed');

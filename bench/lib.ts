@@ -1,0 +1,75 @@
+/**
+ * Shared pieces of the benchmarks: each benchmark is a script that prints one JSON line per
+ * figure (`emit`); bench/run.ts runs them all in one session and writes bench/RESULTS.md.
+ * Figures are ratios against a baseline measured in the same run, never absolute pass/fail.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface Figure {
+  bench: string;
+  metric: string;
+  value: number;
+  unit: string;
+  baseline?: { label: string; value: number };
+  /** value / baseline.value */
+  ratio?: number;
+  target?: string;
+  met?: boolean;
+  note?: string;
+}
+
+export function emit(figure: Figure): void {
+  process.stdout.write(`BENCH ${JSON.stringify(figure)}\n`);
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export interface TimedRun {
+  ms: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Peak resident set size of the process, from /proc/<pid>/status VmHWM (Linux). */
+  peakRssBytes: number;
+}
+
+/** Runs a command, timing it and sampling its peak RSS every 20 ms until it exits. */
+export function timedRun(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<TimedRun> {
+  return new Promise((resolve) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let peak = 0;
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const sample = () => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+      } catch {
+        // exited between samples
+      }
+    };
+    const timer = setInterval(sample, 20);
+    child.on('exit', () => sample());
+    child.on('close', (code) => {
+      clearInterval(timer);
+      resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, code, stdout, stderr, peakRssBytes: peak });
+    });
+  });
+}
+
+export function machine(): string {
+  const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
+  const cores = readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length;
+  const mem = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 / 1024;
+  const os = /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'Linux';
+  const etcd = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '';
+  return `${cpu}, ${cores} cores, ${mem.toFixed(0)} GiB RAM, ${os}, Node ${process.versions.node}, ${etcd}`;
+}

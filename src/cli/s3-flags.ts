@@ -1,0 +1,60 @@
+/**
+ * Flags that say how to reach the object store, shared by every command that takes an s3://
+ * URL. s3TargetOf validates the URL and flags up front (UsageError, exit 2), before the AWS
+ * SDK is loaded. Credentials are never flags: they come from the AWS chain.
+ */
+import type { Options } from 'yargs';
+import { UsageError } from '../core/errors.ts';
+import { parseS3Url } from '../s3/url.ts';
+import type { S3Target } from './deps.ts';
+
+/** Connection flags: enough to read (list, verify, restore). */
+export const s3ReadOptions = {
+  region: { type: 'string', describe: 'AWS region of the bucket (default: $AWS_REGION, $AWS_DEFAULT_REGION, the AWS profile\'s; us-east-1 with --endpoint)' },
+  endpoint: { type: 'string', describe: 'S3-compatible endpoint (MinIO, Ceph RGW, ODF), e.g. https://s3.example.com:9000 (default: $AWS_ENDPOINT_URL_S3)' },
+  'path-style': { type: 'boolean', describe: 'Path-style bucket addressing (the default with --endpoint)' },
+  'ca-bundle': { type: 'string', describe: 'PEM file of CA certificates to trust for --endpoint' },
+} satisfies Record<string, Options>;
+
+/** Connection flags plus server-side encryption of what is written. */
+export const s3Options = {
+  ...s3ReadOptions,
+  sse: { type: 'string', describe: 'Server-side encryption of written objects: AES256 or aws:kms' },
+  'sse-kms-key-id': { type: 'string', describe: 'KMS key ID or ARN for --sse aws:kms (default: the bucket\'s key)' },
+} satisfies Record<string, Options>;
+
+export interface S3Args {
+  region?: string;
+  endpoint?: string;
+  'path-style'?: boolean;
+  'ca-bundle'?: string;
+  sse?: string;
+  'sse-kms-key-id'?: string;
+}
+
+/** The S3Target for `url` with the flags in `args`. */
+export function s3TargetOf(url: string, args: S3Args, flag = 'the S3 URL'): S3Target {
+  parseS3Url(url, flag);
+  const target: S3Target = { url };
+  if (args.region !== undefined) target.region = nonEmpty('--region', args.region);
+  if (args.endpoint !== undefined) target.endpoint = nonEmpty('--endpoint', args.endpoint);
+  if (args['path-style'] !== undefined) target.pathStyle = args['path-style'];
+  if (args['ca-bundle'] !== undefined) target.caBundle = nonEmpty('--ca-bundle', args['ca-bundle']);
+  if (args.sse !== undefined) {
+    const sse = args.sse === 'aes256' ? 'AES256' : args.sse;
+    if (sse !== 'AES256' && sse !== 'aws:kms') {
+      throw new UsageError(`invalid --sse "${args.sse}": use AES256 or aws:kms`);
+    }
+    target.sse = sse;
+  }
+  if (args['sse-kms-key-id'] !== undefined) {
+    if (target.sse !== 'aws:kms') throw new UsageError('--sse-kms-key-id needs --sse aws:kms');
+    target.kmsKeyId = nonEmpty('--sse-kms-key-id', args['sse-kms-key-id']);
+  }
+  return target;
+}
+
+function nonEmpty(flag: string, value: string): string {
+  if (value.trim() === '') throw new UsageError(`${flag} needs a value`);
+  return value.trim();
+}

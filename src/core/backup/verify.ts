@@ -1,0 +1,168 @@
+/**
+ * `backup verify`: is this backup (or local snapshot file) restorable? The snapshot is streamed
+ * once (spooled to a private temp file, see snapshot-file.ts) and checked against its own
+ * SHA-256 trailer and its bbolt content, and, for a stored backup, against backup.json: SHA-256,
+ * size, revision, key count and etcd hash; the other files backup.json names must exist.
+ * A verdict, not an exception: a damaged backup is a result (NotRestorable with reasons).
+ * Exceptions are for "cannot look": no backup.json at all (PreconditionError), store errors.
+ */
+import { createHash } from 'node:crypto';
+import { NotFoundError, PreconditionError } from '../errors.ts';
+import type { ObjectStore, Reporter } from '../ports.ts';
+import { BACKUP_API_VERSION, BackupFiles, type BackupManifest } from './manifest.ts';
+import { readManifest, readText } from './read-manifest.ts';
+import { checkSnapshotFile, checkSnapshotStream, type SnapshotFileReport } from './snapshot-file.ts';
+
+export type VerifyVerdict = 'Restorable' | 'NotRestorable';
+
+export interface VerifyCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface BackupVerification {
+  apiVersion: typeof BACKUP_API_VERSION;
+  kind: 'BackupVerification';
+  /** The backup's s3:// URL (with a trailing slash) or the local file path. */
+  source: string;
+  verdict: VerifyVerdict;
+  /** The details of the failed checks. */
+  reasons: string[];
+  checks: VerifyCheck[];
+  /** What was measured of the snapshot; null when it could not be read. */
+  snapshot: Omit<SnapshotFileReport, 'problems' | 'valid'> | null;
+  /** From backup.json, for a stored backup. */
+  backup: { id: string; hostedCluster: string; createdAt: string; mode: string } | null;
+}
+
+export interface VerifyOptions {
+  reporter?: Reporter;
+  signal?: AbortSignal;
+  tmpDir?: string;
+  onBytes?: (total: number) => void;
+}
+
+export async function verifyLocalSnapshot(file: string, options: VerifyOptions = {}): Promise<BackupVerification> {
+  const report = await checkSnapshotFile(file, snapshotOptions(options));
+  return result(file, null, snapshotChecks(report), report);
+}
+
+/** Verifies the backup stored under `prefix` (the backup's own prefix, holding backup.json). */
+export async function verifyStoredBackup(store: ObjectStore, prefix: string, options: VerifyOptions = {}): Promise<BackupVerification> {
+  const base = prefix.replace(/\/+$/, '');
+  const at = (rel: string) => (base ? `${base}/${rel}` : rel);
+  const source = store.url(base ? `${base}/` : '');
+  const read = await readManifest(store, at(BackupFiles.manifest), options.signal);
+  if (!read.ok && read.missing) {
+    throw new PreconditionError(`not a backup: no backup.json at ${source}`, {
+      hint: 'pass the prefix of one backup, as "{cmd} backup list --from s3://<bucket>/<prefix>" prints it; a prefix without backup.json is an unfinished backup',
+    });
+  }
+  if (!read.ok) {
+    return result(source, null, [{ name: 'manifest', ok: false, detail: read.reason }], null);
+  }
+  const m = read.manifest;
+  const checks: VerifyCheck[] = [{ name: 'manifest', ok: true, detail: `backup.json of ${m.hostedCluster.namespace}/${m.hostedCluster.name}, id ${m.id}` }];
+  let report: SnapshotFileReport | null = null;
+  if (!isRelativeKey(m.snapshot.file)) {
+    checks.push({ name: 'snapshot', ok: false, detail: `backup.json names the snapshot "${m.snapshot.file}", which is not a file of this backup` });
+  } else {
+    try {
+      const stream = await store.get(at(m.snapshot.file), options.signal ? { signal: options.signal } : {});
+      options.reporter?.debug(`verifying ${store.url(at(m.snapshot.file))}`);
+      report = await checkSnapshotStream(stream, snapshotOptions(options));
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      checks.push({ name: 'snapshot', ok: false, detail: `${m.snapshot.file} is missing (${store.url(at(m.snapshot.file))})` });
+    }
+  }
+  if (report) checks.push(...snapshotChecks(report), ...manifestChecks(m, report));
+  checks.push(...(await fileChecks(store, m, at, options.signal)));
+  return result(source, m, checks, report);
+}
+
+function snapshotOptions(options: VerifyOptions) {
+  return { ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.onBytes ? { onBytes: options.onBytes } : {}) };
+}
+
+function snapshotChecks(r: SnapshotFileReport): VerifyCheck[] {
+  const trailer: VerifyCheck = r.trailer === 'valid'
+    ? { name: 'trailer', ok: true, detail: 'the SHA-256 trailer matches the content' }
+    : { name: 'trailer', ok: false, detail: r.problems[0] ?? `SHA-256 trailer ${r.trailer}` };
+  const rest = r.trailer === 'valid' ? r.problems : r.problems.slice(1);
+  const database: VerifyCheck = rest.length === 0 && r.status
+    ? { name: 'database', ok: true, detail: `bbolt readable: revision ${r.status.revision}, ${r.status.totalKey} keys, hash ${r.status.hash}` }
+    : { name: 'database', ok: false, detail: rest.join('; ') || 'the database could not be read' };
+  return r.format === 'empty' || r.format === 'not-bbolt' ? [{ ...trailer, name: 'format', detail: r.problems.join('; ') }] : [trailer, database];
+}
+
+function manifestChecks(m: BackupManifest, r: SnapshotFileReport): VerifyCheck[] {
+  const same = (name: string, want: unknown, got: unknown, what: string): VerifyCheck =>
+    want === got
+      ? { name, ok: true, detail: `${what} ${String(got)} as recorded` }
+      : { name, ok: false, detail: `${what} is ${got === undefined ? 'unknown' : String(got)}, backup.json records ${String(want)}` };
+  const checks = [same('sha256', m.snapshot.sha256, r.sha256, 'SHA-256'), same('size', m.snapshot.size, r.size, 'size')];
+  if (r.status) {
+    checks.push(same('revision', m.snapshot.revision, r.status.revision, 'revision'));
+    checks.push(same('keys', m.snapshot.totalKeys, r.status.totalKey, 'key count'));
+    if (typeof m.snapshot.hash === 'number' && m.snapshot.hash !== 0) checks.push(same('hash', m.snapshot.hash, r.status.hash, 'etcd hash'));
+  }
+  return checks;
+}
+
+/** The other files backup.json names: present (same bucket), and the encryption key unchanged. */
+async function fileChecks(store: ObjectStore, m: BackupManifest, at: (rel: string) => string, signal?: AbortSignal): Promise<VerifyCheck[]> {
+  const wanted = [m.manifests.hostedCluster, ...m.manifests.nodePools].map((rel) => ({ label: rel, key: isRelativeKey(rel) ? at(rel) : undefined }));
+  for (const s of m.secrets) wanted.push({ label: `secret ${s.namespace}/${s.name}`, key: keyInBucket(store, s.url) });
+  const missing: string[] = [];
+  const elsewhere: string[] = [];
+  for (const w of wanted) {
+    if (w.key === undefined) elsewhere.push(w.label);
+    else if (!(await store.head(w.key))) missing.push(`${w.label} (${store.url(w.key)})`);
+  }
+  const checks: VerifyCheck[] = [missing.length === 0
+    ? { name: 'files', ok: true, detail: `${wanted.length - elsewhere.length} manifest and secret files present${elsewhere.length ? `; not checked (another bucket): ${elsewhere.join(', ')}` : ''}` }
+    : { name: 'files', ok: false, detail: `missing: ${missing.join(', ')}` }];
+  if (m.encryption.type === 'aescbc') {
+    const key = keyInBucket(store, m.encryption.keyUrl);
+    if (key !== undefined) {
+      let sha: string | undefined;
+      try {
+        sha = createHash('sha256').update(await readText(store, key, signal)).digest('hex');
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+      checks.push(sha === m.encryption.keySha256
+        ? { name: 'encryption-key', ok: true, detail: 'the encryption key secret matches its recorded SHA-256' }
+        : { name: 'encryption-key', ok: false, detail: sha === undefined ? `the encryption key ${m.encryption.keyUrl} is missing` : `the encryption key ${m.encryption.keyUrl} changed since the backup (SHA-256 differs)` });
+    }
+  }
+  return checks;
+}
+
+function keyInBucket(store: ObjectStore, url: string): string | undefined {
+  const head = `s3://${store.bucket}/`;
+  return url.startsWith(head) && url.length > head.length ? url.slice(head.length) : undefined;
+}
+
+function isRelativeKey(rel: string): boolean {
+  return rel !== '' && !rel.startsWith('/') && !rel.split('/').some((s) => s === '' || s === '.' || s === '..');
+}
+
+function result(source: string, m: BackupManifest | null, checks: VerifyCheck[], r: SnapshotFileReport | null): BackupVerification {
+  const reasons = checks.filter((c) => !c.ok).map((c) => c.detail);
+  const snapshot = r
+    ? { format: r.format, size: r.size, sha256: r.sha256, trailer: r.trailer, pageSize: r.pageSize, status: r.status }
+    : null;
+  return {
+    apiVersion: BACKUP_API_VERSION,
+    kind: 'BackupVerification',
+    source,
+    verdict: reasons.length === 0 ? 'Restorable' : 'NotRestorable',
+    reasons,
+    checks,
+    snapshot,
+    backup: m ? { id: m.id, hostedCluster: `${m.hostedCluster.namespace}/${m.hostedCluster.name}`, createdAt: m.createdAt, mode: m.mode } : null,
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Reads what `export` carries from a backup bundle (src/core/backup/manifest.ts): backup.json
+ * first (a prefix without it is not a backup), then the HostedCluster and NodePool manifests
+ * and the Secrets the bundle holds. Referenced objects the bundle does not hold (pull secret,
+ * SSH key, ConfigMaps) are reported as missing: the tree lists them as required.
+ */
+import { Readable } from 'node:stream';
+import { NotFoundError, PreconditionError, causeText } from '../errors.ts';
+import { controlPlaneNamespace, type KubeObject } from '../model.ts';
+import type { ObjectStore } from '../ports.ts';
+import { loadAllYaml } from '../yaml.ts';
+import { BACKUP_KIND, BackupFiles, type BackupManifest } from '../backup/manifest.ts';
+import { collectReferences } from './references.ts';
+import type { ExportInput, MissingRef } from './types.ts';
+
+export interface BackupSourceOptions {
+  /** Key prefix of the backup (…/<namespace>/<name>/<id>), without trailing slash. */
+  prefix: string;
+  withControlPlane: boolean;
+}
+
+async function readText(store: ObjectStore, key: string): Promise<string> {
+  const stream: Readable = await store.get(key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readObject(store: ObjectStore, key: string): Promise<KubeObject> {
+  const docs = loadAllYaml(await readText(store, key), store.url(key));
+  const obj = docs[0] as KubeObject | undefined;
+  if (!obj || typeof obj !== 'object' || !obj.metadata) throw new PreconditionError(`failed to read ${store.url(key)}: not a Kubernetes object`);
+  return obj;
+}
+
+export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptions): Promise<ExportInput> {
+  const prefix = opts.prefix.replace(/\/+$/, '');
+  const manifestKey = `${prefix}/${BackupFiles.manifest}`;
+  let manifest: BackupManifest;
+  try {
+    manifest = JSON.parse(await readText(store, manifestKey)) as BackupManifest;
+  } catch (err) {
+    if (err instanceof NotFoundError) {
+      throw new PreconditionError(`failed to export from ${store.url(prefix + '/')}: no ${BackupFiles.manifest} (not a complete backup)`, {
+        hint: 'list complete backups with "{cmd} backup list"',
+      });
+    }
+    if (err instanceof SyntaxError) throw new PreconditionError(`failed to export from ${store.url(prefix + '/')}: ${BackupFiles.manifest} is not valid JSON: ${causeText(err)}`);
+    throw err;
+  }
+  if (manifest.kind !== BACKUP_KIND || !manifest.hostedCluster) {
+    throw new PreconditionError(`failed to export from ${store.url(prefix + '/')}: ${BackupFiles.manifest} is not an hcp-dr backup manifest`);
+  }
+  const { namespace, name } = manifest.hostedCluster;
+  const hostedCluster = await readObject(store, `${prefix}/${manifest.manifests.hostedCluster}`);
+  const nodePools = await Promise.all(manifest.manifests.nodePools.map((k) => readObject(store, `${prefix}/${k}`)));
+  const warnings: string[] = [];
+  const cpNamespace = manifest.hostedCluster.controlPlaneNamespace || controlPlaneNamespace(namespace, name);
+  const stored = new Map<string, KubeObject>();
+  for (const ref of manifest.secrets ?? []) {
+    const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(ref.url);
+    if (!match || match[1] !== store.bucket) {
+      warnings.push(`Secret ${ref.namespace}/${ref.name} is stored in another bucket (${ref.url.replace(/\/[^/]*$/, '/')}): not read`);
+      continue;
+    }
+    stored.set(`${ref.namespace}/${ref.name}`, await readObject(store, match[2] as string));
+  }
+  const refs = collectReferences(hostedCluster, nodePools);
+  const references: KubeObject[] = [];
+  const missing: MissingRef[] = [];
+  for (const ref of refs) {
+    const obj = ref.kind === 'Secret' ? stored.get(`${namespace}/${ref.name}`) : undefined;
+    if (obj) references.push(obj);
+    else missing.push({ ...ref, namespace });
+  }
+  const controlPlane: KubeObject[] = [];
+  if (opts.withControlPlane) {
+    controlPlane.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: cpNamespace } });
+    for (const [key, obj] of [...stored.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      if (key.startsWith(`${cpNamespace}/`)) controlPlane.push(obj);
+    }
+    warnings.push('a backup bundle holds no control-plane objects besides its PKI Secrets: only those are exported with --with-control-plane');
+  }
+  return {
+    origin: {
+      source: 'backup',
+      location: store.url(prefix + '/'),
+      backupId: manifest.id,
+      backupCreatedAt: manifest.createdAt,
+      etcdRevision: manifest.snapshot?.revision ?? null,
+      snapshotSha256: manifest.snapshot?.sha256 ?? null,
+    },
+    namespace: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+    hostedCluster,
+    nodePools,
+    references,
+    refs,
+    missing,
+    controlPlane,
+    warnings,
+  };
+}

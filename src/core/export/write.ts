@@ -1,0 +1,91 @@
+/**
+ * Puts an in-memory tree on disk, all or nothing: files go to a temporary directory beside
+ * the target, which is renamed into place at the end (the previous export, if any, is
+ * swapped out and removed). An --out that holds something other than hcp-dr exports is
+ * refused unless `force`; a previous export is recognised by its provenance.yaml.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import yaml from 'js-yaml';
+import { UsageError } from '../errors.ts';
+import { PROVENANCE_FILE, PROVENANCE_KIND } from './layout.ts';
+import type { ExportTree } from './types.ts';
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Whether `dir` holds a provenance.yaml written by hcp-dr export. */
+export async function isPreviousExport(dir: string): Promise<boolean> {
+  try {
+    const doc = yaml.load(await readFile(join(dir, PROVENANCE_FILE), 'utf8')) as { kind?: string } | null;
+    return doc?.kind === PROVENANCE_KIND;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `root` holds at least one `<namespace>/<name>/provenance.yaml` of ours (an export root). */
+async function isExportRoot(root: string): Promise<boolean> {
+  for (const ns of await readdir(root, { withFileTypes: true })) {
+    if (!ns.isDirectory() || ns.name.startsWith('.')) continue;
+    for (const cl of await readdir(join(root, ns.name), { withFileTypes: true })) {
+      if (cl.isDirectory() && (await isPreviousExport(join(root, ns.name, cl.name)))) return true;
+    }
+  }
+  return false;
+}
+
+/** Refuses (UsageError) an --out that is not empty and not a previous export, unless forced. */
+export async function checkOutDir(root: string, clusterDir: string, force: boolean): Promise<void> {
+  if (force || !(await exists(root))) return;
+  if (!(await stat(root)).isDirectory()) throw new UsageError(`--out "${root}" exists and is not a directory`);
+  const entries = (await readdir(root)).filter((e) => e !== '.git');
+  if (entries.length === 0) return;
+  const target = join(root, clusterDir);
+  const refuse = (why: string) =>
+    new UsageError(`refusing to write into "${root}": ${why}`, { hint: 'choose an empty directory, or pass --force to replace the cluster directory' });
+  if (await exists(target)) {
+    if (await isPreviousExport(target)) return;
+    throw refuse(`"${target}" exists and is not a previous hcp-dr export (no ${PROVENANCE_FILE})`);
+  }
+  if (!(await isExportRoot(root))) throw refuse(`it is not empty and holds no previous hcp-dr export (no <namespace>/<name>/${PROVENANCE_FILE})`);
+}
+
+/** Writes the tree under `root`, replacing `root/<clusterDir>` in one rename. */
+export async function writeTree(root: string, tree: ExportTree): Promise<void> {
+  const target = join(root, tree.clusterDir);
+  const parent = dirname(target);
+  await mkdir(parent, { recursive: true });
+  const tmp = join(parent, `.hcp-dr-export-${randomBytes(6).toString('hex')}`);
+  try {
+    for (const file of tree.files) {
+      const path = join(tmp, relative(tree.clusterDir, file.path));
+      await mkdir(dirname(path), { recursive: true, mode: file.mode === 0o600 ? 0o700 : 0o755 });
+      await writeFile(path, file.content, { mode: file.mode });
+      await chmod(path, file.mode); // the umask must not loosen (or tighten) what we promise
+    }
+    if (await exists(target)) {
+      const old = `${tmp}.old`;
+      await rename(target, old);
+      await rename(tmp, target);
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await rename(tmp, target);
+    }
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Every file under `dir`, relative to it, skipping nothing. */
+export async function listFiles(dir: string): Promise<string[]> {
+  if (!(await exists(dir))) return [];
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+}

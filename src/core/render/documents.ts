@@ -1,0 +1,88 @@
+/**
+ * Multi-document manifests in and out. Input is YAML (or JSON) as `hypershift create cluster
+ * --render` writes it: objects separated by `---`, a trailing empty document, comments.
+ * js-yaml drops comments, so comments are NOT preserved; every object is kept, in order,
+ * with its content unchanged unless a render step edits it.
+ *
+ * Output is formatted as kubectl writes YAML (sigs.k8s.io/yaml): keys sorted, two-space
+ * indent, sequences not indented under their key, no line folding, and strings that need
+ * quotes in DOUBLE quotes (`"true"`, `""`) as Go's encoder does. Documents are separated the
+ * way kubectl's YAML printer separates several objects: a `---` line between them.
+ * With these rules every file in shared/hypershift/render-fixtures round-trips byte for byte.
+ */
+import yaml from 'js-yaml';
+import { UsageError } from '../errors.ts';
+import type { KubeObject } from '../model.ts';
+
+export type ManifestFormat = 'yaml' | 'json';
+
+/**
+ * Parses every non-empty document; each must be a Kubernetes object (a mapping with
+ * apiVersion and kind). Errors are one line and name `source:line:column` or the document.
+ */
+export function parseManifests(text: string, source: string): KubeObject[] {
+  const docs = loadDocuments(text, source);
+  return docs.map((doc, i) => {
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new UsageError(`failed to read ${source}: document ${i + 1} is not a Kubernetes object (it is a ${Array.isArray(doc) ? 'list' : typeof doc})`, {
+        hint: 'pass the output of "hypershift create cluster <platform> --render"',
+      });
+    }
+    const obj = doc as Record<string, unknown>;
+    if (typeof obj['apiVersion'] !== 'string' || typeof obj['kind'] !== 'string') {
+      throw new UsageError(`failed to read ${source}: document ${i + 1} has no apiVersion or kind`, {
+        hint: 'every document must be a Kubernetes object',
+      });
+    }
+    if (typeof obj['metadata'] !== 'object' || obj['metadata'] === null) obj['metadata'] = {};
+    return obj as KubeObject;
+  });
+}
+
+/**
+ * Like core/yaml.ts loadAllYaml, but with the core schema: an unquoted timestamp stays the
+ * string it is (as in Kubernetes, where YAML is converted to JSON) instead of becoming a Date.
+ */
+function loadDocuments(text: string, source: string): unknown[] {
+  try {
+    return yaml.loadAll(text, undefined, { schema: yaml.CORE_SCHEMA }).filter((doc) => doc !== null && doc !== undefined);
+  } catch (err) {
+    const mark = (err as { mark?: { line: number; column: number } }).mark;
+    const where = mark ? `${source}:${mark.line + 1}:${mark.column + 1}` : source;
+    const reason = (err as { reason?: string }).reason ?? String(err);
+    throw new UsageError(`failed to parse YAML in ${where}: ${reason}`, { hint: 'pass the output of "hypershift create cluster <platform> --render" (YAML or JSON)' });
+  }
+}
+
+/** One object as kubectl's YAML printer writes it. */
+export function dumpObjectYaml(value: unknown): string {
+  return yaml.dump(value, { sortKeys: true, noArrayIndent: true, lineWidth: -1, noRefs: true, quotingType: '"' });
+}
+
+/**
+ * YAML: documents separated by `---` lines. JSON: one v1 List (what `kubectl get -o json`
+ * prints for several objects; `kubectl apply -f` accepts it), keys sorted, 4-space indent
+ * like kubectl's JSON printer.
+ */
+export function formatManifests(objects: readonly KubeObject[], format: ManifestFormat): string {
+  if (format === 'json') {
+    return JSON.stringify(sortKeys({ apiVersion: 'v1', items: objects, kind: 'List', metadata: {} }), null, 4) + '\n';
+  }
+  return objects.map(dumpObjectYaml).join('---\n');
+}
+
+/** A copy with every mapping's keys sorted (stable JSON for output and comparisons). */
+export function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+  return out;
+}
+
+/** `Kind namespace/name` (or `Kind name`) for messages. */
+export function describeObject(obj: KubeObject): string {
+  const ns = obj.metadata.namespace;
+  const name = obj.metadata.name ?? '(unnamed)';
+  return `${obj.kind ?? 'object'} ${ns ? `${ns}/` : ''}${name}`;
+}

@@ -1,0 +1,105 @@
+/**
+ * The `render` workflow: restore inputs (from a backup, or URL and key given directly) →
+ * pure render → offline validation → text. Notices go to the reporter (stderr); the
+ * returned text is the product (stdout). Nothing is printed when validation fails.
+ */
+import { UsageError } from '../errors.ts';
+import type { ObjectStore, Reporter } from '../ports.ts';
+import { redactUrl } from '../redact.ts';
+import { assertValid, buildRegistry, customKinds, validateManifests, validationNotes, type CrdSource, type ValidationReport } from './check.ts';
+import { formatManifests, parseManifests, type ManifestFormat } from './documents.ts';
+import type { KeySource } from './encryption.ts';
+import type { RestoreFacts } from './facts.ts';
+import { readBackupInputs } from './from-backup.ts';
+import { renderRestore, type RequiredSecret } from './render.ts';
+import { checkSnapshotUrl, MAX_SNAPSHOT_URL_LENGTH, temporaryCredentialSource } from './snapshot-url.ts';
+
+export interface RenderRequest {
+  input: { text: string; source: string };
+  backup?: { store: ObjectStore; prefix: string; openBucket(bucket: string): Promise<ObjectStore> };
+  snapshotUrl?: string;
+  expiresInSeconds: number;
+  key?: KeySource;
+  includeSecrets: boolean;
+  force: boolean;
+  format: ManifestFormat;
+  /** undefined = --no-validate. */
+  crds?: CrdSource;
+  env: Record<string, string | undefined>;
+}
+
+export interface RenderOutcome {
+  text: string;
+  requiredSecrets: RequiredSecret[];
+  validation?: ValidationReport;
+}
+
+export async function runRender(req: RenderRequest, deps: { reporter: Reporter }): Promise<RenderOutcome> {
+  const { reporter } = deps;
+  let snapshotUrl = req.snapshotUrl;
+  let key = req.key;
+  let facts: RestoreFacts | undefined;
+  // Fail on bad input or a bad URL before any object store request.
+  parseManifests(req.input.text, req.input.source);
+  if (snapshotUrl !== undefined) checkSnapshotUrl(snapshotUrl);
+  if (req.backup) {
+    const presign = snapshotUrl === undefined;
+    const temporary = presign ? temporaryCredentialSource(req.env) : undefined;
+    const inputs = await readBackupInputs({
+      store: req.backup.store,
+      prefix: req.backup.prefix,
+      ...(presign ? { expiresInSeconds: req.expiresInSeconds } : {}),
+      readKey: key === undefined,
+      openBucket: req.backup.openBucket,
+    });
+    facts = inputs.facts;
+    key ??= inputs.key;
+    if (inputs.snapshotUrl !== undefined) {
+      snapshotUrl = inputs.snapshotUrl;
+      if (temporary) {
+        reporter.warn(`the snapshot URL is signed with temporary credentials (${temporary}): it stops working when that session expires, whatever --expires says`);
+      }
+      if (snapshotUrl.length > MAX_SNAPSHOT_URL_LENGTH && temporary) {
+        reporter.warn('session tokens lengthen pre-signed URLs past the CRD limit: sign with long-lived credentials');
+      }
+      reporter.info(`snapshot URL: ${redactUrl(snapshotUrl)} (valid ${humanSeconds(req.expiresInSeconds)})`);
+    }
+  }
+  if (snapshotUrl === undefined) throw new UsageError('a snapshot URL is required: pass --from-backup s3://... or --snapshot-url https://...');
+
+  const result = renderRestore(req.input.text, req.input.source, {
+    snapshotUrl,
+    ...(key ? { key } : {}),
+    ...(facts ? { facts } : {}),
+    includeSecrets: req.includeSecrets,
+    force: req.force,
+  });
+  for (const w of result.warnings) reporter.warn(w);
+
+  let validation: ValidationReport | undefined;
+  if (!req.crds) {
+    reporter.warn('validation skipped (--no-validate): the output was not checked against the HyperShift CRDs');
+  } else {
+    const source = await req.crds(customKinds(result.objects));
+    if ('skipped' in source) {
+      reporter.warn(`validation skipped: ${source.skipped}; pass --crd <file|dir> (e.g. saved "oc get crd -o yaml" output) to validate offline`);
+    } else {
+      validation = validateManifests(result.objects, buildRegistry(source.crds));
+      for (const note of validationNotes(validation)) reporter.warn(note);
+      assertValid(validation, 'nothing was written; fix the input, or pass --no-validate to write it anyway');
+      const checked = validation.objects.filter((o) => o.checked).length;
+      reporter.info(`validated ${checked} object(s) against the CRDs from ${source.source}`);
+    }
+  }
+  for (const s of result.requiredSecrets) {
+    reporter.info(`Secret ${s.namespace ? `${s.namespace}/` : ''}${s.name} must exist before the HostedCluster is created: ${s.why}`);
+  }
+  return { text: formatManifests(result.objects, req.format), requiredSecrets: result.requiredSecrets, ...(validation ? { validation } : {}) };
+}
+
+function humanSeconds(seconds: number): string {
+  if (seconds % 86400 === 0 && seconds > 86400) return `${seconds / 86400}d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}

@@ -1,0 +1,193 @@
+/**
+ * The ObjectStore port on the AWS SDK v3. This module (with store.ts) is the only place that
+ * imports @aws-sdk/*; it is loaded lazily, only by commands that reach S3.
+ *
+ * Contracts:
+ *  - Checksums are computed/validated only WHEN_REQUIRED: with the SDK's default, S3-compatible
+ *    stores may store the aws-chunked framing inside the object (silent corruption).
+ *  - A stream is uploaded as a multipart upload with bounded memory (about
+ *    (queueSize + 1) x partSize); a failed or aborted upload aborts the multipart upload, so no
+ *    object and (best effort) no orphan parts are left.
+ *  - get() fails the stream when fewer bytes arrive than Content-Length announced.
+ *  - Every SDK error leaves as an HcpDrError naming s3://bucket/key (see errors.ts).
+ */
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import {
+  AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
+  PutObjectCommand, S3Client, type PutObjectCommandInput,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { RemoteError } from '../core/errors.ts';
+import type { ObjectStore, PutOptions, StoredObject } from '../core/ports.ts';
+import { mapS3Error, s3ErrorCode, type S3Verb } from './errors.ts';
+import { s3Url } from './url.ts';
+
+export interface S3StoreConfig {
+  client: S3Client;
+  bucket: string;
+  endpoint?: string;
+  sse?: 'AES256' | 'aws:kms';
+  kmsKeyId?: string;
+  /** Multipart part size in bytes (S3 minimum 5 MiB). */
+  partSize: number;
+  /** Parts uploaded concurrently. */
+  queueSize: number;
+  /** MaxKeys per ListObjectsV2 page (S3 caps it at 1000). */
+  listPageSize: number;
+  debug?: (message: string) => void;
+}
+
+export class S3ObjectStore implements ObjectStore {
+  readonly bucket: string;
+  readonly #c: S3StoreConfig;
+
+  constructor(config: S3StoreConfig) {
+    this.#c = config;
+    this.bucket = config.bucket;
+  }
+
+  url(key: string): string {
+    return s3Url(this.bucket, key);
+  }
+
+  async put(key: string, body: Buffer | string | Readable, options: PutOptions = {}): Promise<void> {
+    const params: PutObjectCommandInput = {
+      Bucket: this.bucket, Key: key, Body: body,
+      ...(options.contentType ? { ContentType: options.contentType } : {}),
+      ...(this.#c.sse ? { ServerSideEncryption: this.#c.sse } : {}),
+      ...(this.#c.sse === 'aws:kms' && this.#c.kmsKeyId ? { SSEKMSKeyId: this.#c.kmsKeyId } : {}),
+    };
+    if (typeof body === 'string' || Buffer.isBuffer(body)) {
+      const length = Buffer.byteLength(body);
+      await this.#send('upload', key, () => this.#c.client.send(new PutObjectCommand({ ...params, ContentLength: length }), opts(options.signal)), options.signal);
+      options.onProgress?.(length);
+      return;
+    }
+    await this.#putStream(key, body, params, options);
+  }
+
+  async #putStream(key: string, body: Readable, params: PutObjectCommandInput, options: PutOptions): Promise<void> {
+    const upload = new Upload({ client: this.#c.client, params, partSize: this.#c.partSize, queueSize: this.#c.queueSize, leavePartsOnError: false });
+    if (options.onProgress) {
+      const report = options.onProgress;
+      upload.on('httpUploadProgress', (p) => { if (typeof p.loaded === 'number') report(p.loaded); });
+    }
+    const onAbort = () => void upload.abort();
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await upload.done();
+    } catch (err) {
+      // lib-storage aborts the multipart upload itself on part failures; on a user abort its
+      // done() rejects before that cleanup ran, so abort it here too (idempotent, best effort).
+      await this.#abortMultipart(key, upload);
+      if (!body.destroyed) body.destroy();
+      throw mapS3Error(err, 'upload', this.url(key), this.#ctx(options.signal));
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async #abortMultipart(key: string, upload: Upload): Promise<void> {
+    // lib-storage keeps the id in a private field; reading it is the only way to clean up after abort().
+    const uploadId = (upload as unknown as { uploadId?: string }).uploadId;
+    if (!uploadId) return;
+    try {
+      await this.#c.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }));
+      this.#c.debug?.(`aborted multipart upload of ${this.url(key)}`);
+    } catch (err) {
+      const code = s3ErrorCode(err);
+      if (code !== 'NoSuchUpload') this.#c.debug?.(`could not abort the multipart upload of ${this.url(key)}: ${code}`);
+    }
+  }
+
+  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
+    const out = await this.#send('download', key, () => this.#c.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), opts(options.signal)), options.signal);
+    const source = out.Body as Readable | undefined;
+    if (!source) return Readable.from([]);
+    const url = this.url(key);
+    const guard = new LengthGuard(out.ContentLength, url);
+    source.on('error', (err) => guard.destroy(mapS3Error(err, 'download', url, this.#ctx(options.signal))));
+    guard.on('close', () => { if (!source.readableEnded) source.destroy(); });
+    return source.pipe(guard);
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    try {
+      const out = await this.#c.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { key, size: out.ContentLength ?? 0, lastModified: out.LastModified };
+    } catch (err) {
+      if (s3ErrorCode(err) === 'NotFound' || s3ErrorCode(err) === 'NoSuchKey') return undefined;
+      throw mapS3Error(err, 'read', this.url(key), this.#ctx());
+    }
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const objects: StoredObject[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.#send('list', prefix, () => this.#c.client.send(new ListObjectsV2Command({
+        Bucket: this.bucket, Prefix: prefix || undefined, MaxKeys: this.#c.listPageSize, ContinuationToken: token,
+      })));
+      for (const o of page.Contents ?? []) {
+        if (o.Key !== undefined) objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return objects;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#send('delete', key, () => this.#c.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+  }
+
+  async presignGet(key: string, expiresInSeconds: number): Promise<string> {
+    return this.#send('presign', key, () =>
+      getSignedUrl(this.#c.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds }));
+  }
+
+  async #send<T>(verb: S3Verb, key: string, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw mapS3Error(err, verb, this.url(key), this.#ctx(signal));
+    }
+  }
+
+  #ctx(signal?: AbortSignal) {
+    return { ...(this.#c.endpoint ? { endpoint: this.#c.endpoint } : {}), ...(signal ? { signal } : {}) };
+  }
+}
+
+function opts(signal: AbortSignal | undefined) {
+  return signal ? { abortSignal: signal } : {};
+}
+
+/** Passes bytes through and fails the stream if it ends short of the announced length. */
+class LengthGuard extends Transform {
+  #seen = 0;
+  readonly #expected: number | undefined;
+  readonly #url: string;
+
+  constructor(expected: number | undefined, url: string) {
+    super({ highWaterMark: 1024 * 1024 });
+    this.#expected = expected;
+    this.#url = url;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.#seen += chunk.length;
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.#expected !== undefined && this.#seen !== this.#expected) {
+      cb(new RemoteError(`failed to download ${this.#url}: the connection ended after ${this.#seen} of ${this.#expected} bytes`, {
+        hint: 'the transfer was cut short; try again',
+      }));
+      return;
+    }
+    cb();
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * `render --from-backup` end to end: a backup laid out as `backup` writes it, in the SigV4-
+ * checking S3 test server behind a TLS front (the CRD accepts only https URLs), read through
+ * the real S3 adapter. The pre-signed URL in the output must download the snapshot with
+ * curl, as etcd-init does, and stop working once expired.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startS3Server, type S3Server } from '../support/s3-server.ts';
+import { runCliInProcess } from '../support/cli.ts';
+import { openObjectStore } from '../../src/s3/store.ts';
+import { dumpKubeYaml } from '../../src/core/yaml.ts';
+import { parseManifests } from '../../src/core/render/documents.ts';
+import type { ObjectStore } from '../../src/core/ports.ts';
+import { CRD_DIR, FIXED_KEY_BASE64, OWN_FIXTURES, sharedRegistry } from '../unit/render/helpers.ts';
+
+const run = promisify(execFile);
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+const PREFIX = 'hcp/clusters/demo/20261121T160800Z-3f9a1c';
+const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
+
+/** An https front for the http test server; headers (Host included) pass unchanged, so SigV4 holds. */
+async function tlsFront(target: string, key: string, cert: string): Promise<{ url: string; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const server = https.createServer({ key, cert }, (req, res) => {
+    const up = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `https://127.0.0.1:${port}`, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+}
+
+describe('render --from-backup against an S3 server', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hcpdr-render-s3-'));
+  const ca = path.join(dir, 'tls.crt');
+  const snapshot = randomBytes(256 * 1024);
+  let server: S3Server;
+  let front: { url: string; close(): Promise<void> };
+  let store: ObjectStore;
+  const saved: Record<string, string | undefined> = {};
+
+  beforeAll(async () => {
+    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'tls.key'), '-out', ca]);
+    server = await startS3Server({ dir: path.join(dir, 's3'), buckets: ['backups'] });
+    front = await tlsFront(server.endpoint, readFileSync(path.join(dir, 'tls.key'), 'utf8'), readFileSync(ca, 'utf8'));
+    for (const [k, v] of Object.entries({ AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined })) {
+      saved[k] = process.env[k];
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    ({ store } = await openObjectStore({ url: 's3://backups', endpoint: front.url, caBundle: ca, region: server.region }, quiet));
+    const secret = dumpKubeYaml({ apiVersion: 'v1', data: { key: FIXED_KEY_BASE64 }, kind: 'Secret', metadata: { name: 'demo-etcd-encryption-key', namespace: 'clusters' }, type: 'Opaque' });
+    await store.put(`${PREFIX}/snapshot.db`, snapshot);
+    await store.put(`${PREFIX}/secrets/demo-etcd-encryption-key.yaml`, secret);
+    await store.put(`${PREFIX}/backup.json`, JSON.stringify({
+      apiVersion: 'hcp-dr.openshift.io/v1alpha1', kind: 'EtcdBackup', id: '20261121T160800Z-3f9a1c', toolVersion: 't', createdAt: '2026-11-21T16:08:00.000Z',
+      hostedCluster: { namespace: 'clusters', name: 'demo', uid: 'u', infraID: 'demo-newid', releaseImage: 'quay.io/openshift-release-dev/ocp-release:4.20.0-x86_64', platform: 'AWS', controlPlaneNamespace: 'clusters-demo', apiServerHostname: 'api-demo.new.example.com' },
+      etcd: { version: '3.5.21', member: 'etcd-0', memberId: '1', storage: { type: 'PersistentVolume', persistentVolume: { size: '8Gi', storageClassName: 'gp3-csi' } } },
+      snapshot: { file: 'snapshot.db', sha256: sha256(snapshot), size: snapshot.length, revision: 1, totalKeys: 1, hash: 1 },
+      mode: 'online', apiDowntimeSeconds: null,
+      encryption: { type: 'aescbc', activeKeySecret: 'demo-etcd-encryption-key', keyUrl: `s3://backups/${PREFIX}/secrets/demo-etcd-encryption-key.yaml`, keySha256: sha256(secret) },
+      secrets: [], manifests: { hostedCluster: 'manifests/hostedcluster.yaml', nodePools: [] }, serverSideEncryption: null,
+    }));
+  });
+  afterAll(async () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await front?.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const argv = (...extra: string[]) => [
+    'render', '--from-backup', `s3://backups/${PREFIX}/`, '--endpoint', front.url, '--ca-bundle', ca, '--region', 'us-east-1',
+    '-f', path.join(OWN_FIXTURES, 'aws-from-backup/input.yaml'), ...extra,
+  ];
+  const urlOf = (stdout: string) => {
+    const hc = parseManifests(stdout, 'stdout').find((o) => o.kind === 'HostedCluster') as unknown as { spec: { etcd: { managed: { storage: { restoreSnapshotURL: string[] } } } } };
+    return hc.spec.etcd.managed.storage.restoreSnapshotURL;
+  };
+
+  it('writes a pre-signed https URL that downloads the snapshot with curl', async () => {
+    const args = argv('--include-secrets', ...(sharedRegistry() ? ['--crd', CRD_DIR] : ['--no-validate']));
+    const started = performance.now();
+    const result = await runCliInProcess(args);
+    const elapsed = performance.now() - started;
+    expect(result.stderr).not.toMatch(/^error/m);
+    expect(result.code).toBe(0);
+    const urls = urlOf(result.stdout);
+    expect(urls).toHaveLength(1);
+    const url = urls[0] as string;
+    expect(url).toMatch(new RegExp(`^${front.url}/backups/${PREFIX}/snapshot\\.db\\?X-Amz-Algorithm=AWS4-HMAC-SHA256&.*X-Amz-Expires=86400`));
+    expect(url.length).toBeLessThanOrEqual(1024);
+    expect(result.stdout).toContain(`key: ${FIXED_KEY_BASE64}`);
+    const signature = /X-Amz-Signature=([0-9a-f]+)/.exec(url)?.[1] as string;
+    expect(result.stderr).not.toContain(signature);
+    expect(result.stderr).toContain('X-Amz-Signature=REDACTED');
+    if (sharedRegistry()) expect(result.stderr).toMatch(/validated 2 object\(s\)/);
+
+    const out = path.join(dir, 'downloaded');
+    await run('curl', ['-sS', '--fail', '--cacert', ca, '-o', out, url]);
+    expect(sha256(readFileSync(out))).toBe(sha256(snapshot));
+    console.info(`render --from-backup with validation, in process: ${elapsed.toFixed(0)} ms`);
+  });
+
+  it('writes a URL that stops working when it expires', async () => {
+    const args = argv('--expires', '1s', '--no-validate');
+    const result = await runCliInProcess(args);
+    expect(result.code).toBe(0);
+    await new Promise((r) => setTimeout(r, 2500));
+    const out = path.join(dir, 'expired');
+    const { stdout } = await run('curl', ['-sS', '--cacert', ca, '-o', out, '-w', '%{http_code}', urlOf(result.stdout)[0] as string]);
+    expect(stdout).toBe('403');
+    expect(readFileSync(out, 'utf8').startsWith('<?xml')).toBe(true);
+  });
+
+  it('warns that a URL signed with a session token dies with the session', async () => {
+    const args = argv('--no-validate');
+    process.env['AWS_SESSION_TOKEN'] = 'test-session-token';
+    try {
+      const result = await runCliInProcess(args);
+      expect(result.stderr).toMatch(/warning: the snapshot URL is signed with temporary credentials \(AWS_SESSION_TOKEN is set\)/);
+    } finally {
+      delete process.env['AWS_SESSION_TOKEN'];
+    }
+  });
+});

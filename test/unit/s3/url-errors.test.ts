@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { parseS3Url, joinKey } from '../../../src/s3/url.ts';
+import { mapS3Error, s3ErrorCode } from '../../../src/s3/errors.ts';
+import { ForbiddenError, InterruptedError, NotFoundError, PreconditionError, RemoteError, UsageError } from '../../../src/core/errors.ts';
+import { s3TargetOf } from '../../../src/cli/s3-flags.ts';
+
+const sdkError = (name: string, status: number, message = 'msg') => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+
+describe('parseS3Url', () => {
+  it('splits bucket and prefix, trimming slashes', () => {
+    expect(parseS3Url('s3://b-1/a/b/')).toEqual({ bucket: 'b-1', prefix: 'a/b' });
+    expect(parseS3Url('s3://bucket')).toEqual({ bucket: 'bucket', prefix: '' });
+    expect(parseS3Url('s3://bucket/')).toEqual({ bucket: 'bucket', prefix: '' });
+    expect(joinKey('', 'a/', '/b')).toBe('a/b');
+  });
+  it.each(['http://b/x', 'https://b', 's3://', 's3:///p', 'b/p', '', 's3://bad bucket/x', 's3://b!/x', 's3://b/a//c', 's3://b/../x'])('rejects %j with exit 2', (url) => {
+    const err = (() => { try { parseS3Url(url); } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(2);
+  });
+});
+
+describe('s3TargetOf', () => {
+  it('maps flags and validates SSE', () => {
+    expect(s3TargetOf('s3://b/p', { region: 'eu-west-1', endpoint: 'https://s3.local:9000', 'path-style': true, 'ca-bundle': '/ca.pem', sse: 'aws:kms', 'sse-kms-key-id': 'k1' }))
+      .toEqual({ url: 's3://b/p', region: 'eu-west-1', endpoint: 'https://s3.local:9000', pathStyle: true, caBundle: '/ca.pem', sse: 'aws:kms', kmsKeyId: 'k1' });
+    expect(() => s3TargetOf('s3://b', { sse: 'des' })).toThrow(UsageError);
+    expect(() => s3TargetOf('s3://b', { 'sse-kms-key-id': 'k' })).toThrow(/needs --sse aws:kms/);
+    expect(() => s3TargetOf('http://b', {}, '--from')).toThrow(/for --from/);
+  });
+});
+
+describe('mapS3Error', () => {
+  const url = 's3://b/k';
+  it.each([
+    ['SignatureDoesNotMatch', 403, ForbiddenError],
+    ['InvalidAccessKeyId', 403, ForbiddenError],
+    ['AccessDenied', 403, ForbiddenError],
+    ['NoSuchBucket', 404, PreconditionError],
+    ['NoSuchKey', 404, NotFoundError],
+    ['NotFound', 404, NotFoundError],
+    ['InternalError', 500, RemoteError],
+  ] as const)('%s -> %s', (name, status, type) => {
+    const mapped = mapS3Error(sdkError(name, status, 'detail text'), 'upload', url);
+    expect(mapped).toBeInstanceOf(type);
+    expect(mapped.message).toBe(`failed to upload ${url}: ${name}: detail text`);
+  });
+  it('recognises network failures (also inside an AggregateError) and hints at --endpoint', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const m = mapS3Error(refused, 'list', url, { endpoint: 'http://127.0.0.1:1' });
+    expect(m).toBeInstanceOf(RemoteError);
+    expect(m.hint).toContain('--endpoint http://127.0.0.1:1');
+    const agg = Object.assign(new AggregateError([Object.assign(new Error('x'), { code: 'ENOTFOUND' })], ''), {});
+    expect(s3ErrorCode(agg)).toBe('ENOTFOUND');
+    expect(mapS3Error({ name: 'TimeoutError', message: 'timed out' }, 'download', url).hint).toMatch(/region/);
+  });
+  it('treats a missing credential chain as Forbidden with a setup hint, and an abort as an interruption', () => {
+    const creds = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    const m = mapS3Error(creds, 'list', url);
+    expect(m).toBeInstanceOf(ForbiddenError);
+    expect(m.hint).toMatch(/no AWS credentials found/);
+    const ac = new AbortController();
+    ac.abort();
+    expect(mapS3Error(new Error('aborted'), 'upload', url, { signal: ac.signal })).toBeInstanceOf(InterruptedError);
+  });
+  it('redacts signatures that appear in SDK messages', () => {
+    const m = mapS3Error(sdkError('AccessDenied', 403, 'denied https://h/b/k?X-Amz-Signature=abcdef0123'), 'presign', url);
+    expect(m.message).not.toContain('abcdef0123');
+  });
+});
