@@ -10,7 +10,7 @@
  * way kubectl's YAML printer separates several objects: a `---` line between them.
  * With these rules every file in shared/hypershift/render-fixtures round-trips byte for byte.
  */
-import yaml from 'js-yaml';
+import { dumpKubeYaml, loadAllYaml } from '../yaml.ts';
 import { UsageError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
 
@@ -21,7 +21,7 @@ export type ManifestFormat = 'yaml' | 'json';
  * apiVersion and kind). Errors are one line and name `source:line:column` or the document.
  */
 export function parseManifests(text: string, source: string): KubeObject[] {
-  const docs = loadDocuments(text, source);
+  const docs = loadAllYaml(text, source, 'pass the output of "hypershift create cluster <platform> --render" (YAML or JSON)');
   return docs.map((doc, i) => {
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
       throw new UsageError(`failed to read ${source}: document ${i + 1} is not a Kubernetes object (it is a ${Array.isArray(doc) ? 'list' : typeof doc})`, {
@@ -40,26 +40,6 @@ export function parseManifests(text: string, source: string): KubeObject[] {
 }
 
 /**
- * Like core/yaml.ts loadAllYaml, but with the core schema: an unquoted timestamp stays the
- * string it is (as in Kubernetes, where YAML is converted to JSON) instead of becoming a Date.
- */
-function loadDocuments(text: string, source: string): unknown[] {
-  try {
-    return yaml.loadAll(text, undefined, { schema: yaml.CORE_SCHEMA }).filter((doc) => doc !== null && doc !== undefined);
-  } catch (err) {
-    const mark = (err as { mark?: { line: number; column: number } }).mark;
-    const where = mark ? `${source}:${mark.line + 1}:${mark.column + 1}` : source;
-    const reason = (err as { reason?: string }).reason ?? String(err);
-    throw new UsageError(`failed to parse YAML in ${where}: ${reason}`, { hint: 'pass the output of "hypershift create cluster <platform> --render" (YAML or JSON)' });
-  }
-}
-
-/** One object as kubectl's YAML printer writes it. */
-export function dumpObjectYaml(value: unknown): string {
-  return yaml.dump(value, { sortKeys: true, noArrayIndent: true, lineWidth: -1, noRefs: true, quotingType: '"' });
-}
-
-/**
  * YAML: documents separated by `---` lines. JSON: one v1 List (what `kubectl get -o json`
  * prints for several objects; `kubectl apply -f` accepts it), keys sorted, 4-space indent
  * like kubectl's JSON printer.
@@ -68,7 +48,7 @@ export function formatManifests(objects: readonly KubeObject[], format: Manifest
   if (format === 'json') {
     return JSON.stringify(sortKeys({ apiVersion: 'v1', items: objects, kind: 'List', metadata: {} }), null, 4) + '\n';
   }
-  return objects.map(dumpObjectYaml).join('---\n');
+  return objects.map(dumpKubeYaml).join('---\n');
 }
 
 /** A copy with every mapping's keys sorted (stable JSON for output and comparisons). */
