@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd-cluster.ts';
-import { attachEtcdController } from '../support/etcd-controller.ts';
+import { attachEtcdController, etcdExecHandler } from '../support/etcd-controller.ts';
 import { attachDeploymentController, attachHyperShiftOperator } from '../support/controllers.ts';
 import { startS3Server, type S3Server } from '../support/s3-server.ts';
 import { startApiSimulator } from '../support/sim/server.ts';
@@ -93,14 +93,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if ((options.managementType ?? 'Managed') === 'Managed') {
       stops.push(attachEtcdController(sim.store, etcd, controlPlaneNamespace));
     }
-    sim.setExecHandler(async (call) => {
-      const match = /^etcd-(\d+)$/.exec(call.pod);
-      if (call.namespace !== controlPlaneNamespace || !match || call.container !== 'etcd') {
-        call.stderr.write(`sandbox: exec is only wired to the etcd container of etcd pods in ${controlPlaneNamespace}\n`);
-        return 126;
-      }
-      return etcd.execInMember(Number(match[1]), call.command, { ...(call.stdin ? { stdin: call.stdin } : {}), stdout: call.stdout, stderr: call.stderr, signal: call.signal });
-    });
+    sim.setExecHandler(etcdExecHandler(etcd, controlPlaneNamespace));
     await etcd.seed(options.seedKeys ?? 200);
 
     const kubeconfig = await sim.writeKubeconfig(path.join(dir, 'kubeconfig'), { token: SANDBOX_TOKEN, namespace, contextName: 'sandbox', tls: true });

@@ -1,0 +1,363 @@
+/**
+ * A real etcd 3.4 cluster for tests, laid out like HyperShift's etcd StatefulSet:
+ * members etcd-0..N-1 with mutual TLS, one "PVC" directory each (<dir>/etcd-i = /var/lib,
+ * data in <dir>/etcd-i/data = /var/lib/data) and TLS files under <dir>/tls = /etc/etcd/tls.
+ * Every process runs under a watchdog (etcd/process.ts), so none survives the test process.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freePorts, releasePorts } from './ports.ts';
+import { writeEtcdTls, type EtcdTlsFiles } from './etcd/certs.ts';
+import { Gateway } from './etcd/gateway.ts';
+import { spawnWatched, type ExitInfo, type WatchedProcess } from './etcd/process.ts';
+import { runEtcdctl, parseMemberListSimple, type EtcdctlResult, type MemberListEntry } from './etcd/etcdctl.ts';
+import { runInPod, type ExecIO, type PodView } from './etcd/exec-bridge.ts';
+
+export type { ExecIO, EtcdTlsFiles, EtcdctlResult, MemberListEntry, ExitInfo };
+
+export interface EtcdClusterOptions {
+  /** Root directory of the cluster's files; created if missing and removed by stop(). */
+  dir: string;
+  members?: number;
+  /** --quota-backend-bytes; HyperShift sets 8 GiB. */
+  quotaBytes?: number;
+  /** 4.11 layout: the CA is only at /etc/etcd/tls/client/etcd-client-ca.crt. */
+  legacyCaPath?: boolean;
+  /** Time allowed for the cluster (and later each restarted member) to turn healthy. */
+  startTimeoutMs?: number;
+}
+
+export interface EtcdMember {
+  index: number;
+  name: string;
+  clientPort: number;
+  peerPort: number;
+  clientUrl: string;
+  peerUrl: string;
+  /** Host dir for the pod's /var/lib (the PVC). */
+  volumeDir: string;
+  /** Host dir for /var/lib/data (etcd --data-dir). */
+  dataDir: string;
+  /** The pod's /tmp. */
+  podTmpDir: string;
+  logFile: string;
+}
+
+interface MemberState extends EtcdMember {
+  proc?: WatchedProcess;
+  /** --initial-cluster used for the next start; changed by rejoin(). */
+  initialCluster: string;
+  token: string;
+}
+
+const DEFAULT_QUOTA = 8 * 1024 * 1024 * 1024;
+
+export class EtcdCluster {
+  readonly dir: string;
+  readonly tls: EtcdTlsFiles;
+  readonly quotaBytes: number;
+  private readonly state: MemberState[];
+  private readonly gateway: Gateway;
+  private readonly timeoutMs: number;
+  private readonly exitListeners = new Set<(index: number, info: ExitInfo) => void>();
+  private stopped = false;
+
+  constructor(opts: Required<EtcdClusterOptions>, tls: EtcdTlsFiles, ports: number[], ca: string, cert: string, key: string) {
+    this.dir = opts.dir;
+    this.tls = tls;
+    this.quotaBytes = opts.quotaBytes;
+    this.timeoutMs = opts.startTimeoutMs;
+    this.gateway = new Gateway({ ca, cert, key });
+    const n = opts.members;
+    const peerUrl = (i: number) => `https://127.0.0.1:${ports[2 * i + 1]}`;
+    const initialCluster = Array.from({ length: n }, (_, i) => `etcd-${i}=${peerUrl(i)}`).join(',');
+    this.state = Array.from({ length: n }, (_, i) => ({
+      index: i, name: `etcd-${i}`,
+      clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!,
+      clientUrl: `https://127.0.0.1:${ports[2 * i]}`, peerUrl: peerUrl(i),
+      volumeDir: path.join(opts.dir, `etcd-${i}`), dataDir: path.join(opts.dir, `etcd-${i}`, 'data'),
+      podTmpDir: path.join(opts.dir, 'pods', `etcd-${i}`, 'tmp'), logFile: path.join(opts.dir, 'logs', `etcd-${i}.log`),
+      initialCluster, token: 'etcd-cluster',
+    }));
+  }
+
+  get size(): number { return this.state.length; }
+  member(i: number): EtcdMember { return { ...this.m(i) }; }
+  endpoint(i: number): string { return this.m(i).clientUrl; }
+  endpoints(): string[] { return this.state.map((s) => s.clientUrl); }
+  tlsFlags(): string[] { return ['--cacert', this.tls.ca, '--cert', this.tls.clientCert, '--key', this.tls.clientKey]; }
+  isRunning(i: number): boolean {
+    const c = this.m(i).proc?.child;
+    return !!c && c.exitCode === null && c.signalCode === null;
+  }
+
+  /** Called when a member process exits for any reason (kill, crash, stop). */
+  onMemberExit(fn: (index: number, info: ExitInfo) => void): () => void {
+    this.exitListeners.add(fn);
+    return () => this.exitListeners.delete(fn);
+  }
+
+  /** Spawns member i. state 'new' bootstraps; 'existing' restarts or joins. */
+  private spawn(i: number, state: 'new' | 'existing', extra: string[] = []): void {
+    const s = this.m(i);
+    if (this.stopped) throw new Error('cluster stopped');
+    if (this.isRunning(i)) throw new Error(`${s.name} is already running`);
+    const args = [
+      '--name', s.name, '--data-dir', s.dataDir,
+      '--listen-client-urls', s.clientUrl, '--advertise-client-urls', s.clientUrl,
+      '--listen-peer-urls', s.peerUrl, '--initial-advertise-peer-urls', s.peerUrl,
+      '--initial-cluster', s.initialCluster, '--initial-cluster-token', s.token, '--initial-cluster-state', state,
+      '--heartbeat-interval', '50', '--election-timeout', '500',
+      '--quota-backend-bytes', String(this.quotaBytes), '--snapshot-count', '10000',
+      '--cert-file', this.tls.serverCert, '--key-file', this.tls.serverKey, '--trusted-ca-file', this.tls.ca, '--client-cert-auth',
+      '--peer-cert-file', this.tls.peerCert, '--peer-key-file', this.tls.peerKey, '--peer-trusted-ca-file', this.tls.ca,
+      '--peer-client-cert-auth', ...extra,
+    ];
+    const proc = spawnWatched('/usr/bin/etcd', args, s.logFile);
+    s.proc = proc;
+    void proc.exited.then((info) => { for (const fn of this.exitListeners) fn(i, info); });
+  }
+
+  /** Polls /health every 100 ms until every listed member is healthy; fails fast if one exits. */
+  async waitHealthy(indices: number[] = this.state.map((s) => s.index), timeoutMs = this.timeoutMs): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (const i of indices) {
+        if (!this.isRunning(i)) throw new Error(`${this.m(i).name} exited:\n${await this.logTail(i)}`);
+      }
+      const ok = await Promise.all(indices.map((i) => this.gateway.healthy(this.m(i).clientUrl, 1000)));
+      if (ok.every(Boolean)) return;
+      if (Date.now() > deadline) throw new Error(`etcd not healthy after ${timeoutMs} ms: ${indices.filter((_, k) => !ok[k]).map((i) => `etcd-${i}`).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** One health probe of member i (false when down or not answering within timeoutMs). */
+  healthy(i: number, timeoutMs = 1000): Promise<boolean> {
+    return this.isRunning(i) ? this.gateway.healthy(this.m(i).clientUrl, timeoutMs) : Promise.resolve(false);
+  }
+
+  async logTail(i: number, lines = 20): Promise<string> {
+    const text = await readFile(this.m(i).logFile, 'utf8').catch(() => '');
+    return text.split('\n').slice(-lines).join('\n');
+  }
+
+  /** Sends a signal to member i and resolves when the process has exited (use terminating signals). */
+  async kill(i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<ExitInfo | undefined> {
+    const proc = this.m(i).proc;
+    if (!proc || !this.isRunning(i)) return undefined;
+    if (signal === 'SIGKILL') return proc.kill();
+    proc.signal(signal);
+    return proc.exited;
+  }
+
+  /** Restarts member i on its existing data (state existing); waits until healthy unless wait=false. */
+  async start(i: number, opts: { wait?: boolean } = {}): Promise<void> {
+    this.spawn(i, 'existing');
+    if (opts.wait !== false) await this.waitHealthy([i]);
+  }
+
+  /**
+   * Starts member i with state new and the original --initial-cluster/token: what an empty
+   * member does when reset-member finds no live cluster (e.g. scale-up after a snapshot restore
+   * into etcd-0: identical bootstrap flags yield the same cluster and member IDs).
+   */
+  async startNew(i: number, opts: { wait?: boolean } = {}): Promise<void> {
+    const s = this.m(i);
+    s.initialCluster = this.state.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+    s.token = 'etcd-cluster';
+    this.spawn(i, 'new');
+    if (opts.wait !== false) await this.waitHealthy([i]);
+  }
+
+  /** True when member i's data dir holds a bolt DB (reset-member's test: /var/lib/data/member/snap/db). */
+  hasData(i: number): boolean {
+    return existsSync(path.join(this.m(i).dataDir, 'member', 'snap', 'db'));
+  }
+
+  /** Kills member i (if running) and deletes its data dir (the PVC content). */
+  async wipe(i: number): Promise<void> {
+    await this.kill(i);
+    await rm(this.m(i).dataDir, { recursive: true, force: true });
+  }
+
+  /** A live, healthy member other than `except`, to run membership changes through. */
+  private async liveMember(except: number): Promise<number> {
+    // Waits out a leader election (all members answer /health 503 for a moment).
+    const deadline = Date.now() + this.timeoutMs;
+    do {
+      for (const s of this.state) {
+        if (s.index !== except && (await this.healthy(s.index))) return s.index;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    } while (Date.now() < deadline && this.state.some((s) => s.index !== except && this.isRunning(s.index)));
+    throw new Error('no healthy member to run membership changes through (quorum lost?)');
+  }
+
+  async memberList(via?: number): Promise<MemberListEntry[]> {
+    const j = via ?? (await this.liveMember(-1));
+    const r = await this.etcdctl(['member', 'list', '-w', 'simple'], { endpoints: [j] });
+    if (r.code !== 0) throw new Error(`member list failed: ${r.stderr}`);
+    return parseMemberListSimple(r.stdout);
+  }
+
+  /**
+   * What HyperShift's reset-member init container does for an empty data dir: through a live
+   * member, `member remove` the old entry (by name, or by peer URL if added but never started),
+   * `member add etcd-i`, then start with the printed --initial-cluster and state existing.
+   */
+  async rejoin(i: number, opts: { wait?: boolean } = {}): Promise<void> {
+    const s = this.m(i);
+    await this.wipe(i);
+    const j = await this.liveMember(i);
+    const old = (await this.memberList(j)).find((e) => e.name === s.name || e.peerURLs.includes(s.peerUrl));
+    if (old) {
+      const r = await this.reconfigure(['member', 'remove', old.id], j);
+      if (r.code !== 0) throw new Error(`member remove ${old.id}: ${r.stderr}`);
+    }
+    const add = await this.reconfigure(['member', 'add', s.name, `--peer-urls=${s.peerUrl}`], j);
+    const ic = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)?.[1];
+    if (add.code !== 0 || !ic) throw new Error(`member add ${s.name}: ${add.stderr}${add.stdout}`);
+    s.initialCluster = ic;
+    s.token = 'etcd-cluster';
+    this.spawn(i, 'existing');
+    if (opts.wait !== false) await this.waitHealthy([i]);
+  }
+
+  /**
+   * Membership changes are refused with "unhealthy cluster" until the peers have been
+   * connected for etcd's 5 s health interval (e.g. right after start): retry until timeout.
+   */
+  private async reconfigure(args: string[], via: number): Promise<EtcdctlResult> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const r = await this.etcdctl(args, { endpoints: [via] });
+      if (r.code === 0 || !/unhealthy cluster/.test(r.stderr) || Date.now() > deadline) return r;
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  }
+
+  /**
+   * Makes member i divergent: its data is replaced by a stray single-member cluster of the same
+   * name on the same ports (new cluster ID, different keys), as a restore without
+   * --initial-cluster produces. The others still list the old member. rejoin(i) heals it.
+   */
+  async makeDivergent(i: number, marker = `stray ${this.m(i).name}`): Promise<void> {
+    const s = this.m(i);
+    await this.wipe(i);
+    s.initialCluster = `${s.name}=${s.peerUrl}`;
+    s.token = `stray-${s.name}`;
+    this.spawn(i, 'new');
+    await this.waitHealthy([i]);
+    await this.gateway.put(s.clientUrl, '/hcp-dr-test/divergent', marker);
+  }
+
+  /** Runs host etcdctl with the client TLS flags against the given members (default all). */
+  etcdctl(args: readonly string[], opts: { endpoints?: number[]; timeoutMs?: number } = {}): Promise<EtcdctlResult> {
+    const eps = (opts.endpoints ?? this.state.map((s) => s.index)).map((i) => this.m(i).clientUrl).join(',');
+    return runEtcdctl([...this.tlsFlags(), `--endpoints=${eps}`, ...args], opts.timeoutMs);
+  }
+
+  put(key: string, value: string | Buffer, via?: number): Promise<void> {
+    return this.gateway.put(this.m(via ?? this.firstRunning()).clientUrl, key, value);
+  }
+
+  get(key: string, via?: number): Promise<string | undefined> {
+    return this.gateway.get(this.m(via ?? this.firstRunning()).clientUrl, key);
+  }
+
+  /** Writes n keys `${prefix}${i}` (zero-padded) with valueSize-byte values, 128 per txn. */
+  async seed(n: number, opts: { prefix?: string; valueSize?: number; via?: number } = {}): Promise<void> {
+    const prefix = opts.prefix ?? '/seed/';
+    const value = 'v'.repeat(opts.valueSize ?? 64);
+    const pairs = function* (): Generator<[string, string]> {
+      for (let k = 0; k < n; k++) yield [`${prefix}${String(k).padStart(8, '0')}`, value];
+    };
+    await this.gateway.putMany(this.m(opts.via ?? this.firstRunning()).clientUrl, pairs());
+  }
+
+  podView(i: number): PodView {
+    const s = this.m(i);
+    return {
+      tlsRoot: this.tls.root, volumeDir: s.volumeDir, tmpDir: s.podTmpDir, hostname: s.name, index: i,
+      clientPorts: this.state.map((m) => m.clientPort), peerPorts: this.state.map((m) => m.peerPort),
+    };
+  }
+
+  /**
+   * Runs argv "in pod etcd-i, container etcd" (see etcd/exec-bridge.ts). Rejects, like
+   * kube-apiserver, when the container is not running unless requireRunning is false.
+   */
+  async execInMember(i: number, argv: string[], io: ExecIO, opts: { requireRunning?: boolean } = {}): Promise<number> {
+    if (opts.requireRunning !== false && !this.isRunning(i)) {
+      throw new Error(`container "etcd" in pod "${this.m(i).name}" is not running`);
+    }
+    await mkdir(this.m(i).podTmpDir, { recursive: true });
+    return runInPod(argv, this.podView(i), io);
+  }
+
+  /** SIGKILLs every member and removes the cluster directory. Idempotent. */
+  async stop(opts: { keepDir?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.all(this.state.map((s) => this.kill(s.index)));
+    this.gateway.close();
+    releasePorts(this.state.flatMap((s) => [s.clientPort, s.peerPort]));
+    if (!opts.keepDir) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Internal: bootstrap all members with state new. */
+  async bootstrap(): Promise<void> {
+    for (const s of this.state) {
+      await mkdir(s.volumeDir, { recursive: true });
+      await mkdir(s.podTmpDir, { recursive: true });
+      await mkdir(path.dirname(s.logFile), { recursive: true });
+    }
+    this.state.forEach((s) => this.spawn(s.index, 'new'));
+    await this.waitHealthy();
+  }
+
+  private firstRunning(): number {
+    const s = this.state.find((m) => this.isRunning(m.index));
+    if (!s) throw new Error('no etcd member is running');
+    return s.index;
+  }
+
+  private m(i: number): MemberState {
+    const s = this.state[i];
+    if (!s) throw new Error(`no member ${i}`);
+    return s;
+  }
+}
+
+/** Starts a healthy N-member mTLS cluster; retries with new ports if one was taken meanwhile. */
+export async function startEtcdCluster(options: EtcdClusterOptions): Promise<EtcdCluster> {
+  const opts: Required<EtcdClusterOptions> = {
+    members: 3, quotaBytes: DEFAULT_QUOTA, legacyCaPath: false, startTimeoutMs: 30_000, ...options,
+  };
+  await mkdir(opts.dir, { recursive: true });
+  const tls = await writeEtcdTls(opts.dir, opts.legacyCaPath);
+  const [ca, cert, key] = await Promise.all([tls.ca, tls.clientCert, tls.clientKey].map((f) => readFile(f, 'utf8')));
+  for (let attempt = 1; ; attempt++) {
+    const cluster = new EtcdCluster(opts, tls, await freePorts(2 * opts.members), ca!, cert!, key!);
+    try {
+      await cluster.bootstrap();
+      return cluster;
+    } catch (err) {
+      const logs = (await Promise.all(Array.from({ length: opts.members }, (_, i) => cluster.logTail(i, 50)))).join('\n');
+      await cluster.stop({ keepDir: true });
+      for (let i = 0; i < opts.members; i++) await rm(path.join(opts.dir, `etcd-${i}`), { recursive: true, force: true });
+      if (attempt >= 3 || !/address already in use/.test(logs)) {
+        await rm(opts.dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
+}
+
+/** A fresh directory under os.tmpdir() for a cluster. */
+export function tempClusterDir(label = 'etcd'): string {
+  return path.join(os.tmpdir(), `hcpdr-${label}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+}

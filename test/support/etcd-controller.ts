@@ -1,0 +1,204 @@
+/**
+ * Simulated etcd StatefulSet controller (+ kubelet + reset-member) over a SimStore, backed by a
+ * real EtcdCluster. Keeps StatefulSet `etcd`, pods etcd-N and PVCs data-etcd-N in line with the
+ * member processes:
+ *  - a member that exits on its own -> container not ready, restartCount+1, waiting
+ *    CrashLoopBackOff, lastState.terminated Error. It is NOT restarted (it models a member that
+ *    keeps crashing); deleting the pod restarts it.
+ *  - pod deleted -> member killed; a new pod is created (ordinal < spec.replicas) and the member
+ *    started: on its data if /var/lib/data/member/snap/db exists; else as reset-member does
+ *    (remove+add through a live member, state existing), or state new when no member is healthy.
+ *  - PVC deleted -> it lingers (kubernetes.io/pvc-protection) until the pod is gone; then the
+ *    member's data is wiped and a new PVC created.
+ *  - spec.replicas scales pods (Parallel policy); status.replicas/readyReplicas follow.
+ * Event-driven (store.subscribe) plus a health poll (pollMs).
+ */
+import { reconcileStatus, podObject, pvcObject, statefulSetObject, type MemberView } from './etcd/k8s-objects.ts';
+import type { EtcdCluster, ExitInfo } from './etcd-cluster.ts';
+import type { ExecHandler, GroupResource, SimObject, SimStore } from './sim/types.ts';
+
+export const PODS: GroupResource = { group: '', version: 'v1', plural: 'pods' };
+export const PVCS: GroupResource = { group: '', version: 'v1', plural: 'persistentvolumeclaims' };
+export const STATEFULSETS: GroupResource = { group: 'apps', version: 'v1', plural: 'statefulsets' };
+
+export interface EtcdControllerOptions {
+  pollMs?: number;
+  image?: string;
+}
+
+export function attachEtcdController(store: SimStore, cluster: EtcdCluster, namespace: string, options: EtcdControllerOptions = {}): () => void {
+  const n = cluster.size;
+  const view: MemberView[] = Array.from({ length: n }, () => ({ restartCount: 0, phase: 'Pending', healthy: false, running: false }));
+  const busy = new Set<number>(); // members being started by us
+  const expectedExit = new Set<number>(); // kills we caused (pod deletion): not a crash
+  const failures: number[] = new Array<number>(n).fill(0);
+  let stopped = false;
+
+  const get = (r: GroupResource, name: string) => store.get(r, namespace, name);
+  const safe = (fn: () => void) => { try { fn(); } catch { /* object changed or vanished meanwhile: next pass fixes it */ } };
+
+  if (!get(STATEFULSETS, 'etcd')) store.create(STATEFULSETS, statefulSetObject(namespace, n, options.image));
+
+  const writePod = (i: number) => {
+    const pod = get(PODS, `etcd-${i}`);
+    if (!pod || pod.metadata.deletionTimestamp) return;
+    const want = reconcileStatus(pod, view[i]!);
+    if (want) safe(() => store.mutate(PODS, namespace, pod.metadata.name, (o) => { o['status'] = want; }));
+  };
+
+  const writeSts = () => {
+    const sts = get(STATEFULSETS, 'etcd');
+    if (!sts) return;
+    const pods = store.list(PODS, namespace, 'app=etcd').filter((p) => !p.metadata.deletionTimestamp);
+    const ready = pods.filter((p) => (p['status'] as { conditions?: { type: string; status: string }[] } | undefined)
+      ?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    const status = {
+      observedGeneration: sts.metadata.generation ?? 1, replicas: pods.length, readyReplicas: ready,
+      availableReplicas: ready, currentReplicas: pods.length, updatedReplicas: pods.length,
+    };
+    if (JSON.stringify(sts['status'] ?? {}) !== JSON.stringify(status)) {
+      safe(() => store.mutate(STATEFULSETS, namespace, 'etcd', (o) => { o['status'] = status; }));
+    }
+  };
+
+  /** Starts member i for a fresh pod, as the init containers + etcd container would. */
+  const startMember = async (i: number) => {
+    busy.add(i);
+    try {
+      if (cluster.isRunning(i)) return;
+      if (cluster.hasData(i)) await cluster.start(i, { wait: false });
+      else {
+        // reset-member asks `member list` through the etcd-client Service, which only routes
+        // to Ready pods: the last polled readiness decides, not a fresh probe (an election in
+        // progress makes every /health fail for a moment, while pods stay Ready).
+        if (view.some((v, j) => j !== i && v.healthy)) await cluster.rejoin(i, { wait: false });
+        else await cluster.startNew(i, { wait: false });
+      }
+      view[i]!.phase = 'Running';
+      view[i]!.running = true;
+      view[i]!.startedAt = new Date().toISOString();
+    } catch (err) {
+      view[i]!.phase = 'Running';
+      view[i]!.running = false;
+      view[i]!.restartCount++;
+      view[i]!.lastExit = { code: 1, signal: null, message: (err as Error).message.slice(0, 300) };
+    } finally {
+      busy.delete(i);
+      if (!stopped) { writePod(i); writeSts(); }
+    }
+  };
+
+  const reconcile = async () => {
+    const sts = get(STATEFULSETS, 'etcd');
+    if (!sts) return;
+    const replicas = (sts['spec'] as { replicas?: number } | undefined)?.replicas ?? n;
+    for (let i = 0; i < n; i++) {
+      if (busy.has(i)) continue;
+      const pod = get(PODS, `etcd-${i}`);
+      const pvc = get(PVCS, `data-etcd-${i}`);
+      if (pod && i >= replicas) { safe(() => store.delete(PODS, namespace, pod.metadata.name)); continue; }
+      if (!pod && cluster.isRunning(i)) { expectedExit.add(i); await cluster.kill(i); }
+      if (!pod && pvc?.metadata.deletionTimestamp) {
+        // The pod is gone, so pvc-protection lets go: the volume and its data disappear.
+        safe(() => store.mutate(PVCS, namespace, pvc.metadata.name, (o) => { o.metadata.finalizers = []; }));
+      }
+      if (pod || i >= replicas) continue;
+      busy.add(i);
+      const current = get(PVCS, `data-etcd-${i}`);
+      if (!current) {
+        await cluster.wipe(i);
+        safe(() => store.create(PVCS, pvcObject(namespace, i)));
+      }
+      view[i] = { restartCount: 0, phase: 'Pending', healthy: false, running: false };
+      safe(() => store.create(PODS, podObject(namespace, i, sts, options.image)));
+      void startMember(i);
+    }
+    writeSts();
+  };
+
+  // Serialise reconciles; coalesce bursts of events into one more pass.
+  let running: Promise<void> | undefined;
+  let again = false;
+  const kick = () => {
+    if (stopped) return;
+    if (running) { again = true; return; }
+    running = (async () => {
+      do { again = false; await reconcile().catch(() => {}); } while (again && !stopped);
+    })().finally(() => { running = undefined; });
+  };
+
+  const unsubscribe = store.subscribe((e) => {
+    if (e.object.metadata.namespace !== namespace) return;
+    const r = e.resource;
+    const ours = (r.plural === 'pods' && /^etcd-\d+$/.test(e.object.metadata.name)) || (r.plural === 'persistentvolumeclaims' &&
+      /^data-etcd-\d+$/.test(e.object.metadata.name)) || (r.plural === 'statefulsets' && e.object.metadata.name === 'etcd');
+    if (!ours) return;
+    if (r.plural === 'pods' && e.type === 'DELETED') {
+      const i = Number(e.object.metadata.name.slice(5));
+      if (cluster.isRunning(i)) expectedExit.add(i);
+      void cluster.kill(i).then(kick);
+      return;
+    }
+    if (e.type !== 'MODIFIED' || r.plural !== 'pods') setImmediate(kick);
+  });
+
+  const offExit = cluster.onMemberExit((i: number, info: ExitInfo) => {
+    if (expectedExit.delete(i) || stopped) return;
+    view[i]!.running = false;
+    view[i]!.healthy = false;
+    view[i]!.restartCount++;
+    view[i]!.lastExit = { ...info, message: '' };
+    writePod(i);
+    writeSts();
+  });
+
+  const poll = setInterval(() => {
+    void Promise.all(Array.from({ length: n }, async (_, i) => {
+      if (busy.has(i)) return;
+      const running = cluster.isRunning(i);
+      if (running && !view[i]!.running) { view[i]!.running = true; view[i]!.phase = 'Running'; view[i]!.startedAt = new Date().toISOString(); }
+      // Like a readiness probe with failureThreshold 3: a short election does not unready a pod.
+      const ok = running && (await cluster.healthy(i, 500));
+      failures[i] = ok ? 0 : failures[i]! + 1;
+      view[i]!.healthy = running && (ok || (view[i]!.healthy && failures[i]! < 3));
+    })).then(() => {
+      if (stopped) return;
+      for (let i = 0; i < n; i++) writePod(i);
+      writeSts();
+    });
+  }, options.pollMs ?? 300);
+
+  // Initial state: PVCs and pods for the members that already run.
+  for (let i = 0; i < n; i++) {
+    if (!get(PVCS, `data-etcd-${i}`)) store.create(PVCS, pvcObject(namespace, i));
+    if (!get(PODS, `etcd-${i}`) && cluster.isRunning(i)) {
+      view[i] = { restartCount: 0, phase: 'Running', healthy: false, running: true, startedAt: new Date().toISOString() };
+      store.create(PODS, podObject(namespace, i, get(STATEFULSETS, 'etcd')!, options.image));
+      writePod(i);
+    }
+  }
+  kick();
+
+  return () => {
+    stopped = true;
+    clearInterval(poll);
+    unsubscribe();
+    offExit();
+  };
+}
+
+/** An ExecHandler for the simulator: pods etcd-N, container etcd -> cluster.execInMember(N). */
+export function etcdExecHandler(cluster: EtcdCluster, namespace: string, fallback?: ExecHandler): ExecHandler {
+  return async (call) => {
+    const m = /^etcd-(\d+)$/.exec(call.pod);
+    if (call.namespace !== namespace || !m || (call.container && call.container !== 'etcd')) {
+      if (fallback) return fallback(call);
+      throw new Error(`no exec target for ${call.namespace}/${call.pod}/${call.container}`);
+    }
+    return cluster.execInMember(Number(m[1]), call.command, {
+      stdin: call.stdin, stdout: call.stdout, stderr: call.stderr, signal: call.signal, namespace,
+    });
+  };
+}
+
+export type { SimObject };

@@ -1,0 +1,102 @@
+/**
+ * TLS material shaped like HyperShift's etcd secrets: one CA, a server cert that is also the
+ * peer cert (serverAuth+clientAuth, SAN IP:127.0.0.1,DNS:localhost) and a client cert.
+ * openssl runs once per process (~0.5 s); every cluster then writes the cached PEMs into its
+ * own directory in the in-pod layout under <dir>/tls (= /etc/etcd/tls inside the pod).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+interface Pems {
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+/** Absolute paths of the files of one cluster (host side). */
+export interface EtcdTlsFiles {
+  /** Host directory that stands for /etc/etcd/tls. */
+  root: string;
+  /** CA bundle: <root>/etcd-ca/ca.crt, or <root>/client/etcd-client-ca.crt in the 4.11 layout. */
+  ca: string;
+  clientCert: string;
+  clientKey: string;
+  serverCert: string;
+  serverKey: string;
+  peerCert: string;
+  peerKey: string;
+}
+
+let cached: Promise<Pems> | undefined;
+
+async function generate(): Promise<Pems> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'hcpdr-pki-'));
+  try {
+    const f = (n: string) => path.join(tmp, n);
+    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650',
+      '-subj', '/CN=etcd-signer', '-keyout', f('ca.key'), '-out', f('ca.crt')]);
+    await writeFile(f('server.ext'),
+      'extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    await writeFile(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
+    const leaf = async (name: string, cn: string) => {
+      await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`,
+        '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`)]);
+      await run('openssl', ['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'),
+        '-CAkey', f('ca.key'), '-set_serial', String(Date.now() + name.length), '-days', '3650',
+        '-extfile', f(`${name}.ext`), '-out', f(`${name}.crt`)]);
+    };
+    await Promise.all([leaf('server', 'etcd-server'), leaf('client', 'etcd-client')]);
+    const read = (n: string) => readFile(f(n), 'utf8');
+    return {
+      ca: await read('ca.crt'),
+      serverCert: await read('server.crt'),
+      serverKey: await read('server.key'),
+      clientCert: await read('client.crt'),
+      clientKey: await read('client.key'),
+    };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Writes the TLS files under <dir>/tls. With legacyCaPath only the 4.11 CA path exists. */
+export async function writeEtcdTls(dir: string, legacyCaPath = false): Promise<EtcdTlsFiles> {
+  cached ??= generate();
+  const pems = await cached.catch((err: unknown) => {
+    cached = undefined; // let a later cluster retry
+    throw err;
+  });
+  const root = path.join(dir, 'tls');
+  const p = (...parts: string[]) => path.join(root, ...parts);
+  const files: EtcdTlsFiles = {
+    root,
+    ca: legacyCaPath ? p('client', 'etcd-client-ca.crt') : p('etcd-ca', 'ca.crt'),
+    clientCert: p('client', 'etcd-client.crt'),
+    clientKey: p('client', 'etcd-client.key'),
+    serverCert: p('server', 'server.crt'),
+    serverKey: p('server', 'server.key'),
+    peerCert: p('peer', 'peer.crt'),
+    peerKey: p('peer', 'peer.key'),
+  };
+  for (const d of ['client', 'server', 'peer', ...(legacyCaPath ? [] : ['etcd-ca'])]) {
+    await mkdir(p(d), { recursive: true });
+  }
+  const key = { mode: 0o600 };
+  await Promise.all([
+    writeFile(files.ca, pems.ca),
+    writeFile(files.clientCert, pems.clientCert),
+    writeFile(files.clientKey, pems.clientKey, key),
+    writeFile(files.serverCert, pems.serverCert),
+    writeFile(files.serverKey, pems.serverKey, key),
+    writeFile(files.peerCert, pems.serverCert),
+    writeFile(files.peerKey, pems.serverKey, key),
+  ]);
+  return files;
+}

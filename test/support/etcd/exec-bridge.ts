@@ -1,0 +1,118 @@
+/**
+ * Runs a command "inside an etcd pod": HyperShift's in-pod paths and service URLs in the
+ * arguments (including `sh -c` scripts) are rewritten to the member's host files and ports,
+ * then the real binary runs on the host. For etcdctl, 127.0.0.1:<port> in the output is mapped
+ * back to the in-cluster DNS names, so endpoints look like HyperShift's.
+ */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { Transform, type Readable, type Writable } from 'node:stream';
+import { cleanEnv } from './process.ts';
+
+export interface PodView {
+  /** Host directory standing for /etc/etcd/tls. */
+  tlsRoot: string;
+  /** Host directory standing for /var/lib (the member's PVC). */
+  volumeDir: string;
+  /** Host directory standing for the pod's /tmp. */
+  tmpDir: string;
+  /** Pod hostname, e.g. etcd-1. */
+  hostname: string;
+  /** Index of this member in `clientPorts`/`peerPorts`. */
+  index: number;
+  clientPorts: readonly number[];
+  peerPorts: readonly number[];
+}
+
+export interface ExecIO {
+  stdin?: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  signal?: AbortSignal;
+  /** Control-plane namespace; when set, etcdctl output shows etcd-N.etcd-discovery.<ns>.svc names. */
+  namespace?: string;
+}
+
+const PATH_RE = /(^|[\s='"`:;(|&>,])(\/etc\/etcd\/tls|\/var\/lib|\/tmp)(?=$|[/\s'"`;)|&<>,])/g;
+const OWN_CLIENT_RE = /\b(?:localhost|127\.0\.0\.1|etcd-client(?:\.[\w-]+)*):2379\b/g;
+const MEMBER_RE = /\betcd-(\d+)\.etcd-discovery(?:\.[\w-]+)*:(2379|2380)\b/g;
+
+/** Rewrites one argument (or script) from pod paths/URLs to host ones. */
+export function rewriteForHost(arg: string, pod: PodView): string {
+  const hostDir: Record<string, string> = {
+    '/etc/etcd/tls': pod.tlsRoot, '/var/lib': pod.volumeDir, '/tmp': pod.tmpDir,
+  };
+  return arg
+    .replace(PATH_RE, (_m, pre: string, p: string) => pre + hostDir[p])
+    .replace(MEMBER_RE, (m, n: string, port: string) => {
+      const ports = port === '2379' ? pod.clientPorts : pod.peerPorts;
+      const hp = ports[Number(n)];
+      return hp === undefined ? m : `127.0.0.1:${hp}`;
+    })
+    .replace(OWN_CLIENT_RE, `127.0.0.1:${pod.clientPorts[pod.index]}`);
+}
+
+/** Maps 127.0.0.1:<member port> back to etcd-N.etcd-discovery.<ns>.svc:<2379|2380>, line by line. */
+function reverseMapper(pod: PodView, namespace: string): Transform {
+  const names = new Map<string, string>();
+  pod.clientPorts.forEach((p, n) => names.set(`127.0.0.1:${p}`, `etcd-${n}.etcd-discovery.${namespace}.svc:2379`));
+  pod.peerPorts.forEach((p, n) => names.set(`127.0.0.1:${p}`, `etcd-${n}.etcd-discovery.${namespace}.svc:2380`));
+  const map = (s: string) => s.replace(/127\.0\.0\.1:\d+/g, (m) => names.get(m) ?? m);
+  let rest = '';
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      const text = rest + chunk.toString('utf8');
+      const cut = text.lastIndexOf('\n') + 1;
+      rest = text.slice(cut);
+      cb(null, map(text.slice(0, cut)));
+    },
+    flush(cb) { cb(null, map(rest)); },
+  });
+}
+
+const POD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Spawns argv for the pod; resolves to the exit code (128+n for signal n), 127 if not found. */
+export function runInPod(argv: readonly string[], pod: PodView, io: ExecIO): Promise<number> {
+  if (argv.length === 0) return Promise.reject(new Error('exec: empty command'));
+  const args = argv.map((a) => rewriteForHost(a, pod));
+  const isEtcdctl = /(^|\/)etcdctl$/.test(argv[0]!) || (argv[0] === 'env' && argv.some((a) => /(^|\/)etcdctl$/.test(a)));
+  return new Promise((resolve) => {
+    const child = spawn(args[0]!, args.slice(1), {
+      cwd: pod.tmpDir,
+      stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      env: cleanEnv({ PATH: POD_PATH, HOSTNAME: pod.hostname, ETCDCTL_API: '3', HOME: pod.tmpDir }),
+    });
+    const onAbort = () => child.kill('SIGKILL');
+    io.signal?.addEventListener('abort', onAbort, { once: true });
+    if (io.signal?.aborted) onAbort();
+    if (io.stdin && child.stdin) {
+      child.stdin.on('error', () => {}); // command exited before reading all stdin
+      io.stdin.pipe(child.stdin);
+    }
+    // pipe() gives backpressure: a slow io.stdout pauses the child's stdout pipe, which blocks the child.
+    const stdout = child.stdout!;
+    const out = isEtcdctl && io.namespace ? stdout.pipe(reverseMapper(pod, io.namespace)) : stdout;
+    out.pipe(io.stdout, { end: false });
+    child.stderr!.pipe(io.stderr, { end: false });
+    let spawnError: Error | undefined;
+    child.on('error', (err) => { spawnError = err; });
+    child.on('close', (code, sig) => {
+      io.signal?.removeEventListener('abort', onAbort);
+      if (io.stdin && child.stdin) io.stdin.unpipe(child.stdin);
+      if (spawnError) {
+        io.stderr.write(`exec: "${argv[0]}": executable file not found in $PATH\n`);
+        resolve(127);
+        return;
+      }
+      const finish = () => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0));
+      // Wait for the transform (if any) to flush before reporting the exit code.
+      if (out !== stdout && !out.readableEnded) out.once('end', finish);
+      else finish();
+    });
+  });
+}
+
+function signalNumber(sig: NodeJS.Signals): number {
+  return constants.signals[sig] ?? 1;
+}

@@ -1,0 +1,225 @@
+/**
+ * An S3-compatible server for tests that VERIFIES SigV4 (@20minutes/s3rver@4.0.4), with three
+ * server-side fixes/additions layered on top without touching node_modules:
+ *  1. Canonical URI: s3rver rebuilds it from route params ("/bucket"), while the AWS SDK signs
+ *     the path it sends ("/bucket/"). We stash the raw request path on the request and make
+ *     s3rver's SigV4 string-to-sign use it, as real S3 does.
+ *  2. AbortMultipartUpload (s3rver answers MethodNotAllowed): after s3rver authenticated the
+ *     request, the upload's part directory is removed and 204 returned (404 NoSuchUpload if absent).
+ *  3. Fault injection (S3Fault) for backup tests: 500 InternalError or a dropped connection.
+ * Not supported (s3rver gaps): ListMultipartUploads (NotImplemented), aws-chunked trailers.
+ * Objects live under <dir>; stop() removes it. DEP0147 is avoided by not using resetOnClose.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+
+const require = createRequire(import.meta.url);
+
+/** Minimal view of the Koa context s3rver passes to middleware. */
+interface KoaCtx {
+  method: string;
+  path: string;
+  query: Record<string, string | undefined>;
+  req: IncomingMessage;
+  state: { account?: unknown };
+  status: number;
+  body: unknown;
+  type: string;
+  set(name: string, value: string): void;
+}
+type Middleware = (ctx: KoaCtx, next: () => Promise<void>) => Promise<void>;
+interface S3rverApp {
+  middleware: Middleware[];
+  store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  httpServer?: { closeAllConnections(): void };
+}
+type S3rverCtor = new (opts: Record<string, unknown>) => S3rverApp;
+interface V4Module {
+  getStringToSign(canonical: { uri: string; headers: Record<string | symbol, unknown> }, request: unknown): string;
+}
+interface AccountModule {
+  new (id: string, name: string): { createKeyPair(id: string, secret: string): void; revokeAccessKey(id: string): void };
+}
+
+const RAW_PATH = Symbol('hcpdr.rawPath');
+let patched = false;
+
+/** Makes s3rver's SigV4 canonical request use the raw request path (fix 1). Idempotent. */
+function patchSigV4(): void {
+  if (patched) return;
+  patched = true;
+  const v4 = require('@20minutes/s3rver/lib/signature/v4') as V4Module;
+  const original = v4.getStringToSign;
+  v4.getStringToSign = function (canonical, request) {
+    const raw = canonical.headers[RAW_PATH];
+    return original.call(this, typeof raw === 'string' ? { ...canonical, uri: raw } : canonical, request);
+  };
+}
+
+export interface S3Fault {
+  /** UploadPart = PUT ?partNumber&uploadId; PutObject = PUT without them; GetObject = GET of a key. */
+  op: 'UploadPart' | 'PutObject' | 'GetObject';
+  /** UploadPart only: fail just this part number. */
+  partNumber?: number;
+  /** error500: answer 500 InternalError. drop: destroy the connection after `afterBytes` body bytes. */
+  mode: 'error500' | 'drop';
+  /** Request body bytes (uploads) or response body bytes (GetObject) let through before a drop. */
+  afterBytes?: number;
+  /** How many matching requests fail (default 1; Infinity = every one; the SDK retries 500s). */
+  times?: number;
+}
+
+export interface S3ServerOptions {
+  dir: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** Buckets created at start. */
+  buckets?: string[];
+  fault?: S3Fault;
+}
+
+export interface S3Server {
+  /** http://127.0.0.1:<port> */
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Replaces the active fault (undefined clears it). */
+  setFault(fault: S3Fault | undefined): void;
+  /** How many requests the faults have failed so far. */
+  readonly faultsTriggered: number;
+  stop(): Promise<void>;
+}
+
+function opOf(ctx: KoaCtx): S3Fault['op'] | undefined {
+  const segments = ctx.path.split('/').filter(Boolean);
+  if (segments.length < 2) return undefined;
+  if (ctx.method === 'PUT') return 'partNumber' in ctx.query && 'uploadId' in ctx.query ? 'UploadPart' : 'PutObject';
+  if (ctx.method === 'GET' && Object.keys(ctx.query).every((k) => /^(X-Amz-|x-id$|response-)/i.test(k))) return 'GetObject';
+  return undefined;
+}
+
+/** Lets `limit` bytes through, then destroys the socket. */
+function cutAfter(limit: number, onCut: () => void): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      const room = limit - seen;
+      seen += chunk.length;
+      if (room > 0) this.push(room >= chunk.length ? chunk : chunk.subarray(0, room));
+      if (seen >= limit) setImmediate(onCut);
+      cb();
+    },
+  });
+}
+
+export async function startS3Server(options: S3ServerOptions): Promise<S3Server> {
+  patchSigV4();
+  const S3rver = require('@20minutes/s3rver') as S3rverCtor;
+  const AWSAccount = require('@20minutes/s3rver/lib/models/account') as AccountModule;
+  const accessKeyId = options.accessKeyId ?? `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;
+  const secretAccessKey = options.secretAccessKey ?? randomBytes(20).toString('base64');
+  // The account registry is process-wide; a per-server key pair keeps servers apart.
+  const account = new AWSAccount(accessKeyId, `hcpdr-${accessKeyId}`);
+  account.createKeyPair(accessKeyId, secretAccessKey);
+  await mkdir(options.dir, { recursive: true });
+  const app = new S3rver({
+    address: '127.0.0.1', port: 0, silent: true, directory: options.dir, vhostBuckets: false,
+    configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
+  });
+
+  let fault = options.fault;
+  let remaining = fault?.times ?? 1;
+  let triggered = 0;
+
+  const rawPath: Middleware = async (ctx, next) => {
+    Object.defineProperty(ctx.req.headers, RAW_PATH, { value: (ctx.req.url ?? '/').split('?')[0], enumerable: false });
+    await next();
+  };
+
+  const faults: Middleware = async (ctx, next) => {
+    const op = opOf(ctx);
+    const f = fault;
+    const hit = f && remaining > 0 && op === f.op &&
+      (f.partNumber === undefined || Number(ctx.query.partNumber) === f.partNumber);
+    if (!f || !hit) return next();
+    remaining--;
+    triggered++;
+    const socket = ctx.req.socket;
+    if (f.mode === 'error500') {
+      ctx.req.resume(); // discard the body, then answer like S3 does on an internal error
+      await new Promise((r) => ctx.req.once('end', r));
+      ctx.status = 500;
+      ctx.type = 'application/xml';
+      ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>injected fault</Message></Error>';
+      return;
+    }
+    const limit = f.afterBytes ?? 0;
+    if (op === 'GetObject') {
+      await next();
+      const body = ctx.body as NodeJS.ReadableStream | undefined;
+      if (body && typeof body.pipe === 'function') ctx.body = body.pipe(cutAfter(limit, () => socket.destroy()));
+      else socket.destroy();
+      return;
+    }
+    // Upload: read `limit` request bytes, then drop the connection without answering.
+    let seen = 0;
+    await new Promise<void>((resolve) => {
+      const check = () => { if (seen >= limit) { socket.destroy(); resolve(); } };
+      ctx.req.on('data', (c: Buffer) => { seen += c.length; check(); });
+      ctx.req.on('end', () => { socket.destroy(); resolve(); });
+      ctx.req.on('error', () => resolve());
+      check();
+    });
+  };
+
+  const abortUpload: Middleware = async (ctx, next) => {
+    const uploadId = ctx.query.uploadId;
+    if (ctx.method !== 'DELETE' || uploadId === undefined) return next();
+    try {
+      await next();
+    } catch (err) {
+      // s3rver authenticates first and only then refuses the method: abort on our own.
+      if ((err as { code?: string }).code !== 'MethodNotAllowed' || !ctx.state.account) throw err;
+      const bucket = decodeURIComponent(ctx.path.split('/')[1] ?? '');
+      const uploadDir = path.join(app.store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+      if (!/^[0-9a-f]+$/.test(uploadId) || !existsSync(uploadDir)) {
+        ctx.status = 404;
+        ctx.type = 'application/xml';
+        ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message><UploadId>${uploadId.replace(/[^\w-]/g, '')}</UploadId></Error>`;
+        return;
+      }
+      await rm(uploadDir, { recursive: true, force: true });
+      ctx.status = 204;
+      ctx.body = null;
+    }
+  };
+
+  // Koa composes app.middleware when the server starts listening, so these run first.
+  app.middleware.unshift(rawPath, faults, abortUpload);
+  const address = await app.run();
+
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    region: 'us-east-1',
+    accessKeyId,
+    secretAccessKey,
+    setFault(f) { fault = f; remaining = f?.times ?? 1; },
+    get faultsTriggered() { return triggered; },
+    async stop() {
+      const closed = app.close().catch(() => {});
+      app.httpServer?.closeAllConnections(); // keep-alive sockets of SDK clients would hold close() open
+      await closed;
+      account.revokeAccessKey(accessKeyId);
+      await rm(options.dir, { recursive: true, force: true });
+    },
+  };
+}
