@@ -31,9 +31,15 @@ async function run(ref: PodRef, command: string[], stdout?: Writable) {
   });
 }
 
-/** `etcdctl snapshot save` against the member's own endpoint (a snapshot must come from one member). */
+/**
+ * `etcdctl snapshot save` against the member's own endpoint (a snapshot must come from one
+ * member). Not abortable: closing an exec connection does not stop the command in the
+ * container, so an interrupted save would write its file after the rollback removed it.
+ * The caller checks its signal once this returns.
+ */
 export async function saveSnapshot(ref: PodRef, tls: EtcdctlTls, path: string): Promise<void> {
-  const result = await run(ref, etcdctlNoTimeout(tls, Etcd.localEndpoint, 'snapshot', 'save', path));
+  const { signal: _ignored, ...unabortable } = ref;
+  const result = await run(unabortable, etcdctlNoTimeout(tls, Etcd.localEndpoint, 'snapshot', 'save', path));
   if (result.exitCode !== 0) {
     throw new RemoteError(`failed to save an etcd snapshot in pod "${ref.pod}": ${lastLine(result.stderr)}`, {
       hint: /no space/i.test(result.stderr) ? `free space on the PVC of ${ref.pod} or back up from another member` : 'check the member with "{cmd} etcd status"',
@@ -61,9 +67,9 @@ export async function streamSnapshot(ref: PodRef, path: string, sink: Writable):
   }
 }
 
-/** Idempotent: a missing file is fine. */
+/** Idempotent: a missing file is fine. Also removes etcdctl's partial `<path>.part`. */
 export async function removeSnapshot(ref: PodRef, path: string): Promise<void> {
-  const result = await run(ref, ['rm', '-f', path]);
+  const result = await run(ref, ['rm', '-f', path, `${path}.part`]);
   if (result.exitCode !== 0) throw new RemoteError(`failed to remove ${path} from pod "${ref.pod}": ${lastLine(result.stderr)}`);
 }
 

@@ -28,13 +28,22 @@ export async function setPausedUntil(ctx: QuiesceContext, value: string | null):
   await ctx.api.mergePatch(Resources.hostedCluster, ctx.namespace, ctx.name, { spec: { pausedUntil: value } });
 }
 
-/** Waits until the HyperShift operator has copied the pause to the HostedControlPlane. */
-export async function waitForPausePropagation(ctx: QuiesceContext, value: string): Promise<void> {
-  await poll(ctx, `the pause to reach HostedControlPlane "${ctx.controlPlaneNamespace}/${ctx.name}"`, async () => {
+/**
+ * Waits until the HyperShift operator has copied spec.pausedUntil (a value, or its absence as
+ * null) to the HostedControlPlane: until then the control-plane operator still acts on the old one.
+ */
+export async function waitForPausePropagation(ctx: QuiesceContext, value: string | null): Promise<void> {
+  await poll(ctx, `spec.pausedUntil to reach HostedControlPlane "${ctx.controlPlaneNamespace}/${ctx.name}"`, async () => {
     const hcp = await ctx.api.get(Resources.hostedControlPlane, ctx.controlPlaneNamespace, ctx.name);
     if (!hcp) return true; // Nothing to propagate to: no control-plane operator reconciles it.
-    return (hcp['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil === value;
+    return ((hcp['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil ?? null) === value;
   });
+}
+
+/** Restores spec.pausedUntil and waits for it to reach the HostedControlPlane. */
+export async function restorePausedUntil(ctx: QuiesceContext, value: string | null): Promise<void> {
+  await setPausedUntil(ctx, value);
+  await waitForPausePropagation(ctx, value);
 }
 
 /** Current spec.replicas of each API server deployment; a missing one is a precondition failure. */

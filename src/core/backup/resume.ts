@@ -9,7 +9,7 @@ import type { Clock, KubeApi, PodExec, Reporter } from '../ports.ts';
 import { resolveHostedCluster } from '../etcd/status.ts';
 import { readOperation, releaseOperation } from './operation.ts';
 import { removeSnapshot } from './pod-snapshot.ts';
-import { scaleWriters, setPausedUntil, type QuiesceContext } from './quiesce.ts';
+import { restorePausedUntil, scaleWriters, type QuiesceContext } from './quiesce.ts';
 
 export interface ResumeDeps {
   api: KubeApi;
@@ -51,7 +51,7 @@ export async function runResume(namespace: string, name: string, deps: ResumeDep
   }
   if (record.previousPausedUntil !== undefined) {
     const value = record.previousPausedUntil;
-    await attempt(value === null ? 'removed spec.pausedUntil' : `restored spec.pausedUntil to "${value}"`, () => setPausedUntil(ctx, value));
+    await attempt(value === null ? 'removed spec.pausedUntil' : `restored spec.pausedUntil to "${value}"`, () => restorePausedUntil(ctx, value));
   }
   const { member, snapshotPath } = record.operation;
   if (member && snapshotPath) {

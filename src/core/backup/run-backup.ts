@@ -15,7 +15,7 @@
 import { InterruptedError, PartialFailureError, causeText } from '../errors.ts';
 import { Annotations, Resources } from '../model.ts';
 import { acquireOperation, releaseOperation, updateOperation, type OperationInfo } from './operation.ts';
-import { pauseDeadline, scaleWriters, setPausedUntil, waitForPausePropagation, waitForWriters, type QuiesceContext } from './quiesce.ts';
+import { pauseDeadline, restorePausedUntil, scaleWriters, setPausedUntil, waitForPausePropagation, waitForWriters, type QuiesceContext } from './quiesce.ts';
 import { removeSnapshot, saveSnapshot, snapshotPathFor, snapshotStatus, type PodRef } from './pod-snapshot.ts';
 import { preflight } from './plan.ts';
 import { uploadBackup } from './upload.ts';
@@ -39,6 +39,9 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
   const rollback = new Rollback(reporter);
   rollback.push('remove the operation record', () => releaseOperation(api, req.namespace, req.name));
   const pod: PodRef = { exec: deps.exec, namespace: cpNamespace, pod: member.pod, ...(deps.signal ? { signal: deps.signal } : {}) };
+  // Compensations run after an interrupt too: they must not carry the aborted signal.
+  const undoQuiesce: QuiesceContext = { ...quiesce, signal: undefined };
+  const undoPod: PodRef = { ...pod, signal: undefined };
   const previousPausedUntil = (hc['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil ?? null;
   let renewal: NodeJS.Timeout | undefined;
   let downtimeStart: number | undefined;
@@ -46,14 +49,14 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
   try {
     if (req.mode === 'quiesce') {
       // 3. Pause with a deadline, renewed while the run lasts.
-      rollback.push('unpause the HostedCluster', () => setPausedUntil(quiesce, previousPausedUntil));
+      rollback.push('unpause the HostedCluster', () => restorePausedUntil(undoQuiesce, previousPausedUntil));
       const deadline = pauseDeadline(deps.clock.now(), req.pauseTtlMs);
       await setPausedUntil(quiesce, deadline);
       renewal = setInterval(() => void setPausedUntil(quiesce, pauseDeadline(deps.clock.now(), req.pauseTtlMs)).catch(() => undefined), req.pauseTtlMs / 3);
       renewal.unref();
       await waitForPausePropagation(quiesce, deadline);
       deps.step?.('paused');
-      rollback.push('scale the API servers back', () => scaleWriters(quiesce, replicas));
+      rollback.push('scale the API servers back', () => scaleWriters(undoQuiesce, replicas));
       downtimeStart = deps.clock.now().getTime();
       await scaleWriters(quiesce, Object.fromEntries(Object.keys(replicas).map((d) => [d, 0])));
       await waitForWriters(quiesce, Object.fromEntries(Object.keys(replicas).map((d) => [d, 0])));
@@ -61,15 +64,16 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     }
     const path = snapshotPathFor(id);
     await updateOperation(api, lockedHc, { ...operation, phase: 'quiesced', member: member.pod, snapshotPath: path });
-    rollback.push(`remove ${path} from pod ${member.pod}`, () => removeSnapshot(pod, path));
+    rollback.push(`remove ${path} from pod ${member.pod}`, () => removeSnapshot(undoPod, path));
     await saveSnapshot(pod, tls, path);
+    deps.signal?.throwIfAborted();
     deps.step?.('snapshotted');
 
     if (req.mode === 'quiesce') {
       // 4. API back up right after the snapshot; the upload runs with the API available.
       await scaleWriters(quiesce, replicas);
-      await setPausedUntil(quiesce, previousPausedUntil);
       clearInterval(renewal);
+      await restorePausedUntil(quiesce, previousPausedUntil);
       await waitForWriters(quiesce, replicas).catch((err: unknown) => reporter.warn(`API servers not ready yet: ${causeText(err)}`));
       apiDowntimeSeconds = Math.round((deps.clock.now().getTime() - (downtimeStart ?? 0)) / 100) / 10;
       rollback.drop('scale the API servers back', 'unpause the HostedCluster');
