@@ -94,9 +94,15 @@ describe('etcd status on the sandbox', () => {
     const before = (await report()).report.members.find((m) => m.name === 'etcd-2')?.id;
     sb.sim.store.delete(PVCS, sb.controlPlaneNamespace, 'data-etcd-2');
     sb.sim.store.delete(PODS, sb.controlPlaneNamespace, 'etcd-2');
-    const r = await waitForState('Healthy', 45_000);
-    const after = r.members.find((m) => m.name === 'etcd-2');
-    expect(after?.id).not.toBe(before); // removed and re-added, as reset-member does
+    // Healthy again only counts once etcd-2 is the re-added member (removed and added, as reset-member does).
+    const deadline = Date.now() + 45_000;
+    let r = (await report()).report;
+    while (Date.now() < deadline && !(r.verdict.state === 'Healthy' && r.members.find((m) => m.name === 'etcd-2')?.id !== before)) {
+      await new Promise((res) => setTimeout(res, 300));
+      r = (await report()).report;
+    }
+    expect(r.verdict.state).toBe('Healthy');
+    expect(r.members.find((m) => m.name === 'etcd-2')?.id).not.toBe(before);
     expect(new Set(r.members.map((m) => m.hash)).size).toBe(1);
     // The rejoined member serves the old keys: its hashkv equals the others' at one revision.
     expect(r.members.every((m) => m.hashRevision === r.members[0]?.hashRevision)).toBe(true);
