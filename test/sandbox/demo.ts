@@ -3,7 +3,7 @@
  * sandbox, runs the plugin through the real kubectl's plugin mechanism (or directly when
  * kubectl is absent), and stops everything. Exit 0 when every step behaved as expected.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, startSandbox } from './sandbox.ts';
@@ -27,13 +27,25 @@ if (existsSync(path.join(REPO_ROOT, 'src/s3/store.ts'))) {
   );
 }
 
+function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 let failed = 0;
 try {
   for (const step of steps) {
     const [cmd, argv] = kubectl ? [kubectl, ['hcp-dr', ...step.args]] : [path.join(REPO_ROOT, 'plugin/kubectl-hcp_dr'), step.args];
     console.log(`$ kubectl hcp-dr ${step.args.join(' ')}`);
     const t0 = Date.now();
-    const result = spawnSync(cmd, argv, { env, encoding: 'utf8' });
+    // Asynchronous on purpose: the sandbox runs in this process and must keep serving.
+    const result = await run(cmd, argv, env);
     process.stdout.write(result.stdout);
     process.stdout.write(result.stderr.replace(/^/gm, '  (stderr) ').replace(/ {2}\(stderr\) $/, ''));
     const ok = step.expect.includes(result.status ?? -1);

@@ -66,6 +66,17 @@ export interface Sandbox {
 
 export const SANDBOX_TOKEN = 'sandbox-admin-token';
 
+/** The sandbox is "up" once the etcd StatefulSet reports every pod ready, as a user would check. */
+async function waitForReadyEtcd(sim: ApiSimulator, namespace: string, replicas: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const sts = sim.store.get({ group: 'apps', version: 'v1', plural: 'statefulsets' }, namespace, 'etcd');
+    if ((sts?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas === replicas) return;
+    if (Date.now() > deadline) throw new Error(`sandbox: etcd pods not ready after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'hcp-dr-sandbox-')));
@@ -95,6 +106,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     sim.setExecHandler(etcdExecHandler(etcd, controlPlaneNamespace));
     await etcd.seed(options.seedKeys ?? 200);
+    if ((options.managementType ?? 'Managed') === 'Managed') await waitForReadyEtcd(sim, controlPlaneNamespace, etcd.size);
 
     const kubeconfig = await sim.writeKubeconfig(path.join(dir, 'kubeconfig'), { token: SANDBOX_TOKEN, namespace, contextName: 'sandbox', tls: true });
     const s3: SandboxS3 = { server: s3server, endpoint: s3server.endpoint, region: s3server.region, accessKeyId: s3server.accessKeyId, secretAccessKey: s3server.secretAccessKey, bucket: options.bucket ?? 'hcp-dr-backups' };

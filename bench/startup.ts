@@ -1,0 +1,78 @@
+/**
+ * Start-up of the release binary (Node SEA) against `node -e 0` of the same pinned Node, in one
+ * hyperfine run: median wall time of `--help` (target ≤ 1.5x) and `version`; the checkout entry
+ * `node dist/hcp-dr.mjs --help` (the foundation issue's target, ≤ 2x); user+sys CPU time, which a
+ * busy machine disturbs less than wall time; the binary's and the archive's size.
+ * Builds the binary first when dist/sea has none (HCP_DR_BENCH_REBUILD=1 forces it).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { emit } from './lib.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const node = path.join(root, 'node_modules', 'node', 'bin', 'node');
+const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+const sea = path.join(root, 'dist', 'sea', 'linux_amd64', 'kubectl-hcp_dr');
+const archive = path.join(root, 'dist', 'release', `hcp-dr_${version}_linux_amd64.tar.gz`);
+const checkout = path.join(root, 'dist', 'hcp-dr.mjs');
+
+function must(cmd: string, args: string[], what: string): void {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status})`);
+}
+
+if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error('bench/startup.ts measures the linux/amd64 binary');
+if (!existsSync(sea) || process.env['HCP_DR_BENCH_REBUILD'] === '1') must(node, ['plugin/package.ts'], 'npm run package');
+if (!existsSync(checkout)) must(node, ['plugin/build.ts'], 'npm run build');
+if (spawnSync('hyperfine', ['--version']).error) throw new Error('hyperfine is not installed (apt-get install hyperfine)');
+
+interface HyperfineResult {
+  command: string;
+  median: number;
+  user: number;
+  system: number;
+}
+const commands = {
+  baseline: `${node} -e 0`,
+  help: `${sea} --help`,
+  version: `${sea} version`,
+  checkout: `${node} ${checkout} --help`,
+};
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'hcp-dr-bench-'));
+const out = path.join(tmp, 'startup.json');
+try {
+  const args = ['-N', '--warmup', '3', '--runs', '30', '--export-json', out, '--style', 'none'];
+  const r = spawnSync('hyperfine', [...args, ...Object.values(commands)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`hyperfine failed (exit ${r.status})`);
+  const results = (JSON.parse(readFileSync(out, 'utf8')) as { results: HyperfineResult[] }).results;
+  const [baseline, help, ver, fromCheckout] = results as [HyperfineResult, HyperfineResult, HyperfineResult, HyperfineResult];
+  const ms = (s: number) => Math.round(s * 10000) / 10;
+  const base = { label: 'node -e 0', value: ms(baseline.median) };
+  const figure = (metric: string, res: HyperfineResult, limit: number, what: string) => {
+    const ratio = Math.round((res.median / baseline.median) * 100) / 100;
+    const cpu = (res.user + res.system) / (baseline.user + baseline.system);
+    emit({
+      bench: 'startup',
+      metric,
+      value: ms(res.median),
+      unit: 'ms',
+      baseline: base,
+      ratio,
+      target: `≤ ${limit}x ${what}`,
+      met: ratio <= limit,
+      note: `user+sys CPU ${ms(res.user + res.system)} ms, ${cpu.toFixed(2)}x`,
+    });
+  };
+  figure('SEA `--help`, median of 30 (hyperfine -N)', help, 1.5, 'node -e 0');
+  figure('SEA `version`, median of 30', ver, 1.5, 'node -e 0');
+  figure('checkout `node dist/hcp-dr.mjs --help`, median of 30', fromCheckout, 2, 'node -e 0');
+  emit({ bench: 'startup', metric: 'binary size (linux/amd64, stripped)', value: Math.round(statSync(sea).size / 1e5) / 10, unit: 'MB', note: `node itself: ${Math.round(statSync(node).size / 1e5) / 10} MB unstripped` });
+  if (existsSync(archive)) {
+    emit({ bench: 'startup', metric: 'archive size (tar.gz: kubectl-hcp_dr, oc-hcp_dr, LICENSE)', value: Math.round(statSync(archive).size / 1e5) / 10, unit: 'MB' });
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,160 @@
+/**
+ * The release build end to end: `npm run package` for linux/amd64, the archive unpacked into a
+ * temporary directory first on PATH, and the binary run through the real kubectl (krew's way of
+ * finding plugins), with nothing else of Node on PATH. Also: the manifest's digests match the
+ * archives, and the binary prints nothing on stderr for --help and version.
+ */
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateKrewManifest } from '../../plugin/krew-validate.ts';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+const release = path.join(root, 'dist', 'release');
+const archive = path.join(release, `hcp-dr_${version}_linux_amd64.tar.gz`);
+const KUBECTL = '/usr/bin/kubectl';
+const onLinuxAmd64 = process.platform === 'linux' && process.arch === 'x64';
+const haveKubectl = existsSync(KUBECTL);
+if (!haveKubectl) console.warn(`package.test: ${KUBECTL} is absent: the kubectl plugin checks are skipped`);
+
+let tmp = '';
+let bin = '';
+let env: NodeJS.ProcessEnv = {};
+
+function run(cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { encoding: 'utf8', env: { ...env, ...extraEnv }, timeout: 60_000 });
+}
+
+/** Asynchronous, for the sandbox: it serves from this process, which spawnSync would block. */
+function runAsync(cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
+  beforeAll(() => {
+    const build = spawnSync(path.join(root, 'node_modules', 'node', 'bin', 'node'), [path.join(root, 'plugin', 'package.ts')], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 280_000,
+    });
+    if (build.status !== 0) throw new Error(`npm run package failed (${build.status}):\n${build.stderr}`);
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'hcp-dr-package-'));
+    bin = path.join(tmp, 'bin');
+    mkdirSync(bin);
+    mkdirSync(path.join(tmp, 'home'));
+    const untar = spawnSync('tar', ['-xzf', archive, '-C', bin], { encoding: 'utf8' });
+    if (untar.status !== 0) throw new Error(`tar: ${untar.stderr}`);
+    // Only the unpacked plugin and the system's tools: no Node, no node_modules.
+    env = { PATH: `${bin}:/usr/bin:/bin`, HOME: path.join(tmp, 'home'), LANG: 'C.UTF-8' };
+  }, 300_000);
+
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('the archive holds kubectl-hcp_dr, oc-hcp_dr (regular files, krew rejects links) and LICENSE', () => {
+    const list = spawnSync('tar', ['-tvzf', archive], { encoding: 'utf8' }).stdout.trim().split('\n');
+    expect(list.map((l) => l.split(/\s+/).pop()).sort()).toEqual(['LICENSE', 'kubectl-hcp_dr', 'oc-hcp_dr']);
+    expect(list.every((l) => l.startsWith('-'))).toBe(true);
+    expect(list.filter((l) => l.startsWith('-rwxr-xr-x'))).toHaveLength(2);
+    expect(statSync(path.join(bin, 'kubectl-hcp_dr')).size).toBeGreaterThan(50e6);
+  });
+
+  it('the manifest and sha256sums.txt carry the archives\' SHA-256, and the manifests are valid', () => {
+    const text = readFileSync(path.join(release, 'krew-manifest.yaml'), 'utf8');
+    expect(validateKrewManifest(text)).toEqual([]);
+    expect(validateKrewManifest(readFileSync(path.join(root, 'krew-manifest.yaml'), 'utf8'))).toEqual([]);
+    const doc = yaml.load(text) as { spec: { version: string; platforms: { uri: string; sha256: string; selector: { matchLabels: Record<string, string> } }[] } };
+    expect(doc.spec.version).toBe(`v${version}`);
+    const sums = new Map(
+      readFileSync(path.join(release, 'sha256sums.txt'), 'utf8').trim().split('\n').map((l) => [l.split(/\s+/)[1], l.split(/\s+/)[0]] as const),
+    );
+    expect(doc.spec.platforms.some((p) => p.selector.matchLabels['os'] === 'linux' && p.selector.matchLabels['arch'] === 'amd64')).toBe(true);
+    for (const p of doc.spec.platforms) {
+      const file = path.join(release, path.basename(p.uri));
+      const actual = createHash('sha256').update(readFileSync(file)).digest('hex');
+      expect(p.sha256, path.basename(p.uri)).toBe(actual);
+      expect(sums.get(path.basename(p.uri))).toBe(actual);
+    }
+  });
+
+  it('runs standalone: --help and version print nothing on stderr; oc-hcp_dr says "oc hcp-dr"', () => {
+    const help = run(path.join(bin, 'kubectl-hcp_dr'), ['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: kubectl hcp-dr <command>');
+    expect(help.stderr).toBe('');
+    const ver = run(path.join(bin, 'kubectl-hcp_dr'), ['version']);
+    expect(ver.status).toBe(0);
+    expect(ver.stdout).toContain(`hcp-dr ${version}`);
+    expect(ver.stderr).toBe('');
+    const oc = run(path.join(bin, 'oc-hcp_dr'), ['--help']);
+    expect(oc.status).toBe(0);
+    expect(oc.stdout).toContain('Usage: oc hcp-dr <command>');
+    expect(oc.stderr).toBe('');
+    // The trained code cache is accepted (see plugin/sea-loader.ts).
+    expect(run(path.join(bin, 'kubectl-hcp_dr'), ['version'], { HCP_DR_SEA_DEBUG: '1' }).stderr).toBe('hcp-dr sea: code cache accepted\n');
+  });
+
+  describe.skipIf(!haveKubectl)('through the real kubectl', () => {
+    it('kubectl hcp-dr version and --help', () => {
+      const ver = run(KUBECTL, ['hcp-dr', 'version']);
+      expect(ver.stderr).toBe('');
+      expect(ver.status).toBe(0);
+      expect(ver.stdout).toContain(`hcp-dr ${version}`);
+      const help = run(KUBECTL, ['hcp-dr', '--help']);
+      expect(help.status).toBe(0);
+      expect(help.stdout).toContain('kubectl hcp-dr');
+    });
+
+    it('kubectl hcp-dr etcd status against a closed port exits 1: cannot reach the API server', () => {
+      const kubeconfig = path.join(tmp, 'closed.kubeconfig');
+      writeFileSync(
+        kubeconfig,
+        'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\n' +
+          'users: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: clusters}}]\ncurrent-context: x\n',
+      );
+      const r = run(KUBECTL, ['hcp-dr', 'etcd', 'status', 'demo', '-n', 'clusters'], { KUBECONFIG: kubeconfig });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('cannot reach the API server');
+    });
+
+    describe('on the sandbox', () => {
+      let sb: Sandbox;
+      beforeAll(async () => {
+        sb = await startSandbox();
+      }, 120_000);
+      afterAll(async () => {
+        await sb?.stop();
+      });
+
+      it('kubectl hcp-dr etcd status demo -n clusters reports Healthy', { timeout: 90_000 }, async () => {
+        // Right after start the sandbox's controller may not have marked the etcd pods ready
+        // yet (Degraded, exit 4): retry for a while, like test/integration/etcd-status.test.ts.
+        const deadline = Date.now() + 30_000;
+        let r = await runAsync(KUBECTL, ['hcp-dr', 'etcd', 'status', 'demo', '-n', 'clusters'], { KUBECONFIG: sb.kubeconfig });
+        while (r.status === 4 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          r = await runAsync(KUBECTL, ['hcp-dr', 'etcd', 'status', 'demo', '-n', 'clusters'], { KUBECONFIG: sb.kubeconfig });
+        }
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(/^VERDICT\s+Healthy: 3 of 3 members healthy/m);
+      });
+    });
+  });
+});
