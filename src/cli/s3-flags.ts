@@ -5,7 +5,7 @@
  */
 import type { Options } from 'yargs';
 import { UsageError } from '../core/errors.ts';
-import { parseS3Url } from '../s3/url.ts';
+import { parseS3Url } from '../core/s3-url.ts';
 import type { S3Target } from './deps.ts';
 
 /** Connection flags: enough to read (list, verify, restore). */

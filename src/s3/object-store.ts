@@ -21,7 +21,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { RemoteError } from '../core/errors.ts';
 import type { ObjectStore, PutOptions, StoredObject } from '../core/ports.ts';
 import { mapS3Error, s3ErrorCode, type S3Verb } from './errors.ts';
-import { s3Url } from './url.ts';
+import { s3Url } from '../core/s3-url.ts';
 
 export interface S3StoreConfig {
   client: S3Client;

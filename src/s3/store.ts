@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.ts';
 import type { Reporter } from '../core/ports.ts';
 import type { OpenedStore, S3Target } from '../cli/deps.ts';
-import { parseS3Url } from './url.ts';
+import { parseS3Url } from '../core/s3-url.ts';
 
 /** Knobs for tests and measurements; production uses the defaults. */
 export interface S3StoreTuning {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseS3Url, joinKey } from '../../../src/s3/url.ts';
+import { parseS3Url, joinKey } from '../../../src/core/s3-url.ts';
 import { mapS3Error, s3ErrorCode } from '../../../src/s3/errors.ts';
 import { ForbiddenError, InterruptedError, NotFoundError, PreconditionError, RemoteError, UsageError } from '../../../src/core/errors.ts';
 import { s3TargetOf } from '../../../src/cli/s3-flags.ts';

@@ -2,7 +2,7 @@
  * s3:// URLs as hcp-dr takes them: `s3://<bucket>[/<prefix>]`. Pure (no SDK), so the CLI can
  * reject a bad URL before anything heavy is loaded.
  */
-import { UsageError } from '../core/errors.ts';
+import { UsageError } from './errors.ts';
 
 export interface S3Location {
   bucket: string;
