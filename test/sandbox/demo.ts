@@ -16,16 +16,17 @@ console.log(`sandbox up in ${((Date.now() - started) / 1000).toFixed(1)}s: 3 etc
 const env = { ...process.env, ...sandbox.env, PATH: `${path.join(REPO_ROOT, 'plugin')}:${process.env['PATH'] ?? ''}`, HOME: sandbox.dir };
 const bucket = `s3://${sandbox.s3.bucket}/hcp`;
 const s3 = ['--endpoint', sandbox.s3.endpoint, '--path-style'];
-const steps: { args: string[]; expect: number[] }[] = [
+type Step = { args: string[] | (() => string[]); expect: number[] };
+let lastBackupUrl = '';
+const steps: Step[] = [
   { args: ['etcd', 'status', 'demo', '-n', 'clusters'], expect: [0] },
   { args: ['etcd', 'status', '-A'], expect: [0] },
+  { args: ['backup', 'demo', '-n', 'clusters', '--to', bucket, ...s3, '--dry-run'], expect: [0] },
+  { args: ['backup', 'demo', '-n', 'clusters', '--to', bucket, ...s3, '--yes'], expect: [0] },
+  { args: ['backup', 'list', '--from', bucket, ...s3], expect: [0] },
+  { args: () => ['backup', 'verify', lastBackupUrl, ...s3], expect: [0] },
+  { args: ['resume', 'demo', '-n', 'clusters'], expect: [0] },
 ];
-if (existsSync(path.join(REPO_ROOT, 'src/s3/store.ts'))) {
-  steps.push(
-    { args: ['backup', 'demo', '-n', 'clusters', '--to', bucket, ...s3, '--yes'], expect: [0] },
-    { args: ['backup', 'list', '--from', bucket, ...s3], expect: [0] },
-  );
-}
 
 function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -41,8 +42,9 @@ function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ sta
 let failed = 0;
 try {
   for (const step of steps) {
-    const [cmd, argv] = kubectl ? [kubectl, ['hcp-dr', ...step.args]] : [path.join(REPO_ROOT, 'plugin/kubectl-hcp_dr'), step.args];
-    console.log(`$ kubectl hcp-dr ${step.args.join(' ')}`);
+    const args = typeof step.args === 'function' ? step.args() : step.args;
+    const [cmd, argv] = kubectl ? [kubectl, ['hcp-dr', ...args]] : [path.join(REPO_ROOT, 'plugin/kubectl-hcp_dr'), args];
+    console.log(`$ kubectl hcp-dr ${args.join(' ')}`);
     const t0 = Date.now();
     // Asynchronous on purpose: the sandbox runs in this process and must keep serving.
     const result = await run(cmd, argv, env);
@@ -51,6 +53,7 @@ try {
     const ok = step.expect.includes(result.status ?? -1);
     console.log(`# exit ${result.status} in ${Date.now() - t0} ms${ok ? '' : ` (expected ${step.expect.join(' or ')})`}\n`);
     if (!ok) failed++;
+    lastBackupUrl = /^BACKUP\s+(s3:\/\/\S+)/m.exec(result.stdout)?.[1] ?? lastBackupUrl;
   }
 } finally {
   await sandbox.stop();
