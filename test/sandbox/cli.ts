@@ -9,7 +9,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from './sandbox.ts';
 
-const stateDir = path.join(REPO_ROOT, '.sandbox');
+/** HCP_DR_SANDBOX_STATE lets tests use their own state directory. */
+const stateDir = process.env['HCP_DR_SANDBOX_STATE'] ?? path.join(REPO_ROOT, '.sandbox');
 const stateFile = path.join(stateDir, 'state.json');
 
 interface DaemonState {

@@ -1,0 +1,55 @@
+/** `npm run sandbox -- up|status|down`: up in the background, status, and down leaving nothing behind. */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../sandbox/sandbox.ts';
+
+let stateDir = '';
+const run = (verb: string) =>
+  new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/cli.ts'), verb], { env: { ...process.env, HCP_DR_SANDBOX_STATE: stateDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('close', (code) => resolve({ code, out }));
+  });
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+afterAll(async () => {
+  await run('down');
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('sandbox CLI', () => {
+  it('up starts it in the background, status describes it, down stops every process and removes every file', async () => {
+    stateDir = path.join(await mkdtemp(path.join(os.tmpdir(), 'hcp-dr-sbcli-')), 'state');
+    const up = await run('up');
+    expect(up.code, up.out).toBe(0);
+    const state = JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as { pid: number; kubeconfig: string; dir: string };
+    expect(alive(state.pid)).toBe(true);
+    expect(existsSync(state.kubeconfig)).toBe(true);
+    expect(up.out).toContain('all on 127.0.0.1');
+
+    const status = await run('status');
+    expect(status.code).toBe(0);
+    expect(status.out).toContain(state.kubeconfig);
+
+    const down = await run('down');
+    expect(down.code).toBe(0);
+    expect(down.out).toContain('nothing left behind');
+    expect(alive(state.pid)).toBe(false);
+    expect(existsSync(state.dir)).toBe(false);
+    expect(existsSync(stateDir)).toBe(false);
+    expect((await run('status')).code).toBe(3);
+  });
+});
