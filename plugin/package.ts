@@ -21,6 +21,7 @@ import { archiveName, renderManifest } from './krew-manifest.ts';
 import { validateKrewManifest } from './krew-validate.ts';
 import { ALL_TARGETS, exeSuffix, fetchNodeBinary, hostTarget, parseTarget, sameTarget, targetId, type Target } from './node-dist.ts';
 import { bundleForSea } from './sea-bundle.ts';
+import { LAZY_MODULES, lazyAsset } from './sea-loader.ts';
 import { buildSea, smokeTest } from './sea.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -51,13 +52,13 @@ function checkPinnedNode(): void {
   }
 }
 
-async function buildTarget(t: Target, bundle: string, nodeBinary: string | undefined, strip: boolean): Promise<string> {
+async function buildTarget(t: Target, bundle: string, lazyBundles: Record<string, string>, nodeBinary: string | undefined, strip: boolean): Promise<string> {
   const host = sameTarget(t, hostTarget());
   const binary = nodeBinary ?? (host ? process.execPath : fetchNodeBinary(t, process.version.slice(1), log));
   const workdir = join(root, 'dist', 'sea', targetId(t));
   mkdirSync(workdir, { recursive: true });
   const started = Date.now();
-  const exe = buildSea({ target: t, nodeBinary: binary, bundle, workdir, codeCache: host, strip, log });
+  const exe = buildSea({ target: t, nodeBinary: binary, bundle, lazyBundles, workdir, codeCache: host, strip, log });
   if (host) smokeTest(exe, version);
   const name = archiveName(version, t);
   const x = exeSuffix(t);
@@ -135,9 +136,14 @@ async function main(): Promise<void> {
   // Archives of earlier builds would end up in the sums and the manifest: start clean.
   for (const f of readdirSync(releaseDir)) if (f.startsWith('hcp-dr_')) rmSync(join(releaseDir, f));
   const started = Date.now();
-  const bundle = await bundleForSea({ entry: join(root, 'src', 'main.ts'), outfile: join(root, 'dist', 'sea', 'hcp-dr.cjs'), version });
+  const bundle = await bundleForSea({
+    entry: join(root, 'src', 'main.ts'),
+    outfile: join(root, 'dist', 'sea', 'hcp-dr.cjs'),
+    version,
+    lazy: Object.fromEntries(LAZY_MODULES.map((m) => [m, lazyAsset(m)])),
+  });
   log(`bundle: ${(bundle.bytes / 1e6).toFixed(2)} MB from ${bundle.inputs} files; stubbed optional modules: ${bundle.stubbed.join(', ') || 'none'} (${Date.now() - started} ms)`);
-  for (const t of targets) await buildTarget(t, bundle.outfile, values['node-binary'], !values['no-strip']);
+  for (const t of targets) await buildTarget(t, bundle.outfile, bundle.lazyBundles, values['node-binary'], !values['no-strip']);
   const manifest = await writeSumsAndManifest({ repo, baseUrl: values['base-url'], requireAll: values['require-all'] });
   log(`wrote ${join(releaseDir, 'sha256sums.txt')} and ${manifest} (${Date.now() - started} ms in all)`);
 }

@@ -6,10 +6,12 @@
  * MODULE_NOT_FOUND error (the libraries then take their pure-JS path, silently). Any other
  * non-built-in module left external fails the build instead of failing at run time.
  */
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { builtinModules } from 'node:module';
 import { statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SEA_MODULE_PREFIX, SHARED_EXPORT } from './sea-loader.ts';
 
 /** Optional modules probed by dependencies (or their transitive dependencies), and why. */
 export const OPTIONAL_MODULES: Record<string, string> = {
@@ -22,6 +24,7 @@ export const OPTIONAL_MODULES: Record<string, string> = {
 };
 
 const STUB_NAMESPACE = 'hcp-dr-optional-stub';
+const LAZY_NAMESPACE = 'hcp-dr-lazy-module';
 
 /** Resolves the optional modules to a module that throws like a missing package would. */
 export function optionalModuleStubs(
@@ -48,6 +51,12 @@ export interface SeaBundleOptions {
   outfile: string;
   version: string;
   minify?: boolean;
+  /**
+   * Modules (paths relative to the entry's directory, without .ts) that the entry only imports
+   * lazily, each bundled into its own file named after its asset (next to outfile). See
+   * bundleForSea.
+   */
+  lazy?: Record<string, string>;
 }
 
 export interface SeaBundleResult {
@@ -55,16 +64,24 @@ export interface SeaBundleResult {
   bytes: number;
   inputs: number;
   stubbed: string[];
+  /** Asset name -> file, one per lazy module. */
+  lazyBundles: Record<string, string>;
 }
 
 const builtins = new Set(builtinModules);
 const isBuiltin = (p: string) => p.startsWith('node:') || builtins.has(p);
 
-export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundleResult> {
-  const stubbed = new Set<string>();
-  const result = await build({
-    entryPoints: [options.entry],
-    outfile: options.outfile,
+/** yargs's `require('assert')` resolves to a shim that loads node:assert only on a failed check. */
+const lazyAssertForYargs: Plugin = {
+  name: 'hcp-dr-lazy-assert',
+  setup(b) {
+    const shim = fileURLToPath(new URL('./shims/assert-lazy.cjs', import.meta.url));
+    b.onResolve({ filter: /^(node:)?assert$/ }, (args) => (/[\\/]node_modules[\\/]yargs[\\/]/.test(args.importer) ? { path: shim } : undefined));
+  },
+};
+
+function commonOptions(options: SeaBundleOptions, stubbed: Set<string>): BuildOptions {
+  return {
     bundle: true,
     format: 'cjs',
     platform: 'node',
@@ -83,11 +100,81 @@ export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundle
       __HCP_DR_VERSION__: JSON.stringify(options.version),
       'import.meta.url': 'hcpDrImportMetaUrl',
     },
-    plugins: [optionalModuleStubs(undefined, (name) => stubbed.add(name))],
+  };
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * One CommonJS bundle of `entry`, or, with `lazy`, a main bundle plus one bundle per lazy module.
+ * V8 deserializes a script's whole code cache at each start, and the cache of one script holds
+ * the pre-parse data of all its code: the Kubernetes and AWS SDKs (most of the 2.5 MB) slowed
+ * every `--help`. Split, the main bundle requires a lazy module as `hcp-dr-sea:<module>`, which
+ * the SEA loader compiles from its own asset on first use. The lazy bundles leave the source
+ * modules they share with the main bundle (error classes: `instanceof` must see one class)
+ * external as `hcp-dr-sea:<module>` too; the main bundle exports those modules (SHARED_EXPORT)
+ * for the loader to hand out.
+ */
+export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundleResult> {
+  const stubbed = new Set<string>();
+  const entryDir = dirname(resolve(options.entry));
+  const lazy = options.lazy ?? {};
+  const lazyBundles: Record<string, string> = {};
+  const shared = new Set<string>();
+  const results = [];
+  for (const [module, asset] of Object.entries(lazy)) {
+    const own = dirname(join(entryDir, module));
+    const outfile = join(dirname(options.outfile), asset);
+    const result = await build({
+      ...commonOptions(options, stubbed),
+      entryPoints: [join(entryDir, `${module}.ts`)],
+      outfile,
+      plugins: [optionalModuleStubs(undefined, (name) => stubbed.add(name)), externalSources(own, entryDir, shared)],
+    });
+    results.push(result);
+    lazyBundles[asset] = outfile;
+  }
+  const entry = resolve(options.entry);
+  const lazyFilter = new RegExp(`^(${Object.keys(lazy).map((m) => escapeRegExp(join(entryDir, `${m}.ts`))).join('|')})$`);
+  const splitMain: Plugin = {
+    name: 'hcp-dr-lazy-modules',
+    setup(b) {
+      if (Object.keys(lazy).length === 0) return;
+      // A stub module that requires the lazy one: an external `import()` would stay a real
+      // dynamic import, which code compiled by vm.Script cannot do.
+      b.onResolve({ filter: /^\./ }, (args) => {
+        const target = resolve(args.resolveDir, args.path);
+        return lazyFilter.test(target) ? { path: seaModuleId(entryDir, target), namespace: LAZY_NAMESPACE } : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: LAZY_NAMESPACE }, (args) => ({ loader: 'js', contents: `module.exports = require(${JSON.stringify(args.path)});` }));
+      b.onResolve({ filter: new RegExp(`^${escapeRegExp(SEA_MODULE_PREFIX)}`) }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+  const sharedList = [...shared].sort();
+  const stdin =
+    sharedList.length === 0
+      ? undefined
+      : {
+          contents:
+            sharedList.map((m, i) => `import * as m${i} from ${JSON.stringify(join(entryDir, `${m}.ts`))};`).join('\n') +
+            `\nexport const ${SHARED_EXPORT} = { ${sharedList.map((m, i) => `${JSON.stringify(m)}: m${i}`).join(', ')} };` +
+            `\nimport ${JSON.stringify(entry)};\n`,
+          resolveDir: entryDir,
+          sourcefile: 'sea-main.ts',
+          loader: 'ts' as const,
+        };
+  const main = await build({
+    ...commonOptions(options, stubbed),
+    ...(stdin ? { stdin } : { entryPoints: [options.entry] }),
+    outfile: options.outfile,
+    plugins: [optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyAssertForYargs, splitMain],
   });
+  results.push(main);
   const leftovers = new Set<string>();
-  for (const output of Object.values(result.metafile.outputs)) {
-    for (const imp of output.imports) if (imp.external && !isBuiltin(imp.path)) leftovers.add(imp.path);
+  for (const result of results) {
+    for (const output of Object.values(result.metafile?.outputs ?? {})) {
+      for (const imp of output.imports) if (imp.external && !isBuiltin(imp.path) && !imp.path.startsWith(SEA_MODULE_PREFIX)) leftovers.add(imp.path);
+    }
   }
   if (leftovers.size > 0) {
     throw new Error(
@@ -98,7 +185,29 @@ export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundle
   return {
     outfile: options.outfile,
     bytes: statSync(options.outfile).size,
-    inputs: Object.keys(result.metafile.inputs).length,
+    inputs: Object.keys(main.metafile?.inputs ?? {}).length,
     stubbed: [...stubbed].sort(),
+    lazyBundles,
+  };
+}
+
+function seaModuleId(entryDir: string, file: string): string {
+  return SEA_MODULE_PREFIX + relative(entryDir, file).replace(/\\/g, '/').replace(/\.ts$/, '');
+}
+
+/** In a lazy bundle: source modules outside its own directory stay external (and are recorded). */
+function externalSources(ownDir: string, entryDir: string, shared: Set<string>): Plugin {
+  return {
+    name: 'hcp-dr-shared-sources',
+    setup(b) {
+      b.onResolve({ filter: /^\./ }, (args) => {
+        if (args.kind === 'entry-point') return undefined;
+        const target = resolve(args.resolveDir, args.path);
+        if (!target.startsWith(entryDir) || target.startsWith(ownDir + '/') || target.includes('/node_modules/')) return undefined;
+        const id = seaModuleId(entryDir, target);
+        shared.add(id.slice(SEA_MODULE_PREFIX.length));
+        return { path: id, external: true };
+      });
+    },
   };
 }

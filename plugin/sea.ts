@@ -24,6 +24,8 @@ export interface SeaOptions {
   /** Node executable for the target (same version as the one running this script). */
   nodeBinary: string;
   bundle: string;
+  /** Asset name -> file: the bundles of modules loaded lazily (plugin/sea-bundle.ts). */
+  lazyBundles?: Record<string, string>;
   workdir: string;
   codeCache: boolean;
   /** Drop the ELF symbol tables (~18 MB) with the host's `strip`, when it understands the binary. */
@@ -49,7 +51,7 @@ export function buildSea(o: SeaOptions): string {
   const config = join(workdir, 'sea-config.json');
   const loader = join(workdir, 'sea-main.cjs');
   writeFileSync(loader, LOADER_SOURCE);
-  const assets: Record<string, string> = { [BUNDLE_ASSET]: o.bundle };
+  const assets: Record<string, string> = { [BUNDLE_ASSET]: o.bundle, ...o.lazyBundles };
   if (o.codeCache) {
     const cache = join(workdir, CACHE_ASSET);
     rmSync(cache, { force: true });

@@ -50,9 +50,10 @@ export interface CliDeps {
   host: Host;
   reporter: Reporter;
   stdout: Writable;
-  stdin: Readable;
+  /** Read only by commands that take input on stdin; real deps create the stream on first access. */
+  readonly stdin: Readable;
   /** Whether a person can answer a prompt (stdin and stderr are terminals). */
-  interactive: boolean;
+  readonly interactive: boolean;
   /** Whether stderr is a terminal (progress lines are drawn only then). */
   stderrIsTTY: boolean;
   stderr: Writable;

@@ -1,34 +1,12 @@
-/** `backup <hosted-cluster>` and `resume <hosted-cluster>`: flags in, one core call, result out. */
+/**
+ * `backup <hosted-cluster>` (with `backup list` and `backup verify`) and `resume <hosted-cluster>`.
+ * Definitions only: the handlers (backup-run.ts) are imported when a command runs.
+ */
 import type { Argv } from 'yargs';
 import type { CommandRegistrar } from '../index.ts';
-import type { CliDeps } from '../deps.ts';
-import { kubeTargetOf, parseDuration, type GlobalArgs } from '../global-flags.ts';
-import { parseOutputFormat, printData } from '../output.ts';
-import { confirmOrRefuse } from '../confirm.ts';
-import { createProgress } from '../progress.ts';
-import { humanBytes } from '../format.ts';
-import { s3Options, s3TargetOf, type S3Args } from '../s3-flags.ts';
+import { s3Options } from '../s3-flags.ts';
 import { registerBackupReadCommands } from './backup-read.ts';
-import { UsageError } from '../../core/errors.ts';
-import { planBackup } from '../../core/backup/plan.ts';
-import { runBackup } from '../../core/backup/run-backup.ts';
-import { runResume } from '../../core/backup/resume.ts';
-import { newBackupId, type BackupRequest } from '../../core/backup/request.ts';
-import { renderBackupPlan, renderBackupResult, renderResume } from './backup-view.ts';
-import { VERSION } from '../../version.ts';
-
-interface BackupArgs extends GlobalArgs, S3Args {
-  'hosted-cluster': string;
-  to: string;
-  'keys-to'?: string;
-  online?: boolean;
-  quiesce?: boolean;
-  'dry-run'?: boolean;
-  yes?: boolean;
-  force?: boolean;
-  'pause-ttl': string;
-  'wait-timeout': string;
-}
+import type { BackupArgs, ResumeArgs } from './backup-run.ts';
 
 export const backupCommand: CommandRegistrar = (y, deps, done) =>
   y.command('backup', 'Back up etcd of a hosted cluster to S3; list and verify backups', (b: Argv) =>
@@ -51,73 +29,17 @@ export const backupCommand: CommandRegistrar = (y, deps, done) =>
           .example('$0 backup demo -n clusters --to s3://backups/hcp --yes', 'Quiesced backup (the documented procedure)')
           .example('$0 backup demo -n clusters --to s3://backups/hcp --online', 'Backup without API downtime')
           .example('$0 backup demo -n clusters --to s3://backups/hcp --dry-run -o yaml', 'Show the plan only'),
-      async (args) => done(await backup(args as unknown as BackupArgs, deps)),
+      async (args) => {
+        const { backup } = await import('./backup-run.ts');
+        done(await backup(args as unknown as BackupArgs, deps));
+      },
     ),
   ).command(
     'resume <hosted-cluster>',
     'Undo what an interrupted hcp-dr run left on a hosted cluster (replicas, pausedUntil, lock); safe to repeat',
     (c) => c.positional('hosted-cluster', { type: 'string', demandOption: true }).example('$0 resume demo -n clusters', 'Bring clusters/demo back to its state before the backup'),
-    async (args) => done(await resume(args as unknown as GlobalArgs & { 'hosted-cluster': string }, deps)),
+    async (args) => {
+      const { resume } = await import('./backup-run.ts');
+      done(await resume(args as unknown as ResumeArgs, deps));
+    },
   );
-
-async function backup(args: BackupArgs, deps: CliDeps): Promise<number> {
-  const format = parseOutputFormat(args.output);
-  const mode = args.online ? 'online' : 'quiesce';
-  const pauseTtlMs = parseDuration(args['pause-ttl'], '--pause-ttl');
-  if (pauseTtlMs < 60_000) throw new UsageError('--pause-ttl must be at least 1m', { hint: 'the deadline must outlast the snapshot; the default is 30m' });
-  const target = s3TargetOf(args.to, args);
-  const keysTarget = args['keys-to'] ? s3TargetOf(args['keys-to'], args) : undefined;
-  const session = await deps.connectKube(kubeTargetOf(args));
-  const destination = await deps.openObjectStore(target);
-  const keysDestination = keysTarget ? await deps.openObjectStore(keysTarget) : undefined;
-  const request: BackupRequest = {
-    namespace: session.namespace,
-    name: args['hosted-cluster'],
-    mode,
-    destination,
-    ...(keysDestination ? { keysDestination } : {}),
-    ...(target.sse ? { serverSideEncryption: { type: target.sse, ...(target.kmsKeyId ? { kmsKeyId: target.kmsKeyId } : {}) } } : {}),
-    pauseTtlMs,
-    waitTimeoutMs: parseDuration(args['wait-timeout'], '--wait-timeout'),
-    ...(args.force ? { force: true } : {}),
-  };
-  const core = { api: session.api, exec: session.exec, reporter: deps.reporter, signal: deps.signal };
-  if (args['dry-run']) {
-    const plan = await planBackup(request, core);
-    await printData(deps.stdout, format, plan, () => renderBackupPlan(plan));
-    return 0;
-  }
-  if (mode === 'quiesce') {
-    await confirmOrRefuse(
-      deps,
-      `Back up ${request.namespace}/${request.name}: this pauses the hosted cluster and scales its API servers to 0 for the time of the snapshot (API downtime). Continue?`,
-      args.yes,
-      'or use --online for a backup without downtime, or --dry-run to see the plan',
-    );
-  }
-  const progress = createProgress(deps.stderr, deps.stderrIsTTY, 'uploading snapshot');
-  try {
-    const result = await runBackup(request, {
-      ...core,
-      clock: deps.clock,
-      toolVersion: VERSION,
-      newBackupId: () => newBackupId(deps.clock.now()),
-      onProgress: (bytes) => progress.update(bytes),
-      step: (name) => deps.reporter.debug(`step: ${name}`),
-    });
-    progress.done();
-    deps.reporter.info(`backup complete: ${result.url} (${humanBytes(result.manifest.snapshot.size)}, revision ${result.manifest.snapshot.revision})`);
-    await printData(deps.stdout, format, result.manifest, () => renderBackupResult(result));
-    return 0;
-  } finally {
-    progress.done();
-  }
-}
-
-async function resume(args: GlobalArgs & { 'hosted-cluster': string }, deps: CliDeps): Promise<number> {
-  const format = parseOutputFormat(args.output);
-  const session = await deps.connectKube(kubeTargetOf(args));
-  const result = await runResume(session.namespace, args['hosted-cluster'], { api: session.api, exec: session.exec, clock: deps.clock, reporter: deps.reporter, signal: deps.signal });
-  await printData(deps.stdout, format, result, () => renderResume(result));
-  return 0;
-}

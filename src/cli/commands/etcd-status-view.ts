@@ -36,7 +36,7 @@ export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
       dash(m.raftIndex),
       dash(m.raftAppliedIndex),
       m.healthy === null ? 'unknown' : m.healthy ? 'healthy' : `unhealthy${m.error ? ` (${m.error})` : ''}`,
-      dash(m.took),
+      dash(m.took === null ? null : roundDuration(m.took)),
       dash(m.hash),
       dash(m.hashRevision),
     ]),
@@ -59,4 +59,10 @@ export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
 export function renderEtcdSummary(s: EtcdSummary): string {
   if (s.items.length === 0) return 'No HostedClusters found.\n';
   return renderTable(['NAMESPACE', 'NAME', 'VERDICT', 'HEALTHY', 'REASON'], s.items.map((i) => [i.namespace, i.name, i.state, i.members, i.reason]));
+}
+
+/** etcd's Go durations to one decimal for the table ("24.82313ms" -> "24.8ms"); -o json keeps them raw. */
+export function roundDuration(took: string): string {
+  const match = /^(\d+(?:\.\d+)?)(ns|µs|us|ms|s|m|h)$/.exec(took);
+  return match ? `${Number(Number(match[1]).toFixed(1))}${match[2]}` : took;
 }

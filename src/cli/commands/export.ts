@@ -1,35 +1,10 @@
-/** `export`: a hosted cluster (live or from a backup) as a clean, Argo CD-ready manifest tree. */
-import { readFile } from 'node:fs/promises';
+/**
+ * `export`: a hosted cluster (live or from a backup) as a clean, Argo CD-ready manifest tree.
+ * This module is the definition only; the handler (export-run.ts) is imported when it runs.
+ */
 import type { CommandRegistrar } from '../index.ts';
-import type { CliDeps } from '../deps.ts';
-import { kubeTargetOf, type GlobalArgs } from '../global-flags.ts';
-import { parseOutputFormat, printData } from '../output.ts';
-import { s3ReadOptions, s3TargetOf, type S3Args } from '../s3-flags.ts';
-import { ExitCode, UsageError } from '../../core/errors.ts';
-import { runExport, type ExportSource, type ExportTarget } from '../../core/export/run-export.ts';
-import { renderDiff } from '../../core/export/diff.ts';
-import type { ExportOptions, SecretsMode } from '../../core/export/types.ts';
-import { sealingKeyFromPem } from '../../core/export/sealed.ts';
-import { VERSION } from '../../version.ts';
-
-interface ExportArgs extends GlobalArgs, S3Args {
-  'hosted-cluster'?: string;
-  'from-backup'?: string;
-  out?: string;
-  stdout?: boolean;
-  diff?: string;
-  force?: boolean;
-  'with-control-plane'?: boolean;
-  'keep-restore-url'?: boolean;
-  secrets: string;
-  cert?: string;
-  'secret-store'?: string;
-  'secret-store-kind': string;
-  'argocd-app'?: string;
-  'argocd-path'?: string;
-}
-
-const SECRETS_MODES: readonly SecretsMode[] = ['omit', 'sealed', 'external', 'plain'];
+import { s3ReadOptions } from '../s3-flags.ts';
+import type { ExportArgs } from './export-run.ts';
 
 export const exportCommand: CommandRegistrar = (y, deps, done) =>
   y.command(
@@ -56,67 +31,8 @@ export const exportCommand: CommandRegistrar = (y, deps, done) =>
         .example('$0 export --from-backup s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --out ./gitops', 'Export a backup')
         .example('$0 export demo -n clusters --secrets sealed --cert sealed-secrets.pem --out ./gitops --argocd-app https://git.example.com/gitops.git', 'Sealed Secrets and an Argo CD Application')
         .example('$0 export demo -n clusters --diff ./gitops', 'What changed since the last export (exit 1 if anything)'),
-    async (args) => done(await exportCmd(args as unknown as ExportArgs, deps)),
+    async (args) => {
+      const { exportCmd } = await import('./export-run.ts');
+      done(await exportCmd(args as unknown as ExportArgs, deps));
+    },
   );
-
-async function exportCmd(args: ExportArgs, deps: CliDeps): Promise<number> {
-  const format = parseOutputFormat(args.output);
-  const name = args['hosted-cluster'];
-  if ((name === undefined) === (args['from-backup'] === undefined)) {
-    throw new UsageError('name a hosted cluster or pass --from-backup <s3-url>, not both', { hint: '{cmd} export <hosted-cluster> -n <namespace> --out <dir>' });
-  }
-  const targets = [args.out !== undefined, args.stdout === true, args.diff !== undefined].filter(Boolean).length;
-  if (targets !== 1) throw new UsageError('pass exactly one of --out <dir>, --stdout or --diff <dir>');
-  const options = await exportOptionsOf(args);
-  const target: ExportTarget =
-    args.out !== undefined ? { type: 'dir', root: args.out, force: args.force === true } : args.diff !== undefined ? { type: 'diff', root: args.diff } : { type: 'stdout' };
-  let source: ExportSource;
-  if (name !== undefined) {
-    const session = await deps.connectKube(kubeTargetOf(args));
-    source = { type: 'live', api: session.api, namespace: session.namespace, name };
-  } else {
-    const opened = await deps.openObjectStore(s3TargetOf(args['from-backup'] as string, args, '--from-backup'));
-    source = { type: 'backup', store: opened.store, prefix: opened.prefix };
-  }
-  const result = await runExport(source, target, options, deps.reporter);
-  if (result.stream !== undefined) {
-    deps.stdout.write(result.stream);
-    return ExitCode.ok;
-  }
-  if (result.diff) {
-    const diff = result.diff;
-    await printData(deps.stdout, format, diff, () => renderDiff(diff));
-    return diff.changes.length > 0 ? ExitCode.error : ExitCode.ok;
-  }
-  const summary = { directory: `${args.out}/${result.tree.clusterDir}`, files: result.tree.files.map((f) => f.path), warnings: result.tree.warnings };
-  await printData(deps.stdout, format, summary, () => `exported ${result.tree.clusterDir} to ${summary.directory} (${summary.files.length} files)\n`);
-  return ExitCode.ok;
-}
-
-async function exportOptionsOf(args: ExportArgs): Promise<ExportOptions> {
-  const mode = args.secrets as SecretsMode;
-  if (!SECRETS_MODES.includes(mode)) throw new UsageError(`invalid --secrets "${args.secrets}": use one of ${SECRETS_MODES.join('|')}`);
-  if (mode === 'sealed' && args.cert === undefined) throw new UsageError('--secrets sealed needs --cert <sealed-secrets.pem>', { hint: 'fetch it with "kubeseal --fetch-cert > sealed-secrets.pem"' });
-  if (mode !== 'sealed' && args.cert !== undefined) throw new UsageError('--cert is only used with --secrets sealed');
-  if (mode === 'external' && !args['secret-store']) throw new UsageError('--secrets external needs --secret-store <name>');
-  const kind = args['secret-store-kind'];
-  if (kind !== 'SecretStore' && kind !== 'ClusterSecretStore') throw new UsageError(`invalid --secret-store-kind "${kind}": use SecretStore or ClusterSecretStore`);
-  const options: ExportOptions = {
-    secrets: mode,
-    keepRestoreUrl: args['keep-restore-url'] === true,
-    withControlPlane: args['with-control-plane'] === true,
-    toolVersion: VERSION,
-  };
-  if (mode === 'sealed') {
-    const path = args.cert as string;
-    const certPem = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      throw new UsageError(`failed to read --cert "${path}": ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
-    });
-    sealingKeyFromPem(certPem, `"${path}"`); // refuse a bad certificate before reading the cluster
-    options.sealed = { certPem };
-  }
-  if (mode === 'external') options.external = { store: args['secret-store'] as string, storeKind: kind };
-  if (args['argocd-app'] !== undefined) options.argocdRepoUrl = args['argocd-app'];
-  if (args['argocd-path'] !== undefined) options.argocdPath = args['argocd-path'];
-  return options;
-}

@@ -1,30 +1,11 @@
 /**
  * `render`: restore-ready manifests from `hypershift create cluster --render` output.
  * Flags in, one core call (runRender), manifests out on stdout. Notices on stderr.
+ * This module is the definition only; the handler (render-run.ts) is imported when it runs.
  */
 import type { CommandRegistrar } from '../index.ts';
-import type { CliDeps } from '../deps.ts';
-import { parseDuration, type GlobalArgs } from '../global-flags.ts';
-import { parseOutputFormat } from '../output.ts';
-import { s3ReadOptions, s3TargetOf, type S3Args } from '../s3-flags.ts';
-import { crdSourceOf, readBytes, readInput, rejectRepeated } from './validate.ts';
-import { ExitCode, UsageError } from '../../core/errors.ts';
-import { parseKeyMaterial, type KeySource } from '../../core/render/encryption.ts';
-import { runRender, type RenderRequest } from '../../core/render/run.ts';
-import { DEFAULT_URL_EXPIRY_SECONDS, MAX_URL_EXPIRY_SECONDS } from '../../core/render/snapshot-url.ts';
-
-interface RenderArgs extends GlobalArgs, S3Args {
-  'from-backup'?: string;
-  filename?: string;
-  expires?: string;
-  'snapshot-url'?: string;
-  'encryption-key-secret'?: string;
-  'encryption-key-file'?: string;
-  'include-secrets'?: boolean;
-  force?: boolean;
-  validate: boolean;
-  crd?: string;
-}
+import { s3ReadOptions } from '../s3-flags.ts';
+import type { RenderArgs } from './render-run.ts';
 
 export const renderCommand: CommandRegistrar = (y, deps, done) =>
   y.command(
@@ -46,67 +27,8 @@ export const renderCommand: CommandRegistrar = (y, deps, done) =>
         .example('$0 render -f rendered.yaml --from-backup s3://backups/hcp/clusters/demo/<id>/ --crd crds/ > restore.yaml', 'Restore manifests from a backup (URL valid 24h)')
         .example('$0 render -f rendered.yaml --from-backup s3://... --include-secrets | oc apply -f -', 'Include the original key Secret and apply')
         .example('$0 render -f rendered.yaml --snapshot-url "https://..." --encryption-key-secret demo-etcd-encryption-key', 'With a URL and a key Secret held elsewhere'),
-    async (args) => done(await render(args as unknown as RenderArgs, deps)),
+    async (args) => {
+      const { render } = await import('./render-run.ts');
+      done(await render(args as unknown as RenderArgs, deps));
+    },
   );
-
-/** Rejects repeated --snapshot-url first: the three-URL mistake of the documented scripts. */
-function single(args: RenderArgs): void {
-  const snapshotUrls = args['snapshot-url'] as unknown;
-  if (Array.isArray(snapshotUrls)) {
-    throw new UsageError(`--snapshot-url given ${snapshotUrls.length} times: restoreSnapshotURL takes exactly one URL, used by every etcd member`);
-  }
-  rejectRepeated(args);
-}
-
-async function render(args: RenderArgs, deps: CliDeps): Promise<number> {
-  single(args);
-  const format = parseOutputFormat(args.output ?? 'yaml', ['yaml', 'json']) as 'yaml' | 'json';
-  const backupUrl = args['from-backup'];
-  const snapshotUrl = args['snapshot-url'];
-  if (backupUrl === undefined && snapshotUrl === undefined) {
-    throw new UsageError('pass --from-backup s3://... or --snapshot-url https://...', { hint: '{cmd} render --help' });
-  }
-  if (snapshotUrl !== undefined && args.expires !== undefined) throw new UsageError('--expires applies to URLs hcp-dr signs; it cannot change --snapshot-url');
-  const expiresInSeconds = args.expires === undefined ? DEFAULT_URL_EXPIRY_SECONDS : parseDuration(args.expires, '--expires') / 1000;
-  if (!(expiresInSeconds >= 1) || expiresInSeconds > MAX_URL_EXPIRY_SECONDS || !Number.isInteger(expiresInSeconds)) {
-    throw new UsageError(`invalid --expires "${args.expires}": a pre-signed URL lives between 1s and 7d (whole seconds)`, { hint: 'the default, 24h, covers a restore' });
-  }
-  if (args['encryption-key-secret'] !== undefined && args['encryption-key-file'] !== undefined) {
-    throw new UsageError('pass either --encryption-key-secret or --encryption-key-file, not both');
-  }
-  let key: KeySource | undefined;
-  if (args['encryption-key-secret'] !== undefined) {
-    const name = args['encryption-key-secret'].trim();
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) throw new UsageError(`invalid --encryption-key-secret "${name}": not a Secret name`);
-    key = { type: 'reference', secretName: name };
-  } else if (args['encryption-key-file'] !== undefined) {
-    key = parseKeyMaterial(await readBytes(args['encryption-key-file'], deps, '--encryption-key-file'), args['encryption-key-file']);
-  }
-  const file = args.filename ?? '-';
-  if (file === '-' && deps.interactive) throw new UsageError('no input: pass -f <file> or pipe "hypershift create cluster ... --render" into it');
-
-  const target = backupUrl !== undefined ? s3TargetOf(backupUrl, args, '--from-backup') : undefined;
-  const input = await readInput(file, deps, '-f');
-  const request: RenderRequest = {
-    input,
-    expiresInSeconds,
-    includeSecrets: args['include-secrets'] ?? false,
-    force: args.force ?? false,
-    format,
-    env: deps.env,
-    ...(snapshotUrl !== undefined ? { snapshotUrl } : {}),
-    ...(key ? { key } : {}),
-    ...(args.validate ? { crds: crdSourceOf(args, deps) } : {}),
-  };
-  if (target) {
-    const opened = await deps.openObjectStore(target);
-    request.backup = {
-      store: opened.store,
-      prefix: opened.prefix,
-      openBucket: async (bucket) => (await deps.openObjectStore({ ...target, url: `s3://${bucket}` })).store,
-    };
-  }
-  const outcome = await runRender(request, { reporter: deps.reporter });
-  deps.stdout.write(outcome.text);
-  return ExitCode.ok;
-}

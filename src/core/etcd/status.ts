@@ -99,7 +99,7 @@ export async function runEtcdStatus(namespace: string, name: string, deps: EtcdS
     statefulSet: { replicas: facts.replicas, readyReplicas: gathered.readyReplicas },
     quotaBytes,
     caPath: gathered.caPath ?? null,
-    members: facts.members.map((m) => {
+    members: [...facts.members].sort(byMemberName).map((m) => {
       const s = m.status;
       const inUse = s?.dbSizeInUse;
       return {
@@ -146,4 +146,10 @@ function lastBackup(hc: KubeObject, now: Date): EtcdStatusReport['lastSuccessful
   const when = conditionsOf(hc).find((c) => c.type === 'EtcdBackupSucceeded' && c.status === 'True')?.lastTransitionTime;
   const ageSeconds = when ? Math.max(0, Math.round((now.getTime() - Date.parse(when)) / 1000)) : null;
   return { url: redactUrl(url), ageSeconds: Number.isFinite(ageSeconds) ? ageSeconds : null };
+}
+
+/** etcd-0, etcd-1, etcd-2, ... (numeric order, so etcd-10 follows etcd-9); unstarted members (no name yet) last. */
+function byMemberName(a: { name: string }, b: { name: string }): number {
+  if (!a.name || !b.name) return a.name ? -1 : b.name ? 1 : 0;
+  return a.name.localeCompare(b.name, 'en', { numeric: true });
 }
