@@ -70,6 +70,18 @@ function runSession(ws: WebSocket, request: ExecRequest, what: string, server: s
     ws.on('open', () => {
       if (request.stdin !== undefined) sendStdin(ws, request.stdin).catch((err: unknown) => (failure ??= err as Error));
     });
+    // A sink that fails or closes early (an upload that died) must end the session, not leave
+    // it paused forever waiting for a 'drain' that never comes.
+    const sinkGone = (err?: Error) => {
+      failure ??= new RemoteError(`failed to ${what}: the output stream ${err ? `failed: ${err.message}` : 'closed before the command ended'}`, { cause: err });
+      ws.terminate();
+    };
+    const onSinkError = (err: Error) => sinkGone(err);
+    const onSinkClose = () => {
+      if (exitCode === undefined) sinkGone();
+    };
+    request.stdout?.once('error', onSinkError);
+    request.stdout?.once('close', onSinkClose);
     ws.on('message', (data: Buffer) => {
       if (data.length === 0) return;
       const channel = data[0];
@@ -88,6 +100,8 @@ function runSession(ws: WebSocket, request: ExecRequest, what: string, server: s
     });
     ws.on('close', () => {
       request.signal?.removeEventListener('abort', onAbort);
+      request.stdout?.off('error', onSinkError);
+      request.stdout?.off('close', onSinkClose);
       if (failure) return reject(failure);
       if (exitCode === undefined) {
         return reject(new RemoteError(`failed to ${what}: the connection closed before the command reported its exit status`));
@@ -99,7 +113,8 @@ function runSession(ws: WebSocket, request: ExecRequest, what: string, server: s
 
 /** Pauses the socket while the sink is full, so memory stays bounded whatever the output size. */
 function writeWithBackpressure(ws: WebSocket, sink: Writable, payload: Buffer): void {
-  if (!sink.write(Buffer.from(payload))) {
+  // ws hands over a fresh Buffer per message: the payload view can be passed on without a copy.
+  if (!sink.write(payload)) {
     ws.pause();
     sink.once('drain', () => ws.resume());
   }

@@ -72,10 +72,11 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     if (req.mode === 'quiesce') {
       // 4. API back up right after the snapshot; the upload runs with the API available.
       await scaleWriters(quiesce, replicas);
-      clearInterval(renewal);
-      await restorePausedUntil(quiesce, previousPausedUntil);
       await waitForWriters(quiesce, replicas).catch((err: unknown) => reporter.warn(`API servers not ready yet: ${causeText(err)}`));
       apiDowntimeSeconds = Math.round((deps.clock.now().getTime() - (downtimeStart ?? 0)) / 100) / 10;
+      // Unpausing is not part of the downtime: the API servers already serve.
+      clearInterval(renewal);
+      await restorePausedUntil(quiesce, previousPausedUntil);
       rollback.drop('scale the API servers back', 'unpause the HostedCluster');
       reporter.info(`API servers back after ${apiDowntimeSeconds}s of downtime`);
     }
