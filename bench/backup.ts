@@ -6,9 +6,9 @@
  *  - API downtime of `backup --quiesce` against a bare `etcdctl snapshot save` of the same DB.
  * Set HCP_DR_BENCH_SIZES_MB=100,1024 to change the sizes.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -32,33 +32,13 @@ async function fill(sb: Sandbox, megabytes: number): Promise<void> {
 }
 
 /** The plugin's own `backup --online -v`: upload time from its step lines, peak RSS, the manifest. */
-function pluginBackup(entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; uploadMs: number; peakRssBytes: number; manifest: BackupManifest | undefined; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(entry, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const at: Record<string, number> = {};
-    let peak = 0;
-    const sample = () => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peak = Math.max(peak, Number(m[1]) * 1024);
-      } catch {
-        // exited
-      }
-    };
-    const timer = setInterval(sample, 20);
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      for (const step of ['resumed', 'uploaded']) if (at[step] === undefined && stderr.includes(`debug: step: ${step}\n`)) at[step] = performance.now();
-    });
-    child.on('close', (code) => {
-      clearInterval(timer);
-      const manifest = code === 0 ? (JSON.parse(stdout) as BackupManifest) : undefined;
-      resolve({ code, uploadMs: (at['uploaded'] ?? 0) - (at['resumed'] ?? 0), peakRssBytes: peak, manifest, stderr });
-    });
+async function pluginBackup(entry: string, args: string[], env: NodeJS.ProcessEnv) {
+  const at: Record<string, number> = {};
+  const run = await timedRun(entry, args, env, (stderr) => {
+    for (const step of ['resumed', 'uploaded']) if (at[step] === undefined && stderr.includes(`debug: step: ${step}\n`)) at[step] = performance.now();
   });
+  const manifest = run.code === 0 ? (JSON.parse(run.stdout) as BackupManifest) : undefined;
+  return { ...run, uploadMs: (at['uploaded'] ?? 0) - (at['resumed'] ?? 0), manifest };
 }
 
 /** The baseline: the same bytes through the same exec client (bench/exec-cat.ts) into `curl -T -` with a pre-signed PUT. */

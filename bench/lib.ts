@@ -38,8 +38,11 @@ export interface TimedRun {
   peakRssBytes: number;
 }
 
-/** Runs a command, timing it and sampling its peak RSS every 20 ms until it exits. */
-export function timedRun(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<TimedRun> {
+/**
+ * Runs a command, timing it and sampling its peak RSS every 20 ms until it exits. `onStderr`
+ * sees the stderr text so far as it arrives (e.g. to time step lines).
+ */
+export function timedRun(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, onStderr?: (text: string) => void): Promise<TimedRun> {
   return new Promise((resolve) => {
     const start = process.hrtime.bigint();
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -47,7 +50,10 @@ export function timedRun(cmd: string, args: string[], env: NodeJS.ProcessEnv = p
     let stderr = '';
     let peak = 0;
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      onStderr?.(stderr);
+    });
     const sample = () => {
       try {
         const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
