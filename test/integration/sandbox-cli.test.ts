@@ -27,7 +27,7 @@ const alive = (pid: number) => {
 
 afterAll(async () => {
   await run('down');
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  if (stateDir) await rm(path.dirname(stateDir), { recursive: true, force: true });
 });
 
 describe('sandbox CLI', () => {
