@@ -3,15 +3,16 @@
  * every refusal with its one-line message and exit code, secrets, determinism, output forms,
  * the --from-backup logic against an in-memory bucket, and the validation switch.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { dumpKubeYaml } from '../../../src/core/yaml.ts';
 import { CRD_DIR, FIXED_KEY_BASE64, FIXED_URL, MemoryStore, OWN_FIXTURES, runHcpDr, sharedRegistry } from './helpers.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hcpdr-render-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const file = (name: string, content: string | Buffer) => {
   const p = path.join(tmp, name);
   writeFileSync(p, content, { mode: 0o600 });

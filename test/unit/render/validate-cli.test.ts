@@ -2,15 +2,16 @@
  * `validate` through the command tree: create and update checks with the shared CRDs,
  * kube-apiserver wording on stderr, exit 3 on invalid input, and CRD sources.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { KubeSession } from '../../../src/cli/deps.ts';
 import type { KubeApi } from '../../../src/core/ports.ts';
 import { CRD_DIR, FIXED_URL, OWN_FIXTURES, runHcpDr, sharedRegistry } from './helpers.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hcpdr-validate-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const write = (name: string, text: string) => {
   const p = path.join(tmp, name);
   writeFileSync(p, text);
