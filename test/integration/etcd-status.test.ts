@@ -2,12 +2,12 @@
  * `etcd status` end to end on the sandbox: real etcd members, the API simulator, the real
  * kube adapter (REST + WebSocket exec). One sandbox; tests that break members heal them.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
+import { runAsync } from '../support/spawn.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
 
@@ -152,14 +152,7 @@ const KUBECTL = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => exist
 describe.skipIf(!KUBECTL)('through kubectl\'s plugin mechanism (kubectl on this machine)', () => {
   it('kubectl hcp-dr etcd status demo -n clusters runs the checkout plugin and reports Healthy', async () => {
     const env = { ...process.env, KUBECONFIG: sb.kubeconfig, HOME: sb.dir, PATH: `${path.join(REPO_ROOT, 'plugin')}:${process.env['PATH'] ?? ''}` };
-    // Asynchronous: the sandbox serves from this process.
-    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(KUBECTL as string, ['hcp-dr', 'etcd', 'status', 'demo', '-n', 'clusters'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      child.on('close', (code) => resolve({ code, out }));
-    });
+    const run = await runAsync(KUBECTL as string, ['hcp-dr', 'etcd', 'status', 'demo', '-n', 'clusters'], env);
     expect(run.out).toMatch(/^VERDICT\s+Healthy/m);
     expect(run.code).toBe(0);
   });

@@ -3,13 +3,13 @@
  * objects, apply the tree with the real kubectl to a fresh sandbox, and find the objects equal
  * apart from the fields the export removes.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
+import { runAsync } from '../support/spawn.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { GroupResource, SimObject } from '../support/sim/types.ts';
 
@@ -40,15 +40,7 @@ function comparable(o: SimObject | undefined): unknown {
   return { ...rest, ...(spec ? { spec: { ...spec, pausedUntil: undefined } } : {}), metadata: { ...metadata, ...(Object.keys(kept).length ? { annotations: kept } : {}) } };
 }
 
-function kubectl(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(KUBECTL as string, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
+const kubectl = (args: string[], env: NodeJS.ProcessEnv) => runAsync(KUBECTL as string, args, env);
 
 let source: Sandbox;
 let target: Sandbox;

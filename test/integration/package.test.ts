@@ -4,7 +4,7 @@
  * finding plugins), with nothing else of Node on PATH. Also: the manifest's digests match the
  * archives, and the binary prints nothing on stderr for --help and version.
  */
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +14,7 @@ import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateKrewManifest } from '../../plugin/krew-validate.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { runAsync as runCommand } from '../support/spawn.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -32,17 +33,10 @@ function run(cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Spa
   return spawnSync(cmd, args, { encoding: 'utf8', env: { ...env, ...extraEnv }, timeout: 60_000 });
 }
 
-/** Asynchronous, for the sandbox: it serves from this process, which spawnSync would block. */
-function runAsync(cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+/** The shared non-blocking runner, with this file's environment and its `status` naming. */
+async function runAsync(cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const ran = await runCommand(cmd, args, { ...env, ...extraEnv });
+  return { status: ran.code, stdout: ran.stdout, stderr: ran.stderr };
 }
 
 describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {

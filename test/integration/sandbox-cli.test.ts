@@ -1,21 +1,14 @@
 /** `npm run sandbox -- up|status|down`: up in the background, status, and down leaving nothing behind. */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../sandbox/sandbox.ts';
+import { runAsync } from '../support/spawn.ts';
 
 let stateDir = '';
-const run = (verb: string) =>
-  new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/cli.ts'), verb], { env: { ...process.env, HCP_DR_SANDBOX_STATE: stateDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('close', (code) => resolve({ code, out }));
-  });
+const run = (verb: string) => runAsync(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/cli.ts'), verb], { ...process.env, HCP_DR_SANDBOX_STATE: stateDir });
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);

@@ -3,10 +3,10 @@
  * sandbox, runs the plugin through the real kubectl's plugin mechanism (or directly when
  * kubectl is absent), and stops everything. Exit 0 when every step behaved as expected.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, startSandbox } from './sandbox.ts';
+import { runAsync } from '../support/spawn.ts';
 
 const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
 const started = Date.now();
@@ -28,17 +28,6 @@ const steps: Step[] = [
   { args: ['resume', 'demo', '-n', 'clusters'], expect: [0] },
 ];
 
-function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
 let failed = 0;
 try {
   for (const step of steps) {
@@ -47,11 +36,11 @@ try {
     console.log(`$ kubectl hcp-dr ${args.join(' ')}`);
     const t0 = Date.now();
     // Asynchronous on purpose: the sandbox runs in this process and must keep serving.
-    const result = await run(cmd, argv, env);
+    const result = await runAsync(cmd, argv, env);
     process.stdout.write(result.stdout);
     process.stdout.write(result.stderr.replace(/^/gm, '  (stderr) ').replace(/ {2}\(stderr\) $/, ''));
-    const ok = step.expect.includes(result.status ?? -1);
-    console.log(`# exit ${result.status} in ${Date.now() - t0} ms${ok ? '' : ` (expected ${step.expect.join(' or ')})`}\n`);
+    const ok = step.expect.includes(result.code ?? -1);
+    console.log(`# exit ${result.code} in ${Date.now() - t0} ms${ok ? '' : ` (expected ${step.expect.join(' or ')})`}\n`);
     if (!ok) failed++;
     lastBackupUrl = /^BACKUP\s+(s3:\/\/\S+)/m.exec(result.stdout)?.[1] ?? lastBackupUrl;
   }

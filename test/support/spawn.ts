@@ -1,0 +1,31 @@
+/**
+ * Runs a command without blocking the event loop (the sandbox serves from the test process, so
+ * spawnSync would deadlock against it) and collects its output.
+ */
+import { spawn } from 'node:child_process';
+
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved as they arrived. */
+  out: string;
+}
+
+export function runAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      out += c.toString();
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr, out }));
+  });
+}
