@@ -1,89 +1,78 @@
 /**
- * Loads the kubeconfig the way kubectl does (--kubeconfig, else every path of $KUBECONFIG
- * merged, else ~/.kube/config), selects the context, and builds the REST and exec adapters.
- * This is the only module that imports @kubernetes/client-node, for kubeconfig parsing and
- * authentication (tokens, client certificates, exec credential plugins).
+ * Connects to the management cluster named by the kubeconfig (see kubeconfig.ts for how files,
+ * contexts and namespaces are chosen) and builds the REST and exec adapters. Token and
+ * client-certificate users are served directly; exec credential plugins, auth providers and
+ * proxies go through @kubernetes/client-node, loaded only then (it costs ~300 ms and ~85 MiB).
  */
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
-import { PreconditionError, UsageError } from '../core/errors.ts';
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../core/errors.ts';
 import type { Reporter } from '../core/ports.ts';
 import type { KubeSession, KubeTarget } from '../cli/deps.ts';
 import { WebSocketPodExec } from './exec.ts';
+import { pemOf, selectKubeconfig, type SelectedConfig } from './kubeconfig.ts';
 import { RestKubeApi, type RequestAuth } from './rest.ts';
 
+type Auth = () => Promise<RequestAuth & { tls: Record<string, unknown> }>;
+
 export async function connectKube(target: KubeTarget, reporter: Reporter): Promise<KubeSession> {
-  const kc = loadKubeConfig(target);
-  if (target.context !== undefined) {
-    if (!kc.getContextObject(target.context)) {
-      const known = kc.getContexts().map((c) => c.name);
-      throw new UsageError(`context "${target.context}" does not exist in the kubeconfig`, {
-        hint: known.length ? `use one of: ${known.join(', ')}` : 'the kubeconfig has no contexts',
-      });
-    }
-    kc.setCurrentContext(target.context);
+  const selected = selectKubeconfig(target);
+  const server = selected.cluster.server;
+  reporter.debug(`using context "${selected.contextName}" (${server})${selected.needsClientNode ? ' through client-node' : ''}`);
+  const auth = selected.needsClientNode ? await clientNodeAuth(selected, target) : directAuth(selected);
+  const restOptions = { server, contextName: selected.contextName, auth, ...(target.requestTimeoutMs ? { requestTimeoutMs: target.requestTimeoutMs } : {}) };
+  return {
+    api: new RestKubeApi(restOptions),
+    exec: new WebSocketPodExec({ server, auth }),
+    namespace: target.namespace ?? selected.namespace ?? 'default',
+    namespaceExplicit: target.namespace !== undefined,
+    contextName: selected.contextName,
+  };
+}
+
+/** Bearer token (re-read from tokenFile on each request: it may rotate), basic auth or client certificate. */
+function directAuth(selected: SelectedConfig): Auth {
+  const { cluster, user } = selected;
+  const insecure = cluster['insecure-skip-tls-verify'] === true;
+  const tls = {
+    ca: pemOf(cluster, 'certificate-authority'),
+    cert: pemOf(user, 'client-certificate'),
+    key: pemOf(user, 'client-key'),
+    rejectUnauthorized: !insecure,
+    ...(typeof cluster['tls-server-name'] === 'string' ? { servername: cluster['tls-server-name'] } : {}),
+  };
+  if (cluster.server.startsWith('http:') && !insecure) {
+    throw new UsageError(`refusing plain http to ${cluster.server}: the kubeconfig cluster must set insecure-skip-tls-verify for http`);
   }
-  const contextName = kc.getCurrentContext();
-  const context = kc.getContextObject(contextName);
-  const cluster = kc.getCurrentCluster();
-  if (!context || !cluster) {
-    throw new PreconditionError('the kubeconfig has no current context', {
-      hint: 'pass --context, or set one with "kubectl config use-context <name>"',
-    });
+  const agent = cluster.server.startsWith('https:') ? new https.Agent({ ...tls, keepAlive: true }) : new http.Agent({ keepAlive: true });
+  return async () => {
+    const headers: Record<string, string> = {};
+    const tokenFile = user['tokenFile'];
+    const token = typeof user['token'] === 'string' ? user['token'] : typeof tokenFile === 'string' ? readFileSync(tokenFile, 'utf8').trim() : undefined;
+    if (token) headers['Authorization'] = `Bearer ${token}`;
+    else if (typeof user['username'] === 'string') headers['Authorization'] = `Basic ${Buffer.from(`${user['username']}:${String(user['password'] ?? '')}`).toString('base64')}`;
+    return { agent, headers, tls };
+  };
+}
+
+/** Exec plugins, auth providers, proxies: client-node knows them all. */
+async function clientNodeAuth(selected: SelectedConfig, target: KubeTarget): Promise<Auth> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  kc.loadFromFile(selected.paths[0] as string);
+  for (const path of selected.paths.slice(1)) {
+    const more = new KubeConfig();
+    more.loadFromFile(path);
+    for (const c of more.getClusters()) if (!kc.getCluster(c.name)) kc.addCluster(c);
+    for (const u of more.getUsers()) if (!kc.getUser(u.name)) kc.addUser(u);
+    for (const c of more.getContexts()) if (!kc.getContextObject(c.name)) kc.addContext(c);
   }
-  reporter.debug(`using context "${contextName}" (${cluster.server})`);
-  const auth = async (): Promise<RequestAuth & { tls: Record<string, unknown> }> => {
+  kc.setCurrentContext(target.context ?? selected.contextName);
+  return async () => {
     const opts: { agent?: RequestAuth['agent']; headers?: Record<string, string>; [k: string]: unknown } = {};
     await kc.applyToHTTPSOptions(opts as never);
     const { agent, headers, ca, cert, key, rejectUnauthorized } = opts;
     return { agent, headers: { ...(headers ?? {}) }, tls: { ca, cert, key, rejectUnauthorized } };
   };
-  const restOptions = { server: cluster.server, contextName, auth, ...(target.requestTimeoutMs ? { requestTimeoutMs: target.requestTimeoutMs } : {}) };
-  return {
-    api: new RestKubeApi(restOptions),
-    exec: new WebSocketPodExec({ server: cluster.server, auth }),
-    namespace: target.namespace ?? context.namespace ?? 'default',
-    namespaceExplicit: target.namespace !== undefined,
-    contextName,
-  };
-}
-
-function loadKubeConfig(target: KubeTarget): KubeConfig {
-  const kc = new KubeConfig();
-  const paths = target.kubeconfig !== undefined ? [target.kubeconfig] : defaultPaths();
-  const existing = paths.filter((p) => existsSync(p));
-  if (target.kubeconfig !== undefined && existing.length === 0) {
-    throw new UsageError(`kubeconfig file "${target.kubeconfig}" does not exist`, { hint: 'pass the path of a kubeconfig with --kubeconfig' });
-  }
-  if (existing.length === 0) {
-    throw new PreconditionError(`no kubeconfig found (looked in ${paths.join(', ')})`, {
-      hint: 'log in to the management cluster (oc login), or pass --kubeconfig',
-    });
-  }
-  try {
-    kc.loadFromFile(existing[0] as string);
-    for (const path of existing.slice(1)) mergeFirstWins(kc, path);
-  } catch (err) {
-    throw new UsageError(`failed to read kubeconfig ${existing.join(delimiter)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-  return kc;
-}
-
-/** kubectl's merge rule for $KUBECONFIG: the first file to set a name (or current-context) wins. */
-function mergeFirstWins(kc: KubeConfig, path: string): void {
-  const more = new KubeConfig();
-  more.loadFromFile(path);
-  for (const cluster of more.getClusters()) if (!kc.getCluster(cluster.name)) kc.addCluster(cluster);
-  for (const user of more.getUsers()) if (!kc.getUser(user.name)) kc.addUser(user);
-  for (const context of more.getContexts()) if (!kc.getContextObject(context.name)) kc.addContext(context);
-  if (!kc.getCurrentContext() && more.getCurrentContext()) kc.setCurrentContext(more.getCurrentContext());
-}
-
-/** $KUBECONFIG's paths (missing ones skipped, as kubectl does), else ~/.kube/config. */
-function defaultPaths(): string[] {
-  const env = process.env['KUBECONFIG'];
-  if (env) return env.split(delimiter).filter((p) => p !== '');
-  return [join(process.env['HOME'] ?? homedir(), '.kube', 'config')];
 }

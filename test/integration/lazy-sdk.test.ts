@@ -4,7 +4,7 @@
  * Node's module hooks recording every resolved module.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,8 +37,20 @@ describe('lazy loading of the SDKs (on the bundle npm test builds first)', () =>
     }
   });
 
-  it('a command that talks to a cluster does load client-node (so the check above can fail)', () => {
-    const urls = modulesLoadedBy(['etcd', 'status', 'demo', '--kubeconfig', path.join(REPO_ROOT, 'package.json')]);
-    expect(heavy(urls).some((u) => u.includes('@kubernetes/client-node'))).toBe(true);
+  it('a token kubeconfig never loads client-node; an exec-plugin user does (so the check above can fail)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hcp-dr-kc-'));
+    try {
+      const kubeconfig = (user: string) => {
+        const file = path.join(dir, `kc-${Math.random()}`);
+        writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:9", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: ${user}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`);
+        return file;
+      };
+      const token = modulesLoadedBy(['etcd', 'status', 'demo', '--kubeconfig', kubeconfig('{token: abc}'), '--request-timeout', '2s']);
+      expect(heavy(token)).toEqual([]);
+      const exec = modulesLoadedBy(['etcd', 'status', 'demo', '--kubeconfig', kubeconfig('{exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/false}}'), '--request-timeout', '2s']);
+      expect(heavy(exec).some((u) => u.includes('@kubernetes/client-node'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

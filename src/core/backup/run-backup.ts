@@ -73,7 +73,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       // 4. API back up right after the snapshot; the upload runs with the API available.
       await scaleWriters(quiesce, replicas);
       await waitForWriters(quiesce, replicas).catch((err: unknown) => reporter.warn(`API servers not ready yet: ${causeText(err)}`));
-      apiDowntimeSeconds = Math.round((deps.clock.now().getTime() - (downtimeStart ?? 0)) / 100) / 10;
+      apiDowntimeSeconds = (deps.clock.now().getTime() - (downtimeStart ?? 0)) / 1000;
       // Unpausing is not part of the downtime: the API servers already serve.
       clearInterval(renewal);
       await restorePausedUntil(quiesce, previousPausedUntil);

@@ -1,0 +1,114 @@
+/**
+ * Reads kubeconfig files the way kubectl does: --kubeconfig, else every path of $KUBECONFIG
+ * (missing ones skipped; the first file to name a cluster, user, context or current-context
+ * wins), else ~/.kube/config. Relative file paths resolve against the file that names them.
+ * Token and client-certificate users (what `oc login` and admin kubeconfigs hold) need nothing
+ * more; exec plugins, auth providers and proxies are left to @kubernetes/client-node.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import yaml from 'js-yaml';
+import { PreconditionError, UsageError } from '../core/errors.ts';
+import type { KubeTarget } from '../cli/deps.ts';
+
+type Entry = Record<string, unknown>;
+
+export interface SelectedConfig {
+  /** The files read, in order. */
+  paths: string[];
+  contextName: string;
+  namespace: string | undefined;
+  cluster: Entry & { server: string };
+  user: Entry;
+  /** True when only client-node can authenticate this user (exec plugin, auth provider, proxy). */
+  needsClientNode: boolean;
+}
+
+export function kubeconfigPaths(target: KubeTarget): string[] {
+  if (target.kubeconfig !== undefined) return [target.kubeconfig];
+  const env = process.env['KUBECONFIG'];
+  if (env) return env.split(delimiter).filter((p) => p !== '');
+  return [join(process.env['HOME'] ?? homedir(), '.kube', 'config')];
+}
+
+export function selectKubeconfig(target: KubeTarget): SelectedConfig {
+  const paths = kubeconfigPaths(target);
+  const existing = paths.filter((p) => existsSync(p));
+  if (target.kubeconfig !== undefined && existing.length === 0) {
+    throw new UsageError(`kubeconfig file "${target.kubeconfig}" does not exist`, { hint: 'pass the path of a kubeconfig with --kubeconfig' });
+  }
+  if (existing.length === 0) {
+    throw new PreconditionError(`no kubeconfig found (looked in ${paths.join(', ')})`, { hint: 'log in to the management cluster (oc login), or pass --kubeconfig' });
+  }
+  const clusters = new Map<string, Entry>();
+  const users = new Map<string, Entry>();
+  const contexts = new Map<string, Entry>();
+  let current: string | undefined;
+  for (const path of existing) {
+    const doc = parseFile(path);
+    const base = dirname(path);
+    for (const c of list(doc['clusters'])) if (!clusters.has(String(c['name']))) clusters.set(String(c['name']), absolutize(c['cluster'], base, ['certificate-authority']));
+    for (const u of list(doc['users'])) if (!users.has(String(u['name']))) users.set(String(u['name']), absolutize(u['user'], base, ['client-certificate', 'client-key', 'tokenFile']));
+    for (const c of list(doc['contexts'])) if (!contexts.has(String(c['name']))) contexts.set(String(c['name']), (c['context'] ?? {}) as Entry);
+    if (!current && typeof doc['current-context'] === 'string' && doc['current-context'] !== '') current = doc['current-context'];
+  }
+  if (target.context !== undefined && !contexts.has(target.context)) {
+    const known = [...contexts.keys()];
+    throw new UsageError(`context "${target.context}" does not exist in the kubeconfig`, {
+      hint: known.length ? `use one of: ${known.join(', ')}` : 'the kubeconfig has no contexts',
+    });
+  }
+  const contextName = target.context ?? current ?? '';
+  const context = contexts.get(contextName);
+  const cluster = context ? clusters.get(String(context['cluster'])) : undefined;
+  if (!context || !cluster || typeof cluster['server'] !== 'string') {
+    throw new PreconditionError(context ? `context "${contextName}" names no usable cluster` : 'the kubeconfig has no current context', {
+      hint: 'pass --context, or set one with "kubectl config use-context <name>"',
+    });
+  }
+  const user = users.get(String(context['user'])) ?? {};
+  return {
+    paths: existing,
+    contextName,
+    namespace: typeof context['namespace'] === 'string' && context['namespace'] !== '' ? context['namespace'] : undefined,
+    cluster: cluster as Entry & { server: string },
+    user,
+    needsClientNode: user['exec'] !== undefined || user['auth-provider'] !== undefined || cluster['proxy-url'] !== undefined,
+  };
+}
+
+function parseFile(path: string): Entry {
+  try {
+    const doc = yaml.load(readFileSync(path, 'utf8'), { schema: yaml.CORE_SCHEMA });
+    return doc && typeof doc === 'object' ? (doc as Entry) : {};
+  } catch (err) {
+    throw new UsageError(`failed to read kubeconfig ${path}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { cause: err });
+  }
+}
+
+const list = (value: unknown): Entry[] => (Array.isArray(value) ? (value.filter((v) => v && typeof v === 'object') as Entry[]) : []);
+
+function absolutize(value: unknown, base: string, keys: string[]): Entry {
+  const entry = { ...((value ?? {}) as Entry) };
+  for (const key of keys) {
+    const p = entry[key];
+    if (typeof p === 'string' && p !== '' && !isAbsolute(p)) entry[key] = join(base, p);
+  }
+  return entry;
+}
+
+/** PEM bytes from `<name>-data` (base64) or the file `<name>`. */
+export function pemOf(entry: Entry, name: string): Buffer | undefined {
+  const data = entry[`${name}-data`];
+  if (typeof data === 'string' && data !== '') return Buffer.from(data, 'base64');
+  const file = entry[name];
+  if (typeof file === 'string' && file !== '') {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new UsageError(`failed to read ${name} file "${file}" named in the kubeconfig: ${(err as Error).message}`);
+    }
+  }
+  return undefined;
+}
