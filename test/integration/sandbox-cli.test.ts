@@ -5,18 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../sandbox/sandbox.ts';
-import { runAsync } from '../support/spawn.ts';
+import { isAlive, runAsync } from '../support/spawn.ts';
 
 let stateDir = '';
 const run = (verb: string) => runAsync(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/cli.ts'), verb], { ...process.env, HCP_DR_SANDBOX_STATE: stateDir });
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 afterAll(async () => {
   await run('down');
@@ -29,7 +21,7 @@ describe('sandbox CLI', () => {
     const up = await run('up');
     expect(up.code, up.out).toBe(0);
     const state = JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as { pid: number; kubeconfig: string; dir: string };
-    expect(alive(state.pid)).toBe(true);
+    expect(isAlive(state.pid)).toBe(true);
     expect(existsSync(state.kubeconfig)).toBe(true);
     expect(up.out).toContain('all on 127.0.0.1');
 
@@ -40,7 +32,7 @@ describe('sandbox CLI', () => {
     const down = await run('down');
     expect(down.code).toBe(0);
     expect(down.out).toContain('nothing left behind');
-    expect(alive(state.pid)).toBe(false);
+    expect(isAlive(state.pid)).toBe(false);
     expect(existsSync(state.dir)).toBe(false);
     expect(existsSync(stateDir)).toBe(false);
     expect((await run('status')).code).toBe(3);

@@ -8,6 +8,7 @@ import { existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from './sandbox.ts';
+import { isAlive } from '../support/spawn.ts';
 
 /** HCP_DR_SANDBOX_STATE lets tests use their own state directory. */
 const stateDir = process.env['HCP_DR_SANDBOX_STATE'] ?? path.join(REPO_ROOT, '.sandbox');
@@ -22,14 +23,6 @@ interface DaemonState {
   bucket: string;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const readState = (): DaemonState | undefined => (existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as DaemonState) : undefined);
 
 function describe(state: DaemonState): string {
@@ -46,7 +39,7 @@ function describe(state: DaemonState): string {
 
 async function up(): Promise<number> {
   const existing = readState();
-  if (existing && alive(existing.pid)) {
+  if (existing && isAlive(existing.pid)) {
     console.log(describe(existing));
     return 0;
   }
@@ -72,11 +65,11 @@ async function up(): Promise<number> {
 
 async function down(): Promise<number> {
   const state = readState();
-  if (state && alive(state.pid)) {
+  if (state && isAlive(state.pid)) {
     process.kill(state.pid, 'SIGTERM');
     const deadline = Date.now() + 20_000;
-    while (alive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (alive(state.pid)) process.kill(state.pid, 'SIGKILL');
+    while (isAlive(state.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (isAlive(state.pid)) process.kill(state.pid, 'SIGKILL');
   }
   await rm(stateDir, { recursive: true, force: true });
   console.log(state ? 'sandbox stopped; nothing left behind' : 'no sandbox was running');
@@ -85,7 +78,7 @@ async function down(): Promise<number> {
 
 function status(): number {
   const state = readState();
-  if (!state || !alive(state.pid)) {
+  if (!state || !isAlive(state.pid)) {
     console.log('sandbox is not running (npm run sandbox -- up)');
     return 3;
   }

@@ -29,3 +29,13 @@ export function runAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv = p
     child.on('close', (code) => resolve({ code, stdout, stderr, out }));
   });
 }
+
+/** Whether a process with this pid still exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
