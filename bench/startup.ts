@@ -1,7 +1,7 @@
 /**
  * Start-up of the release binary (Node SEA) against `node -e 0` of the same pinned Node, in one
  * hyperfine run: median wall time of `--help` (target ≤ 1.5x) and `version`; the checkout entry
- * `node dist/hcp-dr.mjs --help` (the foundation issue's target, ≤ 2x); user+sys CPU time, which a
+ * `node dist/hcp-dr.cjs --help` (the foundation issue's target, ≤ 2x); user+sys CPU time, which a
  * busy machine disturbs less than wall time; the binary's and the archive's size.
  * Builds the binary first when dist/sea has none (HCP_DR_BENCH_REBUILD=1 forces it).
  */
@@ -17,7 +17,7 @@ const node = path.join(root, 'node_modules', 'node', 'bin', 'node');
 const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
 const sea = path.join(root, 'dist', 'sea', 'linux_amd64', 'kubectl-hcp_dr');
 const archive = path.join(root, 'dist', 'release', `hcp-dr_${version}_linux_amd64.tar.gz`);
-const checkout = path.join(root, 'dist', 'hcp-dr.mjs');
+const checkout = path.join(root, 'dist', 'hcp-dr.cjs');
 
 function must(cmd: string, args: string[], what: string): void {
   const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -68,7 +68,7 @@ try {
   };
   figure('SEA `--help`, median of 30 (hyperfine -N)', help, 1.5, 'node -e 0');
   figure('SEA `version`, median of 30', ver, 1.5, 'node -e 0');
-  figure('checkout `node dist/hcp-dr.mjs --help`, median of 30', fromCheckout, 2, 'node -e 0');
+  figure('checkout `node dist/hcp-dr.cjs --help`, median of 30', fromCheckout, 2, 'node -e 0');
   emit({ bench: 'startup', metric: 'binary size (linux/amd64, stripped)', value: Math.round(statSync(sea).size / 1e5) / 10, unit: 'MB', note: `node itself: ${Math.round(statSync(node).size / 1e5) / 10} MB unstripped` });
   if (existsSync(archive)) {
     emit({ bench: 'startup', metric: 'archive size (tar.gz: kubectl-hcp_dr, oc-hcp_dr, LICENSE)', value: Math.round(statSync(archive).size / 1e5) / 10, unit: 'MB' });

@@ -1,11 +1,13 @@
 /**
- * Start-up of the single executable. Node's own SEA code cache (`useCodeCache`) holds only the
- * functions V8 compiles eagerly, so every function that `--help` or `version` runs (yargs,
- * the command tree) would still be compiled at each start. Instead the SEA main script is this
- * small loader: the bundle and a V8 code cache *trained* at build time (the cache is taken after
- * the bundle ran `--help` and `version`, so it holds those functions) are SEA assets, and the
- * loader compiles the bundle with that cache. V8 accepts the cache only from the same V8 build
- * and flags, hence only for the host target; a rejected or absent cache just means compiling.
+ * Start-up of the single executable and of the checkout build. Node's own SEA code cache
+ * (`useCodeCache`) and its module compile cache hold only the functions V8 compiles eagerly, so
+ * every function that `--help` or `version` runs (yargs, the command tree) would still be
+ * compiled at each start. Instead the entry is a small loader: the bundle and a V8 code cache
+ * *trained* at build time (taken after the bundle ran `--help` and `version`, so it holds those
+ * functions) are assets, SEA assets in the executable or files beside the checkout's loader, and
+ * the loader compiles the bundle with that cache. V8 accepts the cache only from the same V8
+ * build and flags, hence only for the Node that trained it; a rejected or absent cache just
+ * means compiling.
  *
  * Both sides wrap the bundle identically (same text, same file name), or V8 rejects the cache.
  *
@@ -20,41 +22,60 @@ export const SEA_MODULE_PREFIX = 'hcp-dr-sea:';
 /** The main bundle's export holding the source modules the lazy bundles share with it. */
 export const SHARED_EXPORT = 'hcpDrSharedModules';
 /** Source modules (relative to src/, without .ts) that src/ only imports lazily. */
-export const LAZY_MODULES = ['kube/session', 's3/store'];
+export const LAZY_MODULES = ['kube/session', 'kube/client-node-auth', 's3/store'];
 export const lazyAsset = (module: string): string => `hcp-dr-${module.replace(/\//g, '-')}.cjs`;
 const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) {';
 const WRAP_TAIL = '\n})';
 const FILENAME = 'hcp-dr.cjs';
 
-/** The SEA main script (CommonJS, runs inside the executable; `require` loads built-ins only). */
-export const LOADER_SOURCE = `'use strict';
-const sea = require('node:sea');
+/**
+ * A loader's source (CommonJS). `readAsset` is a JS expression for `(name) => bytes` that throws
+ * when the asset is missing; `origin` is what the bundle sees as __filename.
+ * HCP_DR_LOADER_DEBUG=1 reports on stderr whether V8 took the cache and each lazy module loaded.
+ */
+function loaderSource(readAsset: string, origin: string): string {
+  return `'use strict';
 const vm = require('node:vm');
 const path = require('node:path');
+const readAsset = ${readAsset};
+const origin = ${origin};
+const debug = process.env.HCP_DR_LOADER_DEBUG ? (line) => process.stderr.write('hcp-dr loader: ' + line + '\\n') : () => {};
 // esbuild writes ASCII (non-ASCII is escaped), so latin1 is an exact and cheap decoding.
-const code = ${JSON.stringify(WRAP_HEAD)} + Buffer.from(sea.getRawAsset(${JSON.stringify(BUNDLE_ASSET)})).toString('latin1') + ${JSON.stringify(WRAP_TAIL)};
+const wrap = (name) => ${JSON.stringify(WRAP_HEAD)} + Buffer.from(readAsset(name)).toString('latin1') + ${JSON.stringify(WRAP_TAIL)};
 let cachedData;
-try { cachedData = Buffer.from(sea.getRawAsset(${JSON.stringify(CACHE_ASSET)})); } catch { cachedData = undefined; }
-const script = new vm.Script(code, { filename: ${JSON.stringify(FILENAME)}, cachedData });
-if (process.env.HCP_DR_SEA_DEBUG) process.stderr.write('hcp-dr sea: code cache ' + (cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted') + '\\n');
+try { cachedData = Buffer.from(readAsset(${JSON.stringify(CACHE_ASSET)})); } catch { cachedData = undefined; }
+const script = new vm.Script(wrap(${JSON.stringify(BUNDLE_ASSET)}), { filename: ${JSON.stringify(FILENAME)}, cachedData });
+debug('code cache ' + (cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted'));
 const lazy = new Map(${JSON.stringify(LAZY_MODULES.map((m) => [m, lazyAsset(m)]))});
 const loaded = new Map();
-function seaRequire(id) {
+function bundleRequire(id) {
   if (!id.startsWith(${JSON.stringify(SEA_MODULE_PREFIX)})) return require(id);
   const name = id.slice(${SEA_MODULE_PREFIX.length});
   if (!lazy.has(name)) return mod.exports[${JSON.stringify(SHARED_EXPORT)}][name];
   if (!loaded.has(name)) {
     const asset = lazy.get(name);
-    const source = ${JSON.stringify(WRAP_HEAD)} + Buffer.from(sea.getRawAsset(asset)).toString('latin1') + ${JSON.stringify(WRAP_TAIL)};
     const lazyModule = { exports: {} };
-    new vm.Script(source, { filename: asset }).runInThisContext()(lazyModule.exports, seaRequire, lazyModule, process.execPath, path.dirname(process.execPath));
+    new vm.Script(wrap(asset), { filename: asset }).runInThisContext()(lazyModule.exports, bundleRequire, lazyModule, origin, path.dirname(origin));
     loaded.set(name, lazyModule.exports);
+    debug('loaded ' + name);
   }
   return loaded.get(name);
 }
 const mod = { exports: {} };
-script.runInThisContext()(mod.exports, seaRequire, mod, process.execPath, path.dirname(process.execPath));
+script.runInThisContext()(mod.exports, bundleRequire, mod, origin, path.dirname(origin));
 `;
+}
+
+/** The SEA main script: assets come from the executable (`require` loads built-ins only). */
+export const LOADER_SOURCE = loaderSource("require('node:sea').getRawAsset", 'process.execPath');
+
+/** Where the checkout build (plugin/build.ts) puts the bundles and the cache, beside its loader. */
+export const CHECKOUT_ASSET_DIR = 'app';
+/** The checkout's loader (dist/hcp-dr.cjs): the same bundles and trained cache, as files. */
+export const CHECKOUT_LOADER_SOURCE = loaderSource(
+  `(name) => require('node:fs').readFileSync(path.join(__dirname, ${JSON.stringify(CHECKOUT_ASSET_DIR)}, name))`,
+  '__filename',
+);
 
 /**
  * Build-time trainer, run by the pinned Node with `-e`: argv = bundle, cache output, then a JSON

@@ -44,6 +44,13 @@ function hasCommand(cmd: string): boolean {
   return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).error === undefined;
 }
 
+/** Runs the bundle's start-up commands in the Node running this script and writes its code cache. */
+export function trainCodeCache(bundle: string, cache: string): void {
+  rmSync(cache, { force: true });
+  run(process.execPath, ['-e', TRAINER_SOURCE, bundle, cache, JSON.stringify(TRAINING_RUNS)], 'training the code cache');
+  if (!existsSync(cache)) throw new Error('training the code cache wrote no cache');
+}
+
 /** Builds the executable; returns its path. */
 export function buildSea(o: SeaOptions): string {
   const { target, workdir, log } = o;
@@ -54,9 +61,7 @@ export function buildSea(o: SeaOptions): string {
   const assets: Record<string, string> = { [BUNDLE_ASSET]: o.bundle, ...o.lazyBundles };
   if (o.codeCache) {
     const cache = join(workdir, CACHE_ASSET);
-    rmSync(cache, { force: true });
-    run(process.execPath, ['-e', TRAINER_SOURCE, o.bundle, cache, JSON.stringify(TRAINING_RUNS)], 'training the code cache');
-    if (!existsSync(cache)) throw new Error('training the code cache wrote no cache');
+    trainCodeCache(o.bundle, cache);
     assets[CACHE_ASSET] = cache;
   }
   const seaConfig = { main: loader, output: blob, disableExperimentalSEAWarning: true, useCodeCache: o.codeCache, useSnapshot: false, assets };
@@ -98,9 +103,9 @@ export function buildSea(o: SeaOptions): string {
 
 /** Checks a binary of the host platform: `version` prints it, the code cache is accepted, no warnings. */
 export function smokeTest(exe: string, version: string): void {
-  const r0 = spawnSync(exe, ['version'], { encoding: 'utf8', env: { ...process.env, HCP_DR_SEA_DEBUG: '1' } });
+  const r0 = spawnSync(exe, ['version'], { encoding: 'utf8', env: { ...process.env, HCP_DR_LOADER_DEBUG: '1' } });
   if (r0.status !== 0 || !r0.stdout.includes(version)) throw new Error(`${exe} version: exit ${r0.status}, printed no ${version}:\n${r0.stdout}${r0.stderr}`);
-  if (r0.stderr.trim() !== 'hcp-dr sea: code cache accepted') throw new Error(`${exe} version: expected an accepted code cache, stderr:\n${r0.stderr}`);
+  if (r0.stderr.trim() !== 'hcp-dr loader: code cache accepted') throw new Error(`${exe} version: expected an accepted code cache, stderr:\n${r0.stderr}`);
   const r = spawnSync(exe, ['--help'], { encoding: 'utf8' });
   if (r.status !== 0 || r.stderr.trim() !== '') throw new Error(`${exe} --help: exit ${r.status}, stderr:\n${r.stderr}`);
 }

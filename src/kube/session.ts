@@ -14,13 +14,14 @@ import { WebSocketPodExec } from './exec.ts';
 import { pemOf, selectKubeconfig, type SelectedConfig } from './kubeconfig.ts';
 import { RestKubeApi, type RequestAuth } from './rest.ts';
 
-type Auth = () => Promise<RequestAuth & { tls: Record<string, unknown> }>;
+export type Auth = () => Promise<RequestAuth & { tls: Record<string, unknown> }>;
 
 export async function connectKube(target: KubeTarget, reporter: Reporter): Promise<KubeSession> {
   const selected = selectKubeconfig(target);
   const server = selected.cluster.server;
   reporter.debug(`using context "${selected.contextName}" (${server})${selected.needsClientNode ? ' through client-node' : ''}`);
-  const auth = selected.needsClientNode ? await clientNodeAuth(selected, target) : directAuth(selected);
+  // A module of its own so that the release bundles load client-node's code only for these users.
+  const auth = selected.needsClientNode ? await (await import('./client-node-auth.ts')).clientNodeAuth(selected, target) : directAuth(selected);
   const restOptions = { server, contextName: selected.contextName, auth, ...(target.requestTimeoutMs ? { requestTimeoutMs: target.requestTimeoutMs } : {}) };
   return {
     api: new RestKubeApi(restOptions),
@@ -53,26 +54,5 @@ function directAuth(selected: SelectedConfig): Auth {
     if (token) headers['Authorization'] = `Bearer ${token}`;
     else if (typeof user['username'] === 'string') headers['Authorization'] = `Basic ${Buffer.from(`${user['username']}:${String(user['password'] ?? '')}`).toString('base64')}`;
     return { agent, headers, tls };
-  };
-}
-
-/** Exec plugins, auth providers, proxies: client-node knows them all. */
-async function clientNodeAuth(selected: SelectedConfig, target: KubeTarget): Promise<Auth> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  kc.loadFromFile(selected.paths[0] as string);
-  for (const path of selected.paths.slice(1)) {
-    const more = new KubeConfig();
-    more.loadFromFile(path);
-    for (const c of more.getClusters()) if (!kc.getCluster(c.name)) kc.addCluster(c);
-    for (const u of more.getUsers()) if (!kc.getUser(u.name)) kc.addUser(u);
-    for (const c of more.getContexts()) if (!kc.getContextObject(c.name)) kc.addContext(c);
-  }
-  kc.setCurrentContext(target.context ?? selected.contextName);
-  return async () => {
-    const opts: { agent?: RequestAuth['agent']; headers?: Record<string, string>; [k: string]: unknown } = {};
-    await kc.applyToHTTPSOptions(opts as never);
-    const { agent, headers, ca, cert, key, rejectUnauthorized } = opts;
-    return { agent, headers: { ...(headers ?? {}) }, tls: { ca, cert, key, rejectUnauthorized } };
   };
 }

@@ -101,7 +101,7 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
     expect(oc.stdout).toContain('Usage: oc hcp-dr <command>');
     expect(oc.stderr).toBe('');
     // The trained code cache is accepted (see plugin/sea-loader.ts).
-    expect(run(path.join(bin, 'kubectl-hcp_dr'), ['version'], { HCP_DR_SEA_DEBUG: '1' }).stderr).toBe('hcp-dr sea: code cache accepted\n');
+    expect(run(path.join(bin, 'kubectl-hcp_dr'), ['version'], { HCP_DR_LOADER_DEBUG: '1' }).stderr).toBe('hcp-dr loader: code cache accepted\n');
   });
 
   describe.skipIf(!haveKubectl)('through the real kubectl', () => {
