@@ -1,26 +1,26 @@
 /**
- * The ObjectStore port on the AWS SDK v3. This module (with store.ts) is the only place that
- * imports @aws-sdk/*; it is loaded lazily, only by commands that reach S3.
+ * The ObjectStore port on the AWS SDK v3. src/s3 (this module, multipart.ts, store.ts) is the
+ * only place that imports @aws-sdk/*; it is loaded lazily, only by commands that reach S3.
  *
  * Contracts:
  *  - Checksums are computed/validated only WHEN_REQUIRED: with the SDK's default, S3-compatible
  *    stores may store the aws-chunked framing inside the object (silent corruption).
- *  - A stream is uploaded as a multipart upload with bounded memory (about
- *    (queueSize + 1) x partSize); a failed or aborted upload aborts the multipart upload, so no
- *    object and (best effort) no orphan parts are left.
+ *  - A stream is uploaded by multipart.ts with fixed memory: (queueSize + 1) part buffers of
+ *    partSize bytes, reused, whatever the object's size; a stream shorter than one part is a
+ *    single PutObject. A failed or aborted upload aborts the multipart upload, so no object and
+ *    (best effort) no orphan parts are left, and the body is destroyed.
  *  - get() fails the stream when fewer bytes arrive than Content-Length announced.
  *  - Every SDK error leaves as an HcpDrError naming s3://bucket/key (see errors.ts).
  */
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import {
-  AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
-  PutObjectCommand, S3Client, type PutObjectCommandInput,
+  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { RemoteError } from '../core/errors.ts';
 import type { ObjectStore, PutOptions, StoredObject } from '../core/ports.ts';
 import { mapS3Error, s3ErrorCode, type S3Verb } from './errors.ts';
+import { uploadStream, type UploadStreamOptions } from './multipart.ts';
 import { s3Url } from '../core/s3-url.ts';
 
 export interface S3StoreConfig {
@@ -52,54 +52,25 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Buffer | string | Readable, options: PutOptions = {}): Promise<void> {
-    const params: PutObjectCommandInput = {
-      Bucket: this.bucket, Key: key, Body: body,
+    const params: UploadStreamOptions['params'] = {
       ...(options.contentType ? { ContentType: options.contentType } : {}),
       ...(this.#c.sse ? { ServerSideEncryption: this.#c.sse } : {}),
       ...(this.#c.sse === 'aws:kms' && this.#c.kmsKeyId ? { SSEKMSKeyId: this.#c.kmsKeyId } : {}),
     };
     if (typeof body === 'string' || Buffer.isBuffer(body)) {
       const length = Buffer.byteLength(body);
-      await this.#send('upload', key, () => this.#c.client.send(new PutObjectCommand({ ...params, ContentLength: length }), opts(options.signal)), options.signal);
+      const input = { ...params, Bucket: this.bucket, Key: key, Body: body, ContentLength: length };
+      await this.#send('upload', key, () => this.#c.client.send(new PutObjectCommand(input), opts(options.signal)), options.signal);
       options.onProgress?.(length);
       return;
     }
-    await this.#putStream(key, body, params, options);
-  }
-
-  async #putStream(key: string, body: Readable, params: PutObjectCommandInput, options: PutOptions): Promise<void> {
-    const upload = new Upload({ client: this.#c.client, params, partSize: this.#c.partSize, queueSize: this.#c.queueSize, leavePartsOnError: false });
-    if (options.onProgress) {
-      const report = options.onProgress;
-      upload.on('httpUploadProgress', (p) => { if (typeof p.loaded === 'number') report(p.loaded); });
-    }
-    const onAbort = () => void upload.abort();
-    if (options.signal?.aborted) onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await upload.done();
-    } catch (err) {
-      // lib-storage aborts the multipart upload itself on part failures; on a user abort its
-      // done() rejects before that cleanup ran, so abort it here too (idempotent, best effort).
-      await this.#abortMultipart(key, upload);
-      if (!body.destroyed) body.destroy();
-      throw mapS3Error(err, 'upload', this.url(key), this.#ctx(options.signal));
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
-    }
-  }
-
-  async #abortMultipart(key: string, upload: Upload): Promise<void> {
-    // lib-storage keeps the id in a private field; reading it is the only way to clean up after abort().
-    const uploadId = (upload as unknown as { uploadId?: string }).uploadId;
-    if (!uploadId) return;
-    try {
-      await this.#c.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }));
-      this.#c.debug?.(`aborted multipart upload of ${this.url(key)}`);
-    } catch (err) {
-      const code = s3ErrorCode(err);
-      if (code !== 'NoSuchUpload') this.#c.debug?.(`could not abort the multipart upload of ${this.url(key)}: ${code}`);
-    }
+    await this.#send('upload', key, () => uploadStream({
+      client: this.#c.client, bucket: this.bucket, key, body, params,
+      partSize: this.#c.partSize, queueSize: this.#c.queueSize,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(this.#c.debug ? { debug: this.#c.debug } : {}),
+    }), options.signal);
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {

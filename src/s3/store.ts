@@ -24,12 +24,15 @@ export interface S3StoreTuning {
 }
 
 /**
- * Measured on Node 24 against the test server, 300 MiB streamed (2 cores, noisy): 16 MiB x 4
- * 117-120 MB/s at ~290 MiB peak RSS (baseline with the SDK loaded: ~99 MiB); 8 MiB x 4
- * 59-78 MB/s at ~230 MiB; 5 MiB x 4 45-62 MB/s at ~210 MiB. Memory does not grow with size.
+ * A stream's parts live in a fixed pool of (queueSize + 1) x partSize bytes, reused (multipart.ts):
+ * 56 MiB at 8 MiB x 6, whatever the object's size. Measured on Node 24 against the test server,
+ * one process per run, 512 MiB streamed (2 cores, noisy; baseline with the SDK loaded ~97 MiB):
+ * 8 MiB x 6 133-143 MiB/s at 167 MiB peak RSS (lib-storage's Upload: 120-126 MiB/s at 255 MiB);
+ * 16 MiB x 4 134-147 MiB/s at 186 MiB; 8 MiB x 4 130-139 MiB/s at 152 MiB. 8 MiB x 6 peaked at
+ * 159, 170 and 171 MiB for 100 MiB, 1 GiB and 2 GiB.
  * In a backup the pod's exec stream (about 50-80 MiB/s) is the bottleneck, not the upload, so
  * what matters is the number of parts in flight: 8 MiB x 6 reached 0.86x of `exec | curl -T` where
- * 8 MiB x 2 and 16 MiB x 2 reached 0.69x; peak RSS stayed 250-280 MiB either way (bench/backup.ts).
+ * 8 MiB x 2 and 16 MiB x 2 reached 0.69x (bench/backup.ts, measured with lib-storage's Upload).
  */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 6;

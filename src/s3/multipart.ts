@@ -1,0 +1,186 @@
+/**
+ * uploadStream: a Readable of unknown length into one S3 object, with memory fixed by the
+ * configuration, not by the object's size.
+ *
+ * Contracts:
+ *  - Memory: at most queueSize + 1 part buffers of partSize bytes, allocated lazily and once,
+ *    then reused; incoming chunks are copied into them (a chunk may span two parts). A buffer is
+ *    refilled only after its UploadPart settled, because the SDK's retries (maxAttempts) resend
+ *    the same bytes.
+ *  - Backpressure: with queueSize parts in flight and the next part full, the body is not read
+ *    until one of them settles.
+ *  - A stream shorter than one part (an empty one too) is stored with a single PutObject.
+ *    Otherwise CreateMultipartUpload is sent once the first part is full, every part but the
+ *    last has exactly partSize bytes, and Complete lists the parts by PartNumber.
+ *  - At most maxParts (S3: 10,000) parts: a longer stream fails with EntityTooLarge, it is
+ *    never truncated.
+ *  - The first failure (a request, the body, the signal, onProgress) stops reading, cancels the
+ *    requests in flight and waits for them to settle, aborts the multipart upload (best effort),
+ *    destroys the body, and rejects with that first error unchanged (the caller maps it).
+ *  - onProgress(bytes) after each stored part, or after the single PutObject: the bytes whose
+ *    part is stored, in total.
+ */
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand,
+  UploadPartCommand, type CompletedPart, type PutObjectCommandInput, type S3Client,
+} from '@aws-sdk/client-s3';
+import { s3ErrorCode } from './errors.ts';
+
+export const MAX_PARTS = 10_000;
+
+export interface UploadStreamOptions {
+  client: S3Client;
+  bucket: string;
+  key: string;
+  body: Readable;
+  /** Bytes per part (S3: at least 5 MiB, except the last). */
+  partSize: number;
+  /** Parts uploaded concurrently. */
+  queueSize: number;
+  /** Sent with PutObject or CreateMultipartUpload. */
+  params?: Pick<PutObjectCommandInput, 'ContentType' | 'ServerSideEncryption' | 'SSEKMSKeyId'>;
+  signal?: AbortSignal;
+  onProgress?: (loadedBytes: number) => void;
+  debug?: (message: string) => void;
+  /** For tests; S3's limit otherwise. */
+  maxParts?: number;
+}
+
+export interface UploadStats {
+  bytes: number;
+  /** Parts uploaded; 0 when the object was stored with a single PutObject. */
+  parts: number;
+  /** Part buffers allocated (never more than queueSize + 1). */
+  buffersAllocated: number;
+}
+
+export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats> {
+  const { client, bucket: Bucket, key: Key, body, partSize, queueSize } = o;
+  const maxParts = o.maxParts ?? MAX_PARTS;
+  const stop = new AbortController();
+  const abortSignal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
+  const free: Buffer[] = [];
+  const inflight = new Set<Promise<void>>();
+  const parts: CompletedPart[] = [];
+  let allocated = 0;
+  let bytes = 0;
+  let loaded = 0;
+  let partNumber = 0;
+  let uploadId: string | undefined;
+  let failure: { error: unknown } | undefined;
+
+  const fail = (error: unknown): void => {
+    if (failure) return;
+    failure = { error };
+    stop.abort(error);
+    body.destroy(); // ends a read that is waiting for data
+  };
+  const onAbort = (): void => fail(o.signal?.reason);
+  const settleOne = (): Promise<void> => Promise.race(inflight); // inflight promises never reject
+
+  async function acquire(): Promise<Buffer | undefined> {
+    if (partNumber >= maxParts) {
+      throw Object.assign(new Error(`the stream is larger than ${maxParts} parts of ${partSize} bytes; use a larger part size`), { name: 'EntityTooLarge' });
+    }
+    while (!failure && free.length === 0 && allocated > queueSize && inflight.size > 0) await settleOne();
+    if (failure) return undefined;
+    const reused = free.pop();
+    if (reused) return reused;
+    allocated++;
+    return Buffer.allocUnsafeSlow(partSize);
+  }
+
+  async function dispatch(buf: Buffer, n: number): Promise<void> {
+    if (uploadId === undefined) {
+      const created = await client.send(new CreateMultipartUploadCommand({ ...o.params, Bucket, Key }), { abortSignal });
+      if (!created.UploadId) throw new Error('CreateMultipartUpload answered without an UploadId');
+      uploadId = created.UploadId;
+    }
+    while (!failure && inflight.size >= queueSize) await settleOne();
+    if (failure) return;
+    const PartNumber = ++partNumber;
+    const sent = client.send(new UploadPartCommand({
+      Bucket, Key, UploadId: uploadId, PartNumber, Body: buf.subarray(0, n), ContentLength: n,
+    }), { abortSignal })
+      .then((out) => {
+        parts.push({ ETag: out.ETag, PartNumber });
+        loaded += n;
+        o.onProgress?.(loaded);
+      })
+      .catch(fail)
+      .finally(() => {
+        inflight.delete(sent);
+        free.push(buf);
+      });
+    inflight.add(sent);
+  }
+
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (o.signal?.aborted) onAbort();
+    let buf: Buffer | undefined;
+    let fill = 0;
+    try {
+      if (!failure) {
+        reading: for await (const chunk of body as AsyncIterable<Buffer | string>) {
+          const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+          for (let offset = 0; offset < data.length;) {
+            if (failure) break reading;
+            if (!buf) {
+              buf = await acquire();
+              fill = 0;
+              if (!buf) break reading;
+            }
+            const n = Math.min(partSize - fill, data.length - offset);
+            buf.set(data.subarray(offset, offset + n), fill);
+            fill += n;
+            offset += n;
+            bytes += n;
+            if (fill === partSize) {
+              const full = buf;
+              buf = undefined;
+              await dispatch(full, partSize);
+            }
+          }
+        }
+      }
+      if (!failure && uploadId === undefined) {
+        const data = buf ? buf.subarray(0, fill) : Buffer.alloc(0);
+        await client.send(new PutObjectCommand({ ...o.params, Bucket, Key, Body: data, ContentLength: data.length }), { abortSignal });
+        loaded = data.length;
+        o.onProgress?.(loaded);
+      } else if (!failure) {
+        if (buf && fill > 0) await dispatch(buf, fill);
+        while (inflight.size > 0) await settleOne();
+        if (!failure) {
+          parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+          await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), { abortSignal });
+        }
+      }
+    } catch (err) {
+      fail(err);
+    }
+    if (failure) {
+      while (inflight.size > 0) await settleOne();
+      if (uploadId !== undefined) await abortUpload(o, uploadId);
+      if (!body.destroyed) body.destroy();
+      throw failure.error;
+    }
+    return { bytes, parts: partNumber, buffersAllocated: allocated };
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Best effort: a failed abort leaves orphan parts (lifecycle rules clean them), not a wrong object. */
+async function abortUpload(o: UploadStreamOptions, uploadId: string): Promise<void> {
+  const where = `s3://${o.bucket}/${o.key}`;
+  try {
+    await o.client.send(new AbortMultipartUploadCommand({ Bucket: o.bucket, Key: o.key, UploadId: uploadId }));
+    o.debug?.(`aborted the multipart upload of ${where}`);
+  } catch (err) {
+    const code = s3ErrorCode(err);
+    if (code !== 'NoSuchUpload') o.debug?.(`could not abort the multipart upload of ${where}: ${code}`);
+  }
+}
