@@ -58,6 +58,7 @@ export interface UploadStats {
 export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats> {
   const { client, bucket: Bucket, key: Key, body, partSize, queueSize } = o;
   const maxParts = o.maxParts ?? MAX_PARTS;
+  const started = performance.now();
   const stop = new AbortController();
   const abortSignal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
   const free: Buffer[] = [];
@@ -154,8 +155,11 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
         if (buf && fill > 0) await dispatch(buf, fill);
         while (inflight.size > 0) await settleOne();
         if (!failure) {
+          const partsDone = performance.now();
           parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
           await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), { abortSignal });
+          const seconds = (to: number, from: number) => ((to - from) / 1000).toFixed(2);
+          o.debug?.(`s3://${Bucket}/${Key}: ${bytes} bytes in ${partNumber} parts in ${seconds(partsDone, started)} s, completed in ${seconds(performance.now(), partsDone)} s`);
         }
       }
     } catch (err) {

@@ -20,18 +20,30 @@ export class DigestStream extends Transform {
   #size = 0;
   readonly #onBytes: ((total: number) => void) | undefined;
 
+  /**
+   * The readable side hands out the chunks as they came, one per read: in byte mode a reader
+   * (`for await`) gets the buffered chunks joined into a fresh buffer, a copy of the whole
+   * snapshot over a backup, which the multipart uploader would then copy once more.
+   */
   constructor(onBytes?: (total: number) => void) {
-    super();
+    super({ readableObjectMode: true, readableHighWaterMark: 16 });
     this.#onBytes = onBytes;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#size += chunk.length;
     this.#all.update(chunk);
-    const joined = this.#tail.length ? Buffer.concat([this.#tail, chunk]) : chunk;
-    const keep = Math.min(32, joined.length);
-    this.#body.update(joined.subarray(0, joined.length - keep));
-    this.#tail = Buffer.from(joined.subarray(joined.length - keep));
+    if (chunk.length >= 32) {
+      // Hash without copying: what was held back, then all of this chunk but its last 32 bytes.
+      this.#body.update(this.#tail);
+      this.#body.update(chunk.subarray(0, chunk.length - 32));
+      this.#tail = Buffer.from(chunk.subarray(chunk.length - 32));
+    } else {
+      const joined = Buffer.concat([this.#tail, chunk]);
+      const keep = Math.min(32, joined.length);
+      this.#body.update(joined.subarray(0, joined.length - keep));
+      this.#tail = joined.subarray(joined.length - keep);
+    }
     this.#onBytes?.(this.#size);
     callback(null, chunk);
   }
