@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateKrewManifest } from '../../plugin/krew-validate.ts';
+import { NODE_FLAGS } from '../../plugin/sea-loader.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { runAsync as runCommand } from '../support/spawn.ts';
 
@@ -100,8 +101,9 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
     expect(oc.status).toBe(0);
     expect(oc.stdout).toContain('Usage: oc hcp-dr <command>');
     expect(oc.stderr).toBe('');
-    // The trained code cache is accepted (see plugin/sea-loader.ts).
-    expect(run(path.join(bin, 'kubectl-hcp_dr'), ['version'], { HCP_DR_LOADER_DEBUG: '1' }).stderr).toBe('hcp-dr loader: code cache accepted\n');
+    // The trained code cache is accepted and NODE_FLAGS are in effect (see plugin/sea-loader.ts).
+    expect(run(path.join(bin, 'kubectl-hcp_dr'), ['version'], { HCP_DR_LOADER_DEBUG: '1' }).stderr)
+      .toBe(`hcp-dr loader: code cache accepted\nhcp-dr loader: node flags ${NODE_FLAGS.join(' ')}\n`);
   });
 
   describe.skipIf(!haveKubectl)('through the real kubectl', () => {
