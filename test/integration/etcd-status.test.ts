@@ -135,7 +135,13 @@ describe('etcd status on the sandbox', () => {
       const r = await waitForState('Inconsistent');
       expect(r.verdict.reason).toContain('4 members but the StatefulSet wants 3');
     } finally {
-      await sb.etcd.etcdctl(['member', 'remove', id], { endpoints: [0] });
+      // Like the add, a remove can be refused for a moment (e.g. under load): retry, then insist.
+      let removed = await sb.etcd.etcdctl(['member', 'remove', id], { endpoints: [0] });
+      for (let i = 0; i < 40 && removed.code !== 0 && !/member not found/i.test(removed.stderr); i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        removed = await sb.etcd.etcdctl(['member', 'remove', id], { endpoints: [0] });
+      }
+      expect(removed.code === 0 || /member not found/i.test(removed.stderr), removed.stderr).toBe(true);
     }
     await waitForState('Healthy');
   });
