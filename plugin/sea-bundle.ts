@@ -133,13 +133,14 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$
 
 /**
  * One CommonJS bundle of `entry`, or, with `lazy`, a main bundle plus one bundle per lazy module.
- * V8 deserializes a script's whole code cache at each start, and the cache of one script holds
- * the pre-parse data of all its code: the Kubernetes and AWS SDKs (most of the 2.5 MB) slowed
- * every `--help`. Split, the main bundle requires a lazy module as `hcp-dr-sea:<module>`, which
- * the SEA loader compiles from its own asset on first use. The lazy bundles leave the source
- * modules they share with the main bundle (error classes: `instanceof` must see one class)
- * external as `hcp-dr-sea:<module>` too; the main bundle exports those modules (SHARED_EXPORT)
- * for the loader to hand out.
+ * V8 deserializes a script's whole code cache at each start, and that cache holds an entry for
+ * every function of every module compiled, run or not: the SDKs, the CEL evaluator and the
+ * workflows slowed every `--help` (moving the command handlers out cut the cache from 371 to
+ * 271 KB and `--help` by about 2 ms of CPU). A bundle requires a lazy module as
+ * `hcp-dr-sea:<module>`, which the loader compiles on first use. A lazy bundle leaves the
+ * source modules that the main bundle holds (error classes: `instanceof` must see one class)
+ * external as `hcp-dr-sea:<module>` too, and bundles every other module it needs; the main
+ * bundle exports the shared modules (SHARED_EXPORT) for the loader to hand out.
  */
 export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundleResult> {
   const stubbed = new Set<string>();
@@ -164,14 +165,17 @@ export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundle
       b.onResolve({ filter: new RegExp(`^${escapeRegExp(SEA_MODULE_PREFIX)}`) }, (args) => ({ path: args.path, external: true }));
     },
   };
+  const mainPlugins = [optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyAssertForYargs, fastStringWidth, lazyRefs];
+  // First pass, not written: which source modules the main bundle holds.
+  const probe = await build({ ...commonOptions(options, stubbed), entryPoints: [options.entry], outfile: options.outfile, write: false, plugins: mainPlugins });
+  const inMain = new Set(Object.keys(probe.metafile?.inputs ?? {}).filter((f) => !f.includes(':') && !f.includes('node_modules/')).map((f) => resolve(f)));
   for (const [module, asset] of Object.entries(lazy)) {
-    const own = dirname(join(entryDir, module));
     const outfile = join(dirname(options.outfile), asset);
     const result = await build({
       ...commonOptions(options, stubbed),
       entryPoints: [join(entryDir, `${module}.ts`)],
       outfile,
-      plugins: [optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyRefs, externalSources(own, entryDir, shared)],
+      plugins: [optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyRefs, externalSources(inMain, entryDir, shared)],
     });
     results.push(result);
     lazyBundles[asset] = outfile;
@@ -194,7 +198,7 @@ export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundle
     ...commonOptions(options, stubbed),
     ...(stdin ? { stdin } : { entryPoints: [options.entry] }),
     outfile: options.outfile,
-    plugins: [optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyAssertForYargs, fastStringWidth, lazyRefs],
+    plugins: mainPlugins,
   });
   results.push(main);
   const leftovers = new Set<string>();
@@ -222,15 +226,19 @@ function seaModuleId(entryDir: string, file: string): string {
   return SEA_MODULE_PREFIX + relative(entryDir, file).replace(/\\/g, '/').replace(/\.ts$/, '');
 }
 
-/** In a lazy bundle: source modules outside its own directory stay external (and are recorded). */
-function externalSources(ownDir: string, entryDir: string, shared: Set<string>): Plugin {
+/**
+ * In a lazy bundle: source modules that the main bundle already holds stay external, required
+ * from it (and are recorded for it to export), so that there is one copy of each, one identity
+ * for `instanceof`; every other source module is bundled into the lazy bundle.
+ */
+function externalSources(inMain: Set<string>, entryDir: string, shared: Set<string>): Plugin {
   return {
     name: 'hcp-dr-shared-sources',
     setup(b) {
       b.onResolve({ filter: /^\./ }, (args) => {
         if (args.kind === 'entry-point') return undefined;
         const target = resolve(args.resolveDir, args.path);
-        if (!target.startsWith(entryDir) || target.startsWith(ownDir + '/') || target.includes('/node_modules/')) return undefined;
+        if (!inMain.has(target)) return undefined;
         const id = seaModuleId(entryDir, target);
         shared.add(id.slice(SEA_MODULE_PREFIX.length));
         return { path: id, external: true };

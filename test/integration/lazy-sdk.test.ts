@@ -66,8 +66,8 @@ describe('lazy loading on the checkout build (npm test builds it first)', () => 
     for (const args of light) expect(loaderReport(args), args.join(' ')).toEqual({ cache: 'accepted', loaded: [] });
   });
 
-  it('a cluster command loads the Kubernetes adapter, and client-node only for an exec-plugin user', () => {
-    expect(loaderReport(statusWith(TOKEN_USER)).loaded).toEqual(['kube/session']);
-    expect(loaderReport(statusWith(EXEC_USER)).loaded).toEqual(['kube/session', 'kube/client-node-auth']);
+  it('a cluster command loads its handler and the Kubernetes adapter, and client-node only for an exec-plugin user', () => {
+    expect(loaderReport(statusWith(TOKEN_USER)).loaded).toEqual(['cli/commands/etcd-run', 'kube/session']);
+    expect(loaderReport(statusWith(EXEC_USER)).loaded).toEqual(['cli/commands/etcd-run', 'kube/session', 'kube/client-node-auth']);
   });
 });

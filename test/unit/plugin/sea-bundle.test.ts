@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleForSea } from '../../../plugin/sea-bundle.ts';
+import { LAZY_MODULES } from '../../../plugin/sea-loader.ts';
+import { REPO_ROOT } from '../../sandbox/sandbox.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'hcp-dr-bundle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,5 +29,32 @@ export const result = { probe, version: __HCP_DR_VERSION__, url: import.meta.url
     const entry = path.join(dir, 'bad.ts');
     writeFileSync(entry, `try { require('some-native-addon-hcp-dr'); } catch {}\n`);
     await expect(bundleForSea({ entry, outfile: path.join(dir, 'bad.cjs'), version: '0' })).rejects.toThrow(/some-native-addon-hcp-dr/);
+  });
+
+  it('a lazy bundle holds its own modules and requires those of the main bundle from it', async () => {
+    const src = path.join(dir, 'split');
+    const file = (name: string, text: string) => writeFileSync(path.join(src, name), text);
+    (await import('node:fs')).mkdirSync(src, { recursive: true });
+    file('shared.ts', 'export class SharedError extends Error {}\n');
+    file('only-lazy.ts', 'export const ONLY_LAZY_MARKER = "only-lazy-marker";\n');
+    file('lazy.ts', 'import { SharedError } from "./shared.ts";\nimport { ONLY_LAZY_MARKER } from "./only-lazy.ts";\nexport const run = () => [new SharedError(), ONLY_LAZY_MARKER];\n');
+    file('entry.ts', 'import { SharedError } from "./shared.ts";\n(globalThis as Record<string, unknown>).hcpDrTest = [SharedError, async () => (await import("./lazy.ts")).run];\n');
+    const r = await bundleForSea({ entry: path.join(src, 'entry.ts'), outfile: path.join(dir, 'split-out', 'main.cjs'), version: '0', minify: false, lazy: { lazy: 'lazy.cjs' } });
+    const main = readFileSync(r.outfile, 'utf8');
+    const lazy = readFileSync(r.lazyBundles['lazy.cjs'] ?? '', 'utf8');
+    expect(main).not.toContain('only-lazy-marker');
+    expect(main).toContain('require("hcp-dr-sea:lazy")');
+    expect(lazy).toContain('only-lazy-marker');
+    expect(lazy).toContain('require("hcp-dr-sea:shared")');
+    expect(lazy).not.toContain('class SharedError');
+  });
+});
+
+describe('lazy modules of the release and checkout builds', () => {
+  it('every command handler (src/cli/commands/*-run.ts) is a lazy module, and every lazy module exists', () => {
+    const handlers = readdirSync(path.join(REPO_ROOT, 'src/cli/commands')).filter((f) => f.endsWith('-run.ts')).map((f) => `cli/commands/${f.slice(0, -3)}`);
+    expect(handlers.length).toBeGreaterThan(3);
+    for (const h of handlers) expect(LAZY_MODULES).toContain(h);
+    for (const m of LAZY_MODULES) expect(existsSync(path.join(REPO_ROOT, 'src', `${m}.ts`)), m).toBe(true);
   });
 });
