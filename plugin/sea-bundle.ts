@@ -11,6 +11,7 @@ import { builtinModules } from 'node:module';
 import { statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fastStringWidth, fastWrapAnsi } from './fast-help-layout.ts';
 import { SEA_MODULE_PREFIX, SHARED_EXPORT } from './sea-loader.ts';
 
 /** Optional modules probed by dependencies (or their transitive dependencies), and why. */
@@ -80,32 +81,6 @@ const lazyAssertForYargs: Plugin = {
   },
 };
 
-/**
- * yargs renders help through cliui and wrap-ansi, which call string-width once per character;
- * each call runs two large regular expressions. Printable ASCII (all of hcp-dr's help) is as
- * wide as it is long, so that case is answered directly and anything else goes to string-width
- * (saves about 2 ms of every `--help`).
- */
-const fastStringWidth: Plugin = {
-  name: 'hcp-dr-fast-string-width',
-  setup(b) {
-    b.onResolve({ filter: /^string-width$/ }, async (args) => {
-      if (args.pluginData === 'real') return undefined;
-      const real = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: 'real' });
-      // The real path travels as pluginData: a path in the bundle would name the build machine.
-      return { path: 'string-width', namespace: 'hcp-dr-string-width', pluginData: real.path };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'hcp-dr-string-width' }, (args) => ({
-      loader: 'js',
-      resolveDir: dirname(args.pluginData as string),
-      contents:
-        `const full = require(${JSON.stringify(args.pluginData)});\n` +
-        'const width = (s) => (typeof s === "string" && /^[\\x20-\\x7e]*$/.test(s) ? s.length : full(s));\n' +
-        'module.exports = width;\nmodule.exports.default = width;\n',
-    }));
-  },
-};
-
 function commonOptions(options: SeaBundleOptions, stubbed: Set<string>): BuildOptions {
   return {
     bundle: true,
@@ -165,7 +140,7 @@ export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundle
       b.onResolve({ filter: new RegExp(`^${escapeRegExp(SEA_MODULE_PREFIX)}`) }, (args) => ({ path: args.path, external: true }));
     },
   };
-  const mainPlugins = [optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyAssertForYargs, fastStringWidth, lazyRefs];
+  const mainPlugins = [optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyAssertForYargs, fastStringWidth, fastWrapAnsi, lazyRefs];
   // First pass, not written: which source modules the main bundle holds.
   const probe = await build({ ...commonOptions(options, stubbed), entryPoints: [options.entry], outfile: options.outfile, write: false, plugins: mainPlugins });
   const inMain = new Set(Object.keys(probe.metafile?.inputs ?? {}).filter((f) => !f.includes(':') && !f.includes('node_modules/')).map((f) => resolve(f)));
