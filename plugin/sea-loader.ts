@@ -11,10 +11,12 @@
  *
  * Both sides wrap the bundle identically (same text, same file name), or V8 rejects the cache.
  *
- * The adapters of the Kubernetes and AWS SDKs are bundles of their own (plugin/sea-bundle.ts),
- * compiled without a cache when a command first needs them: the cache of the main bundle, which
- * V8 deserializes at every start, then holds nothing of them.
+ * The command handlers, YAML and the adapters of the Kubernetes and AWS SDKs are bundles of their
+ * own (LAZY_MODULES, plugin/sea-bundle.ts), compiled without a cache when a command first needs
+ * them: the cache of the main bundle, which V8 deserializes at every start, then holds nothing
+ * of them.
  */
+
 /**
  * Node flags of every hcp-dr process: the SEA's execArgv, the checkout's plugin/ scripts (kept
  * equal by a unit test), and the code-cache trainer. A backup streams a snapshot through the
