@@ -1,18 +1,16 @@
 /**
  * Moves a taken snapshot and its restore inputs into the object store. The snapshot streams
- * from the pod (exec `cat`) straight into a multipart upload, hashed on the way: no copy on
- * the user's disk, memory bounded by the upload's part buffers. backup.json goes last.
+ * from the pod straight into the store (stream-upload.ts). backup.json goes last.
  */
 import { createHash } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 import { RemoteError } from '../errors.ts';
 import { dumpKubeYaml } from '../yaml.ts';
 import type { SnapshotStatus } from '../etcd/etcdctl.ts';
 import type { Capture } from './capture.ts';
 import { describeHostedCluster } from './capture.ts';
-import { DigestStream } from './digest-stream.ts';
 import { BACKUP_API_VERSION, BACKUP_KIND, BackupFiles, type BackupManifest, type StoredSecretRef } from './manifest.ts';
-import { streamSnapshot, type PodRef } from './pod-snapshot.ts';
+import type { PodRef } from './pod-snapshot.ts';
+import { streamPodFileToStore } from './stream-upload.ts';
 import type { BackupDeps, BackupRequest, SnapshotMember } from './request.ts';
 
 export interface UploadInput {
@@ -34,13 +32,10 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
   const store = req.destination.store;
   const putOptions = { ...(deps.signal ? { signal: deps.signal } : {}) };
 
-  const digest = new DigestStream(deps.onProgress);
-  const source = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
-  source.pipe(digest);
-  const uploaded = store.put(`${prefix}/${BackupFiles.snapshot}`, digest, { contentType: 'application/octet-stream', ...putOptions });
-  const streamed = streamSnapshot(input.pod, input.path, source).finally(() => source.end());
-  await Promise.all([streamed, uploaded]);
-  const measured = digest.result();
+  const measured = await streamPodFileToStore(input.pod, input.path, store, `${prefix}/${BackupFiles.snapshot}`, {
+    ...putOptions,
+    ...(deps.onProgress ? { onBytes: deps.onProgress } : {}),
+  });
   if (!measured.trailerValid) {
     throw new RemoteError(`failed to verify the snapshot streamed from pod "${input.pod.pod}": its SHA-256 trailer does not match (${measured.size} bytes read)`, {
       hint: 'the transfer was corrupted or cut short; run the backup again',
