@@ -2,12 +2,11 @@
  * `etcd status` end to end on the sandbox: real etcd members, the API simulator, the real
  * kube adapter (REST + WebSocket exec). One sandbox; tests that break members heal them.
  */
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { runAsync } from '../support/spawn.ts';
+import { KUBECTL, runAsync } from '../support/spawn.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
 
@@ -20,12 +19,13 @@ async function report(): Promise<{ code: number; report: EtcdStatusReport; stder
   const run = await status('-o', 'json');
   return { code: run.code, report: JSON.parse(run.stdout) as EtcdStatusReport, stderr: run.stderr };
 }
-async function waitForState(state: string, timeoutMs = 30_000): Promise<EtcdStatusReport> {
+/** Polls until the verdict is `state` (and `also` holds), or returns/throws at the timeout. */
+async function waitForState(state: string, timeoutMs = 30_000, also: (r: EtcdStatusReport) => boolean = () => true): Promise<EtcdStatusReport> {
   const deadline = Date.now() + timeoutMs;
   let last: EtcdStatusReport | undefined;
   while (Date.now() < deadline) {
     last = (await report()).report;
-    if (last.verdict.state === state) return last;
+    if (last.verdict.state === state && also(last)) return last;
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`still ${last?.verdict.state} after ${timeoutMs} ms: ${last?.verdict.reason}`);
@@ -97,12 +97,7 @@ describe('etcd status on the sandbox', () => {
     sb.sim.store.delete(PVCS, sb.controlPlaneNamespace, 'data-etcd-2');
     sb.sim.store.delete(PODS, sb.controlPlaneNamespace, 'etcd-2');
     // Healthy again only counts once etcd-2 is the re-added member (removed and added, as reset-member does).
-    const deadline = Date.now() + 45_000;
-    let r = (await report()).report;
-    while (Date.now() < deadline && !(r.verdict.state === 'Healthy' && r.members.find((m) => m.name === 'etcd-2')?.id !== before)) {
-      await new Promise((res) => setTimeout(res, 300));
-      r = (await report()).report;
-    }
+    const r = await waitForState('Healthy', 45_000, (rep) => rep.members.find((m) => m.name === 'etcd-2')?.id !== before);
     expect(r.verdict.state).toBe('Healthy');
     expect(r.members.find((m) => m.name === 'etcd-2')?.id).not.toBe(before);
     expect(new Set(r.members.map((m) => m.hash)).size).toBe(1);
@@ -123,24 +118,15 @@ describe('etcd status on the sandbox', () => {
   });
 
   it('when a fourth stray member is in the member list, it is Inconsistent and names the count', async () => {
-    // etcd refuses member add for a few seconds after a member (re)joined: retry like an operator would.
-    let added = await sb.etcd.etcdctl(['member', 'add', 'stray', '--peer-urls=https://127.0.0.1:1'], { endpoints: [0] });
-    for (let i = 0; i < 40 && added.code !== 0; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      added = await sb.etcd.etcdctl(['member', 'add', 'stray', '--peer-urls=https://127.0.0.1:1'], { endpoints: [0] });
-    }
+    // etcd refuses membership changes for a few seconds after a member (re)joined: memberChange retries.
+    const added = await sb.etcd.memberChange(['member', 'add', 'stray', '--peer-urls=https://127.0.0.1:1'], 0);
     expect(added.code, added.stderr).toBe(0);
     const id = /Member ([0-9a-f]+) added/.exec(added.stdout)?.[1] ?? '';
     try {
       const r = await waitForState('Inconsistent');
       expect(r.verdict.reason).toContain('4 members but the StatefulSet wants 3');
     } finally {
-      // Like the add, a remove can be refused for a moment (e.g. under load): retry, then insist.
-      let removed = await sb.etcd.etcdctl(['member', 'remove', id], { endpoints: [0] });
-      for (let i = 0; i < 40 && removed.code !== 0 && !/member not found/i.test(removed.stderr); i++) {
-        await new Promise((r) => setTimeout(r, 250));
-        removed = await sb.etcd.etcdctl(['member', 'remove', id], { endpoints: [0] });
-      }
+      const removed = await sb.etcd.memberChange(['member', 'remove', id], 0);
       expect(removed.code === 0 || /member not found/i.test(removed.stderr), removed.stderr).toBe(true);
     }
     await waitForState('Healthy');
@@ -153,7 +139,6 @@ describe('etcd status on the sandbox', () => {
   });
 });
 
-const KUBECTL = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
 
 describe.skipIf(!KUBECTL)('through kubectl\'s plugin mechanism (kubectl on this machine)', () => {
   it('kubectl hcp-dr etcd status demo -n clusters runs the checkout plugin and reports Healthy', async () => {

@@ -3,17 +3,15 @@
  * objects, apply the tree with the real kubectl to a fresh sandbox, and find the objects equal
  * apart from the fields the export removes.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { runAsync } from '../support/spawn.ts';
+import { KUBECTL, runAsync } from '../support/spawn.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { GroupResource, SimObject } from '../support/sim/types.ts';
 
-const KUBECTL = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
 const R = {
   namespace: { group: '', version: 'v1', plural: 'namespaces' },
   secret: { group: '', version: 'v1', plural: 'secrets' },

@@ -4,7 +4,6 @@
  * and the fixed number of part buffers.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -49,11 +48,6 @@ function source(size: number, chunk: number, opts: { stallAfter?: number; failAf
   return { stream, sha256: () => hash.digest('hex'), get sent() { return sent; } };
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
-}
-
 describe('pooled multipart uploader (uploadStream)', () => {
   let server: S3Server;
   const clients: S3Client[] = [];
@@ -84,8 +78,7 @@ describe('pooled multipart uploader (uploadStream)', () => {
     if (e.name === 'NotFound') return false;
     throw e;
   });
-  /** Files of unfinished multipart uploads (s3rver keeps them under <bucket>/._S3rver_uploads/<id>/). */
-  const uploadsLeft = async () => (await filesUnder(dir)).filter((f) => f.includes(`_S3rver_uploads${path.sep}`));
+  const uploadsLeft = () => server.pendingUploads(BUCKET);
 
   beforeAll(async () => {
     server = await startS3Server({ dir, buckets: [BUCKET] });

@@ -4,7 +4,6 @@
  * WebSocket exec client does: with backpressure, stopping (and failing) when its sink closes.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -59,7 +58,7 @@ describe('streamPodFileToStore', () => {
   let env: { restore(): void };
   let store: ObjectStore;
   const dir = path.join(os.tmpdir(), `hcpdr-stream-upload-${process.pid}-${Date.now()}`);
-  const uploadsLeft = async () => (await readdir(dir, { recursive: true })).filter((f) => String(f).includes('_S3rver_uploads') && /\d$/.test(String(f)));
+  const uploadsLeft = () => server.pendingUploads('b');
 
   beforeAll(async () => {
     server = await startS3Server({ dir, buckets: ['b'] });

@@ -3,12 +3,10 @@
  * sandbox, runs the plugin through the real kubectl's plugin mechanism (or directly when
  * kubectl is absent), and stops everything. Exit 0 when every step behaved as expected.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, startSandbox } from './sandbox.ts';
-import { runAsync } from '../support/spawn.ts';
+import { KUBECTL as kubectl, runAsync } from '../support/spawn.ts';
 
-const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
 const started = Date.now();
 const sandbox = await startSandbox();
 console.log(`sandbox up in ${((Date.now() - started) / 1000).toFixed(1)}s: 3 etcd members, API simulator, S3 (all on 127.0.0.1)\n`);

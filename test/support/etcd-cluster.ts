@@ -214,10 +214,10 @@ export class EtcdCluster {
     const j = await this.liveMember(i);
     const old = (await this.memberList(j)).find((e) => e.name === s.name || e.peerURLs.includes(s.peerUrl));
     if (old) {
-      const r = await this.reconfigure(['member', 'remove', old.id], j);
+      const r = await this.memberChange(['member', 'remove', old.id], j);
       if (r.code !== 0) throw new Error(`member remove ${old.id}: ${r.stderr}`);
     }
-    const add = await this.reconfigure(['member', 'add', s.name, `--peer-urls=${s.peerUrl}`], j);
+    const add = await this.memberChange(['member', 'add', s.name, `--peer-urls=${s.peerUrl}`], j);
     const ic = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)?.[1];
     if (add.code !== 0 || !ic) throw new Error(`member add ${s.name}: ${add.stderr}${add.stdout}`);
     s.initialCluster = ic;
@@ -227,14 +227,16 @@ export class EtcdCluster {
   }
 
   /**
-   * Membership changes are refused with "unhealthy cluster" until the peers have been
-   * connected for etcd's 5 s health interval (e.g. right after start): retry until timeout.
+   * A membership change (`member add|remove ...`) through member `via`. etcd refuses them for a
+   * while, e.g. with "unhealthy cluster" until the peers have been connected for its 5 s health
+   * interval (right after a start or a rejoin), and under load: retry until the timeout. A
+   * remove of a member that is already gone counts as done.
    */
-  private async reconfigure(args: string[], via: number): Promise<EtcdctlResult> {
+  async memberChange(args: string[], via: number): Promise<EtcdctlResult> {
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const r = await this.etcdctl(args, { endpoints: [via] });
-      if (r.code === 0 || !/unhealthy cluster/.test(r.stderr) || Date.now() > deadline) return r;
+      if (r.code === 0 || /member not found/i.test(r.stderr) || Date.now() > deadline) return r;
       await new Promise((res) => setTimeout(res, 250));
     }
   }

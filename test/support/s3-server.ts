@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -96,6 +96,8 @@ export interface S3Server {
   setFault(fault: S3Fault | undefined): void;
   /** How many requests the faults have failed so far. */
   readonly faultsTriggered: number;
+  /** Part files of multipart uploads in `bucket` neither completed nor aborted. */
+  pendingUploads(bucket: string): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -214,6 +216,12 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     secretAccessKey,
     setFault(f) { fault = f; remaining = f?.times ?? 1; },
     get faultsTriggered() { return triggered; },
+    async pendingUploads(bucket) {
+      const dir = app.store.getResourcePath(bucket, undefined, 'uploads');
+      if (!existsSync(dir)) return [];
+      const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+      return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+    },
     async stop() {
       const closed = app.close().catch(() => {});
       app.httpServer?.closeAllConnections(); // keep-alive sockets of SDK clients would hold close() open

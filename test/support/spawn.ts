@@ -3,6 +3,10 @@
  * spawnSync would deadlock against it) and collects its output.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** The real kubectl on this machine, or undefined where there is none (its tests skip, saying so). */
+export const KUBECTL: string | undefined = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
 
 export interface Ran {
   code: number | null;

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,7 +34,7 @@ export const result = { probe, version: __HCP_DR_VERSION__, url: import.meta.url
   it('a lazy bundle holds its own modules and requires those of the main bundle from it', async () => {
     const src = path.join(dir, 'split');
     const file = (name: string, text: string) => writeFileSync(path.join(src, name), text);
-    (await import('node:fs')).mkdirSync(src, { recursive: true });
+    mkdirSync(src, { recursive: true });
     file('shared.ts', 'export class SharedError extends Error {}\n');
     file('only-lazy.ts', 'export const ONLY_LAZY_MARKER = "only-lazy-marker";\n');
     file('lazy.ts', 'import { SharedError } from "./shared.ts";\nimport { ONLY_LAZY_MARKER } from "./only-lazy.ts";\nexport const run = () => [new SharedError(), ONLY_LAZY_MARKER];\n');
