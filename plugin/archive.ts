@@ -117,5 +117,4 @@ export function sha256File(path: string): Promise<string> {
   });
 }
 
-export const sha256Buffer = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 export const readEntry = (name: string, path: string, mode: number): ArchiveEntry => ({ name, data: readFileSync(path), mode });

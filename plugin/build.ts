@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleForSea } from './sea-bundle.ts';
-import { BUNDLE_ASSET, CACHE_ASSET, CHECKOUT_ASSET_DIR, CHECKOUT_LOADER_SOURCE, LAZY_MODULES, lazyAsset } from './sea-loader.ts';
+import { BUNDLE_ASSET, CACHE_ASSET, CHECKOUT_ASSET_DIR, CHECKOUT_LOADER_SOURCE, LAZY_ASSETS } from './sea-loader.ts';
 import { trainCodeCache } from './sea.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -27,7 +27,7 @@ const bundle = await bundleForSea({
   outfile: join(assets, BUNDLE_ASSET),
   version,
   minify: false,
-  lazy: Object.fromEntries(LAZY_MODULES.map((m) => [m, lazyAsset(m)])),
+  lazy: LAZY_ASSETS,
 });
 trainCodeCache(bundle.outfile, join(assets, CACHE_ASSET));
 writeFileSync(join(dist, 'hcp-dr.cjs'), CHECKOUT_LOADER_SOURCE);

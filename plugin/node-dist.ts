@@ -5,7 +5,7 @@
  * outside node_modules (never installed into the project).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -84,9 +84,8 @@ export function fetchNodeBinary(t: Target, version: string, log: (line: string) 
       );
     }
   }
-  const packed = readdirSync(dir).find((f) => f.endsWith('.tgz'));
-  if (!packed) throw new Error(`npm pack left no tarball in ${dir}`);
-  execFileSync('tar', ['-xzf', join(dir, packed), '-C', dir, `package/bin/node${exeSuffix(t)}`], { stdio: 'inherit' });
-  if (!existsSync(exe)) throw new Error(`${packed} holds no package/bin/node${exeSuffix(t)}`);
+  if (!existsSync(tgz)) throw new Error(`npm pack left no ${tgz}`);
+  execFileSync('tar', ['-xzf', tgz, '-C', dir, `package/bin/node${exeSuffix(t)}`], { stdio: 'inherit' });
+  if (!existsSync(exe)) throw new Error(`${tgz} holds no package/bin/node${exeSuffix(t)}`);
   return exe;
 }

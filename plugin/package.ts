@@ -21,7 +21,7 @@ import { archiveName, renderManifest } from './krew-manifest.ts';
 import { validateKrewManifest } from './krew-validate.ts';
 import { ALL_TARGETS, exeSuffix, fetchNodeBinary, hostTarget, parseTarget, sameTarget, targetId, type Target } from './node-dist.ts';
 import { bundleForSea } from './sea-bundle.ts';
-import { LAZY_MODULES, lazyAsset } from './sea-loader.ts';
+import { LAZY_ASSETS } from './sea-loader.ts';
 import { buildSea, smokeTest } from './sea.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     entry: join(root, 'src', 'main.ts'),
     outfile: join(root, 'dist', 'sea', 'hcp-dr.cjs'),
     version,
-    lazy: Object.fromEntries(LAZY_MODULES.map((m) => [m, lazyAsset(m)])),
+    lazy: LAZY_ASSETS,
   });
   log(`bundle: ${(bundle.bytes / 1e6).toFixed(2)} MB from ${bundle.inputs} files; stubbed optional modules: ${bundle.stubbed.join(', ') || 'none'} (${Date.now() - started} ms)`);
   for (const t of targets) await buildTarget(t, bundle.outfile, bundle.lazyBundles, values['node-binary'], !values['no-strip']);

@@ -24,6 +24,8 @@ export const OPTIONAL_MODULES: Record<string, string> = {
   'supports-color': 'debug: colour detection; plain output is fine',
 };
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 const STUB_NAMESPACE = 'hcp-dr-optional-stub';
 const LAZY_NAMESPACE = 'hcp-dr-lazy-module';
 
@@ -32,7 +34,7 @@ export function optionalModuleStubs(
   names: string[] = Object.keys(OPTIONAL_MODULES),
   onStub: (name: string) => void = () => {},
 ): Plugin {
-  const escaped = names.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+  const escaped = names.map(escapeRegExp);
   const filter = new RegExp(`^(${escaped.join('|')})(/.*)?$`);
   return {
     name: 'hcp-dr-optional-stubs',
@@ -81,7 +83,7 @@ const lazyAssertForYargs: Plugin = {
   },
 };
 
-function commonOptions(options: SeaBundleOptions, stubbed: Set<string>): BuildOptions {
+function commonOptions(options: SeaBundleOptions): BuildOptions {
   return {
     bundle: true,
     format: 'cjs',
@@ -103,8 +105,6 @@ function commonOptions(options: SeaBundleOptions, stubbed: Set<string>): BuildOp
     },
   };
 }
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /**
  * One CommonJS bundle of `entry`, or, with `lazy`, a main bundle plus one bundle per lazy module.
@@ -142,12 +142,12 @@ export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundle
   };
   const mainPlugins = [optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyAssertForYargs, fastStringWidth, fastWrapAnsi, lazyRefs];
   // First pass, not written: which source modules the main bundle holds.
-  const probe = await build({ ...commonOptions(options, stubbed), entryPoints: [options.entry], outfile: options.outfile, write: false, plugins: mainPlugins });
+  const probe = await build({ ...commonOptions(options), entryPoints: [options.entry], outfile: options.outfile, write: false, plugins: mainPlugins });
   const inMain = new Set(Object.keys(probe.metafile?.inputs ?? {}).filter((f) => !f.includes(':') && !f.includes('node_modules/')).map((f) => resolve(f)));
   for (const [module, asset] of Object.entries(lazy)) {
     const outfile = join(dirname(options.outfile), asset);
     const result = await build({
-      ...commonOptions(options, stubbed),
+      ...commonOptions(options),
       entryPoints: [join(entryDir, `${module}.ts`)],
       outfile,
       plugins: [optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyRefs, externalSources(inMain, entryDir, shared)],
@@ -170,7 +170,7 @@ export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundle
           loader: 'ts' as const,
         };
   const main = await build({
-    ...commonOptions(options, stubbed),
+    ...commonOptions(options),
     ...(stdin ? { stdin } : { entryPoints: [options.entry] }),
     outfile: options.outfile,
     plugins: mainPlugins,

@@ -40,13 +40,14 @@ export const LAZY_MODULES = [
   'kube/session', 'kube/client-node-auth', 's3/store', 'core/yaml',
   ...['backup-run', 'backup-read-run', 'etcd-run', 'export-run', 'render-run', 'validate-run'].map((m) => `cli/commands/${m}`),
 ];
-export const lazyAsset = (module: string): string => `hcp-dr-${module.replace(/\//g, '-')}.cjs`;
+/** Lazy module -> the asset (file) of its bundle. */
+export const LAZY_ASSETS: Record<string, string> = Object.fromEntries(LAZY_MODULES.map((m) => [m, `hcp-dr-${m.replace(/\//g, '-')}.cjs`]));
 const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) {';
 const WRAP_TAIL = '\n})';
 const FILENAME = 'hcp-dr.cjs';
 
 /**
- * A loader's source (CommonJS). `readAsset` is a JS expression for `(name) => bytes` that throws
+ * A loader's source (CommonJS). `readAsset` is a JS expression for `(name) => Buffer` that throws
  * when the asset is missing; `origin` is what the bundle sees as __filename.
  * HCP_DR_LOADER_DEBUG=1 reports on stderr whether V8 took the cache, the Node flags, and each lazy
  * module loaded.
@@ -59,13 +60,13 @@ const readAsset = ${readAsset};
 const origin = ${origin};
 const debug = process.env.HCP_DR_LOADER_DEBUG ? (line) => process.stderr.write('hcp-dr loader: ' + line + '\\n') : () => {};
 // esbuild writes ASCII (non-ASCII is escaped), so latin1 is an exact and cheap decoding.
-const wrap = (name) => ${JSON.stringify(WRAP_HEAD)} + Buffer.from(readAsset(name)).toString('latin1') + ${JSON.stringify(WRAP_TAIL)};
+const wrap = (name) => ${JSON.stringify(WRAP_HEAD)} + readAsset(name).toString('latin1') + ${JSON.stringify(WRAP_TAIL)};
 let cachedData;
-try { cachedData = Buffer.from(readAsset(${JSON.stringify(CACHE_ASSET)})); } catch { cachedData = undefined; }
+try { cachedData = readAsset(${JSON.stringify(CACHE_ASSET)}); } catch { cachedData = undefined; }
 const script = new vm.Script(wrap(${JSON.stringify(BUNDLE_ASSET)}), { filename: ${JSON.stringify(FILENAME)}, cachedData });
 debug('code cache ' + (cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted'));
 debug('node flags ' + process.execArgv.join(' '));
-const lazy = new Map(${JSON.stringify(LAZY_MODULES.map((m) => [m, lazyAsset(m)]))});
+const lazy = new Map(Object.entries(${JSON.stringify(LAZY_ASSETS)}));
 const loaded = new Map();
 function bundleRequire(id) {
   if (!id.startsWith(${JSON.stringify(SEA_MODULE_PREFIX)})) return require(id);
@@ -86,7 +87,7 @@ script.runInThisContext()(mod.exports, bundleRequire, mod, origin, path.dirname(
 }
 
 /** The SEA main script: assets come from the executable (`require` loads built-ins only). */
-export const LOADER_SOURCE = loaderSource("require('node:sea').getRawAsset", 'process.execPath');
+export const LOADER_SOURCE = loaderSource("(name) => Buffer.from(require('node:sea').getRawAsset(name))", 'process.execPath');
 
 /** Where the checkout build (plugin/build.ts) puts the bundles and the cache, beside its loader. */
 export const CHECKOUT_ASSET_DIR = 'app';

@@ -10,7 +10,7 @@
  * workflow builds every platform natively, so its binaries all carry a code cache).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { exeSuffix, type Target } from './node-dist.ts';
@@ -38,10 +38,6 @@ function run(cmd: string, args: string[], what: string, cwd?: string): string {
   if (r.error) throw new Error(`${what}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
   return r.stderr;
-}
-
-function hasCommand(cmd: string): boolean {
-  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).error === undefined;
 }
 
 /** Runs the bundle's start-up commands in the Node running this script and writes its code cache. */
@@ -74,11 +70,9 @@ export function buildSea(o: SeaOptions): string {
   chmodSync(exe, 0o755);
 
   if (target.os === 'linux' && o.strip) {
-    if (!hasCommand('strip')) log('strip not found: keeping the symbol tables');
-    else {
-      const r = spawnSync('strip', ['--strip-all', exe], { encoding: 'utf8' });
-      if (r.status !== 0) log(`strip cannot handle ${target.os}/${target.arch} here: keeping the symbol tables`);
-    }
+    const r = spawnSync('strip', ['--strip-all', exe], { encoding: 'utf8' });
+    if (r.error) log('strip not found: keeping the symbol tables');
+    else if (r.status !== 0) log(`strip cannot handle ${target.os}/${target.arch} here: keeping the symbol tables`);
   }
   if (target.os === 'windows' && stripAuthenticode(exe)) log('windows: removed node.exe\'s Authenticode signature');
   if (target.os === 'darwin') {
@@ -110,4 +104,3 @@ export function smokeTest(exe: string, version: string): void {
   if (r.status !== 0 || r.stderr.trim() !== '') throw new Error(`${exe} --help: exit ${r.status}, stderr:\n${r.stderr}`);
 }
 
-export const isSea = (exe: string) => existsSync(exe) && readFileSync(exe).includes(`${SEA_FUSE}:1`);
