@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import yaml from 'js-yaml';
-import { PreconditionError, UsageError } from '../core/errors.ts';
+import { causeText, PreconditionError, UsageError } from '../core/errors.ts';
 import type { KubeTarget } from '../cli/deps.ts';
 
 type Entry = Record<string, unknown>;
@@ -83,7 +83,7 @@ function parseFile(path: string): Entry {
     const doc = yaml.load(readFileSync(path, 'utf8'), { schema: yaml.CORE_SCHEMA });
     return doc && typeof doc === 'object' ? (doc as Entry) : {};
   } catch (err) {
-    throw new UsageError(`failed to read kubeconfig ${path}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { cause: err });
+    throw new UsageError(`failed to read kubeconfig ${path}: ${causeText(err).split('\n')[0]}`, { cause: err });
   }
 }
 
@@ -107,7 +107,7 @@ export function pemOf(entry: Entry, name: string): Buffer | undefined {
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new UsageError(`failed to read ${name} file "${file}" named in the kubeconfig: ${(err as Error).message}`);
+      throw new UsageError(`failed to read ${name} file "${file}" named in the kubeconfig: ${causeText(err)}`);
     }
   }
   return undefined;

@@ -26,6 +26,7 @@ import {
   UploadPartCommand, type CompletedPart, type PutObjectCommandInput, type S3Client,
 } from '@aws-sdk/client-s3';
 import { s3ErrorCode } from './errors.ts';
+import { s3Url } from '../core/s3-url.ts';
 
 export const MAX_PARTS = 10_000;
 
@@ -80,12 +81,14 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
   const onAbort = (): void => fail(o.signal?.reason);
   const settleOne = (): Promise<void> => Promise.race(inflight); // inflight promises never reject
 
-  async function acquire(): Promise<Buffer | undefined> {
+  /**
+   * A part buffer to fill. Never waits: every buffer is in flight (at most queueSize, dispatch
+   * waits for that), free, or the one being filled, so the pool never exceeds queueSize + 1.
+   */
+  function takeBuffer(): Buffer {
     if (partNumber >= maxParts) {
       throw Object.assign(new Error(`the stream is larger than ${maxParts} parts of ${partSize} bytes; use a larger part size`), { name: 'EntityTooLarge' });
     }
-    while (!failure && free.length === 0 && allocated > queueSize && inflight.size > 0) await settleOne();
-    if (failure) return undefined;
     const reused = free.pop();
     if (reused) return reused;
     allocated++;
@@ -129,9 +132,8 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
           for (let offset = 0; offset < data.length;) {
             if (failure) break reading;
             if (!buf) {
-              buf = await acquire();
+              buf = takeBuffer();
               fill = 0;
-              if (!buf) break reading;
             }
             const n = Math.min(partSize - fill, data.length - offset);
             buf.set(data.subarray(offset, offset + n), fill);
@@ -159,7 +161,7 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
           parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
           await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), { abortSignal });
           const seconds = (to: number, from: number) => ((to - from) / 1000).toFixed(2);
-          o.debug?.(`s3://${Bucket}/${Key}: ${bytes} bytes in ${partNumber} parts in ${seconds(partsDone, started)} s, completed in ${seconds(performance.now(), partsDone)} s`);
+          o.debug?.(`${s3Url(Bucket, Key)}: ${bytes} bytes in ${partNumber} parts in ${seconds(partsDone, started)} s, completed in ${seconds(performance.now(), partsDone)} s`);
         }
       }
     } catch (err) {
@@ -168,7 +170,6 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
     if (failure) {
       while (inflight.size > 0) await settleOne();
       if (uploadId !== undefined) await abortUpload(o, uploadId);
-      if (!body.destroyed) body.destroy();
       throw failure.error;
     }
     return { bytes, parts: partNumber, buffersAllocated: allocated };
@@ -179,7 +180,7 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
 
 /** Best effort: a failed abort leaves orphan parts (lifecycle rules clean them), not a wrong object. */
 async function abortUpload(o: UploadStreamOptions, uploadId: string): Promise<void> {
-  const where = `s3://${o.bucket}/${o.key}`;
+  const where = s3Url(o.bucket, o.key);
   try {
     await o.client.send(new AbortMultipartUploadCommand({ Bucket: o.bucket, Key: o.key, UploadId: uploadId }));
     o.debug?.(`aborted the multipart upload of ${where}`);

@@ -14,7 +14,6 @@ export interface DigestResult {
 }
 
 export class DigestStream extends Transform {
-  readonly #all: Hash = createHash('sha256');
   readonly #body: Hash = createHash('sha256');
   #tail: Buffer = Buffer.alloc(0);
   #size = 0;
@@ -32,7 +31,6 @@ export class DigestStream extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#size += chunk.length;
-    this.#all.update(chunk);
     if (chunk.length >= 32) {
       // Hash without copying: what was held back, then all of this chunk but its last 32 bytes.
       this.#body.update(this.#tail);
@@ -53,7 +51,8 @@ export class DigestStream extends Transform {
     const body = this.#body.copy().digest();
     return {
       size: this.#size,
-      sha256: this.#all.copy().digest('hex'),
+      // The whole file is the body plus the held-back tail: one hash pass serves both results.
+      sha256: this.#body.copy().update(this.#tail).digest('hex'),
       trailerValid: this.#tail.length === 32 && body.equals(this.#tail),
     };
   }
