@@ -49,7 +49,7 @@ export async function gatherEtcd(ctx: GatherContext): Promise<GatheredEtcd> {
     ctx.api.list(Resources.pod, ns, { labelSelector: Etcd.podSelector }),
     ctx.api.get(Resources.statefulSet, ns, Etcd.statefulSet),
   ]);
-  const pods = podObjects.map(podFacts).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  const pods = podObjects.map(podFacts).sort(byMemberName);
   const replicas = numberAt(sts, ['spec', 'replicas']) ?? ctx.expectedReplicas;
   const readyReplicas = numberAt(sts, ['status', 'readyReplicas']) ?? 0;
   const quotaBytes = quotaOf(sts);
@@ -198,4 +198,10 @@ function quotaOf(sts: KubeObject | undefined): number {
   const env = spec?.template?.spec?.containers?.find((c) => c.name === Etcd.container)?.env ?? [];
   const value = Number(env.find((e) => e.name === 'ETCD_QUOTA_BACKEND_BYTES')?.value);
   return Number.isFinite(value) && value > 0 ? value : Etcd.defaultQuotaBytes;
+}
+
+/** Pods and members by name: etcd-0, etcd-1, etcd-2, ... (numeric order, so etcd-10 follows etcd-9); unstarted members (no name yet) last. */
+export function byMemberName(a: { name: string }, b: { name: string }): number {
+  if (!a.name || !b.name) return a.name ? -1 : b.name ? 1 : 0;
+  return a.name.localeCompare(b.name, 'en', { numeric: true });
 }

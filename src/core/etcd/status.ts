@@ -6,7 +6,7 @@ import { conditionsOf, controlPlaneNamespace, Resources, type Condition, type Ku
 import { NotFoundError, PreconditionError } from '../errors.ts';
 import type { Clock, KubeApi, PodExec } from '../ports.ts';
 import { redactUrl } from '../redact.ts';
-import { gatherEtcd } from './gather.ts';
+import { byMemberName, gatherEtcd } from './gather.ts';
 import { judge, type EtcdState, type PodFacts } from './verdict.ts';
 
 export const REPORTED_CONDITIONS = ['EtcdAvailable', 'EtcdRecoveryActive', 'EtcdSnapshotRestored', 'ReconciliationActive'] as const;
@@ -146,10 +146,4 @@ function lastBackup(hc: KubeObject, now: Date): EtcdStatusReport['lastSuccessful
   const when = conditionsOf(hc).find((c) => c.type === 'EtcdBackupSucceeded' && c.status === 'True')?.lastTransitionTime;
   const ageSeconds = when ? Math.max(0, Math.round((now.getTime() - Date.parse(when)) / 1000)) : null;
   return { url: redactUrl(url), ageSeconds: Number.isFinite(ageSeconds) ? ageSeconds : null };
-}
-
-/** etcd-0, etcd-1, etcd-2, ... (numeric order, so etcd-10 follows etcd-9); unstarted members (no name yet) last. */
-function byMemberName(a: { name: string }, b: { name: string }): number {
-  if (!a.name || !b.name) return a.name ? -1 : b.name ? 1 : 0;
-  return a.name.localeCompare(b.name, 'en', { numeric: true });
 }
