@@ -1,7 +1,7 @@
 /**
  * The pooled multipart uploader (src/s3/multipart.ts) against the SigV4-verifying test server:
  * byte-exact round trips across part boundaries, the single-PutObject path, failures, aborts,
- * and the fixed number of part buffers.
+ * per-part CRC32s, and the fixed number of part buffers.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -145,6 +145,16 @@ describe('pooled multipart uploader (uploadStream)', () => {
     expect(src.stream.destroyed).toBe(true);
     expect(src.sent).toBeLessThan(size);
     expect(await exists('fail.bin')).toBe(false);
+    expect(await uploadsLeft()).toEqual([]);
+  });
+
+  it('sends each part with its CRC32: a part changed in transit is refused (BadDigest), nothing is stored', async () => {
+    server.setFault({ op: 'UploadPart', partNumber: 2, mode: 'corrupt' });
+    const before = server.faultsTriggered;
+    const err = await upload('corrupt.bin', source(12 * MiB, MiB).stream).catch((e: unknown) => e);
+    expect(server.faultsTriggered - before).toBe(1);
+    expect(err).toMatchObject({ name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
+    expect(await exists('corrupt.bin')).toBe(false);
     expect(await uploadsLeft()).toEqual([]);
   });
 

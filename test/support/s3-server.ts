@@ -1,5 +1,5 @@
 /**
- * An S3-compatible server for tests that VERIFIES SigV4 (@20minutes/s3rver@4.0.4), with three
+ * An S3-compatible server for tests that VERIFIES SigV4 (@20minutes/s3rver@4.0.4), with four
  * server-side fixes/additions layered on top without touching node_modules:
  *  1. Canonical URI: s3rver rebuilds it from route params ("/bucket"), while the AWS SDK signs
  *     the path it sends ("/bucket/"). We stash the raw request path on the request and make
@@ -7,6 +7,8 @@
  *  2. AbortMultipartUpload (s3rver answers MethodNotAllowed): after s3rver authenticated the
  *     request, the upload's part directory is removed and 204 returned (404 NoSuchUpload if absent).
  *  3. Fault injection (S3Fault) for backup tests: 500 InternalError or a dropped connection.
+ *  4. CompleteMultipartUpload as S3 does it: the part list is checked and the object is not
+ *     re-hashed; UploadPart checks x-amz-checksum-crc32 (s3-like.ts).
  * Not supported (s3rver gaps): ListMultipartUploads (NotImplemented), aws-chunked trailers.
  * Objects live under <dir>; stop() removes it. DEP0147 is avoided by not using resetOnClose.
  */
@@ -18,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Transform } from 'node:stream';
+import { behaveLikeS3, markCorrupt, type S3rverStore } from './s3-like.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -36,7 +39,7 @@ interface KoaCtx {
 type Middleware = (ctx: KoaCtx, next: () => Promise<void>) => Promise<void>;
 interface S3rverApp {
   middleware: Middleware[];
-  store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
+  store: S3rverStore;
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   httpServer?: { closeAllConnections(): void };
@@ -69,8 +72,11 @@ export interface S3Fault {
   op: 'UploadPart' | 'PutObject' | 'GetObject';
   /** UploadPart only: fail just this part number. */
   partNumber?: number;
-  /** error500: answer 500 InternalError. drop: destroy the connection after `afterBytes` body bytes. */
-  mode: 'error500' | 'drop';
+  /**
+   * error500: answer 500 InternalError. drop: destroy the connection after `afterBytes` body bytes.
+   * corrupt (UploadPart only): the server receives the part with one byte changed, as if in transit.
+   */
+  mode: 'error500' | 'drop' | 'corrupt';
   /** Request body bytes (uploads) or response body bytes (GetObject) let through before a drop. */
   afterBytes?: number;
   /** How many matching requests fail (default 1; Infinity = every one; the SDK retries 500s). */
@@ -138,6 +144,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
   });
 
+  behaveLikeS3(app.store);
+
   let fault = options.fault;
   let remaining = fault?.times ?? 1;
   let triggered = 0;
@@ -156,6 +164,10 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     remaining--;
     triggered++;
     const socket = ctx.req.socket;
+    if (f.mode === 'corrupt') {
+      markCorrupt(ctx.req);
+      return next();
+    }
     if (f.mode === 'error500') {
       ctx.req.resume(); // discard the body, then answer like S3 does on an internal error
       await new Promise((r) => ctx.req.once('end', r));
