@@ -7,7 +7,8 @@
  * The S3 server runs in a process of its own (s3-server-process.ts), as S3 is not inside the
  * API server; both paths use it. This machine's timings wander by ±20% from one run to the
  * next, so transfer is measured in rounds, plugin then curl in each, and the medians compared.
- * Set HCP_DR_BENCH_SIZES_MB=100,1024 to change the sizes, HCP_DR_BENCH_ROUNDS (default 3) the rounds.
+ * Set HCP_DR_BENCH_SIZES_MB=100,1024 to change the sizes, HCP_DR_BENCH_ROUNDS (default 5) the rounds.
+ * The issue sets the transfer target for a 1 GiB database; smaller sizes are reported without it.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +22,7 @@ import type { BackupManifest } from '../src/core/backup/manifest.ts';
 import { emit, median, timedRun } from './lib.ts';
 
 const sizes = (process.env['HCP_DR_BENCH_SIZES_MB'] ?? '100,1024').split(',').map(Number);
-const rounds = Math.max(1, Number(process.env['HCP_DR_BENCH_ROUNDS'] ?? 3));
+const rounds = Math.max(1, Number(process.env['HCP_DR_BENCH_ROUNDS'] ?? 5));
 const MiB = 1024 * 1024;
 const BUCKET = 'hcp-dr-bench';
 
@@ -107,7 +108,8 @@ for (const mb of sizes) {
     }
     const ratios = ours.map((v, i) => v / (curl[i] ?? v));
     const [oursMedian, curlMedian] = [median(ours), median(curl)];
-    emit({ bench: `backup ${mb} MiB`, metric: 'transfer rate pod → S3 (plugin process)', value: oursMedian, unit: 'MiB/s', baseline: { label: 'same exec path → curl -T', value: curlMedian }, ratio: oursMedian / curlMedian, target: '≥ 0.8x', met: oursMedian / curlMedian >= 0.8, note: `${(snapshotBytes / MiB).toFixed(0)} MiB snapshot; medians of ${rounds} rounds, round ratios ${range(ratios)}` });
+    const targeted = mb >= 1024 ? { target: '≥ 0.8x', met: oursMedian / curlMedian >= 0.8 } : {};
+    emit({ bench: `backup ${mb} MiB`, metric: 'transfer rate pod → S3 (plugin process)', value: oursMedian, unit: 'MiB/s', baseline: { label: 'same exec path → curl -T', value: curlMedian }, ratio: oursMedian / curlMedian, ...targeted, note: `${(snapshotBytes / MiB).toFixed(0)} MiB snapshot; medians of ${rounds} rounds, round ratios ${range(ratios)}${mb < 1024 ? '; the target is set for 1 GiB' : ''}` });
     if (parts.length > 0) {
       // Where the time goes: the parts stream through exec into S3, then the server assembles the object.
       const partsRate = median(parts);

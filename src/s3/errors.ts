@@ -85,6 +85,9 @@ export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapCont
   if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || status === 301) {
     return new PreconditionError(message, { cause: err, hint: 'the bucket is in another region: pass --region' });
   }
+  if (code === 'BadDigest') {
+    return new RemoteError(message, { cause: err, hint: 'bytes changed on their way to the object store; run the backup again, and check any proxy in between' });
+  }
   if (TLS.test(code) || TLS.test(detail)) {
     return new RemoteError(message, { cause: err, hint: 'the endpoint\'s certificate is not trusted: pass --ca-bundle <pem>' });
   }

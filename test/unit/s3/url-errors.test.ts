@@ -45,6 +45,11 @@ describe('mapS3Error', () => {
     expect(mapped).toBeInstanceOf(type);
     expect(mapped.message).toBe(`failed to upload ${url}: ${name}: detail text`);
   });
+  it('says what a BadDigest (a part changed in transit) means and what to do', () => {
+    const m = mapS3Error(sdkError('BadDigest', 400, 'The CRC32 you specified did not match the calculated checksum.'), 'upload', url);
+    expect(m).toBeInstanceOf(RemoteError);
+    expect(m.hint).toMatch(/changed on their way.*run the backup again/);
+  });
   it('recognises network failures (also inside an AggregateError) and hints at --endpoint', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
     const m = mapS3Error(refused, 'list', url, { endpoint: 'http://127.0.0.1:1' });
