@@ -25,16 +25,16 @@ export interface S3StoreTuning {
 
 /**
  * A stream's parts live in a fixed pool of (queueSize + 1) x partSize bytes, reused (multipart.ts):
- * 56 MiB at 8 MiB x 6, whatever the object's size. Measured on Node 24 against the test server,
+ * 40 MiB at 8 MiB x 4, whatever the object's size. Measured on Node 24 against the test server,
  * one process per run, 512 MiB streamed (2 cores, noisy; baseline with the SDK loaded ~97 MiB):
  * 8 MiB x 6 133-143 MiB/s at 167 MiB peak RSS (lib-storage's Upload: 120-126 MiB/s at 255 MiB);
- * 16 MiB x 4 134-147 MiB/s at 186 MiB; 8 MiB x 4 130-139 MiB/s at 152 MiB. 8 MiB x 6 peaked at
- * 159, 170 and 171 MiB for 100 MiB, 1 GiB and 2 GiB.
- * In a backup of 1 GiB (bench/backup.ts, S3 server in its own process) 16 x 4, 8 x 3, 32 x 2 and
- * 8 x 10 were all within this machine's noise of 8 x 6: the pod's exec stream sets the pace.
+ * 16 MiB x 4 134-147 MiB/s at 186 MiB; 8 MiB x 4 130-139 MiB/s at 152 MiB.
+ * In a backup of 1 GiB (bench/backup.ts, S3 server in its own process, 5 rounds each) 8 x 4 reached
+ * 0.93x of `exec | curl -T` at 172 MiB peak RSS, 8 x 6 0.82-0.85x at 189-192 MiB; 16 x 4, 8 x 3,
+ * 32 x 2 and 8 x 10 were within this machine's noise: the pod's exec stream sets the pace.
  */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
-export const DEFAULT_QUEUE_SIZE = 6;
+export const DEFAULT_QUEUE_SIZE = 4;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export async function openObjectStore(target: S3Target, reporter: Reporter, tuning: S3StoreTuning = {}): Promise<OpenedStore> {
