@@ -7,8 +7,9 @@
  *    stores may store the aws-chunked framing inside the object (silent corruption).
  *  - A stream is uploaded by multipart.ts with fixed memory: (queueSize + 1) part buffers of
  *    partSize bytes, reused, whatever the object's size; a stream shorter than one part is a
- *    single PutObject. Parts carry a CRC32 that S3 checks, under an UNSIGNED-PAYLOAD signature. A failed or aborted upload aborts the multipart upload, so no object and
- *    (best effort) no orphan parts are left, and the body is destroyed.
+ *    single PutObject. Parts carry a CRC32 that S3 checks, under an UNSIGNED-PAYLOAD signature.
+ *    A failed or aborted upload aborts the multipart upload, so no object and (best effort) no
+ *    orphan parts are left, and the body is destroyed.
  *  - get() fails the stream when fewer bytes arrive than Content-Length announced.
  *  - Every SDK error leaves as an HcpDrError naming s3://bucket/key (see errors.ts).
  */

@@ -30,7 +30,7 @@ export interface S3StoreTuning {
  * 8 MiB x 6 133-143 MiB/s at 167 MiB peak RSS (lib-storage's Upload: 120-126 MiB/s at 255 MiB);
  * 16 MiB x 4 134-147 MiB/s at 186 MiB; 8 MiB x 4 130-139 MiB/s at 152 MiB.
  * In a backup of 1 GiB (bench/backup.ts, S3 server in its own process, 5 rounds each) 8 x 4 reached
- * 0.93x of `exec | curl -T` at 172 MiB peak RSS, 8 x 6 0.82-0.85x at 189-192 MiB; 16 x 4, 8 x 3,
+ * 0.93-0.98x of `exec | curl -T` at 172-176 MiB peak RSS, 8 x 6 0.82-0.94x at 182-192 MiB; 16 x 4, 8 x 3,
  * 32 x 2 and 8 x 10 were within this machine's noise: the pod's exec stream sets the pace.
  */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;

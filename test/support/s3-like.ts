@@ -150,6 +150,7 @@ export function behaveLikeS3(store: S3rverStore): void {
   };
 }
 
+/** The server's own encoding, not src/s3's: an oracle that shares the uploader's code agrees with its bugs. */
 function crc32Base64(value: number): string {
   const out = Buffer.alloc(4);
   out.writeUInt32BE(value);
