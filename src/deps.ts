@@ -1,7 +1,7 @@
 /** The real dependencies: process streams, the system clock, and lazily loaded adapters. */
-import type { CliDeps, KubeTarget, S3Target } from './cli/deps.ts';
+import type { CliDeps } from './cli/deps.ts';
 import type { Host } from './cli/host.ts';
-import { systemClock, type Reporter } from './core/ports.ts';
+import { systemClock, type KubeTarget, type Reporter, type S3Target } from './core/ports.ts';
 
 export interface RealDepsOptions {
   host: Host;

@@ -68,6 +68,29 @@ export interface PodExec {
   exec(request: ExecRequest): Promise<ExecResult>;
 }
 
+/** One management cluster as a workflow sees it: objects and pod exec. A workflow may hold two (move, restore elsewhere). */
+export interface Cluster {
+  api: KubeApi;
+  exec: PodExec;
+}
+
+/** Where to reach a management cluster: kubectl's own flags (--kubeconfig, --context, -n, --request-timeout). */
+export interface KubeTarget {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  requestTimeoutMs?: number;
+}
+
+/** A connected management cluster plus the namespace and context the target resolved to. */
+export interface KubeSession extends Cluster {
+  /** The namespace from -n, else the context's, else "default". */
+  namespace: string;
+  /** True when the namespace came from -n rather than the kubeconfig. */
+  namespaceExplicit: boolean;
+  contextName: string;
+}
+
 /** Wall-clock time, injected so workflows and their outputs are deterministic in tests. */
 export interface Clock {
   now(): Date;
@@ -132,4 +155,27 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** A SigV4 pre-signed GET URL. It is a credential: never log it unredacted. */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
+}
+
+/** Where backups live: an s3:// URL plus how to reach the store (S3 or S3-compatible). */
+export interface S3Target {
+  /** s3://bucket[/prefix] */
+  url: string;
+  region?: string;
+  /** For S3-compatible stores (MinIO, Ceph, ODF): https://host:port */
+  endpoint?: string;
+  pathStyle?: boolean;
+  /** PEM file of CAs to trust for the endpoint. */
+  caBundle?: string;
+  /** Server-side encryption requested on every object written through this target. */
+  sse?: 'AES256' | 'aws:kms';
+  /** KMS key (ID or ARN) for sse 'aws:kms'; the bucket's default key when absent. */
+  kmsKeyId?: string;
+}
+
+/** An opened store and the key prefix its URL named. */
+export interface OpenedStore {
+  store: ObjectStore;
+  /** The key prefix from the URL, without leading or trailing slashes ('' for the bucket root). */
+  prefix: string;
 }

@@ -2,7 +2,7 @@
  * Authentication through @kubernetes/client-node for the users the direct path does not serve:
  * exec credential plugins, auth providers, proxies. Imported only for them (session.ts).
  */
-import type { KubeTarget } from '../cli/deps.ts';
+import type { KubeTarget } from '../core/ports.ts';
 import type { SelectedConfig } from './kubeconfig.ts';
 import type { RequestAuth } from './rest.ts';
 import type { Auth } from './session.ts';

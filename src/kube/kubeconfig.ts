@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import yaml from 'js-yaml';
 import { causeText, PreconditionError, UsageError } from '../core/errors.ts';
-import type { KubeTarget } from '../cli/deps.ts';
+import type { KubeTarget } from '../core/ports.ts';
 
 type Entry = Record<string, unknown>;
 

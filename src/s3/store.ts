@@ -10,8 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.ts';
-import type { Reporter } from '../core/ports.ts';
-import type { OpenedStore, S3Target } from '../cli/deps.ts';
+import type { OpenedStore, Reporter, S3Target } from '../core/ports.ts';
 import { parseS3Url } from '../core/s3-url.ts';
 
 /** Knobs for tests and measurements; production uses the defaults. */

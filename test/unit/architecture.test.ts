@@ -51,6 +51,24 @@ describe('architecture', () => {
     expect(offenders.map((i) => `${rel(i.file)} -> ${i.spec}`)).toEqual([]);
   });
 
+  it('the adapters import neither the CLI nor each other, not even for types', () => {
+    // Connection types (KubeTarget, KubeSession, S3Target, OpenedStore) live in core/ports.ts.
+    const offenders = imports.filter((i) => {
+      const from = rel(i.file);
+      const to = resolved(i);
+      return (from.startsWith('kube/') || from.startsWith('s3/')) && (to.startsWith('cli/') || (from.startsWith('kube/') ? to.startsWith('s3/') : to.startsWith('kube/')));
+    });
+    expect(offenders.map((i) => `${rel(i.file)} -> ${i.spec}`)).toEqual([]);
+  });
+
+  it('shared core modules do not depend on the workflows built on them', () => {
+    // operation/, controlplane/, snapshot/ and bundle/ serve backup, restore, etcd recovery and move alike.
+    const shared = /^core\/(operation|controlplane|snapshot|bundle)\//;
+    const workflows = /^core\/(backup|restore|etcd-restore|move|export|render)\//;
+    const offenders = imports.filter((i) => shared.test(rel(i.file)) && workflows.test(resolved(i)));
+    expect(offenders.map((i) => `${rel(i.file)} -> ${i.spec}`)).toEqual([]);
+  });
+
   it('nothing but main.ts imports the CLI at run time, and the adapters are loaded lazily', () => {
     const cliUsers = imports.filter((i) => !i.typeOnly && resolved(i).startsWith('cli/') && !rel(i.file).startsWith('cli/') && rel(i.file) !== 'main.ts');
     expect(cliUsers.map((i) => rel(i.file))).toEqual([]);
