@@ -27,6 +27,7 @@ export const OPTIONAL_MODULES: Record<string, string> = {
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 const STUB_NAMESPACE = 'hcp-dr-optional-stub';
+const BUILTIN_NAMESPACE = 'hcp-dr-dynamic-builtin';
 const LAZY_NAMESPACE = 'hcp-dr-lazy-module';
 
 /** Resolves the optional modules to a module that throws like a missing package would. */
@@ -73,6 +74,36 @@ export interface SeaBundleResult {
 
 const builtins = new Set(builtinModules);
 const isBuiltin = (p: string) => p.startsWith('node:') || builtins.has(p);
+
+/**
+ * `import('node:https')` of a built-in stays a real dynamic import in a CommonJS bundle (esbuild
+ * keeps external dynamic imports), and code compiled by the loader's vm.Script has no dynamic
+ * import callback: it fails with ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING at run time, never in
+ * tests that run the source. Each such import (ours and the SDKs') becomes a bundled module that
+ * requires the built-in, so the bundle keeps its lazy semantics without `import()`.
+ */
+const dynamicBuiltinImports: Plugin = {
+  name: 'hcp-dr-dynamic-builtins',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === 'dynamic-import' && isBuiltin(args.path) ? { path: args.path, namespace: BUILTIN_NAMESPACE } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: BUILTIN_NAMESPACE }, (args) => ({ loader: 'js', contents: `module.exports = require(${JSON.stringify(args.path)});` }));
+  },
+};
+
+/** Imports the loader cannot satisfy at run time: external non-built-ins, and any dynamic import left. */
+export function unloadableImports(outputs: { imports: { path: string; kind: string; external?: boolean }[] }[]): string[] {
+  const found = new Set<string>();
+  for (const output of outputs) {
+    for (const imp of output.imports) {
+      if (!imp.external) continue;
+      if (imp.kind === 'dynamic-import') found.add(`import('${imp.path}')`);
+      else if (!isBuiltin(imp.path) && !imp.path.startsWith(SEA_MODULE_PREFIX)) found.add(imp.path);
+    }
+  }
+  return [...found].sort();
+}
 
 /** yargs's `require('assert')` resolves to a shim that loads node:assert only on a failed check. */
 const lazyAssertForYargs: Plugin = {
@@ -140,7 +171,7 @@ export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundle
       b.onResolve({ filter: new RegExp(`^${escapeRegExp(SEA_MODULE_PREFIX)}`) }, (args) => ({ path: args.path, external: true }));
     },
   };
-  const mainPlugins = [optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyAssertForYargs, fastStringWidth, fastWrapAnsi, lazyRefs];
+  const mainPlugins = [dynamicBuiltinImports, optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyAssertForYargs, fastStringWidth, fastWrapAnsi, lazyRefs];
   // First pass, not written: which source modules the main bundle holds.
   const probe = await build({ ...commonOptions(options), entryPoints: [options.entry], outfile: options.outfile, write: false, plugins: mainPlugins });
   const inMain = new Set(Object.keys(probe.metafile?.inputs ?? {}).filter((f) => !f.includes(':') && !f.includes('node_modules/')).map((f) => resolve(f)));
@@ -150,7 +181,7 @@ export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundle
       ...commonOptions(options),
       entryPoints: [join(entryDir, `${module}.ts`)],
       outfile,
-      plugins: [optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyRefs, externalSources(inMain, entryDir, shared)],
+      plugins: [dynamicBuiltinImports, optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyRefs, externalSources(inMain, entryDir, shared)],
     });
     results.push(result);
     lazyBundles[asset] = outfile;
@@ -176,16 +207,12 @@ export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundle
     plugins: mainPlugins,
   });
   results.push(main);
-  const leftovers = new Set<string>();
-  for (const result of results) {
-    for (const output of Object.values(result.metafile?.outputs ?? {})) {
-      for (const imp of output.imports) if (imp.external && !isBuiltin(imp.path) && !imp.path.startsWith(SEA_MODULE_PREFIX)) leftovers.add(imp.path);
-    }
-  }
-  if (leftovers.size > 0) {
+  const leftovers = unloadableImports(results.flatMap((result) => Object.values(result.metafile?.outputs ?? {})));
+  if (leftovers.length > 0) {
     throw new Error(
-      `the SEA bundle would require modules a single executable cannot load: ${[...leftovers].join(', ')}\n` +
-        'bundle them, or stub them in OPTIONAL_MODULES (plugin/sea-bundle.ts) if they are optional',
+      `the SEA bundle would load modules its loader cannot: ${leftovers.join(', ')}\n` +
+        'bundle them, or stub them in OPTIONAL_MODULES (plugin/sea-bundle.ts) if they are optional; ' +
+        'a dynamic import() must resolve inside the bundle (vm.Script has no dynamic import callback)',
     );
   }
   return {

@@ -7,14 +7,12 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3Server, type S3Server } from '../support/s3-server.ts';
+import { startTlsFront, writeLocalhostCertificate, type TlsFront } from '../support/tls-front.ts';
 import { runCliInProcess } from '../support/cli.ts';
 import { openObjectStore } from '../../src/s3/store.ts';
 import { dumpKubeYaml } from '../../src/core/yaml.ts';
@@ -27,36 +25,19 @@ const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('he
 const PREFIX = 'hcp/clusters/demo/20261121T160800Z-3f9a1c';
 const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
 
-/** An https front for the http test server; headers (Host included) pass unchanged, so SigV4 holds. */
-async function tlsFront(target: string, key: string, cert: string): Promise<{ url: string; close(): Promise<void> }> {
-  const upstream = new URL(target);
-  const server = https.createServer({ key, cert }, (req, res) => {
-    const up = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `https://127.0.0.1:${port}`, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
-}
-
 describe('render --from-backup against an S3 server', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hcpdr-render-s3-'));
   const ca = path.join(dir, 'tls.crt');
   const snapshot = randomBytes(256 * 1024);
   let server: S3Server;
-  let front: { url: string; close(): Promise<void> };
+  let front: TlsFront;
   let store: ObjectStore;
   const saved: Record<string, string | undefined> = {};
 
   beforeAll(async () => {
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'tls.key'), '-out', ca]);
+    const files = await writeLocalhostCertificate(dir);
     server = await startS3Server({ dir: path.join(dir, 's3'), buckets: ['backups'] });
-    front = await tlsFront(server.endpoint, readFileSync(path.join(dir, 'tls.key'), 'utf8'), readFileSync(ca, 'utf8'));
+    front = await startTlsFront(server.endpoint, { key: readFileSync(files.keyFile, 'utf8'), cert: readFileSync(files.certFile, 'utf8'), caFile: ca });
     for (const [k, v] of Object.entries({ AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined })) {
       saved[k] = process.env[k];
       if (v === undefined) delete process.env[k];

@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundleForSea } from '../../../plugin/sea-bundle.ts';
+import vm from 'node:vm';
+import { bundleForSea, unloadableImports } from '../../../plugin/sea-bundle.ts';
 import { LAZY_MODULES } from '../../../plugin/sea-loader.ts';
 import { REPO_ROOT } from '../../sandbox/sandbox.ts';
 
@@ -29,6 +30,28 @@ export const result = { probe, version: __HCP_DR_VERSION__, url: import.meta.url
     const entry = path.join(dir, 'bad.ts');
     writeFileSync(entry, `try { require('some-native-addon-hcp-dr'); } catch {}\n`);
     await expect(bundleForSea({ entry, outfile: path.join(dir, 'bad.cjs'), version: '0' })).rejects.toThrow(/some-native-addon-hcp-dr/);
+  });
+
+  it('turns a dynamic import() of a built-in into a require, so code compiled by vm.Script can run it', async () => {
+    const entry = path.join(dir, 'dynamic.ts');
+    writeFileSync(entry, `export const load = async () => (await import('node:os')).EOL;\n`);
+    const out = path.join(dir, 'dynamic.cjs');
+    await bundleForSea({ entry, outfile: out, version: '0' });
+    // As the loader runs a bundle: vm.Script without a dynamic import callback.
+    const wrapped = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(out, 'utf8')}\n})`).runInThisContext() as
+      (e: object, r: NodeJS.Require, m: { exports: { load: () => Promise<string> } }, f: string, d: string) => void;
+    const mod = { exports: {} as { load: () => Promise<string> } };
+    wrapped(mod.exports, createRequire(import.meta.url), mod, out, dir);
+    await expect(mod.exports.load()).resolves.toBe(os.EOL);
+  });
+
+  it('the build check names any dynamic import left external, and non-built-ins', () => {
+    expect(unloadableImports([{ imports: [
+      { path: 'node:https', kind: 'dynamic-import', external: true },
+      { path: 'node:fs', kind: 'require-call', external: true },
+      { path: 'left-pad', kind: 'require-call', external: true },
+      { path: './bundled.ts', kind: 'dynamic-import' },
+    ] }])).toEqual(["import('node:https')", 'left-pad']);
   });
 
   it('a lazy bundle holds its own modules and requires those of the main bundle from it', async () => {
