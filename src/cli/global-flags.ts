@@ -34,7 +34,7 @@ export function kubeTargetOf(args: GlobalArgs): KubeTarget {
   if (args.kubeconfig !== undefined) target.kubeconfig = requireValue('--kubeconfig', args.kubeconfig);
   if (args.context !== undefined) target.context = requireValue('--context', args.context);
   if (args.namespace !== undefined) target.namespace = requireValue('--namespace', args.namespace);
-  const timeout = parseDuration(args['request-timeout'] ?? '0', '--request-timeout');
+  const timeout = boundedDuration(args['request-timeout'] ?? '0', '--request-timeout', { minMs: 0, maxMs: MAX_TIMER_DURATION_MS }, '0 means no timeout');
   if (timeout > 0) target.requestTimeoutMs = timeout;
   return target;
 }
@@ -44,8 +44,41 @@ function requireValue(flag: string, value: string): string {
   return value;
 }
 
+/**
+ * The longest duration any flag takes: 24h. Node's timers overflow above 2^31-1 ms (about
+ * 24.8 days: the timer then fires at once, with a TimeoutOverflowWarning), and no wait or
+ * pause of a backup is sensible beyond a day.
+ */
+export const MAX_TIMER_DURATION_MS = 24 * 3_600_000;
+
+/** Flags whose value is a duration: the only ones that may take a value starting with "-" (then refused as negative). */
+const DURATION_FLAGS = new Set(['--request-timeout', '--pause-ttl', '--wait-timeout', '--expires']);
+
+/**
+ * `--pause-ttl -5m` reaches the parser as a flag and a group of short flags ("-5m"): joined
+ * here into `--pause-ttl=-5m`, so the value is refused as a negative duration, not as
+ * "Unknown arguments: 5, m".
+ */
+export function joinDashValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    if (DURATION_FLAGS.has(arg) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 /** Durations as kubectl takes them: a bare number of seconds, or Go-style units (1h2m3s, 500ms). */
 export function parseDuration(text: string, flag: string): number {
+  if (/^-/.test(text.trim())) {
+    throw new UsageError(`invalid duration "${text}" for ${flag}: a duration cannot be negative`, { hint: 'use a form like 30s, 5m, 1h30m or 7d' });
+  }
   if (/^\d+$/.test(text)) return Number(text) * 1000;
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
@@ -53,4 +86,20 @@ export function parseDuration(text: string, flag: string): number {
     throw new UsageError(`invalid duration "${text}" for ${flag}`, { hint: 'use a form like 30s, 5m, 1h30m or 7d' });
   }
   return parts.reduce((sum, p) => sum + Number(p[1]) * (units[p[2] ?? 's'] ?? 1000), 0);
+}
+
+/** A duration flag within [minMs, maxMs]; the message names the bounds as the user writes them. */
+export function boundedDuration(text: string, flag: string, bounds: { minMs: number; maxMs: number }, hint?: string): number {
+  const ms = parseDuration(text, flag);
+  if (ms < bounds.minMs || ms > bounds.maxMs || !Number.isFinite(ms)) {
+    throw new UsageError(`invalid ${flag} "${text}": it must be between ${humanDuration(bounds.minMs)} and ${humanDuration(bounds.maxMs)}`, hint ? { hint } : {});
+  }
+  return ms;
+}
+
+function humanDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
 }

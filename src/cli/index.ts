@@ -8,7 +8,7 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../core/errors.ts';
 import type { CliDeps } from './deps.ts';
 import { commandName } from './host.ts';
-import { globalOptions } from './global-flags.ts';
+import { globalOptions, joinDashValues } from './global-flags.ts';
 import { EXIT_CODES_HELP } from './exit-codes-help.ts';
 import { versionCommand } from './commands/version.ts';
 import { etcdCommand } from './commands/etcd.ts';
@@ -21,7 +21,8 @@ export type CommandRegistrar = (y: Argv, deps: CliDeps, done: (code: number) => 
 
 const COMMANDS: CommandRegistrar[] = [etcdCommand, backupCommand, exportCommand, renderCommand, validateCommand, versionCommand];
 
-export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
+export async function runCli(rawArgv: string[], deps: CliDeps): Promise<number> {
+  const argv = joinDashValues(rawArgv);
   let exitCode = 0;
   const done = (code: number) => {
     exitCode = code;

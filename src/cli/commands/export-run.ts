@@ -87,7 +87,36 @@ async function exportOptionsOf(args: ExportArgs): Promise<ExportOptions> {
     options.sealed = { certPem };
   }
   if (mode === 'external') options.external = { store: args['secret-store'] as string, storeKind: kind };
-  if (args['argocd-app'] !== undefined) options.argocdRepoUrl = args['argocd-app'];
-  if (args['argocd-path'] !== undefined) options.argocdPath = args['argocd-path'];
+  if (args['argocd-app'] !== undefined) options.argocdRepoUrl = gitRepoUrl(args['argocd-app']);
+  if (args['argocd-path'] !== undefined) options.argocdPath = repoPath(args['argocd-path']);
+  if (args['argocd-path'] !== undefined && args['argocd-app'] === undefined) throw new UsageError('--argocd-path needs --argocd-app <repo-url>');
   return options;
+}
+
+/**
+ * A repository URL Argo CD can clone: https://, http://, ssh:// or git:// with a host, or the
+ * scp-like form git@host:org/repo.git.
+ */
+export function gitRepoUrl(value: string): string {
+  const text = value.trim();
+  const refuse = () =>
+    new UsageError(`invalid --argocd-app "${value}": not a git repository URL`, { hint: 'pass the URL Argo CD clones, e.g. https://git.example.com/ops.git or git@git.example.com:ops.git' });
+  if (/^[\w.-]+@[\w.-]+:[^\s/][^\s]*$/.test(text)) return text;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw refuse();
+  }
+  if (!['https:', 'http:', 'ssh:', 'git:'].includes(url.protocol) || url.hostname === '' || /\s/.test(text)) throw refuse();
+  return text;
+}
+
+/** A path inside the repository: relative, no "..", no empty segment. */
+function repoPath(value: string): string {
+  const text = value.trim().replace(/\/+$/, '');
+  if (text === '' || text.startsWith('/') || text.split('/').some((s) => s === '' || s === '..')) {
+    throw new UsageError(`invalid --argocd-path "${value}": a relative path inside the repository, without ".."`, { hint: 'e.g. --argocd-path hosted-clusters/clusters/demo' });
+  }
+  return text;
 }

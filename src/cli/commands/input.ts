@@ -10,6 +10,7 @@ import { kubeTargetOf, type GlobalArgs } from '../global-flags.ts';
 import { causeText, UsageError } from '../../core/errors.ts';
 import { Resources } from '../../core/model.ts';
 import { crdsFromTexts, type CrdSource } from '../../core/render/check.ts';
+import { loadAllYaml } from '../../core/yaml.ts';
 
 /** yargs turns a repeated flag into an array; every flag of render and validate takes one value. */
 export function rejectRepeated(args: object): void {
@@ -47,7 +48,11 @@ export function crdSourceOf(args: GlobalArgs & { crd?: string }, deps: CliDeps):
       const files = await listCrdFiles(crdPath);
       const texts = await Promise.all(files.map(async (f) => ({ text: await readFile(f, 'utf8'), source: f })));
       if (!texts.some((t) => /\bkind"?\s*:\s*"?CustomResourceDefinition\b/.test(t.text))) {
-        throw new UsageError(`failed to load CRDs from --crd ${crdPath}: no CustomResourceDefinition found`);
+        // A file that is not YAML says so (with line and column) rather than "no CRD found".
+        for (const t of texts) loadAllYaml(t.text, t.source, 'pass CRDs as saved by "oc get crd -o yaml" (YAML or JSON)');
+        throw new UsageError(`failed to load CRDs from --crd ${crdPath}: no CustomResourceDefinition found`, {
+          hint: 'pass the HyperShift CRDs, e.g. saved with "oc get crd hostedclusters.hypershift.openshift.io nodepools.hypershift.openshift.io -o yaml"',
+        });
       }
       const crds = crdsFromTexts(texts, kinds);
       return { crds, source: crdPath };
@@ -64,6 +69,13 @@ export function crdSourceOf(args: GlobalArgs & { crd?: string }, deps: CliDeps):
       return { skipped: `could not read CRDs from the cluster: ${causeText(err)}` };
     }
   };
+}
+
+/** Checks that --crd names a readable file or directory: local paths are checked before any remote read. */
+export async function checkCrdPath(crdPath: string | undefined): Promise<void> {
+  if (crdPath === undefined) return;
+  if (crdPath.trim() === '') throw new UsageError('--crd needs a value');
+  await listCrdFiles(crdPath);
 }
 
 async function listCrdFiles(p: string): Promise<string[]> {

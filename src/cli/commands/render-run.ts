@@ -3,7 +3,7 @@ import type { CliDeps } from '../deps.ts';
 import { parseDuration, type GlobalArgs } from '../global-flags.ts';
 import { parseOutputFormat } from '../output.ts';
 import { s3TargetOf, type S3Args } from '../s3-flags.ts';
-import { crdSourceOf, readBytes, readInput, rejectRepeated } from './input.ts';
+import { checkCrdPath, crdSourceOf, readBytes, readInput, rejectRepeated } from './input.ts';
 import { ExitCode, UsageError } from '../../core/errors.ts';
 import { parseKeyMaterial, type KeySource } from '../../core/render/encryption.ts';
 import { runRender, type RenderRequest } from '../../core/render/run.ts';
@@ -59,6 +59,7 @@ export async function render(args: RenderArgs, deps: CliDeps): Promise<number> {
   if (file === '-' && deps.interactive) throw new UsageError('no input: pass -f <file> or pipe "hypershift create cluster ... --render" into it');
 
   const target = backupUrl !== undefined ? s3TargetOf(backupUrl, args, '--from-backup') : undefined;
+  if (args.validate) await checkCrdPath(args.crd);
   const input = await readInput(file, deps, '-f');
   const request: RenderRequest = {
     input,

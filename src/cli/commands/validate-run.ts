@@ -5,7 +5,7 @@ import { parseOutputFormat, printData, renderTable } from '../output.ts';
 import { ExitCode, UsageError } from '../../core/errors.ts';
 import { validationNotes, type ValidationReport } from '../../core/render/check.ts';
 import { runValidate } from '../../core/render/validate-run.ts';
-import { crdSourceOf, readInput, rejectRepeated } from './input.ts';
+import { checkCrdPath, crdSourceOf, readInput, rejectRepeated } from './input.ts';
 
 export interface ValidateArgs extends GlobalArgs {
   filename: string;
@@ -18,6 +18,7 @@ export async function validate(args: ValidateArgs, deps: CliDeps): Promise<numbe
   rejectRepeated(args);
   const format = parseOutputFormat(args.output);
   if (args.old !== undefined && args['against-cluster']) throw new UsageError('pass either --old or --against-cluster, not both');
+  await checkCrdPath(args.crd);
   const input = await readInput(args.filename, deps, '-f');
   const old = args.old !== undefined ? await readInput(args.old, deps, '--old') : undefined;
   let live: Parameters<typeof runValidate>[0]['live'];

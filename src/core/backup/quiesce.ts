@@ -16,6 +16,8 @@ export interface QuiesceContext {
   signal?: AbortSignal;
   /** How long to wait for the pause to reach the HostedControlPlane and for scaling to settle. */
   waitTimeoutMs: number;
+  /** Throws when the run no longer holds its operation record (resume ran): checked at every wait. */
+  stillHeld?: (() => Promise<void>) | undefined;
 }
 
 /** An RFC3339 deadline: if hcp-dr dies, reconciliation resumes by itself when it passes. */
@@ -92,6 +94,7 @@ async function poll(ctx: QuiesceContext, what: string, done: () => Promise<boole
   const deadline = ctx.clock.now().getTime() + ctx.waitTimeoutMs;
   for (let attempt = 0; ; attempt++) {
     if (await done()) return;
+    await ctx.stillHeld?.();
     if (ctx.clock.now().getTime() > deadline) {
       throw new RemoteError(`failed to wait for ${what}: still not there after ${Math.round(ctx.waitTimeoutMs / 1000)}s`);
     }

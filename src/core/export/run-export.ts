@@ -7,7 +7,7 @@ import type { KubeApi, ObjectStore, Reporter } from '../ports.ts';
 import { buildTree, renderStream } from './layout.ts';
 import { loadFromCluster } from './source-live.ts';
 import { loadFromBackup } from './source-backup.ts';
-import { checkOutDir, writeTree } from './write.ts';
+import { checkDiffRoot, checkOutDir, checkOutRoot, writeTree } from './write.ts';
 import { diffTree, type TreeDiff } from './diff.ts';
 import type { ExportInput, ExportOptions, ExportTree } from './types.ts';
 
@@ -32,6 +32,9 @@ export async function loadExportInput(source: ExportSource, withControlPlane: bo
 }
 
 export async function runExport(source: ExportSource, target: ExportTarget, options: ExportOptions, reporter: Reporter): Promise<ExportResult> {
+  // Local paths first: a wrong directory is refused before the cluster or the bucket is read.
+  if (target.type === 'diff') await checkDiffRoot(target.root);
+  if (target.type === 'dir') await checkOutRoot(target.root);
   const input = await loadExportInput(source, options.withControlPlane);
   const tree = buildTree(input, options);
   for (const w of tree.warnings) reporter.warn(w);

@@ -56,6 +56,27 @@ export async function checkOutDir(root: string, clusterDir: string, force: boole
   if (!(await isExportRoot(root))) throw refuse(`it is not empty and holds no previous hcp-dr export (no <namespace>/<name>/${PROVENANCE_FILE})`);
 }
 
+/**
+ * Refuses (UsageError) a --diff root that is not an export root: a directory holding
+ * `<namespace>/<name>/provenance.yaml`. Checked before the source is read; without it every
+ * file would show as added without a word about why.
+ */
+export async function checkDiffRoot(root: string): Promise<void> {
+  const hint = 'pass the --out directory of a previous "{cmd} export" (the export root, which holds <namespace>/<name>/)';
+  if (!(await exists(root))) throw new UsageError(`--diff "${root}" does not exist`, { hint });
+  if (!(await stat(root)).isDirectory()) throw new UsageError(`--diff "${root}" is not a directory`, { hint });
+  if (await isExportRoot(root)) return;
+  const why = (await isPreviousExport(root))
+    ? 'it is the directory of one exported cluster, not an export root'
+    : `it holds no hcp-dr export (no <namespace>/<name>/${PROVENANCE_FILE})`;
+  throw new UsageError(`--diff "${root}" is not an export: ${why}`, { hint });
+}
+
+/** Refuses (UsageError) an --out that exists and is not a directory: checkable before the source is read. */
+export async function checkOutRoot(root: string): Promise<void> {
+  if ((await exists(root)) && !(await stat(root)).isDirectory()) throw new UsageError(`--out "${root}" exists and is not a directory`);
+}
+
 /** Writes the tree under `root`, replacing `root/<clusterDir>` in one rename. */
 export async function writeTree(root: string, tree: ExportTree): Promise<void> {
   const target = join(root, tree.clusterDir);

@@ -9,7 +9,7 @@ import { PreconditionError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
 import { compileCrds, formatErrors, formatFieldError, lookupCrd, qualifiedKind, validateObject } from '../validate/index.ts';
 import type { CrdRegistry, FieldError } from '../validate/index.ts';
-import { describeObject, parseManifests } from './documents.ts';
+import { describeObject, headlessDocument, parseManifests } from './documents.ts';
 
 export interface ObjectCheck {
   /** `HostedCluster clusters/demo` */
@@ -30,6 +30,8 @@ export interface ValidationReport {
   objects: ObjectCheck[];
   /** HyperShift objects that no CRD in the registry serves: not validated. */
   missingCrds: string[];
+  /** Documents with metadata but no apiVersion or kind: kept, not validated. */
+  withoutKind: string[];
 }
 
 /**
@@ -69,9 +71,10 @@ export function buildRegistry(crds: object[]): CrdRegistry {
 export type OldLookup = (obj: KubeObject) => KubeObject | undefined;
 
 export function validateManifests(objects: readonly KubeObject[], registry: CrdRegistry, oldOf?: OldLookup): ValidationReport {
-  const report: ValidationReport = { valid: true, objects: [], missingCrds: [] };
+  const report: ValidationReport = { valid: true, objects: [], missingCrds: [], withoutKind: [] };
   for (const obj of objects) {
     const object = describeObject(obj);
+    if (headlessDocument(obj) !== undefined) report.withoutKind.push(object);
     const entry = lookupCrd(registry, obj.apiVersion, obj.kind);
     if (!entry) {
       if (/\.openshift\.io\//.test(obj.apiVersion ?? '') || /^hypershift\./.test(obj.apiVersion ?? '')) report.missingCrds.push(`${object} (${obj.apiVersion})`);
@@ -89,7 +92,7 @@ export function validateManifests(objects: readonly KubeObject[], registry: CrdR
 
 /** Stderr lines for what was not fully checked (missing CRDs, rules not evaluated, pruned fields). */
 export function validationNotes(report: ValidationReport): string[] {
-  const notes = report.missingCrds.map((m) => `not validated: no CRD serves ${m}`);
+  const notes = [...report.withoutKind.map((d) => `not validated: ${d}`), ...report.missingCrds.map((m) => `not validated: no CRD serves ${m}`)];
   for (const o of report.objects) {
     for (const e of o.notEvaluated) notes.push(`${o.object}: rule not evaluated: ${formatFieldError(e)}`);
     for (const w of o.warnings) notes.push(`${o.object}: ${formatFieldError(w)}`);

@@ -16,9 +16,15 @@ import type { KubeObject } from '../model.ts';
 
 export type ManifestFormat = 'yaml' | 'json';
 
+/** Documents that have metadata but neither apiVersion nor kind, with their 1-based position in the input. */
+const headless = new WeakMap<KubeObject, number>();
+
 /**
  * Parses every non-empty document; each must be a Kubernetes object (a mapping with
  * apiVersion and kind). Errors are one line and name `source:line:column` or the document.
+ * One exception: a mapping with `metadata` and neither apiVersion nor kind (some platforms'
+ * `create cluster --render` output has them) is returned as it is; headlessDocument() tells
+ * callers which, so they keep it in place unchanged and say so.
  */
 export function parseManifests(text: string, source: string): KubeObject[] {
   const docs = loadAllYaml(text, source, 'pass the output of "hypershift create cluster <platform> --render" (YAML or JSON)');
@@ -29,6 +35,11 @@ export function parseManifests(text: string, source: string): KubeObject[] {
       });
     }
     const obj = doc as Record<string, unknown>;
+    const isMapping = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (obj['apiVersion'] === undefined && obj['kind'] === undefined && isMapping(obj['metadata'])) {
+      headless.set(obj as KubeObject, i + 1);
+      return obj as KubeObject;
+    }
     if (typeof obj['apiVersion'] !== 'string' || typeof obj['kind'] !== 'string') {
       throw new UsageError(`failed to read ${source}: document ${i + 1} has no apiVersion or kind`, {
         hint: 'every document must be a Kubernetes object',
@@ -60,9 +71,16 @@ export function sortKeys(value: unknown): unknown {
   return out;
 }
 
-/** `Kind namespace/name` (or `Kind name`) for messages. */
+/** For a document parsed without apiVersion and kind: its 1-based position in the input. */
+export function headlessDocument(obj: KubeObject): number | undefined {
+  return headless.get(obj);
+}
+
+/** `Kind namespace/name` (or `Kind name`) for messages; `document N (no apiVersion or kind) name` for a headless one. */
 export function describeObject(obj: KubeObject): string {
   const ns = obj.metadata.namespace;
   const name = obj.metadata.name ?? '(unnamed)';
+  const position = headless.get(obj);
+  if (position !== undefined) return `document ${position} (no apiVersion or kind) ${ns ? `${ns}/` : ''}${name}`;
   return `${obj.kind ?? 'object'} ${ns ? `${ns}/` : ''}${name}`;
 }

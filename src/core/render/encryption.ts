@@ -5,6 +5,7 @@
  * key `key`), never at the random `<name>-etcd-encryption-key` that `create cluster` makes.
  * KMS clusters carry no key material; their KMS key reference must match the backup's.
  */
+import { createHash } from 'node:crypto';
 import { PreconditionError, UsageError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
 import { parseManifests, sortKeys } from './documents.ts';
@@ -16,7 +17,7 @@ const KEY_LENGTHS = [16, 24, 32];
 /** Where the original key comes from. */
 export type KeySource =
   /** Material in hand: the Secret is written (with --include-secrets) or must be created. */
-  | { type: 'material'; keyBase64: string; secretName?: string; origin: string }
+  | { type: 'material'; keyBase64: string; secretName?: string; origin: string; /** SHA-256 (hex) of the bytes the key was read from. */ fileSha256?: string }
   /** Only a name: a Secret the user keeps elsewhere, which must exist before the apply. */
   | { type: 'reference'; secretName: string };
 
@@ -26,6 +27,10 @@ export type KeySource =
  * 16/24/32 key bytes. Never echoes the material in errors.
  */
 export function parseKeyMaterial(bytes: Buffer, origin: string): Extract<KeySource, { type: 'material' }> {
+  return { ...readKeyMaterial(bytes, origin), fileSha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+function readKeyMaterial(bytes: Buffer, origin: string): Extract<KeySource, { type: 'material' }> {
   const text = bytes.toString('utf8');
   const trimmed = text.trim();
   if (/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed)) {

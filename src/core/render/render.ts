@@ -11,7 +11,7 @@
  */
 import { PreconditionError, UsageError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
-import { describeObject, parseManifests } from './documents.ts';
+import { describeObject, headlessDocument, parseManifests } from './documents.ts';
 import { keySecret, kmsKeyIdentity, type KeySource } from './encryption.ts';
 import type { RestoreFacts } from './facts.ts';
 import { pinFromBackup } from './pin.ts';
@@ -77,7 +77,9 @@ export function renderRestore(text: string, source: string, options: RenderOptio
   const planes = objects.filter((o) => isKind(o, 'HostedControlPlane'));
   if (planes.length > 1) throw new UsageError(`failed to render ${source}: it contains ${planes.length} HostedControlPlanes; expected at most one`);
   const targets = [hc, ...planes];
-  const warnings: string[] = [];
+  const warnings: string[] = objects
+    .filter((o) => headlessDocument(o) !== undefined)
+    .map((o) => `${describeObject(o)}: kept in place unchanged`);
 
   for (const target of targets) checkEtcd(target, options, warnings);
   const encryption = planEncryption(hc, options, warnings);

@@ -3,7 +3,7 @@
  * Stored objects come from --old texts or, with --against-cluster, from a lookup the caller
  * provides (the live object, read through the Kubernetes API).
  */
-import { PreconditionError } from '../errors.ts';
+import { PreconditionError, UsageError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
 import type { ResourceType } from '../ports.ts';
 import { lookupCrd } from '../validate/index.ts';
@@ -21,6 +21,11 @@ export interface ValidateRequest {
 /** Validates the input; PreconditionError when no CRDs can be loaded (validation is the job). */
 export async function runValidate(req: ValidateRequest): Promise<ValidationReport> {
   const objects = parseManifests(req.input.text, req.input.source);
+  if (objects.length === 0) {
+    throw new UsageError(`failed to read ${req.input.source}: it holds no objects (${req.input.text.trim() === '' ? 'it is empty' : 'only empty documents'})`, {
+      hint: req.input.source === 'stdin' ? 'pipe the manifests into it, or pass -f <file>' : 'pass a file with the manifests to check (YAML or JSON)',
+    });
+  }
   const olds: KubeObject[] = req.old ? parseManifests(req.old.text, req.old.source) : [];
   const source = await req.crds(customKinds(objects));
   if ('skipped' in source) {
