@@ -1,0 +1,215 @@
+/**
+ * Everything that can be checked without changing the target management cluster, before the
+ * first change: the HostedCluster slot (absent, ours from an earlier run of this same backup,
+ * or to be replaced), no leftover etcd PVC (etcd-init silently keeps the old data of a
+ * non-empty PVC), the HyperShift operator, the PKI and key material in the backup, every
+ * referenced Secret/ConfigMap available, fixed hostnames on another management cluster, the
+ * snapshot URL, and each object to create (absent, or there already and identical).
+ */
+import { PreconditionError, UsageError } from '../errors.ts';
+import { controlPlaneNamespace, Etcd, RESTORE_PKI_SECRETS, Resources, type KubeObject } from '../model.ts';
+import type { KubeApi } from '../ports.ts';
+import { collectReferences } from '../export/references.ts';
+import { MAX_SNAPSHOT_URL_LENGTH } from '../render/snapshot-url.ts';
+import { redactUrl } from '../redact.ts';
+import { describe, holdsDesired } from './objects.ts';
+import { otherOperation, readRestoreRecord, restoredFrom, type RestoreRecord } from './record.ts';
+import type { DesiredObject, PlannedObject, PreflightCheck, RestoreBundle } from './types.ts';
+
+/** Where HyperShift's operator runs (`hypershift install` defaults). */
+export const HYPERSHIFT_OPERATOR = { namespace: 'hypershift', deployment: 'operator' } as const;
+
+export interface PreflightInput {
+  api: KubeApi;
+  bundle: RestoreBundle;
+  namespace: string;
+  name: string;
+  replace: boolean;
+  snapshotUrl: string;
+  /** Accept an http:// snapshot URL (test S3 servers only; the HyperShift CRD refuses it). */
+  allowHttpUrl: boolean;
+}
+
+export interface Preflight {
+  checks: PreflightCheck[];
+  warnings: string[];
+  /** The HostedCluster already exists from an earlier run of this restore: only wait and verify. */
+  resumeRecord: RestoreRecord | undefined;
+  /** The HostedCluster was restored from this backup by an earlier, finished run. */
+  alreadyRestored: boolean;
+  /** What --replace deletes before the apply. */
+  toDelete: { kind: string; namespace: string; name: string }[];
+  /** Leftover etcd PVCs (deleted by --replace). */
+  leftoverPvcs: string[];
+  sameManagementCluster: boolean | undefined;
+}
+
+export async function preflight(input: PreflightInput, desired: DesiredObject[]): Promise<{ preflight: Preflight; planned: PlannedObject[] }> {
+  const { api, bundle, namespace, name } = input;
+  const cp = controlPlaneNamespace(namespace, name);
+  const checks: PreflightCheck[] = [];
+  const warnings: string[] = [];
+  const pass = (check: string, detail: string) => checks.push({ name: check, ok: true, detail });
+  pass('backup', `verified: SHA-256, trailer, revision ${bundle.manifest.snapshot.revision}, ${bundle.manifest.snapshot.totalKeys} keys`);
+
+  checkUrl(input.snapshotUrl, input.allowHttpUrl);
+  pass('snapshot-url', `one pre-signed URL, ${input.snapshotUrl.length} of ${MAX_SNAPSHOT_URL_LENGTH} characters`);
+
+  checkKeyMaterial(bundle);
+  pass('pki', `${RESTORE_PKI_SECRETS.join(', ')} in the backup`);
+  pass('encryption', bundle.manifest.encryption.type === 'aescbc' ? `original AES-CBC key ${bundle.manifest.encryption.activeKeySecret} in the backup` : `encryption: ${bundle.manifest.encryption.type}`);
+
+  const [hc, operator, pvcs, kubeSystem] = await Promise.all([
+    api.get(Resources.hostedCluster, namespace, name),
+    api.get(Resources.deployment, HYPERSHIFT_OPERATOR.namespace, HYPERSHIFT_OPERATOR.deployment),
+    api.list(Resources.persistentVolumeClaim, cp).catch(() => [] as KubeObject[]),
+    api.get(Resources.namespace, '', 'kube-system').catch(() => undefined),
+  ]);
+  const ready = (operator?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
+  if (!operator || ready < 1) {
+    throw new PreconditionError(`failed to find a running HyperShift operator on ${api.describeTarget()}: deployment ${HYPERSHIFT_OPERATOR.namespace}/${HYPERSHIFT_OPERATOR.deployment} ${operator ? 'has no ready replica' : 'does not exist'}`, {
+      hint: 'install HyperShift on this management cluster ("hypershift install") and wait until its operator is ready; it creates the restored control plane',
+    });
+  }
+  pass('operator', `HyperShift operator ready (${ready} replica${ready === 1 ? '' : 's'})`);
+
+  const record = readRestoreRecord(hc);
+  const from = restoredFrom(hc);
+  const ours = hc !== undefined && from === bundle.url && !input.replace;
+  const toDelete: Preflight['toDelete'] = [];
+  if (hc && otherOperation(hc)) {
+    throw new PreconditionError(`failed to restore ${namespace}/${name}: the existing HostedCluster has another hcp-dr operation in progress`, {
+      hint: `finish or undo it first: {cmd} resume ${name} -n ${namespace}`,
+    });
+  }
+  if (hc && !ours) {
+    if (!input.replace) {
+      throw new PreconditionError(`failed to restore ${namespace}/${name}: HostedCluster ${namespace}/${name} already exists on ${api.describeTarget()}${from ? ` (restored from ${from})` : ''}`, {
+        hint: 'restoreSnapshotURL is honoured only at creation: pass --replace to delete it, its NodePools and its control plane first (downtime), or restore under another name/namespace',
+      });
+    }
+    toDelete.push({ kind: 'HostedCluster', namespace, name });
+    const pools = (await api.list(Resources.nodePool, namespace)).filter((np) => (np['spec'] as { clusterName?: string } | undefined)?.clusterName === name);
+    for (const np of pools) toDelete.push({ kind: 'NodePool', namespace, name: np.metadata.name ?? '' });
+  }
+  pass('hosted-cluster', hc === undefined ? `${namespace}/${name} does not exist` : ours ? `${namespace}/${name} was created from this backup by an earlier run: finishing it` : `${namespace}/${name} exists and will be replaced`);
+
+  const leftoverPvcs = ours ? [] : pvcs.map((p) => p.metadata.name ?? '').filter((n) => /^data-etcd-\d+$/.test(n)).sort();
+  if (leftoverPvcs.length > 0 && !input.replace) {
+    throw new PreconditionError(`failed to restore ${namespace}/${name}: leftover etcd PVC${leftoverPvcs.length > 1 ? 's' : ''} ${leftoverPvcs.join(', ')} in ${cp}: etcd-init skips the restore on a non-empty volume and the old data would come back`, {
+      hint: `delete them ("kubectl delete pvc ${leftoverPvcs.join(' ')} -n ${cp}") or pass --replace`,
+    });
+  }
+  pass('etcd-volumes', leftoverPvcs.length ? `${leftoverPvcs.join(', ')} left over in ${cp}: --replace deletes them` : `no etcd PVC (${Etcd.pvcName(0)}, ...) in ${cp}`);
+
+  const sameManagementCluster = sameCluster(bundle, kubeSystem);
+  checkHostnames(bundle, sameManagementCluster, warnings, pass);
+  checkReferences(bundle, desired, namespace);
+
+  const planned: PlannedObject[] = [];
+  const conflicts: string[] = [];
+  const missingRefs: string[] = [];
+  for (const d of desired) {
+    const row = (action: PlannedObject['action']): PlannedObject => ({ step: d.step, kind: d.type.kind, namespace: d.object.metadata.namespace ?? null, name: d.object.metadata.name ?? '', action, origin: d.origin });
+    if (d.step === 'hosted-cluster') {
+      planned.push(row(ours ? 'exists' : 'create'));
+      continue;
+    }
+    // Objects inside namespaces --replace deletes are re-created after it.
+    const replaced = toDelete.length > 0 && (d.object.metadata.namespace === cp || d.step === 'node-pools');
+    const live = replaced ? undefined : await api.get(d.type, d.object.metadata.namespace ?? '', d.object.metadata.name ?? '');
+    if (d.mustExist) {
+      if (live) planned.push(row('exists'));
+      else missingRefs.push(describe(d));
+    } else if (!live) planned.push(row('create'));
+    else if (d.step === 'namespaces' || holdsDesired(live, d.object)) planned.push(row('exists'));
+    else conflicts.push(describe(d));
+  }
+  if (conflicts.length) {
+    throw new PreconditionError(`failed to restore ${namespace}/${name}: ${conflicts.join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with other content than the backup's`, {
+      hint: 'a different encryption key or PKI would leave the restored data unreadable: delete or rename these objects if they are stale, or restore into another namespace with -n',
+    });
+  }
+  if (missingRefs.length) {
+    throw new PreconditionError(`failed to restore ${namespace}/${name}: the backup does not carry ${missingRefs.join(', ')}, and ${missingRefs.length === 1 ? 'it does' : 'they do'} not exist on ${api.describeTarget()}`, {
+      hint: 'the backup predates carrying referenced Secrets/ConfigMaps: create them in the namespace first (e.g. the pull secret), or take a new backup with this version',
+    });
+  }
+  pass('objects', `${planned.filter((p) => p.action === 'create').length} to create, ${planned.filter((p) => p.action === 'exists').length} already there and identical`);
+  return {
+    preflight: { checks, warnings, resumeRecord: ours ? record : undefined, alreadyRestored: ours && record === undefined, toDelete, leftoverPvcs, sameManagementCluster },
+    planned,
+  };
+}
+
+function checkUrl(url: string, allowHttp: boolean): void {
+  const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme !== 'https' && !(allowHttp && scheme === 'http')) {
+    throw new UsageError(`failed to pre-sign the snapshot: the store gives "${redactUrl(url).slice(0, 80)}...", and the HostedCluster CRD and etcd-init need an https:// URL`, {
+      hint: 'use an https S3 endpoint (--endpoint https://...)',
+    });
+  }
+  if (url.length > MAX_SNAPSHOT_URL_LENGTH) {
+    throw new UsageError(`failed to pre-sign the snapshot: the URL is ${url.length} characters and the HostedCluster CRD accepts at most ${MAX_SNAPSHOT_URL_LENGTH}`, {
+      hint: 'sign with long-lived credentials (a session token makes pre-signed URLs much longer), or use a shorter bucket name and prefix',
+    });
+  }
+}
+
+function checkKeyMaterial(bundle: RestoreBundle): void {
+  const cpSource = bundle.manifest.hostedCluster.controlPlaneNamespace;
+  const have = new Set(bundle.objects.filter((o) => o.object.metadata.namespace === cpSource && o.object.kind === 'Secret').map((o) => o.object.metadata.name));
+  const missing = RESTORE_PKI_SECRETS.filter((s) => !have.has(s));
+  if (missing.length) {
+    throw new PreconditionError(`failed to restore from ${bundle.url}: the backup holds no ${missing.join(', ')} (control-plane PKI; backups from older versions did not carry it)`, {
+      hint: 'without the original PKI the restored service-account tokens and certificates are unusable: take a new backup with this version, or restore from a backup that has them',
+    });
+  }
+  const enc = bundle.manifest.encryption;
+  if (enc.type === 'aescbc' && !bundle.objects.some((o) => o.object.metadata.name === enc.activeKeySecret && o.object.metadata.namespace === bundle.manifest.hostedCluster.namespace)) {
+    throw new PreconditionError(`failed to restore from ${bundle.url}: the encryption key Secret ${enc.activeKeySecret} is not in the backup`, {
+      hint: 'without the original AES-CBC key every Secret in the snapshot is unreadable; restore from a backup that carries it',
+    });
+  }
+}
+
+/** Every Secret/ConfigMap the HostedCluster and NodePools reference must come with the backup. */
+function checkReferences(bundle: RestoreBundle, desired: DesiredObject[], namespace: string): void {
+  const carried = new Set(desired.filter((d) => d.step === 'cluster-data').map((d) => `${d.type.kind}/${d.object.metadata.name}`));
+  const missing = collectReferences(bundle.hostedCluster, bundle.nodePools).filter((r) => !carried.has(`${r.kind}/${r.name}`));
+  // Older backups carry only the key and PKI; what they lack must already exist (checked in the object plan).
+  for (const r of missing) {
+    desired.splice(desired.findIndex((d) => d.step === 'hosted-cluster'), 0, {
+      step: 'cluster-data',
+      type: r.kind === 'ConfigMap' ? Resources.configMap : Resources.secret,
+      object: { apiVersion: 'v1', kind: r.kind, metadata: { name: r.name, namespace } },
+      origin: `not in the backup: must exist (${r.referencedBy.join(', ')})`,
+      mustExist: true,
+    });
+  }
+}
+
+function sameCluster(bundle: RestoreBundle, kubeSystem: KubeObject | undefined): boolean | undefined {
+  const recorded = (bundle.manifest as unknown as { managementCluster?: { id?: string } }).managementCluster?.id;
+  const here = kubeSystem?.metadata.uid;
+  return recorded && here ? recorded === here : undefined;
+}
+
+function checkHostnames(bundle: RestoreBundle, same: boolean | undefined, warnings: string[], pass: (c: string, d: string) => void): void {
+  if (same === true) return pass('hostnames', 'same management cluster as the backup');
+  const services = ((bundle.hostedCluster['spec'] as { services?: unknown[] } | undefined)?.services ?? []) as {
+    service?: string;
+    servicePublishingStrategy?: { type?: string; route?: { hostname?: string }; loadBalancer?: { hostname?: string } };
+  }[];
+  const hostOf = (s: (typeof services)[number]) => s.servicePublishingStrategy?.route?.hostname ?? s.servicePublishingStrategy?.loadBalancer?.hostname;
+  const apiServer = services.find((s) => s.service === 'APIServer');
+  const where = same === false ? 'another management cluster' : 'a management cluster hcp-dr cannot tell apart from the source';
+  if (apiServer && !hostOf(apiServer) && apiServer.servicePublishingStrategy?.type !== 'NodePort') {
+    const text = `the APIServer service has no fixed hostname: on ${where} its address changes and every node and kubeconfig loses the cluster`;
+    if (same === false) throw new PreconditionError(`failed to restore ${bundle.manifest.hostedCluster.namespace}/${bundle.manifest.hostedCluster.name}: ${text}`, { hint: 'restore on the source management cluster, or give the APIServer a fixed hostname (Route or LoadBalancer hostname) before backing up' });
+    warnings.push(text);
+  }
+  const loose = services.filter((s) => s.service !== 'APIServer' && (s.servicePublishingStrategy?.type === 'Route' || s.servicePublishingStrategy?.type === 'LoadBalancer') && !hostOf(s)).map((s) => s.service);
+  if (loose.length) warnings.push(`${loose.join(', ')} without a fixed hostname: their addresses change on ${where}`);
+  pass('hostnames', apiServer && hostOf(apiServer) ? `APIServer at ${hostOf(apiServer)}` : `APIServer: ${apiServer?.servicePublishingStrategy?.type ?? 'not published'}`);
+}

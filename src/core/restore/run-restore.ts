@@ -1,0 +1,202 @@
+/**
+ * `restore <backup-url>`: preflight (reads only) → [--replace: delete and wait] → apply in
+ * order → wait for EtcdSnapshotRestored → verify by data. The restore is recorded on the
+ * HostedCluster it creates (record.ts); a run killed at any point is finished by running it
+ * again or by `resume` (resumeRestore), from the cluster alone.
+ */
+import { randomUUID } from 'node:crypto';
+import { NotFoundError } from '../errors.ts';
+import { controlPlaneNamespace, Resources, type KubeObject } from '../model.ts';
+import type { Clock, KubeApi, ObjectStore, PodExec, Reporter } from '../ports.ts';
+import { BackupFiles } from '../bundle/layout.ts';
+import { applyObjects } from './apply.ts';
+import { readBundle } from './bundle.ts';
+import { nextSteps } from './next-steps.ts';
+import { desiredObjects } from './objects.ts';
+import { preflight, type Preflight } from './preflight.ts';
+import { advanceRecord, readRestoreRecord, recordAnnotations, releaseRecord, type RestoreRecord } from './record.ts';
+import { replaceExisting } from './replace.ts';
+import { RESTORE_API_VERSION, type PlannedObject, type PodLogs, type RestoreBundle, type RestoreResult } from './types.ts';
+import { verifyRestoredData, type DataVerification } from './verify-data.ts';
+import { waitForRestore } from './wait.ts';
+
+export interface RestoreRequest {
+  store: ObjectStore;
+  /** Key prefix of the backup, no slashes at the ends. */
+  prefix: string;
+  openBucket(bucket: string): Promise<ObjectStore>;
+  /** Namespace for the HostedCluster; the backup's when absent. */
+  namespace?: string;
+  replace: boolean;
+  dryRun: boolean;
+  expiresInSeconds: number;
+  waitTimeoutMs: number;
+  allowHttpUrl?: boolean;
+  /** The command line that repeats this restore, for hints (signature-free). */
+  rerun: string;
+}
+
+export interface RestoreDeps {
+  api: KubeApi;
+  exec: PodExec;
+  logs: PodLogs;
+  clock: Clock;
+  reporter: Reporter;
+  signal?: AbortSignal;
+  onBytes?: (n: number) => void;
+  /** Asked before --replace deletes anything (downtime); throws to refuse. */
+  confirmReplace(question: string): Promise<void>;
+}
+
+export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promise<RestoreResult> {
+  const startedAt = deps.clock.now();
+  deps.reporter.info(`verifying backup ${req.store.url(req.prefix ? `${req.prefix}/` : '')}`);
+  const { bundle } = await readBundle({ store: req.store, prefix: req.prefix, openBucket: req.openBucket }, {
+    reporter: deps.reporter,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+    ...(deps.onBytes ? { onBytes: deps.onBytes } : {}),
+  });
+  const m = bundle.manifest;
+  const namespace = req.namespace ?? m.hostedCluster.namespace;
+  const name = m.hostedCluster.name;
+  const cp = controlPlaneNamespace(namespace, name);
+  const snapshotKey = req.prefix ? `${req.prefix}/${m.snapshot.file || BackupFiles.snapshot}` : m.snapshot.file || BackupFiles.snapshot;
+  const snapshotUrl = await req.store.presignGet(snapshotKey, req.expiresInSeconds);
+
+  const record: RestoreRecord = {
+    id: randomUUID().slice(0, 8),
+    type: 'restore',
+    startedAt: startedAt.toISOString(),
+    phase: 'created',
+    backup: bundle.url,
+    backupId: m.id,
+    firstChangeAt: startedAt.toISOString(),
+    backupCreatedAt: m.createdAt,
+    revision: m.snapshot.revision,
+    totalKeys: m.snapshot.totalKeys,
+  };
+  const desired = desiredObjects(bundle, { namespace, name, snapshotUrl, recordAnnotations: recordAnnotations(record) });
+  const { preflight: pre, planned } = await preflight({ api: deps.api, bundle, namespace, name, replace: req.replace, snapshotUrl, allowHttpUrl: req.allowHttpUrl ?? false }, desired);
+  for (const w of pre.warnings) deps.reporter.warn(w);
+  const base = { bundle, namespace, name, cp, pre, startedAt };
+  if (req.dryRun) return result(base, deps.api, deps.clock, planned, null, null);
+
+  if (pre.toDelete.length > 0 || pre.leftoverPvcs.length > 0) {
+    const what = [...pre.toDelete.map((o) => `${o.kind} ${o.namespace}/${o.name}`), ...pre.leftoverPvcs.map((p) => `PVC ${cp}/${p}`)];
+    await deps.confirmReplace(`Replace: this deletes ${what.join(', ')} and waits until the control plane ${cp} and its etcd volumes are gone (the hosted cluster is down until the restore completes). Continue?`);
+    deps.reporter.info(`replacing: deleting ${what.join(', ')}`);
+    await replaceExisting({ api: deps.api, clock: deps.clock, reporter: deps.reporter, namespace, name, timeoutMs: req.waitTimeoutMs, ...(deps.signal ? { signal: deps.signal } : {}) }, pre);
+  }
+
+  let live = record;
+  if (pre.resumeRecord) {
+    live = pre.resumeRecord;
+    deps.reporter.info(`HostedCluster ${namespace}/${name} was created from this backup by run ${live.id} (${live.phase}): finishing it`);
+  }
+  const hcDesired = desired.find((d) => d.step === 'hosted-cluster');
+  const applied = await applyObjects({
+    api: deps.api,
+    reporter: deps.reporter,
+    skipHostedCluster: pre.resumeRecord !== undefined || pre.alreadyRestored,
+    onFirstChange: () => {
+      if (pre.resumeRecord) return;
+      live = { ...record, firstChangeAt: deps.clock.now().toISOString() };
+      if (hcDesired) hcDesired.object.metadata.annotations = { ...hcDesired.object.metadata.annotations, ...recordAnnotations(live) };
+    },
+  }, desired);
+  if (pre.alreadyRestored) {
+    const hc = await deps.api.get(Resources.hostedCluster, namespace, name);
+    live = { ...record, firstChangeAt: hc?.metadata.creationTimestamp ?? record.firstChangeAt, phase: 'verified' };
+  }
+  return finish({ ...base, planned: applied }, live, deps, req.waitTimeoutMs, req.rerun);
+}
+
+/** `resume` of a restore: finish waiting and verifying from the record on the HostedCluster. */
+export async function resumeRestore(hc: KubeObject, deps: Omit<RestoreDeps, 'confirmReplace' | 'onBytes'>, waitTimeoutMs: number): Promise<RestoreResult> {
+  const record = readRestoreRecord(hc);
+  const namespace = hc.metadata.namespace ?? '';
+  const name = hc.metadata.name ?? '';
+  if (!record) throw new NotFoundError(`failed to resume: HostedCluster ${namespace}/${name} carries no restore record`, { hint: 'nothing to finish' });
+  const bundle = bundleFromRecord(hc, record);
+  const pre: Preflight = { checks: [], warnings: [], resumeRecord: record, alreadyRestored: false, toDelete: [], leftoverPvcs: [], sameManagementCluster: undefined };
+  const base = { bundle, namespace, name, cp: controlPlaneNamespace(namespace, name), pre, startedAt: deps.clock.now() };
+  return finish({ ...base, planned: [] }, record, deps, waitTimeoutMs, `{cmd} restore ${record.backup}${namespace !== bundle.manifest.hostedCluster.namespace ? ` -n ${namespace}` : ''}`);
+}
+
+interface Base {
+  bundle: RestoreBundle;
+  namespace: string;
+  name: string;
+  cp: string;
+  pre: Preflight;
+  startedAt: Date;
+}
+
+async function finish(base: Base & { planned: PlannedObject[] }, record: RestoreRecord, deps: Omit<RestoreDeps, 'confirmReplace' | 'onBytes'>, waitTimeoutMs: number, rerun: string): Promise<RestoreResult> {
+  const { namespace, name, cp } = base;
+  const hc = await deps.api.get(Resources.hostedCluster, namespace, name);
+  const policy = (hc?.['spec'] as { controllerAvailabilityPolicy?: string } | undefined)?.controllerAvailabilityPolicy;
+  await waitForRestore({
+    api: deps.api, logs: deps.logs, clock: deps.clock, reporter: deps.reporter, namespace, name, controlPlaneNamespace: cp,
+    replicas: policy === 'SingleReplica' ? 1 : 3, timeoutMs: waitTimeoutMs, rerun, ...(deps.signal ? { signal: deps.signal } : {}),
+  });
+  if (readRestoreRecord(hc) && record.phase === 'created') record = await advanceRecord(deps.api, namespace, name, record, 'restored');
+  deps.reporter.info('verifying the restored data on every member');
+  const verification = await verifyRestoredData({
+    api: deps.api, exec: deps.exec, clock: deps.clock, namespace, name,
+    backup: { revision: record.revision, totalKeys: record.totalKeys }, ...(deps.signal ? { signal: deps.signal } : {}),
+  });
+  if (verification.state === 'Restored' && readRestoreRecord(await deps.api.get(Resources.hostedCluster, namespace, name))) {
+    await releaseRecord(deps.api, namespace, name);
+  }
+  return result(base, deps.api, deps.clock, base.planned, verification, record);
+}
+
+function result(base: Base, api: KubeApi, clock: Clock, objects: PlannedObject[], verification: DataVerification | null, record: RestoreRecord | null): RestoreResult {
+  const { bundle, namespace, name, cp, pre } = base;
+  const m = bundle.manifest;
+  const now = clock.now();
+  const seconds = (from: string | Date) => Math.max(0, Math.round((now.getTime() - new Date(from).getTime()) / 100) / 10);
+  const verified = verification?.state === 'Restored';
+  return {
+    apiVersion: RESTORE_API_VERSION,
+    kind: 'RestoreResult',
+    hostedCluster: { namespace, name, controlPlaneNamespace: cp, platform: m.hostedCluster.platform },
+    target: api.describeTarget(),
+    backup: {
+      url: bundle.url, id: m.id, createdAt: m.createdAt, source: { namespace: m.hostedCluster.namespace, name: m.hostedCluster.name },
+      revision: m.snapshot.revision, totalKeys: m.snapshot.totalKeys, sha256: m.snapshot.sha256, sizeBytes: m.snapshot.size,
+    },
+    rpoSeconds: Math.round(seconds(m.createdAt)),
+    verdict: verification
+      ? { state: verification.state, reason: verification.reason, hint: verification.hint }
+      : { state: 'Planned', reason: `dry run: ${objects.filter((o) => o.action === 'create').length} objects to create${pre.toDelete.length ? `, ${pre.toDelete.length} to delete first` : ''}`, hint: 'run without --dry-run to restore' },
+    preflight: pre.checks,
+    warnings: pre.warnings,
+    objects,
+    replaced: pre.toDelete,
+    etcd: verification?.etcd ?? null,
+    timing: {
+      startedAt: base.startedAt.toISOString(),
+      firstChangeAt: record?.firstChangeAt ?? null,
+      verifiedAt: verified ? now.toISOString() : null,
+      restoreSeconds: verified && record ? seconds(record.firstChangeAt) : null,
+      totalSeconds: seconds(base.startedAt),
+    },
+    nextSteps: verified ? nextSteps(m.hostedCluster.platform, namespace, name, pre.sameManagementCluster) : [],
+  };
+}
+
+/** For `resume`: the backup facts the record carries (no store access needed). */
+function bundleFromRecord(hc: KubeObject, record: RestoreRecord): RestoreBundle {
+  const spec = (hc['spec'] ?? {}) as { platform?: { type?: string } };
+  const namespace = hc.metadata.namespace ?? '';
+  const name = hc.metadata.name ?? '';
+  const manifest = {
+    id: record.backupId,
+    createdAt: record.backupCreatedAt,
+    hostedCluster: { namespace, name, platform: spec.platform?.type ?? '', controlPlaneNamespace: controlPlaneNamespace(namespace, name) },
+    snapshot: { revision: record.revision, totalKeys: record.totalKeys, sha256: '', size: 0, file: '' },
+  } as unknown as RestoreBundle['manifest'];
+  return { url: record.backup, manifest, hostedCluster: hc, nodePools: [], objects: [] };
+}

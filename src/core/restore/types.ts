@@ -1,0 +1,120 @@
+/**
+ * `restore`: the request, the plan the preflight builds, and the result (apiVersion
+ * hcp-dr.openshift.io/v1alpha1, kind RestoreResult; documented in the README). Fields of
+ * RestoreResult are only ever added.
+ */
+import type { BackupManifest } from '../bundle/manifest.ts';
+import type { KubeObject } from '../model.ts';
+import type { ResourceType } from '../ports.ts';
+
+export const RESTORE_API_VERSION = 'hcp-dr.openshift.io/v1alpha1';
+
+/** What hcp-dr writes on every object a restore creates, and on the HostedCluster. */
+export const RestoreAnnotations = {
+  /** The backup URL an object came from (every created object). */
+  restoredFrom: 'hcp-dr.openshift.io/restored-from',
+  /** HyperShift's own marker: the HCCO runs its post-restore recovery (§1.9). */
+  restoredFromBackup: 'hypershift.openshift.io/restored-from-backup',
+} as const;
+
+/** The ordered steps of the apply; each object belongs to one. */
+export type ApplyStep = 'namespaces' | 'cluster-data' | 'control-plane' | 'hosted-cluster' | 'node-pools';
+export const APPLY_ORDER: readonly ApplyStep[] = ['namespaces', 'cluster-data', 'control-plane', 'hosted-cluster', 'node-pools'];
+
+/** One object of the apply, as hcp-dr will create it. */
+export interface DesiredObject {
+  step: ApplyStep;
+  type: ResourceType;
+  object: KubeObject;
+  /** Why it is there, for the plan: "backup secret (pki)", "HostedCluster from the backup". */
+  origin: string;
+  /** Not in the backup (an older one): must exist already; never created. */
+  mustExist?: boolean;
+}
+
+/** What the preflight found for one object: create it, or it is there already (identical). */
+export type ObjectAction = 'create' | 'exists' | 'created';
+
+export interface PlannedObject {
+  step: ApplyStep;
+  kind: string;
+  namespace: string | null;
+  name: string;
+  action: ObjectAction;
+  origin: string;
+}
+
+export interface PreflightCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export type RestoreState = 'Planned' | 'Restored' | 'SplitBrain' | 'Inconsistent' | 'NotVerified';
+
+export interface RestoreResult {
+  apiVersion: typeof RESTORE_API_VERSION;
+  kind: 'RestoreResult';
+  hostedCluster: { namespace: string; name: string; controlPlaneNamespace: string; platform: string };
+  /** The management cluster restored into (kubeconfig context and server). */
+  target: string;
+  backup: {
+    url: string;
+    id: string;
+    createdAt: string;
+    source: { namespace: string; name: string };
+    revision: number;
+    totalKeys: number;
+    sha256: string;
+    sizeBytes: number;
+  };
+  /** Backup age when the restore was verified (or planned): the data lost, at most. */
+  rpoSeconds: number;
+  verdict: { state: RestoreState; reason: string; hint: string };
+  preflight: PreflightCheck[];
+  warnings: string[];
+  /** Objects in apply order, with what happened (dry run: what would happen). */
+  objects: PlannedObject[];
+  /** What --replace deleted first (empty without it). */
+  replaced: { kind: string; namespace: string; name: string }[];
+  etcd: {
+    replicas: number;
+    members: { name: string; id: string; pod: string | null; healthy: boolean | null; revision: number | null; hash: number | null }[];
+    /** The revision every member's hashkv was taken at; null when they disagree or none answered. */
+    hashRevision: number | null;
+    revision: number | null;
+    totalKeys: number | null;
+    /** Restored keys minus the backup's; the control plane writes some at start-up. */
+    keyDelta: number | null;
+    checks: PreflightCheck[];
+  } | null;
+  timing: {
+    startedAt: string;
+    /** First change on the cluster (null on a dry run). */
+    firstChangeAt: string | null;
+    verifiedAt: string | null;
+    /** First change to verified data: the time to a verified restore. */
+    restoreSeconds: number | null;
+    totalSeconds: number;
+  };
+  nextSteps: string[];
+}
+
+/** The backup as a restore needs it, read and verified before anything changes. */
+export interface RestoreBundle {
+  /** s3://bucket/prefix/ of the backup, with a trailing slash. */
+  url: string;
+  manifest: BackupManifest;
+  hostedCluster: KubeObject;
+  nodePools: KubeObject[];
+  /** Secrets and ConfigMaps stored in the backup, with the namespace they were captured in. */
+  objects: { role: string; object: KubeObject }[];
+}
+
+/**
+ * Reads a container's log (GET pods/<pod>/log?container=...). undefined when there is none.
+ * Part of the ports the restore workflow needs beside KubeApi.
+ */
+export interface PodLogs {
+  read(namespace: string, pod: string, container: string, options?: { previous?: boolean; limitBytes?: number }): Promise<string | undefined>;
+}

@@ -1,0 +1,113 @@
+/**
+ * A restore is proven by its data, not by EtcdAvailable (which a split brain passes, §3.1):
+ * member count equals the replicas, every member answers, hashkv agrees at one revision, the
+ * revision is at least the backup's, and the key count is the backup's within what the control
+ * plane writes at start-up. Reuses `etcd status` (gather + verdict) for the membership facts.
+ */
+import { Etcd } from '../model.ts';
+import type { Clock, KubeApi, PodExec } from '../ports.ts';
+import { etcdctl, parseEtcdJson } from '../etcd/etcdctl.ts';
+import { runEtcdStatus, type EtcdStatusReport } from '../etcd/status.ts';
+import type { PreflightCheck, RestoreResult, RestoreState } from './types.ts';
+
+/**
+ * Keys the control plane may add or remove at start-up (leases, events, endpoints, ...):
+ * the restored count may differ from the backup's by this many, or this fraction of it.
+ */
+export const KEY_TOLERANCE = { absolute: 200, fraction: 0.05 } as const;
+
+export interface DataVerification {
+  state: RestoreState;
+  reason: string;
+  hint: string;
+  etcd: NonNullable<RestoreResult['etcd']>;
+  status: EtcdStatusReport;
+}
+
+export interface VerifyDataContext {
+  api: KubeApi;
+  exec: PodExec;
+  clock: Clock;
+  namespace: string;
+  name: string;
+  backup: { revision: number; totalKeys: number };
+  signal?: AbortSignal;
+}
+
+export async function verifyRestoredData(ctx: VerifyDataContext): Promise<DataVerification> {
+  const status = await runEtcdStatus(ctx.namespace, ctx.name, { api: ctx.api, exec: ctx.exec, clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const checks: PreflightCheck[] = [];
+  const replicas = status.statefulSet.replicas;
+  const members = status.members;
+  const splitBrain = status.verdict.state === 'Inconsistent' && /split brain/.test(status.verdict.reason);
+  checks.push(members.length === replicas && !splitBrain
+    ? { name: 'members', ok: true, detail: `${members.length} members, as the StatefulSet wants` }
+    : { name: 'members', ok: false, detail: splitBrain ? status.verdict.reason : `member list has ${members.length} members, the StatefulSet wants ${replicas}` });
+  const silent = members.filter((m) => m.healthy !== true).map((m) => m.name || m.id);
+  checks.push(silent.length === 0 && members.length > 0
+    ? { name: 'health', ok: true, detail: 'every member answers' }
+    : { name: 'health', ok: false, detail: members.length === 0 ? 'no member answered' : `not answering: ${silent.join(', ')}` });
+  const hashRevisions = new Set(members.map((m) => m.hashRevision));
+  const hashes = new Set(members.map((m) => m.hash));
+  const hashRevision = hashRevisions.size === 1 && hashes.size === 1 && !hashes.has(null) ? members[0]?.hashRevision ?? null : null;
+  checks.push(hashRevision !== null
+    ? { name: 'hashkv', ok: true, detail: `hashkv ${members[0]?.hash} on every member at revision ${hashRevision}` }
+    : { name: 'hashkv', ok: false, detail: `hashkv differs: ${members.map((m) => `${m.name}=${m.hash ?? '?'}@${m.hashRevision ?? '?'}`).join(', ')}` });
+  const revision = members.reduce<number | null>((max, m) => (m.revision !== null && (max === null || m.revision > max) ? m.revision : max), null);
+  checks.push(revision !== null && revision >= ctx.backup.revision
+    ? { name: 'revision', ok: true, detail: `revision ${revision} >= the backup's ${ctx.backup.revision}` }
+    : { name: 'revision', ok: false, detail: `revision ${revision ?? 'unknown'} is below the backup's ${ctx.backup.revision}: the snapshot was not restored` });
+
+  let totalKeys: number | null = null;
+  const pod = members.find((m) => m.healthy && m.pod)?.pod;
+  if (pod && status.caPath && hashRevision !== null) totalKeys = await countKeys(ctx, status.hostedCluster.controlPlaneNamespace, pod, status.caPath, hashRevision);
+  const keyDelta = totalKeys === null ? null : totalKeys - ctx.backup.totalKeys;
+  const tolerance = Math.max(KEY_TOLERANCE.absolute, Math.round(ctx.backup.totalKeys * KEY_TOLERANCE.fraction));
+  checks.push(keyDelta !== null && Math.abs(keyDelta) <= tolerance
+    ? { name: 'keys', ok: true, detail: `${totalKeys} keys, the backup's ${ctx.backup.totalKeys} ${keyDelta === 0 ? 'exactly' : `${keyDelta > 0 ? '+' : ''}${keyDelta} (within ${tolerance})`}` }
+    : { name: 'keys', ok: false, detail: totalKeys === null ? 'keys could not be counted' : `${totalKeys} keys against the backup's ${ctx.backup.totalKeys} (more than ${tolerance} apart)` });
+
+  const failed = checks.filter((c) => !c.ok);
+  const etcd: DataVerification['etcd'] = {
+    replicas,
+    members: members.map((m) => ({ name: m.name, id: m.id, pod: m.pod, healthy: m.healthy, revision: m.revision, hash: m.hash })),
+    hashRevision,
+    revision,
+    totalKeys,
+    keyDelta,
+    checks,
+  };
+  if (splitBrain) {
+    return { state: 'SplitBrain', reason: `split brain: ${status.verdict.reason}`, hint: 'each etcd pod restored the snapshot as its own one-member cluster (OCPBUGS-99534), though EtcdAvailable may be True: do not use this cluster; restore again with --replace on a HyperShift with the fix (etcd-init with --name/--initial-cluster)', etcd, status };
+  }
+  if (failed.length) {
+    const unhealthy = failed.some((c) => c.name === 'members' || c.name === 'hashkv' || c.name === 'health');
+    return {
+      state: unhealthy ? 'Inconsistent' : 'NotVerified',
+      reason: failed.map((c) => c.detail).join('; '),
+      hint: unhealthy ? 'the members disagree: inspect with "{cmd} etcd status" and restore again with --replace' : 'the restored data does not match the backup: check the backup with "{cmd} backup verify" and restore again with --replace',
+      etcd,
+      status,
+    };
+  }
+  return { state: 'Restored', reason: `${members.length} members agree at revision ${hashRevision}; ${totalKeys} keys`, hint: '', etcd, status };
+}
+
+/** Keys at one revision (`get "" --prefix --count-only`): the same on every agreeing member. */
+async function countKeys(ctx: VerifyDataContext, namespace: string, pod: string, caPath: string, revision: number): Promise<number | null> {
+  const result = await ctx.exec.exec({
+    namespace,
+    pod,
+    container: Etcd.container,
+    command: etcdctl({ caPath }, Etcd.localEndpoint, 'get', '', '--prefix', '--count-only', `--rev=${revision}`, '-w', 'json'),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  if (result.exitCode !== 0) return null;
+  try {
+    const parsed = parseEtcdJson(result.stdout) as { count?: number | string };
+    const n = Number(parsed.count ?? 0);
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+}

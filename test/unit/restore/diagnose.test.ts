@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { diagnoseInitLog, nextStepFor } from '../../../src/core/restore/diagnose.ts';
+
+const xml = (code: string, message: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>1</RequestId></Error>`;
+
+describe('diagnoseInitLog', () => {
+  it('names an expired pre-signed URL from S3\'s XML body, and the next step is --replace', () => {
+    const d = diagnoseInitLog(`downloading\n${xml('AccessDenied', 'Request has expired')}`);
+    expect(d.kind).toBe('url-expired');
+    expect(d.s3Code).toBe('AccessDenied');
+    expect(nextStepFor(d, 'hcp-dr restore s3://b/p/')).toContain('--replace');
+  });
+
+  it('tells a forbidden URL, a bad signature and a missing object apart', () => {
+    expect(diagnoseInitLog(xml('AccessDenied', 'Access Denied')).kind).toBe('access-denied');
+    expect(diagnoseInitLog(xml('SignatureDoesNotMatch', 'The request signature we calculated does not match')).kind).toBe('signature');
+    expect(diagnoseInitLog(xml('NoSuchKey', 'The specified key does not exist.')).kind).toBe('no-such-key');
+    expect(diagnoseInitLog(xml('SlowDown', 'Please reduce your request rate.')).kind).toBe('s3-error');
+  });
+
+  it('recognises a hash mismatch and a cut download from etcdutl/curl output', () => {
+    expect(diagnoseInitLog('Error: snapshot file integrity check failed. 2 errors found.\nexpected sha256 [..], got [..]').kind).toBe('hash-mismatch');
+    expect(diagnoseInitLog('curl: (18) transfer closed with 1048576 bytes remaining to read').kind).toBe('truncated');
+  });
+
+  it('never echoes a signature from the log', () => {
+    const d = diagnoseInitLog('fatal: GET https://s3/x?X-Amz-Signature=deadbeef failed');
+    expect(d.kind).toBe('unknown');
+    expect(d.evidence).not.toContain('deadbeef');
+  });
+});
