@@ -18,7 +18,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.ts';
 import { startS3ServerProcess, type S3ServerProcess } from '../test/support/s3-server-process.ts';
-import type { BackupManifest } from '../src/core/backup/manifest.ts';
+import type { BackupManifest } from '../src/core/bundle/manifest.ts';
 import { emit, median, timedRun } from './lib.ts';
 
 const sizes = (process.env['HCP_DR_BENCH_SIZES_MB'] ?? '100,1024').split(',').map(Number);

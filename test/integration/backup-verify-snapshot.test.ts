@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkSnapshotFile, checkSnapshotStream, type SnapshotFileReport } from '../../src/core/backup/snapshot-file.ts';
+import { checkSnapshotFile, checkSnapshotStream, type SnapshotFileReport } from '../../src/core/snapshot/snapshot-file.ts';
 import { makeRealSnapshot, type RealSnapshot } from './backup-verify-fixtures.ts';
 
 const dir = path.join(os.tmpdir(), `hcpdr-snapfile-${process.pid}-${Date.now()}`);

@@ -17,7 +17,7 @@ import { runCliInProcess } from '../support/cli.ts';
 import { visibleState, type BackupVisibleState } from '../support/cluster-state.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { startEtcdFromSnapshot } from '../support/etcd-restore.ts';
-import type { BackupManifest } from '../../src/core/backup/manifest.ts';
+import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 
 let sb: Sandbox;
 let initial: BackupVisibleState;

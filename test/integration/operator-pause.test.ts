@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_SERVERS, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES, isPaused } from '../support/controllers.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { runBackup } from '../../src/core/backup/run-backup.ts';
-import { newBackupId } from '../../src/core/backup/request.ts';
+import { newBackupId } from '../../src/core/bundle/layout.ts';
 import { connectKube } from '../../src/kube/session.ts';
 import { openObjectStore } from '../../src/s3/store.ts';
 import { systemClock } from '../../src/core/ports.ts';

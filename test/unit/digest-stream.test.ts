@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { DigestStream } from '../../src/core/backup/digest-stream.ts';
+import { DigestStream } from '../../src/core/snapshot/digest-stream.ts';
 
 /** A snapshot-shaped byte string: a body and, when `valid`, etcd's trailer (SHA-256 of the body). */
 function snapshotBytes(size: number, valid: boolean): Buffer {

@@ -7,7 +7,7 @@ import { dash, humanAge, humanBytes } from '../format.ts';
 import { s3TargetOf, type S3Args } from '../s3-flags.ts';
 import { ExitCode, UsageError } from '../../core/errors.ts';
 import { listBackups, type BackupList } from '../../core/backup/list.ts';
-import { verifyLocalSnapshot, verifyStoredBackup, type BackupVerification } from '../../core/backup/verify.ts';
+import { verifyLocalSnapshot, verifyStoredBackup, type BackupVerification } from '../../core/bundle/verify.ts';
 
 export interface ListArgs extends GlobalArgs, S3Args {
   'hosted-cluster'?: string;

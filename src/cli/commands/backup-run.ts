@@ -10,7 +10,8 @@ import { UsageError } from '../../core/errors.ts';
 import { planBackup } from '../../core/backup/plan.ts';
 import { runBackup } from '../../core/backup/run-backup.ts';
 import { runResume } from '../../core/backup/resume.ts';
-import { newBackupId, type BackupRequest } from '../../core/backup/request.ts';
+import type { BackupRequest } from '../../core/backup/request.ts';
+import { newBackupId } from '../../core/bundle/layout.ts';
 import { renderBackupPlan, renderBackupResult, renderResume } from './backup-view.ts';
 import { VERSION } from '../../version.ts';
 

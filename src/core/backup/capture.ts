@@ -6,7 +6,7 @@
 import { PreconditionError } from '../errors.ts';
 import { RESTORE_PKI_SECRETS, Resources, type KubeObject } from '../model.ts';
 import type { KubeApi, Reporter } from '../ports.ts';
-import type { BackupManifest } from './manifest.ts';
+import type { BackupManifest } from '../bundle/manifest.ts';
 
 export interface CapturedSecret {
   role: 'encryption-key' | 'pki';

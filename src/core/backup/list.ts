@@ -1,12 +1,12 @@
 /**
  * `backup list`: the complete backups under a destination. A backup is a prefix
- * <prefix>/<namespace>/<name>/<id>/ holding backup.json (written last); prefixes without it
- * (running or interrupted backups) are never listed. Newest first.
+ * <prefix>/<namespace>/<name>/<id>/ holding backup.json (written last; see bundle/layout.ts);
+ * prefixes without it (running or interrupted backups) are never listed. Newest first.
  */
-import type { Clock, Reporter } from '../ports.ts';
-import { BACKUP_API_VERSION, BackupFiles, type BackupMode } from './manifest.ts';
-import { readManifest } from './read-manifest.ts';
-import type { Destination } from './request.ts';
+import type { Clock, OpenedStore, Reporter } from '../ports.ts';
+import { listPrefix, parseManifestKey } from '../bundle/layout.ts';
+import { BACKUP_API_VERSION, type BackupMode } from '../bundle/manifest.ts';
+import { readManifest } from '../bundle/read.ts';
 
 export interface BackupListItem {
   /** The backup's prefix, s3://bucket/.../<id>/: what verify and restore take. */
@@ -47,30 +47,25 @@ export interface ListDeps {
   concurrency?: number;
 }
 
-export async function listBackups(dest: Destination, filter: ListFilter, deps: ListDeps): Promise<BackupList> {
+export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: ListDeps): Promise<BackupList> {
   const { store } = dest;
-  const root = dest.prefix.replace(/^\/+|\/+$/g, '');
   // Narrow the listing when the filter allows it; the name alone cannot narrow (namespace comes first).
-  const narrowed = [root, filter.namespace, filter.namespace ? filter.name : undefined].filter((p): p is string => Boolean(p)).join('/');
-  const search = narrowed ? `${narrowed}/` : '';
+  const search = listPrefix(dest.prefix, filter.namespace, filter.name);
   const objects = await store.list(search);
-  const found: { key: string; ns: string; name: string; id: string }[] = [];
+  const found: { key: string; prefix: string }[] = [];
   for (const o of objects) {
-    const rel = root ? o.key.slice(root.length + 1) : o.key;
-    const parts = rel.split('/');
-    if (parts.length !== 4 || parts[3] !== BackupFiles.manifest) continue;
-    const [ns, name, id] = parts as [string, string, string, string];
-    if (!ns || !name || !id) continue;
-    if (filter.namespace && ns !== filter.namespace) continue;
-    if (filter.name && name !== filter.name) continue;
-    found.push({ key: o.key, ns, name, id });
+    const at = parseManifestKey(dest.prefix, o.key);
+    if (!at) continue;
+    if (filter.namespace && at.namespace !== filter.namespace) continue;
+    if (filter.name && at.name !== filter.name) continue;
+    found.push({ key: o.key, prefix: at.prefix });
   }
   const now = deps.clock.now().getTime();
   const items: BackupListItem[] = [];
   const skipped: BackupList['skipped'] = [];
   await forEachLimited(found, deps.concurrency ?? 8, async (f) => {
     const read = await readManifest(store, f.key, deps.signal);
-    const url = store.url(f.key.slice(0, -BackupFiles.manifest.length));
+    const url = store.url(`${f.prefix}/`);
     if (!read.ok) {
       skipped.push({ url, reason: read.reason });
       deps.reporter?.warn(`skipping ${url}: ${read.reason}`);

@@ -8,6 +8,7 @@ import type { EtcdctlTls } from '../etcd/etcdctl.ts';
 import { gatherEtcd } from '../etcd/gather.ts';
 import { judge } from '../etcd/verdict.ts';
 import { assertManagedEtcd, resolveHostedCluster } from '../etcd/status.ts';
+import { BACKUP_ID_PLACEHOLDER, BackupFiles, backupPrefix } from '../bundle/layout.ts';
 import { captureRestoreInputs, type Capture } from './capture.ts';
 import { readWriterReplicas } from './quiesce.ts';
 import { chooseSnapshotMember, type BackupDeps, type BackupRequest, type SnapshotMember } from './request.ts';
@@ -59,7 +60,7 @@ export async function planBackup(req: BackupRequest, deps: Pick<BackupDeps, 'api
   const p = await preflight(req, deps);
   const ns = p.controlPlaneNamespace;
   const quiesce = req.mode === 'quiesce';
-  const destination = req.destination.store.url([req.destination.prefix, req.namespace, req.name, '<UTC time>-<id>'].filter(Boolean).join('/')) + '/';
+  const destination = req.destination.store.url(backupPrefix(req.destination.prefix, req.namespace, req.name, BACKUP_ID_PLACEHOLDER)) + '/';
   const snapshotSeconds = Math.max(1, Math.ceil(p.dbSizeBytes / ASSUMED_SNAPSHOT_BYTES_PER_SECOND));
   return {
     apiVersion: 'hcp-dr.openshift.io/v1alpha1',
@@ -78,9 +79,9 @@ export async function planBackup(req: BackupRequest, deps: Pick<BackupDeps, 'api
         : []),
       `etcdctl snapshot save in pod ${ns}/${p.member.pod} (/var/lib, the member's data volume) and snapshot status`,
       ...(quiesce ? ['scale the API servers back and restore spec.pausedUntil (downtime ends here)'] : []),
-      `stream the snapshot to ${destination}snapshot.db (SigV4 multipart, SHA-256 checked)`,
+      `stream the snapshot to ${destination}${BackupFiles.snapshot} (SigV4 multipart, SHA-256 checked)`,
       `store ${p.capture.secrets.map((s) => s.object.metadata.name).join(', ') || 'no secrets'} and the HostedCluster/NodePool manifests`,
-      `remove the snapshot file from the pod, write backup.json last, remove the operation record`,
+      `remove the snapshot file from the pod, write ${BackupFiles.manifest} last, remove the operation record`,
     ],
     touches: [
       `hostedclusters/${req.name} -n ${req.namespace} (annotations${quiesce ? ', spec.pausedUntil' : ''})`,

@@ -1,14 +1,11 @@
 /** Inputs and outputs of the backup workflow, and the choice of the member to snapshot. */
 import { EtcdUnhealthyError } from '../errors.ts';
-import type { Clock, KubeApi, ObjectStore, PodExec, Reporter } from '../ports.ts';
+import type { Clock, KubeApi, OpenedStore, PodExec, Reporter } from '../ports.ts';
 import type { EtcdFacts } from '../etcd/verdict.ts';
-import type { BackupManifest, BackupMode } from './manifest.ts';
+import type { BackupManifest, BackupMode } from '../bundle/manifest.ts';
 
-export interface Destination {
-  store: ObjectStore;
-  /** Key prefix inside the bucket ('' for the root). */
-  prefix: string;
-}
+/** A store and the key prefix (root) under which backups go ('' for the bucket root). */
+export type Destination = OpenedStore;
 
 export interface BackupRequest {
   namespace: string;
@@ -63,11 +60,4 @@ export function chooseSnapshotMember(facts: EtcdFacts): SnapshotMember {
     });
   }
   return { pod: chosen.pod, memberId: chosen.id, version: chosen.status?.version ?? '' };
-}
-
-/** `<UTC time>-<6 hex>`: sorts by time, unique enough for one cluster's backups. */
-export function newBackupId(now: Date, random: () => number = Math.random): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-  const suffix = Math.floor(random() * 0x1000000).toString(16).padStart(6, '0');
-  return `${stamp}-${suffix}`;
 }

@@ -20,6 +20,7 @@ import { removeSnapshot, saveSnapshot, snapshotPathFor, snapshotStatus, type Pod
 import { preflight } from './plan.ts';
 import { uploadBackup } from './upload.ts';
 import { Rollback } from './rollback.ts';
+import { backupPrefix } from '../bundle/layout.ts';
 import { type BackupDeps, type BackupRequest, type BackupResult } from './request.ts';
 
 export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<BackupResult> {
@@ -28,7 +29,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
   const { hc, controlPlaneNamespace: cpNamespace, member, tls, replicas, capture } = await preflight(req, deps);
   const quiesce: QuiesceContext = { api, clock: deps.clock, reporter, namespace: req.namespace, name: req.name, controlPlaneNamespace: cpNamespace, waitTimeoutMs: req.waitTimeoutMs, ...(deps.signal ? { signal: deps.signal } : {}) };
   const id = deps.newBackupId();
-  const prefix = [req.destination.prefix, req.namespace, req.name, id].filter(Boolean).join('/');
+  const prefix = backupPrefix(req.destination.prefix, req.namespace, req.name, id);
   await req.destination.store.list(`${prefix}/`); // Credentials and bucket are checked before any downtime.
   reporter.info(`backing up ${req.namespace}/${req.name} from member ${member.pod} to ${req.destination.store.url(prefix)}/ (${req.mode})`);
 

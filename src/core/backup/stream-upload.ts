@@ -11,7 +11,7 @@
  */
 import { PassThrough } from 'node:stream';
 import type { ObjectStore } from '../ports.ts';
-import { DigestStream, type DigestResult } from './digest-stream.ts';
+import { DigestStream, type DigestResult } from '../snapshot/digest-stream.ts';
 import { streamSnapshot, type PodRef } from './pod-snapshot.ts';
 
 export interface StreamUploadOptions {

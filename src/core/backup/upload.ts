@@ -8,7 +8,8 @@ import { dumpKubeYaml } from '../yaml.ts';
 import type { SnapshotStatus } from '../etcd/etcdctl.ts';
 import type { Capture } from './capture.ts';
 import { describeHostedCluster } from './capture.ts';
-import { BACKUP_API_VERSION, BACKUP_KIND, BackupFiles, type BackupManifest, type StoredSecretRef } from './manifest.ts';
+import { BackupFiles, backupKey, keysPrefix as keysPrefixOf } from '../bundle/layout.ts';
+import { BACKUP_API_VERSION, BACKUP_KIND, type BackupManifest, type StoredSecretRef } from '../bundle/manifest.ts';
 import type { PodRef } from './pod-snapshot.ts';
 import { streamPodFileToStore } from './stream-upload.ts';
 import type { BackupDeps, BackupRequest, SnapshotMember } from './request.ts';
@@ -32,7 +33,7 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
   const store = req.destination.store;
   const putOptions = { ...(deps.signal ? { signal: deps.signal } : {}) };
 
-  const measured = await streamPodFileToStore(input.pod, input.path, store, `${prefix}/${BackupFiles.snapshot}`, {
+  const measured = await streamPodFileToStore(input.pod, input.path, store, backupKey(prefix, BackupFiles.snapshot), {
     ...putOptions,
     ...(deps.onProgress ? { onBytes: deps.onProgress } : {}),
   });
@@ -43,22 +44,22 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
   }
 
   const keys = req.keysDestination ?? req.destination;
-  const keysPrefix = req.keysDestination ? [keys.prefix, req.namespace, req.name, input.id].filter(Boolean).join('/') : prefix;
+  const keysPrefix = req.keysDestination ? keysPrefixOf(keys.prefix, req.namespace, req.name, input.id) : prefix;
   const secrets: StoredSecretRef[] = [];
   let keyRef: { url: string; sha256: string } | undefined;
   for (const secret of capture.secrets) {
     const name = secret.object.metadata.name ?? '';
-    const key = `${keysPrefix}/${BackupFiles.secret(name)}`;
+    const key = backupKey(keysPrefix, BackupFiles.secret(name));
     const body = dumpKubeYaml(secret.object);
     await keys.store.put(key, body, { contentType: 'application/yaml', ...putOptions });
     secrets.push({ namespace: secret.object.metadata.namespace ?? '', name, role: secret.role, url: keys.store.url(key) });
     if (secret.role === 'encryption-key') keyRef = { url: keys.store.url(key), sha256: createHash('sha256').update(body).digest('hex') };
   }
-  await store.put(`${prefix}/${BackupFiles.hostedCluster}`, dumpKubeYaml(capture.hostedCluster), { contentType: 'application/yaml', ...putOptions });
+  await store.put(backupKey(prefix, BackupFiles.hostedCluster), dumpKubeYaml(capture.hostedCluster), { contentType: 'application/yaml', ...putOptions });
   const nodePools: string[] = [];
   for (const np of capture.nodePools) {
     const key = BackupFiles.nodePool(np.metadata.name ?? '');
-    await store.put(`${prefix}/${key}`, dumpKubeYaml(np), { contentType: 'application/yaml', ...putOptions });
+    await store.put(backupKey(prefix, key), dumpKubeYaml(np), { contentType: 'application/yaml', ...putOptions });
     nodePools.push(key);
   }
 
@@ -82,7 +83,7 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
     manifests: { hostedCluster: BackupFiles.hostedCluster, nodePools },
     serverSideEncryption: req.serverSideEncryption ?? null,
   };
-  await store.put(`${prefix}/${BackupFiles.manifest}`, JSON.stringify(manifest, null, 2) + '\n', { contentType: 'application/json', ...putOptions });
+  await store.put(backupKey(prefix, BackupFiles.manifest), JSON.stringify(manifest, null, 2) + '\n', { contentType: 'application/json', ...putOptions });
   deps.step?.('uploaded');
   return manifest;
 }

@@ -1,5 +1,5 @@
 /**
- * Reads what `export` carries from a backup bundle (src/core/backup/manifest.ts): backup.json
+ * Reads what `export` carries from a backup bundle (src/core/bundle/): backup.json
  * first (a prefix without it is not a backup), then the HostedCluster and NodePool manifests
  * and the Secrets the bundle holds. Referenced objects the bundle does not hold (pull secret,
  * SSH key, ConfigMaps) are reported as missing: the tree lists them as required.
@@ -9,7 +9,8 @@ import { NotFoundError, PreconditionError, causeText } from '../errors.ts';
 import { controlPlaneNamespace, type KubeObject } from '../model.ts';
 import type { ObjectStore } from '../ports.ts';
 import { loadAllYaml } from '../yaml.ts';
-import { BACKUP_KIND, BackupFiles, type BackupManifest } from '../backup/manifest.ts';
+import { BackupFiles } from '../bundle/layout.ts';
+import { BACKUP_KIND, type BackupManifest } from '../bundle/manifest.ts';
 import { collectReferences } from './references.ts';
 import type { ExportInput, MissingRef } from './types.ts';
 

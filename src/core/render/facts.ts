@@ -3,7 +3,7 @@
  * the render over whatever `create cluster --render` produced.
  */
 import { PreconditionError } from '../errors.ts';
-import { BACKUP_API_VERSION, BACKUP_KIND, type BackupManifest } from '../backup/manifest.ts';
+import { BACKUP_API_VERSION, BACKUP_KIND, type BackupManifest } from '../bundle/manifest.ts';
 
 export interface RestoreFacts {
   /** For messages: where the facts come from, e.g. `backup s3://b/p/clusters/demo/<id>/`. */

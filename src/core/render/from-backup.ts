@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { NotFoundError, PreconditionError } from '../errors.ts';
-import type { BackupManifest } from '../backup/manifest.ts';
-import { BackupFiles } from '../backup/manifest.ts';
+import type { BackupManifest } from '../bundle/manifest.ts';
+import { BackupFiles } from '../bundle/layout.ts';
 import type { ObjectStore } from '../ports.ts';
 import { parseKeyMaterial, type KeySource } from './encryption.ts';
 import { factsFromBackup, parseBackupManifest, type RestoreFacts } from './facts.ts';

@@ -2,9 +2,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { crc32c, Crc32c } from '../../../../src/core/backup/crc32c.ts';
-import { parseMeta, BOLT_MAGIC } from '../../../../src/core/backup/bolt.ts';
-import { checkSnapshotStream } from '../../../../src/core/backup/snapshot-file.ts';
+import { crc32c, Crc32c } from '../../../../src/core/snapshot/crc32c.ts';
+import { parseMeta, BOLT_MAGIC } from '../../../../src/core/snapshot/bolt.ts';
+import { checkSnapshotStream } from '../../../../src/core/snapshot/snapshot-file.ts';
 
 function fnv64a(bytes: Uint8Array): bigint {
   let h = 0xcbf29ce484222325n;

@@ -1,6 +1,6 @@
 /**
  * `backup verify`: is this backup (or local snapshot file) restorable? The snapshot is streamed
- * once (spooled to a private temp file, see snapshot-file.ts) and checked against its own
+ * once (spooled to a private temp file, see snapshot/snapshot-file.ts) and checked against its own
  * SHA-256 trailer and its bbolt content, and, for a stored backup, against backup.json: SHA-256,
  * size, revision, key count and etcd hash; the other files backup.json names must exist.
  * A verdict, not an exception: a damaged backup is a result (NotRestorable with reasons).
@@ -9,9 +9,10 @@
 import { createHash } from 'node:crypto';
 import { NotFoundError, PreconditionError } from '../errors.ts';
 import type { ObjectStore, Reporter } from '../ports.ts';
-import { BACKUP_API_VERSION, BackupFiles, type BackupManifest } from './manifest.ts';
-import { readManifest, readText } from './read-manifest.ts';
-import { checkSnapshotFile, checkSnapshotStream, type SnapshotFileReport } from './snapshot-file.ts';
+import { checkSnapshotFile, checkSnapshotStream, type SnapshotFileReport } from '../snapshot/snapshot-file.ts';
+import { BackupFiles, backupKey, isRelativeKey, joinKey, parseObjectUrl } from './layout.ts';
+import { BACKUP_API_VERSION, type BackupManifest } from './manifest.ts';
+import { readManifest, readText } from './read.ts';
 
 export type VerifyVerdict = 'Restorable' | 'NotRestorable';
 
@@ -50,8 +51,8 @@ export async function verifyLocalSnapshot(file: string, options: VerifyOptions =
 
 /** Verifies the backup stored under `prefix` (the backup's own prefix, holding backup.json). */
 export async function verifyStoredBackup(store: ObjectStore, prefix: string, options: VerifyOptions = {}): Promise<BackupVerification> {
-  const base = prefix.replace(/\/+$/, '');
-  const at = (rel: string) => (base ? `${base}/${rel}` : rel);
+  const base = joinKey(prefix);
+  const at = (rel: string) => backupKey(base, rel);
   const source = store.url(base ? `${base}/` : '');
   const read = await readManifest(store, at(BackupFiles.manifest), options.signal);
   if (!read.ok && read.missing) {
@@ -142,12 +143,8 @@ async function fileChecks(store: ObjectStore, m: BackupManifest, at: (rel: strin
 }
 
 function keyInBucket(store: ObjectStore, url: string): string | undefined {
-  const head = `s3://${store.bucket}/`;
-  return url.startsWith(head) && url.length > head.length ? url.slice(head.length) : undefined;
-}
-
-function isRelativeKey(rel: string): boolean {
-  return rel !== '' && !rel.startsWith('/') && !rel.split('/').some((s) => s === '' || s === '.' || s === '..');
+  const location = parseObjectUrl(url);
+  return location?.bucket === store.bucket ? location.key : undefined;
 }
 
 function result(source: string, m: BackupManifest | null, checks: VerifyCheck[], r: SnapshotFileReport | null): BackupVerification {

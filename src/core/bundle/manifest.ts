@@ -1,23 +1,12 @@
 /**
- * What a backup is. A backup lives under
- *   s3://<bucket>/<prefix>/<namespace>/<name>/<UTC time>-<short id>/
- * and holds snapshot.db, the key material a restore needs, the manifests as captured, and
- * backup.json. backup.json is written LAST: a prefix without it is not a backup, is never
- * listed as one, and is what `resume` may clean up.
+ * backup.json: what a backup is, as every reader (list, verify, export, render, restore) sees
+ * it. Where its files are is layout.ts's business. backup.json is written LAST: a prefix
+ * without it is not a backup, is never listed as one, and is what `resume` may clean up.
+ * The schema only ever gains fields; readers accept manifests that lack the newer ones.
  */
 
 export const BACKUP_API_VERSION = 'hcp-dr.openshift.io/v1alpha1';
 export const BACKUP_KIND = 'EtcdBackup';
-
-/** File names inside a backup prefix. */
-export const BackupFiles = {
-  manifest: 'backup.json',
-  snapshot: 'snapshot.db',
-  hostedCluster: 'manifests/hostedcluster.yaml',
-  nodePool: (name: string) => `manifests/nodepools/${name}.yaml`,
-  /** Secrets are stored as Secret manifests (YAML), one per file. */
-  secret: (name: string) => `secrets/${name}.yaml`,
-} as const;
 
 export type BackupMode = 'quiesce' | 'online';
 
