@@ -18,6 +18,16 @@ if ! command -v etcd >/dev/null 2>&1 || ! command -v etcdctl >/dev/null 2>&1; th
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq etcd-server etcd-client >/dev/null
 fi
 
+# Ceph RGW (Pacific on Debian 12), the second real S3 of test/integration/rgw.test.ts and bench/rgw.ts:
+# test/support/ceph-rgw.ts runs one mon, one memstore OSD and radosgw from these packages (~70 s to install).
+if ! command -v ceph-mon >/dev/null 2>&1 || ! command -v ceph-osd >/dev/null 2>&1 || ! command -v radosgw >/dev/null 2>&1 || ! command -v radosgw-admin >/dev/null 2>&1 || ! command -v ceph >/dev/null 2>&1; then
+  echo "setup: installing ceph-mon, ceph-osd, radosgw and ceph-common from Debian" >&2
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ceph-mon ceph-osd radosgw ceph-common >/dev/null
+fi
+
 if [ "${HCP_DR_SETUP_BENCH:-}" = 1 ] && ! command -v hyperfine >/dev/null 2>&1; then
   SUDO=""
   if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
