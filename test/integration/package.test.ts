@@ -15,6 +15,7 @@ import { validateKrewManifest } from '../../plugin/krew-validate.ts';
 import { NODE_FLAGS } from '../../plugin/sea-loader.ts';
 import { REPO_ROOT as root, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { KUBECTL as FOUND_KUBECTL, runAsync } from '../support/spawn.ts';
+import { startTlsFront, type TlsFront } from '../support/tls-front.ts';
 
 const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
 const release = path.join(root, 'dist', 'release');
@@ -123,10 +124,13 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
 
     describe('on the sandbox', () => {
       let sb: Sandbox;
+      let front: TlsFront;
       beforeAll(async () => {
         sb = await startSandbox();
+        front = await startTlsFront(sb.s3.endpoint);
       }, 120_000);
       afterAll(async () => {
+        await front?.close();
         await sb?.stop();
       });
 
@@ -136,6 +140,23 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
         expect(r.stderr).toBe('');
         expect(r.code).toBe(0);
         expect(r.stdout).toMatch(/^VERDICT\s+Healthy: 3 of 3 members healthy/m);
+      });
+
+      it('kubectl hcp-dr backup, list and verify over https with --ca-bundle (S3 SDK paths in the binary)', { timeout: 120_000 }, async () => {
+        const s3 = ['--endpoint', front.url, '--ca-bundle', front.caFile, '--path-style'];
+        const to = `s3://${sb.s3.bucket}/sea`;
+        const creds = { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region };
+        const plugin = (...args: string[]) => runAsync(KUBECTL, ['hcp-dr', ...args], { ...env, ...creds, KUBECONFIG: sb.kubeconfig });
+        const backup = await plugin('backup', 'demo', '-n', 'clusters', '--to', to, ...s3, '--online', '-o', 'json');
+        expect(backup.stderr).not.toMatch(/^error:/m);
+        expect(backup.code).toBe(0);
+        const { id } = JSON.parse(backup.stdout) as { id: string };
+        const list = await plugin('backup', 'list', '--from', to, ...s3);
+        expect(list.code).toBe(0);
+        expect(list.stdout).toContain(id);
+        const verify = await plugin('backup', 'verify', `${to}/clusters/demo/${id}/`, ...s3);
+        expect(verify.stderr).not.toMatch(/^error:/m);
+        expect(verify.code).toBe(0);
       });
     });
   });
