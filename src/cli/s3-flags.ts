@@ -21,6 +21,7 @@ export const s3Options = {
   ...s3ReadOptions,
   sse: { type: 'string', describe: 'Server-side encryption of written objects: AES256 or aws:kms' },
   'sse-kms-key-id': { type: 'string', describe: 'KMS key ID or ARN for --sse aws:kms (default: the bucket\'s key)' },
+  'require-sse': { type: 'boolean', describe: 'Fail the backup (before backup.json) when the store does not confirm --sse on an object (default: a warning)' },
 } satisfies Record<string, Options>;
 
 export interface S3Args {
@@ -30,6 +31,7 @@ export interface S3Args {
   'ca-bundle'?: string;
   sse?: string;
   'sse-kms-key-id'?: string;
+  'require-sse'?: boolean;
 }
 
 /** The S3Target for `url` with the flags in `args`. */
@@ -50,6 +52,10 @@ export function s3TargetOf(url: string, args: S3Args, flag = 'the S3 URL'): S3Ta
   if (args['sse-kms-key-id'] !== undefined) {
     if (target.sse !== 'aws:kms') throw new UsageError('--sse-kms-key-id needs --sse aws:kms');
     target.kmsKeyId = nonEmpty('--sse-kms-key-id', args['sse-kms-key-id']);
+  }
+  if (args['require-sse']) {
+    if (!target.sse) throw new UsageError('--require-sse needs --sse', { hint: 'pass --sse AES256 or --sse aws:kms' });
+    target.requireSse = true;
   }
   return target;
 }

@@ -171,6 +171,8 @@ export interface S3Target {
   sse?: 'AES256' | 'aws:kms';
   /** KMS key (ID or ARN) for sse 'aws:kms'; the bucket's default key when absent. */
   kmsKeyId?: string;
+  /** With sse: refuse a write the store does not confirm as encrypted (otherwise a warning). */
+  requireSse?: boolean;
 }
 
 /** An opened store and the key prefix its URL named. */

@@ -29,6 +29,16 @@ const NETWORK = new Set([
 ]);
 const TLS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|DEPTH_ZERO/;
 
+const IN_TRANSIT = 'bytes changed on their way to the object store; run the backup again, and check any proxy, load balancer or TLS-terminating device in between';
+/** Integrity refusals: what the store found, in one line, and what to do. */
+const DIGEST: Record<string, { cause: string; hint: string }> = {
+  XAmzContentSHA256Mismatch: { cause: 'the bytes the store received do not have the SHA-256 they were signed with', hint: IN_TRANSIT },
+  BadDigest: { cause: 'the bytes the store received do not match the checksum sent with them (Content-MD5 or CRC32)', hint: IN_TRANSIT },
+  InvalidDigest: { cause: 'the store could not read the Content-MD5 sent with the request', hint: 'a proxy in between may rewrite headers; run the backup again, and check any proxy between here and the store' },
+};
+/** Codes with which stores refuse an x-amz-server-side-encryption they will not apply. */
+const SSE_REFUSAL = /^(InvalidRequest|InvalidArgument|NotImplemented|InvalidEncryptionAlgorithmError|KMS\..+)$/;
+
 function shape(err: unknown): SdkErrorShape {
   return typeof err === 'object' && err !== null ? (err as SdkErrorShape) : { message: String(err) };
 }
@@ -50,10 +60,17 @@ export interface MapContext {
   /** The custom endpoint, for hints. */
   endpoint?: string;
   signal?: AbortSignal;
+  /** The server-side encryption the request asked for (--sse), for SSE refusals. */
+  sse?: string;
 }
 
 /** Maps any thrown value from an SDK call on `url` to an HcpDrError. */
 export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapContext = {}): HcpDrError {
+  // SIGINT/SIGTERM (the process's InterruptedError, from interruptible.ts or the call's signal) name the call they cut.
+  const interrupt: unknown = err instanceof InterruptedError ? err : ctx.signal?.aborted ? ctx.signal.reason : undefined;
+  if (interrupt instanceof InterruptedError && !interrupt.message.startsWith('failed to ')) {
+    return new InterruptedError(`failed to ${verb} ${url}: ${interrupt.message}`, { cause: interrupt });
+  }
   if (err instanceof HcpDrError) return err;
   if (ctx.signal?.aborted) {
     const reason: unknown = ctx.signal.reason;
@@ -62,8 +79,13 @@ export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapCont
   const e = shape(err);
   const code = s3ErrorCode(err);
   const status = e.$metadata?.httpStatusCode;
-  const detail = redactSecrets((e.message ?? '').trim());
-  const text = detail && detail !== code ? `${code}: ${detail}` : code;
+  // Without a <Message> in the error body (Ceph RGW sends none) the SDK says "UnknownError".
+  const given = redactSecrets((e.message ?? '').trim());
+  const detail = given === 'UnknownError' ? '' : given;
+  const digest = DIGEST[code];
+  const sseRefused = ctx.sse !== undefined && verb === 'upload' && SSE_REFUSAL.test(code) && !/checksum|digest|md5/i.test(detail);
+  const cause = digest?.cause ?? (sseRefused ? `the store refused server-side encryption ${ctx.sse}${detail ? ` (${detail})` : ''}` : detail);
+  const text = cause && cause !== code ? `${code}: ${cause}` : code;
   const message = `failed to ${verb} ${url}: ${text}`;
   const where = ctx.endpoint ? `--endpoint ${ctx.endpoint}` : 'the region (--region/AWS_REGION)';
 
@@ -85,8 +107,10 @@ export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapCont
   if (code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' || status === 301) {
     return new PreconditionError(message, { cause: err, hint: 'the bucket is in another region: pass --region' });
   }
-  if (code === 'BadDigest') {
-    return new RemoteError(message, { cause: err, hint: 'bytes changed on their way to the object store; run the backup again, and check any proxy in between' });
+  if (digest) return new RemoteError(message, { cause: err, hint: digest.hint });
+  if (sseRefused) {
+    const http = ctx.endpoint?.startsWith('http://') ? 'Ceph RGW refuses --sse over http: use an https:// --endpoint, or ' : '';
+    return new PreconditionError(message, { cause: err, hint: `${http}check that the store supports --sse ${ctx.sse} (aws:kms needs a KMS configured), or drop --sse and rely on the bucket's default encryption` });
   }
   if (TLS.test(code) || TLS.test(detail)) {
     return new RemoteError(message, { cause: err, hint: 'the endpoint\'s certificate is not trusted: pass --ca-bundle <pem>' });

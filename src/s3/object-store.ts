@@ -3,13 +3,22 @@
  * only place that imports @aws-sdk/*; it is loaded lazily, only by commands that reach S3.
  *
  * Contracts:
- *  - Checksums are computed/validated only WHEN_REQUIRED: with the SDK's default, S3-compatible
- *    stores may store the aws-chunked framing inside the object (silent corruption).
- *  - A stream is uploaded by multipart.ts with fixed memory: (queueSize + 1) part buffers of
- *    partSize bytes, reused, whatever the object's size; a stream shorter than one part is a
- *    single PutObject. Parts carry a CRC32 that S3 checks, under an UNSIGNED-PAYLOAD signature.
+ *  - Checksums are computed/validated only WHEN_REQUIRED (store.ts): the SDK's default streams
+ *    bodies aws-chunked without a length, which Ceph RGW refuses (411 MissingContentLength) and
+ *    some S3-compatible stores store framing and all (silent corruption).
+ *  - Integrity in transit on every store: a Buffer or string is one PutObject whose SHA-256 is in
+ *    its SigV4 signature (signed payload, checked by every SigV4 store); a stream is uploaded by
+ *    multipart.ts, whose parts carry a CRC32 where the store acknowledges it and are
+ *    payload-signed where it does not.
+ *  - A stream is uploaded with fixed memory: (queueSize + 1) part buffers of partSize bytes,
+ *    reused, whatever the object's size; a stream shorter than one part is a single PutObject.
  *    A failed or aborted upload aborts the multipart upload, so no object and (best effort) no
  *    orphan parts are left, and the body is destroyed.
+ *  - Server-side encryption (sse): asked on every write. An object whose write answer does not
+ *    name its encryption is looked up (HeadObject); if that does not name it either, the store
+ *    has not confirmed it (Ceph RGW accepts AES256 over https without saying so): one warning
+ *    per store, or with requireSse a PreconditionError and the object deleted again, so that
+ *    with a backup's order (snapshot first, backup.json last) nothing else is written.
  *  - get() fails the stream when fewer bytes arrive than Content-Length announced.
  *  - Every SDK error leaves as an HcpDrError naming s3://bucket/key (see errors.ts).
  */
@@ -18,7 +27,7 @@ import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { RemoteError } from '../core/errors.ts';
+import { PreconditionError, RemoteError } from '../core/errors.ts';
 import type { ObjectStore, PutOptions, StoredObject } from '../core/ports.ts';
 import { mapS3Error, s3ErrorCode, type S3Verb } from './errors.ts';
 import { uploadStream, type UploadStreamOptions } from './multipart.ts';
@@ -36,12 +45,17 @@ export interface S3StoreConfig {
   queueSize: number;
   /** MaxKeys per ListObjectsV2 page (S3 caps it at 1000). */
   listPageSize: number;
+  /** Refuse (instead of warning about) a write whose encryption the store does not confirm. */
+  requireSse?: boolean;
   debug?: (message: string) => void;
+  warn?: (message: string) => void;
 }
 
 export class S3ObjectStore implements ObjectStore {
   readonly bucket: string;
   readonly #c: S3StoreConfig;
+  /** Set once the store failed to confirm SSE (and the warning was given). */
+  #sseUnconfirmed = false;
 
   constructor(config: S3StoreConfig) {
     this.#c = config;
@@ -60,18 +74,38 @@ export class S3ObjectStore implements ObjectStore {
     };
     if (typeof body === 'string' || Buffer.isBuffer(body)) {
       const length = Buffer.byteLength(body);
+      // A Buffer or string body: the signer puts its SHA-256 into the signature (signed payload).
       const input = { ...params, Bucket: this.bucket, Key: key, Body: body, ContentLength: length };
-      await this.#send('upload', key, () => this.#c.client.send(new PutObjectCommand(input), opts(options.signal)), options.signal);
+      const out = await this.#send('upload', key, () => this.#c.client.send(new PutObjectCommand(input), opts(options.signal)), options.signal);
+      await this.#confirmSse(key, out.ServerSideEncryption, options.signal);
       options.onProgress?.(length);
       return;
     }
-    await this.#send('upload', key, () => uploadStream({
+    const stats = await this.#send('upload', key, () => uploadStream({
       client: this.#c.client, bucket: this.bucket, key, body, params,
       partSize: this.#c.partSize, queueSize: this.#c.queueSize,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(this.#c.debug ? { debug: this.#c.debug } : {}),
     }), options.signal);
+    await this.#confirmSse(key, stats.serverSideEncryption, options.signal);
+  }
+
+  /** See the contract above: sse asked, and the answer to the write did not name it. */
+  async #confirmSse(key: string, answered: string | undefined, signal?: AbortSignal): Promise<void> {
+    const asked = this.#c.sse;
+    if (!asked || answered || this.#sseUnconfirmed) return;
+    const head = await this.#send('read', key, () => this.#c.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), opts(signal)), signal);
+    if (head.ServerSideEncryption) return;
+    const url = this.url(key);
+    if (this.#c.requireSse) {
+      await this.delete(key).catch(() => undefined);
+      throw new PreconditionError(`refused to keep ${url}: the store did not confirm server-side encryption ${asked} (--require-sse)`, {
+        hint: 'the object was deleted; Ceph RGW before Squid accepts --sse AES256 without confirming it: check the store\'s encryption settings, or run without --require-sse to go on with a warning',
+      });
+    }
+    this.#sseUnconfirmed = true;
+    this.#c.warn?.(`the object store did not confirm server-side encryption ${asked} for ${url} (not in its answer, nor in HeadObject): objects on s3://${this.bucket} may be stored unencrypted; pass --require-sse to refuse that`);
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
@@ -128,7 +162,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   #ctx(signal?: AbortSignal) {
-    return { ...(this.#c.endpoint ? { endpoint: this.#c.endpoint } : {}), ...(signal ? { signal } : {}) };
+    return { ...(this.#c.endpoint ? { endpoint: this.#c.endpoint } : {}), ...(this.#c.sse ? { sse: this.#c.sse } : {}), ...(signal ? { signal } : {}) };
   }
 }
 

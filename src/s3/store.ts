@@ -68,6 +68,9 @@ export async function openObjectStore(target: S3Target, reporter: Reporter, tuni
     ...(endpoint ? { endpoint } : {}),
     forcePathStyle: target.pathStyle ?? Boolean(endpoint),
     followRegionRedirects: !endpoint,
+    // Not the SDK's default (WHEN_SUPPORTED): that streams bodies aws-chunked with a trailing
+    // checksum and no Content-Length, which Ceph RGW answers with 411 MissingContentLength.
+    // Integrity is multipart.ts's and object-store.ts's own (CRC32 or signed payload).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: tuning.maxAttempts ?? 3,
@@ -81,7 +84,9 @@ export async function openObjectStore(target: S3Target, reporter: Reporter, tuni
     ...(endpoint ? { endpoint } : {}),
     ...(target.sse ? { sse: target.sse } : {}),
     ...(target.kmsKeyId ? { kmsKeyId: target.kmsKeyId } : {}),
+    ...(target.requireSse ? { requireSse: true } : {}),
     debug: (m) => reporter.debug(m),
+    warn: (m) => reporter.warn(m),
   });
   return { store, prefix };
 }

@@ -1,7 +1,8 @@
 /**
  * The pooled multipart uploader (src/s3/multipart.ts) against the SigV4-verifying test server:
  * byte-exact round trips across part boundaries, the single-PutObject path, failures, aborts,
- * per-part CRC32s, and the fixed number of part buffers.
+ * integrity in transit on a store that checks CRC32 and on one that ignores it (as Ceph RGW
+ * before Squid), and the fixed number of part buffers.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -83,7 +84,10 @@ describe('pooled multipart uploader (uploadStream)', () => {
   beforeAll(async () => {
     server = await startS3Server({ dir, buckets: [BUCKET] });
   });
-  afterEach(() => server.setFault(undefined));
+  afterEach(() => {
+    server.setFault(undefined);
+    server.setBehaviour(undefined);
+  });
   afterAll(async () => {
     for (const c of clients) c.destroy();
     await server?.stop();
@@ -123,14 +127,14 @@ describe('pooled multipart uploader (uploadStream)', () => {
     const progress: number[] = [];
     const stats = await upload('small.bin', src.stream, { onProgress: (n) => progress.push(n) });
     expect(server.faultsTriggered - before).toBe(1);
-    expect(stats).toEqual({ bytes: 3 * MiB + 5, parts: 0, buffersAllocated: 1 });
+    expect(stats).toEqual({ bytes: 3 * MiB + 5, parts: 0, buffersAllocated: 1, integrity: 'signed-payload' });
     expect(progress).toEqual([3 * MiB + 5]);
     expect(await stored('small.bin')).toEqual({ sha256: src.sha256(), size: 3 * MiB + 5 });
 
     server.setFault({ op: 'PutObject', mode: 'error500', times: 1 });
     const empty = await upload('empty.bin', Readable.from([]));
     expect(server.faultsTriggered - before).toBe(2);
-    expect(empty).toEqual({ bytes: 0, parts: 0, buffersAllocated: 0 });
+    expect(empty).toEqual({ bytes: 0, parts: 0, buffersAllocated: 0, integrity: 'signed-payload' });
     expect((await stored('empty.bin')).size).toBe(0);
   });
 
@@ -148,7 +152,12 @@ describe('pooled multipart uploader (uploadStream)', () => {
     expect(await uploadsLeft()).toEqual([]);
   });
 
-  it('sends each part with its CRC32: a part changed in transit is refused (BadDigest), nothing is stored', async () => {
+  it('sends each part with its CRC32 where the store acknowledges it: a part changed in transit is refused (BadDigest), nothing is stored', async () => {
+    const src = source(12 * MiB, MiB);
+    const ok = await upload('crc32.bin', src.stream);
+    expect(ok.integrity).toBe('crc32');
+    expect(await stored('crc32.bin')).toEqual({ sha256: src.sha256(), size: 12 * MiB });
+
     server.setFault({ op: 'UploadPart', partNumber: 2, mode: 'corrupt' });
     const before = server.faultsTriggered;
     const err = await upload('corrupt.bin', source(12 * MiB, MiB).stream).catch((e: unknown) => e);
@@ -156,6 +165,43 @@ describe('pooled multipart uploader (uploadStream)', () => {
     expect(err).toMatchObject({ name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
     expect(await exists('corrupt.bin')).toBe(false);
     expect(await uploadsLeft()).toEqual([]);
+  });
+
+  it('payload-signs each part where the store does not acknowledge CRC32 (as Ceph RGW before Squid): a part changed in transit is refused, nothing is stored', async () => {
+    server.setBehaviour({ flexibleChecksums: false });
+    const debug: string[] = [];
+    const src = source(17 * MiB, MiB + 3);
+    const ok = await upload('signed.bin', src.stream, { debug: (m) => debug.push(m) });
+    expect(ok).toMatchObject({ parts: 4, integrity: 'signed-payload' });
+    expect(debug.join('\n')).toMatch(/did not acknowledge CRC32 .*payload-signed/);
+    expect(await stored('signed.bin')).toEqual({ sha256: src.sha256(), size: 17 * MiB });
+
+    // The CRC32 the part carries is not checked by this store: only the signature catches the change.
+    server.setFault({ op: 'UploadPart', partNumber: 2, mode: 'corrupt' });
+    const before = server.faultsTriggered;
+    const err = await upload('corrupt-signed.bin', source(12 * MiB, MiB).stream).catch((e: unknown) => e);
+    expect(server.faultsTriggered - before).toBe(1);
+    expect(err).toMatchObject({ name: 'XAmzContentSHA256Mismatch', $metadata: { httpStatusCode: 400 } });
+    expect(await exists('corrupt-signed.bin')).toBe(false);
+    expect(await uploadsLeft()).toEqual([]);
+  });
+
+  it('payload-signs the single PutObject on either store: a body changed in transit is refused and stores nothing', async () => {
+    for (const flexibleChecksums of [true, false]) {
+      server.setBehaviour({ flexibleChecksums });
+      server.setFault({ op: 'PutObject', mode: 'corrupt' });
+      const err = await upload(`corrupt-put-${flexibleChecksums}.bin`, source(MiB, 4096).stream).catch((e: unknown) => e);
+      expect(err, `flexibleChecksums ${flexibleChecksums}`).toMatchObject({ name: 'XAmzContentSHA256Mismatch' });
+      expect(await exists(`corrupt-put-${flexibleChecksums}.bin`)).toBe(false);
+    }
+  });
+
+  it('passes on what the store answered about server-side encryption', async () => {
+    const params = { ServerSideEncryption: 'AES256' } as const;
+    expect((await upload('sse-put.bin', source(MiB, MiB).stream, { params })).serverSideEncryption).toBe('AES256');
+    expect((await upload('sse-mp.bin', source(11 * MiB, MiB).stream, { params })).serverSideEncryption).toBe('AES256');
+    server.setBehaviour({ sse: 'silent' });
+    expect((await upload('sse-silent.bin', source(11 * MiB, MiB).stream, { params })).serverSideEncryption).toBeUndefined();
   });
 
   it('rejects with the body stream\'s own error mid-upload and aborts the multipart upload', async () => {

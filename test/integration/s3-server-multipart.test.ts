@@ -1,14 +1,16 @@
 /**
- * Fidelity of the test S3 server's multipart handling (test/support/s3-like.ts) to S3's:
- * the part list is checked at completion, the ETag has S3's form, a part's CRC32 is verified,
- * and the object's bytes are right whether the parts were assembled in place or copied.
+ * Fidelity of the test S3 server (test/support/s3-like.ts, s3-server.ts) to real stores:
+ * the part list is checked at completion, the ETag has S3's form, the object's bytes are right
+ * whether the parts were assembled in place or copied; Content-MD5, the signed payload and
+ * CRC32 are checked as AWS does, CRC32 ignored as Ceph RGW before Squid does, and server-side
+ * encryption confirmed, silently accepted or refused.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, S3Client,
+  CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client,
   UploadPartCommand, type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { crc32Base64 } from '../../src/s3/multipart.ts';
@@ -17,6 +19,19 @@ import { startS3Server, type S3Server } from '../support/s3-server.ts';
 const MiB = 1024 * 1024;
 const BUCKET = 'mpx';
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Sends `command` with this x-amz-content-sha256 instead of the body's own (the signer signs it as given). */
+function payloadHash<C extends { middlewareStack: { add: (...a: never[]) => void } }>(command: C, value: string): C {
+  (command.middlewareStack as unknown as { add(mw: unknown, o: unknown): void }).add(
+    (next: (a: { request: { headers: Record<string, string> } }) => unknown) => (args: { request: { headers: Record<string, string> } }) => {
+      args.request.headers['x-amz-content-sha256'] = value;
+      return next(args);
+    },
+    { step: 'build', name: 'testPayloadHash' },
+  );
+  return command;
+}
 
 describe('test S3 server: multipart uploads as S3 handles them', () => {
   let server: S3Server;
@@ -35,8 +50,13 @@ describe('test S3 server: multipart uploads as S3 handles them', () => {
     s3?.destroy();
     await server?.stop();
   });
+  afterEach(() => {
+    server.setFault(undefined);
+    server.setBehaviour(undefined);
+  });
 
   const create = async (Key: string) => (await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key }))).UploadId!;
+  const head = (Key: string) => s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key }));
   const part = async (Key: string, UploadId: string, PartNumber: number, Body: Buffer, ChecksumCRC32?: string): Promise<CompletedPart> => {
     const out = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key, UploadId, PartNumber, Body, ContentLength: Body.length, ...(ChecksumCRC32 ? { ChecksumCRC32 } : {}) }));
     return { ETag: out.ETag, PartNumber };
@@ -99,15 +119,82 @@ describe('test S3 server: multipart uploads as S3 handles them', () => {
     expect((await body('crc')).equals(Buffer.concat([a, c]))).toBe(true);
   });
 
-  it('the corrupt fault changes a part as if in transit: its ETag is not the MD5 that was sent', async () => {
+  it('the corrupt fault changes a body as if in transit: a part sent without any check is stored changed', async () => {
     const a = randomBytes(MiB);
     const UploadId = await create('flip');
     server.setFault({ op: 'UploadPart', mode: 'corrupt' });
-    const p1 = await part('flip', UploadId, 1, a);
-    expect(p1.ETag).not.toBe(`"${md5(a).toString('hex')}"`);
-    await complete('flip', UploadId, [p1]);
+    const sent = await s3.send(payloadHash(new UploadPartCommand({ Bucket: BUCKET, Key: 'flip', UploadId, PartNumber: 1, Body: a, ContentLength: a.length }), 'UNSIGNED-PAYLOAD'));
+    expect(sent.ETag).not.toBe(`"${md5(a).toString('hex')}"`);
+    await complete('flip', UploadId, [{ ETag: sent.ETag, PartNumber: 1 }]);
     const stored = await body('flip');
     expect(stored.length).toBe(a.length);
     expect(stored.equals(a)).toBe(false);
+  });
+
+  it('checks Content-MD5 (InvalidDigest, BadDigest) and the signed payload (XAmzContentSHA256Mismatch); a refused PUT keeps the earlier object', async () => {
+    const [a, b] = [randomBytes(100_000), randomBytes(100_000)];
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'checked-put', Body: a, ContentMD5: md5(a).toString('base64') }));
+    const put = (extra: object, hash?: string) => {
+      const command = new PutObjectCommand({ Bucket: BUCKET, Key: 'checked-put', Body: b, ...extra });
+      return s3.send(hash ? payloadHash(command, hash) : command);
+    };
+    await expect(put({ ContentMD5: md5(a).toString('base64') })).rejects.toMatchObject({ name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
+    await expect(put({ ContentMD5: 'not-an-md5' })).rejects.toMatchObject({ name: 'InvalidDigest', $metadata: { httpStatusCode: 400 } });
+    await expect(put({}, sha256(a))).rejects.toMatchObject({ name: 'XAmzContentSHA256Mismatch', $metadata: { httpStatusCode: 400 } });
+    expect((await body('checked-put')).equals(a)).toBe(true);
+
+    const UploadId = await create('checked-part');
+    const part1 = (extra: object, hash?: string) => {
+      const command = new UploadPartCommand({ Bucket: BUCKET, Key: 'checked-part', UploadId, PartNumber: 1, Body: b, ContentLength: b.length, ...extra });
+      return s3.send(hash ? payloadHash(command, hash) : command);
+    };
+    await expect(part1({ ContentMD5: md5(a).toString('base64') })).rejects.toMatchObject({ name: 'BadDigest' });
+    await expect(part1({ ContentMD5: 'AAAA' })).rejects.toMatchObject({ name: 'InvalidDigest' });
+    await expect(part1({}, sha256(a))).rejects.toMatchObject({ name: 'XAmzContentSHA256Mismatch' });
+    await expect(complete('checked-part', UploadId, [{ ETag: `"${md5(b).toString('hex')}"`, PartNumber: 1 }])).rejects.toMatchObject({ name: 'InvalidPart' });
+    const ok = await part1({ ContentMD5: md5(b).toString('base64') }, sha256(b));
+    await complete('checked-part', UploadId, [{ ETag: ok.ETag, PartNumber: 1 }]);
+    expect((await body('checked-part')).equals(b)).toBe(true);
+  });
+
+  it('acknowledges CRC32 as AWS does, or plays a store without flexible checksums (no echo, CRC32 not checked)', async () => {
+    const a = randomBytes(1000);
+    const createCrc = (Key: string) => s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key, ChecksumAlgorithm: 'CRC32' }));
+    const aws = await createCrc('aws-like');
+    expect(aws.ChecksumAlgorithm).toBe('CRC32');
+    await expect(part('aws-like', aws.UploadId!, 1, a, 'AAAAAA==')).rejects.toMatchObject({ name: 'BadDigest' });
+    await expect(part('aws-like', aws.UploadId!, 1, a, 'not base64!')).rejects.toMatchObject({ name: 'InvalidRequest' });
+
+    server.setBehaviour({ flexibleChecksums: false });
+    const rgw = await createCrc('rgw-like');
+    expect(rgw.ChecksumAlgorithm).toBeUndefined();
+    const p1 = await part('rgw-like', rgw.UploadId!, 1, a, 'AAAAAA==');
+    await complete('rgw-like', rgw.UploadId!, [p1]);
+    expect((await body('rgw-like')).equals(a)).toBe(true);
+    // What RGW does check, it still checks.
+    await expect(s3.send(payloadHash(new PutObjectCommand({ Bucket: BUCKET, Key: 'rgw-put', Body: a }), sha256(Buffer.from('other'))))).rejects.toMatchObject({ name: 'XAmzContentSHA256Mismatch' });
+  });
+
+  it('confirms server-side encryption on writes and reads (AWS), accepts it silently (RGW over https), or refuses it (RGW over http)', async () => {
+    const a = randomBytes(1000);
+    const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sse-put', Body: a, ServerSideEncryption: 'AES256' }));
+    expect(put.ServerSideEncryption).toBe('AES256');
+    expect((await head('sse-put')).ServerSideEncryption).toBe('AES256');
+    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'sse-mp', ServerSideEncryption: 'aws:kms' }));
+    expect(created.ServerSideEncryption).toBe('aws:kms');
+    const done = await complete('sse-mp', created.UploadId!, [await part('sse-mp', created.UploadId!, 1, a)]);
+    expect(done.ServerSideEncryption).toBe('aws:kms');
+    expect((await head('sse-mp')).ServerSideEncryption).toBe('aws:kms');
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sse-put', Body: a }));
+    expect((await head('sse-put')).ServerSideEncryption).toBeUndefined();
+
+    server.setBehaviour({ sse: 'silent' });
+    expect((await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sse-silent', Body: a, ServerSideEncryption: 'AES256' }))).ServerSideEncryption).toBeUndefined();
+    expect((await head('sse-silent')).ServerSideEncryption).toBeUndefined();
+
+    server.setBehaviour({ sse: 'refuse' });
+    await expect(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sse-refused', Body: a, ServerSideEncryption: 'AES256' })))
+      .rejects.toMatchObject({ name: 'InvalidRequest', message: 'UnknownError', $metadata: { httpStatusCode: 400 } });
+    await expect(head('sse-refused')).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   });
 });

@@ -59,7 +59,10 @@ describe('S3 object store adapter (real SDK against a SigV4-verifying server)', 
     server = await startS3Server({ dir, buckets: ['backups'] });
     env = useS3Env(server);
   });
-  afterEach(() => server.setFault(undefined));
+  afterEach(() => {
+    server.setFault(undefined);
+    server.setBehaviour(undefined);
+  });
   afterAll(async () => {
     env?.restore();
     await server?.stop();
@@ -215,11 +218,48 @@ describe('S3 object store adapter (real SDK against a SigV4-verifying server)', 
     expect((err as Error).message).toMatch(/^failed to download s3:\/\/backups\/hcp\/cut\/obj/);
   });
 
-  it('sends server-side encryption headers when asked (accepted by the store)', async () => {
-    const store = await open(undefined, {}, { sse: 'AES256' });
+  it('sends server-side encryption headers when asked; a store that confirms them gets no warning', async () => {
+    const warnings: string[] = [];
+    const reporter = { ...silentReporter, warn: (m: string) => warnings.push(m) };
+    const { store } = await openObjectStore(target(undefined, { sse: 'AES256', requireSse: true }), reporter, { partSize: 5 * MiB });
     await store.put('hcp/sse/a', 'secret-ish');
-    await store.put('hcp/sse/b', generated(6 * MiB).stream);
-    expect((await store.head('hcp/sse/b'))?.size).toBe(6 * MiB);
+    await store.put('hcp/sse/b', generated(12 * MiB).stream);
+    expect((await store.head('hcp/sse/b'))?.size).toBe(12 * MiB);
+    expect(warnings).toEqual([]);
     await expect(openObjectStore(target(undefined, { kmsKeyId: 'k' }), silentReporter)).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('warns once when the store does not confirm --sse (as Ceph RGW over https), and with --require-sse refuses and deletes the object', async () => {
+    server.setBehaviour({ sse: 'silent' });
+    const warnings: string[] = [];
+    const reporter = { ...silentReporter, warn: (m: string) => warnings.push(m) };
+    const { store } = await openObjectStore(target(undefined, { sse: 'AES256' }), reporter, { partSize: 5 * MiB });
+    await store.put('hcp/sse-silent/a', 'secret-ish');
+    await store.put('hcp/sse-silent/b', generated(12 * MiB).stream);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^the object store did not confirm server-side encryption AES256 for s3:\/\/backups\/hcp\/sse-silent\/a .*--require-sse/);
+    expect((await store.head('hcp/sse-silent/b'))?.size).toBe(12 * MiB);
+
+    const strict = await open(undefined, { partSize: 5 * MiB }, { sse: 'AES256', requireSse: true });
+    for (const [key, body] of [['hcp/sse-strict/a', 'secret-ish'], ['hcp/sse-strict/b', generated(12 * MiB).stream]] as const) {
+      const err = await strict.put(key, body).catch((e: unknown) => e);
+      expect(err, key).toBeInstanceOf(PreconditionError);
+      expect((err as Error).message).toBe(`refused to keep s3://backups/${key}: the store did not confirm server-side encryption AES256 (--require-sse)`);
+      expect((err as PreconditionError).hint).toMatch(/the object was deleted/);
+      expect(await strict.head(key)).toBeUndefined();
+    }
+  });
+
+  it('names a refused --sse (as Ceph RGW over http: 400 InvalidRequest without a message) with an https hint, and stores nothing', async () => {
+    server.setBehaviour({ sse: 'refuse' });
+    const store = await open(undefined, { partSize: 5 * MiB }, { sse: 'AES256' });
+    for (const [key, body] of [['hcp/sse-refused/a', 'x'], ['hcp/sse-refused/b', generated(12 * MiB).stream]] as const) {
+      const err = await store.put(key, body).catch((e: unknown) => e);
+      expect(err, key).toBeInstanceOf(PreconditionError);
+      expect((err as Error).message).toBe(`failed to upload s3://backups/${key}: InvalidRequest: the store refused server-side encryption AES256`);
+      expect((err as PreconditionError).hint).toMatch(/use an https:\/\/ --endpoint/);
+      expect(await store.head(key)).toBeUndefined();
+    }
+    expect(await server.pendingUploads('backups')).toEqual([]);
   });
 });

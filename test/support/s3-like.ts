@@ -1,14 +1,21 @@
 /**
- * Multipart behaviour of S3 that s3rver lacks, installed on its store (s3rver has authenticated
- * the request and parsed the XML by the time the store is called).
+ * Behaviour of S3 that s3rver lacks, installed on its store (s3rver has authenticated the
+ * request and parsed the XML by the time the store is called).
  *
+ * Integrity of PutObject and UploadPart, as real stores check it; a refused body is not stored:
+ *  - Content-MD5: not 16 bytes of base64 -> InvalidDigest (400); another MD5 -> BadDigest (400);
+ *  - x-amz-content-sha256 with a hex SHA-256 (a signed payload): another SHA-256 of the body ->
+ *    XAmzContentSHA256Mismatch (400); UNSIGNED-PAYLOAD and aws-chunked bodies are not checked;
+ *  - x-amz-checksum-crc32 (a flexible checksum): not 4 bytes of base64 -> InvalidRequest, another
+ *    CRC32 -> BadDigest (400); only when flexible checksums are on (behaviour()); with them off
+ *    the header is ignored, as Ceph RGW before Squid does.
  * UploadPart:
- *  - a part sent with x-amz-checksum-crc32 is kept only if its bytes have that CRC32; otherwise
- *    BadDigest (400) and the part is not there (S3 behaviour);
  *  - a part is written straight into the upload's data file at the offset it will have in the
  *    object, when that offset follows from its size: (n - 1) x the upload's part size, where the
  *    part size is that of the first part of at least 5 MiB seen. A part of another size, or the
  *    last part seen before any full one, goes to a file of its own (s3rver's way).
+ * PutObject: written to a temporary file and renamed into place once checked (a refused PUT
+ * leaves any earlier object of that key as it was).
  * CompleteMultipartUpload (s3rver accepts any part list and assembles the object by re-reading
  * and re-hashing every byte on its only thread, giving a plain-MD5 ETag; S3 copies nothing):
  *  - NoSuchUpload (404) for an unknown upload id;
@@ -25,7 +32,7 @@ import { mkdir, open, readFile, rename, rm, truncate, writeFile, type FileHandle
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 
@@ -43,25 +50,81 @@ export interface S3rverStore {
   putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5: string): Promise<void>;
   putPart(bucket: string, uploadId: string, partNumber: string | number, content: NodeJS.ReadableStream): Promise<{ size: number; md5: string }>;
   putObjectMultipart(bucket: string, uploadId: string, parts: Part[]): Promise<{ size: number; md5: string }>;
+  putObject(object: { bucket: string; key: string; content: NodeJS.ReadableStream | Buffer; metadata: Record<string, unknown> }): Promise<{ size: number; md5: string }>;
+}
+
+/** What the store checks; read on every request, so a test can change it between requests. */
+export interface IntegrityBehaviour {
+  /** x-amz-checksum-crc32 checked (AWS, MinIO, RGW 19+) or ignored (RGW before Squid). */
+  flexibleChecksums: boolean;
 }
 
 const CORRUPT = Symbol('hcpdr.corrupt');
 
-/** Fault injection: this request's part reaches the store with its first byte changed. */
+/** Fault injection: this request's body reaches the store with its first byte changed. */
 export function markCorrupt(request: IncomingMessage): void {
   Object.defineProperty(request, CORRUPT, { value: true });
 }
 
 type S3ErrorCtor = new (code: string, message: string, detail?: Record<string, unknown>) => Error;
 
-export function behaveLikeS3(store: S3rverStore): void {
+export function behaveLikeS3(store: S3rverStore, behaviour: () => IntegrityBehaviour): void {
   const S3Error = require('@20minutes/s3rver/lib/models/error') as S3ErrorCtor;
   const uploadDirOf = (bucket: string, uploadId: string) => path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
   /** Part size of each upload in progress, from its first part of at least 5 MiB. */
   const partSizes = new Map<string, number>();
 
-  store.putPart = async (bucket, uploadId, partNumber, content) => {
+  /** Writes the body to `target` (at `start` when given), digesting it; refuses it (file removed) when a check fails. */
+  async function receive(content: NodeJS.ReadableStream, target: string, start: number | undefined): Promise<{ size: number; md5: string }> {
     // s3rver passes the request itself, or its aws-chunked decoder (no headers, no known length).
+    const headers = (content as Partial<IncomingMessage>).headers ?? {};
+    let corrupt = (content as { [CORRUPT]?: boolean })[CORRUPT] === true;
+    const signed = /^[0-9a-f]{64}$/.test(String(headers['x-amz-content-sha256'] ?? '')) ? createHash('sha256') : undefined;
+    const md5 = createHash('md5');
+    let crc = 0;
+    let size = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        if (corrupt && chunk.length > 0) {
+          chunk = Buffer.from(chunk);
+          chunk[0] = (chunk[0] ?? 0) ^ 0xff;
+          corrupt = false;
+        }
+        crc = crc32(chunk, crc);
+        md5.update(chunk);
+        signed?.update(chunk);
+        size += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(content, tap, createWriteStream(target, start === undefined ? {} : { flags: 'r+', start }));
+    } catch (err) {
+      if (start === undefined) await rm(target, { force: true });
+      throw err;
+    }
+    const digest = md5.digest();
+    const refusal = integrityRefusal(headers, { md5: digest, sha256: signed?.digest('hex'), crc }, behaviour());
+    if (refusal) {
+      if (start === undefined) await rm(target, { force: true });
+      // s3rver's table of statuses lacks XAmzContentSHA256Mismatch; every refusal here is a 400.
+      throw Object.assign(new S3Error(refusal.code, refusal.message), { status: 400, expose: true });
+    }
+    return { size, md5: digest.toString('hex') };
+  }
+
+  store.putObject = async (object) => {
+    const objectPath = store.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(path.dirname(objectPath), { recursive: true });
+    const temporary = `${objectPath}.${process.hrtime.bigint()}.receiving`;
+    const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+    const { size, md5 } = await receive(content, temporary, undefined);
+    await rename(temporary, objectPath);
+    await store.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size, md5 };
+  };
+
+  store.putPart = async (bucket, uploadId, partNumber, content) => {
     const headers = (content as Partial<IncomingMessage>).headers ?? {};
     const dir = uploadDirOf(bucket, uploadId);
     if (!existsSync(path.join(dir, 'key'))) throw new S3Error('NoSuchUpload', 'The specified upload does not exist.', { UploadId: uploadId });
@@ -74,35 +137,12 @@ export function behaveLikeS3(store: S3rverStore): void {
     const offset = inPlace ? (n - 1) * (partSize ?? 0) : undefined;
     const target = path.join(dir, offset === undefined ? `${n}` : 'data');
     if (offset !== undefined) await (await open(target, 'a')).close();
-
-    let crc = 0;
-    let size = 0;
-    let corrupt = (content as { [CORRUPT]?: boolean })[CORRUPT] === true;
-    const md5 = createHash('md5');
-    const tap = new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        if (corrupt && chunk.length > 0) {
-          chunk = Buffer.from(chunk);
-          chunk[0] = (chunk[0] ?? 0) ^ 0xff;
-          corrupt = false;
-        }
-        crc = crc32(chunk, crc);
-        md5.update(chunk);
-        size += chunk.length;
-        cb(null, chunk);
-      },
-    });
-    await pipeline(content, tap, createWriteStream(target, offset === undefined ? {} : { flags: 'r+', start: offset }));
-    const expected = headers['x-amz-checksum-crc32'];
-    if (typeof expected === 'string' && crc32Base64(crc) !== expected) {
-      if (offset === undefined) await rm(target, { force: true });
-      throw new S3Error('BadDigest', 'The CRC32 you specified did not match the calculated checksum.');
-    }
-    const placement: Placement = { md5: md5.digest('hex'), size, ...(offset === undefined ? {} : { offset }) };
+    const { size, md5 } = await receive(content, target, offset);
+    const placement: Placement = { md5, size, ...(offset === undefined ? {} : { offset }) };
     // s3rver's own <n>.md5 marks the part as stored (listings, pendingUploads); <n>.json says where it is.
     await writeFile(path.join(dir, `${n}.json`), JSON.stringify(placement));
     await writeFile(path.join(dir, `${n}.md5`), placement.md5);
-    return { size, md5: placement.md5 };
+    return { size, md5 };
   };
 
   store.putObjectMultipart = async (bucket, uploadId, parts) => {
@@ -150,11 +190,31 @@ export function behaveLikeS3(store: S3rverStore): void {
   };
 }
 
-/** The server's own encoding, not src/s3's: an oracle that shares the uploader's code agrees with its bugs. */
-function crc32Base64(value: number): string {
-  const out = Buffer.alloc(4);
-  out.writeUInt32BE(value);
-  return out.toString('base64');
+/**
+ * The first check a received body fails, in S3's words; undefined when it passes. The server's
+ * own encodings, not src/s3's: an oracle that shares the uploader's code agrees with its bugs.
+ */
+export function integrityRefusal(
+  headers: Record<string, string | string[] | undefined>,
+  got: { md5: Buffer; sha256: string | undefined; crc: number },
+  behaviour: IntegrityBehaviour,
+): { code: string; message: string } | undefined {
+  const contentMd5 = headers['content-md5'];
+  if (typeof contentMd5 === 'string') {
+    const sent = Buffer.from(contentMd5, 'base64');
+    if (sent.length !== 16 || sent.toString('base64') !== contentMd5) return { code: 'InvalidDigest', message: 'The Content-MD5 you specified was invalid.' };
+    if (!sent.equals(got.md5)) return { code: 'BadDigest', message: 'The Content-MD5 you specified did not match what we received.' };
+  }
+  if (got.sha256 !== undefined && got.sha256 !== headers['x-amz-content-sha256']) {
+    return { code: 'XAmzContentSHA256Mismatch', message: 'The provided x-amz-content-sha256 header does not match what was computed.' };
+  }
+  const crcSent = headers['x-amz-checksum-crc32'];
+  if (behaviour.flexibleChecksums && typeof crcSent === 'string') {
+    const sent = Buffer.from(crcSent, 'base64');
+    if (sent.length !== 4 || sent.toString('base64') !== crcSent) return { code: 'InvalidRequest', message: 'Value for x-amz-checksum-crc32 header is invalid.' };
+    if (sent.readUInt32BE() !== got.crc >>> 0) return { code: 'BadDigest', message: 'The CRC32 you specified did not match the calculated checksum.' };
+  }
+  return undefined;
 }
 
 /** Copies each part, from its own file or its range of the data file, into `target` in order. */

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { S3ServerOptions } from './s3-server.ts';
 
 export interface S3ServerProcess {
   endpoint: string;
@@ -21,7 +22,7 @@ export interface S3ServerProcess {
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 's3-server-child.ts');
 
-export async function startS3ServerProcess(options: { dir: string; buckets: string[] }): Promise<S3ServerProcess> {
+export async function startS3ServerProcess(options: Pick<S3ServerOptions, 'dir' | 'buckets' | 'behaviour'>): Promise<S3ServerProcess> {
   const child = spawn(process.execPath, [CHILD, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let text = '';
   const ready = new Promise<string>((resolve, reject) => {

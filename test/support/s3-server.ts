@@ -1,14 +1,24 @@
 /**
- * An S3-compatible server for tests that VERIFIES SigV4 (@20minutes/s3rver@4.0.4), with four
+ * An S3-compatible server for tests that VERIFIES SigV4 (@20minutes/s3rver@4.0.4), with
  * server-side fixes/additions layered on top without touching node_modules:
  *  1. Canonical URI: s3rver rebuilds it from route params ("/bucket"), while the AWS SDK signs
  *     the path it sends ("/bucket/"). We stash the raw request path on the request and make
  *     s3rver's SigV4 string-to-sign use it, as real S3 does.
  *  2. AbortMultipartUpload (s3rver answers MethodNotAllowed): after s3rver authenticated the
  *     request, the upload's part directory is removed and 204 returned (404 NoSuchUpload if absent).
- *  3. Fault injection (S3Fault) for backup tests: 500 InternalError or a dropped connection.
- *  4. CompleteMultipartUpload as S3 does it: the part list is checked and the object is not
- *     re-hashed; UploadPart checks x-amz-checksum-crc32 (s3-like.ts).
+ *  3. Fault injection (S3Fault) for backup tests: 500 InternalError, a dropped connection, or a
+ *     body changed in transit.
+ *  4. CompleteMultipartUpload as S3 does it (the part list is checked, the object is not
+ *     re-hashed), and the integrity checks of real stores on PutObject and UploadPart:
+ *     Content-MD5, the signed payload's SHA-256, and x-amz-checksum-crc32 (s3-like.ts).
+ *  5. Behaviour (S3Behaviour, settable at run time) of the store it plays:
+ *     - flexibleChecksums (default true, as AWS): CreateMultipartUpload echoes
+ *       x-amz-checksum-algorithm and CRC32s are checked; false plays Ceph RGW before Squid
+ *       (no echo, x-amz-checksum-* ignored; Content-MD5 and signed payloads still checked).
+ *     - sse: 'confirm' (AWS) answers x-amz-server-side-encryption on PutObject, Create/Complete
+ *       MultipartUpload, HeadObject and GetObject of what was written with it; 'silent' (RGW over
+ *       https) accepts it without a word; 'refuse' (RGW over http) answers 400 InvalidRequest
+ *       without a message.
  * Not supported (s3rver gaps): ListMultipartUploads (NotImplemented), aws-chunked trailers.
  * Objects live under <dir>; stop() removes it. DEP0147 is avoided by not using resetOnClose.
  */
@@ -20,7 +30,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Transform } from 'node:stream';
-import { behaveLikeS3, markCorrupt, type S3rverStore } from './s3-like.ts';
+import { behaveLikeS3, markCorrupt, type IntegrityBehaviour, type S3rverStore } from './s3-like.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -34,6 +44,7 @@ interface KoaCtx {
   status: number;
   body: unknown;
   type: string;
+  get(name: string): string;
   set(name: string, value: string): void;
 }
 type Middleware = (ctx: KoaCtx, next: () => Promise<void>) => Promise<void>;
@@ -74,7 +85,7 @@ export interface S3Fault {
   partNumber?: number;
   /**
    * error500: answer 500 InternalError. drop: destroy the connection after `afterBytes` body bytes.
-   * corrupt (UploadPart only): the server receives the part with one byte changed, as if in transit.
+   * corrupt (UploadPart, PutObject): the server receives the body with one byte changed, as if in transit.
    */
   mode: 'error500' | 'drop' | 'corrupt';
   /** Request body bytes (uploads) or response body bytes (GetObject) let through before a drop. */
@@ -90,7 +101,14 @@ export interface S3ServerOptions {
   /** Buckets created at start. */
   buckets?: string[];
   fault?: S3Fault;
+  behaviour?: Partial<S3Behaviour>;
 }
+
+export interface S3Behaviour extends IntegrityBehaviour {
+  sse: 'confirm' | 'silent' | 'refuse';
+}
+
+const AWS_LIKE: S3Behaviour = { flexibleChecksums: true, sse: 'confirm' };
 
 export interface S3Server {
   /** http://127.0.0.1:<port> */
@@ -100,6 +118,8 @@ export interface S3Server {
   secretAccessKey: string;
   /** Replaces the active fault (undefined clears it). */
   setFault(fault: S3Fault | undefined): void;
+  /** Changes what the server plays from the next request on; undefined returns to AWS's behaviour. */
+  setBehaviour(behaviour: Partial<S3Behaviour> | undefined): void;
   /** How many requests the faults have failed so far. */
   readonly faultsTriggered: number;
   /** Part files of multipart uploads in `bucket` neither completed nor aborted. */
@@ -144,7 +164,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
   });
 
-  behaveLikeS3(app.store);
+  let behaviour: S3Behaviour = { ...AWS_LIKE, ...options.behaviour };
+  behaveLikeS3(app.store, () => behaviour);
 
   let fault = options.fault;
   let remaining = fault?.times ?? 1;
@@ -164,7 +185,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     remaining--;
     triggered++;
     const socket = ctx.req.socket;
-    if (f.mode === 'corrupt') {
+    if (f.mode === 'corrupt' && (op === 'UploadPart' || op === 'PutObject')) {
       markCorrupt(ctx.req);
       return next();
     }
@@ -195,6 +216,53 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     });
   };
 
+  /** The store's answers about checksums and server-side encryption (S3Behaviour). */
+  const sseByObject = new Map<string, string>();
+  const sseByUpload = new Map<string, string>();
+  const storeAnswers: Middleware = async (ctx, next) => {
+    const segments = ctx.path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+    if (segments.length < 2) return next();
+    const object = segments.join('/');
+    const asked = ctx.get('x-amz-server-side-encryption');
+    const create = ctx.method === 'POST' && 'uploads' in ctx.query;
+    const complete = ctx.method === 'POST' && 'uploadId' in ctx.query;
+    const put = ctx.method === 'PUT' && !('partNumber' in ctx.query) && !ctx.get('x-amz-copy-source');
+    if (asked && (create || put) && behaviour.sse === 'refuse') {
+      ctx.req.resume();
+      await new Promise((r) => ctx.req.once('end', r));
+      ctx.status = 400;
+      ctx.type = 'application/xml';
+      ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidRequest</Code></Error>';
+      return;
+    }
+    await next();
+    if (ctx.status !== 200) return;
+    if (create && behaviour.flexibleChecksums && ctx.get('x-amz-checksum-algorithm')) {
+      ctx.set('x-amz-checksum-algorithm', ctx.get('x-amz-checksum-algorithm').toUpperCase());
+    }
+    const confirm = (value: string | undefined) => { if (value && behaviour.sse === 'confirm') ctx.set('x-amz-server-side-encryption', value); };
+    if (create) {
+      // s3rver has turned the result into XML by now.
+      const uploadId = /<UploadId>([0-9a-f]+)<\/UploadId>/.exec(String(ctx.body))?.[1];
+      if (uploadId && asked) sseByUpload.set(uploadId, asked);
+      confirm(asked);
+    } else if (complete) {
+      const value = sseByUpload.get(ctx.query.uploadId ?? '');
+      sseByUpload.delete(ctx.query.uploadId ?? '');
+      if (value) sseByObject.set(object, value);
+      else sseByObject.delete(object);
+      confirm(value);
+    } else if (put) {
+      if (asked) sseByObject.set(object, asked);
+      else sseByObject.delete(object);
+      confirm(asked);
+    } else if (ctx.method === 'HEAD' || ctx.method === 'GET') {
+      confirm(sseByObject.get(object));
+    } else if (ctx.method === 'DELETE' && !('uploadId' in ctx.query)) {
+      sseByObject.delete(object);
+    }
+  };
+
   const abortUpload: Middleware = async (ctx, next) => {
     const uploadId = ctx.query.uploadId;
     if (ctx.method !== 'DELETE' || uploadId === undefined) return next();
@@ -218,7 +286,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   };
 
   // Koa composes app.middleware when the server starts listening, so these run first.
-  app.middleware.unshift(rawPath, faults, abortUpload);
+  app.middleware.unshift(rawPath, faults, storeAnswers, abortUpload);
   const address = await app.run();
 
   return {
@@ -227,6 +295,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     accessKeyId,
     secretAccessKey,
     setFault(f) { fault = f; remaining = f?.times ?? 1; },
+    setBehaviour(b) { behaviour = { ...AWS_LIKE, ...b }; },
     get faultsTriggered() { return triggered; },
     async pendingUploads(bucket) {
       const dir = app.store.getResourcePath(bucket, undefined, 'uploads');

@@ -28,6 +28,11 @@ describe('s3TargetOf', () => {
     expect(() => s3TargetOf('s3://b', { 'sse-kms-key-id': 'k' })).toThrow(/needs --sse aws:kms/);
     expect(() => s3TargetOf('http://b', {}, '--from')).toThrow(/for --from/);
   });
+  it('takes --require-sse only with --sse', () => {
+    expect(s3TargetOf('s3://b', { sse: 'AES256', 'require-sse': true })).toEqual({ url: 's3://b', sse: 'AES256', requireSse: true });
+    expect(s3TargetOf('s3://b', { sse: 'AES256', 'require-sse': false })).toEqual({ url: 's3://b', sse: 'AES256' });
+    expect(() => s3TargetOf('s3://b', { 'require-sse': true })).toThrow(/--require-sse needs --sse/);
+  });
 });
 
 describe('mapS3Error', () => {
@@ -49,6 +54,34 @@ describe('mapS3Error', () => {
     const m = mapS3Error(sdkError('BadDigest', 400, 'The CRC32 you specified did not match the calculated checksum.'), 'upload', url);
     expect(m).toBeInstanceOf(RemoteError);
     expect(m.hint).toMatch(/changed on their way.*run the backup again/);
+  });
+  it.each([
+    ['XAmzContentSHA256Mismatch', /do not have the SHA-256 they were signed with$/, /changed on their way.*run the backup again.*proxy/],
+    ['BadDigest', /do not match the checksum sent with them \(Content-MD5 or CRC32\)$/, /changed on their way.*run the backup again/],
+    ['InvalidDigest', /could not read the Content-MD5 sent with the request$/, /proxy/],
+  ])('gives %s (as Ceph RGW sends it: no message, "UnknownError" from the SDK) a one-line cause and a hint', (code, cause, hint) => {
+    const m = mapS3Error(sdkError(code, 400, 'UnknownError'), 'upload', url);
+    expect(m).toBeInstanceOf(RemoteError);
+    expect(m.message).toMatch(new RegExp(`^failed to upload ${url}: ${code}: `));
+    expect(m.message).toMatch(cause);
+    expect(m.message).not.toMatch(/UnknownError|\n/);
+    expect(m.hint).toMatch(hint);
+  });
+  it('names an SSE refusal as such only when --sse was asked, with an https hint over http', () => {
+    const refused = sdkError('InvalidRequest', 400, 'UnknownError');
+    const overHttp = mapS3Error(refused, 'upload', url, { sse: 'AES256', endpoint: 'http://127.0.0.1:7480' });
+    expect(overHttp).toBeInstanceOf(PreconditionError);
+    expect(overHttp.message).toBe(`failed to upload ${url}: InvalidRequest: the store refused server-side encryption AES256`);
+    expect(overHttp.hint).toMatch(/Ceph RGW refuses --sse over http: use an https:\/\/ --endpoint/);
+    const kms = mapS3Error(sdkError('KMS.NotFoundException', 400, 'Invalid keyId k'), 'upload', url, { sse: 'aws:kms', endpoint: 'https://s3.local' });
+    expect(kms.message).toBe(`failed to upload ${url}: KMS.NotFoundException: the store refused server-side encryption aws:kms (Invalid keyId k)`);
+    expect(kms.hint).not.toMatch(/over http/);
+    expect(kms.hint).toMatch(/--sse aws:kms/);
+    const plain = mapS3Error(refused, 'upload', url);
+    expect(plain).toBeInstanceOf(RemoteError);
+    expect(plain.message).toBe(`failed to upload ${url}: InvalidRequest`);
+    const checksum = mapS3Error(sdkError('InvalidRequest', 400, 'Value for x-amz-checksum-crc32 header is invalid.'), 'upload', url, { sse: 'AES256' });
+    expect(checksum.message).not.toMatch(/server-side encryption/);
   });
   it('recognises network failures (also inside an AggregateError) and hints at --endpoint', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
