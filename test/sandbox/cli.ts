@@ -1,6 +1,8 @@
 /**
- * `npm run sandbox -- up|status|down`. `up` starts the sandbox in a background process (the
- * daemon) and returns once it is ready; `down` stops it and removes everything it made.
+ * `npm run sandbox -- up [--clusters N]|status|down`. `up` starts the sandbox in a background process
+ * (the daemon) and returns once it is ready; `down` stops it and removes everything it made.
+ * `--clusters N` starts N management clusters (one kubeconfig, a context each: sandbox, sandbox-2, ...)
+ * sharing one S3 server; the first holds clusters/demo.
  * State lives in .sandbox/ at the repository root (git-ignored).
  */
 import { spawn } from 'node:child_process';
@@ -21,6 +23,8 @@ interface DaemonState {
   dir: string;
   s3Endpoint: string;
   bucket: string;
+  /** Kubeconfig contexts, one per management cluster (absent in states written before --clusters). */
+  contexts?: string[];
 }
 
 const readState = (): DaemonState | undefined => (existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as DaemonState) : undefined);
@@ -30,6 +34,7 @@ function describe(state: DaemonState): string {
     `sandbox running (pid ${state.pid}), all on 127.0.0.1`,
     `  kubeconfig: ${state.kubeconfig}`,
     `  env file:   ${state.envFile}   (S3 endpoint ${state.s3Endpoint}, bucket ${state.bucket})`,
+    ...((state.contexts?.length ?? 0) > 1 ? [`  management clusters (contexts): ${state.contexts!.join(', ')}; one S3 server for all`] : []),
     '  try:',
     `    source ${state.envFile}`,
     `    PATH=${path.join(REPO_ROOT, 'plugin')}:$PATH kubectl hcp-dr etcd status demo -n clusters`,
@@ -37,7 +42,13 @@ function describe(state: DaemonState): string {
   ].join('\n');
 }
 
-async function up(): Promise<number> {
+async function up(args: string[]): Promise<number> {
+  const at = args.indexOf('--clusters');
+  const clusters = at >= 0 ? Number(args[at + 1]) : 1;
+  if (!Number.isInteger(clusters) || clusters < 1 || clusters > 5) {
+    console.error('sandbox: --clusters takes a whole number from 1 to 5');
+    return 2;
+  }
   const existing = readState();
   if (existing && isAlive(existing.pid)) {
     console.log(describe(existing));
@@ -47,7 +58,7 @@ async function up(): Promise<number> {
   await mkdir(stateDir, { recursive: true });
   const log = openSync(path.join(stateDir, 'daemon.log'), 'a');
   const started = Date.now();
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/daemon.ts'), stateFile], { detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/daemon.ts'), stateFile, String(clusters)], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
   while (Date.now() - started < 60_000) {
     const state = readState();
@@ -87,9 +98,9 @@ function status(): number {
 }
 
 const verb = process.argv[2];
-const run = verb === 'up' ? up : verb === 'down' ? down : verb === 'status' ? async () => status() : undefined;
+const run = verb === 'up' ? () => up(process.argv.slice(3)) : verb === 'down' ? down : verb === 'status' ? async () => status() : undefined;
 if (!run) {
-  console.error('usage: npm run sandbox -- up|status|down');
+  console.error('usage: npm run sandbox -- up [--clusters N]|status|down');
   process.exitCode = 2;
 } else {
   process.exitCode = await run();

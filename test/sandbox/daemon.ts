@@ -1,13 +1,13 @@
-/** The background half of `npm run sandbox -- up`: runs the sandbox until SIGTERM. */
+/** The background half of `npm run sandbox -- up`: runs the sandbox until SIGTERM. Arguments: <state-file> [clusters]. */
 import { writeFile } from 'node:fs/promises';
 import { startSandbox } from './sandbox.ts';
 
 const stateFile = process.argv[2];
 if (!stateFile) throw new Error('usage: daemon.ts <state-file>');
-const sandbox = await startSandbox();
+const sandbox = await startSandbox({ clusters: Number(process.argv[3] ?? 1) || 1 });
 await writeFile(
   stateFile,
-  JSON.stringify({ pid: process.pid, kubeconfig: sandbox.kubeconfig, envFile: sandbox.envFile, dir: sandbox.dir, s3Endpoint: sandbox.s3.endpoint, bucket: sandbox.s3.bucket }),
+  JSON.stringify({ pid: process.pid, kubeconfig: sandbox.kubeconfig, envFile: sandbox.envFile, dir: sandbox.dir, s3Endpoint: sandbox.s3.endpoint, bucket: sandbox.s3.bucket, contexts: sandbox.clusters.map((c) => c.context) }),
   { mode: 0o600 },
 );
 const shutdown = async () => {

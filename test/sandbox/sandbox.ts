@@ -1,10 +1,19 @@
 /**
- * The sandbox: a hosted control plane built from real parts, on 127.0.0.1 only.
- *  - three real etcd members (Debian etcd) with HyperShift-like mutual TLS and quota;
- *  - the Kubernetes API simulator, seeded with clusters/demo, whose pods/exec in an etcd pod's
- *    `etcd` container runs real commands against that pod's member;
- *  - simulated controllers: the etcd StatefulSet, deployments, a HyperShift operator stand-in;
- *  - an S3 server that verifies SigV4 signatures, with a bucket ready.
+ * The sandbox: a HyperShift world built from real parts, on 127.0.0.1 only.
+ *  - one or more management clusters (`clusters`, default 1), each its own Kubernetes API simulator
+ *    with a HyperShift operator stand-in (test/support/hypershift/operator.ts): create a
+ *    HostedCluster and its control plane appears, with real etcd members, etcd-init restores from a
+ *    restoreSnapshotURL, conditions, and deletion through finalizers;
+ *  - the first one seeded with clusters/demo: three real etcd members (Debian etcd) with
+ *    HyperShift-like mutual TLS and quota, whose pods/exec in an etcd pod's `etcd` container runs
+ *    real commands against that pod's member;
+ *  - simulated controllers: the etcd StatefulSet, deployments;
+ *  - ONE S3 server shared by every management cluster, verifying SigV4 (headers and pre-signed URLs),
+ *    with a bucket ready.
+ * One kubeconfig holds a context per management cluster: `sandbox` (the first, current), `sandbox-2`...
+ *
+ * In code: `const sb = await startSandbox({ clusters: 2 })`; `sb.clusters[1].context`,
+ * `sb.clusters[1].sim.store`, `sb.clusters[1].operator.etcd('<cp namespace>')`; `sb.stop()`.
  * Test support only: never part of the shipped binary.
  */
 import { existsSync } from 'node:fs';
@@ -14,10 +23,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd-cluster.ts';
 import { attachEtcdController, etcdExecHandler } from '../support/etcd-controller.ts';
-import { attachDeploymentController, attachHyperShiftOperator } from '../support/controllers.ts';
+import { attachDeploymentController } from '../support/controllers.ts';
+import { startHyperShiftOperator, type AdoptedControlPlane, type HyperShiftOperator } from '../support/hypershift/operator.ts';
 import { startS3Server, type S3Server } from '../support/s3-server.ts';
-import { startApiSimulator } from '../support/sim/server.ts';
-import type { ApiSimulator } from '../support/sim/types.ts';
+import { multiKubeconfigYaml } from '../support/sim/kubeconfig.ts';
+import { startApiSimulator, type RunningSimulator } from '../support/sim/server.ts';
 import { hostedClusterObjects, type SeedOptions } from './seed.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,6 +47,25 @@ export interface SandboxOptions extends SeedOptions {
   bucket?: string;
   /** Options for the operator stand-in, e.g. to turn it off in a test. */
   operator?: boolean;
+  /** Management clusters, each its own API simulator and operator stand-in; all share the S3 server (default 1). */
+  clusters?: number;
+  /** OCPBUGS-99534 switch of every cluster's etcd-init (flip later with cluster.operator.setSplitBrainRestore). */
+  splitBrainRestore?: boolean;
+  /** Back-off before a failed etcd-init runs again (default 10 s). */
+  initBackoffMs?: number;
+}
+
+/** One management cluster of the sandbox. */
+export interface ManagementCluster {
+  /** 1-based position; the first holds the seeded hosted cluster. */
+  index: number;
+  /** Its context in the sandbox kubeconfig: `sandbox`, `sandbox-2`, ... */
+  context: string;
+  sim: RunningSimulator;
+  /** Undefined when started with operator: false. */
+  operator?: HyperShiftOperator;
+  /** Environment for the plugin pointed at this cluster: the sandbox env with KUBECONFIG's current context set to it. */
+  env: Record<string, string>;
 }
 
 export interface SandboxS3 {
@@ -56,8 +85,12 @@ export interface Sandbox {
   namespace: string;
   name: string;
   controlPlaneNamespace: string;
-  sim: ApiSimulator;
+  /** The first management cluster's simulator (= clusters[0].sim). */
+  sim: RunningSimulator;
+  /** The seeded hosted cluster's etcd (gone once that HostedCluster is deleted). */
   etcd: EtcdCluster;
+  /** Every management cluster, in order. */
+  clusters: ManagementCluster[];
   s3: SandboxS3;
   /** Environment for the plugin: KUBECONFIG and the AWS variables of the S3 server. */
   env: Record<string, string>;
@@ -67,7 +100,7 @@ export interface Sandbox {
 export const SANDBOX_TOKEN = 'sandbox-admin-token';
 
 /** The sandbox is "up" once the etcd StatefulSet reports every pod ready, as a user would check. */
-async function waitForReadyEtcd(sim: ApiSimulator, namespace: string, replicas: number, timeoutMs = 30_000): Promise<void> {
+async function waitForReadyEtcd(sim: RunningSimulator, namespace: string, replicas: number, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const sts = sim.store.get({ group: 'apps', version: 'v1', plural: 'statefulsets' }, namespace, 'etcd');
@@ -91,24 +124,48 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (ownDir) await rm(dir, { recursive: true, force: true });
   };
   try {
-    const [etcd, sim, s3server] = await Promise.all([
+    const count = Math.max(1, options.clusters ?? 1);
+    const simOptions = { ...(options.loadCrds !== false && existsSync(SHARED_CRDS) ? { crdDir: SHARED_CRDS } : {}) };
+    const [etcd, sims, s3server] = await Promise.all([
       startEtcdCluster({ dir: path.join(dir, 'etcd'), members: options.members ?? 3, ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}), ...(options.legacyCaPath ? { legacyCaPath: true } : {}) }),
-      startApiSimulator({ ...(options.loadCrds !== false && existsSync(SHARED_CRDS) ? { crdDir: SHARED_CRDS } : {}) }),
+      Promise.all(Array.from({ length: count }, () => startApiSimulator(simOptions))),
       startS3Server({ dir: path.join(dir, 's3'), buckets: [options.bucket ?? 'hcp-dr-backups'] }),
     ]);
-    stops.push(() => etcd.stop(), () => sim.stop(), () => s3server.stop());
+    stops.push(() => etcd.stop(), ...sims.map((sim) => () => sim.stop()), () => s3server.stop());
+    const sim = sims[0]!;
 
     for (const { resource, object } of hostedClusterObjects(options)) sim.store.create(resource, object);
-    stops.push(attachDeploymentController(sim.store));
-    if (options.operator !== false) stops.push(attachHyperShiftOperator(sim.store));
-    if ((options.managementType ?? 'Managed') === 'Managed') {
-      stops.push(attachEtcdController(sim.store, etcd, controlPlaneNamespace));
+    const managed = (options.managementType ?? 'Managed') === 'Managed';
+    const adopt: AdoptedControlPlane[] = [];
+    if (managed) {
+      const detach = attachEtcdController(sim.store, etcd, controlPlaneNamespace);
+      stops.push(detach);
+      adopt.push({ namespace, name, etcd, detach });
     }
-    sim.setExecHandler(etcdExecHandler(etcd, controlPlaneNamespace));
+    const clusters: ManagementCluster[] = [];
+    for (const [k, s] of sims.entries()) {
+      stops.push(attachDeploymentController(s.store));
+      let operator: HyperShiftOperator | undefined;
+      if (options.operator !== false) {
+        operator = startHyperShiftOperator(s, {
+          dir: path.join(dir, `mgmt-${k + 1}`),
+          ...(k === 0 ? { adopt } : {}),
+          ...(options.splitBrainRestore ? { splitBrainRestore: true } : {}),
+          ...(options.initBackoffMs !== undefined ? { initBackoffMs: options.initBackoffMs } : {}),
+          ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}),
+        });
+        const op = operator;
+        stops.push(() => op.stop());
+        s.setExecHandler(op.execHandler);
+      } else if (k === 0) s.setExecHandler(etcdExecHandler(etcd, controlPlaneNamespace));
+      clusters.push({ index: k + 1, context: k === 0 ? 'sandbox' : `sandbox-${k + 1}`, sim: s, ...(operator ? { operator } : {}), env: {} });
+    }
     await etcd.seed(options.seedKeys ?? 200);
-    if ((options.managementType ?? 'Managed') === 'Managed') await waitForReadyEtcd(sim, controlPlaneNamespace, etcd.size);
+    if (managed) await waitForReadyEtcd(sim, controlPlaneNamespace, etcd.size);
 
-    const kubeconfig = await sim.writeKubeconfig(path.join(dir, 'kubeconfig'), { token: SANDBOX_TOKEN, namespace, contextName: 'sandbox', tls: true });
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await writeFile(kubeconfig, multiKubeconfigYaml(clusters.map((c) => ({ url: c.sim.httpsUrl, options: { token: SANDBOX_TOKEN, namespace, contextName: c.context, tls: true } }))), { mode: 0o600 });
+    await chmod(kubeconfig, 0o600);
     const s3: SandboxS3 = { server: s3server, endpoint: s3server.endpoint, region: s3server.region, accessKeyId: s3server.accessKeyId, secretAccessKey: s3server.secretAccessKey, bucket: options.bucket ?? 'hcp-dr-backups' };
     const env = {
       KUBECONFIG: kubeconfig,
@@ -118,10 +175,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       HCP_DR_S3_ENDPOINT: s3.endpoint,
       HCP_DR_S3_BUCKET: s3.bucket,
     };
+    for (const c of clusters) {
+      if (c.index === 1) c.env = env;
+      else {
+        const own = path.join(dir, `kubeconfig-${c.context}`);
+        await writeFile(own, multiKubeconfigYaml([c, ...clusters.filter((o) => o !== c)].map((o) => ({ url: o.sim.httpsUrl, options: { token: SANDBOX_TOKEN, namespace, contextName: o.context, tls: true } }))), { mode: 0o600 });
+        c.env = { ...env, KUBECONFIG: own };
+      }
+    }
     const envFile = path.join(dir, 'sandbox.env');
     await writeFile(envFile, Object.entries(env).map(([k, v]) => `export ${k}=${JSON.stringify(v)}`).join('\n') + '\n', { mode: 0o600 });
     await chmod(envFile, 0o600);
-    return { dir, kubeconfig, envFile, namespace, name, controlPlaneNamespace, sim, etcd, s3, env, stop };
+    return { dir, kubeconfig, envFile, namespace, name, controlPlaneNamespace, sim, etcd, clusters, s3, env, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -4,7 +4,7 @@
  * data in <dir>/etcd-i/data = /var/lib/data) and TLS files under <dir>/tls = /etc/etcd/tls.
  * Every process runs under a watchdog (etcd/process.ts), so none survives the test process.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,13 @@ export interface EtcdClusterOptions {
   legacyCaPath?: boolean;
   /** Time allowed for the cluster (and later each restarted member) to turn healthy. */
   startTimeoutMs?: number;
+  /**
+   * false: lay out directories, TLS and ports but start no member, for a controller that starts
+   * each member as its pod comes up (startNew for a new cluster, start on restored data).
+   */
+  bootstrap?: boolean;
+  /** With bootstrap false: the client/peer ports (2 per member, client first) to reuse, e.g. for a volume kept from an earlier run. */
+  ports?: number[];
 }
 
 export interface EtcdMember {
@@ -64,7 +71,7 @@ export class EtcdCluster {
   private readonly exitListeners = new Set<(index: number, info: ExitInfo) => void>();
   private stopped = false;
 
-  constructor(opts: Required<EtcdClusterOptions>, tls: EtcdTlsFiles, ports: number[], ca: string, cert: string, key: string) {
+  constructor(opts: Required<Omit<EtcdClusterOptions, 'ports'>>, tls: EtcdTlsFiles, ports: number[], ca: string, cert: string, key: string) {
     this.dir = opts.dir;
     this.tls = tls;
     this.quotaBytes = opts.quotaBytes;
@@ -84,6 +91,8 @@ export class EtcdCluster {
   }
 
   get size(): number { return this.state.length; }
+  /** Client and peer port of every member, in order (client first): what `ports` takes to reuse them. */
+  ports(): number[] { return this.state.flatMap((s) => [s.clientPort, s.peerPort]); }
   member(i: number): EtcdMember { return { ...this.m(i) }; }
   endpoint(i: number): string { return this.m(i).clientUrl; }
   endpoints(): string[] { return this.state.map((s) => s.clientUrl); }
@@ -181,6 +190,19 @@ export class EtcdCluster {
   async wipe(i: number): Promise<void> {
     await this.kill(i);
     await rm(this.m(i).dataDir, { recursive: true, force: true });
+  }
+
+  /** Kills member i and empties its whole volume (/var/lib): the PVC's data is gone. */
+  async clearVolume(i: number): Promise<void> {
+    await this.kill(i);
+    const s = this.m(i);
+    await rm(s.volumeDir, { recursive: true, force: true });
+    await mkdir(s.volumeDir, { recursive: true });
+  }
+
+  /** True when member i's volume holds anything (HyperShift's etcd-init checks /var/lib/data). */
+  volumeInUse(i: number): boolean {
+    return existsSync(this.m(i).dataDir) && readdirSync(this.m(i).dataDir).length > 0;
   }
 
   /** A live, healthy member other than `except`, to run membership changes through. */
@@ -312,13 +334,18 @@ export class EtcdCluster {
 
   /** Internal: bootstrap all members with state new. */
   async bootstrap(): Promise<void> {
+    await this.layout();
+    this.state.forEach((s) => this.spawn(s.index, 'new'));
+    await this.waitHealthy();
+  }
+
+  /** Internal: creates every member's volume, pod tmp and log directories. */
+  async layout(): Promise<void> {
     for (const s of this.state) {
       await mkdir(s.volumeDir, { recursive: true });
       await mkdir(s.podTmpDir, { recursive: true });
       await mkdir(path.dirname(s.logFile), { recursive: true });
     }
-    this.state.forEach((s) => this.spawn(s.index, 'new'));
-    await this.waitHealthy();
   }
 
   private firstRunning(): number {
@@ -334,14 +361,23 @@ export class EtcdCluster {
   }
 }
 
-/** Starts a healthy N-member mTLS cluster; retries with new ports if one was taken meanwhile. */
+/**
+ * Starts a healthy N-member mTLS cluster; retries with new ports if one was taken meanwhile.
+ * With bootstrap: false it only lays the cluster out (nothing runs until start/startNew).
+ */
 export async function startEtcdCluster(options: EtcdClusterOptions): Promise<EtcdCluster> {
-  const opts: Required<EtcdClusterOptions> = {
-    members: 3, quotaBytes: DEFAULT_QUOTA, legacyCaPath: false, startTimeoutMs: 30_000, ...options,
+  const { ports, ...rest } = options;
+  const opts: Required<Omit<EtcdClusterOptions, 'ports'>> = {
+    members: 3, quotaBytes: DEFAULT_QUOTA, legacyCaPath: false, startTimeoutMs: 30_000, bootstrap: true, ...rest,
   };
   await mkdir(opts.dir, { recursive: true });
   const tls = await writeEtcdTls(opts.dir, opts.legacyCaPath);
   const [ca, cert, key] = await Promise.all([tls.ca, tls.clientCert, tls.clientKey].map((f) => readFile(f, 'utf8')));
+  if (!opts.bootstrap) {
+    const cluster = new EtcdCluster(opts, tls, ports?.length === 2 * opts.members ? ports : await freePorts(2 * opts.members), ca!, cert!, key!);
+    await cluster.layout();
+    return cluster;
+  }
   for (let attempt = 1; ; attempt++) {
     const cluster = new EtcdCluster(opts, tls, await freePorts(2 * opts.members), ca!, cert!, key!);
     try {

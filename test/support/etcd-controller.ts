@@ -11,9 +11,15 @@
  *  - PVC deleted -> it lingers (kubernetes.io/pvc-protection) until the pod is gone; then the
  *    member's data is wiped and a new PVC created.
  *  - spec.replicas scales pods (Parallel policy); status.replicas/readyReplicas follow.
+ *  - a pod whose spec has the `etcd-init` init container (HyperShift adds it while a
+ *    restoreSnapshotURL restore is pending) runs options.runInit before its member starts; a
+ *    non-zero exit leaves the pod Pending in Init:CrashLoopBackOff and is retried after
+ *    initBackoffMs, as a kubelet does. The member then starts on whatever the volume holds.
+ *  - with the StatefulSet gone (namespace deletion), pods are killed with their members and each
+ *    released PVC takes its data with it (the volume is emptied).
  * Event-driven (store.subscribe) plus a health poll (pollMs).
  */
-import { reconcileStatus, podObject, pvcObject, statefulSetObject, type MemberView } from './etcd/k8s-objects.ts';
+import { ETCD_INIT, reconcileStatus, podObject, pvcObject, statefulSetObject, type MemberView } from './etcd/k8s-objects.ts';
 import type { EtcdCluster, ExitInfo } from './etcd-cluster.ts';
 import type { ExecHandler, GroupResource, SimObject, SimStore } from './sim/types.ts';
 
@@ -24,6 +30,10 @@ export const STATEFULSETS: GroupResource = { group: 'apps', version: 'v1', plura
 export interface EtcdControllerOptions {
   pollMs?: number;
   image?: string;
+  /** Runs pod etcd-i's etcd-init container; resolves to its exit code. Without it, etcd-init counts as done. */
+  runInit?: (i: number, pod: SimObject) => Promise<number>;
+  /** Delay before a failed etcd-init runs again (kubelet back-off; default 10 s). */
+  initBackoffMs?: number;
 }
 
 export function attachEtcdController(store: SimStore, cluster: EtcdCluster, namespace: string, options: EtcdControllerOptions = {}): () => void {
@@ -61,11 +71,39 @@ export function attachEtcdController(store: SimStore, cluster: EtcdCluster, name
     }
   };
 
+  const retries = new Set<NodeJS.Timeout>();
+  const hasInit = (pod: SimObject | undefined) => ((pod?.['spec'] as { initContainers?: { name: string }[] } | undefined)?.initContainers ?? [])
+    .some((c) => c.name === ETCD_INIT);
+
+  /** Runs etcd-init for pod etcd-i; true when the member may start. A failure schedules a retry. */
+  const runInit = async (i: number): Promise<boolean> => {
+    const pod = get(PODS, `etcd-${i}`);
+    if (!pod || !hasInit(pod)) return true;
+    const prev = view[i]!.init;
+    view[i]!.init = { state: 'running', restartCount: prev ? prev.restartCount : 0, startedAt: new Date().toISOString() };
+    writePod(i);
+    const code = options.runInit ? await options.runInit(i, pod).catch(() => 1) : 0;
+    const init = view[i]!.init;
+    init.finishedAt = new Date().toISOString();
+    init.exitCode = code;
+    if (code === 0) { init.state = 'done'; return true; }
+    init.state = 'failed';
+    init.restartCount++;
+    const uid = pod.metadata.uid;
+    const timer = setTimeout(() => {
+      retries.delete(timer);
+      if (!stopped && get(PODS, `etcd-${i}`)?.metadata.uid === uid) void startMember(i);
+    }, options.initBackoffMs ?? 10_000);
+    retries.add(timer);
+    return false;
+  };
+
   /** Starts member i for a fresh pod, as the init containers + etcd container would. */
   const startMember = async (i: number) => {
     busy.add(i);
     try {
       if (cluster.isRunning(i)) return;
+      if (!(await runInit(i))) return;
       if (cluster.hasData(i)) await cluster.start(i, { wait: false });
       else {
         // reset-member asks `member list` through the etcd-client Service, which only routes
@@ -90,7 +128,18 @@ export function attachEtcdController(store: SimStore, cluster: EtcdCluster, name
 
   const reconcile = async () => {
     const sts = get(STATEFULSETS, 'etcd');
-    if (!sts) return;
+    if (!sts) {
+      for (let i = 0; i < n; i++) {
+        if (busy.has(i)) continue;
+        const pvc = get(PVCS, `data-etcd-${i}`);
+        if (!get(PODS, `etcd-${i}`) && cluster.isRunning(i)) { expectedExit.add(i); await cluster.kill(i); }
+        if (pvc?.metadata.deletionTimestamp && !get(PODS, `etcd-${i}`)) {
+          safe(() => store.mutate(PVCS, namespace, pvc.metadata.name, (o) => { o.metadata.finalizers = []; }));
+          await cluster.clearVolume(i);
+        }
+      }
+      return;
+    }
     const replicas = (sts['spec'] as { replicas?: number } | undefined)?.replicas ?? n;
     for (let i = 0; i < n; i++) {
       if (busy.has(i)) continue;
@@ -101,6 +150,7 @@ export function attachEtcdController(store: SimStore, cluster: EtcdCluster, name
       if (!pod && pvc?.metadata.deletionTimestamp) {
         // The pod is gone, so pvc-protection lets go: the volume and its data disappear.
         safe(() => store.mutate(PVCS, namespace, pvc.metadata.name, (o) => { o.metadata.finalizers = []; }));
+        await cluster.clearVolume(i);
       }
       if (pod || i >= replicas) continue;
       busy.add(i);
@@ -181,6 +231,7 @@ export function attachEtcdController(store: SimStore, cluster: EtcdCluster, name
 
   return () => {
     stopped = true;
+    for (const t of retries) clearTimeout(t);
     clearInterval(poll);
     unsubscribe();
     offExit();

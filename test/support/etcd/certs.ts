@@ -14,6 +14,7 @@ const run = promisify(execFile);
 
 interface Pems {
   ca: string;
+  caKey: string;
   serverCert: string;
   serverKey: string;
   clientCert: string;
@@ -56,6 +57,7 @@ async function generate(): Promise<Pems> {
     const read = (n: string) => readFile(f(n), 'utf8');
     return {
       ca: await read('ca.crt'),
+      caKey: await read('ca.key'),
       serverCert: await read('server.crt'),
       serverKey: await read('server.key'),
       clientCert: await read('client.crt'),
@@ -64,6 +66,16 @@ async function generate(): Promise<Pems> {
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The CA that signed every etcd certificate of this process (HyperShift's `etcd-signer`): what the
+ * operator stand-in stores in the `etcd-signer` Secret when it generates one.
+ */
+export async function etcdSigner(): Promise<{ cert: string; key: string }> {
+  cached ??= generate();
+  const pems = await cached;
+  return { cert: pems.ca, key: pems.caKey };
 }
 
 /** Writes the TLS files under <dir>/tls. With legacyCaPath only the 4.11 CA path exists. */

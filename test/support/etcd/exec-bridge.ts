@@ -31,6 +31,8 @@ export interface ExecIO {
   signal?: AbortSignal;
   /** Control-plane namespace; when set, etcdctl output shows etcd-N.etcd-discovery.<ns>.svc names. */
   namespace?: string;
+  /** Extra environment, passed as is (not rewritten): the container's env, e.g. etcd-init's RESTORE_URL_ETCD. */
+  env?: Record<string, string>;
 }
 
 const PATH_RE = /(^|[\s='"`:;(|&>,])(\/etc\/etcd\/tls|\/var\/lib|\/tmp)(?=$|[/\s'"`;)|&<>,])/g;
@@ -81,7 +83,7 @@ export function runInPod(argv: readonly string[], pod: PodView, io: ExecIO): Pro
     const child = spawn(args[0]!, args.slice(1), {
       cwd: pod.tmpDir,
       stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      env: cleanEnv({ PATH: POD_PATH, HOSTNAME: pod.hostname, ETCDCTL_API: '3', HOME: pod.tmpDir }),
+      env: { ...cleanEnv({ PATH: POD_PATH, HOSTNAME: pod.hostname, ETCDCTL_API: '3', HOME: pod.tmpDir }), ...io.env },
     });
     const onAbort = () => child.kill('SIGKILL');
     io.signal?.addEventListener('abort', onAbort, { once: true });

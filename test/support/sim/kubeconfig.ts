@@ -24,3 +24,17 @@ export async function writeKubeconfigFile(path: string, url: string, options: Ku
   await chmod(path, 0o600);
   return path;
 }
+
+/** One kubeconfig naming several API servers, a context each; the first is the current context. */
+export function multiKubeconfigYaml(entries: { url: string; options: KubeconfigOptions }[]): string {
+  const docs = entries.map((e) => yaml.load(kubeconfigYaml(e.url, e.options)) as { clusters: unknown[]; users: unknown[]; contexts: unknown[]; 'current-context': string });
+  return yaml.dump({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: docs.flatMap((d) => d.clusters),
+    users: docs.flatMap((d) => d.users),
+    contexts: docs.flatMap((d) => d.contexts),
+    'current-context': docs[0]?.['current-context'] ?? '',
+    preferences: {},
+  });
+}

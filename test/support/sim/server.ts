@@ -14,6 +14,7 @@ import { PlainHttpError, resolveExecTarget } from './exec-target.ts';
 import { pickExecProtocol, runExecSession } from './exec-ws.ts';
 import { bearerToken, sendError, sendJson } from './http-util.ts';
 import { writeKubeconfigFile } from './kubeconfig.ts';
+import { PodLogs } from './logs.ts';
 import { Rbac, type DenyOptions } from './rbac.ts';
 import { Registry } from './registry.ts';
 import { selfSignedCertificate } from './selfsigned.ts';
@@ -38,6 +39,8 @@ export interface RequestRecord {
 export interface RunningSimulator extends ApiSimulator {
   readonly store: MemoryStore;
   readonly registry: Registry;
+  /** Container logs served by pods/log; simulated kubelets write them. */
+  readonly logs: PodLogs;
   /** https://127.0.0.1:<port2>: the same API over TLS with a self-signed certificate (see KubeconfigOptions.tls). */
   readonly httpsUrl: string;
   /** Every HTTP request and upgrade received, in order (discovery included). */
@@ -60,7 +63,11 @@ export async function startApiSimulator(options: SimulatorOptions = {}): Promise
   const rbac = new Rbac();
   const requests: RequestRecord[] = [];
   let execHandler: ExecHandler | undefined;
+  const logs = new PodLogs();
 
+  store.subscribe((e) => {
+    if (e.type === 'DELETED' && e.resource.group === '' && e.resource.plural === 'pods') logs.forget(e.object.metadata.namespace ?? '', e.object.metadata.name);
+  });
   store.subscribe((e) => {
     if (e.resource.group !== CRDS.group || e.resource.plural !== CRDS.plural) return;
     if (e.type === 'DELETED') registry.unregisterCrd(e.object);
@@ -81,6 +88,7 @@ export async function startApiSimulator(options: SimulatorOptions = {}): Promise
     store,
     registry,
     rbac,
+    logs,
     watch: (req, res, rr, query) => serveWatch(store, req, res, rr, query),
     execHttp: (_req, _res, rr, query) => {
       resolveExecTarget(store, rr, query);
@@ -170,6 +178,7 @@ export async function startApiSimulator(options: SimulatorOptions = {}): Promise
     httpsUrl,
     store,
     registry,
+    logs,
     requests,
     setExecHandler(handler: ExecHandler) {
       execHandler = handler;

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, readBody, readJsonObject, sendJson } from '../http-util.ts';
 import { applyPatchBody } from '../patch.ts';
+import type { PodLogs } from '../logs.ts';
 import type { Rbac } from '../rbac.ts';
 import type { Registry } from '../registry.ts';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.ts';
@@ -20,6 +21,8 @@ export interface RestContext {
   store: MemoryStore;
   registry: Registry;
   rbac: Rbac;
+  /** Container logs served by pods/log. */
+  logs: PodLogs;
   watch(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, query: URLSearchParams): void;
   /** pods/exec reached without a WebSocket upgrade. */
   execHttp(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, query: URLSearchParams): void;
@@ -63,7 +66,7 @@ export async function handleResource(ctx: RestContext, req: IncomingMessage, res
   ctx.rbac.check(access);
 
   if (rr.subresource === 'exec') return ctx.execHttp(req, res, rr, query);
-  if (rr.subresource === 'log') return sendLog(ctx, res, rr);
+  if (rr.subresource === 'log') return sendLog(ctx, res, rr, query);
   if (rr.subresource === 'status') return handleStatus(ctx, req, res, rr, query);
   if (rr.subresource === 'scale') return handleScale(ctx, req, res, rr, query);
   if (rr.subresource === 'finalize') throw methodNotAllowed(method);
@@ -186,11 +189,11 @@ function remove(ctx: RestContext, rr: ResourceRequest, name: string, opts: Delet
   return ctx.store.delete(rr.gr, namespace, name);
 }
 
-/** pods/log: the simulator keeps no logs; the annotation `sim.hcp-dr/log` stands in for them. */
-function sendLog(ctx: RestContext, res: ServerResponse, rr: ResourceRequest): void {
+/** pods/log: the container's log from the simulator's PodLogs (see logs.ts for the rules). */
+function sendLog(ctx: RestContext, res: ServerResponse, rr: ResourceRequest, query: URLSearchParams): void {
   const pod = ctx.store.get(rr.gr, rr.namespace, rr.name ?? '');
   if (!pod) throw notFound(rr.gr, rr.name ?? '');
-  const text = pod.metadata.annotations?.['sim.hcp-dr/log'] ?? '';
+  const text = ctx.logs.read(pod, query);
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }

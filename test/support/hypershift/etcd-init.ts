@@ -1,0 +1,92 @@
+/**
+ * The `etcd-init` init container of HyperShift's etcd StatefulSet (hypershift-domain.md §1.7), run for
+ * real "inside" pod etcd-N: a shell script with the real curl and the real etcdctl, its /var/lib and
+ * /tmp mapped onto the member's volume and pod directories (etcd/exec-bridge.ts).
+ *
+ * What the script does, as HyperShift's does (written here from its description, not copied):
+ *  - /var/lib/data not empty: says so and exits 0 (a non-empty PVC silently keeps its old data);
+ *  - `curl -o /tmp/snapshot "$RESTORE_URL_ETCD"` WITHOUT -f: an S3 error (expired or forged pre-signed
+ *    URL, missing key) arrives as an XML body, which the script prints to its log and exits 1; a
+ *    download cut short fails curl itself (exit 18), under `sh -e`;
+ *  - `etcdctl snapshot status`, then `etcdctl snapshot restore` into /var/lib/restore and a move to
+ *    /var/lib/data (Debian's etcd 3.4 has no etcdutl, which is the 3.4 branch of HyperShift's script).
+ *    With the OCPBUGS-99534 fix (the default) the restore gets `--name $HOSTNAME
+ *    --initial-cluster $ETCD_INITIAL_CLUSTER --initial-cluster-token $HCP_NAMESPACE
+ *    --initial-advertise-peer-urls <own peer URL>`; etcd 3.4 has no --bump-revision/--mark-compacted.
+ *    `splitBrain: true` restores without them, as HyperShift did before the fix: every member
+ *    becomes its own one-member cluster (same cluster and member IDs, since the defaults are the same).
+ * The pre-signed URL is a credential: it is passed in the environment and never printed.
+ */
+import { Writable } from 'node:stream';
+import type { EtcdCluster } from '../etcd-cluster.ts';
+
+export interface EtcdInitOptions {
+  /** Restore without --name/--initial-cluster/--initial-cluster-token (OCPBUGS-99534). */
+  splitBrain?: boolean;
+}
+
+export interface EtcdInitRun {
+  code: number;
+  /** stdout and stderr, interleaved as they came: the container log. */
+  log: string;
+}
+
+const SCRIPT = `mkdir -p /var/lib/data
+if [ -n "$(ls -A /var/lib/data)" ]; then
+  echo "etcd-init: /var/lib/data is not empty, not restoring the snapshot"
+  exit 0
+fi
+echo "etcd-init: downloading the etcd snapshot"
+rm -f /tmp/snapshot
+curl -sS -o /tmp/snapshot "$RESTORE_URL_ETCD"
+if [ "$(head -c 5 /tmp/snapshot)" = "<?xml" ]; then
+  echo "etcd-init: the snapshot download returned an error:"
+  cat /tmp/snapshot
+  echo
+  exit 1
+fi
+echo "etcd-init: restoring the snapshot"
+etcdctl snapshot status /tmp/snapshot -w table
+rm -rf /var/lib/restore
+etcdctl snapshot restore /tmp/snapshot --data-dir=/var/lib/restore "$@"
+rm -rf /var/lib/data
+mv /var/lib/restore /var/lib/data
+rm -f /tmp/snapshot
+echo "etcd-init: restored snapshot into /var/lib/data"
+`;
+
+/** The `--initial-cluster` value of a control plane, in HyperShift's DNS form. */
+export function initialCluster(namespace: string, members: number): string {
+  return Array.from({ length: members }, (_, i) => `etcd-${i}=${peerUrl(namespace, i)}`).join(',');
+}
+
+export function peerUrl(namespace: string, i: number): string {
+  return `https://etcd-${i}.etcd-discovery.${namespace}.svc:2380`;
+}
+
+/** Runs etcd-init for member i of `cluster` (control-plane namespace `namespace`) with `url`. */
+export async function runEtcdInit(cluster: EtcdCluster, i: number, namespace: string, url: string, options: EtcdInitOptions = {}): Promise<EtcdInitRun> {
+  const chunks: Buffer[] = [];
+  const sink = () => new Writable({ write(chunk: Buffer, _e, cb) { chunks.push(Buffer.from(chunk)); cb(); } });
+  // The fix's flags in HyperShift's DNS form; the exec bridge maps etcd-N.etcd-discovery.<ns>.svc:2380
+  // onto each member's real 127.0.0.1 peer port, as it does for any argument inside the pod.
+  const flags = options.splitBrain ? [] : [
+    '--name', `etcd-${i}`,
+    '--initial-cluster', initialCluster(namespace, cluster.size),
+    '--initial-cluster-token', namespace,
+    '--initial-advertise-peer-urls', peerUrl(namespace, i),
+  ];
+  const code = await cluster.execInMember(i, ['/bin/sh', '-ec', SCRIPT, 'etcd-init', ...flags], {
+    stdout: sink(), stderr: sink(), env: { RESTORE_URL_ETCD: url, HCP_NAMESPACE: namespace },
+  }, { requireRunning: false });
+  return { code, log: toPodView(Buffer.concat(chunks).toString('utf8'), cluster, i, namespace) };
+}
+
+/** Host paths and 127.0.0.1 ports in the log shown as the pod sees them (/var/lib, /tmp, etcd-N.etcd-discovery...). */
+function toPodView(log: string, cluster: EtcdCluster, i: number, namespace: string): string {
+  const pod = cluster.podView(i);
+  const names = new Map<string, string>();
+  pod.clientPorts.forEach((p, n) => names.set(`127.0.0.1:${p}`, `etcd-${n}.etcd-discovery.${namespace}.svc:2379`));
+  pod.peerPorts.forEach((p, n) => names.set(`127.0.0.1:${p}`, `etcd-${n}.etcd-discovery.${namespace}.svc:2380`));
+  return log.replaceAll(pod.volumeDir, '/var/lib').replaceAll(pod.tmpDir, '/tmp').replace(/127\.0\.0\.1:\d+/g, (m) => names.get(m) ?? m);
+}

@@ -1,0 +1,316 @@
+/**
+ * A HyperShift operator stand-in for one management cluster (one API simulator); test support, never
+ * shipped. It drives the simulator's store as the HyperShift and control-plane operators drive a real
+ * API server:
+ *
+ *  - HostedCluster created → finalizer `hypershift.openshift.io/finalizer`; control-plane namespace
+ *    `<ns>-<name>`; the AES-CBC key copied in; PKI secrets generated only when absent (pki.ts:
+ *    pre-created ones are kept); the HostedControlPlane (spec copied, restoreSnapshotURL and
+ *    pausedUntil included; `restored-from-backup` mirrored); API server Deployments, Services and
+ *    Routes (control-plane.ts); for managed etcd the StatefulSet `etcd` with PVCs `data-etcd-N` and
+ *    REAL etcd members (an EtcdCluster under <dir>/<cp namespace>, run by etcd-controller.ts).
+ *  - restoreSnapshotURL set → the StatefulSet carries the `etcd-init` init container with
+ *    RESTORE_URL_ETCD; each pod runs it for real (etcd-init.ts: curl from the S3 server, which
+ *    verifies the pre-signed signature and expiry, then `etcdctl snapshot restore`); its log is served
+ *    by `GET pods/etcd-N/log?container=etcd-init`. `splitBrainRestore` (or setSplitBrainRestore)
+ *    reproduces OCPBUGS-99534. Once EtcdSnapshotRestored is True, etcd-init leaves the template.
+ *  - Conditions (status.ts) on the HostedControlPlane and the HostedCluster: EtcdAvailable,
+ *    EtcdSnapshotRestored, Available, ReconciliationActive.
+ *  - pausedUntil copied to the HostedControlPlane and API servers scaled back while not paused
+ *    (controllers.ts attachHyperShiftOperator, which this includes).
+ *  - HostedCluster deleted → its NodePools and HostedControlPlane go, then the control-plane namespace
+ *    (pods, then PVCs and their data), the etcd members stop and their volumes are removed, and the
+ *    finalizer is released. With `hypershift.openshift.io/skip-delete-hosted-controlplane-namespace:
+ *    "true"` the namespace, PVCs and volumes stay; a HostedCluster created again later finds them.
+ *  - `adopt`: a control plane that exists already (the sandbox's seeded demo, with its own etcd and
+ *    controller) is routed for exec and torn down on deletion, but its objects and conditions are
+ *    left as seeded.
+ *
+ * API (stable; see startHyperShiftOperator): `execHandler` for sim.setExecHandler, `etcd(cpNs)`,
+ * `setSplitBrainRestore(on)`, `settled()`, `stop()`.
+ */
+import path from 'node:path';
+import { API_SERVERS, attachHyperShiftOperator, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES } from '../controllers.ts';
+import { attachEtcdController, etcdExecHandler, PODS, STATEFULSETS } from '../etcd-controller.ts';
+import { startEtcdCluster, type EtcdCluster } from '../etcd-cluster.ts';
+import { statefulSetObject, ETCD_INIT } from '../etcd/k8s-objects.ts';
+import type { PodLogs } from '../sim/logs.ts';
+import type { ExecHandler, GroupResource, SimObject, SimStore } from '../sim/types.ts';
+import {
+  controlPlaneNamespace, CP_DEPLOYMENTS, deploymentObject, FINALIZER, hostedControlPlaneObject, isManagedEtcd, NAMESPACES, NODEPOOLS,
+  namespaceObject, replicasFor, restoreUrl, routeObjects, ROUTES, serviceObjects, SERVICES, SKIP_DELETE_CP_NAMESPACE,
+} from './control-plane.ts';
+import { initialCluster, runEtcdInit } from './etcd-init.ts';
+import { ensureEncryptionKey, ensurePki } from './pki.ts';
+import { conditionsOf, controlPlaneConditions, mergeConditions, reconciliationCondition, type Condition } from './status.ts';
+
+export interface HyperShiftOperatorOptions {
+  /** Root of the etcd volumes of the control planes it creates: <dir>/<cp namespace>/etcd-N. */
+  dir: string;
+  /** OCPBUGS-99534: etcd-init restores without --name/--initial-cluster (default false). */
+  splitBrainRestore?: boolean;
+  /** Creates namespace `hypershift` with Deployment `operator` (app=operator), as an install leaves them (default true). */
+  install?: boolean;
+  /** Existing control planes to route and tear down, e.g. the sandbox's seeded demo. */
+  adopt?: AdoptedControlPlane[];
+  /** etcd --quota-backend-bytes of created members (default 8 GiB, HyperShift's). */
+  quotaBytes?: number;
+  /** Health poll of the etcd controllers (default 300 ms). */
+  pollMs?: number;
+  /** Back-off before a failed etcd-init runs again (default 10 s). */
+  initBackoffMs?: number;
+  /** Delay before pausedUntil reaches the HostedControlPlane (default 150 ms). */
+  propagationDelayMs?: number;
+}
+
+export interface AdoptedControlPlane {
+  /** HostedCluster namespace and name. */
+  namespace: string;
+  name: string;
+  etcd: EtcdCluster;
+  /** Detaches the etcd controller already running for it. */
+  detach: () => void;
+}
+
+export interface HyperShiftOperator {
+  /** Routes pods/exec into etcd pods of every control plane it runs: pass to sim.setExecHandler. */
+  readonly execHandler: ExecHandler;
+  /** The real etcd of a control-plane namespace, while it exists. */
+  etcd(controlPlaneNamespace: string): EtcdCluster | undefined;
+  /** Flips the OCPBUGS-99534 switch for etcd-init runs from now on. */
+  setSplitBrainRestore(on: boolean): void;
+  /** Resolves once no creation or teardown is in flight. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Plane {
+  cpNamespace: string;
+  hc: { namespace: string; name: string };
+  adopted: boolean;
+  etcd?: EtcdCluster;
+  detach?: () => void;
+}
+
+const safe = (fn: () => void) => { try { fn(); } catch { /* changed or gone meanwhile: the next pass fixes it */ } };
+const same = (a: GroupResource, b: GroupResource) => a.group === b.group && a.plural === b.plural;
+
+export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs }, options: HyperShiftOperatorOptions): HyperShiftOperator {
+  const { store, logs } = sim;
+  const planes = new Map<string, Plane>();
+  /** Ports of volumes kept by skip-delete, so members restart on them with the peer URLs they recorded. */
+  const keptPorts = new Map<string, number[]>();
+  const inFlight = new Map<string, Promise<void>>();
+  const creating = new Set<string>();
+  const deleting = new Set<string>();
+  let splitBrain = options.splitBrainRestore ?? false;
+  let stopped = false;
+
+  if (options.install !== false) installOperator(store);
+  for (const a of options.adopt ?? []) {
+    const cp = `${a.namespace}-${a.name.replaceAll('.', '-')}`;
+    planes.set(cp, { cpNamespace: cp, hc: { namespace: a.namespace, name: a.name }, adopted: true, etcd: a.etcd, detach: a.detach });
+  }
+
+  /** One task per HostedCluster at a time; later requests wait for the running one. */
+  const task = (key: string, fn: () => Promise<void>) => {
+    const prev = inFlight.get(key) ?? Promise.resolve();
+    const next = prev.then(() => (stopped ? undefined : fn())).catch((err: unknown) => {
+      if (!stopped) console.error(`hypershift operator stand-in: ${key}: ${(err as Error).message}`);
+    });
+    inFlight.set(key, next);
+    void next.finally(() => { if (inFlight.get(key) === next) inFlight.delete(key); });
+  };
+
+  const create = async (requested: SimObject) => {
+    const cp = controlPlaneNamespace(requested);
+    const hc = store.get(HOSTED_CLUSTERS, requested.metadata.namespace, requested.metadata.name);
+    if (planes.has(cp) || !hc || hc.metadata.deletionTimestamp || hc.metadata.uid !== requested.metadata.uid) return;
+    const plane: Plane = { cpNamespace: cp, hc: { namespace: hc.metadata.namespace ?? '', name: hc.metadata.name }, adopted: false };
+    planes.set(cp, plane);
+    if (!(hc.metadata.finalizers ?? []).includes(FINALIZER)) {
+      store.mutate(HOSTED_CLUSTERS, hc.metadata.namespace, hc.metadata.name, (o) => { o.metadata.finalizers = [...(o.metadata.finalizers ?? []), FINALIZER]; });
+    }
+    if (!store.get(NAMESPACES, undefined, cp)) store.create(NAMESPACES, namespaceObject(hc));
+    ensureEncryptionKey(store, hc, cp);
+    const managed = isManagedEtcd(hc);
+    const replicas = replicasFor(hc);
+    if (managed) {
+      const kept = keptPorts.get(cp);
+      plane.etcd = await startEtcdCluster({
+        dir: path.join(options.dir, cp), members: replicas, bootstrap: false,
+        ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}), ...(kept ? { ports: kept } : {}),
+      });
+      keptPorts.delete(cp);
+    }
+    await ensurePki(store, cp, plane.etcd?.tls);
+    if (!store.get(HOSTED_CONTROL_PLANES, cp, hc.metadata.name)) store.create(HOSTED_CONTROL_PLANES, hostedControlPlaneObject(hc));
+    for (const d of CP_DEPLOYMENTS) {
+      if (!store.get(DEPLOYMENTS, cp, d)) store.create(DEPLOYMENTS, deploymentObject(cp, d, API_SERVERS.includes(d) ? replicas : 1));
+    }
+    for (const s of serviceObjects(cp, managed)) if (!store.get(SERVICES, cp, s.metadata.name)) store.create(SERVICES, s);
+    for (const r of routeObjects(hc)) if (!store.get(ROUTES, cp, r.metadata.name)) store.create(ROUTES, r);
+    if (plane.etcd && !stopped) {
+      const url = restoreUrl(hc);
+      if (!store.get(STATEFULSETS, cp, 'etcd')) {
+        store.create(STATEFULSETS, statefulSetObject(cp, replicas, undefined, url ? { restoreUrl: url, initialCluster: initialCluster(cp, replicas) } : {}));
+      }
+      const etcd = plane.etcd;
+      plane.detach = attachEtcdController(store, etcd, cp, {
+        pollMs: options.pollMs ?? 300,
+        initBackoffMs: options.initBackoffMs ?? 10_000,
+        runInit: async (i, pod) => {
+          const env = ((pod['spec'] as { initContainers?: { name: string; env?: { name: string; value: string }[] }[] }).initContainers ?? [])
+            .find((c) => c.name === ETCD_INIT)?.env ?? [];
+          const podUrl = env.find((e) => e.name === 'RESTORE_URL_ETCD')?.value ?? '';
+          logs.restart(cp, pod.metadata.name, ETCD_INIT);
+          const r = await runEtcdInit(etcd, i, cp, podUrl, { splitBrain });
+          logs.append(cp, pod.metadata.name, ETCD_INIT, r.log);
+          return r.code;
+        },
+      });
+    }
+    updateStatus(plane);
+  };
+
+  const teardown = async (hc: SimObject) => {
+    const cp = controlPlaneNamespace(hc);
+    const plane = planes.get(cp);
+    const ns = hc.metadata.namespace ?? '';
+    for (const np of store.list(NODEPOOLS, ns)) {
+      if ((np['spec'] as { clusterName?: string } | undefined)?.clusterName !== hc.metadata.name) continue;
+      safe(() => store.mutate(NODEPOOLS, ns, np.metadata.name, (o) => { o.metadata.finalizers = []; }));
+      safe(() => store.delete(NODEPOOLS, ns, np.metadata.name));
+    }
+    if (store.get(HOSTED_CONTROL_PLANES, cp, hc.metadata.name)) {
+      safe(() => store.mutate(HOSTED_CONTROL_PLANES, cp, hc.metadata.name, (o) => { o.metadata.finalizers = []; }));
+      safe(() => store.delete(HOSTED_CONTROL_PLANES, cp, hc.metadata.name));
+    }
+    const keep = hc.metadata.annotations?.[SKIP_DELETE_CP_NAMESPACE] === 'true';
+    if (!keep && store.get(NAMESPACES, undefined, cp)) {
+      safe(() => store.delete(NAMESPACES, undefined, cp));
+      // Pods go at once; PVCs follow once their pods are gone (the etcd controller empties each volume).
+      const deadline = Date.now() + 60_000;
+      while (store.get(NAMESPACES, undefined, cp) && Date.now() < deadline && !stopped) await new Promise((r) => setTimeout(r, 50));
+    }
+    if (plane) {
+      plane.detach?.();
+      if (keep && plane.etcd) {
+        await Promise.all(Array.from({ length: plane.etcd.size }, (_, i) => plane.etcd!.kill(i)));
+        keptPorts.set(cp, plane.etcd.ports());
+        await plane.etcd.stop({ keepDir: true });
+      } else await plane.etcd?.stop();
+      planes.delete(cp);
+    }
+    if (!stopped && store.get(HOSTED_CLUSTERS, ns, hc.metadata.name)) {
+      safe(() => store.mutate(HOSTED_CLUSTERS, ns, hc.metadata.name, (o) => { o.metadata.finalizers = (o.metadata.finalizers ?? []).filter((f) => f !== FINALIZER); }));
+    }
+  };
+
+  /** Conditions of a created control plane on its HostedControlPlane and HostedCluster. */
+  const updateStatus = (plane: Plane) => {
+    if (plane.adopted || stopped) return;
+    const { cpNamespace: cp, hc: ref } = plane;
+    const hcp = store.get(HOSTED_CONTROL_PLANES, cp, ref.name);
+    const hc = store.get(HOSTED_CLUSTERS, ref.namespace, ref.name);
+    if (!hcp || !hc || hc.metadata.deletionTimestamp) return;
+    const sts = store.get(STATEFULSETS, cp, 'etcd');
+    const pods = store.list(PODS, cp, 'app=etcd').filter((p) => !p.metadata.deletionTimestamp);
+    const computed: Condition[] = [...controlPlaneConditions(hcp, sts, pods, restoreUrl(hcp)), reconciliationCondition(hcp)];
+    const write = (r: GroupResource, o: SimObject, conds: Condition[]) => {
+      const merged = mergeConditions(conditionsOf(o), conds, o.metadata.generation);
+      if (JSON.stringify(merged) === JSON.stringify(conditionsOf(o))) return;
+      safe(() => store.mutate(r, o.metadata.namespace, o.metadata.name, (x) => { x['status'] = { ...((x['status'] as object | undefined) ?? {}), conditions: merged }; }));
+    };
+    write(HOSTED_CONTROL_PLANES, hcp, computed);
+    const hcpNow = store.get(HOSTED_CONTROL_PLANES, cp, ref.name);
+    const mirrored = conditionsOf(hcpNow).filter((c) => ['EtcdAvailable', 'EtcdSnapshotRestored', 'Available'].includes(c.type))
+      .map(({ type, status, reason, message }) => ({ type, status, reason, message }));
+    write(HOSTED_CLUSTERS, hc, [...mirrored, reconciliationCondition(hc)]);
+    // HyperShift drops etcd-init from the template once the restore is done.
+    if (conditionsOf(hcpNow).some((c) => c.type === 'EtcdSnapshotRestored' && c.status === 'True') && sts) {
+      const inits = ((sts['spec'] as { template: { spec: { initContainers?: { name: string }[] } } }).template.spec.initContainers ?? []);
+      if (inits.some((c) => c.name === ETCD_INIT)) {
+        safe(() => store.mutate(STATEFULSETS, cp, 'etcd', (o) => {
+          const t = (o['spec'] as { template: { spec: { initContainers?: { name: string }[] } } }).template.spec;
+          t.initContainers = (t.initContainers ?? []).filter((c) => c.name !== ETCD_INIT);
+        }));
+      }
+    }
+  };
+
+  const onHostedCluster = (hc: SimObject) => {
+    const key = `${hc.metadata.namespace}/${hc.metadata.name}`;
+    const cp = controlPlaneNamespace(hc);
+    if (hc.metadata.deletionTimestamp) {
+      if ((hc.metadata.finalizers ?? []).includes(FINALIZER) && !deleting.has(key)) {
+        deleting.add(key);
+        task(key, () => teardown(hc).finally(() => deleting.delete(key)));
+      }
+      return;
+    }
+    const plane = planes.get(cp);
+    if (plane) updateStatus(plane);
+    else if (!creating.has(key)) {
+      // A control plane that exists without us (seeded and not adopted) is left alone.
+      if (store.get(HOSTED_CONTROL_PLANES, cp, hc.metadata.name)) return;
+      creating.add(key);
+      task(key, () => create(hc).finally(() => creating.delete(key)));
+    }
+  };
+
+  let statusQueued = false;
+  const queueStatus = () => {
+    if (statusQueued) return;
+    statusQueued = true;
+    setImmediate(() => { statusQueued = false; for (const p of planes.values()) updateStatus(p); });
+  };
+
+  const unsubscribe = store.subscribe((e) => {
+    if (stopped) return;
+    if (same(e.resource, HOSTED_CLUSTERS) && e.type !== 'DELETED') onHostedCluster(e.object);
+    else if ((same(e.resource, STATEFULSETS) || same(e.resource, PODS)) && planes.has(e.object.metadata.namespace ?? '')) queueStatus();
+  });
+  const resync = setInterval(() => { for (const p of planes.values()) updateStatus(p); }, 1000);
+  const detachPause = attachHyperShiftOperator(store, options.propagationDelayMs !== undefined ? { propagationDelayMs: options.propagationDelayMs } : {});
+  for (const hc of store.list(HOSTED_CLUSTERS)) onHostedCluster(hc);
+
+  const execHandler: ExecHandler = (call) => {
+    const etcd = planes.get(call.namespace)?.etcd;
+    if (!etcd) return Promise.reject(new Error(`no exec target for ${call.namespace}/${call.pod}/${call.container}`));
+    return etcdExecHandler(etcd, call.namespace)(call);
+  };
+
+  return {
+    execHandler,
+    etcd: (cp) => planes.get(cp)?.etcd,
+    setSplitBrainRestore(on) { splitBrain = on; },
+    async settled() {
+      while (inFlight.size > 0) await Promise.all([...inFlight.values()]);
+    },
+    async stop() {
+      stopped = true;
+      unsubscribe();
+      clearInterval(resync);
+      detachPause();
+      await Promise.all([...inFlight.values()]);
+      for (const p of planes.values()) {
+        if (p.adopted) continue; // its owner stops it
+        p.detach?.();
+        await p.etcd?.stop();
+      }
+      planes.clear();
+    },
+  };
+}
+
+/** What `hypershift install` leaves: namespace `hypershift` and the `operator` Deployment (pods app=operator). */
+export function installOperator(store: SimStore): void {
+  if (!store.get(NAMESPACES, undefined, 'hypershift')) store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'hypershift' } });
+  if (!store.get(DEPLOYMENTS, 'hypershift', 'operator')) {
+    const d = deploymentObject('hypershift', 'operator', 2);
+    d.metadata.labels = { app: 'operator', 'hypershift.openshift.io/operator-component': 'operator' };
+    (d['spec'] as { selector: unknown }).selector = { matchLabels: { app: 'operator' } };
+    store.create(DEPLOYMENTS, d);
+  }
+}
