@@ -9,7 +9,7 @@ import { s3TargetOf, type S3Args } from '../s3-flags.ts';
 import { UsageError } from '../../core/errors.ts';
 import { planBackup } from '../../core/backup/plan.ts';
 import { runBackup } from '../../core/backup/run-backup.ts';
-import { runResume } from '../../core/backup/resume.ts';
+import { runResume } from '../../core/resume.ts';
 import type { BackupRequest } from '../../core/backup/request.ts';
 import { newBackupId } from '../../core/bundle/layout.ts';
 import { renderBackupPlan, renderBackupResult, renderResume } from './backup-view.ts';

@@ -1,7 +1,7 @@
 /** Table forms of backup results, plans and resume reports. */
 import type { BackupPlan } from '../../core/backup/plan.ts';
 import type { BackupResult } from '../../core/backup/request.ts';
-import type { ResumeResult } from '../../core/backup/resume.ts';
+import type { ResumeResult } from '../../core/operation/resume.ts';
 import { humanBytes } from '../format.ts';
 
 export function renderBackupPlan(plan: BackupPlan): string {

@@ -7,7 +7,7 @@
 import { PreconditionError } from '../errors.ts';
 import { Resources } from '../model.ts';
 import type { KubeApi } from '../ports.ts';
-import { readOperation } from './operation.ts';
+import { readOperation } from '../operation/record.ts';
 
 /** A check that throws once the HostedCluster no longer carries operation `id`. */
 export function operationStillHeld(api: KubeApi, namespace: string, name: string, id: string): () => Promise<void> {

@@ -7,10 +7,10 @@ import { controlPlaneNamespace, ETCD_WRITER_DEPLOYMENTS, type KubeObject } from 
 import type { EtcdctlTls } from '../etcd/etcdctl.ts';
 import { gatherEtcd } from '../etcd/gather.ts';
 import { judge } from '../etcd/verdict.ts';
-import { assertManagedEtcd, resolveHostedCluster } from '../etcd/status.ts';
+import { assertManagedEtcd, resolveHostedCluster } from '../controlplane/hosted-cluster.ts';
 import { BACKUP_ID_PLACEHOLDER, BackupFiles, backupPrefix } from '../bundle/layout.ts';
 import { captureRestoreInputs, type Capture } from './capture.ts';
-import { readWriterReplicas } from './quiesce.ts';
+import { readReplicas } from '../controlplane/quiesce.ts';
 import { chooseSnapshotMember, type BackupDeps, type BackupRequest, type SnapshotMember } from './request.ts';
 
 export interface Preflight {
@@ -36,7 +36,7 @@ export async function preflight(req: BackupRequest, deps: Pick<BackupDeps, 'api'
   }
   const member = chooseSnapshotMember(gathered.facts);
   const dbSizeBytes = gathered.facts.members.find((m) => m.id === member.memberId)?.status?.dbSize ?? 0;
-  const replicas = req.mode === 'quiesce' ? await readWriterReplicas({ api: deps.api, controlPlaneNamespace: cpNamespace }) : {};
+  const replicas = req.mode === 'quiesce' ? await readReplicas({ api: deps.api, controlPlaneNamespace: cpNamespace }, ETCD_WRITER_DEPLOYMENTS, 'the control plane looks incomplete; use --online to back up without scaling the API servers') : {};
   const capture = await captureRestoreInputs(deps.api, hc, cpNamespace, deps.reporter);
   return { hc, controlPlaneNamespace: cpNamespace, member, tls: { caPath: gathered.caPath ?? '' }, dbSizeBytes, replicas, capture };
 }

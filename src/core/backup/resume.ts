@@ -1,58 +1,20 @@
 /**
- * `resume`: undoes whatever a backup run left on the cluster, from the operation record on the
- * HostedCluster alone, on any machine. Idempotent: each action is an "ensure", and with no
- * record there is nothing to do. It never deletes a completed backup.
+ * `resume` of a backup: undoes whatever a backup run left on the cluster, from its operation
+ * record alone: replicas and spec.pausedUntil back (waiting until the pause change reaches the
+ * HostedControlPlane), the snapshot file removed from the pod, then the record. Idempotent:
+ * each action is an "ensure". It never deletes a completed backup.
  */
 import { causeText, PartialFailureError } from '../errors.ts';
-import { controlPlaneNamespace, ETCD_WRITER_DEPLOYMENTS } from '../model.ts';
-import type { Clock, KubeApi, PodExec, Reporter } from '../ports.ts';
-import { resolveHostedCluster } from '../etcd/status.ts';
-import { readOperation, releaseOperation } from './operation.ts';
+import { hostedClusterRef } from '../controlplane/hosted-cluster.ts';
+import { undoQuiesce, type QuiesceContext } from '../controlplane/quiesce.ts';
+import { releaseOperation } from '../operation/record.ts';
+import type { ResumeInput, ResumeResult } from '../operation/resume.ts';
 import { removeSnapshot } from './pod-snapshot.ts';
-import { restorePausedUntil, scaleWriters, type QuiesceContext } from './quiesce.ts';
 
-export interface ResumeDeps {
-  api: KubeApi;
-  exec: PodExec;
-  clock: Clock;
-  reporter: Reporter;
-  signal?: AbortSignal;
-}
-
-export interface ResumeResult {
-  namespace: string;
-  name: string;
-  operation: string | null;
-  actions: string[];
-}
-
-export async function runResume(namespace: string, name: string, deps: ResumeDeps): Promise<ResumeResult> {
-  const hc = await resolveHostedCluster(deps.api, namespace, name);
-  const record = readOperation(hc);
-  if (!record) return { namespace, name, operation: null, actions: [] };
-  const cpNamespace = controlPlaneNamespace(namespace, name);
+export async function resumeBackup({ namespace, name, record, deps }: ResumeInput<'backup'>): Promise<ResumeResult> {
+  const cpNamespace = hostedClusterRef(namespace, name).controlPlaneNamespace;
   const ctx: QuiesceContext = { api: deps.api, clock: deps.clock, reporter: deps.reporter, namespace, name, controlPlaneNamespace: cpNamespace, waitTimeoutMs: 60_000, ...(deps.signal ? { signal: deps.signal } : {}) };
-  const actions: string[] = [];
-  const failures: string[] = [];
-  const attempt = async (what: string, action: () => Promise<void>) => {
-    try {
-      await action();
-      actions.push(what);
-    } catch (err) {
-      failures.push(`${what}: ${causeText(err)}`);
-    }
-  };
-
-  if (record.previousReplicas) {
-    const replicas = Object.fromEntries(
-      Object.entries(record.previousReplicas).filter(([d, n]) => (ETCD_WRITER_DEPLOYMENTS as readonly string[]).includes(d) && Number.isInteger(n) && n >= 0),
-    );
-    await attempt(`scaled ${Object.entries(replicas).map(([d, n]) => `${d} to ${n}`).join(', ')}`, () => scaleWriters(ctx, replicas));
-  }
-  if (record.previousPausedUntil !== undefined) {
-    const value = record.previousPausedUntil;
-    await attempt(value === null ? 'removed spec.pausedUntil' : `restored spec.pausedUntil to "${value}"`, () => restorePausedUntil(ctx, value));
-  }
+  const { actions, failures } = await undoQuiesce(ctx, record);
   const { member, snapshotPath } = record.operation;
   if (member && snapshotPath) {
     // A leftover file only costs PV space: report it with the manual command rather than keep the lock.

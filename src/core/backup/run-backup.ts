@@ -13,15 +13,15 @@
  * Any error, SIGINT or SIGTERM runs the compensations in reverse before the error surfaces.
  */
 import { InterruptedError, PartialFailureError, causeText } from '../errors.ts';
-import { Annotations, Resources } from '../model.ts';
-import { acquireOperation, releaseOperation, updateOperation, type OperationInfo } from './operation.ts';
-import { pauseDeadline, restorePausedUntil, scaleWriters, setPausedUntil, waitForPausePropagation, waitForWriters, type QuiesceContext } from './quiesce.ts';
+import { backupPrefix } from '../bundle/layout.ts';
+import { restorePausedUntil, scaleDeployments, startPause, waitForDeployments, type Pause, type QuiesceContext } from '../controlplane/quiesce.ts';
+import { acquireOperation, releaseOperation, releaseQuiesceUndo, updateOperation, type BackupOperation } from '../operation/record.ts';
+import { Rollback, type CompensationHandle } from '../operation/rollback.ts';
+import { operationStillHeld } from './operation-watch.ts';
 import { removeSnapshot, saveSnapshot, snapshotPathFor, snapshotStatus, type PodRef } from './pod-snapshot.ts';
 import { preflight } from './plan.ts';
 import { uploadBackup } from './upload.ts';
-import { Rollback } from './rollback.ts';
-import { backupPrefix } from '../bundle/layout.ts';
-import { type BackupDeps, type BackupRequest, type BackupResult } from './request.ts';
+import type { BackupDeps, BackupRequest, BackupResult } from './request.ts';
 
 export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<BackupResult> {
   const { api, reporter } = deps;
@@ -34,33 +34,32 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
   reporter.info(`backing up ${req.namespace}/${req.name} from member ${member.pod} to ${req.destination.store.url(prefix)}/ (${req.mode})`);
 
   // 2. The undo record, before the first change.
-  const operation: OperationInfo = { id, type: 'backup', startedAt: deps.clock.now().toISOString(), phase: 'started' };
+  const operation: BackupOperation = { id, type: 'backup', startedAt: deps.clock.now().toISOString(), phase: 'started', toolVersion: deps.toolVersion };
+  quiesce.stillHeld = operationStillHeld(api, req.namespace, req.name, id);
   const lockedHc = await acquireOperation(api, hc, operation, replicas);
   deps.step?.('locked');
   const rollback = new Rollback(reporter);
   rollback.push('remove the operation record', () => releaseOperation(api, req.namespace, req.name));
   const pod: PodRef = { exec: deps.exec, namespace: cpNamespace, pod: member.pod, ...(deps.signal ? { signal: deps.signal } : {}) };
   // Compensations run after an interrupt too: they must not carry the aborted signal.
-  const undoQuiesce: QuiesceContext = { ...quiesce, signal: undefined };
+  const undoQuiesce: QuiesceContext = { ...quiesce, signal: undefined, stillHeld: undefined };
   const undoPod: PodRef = { ...pod, signal: undefined };
   const previousPausedUntil = (hc['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil ?? null;
-  let renewal: NodeJS.Timeout | undefined;
+  let pause: Pause | undefined;
+  const quiesceUndo: CompensationHandle[] = [];
   let downtimeStart: number | undefined;
   let apiDowntimeSeconds: number | null = null;
   try {
     if (req.mode === 'quiesce') {
       // 3. Pause with a deadline, renewed while the run lasts.
-      rollback.push('unpause the HostedCluster', () => restorePausedUntil(undoQuiesce, previousPausedUntil));
-      const deadline = pauseDeadline(deps.clock.now(), req.pauseTtlMs);
-      await setPausedUntil(quiesce, deadline);
-      renewal = setInterval(() => void setPausedUntil(quiesce, pauseDeadline(deps.clock.now(), req.pauseTtlMs)).catch(() => undefined), req.pauseTtlMs / 3);
-      renewal.unref();
-      await waitForPausePropagation(quiesce, deadline);
+      quiesceUndo.push(rollback.push('unpause the HostedCluster', () => restorePausedUntil(undoQuiesce, previousPausedUntil)));
+      pause = await startPause(quiesce, req.pauseTtlMs);
       deps.step?.('paused');
-      rollback.push('scale the API servers back', () => scaleWriters(undoQuiesce, replicas));
+      quiesceUndo.push(rollback.push('scale the API servers back', () => scaleDeployments(undoQuiesce, replicas)));
       downtimeStart = deps.clock.now().getTime();
-      await scaleWriters(quiesce, Object.fromEntries(Object.keys(replicas).map((d) => [d, 0])));
-      await waitForWriters(quiesce, Object.fromEntries(Object.keys(replicas).map((d) => [d, 0])));
+      const zero = Object.fromEntries(Object.keys(replicas).map((d) => [d, 0]));
+      await scaleDeployments(quiesce, zero);
+      await waitForDeployments(quiesce, zero);
       deps.step?.('quiesced');
     }
     const path = snapshotPathFor(id);
@@ -72,19 +71,20 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
 
     if (req.mode === 'quiesce') {
       // 4. API back up right after the snapshot; the upload runs with the API available.
-      await scaleWriters(quiesce, replicas);
-      await waitForWriters(quiesce, replicas).catch((err: unknown) => reporter.warn(`API servers not ready yet: ${causeText(err)}`));
+      await scaleDeployments(quiesce, replicas);
+      await waitForDeployments(quiesce, replicas).catch((err: unknown) => reporter.warn(`API servers not ready yet: ${causeText(err)}`));
       apiDowntimeSeconds = (deps.clock.now().getTime() - (downtimeStart ?? 0)) / 1000;
       // Unpausing is not part of the downtime: the API servers already serve.
-      clearInterval(renewal);
+      pause?.stop();
       await restorePausedUntil(quiesce, previousPausedUntil);
-      rollback.drop('scale the API servers back', 'unpause the HostedCluster');
+      rollback.drop(...quiesceUndo);
       reporter.info(`API servers back after ${apiDowntimeSeconds}s of downtime`);
     }
     // The file is point-in-time already: checking it need not extend the downtime.
     const status = await snapshotStatus(pod, tls, path);
     await updateOperation(api, lockedHc, { ...operation, phase: 'resumed', member: member.pod, snapshotPath: path });
-    await releasePreviousState(deps, req);
+    // After the API is back, the undo data for pause and scale is spent: drop it, keep the lock.
+    await releaseQuiesceUndo(api, req.namespace, req.name);
     deps.step?.('resumed');
 
     // 5. Upload; backup.json last.
@@ -95,7 +95,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     deps.step?.('done');
     return { manifest, url: `${req.destination.store.url(prefix)}/` };
   } catch (err) {
-    clearInterval(renewal);
+    pause?.stop();
     const failures = await rollback.run();
     if (failures.length > 0) {
       throw new PartialFailureError(`failed to back up "${req.namespace}/${req.name}": ${causeText(err)}; and the rollback failed: ${failures.join('; ')}`, {
@@ -106,11 +106,4 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     if (deps.signal?.aborted) throw new InterruptedError(`backup of "${req.namespace}/${req.name}" interrupted; the cluster was restored`, { cause: err });
     throw err;
   }
-}
-
-/** After the API is back, the undo data for pause and scale is spent: drop it, keep the lock. */
-async function releasePreviousState(deps: BackupDeps, req: BackupRequest): Promise<void> {
-  await deps.api.mergePatch(Resources.hostedCluster, req.namespace, req.name, {
-    metadata: { annotations: { [Annotations.previousPausedUntil]: null, [Annotations.previousReplicas]: null } },
-  });
 }

@@ -3,7 +3,7 @@
  * (apiVersion hcp-dr.openshift.io/v1alpha1, kind EtcdStatus; documented in the README).
  */
 import { conditionsOf, controlPlaneNamespace, Resources, type Condition, type KubeObject } from '../model.ts';
-import { NotFoundError, PreconditionError } from '../errors.ts';
+import { assertManagedEtcd, resolveHostedCluster } from '../controlplane/hosted-cluster.ts';
 import type { Clock, KubeApi, PodExec } from '../ports.ts';
 import { redactUrl } from '../redact.ts';
 import { byMemberName, gatherEtcd } from './gather.ts';
@@ -55,27 +55,6 @@ export interface EtcdStatusReport {
   conditions: { hostedCluster: Condition[]; hostedControlPlane: Condition[] };
   lastSuccessfulBackup: { url: string; ageSeconds: number | null } | null;
   observedAt: string;
-}
-
-/** Reads the HostedCluster; refuses clearly when it is missing or its etcd is not HyperShift's. */
-export async function resolveHostedCluster(api: KubeApi, namespace: string, name: string): Promise<KubeObject> {
-  const hc = await api.get(Resources.hostedCluster, namespace, name);
-  if (!hc) {
-    throw new NotFoundError(`failed to find HostedCluster "${name}" in namespace "${namespace}"`, {
-      hint: 'list hosted clusters with "kubectl get hostedclusters -A", then pass the right name and -n <namespace>',
-    });
-  }
-  return hc;
-}
-
-export function assertManagedEtcd(hc: KubeObject): void {
-  const etcd = (hc['spec'] as { etcd?: { managementType?: string } } | undefined)?.etcd;
-  if (etcd?.managementType === 'Unmanaged') {
-    throw new PreconditionError(
-      `hosted cluster "${hc.metadata.namespace}/${hc.metadata.name}" uses unmanaged etcd (spec.etcd.managementType: Unmanaged): HyperShift does not run its etcd, so hcp-dr cannot inspect or back it up`,
-      { hint: 'check the external etcd with etcdctl against the endpoint in spec.etcd.unmanaged.endpoint' },
-    );
-  }
 }
 
 export async function runEtcdStatus(namespace: string, name: string, deps: EtcdStatusDeps): Promise<EtcdStatusReport> {

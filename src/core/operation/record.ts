@@ -1,0 +1,211 @@
+/**
+ * The operation record: what hcp-dr writes on a HostedCluster BEFORE its first change, so that
+ * any machine can finish or undo a run that died (`resume`), from the cluster alone. It is also
+ * the lock: one operation per HostedCluster at a time, whatever its type.
+ *
+ *   hcp-dr.openshift.io/operation             JSON OperationInfo: {"id","type","startedAt","phase","toolVersion",...}
+ *   hcp-dr.openshift.io/previous-paused-until JSON: the previous spec.pausedUntil, or null when absent
+ *   hcp-dr.openshift.io/previous-replicas     JSON: {"kube-apiserver": 3, ...}
+ *
+ * Contract:
+ *  - OperationInfo is a union discriminated by `type`; each type has its own phases and its
+ *    own fields (the undo data only that type needs). The two `previous-*` annotations are the
+ *    undo data of a pause and a scale-down, shared by every type that quiesces.
+ *  - A record written by a newer hcp-dr may carry a type this version does not know: it still
+ *    locks (acquireOperation refuses), and `resume` names the type and the writer's version.
+ *  - The lock is taken with optimistic concurrency (resourceVersion), so two runs cannot both
+ *    win. A workflow that CREATES the HostedCluster (restore) puts operationAnnotations() in
+ *    the object it creates instead.
+ *  - The record is removed (releaseOperation) only after what it describes is done or undone.
+ */
+import { ConflictError, OperationInProgressError, PreconditionError } from '../errors.ts';
+import { Annotations, Resources, type KubeObject } from '../model.ts';
+import type { KubeApi } from '../ports.ts';
+
+/** Every operation type and its phases, in the order a run passes them. */
+export const OperationPhases = {
+  backup: ['started', 'quiesced', 'snapshotted', 'resumed', 'uploaded'],
+  restore: ['started', 'namespaces', 'secrets', 'hosted-cluster', 'node-pools', 'waiting', 'verifying', 'verified'],
+  'etcd-restore': ['started', 'paused', 'scaled-down', 'restoring', 'restored', 'scaled-up'],
+  'recover-member': ['started', 'paused', 'member-removed', 'storage-replaced', 'member-added', 'recovered'],
+  move: ['started', 'source-paused', 'backed-up', 'restored', 'verified', 'source-removed'],
+} as const;
+
+export type OperationType = keyof typeof OperationPhases;
+export type PhaseOf<T extends OperationType> = (typeof OperationPhases)[T][number];
+
+export const OPERATION_TYPES = Object.keys(OperationPhases) as OperationType[];
+
+interface OperationBase<T extends OperationType> {
+  id: string;
+  type: T;
+  startedAt: string;
+  phase: PhaseOf<T>;
+  /** The hcp-dr version that wrote the record (absent in records of 0.1.0). */
+  toolVersion?: string;
+}
+
+export interface BackupOperation extends OperationBase<'backup'> {
+  /** Pod holding the snapshot file, once one was written. */
+  member?: string;
+  snapshotPath?: string;
+}
+
+export interface RestoreOperation extends OperationBase<'restore'> {
+  /** The backup's prefix URL (s3://bucket/.../<id>/): never a pre-signed URL. */
+  backup?: string;
+  backupId?: string;
+  /** Objects the run created so far ("<kind> <namespace>/<name>"), so none is left unnamed. */
+  created?: string[];
+}
+
+export interface EtcdRestoreOperation extends OperationBase<'etcd-restore'> {
+  backup?: string;
+  backupId?: string;
+}
+
+export interface RecoverMemberOperation extends OperationBase<'recover-member'> {
+  /** The member (pod) being replaced. */
+  member?: string;
+}
+
+export interface MoveOperation extends OperationBase<'move'> {
+  /** The destination management cluster (context name), for messages. */
+  destination?: string;
+  backup?: string;
+}
+
+export type OperationInfo = BackupOperation | RestoreOperation | EtcdRestoreOperation | RecoverMemberOperation | MoveOperation;
+
+export interface OperationRecord {
+  /** Its `type` may be one this version does not know (see isKnownOperationType). */
+  operation: OperationInfo;
+  /** undefined: not recorded (nothing to restore); null: the field was absent. */
+  previousPausedUntil: string | null | undefined;
+  previousReplicas: Record<string, number> | undefined;
+}
+
+export function isKnownOperationType(type: unknown): type is OperationType {
+  return typeof type === 'string' && Object.hasOwn(OperationPhases, type);
+}
+
+export function readOperation(hc: KubeObject): OperationRecord | undefined {
+  const annotations = hc.metadata.annotations ?? {};
+  const raw = annotations[Annotations.operation];
+  if (raw === undefined) return undefined;
+  const operation = parseJson(raw, Annotations.operation);
+  if (typeof operation !== 'object' || operation === null || typeof (operation as { id?: unknown }).id !== 'string') {
+    throw new PreconditionError(`failed to read annotation ${Annotations.operation}: it is not an operation record (${raw.slice(0, 80)})`, {
+      hint: 'inspect it with "kubectl get hostedcluster -o yaml"; remove it by hand only if no hcp-dr run is active',
+    });
+  }
+  return {
+    operation: operation as OperationInfo,
+    previousPausedUntil:
+      annotations[Annotations.previousPausedUntil] === undefined
+        ? undefined
+        : (parseJson(annotations[Annotations.previousPausedUntil] as string, Annotations.previousPausedUntil) as string | null),
+    previousReplicas:
+      annotations[Annotations.previousReplicas] === undefined
+        ? undefined
+        : (parseJson(annotations[Annotations.previousReplicas] as string, Annotations.previousReplicas) as Record<string, number>),
+  };
+}
+
+function parseJson(value: string, key: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new PreconditionError(`failed to read annotation ${key}: it is not valid JSON (${value.slice(0, 80)})`, {
+      hint: `inspect it with "kubectl get hostedcluster -o yaml"; remove it by hand only if no hcp-dr run is active`,
+    });
+  }
+}
+
+/** The undo data of a pause and a scale-down, recorded before either happens. */
+export interface QuiesceUndo {
+  /** spec.pausedUntil before the run; null when it was absent. */
+  previousPausedUntil: string | null;
+  /** spec.replicas of each deployment the run will scale. */
+  previousReplicas: Record<string, number>;
+}
+
+/**
+ * The annotations of a record, for a workflow that creates the HostedCluster with its record
+ * already on it (restore), or for a merge patch.
+ */
+export function operationAnnotations(operation: OperationInfo, undo?: QuiesceUndo): Record<string, string> {
+  return {
+    [Annotations.operation]: JSON.stringify(operation),
+    ...(undo
+      ? {
+          [Annotations.previousPausedUntil]: JSON.stringify(undo.previousPausedUntil),
+          [Annotations.previousReplicas]: JSON.stringify(undo.previousReplicas),
+        }
+      : {}),
+  };
+}
+
+/**
+ * Takes the lock and records the undo data in one write, conditional on the resourceVersion
+ * read: a concurrent writer makes it fail rather than overwrite. With `previousReplicas` the
+ * quiesce undo data (that and the HostedCluster's current spec.pausedUntil) is recorded too.
+ */
+export async function acquireOperation(
+  api: KubeApi,
+  hc: KubeObject,
+  operation: OperationInfo,
+  previousReplicas?: Record<string, number>,
+): Promise<KubeObject> {
+  const existing = readOperation(hc);
+  if (existing) throw inProgress(hc, existing.operation);
+  const pausedUntil = (hc['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil;
+  const undo = previousReplicas ? { previousPausedUntil: pausedUntil ?? null, previousReplicas } : undefined;
+  const patch = { metadata: { resourceVersion: hc.metadata.resourceVersion, annotations: operationAnnotations(operation, undo) } };
+  const { namespace = '', name = '' } = hc.metadata;
+  try {
+    return await api.mergePatch(Resources.hostedCluster, namespace, name, patch);
+  } catch (err) {
+    if (err instanceof ConflictError) {
+      const current = await api.get(Resources.hostedCluster, namespace, name);
+      const other = current && readOperation(current);
+      if (other) throw inProgress(hc, other.operation);
+      throw new ConflictError(`failed to lock HostedCluster "${namespace}/${name}": it changed while hcp-dr read it`, {
+        hint: 'run the command again',
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+/** Records progress (phase and the type's own fields) so `resume` knows what to finish or clean. */
+export async function updateOperation(api: KubeApi, hc: KubeObject, operation: OperationInfo): Promise<void> {
+  await api.mergePatch(Resources.hostedCluster, hc.metadata.namespace ?? '', hc.metadata.name ?? '', {
+    metadata: { annotations: { [Annotations.operation]: JSON.stringify(operation) } },
+  });
+}
+
+/** Drops the quiesce undo data once the pause and scale-down are undone; the lock stays. */
+export async function releaseQuiesceUndo(api: KubeApi, namespace: string, name: string): Promise<void> {
+  await api.mergePatch(Resources.hostedCluster, namespace, name, {
+    metadata: { annotations: { [Annotations.previousPausedUntil]: null, [Annotations.previousReplicas]: null } },
+  });
+}
+
+/** Removes the record. Only after everything it describes has been undone or completed. */
+export async function releaseOperation(api: KubeApi, namespace: string, name: string): Promise<void> {
+  await api.mergePatch(Resources.hostedCluster, namespace, name, {
+    metadata: {
+      annotations: { [Annotations.operation]: null, [Annotations.previousPausedUntil]: null, [Annotations.previousReplicas]: null },
+    },
+  });
+}
+
+function inProgress(hc: KubeObject, op: OperationInfo): OperationInProgressError {
+  const { namespace, name } = hc.metadata;
+  return new OperationInProgressError(
+    `failed to start: HostedCluster "${namespace}/${name}" has hcp-dr operation ${op.id} (${op.type}, ${op.phase}) in progress since ${op.startedAt}`,
+    { hint: `if that run is no longer active, undo what it left with: {cmd} resume ${name} -n ${namespace}` },
+  );
+}

@@ -1,0 +1,14 @@
+/**
+ * The resume handlers of this build, one per operation type it can finish or undo. A workflow
+ * that writes an operation record of a new type registers its handler here.
+ */
+import { resumeBackup } from './backup/resume.ts';
+import { resumeOperation, type ResumeDeps, type ResumeHandlers, type ResumeResult } from './operation/resume.ts';
+
+export const RESUME_HANDLERS: ResumeHandlers = {
+  backup: resumeBackup,
+};
+
+export function runResume(namespace: string, name: string, deps: ResumeDeps): Promise<ResumeResult> {
+  return resumeOperation(namespace, name, deps, RESUME_HANDLERS);
+}
