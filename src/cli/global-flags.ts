@@ -40,7 +40,7 @@ export function kubeTargetOf(args: GlobalArgs): KubeTarget {
 }
 
 function requireValue(flag: string, value: string): string {
-  if (value.trim() === '') throw new UsageError(`${flag} needs a value`);
+  if (value.trim() === '') throw new UsageError(`${flag} needs a value`, { hint: `pass ${flag} <value>, or leave the flag out for the kubeconfig's default` });
   return value;
 }
 
@@ -98,6 +98,7 @@ export function boundedDuration(text: string, flag: string, bounds: { minMs: num
 }
 
 function humanDuration(ms: number): string {
+  if (ms === 0) return '0';
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;

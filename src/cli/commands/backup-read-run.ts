@@ -5,7 +5,9 @@ import { parseOutputFormat, printData, renderTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { dash, humanAge, humanBytes } from '../format.ts';
 import { s3TargetOf, type S3Args } from '../s3-flags.ts';
-import { ExitCode, UsageError } from '../../core/errors.ts';
+import { stat } from 'node:fs/promises';
+import { ExitCode, NotFoundError, UsageError } from '../../core/errors.ts';
+import { fileProblem } from './paths.ts';
 import { listBackups, type BackupList } from '../../core/backup/list.ts';
 import { verifyLocalSnapshot, verifyStoredBackup, type BackupVerification } from '../../core/bundle/verify.ts';
 
@@ -57,6 +59,7 @@ export async function verify(args: VerifyArgs, deps: CliDeps): Promise<number> {
     } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
       throw new UsageError(`cannot verify "${source}": pass an s3:// URL or a local file`, { hint: 'e.g. {cmd} backup verify s3://<bucket>/<prefix>/<namespace>/<name>/<id>/' });
     } else {
+      await requireLocalFile(source);
       result = await verifyLocalSnapshot(source, options);
     }
   } finally {
@@ -79,4 +82,17 @@ export function renderVerification(r: BackupVerification): string {
     '',
   ].join('\n');
   return head + '\n' + renderTable(['CHECK', 'RESULT', 'DETAIL'], r.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', dash(c.detail)]));
+}
+
+/** A local snapshot path that exists and is a regular file (exit 3 when missing, 2 when unusable). */
+async function requireLocalFile(file: string): Promise<void> {
+  const hint = 'pass an etcd snapshot file (etcdctl snapshot save) or a backup URL: s3://<bucket>/<prefix>/<namespace>/<name>/<id>/';
+  let info;
+  try {
+    info = await stat(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`failed to read ${file}: no such file`, { hint });
+    throw new UsageError(`failed to read ${file}: ${fileProblem(err)}`, { hint });
+  }
+  if (!info.isFile()) throw new UsageError(`failed to read ${file}: not a regular file`, { hint });
 }

@@ -7,16 +7,17 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CliDeps } from '../deps.ts';
 import { kubeTargetOf, type GlobalArgs } from '../global-flags.ts';
-import { causeText, UsageError } from '../../core/errors.ts';
+import { causeText, ExitCode, isHcpDrError, UsageError } from '../../core/errors.ts';
 import { Resources } from '../../core/model.ts';
 import { crdsFromTexts, type CrdSource } from '../../core/render/check.ts';
 import { loadAllYaml } from '../../core/yaml.ts';
+import { fileProblem } from './paths.ts';
 
 /** yargs turns a repeated flag into an array; every flag of render and validate takes one value. */
 export function rejectRepeated(args: object): void {
   for (const [flag, value] of Object.entries(args)) {
     if (Array.isArray(value) && flag !== '_' && !/[A-Z]/.test(flag)) {
-      throw new UsageError(`${flag.length === 1 ? '-' : '--'}${flag} given ${value.length} times; pass it once`);
+      throw new UsageError(`${flag.length === 1 ? '-' : '--'}${flag} given ${value.length} times; pass it once`, { hint: 'every flag of this command takes one value' });
     }
   }
 }
@@ -27,7 +28,7 @@ export async function readInput(file: string, deps: CliDeps, flag: string): Prom
 }
 
 export async function readBytes(file: string, deps: CliDeps, flag: string): Promise<Buffer> {
-  if (file.trim() === '') throw new UsageError(`${flag} needs a value`);
+  if (file.trim() === '') throw new UsageError(`${flag} needs a value`, { hint: `pass ${flag} <file>, or ${flag} - for stdin` });
   if (file === '-') {
     const chunks: Buffer[] = [];
     for await (const chunk of deps.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
@@ -36,12 +37,13 @@ export async function readBytes(file: string, deps: CliDeps, flag: string): Prom
   try {
     return await readFile(file);
   } catch (err) {
-    throw new UsageError(`failed to read ${flag} ${file}: ${causeText(err)}`);
+    throw new UsageError(`failed to read ${flag} ${file}: ${fileProblem(err)}`, { hint: `check the path given to ${flag}` });
   }
 }
 
 /** CRDs from --crd (a file or a directory of .yaml/.yml/.json, recursively) or from the cluster. */
-export function crdSourceOf(args: GlobalArgs & { crd?: string }, deps: CliDeps): CrdSource {
+/** `clusterRequired`: the command reads the cluster anyway (validate --against-cluster): failing to reach it is the error. */
+export function crdSourceOf(args: GlobalArgs & { crd?: string }, deps: CliDeps, options: { clusterRequired?: boolean } = {}): CrdSource {
   const crdPath = args.crd;
   if (crdPath !== undefined) {
     return async (kinds) => {
@@ -66,6 +68,9 @@ export function crdSourceOf(args: GlobalArgs & { crd?: string }, deps: CliDeps):
       if (crds.length === 0) return { skipped: `the cluster (${session.api.describeTarget()}) serves no hypershift.openshift.io CRDs` };
       return { crds, source: `the cluster (${session.api.describeTarget()})` };
     } catch (err) {
+      // An interrupt never means "go on without CRDs"; neither does an unreachable cluster that is required.
+      if (deps.signal.aborted) throw err;
+      if (options.clusterRequired && isHcpDrError(err) && err.exitCode !== ExitCode.precondition) throw err;
       return { skipped: `could not read CRDs from the cluster: ${causeText(err)}` };
     }
   };
@@ -74,7 +79,7 @@ export function crdSourceOf(args: GlobalArgs & { crd?: string }, deps: CliDeps):
 /** Checks that --crd names a readable file or directory: local paths are checked before any remote read. */
 export async function checkCrdPath(crdPath: string | undefined): Promise<void> {
   if (crdPath === undefined) return;
-  if (crdPath.trim() === '') throw new UsageError('--crd needs a value');
+  if (crdPath.trim() === '') throw new UsageError('--crd needs a value', { hint: 'pass --crd <file|dir> with the HyperShift CRDs' });
   await listCrdFiles(crdPath);
 }
 
@@ -83,7 +88,7 @@ async function listCrdFiles(p: string): Promise<string[]> {
   try {
     info = await stat(p);
   } catch (err) {
-    throw new UsageError(`failed to read --crd ${p}: ${causeText(err)}`);
+    throw new UsageError(`failed to read --crd ${p}: ${fileProblem(err)}`, { hint: 'pass a CRD file or a directory of them (e.g. saved "oc get crd -o yaml" output)' });
   }
   if (!info.isDirectory()) return [p];
   const entries = await readdir(p, { withFileTypes: true, recursive: true });

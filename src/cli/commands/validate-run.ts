@@ -17,7 +17,7 @@ export interface ValidateArgs extends GlobalArgs {
 export async function validate(args: ValidateArgs, deps: CliDeps): Promise<number> {
   rejectRepeated(args);
   const format = parseOutputFormat(args.output);
-  if (args.old !== undefined && args['against-cluster']) throw new UsageError('pass either --old or --against-cluster, not both');
+  if (args.old !== undefined && args['against-cluster']) throw new UsageError('pass either --old or --against-cluster, not both', { hint: '--old <file> checks against saved objects, --against-cluster against the live ones' });
   await checkCrdPath(args.crd);
   const input = await readInput(args.filename, deps, '-f');
   const old = args.old !== undefined ? await readInput(args.old, deps, '--old') : undefined;
@@ -26,7 +26,7 @@ export async function validate(args: ValidateArgs, deps: CliDeps): Promise<numbe
     const session = await deps.connectKube(kubeTargetOf(args));
     live = (type, namespace, name) => session.api.get(type, namespace ?? session.namespace, name);
   }
-  const report = await runValidate({ input, crds: crdSourceOf(args, deps), ...(old ? { old } : {}), ...(live ? { live } : {}) });
+  const report = await runValidate({ input, crds: crdSourceOf(args, deps, { clusterRequired: Boolean(args['against-cluster']) }), ...(old ? { old } : {}), ...(live ? { live } : {}) });
   for (const note of validationNotes(report)) deps.reporter.warn(note);
   for (const o of report.objects) if (o.message) deps.stderr.write(`${o.message}\n`);
   await printData(deps.stdout, format, report, () => renderReport(report));

@@ -55,7 +55,7 @@ function xor(a: Buffer, b: Buffer): Buffer {
 /** RSAES-OAEP-ENCRYPT with SHA-256 and a caller-provided seed. */
 export function oaepEncrypt(key: KeyObject, message: Buffer, label: Buffer, seed: Buffer): Buffer {
   const k = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
-  if (message.length > k - 2 * HASH_LEN - 2) throw new UsageError('the sealing key is too small for a 32-byte session key');
+  if (message.length > k - 2 * HASH_LEN - 2) throw new UsageError('the sealing key is too small for a 32-byte session key', { hint: 'pass the sealed-secrets controller certificate (kubeseal --fetch-cert)' });
   const lHash = createHash('sha256').update(label).digest();
   const db = Buffer.concat([lHash, Buffer.alloc(k - message.length - 2 * HASH_LEN - 2), Buffer.from([1]), message]);
   const maskedDb = xor(db, mgf1(seed, k - HASH_LEN - 1));

@@ -30,7 +30,7 @@ async function readText(store: ObjectStore, key: string): Promise<string> {
 async function readObject(store: ObjectStore, key: string): Promise<KubeObject> {
   const docs = loadAllYaml(await readText(store, key), store.url(key));
   const obj = docs[0] as KubeObject | undefined;
-  if (!obj || typeof obj !== 'object' || !obj.metadata) throw new PreconditionError(`failed to read ${store.url(key)}: not a Kubernetes object`);
+  if (!obj || typeof obj !== 'object' || !obj.metadata) throw new PreconditionError(`failed to read ${store.url(key)}: not a Kubernetes object`, { hint: 'check the backup with "{cmd} backup verify"' });
   return obj;
 }
 
@@ -46,11 +46,11 @@ export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptio
         hint: 'list complete backups with "{cmd} backup list"',
       });
     }
-    if (err instanceof SyntaxError) throw new PreconditionError(`failed to export from ${store.url(prefix + '/')}: ${BackupFiles.manifest} is not valid JSON: ${causeText(err)}`);
+    if (err instanceof SyntaxError) throw new PreconditionError(`failed to export from ${store.url(prefix + '/')}: ${BackupFiles.manifest} is not valid JSON: ${causeText(err)}`, { hint: `check the backup with "{cmd} backup verify ${store.url(prefix + '/')}"` });
     throw err;
   }
   if (manifest.kind !== BACKUP_KIND || !manifest.hostedCluster) {
-    throw new PreconditionError(`failed to export from ${store.url(prefix + '/')}: ${BackupFiles.manifest} is not an hcp-dr backup manifest`);
+    throw new PreconditionError(`failed to export from ${store.url(prefix + '/')}: ${BackupFiles.manifest} is not an hcp-dr backup manifest`, { hint: 'pass a URL that "{cmd} backup list" shows' });
   }
   const { namespace, name } = manifest.hostedCluster;
   const hostedCluster = await readObject(store, `${prefix}/${manifest.manifests.hostedCluster}`);

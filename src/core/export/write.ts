@@ -43,7 +43,7 @@ async function isExportRoot(root: string): Promise<boolean> {
 /** Refuses (UsageError) an --out that is not empty and not a previous export, unless forced. */
 export async function checkOutDir(root: string, clusterDir: string, force: boolean): Promise<void> {
   if (force || !(await exists(root))) return;
-  if (!(await stat(root)).isDirectory()) throw new UsageError(`--out "${root}" exists and is not a directory`);
+  if (!(await stat(root)).isDirectory()) throw new UsageError(`--out "${root}" exists and is not a directory`, { hint: 'pass a directory (it is created when missing)' });
   const entries = (await readdir(root)).filter((e) => e !== '.git');
   if (entries.length === 0) return;
   const target = join(root, clusterDir);
@@ -74,7 +74,7 @@ export async function checkDiffRoot(root: string): Promise<void> {
 
 /** Refuses (UsageError) an --out that exists and is not a directory: checkable before the source is read. */
 export async function checkOutRoot(root: string): Promise<void> {
-  if ((await exists(root)) && !(await stat(root)).isDirectory()) throw new UsageError(`--out "${root}" exists and is not a directory`);
+  if ((await exists(root)) && !(await stat(root)).isDirectory()) throw new UsageError(`--out "${root}" exists and is not a directory`, { hint: 'pass a directory (it is created when missing)' });
 }
 
 /** Writes the tree under `root`, replacing `root/<clusterDir>` in one rename. */

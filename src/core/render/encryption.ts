@@ -40,7 +40,7 @@ function readKeyMaterial(bytes: Buffer, origin: string): Extract<KeySource, { ty
   if (/\bkind\s*["']?\s*:\s*["']?Secret\b/.test(text)) {
     const docs = parseManifests(text, origin).filter((d) => d.kind === 'Secret');
     const secret = docs[0];
-    if (docs.length !== 1 || !secret) throw new UsageError(`failed to read the encryption key from ${origin}: expected one Secret, found ${docs.length}`);
+    if (docs.length !== 1 || !secret) throw new UsageError(`failed to read the encryption key from ${origin}: expected one Secret, found ${docs.length}`, { hint: 'pass one Secret, as saved with "oc get secret <name> -o yaml"' });
     return { type: 'material', keyBase64: keyOfSecret(secret, origin), origin, ...(secret.metadata.name ? { secretName: secret.metadata.name } : {}) };
   }
   if (KEY_LENGTHS.includes(bytes.length)) return { type: 'material', keyBase64: bytes.toString('base64'), origin };
@@ -56,10 +56,10 @@ function keyOfSecret(secret: KubeObject, origin: string): string {
   if (typeof data?.[AESCBC_KEY] === 'string') decoded = Buffer.from(data[AESCBC_KEY] as string, 'base64');
   else if (typeof stringData?.[AESCBC_KEY] === 'string') decoded = Buffer.from(stringData[AESCBC_KEY] as string, 'utf8');
   if (!decoded) {
-    throw new UsageError(`failed to read the encryption key from ${origin}: Secret "${secret.metadata.name ?? ''}" has no data.${AESCBC_KEY}`);
+    throw new UsageError(`failed to read the encryption key from ${origin}: Secret "${secret.metadata.name ?? ''}" has no data.${AESCBC_KEY}`, { hint: `HyperShift keeps the AES-CBC key under data.${AESCBC_KEY}` });
   }
   if (!KEY_LENGTHS.includes(decoded.length)) {
-    throw new PreconditionError(`failed to read the encryption key from ${origin}: data.${AESCBC_KEY} is ${decoded.length} bytes, an AES-CBC key is 16, 24 or 32`);
+    throw new PreconditionError(`failed to read the encryption key from ${origin}: data.${AESCBC_KEY} is ${decoded.length} bytes, an AES-CBC key is 16, 24 or 32`, { hint: 'pass the Secret of the original key, as saved with "oc get secret <name> -o yaml"' });
   }
   return decoded.toString('base64');
 }

@@ -21,20 +21,22 @@ export interface RestoreFacts {
   platform?: string;
 }
 
+const NOT_A_BACKUP_HINT = 'pass a backup URL that "{cmd} backup list --from s3://<bucket>/<prefix>" shows';
+
 /** Parses backup.json; anything that is not an hcp-dr backup manifest is a PreconditionError. */
 export function parseBackupManifest(text: string, url: string): BackupManifest {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new PreconditionError(`failed to read backup manifest ${url}: not JSON (${(err as Error).message})`);
+    throw new PreconditionError(`failed to read backup manifest ${url}: not JSON (${(err as Error).message})`, { hint: NOT_A_BACKUP_HINT });
   }
   const m = value as Partial<BackupManifest> | null;
   if (!m || m.apiVersion !== BACKUP_API_VERSION || m.kind !== BACKUP_KIND) {
-    throw new PreconditionError(`failed to read backup manifest ${url}: not an hcp-dr backup (apiVersion/kind ${String(m?.apiVersion)}/${String(m?.kind)})`);
+    throw new PreconditionError(`failed to read backup manifest ${url}: not an hcp-dr backup (apiVersion/kind ${String(m?.apiVersion)}/${String(m?.kind)})`, { hint: NOT_A_BACKUP_HINT });
   }
   if (!m.hostedCluster || !m.snapshot || !m.encryption || !m.etcd) {
-    throw new PreconditionError(`failed to read backup manifest ${url}: hostedCluster, etcd, snapshot or encryption is missing`);
+    throw new PreconditionError(`failed to read backup manifest ${url}: hostedCluster, etcd, snapshot or encryption is missing`, { hint: NOT_A_BACKUP_HINT });
   }
   return m as BackupManifest;
 }

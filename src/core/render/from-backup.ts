@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { NotFoundError, PreconditionError } from '../errors.ts';
+import { causeText, NotFoundError, PreconditionError } from '../errors.ts';
 import type { BackupManifest } from '../bundle/manifest.ts';
 import { BackupFiles } from '../bundle/layout.ts';
 import type { ObjectStore } from '../ports.ts';
@@ -19,8 +19,11 @@ export interface BackupInputsRequest {
   prefix: string;
   /** Pre-sign snapshot.db for this many seconds; undefined = the caller has a URL. */
   expiresInSeconds?: number;
-  /** Read the encryption key Secret recorded in backup.json (false when the key comes from flags). */
-  readKey: boolean;
+  /**
+   * The key the user gave (--encryption-key-file or --encryption-key-secret); undefined = take
+   * the key Secret backup.json records. Key material given is checked against the backup's.
+   */
+  givenKey?: KeySource;
   /** Opens the store of another bucket (a backup taken with --keys-to). */
   openBucket(bucket: string): Promise<ObjectStore>;
 }
@@ -40,7 +43,7 @@ export async function readBackupInputs(req: BackupInputsRequest): Promise<Backup
   const text = await readText(store, manifestKey).catch((err: unknown) => {
     if (err instanceof NotFoundError) {
       throw new NotFoundError(`failed to read backup ${store.url(prefix)}: ${BackupFiles.manifest} not found (not a backup, or one that did not complete)`, {
-        hint: 'list the backups with "{cmd} backup list s3://..." and pass one of them',
+        hint: `list the backups with "{cmd} backup list --from ${store.url(backupRoot(prefix))}" and pass one of the URLs it shows`,
       });
     }
     throw err;
@@ -51,33 +54,80 @@ export async function readBackupInputs(req: BackupInputsRequest): Promise<Backup
   if (req.expiresInSeconds !== undefined) {
     const snapshotKey = join(manifest.snapshot.file || BackupFiles.snapshot);
     const head = await store.head(snapshotKey);
-    if (!head) throw new NotFoundError(`failed to read backup ${store.url(prefix)}: ${store.url(snapshotKey)} not found`);
+    if (!head) throw new NotFoundError(`failed to read backup ${store.url(prefix)}: ${store.url(snapshotKey)} not found`, { hint: `check the backup with "{cmd} backup verify ${store.url(prefix)}/"` });
     if (head.size !== manifest.snapshot.size) {
-      throw new PreconditionError(`failed to verify ${store.url(snapshotKey)}: it is ${head.size} bytes, backup.json records ${manifest.snapshot.size}`);
+      throw new PreconditionError(`failed to verify ${store.url(snapshotKey)}: it is ${head.size} bytes, backup.json records ${manifest.snapshot.size}`, { hint: `check the backup with "{cmd} backup verify ${store.url(prefix)}/"; restore another one` });
     }
     result.snapshotUrl = await store.presignGet(snapshotKey, req.expiresInSeconds);
   }
 
-  if (req.readKey && manifest.encryption.type === 'aescbc') {
-    const { keyUrl, keySha256, activeKeySecret } = manifest.encryption;
-    const location = parseObjectUrl(keyUrl, manifestUrl);
-    const keyStore = location.bucket === store.bucket ? store : await req.openBucket(location.bucket);
-    const body = await readBuffer(keyStore, location.key);
-    const digest = createHash('sha256').update(body).digest('hex');
-    if (keySha256 && digest !== keySha256) {
-      throw new PreconditionError(`failed to verify the encryption key Secret ${keyUrl}: its SHA-256 differs from the one backup.json records`, {
-        hint: 'the stored key was changed or replaced after the backup; find the original key',
-      });
-    }
-    const material = parseKeyMaterial(body, keyUrl);
-    result.key = { ...material, secretName: activeKeySecret };
+  if (manifest.encryption.type === 'aescbc') {
+    const given = req.givenKey;
+    if (given === undefined) result.key = await readStoredKey(store, manifest.encryption, manifestUrl, req.openBucket);
+    else if (given.type === 'material') await checkGivenKey(given, store, manifest.encryption, manifestUrl, req.openBucket);
   }
   return result;
 }
 
+type AescbcRecord = Extract<BackupManifest['encryption'], { type: 'aescbc' }>;
+
+/** The key Secret backup.json records, its SHA-256 checked against the recorded one. */
+async function readStoredKey(store: ObjectStore, record: AescbcRecord, manifestUrl: string, openBucket: BackupInputsRequest['openBucket']): Promise<KeySource> {
+  const { keyUrl, keySha256, activeKeySecret } = record;
+  const location = parseObjectUrl(keyUrl, manifestUrl);
+  const keyStore = location.bucket === store.bucket ? store : await openBucket(location.bucket);
+  const body = await readBuffer(keyStore, location.key);
+  if (keySha256 && sha256(body) !== keySha256) {
+    throw new PreconditionError(`failed to verify the encryption key Secret ${keyUrl}: its SHA-256 differs from the one backup.json records`, {
+      hint: 'the stored key was changed or replaced after the backup; find the original key',
+    });
+  }
+  return { ...parseKeyMaterial(body, keyUrl), secretName: activeKeySecret };
+}
+
+/**
+ * Refuses (PreconditionError, exit 3) key material that is not the backup's: a snapshot restored
+ * with another key has every Secret unreadable. The given file matches when it is the stored
+ * Secret itself (its SHA-256 is the one backup.json records) or holds the same key bytes as the
+ * stored Secret; when the stored Secret cannot be read, the key cannot be checked and is refused.
+ */
+async function checkGivenKey(
+  given: Extract<KeySource, { type: 'material' }>,
+  store: ObjectStore,
+  record: AescbcRecord,
+  manifestUrl: string,
+  openBucket: BackupInputsRequest['openBucket'],
+): Promise<void> {
+  if (record.keySha256 && given.fileSha256 === record.keySha256) return;
+  let stored: KeySource;
+  try {
+    stored = await readStoredKey(store, record, manifestUrl, openBucket);
+  } catch (err) {
+    throw new PreconditionError(`failed to check the encryption key from ${given.origin} against the backup: the key Secret it records (${record.keyUrl}) could not be read and checked: ${causeText(err)}`, {
+      hint: 'give read access to that object, pass the key Secret file exactly as the backup stored it, or pass --encryption-key-secret <name> for a Secret you created yourself',
+      cause: err,
+    });
+  }
+  if (stored.type === 'material' && stored.keyBase64 !== given.keyBase64) {
+    throw new PreconditionError(`failed to render: the encryption key from ${given.origin} is not the key of the backup (${record.keyUrl}, SHA-256 recorded in backup.json)`, {
+      hint: 'a restore with another key cannot read any Secret of the cluster; pass the original key, or omit --encryption-key-file to use the one the backup stored',
+    });
+  }
+}
+
+/** The --to root of a backup prefix `<root>/<namespace>/<name>/<id>` (the bucket root when shorter). */
+function backupRoot(prefix: string): string {
+  const parts = prefix.split('/').filter(Boolean);
+  return parts.length > 3 ? parts.slice(0, -3).join('/') : '';
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 function parseObjectUrl(url: string, manifestUrl: string): { bucket: string; key: string } {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
-  if (!match) throw new PreconditionError(`failed to read backup manifest ${manifestUrl}: encryption.keyUrl "${url}" is not an s3:// object URL`);
+  if (!match) throw new PreconditionError(`failed to read backup manifest ${manifestUrl}: encryption.keyUrl "${url}" is not an s3:// object URL`, { hint: 'pass the original key with --encryption-key-file or --encryption-key-secret' });
   return { bucket: match[1] as string, key: match[2] as string };
 }
 

@@ -71,11 +71,11 @@ export function renderRestore(text: string, source: string, options: RenderOptio
     });
   }
   if (clusters.length > 1) {
-    throw new UsageError(`failed to render ${source}: it contains ${clusters.length} HostedClusters (${clusters.map((c) => c.metadata.name).join(', ')}); render one cluster at a time`);
+    throw new UsageError(`failed to render ${source}: it contains ${clusters.length} HostedClusters (${clusters.map((c) => c.metadata.name).join(', ')}); render one cluster at a time`, { hint: 'split the input: one "hypershift create cluster --render" output per cluster' });
   }
   const hc = clusters[0] as KubeObject;
   const planes = objects.filter((o) => isKind(o, 'HostedControlPlane'));
-  if (planes.length > 1) throw new UsageError(`failed to render ${source}: it contains ${planes.length} HostedControlPlanes; expected at most one`);
+  if (planes.length > 1) throw new UsageError(`failed to render ${source}: it contains ${planes.length} HostedControlPlanes; expected at most one`, { hint: 'render one cluster at a time' });
   const targets = [hc, ...planes];
   const warnings: string[] = objects
     .filter((o) => headlessDocument(o) !== undefined)
@@ -110,7 +110,7 @@ export function renderRestore(text: string, source: string, options: RenderOptio
 function checkEtcd(target: KubeObject, options: RenderOptions, warnings: string[]): void {
   const what = describeObject(target);
   const etcd = specOf(target)['etcd'] as Obj | undefined;
-  if (!etcd || typeof etcd !== 'object') throw new UsageError(`failed to render ${what}: spec.etcd is missing (the CRD requires it)`);
+  if (!etcd || typeof etcd !== 'object') throw new UsageError(`failed to render ${what}: spec.etcd is missing (the CRD requires it)`, { hint: 'pass the output of "hypershift create cluster <platform> --render"' });
   if (etcd['managementType'] === 'Unmanaged') {
     throw new PreconditionError(`failed to render ${what}: etcd is Unmanaged; restoreSnapshotURL applies only to managed etcd`, {
       hint: 'restore an unmanaged etcd with the tools of whoever runs it',
@@ -148,14 +148,14 @@ function planEncryption(hc: KubeObject, options: RenderOptions, warnings: string
   if (typeof inputKey === 'string') generated.add(inputKey);
 
   if (inputType === 'kms' || backup?.type === 'kms') {
-    if (options.key) throw new UsageError(`failed to render ${what}: --encryption-key-secret/--encryption-key-file apply to AES-CBC clusters, and this one uses KMS`);
+    if (options.key) throw new UsageError(`failed to render ${what}: --encryption-key-secret/--encryption-key-file apply to AES-CBC clusters, and this one uses KMS`, { hint: 'drop the key flag: a KMS cluster needs the same KMS key reference, not key material' });
     if (inputType !== 'kms') {
       throw new PreconditionError(`failed to render ${what}: the ${options.facts?.origin ?? 'backup'} was encrypted with KMS but the input uses ${String(inputType ?? 'no secretEncryption')}`, {
         hint: 'render the cluster with the same KMS key as the backed-up cluster (e.g. --kms-key-arn)',
       });
     }
     if (backup?.type !== 'kms') {
-      if (backup) throw new PreconditionError(`failed to render ${what}: the input uses KMS but the ${options.facts?.origin ?? 'backup'} recorded ${backup.type} encryption`);
+      if (backup) throw new PreconditionError(`failed to render ${what}: the input uses KMS but the ${options.facts?.origin ?? 'backup'} recorded ${backup.type} encryption`, { hint: 'render the cluster with the encryption the backed-up cluster had' });
       warnings.push(`${what}: KMS key reference not checked against a backup (no --from-backup): it must be the key the snapshot was written with`);
       return { generated: new Set() };
     }

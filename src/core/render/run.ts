@@ -49,10 +49,13 @@ export async function runRender(req: RenderRequest, deps: { reporter: Reporter }
       store: req.backup.store,
       prefix: req.backup.prefix,
       ...(presign ? { expiresInSeconds: req.expiresInSeconds } : {}),
-      readKey: key === undefined,
+      ...(key ? { givenKey: key } : {}),
       openBucket: req.backup.openBucket,
     });
     facts = inputs.facts;
+    if (key?.type === 'reference' && inputs.manifest.encryption.type === 'aescbc') {
+      reporter.warn(`Secret ${key.secretName} (--encryption-key-secret) is not checked against the backup: it must hold the key the backup stored at ${inputs.manifest.encryption.keyUrl}`);
+    }
     key ??= inputs.key;
     if (inputs.snapshotUrl !== undefined) {
       snapshotUrl = inputs.snapshotUrl;
@@ -65,7 +68,7 @@ export async function runRender(req: RenderRequest, deps: { reporter: Reporter }
       reporter.info(`snapshot URL: ${redactUrl(snapshotUrl)} (valid ${humanSeconds(req.expiresInSeconds)})`);
     }
   }
-  if (snapshotUrl === undefined) throw new UsageError('a snapshot URL is required: pass --from-backup s3://... or --snapshot-url https://...');
+  if (snapshotUrl === undefined) throw new UsageError('a snapshot URL is required: pass --from-backup s3://... or --snapshot-url https://...', { hint: '{cmd} render --help' });
 
   const result = renderRestore(req.input.text, req.input.source, {
     snapshotUrl,

@@ -1,0 +1,229 @@
+/**
+ * The bad-input corpus: command lines a user may type wrong, each with the exit code the README
+ * documents, a fragment of the one `error:` line and of the `hint:` line that must follow it.
+ * Run as a table by bad-input-corpus.test.ts against one sandbox, which also checks that no case
+ * changed the cluster, the bucket or the disk.
+ */
+
+export interface CorpusContext {
+  /** A scratch directory holding the input files below; its content must not change. */
+  dir: string;
+  kubeconfig: string;
+  endpoint: string;
+  bucket: string;
+  /** A complete backup taken before the corpus runs: s3://<bucket>/<root>/clusters/demo/<id>/ */
+  backupUrl: string;
+  /** The --to root of that backup: s3://<bucket>/<root> */
+  backupRoot: string;
+  /** Whether HyperShift's CRDs are available (../shared); validation cases need them. */
+  crds: string | undefined;
+}
+
+export interface CorpusCase {
+  /** Which command (for the report): etcd status, backup, backup list, ... */
+  command: string;
+  name: string;
+  argv: string[];
+  code: number;
+  /** Matched against the `error:` line. */
+  error: RegExp;
+  /** Matched against the `hint:` line. */
+  hint: RegExp;
+  stdin?: string;
+  /** Extra environment for the run (restored afterwards). */
+  env?: Record<string, string>;
+  /** Set when the case depends on another helper's pending work (reported, still run). */
+  pendingOn?: string;
+  /** Needs the CRDs of ../shared. */
+  needsCrds?: boolean;
+}
+
+/** Files the corpus reads; written into ctx.dir by the test before the first case. */
+export const CORPUS_FILES: Record<string, string> = {
+  'notyaml.yaml': 'kind: HostedCluster\nmetadata: [unclosed\n  name: x\n',
+  'empty.yaml': '',
+  'garbage.key': 'this is not a key\n',
+  'kubeconfig-notyaml': 'apiVersion: v1\nclusters: [\n',
+  'kubeconfig-no-context': [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters: [{name: c, cluster: {server: "https://127.0.0.1:9", insecure-skip-tls-verify: true}}]',
+    'users: [{name: u, user: {token: t}}]',
+    'contexts: [{name: ctx, context: {cluster: c, user: u}}]',
+    '',
+  ].join('\n'),
+  'kubeconfig-dead': [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters: [{name: c, cluster: {server: "https://127.0.0.1:9", insecure-skip-tls-verify: true}}]',
+    'users: [{name: u, user: {token: t}}]',
+    'contexts: [{name: ctx, context: {cluster: c, user: u, namespace: clusters}}]',
+    'current-context: ctx',
+    '',
+  ].join('\n'),
+  'not-an-export/readme.txt': 'some notes\n',
+  'a-file.txt': 'a regular file\n',
+  'not-a-cert.pem': '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n',
+  'crds-empty/.keep': '',
+};
+
+const hc = (extra: { etcd?: string; name?: string } = {}) => `apiVersion: hypershift.openshift.io/v1beta1
+kind: HostedCluster
+metadata:
+  name: ${extra.name ?? 'demo'}
+  namespace: clusters
+spec:
+  release:
+    image: quay.io/openshift-release-dev/ocp-release:4.19.3-x86_64
+  pullSecret:
+    name: demo-pull-secret
+  platform:
+    type: AWS
+  networking:
+    networkType: OVNKubernetes
+  services: []
+  etcd:
+${extra.etcd ?? '    managementType: Managed\n    managed:\n      storage:\n        type: PersistentVolume'}
+`;
+
+/** Render inputs (besides the files above), built from one small HostedCluster. */
+export const RENDER_INPUTS: Record<string, string> = {
+  'two-clusters.yaml': `${hc()}---\n${hc({ name: 'other' })}`,
+  'unmanaged.yaml': hc({ etcd: '    managementType: Unmanaged\n    unmanaged:\n      endpoint: https://etcd.example.com:2379\n      tls:\n        clientSecret:\n          name: etcd-client' }),
+  'with-url.yaml': hc({
+    etcd: '    managementType: Managed\n    managed:\n      storage:\n        type: PersistentVolume\n        restoreSnapshotURL:\n        - https://old.example.com/snapshot.db',
+  }),
+  'one-cluster.yaml': hc(),
+};
+
+export function corpusCases(ctx: CorpusContext): CorpusCase[] {
+  const f = (name: string) => `${ctx.dir}/${name}`;
+  const s3 = ['--endpoint', ctx.endpoint, '--path-style'];
+  const to = [`--to`, `s3://${ctx.bucket}/corpus`, ...s3];
+  const kc = ['--kubeconfig', ctx.kubeconfig];
+  const cases: CorpusCase[] = [
+    // --- global flags and the command tree ---
+    { command: 'global', name: 'no command', argv: [], code: 2, error: /a command is required/, hint: /--help/ },
+    { command: 'global', name: 'unknown command', argv: ['nosuch'], code: 2, error: /Unknown argument: nosuch/, hint: /--help/ },
+    { command: 'global', name: 'unknown flag', argv: ['version', '--bogus'], code: 2, error: /Unknown argument: bogus/, hint: /--help/ },
+    { command: 'global', name: '-o with an unknown format', argv: ['version', '-o', 'xml'], code: 2, error: /unsupported output format "xml"/, hint: /pass -o table/ },
+    { command: 'global', name: '--request-timeout not a duration', argv: ['etcd', 'status', 'demo', ...kc, '--request-timeout', 'soon'], code: 2, error: /invalid duration "soon" for --request-timeout/, hint: /30s, 5m/ },
+    { command: 'global', name: '--request-timeout negative', argv: ['etcd', 'status', 'demo', ...kc, '--request-timeout', '-5s'], code: 2, error: /"-5s".*cannot be negative/, hint: /30s, 5m/ },
+    { command: 'global', name: '--request-timeout beyond 24h', argv: ['etcd', 'status', 'demo', ...kc, '--request-timeout', '9999h'], code: 2, error: /--request-timeout "9999h": it must be between 0 and 24h/, hint: /0 means no timeout/ },
+    { command: 'global', name: '--kubeconfig empty', argv: ['etcd', 'status', 'demo', '--kubeconfig', ''], code: 2, error: /--kubeconfig needs a value/, hint: /./ },
+    { command: 'global', name: '-n empty', argv: ['etcd', 'status', 'demo', ...kc, '-n', ''], code: 2, error: /--namespace needs a value/, hint: /./ },
+    { command: 'global', name: '--kubeconfig missing file', argv: ['etcd', 'status', 'demo', '--kubeconfig', f('nosuch-kubeconfig')], code: 2, error: /nosuch-kubeconfig/, hint: /./ },
+    { command: 'global', name: '--kubeconfig not YAML', argv: ['etcd', 'status', 'demo', '--kubeconfig', f('kubeconfig-notyaml')], code: 2, error: /kubeconfig-notyaml/, hint: /./, pendingOn: 'H4' },
+    { command: 'global', name: '--kubeconfig a directory', argv: ['etcd', 'status', 'demo', '--kubeconfig', f('crds-empty')], code: 2, error: /crds-empty/, hint: /./, pendingOn: 'H4' },
+    { command: 'global', name: '--context unknown', argv: ['etcd', 'status', 'demo', ...kc, '--context', 'nosuch'], code: 2, error: /nosuch/, hint: /./ },
+    { command: 'global', name: 'kubeconfig without current-context', argv: ['etcd', 'status', 'demo', '--kubeconfig', f('kubeconfig-no-context')], code: 2, error: /current-context|context/, hint: /--context/, pendingOn: 'H4' },
+
+    // --- etcd status ---
+    { command: 'etcd status', name: 'no subcommand', argv: ['etcd'], code: 2, error: /name a subcommand/, hint: /--help/ },
+    { command: 'etcd status', name: 'no name and no -A', argv: ['etcd', 'status', ...kc], code: 2, error: /a hosted cluster name is required/, hint: /-A for all/ },
+    { command: 'etcd status', name: 'a name and -A', argv: ['etcd', 'status', 'demo', '-A', ...kc], code: 2, error: /either a hosted cluster name or -A/, hint: /./ },
+    { command: 'etcd status', name: 'unknown cluster', argv: ['etcd', 'status', 'nosuch', '-n', 'clusters', ...kc], code: 3, error: /nosuch/, hint: /./ },
+    { command: 'etcd status', name: 'unknown namespace', argv: ['etcd', 'status', 'demo', '-n', 'nosuch-ns', ...kc], code: 3, error: /nosuch-ns/, hint: /./ },
+    { command: 'etcd status', name: '-o yaml2', argv: ['etcd', 'status', 'demo', '-n', 'clusters', ...kc, '-o', 'yaml2'], code: 2, error: /unsupported output format/, hint: /-o/ },
+    { command: 'etcd status', name: 'API server unreachable', argv: ['etcd', 'status', 'demo', '--kubeconfig', f('kubeconfig-dead')], code: 1, error: /127\.0\.0\.1:9|ECONNREFUSED|connect/, hint: /./ },
+
+    // --- backup ---
+    { command: 'backup', name: 'no --to', argv: ['backup', 'demo', '-n', 'clusters', ...kc], code: 2, error: /Missing required argument: to/, hint: /--help/ },
+    { command: 'backup', name: 'no cluster name', argv: ['backup', ...to, ...kc], code: 2, error: /Not enough non-option arguments/, hint: /--help/ },
+    { command: 'backup', name: '--to not s3://', argv: ['backup', 'demo', '-n', 'clusters', ...kc, '--to', 'https://bucket/x'], code: 2, error: /--to/, hint: /s3:\/\// },
+    { command: 'backup', name: '--to without a bucket', argv: ['backup', 'demo', '-n', 'clusters', ...kc, '--to', 's3://'], code: 2, error: /--to/, hint: /s3:\/\// },
+    { command: 'backup', name: '--keys-to not s3://', argv: ['backup', 'demo', '-n', 'clusters', ...kc, ...to, '--keys-to', 'keys'], code: 2, error: /--keys-to/, hint: /s3:\/\// },
+    { command: 'backup', name: '--pause-ttl negative', argv: ['backup', 'demo', '-n', 'clusters', ...kc, ...to, '--pause-ttl', '-5m'], code: 2, error: /duration "-5m" for --pause-ttl: a duration cannot be negative/, hint: /30s, 5m/ },
+    { command: 'backup', name: '--pause-ttl overflowing the timers', argv: ['backup', 'demo', '-n', 'clusters', ...kc, ...to, '--pause-ttl', '9999999h'], code: 2, error: /--pause-ttl "9999999h": it must be between 1m and 24h/, hint: /renewed/ },
+    { command: 'backup', name: '--pause-ttl too short', argv: ['backup', 'demo', '-n', 'clusters', ...kc, ...to, '--pause-ttl', '30s'], code: 2, error: /between 1m and 24h/, hint: /outlast the snapshot/ },
+    { command: 'backup', name: '--wait-timeout 0', argv: ['backup', 'demo', '-n', 'clusters', ...kc, ...to, '--wait-timeout', '0'], code: 2, error: /--wait-timeout "0": it must be between 1s and 24h/, hint: /5m/ },
+    { command: 'backup', name: '--online with --quiesce', argv: ['backup', 'demo', '-n', 'clusters', ...kc, ...to, '--online', '--quiesce'], code: 2, error: /either --online or --quiesce, not both/, hint: /no downtime/ },
+    { command: 'backup', name: '--no-quiesce alone', argv: ['backup', 'demo', '-n', 'clusters', ...kc, ...to, '--no-quiesce'], code: 2, error: /--no-quiesce needs --online/, hint: /--online/ },
+    { command: 'backup', name: '--sse rot13', argv: ['backup', 'demo', '-n', 'clusters', ...kc, ...to, '--sse', 'rot13'], code: 2, error: /invalid --sse "rot13"/, hint: /./ },
+    { command: 'backup', name: '--sse-kms-key-id without aws:kms', argv: ['backup', 'demo', '-n', 'clusters', ...kc, ...to, '--sse-kms-key-id', 'k1'], code: 2, error: /--sse-kms-key-id needs --sse aws:kms/, hint: /./ },
+    { command: 'backup', name: 'quiesce without --yes and no terminal', argv: ['backup', 'demo', '-n', 'clusters', ...kc, ...to], code: 2, error: /./, hint: /pass --yes to confirm/ },
+    { command: 'backup', name: 'unknown cluster', argv: ['backup', 'nosuch', '-n', 'clusters', ...kc, ...to, '--online'], code: 3, error: /nosuch/, hint: /./ },
+    { command: 'backup', name: '--keys-to a missing bucket (found before any downtime)', argv: ['backup', 'demo', '-n', 'clusters', ...kc, ...to, '--keys-to', 's3://no-such-keys-bucket/k', '--yes'], code: 3, error: /no-such-keys-bucket/, hint: /./ },
+    { command: 'backup', name: '--dry-run to a missing bucket', argv: ['backup', 'demo', '-n', 'clusters', ...kc, '--to', 's3://no-such-bucket/x', ...s3, '--dry-run'], code: 3, error: /no-such-bucket/, hint: /./ },
+    { command: 'backup', name: 'a prefix too long for S3 keys', argv: ['backup', 'demo', '-n', 'clusters', ...kc, '--to', `s3://${ctx.bucket}/${'p'.repeat(980)}`, ...s3, '--yes'], code: 2, error: /bytes, S3 allows at most 1024/, hint: /shorten the prefix of --to/ },
+    { command: 'backup', name: '--dry-run with a prefix too long', argv: ['backup', 'demo', '-n', 'clusters', ...kc, ...to, '--keys-to', `s3://${ctx.bucket}/${'k'.repeat(990)}`, '--dry-run'], code: 2, error: /S3 allows at most 1024/, hint: /shorten the prefix of --keys-to/ },
+    { command: 'backup', name: 'S3 endpoint refusing connections', argv: ['backup', 'demo', '-n', 'clusters', ...kc, '--to', `s3://${ctx.bucket}/x`, '--endpoint', 'http://127.0.0.1:9', '--path-style', '--online'], code: 1, error: /127\.0\.0\.1:9|ECONNREFUSED|connect|reach/i, hint: /./ },
+    { command: 'backup', name: 'wrong S3 credentials', argv: ['backup', 'demo', '-n', 'clusters', ...kc, ...to, '--online'], env: { AWS_SECRET_ACCESS_KEY: 'wrong-secret' }, code: 1, error: /SignatureDoesNotMatch|credentials|signature/i, hint: /./ },
+
+    // --- backup list ---
+    { command: 'backup list', name: 'no --from', argv: ['backup', 'list', ...s3], code: 2, error: /Missing required argument: from/, hint: /--help/ },
+    { command: 'backup list', name: '--from not s3://', argv: ['backup', 'list', '--from', '/tmp/backups', ...s3], code: 2, error: /--from/, hint: /s3:\/\// },
+    { command: 'backup list', name: 'a missing bucket', argv: ['backup', 'list', '--from', 's3://no-such-bucket/x', ...s3], code: 3, error: /no-such-bucket/, hint: /./ },
+    { command: 'backup list', name: '-o wide', argv: ['backup', 'list', '--from', ctx.backupRoot, ...s3, '-o', 'wide'], code: 2, error: /unsupported output format "wide"/, hint: /-o/ },
+    { command: 'backup list', name: '--ca-bundle missing file', argv: ['backup', 'list', '--from', ctx.backupRoot, '--endpoint', ctx.endpoint.replace('http:', 'https:'), '--ca-bundle', f('nosuch-ca.pem')], code: 2, error: /nosuch-ca\.pem/, hint: /./, pendingOn: 'H4' },
+
+    // --- backup verify ---
+    { command: 'backup verify', name: 'no argument', argv: ['backup', 'verify'], code: 2, error: /Not enough non-option arguments|backup/, hint: /--help/ },
+    { command: 'backup verify', name: 'an https:// URL', argv: ['backup', 'verify', 'https://example.com/snap.db'], code: 2, error: /pass an s3:\/\/ URL or a local file/, hint: /backup verify s3:/ },
+    { command: 'backup verify', name: 'a missing local file', argv: ['backup', 'verify', f('nosuch.db')], code: 3, error: /nosuch\.db/, hint: /./ },
+    { command: 'backup verify', name: 'a prefix without backup.json', argv: ['backup', 'verify', `s3://${ctx.bucket}/corpus/clusters/demo/20990101T000000Z-000000/`, ...s3], code: 3, error: /backup\.json/, hint: /./ },
+
+    // --- resume ---
+    { command: 'resume', name: 'no cluster name', argv: ['resume', ...kc], code: 2, error: /Not enough non-option arguments/, hint: /--help/ },
+    { command: 'resume', name: 'unknown cluster', argv: ['resume', 'nosuch', '-n', 'clusters', ...kc], code: 3, error: /nosuch/, hint: /./ },
+    { command: 'resume', name: 'API server unreachable', argv: ['resume', 'demo', '--kubeconfig', f('kubeconfig-dead')], code: 1, error: /127\.0\.0\.1:9|ECONNREFUSED|connect/, hint: /./ },
+
+    // --- render ---
+    { command: 'render', name: 'no snapshot source', argv: ['render', '-f', f('one-cluster.yaml')], code: 2, error: /pass --from-backup s3:\/\/\.\.\. or --snapshot-url/, hint: /render --help/ },
+    { command: 'render', name: 'an http:// snapshot URL', argv: ['render', '-f', f('one-cluster.yaml'), '--snapshot-url', 'http://example.com/s.db', '--encryption-key-secret', 'k'], code: 2, error: /https/, hint: /./ },
+    { command: 'render', name: 'an s3:// snapshot URL', argv: ['render', '-f', f('one-cluster.yaml'), '--snapshot-url', 's3://b/s.db', '--encryption-key-secret', 'k'], code: 2, error: /s3:\/\//, hint: /./ },
+    { command: 'render', name: '--snapshot-url twice', argv: ['render', '-f', f('one-cluster.yaml'), '--snapshot-url', 'https://a/s.db', '--snapshot-url', 'https://b/s.db'], code: 2, error: /--snapshot-url given 2 times/, hint: /./ },
+    { command: 'render', name: '--expires beyond 7d', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', ctx.backupUrl, ...s3, '--expires', '8d'], code: 2, error: /invalid --expires "8d"/, hint: /24h/ },
+    { command: 'render', name: '--expires negative', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', ctx.backupUrl, ...s3, '--expires', '-1h'], code: 2, error: /cannot be negative/, hint: /./ },
+    { command: 'render', name: 'both key flags', argv: ['render', '-f', f('one-cluster.yaml'), '--snapshot-url', 'https://a/s.db', '--encryption-key-secret', 'k', '--encryption-key-file', f('garbage.key')], code: 2, error: /either --encryption-key-secret or --encryption-key-file/, hint: /./ },
+    { command: 'render', name: 'a key Secret name that is no name', argv: ['render', '-f', f('one-cluster.yaml'), '--snapshot-url', 'https://a/s.db', '--encryption-key-secret', 'Bad_Name'], code: 2, error: /not a Secret name/, hint: /./ },
+    { command: 'render', name: 'a key file that holds no key', argv: ['render', '-f', f('one-cluster.yaml'), '--snapshot-url', 'https://a/s.db', '--encryption-key-file', f('garbage.key')], code: 2, error: /not a Secret manifest, a base64 key/, hint: /oc get secret/ },
+    { command: 'render', name: 'input not YAML', argv: ['render', '-f', f('notyaml.yaml'), '--snapshot-url', 'https://a/s.db', '--encryption-key-secret', 'k'], code: 2, error: /notyaml\.yaml:\d+:\d+/, hint: /./ },
+    { command: 'render', name: 'input missing', argv: ['render', '-f', f('nosuch.yaml'), '--snapshot-url', 'https://a/s.db', '--encryption-key-secret', 'k'], code: 2, error: /nosuch\.yaml/, hint: /./ },
+    { command: 'render', name: 'empty input', argv: ['render', '-f', f('empty.yaml'), '--snapshot-url', 'https://a/s.db', '--encryption-key-secret', 'k'], code: 2, error: /no HostedCluster/, hint: /create cluster/ },
+    { command: 'render', name: 'two HostedClusters', argv: ['render', '-f', f('two-clusters.yaml'), '--snapshot-url', 'https://a/s.db', '--encryption-key-secret', 'k'], code: 2, error: /2 HostedClusters/, hint: /./ },
+    { command: 'render', name: 'etcd Unmanaged', argv: ['render', '-f', f('unmanaged.yaml'), '--snapshot-url', 'https://a/s.db', '--encryption-key-secret', 'k', '--no-validate'], code: 3, error: /etcd is Unmanaged/, hint: /unmanaged etcd/ },
+    { command: 'render', name: 'an existing restoreSnapshotURL', argv: ['render', '-f', f('with-url.yaml'), '--snapshot-url', 'https://a/s.db', '--encryption-key-secret', 'k', '--no-validate'], code: 3, error: /already set and is immutable/, hint: /--force/ },
+    { command: 'render', name: '--crd missing, checked before any S3 read', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', 's3://no-such-bucket/x/clusters/demo/20260101T000000Z-000000/', ...s3, '--crd', f('nosuch-crds')], code: 2, error: /failed to read --crd .*nosuch-crds/, hint: /./ },
+    { command: 'render', name: 'a prefix without backup.json', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', `${ctx.backupRoot}/clusters/demo/20990101T000000Z-000000/`, ...s3, '--no-validate'], code: 3, error: /backup\.json not found/, hint: new RegExp(`backup list --from ${ctx.backupRoot.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"`) },
+    { command: 'render', name: 'a key that is not the backup\'s, with --include-secrets', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', ctx.backupUrl, ...s3, '--encryption-key-file', f('wrong.key'), '--include-secrets', '--no-validate'], code: 3, error: /is not the key of the backup/, hint: /original key/ },
+    { command: 'render', name: 'a key that is not the backup\'s, without --include-secrets', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', ctx.backupUrl, ...s3, '--encryption-key-file', f('wrong.key'), '--no-validate'], code: 3, error: /is not the key of the backup/, hint: /original key/ },
+    { command: 'render', name: 'a key that is not the backup\'s, with --snapshot-url', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', ctx.backupUrl, ...s3, '--snapshot-url', 'https://a/s.db', '--encryption-key-file', f('wrong.key'), '--no-validate'], code: 3, error: /is not the key of the backup/, hint: /original key/ },
+
+    // --- validate ---
+    { command: 'validate', name: 'no -f', argv: ['validate'], code: 2, error: /Missing required argument: f/, hint: /--help/ },
+    { command: 'validate', name: 'an empty file', argv: ['validate', '-f', f('empty.yaml'), '--crd', f('crds-empty')], code: 2, error: /empty\.yaml: it holds no objects \(it is empty\)/, hint: /manifests/ },
+    { command: 'validate', name: 'a closed stdin', argv: ['validate', '-f', '-', '--crd', f('crds-empty')], stdin: '', code: 2, error: /stdin: it holds no objects/, hint: /pipe the manifests/ },
+    { command: 'validate', name: 'input not YAML', argv: ['validate', '-f', f('notyaml.yaml'), '--crd', f('crds-empty')], code: 2, error: /notyaml\.yaml:\d+:\d+/, hint: /./ },
+    { command: 'validate', name: '--crd not YAML', argv: ['validate', '-f', f('one-cluster.yaml'), '--crd', f('notyaml.yaml')], code: 2, error: /failed to parse YAML in .*notyaml\.yaml:\d+:\d+/, hint: /oc get crd/ },
+    { command: 'validate', name: '--crd missing', argv: ['validate', '-f', f('one-cluster.yaml'), '--crd', f('nosuch-crds')], code: 2, error: /failed to read --crd/, hint: /./ },
+    { command: 'validate', name: '--crd a directory without CRDs', argv: ['validate', '-f', f('one-cluster.yaml'), '--crd', f('crds-empty')], code: 2, error: /no CustomResourceDefinition found/, hint: /oc get crd/ },
+    { command: 'validate', name: '--old with --against-cluster', argv: ['validate', '-f', f('one-cluster.yaml'), '--old', f('one-cluster.yaml'), '--against-cluster'], code: 2, error: /either --old or --against-cluster/, hint: /./ },
+    { command: 'validate', name: '--against-cluster with the API server unreachable', argv: ['validate', '-f', f('one-cluster.yaml'), '--against-cluster', '--kubeconfig', f('kubeconfig-dead')], code: 1, error: /127\.0\.0\.1:9|ECONNREFUSED|connect|reach/i, hint: /./, pendingOn: 'H4' },
+
+    // --- export ---
+    { command: 'export', name: 'neither a name nor --from-backup', argv: ['export', '--out', f('out-new')], code: 2, error: /name a hosted cluster or pass --from-backup/, hint: /export <hosted-cluster>/ },
+    { command: 'export', name: 'a name and --from-backup', argv: ['export', 'demo', '--from-backup', ctx.backupUrl, '--out', f('out-new')], code: 2, error: /not both/, hint: /./ },
+    { command: 'export', name: 'no target', argv: ['export', 'demo', '-n', 'clusters', ...kc], code: 2, error: /exactly one of --out <dir>, --stdout or --diff <dir>/, hint: /./ },
+    { command: 'export', name: '--out and --stdout', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', f('out-new'), '--stdout'], code: 2, error: /exactly one of/, hint: /./ },
+    { command: 'export', name: '--diff into a directory that is not an export', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--diff', f('not-an-export')], code: 2, error: /--diff ".*not-an-export" is not an export/, hint: /--out directory of a previous/ },
+    { command: 'export', name: '--diff into a missing directory', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--diff', f('nosuch-dir')], code: 2, error: /does not exist/, hint: /--out directory/ },
+    { command: 'export', name: '--out a regular file', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', f('a-file.txt')], code: 2, error: /exists and is not a directory/, hint: /./ },
+    { command: 'export', name: '--out a non-empty directory that is not an export', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', f('not-an-export')], code: 2, error: /refusing to write into/, hint: /--force/ },
+    { command: 'export', name: '--secrets bogus', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', f('out-new'), '--secrets', 'bogus'], code: 2, error: /invalid --secrets "bogus"/, hint: /./ },
+    { command: 'export', name: '--secrets sealed without --cert', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', f('out-new'), '--secrets', 'sealed'], code: 2, error: /needs --cert/, hint: /kubeseal --fetch-cert/ },
+    { command: 'export', name: '--cert missing', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', f('out-new'), '--secrets', 'sealed', '--cert', f('nosuch.pem')], code: 2, error: /--cert .*no such file/, hint: /./ },
+    { command: 'export', name: '--cert not a certificate', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', f('out-new'), '--secrets', 'sealed', '--cert', f('not-a-cert.pem')], code: 2, error: /not-a-cert\.pem/, hint: /./ },
+    { command: 'export', name: '--cert without --secrets sealed', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', f('out-new'), '--cert', f('not-a-cert.pem')], code: 2, error: /--cert is only used with --secrets sealed/, hint: /./ },
+    { command: 'export', name: '--secrets external without a store', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', f('out-new'), '--secrets', 'external'], code: 2, error: /needs --secret-store/, hint: /./ },
+    { command: 'export', name: '--secret-store-kind Vault', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', f('out-new'), '--secrets', 'external', '--secret-store', 's', '--secret-store-kind', 'Vault'], code: 2, error: /invalid --secret-store-kind "Vault"/, hint: /./ },
+    { command: 'export', name: '--argocd-app not a URL', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', f('out-new'), '--argocd-app', 'not a url'], code: 2, error: /invalid --argocd-app "not a url": not a git repository URL/, hint: /https:\/\/git\.example\.com/ },
+    { command: 'export', name: '--argocd-path escaping the repository', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', f('out-new'), '--argocd-app', 'https://git.example.com/ops.git', '--argocd-path', '../x'], code: 2, error: /invalid --argocd-path/, hint: /./ },
+    { command: 'export', name: 'unknown cluster', argv: ['export', 'nosuch', '-n', 'clusters', ...kc, '--out', f('out-new')], code: 3, error: /nosuch/, hint: /./ },
+    { command: 'export', name: 'a prefix without backup.json', argv: ['export', '--from-backup', `${ctx.backupRoot}/clusters/demo/20990101T000000Z-000000/`, ...s3, '--out', f('out-new')], code: 3, error: /backup\.json/, hint: /./ },
+
+    // --- version ---
+    { command: 'version', name: 'an extra argument', argv: ['version', 'extra'], code: 2, error: /Unknown argument: extra/, hint: /--help/ },
+  ];
+  return cases;
+}
