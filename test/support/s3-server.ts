@@ -173,6 +173,14 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
 
   const rawPath: Middleware = async (ctx, next) => {
     Object.defineProperty(ctx.req.headers, RAW_PATH, { value: (ctx.req.url ?? '/').split('?')[0], enumerable: false });
+    // An unsigned request is refused, as S3 refuses it on a private bucket (s3rver would serve it):
+    // a pre-signed URL stripped of its signature must not download anything.
+    if (!ctx.req.headers.authorization && !/[?&](X-Amz-Algorithm|Signature)=/.test(ctx.req.url ?? '')) {
+      ctx.status = 403;
+      ctx.type = 'application/xml';
+      ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>';
+      return;
+    }
     await next();
   };
 
