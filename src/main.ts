@@ -2,11 +2,17 @@
  * Composition root and the only place that prints errors and exits.
  * Heavy SDKs (client-node, AWS) are imported lazily by the adapters' factories, so
  * `--help` and `version` load neither.
+ *
+ * One cancellation path: SIGINT and SIGTERM abort `interrupt`, which the adapters watch (every
+ * request to the API server and every S3 request in flight is cut at once; exec sessions end
+ * through the signal each workflow passes). The workflow then rolls back and the process exits
+ * 130. A second signal exits at once: the annotations left on the cluster allow `resume`.
  */
 import { runCli } from './cli/index.ts';
 import { hostFromInvocation } from './cli/host.ts';
-import { formatError, exitCodeOf } from './cli/exit.ts';
+import { formatError, exitCodeOf, interruptedError } from './cli/exit.ts';
 import { createStderrReporter } from './cli/reporter.ts';
+import { InterruptedError } from './core/errors.ts';
 import { realDeps } from './deps.ts';
 
 async function main(): Promise<number> {
@@ -17,20 +23,20 @@ async function main(): Promise<number> {
   const interrupt = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupt.signal.aborted) {
-      // A second Ctrl-C while rollback runs: leave now; the cluster annotations allow `resume`.
       process.stderr.write(`\n${signal} again: exiting without finishing the rollback\n`);
       process.exit(130);
     }
     reporter.warn(`${signal} received: stopping and rolling back`);
-    interrupt.abort(new Error(`interrupted by ${signal}`));
+    interrupt.abort(new InterruptedError(`interrupted by ${signal}`));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     return await runCli(argv, realDeps({ host, reporter, signal: interrupt.signal, verbose }));
   } catch (err) {
-    process.stderr.write(formatError(err, { verbose, host }));
-    return exitCodeOf(err);
+    const shown = interrupt.signal.aborted ? interruptedError(err, interrupt.signal.reason) : err;
+    process.stderr.write(formatError(shown, { verbose, host }));
+    return exitCodeOf(shown);
   }
 }
 

@@ -36,10 +36,10 @@ export class HcpDrError extends Error {
   }
 }
 
-/** Bad flags, arguments or input files: nothing was touched. Exit 2. */
+/** Bad flags, arguments, input files or paths, kubeconfig or context: nothing was touched. Exit 2. */
 export class UsageError extends HcpDrError {
-  constructor(message: string, details?: ErrorDetails) {
-    super('HCPDR_USAGE', ExitCode.usage, message, details);
+  constructor(message: string, details?: ErrorDetails, code = 'HCPDR_USAGE') {
+    super(code, ExitCode.usage, message, details);
   }
 }
 
@@ -94,6 +94,17 @@ export class EtcdUnhealthyError extends HcpDrError {
 export class PartialFailureError extends HcpDrError {
   constructor(message: string, details?: ErrorDetails) {
     super('HCPDR_PARTIAL_FAILURE', ExitCode.partialFailure, message, details);
+  }
+}
+
+/**
+ * Something on this machine or on its way to a server is missing, failing or untrusted: a
+ * credential plugin, the file system (space, file limits), DNS, a certificate. Not a bug in
+ * hcp-dr: the hint says what to fix. Exit 1.
+ */
+export class EnvironmentError extends HcpDrError {
+  constructor(message: string, details?: ErrorDetails, code = 'HCPDR_ENVIRONMENT') {
+    super(code, ExitCode.error, message, details);
   }
 }
 

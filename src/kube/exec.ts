@@ -6,9 +6,9 @@
  */
 import { Readable, type Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { RemoteError } from '../core/errors.ts';
+import { InterruptedError, RemoteError } from '../core/errors.ts';
 import type { ExecRequest, ExecResult, PodExec } from '../core/ports.ts';
-import { connectionError, httpError, parseStatus } from './errors.ts';
+import { connectionError, httpError, interruptedRequest, parseStatus } from './errors.ts';
 import type { RequestAuth } from './rest.ts';
 
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -19,6 +19,8 @@ const MAX_STDERR = 256 * 1024;
 export interface ExecOptions {
   server: string;
   auth(): Promise<RequestAuth & { tls?: Record<string, unknown> }>;
+  /** --request-timeout: bounds the connection's opening (the command itself may run for long). */
+  requestTimeoutMs?: number;
 }
 
 export class WebSocketPodExec implements PodExec {
@@ -36,7 +38,9 @@ export class WebSocketPodExec implements PodExec {
     const base = this.#options.server.replace(/\/+$/, '').replace(/^http/, 'ws');
     const url = `${base}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/exec?${query}`;
     const auth = await this.#options.auth();
-    const ws = new WebSocket(url, PROTOCOLS, { agent: auth.agent, headers: auth.headers, perMessageDeflate: false, ...auth.tls });
+    if (request.signal?.aborted) throw abortFailure(what, request.signal);
+    const handshake = this.#options.requestTimeoutMs ? { handshakeTimeout: this.#options.requestTimeoutMs } : {};
+    const ws = new WebSocket(url, PROTOCOLS, { agent: auth.agent, headers: auth.headers, perMessageDeflate: false, ...handshake, ...auth.tls });
     return runSession(ws, request, what, this.#options.server);
   }
 }
@@ -50,10 +54,10 @@ function runSession(ws: WebSocket, request: ExecRequest, what: string, server: s
 
   return new Promise<ExecResult>((resolve, reject) => {
     const onAbort = () => {
-      failure = request.signal?.reason instanceof Error ? request.signal.reason : new Error('exec aborted');
+      failure = abortFailure(what, request.signal);
       ws.terminate();
     };
-    if (request.signal?.aborted) return reject(request.signal.reason);
+    if (request.signal?.aborted) return reject(abortFailure(what, request.signal));
     request.signal?.addEventListener('abort', onAbort, { once: true });
 
     ws.on('unexpected-response', (_req, res) => {
@@ -109,6 +113,13 @@ function runSession(ws: WebSocket, request: ExecRequest, what: string, server: s
       resolve({ exitCode, stdout: Buffer.concat(collected).toString('utf8'), stderr });
     });
   });
+}
+
+/** SIGINT/SIGTERM name the command they cut (exit 130); another abort reason (a failed upload) stays itself. */
+function abortFailure(what: string, signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof InterruptedError) return interruptedRequest(what, reason);
+  return reason instanceof Error ? reason : new Error('exec aborted');
 }
 
 /** Pauses the socket while the sink is full, so memory stays bounded whatever the output size. */

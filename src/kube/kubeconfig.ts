@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import yaml from 'js-yaml';
-import { causeText, PreconditionError, UsageError } from '../core/errors.ts';
+import { causeText, UsageError, type ErrorDetails } from '../core/errors.ts';
+import { fileSystemError } from '../core/environment-errors.ts';
 import type { KubeTarget } from '../core/ports.ts';
 
 type Entry = Record<string, unknown>;
@@ -36,10 +37,10 @@ export function selectKubeconfig(target: KubeTarget): SelectedConfig {
   const paths = kubeconfigPaths(target);
   const existing = paths.filter((p) => existsSync(p));
   if (target.kubeconfig !== undefined && existing.length === 0) {
-    throw new UsageError(`kubeconfig file "${target.kubeconfig}" does not exist`, { hint: 'pass the path of a kubeconfig with --kubeconfig' });
+    throw kubeconfigError(`kubeconfig file "${target.kubeconfig}" does not exist`, { hint: 'pass the path of a kubeconfig with --kubeconfig' });
   }
   if (existing.length === 0) {
-    throw new PreconditionError(`no kubeconfig found (looked in ${paths.join(', ')})`, { hint: 'log in to the management cluster (oc login), or pass --kubeconfig' });
+    throw kubeconfigError(`no kubeconfig found (looked in ${paths.join(', ')})`, { hint: 'log in to the management cluster (oc login), or pass --kubeconfig' });
   }
   const clusters = new Map<string, Entry>();
   const users = new Map<string, Entry>();
@@ -55,7 +56,7 @@ export function selectKubeconfig(target: KubeTarget): SelectedConfig {
   }
   if (target.context !== undefined && !contexts.has(target.context)) {
     const known = [...contexts.keys()];
-    throw new UsageError(`context "${target.context}" does not exist in the kubeconfig`, {
+    throw kubeconfigError(`context "${target.context}" does not exist in the kubeconfig`, {
       hint: known.length ? `use one of: ${known.join(', ')}` : 'the kubeconfig has no contexts',
     });
   }
@@ -63,7 +64,7 @@ export function selectKubeconfig(target: KubeTarget): SelectedConfig {
   const context = contexts.get(contextName);
   const cluster = context ? clusters.get(String(context['cluster'])) : undefined;
   if (!context || !cluster || typeof cluster['server'] !== 'string') {
-    throw new PreconditionError(context ? `context "${contextName}" names no usable cluster` : 'the kubeconfig has no current context', {
+    throw kubeconfigError(context ? `context "${contextName}" names no usable cluster` : 'the kubeconfig has no current context', {
       hint: 'pass --context, or set one with "kubectl config use-context <name>"',
     });
   }
@@ -78,14 +79,35 @@ export function selectKubeconfig(target: KubeTarget): SelectedConfig {
   };
 }
 
-function parseFile(path: string): Entry {
-  try {
-    const doc = yaml.load(readFileSync(path, 'utf8'), { schema: yaml.CORE_SCHEMA });
-    return doc && typeof doc === 'object' ? (doc as Entry) : {};
-  } catch (err) {
-    throw new UsageError(`failed to read kubeconfig ${path}: ${causeText(err).split('\n')[0]}`, { cause: err });
-  }
+/**
+ * Every way the kubeconfig cannot say which cluster to use (no file, no current context, an
+ * unknown --context, a file that is not a kubeconfig) is one documented answer: exit 2, nothing touched.
+ */
+function kubeconfigError(message: string, details: ErrorDetails): UsageError {
+  return new UsageError(message, details, 'HCPDR_KUBECONFIG');
 }
+
+function parseFile(path: string): Entry {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw fileSystemError(err, { path, flag: 'the kubeconfig', access: 'read' }) ?? kubeconfigError(`failed to read kubeconfig ${path}: ${causeText(err)}`, { cause: err });
+  }
+  let doc: unknown;
+  try {
+    doc = yaml.load(text, { schema: yaml.CORE_SCHEMA });
+  } catch (err) {
+    throw kubeconfigError(`failed to read kubeconfig ${path}: not YAML: ${causeText(err).split('\n')[0]}`, { cause: err, hint: KUBECONFIG_HINT });
+  }
+  if (doc === undefined || doc === null) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw kubeconfigError(`failed to read kubeconfig ${path}: not a kubeconfig (a YAML mapping with clusters, users and contexts)`, { hint: KUBECONFIG_HINT });
+  }
+  return doc as Entry;
+}
+
+const KUBECONFIG_HINT = 'pass a kubeconfig file with --kubeconfig (as written by "oc login" or "kubectl config view --raw")';
 
 const list = (value: unknown): Entry[] => (Array.isArray(value) ? (value.filter((v) => v && typeof v === 'object') as Entry[]) : []);
 
@@ -107,7 +129,8 @@ export function pemOf(entry: Entry, name: string): Buffer | undefined {
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new UsageError(`failed to read ${name} file "${file}" named in the kubeconfig: ${causeText(err)}`);
+      throw fileSystemError(err, { path: file, flag: `the ${name} named in the kubeconfig`, access: 'read' })
+        ?? kubeconfigError(`failed to read ${name} file "${file}" named in the kubeconfig: ${causeText(err)}`, { cause: err });
     }
   }
   return undefined;

@@ -6,7 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KubeObject } from '../core/model.ts';
 import type { JsonPatchOp, KubeApi, ListOptions, ResourceType } from '../core/ports.ts';
-import { connectionError, httpError } from './errors.ts';
+import { connectionError, httpError, interruptedRequest, RequestTimeout } from './errors.ts';
 import { collectionPath, describeObject, objectPath } from './paths.ts';
 
 /** Connection material for one request: agent, headers (Authorization) and TLS options. */
@@ -21,7 +21,17 @@ export interface RestOptions {
   requestTimeoutMs?: number;
   /** Called per request so rotating credentials (exec plugins) stay fresh. */
   auth(): Promise<RequestAuth>;
+  /**
+   * The process's interrupt (SIGINT/SIGTERM). Requests in flight when it fires are cut at once
+   * and fail with an InterruptedError. Requests started after it are the rollback's: they run,
+   * each bounded by the request timeout or AFTER_INTERRUPT_TIMEOUT_MS, so that a server that
+   * stopped answering cannot hold the process.
+   */
+  signal?: AbortSignal;
 }
+
+/** The bound of each rollback request after a signal when --request-timeout is not set. */
+export const AFTER_INTERRUPT_TIMEOUT_MS = 30_000;
 
 interface Answer {
   statusCode: number;
@@ -82,6 +92,15 @@ export class RestKubeApi implements KubeApi {
     this.#parse(what, answer);
   }
 
+  async readLog(namespace: string, pod: string, container: string, options: { previous?: boolean; limitBytes?: number } = {}): Promise<string | undefined> {
+    const what = `read the log of container ${container} of pod "${pod}" in namespace "${namespace}"`;
+    const query = new URLSearchParams({ container, limitBytes: String(options.limitBytes ?? 64 * 1024), ...(options.previous ? { previous: 'true' } : {}) });
+    const answer = await this.#send(what, 'GET', `${objectPath({ group: '', version: 'v1', plural: 'pods', kind: 'Pod' }, namespace, pod, 'log')}?${query}`);
+    if (answer.statusCode === 404 || answer.statusCode === 400) return undefined;
+    if (answer.statusCode < 200 || answer.statusCode >= 300) this.#parse(what, answer);
+    return answer.body;
+  }
+
   #parse(what: string, answer: Answer): KubeObject {
     if (answer.statusCode < 200 || answer.statusCode >= 300) {
       throw httpError(what, answer.statusCode, answer.body, this.#options.server);
@@ -90,8 +109,11 @@ export class RestKubeApi implements KubeApi {
   }
 
   async #send(what: string, method: string, path: string, body?: unknown, contentType?: string): Promise<Answer> {
-    const { server, requestTimeoutMs } = this.#options;
+    const { server, signal } = this.#options;
+    const interruptible = signal !== undefined && !signal.aborted;
+    const timeoutMs = interruptible || !signal ? this.#options.requestTimeoutMs : (this.#options.requestTimeoutMs ?? AFTER_INTERRUPT_TIMEOUT_MS);
     const auth = await this.#options.auth();
+    if (interruptible && signal.aborted) throw interruptedRequest(what, signal.reason);
     const url = new URL(server.replace(/\/+$/, '') + path);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { Accept: 'application/json', ...auth.headers };
@@ -101,16 +123,28 @@ export class RestKubeApi implements KubeApi {
     }
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise<Answer>((resolve, reject) => {
+      let settled = false;
+      const settle = (outcome: { answer: Answer } | { error: unknown }) => {
+        if (settled) return;
+        settled = true;
+        if (interruptible) signal.removeEventListener('abort', onAbort);
+        if ('answer' in outcome) resolve(outcome.answer);
+        else reject(outcome.error);
+      };
       const req = transport.request(url, { method, headers, agent: auth.agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (err) => reject(connectionError(what, server, err)));
+        res.on('end', () => settle({ answer: { statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') } }));
+        res.on('error', (err) => settle({ error: connectionError(what, server, err) }));
       });
-      if (requestTimeoutMs) {
-        req.setTimeout(requestTimeoutMs, () => req.destroy(new Error(`request timed out after ${requestTimeoutMs} ms`)));
-      }
-      req.on('error', (err) => reject(connectionError(what, server, err)));
+      const onAbort = () => {
+        settle({ error: interruptedRequest(what, signal?.reason) });
+        req.destroy();
+      };
+      if (interruptible) signal.addEventListener('abort', onAbort, { once: true });
+      // An idle socket for this long ends the request; a response that keeps arriving does not.
+      if (timeoutMs) req.setTimeout(timeoutMs, () => req.destroy(new RequestTimeout(timeoutMs)));
+      req.on('error', (err) => settle({ error: connectionError(what, server, err) }));
       req.end(payload);
     });
   }

@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.ts';
+import { fileSystemError } from '../core/environment-errors.ts';
 import type { KubeSession, KubeTarget, Reporter } from '../core/ports.ts';
 import { WebSocketPodExec } from './exec.ts';
 import { pemOf, selectKubeconfig, type SelectedConfig } from './kubeconfig.ts';
@@ -15,16 +16,18 @@ import { RestKubeApi, type RequestAuth } from './rest.ts';
 
 export type Auth = () => Promise<RequestAuth & { tls: Record<string, unknown> }>;
 
-export async function connectKube(target: KubeTarget, reporter: Reporter): Promise<KubeSession> {
+/** `signal`: the process's interrupt; requests to the API server in flight when it fires are cut (rest.ts). */
+export async function connectKube(target: KubeTarget, reporter: Reporter, signal?: AbortSignal): Promise<KubeSession> {
   const selected = selectKubeconfig(target);
   const server = selected.cluster.server;
   reporter.debug(`using context "${selected.contextName}" (${server})${selected.needsClientNode ? ' through client-node' : ''}`);
   // A module of its own so that the release bundles load client-node's code only for these users.
   const auth = selected.needsClientNode ? await (await import('./client-node-auth.ts')).clientNodeAuth(selected, target) : directAuth(selected);
-  const restOptions = { server, contextName: selected.contextName, auth, ...(target.requestTimeoutMs ? { requestTimeoutMs: target.requestTimeoutMs } : {}) };
+  const timeout = target.requestTimeoutMs ? { requestTimeoutMs: target.requestTimeoutMs } : {};
+  const restOptions = { server, contextName: selected.contextName, auth, ...timeout, ...(signal ? { signal } : {}) };
   return {
     api: new RestKubeApi(restOptions),
-    exec: new WebSocketPodExec({ server, auth }),
+    exec: new WebSocketPodExec({ server, auth, ...timeout }),
     namespace: target.namespace ?? selected.namespace ?? 'default',
     namespaceExplicit: target.namespace !== undefined,
     contextName: selected.contextName,
@@ -49,9 +52,17 @@ function directAuth(selected: SelectedConfig): Auth {
   return async () => {
     const headers: Record<string, string> = {};
     const tokenFile = user['tokenFile'];
-    const token = typeof user['token'] === 'string' ? user['token'] : typeof tokenFile === 'string' ? readFileSync(tokenFile, 'utf8').trim() : undefined;
+    const token = typeof user['token'] === 'string' ? user['token'] : typeof tokenFile === 'string' ? readTokenFile(tokenFile) : undefined;
     if (token) headers['Authorization'] = `Bearer ${token}`;
     else if (typeof user['username'] === 'string') headers['Authorization'] = `Basic ${Buffer.from(`${user['username']}:${String(user['password'] ?? '')}`).toString('base64')}`;
     return { agent, headers, tls };
   };
+}
+
+function readTokenFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw fileSystemError(err, { path: file, flag: 'the tokenFile named in the kubeconfig', access: 'read' }) ?? err;
+  }
 }

@@ -59,11 +59,14 @@ describe('kubeconfig selection', () => {
     expect(() => selectKubeconfig({ kubeconfig: first, context: 'prod' })).toThrow(expect.objectContaining({ exitCode: 2, hint: 'use one of: one' }));
   });
 
-  it('says so when no context is selected, and when the file is not YAML', () => {
+  it('says so when no context is selected, and when the file is not YAML, with the same exit code as an unknown context (2)', () => {
     const empty = file('empty.yaml', 'apiVersion: v1\nkind: Config\n');
-    expect(() => selectKubeconfig({ kubeconfig: empty })).toThrow(expect.objectContaining({ exitCode: 3, message: 'the kubeconfig has no current context' }));
+    expect(() => selectKubeconfig({ kubeconfig: empty })).toThrow(expect.objectContaining({ exitCode: 2, message: 'the kubeconfig has no current context' }));
     const broken = file('broken.yaml', 'clusters: [\n');
-    expect(() => selectKubeconfig({ kubeconfig: broken })).toThrow(/failed to read kubeconfig .*broken\.yaml/);
+    expect(() => selectKubeconfig({ kubeconfig: broken })).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/failed to read kubeconfig .*broken\.yaml: not YAML/) }));
+    const scalar = file('scalar.yaml', 'just a string\n');
+    expect(() => selectKubeconfig({ kubeconfig: scalar })).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/not a kubeconfig/) }));
+    expect(() => selectKubeconfig({ kubeconfig: dir })).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/is a directory, not a file \(EISDIR\)/) }));
   });
 
   it('reads PEM material from -data fields or files', () => {
@@ -71,6 +74,6 @@ describe('kubeconfig selection', () => {
     expect(pemOf({ 'certificate-authority-data': Buffer.from('INLINE').toString('base64') }, 'certificate-authority')?.toString()).toBe('INLINE');
     expect(pemOf({ 'certificate-authority': path.join(dir, 'pem/ca.crt') }, 'certificate-authority')?.toString()).toBe('FROM-FILE');
     expect(pemOf({}, 'certificate-authority')).toBeUndefined();
-    expect(() => pemOf({ 'client-key': path.join(dir, 'missing.key') }, 'client-key')).toThrow(/client-key file/);
+    expect(() => pemOf({ 'client-key': path.join(dir, 'missing.key') }, 'client-key')).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/client-key named in the kubeconfig .*missing\.key: no such file or directory/) }));
   });
 });
