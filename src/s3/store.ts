@@ -12,6 +12,8 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.ts';
 import type { OpenedStore, Reporter, S3Target } from '../core/ports.ts';
 import { parseS3Url } from '../core/s3-url.ts';
+import { interruptible } from './interruptible.ts';
+import { fileSystemError } from '../core/environment-errors.ts';
 
 /** Knobs for tests and measurements; production uses the defaults. */
 export interface S3StoreTuning {
@@ -20,6 +22,8 @@ export interface S3StoreTuning {
   listPageSize?: number;
   maxAttempts?: number;
   env?: Record<string, string | undefined>;
+  /** The process's interrupt (SIGINT/SIGTERM): every S3 request in flight is cut when it fires (interruptible.ts). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -35,6 +39,9 @@ export interface S3StoreTuning {
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 4;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
+/** Without --request-timeout: connect within 10 s; a server silent for 120 s fails the request (retried twice). */
+const DEFAULT_CONNECT_MS = 10_000;
+const DEFAULT_SILENCE_MS = 120_000;
 
 export async function openObjectStore(target: S3Target, reporter: Reporter, tuning: S3StoreTuning = {}): Promise<OpenedStore> {
   const { bucket, prefix } = parseS3Url(target.url);
@@ -57,12 +64,14 @@ export async function openObjectStore(target: S3Target, reporter: Reporter, tuni
     import('./object-store.ts'),
   ]);
   const https = ca ? await import('node:https') : undefined;
-  const requestHandler = new NodeHttpHandler({
-    connectionTimeout: 10_000,
-    // Idle socket timeout: a stalled transfer fails instead of hanging forever.
-    socketTimeout: 120_000,
+  // --request-timeout bounds the connection and each silence of the server (idle socket), not a
+  // whole transfer: a 1 GiB upload that keeps moving is never cut, a server that stops answering is.
+  const silenceMs = target.requestTimeoutMs ?? DEFAULT_SILENCE_MS;
+  const requestHandler = interruptible(new NodeHttpHandler({
+    connectionTimeout: Math.min(DEFAULT_CONNECT_MS, silenceMs),
+    socketTimeout: silenceMs,
     ...(https && ca ? { httpsAgent: new https.Agent({ ca, keepAlive: true, maxSockets: 50 }) } : {}),
-  });
+  }), tuning.signal);
   const client = new S3Client({
     ...(region ? { region } : {}),
     ...(endpoint ? { endpoint } : {}),
@@ -112,10 +121,10 @@ async function readCaBundle(file: string): Promise<string> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`failed to read --ca-bundle ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw fileSystemError(err, { path: file, flag: '--ca-bundle', access: 'read' }) ?? new UsageError(`failed to read --ca-bundle ${file}: ${String(err)}`, { cause: err });
   }
   if (!text.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new UsageError(`failed to read --ca-bundle ${file}: no PEM certificate in it`);
+    throw new UsageError(`failed to read --ca-bundle ${file}: no PEM certificate in it`, { hint: 'pass a PEM file holding the CA certificate(s) of the endpoint (-----BEGIN CERTIFICATE-----)' });
   }
   return text;
 }
