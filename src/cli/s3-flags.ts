@@ -6,6 +6,7 @@
 import type { Options } from 'yargs';
 import { UsageError } from '../core/errors.ts';
 import { parseS3Url } from '../core/s3-url.ts';
+import { kubeTargetOf } from './global-flags.ts';
 import type { S3Target } from './deps.ts';
 
 /** Connection flags: enough to read (list, verify, restore). */
@@ -32,6 +33,8 @@ export interface S3Args {
   sse?: string;
   'sse-kms-key-id'?: string;
   'require-sse'?: boolean;
+  /** The global flag, present in every command's arguments. */
+  'request-timeout'?: string;
 }
 
 /** The S3Target for `url` with the flags in `args`. */
@@ -57,6 +60,9 @@ export function s3TargetOf(url: string, args: S3Args, flag = 'the S3 URL'): S3Ta
     if (!target.sse) throw new UsageError('--require-sse needs --sse', { hint: 'pass --sse AES256 or --sse aws:kms' });
     target.requireSse = true;
   }
+  // The global --request-timeout bounds S3 requests too (parsed and bounded as for the API server).
+  const timeoutMs = kubeTargetOf({ 'request-timeout': args['request-timeout'] ?? '0' }).requestTimeoutMs;
+  if (timeoutMs) target.requestTimeoutMs = timeoutMs;
   return target;
 }
 

@@ -173,6 +173,8 @@ export interface S3Target {
   kmsKeyId?: string;
   /** With sse: refuse a write the store does not confirm as encrypted (otherwise a warning). */
   requireSse?: boolean;
+  /** --request-timeout: how long one S3 request may wait for the server (connect, and each silence). */
+  requestTimeoutMs?: number;
 }
 
 /** An opened store and the key prefix its URL named. */
