@@ -10,8 +10,8 @@ import { registerCoreLibrary } from './cel-lib-core.ts';
 import { registerNetLibrary } from './cel-lib-net.ts';
 import { registerQuantityLibrary } from './cel-lib-quantity.ts';
 import { registerFormatLibrary } from './cel-lib-format.ts';
+import { registerGoLibrary } from './cel-lib-go.ts';
 import { rewriteRule } from './cel-rewrite.ts';
-import { KubeCelError } from './cel-errors.ts';
 
 let shared: Environment | undefined;
 
@@ -24,6 +24,7 @@ export function celEnvironment(): Environment {
   registerNetLibrary(env);
   registerQuantityLibrary(env);
   registerFormatLibrary(env);
+  registerGoLibrary(env);
   shared = env;
   return env;
 }
@@ -52,21 +53,4 @@ export function compileExpression(src: string): CompiledRule {
 
 export function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
-}
-
-/**
- * Runtime errors kube-apiserver itself would raise for a well-typed rule (reported as
- * validation errors: "<err> evaluating rule: <rule>"). Anything else (missing overloads,
- * unknown functions, untranslatable regexes) is a gap of this evaluator: not evaluated.
- */
-const KUBE_RUNTIME_CODES = new Set([
-  'no_such_key', 'index_out_of_bounds', 'int_conversion_error', 'division_by_zero', 'numeric_overflow',
-  'modulus_by_zero', 'uint_conversion_error', 'double_conversion_error',
-]);
-
-export function isKubeRuntimeError(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && KUBE_RUNTIME_CODES.has(code)) return true;
-  const cause = (err as { cause?: unknown }).cause;
-  return cause instanceof KubeCelError;
 }

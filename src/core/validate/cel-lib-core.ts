@@ -7,7 +7,7 @@
 import type { Environment } from '@marcbachmann/cel-js';
 import { re2ToRegExp } from './re2.ts';
 import { deepEqual } from './correlate.ts';
-import { KubeCelError } from './cel-errors.ts';
+import { KubeCelError, goCel } from './cel-errors.ts';
 
 /** CEL ordering for sortable scalars (int/uint/double/string/bool/timestamp/duration). */
 function compare(a: unknown, b: unknown): number {
@@ -64,24 +64,37 @@ export function registerCoreLibrary(env: Environment): void {
   env.registerFunction('list.isSorted(): bool', (l: unknown[]) => l.every((x, i) => i === 0 || compare(l[i - 1], x) <= 0));
   env.registerFunction('list.sum(): dyn', (l: unknown[]) => {
     if (l.length === 0) return 0n;
-    return l.reduce((acc: unknown, x) => (typeof acc === 'bigint' && typeof x === 'bigint' ? acc + x : Number(acc) + Number(x)));
+    return l.reduce((acc: unknown, x) => {
+      if (typeof acc !== 'bigint' || typeof x !== 'bigint') return Number(acc) + Number(x);
+      const s = acc + x;
+      if (s < -(2n ** 63n) || s >= 2n ** 63n) throw new KubeCelError(goCel.intOverflow);
+      return s;
+    });
   });
-  const pick = (sign: number) => (l: unknown[]): unknown => {
-    if (l.length === 0) throw new KubeCelError('min/max of an empty list');
+  const pick = (fn: 'min' | 'max', sign: number) => (l: unknown[]): unknown => {
+    if (l.length === 0) throw new KubeCelError(goCel.emptyList(fn));
     return l.reduce((a, b) => (compare(b, a) * sign > 0 ? b : a));
   };
-  env.registerFunction('list.min(): dyn', pick(-1));
-  env.registerFunction('list.max(): dyn', pick(1));
-  env.registerFunction('list.indexOf(dyn): int', (l: unknown[], x: unknown) => BigInt(l.findIndex((y) => celEquals(y, x))));
-  env.registerFunction('list.lastIndexOf(dyn): int', (l: unknown[], x: unknown) => {
-    for (let i = l.length - 1; i >= 0; i--) if (celEquals(l[i], x)) return BigInt(i);
-    return -1n;
-  });
+  env.registerFunction('list.min(): dyn', pick('min', -1));
+  env.registerFunction('list.max(): dyn', pick('max', 1));
+  // kube_indexOf / kube_lastIndexOf: the names the rewriter gives (string versions in cel-lib-go.ts).
+  for (const name of ['indexOf', 'kube_indexOf']) {
+    env.registerFunction(`list.${name}(dyn): int`, (l: unknown[], x: unknown) => BigInt(l.findIndex((y) => celEquals(y, x))));
+  }
+  for (const name of ['lastIndexOf', 'kube_lastIndexOf']) {
+    env.registerFunction(`list.${name}(dyn): int`, (l: unknown[], x: unknown) => {
+      for (let i = l.length - 1; i >= 0; i--) if (celEquals(l[i], x)) return BigInt(i);
+      return -1n;
+    });
+  }
+  // cel-go ext/lists.go wording.
   env.registerFunction('list.slice(int, int): list', (l: unknown[], a: bigint, b: bigint) => {
-    if (a < 0n || b > BigInt(l.length) || a > b) throw new KubeCelError(`index out of range: slice(${a}, ${b})`);
+    if (a < 0n || b < 0n) throw new KubeCelError(`cannot slice(${a}, ${b}), negative indexes not supported`);
+    if (a > b) throw new KubeCelError(`cannot slice(${a}, ${b}), start index must be less than or equal to end index`);
+    if (b > BigInt(l.length)) throw new KubeCelError(`cannot slice(${a}, ${b}), list is length ${l.length}`);
     return l.slice(Number(a), Number(b));
   });
-  env.registerFunction('list.flatten(): list', (l: unknown[]) => l.flatMap((x) => (Array.isArray(x) ? x : [x])));
+  env.registerFunction('list.flatten(): list', (l: unknown[]) => l.flatMap((x) => (Array.isArray(x) ? (x as unknown[]) : [x])));
   env.registerFunction('list.distinct(): list', (l: unknown[]) => l.filter((x, i) => l.findIndex((y) => celEquals(x, y)) === i));
   env.registerFunction('list.reverse(): list', (l: unknown[]) => [...l].reverse());
 

@@ -103,7 +103,7 @@ function bits(ip: KubeIP): string {
     g.includes('.') ? g.split('.').reduce<number[]>((acc, o, i) => (i % 2 ? [...acc.slice(0, -1), (acc.at(-1) ?? 0) * 256 + Number(o)] : [...acc, Number(o)]), []) : [parseInt(g, 16)]));
   const a = expand(hi);
   const b = ip.text.includes('::') ? expand(lo) : [];
-  const groups = [...a, ...new Array(8 - a.length - b.length).fill(0), ...b];
+  const groups = [...a, ...new Array<number>(8 - a.length - b.length).fill(0), ...b];
   return groups.map((g) => g.toString(2).padStart(16, '0')).join('');
 }
 

@@ -44,7 +44,8 @@ export function registerQuantityLibrary(env: Environment): void {
   env.registerFunction('isQuantity(string): bool', (s: string) => parseQuantity(s) !== undefined);
   env.registerFunction('quantity(string): kubernetes.Quantity', (s: string) => {
     const q = parseQuantity(s);
-    if (!q) throw new KubeCelError(`quantities must match the regular expression: ${s}`);
+    // resource.ErrFormatWrong, as kube's quantity() returns it.
+    if (!q) throw new KubeCelError("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
     return q;
   });
   const Q = 'kubernetes.Quantity';

@@ -5,11 +5,16 @@
  *   x.matches(re) / matches(x, re)  →  x.re2Matches(re) / re2Matches(x, re)
  *   sets.contains(...)              →  sets_contains(...)
  *   format.dns1123Label()           →  format_dns1123Label()   (also strings.*, ip.*)
+ *   int(x), uint(x)                 →  kube_int(x), kube_uint(x)           (cel-go semantics,
+ *   x.indexOf/lastIndexOf/substring →  x.kube_indexOf(...) ...              see cel-lib-go.ts)
  * It also reports whether a rule references `oldSelf` (a transition rule).
  */
 interface Token { kind: 'ident' | 'punct' | 'string' | 'other'; text: string; start: number; end: number }
 
 const NAMESPACES = new Set(['sets', 'format', 'strings', 'ip']);
+/** Built-ins replaced by cel-go-faithful versions: global calls and member (receiver) calls. */
+const GO_GLOBALS = new Set(['int', 'uint']);
+const GO_MEMBERS = new Set(['indexOf', 'lastIndexOf', 'substring']);
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -56,6 +61,8 @@ export function rewriteRule(src: string): RewrittenRule {
     const afterDot = prev?.text === '.';
     if (t.text === 'oldSelf' && !afterDot) usesOldSelf = true;
     if (t.text === 'matches' && next?.text === '(') edits.push({ start: t.start, end: t.end, text: 're2Matches' });
+    const goName = afterDot ? GO_MEMBERS.has(t.text) : GO_GLOBALS.has(t.text);
+    if (goName && next?.text === '(') edits.push({ start: t.start, end: t.end, text: `kube_${t.text}` });
     const fn = toks[k + 2];
     if (NAMESPACES.has(t.text) && !afterDot && next?.text === '.' && fn?.kind === 'ident' && toks[k + 3]?.text === '(') {
       edits.push({ start: t.start, end: fn.end, text: `${t.text}_${fn.text}` });

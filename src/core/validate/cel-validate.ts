@@ -9,7 +9,10 @@
  * A rule this evaluator cannot compile or run goes to `notEvaluated`, never counted as a pass.
  */
 import { Optional } from '@marcbachmann/cel-js';
-import { compileExpression, firstLine, isKubeRuntimeError } from './cel-env.ts';
+import { serialize } from '@marcbachmann/cel-js/serialize';
+import type { ASTNode } from '@marcbachmann/cel-js/serialize';
+import { celEnvironment, compileExpression, firstLine } from './cel-env.ts';
+import { kubeRuntimeMessage } from './cel-errors.ts';
 import { toCel } from './cel-values.ts';
 import { oldListItem, oldProperty, unchanged } from './correlate.ts';
 import type { OldRef } from './correlate.ts';
@@ -67,8 +70,9 @@ function evaluateRule(rule: ValidationRule, v: unknown, s: Schema, path: string,
   try {
     result = compiled.program(vars);
   } catch (err) {
-    if (isKubeRuntimeError(err)) {
-      ctx.errors.push({ path: errPath, type: 'Invalid value', value: schemaType(s), message: `${lowerFirst(firstLine(err))} evaluating rule: ${rule.rule}` });
+    const runtime = kubeRuntimeMessage(err, (node) => operandSize(node, vars));
+    if (runtime !== undefined) {
+      ctx.errors.push({ path: errPath, type: 'Invalid value', value: schemaType(s), message: `${runtime} evaluating rule: ${ruleErrorString(rule)}` });
     } else {
       ctx.notEvaluated.push(notEvaluated(errPath, s, rule, `evaluation error: ${firstLine(err)}`));
     }
@@ -105,8 +109,24 @@ function notEvaluated(path: string, s: Schema, rule: ValidationRule, reason: str
   return { path, type: 'Invalid value', value: schemaType(s), message: `rule not evaluated (${reason}): ${rule.rule}` };
 }
 
-function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
+/** kube names a rule in runtime errors by its message when it has one (ruleErrorString). */
+function ruleErrorString(rule: ValidationRule): string {
+  return rule.message !== undefined && rule.message.trim() !== '' ? rule.message.trim() : rule.rule.trim();
+}
+
+/**
+ * The size of the list operand of a failed `list[index]` expression, by evaluating that operand
+ * alone with the rule's variables; undefined when it cannot be (comprehension variables).
+ */
+function operandSize(node: unknown, vars: Record<string, unknown>): number | undefined {
+  const operand = (node as { op?: unknown; args?: unknown[] } | null)?.args?.[0];
+  if ((node as { op?: unknown } | null)?.op !== '[]' || operand === null || typeof operand !== 'object') return undefined;
+  try {
+    const list: unknown = celEnvironment().parse(serialize(operand as ASTNode))(vars);
+    return Array.isArray(list) ? list.length : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Append a rule's fieldPath (`.a.b`, `['x.y']`, `[0]`) to the node path, kube style. */
