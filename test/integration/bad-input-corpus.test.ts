@@ -255,3 +255,103 @@ describe("the README's exit-code table, walked", () => {
     expect(visibleState(sb)).toEqual(initial);
   }, 60_000);
 });
+
+describe('checks before the downtime, the render key check, a resume during a live backup', () => {
+  const kc = () => ['--kubeconfig', sb.kubeconfig];
+  const s3f = () => ['--endpoint', sb.s3.endpoint, '--path-style'];
+
+  /** Every change the run makes to the HostedCluster or a deployment, as the API simulator sees it. */
+  async function changesDuring(fn: () => Promise<CliRun>): Promise<{ run: CliRun; changes: string[] }> {
+    const changes: string[] = [];
+    const unsubscribe = sb.sim.store.subscribe((e) => {
+      if (['hostedclusters', 'deployments'].includes(e.resource.plural) && e.type !== 'ADDED') changes.push(`${e.type} ${e.resource.plural}/${e.object.metadata.name}`);
+    });
+    try {
+      return { run: await fn(), changes };
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  it('--keys-to a missing bucket is refused before the first change: no pause, no scale, no lock, no record', async () => {
+    const { run, changes } = await changesDuring(() =>
+      runCliInProcess(['backup', 'demo', '-n', 'clusters', ...kc(), '--to', ctx.backupRoot, ...s3f(), '--keys-to', 's3://no-such-keys-bucket/k', '--yes']),
+    );
+    expect(run.code, run.stderr).toBe(3);
+    expect(changes).toEqual([]);
+  });
+
+  it('a prefix too long for S3 is refused before the first change, naming the key length', async () => {
+    const { run, changes } = await changesDuring(() =>
+      runCliInProcess(['backup', 'demo', '-n', 'clusters', ...kc(), '--to', `s3://${sb.s3.bucket}/${'é'.repeat(480)}`, ...s3f(), '--yes']),
+    );
+    expect(run.code, run.stderr).toBe(2);
+    // 480 two-byte characters: counted in UTF-8 bytes, not characters.
+    expect(run.stderr).toMatch(/would be 10\d\d bytes, S3 allows at most 1024/);
+    expect(changes).toEqual([]);
+  });
+
+  it('render accepts the backup\'s own key (the stored Secret file, or the bare key) and refuses any other', async () => {
+    const manifest = JSON.parse(await readObject(`${ctx.backupUrl}backup.json`)) as { encryption: { keyUrl: string } };
+    const secretText = await readObject(manifest.encryption.keyUrl);
+    const bareKey = /key: (\S+)/.exec(secretText)?.[1] as string;
+    await writeFile(path.join(sb.dir, 'stored-key.yaml'), secretText, { mode: 0o600 });
+    await writeFile(path.join(sb.dir, 'bare.key'), bareKey, { mode: 0o600 });
+    const render = (keyFile: string) =>
+      runCliInProcess(['render', '-f', path.join(ctx.dir, 'one-cluster.yaml'), '--from-backup', ctx.backupUrl, ...s3f(), '--snapshot-url', 'https://example.com/s.db', '--encryption-key-file', keyFile, '--include-secrets', '--no-validate']);
+    for (const file of ['stored-key.yaml', 'bare.key']) {
+      const run = await render(path.join(sb.dir, file));
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain(`key: ${bareKey}`);
+    }
+    const wrong = await render(path.join(ctx.dir, 'wrong.key'));
+    expect(wrong.code).toBe(3);
+    expect(wrong.stdout).toBe('');
+  });
+
+  it('a resume run while a quiesced backup waits makes the backup stop at once (its record is gone), not after --wait-timeout', async () => {
+    const initial = visibleState(sb);
+    let resumed: Promise<CliRun> | undefined;
+    let holding = true;
+    // While holding, the pause never reaches the HostedControlPlane: the backup waits for it (with
+    // --wait-timeout 24h). Meanwhile someone runs resume, which lifts the pause and removes the record.
+    const unsubscribe = sb.sim.store.subscribe((e) => {
+      if (!holding) return;
+      const pausedUntil = (e.object['spec'] as { pausedUntil?: unknown } | undefined)?.pausedUntil;
+      if (e.resource.plural === 'hostedcontrolplanes' && typeof pausedUntil === 'string') {
+        sb.sim.store.mutate(HOSTED_CONTROL_PLANES, e.object.metadata.namespace, e.object.metadata.name, (o) => {
+          delete (o['spec'] as Record<string, unknown>)['pausedUntil'];
+        });
+      }
+      if (!resumed && e.resource.plural === 'hostedclusters' && typeof pausedUntil === 'string') {
+        resumed = runCliInProcess(['resume', 'demo', '-n', 'clusters', ...kc()]);
+      }
+    });
+    let run: CliRun;
+    try {
+      run = await runCliInProcess(['backup', 'demo', '-n', 'clusters', ...kc(), '--to', ctx.backupRoot, ...s3f(), '--yes', '--wait-timeout', '24h']);
+    } finally {
+      holding = false;
+      unsubscribe();
+    }
+    const resume = await resumed;
+    expect(resume?.code, resume?.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/^error: .*operation record \S+ was removed from the HostedCluster/m);
+    expect(run.stderr).not.toMatch(/still not there/);
+    await waitFor(() => JSON.stringify(visibleState(sb)) === JSON.stringify(initial));
+    expect(visibleState(sb)).toEqual(initial);
+  });
+});
+
+/** Polls a condition (no time in the assertion: the test's own timeout bounds it). */
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 50));
+}
+
+async function readObject(url: string): Promise<string> {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(url) as RegExpExecArray;
+  const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+  const out = await s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+  return (await out.Body?.transformToString()) ?? '';
+}

@@ -76,7 +76,7 @@ describe('validate without CRDs', () => {
     const empty = await runHcpDr(['validate', '-f', EXPECTED, '--crd', write('empty.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n')]);
     expect([empty.code, empty.stderr]).toEqual([2, expect.stringMatching(/no CustomResourceDefinition found/)]);
     const missing = await runHcpDr(['validate', '-f', EXPECTED, '--crd', path.join(tmp, 'nope')]);
-    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/failed to read --crd .*nope: ENOENT/)]);
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/failed to read --crd .*nope: no such file or directory\nhint: /)]);
   });
 });
 
