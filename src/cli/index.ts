@@ -16,10 +16,11 @@ import { backupCommand } from './commands/backup.ts';
 import { renderCommand } from './commands/render.ts';
 import { validateCommand } from './commands/validate.ts';
 import { exportCommand } from './commands/export.ts';
+import { restoreCommand } from './commands/restore.ts';
 
 export type CommandRegistrar = (y: Argv, deps: CliDeps, done: (code: number) => void) => Argv;
 
-const COMMANDS: CommandRegistrar[] = [etcdCommand, backupCommand, exportCommand, renderCommand, validateCommand, versionCommand];
+const COMMANDS: CommandRegistrar[] = [etcdCommand, backupCommand, restoreCommand, exportCommand, renderCommand, validateCommand, versionCommand];
 
 export async function runCli(rawArgv: string[], deps: CliDeps): Promise<number> {
   const argv = joinDashValues(rawArgv);

@@ -329,7 +329,7 @@ export class EtcdCluster {
     await Promise.all(this.state.map((s) => this.kill(s.index)));
     this.gateway.close();
     releasePorts(this.state.flatMap((s) => [s.clientPort, s.peerPort]));
-    if (!opts.keepDir) await rm(this.dir, { recursive: true, force: true });
+    if (!opts.keepDir) await rm(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 
   /** Internal: bootstrap all members with state new. */

@@ -93,13 +93,17 @@ export async function verifyRestoredData(ctx: VerifyDataContext): Promise<DataVe
   return { state: 'Restored', reason: `${members.length} members agree at revision ${hashRevision}; ${totalKeys} keys`, hint: '', etcd, status };
 }
 
-/** Keys at one revision (`get "" --prefix --count-only`): the same on every agreeing member. */
+/**
+ * Keys at one revision: the same on every agreeing member. `--limit=1` with `--keys-only` keeps
+ * the answer small while its `count` still counts the whole range (RangeResponse.count); etcdctl
+ * 3.4 has no --count-only.
+ */
 async function countKeys(ctx: VerifyDataContext, namespace: string, pod: string, caPath: string, revision: number): Promise<number | null> {
   const result = await ctx.exec.exec({
     namespace,
     pod,
     container: Etcd.container,
-    command: etcdctl({ caPath }, Etcd.localEndpoint, 'get', '', '--prefix', '--count-only', `--rev=${revision}`, '-w', 'json'),
+    command: etcdctl({ caPath }, Etcd.localEndpoint, 'get', '', '--prefix', '--keys-only', '--limit=1', `--rev=${revision}`, '-w', 'json'),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   if (result.exitCode !== 0) return null;

@@ -1,0 +1,135 @@
+/**
+ * `restore` end to end on the sandbox's HyperShift world: two management clusters sharing one
+ * S3 server, the operator stand-in creating control planes with real etcd members, and the
+ * etcd-init stand-in downloading the pre-signed URL with the real curl and restoring with the
+ * real etcdctl. The sandbox's S3 server speaks http, which HyperShift's CRD refuses; the test
+ * world has no CEL, so the test allows it through HCP_DR_TEST_ALLOW_HTTP_SNAPSHOT_URL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess } from '../support/cli.ts';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { connectKube } from '../../src/kube/session.ts';
+import { Resources } from '../../src/core/model.ts';
+import type { KubeApi, Reporter } from '../../src/core/ports.ts';
+import type { RestoreResult } from '../../src/core/restore/types.ts';
+import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
+
+let sb: Sandbox;
+let backupUrl: string;
+let manifest: BackupManifest;
+const savedEnv = { ...process.env };
+const quiet: Reporter = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+const s3Flags = () => ['--endpoint', sb.s3.endpoint, '--path-style'];
+const restore = (...extra: string[]) => runCliInProcess(['restore', backupUrl, '--kubeconfig', sb.kubeconfig, ...s3Flags(), '--wait-timeout', '2m', ...extra]);
+const api = async (context: string): Promise<KubeApi> => (await connectKube({ kubeconfig: sb.kubeconfig, context }, quiet)).api;
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Deletes clusters/demo as a user would and waits until its control plane is gone. */
+async function deleteDemo(context: string): Promise<void> {
+  const a = await api(context);
+  for (const np of await a.list(Resources.nodePool, 'clusters')) await a.delete(Resources.nodePool, 'clusters', np.metadata.name ?? '');
+  await a.delete(Resources.hostedCluster, 'clusters', 'demo');
+  await until('the control plane to go', async () => ((await a.get(Resources.namespace, '', 'clusters-demo')) || (await a.get(Resources.hostedCluster, 'clusters', 'demo')) ? undefined : true));
+}
+
+const clusterIndex = (context: string) => (context === 'sandbox' ? 0 : 1);
+const restoredEtcd = (context: string) => sb.clusters[clusterIndex(context)]?.operator?.etcd('clusters-demo');
+
+beforeAll(async () => {
+  sb = await startSandbox({ clusters: 2, initBackoffMs: 1000 });
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region, HCP_DR_TEST_ALLOW_HTTP_SNAPSHOT_URL: '1' });
+  await sb.etcd.put('/hcp-dr-test/alpha', 'one');
+  await sb.etcd.put('/hcp-dr-test/beta', 'two');
+  const run = await runCliInProcess(['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/hcp`, ...s3Flags(), '--yes', '-o', 'json']);
+  expect(run.stderr).not.toMatch(/^error:/m);
+  manifest = JSON.parse(run.stdout) as BackupManifest;
+  backupUrl = `s3://${sb.s3.bucket}/hcp/clusters/demo/${manifest.id}/`;
+}, 120_000);
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await sb?.stop();
+});
+
+describe('restore', () => {
+  it('refuses while the HostedCluster exists, and --dry-run lists what would be created without changing anything', async () => {
+    const exists = await restore();
+    expect(exists.code).toBe(3);
+    expect(exists.stderr).toMatch(/error: failed to restore clusters\/demo: HostedCluster clusters\/demo already exists/);
+    expect(exists.stderr).toMatch(/hint: .*--replace/);
+
+    const plan = await restore('--context', 'sandbox-2', '--dry-run', '-o', 'json');
+    expect(plan.stderr).not.toMatch(/^error:/m);
+    expect(plan.code).toBe(0);
+    const result = JSON.parse(plan.stdout) as RestoreResult;
+    expect(result.verdict.state).toBe('Planned');
+    expect(result.objects.map((o) => `${o.kind} ${o.namespace ?? ''}/${o.name}`)).toEqual(expect.arrayContaining(['Namespace /clusters-demo', 'Secret clusters-demo/root-ca', 'Secret clusters/demo-etcd-encryption-key', 'HostedCluster clusters/demo']));
+    expect(await (await api('sandbox-2')).get(Resources.hostedCluster, 'clusters', 'demo')).toBeUndefined();
+  }, 120_000);
+
+  it('round trip: back up demo, delete it, restore it: the seeded keys read back from every restored member, etcd status Healthy', async () => {
+    await deleteDemo('sandbox');
+    const run = await restore('-o', 'json');
+    expect(run.stderr).not.toMatch(/^error:/m);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as RestoreResult;
+    expect(result).toMatchObject({ kind: 'RestoreResult', apiVersion: 'hcp-dr.openshift.io/v1alpha1', verdict: { state: 'Restored' }, backup: { id: manifest.id, revision: manifest.snapshot.revision } });
+    expect(result.etcd?.members).toHaveLength(3);
+    expect(result.etcd?.revision).toBeGreaterThanOrEqual(manifest.snapshot.revision);
+    expect(result.timing.restoreSeconds).toBeGreaterThan(0);
+    expect(result.nextSteps.join('\n')).toMatch(/hypershift fix dr-oidc-iam/);
+    const etcd = restoredEtcd('sandbox');
+    for (let i = 0; i < 3; i++) expect(await etcd?.get('/hcp-dr-test/alpha', i)).toBe('one');
+
+    const hc = await (await api('sandbox')).get(Resources.hostedCluster, 'clusters', 'demo');
+    expect(hc?.metadata.annotations?.['hcp-dr.openshift.io/operation']).toBeUndefined();
+    expect((hc?.['spec'] as { pausedUntil?: string }).pausedUntil).toBeUndefined();
+    const status = await runCliInProcess(['etcd', 'status', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '-o', 'json']);
+    expect(JSON.parse(status.stdout).verdict.state).toBe('Healthy');
+
+    const again = await restore('-o', 'json');
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout) as RestoreResult).objects.every((o) => o.action === 'exists')).toBe(true);
+  }, 180_000);
+
+  it('restores into the second management cluster from the same bucket, with nothing carried by hand', async () => {
+    const run = await restore('--context', 'sandbox-2', '-o', 'json');
+    expect(run.stderr).not.toMatch(/^error:/m);
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as RestoreResult).verdict.state).toBe('Restored');
+    expect(await restoredEtcd('sandbox-2')?.get('/hcp-dr-test/beta', 2)).toBe('two');
+  }, 180_000);
+
+  it('reports a split brain (OCPBUGS-99534) and exits non-zero, though EtcdAvailable is True', async () => {
+    sb.clusters[1]?.operator?.setSplitBrainRestore(true);
+    try {
+      const run = await restore('--context', 'sandbox-2', '--replace', '--yes', '-o', 'json');
+      expect(run.code).toBe(4);
+      const result = JSON.parse(run.stdout) as RestoreResult;
+      expect(result.verdict.state).toBe('SplitBrain');
+      expect(result.replaced.map((o) => o.kind)).toContain('HostedCluster');
+      expect(run.stderr).toMatch(/split brain/);
+      const hcp = await (await api('sandbox-2')).get(Resources.hostedControlPlane, 'clusters-demo', 'demo');
+      const available = ((hcp?.['status'] as { conditions?: { type: string; status: string }[] }).conditions ?? []).find((c) => c.type === 'EtcdAvailable');
+      expect(available?.status).toBe('True');
+    } finally {
+      sb.clusters[1]?.operator?.setSplitBrainRestore(false);
+    }
+  }, 240_000);
+
+  it('refuses --replace without --yes when no one can confirm, before deleting anything', async () => {
+    const run = await restore('--context', 'sandbox-2', '--replace');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/refusing to continue without confirmation/);
+    expect(await (await api('sandbox-2')).get(Resources.hostedCluster, 'clusters', 'demo')).toBeDefined();
+  }, 120_000);
+});
