@@ -48,12 +48,12 @@ export function s3TargetOf(url: string, args: S3Args, flag = 'the S3 URL'): S3Ta
   if (args.sse !== undefined) {
     const sse = args.sse === 'aes256' ? 'AES256' : args.sse;
     if (sse !== 'AES256' && sse !== 'aws:kms') {
-      throw new UsageError(`invalid --sse "${args.sse}": use AES256 or aws:kms`);
+      throw new UsageError(`invalid --sse "${args.sse}": use AES256 or aws:kms`, { hint: 'AES256 for S3-managed keys, aws:kms (with --sse-kms-key-id) for KMS keys' });
     }
     target.sse = sse;
   }
   if (args['sse-kms-key-id'] !== undefined) {
-    if (target.sse !== 'aws:kms') throw new UsageError('--sse-kms-key-id needs --sse aws:kms');
+    if (target.sse !== 'aws:kms') throw new UsageError('--sse-kms-key-id needs --sse aws:kms', { hint: 'add --sse aws:kms' });
     target.kmsKeyId = nonEmpty('--sse-kms-key-id', args['sse-kms-key-id']);
   }
   if (args['require-sse']) {
@@ -67,6 +67,6 @@ export function s3TargetOf(url: string, args: S3Args, flag = 'the S3 URL'): S3Ta
 }
 
 function nonEmpty(flag: string, value: string): string {
-  if (value.trim() === '') throw new UsageError(`${flag} needs a value`);
+  if (value.trim() === '') throw new UsageError(`${flag} needs a value`, { hint: `pass ${flag} <value>, or leave the flag out` });
   return value.trim();
 }

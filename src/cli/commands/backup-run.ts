@@ -1,6 +1,6 @@
 /** The handlers of `backup` and `resume` (loaded on demand: the backup workflow and its I/O). */
 import type { CliDeps } from '../deps.ts';
-import { kubeTargetOf, parseDuration, type GlobalArgs } from '../global-flags.ts';
+import { boundedDuration, kubeTargetOf, MAX_TIMER_DURATION_MS, type GlobalArgs } from '../global-flags.ts';
 import { parseOutputFormat, printData } from '../output.ts';
 import { confirmOrRefuse } from '../confirm.ts';
 import { createProgress } from '../progress.ts';
@@ -32,11 +32,11 @@ export type ResumeArgs = GlobalArgs & { 'hosted-cluster': string };
 
 export async function backup(args: BackupArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);
-  const mode = args.online ? 'online' : 'quiesce';
-  const pauseTtlMs = parseDuration(args['pause-ttl'], '--pause-ttl');
-  if (pauseTtlMs < 60_000) throw new UsageError('--pause-ttl must be at least 1m', { hint: 'the deadline must outlast the snapshot; the default is 30m' });
-  const target = s3TargetOf(args.to, args);
-  const keysTarget = args['keys-to'] ? s3TargetOf(args['keys-to'], args) : undefined;
+  const mode = modeOf(args);
+  const pauseTtlMs = boundedDuration(args['pause-ttl'], '--pause-ttl', { minMs: MIN_PAUSE_TTL_MS, maxMs: MAX_TIMER_DURATION_MS }, 'the deadline must outlast the snapshot and is renewed while the run lasts; the default is 30m');
+  const waitTimeoutMs = boundedDuration(args['wait-timeout'], '--wait-timeout', { minMs: 1000, maxMs: MAX_TIMER_DURATION_MS }, 'the default is 5m');
+  const target = s3TargetOf(args.to, args, '--to');
+  const keysTarget = args['keys-to'] !== undefined ? s3TargetOf(args['keys-to'], args, '--keys-to') : undefined;
   const session = await deps.connectKube(kubeTargetOf(args));
   const destination = await deps.openObjectStore(target);
   const keysDestination = keysTarget ? await deps.openObjectStore(keysTarget) : undefined;
@@ -48,7 +48,7 @@ export async function backup(args: BackupArgs, deps: CliDeps): Promise<number> {
     ...(keysDestination ? { keysDestination } : {}),
     ...(target.sse ? { serverSideEncryption: { type: target.sse, ...(target.kmsKeyId ? { kmsKeyId: target.kmsKeyId } : {}) } } : {}),
     pauseTtlMs,
-    waitTimeoutMs: parseDuration(args['wait-timeout'], '--wait-timeout'),
+    waitTimeoutMs,
     ...(args.force ? { force: true } : {}),
   };
   const core = { api: session.api, exec: session.exec, reporter: deps.reporter, signal: deps.signal };
@@ -82,6 +82,20 @@ export async function backup(args: BackupArgs, deps: CliDeps): Promise<number> {
   } finally {
     progress.done();
   }
+}
+
+/** The shortest --pause-ttl: the deadline must outlast a snapshot between two renewals (every third of it). */
+const MIN_PAUSE_TTL_MS = 60_000;
+
+/** --online or --quiesce (the default); both, or --no-quiesce alone, are refused. */
+function modeOf(args: BackupArgs): 'online' | 'quiesce' {
+  if (args.online === true && args.quiesce === true) {
+    throw new UsageError('pass either --online or --quiesce, not both', { hint: '--online takes no downtime; --quiesce (the default) pauses and scales the API servers to 0 for the snapshot' });
+  }
+  if (args.quiesce === false && args.online !== true) {
+    throw new UsageError('--no-quiesce needs --online: a backup is either quiesced or online', { hint: 'pass --online for a backup without downtime' });
+  }
+  return args.online === true ? 'online' : 'quiesce';
 }
 
 export async function resume(args: ResumeArgs, deps: CliDeps): Promise<number> {

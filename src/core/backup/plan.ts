@@ -1,6 +1,7 @@
 /**
  * Preflight and plan of a backup: reads only. `--dry-run` prints the plan; `runBackup` uses the
- * same preflight so the checks that cost no downtime all run before the first change.
+ * same preflight so the checks that cost no downtime all run before the first change (the
+ * object-store checks, destinations and key lengths, are in preflight.ts).
  */
 import { EtcdUnhealthyError } from '../errors.ts';
 import { controlPlaneNamespace, ETCD_WRITER_DEPLOYMENTS, type KubeObject } from '../model.ts';
@@ -10,6 +11,7 @@ import { judge } from '../etcd/verdict.ts';
 import { assertManagedEtcd, resolveHostedCluster } from '../controlplane/hosted-cluster.ts';
 import { BACKUP_ID_PLACEHOLDER, BackupFiles, backupPrefix } from '../bundle/layout.ts';
 import { captureRestoreInputs, type Capture } from './capture.ts';
+import { preflightDestinations } from './preflight.ts';
 import { readReplicas } from '../controlplane/quiesce.ts';
 import { chooseSnapshotMember, type BackupDeps, type BackupRequest, type SnapshotMember } from './request.ts';
 
@@ -38,6 +40,7 @@ export async function preflight(req: BackupRequest, deps: Pick<BackupDeps, 'api'
   const dbSizeBytes = gathered.facts.members.find((m) => m.id === member.memberId)?.status?.dbSize ?? 0;
   const replicas = req.mode === 'quiesce' ? await readReplicas({ api: deps.api, controlPlaneNamespace: cpNamespace }, ETCD_WRITER_DEPLOYMENTS, 'the control plane looks incomplete; use --online to back up without scaling the API servers') : {};
   const capture = await captureRestoreInputs(deps.api, hc, cpNamespace, deps.reporter);
+  await preflightDestinations(req, capture);
   return { hc, controlPlaneNamespace: cpNamespace, member, tls: { caPath: gathered.caPath ?? '' }, dbSizeBytes, replicas, capture };
 }
 
