@@ -224,9 +224,22 @@ describe('render --from-backup (in-memory bucket)', () => {
     const run = await runHcpDr(args, { buckets: [store] });
     expect([run.code, run.stderr]).toEqual([3, expect.stringMatching(/SHA-256 differs from the one backup.json records/)]);
   });
-  it('refuses a prefix without backup.json (exit 3)', async () => {
+  it('refuses key material that is not the backup\'s, and key material it cannot check (exit 3), whatever the flags', async () => {
+    const other = file('other.key', Buffer.from('another-key-of-another-cluster!!').toString('base64'));
+    for (const extra of [[], ['--include-secrets'], ['--snapshot-url', 'https://example.com/s.db']]) {
+      const run = await runHcpDr([...args, '--encryption-key-file', other, ...extra], { buckets: [bucketWithBackup()] });
+      expect([run.code, run.stdout, run.stderr]).toEqual([3, '', expect.stringMatching(/^error: failed to render: the encryption key from .*other\.key is not the key of the backup.*\nhint: /)]);
+    }
+    const same = await runHcpDr([...args, '--encryption-key-file', file('same.key', FIXED_KEY_BASE64), '--include-secrets'], { buckets: [bucketWithBackup()] });
+    expect(same.code, same.stderr).toBe(0);
+    const lost = bucketWithBackup();
+    lost.objects.delete(`${prefix}/secrets/demo-etcd-encryption-key.yaml`);
+    const unchecked = await runHcpDr([...args, '--encryption-key-file', file('same.key', FIXED_KEY_BASE64)], { buckets: [lost] });
+    expect([unchecked.code, unchecked.stderr]).toEqual([3, expect.stringMatching(/could not be read and checked.*\nhint: .*--encryption-key-secret/)]);
+  });
+  it('refuses a prefix without backup.json (exit 3), with a hint in valid syntax', async () => {
     const run = await runHcpDr(['render', '--from-backup', 's3://backups/nothing/', '-f', AWS_INPUT], { buckets: [new MemoryStore('backups')] });
-    expect([run.code, run.stderr]).toEqual([3, expect.stringMatching(/backup.json not found/)]);
+    expect([run.code, run.stderr]).toEqual([3, expect.stringMatching(/backup.json not found.*\nhint: list the backups with "kubectl hcp-dr backup list --from s3:\/\/backups\/" /)]);
   });
   it('refuses a KMS key reference that differs from the backup\'s (exit 3)', async () => {
     const kms = { provider: 'AWS', aws: { region: 'us-east-1', activeKey: { arn: 'arn:aws:kms:us-east-1:123456789012:key/original' }, auth: { awsKms: 'arn:aws:iam::1:role/a' } } };
