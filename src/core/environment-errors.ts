@@ -70,7 +70,12 @@ export function fileSystemError(err: unknown, context: PathContext = {}): HcpDrE
   const e = shapeOf(err);
   const code = str(e.code);
   const path = str(e.path) ?? context.path;
-  if (!code || !path || str(e.syscall)?.startsWith('spawn')) return undefined;
+  if (!code || str(e.syscall)?.startsWith('spawn')) return undefined;
+  if (!path) {
+    // readFile of a directory fails in read(2), after open: the error names no path.
+    const text = str(e.syscall) ? PATH_ERRORS[code] : undefined;
+    return text ? new UsageError(`failed to ${str(e.syscall) === 'read' ? 'read a file' : 'use a path'}: ${text} (${code})`, { cause: err, hint: 'check the file and directory paths given to the command' }, 'HCPDR_FILE') : undefined;
+  }
   const syscall = str(e.syscall) ?? '';
   const writing = context.access === 'write' || WRITES.has(syscall);
   const target = str(e.dest) && syscall === 'rename' ? `${path} to ${str(e.dest)}` : path;
