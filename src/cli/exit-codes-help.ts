@@ -1,8 +1,8 @@
 /** The exit-code table, shown in every --help and in the README. */
 export const EXIT_CODES_HELP = `Exit codes:
   0    success (etcd status: Healthy)
-  1    error (API, network, S3 or internal failure)
-  2    usage error (bad flags, arguments or input files)
+  1    error (API, network, S3, this machine, or internal failure)
+  2    usage error (bad flags, arguments, input files or paths, kubeconfig or context)
   3    precondition not met (cluster not found, lock held, wrong state)
   4    etcd unhealthy (Degraded, QuorumLost or Inconsistent)
   5    partial failure: the cluster was changed and needs "hcp-dr resume"

@@ -14,7 +14,7 @@ export const globalOptions = {
   verbose: { alias: 'v', type: 'boolean', describe: 'Verbose output: debug lines and stack traces', global: true },
   'request-timeout': {
     type: 'string',
-    describe: 'Time to wait for a single API request (e.g. 30s, 1m; 0 = no timeout)',
+    describe: 'Time to wait for a single API request, and for an S3 connection or a silent S3 server (e.g. 30s, 1m; 0 = no timeout)',
     default: '0',
     global: true,
   },
