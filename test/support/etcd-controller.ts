@@ -32,7 +32,7 @@ export interface EtcdControllerOptions {
   image?: string;
   /** Runs pod etcd-i's etcd-init container; resolves to its exit code. Without it, etcd-init counts as done. */
   runInit?: (i: number, pod: SimObject) => Promise<number>;
-  /** Delay before a failed etcd-init runs again (kubelet back-off; default 10 s). */
+  /** Delay before a failed etcd-init first runs again; doubled per failure up to 5 min (kubelet back-off; default 10 s). */
   initBackoffMs?: number;
 }
 
@@ -93,7 +93,7 @@ export function attachEtcdController(store: SimStore, cluster: EtcdCluster, name
     const timer = setTimeout(() => {
       retries.delete(timer);
       if (!stopped && get(PODS, `etcd-${i}`)?.metadata.uid === uid) void startMember(i);
-    }, options.initBackoffMs ?? 10_000);
+    }, Math.min((options.initBackoffMs ?? 10_000) * 2 ** (init.restartCount - 1), 300_000));
     retries.add(timer);
     return false;
   };

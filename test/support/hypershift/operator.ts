@@ -163,8 +163,10 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
           const env = ((pod['spec'] as { initContainers?: { name: string; env?: { name: string; value: string }[] }[] }).initContainers ?? [])
             .find((c) => c.name === ETCD_INIT)?.env ?? [];
           const podUrl = env.find((e) => e.name === 'RESTORE_URL_ETCD')?.value ?? '';
-          logs.restart(cp, pod.metadata.name, ETCD_INIT);
           const r = await runEtcdInit(etcd, i, cp, podUrl, { splitBrain });
+          // The run's log replaces the last one when it ends, so a reader never sees an empty log
+          // between a failed run and its retry; the one before stays readable with ?previous=true.
+          logs.restart(cp, pod.metadata.name, ETCD_INIT);
           logs.append(cp, pod.metadata.name, ETCD_INIT, r.log);
           return r.code;
         },
