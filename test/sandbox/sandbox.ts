@@ -9,7 +9,7 @@
  *    real commands against that pod's member;
  *  - simulated controllers: the etcd StatefulSet, deployments;
  *  - ONE S3 server shared by every management cluster, verifying SigV4 (headers and pre-signed URLs),
- *    with a bucket ready.
+ *    with a bucket ready, over http and over https (its own CA, trusted by every etcd-init).
  * One kubeconfig holds a context per management cluster: `sandbox` (the first, current), `sandbox-2`...
  *
  * In code: `const sb = await startSandbox({ clusters: 2 })`; `sb.clusters[1].context`,
@@ -26,6 +26,7 @@ import { attachEtcdController, etcdExecHandler } from '../support/etcd-controlle
 import { attachDeploymentController } from '../support/controllers.ts';
 import { startHyperShiftOperator, type AdoptedControlPlane, type HyperShiftOperator } from '../support/hypershift/operator.ts';
 import { startS3Server, type S3Server } from '../support/s3-server.ts';
+import { startTlsFront } from '../support/tls-front.ts';
 import { multiKubeconfigYaml } from '../support/sim/kubeconfig.ts';
 import { startApiSimulator, type RunningSimulator } from '../support/sim/server.ts';
 import { hostedClusterObjects, type SeedOptions } from './seed.ts';
@@ -71,7 +72,15 @@ export interface ManagementCluster {
 export interface SandboxS3 {
   /** The server itself, for fault injection in tests. */
   server: S3Server;
+  /** http://127.0.0.1:<port> */
   endpoint: string;
+  /**
+   * https://127.0.0.1:<port>: the same server behind TLS (its own CA, `caFile`), so pre-signed URLs can be
+   * https as HyperShift's CRD demands; every cluster's etcd-init trusts caFile (CURL_CA_BUNDLE).
+   */
+  httpsEndpoint: string;
+  /** PEM of the https endpoint's CA (for --ca-bundle). */
+  caFile: string;
   region: string;
   accessKeyId: string;
   secretAccessKey: string;
@@ -132,6 +141,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       startS3Server({ dir: path.join(dir, 's3'), buckets: [options.bucket ?? 'hcp-dr-backups'] }),
     ]);
     stops.push(() => etcd.stop(), ...sims.map((sim) => () => sim.stop()), () => s3server.stop());
+    const s3front = await startTlsFront(s3server.endpoint);
+    stops.push(() => s3front.close());
     const sim = sims[0]!;
 
     for (const { resource, object } of hostedClusterObjects(options)) sim.store.create(resource, object);
@@ -153,6 +164,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           ...(options.splitBrainRestore ? { splitBrainRestore: true } : {}),
           ...(options.initBackoffMs !== undefined ? { initBackoffMs: options.initBackoffMs } : {}),
           ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}),
+          curlCaBundle: s3front.caFile,
         });
         const op = operator;
         stops.push(() => op.stop());
@@ -166,7 +178,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const kubeconfig = path.join(dir, 'kubeconfig');
     await writeFile(kubeconfig, multiKubeconfigYaml(clusters.map((c) => ({ url: c.sim.httpsUrl, options: { token: SANDBOX_TOKEN, namespace, contextName: c.context, tls: true } }))), { mode: 0o600 });
     await chmod(kubeconfig, 0o600);
-    const s3: SandboxS3 = { server: s3server, endpoint: s3server.endpoint, region: s3server.region, accessKeyId: s3server.accessKeyId, secretAccessKey: s3server.secretAccessKey, bucket: options.bucket ?? 'hcp-dr-backups' };
+    const s3: SandboxS3 = { server: s3server, endpoint: s3server.endpoint, httpsEndpoint: s3front.url, caFile: s3front.caFile, region: s3server.region, accessKeyId: s3server.accessKeyId, secretAccessKey: s3server.secretAccessKey, bucket: options.bucket ?? 'hcp-dr-backups' };
     const env = {
       KUBECONFIG: kubeconfig,
       AWS_ACCESS_KEY_ID: s3.accessKeyId,

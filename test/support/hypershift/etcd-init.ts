@@ -23,6 +23,8 @@ import type { EtcdCluster } from '../etcd-cluster.ts';
 export interface EtcdInitOptions {
   /** Restore without --name/--initial-cluster/--initial-cluster-token (OCPBUGS-99534). */
   splitBrain?: boolean;
+  /** A CA bundle curl trusts (CURL_CA_BUNDLE): the image's trust store, for an S3 endpoint under an internal CA. */
+  caBundle?: string;
 }
 
 export interface EtcdInitRun {
@@ -77,7 +79,7 @@ export async function runEtcdInit(cluster: EtcdCluster, i: number, namespace: st
     '--initial-advertise-peer-urls', peerUrl(namespace, i),
   ];
   const code = await cluster.execInMember(i, ['/bin/sh', '-ec', SCRIPT, 'etcd-init', ...flags], {
-    stdout: sink(), stderr: sink(), env: { RESTORE_URL_ETCD: url, HCP_NAMESPACE: namespace },
+    stdout: sink(), stderr: sink(), env: { RESTORE_URL_ETCD: url, HCP_NAMESPACE: namespace, ...(options.caBundle ? { CURL_CA_BUNDLE: options.caBundle } : {}) },
   }, { requireRunning: false });
   return { code, log: toPodView(Buffer.concat(chunks).toString('utf8'), cluster, i, namespace) };
 }

@@ -61,6 +61,8 @@ export interface HyperShiftOperatorOptions {
   initBackoffMs?: number;
   /** Delay before pausedUntil reaches the HostedControlPlane (default 150 ms). */
   propagationDelayMs?: number;
+  /** CA bundle etcd-init's curl trusts (CURL_CA_BUNDLE), e.g. the sandbox's https S3 front. */
+  curlCaBundle?: string;
 }
 
 export interface AdoptedControlPlane {
@@ -163,7 +165,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
           const env = ((pod['spec'] as { initContainers?: { name: string; env?: { name: string; value: string }[] }[] }).initContainers ?? [])
             .find((c) => c.name === ETCD_INIT)?.env ?? [];
           const podUrl = env.find((e) => e.name === 'RESTORE_URL_ETCD')?.value ?? '';
-          const r = await runEtcdInit(etcd, i, cp, podUrl, { splitBrain });
+          const r = await runEtcdInit(etcd, i, cp, podUrl, { splitBrain, ...(options.curlCaBundle ? { caBundle: options.curlCaBundle } : {}) });
           // The run's log replaces the last one when it ends, so a reader never sees an empty log
           // between a failed run and its retry; the one before stays readable with ?previous=true.
           logs.restart(cp, pod.metadata.name, ETCD_INIT);
