@@ -102,3 +102,13 @@ export function conditionsOf(obj: KubeObject | undefined): Condition[] {
   const status = obj?.['status'] as { conditions?: Condition[] } | undefined;
   return Array.isArray(status?.conditions) ? status.conditions : [];
 }
+
+/**
+ * A manifest fit for re-creation: without status and the fields the server sets (uid,
+ * resourceVersion, managedFields, generation, selfLink, creationTimestamp).
+ */
+export function stripServerFields(obj: KubeObject): KubeObject {
+  const { status: _status, ...rest } = obj;
+  const { uid: _uid, resourceVersion: _rv, managedFields: _mf, generation: _gen, selfLink: _sl, creationTimestamp: _ct, ...metadata } = obj.metadata;
+  return { ...rest, metadata };
+}

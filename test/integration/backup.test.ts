@@ -57,7 +57,8 @@ describe('backup round trip', () => {
     expect(manifest).toMatchObject({ kind: 'EtcdBackup', mode: 'quiesce', hostedCluster: { namespace: 'clusters', name: 'demo', infraID: 'demo-x7k2p', platform: 'AWS' } });
     expect(manifest.apiDowntimeSeconds).toBeGreaterThan(0);
     expect(manifest.encryption).toMatchObject({ type: 'aescbc', activeKeySecret: 'demo-etcd-encryption-key' });
-    expect(manifest.secrets.map((s) => s.name).sort()).toEqual(['demo-etcd-encryption-key', 'etcd-signer', 'root-ca', 'sa-signing-key']);
+    // The key, the Secrets the HostedCluster references (pull secret, SSH key) and the PKI.
+    expect(manifest.secrets.map((s) => s.name).sort()).toEqual(['demo-etcd-encryption-key', 'demo-pull-secret', 'demo-ssh-key', 'etcd-signer', 'root-ca', 'sa-signing-key']);
     expect(visibleState(sb)).toEqual(initial);
 
     const prefix = `hcp/clusters/demo/${manifest.id}/`;

@@ -1,15 +1,22 @@
 /**
  * Everything a restore needs besides the snapshot, read BEFORE the cluster is touched so a
  * missing encryption key stops the backup before any downtime: the HostedCluster and NodePool
- * manifests as captured, the encryption key material, and the PKI secrets of the control plane.
+ * manifests as captured, the encryption key material, the PKI secrets of the control plane,
+ * and every Secret and ConfigMap the HostedCluster and its NodePools reference (pull secret,
+ * SSH key, trust bundles, identity-provider secrets, ...: controlplane/references.ts), so a
+ * restore on another management cluster needs nothing carried by hand.
+ * A referenced object that does not exist is not an error here (HyperShift reports it on the
+ * HostedCluster); it is warned about and recorded as not carried.
  */
 import { PreconditionError } from '../errors.ts';
-import { RESTORE_PKI_SECRETS, Resources, type KubeObject } from '../model.ts';
+import { RESTORE_PKI_SECRETS, Resources, stripServerFields, type KubeObject } from '../model.ts';
 import type { KubeApi, Reporter } from '../ports.ts';
-import type { BackupManifest } from '../bundle/manifest.ts';
+import { listNodePools } from '../controlplane/hosted-cluster.ts';
+import { collectReferences } from '../controlplane/references.ts';
+import type { BackupManifest, ReferenceRecord, StoredSecretRole } from '../bundle/manifest.ts';
 
 export interface CapturedSecret {
-  role: 'encryption-key' | 'pki';
+  role: StoredSecretRole;
   object: KubeObject;
 }
 
@@ -18,15 +25,13 @@ export interface Capture {
   uid: string;
   hostedCluster: KubeObject;
   nodePools: KubeObject[];
+  /** The encryption key first, then the referenced Secrets, then the PKI Secrets. */
   secrets: CapturedSecret[];
+  /** Referenced ConfigMaps of the HostedCluster's namespace. */
+  configMaps: KubeObject[];
+  /** Every reference, carried or not (backup.json `references`). */
+  references: ReferenceRecord[];
   encryption: { type: 'aescbc'; activeKeySecret: string } | { type: 'kms'; kms: Record<string, unknown> } | { type: 'none' };
-}
-
-/** Server-set fields that make a manifest unusable for re-creation. */
-export function stripServerFields(obj: KubeObject): KubeObject {
-  const { status: _status, ...rest } = obj;
-  const { uid: _uid, resourceVersion: _rv, managedFields: _mf, generation: _gen, selfLink: _sl, creationTimestamp: _ct, ...metadata } = obj.metadata;
-  return { ...rest, metadata };
 }
 
 export async function captureRestoreInputs(api: KubeApi, hc: KubeObject, controlPlaneNamespace: string, reporter: Reporter): Promise<Capture> {
@@ -35,9 +40,7 @@ export async function captureRestoreInputs(api: KubeApi, hc: KubeObject, control
   const spec = (hc['spec'] ?? {}) as {
     secretEncryption?: { type?: string; aescbc?: { activeKey?: { name?: string } }; kms?: Record<string, unknown> };
   };
-  const nodePools = (await api.list(Resources.nodePool, namespace)).filter(
-    (np) => (np['spec'] as { clusterName?: string } | undefined)?.clusterName === name,
-  );
+  const nodePools = await listNodePools(api, namespace, name);
   const secrets: CapturedSecret[] = [];
   let encryption: Capture['encryption'] = { type: 'none' };
   const se = spec.secretEncryption;
@@ -57,12 +60,27 @@ export async function captureRestoreInputs(api: KubeApi, hc: KubeObject, control
   } else {
     reporter.warn(`HostedCluster "${namespace}/${name}" has no spec.secretEncryption: the backup carries no encryption key`);
   }
+  const configMaps: KubeObject[] = [];
+  const references: ReferenceRecord[] = [];
+  for (const ref of collectReferences(hc, nodePools)) {
+    const isKey = ref.kind === 'Secret' && encryption.type === 'aescbc' && ref.name === encryption.activeKeySecret;
+    const object = isKey ? secrets[0]?.object : await api.get(ref.kind === 'Secret' ? Resources.secret : Resources.configMap, namespace, ref.name);
+    references.push({ kind: ref.kind, namespace, name: ref.name, referencedBy: ref.referencedBy, carried: object !== undefined });
+    if (isKey) continue;
+    if (!object) {
+      reporter.warn(`${ref.kind} "${namespace}/${ref.name}" (${ref.referencedBy.join(', ')}) does not exist: the backup cannot carry it, a restore needs it created first`);
+    } else if (ref.kind === 'Secret') {
+      secrets.push({ role: 'reference', object: stripServerFields(object) });
+    } else {
+      configMaps.push(stripServerFields(object));
+    }
+  }
   for (const pki of RESTORE_PKI_SECRETS) {
     const secret = await api.get(Resources.secret, controlPlaneNamespace, pki);
     if (secret) secrets.push({ role: 'pki', object: stripServerFields(secret) });
     else reporter.debug(`secret ${controlPlaneNamespace}/${pki} not present; not carried`);
   }
-  return { uid: hc.metadata.uid ?? '', hostedCluster: stripServerFields(hc), nodePools: nodePools.map(stripServerFields), secrets, encryption };
+  return { uid: hc.metadata.uid ?? '', hostedCluster: stripServerFields(hc), nodePools: nodePools.map(stripServerFields), secrets, configMaps, references, encryption };
 }
 
 /** The identity fields of backup.json's hostedCluster section. */

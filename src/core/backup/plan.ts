@@ -11,7 +11,7 @@ import { judge } from '../etcd/verdict.ts';
 import { assertManagedEtcd, resolveHostedCluster } from '../controlplane/hosted-cluster.ts';
 import { BACKUP_ID_PLACEHOLDER, BackupFiles, backupPrefix } from '../bundle/layout.ts';
 import { captureRestoreInputs, type Capture } from './capture.ts';
-import { preflightDestinations } from './preflight.ts';
+import { checkDestinations, checkKeyLengths, plannedKeys } from './preflight.ts';
 import { readReplicas } from '../controlplane/quiesce.ts';
 import { chooseSnapshotMember, type BackupDeps, type BackupRequest, type SnapshotMember } from './request.ts';
 
@@ -28,6 +28,8 @@ export interface Preflight {
 export async function preflight(req: BackupRequest, deps: Pick<BackupDeps, 'api' | 'exec' | 'reporter' | 'signal'>): Promise<Preflight> {
   const hc = await resolveHostedCluster(deps.api, req.namespace, req.name);
   assertManagedEtcd(hc);
+  // The bucket first: one cheap request, before the etcd members are asked anything.
+  await checkDestinations(req);
   const cpNamespace = controlPlaneNamespace(req.namespace, req.name);
   const gathered = await gatherEtcd({ api: deps.api, exec: deps.exec, controlPlaneNamespace: cpNamespace, expectedReplicas: 3, ...(deps.signal ? { signal: deps.signal } : {}) });
   const verdict = judge(gathered.facts);
@@ -40,7 +42,7 @@ export async function preflight(req: BackupRequest, deps: Pick<BackupDeps, 'api'
   const dbSizeBytes = gathered.facts.members.find((m) => m.id === member.memberId)?.status?.dbSize ?? 0;
   const replicas = req.mode === 'quiesce' ? await readReplicas({ api: deps.api, controlPlaneNamespace: cpNamespace }, ETCD_WRITER_DEPLOYMENTS, 'the control plane looks incomplete; use --online to back up without scaling the API servers') : {};
   const capture = await captureRestoreInputs(deps.api, hc, cpNamespace, deps.reporter);
-  await preflightDestinations(req, capture);
+  checkKeyLengths(plannedKeys(req, capture));
   return { hc, controlPlaneNamespace: cpNamespace, member, tls: { caPath: gathered.caPath ?? '' }, dbSizeBytes, replicas, capture };
 }
 
@@ -83,7 +85,8 @@ export async function planBackup(req: BackupRequest, deps: Pick<BackupDeps, 'api
       `etcdctl snapshot save in pod ${ns}/${p.member.pod} (/var/lib, the member's data volume) and snapshot status`,
       ...(quiesce ? ['scale the API servers back and restore spec.pausedUntil (downtime ends here)'] : []),
       `stream the snapshot to ${destination}${BackupFiles.snapshot} (SigV4 multipart, SHA-256 checked)`,
-      `store ${p.capture.secrets.map((s) => s.object.metadata.name).join(', ') || 'no secrets'} and the HostedCluster/NodePool manifests`,
+      `store the Secrets ${p.capture.secrets.map((s) => s.object.metadata.name).join(', ') || '(none)'}${req.keysDestination ? ` under ${req.keysDestination.store.url(req.keysDestination.prefix)}` : ''}, the ConfigMaps ${p.capture.configMaps.map((c) => c.metadata.name).join(', ') || '(none)'} and the HostedCluster/NodePool manifests`,
+      ...p.capture.references.filter((r) => !r.carried).map((r) => `not carried (does not exist): ${r.kind} ${r.namespace}/${r.name}, referenced by ${r.referencedBy.join(', ')}`),
       `remove the snapshot file from the pod, write ${BackupFiles.manifest} last, remove the operation record`,
     ],
     touches: [

@@ -8,8 +8,8 @@ import { dumpKubeYaml } from '../yaml.ts';
 import type { SnapshotStatus } from '../etcd/etcdctl.ts';
 import type { Capture } from './capture.ts';
 import { describeHostedCluster } from './capture.ts';
-import { BackupFiles, backupKey, keysPrefix as keysPrefixOf } from '../bundle/layout.ts';
-import { BACKUP_API_VERSION, BACKUP_KIND, type BackupManifest, type StoredSecretRef } from '../bundle/manifest.ts';
+import { BackupFiles, backupKey, keysPrefix as keysPrefixOf, secretFiles } from '../bundle/layout.ts';
+import { BACKUP_API_VERSION, BACKUP_FORMAT, BACKUP_KIND, type BackupManifest, type StoredConfigMapRef, type StoredSecretRef } from '../bundle/manifest.ts';
 import type { PodRef } from './pod-snapshot.ts';
 import { streamPodFileToStore } from './stream-upload.ts';
 import type { BackupDeps, BackupRequest, SnapshotMember } from './request.ts';
@@ -47,13 +47,27 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
   const keysPrefix = req.keysDestination ? keysPrefixOf(keys.prefix, req.namespace, req.name, input.id) : prefix;
   const secrets: StoredSecretRef[] = [];
   let keyRef: { url: string; sha256: string } | undefined;
-  for (const secret of capture.secrets) {
-    const name = secret.object.metadata.name ?? '';
-    const key = backupKey(keysPrefix, BackupFiles.secret(name));
+  const referencedBy = (kind: string, namespace: string, name: string) =>
+    capture.references.find((r) => r.kind === kind && r.namespace === namespace && r.name === name)?.referencedBy;
+  const files = secretFiles(capture.secrets.map((s) => ({ namespace: s.object.metadata.namespace ?? '', name: s.object.metadata.name ?? '' })));
+  for (const [i, secret] of capture.secrets.entries()) {
+    const { namespace = '', name = '' } = secret.object.metadata;
+    const key = backupKey(keysPrefix, files[i] as string);
     const body = dumpKubeYaml(secret.object);
     await keys.store.put(key, body, { contentType: 'application/yaml', ...putOptions });
-    secrets.push({ namespace: secret.object.metadata.namespace ?? '', name, role: secret.role, url: keys.store.url(key) });
-    if (secret.role === 'encryption-key') keyRef = { url: keys.store.url(key), sha256: createHash('sha256').update(body).digest('hex') };
+    const sha256 = sha256Hex(body);
+    const by = referencedBy('Secret', namespace, name);
+    secrets.push({ namespace, name, role: secret.role, url: keys.store.url(key), ...(by ? { referencedBy: by } : {}), sha256 });
+    if (secret.role === 'encryption-key') keyRef = { url: keys.store.url(key), sha256 };
+  }
+  // ConfigMaps hold no secret material: beside the snapshot even with --keys-to.
+  const configMaps: StoredConfigMapRef[] = [];
+  for (const cm of capture.configMaps) {
+    const { namespace = '', name = '' } = cm.metadata;
+    const key = backupKey(prefix, BackupFiles.configMap(name));
+    const body = dumpKubeYaml(cm);
+    await store.put(key, body, { contentType: 'application/yaml', ...putOptions });
+    configMaps.push({ namespace, name, url: store.url(key), referencedBy: referencedBy('ConfigMap', namespace, name) ?? [], sha256: sha256Hex(body) });
   }
   await store.put(backupKey(prefix, BackupFiles.hostedCluster), dumpKubeYaml(capture.hostedCluster), { contentType: 'application/yaml', ...putOptions });
   const nodePools: string[] = [];
@@ -69,6 +83,7 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
     kind: BACKUP_KIND,
     id: input.id,
     toolVersion: deps.toolVersion,
+    format: BACKUP_FORMAT,
     createdAt: deps.clock.now().toISOString(),
     hostedCluster: describeHostedCluster({ ...capture.hostedCluster, metadata: { ...capture.hostedCluster.metadata, uid: capture.uid } }, input.pod.namespace),
     etcd: { version: input.etcdVersion, member: input.member.pod, memberId: input.member.memberId, storage: spec.etcd?.managed?.storage ?? null },
@@ -80,6 +95,8 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
         ? { type: 'aescbc', activeKeySecret: capture.encryption.activeKeySecret, keyUrl: keyRef?.url ?? '', keySha256: keyRef?.sha256 ?? '' }
         : capture.encryption,
     secrets,
+    configMaps,
+    references: capture.references,
     manifests: { hostedCluster: BackupFiles.hostedCluster, nodePools },
     serverSideEncryption: req.serverSideEncryption ?? null,
   };
@@ -87,3 +104,5 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
   deps.step?.('uploaded');
   return manifest;
 }
+
+const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');

@@ -10,13 +10,45 @@ export const BACKUP_KIND = 'EtcdBackup';
 
 export type BackupMode = 'quiesce' | 'online';
 
+/**
+ * The format of backup.json and its bundle. 1 (the field absent): the encryption key and the
+ * PKI Secrets only. 2: also every Secret and ConfigMap the HostedCluster and its NodePools
+ * reference (`configMaps`, `references`, Secrets with role "reference").
+ */
+export const BACKUP_FORMAT = 2;
+
+/** Why a restore needs a stored Secret: the etcd encryption key, a PKI Secret of the control plane, or a reference of the spec. */
+export type StoredSecretRole = 'encryption-key' | 'pki' | 'reference';
+
 export interface StoredSecretRef {
   namespace: string;
   name: string;
-  /** Why a restore needs it: encryption-key, pki. */
-  role: 'encryption-key' | 'pki';
+  role: StoredSecretRole;
   /** Full object URL (s3://bucket/key) of the stored Secret manifest. */
   url: string;
+  /** Fields that reference it ("HostedCluster spec.pullSecret"); format 2. */
+  referencedBy?: string[];
+  /** SHA-256 of the stored file; format 2. */
+  sha256?: string;
+}
+
+/** A stored ConfigMap (format 2): always beside the snapshot, never under --keys-to. */
+export interface StoredConfigMapRef {
+  namespace: string;
+  name: string;
+  url: string;
+  referencedBy: string[];
+  sha256: string;
+}
+
+/** One Secret or ConfigMap the HostedCluster or a NodePool references, and whether the backup carries it (format 2). */
+export interface ReferenceRecord {
+  kind: 'Secret' | 'ConfigMap';
+  namespace: string;
+  name: string;
+  referencedBy: string[];
+  /** False when it did not exist at backup time: a restore needs it created first. */
+  carried: boolean;
 }
 
 export interface BackupManifest {
@@ -25,6 +57,8 @@ export interface BackupManifest {
   /** `<UTC time>-<short id>`, e.g. 20261121T160800Z-3f9a1c; also the last path segment. */
   id: string;
   toolVersion: string;
+  /** BACKUP_FORMAT of the writer; absent means 1. */
+  format?: number;
   createdAt: string;
   hostedCluster: {
     namespace: string;
@@ -62,6 +96,15 @@ export interface BackupManifest {
     | { type: 'kms'; kms: Record<string, unknown> }
     | { type: 'none' };
   secrets: StoredSecretRef[];
+  /** Absent before format 2. */
+  configMaps?: StoredConfigMapRef[];
+  /** Every reference of the HostedCluster and its NodePools; absent before format 2. */
+  references?: ReferenceRecord[];
   manifests: { hostedCluster: string; nodePools: string[] };
   serverSideEncryption: { type: 'AES256' | 'aws:kms'; kmsKeyId?: string } | null;
+}
+
+/** The bundle format of a manifest (1 when it predates the field). */
+export function formatOf(m: Pick<BackupManifest, 'format'>): number {
+  return typeof m.format === 'number' && m.format >= 1 ? m.format : 1;
 }

@@ -116,6 +116,7 @@ function manifestChecks(m: BackupManifest, r: SnapshotFileReport): VerifyCheck[]
 async function fileChecks(store: ObjectStore, m: BackupManifest, at: (rel: string) => string, signal?: AbortSignal): Promise<VerifyCheck[]> {
   const wanted = [m.manifests.hostedCluster, ...m.manifests.nodePools].map((rel) => ({ label: rel, key: isRelativeKey(rel) ? at(rel) : undefined }));
   for (const s of m.secrets) wanted.push({ label: `secret ${s.namespace}/${s.name}`, key: keyInBucket(store, s.url) });
+  for (const c of m.configMaps ?? []) wanted.push({ label: `configmap ${c.namespace}/${c.name}`, key: keyInBucket(store, c.url) });
   const missing: string[] = [];
   const elsewhere: string[] = [];
   for (const w of wanted) {
@@ -123,7 +124,7 @@ async function fileChecks(store: ObjectStore, m: BackupManifest, at: (rel: strin
     else if (!(await store.head(w.key))) missing.push(`${w.label} (${store.url(w.key)})`);
   }
   const checks: VerifyCheck[] = [missing.length === 0
-    ? { name: 'files', ok: true, detail: `${wanted.length - elsewhere.length} manifest and secret files present${elsewhere.length ? `; not checked (another bucket): ${elsewhere.join(', ')}` : ''}` }
+    ? { name: 'files', ok: true, detail: `${wanted.length - elsewhere.length} manifest, secret and configmap files present${elsewhere.length ? `; not checked (another bucket): ${elsewhere.join(', ')}` : ''}` }
     : { name: 'files', ok: false, detail: `missing: ${missing.join(', ')}` }];
   if (m.encryption.type === 'aescbc') {
     const key = keyInBucket(store, m.encryption.keyUrl);

@@ -8,7 +8,7 @@
  */
 import type { KubeObject } from '../model.ts';
 import type { ExportOptions, MissingRef } from './types.ts';
-import type { ObjectRef } from './references.ts';
+import type { ObjectRef } from '../controlplane/references.ts';
 import { derivationKey, sealValue, sealingKeyFromPem } from './sealed.ts';
 
 export interface SecretOutput {

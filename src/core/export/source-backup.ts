@@ -1,17 +1,18 @@
 /**
  * Reads what `export` carries from a backup bundle (src/core/bundle/): backup.json
  * first (a prefix without it is not a backup), then the HostedCluster and NodePool manifests
- * and the Secrets the bundle holds. Referenced objects the bundle does not hold (pull secret,
- * SSH key, ConfigMaps) are reported as missing: the tree lists them as required.
+ * and the Secrets and ConfigMaps the bundle holds. Referenced objects the bundle does not hold
+ * (before backup.json format 2: pull secret, SSH key, ConfigMaps) are reported as missing: the
+ * tree lists them as required.
  */
 import { Readable } from 'node:stream';
 import { NotFoundError, PreconditionError, causeText } from '../errors.ts';
 import { controlPlaneNamespace, type KubeObject } from '../model.ts';
 import type { ObjectStore } from '../ports.ts';
 import { loadAllYaml } from '../yaml.ts';
-import { BackupFiles } from '../bundle/layout.ts';
+import { BackupFiles, parseObjectUrl } from '../bundle/layout.ts';
 import { BACKUP_KIND, type BackupManifest } from '../bundle/manifest.ts';
-import { collectReferences } from './references.ts';
+import { collectReferences } from '../controlplane/references.ts';
 import type { ExportInput, MissingRef } from './types.ts';
 
 export interface BackupSourceOptions {
@@ -58,19 +59,22 @@ export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptio
   const warnings: string[] = [];
   const cpNamespace = manifest.hostedCluster.controlPlaneNamespace || controlPlaneNamespace(namespace, name);
   const stored = new Map<string, KubeObject>();
-  for (const ref of manifest.secrets ?? []) {
-    const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(ref.url);
-    if (!match || match[1] !== store.bucket) {
-      warnings.push(`Secret ${ref.namespace}/${ref.name} is stored in another bucket (${ref.url.replace(/\/[^/]*$/, '/')}): not read`);
-      continue;
+  const storedConfigMaps = new Map<string, KubeObject>();
+  for (const [kind, refs, into] of [['Secret', manifest.secrets ?? [], stored], ['ConfigMap', manifest.configMaps ?? [], storedConfigMaps]] as const) {
+    for (const ref of refs) {
+      const location = parseObjectUrl(ref.url);
+      if (!location || location.bucket !== store.bucket) {
+        warnings.push(`${kind} ${ref.namespace}/${ref.name} is stored in another bucket (${ref.url.replace(/\/[^/]*$/, '/')}): not read`);
+        continue;
+      }
+      into.set(`${ref.namespace}/${ref.name}`, await readObject(store, location.key));
     }
-    stored.set(`${ref.namespace}/${ref.name}`, await readObject(store, match[2] as string));
   }
   const refs = collectReferences(hostedCluster, nodePools);
   const references: KubeObject[] = [];
   const missing: MissingRef[] = [];
   for (const ref of refs) {
-    const obj = ref.kind === 'Secret' ? stored.get(`${namespace}/${ref.name}`) : undefined;
+    const obj = (ref.kind === 'Secret' ? stored : storedConfigMaps).get(`${namespace}/${ref.name}`);
     if (obj) references.push(obj);
     else missing.push({ ...ref, namespace });
   }

@@ -1,6 +1,6 @@
 /** The vocabulary of `export`: what a source yields, what the user asked for, what is written. */
 import type { KubeObject } from '../model.ts';
-import type { ObjectRef } from './references.ts';
+import type { ObjectRef } from '../controlplane/references.ts';
 
 export type SecretsMode = 'omit' | 'sealed' | 'external' | 'plain';
 

@@ -9,7 +9,7 @@
 import { PreconditionError, UsageError } from '../errors.ts';
 import { controlPlaneNamespace, Etcd, RESTORE_PKI_SECRETS, Resources, type KubeObject } from '../model.ts';
 import type { KubeApi } from '../ports.ts';
-import { collectReferences } from '../export/references.ts';
+import { collectReferences } from '../controlplane/references.ts';
 import { MAX_SNAPSHOT_URL_LENGTH } from '../render/snapshot-url.ts';
 import { redactUrl } from '../redact.ts';
 import { describe, holdsDesired } from './objects.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import type { KubeObject } from '../../../src/core/model.ts';
 import type { ExportInput, ExportOptions } from '../../../src/core/export/types.ts';
-import { collectReferences } from '../../../src/core/export/references.ts';
+import { collectReferences } from '../../../src/core/controlplane/references.ts';
 
 export const FIXTURES = join(import.meta.dirname, '../../fixtures/export');
 

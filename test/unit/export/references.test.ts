@@ -1,6 +1,6 @@
 /** Which Secrets and ConfigMaps a HostedCluster and its NodePools reference, and from which field. */
 import { describe, expect, it } from 'vitest';
-import { collectReferences } from '../../../src/core/export/references.ts';
+import { collectReferences } from '../../../src/core/controlplane/references.ts';
 import type { KubeObject } from '../../../src/core/model.ts';
 
 const hc: KubeObject = {

@@ -2,6 +2,8 @@
  * Which Secrets and ConfigMaps in the HostedCluster's namespace a HostedCluster and its
  * NodePools reference, with the field that references each (the "why" of secrets-required).
  * Field names follow hostedcluster_types.go, nodepool_types.go and config.openshift.io/v1.
+ * Shared by backup (what it carries), export (what it lists as required) and restore (what
+ * must exist before the HostedCluster is created). Pure; output sorted and deterministic.
  */
 import type { KubeObject } from '../model.ts';
 
