@@ -55,10 +55,15 @@ export function checkKeyLengths(planned: readonly PlannedKey[]): void {
   if (longest && longestBytes > MAX_S3_KEY_BYTES) {
     const flag = longest.destination === planned[0]?.destination ? '--to' : '--keys-to';
     throw new UsageError(
-      `failed to plan the backup: the key ${longest.destination.store.url(longest.key)} would be ${longestBytes} bytes, S3 allows at most ${MAX_S3_KEY_BYTES}`,
+      `failed to plan the backup: the key ${elide(longest.destination.store.url(longest.key))} would be ${longestBytes} bytes, S3 allows at most ${MAX_S3_KEY_BYTES}`,
       { hint: `shorten the prefix of ${flag} by at least ${longestBytes - MAX_S3_KEY_BYTES} bytes` },
     );
   }
+}
+
+/** A long URL shortened in the middle, for a one-line message. */
+function elide(text: string, max = 120): string {
+  return text.length <= max ? text : `${text.slice(0, max / 2 - 1)}…${text.slice(-(max / 2))}`;
 }
 
 /**
