@@ -3,10 +3,12 @@
  * that writes an operation record of a new type registers its handler here.
  */
 import { resumeBackup } from './backup/resume.ts';
+import { resumeRestore } from './restore/resume.ts';
 import { resumeOperation, type ResumeDeps, type ResumeHandlers, type ResumeResult } from './operation/resume.ts';
 
 export const RESUME_HANDLERS: ResumeHandlers = {
   backup: resumeBackup,
+  restore: resumeRestore,
 };
 
 export function runResume(namespace: string, name: string, deps: ResumeDeps): Promise<ResumeResult> {

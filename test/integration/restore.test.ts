@@ -5,6 +5,7 @@
  * real etcdctl. The sandbox's S3 server speaks http, which HyperShift's CRD refuses; the test
  * world has no CEL, so the test allows it through HCP_DR_TEST_ALLOW_HTTP_SNAPSHOT_URL.
  */
+import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
@@ -59,6 +60,33 @@ afterAll(async () => {
   process.env = savedEnv;
   await sb?.stop();
 });
+
+function s3(): S3Client {
+  return new S3Client({ endpoint: sb.s3.endpoint, region: sb.s3.region, forcePathStyle: true, credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+}
+
+/** A copy of the backup whose snapshot has one byte changed: what S3 bit rot or tampering leaves. */
+async function tamperedCopy(): Promise<string> {
+  const client = s3();
+  try {
+    const from = `hcp/clusters/demo/${manifest.id}/`;
+    const to = `tampered/clusters/demo/${manifest.id}/`;
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: sb.s3.bucket, Prefix: from }));
+    for (const o of listed.Contents ?? []) {
+      const key = o.Key ?? '';
+      if (key.endsWith('snapshot.db')) {
+        const body = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: sb.s3.bucket, Key: key }))).Body!.transformToByteArray());
+        body[4096] = (body[4096] ?? 0) ^ 0xff;
+        await client.send(new PutObjectCommand({ Bucket: sb.s3.bucket, Key: to + key.slice(from.length), Body: body }));
+      } else {
+        await client.send(new CopyObjectCommand({ Bucket: sb.s3.bucket, Key: to + key.slice(from.length), CopySource: `${sb.s3.bucket}/${key}` }));
+      }
+    }
+    return `s3://${sb.s3.bucket}/${to}`;
+  } finally {
+    client.destroy();
+  }
+}
 
 describe('restore', () => {
   it('refuses while the HostedCluster exists, and --dry-run lists what would be created without changing anything', async () => {
@@ -126,10 +154,55 @@ describe('restore', () => {
     }
   }, 240_000);
 
+  it('refuses a backup whose snapshot was tampered with, before any change', async () => {
+    const url = await tamperedCopy();
+    const run = await runCliInProcess(['restore', url, '--kubeconfig', sb.kubeconfig, '--context', 'sandbox-2', ...s3Flags()]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/error: failed to verify backup .*tampered.*(SHA-256|sha256)/);
+    expect(run.stderr).toMatch(/hint: /);
+    expect(await (await api('sandbox-2')).get(Resources.namespace, '', 'clusters-demo')).toBeUndefined();
+  }, 120_000);
+
+  it('refuses a leftover etcd PVC and an encryption key Secret that is not the backup\'s, naming each, before any change', async () => {
+    const a = await api('sandbox-2');
+    await a.create(Resources.namespace, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'stale-demo' } });
+    await a.create(Resources.namespace, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'stale' } });
+    await a.create(Resources.persistentVolumeClaim, 'stale-demo', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-etcd-0', namespace: 'stale-demo' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '8Gi' } } } });
+    const pvc = await restore('--context', 'sandbox-2', '-n', 'stale');
+    expect(pvc.code).toBe(3);
+    expect(pvc.stderr).toMatch(/leftover etcd PVC data-etcd-0 in stale-demo/);
+    await a.delete(Resources.persistentVolumeClaim, 'stale-demo', 'data-etcd-0');
+
+    await a.create(Resources.secret, 'stale', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'demo-etcd-encryption-key', namespace: 'stale' }, type: 'Opaque', data: { key: Buffer.alloc(32, 1).toString('base64') } });
+    const key = await restore('--context', 'sandbox-2', '-n', 'stale');
+    expect(key.code).toBe(3);
+    expect(key.stderr).toMatch(/Secret stale\/demo-etcd-encryption-key already exists with other content/);
+    expect(await a.get(Resources.hostedCluster, 'stale', 'demo')).toBeUndefined();
+    expect(await a.get(Resources.namespace, '', 'stale-demo')).toBeDefined();
+    expect(await a.get(Resources.secret, 'stale-demo', 'root-ca')).toBeUndefined();
+  }, 120_000);
+
+  it('diagnoses an expired pre-signed URL from the etcd-init log, then --replace with a fresh URL restores', async () => {
+    const expired = await restore('--replace', '--yes', '--expires', '1s');
+    expect(expired.code).toBe(3);
+    expect(expired.stderr).toMatch(/error: failed to restore clusters\/demo: etcd-init in clusters-demo\/etcd-\d failed.*expired/);
+    expect(expired.stderr).toMatch(/hint: .*--replace/);
+    expect(expired.stderr).not.toMatch(/X-Amz-Signature=[0-9a-f]/);
+    const hc = await (await api('sandbox')).get(Resources.hostedCluster, 'clusters', 'demo');
+    expect(JSON.parse(hc?.metadata.annotations?.['hcp-dr.openshift.io/operation'] ?? '{}')).toMatchObject({ type: 'restore', phase: 'waiting' });
+
+    const fresh = await restore('--replace', '--yes', '-o', 'json');
+    expect(fresh.stderr).not.toMatch(/^error:/m);
+    expect(fresh.code).toBe(0);
+    expect((JSON.parse(fresh.stdout) as RestoreResult).verdict.state).toBe('Restored');
+    expect(await restoredEtcd('sandbox')?.get('/hcp-dr-test/alpha', 1)).toBe('one');
+  }, 240_000);
+
   it('refuses --replace without --yes when no one can confirm, before deleting anything', async () => {
-    const run = await restore('--context', 'sandbox-2', '--replace');
+    const run = await restore('--replace');
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/refusing to continue without confirmation/);
-    expect(await (await api('sandbox-2')).get(Resources.hostedCluster, 'clusters', 'demo')).toBeDefined();
+    expect(run.stderr).toMatch(/refusing to continue without confirmation: Replace: this deletes HostedCluster clusters\/demo/);
+    const hc = await (await api('sandbox')).get(Resources.hostedCluster, 'clusters', 'demo');
+    expect(hc?.metadata.deletionTimestamp).toBeUndefined();
   }, 120_000);
 });

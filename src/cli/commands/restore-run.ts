@@ -12,6 +12,7 @@ import type { KubeApi } from '../../core/ports.ts';
 import { runRestore } from '../../core/restore/run-restore.ts';
 import type { RestoreResult } from '../../core/restore/types.ts';
 import { MAX_URL_EXPIRY_SECONDS } from '../../core/render/snapshot-url.ts';
+import { VERSION } from '../../version.ts';
 
 export interface RestoreArgs extends GlobalArgs, S3Args {
   'backup-url': string;
@@ -29,9 +30,10 @@ export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number>
   const format = parseOutputFormat(args.output);
   const url = args['backup-url'].replace(/\/backup\.json$/, '/');
   const expiresMs = parseDuration(args.expires, '--expires');
-  if (expiresMs < 60_000 || expiresMs > MAX_URL_EXPIRY_SECONDS * 1000) {
-    throw new UsageError(`invalid --expires "${args.expires}": between 1m and 7d`, { hint: 'the etcd pods must download the snapshot before it expires; SigV4 allows at most 7 days' });
+  if (expiresMs < 1000 || expiresMs > MAX_URL_EXPIRY_SECONDS * 1000) {
+    throw new UsageError(`invalid --expires "${args.expires}": between 1s and 7d`, { hint: 'the etcd pods must download the snapshot before it expires; SigV4 allows at most 7 days' });
   }
+  if (expiresMs < 5 * 60_000 && !args['dry-run']) deps.reporter.warn(`--expires ${args.expires}: the etcd pods must download the snapshot within that time, or the restore fails and needs --replace`);
   const waitTimeoutMs = parseDuration(args['wait-timeout'], '--wait-timeout');
   if (waitTimeoutMs <= 0) throw new UsageError('--wait-timeout must be positive', { hint: 'e.g. --wait-timeout 15m' });
   const target = s3TargetOf(url, args, 'the backup URL');
@@ -51,6 +53,7 @@ export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number>
       expiresInSeconds: Math.round(expiresMs / 1000),
       waitTimeoutMs,
       allowHttpUrl: deps.env[ALLOW_HTTP_ENV] === '1',
+      toolVersion: VERSION,
       rerun: `{cmd} restore ${url}${session.namespaceExplicit ? ` -n ${session.namespace}` : ''}${args.context ? ` --context ${args.context}` : ''}`,
     }, {
       api: session.api,

@@ -11,8 +11,11 @@ import { APPLY_ORDER, type DesiredObject, type PlannedObject } from './types.ts'
 export interface ApplyContext {
   api: KubeApi;
   reporter: Reporter;
-  /** Called once, right before the first object is created: the first change. */
-  onFirstChange(): Promise<void> | void;
+  /**
+   * Called right before each create, with what this run created so far (empty: this is the first
+   * change). The HostedCluster's record is completed here, so it names those objects.
+   */
+  beforeCreate(d: DesiredObject, createdSoFar: readonly string[]): Promise<void> | void;
   /** Skip the HostedCluster (it exists from an earlier run of this restore). */
   skipHostedCluster: boolean;
 }
@@ -20,7 +23,6 @@ export interface ApplyContext {
 export async function applyObjects(ctx: ApplyContext, desired: DesiredObject[]): Promise<PlannedObject[]> {
   const done: PlannedObject[] = [];
   const created: string[] = [];
-  let changed = false;
   for (const step of APPLY_ORDER) {
     for (const d of desired.filter((x) => x.step === step)) {
       const row = (action: PlannedObject['action']): PlannedObject => ({ step, kind: d.type.kind, namespace: d.object.metadata.namespace ?? null, name: d.object.metadata.name ?? '', action, origin: d.origin });
@@ -33,10 +35,7 @@ export async function applyObjects(ctx: ApplyContext, desired: DesiredObject[]):
         const name = d.object.metadata.name ?? '';
         let live = await ctx.api.get(d.type, ns, name);
         if (!live) {
-          if (!changed) {
-            changed = true;
-            await ctx.onFirstChange();
-          }
+          await ctx.beforeCreate(d, created);
           try {
             await ctx.api.create(d.type, ns, d.object);
             created.push(describe(d));
@@ -63,6 +62,7 @@ export async function applyObjects(ctx: ApplyContext, desired: DesiredObject[]):
         throw err instanceof PreconditionError ? new PreconditionError(message, { hint, cause: err }) : new RemoteError(message, { hint, cause: err });
       }
     }
+    ctx.reporter.debug(`step: ${step}`);
   }
   return done;
 }

@@ -1,23 +1,19 @@
 /**
- * The restore's operation record. It is written ON the HostedCluster in the same request that
- * creates it (so it cannot be missing once the cluster exists), advanced as the restore goes,
- * and removed once the data is verified. A run killed at any point leaves either no
- * HostedCluster (a re-run applies again; every earlier object is accepted as identical) or a
- * HostedCluster carrying this record, from which a re-run or `resume` finishes the wait and
- * the verification.
+ * The restore's operation record (type 'restore' of the shared record, core/operation/record.ts).
+ * It is written ON the HostedCluster in the same request that creates it (so it cannot be
+ * missing once the cluster exists), advanced as the restore goes, and removed once the data is
+ * verified. A run killed at any point leaves either no HostedCluster (a re-run applies again;
+ * every earlier object is accepted as identical) or a HostedCluster carrying this record, from
+ * which a re-run or `resume` finishes the wait and the verification. It names the objects the
+ * run created before the HostedCluster, so nothing half-applied goes unnamed.
  */
 import { Annotations, Resources, type KubeObject } from '../model.ts';
 import type { KubeApi } from '../ports.ts';
+import { operationAnnotations, readOperation, releaseOperation, type RestoreOperation } from '../operation/record.ts';
 import { RestoreAnnotations } from './types.ts';
 
-export type RestorePhase = 'created' | 'restored' | 'verified';
-
-export interface RestoreRecord {
-  id: string;
-  type: 'restore';
-  startedAt: string;
-  phase: RestorePhase;
-  /** s3:// URL of the backup (its prefix, trailing slash). */
+export interface RestoreRecord extends RestoreOperation {
+  /** s3:// URL of the backup (its prefix, trailing slash); never a pre-signed URL. */
   backup: string;
   backupId: string;
   /** When the first object was created: the start of the time to a verified restore. */
@@ -28,17 +24,18 @@ export interface RestoreRecord {
   totalKeys: number;
 }
 
+export type RestorePhase = RestoreRecord['phase'];
+
 export function recordAnnotations(record: RestoreRecord): Record<string, string> {
-  return { [Annotations.operation]: JSON.stringify(record) };
+  return operationAnnotations(record);
 }
 
-/** The restore record on a HostedCluster, or undefined (none, or another operation's). */
+/** The restore record on a HostedCluster, or undefined (none, unreadable, or another operation's). */
 export function readRestoreRecord(hc: KubeObject | undefined): RestoreRecord | undefined {
-  const raw = hc?.metadata.annotations?.[Annotations.operation];
-  if (!raw) return undefined;
+  if (!hc) return undefined;
   try {
-    const parsed = JSON.parse(raw) as Partial<RestoreRecord>;
-    return parsed.type === 'restore' && typeof parsed.backup === 'string' ? (parsed as RestoreRecord) : undefined;
+    const op = readOperation(hc)?.operation;
+    return op?.type === 'restore' && typeof op.backup === 'string' ? (op as RestoreRecord) : undefined;
   } catch {
     return undefined;
   }
@@ -62,5 +59,5 @@ export async function advanceRecord(api: KubeApi, namespace: string, name: strin
 }
 
 export async function releaseRecord(api: KubeApi, namespace: string, name: string): Promise<void> {
-  await api.mergePatch(Resources.hostedCluster, namespace, name, { metadata: { annotations: { [Annotations.operation]: null } } });
+  await releaseOperation(api, namespace, name);
 }

@@ -34,6 +34,7 @@ export interface RestoreRequest {
   allowHttpUrl?: boolean;
   /** The command line that repeats this restore, for hints (signature-free). */
   rerun: string;
+  toolVersion?: string;
 }
 
 export interface RestoreDeps {
@@ -67,7 +68,8 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
     id: randomUUID().slice(0, 8),
     type: 'restore',
     startedAt: startedAt.toISOString(),
-    phase: 'created',
+    phase: 'hosted-cluster',
+    ...(req.toolVersion ? { toolVersion: req.toolVersion } : {}),
     backup: bundle.url,
     backupId: m.id,
     firstChangeAt: startedAt.toISOString(),
@@ -78,6 +80,7 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
   const desired = desiredObjects(bundle, { namespace, name, snapshotUrl, recordAnnotations: recordAnnotations(record) });
   const { preflight: pre, planned } = await preflight({ api: deps.api, bundle, namespace, name, replace: req.replace, snapshotUrl, allowHttpUrl: req.allowHttpUrl ?? false }, desired);
   for (const w of pre.warnings) deps.reporter.warn(w);
+  deps.reporter.debug('step: preflight');
   const base = { bundle, namespace, name, cp, pre, startedAt };
   if (req.dryRun) return result(base, deps.api, deps.clock, planned, null, null);
 
@@ -85,6 +88,7 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
     const what = [...pre.toDelete.map((o) => `${o.kind} ${o.namespace}/${o.name}`), ...pre.leftoverPvcs.map((p) => `PVC ${cp}/${p}`)];
     await deps.confirmReplace(`Replace: this deletes ${what.join(', ')} and waits until the control plane ${cp} and its etcd volumes are gone (the hosted cluster is down until the restore completes). Continue?`);
     deps.reporter.info(`replacing: deleting ${what.join(', ')}`);
+    deps.reporter.debug('step: confirmed');
     await replaceExisting({ api: deps.api, clock: deps.clock, reporter: deps.reporter, namespace, name, timeoutMs: req.waitTimeoutMs, ...(deps.signal ? { signal: deps.signal } : {}) }, pre);
   }
 
@@ -98,15 +102,20 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
     api: deps.api,
     reporter: deps.reporter,
     skipHostedCluster: pre.resumeRecord !== undefined || pre.alreadyRestored,
-    onFirstChange: () => {
+    beforeCreate: (d, createdSoFar) => {
       if (pre.resumeRecord) return;
-      live = { ...record, firstChangeAt: deps.clock.now().toISOString() };
-      if (hcDesired) hcDesired.object.metadata.annotations = { ...hcDesired.object.metadata.annotations, ...recordAnnotations(live) };
+      if (createdSoFar.length === 0) live = { ...live, firstChangeAt: deps.clock.now().toISOString() };
+      if (d === hcDesired) {
+        live = { ...live, created: [...createdSoFar] };
+        hcDesired.object.metadata.annotations = { ...hcDesired.object.metadata.annotations, ...recordAnnotations(live) };
+      }
     },
   }, desired);
   if (pre.alreadyRestored) {
     const hc = await deps.api.get(Resources.hostedCluster, namespace, name);
     live = { ...record, firstChangeAt: hc?.metadata.creationTimestamp ?? record.firstChangeAt, phase: 'verified' };
+  } else if (live.phase === 'hosted-cluster' || live.phase === 'node-pools') {
+    live = await advanceRecord(deps.api, namespace, name, live, 'waiting');
   }
   return finish({ ...base, planned: applied }, live, deps, req.waitTimeoutMs, req.rerun);
 }
@@ -140,7 +149,8 @@ async function finish(base: Base & { planned: PlannedObject[] }, record: Restore
     api: deps.api, logs: deps.logs, clock: deps.clock, reporter: deps.reporter, namespace, name, controlPlaneNamespace: cp,
     replicas: policy === 'SingleReplica' ? 1 : 3, timeoutMs: waitTimeoutMs, rerun, ...(deps.signal ? { signal: deps.signal } : {}),
   });
-  if (readRestoreRecord(hc) && record.phase === 'created') record = await advanceRecord(deps.api, namespace, name, record, 'restored');
+  deps.reporter.debug('step: restored');
+  if (readRestoreRecord(hc) && record.phase === 'waiting') record = await advanceRecord(deps.api, namespace, name, record, 'verifying');
   deps.reporter.info('verifying the restored data on every member');
   const verification = await verifyRestoredData({
     api: deps.api, exec: deps.exec, clock: deps.clock, namespace, name,
@@ -149,6 +159,7 @@ async function finish(base: Base & { planned: PlannedObject[] }, record: Restore
   if (verification.state === 'Restored' && readRestoreRecord(await deps.api.get(Resources.hostedCluster, namespace, name))) {
     await releaseRecord(deps.api, namespace, name);
   }
+  deps.reporter.debug('step: verified');
   return result(base, deps.api, deps.clock, base.planned, verification, record);
 }
 

@@ -16,7 +16,7 @@ function plan(kube: FakeKube, bundle: RestoreBundle, replace = false) {
 }
 
 const apply = (kube: FakeKube, desired: ReturnType<typeof desiredObjects>, skipHostedCluster = false) =>
-  applyObjects({ api: kube, reporter: memoryReporter(), skipHostedCluster, onFirstChange: () => undefined }, desired);
+  applyObjects({ api: kube, reporter: memoryReporter(), skipHostedCluster, beforeCreate: () => undefined }, desired);
 
 describe('restore objects', () => {
   it('puts the HostedCluster after its Secrets and the PKI, with one URL, the original key, no pausedUntil and the restore annotations', () => {
@@ -125,6 +125,15 @@ describe('restore preflight and apply', () => {
     const run = (snapshotUrl: string) => preflight({ api: kube, bundle, namespace: 'clusters', name: 'demo', replace: false, snapshotUrl, allowHttpUrl: false }, desired);
     await expect(run('http://s3/x')).rejects.toThrow(/https/);
     await expect(run(`${URL}&x=${'a'.repeat(1100)}`)).rejects.toThrow(/at most 1024/);
+  });
+
+  it('calls beforeCreate with what the run created so far, so the HostedCluster\'s record can name it', async () => {
+    const { desired } = plan(kube, demoBundle());
+    const seen: string[][] = [];
+    await applyObjects({ api: kube, reporter: memoryReporter(), skipHostedCluster: false, beforeCreate: (d, created) => { if (d.step === 'hosted-cluster') seen.push([...created]); } }, desired);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toEqual(expect.arrayContaining(['Namespace clusters-demo', 'Secret clusters-demo/root-ca', 'Secret clusters/demo-etcd-encryption-key']));
+    expect(seen[0]).not.toContain('HostedCluster clusters/demo');
   });
 
   it('names what it created when a later object is refused', async () => {
