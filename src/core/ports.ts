@@ -36,6 +36,8 @@ export interface KubeApi {
   /** RFC 6902 JSON patch; a failing `test` op answers ConflictError. */
   jsonPatch(type: ResourceType, namespace: string, name: string, ops: JsonPatchOp[]): Promise<KubeObject>;
   delete(type: ResourceType, namespace: string, name: string): Promise<void>;
+  /** A container's log (pods/log), at most `limitBytes`; undefined when there is none (404/400). */
+  readLog?(namespace: string, pod: string, container: string, options?: { previous?: boolean; limitBytes?: number }): Promise<string | undefined>;
   /** Describes where requests go, for messages: "context X (https://...)". */
   describeTarget(): string;
 }
