@@ -3,16 +3,16 @@
  * Heavy SDKs (client-node, AWS) are imported lazily by the adapters' factories, so
  * `--help` and `version` load neither.
  *
- * One cancellation path: SIGINT and SIGTERM abort `interrupt`, which the adapters watch (every
- * request to the API server and every S3 request in flight is cut at once; exec sessions end
- * through the signal each workflow passes). The workflow then rolls back and the process exits
- * 130. A second signal exits at once: the annotations left on the cluster allow `resume`.
+ * One cancellation path: SIGINT and SIGTERM abort `interrupt` (cli/signals.ts, imported first),
+ * which the adapters watch: every request to the API server and every S3 request in flight is
+ * cut at once, and exec sessions end through the signal each workflow passes. The workflow then
+ * rolls back and the process exits 130.
  */
+import { interrupt, whenSignalledAgain } from './cli/signals.ts';
 import { runCli } from './cli/index.ts';
 import { hostFromInvocation } from './cli/host.ts';
 import { formatError, exitCodeOf, interruptedError } from './cli/exit.ts';
 import { createStderrReporter } from './cli/reporter.ts';
-import { InterruptedError } from './core/errors.ts';
 import { realDeps } from './deps.ts';
 
 async function main(): Promise<number> {
@@ -20,18 +20,13 @@ async function main(): Promise<number> {
   const verbose = argv.some((a) => a === '-v' || a === '--verbose' || /^--verbose=(true|1)$/.test(a) || /^-v+$/.test(a));
   const host = hostFromInvocation(process.env['HCP_DR_INVOKED_AS'] ?? process.argv[1] ?? process.execPath);
   const reporter = createStderrReporter(process.stderr, { verbose });
-  const interrupt = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupt.signal.aborted) {
-      process.stderr.write(`\n${signal} again: exiting without finishing the rollback\n`);
-      process.exit(130);
-    }
-    reporter.warn(`${signal} received: stopping and rolling back`);
-    interrupt.abort(new InterruptedError(`interrupted by ${signal}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  whenSignalledAgain((signal) => {
+    process.stderr.write(`\n${signal} again: exiting without finishing the rollback\n`);
+    process.exit(130);
+  });
   try {
+    // A signal while the modules loaded: nothing has started, nothing to roll back.
+    interrupt.signal.throwIfAborted();
     return await runCli(argv, realDeps({ host, reporter, signal: interrupt.signal, verbose }));
   } catch (err) {
     const shown = interrupt.signal.aborted ? interruptedError(err, interrupt.signal.reason) : err;
