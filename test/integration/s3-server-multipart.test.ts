@@ -22,14 +22,12 @@ const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Sends `command` with this x-amz-content-sha256 instead of the body's own (the signer signs it as given). */
-function payloadHash<C extends { middlewareStack: { add: (...a: never[]) => void } }>(command: C, value: string): C {
-  (command.middlewareStack as unknown as { add(mw: unknown, o: unknown): void }).add(
-    (next: (a: { request: { headers: Record<string, string> } }) => unknown) => (args: { request: { headers: Record<string, string> } }) => {
-      args.request.headers['x-amz-content-sha256'] = value;
-      return next(args);
-    },
-    { step: 'build', name: 'testPayloadHash' },
-  );
+function payloadHash<C extends PutObjectCommand | UploadPartCommand>(command: C, value: string): C {
+  const stack = command.middlewareStack as PutObjectCommand['middlewareStack'];
+  stack.add((next) => (args) => {
+    (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'] = value;
+    return next(args);
+  }, { step: 'build', name: 'testPayloadHash' });
   return command;
 }
 

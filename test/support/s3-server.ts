@@ -11,43 +11,26 @@
  *  4. CompleteMultipartUpload as S3 does it (the part list is checked, the object is not
  *     re-hashed), and the integrity checks of real stores on PutObject and UploadPart:
  *     Content-MD5, the signed payload's SHA-256, and x-amz-checksum-crc32 (s3-like.ts).
- *  5. Behaviour (S3Behaviour, settable at run time) of the store it plays:
- *     - flexibleChecksums (default true, as AWS): CreateMultipartUpload echoes
- *       x-amz-checksum-algorithm and CRC32s are checked; false plays Ceph RGW before Squid
- *       (no echo, x-amz-checksum-* ignored; Content-MD5 and signed payloads still checked).
- *     - sse: 'confirm' (AWS) answers x-amz-server-side-encryption on PutObject, Create/Complete
- *       MultipartUpload, HeadObject and GetObject of what was written with it; 'silent' (RGW over
- *       https) accepts it without a word; 'refuse' (RGW over http) answers 400 InvalidRequest
- *       without a message.
+ *  5. The store it plays (S3Behaviour, settable at run time; s3-answers.ts): AWS by default
+ *     (CRC32 acknowledged and checked, SSE confirmed), or Ceph RGW before Squid
+ *     (flexibleChecksums false: no ChecksumAlgorithm echo, x-amz-checksum-* ignored; Content-MD5
+ *     and signed payloads still checked) and RGW's SSE answers ('silent' over https, 'refuse'
+ *     over http).
  * Not supported (s3rver gaps): ListMultipartUploads (NotImplemented), aws-chunked trailers.
  * Objects live under <dir>; stop() removes it. DEP0147 is avoided by not using resetOnClose.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Transform } from 'node:stream';
-import { behaveLikeS3, markCorrupt, type IntegrityBehaviour, type S3rverStore } from './s3-like.ts';
+import { behaveLikeS3, markCorrupt, type S3rverStore } from './s3-like.ts';
+import { storeAnswers, type KoaCtx, type Middleware, type S3Behaviour } from './s3-answers.ts';
 
 const require = createRequire(import.meta.url);
 
-/** Minimal view of the Koa context s3rver passes to middleware. */
-interface KoaCtx {
-  method: string;
-  path: string;
-  query: Record<string, string | undefined>;
-  req: IncomingMessage;
-  state: { account?: unknown };
-  status: number;
-  body: unknown;
-  type: string;
-  get(name: string): string;
-  set(name: string, value: string): void;
-}
-type Middleware = (ctx: KoaCtx, next: () => Promise<void>) => Promise<void>;
 interface S3rverApp {
   middleware: Middleware[];
   store: S3rverStore;
@@ -104,9 +87,7 @@ export interface S3ServerOptions {
   behaviour?: Partial<S3Behaviour>;
 }
 
-export interface S3Behaviour extends IntegrityBehaviour {
-  sse: 'confirm' | 'silent' | 'refuse';
-}
+export type { S3Behaviour };
 
 const AWS_LIKE: S3Behaviour = { flexibleChecksums: true, sse: 'confirm' };
 
@@ -224,53 +205,6 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     });
   };
 
-  /** The store's answers about checksums and server-side encryption (S3Behaviour). */
-  const sseByObject = new Map<string, string>();
-  const sseByUpload = new Map<string, string>();
-  const storeAnswers: Middleware = async (ctx, next) => {
-    const segments = ctx.path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
-    if (segments.length < 2) return next();
-    const object = segments.join('/');
-    const asked = ctx.get('x-amz-server-side-encryption');
-    const create = ctx.method === 'POST' && 'uploads' in ctx.query;
-    const complete = ctx.method === 'POST' && 'uploadId' in ctx.query;
-    const put = ctx.method === 'PUT' && !('partNumber' in ctx.query) && !ctx.get('x-amz-copy-source');
-    if (asked && (create || put) && behaviour.sse === 'refuse') {
-      ctx.req.resume();
-      await new Promise((r) => ctx.req.once('end', r));
-      ctx.status = 400;
-      ctx.type = 'application/xml';
-      ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidRequest</Code></Error>';
-      return;
-    }
-    await next();
-    if (ctx.status !== 200) return;
-    if (create && behaviour.flexibleChecksums && ctx.get('x-amz-checksum-algorithm')) {
-      ctx.set('x-amz-checksum-algorithm', ctx.get('x-amz-checksum-algorithm').toUpperCase());
-    }
-    const confirm = (value: string | undefined) => { if (value && behaviour.sse === 'confirm') ctx.set('x-amz-server-side-encryption', value); };
-    if (create) {
-      // s3rver has turned the result into XML by now.
-      const uploadId = /<UploadId>([0-9a-f]+)<\/UploadId>/.exec(String(ctx.body))?.[1];
-      if (uploadId && asked) sseByUpload.set(uploadId, asked);
-      confirm(asked);
-    } else if (complete) {
-      const value = sseByUpload.get(ctx.query.uploadId ?? '');
-      sseByUpload.delete(ctx.query.uploadId ?? '');
-      if (value) sseByObject.set(object, value);
-      else sseByObject.delete(object);
-      confirm(value);
-    } else if (put) {
-      if (asked) sseByObject.set(object, asked);
-      else sseByObject.delete(object);
-      confirm(asked);
-    } else if (ctx.method === 'HEAD' || ctx.method === 'GET') {
-      confirm(sseByObject.get(object));
-    } else if (ctx.method === 'DELETE' && !('uploadId' in ctx.query)) {
-      sseByObject.delete(object);
-    }
-  };
-
   const abortUpload: Middleware = async (ctx, next) => {
     const uploadId = ctx.query.uploadId;
     if (ctx.method !== 'DELETE' || uploadId === undefined) return next();
@@ -294,7 +228,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   };
 
   // Koa composes app.middleware when the server starts listening, so these run first.
-  app.middleware.unshift(rawPath, faults, storeAnswers, abortUpload);
+  app.middleware.unshift(rawPath, faults, storeAnswers(() => behaviour), abortUpload);
   const address = await app.run();
 
   return {
