@@ -267,6 +267,29 @@ describe('sandbox HyperShift world', () => {
     await deleteHc(mgmt2, 'doomed');
   });
 
+  it('with skip-delete-hosted-controlplane-namespace the namespace, PVCs and data stay; a new HostedCluster then keeps the old data and skips the restore', async () => {
+    const { cp, etcd } = await createReady(mgmt2, 'kept');
+    await etcd.put('/kept/old', 'old data');
+    mgmt2.sim.store.mutate(HC, 'clusters', 'kept', (o) => { o.metadata.annotations = { ...o.metadata.annotations, 'hypershift.openshift.io/skip-delete-hosted-controlplane-namespace': 'true' }; });
+    await deleteHc(mgmt2, 'kept');
+    await mgmt2.operator!.settled();
+    expect(mgmt2.sim.store.get(NAMESPACES, undefined, cp)).toBeDefined();
+    expect(mgmt2.sim.store.list({ group: '', version: 'v1', plural: 'persistentvolumeclaims' }, cp).map((p) => p.metadata.name)).toEqual(['data-etcd-0', 'data-etcd-1', 'data-etcd-2']);
+    expect(mgmt2.sim.store.list({ group: '', version: 'v1', plural: 'pods' }, cp)).toEqual([]);
+    expect([0, 1, 2].map((i) => etcd.volumeInUse(i))).toEqual([true, true, true]);
+
+    // HyperShift's etcd-init skips a non-empty volume and says only that in its log (§3.11).
+    const again = await createReady(mgmt2, 'kept', await presign());
+    await waitFor('EtcdSnapshotRestored', () => condition(mgmt2.sim.store.get(HCP, cp, 'kept'), 'EtcdSnapshotRestored'));
+    expect(condition(mgmt2.sim.store.get(HCP, cp, 'kept'), 'EtcdSnapshotRestored')?.status).toBe('True');
+    expect(await again.etcd.get('/kept/old')).toBe('old data');
+    expect(await again.etcd.get('/seed/00000001')).toBeUndefined();
+    const log = await (await fetch(`${mgmt2.sim.url}/api/v1/namespaces/${cp}/pods/etcd-0/log?container=etcd-init`)).text();
+    expect(log).toContain('/var/lib/data is not empty, not restoring the snapshot');
+    await deleteHc(mgmt2, 'kept');
+    await waitFor('namespace gone', () => !mgmt2.sim.store.get(NAMESPACES, undefined, cp));
+  });
+
   it('the seeded demo on the first cluster is deleted like any other, and restored from the bucket into either cluster (https and http URLs)', async () => {
     const volumes = [0, 1, 2].map((i) => sb.etcd.member(i).volumeDir);
     mgmt1.sim.store.delete(HC, 'clusters', 'demo');

@@ -24,7 +24,9 @@
  *    "true"` the namespace, PVCs and volumes stay; a HostedCluster created again later finds them.
  *  - `adopt`: a control plane that exists already (the sandbox's seeded demo, with its own etcd and
  *    controller) is routed for exec and torn down on deletion, but its objects and conditions are
- *    left as seeded.
+ *    left as seeded. One found at start and not adopted is left alone entirely. A HostedCluster
+ *    created later always gets its control plane; objects someone pre-created (a HostedControlPlane,
+ *    PKI secrets, a PVC) are kept as they are.
  *
  * API (stable; see startHyperShiftOperator): `execHandler` for sim.setExecHandler, `etcd(cpNs)`,
  * `setSplitBrainRestore(on)`, `settled()`, `stop()`.
@@ -105,6 +107,8 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
   const inFlight = new Map<string, Promise<void>>();
   const creating = new Set<string>();
   const deleting = new Set<string>();
+  /** HostedClusters (by uid) whose control plane existed, unadopted, when the stand-in started. */
+  const preexisting = new Set<string>();
   let splitBrain = options.splitBrainRestore ?? false;
   let stopped = false;
 
@@ -197,6 +201,12 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
       const deadline = Date.now() + 60_000;
       while (store.get(NAMESPACES, undefined, cp) && Date.now() < deadline && !stopped) await new Promise((r) => setTimeout(r, 50));
     }
+    if (keep && plane?.etcd) {
+      // The control plane's workloads go; the namespace, the PVCs (retention Retain) and their data stay.
+      safe(() => store.delete(STATEFULSETS, cp, 'etcd'));
+      for (const pod of store.list(PODS, cp, 'app=etcd')) safe(() => store.delete(PODS, cp, pod.metadata.name));
+      for (const d of CP_DEPLOYMENTS) if (store.get(DEPLOYMENTS, cp, d)) safe(() => store.delete(DEPLOYMENTS, cp, d));
+    }
     if (plane) {
       plane.detach?.();
       if (keep && plane.etcd) {
@@ -256,8 +266,8 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     const plane = planes.get(cp);
     if (plane) updateStatus(plane);
     else if (!creating.has(key)) {
-      // A control plane that exists without us (seeded and not adopted) is left alone.
-      if (store.get(HOSTED_CONTROL_PLANES, cp, hc.metadata.name)) return;
+      // A control plane that was there before us and is not adopted (a seeded one) is left alone.
+      if (preexisting.has(hc.metadata.uid ?? '')) return;
       creating.add(key);
       task(key, () => create(hc).finally(() => creating.delete(key)));
     }
@@ -277,7 +287,10 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
   });
   const resync = setInterval(() => { for (const p of planes.values()) updateStatus(p); }, 1000);
   const detachPause = attachHyperShiftOperator(store, options.propagationDelayMs !== undefined ? { propagationDelayMs: options.propagationDelayMs } : {});
-  for (const hc of store.list(HOSTED_CLUSTERS)) onHostedCluster(hc);
+  for (const hc of store.list(HOSTED_CLUSTERS)) {
+    if (store.get(HOSTED_CONTROL_PLANES, controlPlaneNamespace(hc), hc.metadata.name) && !planes.has(controlPlaneNamespace(hc))) preexisting.add(hc.metadata.uid ?? '');
+    onHostedCluster(hc);
+  }
 
   const execHandler: ExecHandler = (call) => {
     const etcd = planes.get(call.namespace)?.etcd;
