@@ -26,15 +26,26 @@ const MiB = 1024 * 1024;
 const BUCKET = 'hcp-dr-bench';
 
 async function fill(sb: Sandbox, megabytes: number): Promise<void> {
-  // 1 MiB random values (incompressible), 8 puts in flight; etcd's request limit is 1.5 MiB.
+  // 1 MiB random values (incompressible), 4 puts in flight; etcd's request limit is 1.5 MiB. On a busy
+  // machine the sandbox's members (500 ms election timeout) may drop a proposal: put it again.
   let next = 0;
+  const put = async (key: string, value: string) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await sb.etcd.put(key, value);
+      } catch (err) {
+        if (attempt === 5) throw err;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  };
   const worker = async () => {
     while (next < megabytes) {
       const i = next++;
-      await sb.etcd.put(`/bench/${String(i).padStart(6, '0')}`, randomBytes(MiB - 1024).toString('base64').slice(0, MiB - 1024));
+      await put(`/bench/${String(i).padStart(6, '0')}`, randomBytes(MiB - 1024).toString('base64').slice(0, MiB - 1024));
     }
   };
-  await Promise.all(Array.from({ length: 8 }, worker));
+  await Promise.all(Array.from({ length: 4 }, worker));
 }
 
 /** Deletes everything in the bucket and lets RGW's garbage collector free the OSD's memory now. */
