@@ -60,7 +60,7 @@ async function up(args: string[]): Promise<number> {
   const started = Date.now();
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/daemon.ts'), stateFile, String(clusters)], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
-  while (Date.now() - started < 60_000) {
+  while (Date.now() - started < 120_000) {
     const state = readState();
     if (state) {
       console.log(describe(state));
