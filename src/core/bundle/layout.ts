@@ -70,6 +70,12 @@ export function backupKey(prefix: string, rel: string): string {
   return joinKey(prefix, rel);
 }
 
+/** The root (what --to named) of a backup prefix `<root>/<namespace>/<name>/<id>`; '' for the bucket root or a shorter prefix. */
+export function backupRootOf(prefix: string): string {
+  const parts = joinKey(prefix).split('/').filter(Boolean);
+  return parts.length > 3 ? parts.slice(0, -3).join('/') : '';
+}
+
 /** A key that stays inside its backup: no absolute path, no '.', '..' or empty segment. */
 export function isRelativeKey(rel: string): boolean {
   return rel !== '' && !rel.startsWith('/') && !rel.split('/').some((s) => s === '' || s === '.' || s === '..');

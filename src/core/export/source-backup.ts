@@ -10,7 +10,7 @@ import { NotFoundError, PreconditionError, causeText } from '../errors.ts';
 import { controlPlaneNamespace, type KubeObject } from '../model.ts';
 import type { ObjectStore } from '../ports.ts';
 import { loadAllYaml } from '../yaml.ts';
-import { BackupFiles, parseObjectUrl } from '../bundle/layout.ts';
+import { BackupFiles, backupKey, parseObjectUrl } from '../bundle/layout.ts';
 import { BACKUP_KIND, type BackupManifest } from '../bundle/manifest.ts';
 import { collectReferences } from '../controlplane/references.ts';
 import type { ExportInput, MissingRef } from './types.ts';
@@ -37,7 +37,7 @@ async function readObject(store: ObjectStore, key: string): Promise<KubeObject> 
 
 export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptions): Promise<ExportInput> {
   const prefix = opts.prefix.replace(/\/+$/, '');
-  const manifestKey = `${prefix}/${BackupFiles.manifest}`;
+  const manifestKey = backupKey(prefix, BackupFiles.manifest);
   let manifest: BackupManifest;
   try {
     manifest = JSON.parse(await readText(store, manifestKey)) as BackupManifest;
@@ -54,8 +54,8 @@ export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptio
     throw new PreconditionError(`failed to export from ${store.url(prefix + '/')}: ${BackupFiles.manifest} is not an hcp-dr backup manifest`, { hint: 'pass a URL that "{cmd} backup list" shows' });
   }
   const { namespace, name } = manifest.hostedCluster;
-  const hostedCluster = await readObject(store, `${prefix}/${manifest.manifests.hostedCluster}`);
-  const nodePools = await Promise.all(manifest.manifests.nodePools.map((k) => readObject(store, `${prefix}/${k}`)));
+  const hostedCluster = await readObject(store, backupKey(prefix, manifest.manifests.hostedCluster));
+  const nodePools = await Promise.all(manifest.manifests.nodePools.map((k) => readObject(store, backupKey(prefix, k))));
   const warnings: string[] = [];
   const cpNamespace = manifest.hostedCluster.controlPlaneNamespace || controlPlaneNamespace(namespace, name);
   const stored = new Map<string, KubeObject>();

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { causeText, NotFoundError, PreconditionError } from '../errors.ts';
 import type { BackupManifest } from '../bundle/manifest.ts';
-import { BackupFiles } from '../bundle/layout.ts';
+import { BackupFiles, backupKey, backupRootOf } from '../bundle/layout.ts';
 import type { ObjectStore } from '../ports.ts';
 import { parseKeyMaterial, type KeySource } from './encryption.ts';
 import { factsFromBackup, parseBackupManifest, type RestoreFacts } from './facts.ts';
@@ -37,13 +37,13 @@ export interface BackupInputs {
 
 export async function readBackupInputs(req: BackupInputsRequest): Promise<BackupInputs> {
   const { store, prefix } = req;
-  const join = (file: string) => (prefix ? `${prefix}/${file}` : file);
+  const join = (file: string) => backupKey(prefix, file);
   const manifestKey = join(BackupFiles.manifest);
   const manifestUrl = store.url(manifestKey);
   const text = await readText(store, manifestKey).catch((err: unknown) => {
     if (err instanceof NotFoundError) {
       throw new NotFoundError(`failed to read backup ${store.url(prefix)}: ${BackupFiles.manifest} not found (not a backup, or one that did not complete)`, {
-        hint: `list the backups with "{cmd} backup list --from ${store.url(backupRoot(prefix))}" and pass one of the URLs it shows`,
+        hint: `list the backups with "{cmd} backup list --from ${store.url(backupRootOf(prefix))}" and pass one of the URLs it shows`,
       });
     }
     throw err;
@@ -113,12 +113,6 @@ async function checkGivenKey(
       hint: 'a restore with another key cannot read any Secret of the cluster; pass the original key, or omit --encryption-key-file to use the one the backup stored',
     });
   }
-}
-
-/** The --to root of a backup prefix `<root>/<namespace>/<name>/<id>` (the bucket root when shorter). */
-function backupRoot(prefix: string): string {
-  const parts = prefix.split('/').filter(Boolean);
-  return parts.length > 3 ? parts.slice(0, -3).join('/') : '';
 }
 
 function sha256(bytes: Buffer): string {

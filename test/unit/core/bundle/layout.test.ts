@@ -1,6 +1,6 @@
 /** The backup layout: ids, prefixes and keys as backup writes them and list/verify/restore find them. */
 import { describe, expect, it } from 'vitest';
-import { BackupFiles, backupKey, backupPrefix, isRelativeKey, joinKey, keysPrefix, listPrefix, newBackupId, parseManifestKey, parseObjectUrl } from '../../../../src/core/bundle/layout.ts';
+import { BackupFiles, backupKey, backupPrefix, backupRootOf, isRelativeKey, joinKey, keysPrefix, listPrefix, newBackupId, parseManifestKey, parseObjectUrl } from '../../../../src/core/bundle/layout.ts';
 
 describe('backup layout', () => {
   it('ids sort by time and carry six hex digits', () => {
@@ -30,6 +30,8 @@ describe('backup layout', () => {
     expect(listPrefix('root', 'clusters', 'demo')).toBe('root/clusters/demo/');
     expect(listPrefix('root', undefined, 'demo')).toBe('root/');
     expect(listPrefix('')).toBe('');
+    expect(backupRootOf(prefix)).toBe('root');
+    expect(backupRootOf('clusters/demo/ID/')).toBe('');
   });
 
   it('file names of the bundle', () => {
