@@ -1,4 +1,10 @@
-/** Reading backup.json back from a store: small, bounded, and checked for its kind. */
+/**
+ * Reading backup.json (and other small files of a bundle) back from a store.
+ * Contract: readText refuses anything over 1 MiB (RemoteError); readManifest answers
+ * {ok: true, manifest} or {ok: false, missing, reason} rather than throwing for a missing or
+ * foreign file, and checks only what every format has (kind, apiVersion, id, createdAt,
+ * hostedCluster, snapshot): fields of later formats are optional to readers (see formatOf).
+ */
 import { NotFoundError, RemoteError } from '../errors.ts';
 import type { ObjectStore } from '../ports.ts';
 import { BACKUP_API_VERSION, BACKUP_KIND, type BackupManifest } from './manifest.ts';
