@@ -156,11 +156,11 @@ describe('restore', () => {
 
   it('refuses a backup whose snapshot was tampered with, before any change', async () => {
     const url = await tamperedCopy();
-    const run = await runCliInProcess(['restore', url, '--kubeconfig', sb.kubeconfig, '--context', 'sandbox-2', ...s3Flags()]);
+    const run = await runCliInProcess(['restore', url, '--kubeconfig', sb.kubeconfig, '--context', 'sandbox-2', '-n', 'fresh', ...s3Flags()]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/error: failed to verify backup .*tampered.*(SHA-256|sha256)/);
     expect(run.stderr).toMatch(/hint: /);
-    expect(await (await api('sandbox-2')).get(Resources.namespace, '', 'clusters-demo')).toBeUndefined();
+    expect(await (await api('sandbox-2')).get(Resources.namespace, '', 'fresh')).toBeUndefined();
   }, 120_000);
 
   it('refuses a leftover etcd PVC and an encryption key Secret that is not the backup\'s, naming each, before any change', async () => {

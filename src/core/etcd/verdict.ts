@@ -103,9 +103,15 @@ export function judge(facts: EtcdFacts): Verdict {
 
 function findSplitBrain(facts: EtcdFacts): string | undefined {
   const clusters = new Set(facts.podViews.map((v) => v.clusterId).filter(Boolean));
-  if (clusters.size <= 1) return undefined;
   const byCluster = facts.podViews.map((v) => `${v.pod} in cluster ${v.clusterId} (${v.memberCount} member${v.memberCount === 1 ? '' : 's'})`);
-  return `pods belong to ${clusters.size} different etcd clusters (split brain): ${byCluster.join(', ')}`;
+  if (clusters.size > 1) return `pods belong to ${clusters.size} different etcd clusters (split brain): ${byCluster.join(', ')}`;
+  // Restored from one snapshot with the defaults (OCPBUGS-99534), every pod is member "default" of
+  // its own one-member cluster: the same cluster and member IDs, so only the duplicate shows it.
+  const ids = facts.podViews.map((v) => v.memberId).filter(Boolean);
+  if (ids.length > 1 && new Set(ids).size < ids.length) {
+    return `pods run separate etcd clusters with the same IDs (split brain): ${facts.podViews.map((v) => `${v.pod} is member ${v.memberId} of ${v.memberCount} in cluster ${v.clusterId}`).join(', ')}`;
+  }
+  return undefined;
 }
 
 function findInconsistencies(facts: EtcdFacts): string[] {

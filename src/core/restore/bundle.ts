@@ -4,10 +4,12 @@
  * manifests and stored Secrets/ConfigMaps read. Reads only; the stored objects hold secret
  * material and are never printed.
  */
+import { createHash } from 'node:crypto';
 import { PreconditionError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
 import type { ObjectStore, Reporter } from '../ports.ts';
-import { BackupFiles } from '../bundle/layout.ts';
+import { BackupFiles, parseObjectUrl } from '../bundle/layout.ts';
+import { carriedObjects } from '../bundle/requirements.ts';
 import type { BackupManifest } from '../bundle/manifest.ts';
 import { readText } from '../bundle/read.ts';
 import { verifyStoredBackup, type BackupVerification } from '../bundle/verify.ts';
@@ -26,14 +28,6 @@ export interface BundleOptions {
   reporter: Reporter;
   signal?: AbortSignal;
   onBytes?: (n: number) => void;
-}
-
-/** One entry of backup.json that names a stored object: secrets[] and any later sections. */
-interface StoredEntry {
-  namespace: string;
-  name: string;
-  role: string;
-  url: string;
 }
 
 export async function readBundle(src: BundleSource, options: BundleOptions): Promise<{ bundle: RestoreBundle; verification: BackupVerification }> {
@@ -60,33 +54,20 @@ export async function readBundle(src: BundleSource, options: BundleOptions): Pro
   const nodePools = await Promise.all(manifest.manifests.nodePools.map((rel) => one(rel, 'NodePool')));
 
   const objects: RestoreBundle['objects'] = [];
-  for (const entry of storedEntries(manifest)) {
-    const location = /^s3:\/\/([^/]+)\/(.+)$/.exec(entry.url);
-    if (!location) throw new PreconditionError(`failed to read backup ${url}: ${entry.namespace}/${entry.name} is stored at "${entry.url}", not an s3:// object URL`);
-    const [, bucket = '', key = ''] = location;
-    const store = bucket === src.store.bucket ? src.store : await src.openBucket(bucket);
-    const docs = parseManifests(await readText(store, key, options.signal), `${entry.role} object ${entry.namespace}/${entry.name}`);
-    const obj = docs.find((d) => d.kind === 'Secret' || d.kind === 'ConfigMap');
-    if (!obj) throw new PreconditionError(`failed to read backup ${url}: ${entry.url} holds no Secret or ConfigMap`);
+  for (const entry of carriedObjects(manifest)) {
+    const location = parseObjectUrl(entry.url);
+    if (!location) throw new PreconditionError(`failed to read backup ${url}: ${entry.kind} ${entry.namespace}/${entry.name} is stored at "${entry.url}", not an s3:// object URL`);
+    const store = location.bucket === src.store.bucket ? src.store : await src.openBucket(location.bucket);
+    const text = await readText(store, location.key, options.signal);
+    if (entry.sha256 && createHash('sha256').update(text).digest('hex') !== entry.sha256) {
+      throw new PreconditionError(`failed to verify backup ${url}: the stored ${entry.kind} ${entry.namespace}/${entry.name} (${entry.url}) changed since the backup (SHA-256 differs)`, {
+        hint: 'a changed key or PKI Secret would leave the restored data unreadable; find the original or pick another backup',
+      });
+    }
+    const obj = parseManifests(text, `${entry.role} object ${entry.namespace}/${entry.name}`).find((d) => d.kind === entry.kind);
+    if (!obj) throw new PreconditionError(`failed to read backup ${url}: ${entry.url} holds no ${entry.kind}`);
     obj.metadata.namespace = entry.namespace;
     objects.push({ role: entry.role, object: obj });
   }
   return { bundle: { url, manifest, hostedCluster, nodePools, objects }, verification };
-}
-
-/** Every stored object backup.json names; sections added by later versions are read the same way. */
-function storedEntries(manifest: BackupManifest): StoredEntry[] {
-  const sections = [manifest.secrets, (manifest as unknown as Record<string, unknown>)['configMaps'], (manifest as unknown as Record<string, unknown>)['references']];
-  const seen = new Set<string>();
-  const out: StoredEntry[] = [];
-  for (const section of sections) {
-    if (!Array.isArray(section)) continue;
-    for (const e of section as Partial<StoredEntry>[]) {
-      if (typeof e.url !== 'string' || typeof e.name !== 'string' || typeof e.namespace !== 'string') continue;
-      if (seen.has(e.url)) continue;
-      seen.add(e.url);
-      out.push({ namespace: e.namespace, name: e.name, role: e.role ?? 'reference', url: e.url });
-    }
-  }
-  return out;
 }

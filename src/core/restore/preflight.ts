@@ -9,7 +9,7 @@
 import { PreconditionError, UsageError } from '../errors.ts';
 import { controlPlaneNamespace, Etcd, RESTORE_PKI_SECRETS, Resources, type KubeObject } from '../model.ts';
 import type { KubeApi } from '../ports.ts';
-import { collectReferences } from '../controlplane/references.ts';
+import { mustAlreadyExist } from '../bundle/requirements.ts';
 import { MAX_SNAPSHOT_URL_LENGTH } from '../render/snapshot-url.ts';
 import { redactUrl } from '../redact.ts';
 import { describe, holdsDesired } from './objects.ts';
@@ -56,7 +56,8 @@ export async function preflight(input: PreflightInput, desired: DesiredObject[])
   pass('snapshot-url', `one pre-signed URL, ${input.snapshotUrl.length} of ${MAX_SNAPSHOT_URL_LENGTH} characters`);
 
   checkKeyMaterial(bundle);
-  pass('pki', `${RESTORE_PKI_SECRETS.join(', ')} in the backup`);
+  const pkiCarried = RESTORE_PKI_SECRETS.filter((n) => bundle.objects.some((o) => o.object.metadata.name === n && o.object.metadata.namespace === bundle.manifest.hostedCluster.controlPlaneNamespace));
+  pass('pki', pkiCarried.length === RESTORE_PKI_SECRETS.length ? `${RESTORE_PKI_SECRETS.join(', ')} in the backup` : `the backup carries ${pkiCarried.join(', ') || 'no PKI Secret'}: the rest must exist in ${cp}`);
   pass('encryption', bundle.manifest.encryption.type === 'aescbc' ? `original AES-CBC key ${bundle.manifest.encryption.activeKeySecret} in the backup` : `encryption: ${bundle.manifest.encryption.type}`);
 
   const [hc, operator, pvcs, kubeSystem] = await Promise.all([
@@ -104,7 +105,7 @@ export async function preflight(input: PreflightInput, desired: DesiredObject[])
 
   const sameManagementCluster = sameCluster(bundle, kubeSystem);
   checkHostnames(bundle, sameManagementCluster, warnings, pass);
-  checkReferences(bundle, desired, namespace);
+  checkReferences(bundle, desired, namespace, cp);
 
   const planned: PlannedObject[] = [];
   const conflicts: string[] = [];
@@ -119,8 +120,8 @@ export async function preflight(input: PreflightInput, desired: DesiredObject[])
     const replaced = toDelete.length > 0 && (d.object.metadata.namespace === cp || d.step === 'node-pools');
     const live = replaced ? undefined : await api.get(d.type, d.object.metadata.namespace ?? '', d.object.metadata.name ?? '');
     if (d.mustExist) {
-      if (live) planned.push(row('exists'));
-      else missingRefs.push(describe(d));
+      if (live && !replaced) planned.push(row('exists'));
+      else missingRefs.push(describe(d) + (replaced ? ' (--replace deletes it)' : ''));
     } else if (!live) planned.push(row('create'));
     else if (d.step === 'namespaces' || holdsDesired(live, d.object)) planned.push(row('exists'));
     else conflicts.push(describe(d));
@@ -157,14 +158,6 @@ function checkUrl(url: string, allowHttp: boolean): void {
 }
 
 function checkKeyMaterial(bundle: RestoreBundle): void {
-  const cpSource = bundle.manifest.hostedCluster.controlPlaneNamespace;
-  const have = new Set(bundle.objects.filter((o) => o.object.metadata.namespace === cpSource && o.object.kind === 'Secret').map((o) => o.object.metadata.name));
-  const missing = RESTORE_PKI_SECRETS.filter((s) => !have.has(s));
-  if (missing.length) {
-    throw new PreconditionError(`failed to restore from ${bundle.url}: the backup holds no ${missing.join(', ')} (control-plane PKI; backups from older versions did not carry it)`, {
-      hint: 'without the original PKI the restored service-account tokens and certificates are unusable: take a new backup with this version, or restore from a backup that has them',
-    });
-  }
   const enc = bundle.manifest.encryption;
   if (enc.type === 'aescbc' && !bundle.objects.some((o) => o.object.metadata.name === enc.activeKeySecret && o.object.metadata.namespace === bundle.manifest.hostedCluster.namespace)) {
     throw new PreconditionError(`failed to restore from ${bundle.url}: the encryption key Secret ${enc.activeKeySecret} is not in the backup`, {
@@ -173,17 +166,19 @@ function checkKeyMaterial(bundle: RestoreBundle): void {
   }
 }
 
-/** Every Secret/ConfigMap the HostedCluster and NodePools reference must come with the backup. */
-function checkReferences(bundle: RestoreBundle, desired: DesiredObject[], namespace: string): void {
-  const carried = new Set(desired.filter((d) => d.step === 'cluster-data').map((d) => `${d.type.kind}/${d.object.metadata.name}`));
-  const missing = collectReferences(bundle.hostedCluster, bundle.nodePools).filter((r) => !carried.has(`${r.kind}/${r.name}`));
-  // Older backups carry only the key and PKI; what they lack must already exist (checked in the object plan).
-  for (const r of missing) {
+/**
+ * What the backup does not carry (older backups: references and PKI; newer ones: references that
+ * did not exist at backup time) must already exist on the target, in the namespaces restored into.
+ */
+function checkReferences(bundle: RestoreBundle, desired: DesiredObject[], namespace: string, cp: string): void {
+  const source = bundle.manifest.hostedCluster;
+  for (const r of mustAlreadyExist(bundle.manifest, bundle.hostedCluster, bundle.nodePools)) {
+    const inControlPlane = r.namespace === source.controlPlaneNamespace;
     desired.splice(desired.findIndex((d) => d.step === 'hosted-cluster'), 0, {
-      step: 'cluster-data',
+      step: inControlPlane ? 'control-plane' : 'cluster-data',
       type: r.kind === 'ConfigMap' ? Resources.configMap : Resources.secret,
-      object: { apiVersion: 'v1', kind: r.kind, metadata: { name: r.name, namespace } },
-      origin: `not in the backup: must exist (${r.referencedBy.join(', ')})`,
+      object: { apiVersion: 'v1', kind: r.kind, metadata: { name: r.name, namespace: inControlPlane ? cp : namespace } },
+      origin: `not in the backup, must exist: ${r.why}`,
       mustExist: true,
     });
   }

@@ -83,8 +83,11 @@ describe('restore preflight and apply', () => {
     await expect(plan(kube, demoBundle()).run()).rejects.toThrow(/HyperShift operator/);
   });
 
-  it('refuses a backup without the PKI secrets (an old backup)', async () => {
-    await expect(plan(kube, demoBundle({ pki: ['root-ca'] })).run()).rejects.toThrow(/etcd-signer, sa-signing-key/);
+  it('refuses a backup without the PKI secrets (an old backup) when they are not on the cluster either', async () => {
+    await expect(plan(kube, demoBundle({ pki: ['root-ca'] })).run()).rejects.toThrow(/does not carry Secret clusters-demo\/etcd-signer, Secret clusters-demo\/sa-signing-key/);
+    for (const n of ['etcd-signer', 'sa-signing-key']) kube.put(Resources.secret, { apiVersion: 'v1', kind: 'Secret', metadata: { name: n, namespace: 'clusters-demo' }, data: {} });
+    const { planned } = await plan(kube, demoBundle({ pki: ['root-ca'] })).run();
+    expect(planned.find((p) => p.name === 'etcd-signer')?.action).toBe('exists');
   });
 
   it('refuses a different encryption key already in the namespace (a wrong key), before any change', async () => {
