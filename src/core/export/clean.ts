@@ -58,7 +58,8 @@ function applyAction(obj: KubeObject, action: RuleAction, ctx: CleanContext): bo
       const refs = obj.metadata['ownerReferences'];
       if (!Array.isArray(refs)) return false;
       const kept = refs.filter((ref: Json) => {
-        const group = String(ref['apiVersion'] ?? '').includes('/') ? String(ref['apiVersion']).split('/')[0] : '';
+        const apiVersion = typeof ref['apiVersion'] === 'string' ? ref['apiVersion'] : '';
+        const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
         const key = objectKey(group ? `${String(ref['kind'])}.${group}` : String(ref['kind']), obj.metadata.namespace, String(ref['name']));
         const isExported = ctx.exported.has(key);
         return action.owners === 'exported' ? !isExported : isExported;

@@ -103,7 +103,7 @@ export function requiredList(omitted: readonly KubeObject[], refs: readonly Obje
     namespace: s.metadata.namespace ?? '',
     name: s.metadata.name ?? '',
     kind: 'Secret' as const,
-    type: String(s['type'] ?? 'Opaque'),
+    type: typeof s['type'] === 'string' ? s['type'] : 'Opaque',
     keys: Object.keys(dataOf(s)).sort(),
     inSource: true,
     referencedBy: why.get(`Secret/${s.metadata.name}`) ?? ['control-plane PKI: restored etcd data is unusable without it'],

@@ -63,8 +63,8 @@ export async function readBackupInputs(req: BackupInputsRequest): Promise<Backup
 
   if (manifest.encryption.type === 'aescbc') {
     const given = req.givenKey;
-    if (given === undefined) result.key = await readStoredKey(store, manifest.encryption, manifestUrl, req.openBucket);
-    else if (given.type === 'material') await checkGivenKey(given, store, manifest.encryption, manifestUrl, req.openBucket);
+    if (given === undefined) result.key = await readStoredKey(store, manifest.encryption, manifestUrl, (bucket) => req.openBucket(bucket));
+    else if (given.type === 'material') await checkGivenKey(given, store, manifest.encryption, manifestUrl, (bucket) => req.openBucket(bucket));
   }
   return result;
 }

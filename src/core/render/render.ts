@@ -150,7 +150,7 @@ function planEncryption(hc: KubeObject, options: RenderOptions, warnings: string
   if (inputType === 'kms' || backup?.type === 'kms') {
     if (options.key) throw new UsageError(`failed to render ${what}: --encryption-key-secret/--encryption-key-file apply to AES-CBC clusters, and this one uses KMS`, { hint: 'drop the key flag: a KMS cluster needs the same KMS key reference, not key material' });
     if (inputType !== 'kms') {
-      throw new PreconditionError(`failed to render ${what}: the ${options.facts?.origin ?? 'backup'} was encrypted with KMS but the input uses ${String(inputType ?? 'no secretEncryption')}`, {
+      throw new PreconditionError(`failed to render ${what}: the ${options.facts?.origin ?? 'backup'} was encrypted with KMS but the input uses ${typeof inputType === 'string' ? inputType : 'no secretEncryption'}`, {
         hint: 'render the cluster with the same KMS key as the backed-up cluster (e.g. --kms-key-arn)',
       });
     }

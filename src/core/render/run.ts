@@ -42,15 +42,16 @@ export async function runRender(req: RenderRequest, deps: { reporter: Reporter }
   // Fail on bad input or a bad URL before any object store request.
   parseManifests(req.input.text, req.input.source);
   if (snapshotUrl !== undefined) checkSnapshotUrl(snapshotUrl);
-  if (req.backup) {
+  const backup = req.backup;
+  if (backup) {
     const presign = snapshotUrl === undefined;
     const temporary = presign ? temporaryCredentialSource(req.env) : undefined;
     const inputs = await readBackupInputs({
-      store: req.backup.store,
-      prefix: req.backup.prefix,
+      store: backup.store,
+      prefix: backup.prefix,
       ...(presign ? { expiresInSeconds: req.expiresInSeconds } : {}),
       ...(key ? { givenKey: key } : {}),
-      openBucket: req.backup.openBucket,
+      openBucket: (bucket) => backup.openBucket(bucket),
     });
     facts = inputs.facts;
     if (key?.type === 'reference' && inputs.manifest.encryption.type === 'aescbc') {
