@@ -102,13 +102,17 @@ function judge(result: ValidationResult, c: SuiteCase): { agree: boolean; reason
   }
   if (expectedError !== undefined) {
     if (messages.some((m) => m.includes(expectedError))) return { agree: true, reason: '' };
-    return { agree: false, reason: `expected error ${JSON.stringify(expectedError)}, got ${JSON.stringify(messages)}; notEvaluated ${JSON.stringify(result.notEvaluated.map(formatFieldError))}` };
+    return {
+      agree: false,
+      reason: `expected error ${JSON.stringify(expectedError)}, got ${JSON.stringify(messages)}; notEvaluated ${JSON.stringify(result.notEvaluated.map(formatFieldError))}`,
+    };
   }
   if (messages.length > 0) return { agree: false, reason: `unexpected errors: ${JSON.stringify(messages)}` };
   if (c.expected !== undefined) {
     const want = parseDoc(c.expected, 'expected', []);
     const got = stripMeta(result.defaulted);
-    if (!deepEqualJson(stripMeta(want), got)) return { agree: false, reason: `defaulted object differs:\n want ${JSON.stringify(stripMeta(want))}\n got  ${JSON.stringify(got)}` };
+    if (!deepEqualJson(stripMeta(want), got))
+      return { agree: false, reason: `defaulted object differs:\n want ${JSON.stringify(stripMeta(want))}\n got  ${JSON.stringify(got)}` };
   }
   return { agree: true, reason: '' };
 }
@@ -136,10 +140,23 @@ function parseDoc(text: unknown, field: string, notes: string[]): unknown {
   return r.value;
 }
 
-function runCase(suite: Suite, file: string, phase: CaseOutcome['phase'], c: SuiteCase, registry: CrdRegistry, crds: object[]): CaseOutcome {
+function runCase(
+  suite: Suite,
+  file: string,
+  phase: CaseOutcome['phase'],
+  c: SuiteCase,
+  registry: CrdRegistry,
+  crds: object[],
+): CaseOutcome {
   const name = typeof c?.name === 'string' ? c.name : '(unnamed)';
   const notes: string[] = [];
-  const done = (verdict: { agree: boolean; reason: string }): CaseOutcome => ({ suite: file, phase, name, ...verdict, ...(notes.length > 0 ? { notes } : {}) });
+  const done = (verdict: { agree: boolean; reason: string }): CaseOutcome => ({
+    suite: file,
+    phase,
+    name,
+    ...verdict,
+    ...(notes.length > 0 ? { notes } : {}),
+  });
   try {
     if (phase === 'onCreate') return done(judge(validateObject(registry, withName(parseDoc(c.initial, 'initial', notes))), c));
     const patches = c.initialCRDPatches ?? [];
@@ -157,7 +174,8 @@ function runCase(suite: Suite, file: string, phase: CaseOutcome['phase'], c: Sui
     const updated = c.updated === undefined ? c.initial : c.updated;
     return done(judge(validateObject(registry, withName(parseDoc(updated, 'updated', notes)), { old: created.defaulted as object }), c));
   } catch (err) {
-    const reason = err instanceof CaseError ? err.message : `runner error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    const reason =
+      err instanceof CaseError ? err.message : `runner error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
     return done({ agree: false, reason });
   }
 }
@@ -201,7 +219,9 @@ function runSuiteFile(dir: string, file: string, registry: CrdRegistry, crds: ob
 export function runSuites(dirs: SuiteDirs = SHARED_DIRS): SuiteRun {
   const crds = loadCrds(dirs.crds);
   const registry = compileCrds(crds);
-  const files = readdirSync(dirs.suites).filter((f) => f.endsWith('.testsuite.yaml')).sort();
+  const files = readdirSync(dirs.suites)
+    .filter((f) => f.endsWith('.testsuite.yaml'))
+    .sort();
   const suites = files.map((f) => runSuiteFile(dirs.suites, f, registry, crds));
   return { suites, outcomes: suites.flatMap((s) => s.outcomes) };
 }
@@ -225,7 +245,8 @@ export function summarize(run: SuiteRun): string {
   const malformed = run.suites.filter((s) => s.status === 'malformed').length;
   if (malformed > 0) lines.push(`MALFORMED suite files: ${malformed}`);
   for (const o of outcomes.filter((x) => !x.agree)) lines.push(`DISAGREE ${o.suite} ${o.phase} "${o.name}": ${o.reason}`);
-  for (const o of outcomes.filter((x) => x.notes)) for (const n of o.notes ?? []) lines.push(`NOTE ${o.suite} ${o.phase} "${o.name}": ${n}`);
+  for (const o of outcomes.filter((x) => x.notes))
+    for (const n of o.notes ?? []) lines.push(`NOTE ${o.suite} ${o.phase} "${o.name}": ${n}`);
   return lines.join('\n');
 }
 
@@ -241,6 +262,13 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     const agreeing = outcomes.filter((o) => o.agree).length;
     const malformed = run.suites.filter((s) => s.status === 'malformed').length;
     const { emit } = await import('./lib.ts');
-    emit({ bench: 'validate', metric: 'agreement with HyperShift CRD suites', value: agreeing, unit: `of ${outcomes.length} cases`, target: '100%', met: agreeing === outcomes.length && malformed === 0 });
+    emit({
+      bench: 'validate',
+      metric: 'agreement with HyperShift CRD suites',
+      value: agreeing,
+      unit: `of ${outcomes.length} cases`,
+      target: '100%',
+      met: agreeing === outcomes.length && malformed === 0,
+    });
   }
 }

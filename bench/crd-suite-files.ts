@@ -20,16 +20,14 @@ export interface DuplicateKey {
   dropped: string[];
 }
 
-export type YamlReading =
-  | { ok: true; value: unknown; duplicates: DuplicateKey[]; strictError?: string }
-  | { ok: false; error: string };
+export type YamlReading = { ok: true; value: unknown; duplicates: DuplicateKey[]; strictError?: string } | { ok: false; error: string };
 
 const MARK = /^__dup(\d+)__([\s\S]*)$/;
 
 /** One line for a YAMLException (`duplicated mapping key (5:5)`). */
 function yamlError(err: unknown): string {
   if (err instanceof yaml.YAMLException) return `${err.reason} (${err.mark.line + 1}:${err.mark.column + 1})`;
-  return err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+  return err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
 }
 
 /**
@@ -126,7 +124,9 @@ function resolvePointer(doc: unknown, pointer: string): string {
     const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     const sel = /^([^=]+)=(.*)$/.exec(seg);
     if (sel && Array.isArray(cur)) {
-      const i = cur.findIndex((x) => x !== null && typeof x === 'object' && String((x as Record<string, unknown>)[sel[1] as string]) === sel[2]);
+      const i = cur.findIndex(
+        (x) => x !== null && typeof x === 'object' && String((x as Record<string, unknown>)[sel[1] as string]) === sel[2],
+      );
       if (i < 0) throw new Error(`no element with ${seg} at ${out.length === 0 ? '/' : `/${out.join('/')}`}`);
       out.push(String(i));
       cur = cur[i];
@@ -146,7 +146,11 @@ export function applyCrdPatches(doc: object, patches: CrdPatch[]): object {
       throw new Error(`initialCRDPatches[${i}] needs string op and path`);
     }
     try {
-      const op = { ...p, path: resolvePointer(out, p.path), ...(p.from === undefined ? {} : { from: resolvePointer(out, p.from) }) } as Operation;
+      const op = {
+        ...p,
+        path: resolvePointer(out, p.path),
+        ...(p.from === undefined ? {} : { from: resolvePointer(out, p.from) }),
+      } as Operation;
       out = jsonPatch.applyOperation(out, op, true, true).newDocument;
     } catch (err) {
       const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);

@@ -17,9 +17,7 @@ let shared: Environment | undefined;
 
 export function celEnvironment(): Environment {
   if (shared) return shared;
-  const env = new Environment({ enableOptionalTypes: true })
-    .registerVariable('self', 'dyn')
-    .registerVariable('oldSelf', 'dyn');
+  const env = new Environment({ enableOptionalTypes: true }).registerVariable('self', 'dyn').registerVariable('oldSelf', 'dyn');
   registerCoreLibrary(env);
   registerNetLibrary(env);
   registerQuantityLibrary(env);
@@ -29,9 +27,7 @@ export function celEnvironment(): Environment {
   return env;
 }
 
-export type CompiledRule =
-  | { ok: true; program: ParseResult; usesOldSelf: boolean }
-  | { ok: false; reason: string; usesOldSelf: boolean };
+export type CompiledRule = { ok: true; program: ParseResult; usesOldSelf: boolean } | { ok: false; reason: string; usesOldSelf: boolean };
 
 const compiled = new Map<string, CompiledRule>();
 

@@ -41,7 +41,10 @@ function summaryOf(err: CelJsError): string {
  * `operandSize` evaluates the list operand of a failed index expression (cel-js names the size
  * only for indexes past the end); it may return undefined (e.g. inside a comprehension).
  */
-export function kubeRuntimeMessage(err: unknown, operandSize: (indexNode: unknown) => number | undefined = () => undefined): string | undefined {
+export function kubeRuntimeMessage(
+  err: unknown,
+  operandSize: (indexNode: unknown) => number | undefined = () => undefined,
+): string | undefined {
   if (err instanceof KubeCelError) return err.message;
   const cause = (err as { cause?: unknown } | null)?.cause;
   if (cause instanceof KubeCelError) return cause.message;

@@ -39,7 +39,9 @@ export function registerCoreLibrary(env: Environment): void {
   env.registerFunction('string.re2Matches(string): bool', matchesRe2);
   env.registerFunction('re2Matches(string, string): bool', matchesRe2);
   env.registerFunction('string.find(string): string', (s: string, re: string) => re2ToRegExp(re).exec(s)?.[0] ?? '');
-  env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) => [...s.matchAll(globalRegExp(re))].map((m) => m[0]));
+  env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) =>
+    [...s.matchAll(globalRegExp(re))].map((m) => m[0]),
+  );
   env.registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => {
     const all = [...s.matchAll(globalRegExp(re))].map((m) => m[0]);
     return n < 0n ? all : all.slice(0, Number(n));
@@ -71,10 +73,12 @@ export function registerCoreLibrary(env: Environment): void {
       return s;
     });
   });
-  const pick = (fn: 'min' | 'max', sign: number) => (l: unknown[]): unknown => {
-    if (l.length === 0) throw new KubeCelError(goCel.emptyList(fn));
-    return l.reduce((a, b) => (compare(b, a) * sign > 0 ? b : a));
-  };
+  const pick =
+    (fn: 'min' | 'max', sign: number) =>
+    (l: unknown[]): unknown => {
+      if (l.length === 0) throw new KubeCelError(goCel.emptyList(fn));
+      return l.reduce((a, b) => (compare(b, a) * sign > 0 ? b : a));
+    };
   env.registerFunction('list.min(): dyn', pick('min', -1));
   env.registerFunction('list.max(): dyn', pick('max', 1));
   // kube_indexOf / kube_lastIndexOf: the names the rewriter gives (string versions in cel-lib-go.ts).
@@ -100,6 +104,9 @@ export function registerCoreLibrary(env: Environment): void {
 
   const has = (l: unknown[], x: unknown): boolean => l.some((y) => celEquals(x, y));
   env.registerFunction('sets_contains(list, list): bool', (a: unknown[], b: unknown[]) => b.every((x) => has(a, x)));
-  env.registerFunction('sets_equivalent(list, list): bool', (a: unknown[], b: unknown[]) => b.every((x) => has(a, x)) && a.every((x) => has(b, x)));
+  env.registerFunction(
+    'sets_equivalent(list, list): bool',
+    (a: unknown[], b: unknown[]) => b.every((x) => has(a, x)) && a.every((x) => has(b, x)),
+  );
   env.registerFunction('sets_intersects(list, list): bool', (a: unknown[], b: unknown[]) => a.some((x) => has(b, x)));
 }

@@ -10,7 +10,10 @@ import { checkFormat } from './formats.ts';
 export class KubeFormat {
   readonly name: string;
   readonly check: (s: string) => string[];
-  constructor(name: string, check: (s: string) => string[]) { this.name = name; this.check = check; }
+  constructor(name: string, check: (s: string) => string[]) {
+    this.name = name;
+    this.check = check;
+  }
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -30,18 +33,26 @@ function rx(re: RegExp, max: number, what: string): (s: string) => string[] {
 
 function qualifiedName(s: string): string[] {
   const parts = s.split('/');
-  const name = parts.length === 2 ? parts[1] ?? '' : s;
+  const name = parts.length === 2 ? (parts[1] ?? '') : s;
   const errs: string[] = [];
-  if (parts.length > 2) return ['a qualified name must consist of alphanumeric characters, \'-\', \'_\' or \'.\', with an optional DNS subdomain prefix and \'/\''];
+  if (parts.length > 2)
+    return ["a qualified name must consist of alphanumeric characters, '-', '_' or '.', with an optional DNS subdomain prefix and '/'"];
   if (parts.length === 2) errs.push(...rx(DNS1123_SUBDOMAIN, 253, 'DNS-1123 subdomain')(parts[0] ?? '').map((e) => `prefix part ${e}`));
   if (name.length === 0) errs.push('name part must be non-empty');
   else if (name.length > 63) errs.push('name part must be no more than 63 characters');
-  if (name.length > 0 && !QUALIFIED_NAME_PART.test(name)) errs.push('name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character');
+  if (name.length > 0 && !QUALIFIED_NAME_PART.test(name))
+    errs.push("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character");
   return errs;
 }
 
-const prefix = (f: (s: string) => string[]) => (s: string): string[] => f(s.endsWith('-') ? `${s}a` : s);
-const fromFormat = (name: string) => (s: string): string[] => (checkFormat(name, s) === false ? [`does not match the ${name} format`] : []);
+const prefix =
+  (f: (s: string) => string[]) =>
+  (s: string): string[] =>
+    f(s.endsWith('-') ? `${s}a` : s);
+const fromFormat =
+  (name: string) =>
+  (s: string): string[] =>
+    checkFormat(name, s) === false ? [`does not match the ${name} format`] : [];
 
 const FORMATS: Record<string, (s: string) => string[]> = {
   dns1123Label: rx(DNS1123_LABEL, 63, 'lowercase RFC 1123 label'),
@@ -49,7 +60,11 @@ const FORMATS: Record<string, (s: string) => string[]> = {
   dns1035Label: rx(DNS1035_LABEL, 63, 'DNS-1035 label'),
   qualifiedName,
   labelValue: rx(LABEL_VALUE, 63, 'valid label'),
-  uri: fromFormat('uri'), uuid: fromFormat('uuid'), byte: fromFormat('byte'), date: fromFormat('date'), datetime: fromFormat('date-time'),
+  uri: fromFormat('uri'),
+  uuid: fromFormat('uuid'),
+  byte: fromFormat('byte'),
+  date: fromFormat('date'),
+  datetime: fromFormat('date-time'),
 };
 FORMATS['dns1123LabelPrefix'] = prefix(FORMATS['dns1123Label'] as (s: string) => string[]);
 FORMATS['dns1123SubdomainPrefix'] = prefix(FORMATS['dns1123Subdomain'] as (s: string) => string[]);

@@ -8,7 +8,11 @@ import { isIPv4, isIPv6 } from './formats.ts';
 import { KubeCelError } from './cel-errors.ts';
 
 export class KubeURL {
-  scheme = ''; host = ''; path = ''; rawQuery = ''; opaque = '';
+  scheme = '';
+  host = '';
+  path = '';
+  rawQuery = '';
+  opaque = '';
 }
 
 function validEscapes(s: string): boolean {
@@ -21,12 +25,20 @@ export function parseRequestURI(raw: string): KubeURL | undefined {
   const u = new KubeURL();
   let rest = raw;
   const sm = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(raw);
-  if (sm) { u.scheme = (sm[1] ?? '').toLowerCase(); rest = raw.slice(sm[0].length); }
-  else if (raw.startsWith(':')) return undefined;
+  if (sm) {
+    u.scheme = (sm[1] ?? '').toLowerCase();
+    rest = raw.slice(sm[0].length);
+  } else if (raw.startsWith(':')) return undefined;
   const q = rest.indexOf('?');
-  if (q >= 0) { u.rawQuery = rest.slice(q + 1); rest = rest.slice(0, q); }
+  if (q >= 0) {
+    u.rawQuery = rest.slice(q + 1);
+    rest = rest.slice(0, q);
+  }
   if (!rest.startsWith('/')) {
-    if (u.scheme !== '') { u.opaque = rest; return u; }
+    if (u.scheme !== '') {
+      u.opaque = rest;
+      return u;
+    }
     return undefined;
   }
   if (u.scheme !== '' && rest.startsWith('//') && !rest.startsWith('///')) {
@@ -53,7 +65,10 @@ function validHost(host: string): boolean {
     return /^(:\d*)?$/.test(port);
   }
   const c = host.lastIndexOf(':');
-  if (c >= 0) { port = host.slice(c); name = host.slice(0, c); }
+  if (c >= 0) {
+    port = host.slice(c);
+    name = host.slice(0, c);
+  }
   if (port !== '' && !/^:\d*$/.test(port)) return false;
   return /^[A-Za-z0-9\-._~!$&'()*+,;=%]*$/.test(name) && validEscapes(name);
 }
@@ -72,7 +87,9 @@ function query(u: KubeURL): Record<string, string[]> {
     try {
       const key = decodeURIComponent((k ?? '').replace(/\+/g, ' '));
       (out[key] ??= []).push(decodeURIComponent(v.replace(/\+/g, ' ')));
-    } catch { /* invalid escapes are skipped, as Go's Query() does */ }
+    } catch {
+      /* invalid escapes are skipped, as Go's Query() does */
+    }
   }
   return out;
 }
@@ -80,13 +97,19 @@ function query(u: KubeURL): Record<string, string[]> {
 export class KubeIP {
   readonly text: string;
   readonly family: 4 | 6;
-  constructor(text: string, family: 4 | 6) { this.text = text; this.family = family; }
+  constructor(text: string, family: 4 | 6) {
+    this.text = text;
+    this.family = family;
+  }
 }
 
 export class KubeCIDR {
   readonly ip: KubeIP;
   readonly prefix: number;
-  constructor(ip: KubeIP, prefix: number) { this.ip = ip; this.prefix = prefix; }
+  constructor(ip: KubeIP, prefix: number) {
+    this.ip = ip;
+    this.prefix = prefix;
+  }
 }
 
 function parseIP(s: string): KubeIP | undefined {
@@ -97,10 +120,27 @@ function parseIP(s: string): KubeIP | undefined {
 
 /** The address as 16-bit groups (IPv4 as two groups) for masking/containment. */
 function bits(ip: KubeIP): string {
-  if (ip.family === 4) return ip.text.split('.').map((o) => Number(o).toString(2).padStart(8, '0')).join('');
+  if (ip.family === 4)
+    return ip.text
+      .split('.')
+      .map((o) => Number(o).toString(2).padStart(8, '0'))
+      .join('');
   const [hi = '', lo = ''] = ip.text.split('::');
-  const expand = (h: string): number[] => (h === '' ? [] : h.split(':').flatMap((g) =>
-    g.includes('.') ? g.split('.').reduce<number[]>((acc, o, i) => (i % 2 ? [...acc.slice(0, -1), (acc.at(-1) ?? 0) * 256 + Number(o)] : [...acc, Number(o)]), []) : [parseInt(g, 16)]));
+  const expand = (h: string): number[] =>
+    h === ''
+      ? []
+      : h
+          .split(':')
+          .flatMap((g) =>
+            g.includes('.')
+              ? g
+                  .split('.')
+                  .reduce<number[]>(
+                    (acc, o, i) => (i % 2 ? [...acc.slice(0, -1), (acc.at(-1) ?? 0) * 256 + Number(o)] : [...acc, Number(o)]),
+                    [],
+                  )
+              : [parseInt(g, 16)],
+          );
   const a = expand(hi);
   const b = ip.text.includes('::') ? expand(lo) : [];
   const groups = [...a, ...new Array<number>(8 - a.length - b.length).fill(0), ...b];
@@ -135,7 +175,9 @@ export function registerNetLibrary(env: Environment): void {
   env.registerFunction('net.URL.getScheme(): string', (u: KubeURL) => u.scheme);
   env.registerFunction('net.URL.getHost(): string', (u: KubeURL) => u.host);
   env.registerFunction('net.URL.getHostname(): string', hostname);
-  env.registerFunction('net.URL.getPort(): string', (u: KubeURL) => (u.host.startsWith('[') ? u.host.slice(u.host.indexOf(']') + 2) : u.host.split(':')[1] ?? ''));
+  env.registerFunction('net.URL.getPort(): string', (u: KubeURL) =>
+    u.host.startsWith('[') ? u.host.slice(u.host.indexOf(']') + 2) : (u.host.split(':')[1] ?? ''),
+  );
   env.registerFunction('net.URL.getEscapedPath(): string', (u: KubeURL) => u.path);
   env.registerFunction('net.URL.getQuery(): map', query);
 
@@ -143,18 +185,25 @@ export function registerNetLibrary(env: Environment): void {
   env.registerFunction('ip(string): net.IP', (s: string) => must(parseIP(s), 'IP Address', s));
   env.registerFunction('net.IP.family(): int', (ip: KubeIP) => BigInt(ip.family));
   env.registerFunction('net.IP.isUnspecified(): bool', (ip: KubeIP) => /^0+$/.test(bits(ip)));
-  env.registerFunction('net.IP.isLoopback(): bool', (ip: KubeIP) => (ip.family === 4 ? ip.text.startsWith('127.') : /^0{127}1$/.test(bits(ip))));
-  env.registerFunction('net.IP.isLinkLocalUnicast(): bool', (ip: KubeIP) => (ip.family === 4 ? ip.text.startsWith('169.254.') : bits(ip).startsWith('1111111010')));
-  env.registerFunction('net.IP.isLinkLocalMulticast(): bool', (ip: KubeIP) => (ip.family === 4 ? ip.text.startsWith('224.0.0.') : bits(ip).startsWith('1111111100000010')));
+  env.registerFunction('net.IP.isLoopback(): bool', (ip: KubeIP) =>
+    ip.family === 4 ? ip.text.startsWith('127.') : /^0{127}1$/.test(bits(ip)),
+  );
+  env.registerFunction('net.IP.isLinkLocalUnicast(): bool', (ip: KubeIP) =>
+    ip.family === 4 ? ip.text.startsWith('169.254.') : bits(ip).startsWith('1111111010'),
+  );
+  env.registerFunction('net.IP.isLinkLocalMulticast(): bool', (ip: KubeIP) =>
+    ip.family === 4 ? ip.text.startsWith('224.0.0.') : bits(ip).startsWith('1111111100000010'),
+  );
   env.registerFunction('net.IP.isGlobalUnicast(): bool', (ip: KubeIP) => {
     const b = bits(ip);
     if (/^0+$/.test(b)) return false;
-    return ip.family === 4 ? !ip.text.startsWith('127.') && !ip.text.startsWith('169.254.') && !b.startsWith('1110') && b !== '1'.repeat(32)
+    return ip.family === 4
+      ? !ip.text.startsWith('127.') && !ip.text.startsWith('169.254.') && !b.startsWith('1110') && b !== '1'.repeat(32)
       : !b.startsWith('11111111') && !b.startsWith('1111111010') && !/^0{127}1$/.test(b);
   });
   env.registerFunction('ip_isCanonical(string): bool', (s: string) => {
     const ip = must(parseIP(s), 'IP Address', s);
-    return ip.family === 4 || s === s.toLowerCase() && !/(^|:)0[0-9a-f]/.test(s);
+    return ip.family === 4 || (s === s.toLowerCase() && !/(^|:)0[0-9a-f]/.test(s));
   });
   env.registerFunction('string(net.IP): string', (ip: KubeIP) => ip.text);
   env.registerOperator('net.IP == net.IP', (a: KubeIP, b: KubeIP) => a.family === b.family && bits(a) === bits(b));
@@ -171,5 +220,8 @@ export function registerNetLibrary(env: Environment): void {
     return o.prefix >= c.prefix && contains(c, o.ip);
   });
   env.registerFunction('string(net.CIDR): string', (c: KubeCIDR) => `${c.ip.text}/${c.prefix}`);
-  env.registerOperator('net.CIDR == net.CIDR', (a: KubeCIDR, b: KubeCIDR) => a.prefix === b.prefix && a.ip.family === b.ip.family && bits(a.ip) === bits(b.ip));
+  env.registerOperator(
+    'net.CIDR == net.CIDR',
+    (a: KubeCIDR, b: KubeCIDR) => a.prefix === b.prefix && a.ip.family === b.ip.family && bits(a.ip) === bits(b.ip),
+  );
 }

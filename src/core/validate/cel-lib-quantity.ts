@@ -13,7 +13,10 @@ const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6
 export class KubeQuantity {
   readonly num: bigint;
   readonly den: bigint;
-  constructor(num: bigint, den: bigint) { this.num = num; this.den = den; }
+  constructor(num: bigint, den: bigint) {
+    this.num = num;
+    this.den = den;
+  }
 }
 
 export function parseQuantity(s: string): KubeQuantity | undefined {
@@ -26,8 +29,9 @@ export function parseQuantity(s: string): KubeQuantity | undefined {
   const bin = BINARY[suffix];
   if (bin !== undefined) num *= bin;
   else {
-    const exp = suffix.startsWith('e') || suffix.startsWith('E') ? Number(suffix.slice(1)) : DECIMAL[suffix] ?? 0;
-    if (exp >= 0) num *= 10n ** BigInt(exp); else den *= 10n ** BigInt(-exp);
+    const exp = suffix.startsWith('e') || suffix.startsWith('E') ? Number(suffix.slice(1)) : (DECIMAL[suffix] ?? 0);
+    if (exp >= 0) num *= 10n ** BigInt(exp);
+    else den *= 10n ** BigInt(-exp);
   }
   return new KubeQuantity(num, den);
 }
@@ -36,7 +40,8 @@ const cmp = (a: KubeQuantity, b: KubeQuantity): number => {
   const d = a.num * b.den - b.num * a.den;
   return d < 0n ? -1 : d > 0n ? 1 : 0;
 };
-const add = (a: KubeQuantity, b: KubeQuantity, sign: bigint): KubeQuantity => new KubeQuantity(a.num * b.den + sign * b.num * a.den, a.den * b.den);
+const add = (a: KubeQuantity, b: KubeQuantity, sign: bigint): KubeQuantity =>
+  new KubeQuantity(a.num * b.den + sign * b.num * a.den, a.den * b.den);
 const fromInt = (i: bigint): KubeQuantity => new KubeQuantity(i, 1n);
 
 export function registerQuantityLibrary(env: Environment): void {

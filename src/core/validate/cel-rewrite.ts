@@ -9,7 +9,12 @@
  *   x.indexOf/lastIndexOf/substring →  x.kube_indexOf(...) ...              see cel-lib-go.ts)
  * It also reports whether a rule references `oldSelf` (a transition rule).
  */
-interface Token { kind: 'ident' | 'punct' | 'string' | 'other'; text: string; start: number; end: number }
+interface Token {
+  kind: 'ident' | 'punct' | 'string' | 'other';
+  text: string;
+  start: number;
+  end: number;
+}
 
 const NAMESPACES = new Set(['sets', 'format', 'strings', 'ip']);
 /** Built-ins replaced by cel-go-faithful versions: global calls and member (receiver) calls. */
@@ -21,7 +26,10 @@ function tokenize(src: string): Token[] {
   let i = 0;
   while (i < src.length) {
     const c = src[i] as string;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     const lit = /^([rRbB]{0,2})('''|"""|'|")/.exec(src.slice(i, i + 5));
     if (lit && (lit[1] === '' || !/[A-Za-z0-9_]/.test(src[i - 1] ?? ''))) {
       const raw = /r/i.test(lit[1] ?? '');

@@ -28,7 +28,7 @@ export interface CelContext {
 
 /** kube prints the schema type as the bad value of CEL errors (`Invalid value: "object"`). */
 function schemaType(s: Schema): string {
-  return s['x-kubernetes-int-or-string'] === true ? '' : s.type ?? '';
+  return s['x-kubernetes-int-or-string'] === true ? '' : (s.type ?? '');
 }
 
 export function validateCel(v: unknown, s: Schema, path: string, old: OldRef, ctx: CelContext): void {
@@ -62,9 +62,14 @@ function evaluateRule(rule: ValidationRule, v: unknown, s: Schema, path: string,
   }
   const vars = {
     self: toCel(v, s),
-    oldSelf: rule.optionalOldSelf === true
-      ? (old.has && old.value !== null ? Optional.of(toCel(old.value, s)) : Optional.none())
-      : old.has ? toCel(old.value, s) : null,
+    oldSelf:
+      rule.optionalOldSelf === true
+        ? old.has && old.value !== null
+          ? Optional.of(toCel(old.value, s))
+          : Optional.none()
+        : old.has
+          ? toCel(old.value, s)
+          : null,
   };
   let result: unknown;
   try {
@@ -72,7 +77,12 @@ function evaluateRule(rule: ValidationRule, v: unknown, s: Schema, path: string,
   } catch (err) {
     const runtime = kubeRuntimeMessage(err, (node) => operandSize(node, vars));
     if (runtime !== undefined) {
-      ctx.errors.push({ path: errPath, type: 'Invalid value', value: schemaType(s), message: `${runtime} evaluating rule: ${ruleErrorString(rule)}` });
+      ctx.errors.push({
+        path: errPath,
+        type: 'Invalid value',
+        value: schemaType(s),
+        message: `${runtime} evaluating rule: ${ruleErrorString(rule)}`,
+      });
     } else {
       ctx.notEvaluated.push(notEvaluated(errPath, s, rule, `evaluation error: ${firstLine(err)}`));
     }
@@ -94,14 +104,20 @@ function ruleError(rule: ValidationRule, path: string, s: Schema, vars: Record<s
       try {
         const m: unknown = compiled.program(vars);
         if (typeof m === 'string' && m.trim() !== '' && !m.includes('\n')) message = m;
-      } catch { /* fall back */ }
+      } catch {
+        /* fall back */
+      }
     }
   }
   switch (rule.reason) {
-    case 'FieldValueForbidden': return { path, type: 'Forbidden', message };
-    case 'FieldValueRequired': return { path, type: 'Required value', message };
-    case 'FieldValueDuplicate': return { path, type: 'Duplicate value', message, value: schemaType(s) };
-    default: return { path, type: 'Invalid value', message, value: schemaType(s) };
+    case 'FieldValueForbidden':
+      return { path, type: 'Forbidden', message };
+    case 'FieldValueRequired':
+      return { path, type: 'Required value', message };
+    case 'FieldValueDuplicate':
+      return { path, type: 'Duplicate value', message, value: schemaType(s) };
+    default:
+      return { path, type: 'Invalid value', message, value: schemaType(s) };
   }
 }
 

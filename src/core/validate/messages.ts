@@ -15,7 +15,10 @@ export function jsonTypeName(v: unknown): string {
 export const required = (path: string): FieldError => ({ path, type: 'Required value', message: '' });
 
 export const invalid = (path: string, value: unknown, message: string): FieldError => ({
-  path, type: 'Invalid value', message, value,
+  path,
+  type: 'Invalid value',
+  message,
+  value,
 });
 
 /** `in body` detail wording of go-openapi, e.g. `spec.x in body should match '^a$'`. */
@@ -35,7 +38,9 @@ export function typeInvalid(path: string, value: unknown, want: string): FieldEr
  * TooMany or TypeInvalid error (apiextensions customResourceStrategy hasBlockingErr).
  */
 export function isBlocking(e: FieldError): boolean {
-  return TYPE_INVALID.has(e) || e.type === 'Unsupported value' || e.type === 'Required value' || e.type === 'Too long' || e.type === 'Too many';
+  return (
+    TYPE_INVALID.has(e) || e.type === 'Unsupported value' || e.type === 'Required value' || e.type === 'Too long' || e.type === 'Too many'
+  );
 }
 
 export const CEL_SKIPPED_MESSAGE =

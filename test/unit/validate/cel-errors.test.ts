@@ -125,7 +125,9 @@ describe('built-ins with cel-go semantics', () => {
   });
 
   it('the rewriter routes these calls to the cel-go versions, and nothing else', () => {
-    expect(rewriteRule("int(self.x) + uint(1) > 0 && self.s.indexOf('int(') >= self.l.lastIndexOf(1) && self.s.substring(1) != ''").source).toBe(
+    expect(
+      rewriteRule("int(self.x) + uint(1) > 0 && self.s.indexOf('int(') >= self.l.lastIndexOf(1) && self.s.substring(1) != ''").source,
+    ).toBe(
       "kube_int(self.x) + kube_uint(1) > 0 && self.s.kube_indexOf('int(') >= self.l.kube_lastIndexOf(1) && self.s.kube_substring(1) != ''",
     );
     expect(rewriteRule('type(self.x) == int && self.int == 1 && has(self.substring)').source).toBe(

@@ -39,7 +39,8 @@ const widget = (spec: string): string => `|\n      apiVersion: example.com/v1\n 
 const HEADER = 'apiVersion: apiextensions.k8s.io/v1\nname: widgets\ncrdName: widgets.example.com\n';
 
 describe('initialCRDPatches (ratcheting cases)', () => {
-  const removeMax = '    initialCRDPatches:\n    - op: remove\n      path: /spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/size/maximum\n';
+  const removeMax =
+    '    initialCRDPatches:\n    - op: remove\n      path: /spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/size/maximum\n';
   const suite = `${HEADER}tests:
   onUpdate:
   - name: an out-of-range size created before the maximum existed is kept on update
@@ -55,7 +56,9 @@ ${removeMax}    initial: ${widget('{size: 10}')}    updated: ${widget('{size: 11
     expect(kept).toMatchObject({ phase: 'onUpdate', agree: true, reason: '' });
     expect(refused).toMatchObject({ agree: true, reason: '' });
     expect(unpatched?.agree).toBe(false);
-    expect(unpatched?.reason).toMatch(/^initial object rejected: spec\.size: Invalid value: 10: spec\.size in body should be less than or equal to 5/);
+    expect(unpatched?.reason).toMatch(
+      /^initial object rejected: spec\.size: Invalid value: 10: spec\.size in body should be less than or equal to 5/,
+    );
   });
 
   it('a patch that does not apply fails that case only, naming the patch', () => {
@@ -70,9 +73,13 @@ ${removeMax}    initial: ${widget('{size: 10}')}    updated: ${widget('{size: 11
   it('paths take yaml-patch key=value segments to pick a list element', () => {
     const patched = applyCrdPatches(CRD, [
       { op: 'replace', path: '/spec/versions/name=v1/schema/openAPIV3Schema/properties/spec/properties/size/maximum', value: 50 },
-    ]) as typeof CRD & { spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: { size: { maximum: number } } } } } } }[] } };
+    ]) as typeof CRD & {
+      spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: { size: { maximum: number } } } } } } }[] };
+    };
     expect(patched.spec.versions[0]?.schema.openAPIV3Schema.properties.spec.properties.size.maximum).toBe(50);
-    expect(() => applyCrdPatches(CRD, [{ op: 'remove', path: '/spec/versions/name=v9/schema' }])).toThrow(/initialCRDPatches\[0\].*no element with name=v9/);
+    expect(() => applyCrdPatches(CRD, [{ op: 'remove', path: '/spec/versions/name=v9/schema' }])).toThrow(
+      /initialCRDPatches\[0\].*no element with name=v9/,
+    );
     // the input is never modified
     expect(JSON.stringify(CRD)).toContain('"maximum":5');
   });
@@ -110,7 +117,10 @@ describe('every suite file on its own', () => {
   it('a case whose document is not YAML disagrees alone', () => {
     const suite = `${HEADER}tests:\n  onCreate:\n  - name: broken\n    initial: "a: [1"\n  - name: fine\n    initial: ${widget('{size: 2}')}`;
     const run = runSuites(layout({ 'a.testsuite.yaml': suite }));
-    expect(run.outcomes.map((o) => [o.name, o.agree])).toEqual([['broken', false], ['fine', true]]);
+    expect(run.outcomes.map((o) => [o.name, o.agree])).toEqual([
+      ['broken', false],
+      ['fine', true],
+    ]);
     expect(run.outcomes[0]?.reason).toMatch(/^initial is not valid YAML: /);
   });
 });
