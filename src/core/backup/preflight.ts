@@ -17,7 +17,7 @@ export const MAX_S3_KEY_BYTES = 1024;
 const ID_PLACEHOLDER = newBackupId(new Date(0), () => 0);
 
 type Target = Pick<BackupRequest, 'namespace' | 'name' | 'destination' | 'keysDestination'>;
-type Carried = Pick<Capture, 'nodePools' | 'secrets'> & { configMaps?: readonly { metadata: { name?: string } }[] };
+type Carried = Pick<Capture, 'nodePools' | 'secrets' | 'configMaps'>;
 
 export interface PlannedKey {
   destination: Destination;
@@ -36,7 +36,7 @@ export function plannedKeys(req: Target, capture: Carried, id = ID_PLACEHOLDER):
   return [
     ...[BackupFiles.snapshot, BackupFiles.manifest, BackupFiles.hostedCluster].map(inMain),
     ...capture.nodePools.map((np) => inMain(BackupFiles.nodePool(np.metadata.name ?? ''))),
-    ...(capture.configMaps ?? []).map((cm) => inMain(BackupFiles.configMap(cm.metadata.name ?? ''))),
+    ...capture.configMaps.map((cm) => inMain(BackupFiles.configMap(cm.metadata.name ?? ''))),
     ...capture.secrets.map((s) => ({
       destination: keys,
       key: backupKey(secretsPrefix, BackupFiles.namespacedSecret(s.object.metadata.namespace ?? '', s.object.metadata.name ?? '')),
@@ -76,10 +76,4 @@ export async function checkDestinations(req: Target): Promise<void> {
   for (const dest of destinations) {
     await dest.store.list(`${backupPrefix(dest.prefix, req.namespace, req.name, ID_PLACEHOLDER)}/`);
   }
-}
-
-/** The object-store checks of the preflight, in order: key lengths (no I/O), then each destination. */
-export async function preflightDestinations(req: Target, capture: Carried): Promise<void> {
-  checkKeyLengths(plannedKeys(req, capture));
-  await checkDestinations(req);
 }
