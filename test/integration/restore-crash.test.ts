@@ -1,0 +1,85 @@
+/**
+ * Crash safety of `restore`: the plugin, run as its own process, is killed with SIGKILL right
+ * after each step in turn; running the same restore again, or `resume`, must then end with the
+ * cluster restored and verified by its data, every time, and no operation record left behind.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess } from '../support/cli.ts';
+import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { connectKube } from '../../src/kube/session.ts';
+import { Resources } from '../../src/core/model.ts';
+import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
+import type { RestoreResult } from '../../src/core/restore/types.ts';
+
+let sb: Sandbox;
+let backupUrl: string;
+const savedEnv = { ...process.env };
+const ALLOW_HTTP = { HCP_DR_TEST_ALLOW_HTTP_SNAPSHOT_URL: '1' };
+const s3Flags = () => ['--endpoint', sb.s3.endpoint, '--path-style'];
+const restoreArgs = () => ['restore', backupUrl, '--kubeconfig', sb.kubeconfig, ...s3Flags(), '--replace', '--yes', '--wait-timeout', '2m'];
+
+beforeAll(async () => {
+  sb = await startSandbox({ initBackoffMs: 1000 });
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region, ...ALLOW_HTTP });
+  await sb.etcd.put('/hcp-dr-test/crash', 'kept');
+  const run = await runCliInProcess(['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/hcp`, ...s3Flags(), '--online', '-o', 'json']);
+  expect(run.stderr).not.toMatch(/^error:/m);
+  backupUrl = `s3://${sb.s3.bucket}/hcp/clusters/demo/${(JSON.parse(run.stdout) as BackupManifest).id}/`;
+}, 120_000);
+afterAll(async () => {
+  process.env = savedEnv;
+  await sb?.stop();
+});
+
+/** Runs the restore in a child process and SIGKILLs it when it reports `step`. */
+function restoreKilledAt(step: string): Promise<{ signal: NodeJS.Signals | null; reached: boolean; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src/main.ts'), ...restoreArgs(), '-v'], {
+    env: { ...process.env, ...sb.env, ...ALLOW_HTTP, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  let reached = false;
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (!reached && stderr.includes(`step: ${step}\n`)) {
+      reached = true;
+      child.kill('SIGKILL');
+    }
+  });
+  return new Promise((resolve) => child.on('close', (_code, signal) => resolve({ signal, reached, stderr })));
+}
+
+const STEPS = ['confirmed', 'namespaces', 'control-plane', 'hosted-cluster', 'node-pools', 'restored'];
+/** Steps after which the HostedCluster carries the restore record, so `resume` can finish. */
+const RECORDED = new Set(['hosted-cluster', 'node-pools', 'restored']);
+
+describe('restore crash matrix: SIGKILL after each step, then a re-run or resume', () => {
+  for (const [i, step] of STEPS.entries()) {
+    const viaResume = RECORDED.has(step) && i % 2 === 1;
+    it(`killed after "${step}", ${viaResume ? 'resume' : 'the same restore run again'} ends restored and verified`, async () => {
+      const killed = await restoreKilledAt(step);
+      expect(killed.reached, killed.stderr).toBe(true);
+      expect(killed.signal).toBe('SIGKILL');
+      if (viaResume) {
+        const resumed = await runCliInProcess(['resume', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
+        expect(resumed.stderr).not.toMatch(/^error:/m);
+        expect(resumed.code).toBe(0);
+        expect(resumed.stdout).toMatch(/verified the restored data: Restored/);
+      } else {
+        const again = await runCliInProcess([...restoreArgs(), '-o', 'json']);
+        expect(again.stderr).not.toMatch(/^error:/m);
+        expect(again.code).toBe(0);
+        expect((JSON.parse(again.stdout) as RestoreResult).verdict.state).toBe('Restored');
+      }
+      const api = (await connectKube({ kubeconfig: sb.kubeconfig }, { info: () => undefined, warn: () => undefined, debug: () => undefined })).api;
+      const hc = await api.get(Resources.hostedCluster, 'clusters', 'demo');
+      expect(hc?.metadata.annotations?.['hcp-dr.openshift.io/operation']).toBeUndefined();
+      const status = await runCliInProcess(['etcd', 'status', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '-o', 'json']);
+      expect(JSON.parse(status.stdout).verdict.state).toBe('Healthy');
+      const etcd = sb.clusters[0]?.operator?.etcd('clusters-demo');
+      expect(await etcd?.get('/hcp-dr-test/crash', 0)).toBe('kept');
+    }, 240_000);
+  }
+});
