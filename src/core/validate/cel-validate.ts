@@ -96,7 +96,8 @@ function evaluateRule(rule: ValidationRule, v: unknown, s: Schema, path: string,
 }
 
 function ruleError(rule: ValidationRule, path: string, s: Schema, vars: Record<string, unknown>): FieldError {
-  let message = rule.message !== undefined && rule.message.trim() !== '' ? rule.message : `failed rule: ${rule.rule}`;
+  // ruleMessageOrDefault: the message trimmed, or `failed rule: <rule>`.
+  let message = rule.message !== undefined && rule.message !== '' ? rule.message.trim() : `failed rule: ${ruleErrorString(rule)}`;
   if (rule.messageExpression) {
     // kube falls back to message (or the default) when messageExpression fails or is empty.
     const compiled = compileExpression(rule.messageExpression);
@@ -127,7 +128,7 @@ function notEvaluated(path: string, s: Schema, rule: ValidationRule, reason: str
 
 /** kube names a rule in runtime errors by its message when it has one (ruleErrorString). */
 function ruleErrorString(rule: ValidationRule): string {
-  return rule.message !== undefined && rule.message.trim() !== '' ? rule.message.trim() : rule.rule.trim();
+  return rule.message !== undefined && rule.message !== '' ? rule.message.trim() : rule.rule.trim();
 }
 
 /**

@@ -89,6 +89,11 @@ describe('runtime errors worded as cel-go', () => {
     ]);
   });
 
+  it("failed rules are worded as kube's ruleMessageOrDefault: message trimmed, else the trimmed rule", () => {
+    expect(run('  self.a.size() > 3 ', { message: ' needs four ' }).messages).toEqual(['spec: Invalid value: "object": needs four']);
+    expect(run('  self.a.size() > 3 ').messages).toEqual(['spec: Invalid value: "object": failed rule: self.a.size() > 3']);
+  });
+
   it('errors kube would not raise stay gaps of the evaluator (not evaluated, never passes or errors)', () => {
     const r = run("self.s + 1 == 'x'");
     expect(r.messages).toEqual([]);
