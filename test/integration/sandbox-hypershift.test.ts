@@ -147,6 +147,11 @@ describe('sandbox HyperShift world', () => {
       expect(list?.stdout).toContain(`https://etcd-0.etcd-discovery.${cp}.svc:2380`);
       const avail = await kubectl('sandbox-2', ['get', 'hc', 'fresh', '-n', 'clusters', '-o', 'jsonpath={.status.conditions[?(@.type=="EtcdAvailable")].status}']);
       expect(avail?.stdout).toBe('True');
+      // The etcd container's log is the member's own, with the pod's paths.
+      const memberLog = await kubectl('sandbox-2', ['logs', '-n', cp, 'etcd-1', '-c', 'etcd']);
+      expect(memberLog?.stdout).toContain('/var/lib/data');
+      expect(memberLog?.stdout).toContain('etcd-1');
+      expect(memberLog?.stdout).not.toContain(sb.dir);
     }
   });
 

@@ -84,11 +84,11 @@ export async function runEtcdInit(cluster: EtcdCluster, i: number, namespace: st
   return { code, log: toPodView(Buffer.concat(chunks).toString('utf8'), cluster, i, namespace) };
 }
 
-/** Host paths and 127.0.0.1 ports in the log shown as the pod sees them (/var/lib, /tmp, etcd-N.etcd-discovery...). */
-function toPodView(log: string, cluster: EtcdCluster, i: number, namespace: string): string {
+/** Host paths and 127.0.0.1 ports in a log shown as pod etcd-i sees them (/var/lib, /tmp, /etc/etcd/tls, etcd-N.etcd-discovery...). */
+export function toPodView(log: string, cluster: EtcdCluster, i: number, namespace: string): string {
   const pod = cluster.podView(i);
   const names = new Map<string, string>();
   pod.clientPorts.forEach((p, n) => names.set(`127.0.0.1:${p}`, `etcd-${n}.etcd-discovery.${namespace}.svc:2379`));
   pod.peerPorts.forEach((p, n) => names.set(`127.0.0.1:${p}`, `etcd-${n}.etcd-discovery.${namespace}.svc:2380`));
-  return log.replaceAll(pod.volumeDir, '/var/lib').replaceAll(pod.tmpDir, '/tmp').replace(/127\.0\.0\.1:\d+/g, (m) => names.get(m) ?? m);
+  return log.replaceAll(pod.volumeDir, '/var/lib').replaceAll(pod.tmpDir, '/tmp').replaceAll(pod.tlsRoot, '/etc/etcd/tls').replace(/127\.0\.0\.1:\d+/g, (m) => names.get(m) ?? m);
 }

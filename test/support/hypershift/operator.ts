@@ -14,6 +14,7 @@
  *    verifies the pre-signed signature and expiry, then `etcdctl snapshot restore`); its log is served
  *    by `GET pods/etcd-N/log?container=etcd-init`. `splitBrainRestore` (or setSplitBrainRestore)
  *    reproduces OCPBUGS-99534. Once EtcdSnapshotRestored is True, etcd-init leaves the template.
+ *  - `GET pods/etcd-N/log?container=etcd` serves member N's own etcd log (paths and ports as the pod sees them).
  *  - Conditions (status.ts) on the HostedControlPlane and the HostedCluster: EtcdAvailable,
  *    EtcdSnapshotRestored, Available, ReconciliationActive.
  *  - pausedUntil copied to the HostedControlPlane and API servers scaled back while not paused
@@ -31,6 +32,7 @@
  * API (stable; see startHyperShiftOperator): `execHandler` for sim.setExecHandler, `etcd(cpNs)`,
  * `setSplitBrainRestore(on)`, `settled()`, `stop()`.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { API_SERVERS, attachHyperShiftOperator, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES } from '../controllers.ts';
 import { attachEtcdController, etcdExecHandler, PODS, STATEFULSETS } from '../etcd-controller.ts';
@@ -42,7 +44,7 @@ import {
   controlPlaneNamespace, CP_DEPLOYMENTS, deploymentObject, FINALIZER, hostedControlPlaneObject, isManagedEtcd, NAMESPACES, NODEPOOLS,
   namespaceObject, replicasFor, restoreUrl, routeObjects, ROUTES, serviceObjects, SERVICES, SKIP_DELETE_CP_NAMESPACE,
 } from './control-plane.ts';
-import { initialCluster, runEtcdInit } from './etcd-init.ts';
+import { initialCluster, runEtcdInit, toPodView } from './etcd-init.ts';
 import { ensureEncryptionKey, ensurePki } from './pki.ts';
 import { conditionsOf, controlPlaneConditions, mergeConditions, reconciliationCondition, type Condition } from './status.ts';
 
@@ -94,6 +96,22 @@ interface Plane {
   adopted: boolean;
   etcd?: EtcdCluster;
   detach?: () => void;
+  /** Stops serving the etcd members' log files as `kubectl logs etcd-N -c etcd`. */
+  unlog?: () => void;
+}
+
+/** `GET pods/etcd-N/log?container=etcd` reads member N's own log file, as the pod would show it. */
+function memberLogs(logs: PodLogs, namespace: string, etcd: EtcdCluster): () => void {
+  return logs.setSource(namespace, (pod, container) => {
+    const m = /^etcd-(\d+)$/.exec(pod);
+    if (container !== 'etcd' || !m || Number(m[1]) >= etcd.size) return undefined;
+    const i = Number(m[1]);
+    try {
+      return toPodView(readFileSync(etcd.member(i).logFile, 'utf8'), etcd, i, namespace);
+    } catch {
+      return '';
+    }
+  });
 }
 
 const safe = (fn: () => void) => { try { fn(); } catch { /* changed or gone meanwhile: the next pass fixes it */ } };
@@ -115,7 +133,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
   if (options.install !== false) installOperator(store);
   for (const a of options.adopt ?? []) {
     const cp = `${a.namespace}-${a.name.replaceAll('.', '-')}`;
-    planes.set(cp, { cpNamespace: cp, hc: { namespace: a.namespace, name: a.name }, adopted: true, etcd: a.etcd, detach: a.detach });
+    planes.set(cp, { cpNamespace: cp, hc: { namespace: a.namespace, name: a.name }, adopted: true, etcd: a.etcd, detach: a.detach, unlog: memberLogs(logs, cp, a.etcd) });
   }
 
   /** One task per HostedCluster at a time; later requests wait for the running one. */
@@ -148,6 +166,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
         ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}), ...(kept ? { ports: kept } : {}),
       });
       keptPorts.delete(cp);
+      plane.unlog = memberLogs(logs, cp, plane.etcd);
     }
     await ensurePki(store, cp, plane.etcd?.tls);
     if (!store.get(HOSTED_CONTROL_PLANES, cp, hc.metadata.name)) store.create(HOSTED_CONTROL_PLANES, hostedControlPlaneObject(hc));
@@ -209,6 +228,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     }
     if (plane) {
       plane.detach?.();
+      plane.unlog?.();
       if (keep && plane.etcd) {
         await Promise.all(Array.from({ length: plane.etcd.size }, (_, i) => plane.etcd!.kill(i)));
         keptPorts.set(cp, plane.etcd.ports());
@@ -314,6 +334,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
       for (const p of planes.values()) {
         if (p.adopted) continue; // its owner stops it
         p.detach?.();
+        p.unlog?.();
         await p.etcd?.stop();
       }
       planes.clear();

@@ -7,7 +7,8 @@
  * Read rules follow kube-apiserver: `?container=` must name a container or init container of the pod
  * (400 otherwise); without it, a pod with exactly one container answers that container's log and any
  * other pod answers 400 "a container name must be specified"; `tailLines` and `limitBytes` trim.
- * A pod without a stored log falls back to its `sim.hcp-dr/log` annotation (older tests use it).
+ * A container without a stored log is read from its namespace's LogSource if one is set (an etcd
+ * member's log file), else from the pod's `sim.hcp-dr/log` annotation (older tests use it).
  */
 import { badRequest } from './status.ts';
 import type { SimObject } from './types.ts';
@@ -19,8 +20,18 @@ interface ContainerLogs {
 
 const key = (namespace: string, pod: string) => `${namespace}/${pod}`;
 
+/** Reads a container's log from elsewhere (a process's log file); undefined when it has none. */
+export type LogSource = (pod: string, container: string) => string | undefined;
+
 export class PodLogs {
   private readonly byPod = new Map<string, Map<string, ContainerLogs>>();
+  private readonly sources = new Map<string, LogSource>();
+
+  /** Serves the current log of containers with no stored one in `namespace` from `source`; returns its removal. */
+  setSource(namespace: string, source: LogSource): () => void {
+    this.sources.set(namespace, source);
+    return () => { if (this.sources.get(namespace) === source) this.sources.delete(namespace); };
+  }
 
   /** Appends to the current log of a container. */
   append(namespace: string, pod: string, container: string, text: string): void {
@@ -66,7 +77,7 @@ export class PodLogs {
     if (stored === undefined && previous) {
       throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
     }
-    let text = stored ?? pod.metadata.annotations?.['sim.hcp-dr/log'] ?? '';
+    let text = stored ?? (previous ? undefined : this.sources.get(pod.metadata.namespace ?? '')?.(name, container)) ?? pod.metadata.annotations?.['sim.hcp-dr/log'] ?? '';
     const tail = Number(query.get('tailLines') ?? NaN);
     if (Number.isInteger(tail) && tail >= 0) {
       const lines = text.split('\n');
