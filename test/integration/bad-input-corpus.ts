@@ -32,10 +32,6 @@ export interface CorpusCase {
   stdin?: string;
   /** Extra environment for the run (restored afterwards). */
   env?: Record<string, string>;
-  /** Set when the case depends on another helper's pending work (reported, still run). */
-  pendingOn?: string;
-  /** Needs the CRDs of ../shared. */
-  needsCrds?: boolean;
 }
 
 /** Files the corpus reads; written into ctx.dir by the test before the first case. */
@@ -113,10 +109,10 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
     { command: 'global', name: '--kubeconfig empty', argv: ['etcd', 'status', 'demo', '--kubeconfig', ''], code: 2, error: /--kubeconfig needs a value/, hint: /./ },
     { command: 'global', name: '-n empty', argv: ['etcd', 'status', 'demo', ...kc, '-n', ''], code: 2, error: /--namespace needs a value/, hint: /./ },
     { command: 'global', name: '--kubeconfig missing file', argv: ['etcd', 'status', 'demo', '--kubeconfig', f('nosuch-kubeconfig')], code: 2, error: /nosuch-kubeconfig/, hint: /./ },
-    { command: 'global', name: '--kubeconfig not YAML', argv: ['etcd', 'status', 'demo', '--kubeconfig', f('kubeconfig-notyaml')], code: 2, error: /kubeconfig-notyaml/, hint: /./, pendingOn: 'H4' },
-    { command: 'global', name: '--kubeconfig a directory', argv: ['etcd', 'status', 'demo', '--kubeconfig', f('crds-empty')], code: 2, error: /crds-empty/, hint: /./, pendingOn: 'H4' },
+    { command: 'global', name: '--kubeconfig not YAML', argv: ['etcd', 'status', 'demo', '--kubeconfig', f('kubeconfig-notyaml')], code: 2, error: /kubeconfig-notyaml/, hint: /./ },
+    { command: 'global', name: '--kubeconfig a directory', argv: ['etcd', 'status', 'demo', '--kubeconfig', f('crds-empty')], code: 2, error: /crds-empty/, hint: /./ },
     { command: 'global', name: '--context unknown', argv: ['etcd', 'status', 'demo', ...kc, '--context', 'nosuch'], code: 2, error: /nosuch/, hint: /./ },
-    { command: 'global', name: 'kubeconfig without current-context', argv: ['etcd', 'status', 'demo', '--kubeconfig', f('kubeconfig-no-context')], code: 2, error: /current-context|context/, hint: /--context/, pendingOn: 'H4' },
+    { command: 'global', name: 'kubeconfig without current-context', argv: ['etcd', 'status', 'demo', '--kubeconfig', f('kubeconfig-no-context')], code: 2, error: /current-context|context/, hint: /--context/ },
 
     // --- etcd status ---
     { command: 'etcd status', name: 'no subcommand', argv: ['etcd'], code: 2, error: /name a subcommand/, hint: /--help/ },
@@ -155,7 +151,7 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
     { command: 'backup list', name: '--from not s3://', argv: ['backup', 'list', '--from', '/tmp/backups', ...s3], code: 2, error: /--from/, hint: /s3:\/\// },
     { command: 'backup list', name: 'a missing bucket', argv: ['backup', 'list', '--from', 's3://no-such-bucket/x', ...s3], code: 3, error: /no-such-bucket/, hint: /./ },
     { command: 'backup list', name: '-o wide', argv: ['backup', 'list', '--from', ctx.backupRoot, ...s3, '-o', 'wide'], code: 2, error: /unsupported output format "wide"/, hint: /-o/ },
-    { command: 'backup list', name: '--ca-bundle missing file', argv: ['backup', 'list', '--from', ctx.backupRoot, '--endpoint', ctx.endpoint.replace('http:', 'https:'), '--ca-bundle', f('nosuch-ca.pem')], code: 2, error: /nosuch-ca\.pem/, hint: /./, pendingOn: 'H4' },
+    { command: 'backup list', name: '--ca-bundle missing file', argv: ['backup', 'list', '--from', ctx.backupRoot, '--endpoint', ctx.endpoint.replace('http:', 'https:'), '--ca-bundle', f('nosuch-ca.pem')], code: 2, error: /nosuch-ca\.pem/, hint: /./ },
 
     // --- backup verify ---
     { command: 'backup verify', name: 'no argument', argv: ['backup', 'verify'], code: 2, error: /Not enough non-option arguments|backup/, hint: /--help/ },
@@ -199,7 +195,7 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
     { command: 'validate', name: '--crd missing', argv: ['validate', '-f', f('one-cluster.yaml'), '--crd', f('nosuch-crds')], code: 2, error: /failed to read --crd/, hint: /./ },
     { command: 'validate', name: '--crd a directory without CRDs', argv: ['validate', '-f', f('one-cluster.yaml'), '--crd', f('crds-empty')], code: 2, error: /no CustomResourceDefinition found/, hint: /oc get crd/ },
     { command: 'validate', name: '--old with --against-cluster', argv: ['validate', '-f', f('one-cluster.yaml'), '--old', f('one-cluster.yaml'), '--against-cluster'], code: 2, error: /either --old or --against-cluster/, hint: /./ },
-    { command: 'validate', name: '--against-cluster with the API server unreachable', argv: ['validate', '-f', f('one-cluster.yaml'), '--against-cluster', '--kubeconfig', f('kubeconfig-dead')], code: 1, error: /127\.0\.0\.1:9|ECONNREFUSED|connect|reach/i, hint: /./, pendingOn: 'H4' },
+    { command: 'validate', name: '--against-cluster with the API server unreachable', argv: ['validate', '-f', f('one-cluster.yaml'), '--against-cluster', '--kubeconfig', f('kubeconfig-dead')], code: 1, error: /127\.0\.0\.1:9|ECONNREFUSED|connect|reach/i, hint: /./ },
 
     // --- export ---
     { command: 'export', name: 'neither a name nor --from-backup', argv: ['export', '--out', f('out-new')], code: 2, error: /name a hosted cluster or pass --from-backup/, hint: /export <hosted-cluster>/ },
