@@ -4,55 +4,16 @@
  * stateful in-memory HostedCluster store with resourceVersion checks and RFC 7386 merge patches.
  */
 import { describe, expect, it } from 'vitest';
-import { ConflictError, OperationInProgressError, PreconditionError, RemoteError } from '../../../../src/core/errors.ts';
+import { OperationInProgressError, PreconditionError, RemoteError } from '../../../../src/core/errors.ts';
 import { Annotations, Resources, type KubeObject } from '../../../../src/core/model.ts';
-import type { Clock, JsonPatchOp, KubeApi, ResourceType } from '../../../../src/core/ports.ts';
+import type { Clock } from '../../../../src/core/ports.ts';
 import { acquireOperation, operationAnnotations, readOperation, releaseOperation, releaseQuiesceUndo, updateOperation, type BackupOperation } from '../../../../src/core/operation/record.ts';
 import { Rollback } from '../../../../src/core/operation/rollback.ts';
 import { resumeOperation, type ResumeDeps } from '../../../../src/core/operation/resume.ts';
 import { waitUntil } from '../../../../src/core/controlplane/wait.ts';
-import { mergePatch } from '../../../support/sim/patch.ts';
+import { MemoryApi } from '../memory-api.ts';
 
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
-
-/** HostedClusters and Deployments in memory; a merge patch carrying metadata.resourceVersion is conditional, as on a real API server. */
-class MemoryApi implements KubeApi {
-  readonly objects = new Map<string, KubeObject>();
-  #rv = 1;
-  readonly #key = (t: ResourceType, ns: string, name: string) => `${t.plural}/${ns}/${name}`;
-  put(t: ResourceType, obj: KubeObject): void {
-    this.objects.set(this.#key(t, obj.metadata.namespace ?? '', obj.metadata.name ?? ''), { ...obj, metadata: { ...obj.metadata, resourceVersion: String(this.#rv++) } });
-  }
-  async get(t: ResourceType, ns: string, name: string) {
-    const o = this.objects.get(this.#key(t, ns, name));
-    return o && structuredClone(o);
-  }
-  async list(t: ResourceType, ns: string | undefined) {
-    return [...this.objects.entries()].filter(([k]) => k.startsWith(`${t.plural}/${ns ?? ''}`)).map(([, o]) => structuredClone(o));
-  }
-  async create(t: ResourceType, ns: string, body: KubeObject) {
-    this.put(t, { ...body, metadata: { ...body.metadata, namespace: ns } });
-    return body;
-  }
-  async mergePatch(t: ResourceType, ns: string, name: string, patch: unknown) {
-    const current = this.objects.get(this.#key(t, ns, name));
-    if (!current) throw new Error(`no ${t.plural} ${ns}/${name}`);
-    const wanted = (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
-    if (wanted !== undefined && wanted !== current.metadata.resourceVersion) throw new ConflictError('the object has been modified');
-    const next = mergePatch(current, patch) as KubeObject;
-    this.put(t, next);
-    return structuredClone(next);
-  }
-  async jsonPatch(_t: ResourceType, _ns: string, _name: string, _ops: JsonPatchOp[]): Promise<KubeObject> {
-    throw new Error('not used');
-  }
-  async delete(t: ResourceType, ns: string, name: string) {
-    this.objects.delete(this.#key(t, ns, name));
-  }
-  describeTarget() {
-    return 'memory';
-  }
-}
 
 function cluster(annotations: Record<string, string> = {}, pausedUntil?: string): MemoryApi {
   const api = new MemoryApi();
