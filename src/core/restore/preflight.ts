@@ -104,6 +104,8 @@ export async function preflight(input: PreflightInput, desired: DesiredObject[])
   pass('etcd-volumes', leftoverPvcs.length ? `${leftoverPvcs.join(', ')} left over in ${cp}: --replace deletes them` : `no etcd PVC (${Etcd.pvcName(0)}, ...) in ${cp}`);
 
   const sameManagementCluster = sameCluster(bundle, kubeSystem);
+  const platform = bundle.manifest.hostedCluster.platform || 'unknown';
+  pass('platform', `${platform}${sameManagementCluster === false ? ', another management cluster than the backup\'s' : sameManagementCluster === true ? ', the management cluster of the backup' : ''}`);
   checkHostnames(bundle, sameManagementCluster, warnings, pass);
   checkReferences(bundle, desired, namespace, cp);
 

@@ -22,6 +22,8 @@ export interface RestoreRecord extends RestoreOperation {
   backupCreatedAt: string;
   revision: number;
   totalKeys: number;
+  /** Live keys at the snapshot's revision, when backup.json records them. */
+  liveKeys?: number;
 }
 
 export type RestorePhase = RestoreRecord['phase'];

@@ -76,6 +76,7 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
     backupCreatedAt: m.createdAt,
     revision: m.snapshot.revision,
     totalKeys: m.snapshot.totalKeys,
+    ...(liveKeysOf(m) !== undefined ? { liveKeys: liveKeysOf(m) as number } : {}),
   };
   const desired = desiredObjects(bundle, { namespace, name, snapshotUrl, recordAnnotations: recordAnnotations(record) });
   const { preflight: pre, planned } = await preflight({ api: deps.api, bundle, namespace, name, replace: req.replace, snapshotUrl, allowHttpUrl: req.allowHttpUrl ?? false }, desired);
@@ -154,7 +155,7 @@ async function finish(base: Base & { planned: PlannedObject[] }, record: Restore
   deps.reporter.info('verifying the restored data on every member');
   const verification = await verifyRestoredData({
     api: deps.api, exec: deps.exec, clock: deps.clock, namespace, name,
-    backup: { revision: record.revision, totalKeys: record.totalKeys }, ...(deps.signal ? { signal: deps.signal } : {}),
+    backup: { revision: record.revision, totalKeys: record.totalKeys, ...(record.liveKeys !== undefined ? { liveKeys: record.liveKeys } : {}) }, ...(deps.signal ? { signal: deps.signal } : {}),
   });
   if (verification.state === 'Restored' && readRestoreRecord(await deps.api.get(Resources.hostedCluster, namespace, name))) {
     await releaseRecord(deps.api, namespace, name);
@@ -210,4 +211,10 @@ function bundleFromRecord(hc: KubeObject, record: RestoreRecord): RestoreBundle 
     snapshot: { revision: record.revision, totalKeys: record.totalKeys, sha256: '', size: 0, file: '' },
   } as unknown as RestoreBundle['manifest'];
   return { url: record.backup, manifest, hostedCluster: hc, nodePools: [], objects: [] };
+}
+
+/** Live keys at the snapshot's revision, when the backup recorded them (snapshot.liveKeys). */
+function liveKeysOf(m: RestoreBundle['manifest']): number | undefined {
+  const n = (m.snapshot as { liveKeys?: unknown }).liveKeys;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
