@@ -172,6 +172,12 @@ describe('sandbox HyperShift world', () => {
       hashes.add(String(JSON.parse(hash.stdout.replace(/"hash":(\d+)/, '"hash":"$1"'))[0].HashKV.hash));
     }
     expect(hashes.size).toBe(1);
+    // The stand-in's own timeline (for benchmarks): in the order a restore goes.
+    const t = mgmt2.operator!.timeline(cp)!;
+    expect(t.created).toBeLessThanOrEqual(t.initStarted!);
+    expect(t.initStarted!).toBeLessThanOrEqual(t.initFinished!);
+    expect(t.initFinished!).toBeLessThanOrEqual(t.etcdReady!);
+    expect(t.etcdReady!).toBeLessThanOrEqual(t.snapshotRestored!);
     // Once restored, HyperShift takes etcd-init out of the template.
     await waitFor('etcd-init out of the template', () => !JSON.stringify(mgmt2.sim.store.get(STS, cp, 'etcd')).includes('"etcd-init"'));
 

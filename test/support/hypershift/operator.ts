@@ -30,7 +30,7 @@
  *    PKI secrets, a PVC) are kept as they are.
  *
  * API (stable; see startHyperShiftOperator): `execHandler` for sim.setExecHandler, `etcd(cpNs)`,
- * `setSplitBrainRestore(on)`, `settled()`, `stop()`.
+ * `setSplitBrainRestore(on)`, `timeline(cpNs)`, `settled()`, `stop()`.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -85,12 +85,30 @@ export interface HyperShiftOperator {
   etcd(controlPlaneNamespace: string): EtcdCluster | undefined;
   /** Flips the OCPBUGS-99534 switch for etcd-init runs from now on. */
   setSplitBrainRestore(on: boolean): void;
+  /**
+   * When things happened to a control plane it created (epoch ms), for benchmarks: the stand-in's own
+   * bare restore time is etcdReady - initStarted (download + etcdctl restore + member start).
+   */
+  timeline(controlPlaneNamespace: string): ControlPlaneTimeline | undefined;
   /** Resolves once no creation or teardown is in flight. */
   settled(): Promise<void>;
   stop(): Promise<void>;
 }
 
+export interface ControlPlaneTimeline {
+  /** The operator began creating the control plane. */
+  created: number;
+  /** The first etcd-init run started / the last one ended (absent without a restore). */
+  initStarted?: number;
+  initFinished?: number;
+  /** The etcd StatefulSet first reported every replica ready. */
+  etcdReady?: number;
+  /** EtcdSnapshotRestored was first set True on the HostedControlPlane. */
+  snapshotRestored?: number;
+}
+
 interface Plane {
+  timeline?: ControlPlaneTimeline;
   cpNamespace: string;
   hc: { namespace: string; name: string };
   adopted: boolean;
@@ -150,7 +168,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     const cp = controlPlaneNamespace(requested);
     const hc = store.get(HOSTED_CLUSTERS, requested.metadata.namespace, requested.metadata.name);
     if (planes.has(cp) || !hc || hc.metadata.deletionTimestamp || hc.metadata.uid !== requested.metadata.uid) return;
-    const plane: Plane = { cpNamespace: cp, hc: { namespace: hc.metadata.namespace ?? '', name: hc.metadata.name }, adopted: false };
+    const plane: Plane = { cpNamespace: cp, hc: { namespace: hc.metadata.namespace ?? '', name: hc.metadata.name }, adopted: false, timeline: { created: Date.now() } };
     planes.set(cp, plane);
     if (!(hc.metadata.finalizers ?? []).includes(FINALIZER)) {
       store.mutate(HOSTED_CLUSTERS, hc.metadata.namespace, hc.metadata.name, (o) => { o.metadata.finalizers = [...(o.metadata.finalizers ?? []), FINALIZER]; });
@@ -188,11 +206,14 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
           const env = ((pod['spec'] as { initContainers?: { name: string; env?: { name: string; value: string }[] }[] }).initContainers ?? [])
             .find((c) => c.name === ETCD_INIT)?.env ?? [];
           const podUrl = env.find((e) => e.name === 'RESTORE_URL_ETCD')?.value ?? '';
+          const t = plane.timeline!;
+          t.initStarted ??= Date.now();
           const r = await runEtcdInit(etcd, i, cp, podUrl, { splitBrain, ...(options.curlCaBundle ? { caBundle: options.curlCaBundle } : {}) });
           // The run's log replaces the last one when it ends, so a reader never sees an empty log
           // between a failed run and its retry; the one before stays readable with ?previous=true.
           logs.restart(cp, pod.metadata.name, ETCD_INIT);
           logs.append(cp, pod.metadata.name, ETCD_INIT, r.log);
+          if (r.code === 0) t.initFinished = Math.max(t.initFinished ?? 0, Date.now());
           return r.code;
         },
       });
@@ -258,6 +279,10 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     };
     write(HOSTED_CONTROL_PLANES, hcp, computed);
     const hcpNow = store.get(HOSTED_CONTROL_PLANES, cp, ref.name);
+    const t = plane.timeline;
+    const want = (sts?.['spec'] as { replicas?: number } | undefined)?.replicas;
+    if (t && t.etcdReady === undefined && want && (sts?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas === want) t.etcdReady = Date.now();
+    if (t && t.snapshotRestored === undefined && conditionsOf(hcpNow).some((c) => c.type === 'EtcdSnapshotRestored' && c.status === 'True')) t.snapshotRestored = Date.now();
     const mirrored = conditionsOf(hcpNow).filter((c) => ['EtcdAvailable', 'EtcdSnapshotRestored', 'Available'].includes(c.type))
       .map(({ type, status, reason, message }) => ({ type, status, reason, message }));
     write(HOSTED_CLUSTERS, hc, [...mirrored, reconciliationCondition(hc)]);
@@ -322,6 +347,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     execHandler,
     etcd: (cp) => planes.get(cp)?.etcd,
     setSplitBrainRestore(on) { splitBrain = on; },
+    timeline: (cp) => { const t = planes.get(cp)?.timeline; return t ? { ...t } : undefined; },
     async settled() {
       while (inFlight.size > 0) await Promise.all([...inFlight.values()]);
     },
