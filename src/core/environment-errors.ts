@@ -4,6 +4,7 @@
  * that know which flag named a path pass it; src/cli/exit.ts applies `environmentErrorOf` to
  * anything that reaches it untyped, so a bare `ENOENT` is never called a bug in hcp-dr.
  */
+import { isAbsolute, resolve } from 'node:path';
 import { EnvironmentError, HcpDrError, RemoteError, UsageError } from './errors.ts';
 
 interface SystemErrorShape {
@@ -78,7 +79,9 @@ export function fileSystemError(err: unknown, context: PathContext = {}): HcpDrE
   }
   const syscall = str(e.syscall) ?? '';
   const writing = context.access === 'write' || WRITES.has(syscall);
-  const target = str(e.dest) && syscall === 'rename' ? `${path} to ${str(e.dest)}` : path;
+  // A relative path is shown with where it resolved to: the working directory may be the problem.
+  const shownPath = isAbsolute(path) ? path : `${path} (${resolve(path)})`;
+  const target = str(e.dest) && syscall === 'rename' ? `${shownPath} to ${str(e.dest)}` : shownPath;
   const subject = context.flag ? `${context.flag} ${target}` : target;
   const verb = VERBS[syscall] ?? (writing ? 'write' : 'read');
   const system = SYSTEM_ERRORS[code];
@@ -86,7 +89,7 @@ export function fileSystemError(err: unknown, context: PathContext = {}): HcpDrE
   const text = PATH_ERRORS[code];
   if (!text) return undefined;
   const flag = context.flag?.startsWith('-') ? context.flag : undefined;
-  return new UsageError(`failed to ${verb} ${subject}: ${text} (${code})`, { cause: err, hint: pathHint(code, path, writing, flag) }, 'HCPDR_FILE');
+  return new UsageError(`failed to ${verb} ${subject}: ${text} (${code})`, { cause: err, hint: pathHint(code, resolve(path), writing, flag) }, 'HCPDR_FILE');
 }
 
 function pathHint(code: string, path: string, writing: boolean, flag: string | undefined): string {

@@ -4,7 +4,8 @@
  * an API server that accepts connections and never answers, an S3 endpoint that never answers,
  * an exec'd command that never ends, or one request that hangs in the middle of a quiesced backup.
  * The servers would hang forever: the bound below is generous and only tells "ended" from "hung".
- * --request-timeout bounds S3 requests as it bounds API requests.
+ * --request-timeout bounds S3 requests as it bounds API requests. And one environment failure
+ * that needs a cluster to reach: an export into a directory nobody may write.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -40,9 +41,10 @@ interface Run {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function cli(args: string[], env: Record<string, string> = {}): Run {
+function cli(args: string[], env: Record<string, string> = {}, cwd?: string): Run {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src/main.ts'), ...args, '-v'], {
     env: { ...process.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr', ...env },
+    ...(cwd ? { cwd } : {}),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.add(child);
@@ -171,6 +173,15 @@ describe('on the sandbox', () => {
     await waitUntil(run, () => hanging > 0, 'an etcdctl command hanging in a pod');
     expectInterrupted(await interrupt(run, 'SIGINT'), 'SIGINT', /failed to exec "etcdctl/);
     await expect.poll(() => closedByClient).toBe(hanging);
+  });
+
+  it('export into a working directory nobody may write (sysfs): exit 2 naming the path and what to do, not "a bug"', async () => {
+    // sysfs refuses mkdir even to root: a real unwritable directory on any Linux machine.
+    const run = cli(['export', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--out', 'gitops'], {}, '/sys');
+    const { code } = await run.exited;
+    expect(code, run.stderr()).toBe(2);
+    expect(run.stderr()).toMatch(/^error: failed to create the directory gitops \(\/sys\/gitops\): (permission denied \(EACCES\)|operation not permitted \(EPERM\)|read-only file system \(EROFS\))\nhint: .*\/sys\/gitops/m);
+    expect(run.stderr()).not.toMatch(/this is a bug/);
   });
 
   describe('a quiesced backup whose next request hangs', () => {
