@@ -6,7 +6,7 @@
  * kube-apiserver, openshift-apiserver, oauth-openshift) and Routes for services published as Route.
  * Names follow hypershift-domain.md §1.2 and §1.6.
  */
-import type { GroupResource, SimObject } from '../sim/types.ts';
+import type { GroupResource, SimObject, SimStore } from '../sim/types.ts';
 
 export const NAMESPACES: GroupResource = { group: '', version: 'v1', plural: 'namespaces' };
 export const SERVICES: GroupResource = { group: '', version: 'v1', plural: 'services' };
@@ -125,4 +125,15 @@ export function routeObjects(hc: SimObject): SimObject[] {
     });
   }
   return out;
+}
+
+/** What `hypershift install` leaves: namespace `hypershift` and the `operator` Deployment (pods app=operator). */
+export function installOperator(store: SimStore): void {
+  if (!store.get(NAMESPACES, undefined, 'hypershift')) store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'hypershift' } });
+  if (!store.get({ group: 'apps', version: 'v1', plural: 'deployments' }, 'hypershift', 'operator')) {
+    const d = deploymentObject('hypershift', 'operator', 2);
+    d.metadata.labels = { app: 'operator', 'hypershift.openshift.io/operator-component': 'operator' };
+    (d['spec'] as { selector: unknown }).selector = { matchLabels: { app: 'operator' } };
+    store.create({ group: 'apps', version: 'v1', plural: 'deployments' }, d);
+  }
 }

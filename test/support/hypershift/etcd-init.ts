@@ -17,8 +17,10 @@
  *    becomes its own one-member cluster (same cluster and member IDs, since the defaults are the same).
  * The pre-signed URL is a credential: it is passed in the environment and never printed.
  */
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { EtcdCluster } from '../etcd-cluster.ts';
+import type { PodLogs } from '../sim/logs.ts';
 
 export interface EtcdInitOptions {
   /** Restore without --name/--initial-cluster/--initial-cluster-token (OCPBUGS-99534). */
@@ -91,4 +93,18 @@ export function toPodView(log: string, cluster: EtcdCluster, i: number, namespac
   pod.clientPorts.forEach((p, n) => names.set(`127.0.0.1:${p}`, `etcd-${n}.etcd-discovery.${namespace}.svc:2379`));
   pod.peerPorts.forEach((p, n) => names.set(`127.0.0.1:${p}`, `etcd-${n}.etcd-discovery.${namespace}.svc:2380`));
   return log.replaceAll(pod.volumeDir, '/var/lib').replaceAll(pod.tmpDir, '/tmp').replaceAll(pod.tlsRoot, '/etc/etcd/tls').replace(/127\.0\.0\.1:\d+/g, (m) => names.get(m) ?? m);
+}
+
+/** `GET pods/etcd-N/log?container=etcd` reads member N's own log file, as the pod would show it. */
+export function memberLogs(logs: PodLogs, namespace: string, etcd: EtcdCluster): () => void {
+  return logs.setSource(namespace, (pod, container) => {
+    const m = /^etcd-(\d+)$/.exec(pod);
+    if (container !== 'etcd' || !m || Number(m[1]) >= etcd.size) return undefined;
+    const i = Number(m[1]);
+    try {
+      return toPodView(readFileSync(etcd.member(i).logFile, 'utf8'), etcd, i, namespace);
+    } catch {
+      return '';
+    }
+  });
 }

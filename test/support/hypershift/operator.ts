@@ -32,7 +32,6 @@
  * API (stable; see startHyperShiftOperator): `execHandler` for sim.setExecHandler, `etcd(cpNs)`,
  * `setSplitBrainRestore(on)`, `timeline(cpNs)`, `settled()`, `stop()`.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { API_SERVERS, attachHyperShiftOperator, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES } from '../controllers.ts';
 import { attachEtcdController, etcdExecHandler, PODS, STATEFULSETS } from '../etcd-controller.ts';
@@ -41,12 +40,15 @@ import { statefulSetObject, ETCD_INIT } from '../etcd/k8s-objects.ts';
 import type { PodLogs } from '../sim/logs.ts';
 import type { ExecHandler, GroupResource, SimObject, SimStore } from '../sim/types.ts';
 import {
-  controlPlaneNamespace, CP_DEPLOYMENTS, deploymentObject, FINALIZER, hostedControlPlaneObject, isManagedEtcd, NAMESPACES, NODEPOOLS,
-  namespaceObject, replicasFor, restoreUrl, routeObjects, ROUTES, serviceObjects, SERVICES, SKIP_DELETE_CP_NAMESPACE,
+  controlPlaneNamespace, CP_DEPLOYMENTS, deploymentObject, FINALIZER, hostedControlPlaneObject, installOperator, isManagedEtcd, NAMESPACES,
+  NODEPOOLS, namespaceObject, replicasFor, restoreUrl, routeObjects, ROUTES, serviceObjects, SERVICES, SKIP_DELETE_CP_NAMESPACE,
 } from './control-plane.ts';
-import { initialCluster, runEtcdInit, toPodView } from './etcd-init.ts';
+import { initialCluster, memberLogs, runEtcdInit } from './etcd-init.ts';
 import { ensureEncryptionKey, ensurePki } from './pki.ts';
-import { conditionsOf, controlPlaneConditions, mergeConditions, reconciliationCondition, type Condition } from './status.ts';
+import { writeControlPlaneStatus, type ControlPlaneTimeline } from './status.ts';
+
+export type { ControlPlaneTimeline } from './status.ts';
+export { installOperator } from './control-plane.ts';
 
 export interface HyperShiftOperatorOptions {
   /** Root of the etcd volumes of the control planes it creates: <dir>/<cp namespace>/etcd-N. */
@@ -95,18 +97,6 @@ export interface HyperShiftOperator {
   stop(): Promise<void>;
 }
 
-export interface ControlPlaneTimeline {
-  /** The operator began creating the control plane. */
-  created: number;
-  /** The first etcd-init run started / the last one ended (absent without a restore). */
-  initStarted?: number;
-  initFinished?: number;
-  /** The etcd StatefulSet first reported every replica ready. */
-  etcdReady?: number;
-  /** EtcdSnapshotRestored was first set True on the HostedControlPlane. */
-  snapshotRestored?: number;
-}
-
 interface Plane {
   timeline?: ControlPlaneTimeline;
   cpNamespace: string;
@@ -116,20 +106,6 @@ interface Plane {
   detach?: () => void;
   /** Stops serving the etcd members' log files as `kubectl logs etcd-N -c etcd`. */
   unlog?: () => void;
-}
-
-/** `GET pods/etcd-N/log?container=etcd` reads member N's own log file, as the pod would show it. */
-function memberLogs(logs: PodLogs, namespace: string, etcd: EtcdCluster): () => void {
-  return logs.setSource(namespace, (pod, container) => {
-    const m = /^etcd-(\d+)$/.exec(pod);
-    if (container !== 'etcd' || !m || Number(m[1]) >= etcd.size) return undefined;
-    const i = Number(m[1]);
-    try {
-      return toPodView(readFileSync(etcd.member(i).logFile, 'utf8'), etcd, i, namespace);
-    } catch {
-      return '';
-    }
-  });
 }
 
 const safe = (fn: () => void) => { try { fn(); } catch { /* changed or gone meanwhile: the next pass fixes it */ } };
@@ -265,37 +241,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
   /** Conditions of a created control plane on its HostedControlPlane and HostedCluster. */
   const updateStatus = (plane: Plane) => {
     if (plane.adopted || stopped) return;
-    const { cpNamespace: cp, hc: ref } = plane;
-    const hcp = store.get(HOSTED_CONTROL_PLANES, cp, ref.name);
-    const hc = store.get(HOSTED_CLUSTERS, ref.namespace, ref.name);
-    if (!hcp || !hc || hc.metadata.deletionTimestamp) return;
-    const sts = store.get(STATEFULSETS, cp, 'etcd');
-    const pods = store.list(PODS, cp, 'app=etcd').filter((p) => !p.metadata.deletionTimestamp);
-    const computed: Condition[] = [...controlPlaneConditions(hcp, sts, pods, restoreUrl(hcp)), reconciliationCondition(hcp)];
-    const write = (r: GroupResource, o: SimObject, conds: Condition[]) => {
-      const merged = mergeConditions(conditionsOf(o), conds, o.metadata.generation);
-      if (JSON.stringify(merged) === JSON.stringify(conditionsOf(o))) return;
-      safe(() => store.mutate(r, o.metadata.namespace, o.metadata.name, (x) => { x['status'] = { ...((x['status'] as object | undefined) ?? {}), conditions: merged }; }));
-    };
-    write(HOSTED_CONTROL_PLANES, hcp, computed);
-    const hcpNow = store.get(HOSTED_CONTROL_PLANES, cp, ref.name);
-    const t = plane.timeline;
-    const want = (sts?.['spec'] as { replicas?: number } | undefined)?.replicas;
-    if (t && t.etcdReady === undefined && want && (sts?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas === want) t.etcdReady = Date.now();
-    if (t && t.snapshotRestored === undefined && conditionsOf(hcpNow).some((c) => c.type === 'EtcdSnapshotRestored' && c.status === 'True')) t.snapshotRestored = Date.now();
-    const mirrored = conditionsOf(hcpNow).filter((c) => ['EtcdAvailable', 'EtcdSnapshotRestored', 'Available'].includes(c.type))
-      .map(({ type, status, reason, message }) => ({ type, status, reason, message }));
-    write(HOSTED_CLUSTERS, hc, [...mirrored, reconciliationCondition(hc)]);
-    // HyperShift drops etcd-init from the template once the restore is done.
-    if (conditionsOf(hcpNow).some((c) => c.type === 'EtcdSnapshotRestored' && c.status === 'True') && sts) {
-      const inits = ((sts['spec'] as { template: { spec: { initContainers?: { name: string }[] } } }).template.spec.initContainers ?? []);
-      if (inits.some((c) => c.name === ETCD_INIT)) {
-        safe(() => store.mutate(STATEFULSETS, cp, 'etcd', (o) => {
-          const t = (o['spec'] as { template: { spec: { initContainers?: { name: string }[] } } }).template.spec;
-          t.initContainers = (t.initContainers ?? []).filter((c) => c.name !== ETCD_INIT);
-        }));
-      }
-    }
+    writeControlPlaneStatus(store, plane.cpNamespace, plane.hc, plane.timeline);
   };
 
   const onHostedCluster = (hc: SimObject) => {
@@ -366,15 +312,4 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
       planes.clear();
     },
   };
-}
-
-/** What `hypershift install` leaves: namespace `hypershift` and the `operator` Deployment (pods app=operator). */
-export function installOperator(store: SimStore): void {
-  if (!store.get(NAMESPACES, undefined, 'hypershift')) store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'hypershift' } });
-  if (!store.get(DEPLOYMENTS, 'hypershift', 'operator')) {
-    const d = deploymentObject('hypershift', 'operator', 2);
-    d.metadata.labels = { app: 'operator', 'hypershift.openshift.io/operator-component': 'operator' };
-    (d['spec'] as { selector: unknown }).selector = { matchLabels: { app: 'operator' } };
-    store.create(DEPLOYMENTS, d);
-  }
 }

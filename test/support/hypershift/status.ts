@@ -9,11 +9,14 @@
  *    non-zero; True (AsExpected) when every pod is ready and every etcd-init finished with 0.
  *  - Available: follows EtcdAvailable. ReconciliationActive: False (ReconciliationPaused) while
  *    spec.pausedUntil pauses, else True.
- * lastTransitionTime changes only when a condition's status changes.
+ * lastTransitionTime changes only when a condition's status changes. Once EtcdSnapshotRestored is True,
+ * etcd-init leaves the StatefulSet template, as HyperShift does.
  */
-import { isPaused } from '../controllers.ts';
+import { HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES, isPaused } from '../controllers.ts';
+import { PODS, STATEFULSETS } from '../etcd-controller.ts';
 import { ETCD_INIT } from '../etcd/k8s-objects.ts';
-import type { SimObject } from '../sim/types.ts';
+import type { GroupResource, SimObject, SimStore } from '../sim/types.ts';
+import { restoreUrl } from './control-plane.ts';
 
 export interface Condition {
   type: string;
@@ -96,4 +99,50 @@ export function reconciliationCondition(o: SimObject): Condition {
       message: /^(true|True)$/.test(until ?? '') ? 'Reconciliation paused until field removed' : `Reconciliation paused until: ${until}` };
   }
   return { type: 'ReconciliationActive', status: 'True', reason: 'AsExpected', message: 'Reconciliation active on resource' };
+}
+
+export interface ControlPlaneTimeline {
+  /** The operator began creating the control plane. */
+  created: number;
+  /** The first etcd-init run started / the last one ended (absent without a restore). */
+  initStarted?: number;
+  initFinished?: number;
+  /** The etcd StatefulSet first reported every replica ready. */
+  etcdReady?: number;
+  /** EtcdSnapshotRestored was first set True on the HostedControlPlane. */
+  snapshotRestored?: number;
+}
+
+/** Writes the conditions of control plane `cp` (HostedCluster `ref`) onto both objects; notes the timeline. */
+export function writeControlPlaneStatus(store: SimStore, cp: string, ref: { namespace: string; name: string }, timeline?: ControlPlaneTimeline): void {
+  const hcp = store.get(HOSTED_CONTROL_PLANES, cp, ref.name);
+  const hc = store.get(HOSTED_CLUSTERS, ref.namespace, ref.name);
+  if (!hcp || !hc || hc.metadata.deletionTimestamp) return;
+  const sts = store.get(STATEFULSETS, cp, 'etcd');
+  const pods = store.list(PODS, cp, 'app=etcd').filter((p) => !p.metadata.deletionTimestamp);
+  const write = (r: GroupResource, o: SimObject, conds: Condition[]) => {
+    const merged = mergeConditions(conditionsOf(o), conds, o.metadata.generation);
+    if (JSON.stringify(merged) === JSON.stringify(conditionsOf(o))) return;
+    try {
+      store.mutate(r, o.metadata.namespace, o.metadata.name, (x) => { x['status'] = { ...((x['status'] as object | undefined) ?? {}), conditions: merged }; });
+    } catch { /* changed or gone meanwhile: the next pass writes it */ }
+  };
+  write(HOSTED_CONTROL_PLANES, hcp, [...controlPlaneConditions(hcp, sts, pods, restoreUrl(hcp)), reconciliationCondition(hcp)]);
+  const hcpNow = store.get(HOSTED_CONTROL_PLANES, cp, ref.name);
+  const restored = conditionsOf(hcpNow).some((c) => c.type === 'EtcdSnapshotRestored' && c.status === 'True');
+  const want = (sts?.['spec'] as { replicas?: number } | undefined)?.replicas;
+  if (timeline && timeline.etcdReady === undefined && want && (sts?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas === want) timeline.etcdReady = Date.now();
+  if (timeline && timeline.snapshotRestored === undefined && restored) timeline.snapshotRestored = Date.now();
+  const mirrored = conditionsOf(hcpNow).filter((c) => ['EtcdAvailable', 'EtcdSnapshotRestored', 'Available'].includes(c.type))
+    .map(({ type, status, reason, message }) => ({ type, status, reason, message }));
+  write(HOSTED_CLUSTERS, hc, [...mirrored, reconciliationCondition(hc)]);
+  type Template = { template: { spec: { initContainers?: { name: string }[] } } };
+  if (restored && sts && ((sts['spec'] as Template).template.spec.initContainers ?? []).some((c) => c.name === ETCD_INIT)) {
+    try {
+      store.mutate(STATEFULSETS, cp, 'etcd', (o) => {
+        const t = (o['spec'] as Template).template.spec;
+        t.initContainers = (t.initContainers ?? []).filter((c) => c.name !== ETCD_INIT);
+      });
+    } catch { /* gone meanwhile */ }
+  }
 }
