@@ -8,6 +8,7 @@ import { ExitCode, InternalError, InterruptedError, isHcpDrError, type HcpDrErro
 import { environmentErrorOf } from '../core/environment-errors.ts';
 import { commandName, type Host } from './host.ts';
 import { redactSecrets } from '../core/redact.ts';
+import { inspect } from 'node:util';
 
 export interface FormatOptions {
   verbose: boolean;
@@ -45,7 +46,7 @@ export function formatError(err: unknown, options: FormatOptions): string {
   if (options.verbose) {
     for (let cause: unknown = known; cause !== undefined; cause = (cause as { cause?: unknown }).cause) {
       if (cause instanceof Error && cause.stack) lines.push(cause === known ? cause.stack : `caused by: ${cause.stack}`);
-      else if (cause !== known) lines.push(`caused by: ${String(cause)}`);
+      else if (cause !== known) lines.push(`caused by: ${inspect(cause, { depth: 2, breakLength: Infinity })}`);
       if (!(cause instanceof Error)) break;
     }
   }

@@ -17,7 +17,7 @@ interface SystemErrorShape {
   message?: unknown;
 }
 
-const shapeOf = (err: unknown): SystemErrorShape => (typeof err === 'object' && err !== null ? (err as SystemErrorShape) : {});
+const shapeOf = (err: unknown): SystemErrorShape => (typeof err === 'object' && err !== null ? err : {});
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** Path errors the user fixes by naming another path or fixing its permissions: exit 2. */

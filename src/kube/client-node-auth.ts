@@ -25,7 +25,7 @@ export async function clientNodeAuth(selected: SelectedConfig, target: KubeTarge
   return async () => {
     const opts: { agent?: RequestAuth['agent']; headers?: Record<string, string>; [k: string]: unknown } = {};
     try {
-      await kc.applyToHTTPSOptions(opts as never);
+      await kc.applyToHTTPSOptions(opts);
     } catch (err) {
       throw credentialPluginError(err, selected);
     }

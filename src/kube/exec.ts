@@ -8,7 +8,7 @@ import { Readable, type Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { InterruptedError, RemoteError } from '../core/errors.ts';
 import type { ExecRequest, ExecResult, PodExec } from '../core/ports.ts';
-import { connectionError, httpError, interruptedRequest, parseStatus } from './errors.ts';
+import { connectionError, httpError, interruptedRequest, parseStatus, type ApiStatus } from './errors.ts';
 import type { RequestAuth } from './rest.ts';
 
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -133,9 +133,7 @@ function writeWithBackpressure(ws: WebSocket, sink: Writable, payload: Buffer): 
 
 /** Exit status as kube-apiserver reports it on channel 3 (V1Status). */
 export function exitCodeOfStatus(text: string): number | { message: string } {
-  const status = parseStatus(text) as
-    | { status?: string; reason?: string; message?: string; details?: { causes?: { reason?: string; message?: string }[] } }
-    | undefined;
+  const status: (ApiStatus & { details?: { causes?: { reason?: string; message?: string }[] } }) | undefined = parseStatus(text);
   if (!status) return { message: `unreadable exit status: ${text.slice(0, 200)}` };
   if (status.status === 'Success') return 0;
   if (status.reason === 'NonZeroExitCode') {

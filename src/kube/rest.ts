@@ -59,7 +59,7 @@ export class RestKubeApi implements KubeApi {
   async list(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): Promise<KubeObject[]> {
     const query = options.labelSelector ? `?labelSelector=${encodeURIComponent(options.labelSelector)}` : '';
     const what = `list ${describeObject(type, namespace)}`;
-    const list = (await this.#parse(what, await this.#send(what, 'GET', collectionPath(type, namespace) + query))) as unknown as {
+    const list = (this.#parse(what, await this.#send(what, 'GET', collectionPath(type, namespace) + query))) as unknown as {
       items?: KubeObject[];
     };
     const kind = type.kind;

@@ -54,7 +54,7 @@ function directAuth(selected: SelectedConfig): Auth {
     const tokenFile = user['tokenFile'];
     const token = typeof user['token'] === 'string' ? user['token'] : typeof tokenFile === 'string' ? readTokenFile(tokenFile) : undefined;
     if (token) headers['Authorization'] = `Bearer ${token}`;
-    else if (typeof user['username'] === 'string') headers['Authorization'] = `Basic ${Buffer.from(`${user['username']}:${String(user['password'] ?? '')}`).toString('base64')}`;
+    else if (typeof user['username'] === 'string') headers['Authorization'] = `Basic ${Buffer.from(`${user['username']}:${typeof user['password'] === 'string' ? user['password'] : ''}`).toString('base64')}`;
     return { agent, headers, tls };
   };
 }
