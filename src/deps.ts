@@ -31,6 +31,7 @@ export function realDeps(options: RealDepsOptions): CliDeps {
     // Both adapters watch the interrupt: what is in flight when SIGINT/SIGTERM arrives is cut.
     connectKube: async (target: KubeTarget) => (await import('./kube/session.ts')).connectKube(target, options.reporter, options.signal),
     // The AWS SDK costs ~90 ms to load: only commands that reach S3 pay for it.
-    openObjectStore: async (target: S3Target) => (await import('./s3/store.ts')).openObjectStore(target, options.reporter, { signal: options.signal }),
+    openObjectStore: async (target: S3Target) =>
+      (await import('./s3/store.ts')).openObjectStore(target, options.reporter, { signal: options.signal }),
   };
 }

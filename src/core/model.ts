@@ -109,6 +109,14 @@ export function conditionsOf(obj: KubeObject | undefined): Condition[] {
  */
 export function stripServerFields(obj: KubeObject): KubeObject {
   const { status: _status, ...rest } = obj;
-  const { uid: _uid, resourceVersion: _rv, managedFields: _mf, generation: _gen, selfLink: _sl, creationTimestamp: _ct, ...metadata } = obj.metadata;
+  const {
+    uid: _uid,
+    resourceVersion: _rv,
+    managedFields: _mf,
+    generation: _gen,
+    selfLink: _sl,
+    creationTimestamp: _ct,
+    ...metadata
+  } = obj.metadata;
   return { ...rest, metadata };
 }

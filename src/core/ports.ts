@@ -17,9 +17,7 @@ export interface ListOptions {
   labelSelector?: string;
 }
 
-export type JsonPatchOp =
-  | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
-  | { op: 'remove'; path: string };
+export type JsonPatchOp = { op: 'add' | 'replace' | 'test'; path: string; value: unknown } | { op: 'remove'; path: string };
 
 /**
  * Reads and writes Kubernetes objects as plain JSON. Errors arrive as HcpDrError subclasses:
@@ -37,7 +35,12 @@ export interface KubeApi {
   jsonPatch(type: ResourceType, namespace: string, name: string, ops: JsonPatchOp[]): Promise<KubeObject>;
   delete(type: ResourceType, namespace: string, name: string): Promise<void>;
   /** A container's log (pods/log), at most `limitBytes`; undefined when there is none (404/400). */
-  readLog?(namespace: string, pod: string, container: string, options?: { previous?: boolean; limitBytes?: number }): Promise<string | undefined>;
+  readLog?(
+    namespace: string,
+    pod: string,
+    container: string,
+    options?: { previous?: boolean; limitBytes?: number },
+  ): Promise<string | undefined>;
   /** Describes where requests go, for messages: "context X (https://...)". */
   describeTarget(): string;
 }

@@ -6,7 +6,6 @@
  * backup (format 1) mustAlreadyExist names what the target cluster must already hold.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { runBackup } from '../../src/core/backup/run-backup.ts';
@@ -34,32 +33,63 @@ async function read(url: string): Promise<string> {
   const at = parseObjectUrl(url);
   if (!at || at.bucket !== store.bucket) throw new Error(`unexpected URL ${url}`);
   const chunks: Buffer[] = [];
-  for await (const c of (await store.get(at.key)) as Readable) chunks.push(c as Buffer);
+  for await (const c of await store.get(at.key)) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
 beforeAll(async () => {
   sb = await startSandbox({ seedKeys: 20 });
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
+    AWS_REGION: sb.s3.region,
+  });
   session = await connectKube({ kubeconfig: sb.kubeconfig }, quiet);
-  const open = (prefix: string) => openObjectStore({ url: `s3://${sb.s3.bucket}/${prefix}`, endpoint: sb.s3.endpoint, pathStyle: true }, quiet);
+  const open = (prefix: string) =>
+    openObjectStore({ url: `s3://${sb.s3.bucket}/${prefix}`, endpoint: sb.s3.endpoint, pathStyle: true }, quiet);
   const destination = await open('hcp');
   const keysDestination = await open('keys');
   store = destination.store;
   // What a real hosted cluster references besides the pull secret and SSH key of the seed.
-  await session.api.create(Resources.configMap, 'clusters', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'demo-trust-bundle', namespace: 'clusters' }, data: { 'ca-bundle.crt': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' } });
-  await session.api.create(Resources.secret, 'clusters', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'demo-htpasswd', namespace: 'clusters' }, type: 'Opaque', data: { htpasswd: Buffer.from('admin:$2y$05$abc').toString('base64') } });
+  await session.api.create(Resources.configMap, 'clusters', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'demo-trust-bundle', namespace: 'clusters' },
+    data: { 'ca-bundle.crt': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' },
+  });
+  await session.api.create(Resources.secret, 'clusters', {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'demo-htpasswd', namespace: 'clusters' },
+    type: 'Opaque',
+    data: { htpasswd: Buffer.from('admin:$2y$05$abc').toString('base64') },
+  });
   await session.api.mergePatch(Resources.hostedCluster, 'clusters', 'demo', {
     spec: {
       additionalTrustBundle: { name: 'demo-trust-bundle' },
-      configuration: { oauth: { identityProviders: [{ name: 'local', type: 'HTPasswd', mappingMethod: 'claim', htpasswd: { fileData: { name: 'demo-htpasswd' } } }] } },
+      configuration: {
+        oauth: {
+          identityProviders: [
+            { name: 'local', type: 'HTPasswd', mappingMethod: 'claim', htpasswd: { fileData: { name: 'demo-htpasswd' } } },
+          ],
+        },
+      },
     },
   });
   const [np] = await session.api.list(Resources.nodePool, 'clusters');
-  await session.api.mergePatch(Resources.nodePool, 'clusters', np?.metadata.name ?? '', { spec: { config: [{ name: 'demo-machineconfig' }] } });
+  await session.api.mergePatch(Resources.nodePool, 'clusters', np?.metadata.name ?? '', {
+    spec: { config: [{ name: 'demo-machineconfig' }] },
+  });
   const result = await runBackup(
     { namespace: 'clusters', name: 'demo', mode: 'online', destination, keysDestination, pauseTtlMs: 30 * 60_000, waitTimeoutMs: 30_000 },
-    { api: session.api, exec: session.exec, clock: systemClock, reporter: { ...quiet, warn: (m) => void warnings.push(m) }, toolVersion: 'test', newBackupId: () => newBackupId(new Date()) },
+    {
+      api: session.api,
+      exec: session.exec,
+      clock: systemClock,
+      reporter: { ...quiet, warn: (m) => void warnings.push(m) },
+      toolVersion: 'test',
+      newBackupId: () => newBackupId(new Date()),
+    },
   );
   manifest = result.manifest;
   backupUrl = result.url;
@@ -74,15 +104,28 @@ describe('what a backup carries (format 2)', () => {
     expect(manifest.format).toBe(2);
     const byName = Object.fromEntries(manifest.secrets.map((s) => [`${s.namespace}/${s.name}`, s]));
     expect(Object.keys(byName).sort()).toEqual([
-      'clusters-demo/etcd-signer', 'clusters-demo/root-ca', 'clusters-demo/sa-signing-key',
-      'clusters/demo-etcd-encryption-key', 'clusters/demo-htpasswd', 'clusters/demo-pull-secret', 'clusters/demo-ssh-key',
+      'clusters-demo/etcd-signer',
+      'clusters-demo/root-ca',
+      'clusters-demo/sa-signing-key',
+      'clusters/demo-etcd-encryption-key',
+      'clusters/demo-htpasswd',
+      'clusters/demo-pull-secret',
+      'clusters/demo-ssh-key',
     ]);
     expect(byName['clusters/demo-pull-secret']).toMatchObject({ role: 'reference', referencedBy: ['HostedCluster spec.pullSecret'] });
-    expect(byName['clusters/demo-htpasswd']).toMatchObject({ role: 'reference', referencedBy: ['HostedCluster spec.configuration.oauth.identityProviders[0].htpasswd.fileData'] });
+    expect(byName['clusters/demo-htpasswd']).toMatchObject({
+      role: 'reference',
+      referencedBy: ['HostedCluster spec.configuration.oauth.identityProviders[0].htpasswd.fileData'],
+    });
     expect(byName['clusters/demo-etcd-encryption-key']?.role).toBe('encryption-key');
     for (const s of manifest.secrets) expect(s.url).toMatch(new RegExp(`^s3://${sb.s3.bucket}/keys/clusters/demo/${manifest.id}/secrets/`));
     expect(manifest.configMaps).toEqual([
-      expect.objectContaining({ namespace: 'clusters', name: 'demo-trust-bundle', referencedBy: ['HostedCluster spec.additionalTrustBundle'], url: `${backupUrl}configmaps/demo-trust-bundle.yaml` }),
+      expect.objectContaining({
+        namespace: 'clusters',
+        name: 'demo-trust-bundle',
+        referencedBy: ['HostedCluster spec.additionalTrustBundle'],
+        url: `${backupUrl}configmaps/demo-trust-bundle.yaml`,
+      }),
     ]);
   });
 
@@ -100,17 +143,32 @@ describe('what a backup carries (format 2)', () => {
 
   it('records a reference that does not exist as not carried, and warns about it', () => {
     expect(manifest.references?.find((r) => r.name === 'demo-machineconfig')).toEqual({
-      kind: 'ConfigMap', namespace: 'clusters', name: 'demo-machineconfig', referencedBy: [expect.stringMatching(/^NodePool .* spec\.config\[0\]$/)], carried: false,
+      kind: 'ConfigMap',
+      namespace: 'clusters',
+      name: 'demo-machineconfig',
+      referencedBy: [expect.stringMatching(/^NodePool .* spec\.config\[0\]$/)],
+      carried: false,
     });
-    expect(warnings.some((w) => w.includes('ConfigMap "clusters/demo-machineconfig"') && w.includes('a restore needs it created first'))).toBe(true);
-    expect(manifest.references?.filter((r) => r.carried).map((r) => r.name).sort()).toEqual(['demo-etcd-encryption-key', 'demo-htpasswd', 'demo-pull-secret', 'demo-ssh-key', 'demo-trust-bundle']);
+    expect(
+      warnings.some((w) => w.includes('ConfigMap "clusters/demo-machineconfig"') && w.includes('a restore needs it created first')),
+    ).toBe(true);
+    expect(
+      manifest.references
+        ?.filter((r) => r.carried)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['demo-etcd-encryption-key', 'demo-htpasswd', 'demo-pull-secret', 'demo-ssh-key', 'demo-trust-bundle']);
   });
 
   it('export reads the carried Secrets and ConfigMaps back: only the reference that did not exist is missing', async () => {
     const input = await loadFromBackup(store, { prefix: parseObjectUrl(backupUrl)?.key ?? '', withControlPlane: false });
     expect(input.missing.map((m) => `${m.kind} ${m.name}`)).toEqual(['ConfigMap demo-machineconfig']);
     expect(input.references.map((r) => `${r.kind} ${r.metadata.name}`).sort()).toEqual([
-      'ConfigMap demo-trust-bundle', 'Secret demo-etcd-encryption-key', 'Secret demo-htpasswd', 'Secret demo-pull-secret', 'Secret demo-ssh-key',
+      'ConfigMap demo-trust-bundle',
+      'Secret demo-etcd-encryption-key',
+      'Secret demo-htpasswd',
+      'Secret demo-pull-secret',
+      'Secret demo-ssh-key',
     ]);
   });
 
@@ -128,27 +186,45 @@ describe('what a backup carries (format 2)', () => {
 
 describe('what a restore needs besides the bundle', () => {
   const hcOf = async () => loadAllYaml(await read(`${backupUrl}${manifest.manifests.hostedCluster}`), 'hc')[0] as KubeObject;
-  const npsOf = async () => Promise.all(manifest.manifests.nodePools.map(async (k) => loadAllYaml(await read(`${backupUrl}${k}`), k)[0] as KubeObject));
+  const npsOf = async () =>
+    Promise.all(manifest.manifests.nodePools.map(async (k) => loadAllYaml(await read(`${backupUrl}${k}`), k)[0] as KubeObject));
 
   it('of a format 2 backup: only what did not exist at backup time', async () => {
     expect(carriedObjects(manifest).map((o) => `${o.kind} ${o.namespace}/${o.name}`)).toEqual([
-      'Secret clusters/demo-etcd-encryption-key', 'Secret clusters/demo-htpasswd', 'Secret clusters/demo-pull-secret', 'Secret clusters/demo-ssh-key',
+      'Secret clusters/demo-etcd-encryption-key',
+      'Secret clusters/demo-htpasswd',
+      'Secret clusters/demo-pull-secret',
+      'Secret clusters/demo-ssh-key',
       'ConfigMap clusters/demo-trust-bundle',
-      'Secret clusters-demo/etcd-signer', 'Secret clusters-demo/root-ca', 'Secret clusters-demo/sa-signing-key',
+      'Secret clusters-demo/etcd-signer',
+      'Secret clusters-demo/root-ca',
+      'Secret clusters-demo/sa-signing-key',
     ]);
-    expect((await mustAlreadyExist(manifest, await hcOf(), await npsOf())).map((r) => `${r.kind} ${r.namespace}/${r.name}`)).toEqual(['ConfigMap clusters/demo-machineconfig']);
+    expect(mustAlreadyExist(manifest, await hcOf(), await npsOf()).map((r) => `${r.kind} ${r.namespace}/${r.name}`)).toEqual([
+      'ConfigMap clusters/demo-machineconfig',
+    ]);
   });
 
   it('of an older backup (format 1): every reference but the key, and every PKI Secret it lacks', async () => {
     const { format: _f, configMaps: _c, references: _r, ...v1 } = manifest;
-    const older: BackupManifest = { ...v1, secrets: manifest.secrets.filter((s) => s.role !== 'reference' && s.name !== 'sa-signing-key').map(({ referencedBy: _b, sha256: _s, ...rest }) => rest) };
+    const older: BackupManifest = {
+      ...v1,
+      secrets: manifest.secrets
+        .filter((s) => s.role !== 'reference' && s.name !== 'sa-signing-key')
+        .map(({ referencedBy: _b, sha256: _s, ...rest }) => rest),
+    };
     const needed = mustAlreadyExist(older, await hcOf(), await npsOf());
     expect(needed.map((r) => `${r.kind} ${r.namespace}/${r.name}`)).toEqual([
-      'ConfigMap clusters/demo-machineconfig', 'ConfigMap clusters/demo-trust-bundle',
-      'Secret clusters/demo-htpasswd', 'Secret clusters/demo-pull-secret', 'Secret clusters/demo-ssh-key',
+      'ConfigMap clusters/demo-machineconfig',
+      'ConfigMap clusters/demo-trust-bundle',
+      'Secret clusters/demo-htpasswd',
+      'Secret clusters/demo-pull-secret',
+      'Secret clusters/demo-ssh-key',
       'Secret clusters-demo/sa-signing-key',
     ]);
-    expect(needed.find((r) => r.name === 'demo-pull-secret')?.why).toBe('referenced by HostedCluster spec.pullSecret; backups before format 2 do not carry it');
+    expect(needed.find((r) => r.name === 'demo-pull-secret')?.why).toBe(
+      'referenced by HostedCluster spec.pullSecret; backups before format 2 do not carry it',
+    );
     expect(needed.at(-1)?.why).toMatch(/^a PKI Secret of the control plane the backup does not carry/);
   });
 });

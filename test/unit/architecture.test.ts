@@ -26,7 +26,8 @@ const files = sources(SRC);
 const imports: Import[] = files.flatMap((file) => {
   const text = readFileSync(file, 'utf8');
   const found: Import[] = [];
-  for (const m of text.matchAll(/^\s*import\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gms)) found.push({ file, spec: m[2] ?? '', typeOnly: Boolean(m[1]) });
+  for (const m of text.matchAll(/^\s*import\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gms))
+    found.push({ file, spec: m[2] ?? '', typeOnly: Boolean(m[1]) });
   for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ file, spec: m[1] ?? '', typeOnly: false });
   return found;
 });
@@ -56,7 +57,10 @@ describe('architecture', () => {
     const offenders = imports.filter((i) => {
       const from = rel(i.file);
       const to = resolved(i);
-      return (from.startsWith('kube/') || from.startsWith('s3/')) && (to.startsWith('cli/') || (from.startsWith('kube/') ? to.startsWith('s3/') : to.startsWith('kube/')));
+      return (
+        (from.startsWith('kube/') || from.startsWith('s3/')) &&
+        (to.startsWith('cli/') || (from.startsWith('kube/') ? to.startsWith('s3/') : to.startsWith('kube/')))
+      );
     });
     expect(offenders.map((i) => `${rel(i.file)} -> ${i.spec}`)).toEqual([]);
   });
@@ -70,9 +74,13 @@ describe('architecture', () => {
   });
 
   it('nothing but main.ts imports the CLI at run time, and the adapters are loaded lazily', () => {
-    const cliUsers = imports.filter((i) => !i.typeOnly && resolved(i).startsWith('cli/') && !rel(i.file).startsWith('cli/') && rel(i.file) !== 'main.ts');
+    const cliUsers = imports.filter(
+      (i) => !i.typeOnly && resolved(i).startsWith('cli/') && !rel(i.file).startsWith('cli/') && rel(i.file) !== 'main.ts',
+    );
     expect(cliUsers.map((i) => rel(i.file))).toEqual([]);
-    const eagerAdapters = imports.filter((i) => !i.typeOnly && /^(kube|s3)\//.test(resolved(i)) && !/^(kube|s3)\//.test(rel(i.file)) && !i.spec.includes('import('));
+    const eagerAdapters = imports.filter(
+      (i) => !i.typeOnly && /^(kube|s3)\//.test(resolved(i)) && !/^(kube|s3)\//.test(rel(i.file)) && !i.spec.includes('import('),
+    );
     const staticAdapterImports = eagerAdapters.filter((i) => readFileSync(i.file, 'utf8').includes(`from '${i.spec}'`));
     expect(staticAdapterImports.map((i) => `${rel(i.file)} -> ${i.spec}`)).toEqual([]);
   });

@@ -34,7 +34,12 @@ export interface Capture {
   encryption: { type: 'aescbc'; activeKeySecret: string } | { type: 'kms'; kms: Record<string, unknown> } | { type: 'none' };
 }
 
-export async function captureRestoreInputs(api: KubeApi, hc: KubeObject, controlPlaneNamespace: string, reporter: Reporter): Promise<Capture> {
+export async function captureRestoreInputs(
+  api: KubeApi,
+  hc: KubeObject,
+  controlPlaneNamespace: string,
+  reporter: Reporter,
+): Promise<Capture> {
   const namespace = hc.metadata.namespace ?? '';
   const name = hc.metadata.name ?? '';
   const spec = (hc['spec'] ?? {}) as {
@@ -64,11 +69,15 @@ export async function captureRestoreInputs(api: KubeApi, hc: KubeObject, control
   const references: ReferenceRecord[] = [];
   for (const ref of collectReferences(hc, nodePools)) {
     const isKey = ref.kind === 'Secret' && encryption.type === 'aescbc' && ref.name === encryption.activeKeySecret;
-    const object = isKey ? secrets[0]?.object : await api.get(ref.kind === 'Secret' ? Resources.secret : Resources.configMap, namespace, ref.name);
+    const object = isKey
+      ? secrets[0]?.object
+      : await api.get(ref.kind === 'Secret' ? Resources.secret : Resources.configMap, namespace, ref.name);
     references.push({ kind: ref.kind, namespace, name: ref.name, referencedBy: ref.referencedBy, carried: object !== undefined });
     if (isKey) continue;
     if (!object) {
-      reporter.warn(`${ref.kind} "${namespace}/${ref.name}" (${ref.referencedBy.join(', ')}) does not exist: the backup cannot carry it, a restore needs it created first`);
+      reporter.warn(
+        `${ref.kind} "${namespace}/${ref.name}" (${ref.referencedBy.join(', ')}) does not exist: the backup cannot carry it, a restore needs it created first`,
+      );
     } else if (ref.kind === 'Secret') {
       secrets.push({ role: 'reference', object: stripServerFields(object) });
     } else {
@@ -80,7 +89,15 @@ export async function captureRestoreInputs(api: KubeApi, hc: KubeObject, control
     if (secret) secrets.push({ role: 'pki', object: stripServerFields(secret) });
     else reporter.debug(`secret ${controlPlaneNamespace}/${pki} not present; not carried`);
   }
-  return { uid: hc.metadata.uid ?? '', hostedCluster: stripServerFields(hc), nodePools: nodePools.map(stripServerFields), secrets, configMaps, references, encryption };
+  return {
+    uid: hc.metadata.uid ?? '',
+    hostedCluster: stripServerFields(hc),
+    nodePools: nodePools.map(stripServerFields),
+    secrets,
+    configMaps,
+    references,
+    encryption,
+  };
 }
 
 /** The identity fields of backup.json's hostedCluster section. */

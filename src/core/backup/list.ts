@@ -74,10 +74,18 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
     const m = read.manifest;
     const created = Date.parse(m.createdAt);
     items.push({
-      url, id: m.id, namespace: m.hostedCluster.namespace, name: m.hostedCluster.name, createdAt: m.createdAt,
+      url,
+      id: m.id,
+      namespace: m.hostedCluster.namespace,
+      name: m.hostedCluster.name,
+      createdAt: m.createdAt,
       ageSeconds: Number.isNaN(created) ? -1 : Math.max(0, Math.round((now - created) / 1000)),
-      mode: m.mode, revision: m.snapshot.revision, totalKeys: m.snapshot.totalKeys, size: m.snapshot.size,
-      etcdVersion: m.etcd?.version ?? '', toolVersion: m.toolVersion ?? '',
+      mode: m.mode,
+      revision: m.snapshot.revision,
+      totalKeys: m.snapshot.totalKeys,
+      size: m.snapshot.size,
+      etcdVersion: m.etcd?.version ?? '',
+      toolVersion: m.toolVersion ?? '',
     });
   });
   items.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));

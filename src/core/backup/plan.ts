@@ -31,16 +31,32 @@ export async function preflight(req: BackupRequest, deps: Pick<BackupDeps, 'api'
   // The bucket first: one cheap request, before the etcd members are asked anything.
   await checkDestinations(req);
   const cpNamespace = controlPlaneNamespace(req.namespace, req.name);
-  const gathered = await gatherEtcd({ api: deps.api, exec: deps.exec, controlPlaneNamespace: cpNamespace, expectedReplicas: 3, ...(deps.signal ? { signal: deps.signal } : {}) });
+  const gathered = await gatherEtcd({
+    api: deps.api,
+    exec: deps.exec,
+    controlPlaneNamespace: cpNamespace,
+    expectedReplicas: 3,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
   const verdict = judge(gathered.facts);
   if (verdict.state === 'QuorumLost' || (verdict.state === 'Inconsistent' && !req.force)) {
     throw new EtcdUnhealthyError(`failed to back up "${req.namespace}/${req.name}": etcd is ${verdict.state}: ${verdict.reason}`, {
-      hint: verdict.state === 'Inconsistent' ? 'check "{cmd} etcd status"; --force takes the snapshot from the chosen member anyway' : verdict.hint,
+      hint:
+        verdict.state === 'Inconsistent'
+          ? 'check "{cmd} etcd status"; --force takes the snapshot from the chosen member anyway'
+          : verdict.hint,
     });
   }
   const member = chooseSnapshotMember(gathered.facts);
   const dbSizeBytes = gathered.facts.members.find((m) => m.id === member.memberId)?.status?.dbSize ?? 0;
-  const replicas = req.mode === 'quiesce' ? await readReplicas({ api: deps.api, controlPlaneNamespace: cpNamespace }, ETCD_WRITER_DEPLOYMENTS, 'the control plane looks incomplete; use --online to back up without scaling the API servers') : {};
+  const replicas =
+    req.mode === 'quiesce'
+      ? await readReplicas(
+          { api: deps.api, controlPlaneNamespace: cpNamespace },
+          ETCD_WRITER_DEPLOYMENTS,
+          'the control plane looks incomplete; use --online to back up without scaling the API servers',
+        )
+      : {};
   const capture = await captureRestoreInputs(deps.api, hc, cpNamespace, deps.reporter);
   checkKeyLengths(plannedKeys(req, capture));
   return { hc, controlPlaneNamespace: cpNamespace, member, tls: { caPath: gathered.caPath ?? '' }, dbSizeBytes, replicas, capture };
@@ -86,7 +102,9 @@ export async function planBackup(req: BackupRequest, deps: Pick<BackupDeps, 'api
       ...(quiesce ? ['scale the API servers back and restore spec.pausedUntil (downtime ends here)'] : []),
       `stream the snapshot to ${destination}${BackupFiles.snapshot} (SigV4 multipart, SHA-256 checked)`,
       `store the Secrets ${p.capture.secrets.map((s) => s.object.metadata.name).join(', ') || '(none)'}${req.keysDestination ? ` under ${req.keysDestination.store.url(req.keysDestination.prefix)}` : ''}, the ConfigMaps ${p.capture.configMaps.map((c) => c.metadata.name).join(', ') || '(none)'} and the HostedCluster/NodePool manifests`,
-      ...p.capture.references.filter((r) => !r.carried).map((r) => `not carried (does not exist): ${r.kind} ${r.namespace}/${r.name}, referenced by ${r.referencedBy.join(', ')}`),
+      ...p.capture.references
+        .filter((r) => !r.carried)
+        .map((r) => `not carried (does not exist): ${r.kind} ${r.namespace}/${r.name}, referenced by ${r.referencedBy.join(', ')}`),
       `remove the snapshot file from the pod, write ${BackupFiles.manifest} last, remove the operation record`,
     ],
     touches: [
@@ -94,6 +112,8 @@ export async function planBackup(req: BackupRequest, deps: Pick<BackupDeps, 'api
       ...(quiesce ? ETCD_WRITER_DEPLOYMENTS.map((d) => `deployments/${d} -n ${ns} (scale)`) : []),
       `pods/${p.member.pod} -n ${ns} (exec: snapshot file on its volume)`,
     ],
-    expectedDowntime: quiesce ? `about ${snapshotSeconds}s plus the API servers' restart (snapshot of ${Math.round(p.dbSizeBytes / 1048576)} MiB)` : 'none (online snapshot)',
+    expectedDowntime: quiesce
+      ? `about ${snapshotSeconds}s plus the API servers' restart (snapshot of ${Math.round(p.dbSizeBytes / 1048576)} MiB)`
+      : 'none (online snapshot)',
   };
 }

@@ -42,7 +42,9 @@ export async function saveSnapshot(ref: PodRef, tls: EtcdctlTls, path: string): 
   const result = await run(unabortable, etcdctlNoTimeout(tls, Etcd.localEndpoint, 'snapshot', 'save', path));
   if (result.exitCode !== 0) {
     throw new RemoteError(`failed to save an etcd snapshot in pod "${ref.pod}": ${lastLine(result.stderr)}`, {
-      hint: /no space/i.test(result.stderr) ? `free space on the PVC of ${ref.pod} or back up from another member` : 'check the member with "{cmd} etcd status"',
+      hint: /no space/i.test(result.stderr)
+        ? `free space on the PVC of ${ref.pod} or back up from another member`
+        : 'check the member with "{cmd} etcd status"',
     });
   }
 }
@@ -50,7 +52,9 @@ export async function saveSnapshot(ref: PodRef, tls: EtcdctlTls, path: string): 
 /** Hash, revision and key count as etcd reads them; etcdutl where the image has it (3.5+). */
 export async function snapshotStatus(ref: PodRef, tls: EtcdctlTls, path: string): Promise<SnapshotStatus> {
   const hasEtcdutl = (await run(ref, ['test', '-x', '/usr/bin/etcdutl'])).exitCode === 0;
-  const command = hasEtcdutl ? ['etcdutl', 'snapshot', 'status', path, '-w', 'json'] : [...etcdctlNoTimeout(tls, Etcd.localEndpoint), 'snapshot', 'status', path, '-w', 'json'];
+  const command = hasEtcdutl
+    ? ['etcdutl', 'snapshot', 'status', path, '-w', 'json']
+    : [...etcdctlNoTimeout(tls, Etcd.localEndpoint), 'snapshot', 'status', path, '-w', 'json'];
   const result = await run(ref, command);
   const status = parseSnapshotStatus(result.stdout);
   if (result.exitCode !== 0 || !status) {
@@ -74,7 +78,10 @@ export async function removeSnapshot(ref: PodRef, path: string): Promise<void> {
 }
 
 function lastLine(text: string): string {
-  const lines = text.trim().split('\n').filter((l) => l.trim() !== '');
+  const lines = text
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const line = lines.at(-1) ?? '';
   // etcdctl logs zap JSON lines; keep their message.
   try {

@@ -13,16 +13,30 @@ import { removeSnapshot } from './pod-snapshot.ts';
 
 export async function resumeBackup({ namespace, name, record, deps }: ResumeInput<'backup'>): Promise<ResumeResult> {
   const cpNamespace = hostedClusterRef(namespace, name).controlPlaneNamespace;
-  const ctx: QuiesceContext = { api: deps.api, clock: deps.clock, reporter: deps.reporter, namespace, name, controlPlaneNamespace: cpNamespace, waitTimeoutMs: 60_000, ...(deps.signal ? { signal: deps.signal } : {}) };
+  const ctx: QuiesceContext = {
+    api: deps.api,
+    clock: deps.clock,
+    reporter: deps.reporter,
+    namespace,
+    name,
+    controlPlaneNamespace: cpNamespace,
+    waitTimeoutMs: 60_000,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  };
   const { actions, failures } = await undoQuiesce(ctx, record);
   const { member, snapshotPath } = record.operation;
   if (member && snapshotPath) {
     // A leftover file only costs PV space: report it with the manual command rather than keep the lock.
     try {
-      await removeSnapshot({ exec: deps.exec, namespace: cpNamespace, pod: member, ...(deps.signal ? { signal: deps.signal } : {}) }, snapshotPath);
+      await removeSnapshot(
+        { exec: deps.exec, namespace: cpNamespace, pod: member, ...(deps.signal ? { signal: deps.signal } : {}) },
+        snapshotPath,
+      );
       actions.push(`removed ${snapshotPath} from pod ${member}`);
     } catch (err) {
-      deps.reporter.warn(`could not remove ${snapshotPath} from pod ${member} (${causeText(err)}); remove it with: kubectl exec -n ${cpNamespace} ${member} -c etcd -- rm -f ${snapshotPath}`);
+      deps.reporter.warn(
+        `could not remove ${snapshotPath} from pod ${member} (${causeText(err)}); remove it with: kubectl exec -n ${cpNamespace} ${member} -c etcd -- rm -f ${snapshotPath}`,
+      );
     }
   }
   if (failures.length > 0) {

@@ -14,7 +14,14 @@
  */
 import { InterruptedError, PartialFailureError, causeText } from '../errors.ts';
 import { backupPrefix } from '../bundle/layout.ts';
-import { restorePausedUntil, scaleDeployments, startPause, waitForDeployments, type Pause, type QuiesceContext } from '../controlplane/quiesce.ts';
+import {
+  restorePausedUntil,
+  scaleDeployments,
+  startPause,
+  waitForDeployments,
+  type Pause,
+  type QuiesceContext,
+} from '../controlplane/quiesce.ts';
 import { acquireOperation, releaseOperation, releaseQuiesceUndo, updateOperation, type BackupOperation } from '../operation/record.ts';
 import { Rollback, type CompensationHandle } from '../operation/rollback.ts';
 import { operationStillHeld } from './operation-watch.ts';
@@ -27,14 +34,29 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
   const { api, reporter } = deps;
   // 1. Preflight: reads only.
   const { hc, controlPlaneNamespace: cpNamespace, member, tls, replicas, capture } = await preflight(req, deps);
-  const quiesce: QuiesceContext = { api, clock: deps.clock, reporter, namespace: req.namespace, name: req.name, controlPlaneNamespace: cpNamespace, waitTimeoutMs: req.waitTimeoutMs, ...(deps.signal ? { signal: deps.signal } : {}) };
+  const quiesce: QuiesceContext = {
+    api,
+    clock: deps.clock,
+    reporter,
+    namespace: req.namespace,
+    name: req.name,
+    controlPlaneNamespace: cpNamespace,
+    waitTimeoutMs: req.waitTimeoutMs,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  };
   const id = deps.newBackupId();
   const prefix = backupPrefix(req.destination.prefix, req.namespace, req.name, id);
   await req.destination.store.list(`${prefix}/`); // Credentials and bucket are checked before any downtime.
   reporter.info(`backing up ${req.namespace}/${req.name} from member ${member.pod} to ${req.destination.store.url(prefix)}/ (${req.mode})`);
 
   // 2. The undo record, before the first change.
-  const operation: BackupOperation = { id, type: 'backup', startedAt: deps.clock.now().toISOString(), phase: 'started', toolVersion: deps.toolVersion };
+  const operation: BackupOperation = {
+    id,
+    type: 'backup',
+    startedAt: deps.clock.now().toISOString(),
+    phase: 'started',
+    toolVersion: deps.toolVersion,
+  };
   quiesce.stillHeld = operationStillHeld(api, req.namespace, req.name, id);
   const lockedHc = await acquireOperation(api, hc, operation, replicas);
   deps.step?.('locked');
@@ -88,8 +110,28 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     deps.step?.('resumed');
 
     // 5. Upload; backup.json last.
-    rollback.push('delete the incomplete upload', () => req.destination.store.list(`${prefix}/`).then((objs) => Promise.all(objs.map((o) => req.destination.store.delete(o.key)))).then(() => undefined), { bestEffort: true });
-    const manifest = await uploadBackup({ req, deps, capture, pod, path, prefix, id, status, member, apiDowntimeSeconds, etcdVersion: member.version });
+    rollback.push(
+      'delete the incomplete upload',
+      () =>
+        req.destination.store
+          .list(`${prefix}/`)
+          .then((objs) => Promise.all(objs.map((o) => req.destination.store.delete(o.key))))
+          .then(() => undefined),
+      { bestEffort: true },
+    );
+    const manifest = await uploadBackup({
+      req,
+      deps,
+      capture,
+      pod,
+      path,
+      prefix,
+      id,
+      status,
+      member,
+      apiDowntimeSeconds,
+      etcdVersion: member.version,
+    });
     await removeSnapshot(pod, path);
     await releaseOperation(api, req.namespace, req.name);
     deps.step?.('done');
@@ -98,12 +140,16 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     pause?.stop();
     const failures = await rollback.run();
     if (failures.length > 0) {
-      throw new PartialFailureError(`failed to back up "${req.namespace}/${req.name}": ${causeText(err)}; and the rollback failed: ${failures.join('; ')}`, {
-        cause: err,
-        hint: `undo what is left with: {cmd} resume ${req.name} -n ${req.namespace}`,
-      });
+      throw new PartialFailureError(
+        `failed to back up "${req.namespace}/${req.name}": ${causeText(err)}; and the rollback failed: ${failures.join('; ')}`,
+        {
+          cause: err,
+          hint: `undo what is left with: {cmd} resume ${req.name} -n ${req.namespace}`,
+        },
+      );
     }
-    if (deps.signal?.aborted) throw new InterruptedError(`backup of "${req.namespace}/${req.name}" interrupted; the cluster was restored`, { cause: err });
+    if (deps.signal?.aborted)
+      throw new InterruptedError(`backup of "${req.namespace}/${req.name}" interrupted; the cluster was restored`, { cause: err });
     throw err;
   }
 }

@@ -20,7 +20,13 @@ export interface StreamUploadOptions {
   onBytes?: (total: number) => void;
 }
 
-export async function streamPodFileToStore(pod: PodRef, path: string, store: ObjectStore, key: string, options: StreamUploadOptions = {}): Promise<DigestResult> {
+export async function streamPodFileToStore(
+  pod: PodRef,
+  path: string,
+  store: ObjectStore,
+  key: string,
+  options: StreamUploadOptions = {},
+): Promise<DigestResult> {
   const digest = new DigestStream(options.onBytes);
   const source = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
   source.pipe(digest);

@@ -9,7 +9,14 @@ import type { SnapshotStatus } from '../etcd/etcdctl.ts';
 import type { Capture } from './capture.ts';
 import { describeHostedCluster } from './capture.ts';
 import { BackupFiles, backupKey, keysPrefix as keysPrefixOf, secretFiles } from '../bundle/layout.ts';
-import { BACKUP_API_VERSION, BACKUP_FORMAT, BACKUP_KIND, type BackupManifest, type StoredConfigMapRef, type StoredSecretRef } from '../bundle/manifest.ts';
+import {
+  BACKUP_API_VERSION,
+  BACKUP_FORMAT,
+  BACKUP_KIND,
+  type BackupManifest,
+  type StoredConfigMapRef,
+  type StoredSecretRef,
+} from '../bundle/manifest.ts';
 import type { PodRef } from './pod-snapshot.ts';
 import { streamPodFileToStore } from './stream-upload.ts';
 import type { BackupDeps, BackupRequest, SnapshotMember } from './request.ts';
@@ -38,9 +45,12 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
     ...(deps.onProgress ? { onBytes: deps.onProgress } : {}),
   });
   if (!measured.trailerValid) {
-    throw new RemoteError(`failed to verify the snapshot streamed from pod "${input.pod.pod}": its SHA-256 trailer does not match (${measured.size} bytes read)`, {
-      hint: 'the transfer was corrupted or cut short; run the backup again',
-    });
+    throw new RemoteError(
+      `failed to verify the snapshot streamed from pod "${input.pod.pod}": its SHA-256 trailer does not match (${measured.size} bytes read)`,
+      {
+        hint: 'the transfer was corrupted or cut short; run the backup again',
+      },
+    );
   }
 
   const keys = req.keysDestination ?? req.destination;
@@ -49,7 +59,9 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
   let keyRef: { url: string; sha256: string } | undefined;
   const referencedBy = (kind: string, namespace: string, name: string) =>
     capture.references.find((r) => r.kind === kind && r.namespace === namespace && r.name === name)?.referencedBy;
-  const files = secretFiles(capture.secrets.map((s) => ({ namespace: s.object.metadata.namespace ?? '', name: s.object.metadata.name ?? '' })));
+  const files = secretFiles(
+    capture.secrets.map((s) => ({ namespace: s.object.metadata.namespace ?? '', name: s.object.metadata.name ?? '' })),
+  );
   for (const [i, secret] of capture.secrets.entries()) {
     const { namespace = '', name = '' } = secret.object.metadata;
     const key = backupKey(keysPrefix, files[i] as string);
@@ -67,9 +79,18 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
     const key = backupKey(prefix, BackupFiles.configMap(name));
     const body = dumpKubeYaml(cm);
     await store.put(key, body, { contentType: 'application/yaml', ...putOptions });
-    configMaps.push({ namespace, name, url: store.url(key), referencedBy: referencedBy('ConfigMap', namespace, name) ?? [], sha256: sha256Hex(body) });
+    configMaps.push({
+      namespace,
+      name,
+      url: store.url(key),
+      referencedBy: referencedBy('ConfigMap', namespace, name) ?? [],
+      sha256: sha256Hex(body),
+    });
   }
-  await store.put(backupKey(prefix, BackupFiles.hostedCluster), dumpKubeYaml(capture.hostedCluster), { contentType: 'application/yaml', ...putOptions });
+  await store.put(backupKey(prefix, BackupFiles.hostedCluster), dumpKubeYaml(capture.hostedCluster), {
+    contentType: 'application/yaml',
+    ...putOptions,
+  });
   const nodePools: string[] = [];
   for (const np of capture.nodePools) {
     const key = BackupFiles.nodePool(np.metadata.name ?? '');
@@ -85,14 +106,34 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
     toolVersion: deps.toolVersion,
     format: BACKUP_FORMAT,
     createdAt: deps.clock.now().toISOString(),
-    hostedCluster: describeHostedCluster({ ...capture.hostedCluster, metadata: { ...capture.hostedCluster.metadata, uid: capture.uid } }, input.pod.namespace),
-    etcd: { version: input.etcdVersion, member: input.member.pod, memberId: input.member.memberId, storage: spec.etcd?.managed?.storage ?? null },
-    snapshot: { file: BackupFiles.snapshot, sha256: measured.sha256, size: measured.size, revision: input.status.revision, totalKeys: input.status.totalKey, hash: input.status.hash },
+    hostedCluster: describeHostedCluster(
+      { ...capture.hostedCluster, metadata: { ...capture.hostedCluster.metadata, uid: capture.uid } },
+      input.pod.namespace,
+    ),
+    etcd: {
+      version: input.etcdVersion,
+      member: input.member.pod,
+      memberId: input.member.memberId,
+      storage: spec.etcd?.managed?.storage ?? null,
+    },
+    snapshot: {
+      file: BackupFiles.snapshot,
+      sha256: measured.sha256,
+      size: measured.size,
+      revision: input.status.revision,
+      totalKeys: input.status.totalKey,
+      hash: input.status.hash,
+    },
     mode: req.mode,
     apiDowntimeSeconds: input.apiDowntimeSeconds,
     encryption:
       capture.encryption.type === 'aescbc'
-        ? { type: 'aescbc', activeKeySecret: capture.encryption.activeKeySecret, keyUrl: keyRef?.url ?? '', keySha256: keyRef?.sha256 ?? '' }
+        ? {
+            type: 'aescbc',
+            activeKeySecret: capture.encryption.activeKeySecret,
+            keyUrl: keyRef?.url ?? '',
+            keySha256: keyRef?.sha256 ?? '',
+          }
         : capture.encryption,
     secrets,
     configMaps,
@@ -100,7 +141,10 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
     manifests: { hostedCluster: BackupFiles.hostedCluster, nodePools },
     serverSideEncryption: req.serverSideEncryption ?? null,
   };
-  await store.put(backupKey(prefix, BackupFiles.manifest), JSON.stringify(manifest, null, 2) + '\n', { contentType: 'application/json', ...putOptions });
+  await store.put(backupKey(prefix, BackupFiles.manifest), JSON.stringify(manifest, null, 2) + '\n', {
+    contentType: 'application/json',
+    ...putOptions,
+  });
   deps.step?.('uploaded');
   return manifest;
 }

@@ -34,13 +34,20 @@ export const BackupFiles = {
 export function secretFiles(secrets: readonly { namespace: string; name: string }[]): string[] {
   const count = new Map<string, number>();
   for (const s of secrets) count.set(s.name, (count.get(s.name) ?? 0) + 1);
-  return secrets.map((s) => ((count.get(s.name) ?? 0) > 1 ? BackupFiles.namespacedSecret(s.namespace, s.name) : BackupFiles.secret(s.name)));
+  return secrets.map((s) =>
+    (count.get(s.name) ?? 0) > 1 ? BackupFiles.namespacedSecret(s.namespace, s.name) : BackupFiles.secret(s.name),
+  );
 }
 
 /** `<UTC time>-<6 hex>`, e.g. 20261121T160800Z-3f9a1c: sorts by time, unique enough for one cluster's backups. */
 export function newBackupId(now: Date, random: () => number = Math.random): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-  const suffix = Math.floor(random() * 0x1000000).toString(16).padStart(6, '0');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+  const suffix = Math.floor(random() * 0x1000000)
+    .toString(16)
+    .padStart(6, '0');
   return `${stamp}-${suffix}`;
 }
 

@@ -27,9 +27,7 @@ export async function readText(store: ObjectStore, key: string, signal?: AbortSi
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export type ManifestRead =
-  | { ok: true; manifest: BackupManifest }
-  | { ok: false; missing: boolean; reason: string };
+export type ManifestRead = { ok: true; manifest: BackupManifest } | { ok: false; missing: boolean; reason: string };
 
 /** backup.json at `key`: parsed and shape-checked, or why not (missing vs. unreadable). */
 export async function readManifest(store: ObjectStore, key: string, signal?: AbortSignal): Promise<ManifestRead> {

@@ -45,9 +45,14 @@ export function carriedObjects(m: BackupManifest): CarriedObject[] {
     name: s.name,
     role: s.role,
     url: s.url,
-    ...(s.sha256 ? { sha256: s.sha256 } : s.role === 'encryption-key' && m.encryption.type === 'aescbc' && m.encryption.keySha256 ? { sha256: m.encryption.keySha256 } : {}),
+    ...(s.sha256
+      ? { sha256: s.sha256 }
+      : s.role === 'encryption-key' && m.encryption.type === 'aescbc' && m.encryption.keySha256
+        ? { sha256: m.encryption.keySha256 }
+        : {}),
   }));
-  for (const c of m.configMaps ?? []) out.push({ kind: 'ConfigMap', namespace: c.namespace, name: c.name, role: 'reference', url: c.url, sha256: c.sha256 });
+  for (const c of m.configMaps ?? [])
+    out.push({ kind: 'ConfigMap', namespace: c.namespace, name: c.name, role: 'reference', url: c.url, sha256: c.sha256 });
   const rank = (o: CarriedObject) => (o.namespace === hcNamespace ? 0 : 1) * 2 + (o.kind === 'Secret' ? 0 : 1);
   return out.sort((a, b) => rank(a) - rank(b) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
 }
@@ -57,9 +62,14 @@ export function mustAlreadyExist(m: BackupManifest, hostedCluster: KubeObject, n
   const carried = new Set(carriedObjects(m).map((o) => `${o.kind}/${o.namespace}/${o.name}`));
   const required: RequiredObject[] = [];
   const old = formatOf(m) < 2;
-  const references = old || !m.references
-    ? collectReferences(hostedCluster, nodePools).map((r) => ({ ...r, namespace, carried: carried.has(`${r.kind}/${namespace}/${r.name}`) }))
-    : m.references;
+  const references =
+    old || !m.references
+      ? collectReferences(hostedCluster, nodePools).map((r) => ({
+          ...r,
+          namespace,
+          carried: carried.has(`${r.kind}/${namespace}/${r.name}`),
+        }))
+      : m.references;
   for (const r of references) {
     if (r.carried || carried.has(`${r.kind}/${r.namespace}/${r.name}`)) continue;
     const by = r.referencedBy.join(', ');
@@ -67,7 +77,9 @@ export function mustAlreadyExist(m: BackupManifest, hostedCluster: KubeObject, n
       kind: r.kind,
       namespace: r.namespace,
       name: r.name,
-      why: old ? `referenced by ${by}; backups before format 2 do not carry it` : `referenced by ${by}; it did not exist when the backup was taken`,
+      why: old
+        ? `referenced by ${by}; backups before format 2 do not carry it`
+        : `referenced by ${by}; it did not exist when the backup was taken`,
     });
   }
   // Without a key the encryption key reference above is already listed; PKI comes next.

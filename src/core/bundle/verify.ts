@@ -64,10 +64,16 @@ export async function verifyStoredBackup(store: ObjectStore, prefix: string, opt
     return result(source, null, [{ name: 'manifest', ok: false, detail: read.reason }], null);
   }
   const m = read.manifest;
-  const checks: VerifyCheck[] = [{ name: 'manifest', ok: true, detail: `backup.json of ${m.hostedCluster.namespace}/${m.hostedCluster.name}, id ${m.id}` }];
+  const checks: VerifyCheck[] = [
+    { name: 'manifest', ok: true, detail: `backup.json of ${m.hostedCluster.namespace}/${m.hostedCluster.name}, id ${m.id}` },
+  ];
   let report: SnapshotFileReport | null = null;
   if (!isRelativeKey(m.snapshot.file)) {
-    checks.push({ name: 'snapshot', ok: false, detail: `backup.json names the snapshot "${m.snapshot.file}", which is not a file of this backup` });
+    checks.push({
+      name: 'snapshot',
+      ok: false,
+      detail: `backup.json names the snapshot "${m.snapshot.file}", which is not a file of this backup`,
+    });
   } else {
     try {
       const stream = await store.get(at(m.snapshot.file), options.signal ? { signal: options.signal } : {});
@@ -84,22 +90,34 @@ export async function verifyStoredBackup(store: ObjectStore, prefix: string, opt
 }
 
 function snapshotOptions(options: VerifyOptions) {
-  return { ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.onBytes ? { onBytes: options.onBytes } : {}) };
+  return {
+    ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onBytes ? { onBytes: options.onBytes } : {}),
+  };
 }
 
 function snapshotChecks(r: SnapshotFileReport): VerifyCheck[] {
-  const trailer: VerifyCheck = r.trailer === 'valid'
-    ? { name: 'trailer', ok: true, detail: 'the SHA-256 trailer matches the content' }
-    : { name: 'trailer', ok: false, detail: r.problems[0] ?? `SHA-256 trailer ${r.trailer}` };
+  const trailer: VerifyCheck =
+    r.trailer === 'valid'
+      ? { name: 'trailer', ok: true, detail: 'the SHA-256 trailer matches the content' }
+      : { name: 'trailer', ok: false, detail: r.problems[0] ?? `SHA-256 trailer ${r.trailer}` };
   const rest = r.trailer === 'valid' ? r.problems : r.problems.slice(1);
-  const database: VerifyCheck = rest.length === 0 && r.status
-    ? { name: 'database', ok: true, detail: `bbolt readable: revision ${r.status.revision}, ${r.status.totalKey} keys, hash ${r.status.hash}` }
-    : { name: 'database', ok: false, detail: rest.join('; ') || 'the database could not be read' };
-  return r.format === 'empty' || r.format === 'not-bbolt' ? [{ ...trailer, name: 'format', detail: r.problems.join('; ') }] : [trailer, database];
+  const database: VerifyCheck =
+    rest.length === 0 && r.status
+      ? {
+          name: 'database',
+          ok: true,
+          detail: `bbolt readable: revision ${r.status.revision}, ${r.status.totalKey} keys, hash ${r.status.hash}`,
+        }
+      : { name: 'database', ok: false, detail: rest.join('; ') || 'the database could not be read' };
+  return r.format === 'empty' || r.format === 'not-bbolt'
+    ? [{ ...trailer, name: 'format', detail: r.problems.join('; ') }]
+    : [trailer, database];
 }
 
 function manifestChecks(m: BackupManifest, r: SnapshotFileReport): VerifyCheck[] {
-  const same = (name: string, want: unknown, got: unknown, what: string): VerifyCheck =>
+  const same = (name: string, want: string | number, got: string | number | undefined, what: string): VerifyCheck =>
     want === got
       ? { name, ok: true, detail: `${what} ${String(got)} as recorded` }
       : { name, ok: false, detail: `${what} is ${got === undefined ? 'unknown' : String(got)}, backup.json records ${String(want)}` };
@@ -107,14 +125,23 @@ function manifestChecks(m: BackupManifest, r: SnapshotFileReport): VerifyCheck[]
   if (r.status) {
     checks.push(same('revision', m.snapshot.revision, r.status.revision, 'revision'));
     checks.push(same('keys', m.snapshot.totalKeys, r.status.totalKey, 'key count'));
-    if (typeof m.snapshot.hash === 'number' && m.snapshot.hash !== 0) checks.push(same('hash', m.snapshot.hash, r.status.hash, 'etcd hash'));
+    if (typeof m.snapshot.hash === 'number' && m.snapshot.hash !== 0)
+      checks.push(same('hash', m.snapshot.hash, r.status.hash, 'etcd hash'));
   }
   return checks;
 }
 
 /** The other files backup.json names: present (same bucket), and the encryption key unchanged. */
-async function fileChecks(store: ObjectStore, m: BackupManifest, at: (rel: string) => string, signal?: AbortSignal): Promise<VerifyCheck[]> {
-  const wanted = [m.manifests.hostedCluster, ...m.manifests.nodePools].map((rel) => ({ label: rel, key: isRelativeKey(rel) ? at(rel) : undefined }));
+async function fileChecks(
+  store: ObjectStore,
+  m: BackupManifest,
+  at: (rel: string) => string,
+  signal?: AbortSignal,
+): Promise<VerifyCheck[]> {
+  const wanted = [m.manifests.hostedCluster, ...m.manifests.nodePools].map((rel) => ({
+    label: rel,
+    key: isRelativeKey(rel) ? at(rel) : undefined,
+  }));
   for (const s of m.secrets) wanted.push({ label: `secret ${s.namespace}/${s.name}`, key: keyInBucket(store, s.url) });
   for (const c of m.configMaps ?? []) wanted.push({ label: `configmap ${c.namespace}/${c.name}`, key: keyInBucket(store, c.url) });
   const missing: string[] = [];
@@ -123,21 +150,38 @@ async function fileChecks(store: ObjectStore, m: BackupManifest, at: (rel: strin
     if (w.key === undefined) elsewhere.push(w.label);
     else if (!(await store.head(w.key))) missing.push(`${w.label} (${store.url(w.key)})`);
   }
-  const checks: VerifyCheck[] = [missing.length === 0
-    ? { name: 'files', ok: true, detail: `${wanted.length - elsewhere.length} manifest, secret and configmap files present${elsewhere.length ? `; not checked (another bucket): ${elsewhere.join(', ')}` : ''}` }
-    : { name: 'files', ok: false, detail: `missing: ${missing.join(', ')}` }];
+  const checks: VerifyCheck[] = [
+    missing.length === 0
+      ? {
+          name: 'files',
+          ok: true,
+          detail: `${wanted.length - elsewhere.length} manifest, secret and configmap files present${elsewhere.length ? `; not checked (another bucket): ${elsewhere.join(', ')}` : ''}`,
+        }
+      : { name: 'files', ok: false, detail: `missing: ${missing.join(', ')}` },
+  ];
   if (m.encryption.type === 'aescbc') {
     const key = keyInBucket(store, m.encryption.keyUrl);
     if (key !== undefined) {
       let sha: string | undefined;
       try {
-        sha = createHash('sha256').update(await readText(store, key, signal)).digest('hex');
+        sha = createHash('sha256')
+          .update(await readText(store, key, signal))
+          .digest('hex');
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
       }
-      checks.push(sha === m.encryption.keySha256
-        ? { name: 'encryption-key', ok: true, detail: 'the encryption key secret matches its recorded SHA-256' }
-        : { name: 'encryption-key', ok: false, detail: sha === undefined ? `the encryption key ${m.encryption.keyUrl} is missing` : `the encryption key ${m.encryption.keyUrl} changed since the backup (SHA-256 differs)` });
+      checks.push(
+        sha === m.encryption.keySha256
+          ? { name: 'encryption-key', ok: true, detail: 'the encryption key secret matches its recorded SHA-256' }
+          : {
+              name: 'encryption-key',
+              ok: false,
+              detail:
+                sha === undefined
+                  ? `the encryption key ${m.encryption.keyUrl} is missing`
+                  : `the encryption key ${m.encryption.keyUrl} changed since the backup (SHA-256 differs)`,
+            },
+      );
     }
   }
   return checks;
@@ -161,6 +205,8 @@ function result(source: string, m: BackupManifest | null, checks: VerifyCheck[],
     reasons,
     checks,
     snapshot,
-    backup: m ? { id: m.id, hostedCluster: `${m.hostedCluster.namespace}/${m.hostedCluster.name}`, createdAt: m.createdAt, mode: m.mode } : null,
+    backup: m
+      ? { id: m.id, hostedCluster: `${m.hostedCluster.namespace}/${m.hostedCluster.name}`, createdAt: m.createdAt, mode: m.mode }
+      : null,
   };
 }

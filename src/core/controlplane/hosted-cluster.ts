@@ -44,5 +44,7 @@ export function assertManagedEtcd(hc: KubeObject): void {
 
 /** The NodePools of a HostedCluster: same namespace, spec.clusterName naming it. */
 export async function listNodePools(api: KubeApi, namespace: string, name: string): Promise<KubeObject[]> {
-  return (await api.list(Resources.nodePool, namespace)).filter((np) => (np['spec'] as { clusterName?: string } | undefined)?.clusterName === name);
+  return (await api.list(Resources.nodePool, namespace)).filter(
+    (np) => (np['spec'] as { clusterName?: string } | undefined)?.clusterName === name,
+  );
 }

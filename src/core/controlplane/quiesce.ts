@@ -58,7 +58,13 @@ export async function startPause(ctx: QuiesceContext, ttlMs: number): Promise<Pa
   const deadline = pauseDeadline(ctx.clock.now(), ttlMs);
   await setPausedUntil(ctx, deadline);
   // Renewed only while the record is ours: a `resume` run meanwhile lifted the pause for good.
-  const renewal = setInterval(() => void Promise.resolve(ctx.stillHeld?.()).then(() => setPausedUntil(ctx, pauseDeadline(ctx.clock.now(), ttlMs))).catch(() => undefined), ttlMs / 3);
+  const renewal = setInterval(
+    () =>
+      void Promise.resolve(ctx.stillHeld?.())
+        .then(() => setPausedUntil(ctx, pauseDeadline(ctx.clock.now(), ttlMs)))
+        .catch(() => undefined),
+    ttlMs / 3,
+  );
   renewal.unref();
   const pause: Pause = { deadline, stop: () => clearInterval(renewal) };
   try {
@@ -100,7 +106,8 @@ export async function readReplicas(
   const replicas: Record<string, number> = {};
   for (const name of names) {
     const deployment = await ctx.api.get(Resources.deployment, ctx.controlPlaneNamespace, name);
-    if (!deployment) throw new PreconditionError(`failed to find deployment "${name}" in namespace "${ctx.controlPlaneNamespace}"`, { hint: missingHint });
+    if (!deployment)
+      throw new PreconditionError(`failed to find deployment "${name}" in namespace "${ctx.controlPlaneNamespace}"`, { hint: missingHint });
     replicas[name] = specReplicas(deployment);
   }
   return replicas;
@@ -109,7 +116,9 @@ export async function readReplicas(
 /** Scales the deployments together: every millisecond here is API downtime. */
 export async function scaleDeployments(ctx: QuiesceContext, replicas: Record<string, number>): Promise<void> {
   await Promise.all(
-    Object.entries(replicas).map(([name, count]) => ctx.api.mergePatch(Resources.deployment, ctx.controlPlaneNamespace, name, { spec: { replicas: count } }, 'scale')),
+    Object.entries(replicas).map(([name, count]) =>
+      ctx.api.mergePatch(Resources.deployment, ctx.controlPlaneNamespace, name, { spec: { replicas: count } }, 'scale'),
+    ),
   );
 }
 
@@ -134,7 +143,11 @@ function specReplicas(deployment: KubeObject): number {
 }
 
 function poll(ctx: QuiesceContext, what: string, done: () => Promise<boolean>): Promise<void> {
-  return waitUntil({ clock: ctx.clock, reporter: ctx.reporter, signal: ctx.signal, timeoutMs: ctx.waitTimeoutMs, check: ctx.stillHeld }, what, done);
+  return waitUntil(
+    { clock: ctx.clock, reporter: ctx.reporter, signal: ctx.signal, timeoutMs: ctx.waitTimeoutMs, check: ctx.stillHeld },
+    what,
+    done,
+  );
 }
 
 /**
@@ -159,12 +172,21 @@ export async function undoQuiesce(
   };
   if (record.previousReplicas) {
     // Only deployments hcp-dr scales, with sane counts: the annotation is user-editable.
-    const replicas = Object.fromEntries(Object.entries(record.previousReplicas).filter(([d, n]) => allowed.includes(d) && Number.isInteger(n) && n >= 0));
-    await attempt(`scaled ${Object.entries(replicas).map(([d, n]) => `${d} to ${n}`).join(', ')}`, () => scaleDeployments(ctx, replicas));
+    const replicas = Object.fromEntries(
+      Object.entries(record.previousReplicas).filter(([d, n]) => allowed.includes(d) && Number.isInteger(n) && n >= 0),
+    );
+    await attempt(
+      `scaled ${Object.entries(replicas)
+        .map(([d, n]) => `${d} to ${n}`)
+        .join(', ')}`,
+      () => scaleDeployments(ctx, replicas),
+    );
   }
   if (record.previousPausedUntil !== undefined) {
     const value = record.previousPausedUntil;
-    await attempt(value === null ? 'removed spec.pausedUntil' : `restored spec.pausedUntil to "${value}"`, () => restorePausedUntil(ctx, value));
+    await attempt(value === null ? 'removed spec.pausedUntil' : `restored spec.pausedUntil to "${value}"`, () =>
+      restorePausedUntil(ctx, value),
+    );
   }
   return { actions, failures };
 }

@@ -27,7 +27,7 @@ export const OperationPhases = {
   backup: ['started', 'quiesced', 'snapshotted', 'resumed', 'uploaded'],
   restore: ['started', 'namespaces', 'secrets', 'hosted-cluster', 'node-pools', 'waiting', 'verifying', 'verified'],
   'etcd-restore': ['started', 'paused', 'scaled-down', 'restoring', 'restored', 'scaled-up'],
-  'recover-member': ['started', 'paused', 'member-removed', 'storage-replaced', 'member-added', 'recovered'],
+  'recover-member': ['started', 'member-added', 'storage-replaced'],
   move: ['started', 'source-paused', 'backed-up', 'restored', 'verified', 'source-removed'],
 } as const;
 
@@ -65,8 +65,15 @@ export interface EtcdRestoreOperation extends OperationBase<'etcd-restore'> {
 }
 
 export interface RecoverMemberOperation extends OperationBase<'recover-member'> {
-  /** The member (pod) being replaced. */
+  /** The member (pod) being replaced, e.g. etcd-1. */
   member?: string;
+  /** Its member ID before the run; absent when it was missing from the member list. */
+  memberId?: string;
+  /** UIDs of its PVC and pod before the run: new ones prove the storage was replaced. */
+  pvcUid?: string;
+  podUid?: string;
+  /** The ID `member add` gave it, when the run added it (removed again on rollback). */
+  addedMemberId?: string;
 }
 
 export interface MoveOperation extends OperationBase<'move'> {

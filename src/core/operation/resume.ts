@@ -52,7 +52,9 @@ export async function resumeOperation(namespace: string, name: string, deps: Res
   const { type, id } = record.operation as { type: unknown; id: string };
   const handler = isKnownOperationType(type) ? (handlers[type] as ResumeHandler | undefined) : undefined;
   if (!handler) {
-    const writer = record.operation.toolVersion ? `hcp-dr ${record.operation.toolVersion}` : 'an hcp-dr version that does not record its version';
+    const writer = record.operation.toolVersion
+      ? `hcp-dr ${record.operation.toolVersion}`
+      : 'an hcp-dr version that does not record its version';
     throw new PreconditionError(
       `failed to resume "${namespace}/${name}": operation ${id} is of type "${String(type)}", written by ${writer}, and this hcp-dr cannot resume that type`,
       { hint: `run "{cmd} resume ${name} -n ${namespace}" with the hcp-dr version that started the operation (or a newer one)` },

@@ -105,7 +105,9 @@ export class BoltWalker {
     this.meta = meta;
     this.#pages = Math.floor(src.size / meta.pageSize);
     if (meta.pgid > this.#pages) {
-      throw new BoltFormatError(`the database is ${meta.pgid} pages (${meta.pgid * meta.pageSize} bytes) but only ${src.size} bytes are present`);
+      throw new BoltFormatError(
+        `the database is ${meta.pgid} pages (${meta.pgid * meta.pageSize} bytes) but only ${src.size} bytes are present`,
+      );
     }
     this.#seen = new Uint8Array(meta.pgid);
   }
@@ -127,7 +129,11 @@ export class BoltWalker {
     await this.#walkPage(root, 0, each);
   }
 
-  async #walkPage(pgid: number, depth: number, visit: (k: Buffer, v: Buffer | null, isBucket: boolean, raw: Buffer) => void): Promise<void> {
+  async #walkPage(
+    pgid: number,
+    depth: number,
+    visit: (k: Buffer, v: Buffer | null, isBucket: boolean, raw: Buffer) => void,
+  ): Promise<void> {
     if (depth > MAX_DEPTH) throw new BoltFormatError(`the tree is deeper than ${MAX_DEPTH} levels (page ${pgid})`);
     const page = await this.#page(pgid);
     const flags = page.readUInt16LE(8);
@@ -164,7 +170,8 @@ export class BoltWalker {
 
   async #page(pgid: number): Promise<Buffer> {
     const ps = this.meta.pageSize;
-    if (pgid < 2 || pgid >= this.meta.pgid) throw new BoltFormatError(`page ${pgid} is outside the database (pages 2..${this.meta.pgid - 1})`);
+    if (pgid < 2 || pgid >= this.meta.pgid)
+      throw new BoltFormatError(`page ${pgid} is outside the database (pages 2..${this.meta.pgid - 1})`);
     if (this.#seen[pgid]) throw new BoltFormatError(`page ${pgid} is referenced twice (damaged tree)`);
     const head = await this.#src.read(pgid * ps, ps);
     const id = head.readBigUInt64LE(0);

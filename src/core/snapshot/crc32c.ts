@@ -25,14 +25,30 @@ export class Crc32c {
   #crc = 0xffffffff;
 
   update(data: Uint8Array): this {
-    const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+    const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+      Uint32Array,
+    ];
     let crc = this.#crc;
     let i = 0;
     const n = data.length;
     for (; i + 8 <= n; i += 8) {
       const lo = (crc ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24))) >>> 0;
-      crc = t7[lo & 0xff]! ^ t6[(lo >>> 8) & 0xff]! ^ t5[(lo >>> 16) & 0xff]! ^ t4[lo >>> 24]! ^
-        t3[data[i + 4]!]! ^ t2[data[i + 5]!]! ^ t1[data[i + 6]!]! ^ t0[data[i + 7]!]!;
+      crc =
+        t7[lo & 0xff]! ^
+        t6[(lo >>> 8) & 0xff]! ^
+        t5[(lo >>> 16) & 0xff]! ^
+        t4[lo >>> 24]! ^
+        t3[data[i + 4]!]! ^
+        t2[data[i + 5]!]! ^
+        t1[data[i + 6]!]! ^
+        t0[data[i + 7]!]!;
     }
     for (; i < n; i++) crc = t0[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
     this.#crc = crc >>> 0;

@@ -73,7 +73,14 @@ export async function checkSnapshotFile(file: string, options: SnapshotCheckOpti
   }
   if (!info.isFile()) throw new UsageError(`failed to read ${file}: not a regular file`);
   const digest = new DigestStream(options.onBytes);
-  await pipeline(createReadStream(file), digest, async (s) => { for await (const _ of s) void _; }, { ...(options.signal ? { signal: options.signal } : {}) });
+  await pipeline(
+    createReadStream(file),
+    digest,
+    async (s) => {
+      for await (const _ of s) void _;
+    },
+    { ...(options.signal ? { signal: options.signal } : {}) },
+  );
   return analyse(file, digest);
 }
 
@@ -93,8 +100,14 @@ export async function checkSnapshotStream(source: Readable, options: SnapshotChe
 async function analyse(file: string, digest: DigestStream): Promise<SnapshotFileReport> {
   const d = digest.result();
   const report: SnapshotFileReport = {
-    valid: false, format: 'not-bbolt', size: d.size, sha256: d.sha256,
-    trailer: d.trailerValid ? 'valid' : 'absent', pageSize: null, status: null, problems: [],
+    valid: false,
+    format: 'not-bbolt',
+    size: d.size,
+    sha256: d.sha256,
+    trailer: d.trailerValid ? 'valid' : 'absent',
+    pageSize: null,
+    status: null,
+    problems: [],
   };
   if (d.size === 0) {
     report.format = 'empty';
@@ -109,9 +122,11 @@ async function analyse(file: string, digest: DigestStream): Promise<SnapshotFile
     try {
       meta = await readMeta(whole);
     } catch (err) {
-      report.problems.push(hasBoltMagic(head)
-        ? `not a readable etcd snapshot: it starts like a bbolt database but ${(err as Error).message}`
-        : notBoltMessage(head));
+      report.problems.push(
+        hasBoltMagic(head)
+          ? `not a readable etcd snapshot: it starts like a bbolt database but ${(err as Error).message}`
+          : notBoltMessage(head),
+      );
       return report;
     }
     report.pageSize = meta.pageSize;
@@ -129,15 +144,21 @@ async function analyse(file: string, digest: DigestStream): Promise<SnapshotFile
     } else if (d.size % ps === 0) {
       report.format = 'bbolt-without-trailer';
       bodySize = d.size;
-      report.problems.push('a raw bbolt database without the SHA-256 trailer of `etcdctl snapshot save` (e.g. a copy of member/snap/db): not a snapshot; its integrity cannot be checked and a restore would need --skip-hash-check');
+      report.problems.push(
+        'a raw bbolt database without the SHA-256 trailer of `etcdctl snapshot save` (e.g. a copy of member/snap/db): not a snapshot; its integrity cannot be checked and a restore would need --skip-hash-check',
+      );
     } else {
       report.format = 'etcd-snapshot';
       bodySize = Math.floor(d.size / ps) * ps;
-      report.problems.push(`truncated or damaged: ${d.size} bytes is not a whole number of ${ps}-byte pages plus the ${TRAILER_BYTES}-byte trailer`);
+      report.problems.push(
+        `truncated or damaged: ${d.size} bytes is not a whole number of ${ps}-byte pages plus the ${TRAILER_BYTES}-byte trailer`,
+      );
     }
     const expected = meta.pgid * ps;
     if (expected !== bodySize && bodySize >= expected) {
-      report.problems.push(`the database is ${expected} bytes (${meta.pgid} pages) but the file holds ${bodySize} bytes before the trailer`);
+      report.problems.push(
+        `the database is ${expected} bytes (${meta.pgid} pages) but the file holds ${bodySize} bytes before the trailer`,
+      );
     }
     try {
       report.status = await computeStatus(new BoltWalker(new FileByteSource(fh, bodySize), meta));
@@ -193,7 +214,8 @@ async function computeStatus(walker: BoltWalker): Promise<SnapshotStatus> {
     });
     if (unordered) throw new BoltFormatError(`keys of bucket "${bucket.name.toString('latin1')}" are out of order`);
   }
-  if (!buckets.some((b) => b.name.toString('latin1') === 'key')) throw new BoltFormatError('there is no "key" bucket: this bbolt file is not an etcd database');
+  if (!buckets.some((b) => b.name.toString('latin1') === 'key'))
+    throw new BoltFormatError('there is no "key" bucket: this bbolt file is not an etcd database');
   if (badKey !== undefined) throw new BoltFormatError('bucket "key" holds a key that is not an etcd revision');
   return { hash: crc.digest(), revision, totalKey, totalSize: walker.meta.pgid * walker.meta.pageSize };
 }

@@ -12,7 +12,10 @@ export class MemoryApi implements KubeApi {
   #rv = 1;
   readonly #key = (t: ResourceType, ns: string, name: string) => `${t.plural}/${ns}/${name}`;
   put(t: ResourceType, obj: KubeObject): void {
-    this.objects.set(this.#key(t, obj.metadata.namespace ?? '', obj.metadata.name ?? ''), { ...obj, metadata: { ...obj.metadata, resourceVersion: String(this.#rv++) } });
+    this.objects.set(this.#key(t, obj.metadata.namespace ?? '', obj.metadata.name ?? ''), {
+      ...obj,
+      metadata: { ...obj.metadata, resourceVersion: String(this.#rv++) },
+    });
   }
   async get(t: ResourceType, ns: string, name: string) {
     const o = this.objects.get(this.#key(t, ns, name));

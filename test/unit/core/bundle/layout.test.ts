@@ -1,6 +1,18 @@
 /** The backup layout: ids, prefixes and keys as backup writes them and list/verify/restore find them. */
 import { describe, expect, it } from 'vitest';
-import { BackupFiles, backupKey, backupPrefix, backupRootOf, isRelativeKey, joinKey, keysPrefix, listPrefix, newBackupId, parseManifestKey, parseObjectUrl } from '../../../../src/core/bundle/layout.ts';
+import {
+  BackupFiles,
+  backupKey,
+  backupPrefix,
+  backupRootOf,
+  isRelativeKey,
+  joinKey,
+  keysPrefix,
+  listPrefix,
+  newBackupId,
+  parseManifestKey,
+  parseObjectUrl,
+} from '../../../../src/core/bundle/layout.ts';
 
 describe('backup layout', () => {
   it('ids sort by time and carry six hex digits', () => {
@@ -22,8 +34,18 @@ describe('backup layout', () => {
 
   it('what backup writes, list finds again (and nothing else)', () => {
     const prefix = backupPrefix('root', 'clusters', 'demo', 'ID');
-    expect(parseManifestKey('root', backupKey(prefix, BackupFiles.manifest))).toEqual({ namespace: 'clusters', name: 'demo', id: 'ID', prefix });
-    expect(parseManifestKey('', 'clusters/demo/ID/backup.json')).toEqual({ namespace: 'clusters', name: 'demo', id: 'ID', prefix: 'clusters/demo/ID' });
+    expect(parseManifestKey('root', backupKey(prefix, BackupFiles.manifest))).toEqual({
+      namespace: 'clusters',
+      name: 'demo',
+      id: 'ID',
+      prefix,
+    });
+    expect(parseManifestKey('', 'clusters/demo/ID/backup.json')).toEqual({
+      namespace: 'clusters',
+      name: 'demo',
+      id: 'ID',
+      prefix: 'clusters/demo/ID',
+    });
     expect(parseManifestKey('root', backupKey(prefix, BackupFiles.snapshot))).toBeUndefined();
     expect(parseManifestKey('root', 'root/clusters/demo/backup.json')).toBeUndefined();
     expect(parseManifestKey('root', 'other/clusters/demo/ID/backup.json')).toBeUndefined();
@@ -35,9 +57,13 @@ describe('backup layout', () => {
   });
 
   it('file names of the bundle', () => {
-    expect([BackupFiles.hostedCluster, BackupFiles.nodePool('np'), BackupFiles.secret('s'), BackupFiles.namespacedSecret('ns', 's'), BackupFiles.configMap('c')]).toEqual([
-      'manifests/hostedcluster.yaml', 'manifests/nodepools/np.yaml', 'secrets/s.yaml', 'secrets/ns/s.yaml', 'configmaps/c.yaml',
-    ]);
+    expect([
+      BackupFiles.hostedCluster,
+      BackupFiles.nodePool('np'),
+      BackupFiles.secret('s'),
+      BackupFiles.namespacedSecret('ns', 's'),
+      BackupFiles.configMap('c'),
+    ]).toEqual(['manifests/hostedcluster.yaml', 'manifests/nodepools/np.yaml', 'secrets/s.yaml', 'secrets/ns/s.yaml', 'configmaps/c.yaml']);
     expect(isRelativeKey('secrets/x.yaml')).toBe(true);
     expect(['', '/abs', 'a/../b', 'a//b', './a'].map(isRelativeKey)).toEqual([false, false, false, false, false]);
     expect(parseObjectUrl('s3://bucket/a/b.yaml')).toEqual({ bucket: 'bucket', key: 'a/b.yaml' });

@@ -30,9 +30,20 @@ class ClusterWithOperator extends MemoryApi {
 function world(): ClusterWithOperator {
   const api = new ClusterWithOperator();
   api.put(Resources.hostedCluster, { metadata: { namespace: 'clusters', name: 'demo' }, spec: { pausedUntil: '2030-01-01T00:00:00Z' } });
-  api.put(Resources.hostedControlPlane, { metadata: { namespace: 'clusters-demo', name: 'demo' }, spec: { pausedUntil: '2030-01-01T00:00:00Z' } });
-  for (const [d, n] of [['kube-apiserver', 3], ['openshift-apiserver', 2], ['control-plane-operator', 1]] as const) {
-    api.put(Resources.deployment, { metadata: { namespace: 'clusters-demo', name: d }, spec: { replicas: n }, status: { replicas: n, readyReplicas: n } });
+  api.put(Resources.hostedControlPlane, {
+    metadata: { namespace: 'clusters-demo', name: 'demo' },
+    spec: { pausedUntil: '2030-01-01T00:00:00Z' },
+  });
+  for (const [d, n] of [
+    ['kube-apiserver', 3],
+    ['openshift-apiserver', 2],
+    ['control-plane-operator', 1],
+  ] as const) {
+    api.put(Resources.deployment, {
+      metadata: { namespace: 'clusters-demo', name: d },
+      spec: { replicas: n },
+      status: { replicas: n, readyReplicas: n },
+    });
   }
   api.put(Resources.nodePool, { metadata: { namespace: 'clusters', name: 'a' }, spec: { clusterName: 'demo' } });
   api.put(Resources.nodePool, { metadata: { namespace: 'clusters', name: 'other' }, spec: { clusterName: 'other' } });
@@ -40,10 +51,17 @@ function world(): ClusterWithOperator {
 }
 
 const ctxOf = (api: MemoryApi, over: Partial<QuiesceContext> = {}): QuiesceContext => ({
-  api, clock: { now: () => new Date('2026-11-29T12:00:00Z'), sleep: async () => undefined }, reporter: quiet,
-  namespace: 'clusters', name: 'demo', controlPlaneNamespace: 'clusters-demo', waitTimeoutMs: 5000, ...over,
+  api,
+  clock: { now: () => new Date('2026-11-29T12:00:00Z'), sleep: async () => undefined },
+  reporter: quiet,
+  namespace: 'clusters',
+  name: 'demo',
+  controlPlaneNamespace: 'clusters-demo',
+  waitTimeoutMs: 5000,
+  ...over,
 });
-const spec = async (api: MemoryApi, t: ResourceType, ns: string, name: string) => (await api.get(t, ns, name))?.['spec'] as Record<string, unknown>;
+const spec = async (api: MemoryApi, t: ResourceType, ns: string, name: string) =>
+  (await api.get(t, ns, name))?.['spec'] as Record<string, unknown>;
 
 describe('quiesce', () => {
   it('pauses with an RFC3339 deadline, and returns only once the HostedControlPlane has it', async () => {
@@ -58,7 +76,12 @@ describe('quiesce', () => {
     const api = world();
     let now = Date.parse('2026-11-29T12:00:00Z');
     let held = true;
-    const ctx = ctxOf(api, { clock: { now: () => new Date((now += 60_000)), sleep: async () => undefined }, stillHeld: async () => { if (!held) throw new PreconditionError('gone'); } });
+    const ctx = ctxOf(api, {
+      clock: { now: () => new Date((now += 60_000)), sleep: async () => undefined },
+      stillHeld: async () => {
+        if (!held) throw new PreconditionError('gone');
+      },
+    });
     const pause = await startPause(ctx, 300);
     const first = pause.deadline;
     const current = async () => (await spec(api, Resources.hostedCluster, 'clusters', 'demo'))['pausedUntil'];
@@ -76,7 +99,10 @@ describe('quiesce', () => {
     const api = world();
     const ctx = ctxOf(api);
     await scaleDeployments(ctx, { 'kube-apiserver': 0, 'openshift-apiserver': 0 });
-    const undo = await undoQuiesce(ctx, { previousPausedUntil: null, previousReplicas: { 'kube-apiserver': 3, 'openshift-apiserver': 2, 'control-plane-operator': 7, bogus: -1 } });
+    const undo = await undoQuiesce(ctx, {
+      previousPausedUntil: null,
+      previousReplicas: { 'kube-apiserver': 3, 'openshift-apiserver': 2, 'control-plane-operator': 7, bogus: -1 },
+    });
     expect(undo).toEqual({ actions: ['scaled kube-apiserver to 3, openshift-apiserver to 2', 'removed spec.pausedUntil'], failures: [] });
     expect((await spec(api, Resources.deployment, 'clusters-demo', 'control-plane-operator'))['replicas']).toBe(1);
     expect(await spec(api, Resources.hostedCluster, 'clusters', 'demo')).toEqual({});
@@ -93,16 +119,27 @@ describe('quiesce', () => {
 
   it('reads the replicas of the named deployments; a missing one is a precondition failure with the given hint', async () => {
     const api = world();
-    expect(await readReplicas(ctxOf(api), ['kube-apiserver', 'control-plane-operator'])).toEqual({ 'kube-apiserver': 3, 'control-plane-operator': 1 });
-    await expect(readReplicas(ctxOf(api), undefined, 'use --online')).rejects.toThrow(/deployment "openshift-oauth-apiserver" in namespace "clusters-demo"/);
+    expect(await readReplicas(ctxOf(api), ['kube-apiserver', 'control-plane-operator'])).toEqual({
+      'kube-apiserver': 3,
+      'control-plane-operator': 1,
+    });
+    await expect(readReplicas(ctxOf(api), undefined, 'use --online')).rejects.toThrow(
+      /deployment "openshift-oauth-apiserver" in namespace "clusters-demo"/,
+    );
   });
 });
 
 describe('hosted-cluster resolution', () => {
   it('names the control-plane namespace as HyperShift does, finds the NodePools by clusterName, refuses a missing cluster', async () => {
-    expect(hostedClusterRef('clusters', 'my.demo')).toEqual({ namespace: 'clusters', name: 'my.demo', controlPlaneNamespace: 'clusters-my-demo' });
+    expect(hostedClusterRef('clusters', 'my.demo')).toEqual({
+      namespace: 'clusters',
+      name: 'my.demo',
+      controlPlaneNamespace: 'clusters-my-demo',
+    });
     const api = world();
     expect((await listNodePools(api, 'clusters', 'demo')).map((np) => np.metadata.name)).toEqual(['a']);
-    await expect(resolveHostedCluster(api, 'clusters', 'nope')).rejects.toThrow('failed to find HostedCluster "nope" in namespace "clusters"');
+    await expect(resolveHostedCluster(api, 'clusters', 'nope')).rejects.toThrow(
+      'failed to find HostedCluster "nope" in namespace "clusters"',
+    );
   });
 });

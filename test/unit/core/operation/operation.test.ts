@@ -7,7 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { OperationInProgressError, PreconditionError, RemoteError } from '../../../../src/core/errors.ts';
 import { Annotations, Resources, type KubeObject } from '../../../../src/core/model.ts';
 import type { Clock } from '../../../../src/core/ports.ts';
-import { acquireOperation, operationAnnotations, readOperation, releaseOperation, releaseQuiesceUndo, updateOperation, type BackupOperation } from '../../../../src/core/operation/record.ts';
+import {
+  acquireOperation,
+  operationAnnotations,
+  readOperation,
+  releaseOperation,
+  releaseQuiesceUndo,
+  updateOperation,
+  type BackupOperation,
+} from '../../../../src/core/operation/record.ts';
 import { Rollback } from '../../../../src/core/operation/rollback.ts';
 import { resumeOperation, type ResumeDeps } from '../../../../src/core/operation/resume.ts';
 import { waitUntil } from '../../../../src/core/controlplane/wait.ts';
@@ -17,19 +25,35 @@ const quiet = { info: () => undefined, warn: () => undefined, debug: () => undef
 
 function cluster(annotations: Record<string, string> = {}, pausedUntil?: string): MemoryApi {
   const api = new MemoryApi();
-  api.put(Resources.hostedCluster, { apiVersion: 'hypershift.openshift.io/v1beta1', kind: 'HostedCluster', metadata: { namespace: 'clusters', name: 'demo', annotations }, spec: pausedUntil ? { pausedUntil } : {} });
+  api.put(Resources.hostedCluster, {
+    apiVersion: 'hypershift.openshift.io/v1beta1',
+    kind: 'HostedCluster',
+    metadata: { namespace: 'clusters', name: 'demo', annotations },
+    spec: pausedUntil ? { pausedUntil } : {},
+  });
   return api;
 }
 
 const hcOf = async (api: MemoryApi) => (await api.get(Resources.hostedCluster, 'clusters', 'demo')) as KubeObject;
-const backupOp = (over: Partial<BackupOperation> = {}): BackupOperation => ({ id: 'op-1', type: 'backup', startedAt: '2026-11-29T00:00:00Z', phase: 'started', toolVersion: '9.9.9', ...over });
+const backupOp = (over: Partial<BackupOperation> = {}): BackupOperation => ({
+  id: 'op-1',
+  type: 'backup',
+  startedAt: '2026-11-29T00:00:00Z',
+  phase: 'started',
+  toolVersion: '9.9.9',
+  ...over,
+});
 
 describe('operation record', () => {
   it('records the lock and the quiesce undo data in one write, and reads it back typed', async () => {
     const api = cluster({}, '2026-12-01T00:00:00Z');
     await acquireOperation(api, await hcOf(api), backupOp(), { 'kube-apiserver': 3 });
     const record = readOperation(await hcOf(api));
-    expect(record).toEqual({ operation: backupOp(), previousPausedUntil: '2026-12-01T00:00:00Z', previousReplicas: { 'kube-apiserver': 3 } });
+    expect(record).toEqual({
+      operation: backupOp(),
+      previousPausedUntil: '2026-12-01T00:00:00Z',
+      previousReplicas: { 'kube-apiserver': 3 },
+    });
     await releaseQuiesceUndo(api, 'clusters', 'demo');
     expect(readOperation(await hcOf(api))).toEqual({ operation: backupOp(), previousPausedUntil: undefined, previousReplicas: undefined });
     await releaseOperation(api, 'clusters', 'demo');
@@ -41,7 +65,13 @@ describe('operation record', () => {
     await acquireOperation(api, await hcOf(api), backupOp(), {});
     expect((await hcOf(api)).metadata.annotations?.[Annotations.previousPausedUntil]).toBe('null');
     const bare = cluster();
-    await acquireOperation(bare, await hcOf(bare), { id: 'r', type: 'restore', startedAt: 'now', phase: 'secrets', created: ['Secret clusters/x'] });
+    await acquireOperation(bare, await hcOf(bare), {
+      id: 'r',
+      type: 'restore',
+      startedAt: 'now',
+      phase: 'secrets',
+      created: ['Secret clusters/x'],
+    });
     expect(Object.keys((await hcOf(bare)).metadata.annotations ?? {})).toEqual([Annotations.operation]);
   });
 
@@ -97,26 +127,45 @@ describe('Rollback', () => {
     rb.push('unpause', async () => {
       throw new Error('API down');
     });
-    rb.push('delete upload', async () => {
-      throw new Error('S3 down');
-    }, { bestEffort: true });
+    rb.push(
+      'delete upload',
+      async () => {
+        throw new Error('S3 down');
+      },
+      { bestEffort: true },
+    );
     expect(await rb.run()).toEqual(['unpause: API down']);
     expect(ran).toEqual(['scale']);
   });
 });
 
 describe('resume dispatch', () => {
-  const deps = (api: MemoryApi): ResumeDeps => ({ api, exec: { exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }) }, clock: fakeClock(), reporter: quiet });
+  const deps = (api: MemoryApi): ResumeDeps => ({
+    api,
+    exec: { exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }) },
+    clock: fakeClock(),
+    reporter: quiet,
+  });
 
   it('with no record, does nothing and says so', async () => {
     const api = cluster();
-    expect(await resumeOperation('clusters', 'demo', deps(api), {})).toEqual({ namespace: 'clusters', name: 'demo', operation: null, actions: [] });
+    expect(await resumeOperation('clusters', 'demo', deps(api), {})).toEqual({
+      namespace: 'clusters',
+      name: 'demo',
+      operation: null,
+      actions: [],
+    });
   });
 
   it('hands the typed record to the handler of its type', async () => {
     const api = cluster(operationAnnotations(backupOp({ phase: 'snapshotted', member: 'etcd-2' })));
     const result = await resumeOperation('clusters', 'demo', deps(api), {
-      backup: async ({ record }) => ({ namespace: 'clusters', name: 'demo', operation: record.operation.id, actions: [`member ${record.operation.member}`] }),
+      backup: async ({ record }) => ({
+        namespace: 'clusters',
+        name: 'demo',
+        operation: record.operation.id,
+        actions: [`member ${record.operation.member}`],
+      }),
       restore: async () => {
         throw new Error('wrong handler');
       },
@@ -127,12 +176,16 @@ describe('resume dispatch', () => {
   it('refuses a type it has no handler for, naming the type and the version that wrote it, and leaves the record', async () => {
     const raw = JSON.stringify({ id: 'op-9', type: 'teleport', startedAt: 'x', phase: 'beamed', toolVersion: '3.0.0' });
     const api = cluster({ [Annotations.operation]: raw });
-    const run = resumeOperation('clusters', 'demo', deps(api), { backup: async () => ({ namespace: '', name: '', operation: null, actions: [] }) });
+    const run = resumeOperation('clusters', 'demo', deps(api), {
+      backup: async () => ({ namespace: '', name: '', operation: null, actions: [] }),
+    });
     await expect(run).rejects.toBeInstanceOf(PreconditionError);
     await expect(run).rejects.toThrow('operation op-9 is of type "teleport", written by hcp-dr 3.0.0');
     expect((await hcOf(api)).metadata.annotations?.[Annotations.operation]).toBe(raw);
     const old = cluster(operationAnnotations({ id: 'op-3', type: 'move', startedAt: 'x', phase: 'started' }));
-    await expect(resumeOperation('clusters', 'demo', deps(old), {})).rejects.toThrow(/type "move", written by an hcp-dr version that does not record its version/);
+    await expect(resumeOperation('clusters', 'demo', deps(old), {})).rejects.toThrow(
+      /type "move", written by an hcp-dr version that does not record its version/,
+    );
   });
 });
 
@@ -160,15 +213,26 @@ describe('waitUntil', () => {
     const clock = fakeClock();
     const wait = waitUntil({ clock, reporter: quiet, timeoutMs: 5000 }, 'deployments to scale', async () => false);
     await expect(wait).rejects.toBeInstanceOf(RemoteError);
-    await expect(waitUntil({ clock, reporter: quiet, timeoutMs: 5000 }, 'deployments to scale', async () => false)).rejects.toThrow('failed to wait for deployments to scale: still not there after 5s');
+    await expect(waitUntil({ clock, reporter: quiet, timeoutMs: 5000 }, 'deployments to scale', async () => false)).rejects.toThrow(
+      'failed to wait for deployments to scale: still not there after 5s',
+    );
     expect(clock.slept).toBeGreaterThan(5000);
   });
 
   it('stops as soon as the check throws', async () => {
     let attempts = 0;
-    const wait = waitUntil({ clock: fakeClock(), reporter: quiet, timeoutMs: 60_000, check: async () => {
-      if (attempts >= 3) throw new PreconditionError('record gone');
-    } }, 'x', async () => (attempts++, false));
+    const wait = waitUntil(
+      {
+        clock: fakeClock(),
+        reporter: quiet,
+        timeoutMs: 60_000,
+        check: async () => {
+          if (attempts >= 3) throw new PreconditionError('record gone');
+        },
+      },
+      'x',
+      async () => (attempts++, false),
+    );
     await expect(wait).rejects.toThrow('record gone');
     expect(attempts).toBe(3);
   });
