@@ -155,6 +155,20 @@ describe('sandbox HyperShift world', () => {
     }
   });
 
+  it('a HostedCluster created paused gets nothing but ReconciliationActive False until the pause is lifted', async () => {
+    applyHostedCluster(mgmt2.sim.store, { name: 'paused', pausedUntil: 'true' });
+    const cond = await waitFor('ReconciliationActive', () => condition(mgmt2.sim.store.get(HC, 'clusters', 'paused'), 'ReconciliationActive'));
+    expect(cond).toMatchObject({ status: 'False', reason: 'ReconciliationPaused' });
+    await new Promise((r) => setTimeout(r, 1500)); // a resync of the stand-in passes
+    expect(mgmt2.sim.store.get(NAMESPACES, undefined, 'clusters-paused')).toBeUndefined();
+    const unpause = await kubectl('sandbox-2', ['patch', 'hc', 'paused', '-n', 'clusters', '--type=merge', '-p', '{"spec":{"pausedUntil":null}}']);
+    if (unpause) expect(unpause.code, unpause.stderr).toBe(0);
+    else mgmt2.sim.store.mutate(HC, 'clusters', 'paused', (o) => { delete (o['spec'] as { pausedUntil?: string }).pausedUntil; });
+    await waitFor('etcd ready', () => (mgmt2.sim.store.get(STS, 'clusters-paused', 'etcd')?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas === 3);
+    await waitFor('ReconciliationActive True', () => condition(mgmt2.sim.store.get(HC, 'clusters', 'paused'), 'ReconciliationActive')?.status === 'True');
+    await deleteHc(mgmt2, 'paused');
+  });
+
   it('restoreSnapshotURL: etcd-init downloads the pre-signed snapshot and every member holds its keys', async () => {
     const { cp, etcd } = await createReady(mgmt2, 'restored', await presign());
     await waitFor('EtcdSnapshotRestored', () => condition(mgmt2.sim.store.get(HCP, cp, 'restored'), 'EtcdSnapshotRestored'));

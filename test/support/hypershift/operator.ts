@@ -3,6 +3,8 @@
  * shipped. It drives the simulator's store as the HyperShift and control-plane operators drive a real
  * API server:
  *
+ *  - HostedCluster created paused (spec.pausedUntil) → only ReconciliationActive False, nothing else
+ *    until the pause ends, as HyperShift returns early for a paused HostedCluster.
  *  - HostedCluster created → finalizer `hypershift.openshift.io/finalizer`; control-plane namespace
  *    `<ns>-<name>`; the AES-CBC key copied in; PKI secrets generated only when absent (pki.ts:
  *    pre-created ones are kept); the HostedControlPlane (spec copied, restoreSnapshotURL and
@@ -33,7 +35,7 @@
  * `setSplitBrainRestore(on)`, `timeline(cpNs)`, `settled()`, `stop()`.
  */
 import path from 'node:path';
-import { API_SERVERS, attachHyperShiftOperator, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES } from '../controllers.ts';
+import { API_SERVERS, attachHyperShiftOperator, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES, isPaused } from '../controllers.ts';
 import { attachEtcdController, etcdExecHandler, PODS, STATEFULSETS } from '../etcd-controller.ts';
 import { startEtcdCluster, type EtcdCluster } from '../etcd-cluster.ts';
 import { statefulSetObject, ETCD_INIT } from '../etcd/k8s-objects.ts';
@@ -45,7 +47,7 @@ import {
 } from './control-plane.ts';
 import { initialCluster, memberLogs, runEtcdInit } from './etcd-init.ts';
 import { ensureEncryptionKey, ensurePki } from './pki.ts';
-import { writeControlPlaneStatus, type ControlPlaneTimeline } from './status.ts';
+import { conditionsOf, mergeConditions, reconciliationCondition, writeControlPlaneStatus, type ControlPlaneTimeline } from './status.ts';
 
 export type { ControlPlaneTimeline } from './status.ts';
 export { installOperator } from './control-plane.ts';
@@ -259,6 +261,17 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     else if (!creating.has(key)) {
       // A control plane that was there before us and is not adopted (a seeded one) is left alone.
       if (preexisting.has(hc.metadata.uid ?? '')) return;
+      // HyperShift returns before creating anything while a HostedCluster is paused: it only says so.
+      if (isPaused((hc['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil, new Date())) {
+        const paused = mergeConditions(conditionsOf(hc), [reconciliationCondition(hc)], hc.metadata.generation);
+        if (JSON.stringify(paused) !== JSON.stringify(conditionsOf(hc))) {
+          safe(() => store.mutate(HOSTED_CLUSTERS, hc.metadata.namespace, hc.metadata.name, (o) => {
+            if (!(o.metadata.finalizers ?? []).includes(FINALIZER)) o.metadata.finalizers = [...(o.metadata.finalizers ?? []), FINALIZER];
+            o['status'] = { ...((o['status'] as object | undefined) ?? {}), conditions: paused };
+          }));
+        }
+        return;
+      }
       creating.add(key);
       task(key, () => create(hc).finally(() => creating.delete(key)));
     }
@@ -276,7 +289,11 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     if (same(e.resource, HOSTED_CLUSTERS) && e.type !== 'DELETED') onHostedCluster(e.object);
     else if ((same(e.resource, STATEFULSETS) || same(e.resource, PODS)) && planes.has(e.object.metadata.namespace ?? '')) queueStatus();
   });
-  const resync = setInterval(() => { for (const p of planes.values()) updateStatus(p); }, 1000);
+  const resync = setInterval(() => {
+    for (const p of planes.values()) updateStatus(p);
+    // A pause with a date ends without an event.
+    for (const hc of store.list(HOSTED_CLUSTERS)) if (!planes.has(controlPlaneNamespace(hc))) onHostedCluster(hc);
+  }, 1000);
   const detachPause = attachHyperShiftOperator(store, options.propagationDelayMs !== undefined ? { propagationDelayMs: options.propagationDelayMs } : {});
   for (const hc of store.list(HOSTED_CLUSTERS)) {
     if (store.get(HOSTED_CONTROL_PLANES, controlPlaneNamespace(hc), hc.metadata.name) && !planes.has(controlPlaneNamespace(hc))) preexisting.add(hc.metadata.uid ?? '');
