@@ -65,6 +65,26 @@ function s3(): S3Client {
   return new S3Client({ endpoint: sb.s3.endpoint, region: sb.s3.region, forcePathStyle: true, credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
 }
 
+/** A copy of the backup as an hcp-dr of backup.json format 1 would have written it: key only, no PKI or references. */
+async function formatOneCopy(): Promise<string> {
+  const client = s3();
+  try {
+    const from = `hcp/clusters/demo/${manifest.id}/`;
+    const to = `format1/clusters/demo/${manifest.id}/`;
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: sb.s3.bucket, Prefix: from }));
+    for (const o of listed.Contents ?? []) {
+      const key = o.Key ?? '';
+      await client.send(new CopyObjectCommand({ Bucket: sb.s3.bucket, Key: to + key.slice(from.length), CopySource: `${sb.s3.bucket}/${key}` }));
+    }
+    const old = { ...manifest, secrets: manifest.secrets.filter((x) => x.role === 'encryption-key') } as Record<string, unknown>;
+    for (const field of ['format', 'configMaps', 'references']) delete old[field];
+    await client.send(new PutObjectCommand({ Bucket: sb.s3.bucket, Key: `${to}backup.json`, Body: JSON.stringify(old) }));
+    return `s3://${sb.s3.bucket}/${to}`;
+  } finally {
+    client.destroy();
+  }
+}
+
 /** A copy of the backup whose snapshot has one byte changed: what S3 bit rot or tampering leaves. */
 async function tamperedCopy(): Promise<string> {
   const client = s3();
@@ -163,6 +183,16 @@ describe('restore', () => {
     expect(await (await api('sandbox-2')).get(Resources.namespace, '', 'fresh')).toBeUndefined();
   }, 120_000);
 
+  it('refuses an old backup without the PKI Secrets on a cluster that does not have them, naming what must exist', async () => {
+    const url = await formatOneCopy();
+    const run = await runCliInProcess(['restore', url, '--kubeconfig', sb.kubeconfig, '--context', 'sandbox-2', '-n', 'old', ...s3Flags()]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/error: failed to restore old\/demo: the backup does not carry .*Secret old-demo\/root-ca/);
+    expect(run.stderr).toMatch(/Secret old\/demo-pull-secret/);
+    expect(run.stderr).toMatch(/hint: /);
+    expect(await (await api('sandbox-2')).get(Resources.namespace, '', 'old')).toBeUndefined();
+  }, 120_000);
+
   it('refuses a leftover etcd PVC and an encryption key Secret that is not the backup\'s, naming each, before any change', async () => {
     const a = await api('sandbox-2');
     await a.create(Resources.namespace, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'stale-demo' } });
@@ -192,7 +222,7 @@ describe('restore', () => {
     expect(JSON.parse(hc?.metadata.annotations?.['hcp-dr.openshift.io/operation'] ?? '{}')).toMatchObject({ type: 'restore', phase: 'waiting' });
 
     const fresh = await restore('--replace', '--yes', '-o', 'json');
-    expect(fresh.stderr).not.toMatch(/^error:/m);
+    expect(fresh.stderr, fresh.stderr).not.toMatch(/^error:/m);
     expect(fresh.code).toBe(0);
     expect((JSON.parse(fresh.stdout) as RestoreResult).verdict.state).toBe('Restored');
     expect(await restoredEtcd('sandbox')?.get('/hcp-dr-test/alpha', 1)).toBe('one');
