@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { InterruptedError, RemoteError } from '../core/errors.ts';
 import type { ExecRequest, ExecResult, PodExec } from '../core/ports.ts';
 import { connectionError, httpError, interruptedRequest, parseStatus, type ApiStatus } from './errors.ts';
-import type { RequestAuth } from './rest.ts';
+import { untilAborted, type RequestAuth } from './rest.ts';
 
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 const Channel = { stdin: 0, stdout: 1, stderr: 2, status: 3, close: 255 } as const;
@@ -37,8 +37,7 @@ export class WebSocketPodExec implements PodExec {
     for (const arg of command) query.append('command', arg);
     const base = this.#options.server.replace(/\/+$/, '').replace(/^http/, 'ws');
     const url = `${base}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/exec?${query}`;
-    const auth = await this.#options.auth();
-    if (request.signal?.aborted) throw abortFailure(what, request.signal);
+    const auth = await untilAborted(this.#options.auth(), request.signal, () => abortFailure(what, request.signal));
     const handshake = this.#options.requestTimeoutMs ? { handshakeTimeout: this.#options.requestTimeoutMs } : {};
     const ws = new WebSocket(url, PROTOCOLS, { agent: auth.agent, headers: auth.headers, perMessageDeflate: false, ...handshake, ...auth.tls });
     return runSession(ws, request, what, this.#options.server);

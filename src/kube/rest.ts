@@ -30,6 +30,17 @@ export interface RestOptions {
   signal?: AbortSignal;
 }
 
+/** `work`, or the error of `onAbort` as soon as `signal` aborts (the work itself is left to finish or fail alone). */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => unknown): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(onAbort());
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(onAbort());
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
 /** The bound of each rollback request after a signal when --request-timeout is not set. */
 export const AFTER_INTERRUPT_TIMEOUT_MS = 30_000;
 
@@ -112,8 +123,8 @@ export class RestKubeApi implements KubeApi {
     const { server, signal } = this.#options;
     const interruptible = signal !== undefined && !signal.aborted;
     const timeoutMs = interruptible || !signal ? this.#options.requestTimeoutMs : (this.#options.requestTimeoutMs ?? AFTER_INTERRUPT_TIMEOUT_MS);
-    const auth = await this.#options.auth();
-    if (interruptible && signal.aborted) throw interruptedRequest(what, signal.reason);
+    // A credential plugin that hangs must not hold an interrupted run either.
+    const auth = await untilAborted(this.#options.auth(), interruptible ? signal : undefined, () => interruptedRequest(what, signal?.reason));
     const url = new URL(server.replace(/\/+$/, '') + path);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { Accept: 'application/json', ...auth.headers };

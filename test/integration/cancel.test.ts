@@ -8,9 +8,11 @@
  * that needs a cluster to reach: an export into a directory nobody may write.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import yaml from 'js-yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeKubeconfigFile } from '../support/sim/kubeconfig.ts';
 import { startHangProxy, startSilentServer, type HangProxy, type SilentServer } from '../support/hang-proxy.ts';
@@ -114,6 +116,36 @@ describe('an API server that accepts connections and never answers', () => {
     });
     await waitUntil(run, () => silent.accepted > before, 'a connection to the API server');
     expectInterrupted(await interrupt(run, 'SIGTERM'), 'SIGTERM', /failed to get hostedclusters/);
+  });
+});
+
+describe('an exec credential plugin that never returns', () => {
+  it('SIGINT ends the wait for credentials and exits 130', async () => {
+    const marker = path.join(tmp, 'plugin.pid');
+    const plugin = path.join(tmp, 'hanging-plugin');
+    await writeFile(plugin, `#!/bin/sh\necho $$ > ${marker}\nexec sleep 600\n`, { mode: 0o755 });
+    const kubeconfig = path.join(tmp, 'kc-hanging-plugin');
+    await writeFile(kubeconfig, yaml.dump({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'ctx',
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } } }],
+      contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u', namespace: 'clusters' } }],
+    }));
+    const run = cli(['etcd', 'status', 'demo', '--kubeconfig', kubeconfig]);
+    try {
+      await waitUntil(run, () => existsSync(marker), 'the credential plugin started');
+      expectInterrupted(await interrupt(run, 'SIGINT'), 'SIGINT', /failed to get hostedclusters/);
+    } finally {
+      // The plugin is the test's own process tree: it must not outlive the test.
+      const pid = Number((await readFile(marker, 'utf8').catch(() => '')).trim());
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
   });
 });
 
