@@ -67,7 +67,7 @@ export async function runEtcdStatus(namespace: string, name: string, deps: EtcdS
     deps.api.get(Resources.hostedControlPlane, cpNamespace, name),
   ]);
   const { facts, quotaBytes } = gathered;
-  const verdict = judge(facts);
+  const verdict = judge(facts, { namespace, name });
   const now = deps.clock.now();
   const leaders = new Set(facts.members.map((m) => m.status?.leader).filter(Boolean));
   return {

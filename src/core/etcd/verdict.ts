@@ -56,7 +56,14 @@ export interface Verdict {
 
 const label = (m: MemberFacts) => m.name || m.pod || m.id;
 
-export function judge(facts: EtcdFacts): Verdict {
+/** The hosted cluster judged, so hints can name the exact command; placeholders otherwise. */
+export interface JudgedCluster {
+  namespace: string;
+  name: string;
+}
+
+export function judge(facts: EtcdFacts, cluster?: JudgedCluster): Verdict {
+  const hc = cluster ? { name: cluster.name, namespace: cluster.namespace } : { name: '<hosted-cluster>', namespace: '<namespace>' };
   const voting = facts.members.filter((m) => !m.isLearner);
   // Quorum is a property of the membership etcd itself knows; a split brain is judged below.
   const quorum = Math.floor(voting.length / 2) + 1;
@@ -71,7 +78,7 @@ export function judge(facts: EtcdFacts): Verdict {
     return {
       state: 'QuorumLost',
       reason: `${healthy.length} of ${total} members healthy, quorum needs ${facts.members.length ? quorum : Math.floor(total / 2) + 1}: ${down.join(', ') || 'no etcd pods'}`,
-      hint: 'etcd cannot serve writes. Do not delete etcd PVCs: take a snapshot from a surviving member if one answers, then follow the quorum-loss restore procedure',
+      hint: `etcd cannot serve writes and recover-member cannot help. Do not delete etcd PVCs: restore from a backup with "{cmd} restore <backup-url> --replace" (an in-place "etcd restore" is planned); without a backup, take a snapshot from a surviving member if one answers and follow the quorum-loss procedure`,
       problems: down,
     };
   }
@@ -92,8 +99,8 @@ export function judge(facts: EtcdFacts): Verdict {
       state: 'Degraded',
       reason: `quorum intact (${healthy.length}/${voting.length} healthy) but ${degraded.problems.join('; ')}`,
       hint: degraded.badMember
-        ? `to replace member ${degraded.badMember}: kubectl delete pvc data-${degraded.badMember} -n {ns} --wait=false && kubectl delete pod ${degraded.badMember} -n {ns}`
-        : 'watch the members; if one stays unhealthy, replace it (delete its PVC data-<pod> and then its pod)',
+        ? `to replace member ${degraded.badMember} (new PVC data-${degraded.badMember}, resynced from the others): {cmd} etcd recover-member ${hc.name} ${degraded.badMember} -n ${hc.namespace}`
+        : `watch the members; if one stays unhealthy, replace it: {cmd} etcd recover-member ${hc.name} <member> -n ${hc.namespace}`,
       problems: degraded.problems,
     };
   }

@@ -50,6 +50,28 @@ describe('etcd verdict', () => {
     expect(v.problems.some((p) => p.includes('pod etcd-1'))).toBe(false);
   });
 
+  it('when one member is bad, the hint is the recover-member command for that member of the judged cluster', () => {
+    const v = judge(facts({ members: [member(0), member(1), member(2, { health: unhealthy })] }), { namespace: 'clusters', name: 'demo' });
+    expect(v.state).toBe('Degraded');
+    expect(v.hint).toContain('{cmd} etcd recover-member demo etcd-2 -n clusters');
+    // Without the cluster, placeholders stand in for the names.
+    expect(judge(facts({ members: [member(0), member(1), member(2, { health: unhealthy })] })).hint).toContain('recover-member <hosted-cluster> etcd-2 -n <namespace>');
+  });
+
+  it('when quorum is lost, the hint points at restoring from a backup, not at recover-member', () => {
+    const v = judge(facts({ members: [member(0), member(1, { health: unhealthy }), member(2, { health: unhealthy })] }), { namespace: 'clusters', name: 'demo' });
+    expect(v.state).toBe('QuorumLost');
+    expect(v.hint).toContain('{cmd} restore <backup-url>');
+    expect(v.hint).not.toContain('etcd recover-member');
+  });
+
+  it('when members disagree, the hint says not to replace members (recover-member is not offered)', () => {
+    const v = judge(facts({ members: [member(0), member(1), member(2), member(3, { pod: undefined, name: 'stray' })] }), { namespace: 'clusters', name: 'demo' });
+    expect(v.state).toBe('Inconsistent');
+    expect(v.hint).toMatch(/do not restart or delete members/);
+    expect(v.hint).not.toContain('recover-member');
+  });
+
   it('when two members of three are unhealthy, it is QuorumLost', () => {
     const v = judge(facts({ members: [member(0), member(1, { health: unhealthy }), member(2, { health: unhealthy })] }));
     expect(v.state).toBe('QuorumLost');
