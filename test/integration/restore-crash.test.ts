@@ -16,13 +16,12 @@ import type { RestoreResult } from '../../src/core/restore/types.ts';
 let sb: Sandbox;
 let backupUrl: string;
 const savedEnv = { ...process.env };
-const ALLOW_HTTP = { HCP_DR_TEST_ALLOW_HTTP_SNAPSHOT_URL: '1' };
-const s3Flags = () => ['--endpoint', sb.s3.endpoint, '--path-style'];
+const s3Flags = () => ['--endpoint', sb.s3.httpsEndpoint, '--ca-bundle', sb.s3.caFile, '--path-style'];
 const restoreArgs = () => ['restore', backupUrl, '--kubeconfig', sb.kubeconfig, ...s3Flags(), '--replace', '--yes', '--wait-timeout', '2m'];
 
 beforeAll(async () => {
   sb = await startSandbox({ initBackoffMs: 1000 });
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region, ...ALLOW_HTTP });
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region });
   await sb.etcd.put('/hcp-dr-test/crash', 'kept');
   const run = await runCliInProcess(['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/hcp`, ...s3Flags(), '--online', '-o', 'json']);
   expect(run.stderr).not.toMatch(/^error:/m);
@@ -36,7 +35,7 @@ afterAll(async () => {
 /** Runs the restore in a child process and SIGKILLs it when it reports `step`. */
 function restoreKilledAt(step: string): Promise<{ signal: NodeJS.Signals | null; reached: boolean; stderr: string }> {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src/main.ts'), ...restoreArgs(), '-v'], {
-    env: { ...process.env, ...sb.env, ...ALLOW_HTTP, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
+    env: { ...process.env, ...sb.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

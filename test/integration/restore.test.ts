@@ -2,8 +2,8 @@
  * `restore` end to end on the sandbox's HyperShift world: two management clusters sharing one
  * S3 server, the operator stand-in creating control planes with real etcd members, and the
  * etcd-init stand-in downloading the pre-signed URL with the real curl and restoring with the
- * real etcdctl. The sandbox's S3 server speaks http, which HyperShift's CRD refuses; the test
- * world has no CEL, so the test allows it through HCP_DR_TEST_ALLOW_HTTP_SNAPSHOT_URL.
+ * real etcdctl, over the sandbox S3 server's https front (its own CA: --ca-bundle; the etcd-init
+ * stand-in trusts it), as HyperShift's CRD accepts only https snapshot URLs.
  */
 import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ let backupUrl: string;
 let manifest: BackupManifest;
 const savedEnv = { ...process.env };
 const quiet: Reporter = { info: () => undefined, warn: () => undefined, debug: () => undefined };
-const s3Flags = () => ['--endpoint', sb.s3.endpoint, '--path-style'];
+const s3Flags = () => ['--endpoint', sb.s3.httpsEndpoint, '--ca-bundle', sb.s3.caFile, '--path-style'];
 const restore = (...extra: string[]) => runCliInProcess(['restore', backupUrl, '--kubeconfig', sb.kubeconfig, ...s3Flags(), '--wait-timeout', '2m', ...extra]);
 const api = async (context: string): Promise<KubeApi> => (await connectKube({ kubeconfig: sb.kubeconfig, context }, quiet)).api;
 
@@ -47,7 +47,7 @@ const restoredEtcd = (context: string) => sb.clusters[clusterIndex(context)]?.op
 
 beforeAll(async () => {
   sb = await startSandbox({ clusters: 2, initBackoffMs: 1000 });
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region, HCP_DR_TEST_ALLOW_HTTP_SNAPSHOT_URL: '1' });
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region });
   await sb.etcd.put('/hcp-dr-test/alpha', 'one');
   await sb.etcd.put('/hcp-dr-test/beta', 'two');
   const run = await runCliInProcess(['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/hcp`, ...s3Flags(), '--yes', '-o', 'json']);

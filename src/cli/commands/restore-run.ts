@@ -23,9 +23,6 @@ export interface RestoreArgs extends GlobalArgs, S3Args {
   yes?: boolean;
 }
 
-/** Test S3 servers speak http; HyperShift's CRD accepts only https. Never set in production. */
-const ALLOW_HTTP_ENV = 'HCP_DR_TEST_ALLOW_HTTP_SNAPSHOT_URL';
-
 export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);
   const url = args['backup-url'].replace(/\/backup\.json$/, '/');
@@ -52,7 +49,6 @@ export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number>
       dryRun: args['dry-run'] === true,
       expiresInSeconds: Math.round(expiresMs / 1000),
       waitTimeoutMs,
-      allowHttpUrl: deps.env[ALLOW_HTTP_ENV] === '1',
       toolVersion: VERSION,
       rerun: `{cmd} restore ${url}${session.namespaceExplicit ? ` -n ${session.namespace}` : ''}${args.context ? ` --context ${args.context}` : ''}`,
     }, {

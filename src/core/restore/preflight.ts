@@ -26,8 +26,6 @@ export interface PreflightInput {
   name: string;
   replace: boolean;
   snapshotUrl: string;
-  /** Accept an http:// snapshot URL (test S3 servers only; the HyperShift CRD refuses it). */
-  allowHttpUrl: boolean;
 }
 
 export interface Preflight {
@@ -52,7 +50,7 @@ export async function preflight(input: PreflightInput, desired: DesiredObject[])
   const pass = (check: string, detail: string) => checks.push({ name: check, ok: true, detail });
   pass('backup', `verified: SHA-256, trailer, revision ${bundle.manifest.snapshot.revision}, ${bundle.manifest.snapshot.totalKeys} keys`);
 
-  checkUrl(input.snapshotUrl, input.allowHttpUrl);
+  checkUrl(input.snapshotUrl);
   pass('snapshot-url', `one pre-signed URL, ${input.snapshotUrl.length} of ${MAX_SNAPSHOT_URL_LENGTH} characters`);
 
   checkKeyMaterial(bundle);
@@ -145,9 +143,9 @@ export async function preflight(input: PreflightInput, desired: DesiredObject[])
   };
 }
 
-function checkUrl(url: string, allowHttp: boolean): void {
+function checkUrl(url: string): void {
   const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
-  if (scheme !== 'https' && !(allowHttp && scheme === 'http')) {
+  if (scheme !== 'https') {
     throw new UsageError(`failed to pre-sign the snapshot: the store gives "${redactUrl(url).slice(0, 80)}...", and the HostedCluster CRD and etcd-init need an https:// URL`, {
       hint: 'use an https S3 endpoint (--endpoint https://...)',
     });

@@ -31,7 +31,6 @@ export interface RestoreRequest {
   dryRun: boolean;
   expiresInSeconds: number;
   waitTimeoutMs: number;
-  allowHttpUrl?: boolean;
   /** The command line that repeats this restore, for hints (signature-free). */
   rerun: string;
   toolVersion?: string;
@@ -79,7 +78,7 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
     ...(liveKeysOf(m) !== undefined ? { liveKeys: liveKeysOf(m) as number } : {}),
   };
   const desired = desiredObjects(bundle, { namespace, name, snapshotUrl, recordAnnotations: recordAnnotations(record) });
-  const { preflight: pre, planned } = await preflight({ api: deps.api, bundle, namespace, name, replace: req.replace, snapshotUrl, allowHttpUrl: req.allowHttpUrl ?? false }, desired);
+  const { preflight: pre, planned } = await preflight({ api: deps.api, bundle, namespace, name, replace: req.replace, snapshotUrl}, desired);
   for (const w of pre.warnings) deps.reporter.warn(w);
   deps.reporter.debug('step: preflight');
   const base = { bundle, namespace, name, cp, pre, startedAt };

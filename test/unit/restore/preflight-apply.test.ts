@@ -12,7 +12,7 @@ const record = { 'hcp-dr.openshift.io/operation': JSON.stringify({ id: 'r1', typ
 
 function plan(kube: FakeKube, bundle: RestoreBundle, replace = false) {
   const desired = desiredObjects(bundle, { namespace: 'clusters', name: 'demo', snapshotUrl: URL, recordAnnotations: record });
-  return { desired, run: () => preflight({ api: kube, bundle, namespace: 'clusters', name: 'demo', replace, snapshotUrl: URL, allowHttpUrl: false }, desired) };
+  return { desired, run: () => preflight({ api: kube, bundle, namespace: 'clusters', name: 'demo', replace, snapshotUrl: URL}, desired) };
 }
 
 const apply = (kube: FakeKube, desired: ReturnType<typeof desiredObjects>, skipHostedCluster = false) =>
@@ -125,7 +125,7 @@ describe('restore preflight and apply', () => {
   it('refuses a URL the CRD would refuse: http, or longer than 1024 characters', async () => {
     const bundle = demoBundle();
     const desired = desiredObjects(bundle, { namespace: 'clusters', name: 'demo', snapshotUrl: URL, recordAnnotations: record });
-    const run = (snapshotUrl: string) => preflight({ api: kube, bundle, namespace: 'clusters', name: 'demo', replace: false, snapshotUrl, allowHttpUrl: false }, desired);
+    const run = (snapshotUrl: string) => preflight({ api: kube, bundle, namespace: 'clusters', name: 'demo', replace: false, snapshotUrl}, desired);
     await expect(run('http://s3/x')).rejects.toThrow(/https/);
     await expect(run(`${URL}&x=${'a'.repeat(1100)}`)).rejects.toThrow(/at most 1024/);
   });
