@@ -24,7 +24,7 @@ describe('sandbox CLI with several management clusters', () => {
     expect(existsSync(path.join(stateDir, 'state.json'))).toBe(false);
   });
 
-  it('up --clusters 2 gives one kubeconfig with a context per management cluster, each its own API server', async () => {
+  it('up --clusters 2 gives one kubeconfig with a context per management cluster, each its own API server', { timeout: 180_000 }, async () => {
     const up = await run('up', '--clusters', '2');
     expect(up.code, up.out).toBe(0);
     expect(up.out).toContain('management clusters (contexts): sandbox, sandbox-2; one S3 server for all');

@@ -17,7 +17,7 @@
  * Test support only: never part of the shipped binary.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,7 +141,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       startS3Server({ dir: path.join(dir, 's3'), buckets: [options.bucket ?? 'hcp-dr-backups'] }),
     ]);
     stops.push(() => etcd.stop(), ...sims.map((sim) => () => sim.stop()), () => s3server.stop());
-    const s3front = await startTlsFront(s3server.endpoint);
+    // The https front serves the sandbox's own 127.0.0.1 certificate (etcd's server certificate, signed by the
+    // sandbox CA): no extra key generation at start.
+    // The CA is copied out: the seeded etcd's files go when its HostedCluster is deleted.
+    const [frontKey, frontCert, frontCa] = await Promise.all([etcd.tls.serverKey, etcd.tls.serverCert, etcd.tls.ca].map((f) => readFile(f, 'utf8')));
+    const s3CaFile = path.join(dir, 's3-https-ca.crt');
+    await writeFile(s3CaFile, frontCa!);
+    const s3front = await startTlsFront(s3server.endpoint, { key: frontKey!, cert: frontCert!, caFile: s3CaFile });
     stops.push(() => s3front.close());
     const sim = sims[0]!;
 
