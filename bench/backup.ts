@@ -57,7 +57,9 @@ async function curlBaseline(sb: Sandbox, s3: S3ServerProcess, label: string): Pr
   const local = path.join(sb.etcd.member(0).volumeDir, 'bench.db');
   const save = spawnSync('etcdctl', ['--endpoints', sb.etcd.endpoint(0), '--cacert', tls.ca, '--cert', tls.clientCert, '--key', tls.clientKey, 'snapshot', 'save', local], { encoding: 'utf8' });
   if (save.status !== 0) throw new Error(save.stderr);
-  const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+  // WHEN_REQUIRED: by default the presigner signs x-amz-checksum-crc32 of an empty body into the URL,
+  // and a store that checks CRC32s (S3, the test server) refuses the real body with BadDigest.
+  const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, requestChecksumCalculation: 'WHEN_REQUIRED' });
   const url = await getSignedUrl(client, new PutObjectCommand({ Bucket: BUCKET, Key: `bench/${label}/curl.db` }), { expiresIn: 3600 });
   client.destroy();
   const catScript = path.join(REPO_ROOT, 'bench/exec-cat.ts');
