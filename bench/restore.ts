@@ -19,7 +19,7 @@ import path from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.ts';
-import { startEtcdCluster } from '../test/support/etcd-cluster.ts';
+import { startEtcdCluster, type EtcdCluster } from '../test/support/etcd-cluster.ts';
 import { runEtcdInit } from '../test/support/hypershift/etcd-init.ts';
 import type { ControlPlaneTimeline } from '../test/support/hypershift/operator.ts';
 import { connectKube } from '../src/kube/session.ts';
@@ -33,6 +33,9 @@ const roundsFor = (mb: number) => Math.max(1, Number(process.env['HCP_DR_BENCH_R
 const MiB = 1024 * 1024;
 const CP = 'clusters-demo';
 const entry = path.join(REPO_ROOT, 'plugin/kubectl-hcp_dr');
+/** What is running now, for the signal handlers below. */
+let current: Sandbox | undefined;
+let bareCluster: EtcdCluster | undefined;
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 300_000): Promise<void> {
@@ -60,7 +63,12 @@ async function fill(sb: Sandbox, megabytes: number): Promise<void> {
   const worker = async () => {
     while (next < megabytes) {
       const i = next++;
-      await put(`/bench/${String(i).padStart(6, '0')}`, randomBytes(MiB - 1024).toString('base64').slice(0, MiB - 1024));
+      await put(
+        `/bench/${String(i).padStart(6, '0')}`,
+        randomBytes(MiB - 1024)
+          .toString('base64')
+          .slice(0, MiB - 1024),
+      );
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
@@ -71,7 +79,10 @@ async function deleteDemo(sb: Sandbox): Promise<void> {
   const { api } = await connectKube({ kubeconfig: sb.kubeconfig, context: 'sandbox' }, quiet);
   for (const np of await api.list(Resources.nodePool, 'clusters')) await api.delete(Resources.nodePool, 'clusters', np.metadata.name ?? '');
   await api.delete(Resources.hostedCluster, 'clusters', 'demo');
-  await until('demo and its control plane to go', async () => !(await api.get(Resources.namespace, '', CP)) && !(await api.get(Resources.hostedCluster, 'clusters', 'demo')));
+  await until(
+    'demo and its control plane to go',
+    async () => !(await api.get(Resources.namespace, '', CP)) && !(await api.get(Resources.hostedCluster, 'clusters', 'demo')),
+  );
   await sb.clusters[0]!.operator!.settled();
 }
 
@@ -82,17 +93,21 @@ async function deleteDemo(sb: Sandbox): Promise<void> {
  */
 async function bareRestore(sb: Sandbox, url: string, round: number): Promise<number> {
   const cluster = await startEtcdCluster({ dir: path.join(sb.dir, `bare-${round}`), members: 3, bootstrap: false });
+  bareCluster = cluster;
   try {
     const start = performance.now();
-    await Promise.all([0, 1, 2].map(async (i) => {
-      const r = await runEtcdInit(cluster, i, 'clusters-bare', url, { caBundle: sb.s3.caFile });
-      if (r.code !== 0) throw new Error(`bare etcd-init of member ${i} failed (exit ${r.code}):\n${r.log}`);
-      await cluster.start(i, { wait: false });
-    }));
+    await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        const r = await runEtcdInit(cluster, i, 'clusters-bare', url, { caBundle: sb.s3.caFile });
+        if (r.code !== 0) throw new Error(`bare etcd-init of member ${i} failed (exit ${r.code}):\n${r.log}`);
+        await cluster.start(i, { wait: false });
+      }),
+    );
     await cluster.waitHealthy([0, 1, 2], 300_000);
     return (performance.now() - start) / 1000;
   } finally {
     await cluster.stop();
+    bareCluster = undefined;
   }
 }
 
@@ -108,12 +123,29 @@ async function pluginRestore(sb: Sandbox, backupUrl: string): Promise<PluginRoun
   const at: Record<string, number> = {};
   const steps = ['preflight', 'hosted-cluster', 'restored', 'verified'];
   const started = Date.now();
-  const run = await timedRun(entry, [
-    'restore', backupUrl, '--kubeconfig', sb.kubeconfig, '--endpoint', sb.s3.httpsEndpoint, '--ca-bundle', sb.s3.caFile, '--path-style',
-    '--wait-timeout', '20m', '-o', 'json', '-v',
-  ], { ...process.env, ...sb.env }, (stderr) => {
-    for (const step of steps) if (at[step] === undefined && stderr.includes(`debug: step: ${step}\n`)) at[step] = Date.now();
-  });
+  const run = await timedRun(
+    entry,
+    [
+      'restore',
+      backupUrl,
+      '--kubeconfig',
+      sb.kubeconfig,
+      '--endpoint',
+      sb.s3.httpsEndpoint,
+      '--ca-bundle',
+      sb.s3.caFile,
+      '--path-style',
+      '--wait-timeout',
+      '20m',
+      '-o',
+      'json',
+      '-v',
+    ],
+    { ...process.env, ...sb.env },
+    (stderr) => {
+      for (const step of steps) if (at[step] === undefined && stderr.includes(`debug: step: ${step}\n`)) at[step] = Date.now();
+    },
+  );
   const ended = Date.now();
   if (run.code !== 0) throw new Error(`restore failed (exit ${run.code}):\n${run.stderr}`);
   const result = JSON.parse(run.stdout) as RestoreResult;
@@ -138,26 +170,57 @@ async function pluginRestore(sb: Sandbox, backupUrl: string): Promise<PluginRoun
 const range = (values: number[]) => `${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}x`;
 const fmt = (s: number) => (Number.isNaN(s) ? '?' : s.toFixed(1));
 
+// Stopped from outside (run.ts killed, ^C): the bare cluster, the sandbox's etcd members and files go with us.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => void Promise.allSettled([bareCluster?.stop(), current?.stop()]).finally(() => process.exit(1)));
+}
+
 for (const mb of sizes) {
   const rounds = roundsFor(mb);
   const sb = await startSandbox({ seedKeys: 100, initBackoffMs: 1000 });
+  current = sb;
   console.log(`sandbox in ${sb.dir}`);
   try {
     const t0 = performance.now();
     await fill(sb, mb);
     console.log(`filled ${mb} MiB in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
-    const backup = await timedRun(entry, [
-      'backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/hcp`,
-      '--endpoint', sb.s3.endpoint, '--path-style', '--online', '-o', 'json',
-    ], { ...process.env, ...sb.env });
+    const backup = await timedRun(
+      entry,
+      [
+        'backup',
+        'demo',
+        '-n',
+        'clusters',
+        '--kubeconfig',
+        sb.kubeconfig,
+        '--to',
+        `s3://${sb.s3.bucket}/hcp`,
+        '--endpoint',
+        sb.s3.endpoint,
+        '--path-style',
+        '--online',
+        '-o',
+        'json',
+      ],
+      { ...process.env, ...sb.env },
+    );
     if (backup.code !== 0) throw new Error(`backup failed:\n${backup.stderr}`);
     const manifest = JSON.parse(backup.stdout) as BackupManifest;
     const prefix = `hcp/clusters/demo/${manifest.id}/`;
     const backupUrl = `s3://${sb.s3.bucket}/${prefix}`;
-    const client = new S3Client({ endpoint: sb.s3.httpsEndpoint, region: sb.s3.region, forcePathStyle: true, credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey } });
-    const bareUrl = await getSignedUrl(client, new GetObjectCommand({ Bucket: sb.s3.bucket, Key: `${prefix}snapshot.db` }), { expiresIn: 3600 });
+    const client = new S3Client({
+      endpoint: sb.s3.httpsEndpoint,
+      region: sb.s3.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey },
+    });
+    const bareUrl = await getSignedUrl(client, new GetObjectCommand({ Bucket: sb.s3.bucket, Key: `${prefix}snapshot.db` }), {
+      expiresIn: 3600,
+    });
     client.destroy();
-    console.log(`backed up ${(manifest.snapshot.size / MiB).toFixed(0)} MiB snapshot (revision ${manifest.snapshot.revision}); ${rounds} round(s)`);
+    console.log(
+      `backed up ${(manifest.snapshot.size / MiB).toFixed(0)} MiB snapshot (revision ${manifest.snapshot.revision}); ${rounds} round(s)`,
+    );
 
     const ours: number[] = [];
     const firstChange: number[] = [];
@@ -172,8 +235,14 @@ for (const mb of sizes) {
       firstChange.push(p.restoreSeconds);
       peak = Math.max(peak, p.peakRss);
       for (const [k, v] of Object.entries(p.phases)) (phases[k] ??= []).push(v);
-      console.log(`round ${round}: plugin ${p.seconds.toFixed(1)} s (first change → verified ${fmt(p.restoreSeconds)} s), bare ${bare.at(-1)!.toFixed(1)} s, peak RSS ${(p.peakRss / MiB).toFixed(0)} MiB`);
-      console.log(`  phases: ${Object.entries(p.phases).map(([k, v]) => `${k} ${fmt(v)} s`).join('; ')}`);
+      console.log(
+        `round ${round}: plugin ${p.seconds.toFixed(1)} s (first change → verified ${fmt(p.restoreSeconds)} s), bare ${bare.at(-1)!.toFixed(1)} s, peak RSS ${(p.peakRss / MiB).toFixed(0)} MiB`,
+      );
+      console.log(
+        `  phases: ${Object.entries(p.phases)
+          .map(([k, v]) => `${k} ${fmt(v)} s`)
+          .join('; ')}`,
+      );
     }
     const bench = `restore ${mb} MiB`;
     const bareMedian = median(bare);
@@ -181,12 +250,51 @@ for (const mb of sizes) {
     const few = `${rounds} round${rounds > 1 ? 's' : ''} only (shared, slow machine)`;
     const oursMedian = median(ours);
     const ratios = ours.map((v, i) => v / (bare[i] ?? v));
-    emit({ bench, metric: 'time to a verified restore (plugin process, wall)', value: oursMedian, unit: 's', baseline, ratio: oursMedian / bareMedian, target: '≤ 1.3x', met: oursMedian / bareMedian <= 1.3, note: `${(manifest.snapshot.size / MiB).toFixed(0)} MiB snapshot; medians of ${few}, round ratios ${range(ratios)}` });
+    emit({
+      bench,
+      metric: 'time to a verified restore (plugin process, wall)',
+      value: oursMedian,
+      unit: 's',
+      baseline,
+      ratio: oursMedian / bareMedian,
+      target: '≤ 1.3x',
+      met: oursMedian / bareMedian <= 1.3,
+      note: `${(manifest.snapshot.size / MiB).toFixed(0)} MiB snapshot; medians of ${few}, round ratios ${range(ratios)}`,
+    });
+    // The result's own "time to a verified restore" (timing.restoreSeconds): first change on the
+    // cluster to verified data, without the read-only preflight that downloads and verifies the
+    // whole snapshot before anything changes. The issue's target is held against both.
     const fc = median(firstChange);
-    emit({ bench, metric: 'of which: first change → verified (timing.restoreSeconds)', value: fc, unit: 's', baseline, ratio: fc / bareMedian, note: 'excludes the read-only preflight (backup verify)' });
-    emit({ bench, metric: 'phases (medians)', value: oursMedian, unit: 's', note: Object.entries(phases).map(([k, v]) => `${k} ${fmt(median(v))} s`).join('; ') });
-    emit({ bench, metric: 'peak RSS of the plugin (restore)', value: peak / MiB, unit: 'MiB', note: `highest of ${rounds} round${rounds > 1 ? 's' : ''}` });
+    const fcRatios = firstChange.map((v, i) => v / (bare[i] ?? v));
+    emit({
+      bench,
+      metric: 'of which: first change → verified (timing.restoreSeconds)',
+      value: fc,
+      unit: 's',
+      baseline,
+      ratio: fc / bareMedian,
+      target: '≤ 1.3x',
+      met: fc / bareMedian <= 1.3,
+      note: `excludes the read-only preflight (backup verify of the snapshot); round ratios ${range(fcRatios)}`,
+    });
+    emit({
+      bench,
+      metric: 'phases (medians)',
+      value: oursMedian,
+      unit: 's',
+      note: Object.entries(phases)
+        .map(([k, v]) => `${k} ${fmt(median(v))} s`)
+        .join('; '),
+    });
+    emit({
+      bench,
+      metric: 'peak RSS of the plugin (restore)',
+      value: peak / MiB,
+      unit: 'MiB',
+      note: `highest of ${rounds} round${rounds > 1 ? 's' : ''}`,
+    });
   } finally {
     await sb.stop();
+    current = undefined;
   }
 }
