@@ -63,12 +63,12 @@ describe('restore crash matrix: SIGKILL after each step, then a re-run or resume
       expect(killed.signal).toBe('SIGKILL');
       if (viaResume) {
         const resumed = await runCliInProcess(['resume', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
-        expect(resumed.stderr).not.toMatch(/^error:/m);
+        expect(resumed.stderr, resumed.stderr).not.toMatch(/^error:/m);
         expect(resumed.code).toBe(0);
         expect(resumed.stdout).toMatch(/verified the restored data: Restored/);
       } else {
         const again = await runCliInProcess([...restoreArgs(), '-o', 'json']);
-        expect(again.stderr).not.toMatch(/^error:/m);
+        expect(again.stderr, again.stderr).not.toMatch(/^error:/m);
         expect(again.code).toBe(0);
         expect((JSON.parse(again.stdout) as RestoreResult).verdict.state).toBe('Restored');
       }
