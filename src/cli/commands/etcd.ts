@@ -1,9 +1,8 @@
 /**
- * `etcd status`: the definition only; the handler (etcd-run.ts) is imported when it runs, so
- * `--help` does not load the status workflow.
+ * `etcd status` and `etcd recover-member`: the definitions only; the handlers (etcd-run.ts,
+ * etcd-recover-run.ts) are imported when they run, so `--help` does not load the workflows.
  */
 import type { CommandRegistrar } from '../index.ts';
-import type { StatusArgs } from './etcd-run.ts';
 
 export const etcdCommand: CommandRegistrar = (y, deps, done) =>
   y.command('etcd', 'Inspect and recover the etcd of a hosted cluster', (etcd) =>
@@ -20,7 +19,24 @@ export const etcdCommand: CommandRegistrar = (y, deps, done) =>
             .example('$0 etcd status -A', 'One summary line per HostedCluster; exit 4 if any is not Healthy'),
         async (args) => {
           const { etcdStatus } = await import('./etcd-run.ts');
-          done(await etcdStatus(args as StatusArgs, deps));
+          done(await etcdStatus(args, deps));
+        },
+      )
+      .command(
+        'recover-member <hosted-cluster> [member]',
+        'Replace one etcd member (the unhealthy one, or the one named) with an empty one that resyncs from the others; refuses when that would lose quorum',
+        (c) =>
+          c
+            .positional('hosted-cluster', { type: 'string', demandOption: true, describe: 'Name of the HostedCluster' })
+            .positional('member', { type: 'string', describe: 'Member to replace, e.g. etcd-1 (default: the one unhealthy member)' })
+            .option('dry-run', { type: 'boolean', describe: 'Run the checks and print the plan; change nothing' })
+            .option('yes', { alias: 'y', type: 'boolean', describe: 'Do not ask for confirmation' })
+            .option('wait-timeout', { type: 'string', default: '10m', describe: 'How long to wait for the member to rejoin' })
+            .example('$0 etcd recover-member demo -n clusters', 'Replace the one unhealthy member of clusters/demo')
+            .example('$0 etcd recover-member demo etcd-1 -n clusters --yes', 'Replace etcd-1 even if it is healthy (e.g. off a bad disk)'),
+        async (args) => {
+          const { etcdRecoverMember } = await import('./etcd-recover-run.ts');
+          done(await etcdRecoverMember(args, deps));
         },
       )
       .demandCommand(1, 'name a subcommand, e.g. "etcd status <hosted-cluster>"'),

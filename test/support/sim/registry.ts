@@ -74,6 +74,7 @@ function builtins(): ResourceInfo[] {
     r('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
     r('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], categories: ['all'], status: true, scale: REPLICAS }),
     r('apps', 'v1', 'statefulsets', 'StatefulSet', true, { shortNames: ['sts'], categories: ['all'], status: true, scale: REPLICAS }),
+    r('batch', 'v1', 'jobs', 'Job', true, { categories: ['all'], status: true }),
     r('route.openshift.io', 'v1', 'routes', 'Route', true, { status: true }),
     r(hs, 'v1beta1', 'hostedclusters', 'HostedCluster', true, { shortNames: ['hc', 'hcs'], status: true }),
     r(hs, 'v1beta1', 'nodepools', 'NodePool', true, {

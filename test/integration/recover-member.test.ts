@@ -1,0 +1,240 @@
+/**
+ * `etcd recover-member` end to end on the sandbox: real etcd members behind the simulated
+ * StatefulSet controller (pod deletion -> member restart, or reset-member on an empty volume;
+ * PVC deletion held by pvc-protection until the pod is gone), the real kube adapter (REST +
+ * WebSocket exec). One sandbox; every test leaves the cluster Healthy for the next.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess } from '../support/cli.ts';
+import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
+import type { RecoverMemberPlan, RecoverMemberResult } from '../../src/core/etcd/recover-member.ts';
+
+let sb: Sandbox;
+const PODS = { group: '', version: 'v1', plural: 'pods' };
+const PVCS = { group: '', version: 'v1', plural: 'persistentvolumeclaims' };
+const HC = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
+const JOBS = { group: 'batch', version: 'v1', plural: 'jobs' };
+const OPERATION = 'hcp-dr.openshift.io/operation';
+
+const cli = (...args: string[]) => runCliInProcess([...args, '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
+const recover = (...extra: string[]) => cli('etcd', 'recover-member', 'demo', ...extra);
+
+async function status(): Promise<EtcdStatusReport> {
+  return JSON.parse((await cli('etcd', 'status', 'demo', '-o', 'json')).stdout) as EtcdStatusReport;
+}
+
+/** Polls until the verdict is `state` (generous: the machine is loaded). */
+async function waitForState(state: string, timeoutMs = 90_000): Promise<EtcdStatusReport> {
+  const deadline = Date.now() + timeoutMs;
+  let last: EtcdStatusReport | undefined;
+  while (Date.now() < deadline) {
+    last = await status();
+    if (last.verdict.state === state) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`still ${last?.verdict.state} after ${timeoutMs} ms: ${last?.verdict.reason}`);
+}
+
+/** What a refusal must leave untouched: PVC and pod UIDs, member IDs, no record. */
+function snapshotOfCluster() {
+  const ns = sb.controlPlaneNamespace;
+  const uids = [0, 1, 2].map((i) => [
+    sb.sim.store.get(PVCS, ns, `data-etcd-${i}`)?.metadata.uid,
+    sb.sim.store.get(PODS, ns, `etcd-${i}`)?.metadata.uid,
+  ]);
+  const record = sb.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.[OPERATION];
+  return { uids, record };
+}
+
+const memberIds = async () => (await sb.etcd.memberList(0)).map((m) => `${m.name}:${m.id}`).sort();
+
+beforeAll(async () => {
+  sb = await startSandbox();
+  await sb.etcd.seed(50, { prefix: '/hcp-dr-test/recover/' });
+});
+afterAll(async () => {
+  await sb?.stop();
+});
+
+describe('etcd recover-member on the sandbox', { timeout: 240_000 }, () => {
+  it('when all members are healthy, it refuses with exit 3 and says how to replace one anyway', async () => {
+    const run = await recover('--yes');
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/all 3 members are healthy/);
+    expect(run.stderr).toContain('recover-member');
+  });
+
+  it('with --dry-run, it names the crashed member and its steps and changes nothing', async () => {
+    await sb.etcd.kill(1);
+    await waitForState('Degraded');
+    const before = snapshotOfCluster();
+    const run = await recover('--dry-run', '-o', 'json');
+    expect(run.code, run.stderr).toBe(0);
+    const plan = JSON.parse(run.stdout) as RecoverMemberPlan;
+    expect(plan.member).toBe('etcd-1');
+    expect(plan.steps.join('\n')).toMatch(/delete PVC data-etcd-1/);
+    expect(snapshotOfCluster()).toEqual(before);
+  });
+
+  it('when a second member is down too, it refuses with exit 3 before any change', async () => {
+    // etcd-1 is still down from the previous test; etcd-2 goes now: quorum is lost.
+    await sb.etcd.kill(2);
+    await waitForState('QuorumLost');
+    const before = snapshotOfCluster();
+    const run = await recover('--yes');
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/restore/);
+    expect(snapshotOfCluster()).toEqual(before);
+    await Promise.all([sb.etcd.start(2), sb.etcd.start(1)]);
+    await sb.etcd.waitHealthy();
+    await waitForState('Healthy');
+  });
+
+  it('when the named member is healthy but another is down, it refuses: replacing it would lose quorum', async () => {
+    await sb.etcd.kill(2);
+    await waitForState('Degraded');
+    const before = snapshotOfCluster();
+    const ids = await memberIds();
+    const run = await recover('etcd-0', '--yes');
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/would lose quorum.*etcd-2/);
+    expect(snapshotOfCluster()).toEqual(before);
+    expect(await memberIds()).toEqual(ids);
+    await sb.etcd.start(2);
+    await sb.etcd.waitHealthy();
+    await waitForState('Healthy');
+  });
+
+  it('on a SingleReplica hosted cluster, it refuses with exit 3', async () => {
+    const setPolicy = (policy: string) =>
+      sb.sim.store.mutate(HC, 'clusters', 'demo', (o) => {
+        (o['spec'] as Record<string, unknown>)['controllerAvailabilityPolicy'] = policy;
+      });
+    setPolicy('SingleReplica');
+    try {
+      const run = await recover('etcd-1', '--yes');
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stderr).toMatch(/SingleReplica/);
+    } finally {
+      setPolicy('HighlyAvailable');
+    }
+  });
+
+  it("while HyperShift's etcd-recovery Job runs, it refuses with exit 3", async () => {
+    const ns = sb.controlPlaneNamespace;
+    sb.sim.store.create(JOBS, {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'etcd-recovery', namespace: ns },
+      spec: {},
+      status: { active: 1 },
+    });
+    try {
+      const run = await recover('etcd-1', '--yes');
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stderr).toMatch(/etcd-recovery/);
+    } finally {
+      sb.sim.store.delete(JOBS, ns, 'etcd-recovery');
+    }
+  });
+
+  it('when one member crashed with its data wiped, it replaces that member: Healthy, new member ID and PVC, keys intact', async () => {
+    await sb.etcd.put('/hcp-dr-test/recover/marker', 'before');
+    const oldId = (await sb.etcd.memberList(0)).find((m) => m.name === 'etcd-1')?.id;
+    const oldPvc = sb.sim.store.get(PVCS, sb.controlPlaneNamespace, 'data-etcd-1')?.metadata.uid;
+    await sb.etcd.kill(1);
+    await sb.etcd.wipe(1);
+    await waitForState('Degraded');
+    const run = await recover('--yes', '-o', 'json');
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as RecoverMemberResult;
+    expect(result.member).toBe('etcd-1');
+    expect(result.oldMemberId).toBe(oldId);
+    expect(result.newMemberId).not.toBe(oldId);
+    expect(result.verification.every((v) => v.ok)).toBe(true);
+    expect(sb.sim.store.get(PVCS, sb.controlPlaneNamespace, 'data-etcd-1')?.metadata.uid).not.toBe(oldPvc);
+    const after = await status();
+    expect(after.verdict.state).toBe('Healthy');
+    expect(new Set(after.members.map((m) => m.hash)).size).toBe(1);
+    // The rebuilt member serves the keys written before.
+    expect(await sb.etcd.get('/hcp-dr-test/recover/marker', 1)).toBe('before');
+    expect(await sb.etcd.get('/hcp-dr-test/recover/00000049', 1)).toBe('v'.repeat(64));
+    expect(sb.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.[OPERATION]).toBeUndefined();
+  });
+
+  it('when the member was already removed from the member list, it adds it first and ends Healthy', async () => {
+    const list = await sb.etcd.memberList(0);
+    const old = list.find((m) => m.name === 'etcd-2');
+    await sb.etcd.kill(2);
+    const removed = await sb.etcd.memberChange(['member', 'remove', old?.id ?? ''], 0);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect((await sb.etcd.memberList(0)).map((m) => m.name)).not.toContain('etcd-2');
+    const run = await recover('--yes', '-o', 'json');
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as RecoverMemberResult;
+    expect(result.member).toBe('etcd-2');
+    expect(result.oldMemberId).toBeNull();
+    expect(result.actions.join('\n')).toMatch(/added etcd-2 to the member list/);
+    const after = await status();
+    expect(after.verdict.state).toBe('Healthy');
+    expect(after.members.map((m) => m.name).sort()).toEqual(['etcd-0', 'etcd-1', 'etcd-2']);
+    expect(await sb.etcd.get('/hcp-dr-test/recover/marker', 2)).toBe('before');
+  });
+
+  it('a named healthy member is replaced too (rotation)', async () => {
+    const oldId = (await sb.etcd.memberList(0)).find((m) => m.name === 'etcd-0')?.id;
+    const run = await recover('etcd-0', '--yes', '-o', 'json');
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as RecoverMemberResult;
+    expect(result.newMemberId).not.toBe(oldId);
+    expect((await status()).verdict.state).toBe('Healthy');
+    expect(await sb.etcd.get('/hcp-dr-test/recover/marker', 0)).toBe('before');
+  });
+
+  it('when killed with SIGKILL right after the storage was released, resume finishes: Healthy, record gone', async () => {
+    await sb.etcd.kill(1);
+    await waitForState('Degraded');
+    const run = await untilStep('storage-replaced');
+    expect(run.reached, run.stderr).toBe(true);
+    expect(sb.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.[OPERATION]).toContain('storage-replaced');
+    const resumed = await cli('resume', 'demo');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/rejoined/);
+    expect(sb.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.[OPERATION]).toBeUndefined();
+    expect((await status()).verdict.state).toBe('Healthy');
+    expect(await sb.etcd.get('/hcp-dr-test/recover/marker', 1)).toBe('before');
+  });
+});
+
+/** Runs recover-member in a child process and SIGKILLs it when it reports `step`. */
+function untilStep(step: string): Promise<{ reached: boolean; stderr: string }> {
+  const args = [
+    path.join(REPO_ROOT, 'src/main.ts'),
+    'etcd',
+    'recover-member',
+    'demo',
+    '-n',
+    'clusters',
+    '--kubeconfig',
+    sb.kubeconfig,
+    '--yes',
+    '-v',
+  ];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...sb.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  let reached = false;
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (!reached && stderr.includes(`debug: step: ${step}\n`)) {
+      reached = true;
+      child.kill('SIGKILL');
+    }
+  });
+  return new Promise((resolve) => child.on('close', () => resolve({ reached, stderr })));
+}
