@@ -54,6 +54,7 @@ const memberIds = async () => (await sb.etcd.memberList(0)).map((m) => `${m.name
 beforeAll(async () => {
   sb = await startSandbox();
   await sb.etcd.seed(50, { prefix: '/hcp-dr-test/recover/' });
+  await sb.etcd.put('/hcp-dr-test/recover/marker', 'before');
 });
 afterAll(async () => {
   await sb?.stop();
@@ -205,6 +206,34 @@ describe('etcd recover-member on the sandbox', { timeout: 240_000 }, () => {
     expect(resumed.stdout).toMatch(/rejoined/);
     expect(sb.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.[OPERATION]).toBeUndefined();
     expect((await status()).verdict.state).toBe('Healthy');
+    expect(await sb.etcd.get('/hcp-dr-test/recover/marker', 1)).toBe('before');
+  });
+
+  it('when killed with SIGKILL right after taking the lock, resume runs the checks again and finishes', async () => {
+    await sb.etcd.kill(2);
+    await waitForState('Degraded');
+    const run = await untilStep('locked');
+    expect(run.reached, run.stderr).toBe(true);
+    expect(sb.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.[OPERATION]).toContain('"phase":"started"');
+    const resumed = await cli('resume', 'demo');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(sb.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.[OPERATION]).toBeUndefined();
+    expect((await status()).verdict.state).toBe('Healthy');
+  });
+
+  it('when killed with SIGKILL right after "member add", resume finishes: the member rejoins, Healthy', async () => {
+    const old = (await sb.etcd.memberList(0)).find((m) => m.name === 'etcd-1');
+    await sb.etcd.kill(1);
+    const removed = await sb.etcd.memberChange(['member', 'remove', old?.id ?? ''], 0);
+    expect(removed.code, removed.stderr).toBe(0);
+    const run = await untilStep('member-added');
+    expect(run.reached, run.stderr).toBe(true);
+    expect(sb.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.[OPERATION]).toContain('"phase":"member-added"');
+    const resumed = await cli('resume', 'demo');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const after = await status();
+    expect(after.verdict.state).toBe('Healthy');
+    expect(after.members.map((m) => m.name).sort()).toEqual(['etcd-0', 'etcd-1', 'etcd-2']);
     expect(await sb.etcd.get('/hcp-dr-test/recover/marker', 1)).toBe('before');
   });
 });
