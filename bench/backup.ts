@@ -32,7 +32,12 @@ async function fill(sb: Sandbox, megabytes: number): Promise<void> {
   const worker = async () => {
     while (next < megabytes) {
       const i = next++;
-      await sb.etcd.put(`/bench/${String(i).padStart(6, '0')}`, randomBytes(MiB - 1024).toString('base64').slice(0, MiB - 1024));
+      await sb.etcd.put(
+        `/bench/${String(i).padStart(6, '0')}`,
+        randomBytes(MiB - 1024)
+          .toString('base64')
+          .slice(0, MiB - 1024),
+      );
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
@@ -42,7 +47,8 @@ async function fill(sb: Sandbox, megabytes: number): Promise<void> {
 async function pluginBackup(entry: string, args: string[], env: NodeJS.ProcessEnv) {
   const at: Record<string, number> = {};
   const run = await timedRun(entry, args, env, (stderr) => {
-    for (const step of ['resumed', 'uploaded']) if (at[step] === undefined && stderr.includes(`debug: step: ${step}\n`)) at[step] = performance.now();
+    for (const step of ['resumed', 'uploaded'])
+      if (at[step] === undefined && stderr.includes(`debug: step: ${step}\n`)) at[step] = performance.now();
   });
   const manifest = run.code === 0 ? (JSON.parse(run.stdout) as BackupManifest) : undefined;
   // The uploader's -v line: "<url>: N bytes in P parts in X s, completed in Y s".
@@ -55,11 +61,21 @@ async function pluginBackup(entry: string, args: string[], env: NodeJS.ProcessEn
 async function curlBaseline(sb: Sandbox, s3: S3ServerProcess, label: string): Promise<{ ms: number; bytes: number }> {
   const tls = sb.etcd.tls;
   const local = path.join(sb.etcd.member(0).volumeDir, 'bench.db');
-  const save = spawnSync('etcdctl', ['--endpoints', sb.etcd.endpoint(0), '--cacert', tls.ca, '--cert', tls.clientCert, '--key', tls.clientKey, 'snapshot', 'save', local], { encoding: 'utf8' });
+  const save = spawnSync(
+    'etcdctl',
+    ['--endpoints', sb.etcd.endpoint(0), '--cacert', tls.ca, '--cert', tls.clientCert, '--key', tls.clientKey, 'snapshot', 'save', local],
+    { encoding: 'utf8' },
+  );
   if (save.status !== 0) throw new Error(save.stderr);
   // WHEN_REQUIRED: by default the presigner signs x-amz-checksum-crc32 of an empty body into the URL,
   // and a store that checks CRC32s (S3, the test server) refuses the real body with BadDigest.
-  const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
   const url = await getSignedUrl(client, new PutObjectCommand({ Bucket: BUCKET, Key: `bench/${label}/curl.db` }), { expiresIn: 3600 });
   client.destroy();
   const catScript = path.join(REPO_ROOT, 'bench/exec-cat.ts');
@@ -84,8 +100,26 @@ for (const mb of sizes) {
     const t0 = performance.now();
     await fill(sb, mb);
     console.log(`filled ${mb} MiB in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
-    const env = { ...process.env, ...sb.env, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region };
-    const target = ['--to', `s3://${BUCKET}/hcp`, '--endpoint', s3.endpoint, '--path-style', '--kubeconfig', sb.kubeconfig, '-n', 'clusters', '-o', 'json'];
+    const env = {
+      ...process.env,
+      ...sb.env,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      AWS_REGION: s3.region,
+    };
+    const target = [
+      '--to',
+      `s3://${BUCKET}/hcp`,
+      '--endpoint',
+      s3.endpoint,
+      '--path-style',
+      '--kubeconfig',
+      sb.kubeconfig,
+      '-n',
+      'clusters',
+      '-o',
+      'json',
+    ];
     const entry = path.join(REPO_ROOT, 'plugin/kubectl-hcp_dr');
 
     const ours: number[] = [];
@@ -111,24 +145,74 @@ for (const mb of sizes) {
     const ratios = ours.map((v, i) => v / (curl[i] ?? v));
     const [oursMedian, curlMedian] = [median(ours), median(curl)];
     const targeted = mb >= 1024 ? { target: '≥ 0.9x', met: oursMedian / curlMedian >= 0.9 } : {};
-    emit({ bench: `backup ${mb} MiB`, metric: 'transfer rate pod → S3 (plugin process)', value: oursMedian, unit: 'MiB/s', baseline: { label: 'same exec path → curl -T', value: curlMedian }, ratio: oursMedian / curlMedian, ...targeted, note: `${(snapshotBytes / MiB).toFixed(0)} MiB snapshot; medians of ${rounds} rounds, round ratios ${range(ratios)}${mb < 1024 ? '; the target is set for 1 GiB' : ''}` });
+    emit({
+      bench: `backup ${mb} MiB`,
+      metric: 'transfer rate pod → S3 (plugin process)',
+      value: oursMedian,
+      unit: 'MiB/s',
+      baseline: { label: 'same exec path → curl -T', value: curlMedian },
+      ratio: oursMedian / curlMedian,
+      ...targeted,
+      note: `${(snapshotBytes / MiB).toFixed(0)} MiB snapshot; medians of ${rounds} rounds, round ratios ${range(ratios)}${mb < 1024 ? '; the target is set for 1 GiB' : ''}`,
+    });
     if (parts.length > 0) {
       // Where the time goes: the parts stream through exec into S3, then the server assembles the object.
       const partsRate = median(parts);
-      emit({ bench: `backup ${mb} MiB`, metric: 'of which: parts streamed pod → S3, before CompleteMultipartUpload', value: partsRate, unit: 'MiB/s', baseline: { label: 'same exec path → curl -T', value: curlMedian }, ratio: partsRate / curlMedian, note: `then ${median(completes).toFixed(2)} s in CompleteMultipartUpload (median)` });
+      emit({
+        bench: `backup ${mb} MiB`,
+        metric: 'of which: parts streamed pod → S3, before CompleteMultipartUpload',
+        value: partsRate,
+        unit: 'MiB/s',
+        baseline: { label: 'same exec path → curl -T', value: curlMedian },
+        ratio: partsRate / curlMedian,
+        note: `then ${median(completes).toFixed(2)} s in CompleteMultipartUpload (median)`,
+      });
     }
-    emit({ bench: `backup ${mb} MiB`, metric: 'peak RSS of the plugin (backup --online)', value: (rss[mb] ?? 0) / MiB, unit: 'MiB', target: '≤ 200 MiB', met: (rss[mb] ?? 0) <= 200 * MiB, note: `highest of ${rounds} rounds` });
+    emit({
+      bench: `backup ${mb} MiB`,
+      metric: 'peak RSS of the plugin (backup --online)',
+      value: (rss[mb] ?? 0) / MiB,
+      unit: 'MiB',
+      target: '≤ 200 MiB',
+      met: (rss[mb] ?? 0) <= 200 * MiB,
+      note: `highest of ${rounds} rounds`,
+    });
 
     const quiesced = await timedRun(entry, ['backup', 'demo', ...target, '--yes'], env);
     if (quiesced.code !== 0) throw new Error(`backup --quiesce failed: ${quiesced.stderr}`);
     const downtime = (JSON.parse(quiesced.stdout) as BackupManifest).apiDowntimeSeconds ?? 0;
     const tls = sb.etcd.tls;
     const bareStart = performance.now();
-    const bare = spawnSync('etcdctl', ['--endpoints', sb.etcd.endpoint(1), '--cacert', tls.ca, '--cert', tls.clientCert, '--key', tls.clientKey, 'snapshot', 'save', path.join(sb.dir, 'bare.db')], { encoding: 'utf8' });
+    const bare = spawnSync(
+      'etcdctl',
+      [
+        '--endpoints',
+        sb.etcd.endpoint(1),
+        '--cacert',
+        tls.ca,
+        '--cert',
+        tls.clientCert,
+        '--key',
+        tls.clientKey,
+        'snapshot',
+        'save',
+        path.join(sb.dir, 'bare.db'),
+      ],
+      { encoding: 'utf8' },
+    );
     const bareSeconds = (performance.now() - bareStart) / 1000;
     if (bare.status !== 0) throw new Error(bare.stderr);
     rmSync(path.join(sb.dir, 'bare.db'), { force: true });
-    emit({ bench: `backup ${mb} MiB`, metric: 'API downtime of backup --quiesce', value: downtime, unit: 's', baseline: { label: 'bare etcdctl snapshot save', value: bareSeconds }, ratio: downtime / bareSeconds, target: '≤ 1.5x', met: downtime / bareSeconds <= 1.5 });
+    emit({
+      bench: `backup ${mb} MiB`,
+      metric: 'API downtime of backup --quiesce',
+      value: downtime,
+      unit: 's',
+      baseline: { label: 'bare etcdctl snapshot save', value: bareSeconds },
+      ratio: downtime / bareSeconds,
+      target: '≤ 1.5x',
+      met: downtime / bareSeconds <= 1.5,
+    });
   } finally {
     await s3.stop();
     await sb.stop();
@@ -136,5 +220,12 @@ for (const mb of sizes) {
 }
 const [small, large] = [rss[sizes[0] ?? 0], rss[sizes[1] ?? 0]];
 if (small && large) {
-  emit({ bench: 'backup', metric: `peak RSS growth ${sizes[0]} MiB → ${sizes[1]} MiB`, value: large / small, unit: 'x', target: '≤ 1.2x', met: large / small <= 1.2 });
+  emit({
+    bench: 'backup',
+    metric: `peak RSS growth ${sizes[0]} MiB → ${sizes[1]} MiB`,
+    value: large / small,
+    unit: 'x',
+    target: '≤ 1.2x',
+    met: large / small <= 1.2,
+  });
 }

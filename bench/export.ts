@@ -51,12 +51,19 @@ try {
   const runs: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
-    const result = await runExport({ type: 'live', api: session.api, namespace: 'clusters', name: 'demo' }, { type: 'dir', root: join(dir, 'out'), force: false }, options, quiet);
+    const result = await runExport(
+      { type: 'live', api: session.api, namespace: 'clusters', name: 'demo' },
+      { type: 'dir', root: join(dir, 'out'), force: false },
+      options,
+      quiet,
+    );
     runs.push(performance.now() - t0);
     if (i === 0) console.log(`exported ${result.tree.objects.length} objects, ${result.tree.files.length} files`);
   }
   const best = Math.min(...runs);
-  console.log(`export --with-control-plane, ${OBJECTS} control-plane objects: ${runs.map((r) => (r / 1000).toFixed(2) + ' s').join(', ')} (best ${(best / 1000).toFixed(2)} s; target ≤ 2 s) ${best <= 2000 ? 'OK' : 'SLOW'}`);
+  console.log(
+    `export --with-control-plane, ${OBJECTS} control-plane objects: ${runs.map((r) => (r / 1000).toFixed(2) + ' s').join(', ')} (best ${(best / 1000).toFixed(2)} s; target ≤ 2 s) ${best <= 2000 ? 'OK' : 'SLOW'}`,
+  );
 } finally {
   await sim.stop();
   await rm(dir, { recursive: true, force: true });

@@ -42,7 +42,12 @@ export interface TimedRun {
  * Runs a command, timing it and sampling its peak RSS every 20 ms until it exits. `onStderr`
  * sees the stderr text so far as it arrives (e.g. to time step lines).
  */
-export function timedRun(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, onStderr?: (text: string) => void): Promise<TimedRun> {
+export function timedRun(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  onStderr?: (text: string) => void,
+): Promise<TimedRun> {
   return new Promise((resolve) => {
     const start = process.hrtime.bigint();
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -73,7 +78,9 @@ export function timedRun(cmd: string, args: string[], env: NodeJS.ProcessEnv = p
 
 export function machine(): string {
   const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
-  const cores = readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length;
+  const cores = readFileSync('/proc/cpuinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('processor')).length;
   const mem = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 / 1024;
   const os = /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'Linux';
   const etcd = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '';

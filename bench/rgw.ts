@@ -42,7 +42,12 @@ async function fill(sb: Sandbox, megabytes: number): Promise<void> {
   const worker = async () => {
     while (next < megabytes) {
       const i = next++;
-      await put(`/bench/${String(i).padStart(6, '0')}`, randomBytes(MiB - 1024).toString('base64').slice(0, MiB - 1024));
+      await put(
+        `/bench/${String(i).padStart(6, '0')}`,
+        randomBytes(MiB - 1024)
+          .toString('base64')
+          .slice(0, MiB - 1024),
+      );
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
@@ -63,7 +68,11 @@ async function emptyBucket(client: S3Client, rgw: CephRgw): Promise<void> {
 async function curlBaseline(sb: Sandbox, client: S3Client, key: string): Promise<{ ms: number; bytes: number }> {
   const tls = sb.etcd.tls;
   const local = path.join(sb.etcd.member(0).volumeDir, 'bench.db');
-  const save = spawnSync('etcdctl', ['--endpoints', sb.etcd.endpoint(0), '--cacert', tls.ca, '--cert', tls.clientCert, '--key', tls.clientKey, 'snapshot', 'save', local], { encoding: 'utf8' });
+  const save = spawnSync(
+    'etcdctl',
+    ['--endpoints', sb.etcd.endpoint(0), '--cacert', tls.ca, '--cert', tls.clientCert, '--key', tls.clientKey, 'snapshot', 'save', local],
+    { encoding: 'utf8' },
+  );
   if (save.status !== 0) throw new Error(save.stderr);
   const bytes = statSync(local).size;
   const url = await getSignedUrl(client, new PutObjectCommand({ Bucket: BUCKET, Key: key }), { expiresIn: 3600 });
@@ -72,7 +81,8 @@ async function curlBaseline(sb: Sandbox, client: S3Client, key: string): Promise
   // is given and chunking turned off. A pre-signed PUT (UNSIGNED-PAYLOAD), because curl 7.88's
   // --aws-sigv4 would sign the emptied Transfer-Encoding header (RGW: SignatureDoesNotMatch) and
   // omits x-amz-content-sha256, which RGW requires.
-  const pipeline = `"${process.execPath}" "${catScript}" "${sb.kubeconfig}" ${sb.controlPlaneNamespace} etcd-0 /var/lib/bench.db | ` +
+  const pipeline =
+    `"${process.execPath}" "${catScript}" "${sb.kubeconfig}" ${sb.controlPlaneNamespace} etcd-0 /var/lib/bench.db | ` +
     `curl -sS -f -T - -H 'Content-Length: ${bytes}' -H 'Transfer-Encoding:' '${url}'`;
   const run = await timedRun('bash', ['-o', 'pipefail', '-c', pipeline]);
   if (run.code !== 0) throw new Error(`baseline failed: ${run.stderr}`);
@@ -86,13 +96,40 @@ let client: S3Client | undefined;
 try {
   // Capacity for two rounds' objects at once; the OSD's RAM follows what is stored, not this figure.
   rgw = await startCephRgw({ buckets: [BUCKET], memstoreBytes: Math.max(4, Math.ceil((mb * 3) / 1024)) * 1024 ** 3 });
-  client = new S3Client({ endpoint: rgw.endpoint, region: rgw.region, forcePathStyle: true, credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey } });
+  client = new S3Client({
+    endpoint: rgw.endpoint,
+    region: rgw.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
+  });
   const t0 = performance.now();
   await fill(sb, mb);
   console.log(`filled ${mb} MiB in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
-  const env = { ...process.env, ...sb.env, AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: rgw.region };
+  const env = {
+    ...process.env,
+    ...sb.env,
+    AWS_ACCESS_KEY_ID: rgw.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey,
+    AWS_REGION: rgw.region,
+  };
   const entry = path.join(REPO_ROOT, 'plugin/kubectl-hcp_dr');
-  const args = ['backup', 'demo', '--to', `s3://${BUCKET}/hcp`, '--endpoint', rgw.endpoint, '--path-style', '--kubeconfig', sb.kubeconfig, '-n', 'clusters', '-o', 'json', '--online', '-v'];
+  const args = [
+    'backup',
+    'demo',
+    '--to',
+    `s3://${BUCKET}/hcp`,
+    '--endpoint',
+    rgw.endpoint,
+    '--path-style',
+    '--kubeconfig',
+    sb.kubeconfig,
+    '-n',
+    'clusters',
+    '-o',
+    'json',
+    '--online',
+    '-v',
+  ];
 
   const ours: number[] = [];
   const curl: number[] = [];
@@ -103,7 +140,8 @@ try {
   for (let round = 1; round <= rounds; round++) {
     const at: Record<string, number> = {};
     const run = await timedRun(entry, args, env, (stderr) => {
-      for (const step of ['resumed', 'uploaded']) if (at[step] === undefined && stderr.includes(`debug: step: ${step}\n`)) at[step] = performance.now();
+      for (const step of ['resumed', 'uploaded'])
+        if (at[step] === undefined && stderr.includes(`debug: step: ${step}\n`)) at[step] = performance.now();
     });
     if (run.code !== 0) throw new Error(`backup --online failed: ${run.stderr}`);
     snapshotBytes = (JSON.parse(run.stdout) as { snapshot: { size: number } }).snapshot.size;
@@ -111,24 +149,54 @@ try {
     ours.push(snapshotBytes / MiB / (((at['uploaded'] ?? 0) - (at['resumed'] ?? 0)) / 1000));
     const phase = /snapshot\.db: \d+ bytes in \d+ parts in ([\d.]+) s/.exec(run.stderr);
     if (phase) parts.push(snapshotBytes / MiB / Number(phase[1]));
-    integrity = /did not acknowledge CRC32/.test(run.stderr) ? 'parts payload-signed (SHA-256): RGW did not acknowledge CRC32' : /acknowledged CRC32/.test(run.stderr) ? 'parts with CRC32, unsigned payload' : integrity;
+    integrity = /did not acknowledge CRC32/.test(run.stderr)
+      ? 'parts payload-signed (SHA-256): RGW did not acknowledge CRC32'
+      : /acknowledged CRC32/.test(run.stderr)
+        ? 'parts with CRC32, unsigned payload'
+        : integrity;
     await emptyBucket(client, rgw);
     const base = await curlBaseline(sb, client, `bench/curl-${round}.db`);
     curl.push(base.bytes / MiB / (base.ms / 1000));
     await emptyBucket(client, rgw);
-    console.log(`round ${round}: plugin ${ours.at(-1)!.toFixed(0)} MiB/s, curl ${curl.at(-1)!.toFixed(0)} MiB/s, plugin peak RSS ${(run.peakRssBytes / MiB).toFixed(0)} MiB`);
+    console.log(
+      `round ${round}: plugin ${ours.at(-1)!.toFixed(0)} MiB/s, curl ${curl.at(-1)!.toFixed(0)} MiB/s, plugin peak RSS ${(run.peakRssBytes / MiB).toFixed(0)} MiB`,
+    );
   }
   const ratios = ours.map((v, i) => v / (curl[i] ?? v));
   const range = `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x`;
   const [oursMedian, curlMedian] = [median(ours), median(curl)];
   const bench = `backup ${mb} MiB, Ceph RGW`;
   const baseline = { label: 'same exec path → curl -T', value: curlMedian };
-  emit({ bench, metric: 'transfer rate pod → RGW (plugin process)', value: oursMedian, unit: 'MiB/s', baseline, ratio: oursMedian / curlMedian, ...(mb >= 1024 ? { target: '≥ 0.8x', met: oursMedian / curlMedian >= 0.8 } : {}), note: `${(snapshotBytes / MiB).toFixed(0)} MiB snapshot; medians of ${rounds} rounds, round ratios ${range}; ${integrity || 'integrity path not reported'}` });
+  emit({
+    bench,
+    metric: 'transfer rate pod → RGW (plugin process)',
+    value: oursMedian,
+    unit: 'MiB/s',
+    baseline,
+    ratio: oursMedian / curlMedian,
+    ...(mb >= 1024 ? { target: '≥ 0.8x', met: oursMedian / curlMedian >= 0.8 } : {}),
+    note: `${(snapshotBytes / MiB).toFixed(0)} MiB snapshot; medians of ${rounds} rounds, round ratios ${range}; ${integrity || 'integrity path not reported'}`,
+  });
   if (parts.length > 0) {
     const rate = median(parts);
-    emit({ bench, metric: 'of which: parts streamed pod → RGW, before CompleteMultipartUpload', value: rate, unit: 'MiB/s', baseline, ratio: rate / curlMedian });
+    emit({
+      bench,
+      metric: 'of which: parts streamed pod → RGW, before CompleteMultipartUpload',
+      value: rate,
+      unit: 'MiB/s',
+      baseline,
+      ratio: rate / curlMedian,
+    });
   }
-  emit({ bench, metric: 'peak RSS of the plugin (backup --online)', value: peak / MiB, unit: 'MiB', target: '≤ 200 MiB', met: peak <= 200 * MiB, note: `highest of ${rounds} rounds` });
+  emit({
+    bench,
+    metric: 'peak RSS of the plugin (backup --online)',
+    value: peak / MiB,
+    unit: 'MiB',
+    target: '≤ 200 MiB',
+    met: peak <= 200 * MiB,
+    note: `highest of ${rounds} rounds`,
+  });
 } finally {
   client?.destroy();
   await rgw?.stop();

@@ -11,7 +11,9 @@ import { machine, type Figure } from './lib.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
-const SCRIPTS = ['startup.ts', 'etcd-status.ts', 'backup.ts', 'rgw.ts', 'restore.ts', 'render.ts', 'export.ts', 'crd-agreement.ts'].filter((s) => only.length === 0 || only.some((o) => s.startsWith(o)));
+const SCRIPTS = ['startup.ts', 'etcd-status.ts', 'backup.ts', 'rgw.ts', 'restore.ts', 'render.ts', 'export.ts', 'crd-agreement.ts'].filter(
+  (s) => only.length === 0 || only.some((o) => s.startsWith(o)),
+);
 
 async function runScript(script: string): Promise<{ figures: Figure[]; failed: string | undefined }> {
   const file = path.join(here, script);
@@ -34,7 +36,8 @@ async function runScript(script: string): Promise<{ figures: Figure[]; failed: s
   });
 }
 
-const fmt = (n: number | undefined, unit = '') => (n === undefined ? '' : `${Number.isInteger(n) ? n : n.toFixed(n < 10 ? 2 : 1)}${unit ? ` ${unit}` : ''}`);
+const fmt = (n: number | undefined, unit = '') =>
+  n === undefined ? '' : `${Number.isInteger(n) ? n : n.toFixed(n < 10 ? 2 : 1)}${unit ? ` ${unit}` : ''}`;
 const rows: string[] = [];
 const problems: string[] = [];
 for (const script of SCRIPTS) {
@@ -42,7 +45,9 @@ for (const script of SCRIPTS) {
   const { figures, failed } = await runScript(script);
   if (failed) problems.push(`${script}: ${failed}`);
   for (const f of figures) {
-    rows.push(`| ${f.bench} | ${f.metric} | ${fmt(f.value, f.unit)} | ${f.baseline ? `${f.baseline.label}: ${fmt(f.baseline.value, f.unit)}` : ''} | ${f.ratio === undefined ? '' : `${fmt(f.ratio)}x`} | ${f.target ?? ''} | ${f.met === undefined ? '' : f.met ? 'yes' : '**no**'} | ${f.note ?? ''} |`);
+    rows.push(
+      `| ${f.bench} | ${f.metric} | ${fmt(f.value, f.unit)} | ${f.baseline ? `${f.baseline.label}: ${fmt(f.baseline.value, f.unit)}` : ''} | ${f.ratio === undefined ? '' : `${fmt(f.ratio)}x`} | ${f.target ?? ''} | ${f.met === undefined ? '' : f.met ? 'yes' : '**no**'} | ${f.note ?? ''} |`,
+    );
   }
 }
 const date = new Date().toISOString().slice(0, 10);

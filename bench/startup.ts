@@ -63,7 +63,12 @@ try {
       cpu[i]?.push(res.user + res.system);
     });
   }
-  const [baseline, help, ver, fromCheckout] = times.map((t, i) => ({ median: median(t), cpu: median(cpu[i] ?? []) })) as [Sample, Sample, Sample, Sample];
+  const [baseline, help, ver, fromCheckout] = times.map((t, i) => ({ median: median(t), cpu: median(cpu[i] ?? []) })) as [
+    Sample,
+    Sample,
+    Sample,
+    Sample,
+  ];
   const ms = (s: number) => Math.round(s * 10000) / 10;
   const base = { label: 'node -e 0', value: ms(baseline.median) };
   const figure = (metric: string, res: Sample, limit: number, what: string) => {
@@ -84,9 +89,20 @@ try {
   figure(`SEA \`--help\`, ${runs} (hyperfine -N)`, help, 1.5, 'node -e 0');
   figure(`SEA \`version\`, ${runs}`, ver, 1.5, 'node -e 0');
   figure(`checkout \`node dist/hcp-dr.cjs --help\`, ${runs}`, fromCheckout, 2, 'node -e 0');
-  emit({ bench: 'startup', metric: 'binary size (linux/amd64, stripped)', value: Math.round(statSync(sea).size / 1e5) / 10, unit: 'MB', note: `node itself: ${Math.round(statSync(node).size / 1e5) / 10} MB unstripped` });
+  emit({
+    bench: 'startup',
+    metric: 'binary size (linux/amd64, stripped)',
+    value: Math.round(statSync(sea).size / 1e5) / 10,
+    unit: 'MB',
+    note: `node itself: ${Math.round(statSync(node).size / 1e5) / 10} MB unstripped`,
+  });
   if (existsSync(archive)) {
-    emit({ bench: 'startup', metric: 'archive size (tar.gz: kubectl-hcp_dr, oc-hcp_dr, LICENSE)', value: Math.round(statSync(archive).size / 1e5) / 10, unit: 'MB' });
+    emit({
+      bench: 'startup',
+      metric: 'archive size (tar.gz: kubectl-hcp_dr, oc-hcp_dr, LICENSE)',
+      value: Math.round(statSync(archive).size / 1e5) / 10,
+      unit: 'MB',
+    });
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

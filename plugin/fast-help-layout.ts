@@ -45,7 +45,8 @@ export const fastWrapAnsi: Plugin = {
   setup(b) {
     b.onLoad({ filter: /[\\/]node_modules[\\/]wrap-ansi[\\/]index\.js$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
-      if (!source.includes(WRAP_ANSI_ANCHOR)) throw new Error(`${args.path}: the code the help fast path patches has changed; update plugin/fast-help-layout.ts`);
+      if (!source.includes(WRAP_ANSI_ANCHOR))
+        throw new Error(`${args.path}: the code the help fast path patches has changed; update plugin/fast-help-layout.ts`);
       const early = "\tif (!/[\\u001B\\u009B]/.test(rows.join('\\n'))) return rows.join('\\n');\n";
       return { loader: 'js', resolveDir: dirname(args.path), contents: source.replace(WRAP_ANSI_ANCHOR, early + WRAP_ANSI_ANCHOR) };
     });

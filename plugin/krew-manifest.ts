@@ -10,8 +10,7 @@ import { ALL_TARGETS, targetId, type Target } from './node-dist.ts';
 export const DEFAULT_REPO = 'hcp-dr/kubectl-hcp-dr';
 export const PLACEHOLDER_SHA256 = '0'.repeat(64);
 
-export const archiveName = (version: string, t: Target) =>
-  `hcp-dr_${version}_${t.os}_${t.arch}${t.os === 'windows' ? '.zip' : '.tar.gz'}`;
+export const archiveName = (version: string, t: Target) => `hcp-dr_${version}_${t.os}_${t.arch}${t.os === 'windows' ? '.zip' : '.tar.gz'}`;
 
 export const releaseBaseUrl = (repo: string, version: string) => `https://github.com/${repo}/releases/download/v${version}`;
 

@@ -61,7 +61,8 @@ function validatePlatform(p: unknown, where: string, problems: string[], seen: S
     entries.push(f);
   });
   const names = installedNames(entries);
-  if (bin && !names.includes(posix.normalize(bin))) problems.push(`${where}: bin ${bin} is not among the installed files (${names.join(', ')})`);
+  if (bin && !names.includes(posix.normalize(bin)))
+    problems.push(`${where}: bin ${bin} is not among the installed files (${names.join(', ')})`);
   const exe = os === 'windows' ? '.exe' : '';
   for (const need of [`kubectl-hcp_dr${exe}`, `oc-hcp_dr${exe}`, 'LICENSE']) {
     if (!names.includes(need)) problems.push(`${where}: files must install ${need}`);
@@ -97,7 +98,8 @@ export function validateKrewManifest(text: string): string[] {
   if (!description) problems.push('spec.description is required');
   else if (short && description.trim() === short.trim()) problems.push('spec.description must say more than shortDescription');
   const caveats = str(spec['caveats']) ?? '';
-  if (!/cluster/i.test(caveats) || !/kubeconfig/i.test(caveats)) problems.push('spec.caveats must say the plugin needs cluster access (kubeconfig)');
+  if (!/cluster/i.test(caveats) || !/kubeconfig/i.test(caveats))
+    problems.push('spec.caveats must say the plugin needs cluster access (kubeconfig)');
   if (!/\bS3\b/.test(caveats) || !/credential/i.test(caveats)) problems.push('spec.caveats must say backups need S3 credentials');
   const platforms = spec['platforms'];
   if (!Array.isArray(platforms) || platforms.length === 0) problems.push('spec.platforms must list at least one platform');

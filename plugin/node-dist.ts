@@ -72,10 +72,14 @@ export function fetchNodeBinary(t: Target, version: string, log: (line: string) 
   if (!existsSync(tgz)) {
     log(`fetching ${pkg}@${version} with npm pack into ${dir}`);
     try {
-      execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['pack', `${pkg}@${version}`, '--pack-destination', dir, '--loglevel=error'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        shell: process.platform === 'win32',
-      });
+      execFileSync(
+        process.platform === 'win32' ? 'npm.cmd' : 'npm',
+        ['pack', `${pkg}@${version}`, '--pack-destination', dir, '--loglevel=error'],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          shell: process.platform === 'win32',
+        },
+      );
     } catch (err) {
       const stderr = String((err as { stderr?: Buffer }).stderr ?? '');
       throw new Error(

@@ -52,7 +52,13 @@ function checkPinnedNode(): void {
   }
 }
 
-async function buildTarget(t: Target, bundle: string, lazyBundles: Record<string, string>, nodeBinary: string | undefined, strip: boolean): Promise<string> {
+async function buildTarget(
+  t: Target,
+  bundle: string,
+  lazyBundles: Record<string, string>,
+  nodeBinary: string | undefined,
+  strip: boolean,
+): Promise<string> {
   const host = sameTarget(t, hostTarget());
   const binary = nodeBinary ?? (host ? process.execPath : fetchNodeBinary(t, process.version.slice(1), log));
   const workdir = join(root, 'dist', 'sea', targetId(t));
@@ -84,7 +90,13 @@ async function writeSumsAndManifest(opts: { repo?: string; baseUrl?: string; req
   if (lines.length === 0) throw new Error(`no archives of ${version} in ${releaseDir}`);
   writeFileSync(join(releaseDir, 'sha256sums.txt'), lines.join('\n') + '\n');
   const template = readFileSync(join(root, 'templates', 'krew-manifest.yaml.tmpl'), 'utf8');
-  const manifest = renderManifest(template, { version, repo: opts.repo, baseUrl: opts.baseUrl, sha256: sums, missing: opts.requireAll ? 'error' : 'drop' });
+  const manifest = renderManifest(template, {
+    version,
+    repo: opts.repo,
+    baseUrl: opts.baseUrl,
+    sha256: sums,
+    missing: opts.requireAll ? 'error' : 'drop',
+  });
   const problems = validateKrewManifest(manifest);
   if (problems.length > 0) throw new Error(`generated krew manifest is invalid:\n  ${problems.join('\n  ')}`);
   const out = join(releaseDir, 'krew-manifest.yaml');
@@ -95,10 +107,11 @@ async function writeSumsAndManifest(opts: { repo?: string; baseUrl?: string; req
 /** The checked-in example: every platform, placeholder digests. */
 function writeExampleManifest(repo: string | undefined): void {
   const template = readFileSync(join(root, 'templates', 'krew-manifest.yaml.tmpl'), 'utf8');
-  const text = renderManifest(template, { version, repo, sha256: {}, missing: 'placeholder' })
-    .replace(/^(# krew plugin manifest[^\n]*\n(#[^\n]*\n)*)/, (head) =>
+  const text = renderManifest(template, { version, repo, sha256: {}, missing: 'placeholder' }).replace(
+    /^(# krew plugin manifest[^\n]*\n(#[^\n]*\n)*)/,
+    (head) =>
       `${head}# This checked-in copy is an example with placeholder digests; each release publishes\n# the real one (dist/release/krew-manifest.yaml, regenerate this with \`npm run package -- manifest --example\`).\n`,
-    );
+  );
   const problems = validateKrewManifest(text);
   if (problems.length > 0) throw new Error(`example krew manifest is invalid:\n  ${problems.join('\n  ')}`);
   writeFileSync(join(root, 'krew-manifest.yaml'), text);
@@ -142,7 +155,9 @@ async function main(): Promise<void> {
     version,
     lazy: LAZY_ASSETS,
   });
-  log(`bundle: ${(bundle.bytes / 1e6).toFixed(2)} MB from ${bundle.inputs} files; stubbed optional modules: ${bundle.stubbed.join(', ') || 'none'} (${Date.now() - started} ms)`);
+  log(
+    `bundle: ${(bundle.bytes / 1e6).toFixed(2)} MB from ${bundle.inputs} files; stubbed optional modules: ${bundle.stubbed.join(', ') || 'none'} (${Date.now() - started} ms)`,
+  );
   for (const t of targets) await buildTarget(t, bundle.outfile, bundle.lazyBundles, values['node-binary'], !values['no-strip']);
   const manifest = await writeSumsAndManifest({ repo, baseUrl: values['base-url'], requireAll: values['require-all'] });
   log(`wrote ${join(releaseDir, 'sha256sums.txt')} and ${manifest} (${Date.now() - started} ms in all)`);

@@ -31,10 +31,7 @@ const BUILTIN_NAMESPACE = 'hcp-dr-dynamic-builtin';
 const LAZY_NAMESPACE = 'hcp-dr-lazy-module';
 
 /** Resolves the optional modules to a module that throws like a missing package would. */
-export function optionalModuleStubs(
-  names: string[] = Object.keys(OPTIONAL_MODULES),
-  onStub: (name: string) => void = () => {},
-): Plugin {
+export function optionalModuleStubs(names: string[] = Object.keys(OPTIONAL_MODULES), onStub: (name: string) => void = () => {}): Plugin {
   const escaped = names.map(escapeRegExp);
   const filter = new RegExp(`^(${escaped.join('|')})(/.*)?$`);
   return {
@@ -88,7 +85,10 @@ const dynamicBuiltinImports: Plugin = {
     b.onResolve({ filter: /.*/ }, (args) =>
       args.kind === 'dynamic-import' && isBuiltin(args.path) ? { path: args.path, namespace: BUILTIN_NAMESPACE } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: BUILTIN_NAMESPACE }, (args) => ({ loader: 'js', contents: `module.exports = require(${JSON.stringify(args.path)});` }));
+    b.onLoad({ filter: /.*/, namespace: BUILTIN_NAMESPACE }, (args) => ({
+      loader: 'js',
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+    }));
   },
 };
 
@@ -110,7 +110,9 @@ const lazyAssertForYargs: Plugin = {
   name: 'hcp-dr-lazy-assert',
   setup(b) {
     const shim = fileURLToPath(new URL('./shims/assert-lazy.cjs', import.meta.url));
-    b.onResolve({ filter: /^(node:)?assert$/ }, (args) => (/[\\/]node_modules[\\/]yargs[\\/]/.test(args.importer) ? { path: shim } : undefined));
+    b.onResolve({ filter: /^(node:)?assert$/ }, (args) =>
+      /[\\/]node_modules[\\/]yargs[\\/]/.test(args.importer) ? { path: shim } : undefined,
+    );
   },
 };
 
@@ -155,7 +157,11 @@ export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundle
   const lazyBundles: Record<string, string> = {};
   const shared = new Set<string>();
   const results = [];
-  const lazyFilter = new RegExp(`^(${Object.keys(lazy).map((m) => escapeRegExp(join(entryDir, `${m}.ts`))).join('|')})$`);
+  const lazyFilter = new RegExp(
+    `^(${Object.keys(lazy)
+      .map((m) => escapeRegExp(join(entryDir, `${m}.ts`)))
+      .join('|')})$`,
+  );
   // A stub module that requires the lazy one: an external `import()` would stay a real dynamic
   // import, which code compiled by vm.Script cannot do. Used by every bundle, lazy ones included.
   const lazyRefs: Plugin = {
@@ -167,21 +173,46 @@ export async function bundleForSea(options: SeaBundleOptions): Promise<SeaBundle
         const target = resolve(args.resolveDir, args.path);
         return lazyFilter.test(target) ? { path: seaModuleId(entryDir, target), namespace: LAZY_NAMESPACE } : undefined;
       });
-      b.onLoad({ filter: /.*/, namespace: LAZY_NAMESPACE }, (args) => ({ loader: 'js', contents: `module.exports = require(${JSON.stringify(args.path)});` }));
+      b.onLoad({ filter: /.*/, namespace: LAZY_NAMESPACE }, (args) => ({
+        loader: 'js',
+        contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      }));
       b.onResolve({ filter: new RegExp(`^${escapeRegExp(SEA_MODULE_PREFIX)}`) }, (args) => ({ path: args.path, external: true }));
     },
   };
-  const mainPlugins = [dynamicBuiltinImports, optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyAssertForYargs, fastStringWidth, fastWrapAnsi, lazyRefs];
+  const mainPlugins = [
+    dynamicBuiltinImports,
+    optionalModuleStubs(undefined, (name) => stubbed.add(name)),
+    lazyAssertForYargs,
+    fastStringWidth,
+    fastWrapAnsi,
+    lazyRefs,
+  ];
   // First pass, not written: which source modules the main bundle holds.
-  const probe = await build({ ...commonOptions(options), entryPoints: [options.entry], outfile: options.outfile, write: false, plugins: mainPlugins });
-  const inMain = new Set(Object.keys(probe.metafile?.inputs ?? {}).filter((f) => !f.includes(':') && !f.includes('node_modules/')).map((f) => resolve(f)));
+  const probe = await build({
+    ...commonOptions(options),
+    entryPoints: [options.entry],
+    outfile: options.outfile,
+    write: false,
+    plugins: mainPlugins,
+  });
+  const inMain = new Set(
+    Object.keys(probe.metafile?.inputs ?? {})
+      .filter((f) => !f.includes(':') && !f.includes('node_modules/'))
+      .map((f) => resolve(f)),
+  );
   for (const [module, asset] of Object.entries(lazy)) {
     const outfile = join(dirname(options.outfile), asset);
     const result = await build({
       ...commonOptions(options),
       entryPoints: [join(entryDir, `${module}.ts`)],
       outfile,
-      plugins: [dynamicBuiltinImports, optionalModuleStubs(undefined, (name) => stubbed.add(name)), lazyRefs, externalSources(inMain, entryDir, shared)],
+      plugins: [
+        dynamicBuiltinImports,
+        optionalModuleStubs(undefined, (name) => stubbed.add(name)),
+        lazyRefs,
+        externalSources(inMain, entryDir, shared),
+      ],
     });
     results.push(result);
     lazyBundles[asset] = outfile;

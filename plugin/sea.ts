@@ -60,7 +60,15 @@ export function buildSea(o: SeaOptions): string {
     trainCodeCache(o.bundle, cache);
     assets[CACHE_ASSET] = cache;
   }
-  const seaConfig = { main: loader, output: blob, disableExperimentalSEAWarning: true, useCodeCache: o.codeCache, useSnapshot: false, execArgv: NODE_FLAGS, assets };
+  const seaConfig = {
+    main: loader,
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useCodeCache: o.codeCache,
+    useSnapshot: false,
+    execArgv: NODE_FLAGS,
+    assets,
+  };
   writeFileSync(config, JSON.stringify(seaConfig, null, 2) + '\n');
   run(process.execPath, ['--experimental-sea-config', config], 'generating the SEA blob', workdir);
 
@@ -74,7 +82,7 @@ export function buildSea(o: SeaOptions): string {
     if (r.error) log('strip not found: keeping the symbol tables');
     else if (r.status !== 0) log(`strip cannot handle ${target.os}/${target.arch} here: keeping the symbol tables`);
   }
-  if (target.os === 'windows' && stripAuthenticode(exe)) log('windows: removed node.exe\'s Authenticode signature');
+  if (target.os === 'windows' && stripAuthenticode(exe)) log("windows: removed node.exe's Authenticode signature");
   if (target.os === 'darwin') {
     // The injected section invalidates Node's signature; macOS kills arm64 binaries without a
     // valid one. Only macOS has codesign, so darwin targets are built on macOS runners.
@@ -98,9 +106,10 @@ export function buildSea(o: SeaOptions): string {
 /** Checks a binary of the host platform: `version` prints it, the code cache is accepted, no warnings. */
 export function smokeTest(exe: string, version: string): void {
   const r0 = spawnSync(exe, ['version'], { encoding: 'utf8', env: { ...process.env, HCP_DR_LOADER_DEBUG: '1' } });
-  if (r0.status !== 0 || !r0.stdout.includes(version)) throw new Error(`${exe} version: exit ${r0.status}, printed no ${version}:\n${r0.stdout}${r0.stderr}`);
-  if (!r0.stderr.split('\n').includes('hcp-dr loader: code cache accepted')) throw new Error(`${exe} version: expected an accepted code cache, stderr:\n${r0.stderr}`);
+  if (r0.status !== 0 || !r0.stdout.includes(version))
+    throw new Error(`${exe} version: exit ${r0.status}, printed no ${version}:\n${r0.stdout}${r0.stderr}`);
+  if (!r0.stderr.split('\n').includes('hcp-dr loader: code cache accepted'))
+    throw new Error(`${exe} version: expected an accepted code cache, stderr:\n${r0.stderr}`);
   const r = spawnSync(exe, ['--help'], { encoding: 'utf8' });
   if (r.status !== 0 || r.stderr.trim() !== '') throw new Error(`${exe} --help: exit ${r.status}, stderr:\n${r.stderr}`);
 }
-

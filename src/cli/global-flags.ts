@@ -34,13 +34,19 @@ export function kubeTargetOf(args: GlobalArgs): KubeTarget {
   if (args.kubeconfig !== undefined) target.kubeconfig = requireValue('--kubeconfig', args.kubeconfig);
   if (args.context !== undefined) target.context = requireValue('--context', args.context);
   if (args.namespace !== undefined) target.namespace = requireValue('--namespace', args.namespace);
-  const timeout = boundedDuration(args['request-timeout'] ?? '0', '--request-timeout', { minMs: 0, maxMs: MAX_TIMER_DURATION_MS }, '0 means no timeout');
+  const timeout = boundedDuration(
+    args['request-timeout'] ?? '0',
+    '--request-timeout',
+    { minMs: 0, maxMs: MAX_TIMER_DURATION_MS },
+    '0 means no timeout',
+  );
   if (timeout > 0) target.requestTimeoutMs = timeout;
   return target;
 }
 
 function requireValue(flag: string, value: string): string {
-  if (value.trim() === '') throw new UsageError(`${flag} needs a value`, { hint: `pass ${flag} <value>, or leave the flag out for the kubeconfig's default` });
+  if (value.trim() === '')
+    throw new UsageError(`${flag} needs a value`, { hint: `pass ${flag} <value>, or leave the flag out for the kubeconfig's default` });
   return value;
 }
 
@@ -77,7 +83,9 @@ export function joinDashValues(argv: readonly string[]): string[] {
 /** Durations as kubectl takes them: a bare number of seconds, or Go-style units (1h2m3s, 500ms). */
 export function parseDuration(text: string, flag: string): number {
   if (/^-/.test(text.trim())) {
-    throw new UsageError(`invalid duration "${text}" for ${flag}: a duration cannot be negative`, { hint: 'use a form like 30s, 5m, 1h30m or 7d' });
+    throw new UsageError(`invalid duration "${text}" for ${flag}: a duration cannot be negative`, {
+      hint: 'use a form like 30s, 5m, 1h30m or 7d',
+    });
   }
   if (/^\d+$/.test(text)) return Number(text) * 1000;
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -92,7 +100,10 @@ export function parseDuration(text: string, flag: string): number {
 export function boundedDuration(text: string, flag: string, bounds: { minMs: number; maxMs: number }, hint?: string): number {
   const ms = parseDuration(text, flag);
   if (ms < bounds.minMs || ms > bounds.maxMs || !Number.isFinite(ms)) {
-    throw new UsageError(`invalid ${flag} "${text}": it must be between ${humanDuration(bounds.minMs)} and ${humanDuration(bounds.maxMs)}`, hint ? { hint } : {});
+    throw new UsageError(
+      `invalid ${flag} "${text}": it must be between ${humanDuration(bounds.minMs)} and ${humanDuration(bounds.maxMs)}`,
+      hint ? { hint } : {},
+    );
   }
   return ms;
 }

@@ -20,7 +20,15 @@ import { restoreCommand } from './commands/restore.ts';
 
 export type CommandRegistrar = (y: Argv, deps: CliDeps, done: (code: number) => void) => Argv;
 
-const COMMANDS: CommandRegistrar[] = [etcdCommand, backupCommand, restoreCommand, exportCommand, renderCommand, validateCommand, versionCommand];
+const COMMANDS: CommandRegistrar[] = [
+  etcdCommand,
+  backupCommand,
+  restoreCommand,
+  exportCommand,
+  renderCommand,
+  validateCommand,
+  versionCommand,
+];
 
 export async function runCli(rawArgv: string[], deps: CliDeps): Promise<number> {
   const argv = joinDashValues(rawArgv);

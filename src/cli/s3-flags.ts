@@ -11,8 +11,14 @@ import type { S3Target } from './deps.ts';
 
 /** Connection flags: enough to read (list, verify, restore). */
 export const s3ReadOptions = {
-  region: { type: 'string', describe: 'AWS region of the bucket (default: $AWS_REGION, $AWS_DEFAULT_REGION, the AWS profile\'s; us-east-1 with --endpoint)' },
-  endpoint: { type: 'string', describe: 'S3-compatible endpoint (MinIO, Ceph RGW, ODF), e.g. https://s3.example.com:9000 (default: $AWS_ENDPOINT_URL_S3)' },
+  region: {
+    type: 'string',
+    describe: "AWS region of the bucket (default: $AWS_REGION, $AWS_DEFAULT_REGION, the AWS profile's; us-east-1 with --endpoint)",
+  },
+  endpoint: {
+    type: 'string',
+    describe: 'S3-compatible endpoint (MinIO, Ceph RGW, ODF), e.g. https://s3.example.com:9000 (default: $AWS_ENDPOINT_URL_S3)',
+  },
   'path-style': { type: 'boolean', describe: 'Path-style bucket addressing (the default with --endpoint)' },
   'ca-bundle': { type: 'string', describe: 'PEM file of CA certificates to trust for --endpoint' },
 } satisfies Record<string, Options>;
@@ -21,8 +27,11 @@ export const s3ReadOptions = {
 export const s3Options = {
   ...s3ReadOptions,
   sse: { type: 'string', describe: 'Server-side encryption of written objects: AES256 or aws:kms' },
-  'sse-kms-key-id': { type: 'string', describe: 'KMS key ID or ARN for --sse aws:kms (default: the bucket\'s key)' },
-  'require-sse': { type: 'boolean', describe: 'Fail the backup (before backup.json) when the store does not confirm --sse on an object (default: a warning)' },
+  'sse-kms-key-id': { type: 'string', describe: "KMS key ID or ARN for --sse aws:kms (default: the bucket's key)" },
+  'require-sse': {
+    type: 'boolean',
+    describe: 'Fail the backup (before backup.json) when the store does not confirm --sse on an object (default: a warning)',
+  },
 } satisfies Record<string, Options>;
 
 export interface S3Args {
@@ -48,7 +57,9 @@ export function s3TargetOf(url: string, args: S3Args, flag = 'the S3 URL'): S3Ta
   if (args.sse !== undefined) {
     const sse = args.sse === 'aes256' ? 'AES256' : args.sse;
     if (sse !== 'AES256' && sse !== 'aws:kms') {
-      throw new UsageError(`invalid --sse "${args.sse}": use AES256 or aws:kms`, { hint: 'AES256 for S3-managed keys, aws:kms (with --sse-kms-key-id) for KMS keys' });
+      throw new UsageError(`invalid --sse "${args.sse}": use AES256 or aws:kms`, {
+        hint: 'AES256 for S3-managed keys, aws:kms (with --sse-kms-key-id) for KMS keys',
+      });
     }
     target.sse = sse;
   }

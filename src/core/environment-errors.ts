@@ -39,18 +39,38 @@ const SYSTEM_ERRORS: Record<string, { text: string; hint: (path: string) => stri
   ENOSPC: { text: 'no space left on the device', hint: (p) => `free space on the file system that holds ${p}` },
   EDQUOT: { text: 'disk quota exceeded', hint: (p) => `free space within your quota on the file system that holds ${p}` },
   EMFILE: { text: 'too many open files', hint: () => 'raise the open-file limit (ulimit -n) and run the command again' },
-  ENFILE: { text: 'too many open files in the system', hint: () => 'close other programs or raise the system open-file limit, then run the command again' },
+  ENFILE: {
+    text: 'too many open files in the system',
+    hint: () => 'close other programs or raise the system open-file limit, then run the command again',
+  },
   EIO: { text: 'input/output error', hint: (p) => `check the disk or file system that holds ${p}` },
 };
 
 /** TLS verification failures (Node's `code`, or OpenSSL's text in the message). */
-export const TLS_TRUST = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_(HAS_EXPIRED|NOT_YET_VALID|SIGNATURE_FAILURE|UNTRUSTED|REJECTED)|ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_DECRYPT_CERT_SIGNATURE|ERR_SSL_.*)$/;
+export const TLS_TRUST =
+  /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_(HAS_EXPIRED|NOT_YET_VALID|SIGNATURE_FAILURE|UNTRUSTED|REJECTED)|ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_DECRYPT_CERT_SIGNATURE|ERR_SSL_.*)$/;
 const DNS = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
 
 const VERBS: Record<string, string> = {
-  open: 'open', read: 'read', write: 'write', stat: 'read', lstat: 'read', scandir: 'read the directory', opendir: 'read the directory',
-  mkdir: 'create the directory', mkdtemp: 'create a temporary directory', rename: 'move', unlink: 'remove', rmdir: 'remove',
-  rm: 'remove', copyfile: 'copy', access: 'access', chmod: 'set the permissions of', symlink: 'link', fsync: 'write', realpath: 'resolve',
+  open: 'open',
+  read: 'read',
+  write: 'write',
+  stat: 'read',
+  lstat: 'read',
+  scandir: 'read the directory',
+  opendir: 'read the directory',
+  mkdir: 'create the directory',
+  mkdtemp: 'create a temporary directory',
+  rename: 'move',
+  unlink: 'remove',
+  rmdir: 'remove',
+  rm: 'remove',
+  copyfile: 'copy',
+  access: 'access',
+  chmod: 'set the permissions of',
+  symlink: 'link',
+  fsync: 'write',
+  realpath: 'resolve',
 };
 const WRITES = new Set(['write', 'mkdir', 'mkdtemp', 'rename', 'unlink', 'rmdir', 'rm', 'copyfile', 'chmod', 'symlink', 'fsync']);
 
@@ -75,7 +95,13 @@ export function fileSystemError(err: unknown, context: PathContext = {}): HcpDrE
   if (!path) {
     // readFile of a directory fails in read(2), after open: the error names no path.
     const text = str(e.syscall) ? PATH_ERRORS[code] : undefined;
-    return text ? new UsageError(`failed to ${str(e.syscall) === 'read' ? 'read a file' : 'use a path'}: ${text} (${code})`, { cause: err, hint: 'check the file and directory paths given to the command' }, 'HCPDR_FILE') : undefined;
+    return text
+      ? new UsageError(
+          `failed to ${str(e.syscall) === 'read' ? 'read a file' : 'use a path'}: ${text} (${code})`,
+          { cause: err, hint: 'check the file and directory paths given to the command' },
+          'HCPDR_FILE',
+        )
+      : undefined;
   }
   const syscall = str(e.syscall) ?? '';
   const writing = context.access === 'write' || WRITES.has(syscall);
@@ -85,18 +111,29 @@ export function fileSystemError(err: unknown, context: PathContext = {}): HcpDrE
   const subject = context.flag ? `${context.flag} ${target}` : target;
   const verb = VERBS[syscall] ?? (writing ? 'write' : 'read');
   const system = SYSTEM_ERRORS[code];
-  if (system) return new EnvironmentError(`failed to ${verb} ${subject}: ${system.text} (${code})`, { cause: err, hint: system.hint(path) }, 'HCPDR_FILESYSTEM');
+  if (system)
+    return new EnvironmentError(
+      `failed to ${verb} ${subject}: ${system.text} (${code})`,
+      { cause: err, hint: system.hint(path) },
+      'HCPDR_FILESYSTEM',
+    );
   const text = PATH_ERRORS[code];
   if (!text) return undefined;
   const flag = context.flag?.startsWith('-') ? context.flag : undefined;
-  return new UsageError(`failed to ${verb} ${subject}: ${text} (${code})`, { cause: err, hint: pathHint(code, resolve(path), writing, flag) }, 'HCPDR_FILE');
+  return new UsageError(
+    `failed to ${verb} ${subject}: ${text} (${code})`,
+    { cause: err, hint: pathHint(code, resolve(path), writing, flag) },
+    'HCPDR_FILE',
+  );
 }
 
 function pathHint(code: string, path: string, writing: boolean, flag: string | undefined): string {
   const other = flag ? `pass another path to ${flag}` : 'use another path';
   switch (code) {
     case 'ENOENT':
-      return writing ? `create the directory that should hold ${path}, or ${other}` : `check the path${flag ? ` given to ${flag}` : ''}: nothing exists at ${path}`;
+      return writing
+        ? `create the directory that should hold ${path}, or ${other}`
+        : `check the path${flag ? ` given to ${flag}` : ''}: nothing exists at ${path}`;
     case 'ENOTDIR':
       return `a part of ${path} is a file where a directory is expected: check the path`;
     case 'EISDIR':
@@ -128,11 +165,18 @@ export function environmentErrorOf(err: unknown): HcpDrError | undefined {
   if (fs) return fs;
   if (DNS.has(code)) {
     const host = str(e.hostname) ?? 'the server';
-    return new EnvironmentError(`failed to resolve the host name ${host}: ${code}`, { cause: err, hint: `check the server name (kubeconfig server or --endpoint) and this machine's DNS` }, 'HCPDR_DNS');
+    return new EnvironmentError(
+      `failed to resolve the host name ${host}: ${code}`,
+      { cause: err, hint: `check the server name (kubeconfig server or --endpoint) and this machine's DNS` },
+      'HCPDR_DNS',
+    );
   }
   if (TLS_TRUST.test(code)) return tlsTrustError(`failed to open a TLS connection: ${message}`, err, 'the server');
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ETIMEDOUT') {
-    return new RemoteError(`failed to connect: ${message}`, { cause: err, hint: 'check that the server is reachable from this machine and run the command again' });
+    return new RemoteError(`failed to connect: ${message}`, {
+      cause: err,
+      hint: 'check that the server is reachable from this machine and run the command again',
+    });
   }
   return undefined;
 }
@@ -143,27 +187,48 @@ export function programError(err: unknown, what = 'run'): HcpDrError {
   const code = str(e.code) ?? 'error';
   const program = str(e.path) ?? str(e.syscall)?.replace(/^spawn(Sync)?\s*/, '') ?? 'the program';
   if (code === 'ENOENT') {
-    return new EnvironmentError(`failed to ${what} "${program}": not found on PATH`, { cause: err, hint: `install ${program}, or put its directory on PATH` }, 'HCPDR_PROGRAM_MISSING');
+    return new EnvironmentError(
+      `failed to ${what} "${program}": not found on PATH`,
+      { cause: err, hint: `install ${program}, or put its directory on PATH` },
+      'HCPDR_PROGRAM_MISSING',
+    );
   }
   if (code === 'EACCES') {
-    return new EnvironmentError(`failed to ${what} "${program}": permission denied`, { cause: err, hint: `make ${program} executable (chmod +x) for this user` }, 'HCPDR_PROGRAM_MISSING');
+    return new EnvironmentError(
+      `failed to ${what} "${program}": permission denied`,
+      { cause: err, hint: `make ${program} executable (chmod +x) for this user` },
+      'HCPDR_PROGRAM_MISSING',
+    );
   }
-  return new EnvironmentError(`failed to ${what} "${program}": ${str(e.message) ?? code}`, { cause: err, hint: `run ${program} by hand to see why it fails` });
+  return new EnvironmentError(`failed to ${what} "${program}": ${str(e.message) ?? code}`, {
+    cause: err,
+    hint: `run ${program} by hand to see why it fails`,
+  });
 }
 
 /** A certificate the client does not trust: a trust problem to fix, not a network one to retry. */
 export function tlsTrustError(message: string, cause: unknown, server: string, hint?: string): HcpDrError {
-  return new EnvironmentError(message, {
-    cause,
-    hint: hint ?? `the certificate of ${server} is not signed by a CA this command trusts: fix the CA (kubeconfig certificate-authority, or --ca-bundle for an S3 endpoint)`,
-  }, 'HCPDR_TLS_TRUST');
+  return new EnvironmentError(
+    message,
+    {
+      cause,
+      hint:
+        hint ??
+        `the certificate of ${server} is not signed by a CA this command trusts: fix the CA (kubeconfig certificate-authority, or --ca-bundle for an S3 endpoint)`,
+    },
+    'HCPDR_TLS_TRUST',
+  );
 }
 
 /** Whether `err` (or one of its causes) is a TLS trust failure. */
 export function isTlsTrustFailure(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = str(shapeOf(e).code) ?? '';
-    if (TLS_TRUST.test(code) || /self[- ]signed certificate|unable to (verify|get local issuer)|certificate has expired/i.test(str(shapeOf(e).message) ?? '')) return true;
+    if (
+      TLS_TRUST.test(code) ||
+      /self[- ]signed certificate|unable to (verify|get local issuer)|certificate has expired/i.test(str(shapeOf(e).message) ?? '')
+    )
+      return true;
   }
   return false;
 }

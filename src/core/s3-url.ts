@@ -39,5 +39,8 @@ export function s3Url(bucket: string, key: string): string {
 
 /** Joins key segments, dropping empty ones: joinKey('', 'a/', 'b') = 'a/b'. */
 export function joinKey(...parts: string[]): string {
-  return parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/');
+  return parts
+    .map((p) => p.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/');
 }

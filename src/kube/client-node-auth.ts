@@ -43,10 +43,14 @@ export function credentialPluginError(err: unknown, selected: Pick<SelectedConfi
   const exec = selected.user['exec'] as { command?: unknown; args?: unknown } | undefined;
   const command = typeof exec?.command === 'string' ? exec.command : undefined;
   if (!command) {
-    return new EnvironmentError(`failed to get credentials for context "${selected.contextName}": ${causeText(err).trim() || 'the auth provider failed'}`, {
-      cause: err,
-      hint: 'log in again (oc login) or check the user of this context in the kubeconfig',
-    }, 'HCPDR_CREDENTIALS');
+    return new EnvironmentError(
+      `failed to get credentials for context "${selected.contextName}": ${causeText(err).trim() || 'the auth provider failed'}`,
+      {
+        cause: err,
+        hint: 'log in again (oc login) or check the user of this context in the kubeconfig',
+      },
+      'HCPDR_CREDENTIALS',
+    );
   }
   const code = (err as { code?: unknown }).code;
   if (code === 'ENOENT' || code === 'EACCES') {
@@ -54,9 +58,16 @@ export function credentialPluginError(err: unknown, selected: Pick<SelectedConfi
   }
   const args = Array.isArray(exec?.args) ? exec.args.map(String) : [];
   const shown = [command, ...args].join(' ');
-  const detail = err instanceof SyntaxError ? `it printed no ExecCredential JSON (${err.message})` : causeText(err).trim().split('\n').at(-1) || 'it exited with an error and printed nothing';
-  return new EnvironmentError(`failed to get credentials from the exec plugin "${command}" of context "${selected.contextName}": ${detail}`, {
-    cause: err,
-    hint: `run "${shown}" yourself to see why it fails; log in again if its session expired`,
-  }, 'HCPDR_CREDENTIAL_PLUGIN');
+  const detail =
+    err instanceof SyntaxError
+      ? `it printed no ExecCredential JSON (${err.message})`
+      : causeText(err).trim().split('\n').at(-1) || 'it exited with an error and printed nothing';
+  return new EnvironmentError(
+    `failed to get credentials from the exec plugin "${command}" of context "${selected.contextName}": ${detail}`,
+    {
+      cause: err,
+      hint: `run "${shown}" yourself to see why it fails; log in again if its session expired`,
+    },
+    'HCPDR_CREDENTIAL_PLUGIN',
+  );
 }

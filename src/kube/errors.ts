@@ -72,20 +72,32 @@ export function connectionError(what: string, server: string, err: unknown): Hcp
   const code = (err as { code?: string }).code;
   const detail = err instanceof Error ? err.message : String(err);
   if (err instanceof RequestTimeout) {
-    return new RemoteError(`failed to ${what}: the API server at ${server} sent no answer within ${err.timeoutMs / 1000}s (--request-timeout)`, {
-      cause: err,
-      hint: 'check that the management cluster is healthy and reachable, or raise --request-timeout',
-    }, 'HCPDR_TIMEOUT');
+    return new RemoteError(
+      `failed to ${what}: the API server at ${server} sent no answer within ${err.timeoutMs / 1000}s (--request-timeout)`,
+      {
+        cause: err,
+        hint: 'check that the management cluster is healthy and reachable, or raise --request-timeout',
+      },
+      'HCPDR_TIMEOUT',
+    );
   }
   if (isTlsTrustFailure(err)) {
-    return tlsTrustError(`failed to ${what}: the certificate of the API server at ${server} is not trusted: ${detail}`, err, server,
-      'fix certificate-authority or certificate-authority-data of this cluster in the kubeconfig (log in again, e.g. "oc login", to refresh it)');
+    return tlsTrustError(
+      `failed to ${what}: the certificate of the API server at ${server} is not trusted: ${detail}`,
+      err,
+      server,
+      'fix certificate-authority or certificate-authority-data of this cluster in the kubeconfig (log in again, e.g. "oc login", to refresh it)',
+    );
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new EnvironmentError(`failed to ${what}: cannot resolve the host name of the API server ${server} (${code})`, {
-      cause: err,
-      hint: 'check the server of this context in the kubeconfig (--context/--kubeconfig) and this machine\'s DNS',
-    }, 'HCPDR_DNS');
+    return new EnvironmentError(
+      `failed to ${what}: cannot resolve the host name of the API server ${server} (${code})`,
+      {
+        cause: err,
+        hint: "check the server of this context in the kubeconfig (--context/--kubeconfig) and this machine's DNS",
+      },
+      'HCPDR_DNS',
+    );
   }
   return new RemoteError(`failed to ${what}: cannot reach the API server at ${server}: ${detail}`, {
     cause: err,

@@ -33,13 +33,25 @@ export class WebSocketPodExec implements PodExec {
   async exec(request: ExecRequest): Promise<ExecResult> {
     const { namespace, pod, container, command } = request;
     const what = `exec "${command.join(' ').slice(0, 80)}" in pod "${pod}" (container "${container}") in namespace "${namespace}"`;
-    const query = new URLSearchParams({ container, stdout: 'true', stderr: 'true', stdin: String(request.stdin !== undefined), tty: 'false' });
+    const query = new URLSearchParams({
+      container,
+      stdout: 'true',
+      stderr: 'true',
+      stdin: String(request.stdin !== undefined),
+      tty: 'false',
+    });
     for (const arg of command) query.append('command', arg);
     const base = this.#options.server.replace(/\/+$/, '').replace(/^http/, 'ws');
     const url = `${base}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/exec?${query}`;
     const auth = await untilAborted(this.#options.auth(), request.signal, () => abortFailure(what, request.signal));
     const handshake = this.#options.requestTimeoutMs ? { handshakeTimeout: this.#options.requestTimeoutMs } : {};
-    const ws = new WebSocket(url, PROTOCOLS, { agent: auth.agent, headers: auth.headers, perMessageDeflate: false, ...handshake, ...auth.tls });
+    const ws = new WebSocket(url, PROTOCOLS, {
+      agent: auth.agent,
+      headers: auth.headers,
+      perMessageDeflate: false,
+      ...handshake,
+      ...auth.tls,
+    });
     return runSession(ws, request, what, this.#options.server);
   }
 }
@@ -76,7 +88,10 @@ function runSession(ws: WebSocket, request: ExecRequest, what: string, server: s
     // A sink that fails or closes early (an upload that died) must end the session, not leave
     // it paused forever waiting for a 'drain' that never comes.
     const sinkGone = (err?: Error) => {
-      failure ??= new RemoteError(`failed to ${what}: the output stream ${err ? `failed: ${err.message}` : 'closed before the command ended'}`, { cause: err });
+      failure ??= new RemoteError(
+        `failed to ${what}: the output stream ${err ? `failed: ${err.message}` : 'closed before the command ended'}`,
+        { cause: err },
+      );
       ws.terminate();
     };
     const onSinkError = (err: Error) => sinkGone(err);

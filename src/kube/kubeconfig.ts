@@ -37,10 +37,14 @@ export function selectKubeconfig(target: KubeTarget): SelectedConfig {
   const paths = kubeconfigPaths(target);
   const existing = paths.filter((p) => existsSync(p));
   if (target.kubeconfig !== undefined && existing.length === 0) {
-    throw kubeconfigError(`kubeconfig file "${target.kubeconfig}" does not exist`, { hint: 'pass the path of a kubeconfig with --kubeconfig' });
+    throw kubeconfigError(`kubeconfig file "${target.kubeconfig}" does not exist`, {
+      hint: 'pass the path of a kubeconfig with --kubeconfig',
+    });
   }
   if (existing.length === 0) {
-    throw kubeconfigError(`no kubeconfig found (looked in ${paths.join(', ')})`, { hint: 'log in to the management cluster (oc login), or pass --kubeconfig' });
+    throw kubeconfigError(`no kubeconfig found (looked in ${paths.join(', ')})`, {
+      hint: 'log in to the management cluster (oc login), or pass --kubeconfig',
+    });
   }
   const clusters = new Map<string, Entry>();
   const users = new Map<string, Entry>();
@@ -49,9 +53,13 @@ export function selectKubeconfig(target: KubeTarget): SelectedConfig {
   for (const path of existing) {
     const doc = parseFile(path);
     const base = dirname(path);
-    for (const c of list(doc['clusters'])) if (!clusters.has(String(c['name']))) clusters.set(String(c['name']), absolutize(c['cluster'], base, ['certificate-authority']));
-    for (const u of list(doc['users'])) if (!users.has(String(u['name']))) users.set(String(u['name']), absolutize(u['user'], base, ['client-certificate', 'client-key', 'tokenFile']));
-    for (const c of list(doc['contexts'])) if (!contexts.has(String(c['name']))) contexts.set(String(c['name']), (c['context'] ?? {}) as Entry);
+    for (const c of list(doc['clusters']))
+      if (!clusters.has(String(c['name']))) clusters.set(String(c['name']), absolutize(c['cluster'], base, ['certificate-authority']));
+    for (const u of list(doc['users']))
+      if (!users.has(String(u['name'])))
+        users.set(String(u['name']), absolutize(u['user'], base, ['client-certificate', 'client-key', 'tokenFile']));
+    for (const c of list(doc['contexts']))
+      if (!contexts.has(String(c['name']))) contexts.set(String(c['name']), (c['context'] ?? {}) as Entry);
     if (!current && typeof doc['current-context'] === 'string' && doc['current-context'] !== '') current = doc['current-context'];
   }
   if (target.context !== undefined && !contexts.has(target.context)) {
@@ -92,17 +100,25 @@ function parseFile(path: string): Entry {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw fileSystemError(err, { path, flag: 'the kubeconfig', access: 'read' }) ?? kubeconfigError(`failed to read kubeconfig ${path}: ${causeText(err)}`, { cause: err });
+    throw (
+      fileSystemError(err, { path, flag: 'the kubeconfig', access: 'read' }) ??
+      kubeconfigError(`failed to read kubeconfig ${path}: ${causeText(err)}`, { cause: err })
+    );
   }
   let doc: unknown;
   try {
     doc = yaml.load(text, { schema: yaml.CORE_SCHEMA });
   } catch (err) {
-    throw kubeconfigError(`failed to read kubeconfig ${path}: not YAML: ${causeText(err).split('\n')[0]}`, { cause: err, hint: KUBECONFIG_HINT });
+    throw kubeconfigError(`failed to read kubeconfig ${path}: not YAML: ${causeText(err).split('\n')[0]}`, {
+      cause: err,
+      hint: KUBECONFIG_HINT,
+    });
   }
   if (doc === undefined || doc === null) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw kubeconfigError(`failed to read kubeconfig ${path}: not a kubeconfig (a YAML mapping with clusters, users and contexts)`, { hint: KUBECONFIG_HINT });
+    throw kubeconfigError(`failed to read kubeconfig ${path}: not a kubeconfig (a YAML mapping with clusters, users and contexts)`, {
+      hint: KUBECONFIG_HINT,
+    });
   }
   return doc as Entry;
 }
@@ -129,8 +145,10 @@ export function pemOf(entry: Entry, name: string): Buffer | undefined {
     try {
       return readFileSync(file);
     } catch (err) {
-      throw fileSystemError(err, { path: file, flag: `the ${name} named in the kubeconfig`, access: 'read' })
-        ?? kubeconfigError(`failed to read ${name} file "${file}" named in the kubeconfig: ${causeText(err)}`, { cause: err });
+      throw (
+        fileSystemError(err, { path: file, flag: `the ${name} named in the kubeconfig`, access: 'read' }) ??
+        kubeconfigError(`failed to read ${name} file "${file}" named in the kubeconfig: ${causeText(err)}`, { cause: err })
+      );
     }
   }
   return undefined;

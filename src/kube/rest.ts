@@ -70,7 +70,7 @@ export class RestKubeApi implements KubeApi {
   async list(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): Promise<KubeObject[]> {
     const query = options.labelSelector ? `?labelSelector=${encodeURIComponent(options.labelSelector)}` : '';
     const what = `list ${describeObject(type, namespace)}`;
-    const list = (this.#parse(what, await this.#send(what, 'GET', collectionPath(type, namespace) + query))) as unknown as {
+    const list = this.#parse(what, await this.#send(what, 'GET', collectionPath(type, namespace) + query)) as unknown as {
       items?: KubeObject[];
     };
     const kind = type.kind;
@@ -103,10 +103,23 @@ export class RestKubeApi implements KubeApi {
     this.#parse(what, answer);
   }
 
-  async readLog(namespace: string, pod: string, container: string, options: { previous?: boolean; limitBytes?: number } = {}): Promise<string | undefined> {
+  async readLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    options: { previous?: boolean; limitBytes?: number } = {},
+  ): Promise<string | undefined> {
     const what = `read the log of container ${container} of pod "${pod}" in namespace "${namespace}"`;
-    const query = new URLSearchParams({ container, limitBytes: String(options.limitBytes ?? 64 * 1024), ...(options.previous ? { previous: 'true' } : {}) });
-    const answer = await this.#send(what, 'GET', `${objectPath({ group: '', version: 'v1', plural: 'pods', kind: 'Pod' }, namespace, pod, 'log')}?${query}`);
+    const query = new URLSearchParams({
+      container,
+      limitBytes: String(options.limitBytes ?? 64 * 1024),
+      ...(options.previous ? { previous: 'true' } : {}),
+    });
+    const answer = await this.#send(
+      what,
+      'GET',
+      `${objectPath({ group: '', version: 'v1', plural: 'pods', kind: 'Pod' }, namespace, pod, 'log')}?${query}`,
+    );
     if (answer.statusCode === 404 || answer.statusCode === 400) return undefined;
     if (answer.statusCode < 200 || answer.statusCode >= 300) this.#parse(what, answer);
     return answer.body;
@@ -122,9 +135,12 @@ export class RestKubeApi implements KubeApi {
   async #send(what: string, method: string, path: string, body?: unknown, contentType?: string): Promise<Answer> {
     const { server, signal } = this.#options;
     const interruptible = signal !== undefined && !signal.aborted;
-    const timeoutMs = interruptible || !signal ? this.#options.requestTimeoutMs : (this.#options.requestTimeoutMs ?? AFTER_INTERRUPT_TIMEOUT_MS);
+    const timeoutMs =
+      interruptible || !signal ? this.#options.requestTimeoutMs : (this.#options.requestTimeoutMs ?? AFTER_INTERRUPT_TIMEOUT_MS);
     // A credential plugin that hangs must not hold an interrupted run either.
-    const auth = await untilAborted(this.#options.auth(), interruptible ? signal : undefined, () => interruptedRequest(what, signal?.reason));
+    const auth = await untilAborted(this.#options.auth(), interruptible ? signal : undefined, () =>
+      interruptedRequest(what, signal?.reason),
+    );
     const url = new URL(server.replace(/\/+$/, '') + path);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = { Accept: 'application/json', ...auth.headers };

@@ -22,7 +22,9 @@ export async function connectKube(target: KubeTarget, reporter: Reporter, signal
   const server = selected.cluster.server;
   reporter.debug(`using context "${selected.contextName}" (${server})${selected.needsClientNode ? ' through client-node' : ''}`);
   // A module of its own so that the release bundles load client-node's code only for these users.
-  const auth = selected.needsClientNode ? await (await import('./client-node-auth.ts')).clientNodeAuth(selected, target) : directAuth(selected);
+  const auth = selected.needsClientNode
+    ? await (await import('./client-node-auth.ts')).clientNodeAuth(selected, target)
+    : directAuth(selected);
   const timeout = target.requestTimeoutMs ? { requestTimeoutMs: target.requestTimeoutMs } : {};
   const restOptions = { server, contextName: selected.contextName, auth, ...timeout, ...(signal ? { signal } : {}) };
   return {
@@ -54,7 +56,9 @@ function directAuth(selected: SelectedConfig): Auth {
     const tokenFile = user['tokenFile'];
     const token = typeof user['token'] === 'string' ? user['token'] : typeof tokenFile === 'string' ? readTokenFile(tokenFile) : undefined;
     if (token) headers['Authorization'] = `Bearer ${token}`;
-    else if (typeof user['username'] === 'string') headers['Authorization'] = `Basic ${Buffer.from(`${user['username']}:${typeof user['password'] === 'string' ? user['password'] : ''}`).toString('base64')}`;
+    else if (typeof user['username'] === 'string')
+      headers['Authorization'] =
+        `Basic ${Buffer.from(`${user['username']}:${typeof user['password'] === 'string' ? user['password'] : ''}`).toString('base64')}`;
     return { agent, headers, tls };
   };
 }

@@ -3,9 +3,7 @@
  * here: errors are recognised by their shape (S3 error code in `name`/`Code`, HTTP status in
  * `$metadata`, Node's `code` for network failures). Messages never include credentials.
  */
-import {
-  ForbiddenError, HcpDrError, InterruptedError, NotFoundError, PreconditionError, RemoteError, UsageError,
-} from '../core/errors.ts';
+import { ForbiddenError, HcpDrError, InterruptedError, NotFoundError, PreconditionError, RemoteError, UsageError } from '../core/errors.ts';
 import { redactSecrets } from '../core/redact.ts';
 
 export type S3Verb = 'upload' | 'download' | 'read' | 'list' | 'delete' | 'presign';
@@ -20,21 +18,44 @@ interface SdkErrorShape {
 }
 
 const FORBIDDEN = new Set([
-  'AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken',
-  'TokenRefreshRequired', 'AllAccessDisabled', 'AccountProblem', 'InvalidSecurity', 'CredentialsProviderError',
+  'AccessDenied',
+  'Forbidden',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidToken',
+  'ExpiredToken',
+  'TokenRefreshRequired',
+  'AllAccessDisabled',
+  'AccountProblem',
+  'InvalidSecurity',
+  'CredentialsProviderError',
 ]);
 const NETWORK = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ECONNABORTED', 'TimeoutError', 'RequestTimeout', 'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'TimeoutError',
+  'RequestTimeout',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 const TLS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|DEPTH_ZERO/;
 
-const IN_TRANSIT = 'bytes changed on their way to the object store; run the backup again, and check any proxy, load balancer or TLS-terminating device in between';
+const IN_TRANSIT =
+  'bytes changed on their way to the object store; run the backup again, and check any proxy, load balancer or TLS-terminating device in between';
 /** Integrity refusals: what the store found, in one line, and what to do. */
 const DIGEST: Record<string, { cause: string; hint: string }> = {
   XAmzContentSHA256Mismatch: { cause: 'the bytes the store received do not have the SHA-256 they were signed with', hint: IN_TRANSIT },
   BadDigest: { cause: 'the bytes the store received do not match the checksum sent with them (Content-MD5 or CRC32)', hint: IN_TRANSIT },
-  InvalidDigest: { cause: 'the store could not read the Content-MD5 sent with the request', hint: 'a proxy in between may rewrite headers; run the backup again, and check any proxy between here and the store' },
+  InvalidDigest: {
+    cause: 'the store could not read the Content-MD5 sent with the request',
+    hint: 'a proxy in between may rewrite headers; run the backup again, and check any proxy between here and the store',
+  },
 };
 /** Codes with which stores refuse an x-amz-server-side-encryption they will not apply. */
 const SSE_REFUSAL = /^(InvalidRequest|InvalidArgument|NotImplemented|InvalidEncryptionAlgorithmError|KMS\..+)$/;
@@ -84,7 +105,8 @@ export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapCont
   const detail = given === 'UnknownError' ? '' : given;
   const digest = DIGEST[code];
   const sseRefused = ctx.sse !== undefined && verb === 'upload' && SSE_REFUSAL.test(code) && !/checksum|digest|md5/i.test(detail);
-  const cause = digest?.cause ?? (sseRefused ? `the store refused server-side encryption ${ctx.sse}${detail ? ` (${detail})` : ''}` : detail);
+  const cause =
+    digest?.cause ?? (sseRefused ? `the store refused server-side encryption ${ctx.sse}${detail ? ` (${detail})` : ''}` : detail);
   const text = cause && cause !== code ? `${code}: ${cause}` : code;
   const message = `failed to ${verb} ${url}: ${text}`;
   const where = ctx.endpoint ? `--endpoint ${ctx.endpoint}` : 'the region (--region/AWS_REGION)';
@@ -96,9 +118,10 @@ export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapCont
     return new NotFoundError(message, { cause: err });
   }
   if (FORBIDDEN.has(code) || FORBIDDEN.has(e.name ?? '') || status === 401 || status === 403) {
-    const credentialHint = code === 'CredentialsProviderError' || /credential/i.test(e.name ?? '')
-      ? 'no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a web identity token'
-      : 'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, and the bucket policy';
+    const credentialHint =
+      code === 'CredentialsProviderError' || /credential/i.test(e.name ?? '')
+        ? 'no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a web identity token'
+        : 'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, and the bucket policy';
     return new ForbiddenError(message, { cause: err, hint: credentialHint });
   }
   if (/Region is missing/i.test(detail)) {
@@ -110,10 +133,13 @@ export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapCont
   if (digest) return new RemoteError(message, { cause: err, hint: digest.hint });
   if (sseRefused) {
     const http = ctx.endpoint?.startsWith('http://') ? 'Ceph RGW refuses --sse over http: use an https:// --endpoint, or ' : '';
-    return new PreconditionError(message, { cause: err, hint: `${http}check that the store supports --sse ${ctx.sse} (aws:kms needs a KMS configured), or drop --sse and rely on the bucket's default encryption` });
+    return new PreconditionError(message, {
+      cause: err,
+      hint: `${http}check that the store supports --sse ${ctx.sse} (aws:kms needs a KMS configured), or drop --sse and rely on the bucket's default encryption`,
+    });
   }
   if (TLS.test(code) || TLS.test(detail)) {
-    return new RemoteError(message, { cause: err, hint: 'the endpoint\'s certificate is not trusted: pass --ca-bundle <pem>' });
+    return new RemoteError(message, { cause: err, hint: "the endpoint's certificate is not trusted: pass --ca-bundle <pem>" });
   }
   if (NETWORK.has(code) || NETWORK.has(e.name ?? '') || /socket hang up|timed? ?out/i.test(detail)) {
     return new RemoteError(message, { cause: err, hint: `check ${where} and the network` });

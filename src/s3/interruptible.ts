@@ -15,7 +15,11 @@ export interface RequestHandlerLike {
 /** The bound of each S3 request a rollback makes after a signal. */
 export const AFTER_INTERRUPT_TIMEOUT_MS = 30_000;
 
-export function interruptible<H extends RequestHandlerLike>(handler: H, interrupt: AbortSignal | undefined, afterInterruptMs = AFTER_INTERRUPT_TIMEOUT_MS): H {
+export function interruptible<H extends RequestHandlerLike>(
+  handler: H,
+  interrupt: AbortSignal | undefined,
+  afterInterruptMs = AFTER_INTERRUPT_TIMEOUT_MS,
+): H {
   if (!interrupt) return handler;
   const handle = handler.handle.bind(handler);
   handler.handle = async (request, options = {}) => {

@@ -38,8 +38,14 @@
 import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand,
-  UploadPartCommand, type CompletedPart, type PutObjectCommandInput, type S3Client,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type CompletedPart,
+  type PutObjectCommandInput,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { s3ErrorCode } from './errors.ts';
 import { s3Url } from '../core/s3-url.ts';
@@ -114,7 +120,9 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
    */
   function takeBuffer(): Buffer {
     if (partNumber >= maxParts) {
-      throw Object.assign(new Error(`the stream is larger than ${maxParts} parts of ${partSize} bytes; use a larger part size`), { name: 'EntityTooLarge' });
+      throw Object.assign(new Error(`the stream is larger than ${maxParts} parts of ${partSize} bytes; use a larger part size`), {
+        name: 'EntityTooLarge',
+      });
     }
     const reused = free.pop();
     if (reused) return reused;
@@ -124,13 +132,17 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
 
   async function dispatch(buf: Buffer, n: number): Promise<void> {
     if (uploadId === undefined) {
-      const created = await client.send(new CreateMultipartUploadCommand({ ...o.params, Bucket, Key, ChecksumAlgorithm: 'CRC32' }), { abortSignal });
+      const created = await client.send(new CreateMultipartUploadCommand({ ...o.params, Bucket, Key, ChecksumAlgorithm: 'CRC32' }), {
+        abortSignal,
+      });
       if (!created.UploadId) throw new Error('CreateMultipartUpload answered without an UploadId');
       uploadId = created.UploadId;
       integrity = created.ChecksumAlgorithm?.toUpperCase() === 'CRC32' ? 'crc32' : 'signed-payload';
-      o.debug?.(integrity === 'crc32'
-        ? `${s3Url(Bucket, Key)}: the store acknowledged CRC32: parts carry their CRC32 under UNSIGNED-PAYLOAD`
-        : `${s3Url(Bucket, Key)}: the store did not acknowledge CRC32 (as Ceph RGW before Squid): parts are payload-signed (SHA-256)`);
+      o.debug?.(
+        integrity === 'crc32'
+          ? `${s3Url(Bucket, Key)}: the store acknowledged CRC32: parts carry their CRC32 under UNSIGNED-PAYLOAD`
+          : `${s3Url(Bucket, Key)}: the store did not acknowledge CRC32 (as Ceph RGW before Squid): parts are payload-signed (SHA-256)`,
+      );
     }
     while (!failure && inflight.size >= queueSize) await settleOne();
     if (failure) return;
@@ -140,7 +152,8 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
     const command = new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: body, ContentLength: n, ChecksumCRC32 });
     // Otherwise the signer hashes the Buffer body into x-amz-content-sha256 (signed payload).
     if (integrity === 'crc32') command.middlewareStack.add(unsignedPayload, { step: 'build', name: 'hcpdrUnsignedPayload' });
-    const sent = client.send(command, { abortSignal })
+    const sent = client
+      .send(command, { abortSignal })
       .then((out) => {
         parts.push({ ETag: out.ETag, PartNumber, ChecksumCRC32 });
         loaded += n;
@@ -185,7 +198,9 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
       if (!failure && uploadId === undefined) {
         const data = buf ? buf.subarray(0, fill) : Buffer.alloc(0);
         // A Buffer body: the signer puts its SHA-256 into the signature (signed payload).
-        const put = await client.send(new PutObjectCommand({ ...o.params, Bucket, Key, Body: data, ContentLength: data.length }), { abortSignal });
+        const put = await client.send(new PutObjectCommand({ ...o.params, Bucket, Key, Body: data, ContentLength: data.length }), {
+          abortSignal,
+        });
         serverSideEncryption = put.ServerSideEncryption;
         loaded = data.length;
         o.onProgress?.(loaded);
@@ -195,10 +210,15 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
         if (!failure) {
           const partsDone = performance.now();
           parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-          const done = await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), { abortSignal });
+          const done = await client.send(
+            new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+            { abortSignal },
+          );
           serverSideEncryption = done.ServerSideEncryption;
           const seconds = (to: number, from: number) => ((to - from) / 1000).toFixed(2);
-          o.debug?.(`${s3Url(Bucket, Key)}: ${bytes} bytes in ${partNumber} parts in ${seconds(partsDone, started)} s, completed in ${seconds(performance.now(), partsDone)} s`);
+          o.debug?.(
+            `${s3Url(Bucket, Key)}: ${bytes} bytes in ${partNumber} parts in ${seconds(partsDone, started)} s, completed in ${seconds(performance.now(), partsDone)} s`,
+          );
         }
       }
     } catch (err) {
@@ -223,11 +243,13 @@ export function crc32Base64(data: Uint8Array): string {
 }
 
 /** The signer takes a preset x-amz-content-sha256 as the payload hash instead of hashing the body. */
-const unsignedPayload = <A extends { request: unknown }, R>(next: (args: A) => Promise<R>) => (args: A): Promise<R> => {
-  const request = args.request as { headers?: Record<string, string> };
-  if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
-  return next(args);
-};
+const unsignedPayload =
+  <A extends { request: unknown }, R>(next: (args: A) => Promise<R>) =>
+  (args: A): Promise<R> => {
+    const request = args.request as { headers?: Record<string, string> };
+    if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+    return next(args);
+  };
 
 /** Best effort: a failed abort leaves orphan parts (lifecycle rules clean them), not a wrong object. */
 async function abortUpload(o: UploadStreamOptions, uploadId: string): Promise<void> {

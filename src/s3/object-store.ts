@@ -24,7 +24,12 @@
  */
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import {
-  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PreconditionError, RemoteError } from '../core/errors.ts';
@@ -76,18 +81,34 @@ export class S3ObjectStore implements ObjectStore {
       const length = Buffer.byteLength(body);
       // A Buffer or string body: the signer puts its SHA-256 into the signature (signed payload).
       const input = { ...params, Bucket: this.bucket, Key: key, Body: body, ContentLength: length };
-      const out = await this.#send('upload', key, () => this.#c.client.send(new PutObjectCommand(input), opts(options.signal)), options.signal);
+      const out = await this.#send(
+        'upload',
+        key,
+        () => this.#c.client.send(new PutObjectCommand(input), opts(options.signal)),
+        options.signal,
+      );
       await this.#confirmSse(key, out.ServerSideEncryption, options.signal);
       options.onProgress?.(length);
       return;
     }
-    const stats = await this.#send('upload', key, () => uploadStream({
-      client: this.#c.client, bucket: this.bucket, key, body, params,
-      partSize: this.#c.partSize, queueSize: this.#c.queueSize,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(this.#c.debug ? { debug: this.#c.debug } : {}),
-    }), options.signal);
+    const stats = await this.#send(
+      'upload',
+      key,
+      () =>
+        uploadStream({
+          client: this.#c.client,
+          bucket: this.bucket,
+          key,
+          body,
+          params,
+          partSize: this.#c.partSize,
+          queueSize: this.#c.queueSize,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          ...(this.#c.debug ? { debug: this.#c.debug } : {}),
+        }),
+      options.signal,
+    );
     await this.#confirmSse(key, stats.serverSideEncryption, options.signal);
   }
 
@@ -95,27 +116,41 @@ export class S3ObjectStore implements ObjectStore {
   async #confirmSse(key: string, answered: string | undefined, signal?: AbortSignal): Promise<void> {
     const asked = this.#c.sse;
     if (!asked || answered || this.#sseUnconfirmed) return;
-    const head = await this.#send('read', key, () => this.#c.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), opts(signal)), signal);
+    const head = await this.#send(
+      'read',
+      key,
+      () => this.#c.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), opts(signal)),
+      signal,
+    );
     if (head.ServerSideEncryption) return;
     const url = this.url(key);
     if (this.#c.requireSse) {
       await this.delete(key).catch(() => undefined);
       throw new PreconditionError(`refused to keep ${url}: the store did not confirm server-side encryption ${asked} (--require-sse)`, {
-        hint: 'the object was deleted; Ceph RGW before Squid accepts --sse AES256 without confirming it: check the store\'s encryption settings, or run without --require-sse to go on with a warning',
+        hint: "the object was deleted; Ceph RGW before Squid accepts --sse AES256 without confirming it: check the store's encryption settings, or run without --require-sse to go on with a warning",
       });
     }
     this.#sseUnconfirmed = true;
-    this.#c.warn?.(`the object store did not confirm server-side encryption ${asked} for ${url} (not in its answer, nor in HeadObject): objects on s3://${this.bucket} may be stored unencrypted; pass --require-sse to refuse that`);
+    this.#c.warn?.(
+      `the object store did not confirm server-side encryption ${asked} for ${url} (not in its answer, nor in HeadObject): objects on s3://${this.bucket} may be stored unencrypted; pass --require-sse to refuse that`,
+    );
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
-    const out = await this.#send('download', key, () => this.#c.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), opts(options.signal)), options.signal);
+    const out = await this.#send(
+      'download',
+      key,
+      () => this.#c.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), opts(options.signal)),
+      options.signal,
+    );
     const source = out.Body as Readable | undefined;
     if (!source) return Readable.from([]);
     const url = this.url(key);
     const guard = new LengthGuard(out.ContentLength, url);
     source.on('error', (err) => guard.destroy(mapS3Error(err, 'download', url, this.#ctx(options.signal))));
-    guard.on('close', () => { if (!source.readableEnded) source.destroy(); });
+    guard.on('close', () => {
+      if (!source.readableEnded) source.destroy();
+    });
     return source.pipe(guard);
   }
 
@@ -133,9 +168,16 @@ export class S3ObjectStore implements ObjectStore {
     const objects: StoredObject[] = [];
     let token: string | undefined;
     do {
-      const page = await this.#send('list', prefix, () => this.#c.client.send(new ListObjectsV2Command({
-        Bucket: this.bucket, Prefix: prefix || undefined, MaxKeys: this.#c.listPageSize, ContinuationToken: token,
-      })));
+      const page = await this.#send('list', prefix, () =>
+        this.#c.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix || undefined,
+            MaxKeys: this.#c.listPageSize,
+            ContinuationToken: token,
+          }),
+        ),
+      );
       for (const o of page.Contents ?? []) {
         if (o.Key !== undefined) objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified });
       }
@@ -150,7 +192,8 @@ export class S3ObjectStore implements ObjectStore {
 
   async presignGet(key: string, expiresInSeconds: number): Promise<string> {
     return this.#send('presign', key, () =>
-      getSignedUrl(this.#c.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds }));
+      getSignedUrl(this.#c.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds }),
+    );
   }
 
   async #send<T>(verb: S3Verb, key: string, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -162,7 +205,11 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   #ctx(signal?: AbortSignal) {
-    return { ...(this.#c.endpoint ? { endpoint: this.#c.endpoint } : {}), ...(this.#c.sse ? { sse: this.#c.sse } : {}), ...(signal ? { signal } : {}) };
+    return {
+      ...(this.#c.endpoint ? { endpoint: this.#c.endpoint } : {}),
+      ...(this.#c.sse ? { sse: this.#c.sse } : {}),
+      ...(signal ? { signal } : {}),
+    };
   }
 }
 
@@ -189,9 +236,11 @@ class LengthGuard extends Transform {
 
   override _flush(cb: TransformCallback): void {
     if (this.#expected !== undefined && this.#seen !== this.#expected) {
-      cb(new RemoteError(`failed to download ${this.#url}: the connection ended after ${this.#seen} of ${this.#expected} bytes`, {
-        hint: 'the transfer was cut short; try again',
-      }));
+      cb(
+        new RemoteError(`failed to download ${this.#url}: the connection ended after ${this.#seen} of ${this.#expected} bytes`, {
+          hint: 'the transfer was cut short; try again',
+        }),
+      );
       return;
     }
     cb();

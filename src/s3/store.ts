@@ -67,11 +67,14 @@ export async function openObjectStore(target: S3Target, reporter: Reporter, tuni
   // --request-timeout bounds the connection and each silence of the server (idle socket), not a
   // whole transfer: a 1 GiB upload that keeps moving is never cut, a server that stops answering is.
   const silenceMs = target.requestTimeoutMs ?? DEFAULT_SILENCE_MS;
-  const requestHandler = interruptible(new NodeHttpHandler({
-    connectionTimeout: Math.min(DEFAULT_CONNECT_MS, silenceMs),
-    socketTimeout: silenceMs,
-    ...(https && ca ? { httpsAgent: new https.Agent({ ca, keepAlive: true, maxSockets: 50 }) } : {}),
-  }), tuning.signal);
+  const requestHandler = interruptible(
+    new NodeHttpHandler({
+      connectionTimeout: Math.min(DEFAULT_CONNECT_MS, silenceMs),
+      socketTimeout: silenceMs,
+      ...(https && ca ? { httpsAgent: new https.Agent({ ca, keepAlive: true, maxSockets: 50 }) } : {}),
+    }),
+    tuning.signal,
+  );
   const client = new S3Client({
     ...(region ? { region } : {}),
     ...(endpoint ? { endpoint } : {}),
@@ -85,9 +88,13 @@ export async function openObjectStore(target: S3Target, reporter: Reporter, tuni
     maxAttempts: tuning.maxAttempts ?? 3,
     requestHandler,
   });
-  reporter.debug(`object store: s3://${bucket}/${prefix} (region ${region ?? 'from AWS config'}${endpoint ? `, endpoint ${endpoint}` : ''}${target.pathStyle ? ', path-style' : ''})`);
+  reporter.debug(
+    `object store: s3://${bucket}/${prefix} (region ${region ?? 'from AWS config'}${endpoint ? `, endpoint ${endpoint}` : ''}${target.pathStyle ? ', path-style' : ''})`,
+  );
   const store = new S3ObjectStore({
-    client, bucket, partSize,
+    client,
+    bucket,
+    partSize,
     queueSize: tuning.queueSize ?? DEFAULT_QUEUE_SIZE,
     listPageSize: Math.min(1000, Math.max(1, tuning.listPageSize ?? 1000)),
     ...(endpoint ? { endpoint } : {}),
@@ -111,7 +118,9 @@ function checkEndpoint(endpoint: string): string {
     throw new UsageError(`invalid --endpoint "${endpoint}": use http:// or https://`, { hint: 'use the form https://host[:port]' });
   }
   if (parsed.username || parsed.password) {
-    throw new UsageError('invalid --endpoint: credentials in the URL are not accepted', { hint: 'use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE' });
+    throw new UsageError('invalid --endpoint: credentials in the URL are not accepted', {
+      hint: 'use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE',
+    });
   }
   return endpoint.replace(/\/+$/, '');
 }
@@ -121,10 +130,15 @@ async function readCaBundle(file: string): Promise<string> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw fileSystemError(err, { path: file, flag: '--ca-bundle', access: 'read' }) ?? new UsageError(`failed to read --ca-bundle ${file}: ${String(err)}`, { cause: err });
+    throw (
+      fileSystemError(err, { path: file, flag: '--ca-bundle', access: 'read' }) ??
+      new UsageError(`failed to read --ca-bundle ${file}: ${String(err)}`, { cause: err })
+    );
   }
   if (!text.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new UsageError(`failed to read --ca-bundle ${file}: no PEM certificate in it`, { hint: 'pass a PEM file holding the CA certificate(s) of the endpoint (-----BEGIN CERTIFICATE-----)' });
+    throw new UsageError(`failed to read --ca-bundle ${file}: no PEM certificate in it`, {
+      hint: 'pass a PEM file holding the CA certificate(s) of the endpoint (-----BEGIN CERTIFICATE-----)',
+    });
   }
   return text;
 }

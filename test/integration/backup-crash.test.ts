@@ -31,8 +31,20 @@ interface ChildRun {
 /** Runs a quiesced backup in a child process and sends `signal` when it reports `step`. */
 function backupUntil(step: string, signal: NodeJS.Signals): Promise<ChildRun> {
   const args = [
-    path.join(REPO_ROOT, 'src/main.ts'), 'backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig,
-    '--to', `s3://${sb.s3.bucket}/crash`, '--endpoint', sb.s3.endpoint, '--path-style', '--yes', '-v',
+    path.join(REPO_ROOT, 'src/main.ts'),
+    'backup',
+    'demo',
+    '-n',
+    'clusters',
+    '--kubeconfig',
+    sb.kubeconfig,
+    '--to',
+    `s3://${sb.s3.bucket}/crash`,
+    '--endpoint',
+    sb.s3.endpoint,
+    '--path-style',
+    '--yes',
+    '-v',
   ];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...sb.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },

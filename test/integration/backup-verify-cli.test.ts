@@ -21,15 +21,48 @@ const dir = path.join(os.tmpdir(), `hcpdr-verifycli-${process.pid}-${Date.now()}
 const NOW = new Date('2026-11-24T00:00:00Z');
 const clock = { now: () => NOW, sleep: async () => undefined };
 
-function manifest(id: string, ns: string, name: string, snap: RealSnapshot, sha256: string, size: number, over: Partial<BackupManifest['snapshot']> = {}): BackupManifest {
+function manifest(
+  id: string,
+  ns: string,
+  name: string,
+  snap: RealSnapshot,
+  sha256: string,
+  size: number,
+  over: Partial<BackupManifest['snapshot']> = {},
+): BackupManifest {
   const createdAt = `${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}T${id.slice(9, 11)}:${id.slice(11, 13)}:${id.slice(13, 15)}.000Z`;
   return {
-    apiVersion: BACKUP_API_VERSION, kind: BACKUP_KIND, id, toolVersion: '0.1.0', createdAt,
-    hostedCluster: { namespace: ns, name, uid: 'u', infraID: 'i', releaseImage: 'r', platform: 'None', controlPlaneNamespace: `${ns}-${name}`, apiServerHostname: null },
+    apiVersion: BACKUP_API_VERSION,
+    kind: BACKUP_KIND,
+    id,
+    toolVersion: '0.1.0',
+    createdAt,
+    hostedCluster: {
+      namespace: ns,
+      name,
+      uid: 'u',
+      infraID: 'i',
+      releaseImage: 'r',
+      platform: 'None',
+      controlPlaneNamespace: `${ns}-${name}`,
+      apiServerHostname: null,
+    },
     etcd: { version: '3.4.23', member: 'etcd-1', memberId: 'abc', storage: null },
-    snapshot: { file: BackupFiles.snapshot, sha256, size, revision: snap.status.revision, totalKeys: snap.status.totalKey, hash: snap.status.hash, ...over },
-    mode: 'online', apiDowntimeSeconds: null, encryption: { type: 'none' }, secrets: [],
-    manifests: { hostedCluster: BackupFiles.hostedCluster, nodePools: [] }, serverSideEncryption: null,
+    snapshot: {
+      file: BackupFiles.snapshot,
+      sha256,
+      size,
+      revision: snap.status.revision,
+      totalKeys: snap.status.totalKey,
+      hash: snap.status.hash,
+      ...over,
+    },
+    mode: 'online',
+    apiDowntimeSeconds: null,
+    encryption: { type: 'none' },
+    secrets: [],
+    manifests: { hostedCluster: BackupFiles.hostedCluster, nodePools: [] },
+    serverSideEncryption: null,
   };
 }
 
@@ -60,12 +93,32 @@ describe('backup list / backup verify (in process, real S3 adapter and etcd snap
     const { sha256, size } = await checkSnapshotFile(snap.file);
     const corrupt = Buffer.from(bytes);
     corrupt[Math.floor(bytes.length / 2)]! ^= 0xff;
-    await putBackup('hcp/clusters/demo/20261121T160800Z-aaaaaa', bytes, manifest('20261121T160800Z-aaaaaa', 'clusters', 'demo', snap, sha256, size));
-    await putBackup('hcp/clusters/demo/20261122T100000Z-bbbbbb', bytes, manifest('20261122T100000Z-bbbbbb', 'clusters', 'demo', snap, sha256, size));
-    await putBackup('hcp/other/prod/20261120T000000Z-cccccc', bytes, manifest('20261120T000000Z-cccccc', 'other', 'prod', snap, sha256, size));
+    await putBackup(
+      'hcp/clusters/demo/20261121T160800Z-aaaaaa',
+      bytes,
+      manifest('20261121T160800Z-aaaaaa', 'clusters', 'demo', snap, sha256, size),
+    );
+    await putBackup(
+      'hcp/clusters/demo/20261122T100000Z-bbbbbb',
+      bytes,
+      manifest('20261122T100000Z-bbbbbb', 'clusters', 'demo', snap, sha256, size),
+    );
+    await putBackup(
+      'hcp/other/prod/20261120T000000Z-cccccc',
+      bytes,
+      manifest('20261120T000000Z-cccccc', 'other', 'prod', snap, sha256, size),
+    );
     await putBackup('hcp/clusters/demo/20261123T000000Z-dddddd', bytes, undefined); // unfinished: no backup.json
-    await putBackup('hcp/clusters/bad/20261121T000000Z-eeeeee', corrupt, manifest('20261121T000000Z-eeeeee', 'clusters', 'bad', snap, sha256, size));
-    await putBackup('hcp/clusters/drift/20261121T000000Z-ffffff', bytes, manifest('20261121T000000Z-ffffff', 'clusters', 'drift', snap, sha256, size, { revision: snap.status.revision + 1 }));
+    await putBackup(
+      'hcp/clusters/bad/20261121T000000Z-eeeeee',
+      corrupt,
+      manifest('20261121T000000Z-eeeeee', 'clusters', 'bad', snap, sha256, size),
+    );
+    await putBackup(
+      'hcp/clusters/drift/20261121T000000Z-ffffff',
+      bytes,
+      manifest('20261121T000000Z-ffffff', 'clusters', 'drift', snap, sha256, size, { revision: snap.status.revision + 1 }),
+    );
     await writeFile(path.join(dir, 'local.db'), bytes);
     await writeFile(path.join(dir, 'random.db'), randomBytes(10_000));
     mounted = /hcp-dr backup\b/.test((await cli(['--help'])).stdout);
@@ -84,7 +137,9 @@ describe('backup list / backup verify (in process, real S3 adapter and etcd snap
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^TIME\s+CLUSTER\s+REVISION\s+KEYS\s+SIZE\s+MODE\s+AGE\s+BACKUP$/);
-    expect(lines.slice(1).map((l) => l.split(/\s+/)[1])).toEqual(['clusters/demo', 'clusters/demo', 'clusters/drift', 'clusters/bad', 'other/prod'] /* same time: id descending */);
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[1])).toEqual(
+      ['clusters/demo', 'clusters/demo', 'clusters/drift', 'clusters/bad', 'other/prod'] /* same time: id descending */,
+    );
     expect(lines[1]).toContain('2026-11-22T10:00:00Z');
     expect(lines[1]).toContain(`${snap.status.revision}`);
     expect(lines[1]).toMatch(/\s38h0m\s+s3:\/\/backups\/hcp\/clusters\/demo\/20261122T100000Z-bbbbbb\/$/);

@@ -46,7 +46,12 @@ describe('etcd snapshot file checks against real etcd 3.4 snapshots', () => {
     const tmp = path.join(dir, 'spool');
     await mkdir(tmp);
     let seen = 0;
-    const report = await checkSnapshotStream(createReadStream(snap.file, { highWaterMark: 7777 }), { tmpDir: tmp, onBytes: (n) => { seen = n; } });
+    const report = await checkSnapshotStream(createReadStream(snap.file, { highWaterMark: 7777 }), {
+      tmpDir: tmp,
+      onBytes: (n) => {
+        seen = n;
+      },
+    });
     expect(report.valid).toBe(true);
     expect(report.status).toEqual(snap.status);
     expect(seen).toBe(bytes.length);
@@ -54,7 +59,11 @@ describe('etcd snapshot file checks against real etcd 3.4 snapshots', () => {
   });
 
   it('rejects truncated files (mid-page, one byte short, a whole page short) without calling etcdctl', async () => {
-    for (const [name, len] of [['half', Math.floor(bytes.length / 2)], ['minus1', bytes.length - 1], ['minus-page', bytes.length - 4096]] as const) {
+    for (const [name, len] of [
+      ['half', Math.floor(bytes.length / 2)],
+      ['minus1', bytes.length - 1],
+      ['minus-page', bytes.length - 4096],
+    ] as const) {
       const r = await variant(`trunc-${name}`, bytes.subarray(0, len));
       expect(r.valid, name).toBe(false);
       expect(r.problems.join(' '), name).toMatch(/truncated|does not match/);

@@ -24,7 +24,20 @@ let initial: BackupVisibleState;
 let s3: S3Client;
 const savedEnv = { ...process.env };
 
-const backupArgs = (...extra: string[]) => ['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/hcp`, '--endpoint', sb.s3.endpoint, '--path-style', ...extra];
+const backupArgs = (...extra: string[]) => [
+  'backup',
+  'demo',
+  '-n',
+  'clusters',
+  '--kubeconfig',
+  sb.kubeconfig,
+  '--to',
+  `s3://${sb.s3.bucket}/hcp`,
+  '--endpoint',
+  sb.s3.endpoint,
+  '--path-style',
+  ...extra,
+];
 
 async function listKeys(prefix: string): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: sb.s3.bucket, Prefix: prefix }));
@@ -33,8 +46,19 @@ async function listKeys(prefix: string): Promise<string[]> {
 
 beforeAll(async () => {
   sb = await startSandbox();
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region });
-  s3 = new S3Client({ endpoint: sb.s3.endpoint, region: sb.s3.region, forcePathStyle: true, credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
+    AWS_REGION: sb.s3.region,
+  });
+  s3 = new S3Client({
+    endpoint: sb.s3.endpoint,
+    region: sb.s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   await sb.etcd.put('/hcp-dr-test/alpha', 'one');
   await sb.etcd.put('/hcp-dr-test/beta', 'two');
   initial = visibleState(sb);
@@ -54,16 +78,34 @@ describe('backup round trip', () => {
     expect(run.stderr).not.toMatch(/^error:/m);
     expect(run.code).toBe(0);
     const manifest = JSON.parse(run.stdout) as BackupManifest;
-    expect(manifest).toMatchObject({ kind: 'EtcdBackup', mode: 'quiesce', hostedCluster: { namespace: 'clusters', name: 'demo', infraID: 'demo-x7k2p', platform: 'AWS' } });
+    expect(manifest).toMatchObject({
+      kind: 'EtcdBackup',
+      mode: 'quiesce',
+      hostedCluster: { namespace: 'clusters', name: 'demo', infraID: 'demo-x7k2p', platform: 'AWS' },
+    });
     expect(manifest.apiDowntimeSeconds).toBeGreaterThan(0);
     expect(manifest.encryption).toMatchObject({ type: 'aescbc', activeKeySecret: 'demo-etcd-encryption-key' });
     // The key, the Secrets the HostedCluster references (pull secret, SSH key) and the PKI.
-    expect(manifest.secrets.map((s) => s.name).sort()).toEqual(['demo-etcd-encryption-key', 'demo-pull-secret', 'demo-ssh-key', 'etcd-signer', 'root-ca', 'sa-signing-key']);
+    expect(manifest.secrets.map((s) => s.name).sort()).toEqual([
+      'demo-etcd-encryption-key',
+      'demo-pull-secret',
+      'demo-ssh-key',
+      'etcd-signer',
+      'root-ca',
+      'sa-signing-key',
+    ]);
     expect(visibleState(sb)).toEqual(initial);
 
     const prefix = `hcp/clusters/demo/${manifest.id}/`;
     const keys = await listKeys(prefix);
-    expect(keys).toEqual(expect.arrayContaining([`${prefix}backup.json`, `${prefix}snapshot.db`, `${prefix}manifests/hostedcluster.yaml`, `${prefix}secrets/root-ca.yaml`]));
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        `${prefix}backup.json`,
+        `${prefix}snapshot.db`,
+        `${prefix}manifests/hostedcluster.yaml`,
+        `${prefix}secrets/root-ca.yaml`,
+      ]),
+    );
 
     const dir = await mkdtemp(path.join(os.tmpdir(), 'hcp-dr-restore-'));
     try {
@@ -74,7 +116,11 @@ describe('backup round trip', () => {
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(manifest.snapshot.sha256);
       expect(bytes.length).toBe(manifest.snapshot.size);
       const status = spawnSync('etcdctl', ['snapshot', 'status', file, '-w', 'json'], { encoding: 'utf8' });
-      expect(JSON.parse(status.stdout)).toMatchObject({ revision: manifest.snapshot.revision, totalKey: manifest.snapshot.totalKeys, hash: manifest.snapshot.hash });
+      expect(JSON.parse(status.stdout)).toMatchObject({
+        revision: manifest.snapshot.revision,
+        totalKey: manifest.snapshot.totalKeys,
+        hash: manifest.snapshot.hash,
+      });
       const restored = await startEtcdFromSnapshot(file, path.join(dir, 'restored'));
       try {
         expect(await restored.get('/hcp-dr-test/alpha')).toBe('one');
@@ -114,17 +160,67 @@ describe('backup round trip', () => {
 
 describe('backup faults leave the cluster resumed and no backup.json', () => {
   const faultCases: [string, () => Promise<{ args: string[]; restore?: () => void }>, number, RegExp][] = [
-    ['wrong credentials', async () => {
-      process.env['AWS_SECRET_ACCESS_KEY'] = 'wrong-secret';
-      return { args: backupArgs('--yes'), restore: () => void (process.env['AWS_SECRET_ACCESS_KEY'] = sb.s3.secretAccessKey) };
-    }, 1, /SignatureDoesNotMatch|credentials|Forbidden|Access/i],
-    ['missing bucket', async () => ({ args: ['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', 's3://no-such-bucket/hcp', '--endpoint', sb.s3.endpoint, '--path-style', '--yes'] }), 3, /NoSuchBucket|bucket/i],
-    ['connection refused', async () => ({ args: ['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/hcp`, '--endpoint', 'http://127.0.0.1:9', '--path-style', '--yes'] }), 1, /ECONNREFUSED|connect|reach/i],
-    ['a failure in the middle of the upload', async () => {
-      // The sandbox snapshot is smaller than one part, so it goes up as a single PutObject: cut it mid-body.
-      sb.s3.server.setFault({ op: 'PutObject', mode: 'drop', afterBytes: 16 * 1024, times: Infinity });
-      return { args: backupArgs('--yes') };
-    }, 1, /upload|socket|reset|closed|network|EPIPE/i],
+    [
+      'wrong credentials',
+      async () => {
+        process.env['AWS_SECRET_ACCESS_KEY'] = 'wrong-secret';
+        return { args: backupArgs('--yes'), restore: () => void (process.env['AWS_SECRET_ACCESS_KEY'] = sb.s3.secretAccessKey) };
+      },
+      1,
+      /SignatureDoesNotMatch|credentials|Forbidden|Access/i,
+    ],
+    [
+      'missing bucket',
+      async () => ({
+        args: [
+          'backup',
+          'demo',
+          '-n',
+          'clusters',
+          '--kubeconfig',
+          sb.kubeconfig,
+          '--to',
+          's3://no-such-bucket/hcp',
+          '--endpoint',
+          sb.s3.endpoint,
+          '--path-style',
+          '--yes',
+        ],
+      }),
+      3,
+      /NoSuchBucket|bucket/i,
+    ],
+    [
+      'connection refused',
+      async () => ({
+        args: [
+          'backup',
+          'demo',
+          '-n',
+          'clusters',
+          '--kubeconfig',
+          sb.kubeconfig,
+          '--to',
+          `s3://${sb.s3.bucket}/hcp`,
+          '--endpoint',
+          'http://127.0.0.1:9',
+          '--path-style',
+          '--yes',
+        ],
+      }),
+      1,
+      /ECONNREFUSED|connect|reach/i,
+    ],
+    [
+      'a failure in the middle of the upload',
+      async () => {
+        // The sandbox snapshot is smaller than one part, so it goes up as a single PutObject: cut it mid-body.
+        sb.s3.server.setFault({ op: 'PutObject', mode: 'drop', afterBytes: 16 * 1024, times: Infinity });
+        return { args: backupArgs('--yes') };
+      },
+      1,
+      /upload|socket|reset|closed|network|EPIPE/i,
+    ],
   ];
   for (const [name, setup, code, message] of faultCases) {
     it(`when ${name}, it exits ${code}, names the cause and the cluster is as before`, async () => {
@@ -155,7 +251,15 @@ describe('resume', () => {
   it('when a second backup finds the lock, it refuses with exit 3 and a resume hint', async () => {
     const hcRes = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
     sb.sim.store.mutate(hcRes, 'clusters', 'demo', (o) => {
-      o.metadata.annotations = { ...o.metadata.annotations, 'hcp-dr.openshift.io/operation': JSON.stringify({ id: 'other', type: 'backup', startedAt: '2026-01-01T00:00:00Z', phase: 'started' }) };
+      o.metadata.annotations = {
+        ...o.metadata.annotations,
+        'hcp-dr.openshift.io/operation': JSON.stringify({
+          id: 'other',
+          type: 'backup',
+          startedAt: '2026-01-01T00:00:00Z',
+          phase: 'started',
+        }),
+      };
     });
     try {
       const run = await runCliInProcess(backupArgs('--yes'));

@@ -48,7 +48,12 @@ async function tree(dir: string): Promise<string[]> {
   for (const e of entries) {
     const p = path.join(e.parentPath, e.name);
     const info = await stat(p);
-    const hash = e.isFile() ? createHash('sha256').update(await readFile(p)).digest('hex').slice(0, 16) : 'dir';
+    const hash = e.isFile()
+      ? createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex')
+          .slice(0, 16)
+      : 'dir';
     out.push(`${path.relative(dir, p)} ${(info.mode & 0o777).toString(8)} ${hash}`);
   }
   return out.sort();
@@ -82,7 +87,11 @@ async function runWithEnv(argv: string[], env: Record<string, string> = {}, stdi
 
 beforeAll(async () => {
   sb = await startSandbox();
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
+    AWS_REGION: sb.s3.region,
+  });
   delete process.env['KUBECONFIG'];
   s3 = new S3Client({
     endpoint: sb.s3.endpoint,
@@ -93,12 +102,31 @@ beforeAll(async () => {
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hcp-dr-corpus-'));
-  for (const [name, text] of Object.entries({ ...CORPUS_FILES, ...RENDER_INPUTS, 'wrong.key': randomBytes(32).toString('base64') + '\n' })) {
+  for (const [name, text] of Object.entries({
+    ...CORPUS_FILES,
+    ...RENDER_INPUTS,
+    'wrong.key': randomBytes(32).toString('base64') + '\n',
+  })) {
     await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
     await writeFile(path.join(dir, name), text, { mode: 0o600 });
   }
   const root = `s3://${sb.s3.bucket}/corpus`;
-  const backup = await runCliInProcess(['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', root, '--endpoint', sb.s3.endpoint, '--path-style', '--online', '-o', 'json']);
+  const backup = await runCliInProcess([
+    'backup',
+    'demo',
+    '-n',
+    'clusters',
+    '--kubeconfig',
+    sb.kubeconfig,
+    '--to',
+    root,
+    '--endpoint',
+    sb.s3.endpoint,
+    '--path-style',
+    '--online',
+    '-o',
+    'json',
+  ]);
   expect(backup.code, backup.stderr).toBe(0);
   const id = (JSON.parse(backup.stdout) as { id: string }).id;
   ctx = {
@@ -156,7 +184,15 @@ describe("the README's exit-code table, walked", () => {
   });
 
   it('1: an S3 error (the endpoint refuses connections)', async () => {
-    const run = await runCliInProcess(['backup', 'list', '--from', `s3://${sb.s3.bucket}/x`, '--endpoint', 'http://127.0.0.1:9', '--path-style']);
+    const run = await runCliInProcess([
+      'backup',
+      'list',
+      '--from',
+      `s3://${sb.s3.bucket}/x`,
+      '--endpoint',
+      'http://127.0.0.1:9',
+      '--path-style',
+    ]);
     expect(run.code, run.stderr).toBe(1);
     errorLines(run);
   });
@@ -172,10 +208,26 @@ describe("the README's exit-code table, walked", () => {
   it('3: cluster not found, etcd Unmanaged, not a backup', async () => {
     const notFound = await runCliInProcess(['etcd', 'status', 'nosuch', '-n', 'clusters', ...kc()]);
     expect(notFound.code).toBe(3);
-    const unmanaged = await runCliInProcess(['render', '-f', path.join(ctx.dir, 'unmanaged.yaml'), '--snapshot-url', 'https://a/s.db', '--encryption-key-secret', 'k', '--no-validate']);
+    const unmanaged = await runCliInProcess([
+      'render',
+      '-f',
+      path.join(ctx.dir, 'unmanaged.yaml'),
+      '--snapshot-url',
+      'https://a/s.db',
+      '--encryption-key-secret',
+      'k',
+      '--no-validate',
+    ]);
     expect(unmanaged.code).toBe(3);
     expect(unmanaged.stderr).toMatch(/Unmanaged/);
-    const notBackup = await runCliInProcess(['backup', 'verify', `s3://${sb.s3.bucket}/corpus/clusters/demo/`, '--endpoint', sb.s3.endpoint, '--path-style']);
+    const notBackup = await runCliInProcess([
+      'backup',
+      'verify',
+      `s3://${sb.s3.bucket}/corpus/clusters/demo/`,
+      '--endpoint',
+      sb.s3.endpoint,
+      '--path-style',
+    ]);
     expect(notBackup.code).toBe(3);
     for (const run of [notFound, unmanaged, notBackup]) errorLines(run);
   });
@@ -190,10 +242,30 @@ describe("the README's exit-code table, walked", () => {
   it('3: lock held (another operation in progress), the cluster untouched', async () => {
     const before = await world();
     sb.sim.store.mutate(HOSTED_CLUSTERS, 'clusters', 'demo', (o) => {
-      o.metadata.annotations = { ...o.metadata.annotations, 'hcp-dr.openshift.io/operation': JSON.stringify({ id: 'other', type: 'backup', startedAt: '2026-01-01T00:00:00Z', phase: 'started' }) };
+      o.metadata.annotations = {
+        ...o.metadata.annotations,
+        'hcp-dr.openshift.io/operation': JSON.stringify({
+          id: 'other',
+          type: 'backup',
+          startedAt: '2026-01-01T00:00:00Z',
+          phase: 'started',
+        }),
+      };
     });
     try {
-      const run = await runCliInProcess(['backup', 'demo', '-n', 'clusters', ...kc(), '--to', ctx.backupRoot, '--endpoint', sb.s3.endpoint, '--path-style', '--online']);
+      const run = await runCliInProcess([
+        'backup',
+        'demo',
+        '-n',
+        'clusters',
+        ...kc(),
+        '--to',
+        ctx.backupRoot,
+        '--endpoint',
+        sb.s3.endpoint,
+        '--path-style',
+        '--online',
+      ]);
       expect(run.code).toBe(3);
       expect(errorLines(run).hint).toMatch(/resume demo -n clusters/);
     } finally {
@@ -223,14 +295,39 @@ describe("the README's exit-code table, walked", () => {
   it('5: partial failure (the rollback could not reach the API), then resume restores the cluster', async () => {
     const initial = visibleState(sb);
     const token = 'corpus-partial-token';
-    const kubeconfig = await sb.sim.writeKubeconfig(path.join(sb.dir, 'kubeconfig-partial'), { token, namespace: 'clusters', contextName: 'partial', tls: true });
+    const kubeconfig = await sb.sim.writeKubeconfig(path.join(sb.dir, 'kubeconfig-partial'), {
+      token,
+      namespace: 'clusters',
+      contextName: 'partial',
+      tls: true,
+    });
     // Once the API servers are at 0, this run's credentials stop working: the run fails, and so does its rollback.
     const unsubscribe = sb.sim.store.subscribe((e) => {
-      if (e.resource.plural === 'deployments' && e.object.metadata.name === API_SERVERS[0] && (e.object['spec'] as { replicas?: number }).replicas === 0) sb.sim.denyToken(token);
+      if (
+        e.resource.plural === 'deployments' &&
+        e.object.metadata.name === API_SERVERS[0] &&
+        (e.object['spec'] as { replicas?: number }).replicas === 0
+      )
+        sb.sim.denyToken(token);
     });
     let run: CliRun;
     try {
-      run = await runCliInProcess(['backup', 'demo', '-n', 'clusters', '--kubeconfig', kubeconfig, '--to', ctx.backupRoot, '--endpoint', sb.s3.endpoint, '--path-style', '--yes', '--wait-timeout', '20s']);
+      run = await runCliInProcess([
+        'backup',
+        'demo',
+        '-n',
+        'clusters',
+        '--kubeconfig',
+        kubeconfig,
+        '--to',
+        ctx.backupRoot,
+        '--endpoint',
+        sb.s3.endpoint,
+        '--path-style',
+        '--yes',
+        '--wait-timeout',
+        '20s',
+      ]);
     } finally {
       unsubscribe();
     }
@@ -246,13 +343,20 @@ describe("the README's exit-code table, walked", () => {
     const initial = visibleState(sb);
     const interrupt = new AbortController();
     const unsubscribe = sb.sim.store.subscribe((e) => {
-      if (e.resource.plural === 'deployments' && e.object.metadata.name === API_SERVERS[0] && (e.object['spec'] as { replicas?: number }).replicas === 0) {
+      if (
+        e.resource.plural === 'deployments' &&
+        e.object.metadata.name === API_SERVERS[0] &&
+        (e.object['spec'] as { replicas?: number }).replicas === 0
+      ) {
         interrupt.abort(new Error('interrupted by SIGINT'));
       }
     });
     let run: CliRun;
     try {
-      run = await runCliInProcess(['backup', 'demo', '-n', 'clusters', ...kc(), '--to', ctx.backupRoot, '--endpoint', sb.s3.endpoint, '--path-style', '--yes'], { signal: interrupt.signal });
+      run = await runCliInProcess(
+        ['backup', 'demo', '-n', 'clusters', ...kc(), '--to', ctx.backupRoot, '--endpoint', sb.s3.endpoint, '--path-style', '--yes'],
+        { signal: interrupt.signal },
+      );
     } finally {
       unsubscribe();
     }
@@ -270,7 +374,8 @@ describe('checks before the downtime, the render key check, a resume during a li
   async function changesDuring(fn: () => Promise<CliRun>): Promise<{ run: CliRun; changes: string[] }> {
     const changes: string[] = [];
     const unsubscribe = sb.sim.store.subscribe((e) => {
-      if (['hostedclusters', 'deployments'].includes(e.resource.plural) && e.type !== 'ADDED') changes.push(`${e.type} ${e.resource.plural}/${e.object.metadata.name}`);
+      if (['hostedclusters', 'deployments'].includes(e.resource.plural) && e.type !== 'ADDED')
+        changes.push(`${e.type} ${e.resource.plural}/${e.object.metadata.name}`);
     });
     try {
       return { run: await fn(), changes };
@@ -281,7 +386,19 @@ describe('checks before the downtime, the render key check, a resume during a li
 
   it('--keys-to a missing bucket is refused before the first change: no pause, no scale, no lock, no record', async () => {
     const { run, changes } = await changesDuring(() =>
-      runCliInProcess(['backup', 'demo', '-n', 'clusters', ...kc(), '--to', ctx.backupRoot, ...s3f(), '--keys-to', 's3://no-such-keys-bucket/k', '--yes']),
+      runCliInProcess([
+        'backup',
+        'demo',
+        '-n',
+        'clusters',
+        ...kc(),
+        '--to',
+        ctx.backupRoot,
+        ...s3f(),
+        '--keys-to',
+        's3://no-such-keys-bucket/k',
+        '--yes',
+      ]),
     );
     expect(run.code, run.stderr).toBe(3);
     expect(changes).toEqual([]);
@@ -297,14 +414,27 @@ describe('checks before the downtime, the render key check, a resume during a li
     expect(changes).toEqual([]);
   });
 
-  it('render accepts the backup\'s own key (the stored Secret file, or the bare key) and refuses any other', async () => {
+  it("render accepts the backup's own key (the stored Secret file, or the bare key) and refuses any other", async () => {
     const manifest = JSON.parse(await readObject(`${ctx.backupUrl}backup.json`)) as { encryption: { keyUrl: string } };
     const secretText = await readObject(manifest.encryption.keyUrl);
     const bareKey = /key: (\S+)/.exec(secretText)?.[1] as string;
     await writeFile(path.join(sb.dir, 'stored-key.yaml'), secretText, { mode: 0o600 });
     await writeFile(path.join(sb.dir, 'bare.key'), bareKey, { mode: 0o600 });
     const render = (keyFile: string) =>
-      runCliInProcess(['render', '-f', path.join(ctx.dir, 'one-cluster.yaml'), '--from-backup', ctx.backupUrl, ...s3f(), '--snapshot-url', 'https://example.com/s.db', '--encryption-key-file', keyFile, '--include-secrets', '--no-validate']);
+      runCliInProcess([
+        'render',
+        '-f',
+        path.join(ctx.dir, 'one-cluster.yaml'),
+        '--from-backup',
+        ctx.backupUrl,
+        ...s3f(),
+        '--snapshot-url',
+        'https://example.com/s.db',
+        '--encryption-key-file',
+        keyFile,
+        '--include-secrets',
+        '--no-validate',
+      ]);
     for (const file of ['stored-key.yaml', 'bare.key']) {
       const run = await render(path.join(sb.dir, file));
       expect(run.code, run.stderr).toBe(0);
@@ -335,7 +465,19 @@ describe('checks before the downtime, the render key check, a resume during a li
     });
     let run: CliRun;
     try {
-      run = await runCliInProcess(['backup', 'demo', '-n', 'clusters', ...kc(), '--to', ctx.backupRoot, ...s3f(), '--yes', '--wait-timeout', '24h']);
+      run = await runCliInProcess([
+        'backup',
+        'demo',
+        '-n',
+        'clusters',
+        ...kc(),
+        '--to',
+        ctx.backupRoot,
+        ...s3f(),
+        '--yes',
+        '--wait-timeout',
+        '24h',
+      ]);
     } finally {
       holding = false;
       unsubscribe();

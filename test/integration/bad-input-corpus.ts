@@ -85,7 +85,9 @@ ${extra.etcd ?? '    managementType: Managed\n    managed:\n      storage:\n    
 /** Render inputs (besides the files above), built from one small HostedCluster. */
 export const RENDER_INPUTS: Record<string, string> = {
   'two-clusters.yaml': `${hc()}---\n${hc({ name: 'other' })}`,
-  'unmanaged.yaml': hc({ etcd: '    managementType: Unmanaged\n    unmanaged:\n      endpoint: https://etcd.example.com:2379\n      tls:\n        clientSecret:\n          name: etcd-client' }),
+  'unmanaged.yaml': hc({
+    etcd: '    managementType: Unmanaged\n    unmanaged:\n      endpoint: https://etcd.example.com:2379\n      tls:\n        clientSecret:\n          name: etcd-client',
+  }),
   'with-url.yaml': hc({
     etcd: '    managementType: Managed\n    managed:\n      storage:\n        type: PersistentVolume\n        restoreSnapshotURL:\n        - https://old.example.com/snapshot.db',
   }),
@@ -97,6 +99,8 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
   const s3 = ['--endpoint', ctx.endpoint, '--path-style'];
   const to = [`--to`, `s3://${ctx.bucket}/corpus`, ...s3];
   const kc = ['--kubeconfig', ctx.kubeconfig];
+  // One case a line, as a table is read.
+  // prettier-ignore
   const cases: CorpusCase[] = [
     // --- global flags and the command tree ---
     { command: 'global', name: 'no command', argv: [], code: 2, error: /a command is required/, hint: /--help/ },

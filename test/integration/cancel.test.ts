@@ -112,7 +112,8 @@ describe('an API server that accepts connections and never answers', () => {
   it('backup: SIGTERM during preflight exits 130 as well', async () => {
     const before = silent.accepted;
     const run = cli(['backup', 'demo', '--kubeconfig', kubeconfig, '--to', 's3://b/p', '--endpoint', 'http://127.0.0.1:1', '--yes'], {
-      AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b',
+      AWS_ACCESS_KEY_ID: 'a',
+      AWS_SECRET_ACCESS_KEY: 'b',
     });
     await waitUntil(run, () => silent.accepted > before, 'a connection to the API server');
     expectInterrupted(await interrupt(run, 'SIGTERM'), 'SIGTERM', /failed to get hostedclusters/);
@@ -125,12 +126,19 @@ describe('an exec credential plugin that never returns', () => {
     const plugin = path.join(tmp, 'hanging-plugin');
     await writeFile(plugin, `#!/bin/sh\necho $$ > ${marker}\nexec sleep 600\n`, { mode: 0o755 });
     const kubeconfig = path.join(tmp, 'kc-hanging-plugin');
-    await writeFile(kubeconfig, yaml.dump({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'ctx',
-      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
-      users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } } }],
-      contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u', namespace: 'clusters' } }],
-    }));
+    await writeFile(
+      kubeconfig,
+      yaml.dump({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'ctx',
+        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+        users: [
+          { name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } } },
+        ],
+        contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u', namespace: 'clusters' } }],
+      }),
+    );
     const run = cli(['etcd', 'status', 'demo', '--kubeconfig', kubeconfig]);
     try {
       await waitUntil(run, () => existsSync(marker), 'the credential plugin started');
@@ -197,7 +205,9 @@ describe('on the sandbox', () => {
     sb.sim.setExecHandler(async (call) => {
       if (!call.command.includes('endpoint')) return real(call);
       hanging++;
-      await new Promise<void>((resolve) => (call.signal.aborted ? resolve() : call.signal.addEventListener('abort', () => resolve(), { once: true })));
+      await new Promise<void>((resolve) =>
+        call.signal.aborted ? resolve() : call.signal.addEventListener('abort', () => resolve(), { once: true }),
+      );
       closedByClient++;
       throw new Error('the client went away');
     });
@@ -212,7 +222,9 @@ describe('on the sandbox', () => {
     const run = cli(['export', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--out', 'gitops'], {}, '/sys');
     const { code } = await run.exited;
     expect(code, run.stderr()).toBe(2);
-    expect(run.stderr()).toMatch(/^error: failed to create the directory gitops \(\/sys\/gitops\): (permission denied \(EACCES\)|operation not permitted \(EPERM\)|read-only file system \(EROFS\))\nhint: .*\/sys\/gitops/m);
+    expect(run.stderr()).toMatch(
+      /^error: failed to create the directory gitops \(\/sys\/gitops\): (permission denied \(EACCES\)|operation not permitted \(EPERM\)|read-only file system \(EROFS\))\nhint: .*\/sys\/gitops/m,
+    );
     expect(run.stderr()).not.toMatch(/this is a bug/);
   });
 
@@ -224,9 +236,31 @@ describe('on the sandbox', () => {
     });
 
     it('while the HostedCluster is paused (scale-down hangs): SIGINT rolls back, exits 130, the cluster is as it was', async () => {
-      proxy = await startHangProxy(sb.sim.url, (r) => r.method === 'PATCH' && r.url.includes('/deployments/kube-apiserver/scale') && /"replicas":0\b/.test(r.body));
-      const kubeconfig = await writeKubeconfigFile(path.join(tmp, 'proxied-api'), proxy.url, { token: SANDBOX_TOKEN, namespace: 'clusters' });
-      const run = cli(['backup', 'demo', '-n', 'clusters', '--kubeconfig', kubeconfig, '--to', `s3://${sb.s3.bucket}/cancel`, '--endpoint', sb.s3.endpoint, '--path-style', '--yes'], sb.env);
+      proxy = await startHangProxy(
+        sb.sim.url,
+        (r) => r.method === 'PATCH' && r.url.includes('/deployments/kube-apiserver/scale') && /"replicas":0\b/.test(r.body),
+      );
+      const kubeconfig = await writeKubeconfigFile(path.join(tmp, 'proxied-api'), proxy.url, {
+        token: SANDBOX_TOKEN,
+        namespace: 'clusters',
+      });
+      const run = cli(
+        [
+          'backup',
+          'demo',
+          '-n',
+          'clusters',
+          '--kubeconfig',
+          kubeconfig,
+          '--to',
+          `s3://${sb.s3.bucket}/cancel`,
+          '--endpoint',
+          sb.s3.endpoint,
+          '--path-style',
+          '--yes',
+        ],
+        sb.env,
+      );
       const p = proxy;
       await waitUntil(run, () => p.held.length > 0, 'the scale-down request held');
       expect(visibleState(sb).pausedUntil).not.toEqual(initial.pausedUntil); // the change had started
@@ -239,7 +273,23 @@ describe('on the sandbox', () => {
 
     it('while uploading (S3 never answers a PUT): SIGINT rolls back, exits 130, no upload or snapshot file is left', async () => {
       proxy = await startHangProxy(sb.s3.endpoint, (r) => r.method === 'PUT');
-      const run = cli(['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/cancel`, '--endpoint', proxy.url, '--path-style', '--yes'], sb.env);
+      const run = cli(
+        [
+          'backup',
+          'demo',
+          '-n',
+          'clusters',
+          '--kubeconfig',
+          sb.kubeconfig,
+          '--to',
+          `s3://${sb.s3.bucket}/cancel`,
+          '--endpoint',
+          proxy.url,
+          '--path-style',
+          '--yes',
+        ],
+        sb.env,
+      );
       const p = proxy;
       await waitUntil(run, () => p.held.length > 0, 'an upload request held');
       const result = await interrupt(run, 'SIGINT');

@@ -17,21 +17,32 @@ class FakeStore implements SimStore {
   private listeners = new Set<(e: StoreEvent) => void>();
   private rv = 0;
   private key = (r: GroupResource, ns: string | undefined, name: string) => `${r.group}/${r.plural}/${ns ?? ''}/${name}`;
-  private emit(e: StoreEvent) { for (const l of [...this.listeners]) l(structuredClone(e)); }
+  private emit(e: StoreEvent) {
+    for (const l of [...this.listeners]) l(structuredClone(e));
+  }
   get(r: GroupResource, ns: string | undefined, name: string) {
     const o = this.objects.get(this.key(r, ns, name));
     return o && structuredClone(o);
   }
   list(r: GroupResource, ns?: string, sel?: string) {
     const [lk, lv] = sel ? sel.split('=') : [];
-    return [...this.objects.entries()].filter(([k, o]) => k.startsWith(`${r.group}/${r.plural}/`) &&
-      (!ns || o.metadata.namespace === ns) && (!lk || o.metadata.labels?.[lk] === lv)).map(([, o]) => structuredClone(o));
+    return [...this.objects.entries()]
+      .filter(
+        ([k, o]) =>
+          k.startsWith(`${r.group}/${r.plural}/`) && (!ns || o.metadata.namespace === ns) && (!lk || o.metadata.labels?.[lk] === lv),
+      )
+      .map(([, o]) => structuredClone(o));
   }
   create(r: GroupResource, object: SimObject) {
     const k = this.key(r, object.metadata.namespace, object.metadata.name);
     if (this.objects.has(k)) throw Object.assign(new Error('AlreadyExists'), { code: 409 });
     const o = structuredClone(object);
-    Object.assign(o.metadata, { uid: randomUUID(), resourceVersion: String(++this.rv), generation: 1, creationTimestamp: new Date().toISOString() });
+    Object.assign(o.metadata, {
+      uid: randomUUID(),
+      resourceVersion: String(++this.rv),
+      generation: 1,
+      creationTimestamp: new Date().toISOString(),
+    });
     this.objects.set(k, o);
     this.emit({ type: 'ADDED', resource: r, object: o });
     return structuredClone(o);
@@ -40,7 +51,8 @@ class FakeStore implements SimStore {
     const k = this.key(r, object.metadata.namespace, object.metadata.name);
     const old = this.objects.get(k);
     if (!old) throw Object.assign(new Error('NotFound'), { code: 404 });
-    if (object.metadata.resourceVersion && object.metadata.resourceVersion !== old.metadata.resourceVersion) throw Object.assign(new Error('Conflict'), { code: 409 });
+    if (object.metadata.resourceVersion && object.metadata.resourceVersion !== old.metadata.resourceVersion)
+      throw Object.assign(new Error('Conflict'), { code: 409 });
     const o = structuredClone(object);
     o.metadata.resourceVersion = String(++this.rv);
     if (JSON.stringify(o['spec']) !== JSON.stringify(old['spec'])) o.metadata.generation = (old.metadata.generation ?? 1) + 1;
@@ -64,13 +76,21 @@ class FakeStore implements SimStore {
     const old = this.objects.get(k);
     if (!old) throw Object.assign(new Error('NotFound'), { code: 404 });
     if ((old.metadata.finalizers ?? []).length) {
-      if (!old.metadata.deletionTimestamp) this.mutate(r, ns, name, (o) => { o.metadata.deletionTimestamp = new Date().toISOString(); });
+      if (!old.metadata.deletionTimestamp)
+        this.mutate(r, ns, name, (o) => {
+          o.metadata.deletionTimestamp = new Date().toISOString();
+        });
       return;
     }
     this.objects.delete(k);
     this.emit({ type: 'DELETED', resource: r, object: old, old });
   }
-  subscribe(l: (e: StoreEvent) => void) { this.listeners.add(l); return () => { this.listeners.delete(l); }; }
+  subscribe(l: (e: StoreEvent) => void) {
+    this.listeners.add(l);
+    return () => {
+      this.listeners.delete(l);
+    };
+  }
 }
 
 async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 25_000): Promise<T> {
@@ -83,8 +103,15 @@ async function waitFor<T>(what: string, fn: () => T | undefined | false | Promis
   }
 }
 
-interface CS { name: string; ready: boolean; restartCount: number; state: { waiting?: { reason: string }; running?: unknown }; lastState: { terminated?: { reason: string } } }
-const statusOf = (p: SimObject | undefined) => p?.['status'] as { phase: string; podIP?: string; containerStatuses?: CS[]; conditions?: { type: string; status: string }[] } | undefined;
+interface CS {
+  name: string;
+  ready: boolean;
+  restartCount: number;
+  state: { waiting?: { reason: string }; running?: unknown };
+  lastState: { terminated?: { reason: string } };
+}
+const statusOf = (p: SimObject | undefined) =>
+  p?.['status'] as { phase: string; podIP?: string; containerStatuses?: CS[]; conditions?: { type: string; status: string }[] } | undefined;
 const etcdStatus = (p: SimObject | undefined) => statusOf(p)?.containerStatuses?.find((c) => c.name === 'etcd');
 const isReady = (p: SimObject | undefined) => statusOf(p)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
@@ -93,12 +120,15 @@ const stores: [string, () => Promise<{ store: SimStore; close: () => Promise<voi
   ['fake store', async () => ({ store: new FakeStore(), close: async () => {} })],
 ];
 if (simulatorAvailable) {
-  stores.push(['API simulator store', async () => {
-    const { startApiSimulator } = await import('../support/sim/server.ts');
-    const sim = await startApiSimulator();
-    sim.store.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-    return { store: sim.store, close: () => sim.stop() };
-  }]);
+  stores.push([
+    'API simulator store',
+    async () => {
+      const { startApiSimulator } = await import('../support/sim/server.ts');
+      const sim = await startApiSimulator();
+      sim.store.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+      return { store: sim.store, close: () => sim.stop() };
+    },
+  ]);
 }
 
 describe.each(stores)('etcd StatefulSet controller (%s)', (_label, makeStore) => {
@@ -149,7 +179,10 @@ describe.each(stores)('etcd StatefulSet controller (%s)', (_label, makeStore) =>
     await cluster.put('/ctrl/while-down', 'kept', 0);
     const oldUid = pod(1)!.metadata.uid;
     store.delete(PODS, NS, 'etcd-1');
-    const p = await waitFor('new etcd-1 ready', () => { const q = pod(1); return q && q.metadata.uid !== oldUid && isReady(q) && q; });
+    const p = await waitFor('new etcd-1 ready', () => {
+      const q = pod(1);
+      return q && q.metadata.uid !== oldUid && isReady(q) && q;
+    });
     expect(etcdStatus(p)?.restartCount).toBe(0);
     expect(await cluster.get('/ctrl/while-down', 1)).toBe('kept');
     await waitFor('readyReplicas 3', () => readyReplicas() === 3);
@@ -157,7 +190,9 @@ describe.each(stores)('etcd StatefulSet controller (%s)', (_label, makeStore) =>
 
   it('PVC + pod deletion of the leader wipes its data and rejoins it (reset-member)', async () => {
     // The leader makes the harder case: its loss triggers an election while reset-member runs.
-    const st = parseEtcdJson<{ Status: { header: { member_id: string }; leader: string } }[]>((await cluster.etcdctl(['endpoint', 'status', '-w', 'json'])).stdout);
+    const st = parseEtcdJson<{ Status: { header: { member_id: string }; leader: string } }[]>(
+      (await cluster.etcdctl(['endpoint', 'status', '-w', 'json'])).stdout,
+    );
     const leaderHex = BigInt(st[0]!.Status.leader).toString(16);
     const members = await cluster.memberList();
     const i = Number(members.find((m) => m.id === leaderHex)!.name.slice(5));
@@ -167,7 +202,10 @@ describe.each(stores)('etcd StatefulSet controller (%s)', (_label, makeStore) =>
     expect(store.get(PVCS, NS, `data-etcd-${i}`)?.metadata.deletionTimestamp).toBeTruthy(); // protected while in use
     expect(cluster.isRunning(i)).toBe(true);
     store.delete(PODS, NS, `etcd-${i}`);
-    await waitFor('new PVC', () => { const v = store.get(PVCS, NS, `data-etcd-${i}`); return v && v.metadata.uid !== pvcUid && !v.metadata.deletionTimestamp; });
+    await waitFor('new PVC', () => {
+      const v = store.get(PVCS, NS, `data-etcd-${i}`);
+      return v && v.metadata.uid !== pvcUid && !v.metadata.deletionTimestamp;
+    });
     await waitFor(`etcd-${i} ready`, () => isReady(pod(i)));
     const after = await cluster.memberList();
     expect(after.find((m) => m.name === `etcd-${i}`)!.id).not.toBe(leaderHex);
@@ -177,18 +215,29 @@ describe.each(stores)('etcd StatefulSet controller (%s)', (_label, makeStore) =>
   });
 
   it('scales to 0 and back to 3 with the data intact', async () => {
-    store.mutate(STATEFULSETS, NS, 'etcd', (o) => { (o['spec'] as { replicas: number }).replicas = 0; });
+    store.mutate(STATEFULSETS, NS, 'etcd', (o) => {
+      (o['spec'] as { replicas: number }).replicas = 0;
+    });
     await waitFor('no pods', () => store.list(PODS, NS, 'app=etcd').length === 0);
     await waitFor('no members', () => [0, 1, 2].every((i) => !cluster.isRunning(i)));
     await waitFor('status 0', () => (sts()['status'] as { replicas?: number }).replicas === 0);
-    store.mutate(STATEFULSETS, NS, 'etcd', (o) => { (o['spec'] as { replicas: number }).replicas = 3; });
+    store.mutate(STATEFULSETS, NS, 'etcd', (o) => {
+      (o['spec'] as { replicas: number }).replicas = 3;
+    });
     await waitFor('3 ready again', () => readyReplicas() === 3);
     expect(await cluster.get('/ctrl/while-down', 0)).toBe('kept');
   });
 
   describe('quorum-loss restore through exec (HyperShift docs 2.3 vs 2.4)', () => {
     const io = () => ({ stdout: new PassThrough(), stderr: new PassThrough() });
-    const tls = ['--cacert', '/etc/etcd/tls/etcd-ca/ca.crt', '--cert', '/etc/etcd/tls/client/etcd-client.crt', '--key', '/etc/etcd/tls/client/etcd-client.key'];
+    const tls = [
+      '--cacert',
+      '/etc/etcd/tls/etcd-ca/ca.crt',
+      '--cert',
+      '/etc/etcd/tls/client/etcd-client.crt',
+      '--key',
+      '/etc/etcd/tls/client/etcd-client.key',
+    ];
     const access = { requireRunning: false }; // the etcd-data pod mounts the PVC while etcd is scaled to 0
     const peers = () => [0, 1, 2].map((j) => `etcd-${j}=https://etcd-${j}.etcd-discovery.${NS}.svc:2380`).join(',');
     const hashes = async () => {
@@ -196,25 +245,59 @@ describe.each(stores)('etcd StatefulSet controller (%s)', (_label, makeStore) =>
       return parseEtcdJson<{ HashKV: { hash: string } }[]>(r.stdout).map((e) => e.HashKV.hash);
     };
     const scale = async (replicas: number) => {
-      store.mutate(STATEFULSETS, NS, 'etcd', (o) => { (o['spec'] as { replicas: number }).replicas = replicas; });
-      if (replicas === 0) await waitFor('no members', () => [0, 1, 2].every((j) => !cluster.isRunning(j)) && store.list(PODS, NS, 'app=etcd').length === 0);
-      else { await waitFor(`${replicas} ready`, () => readyReplicas() === replicas); await cluster.waitHealthy(); }
+      store.mutate(STATEFULSETS, NS, 'etcd', (o) => {
+        (o['spec'] as { replicas: number }).replicas = replicas;
+      });
+      if (replicas === 0)
+        await waitFor('no members', () => [0, 1, 2].every((j) => !cluster.isRunning(j)) && store.list(PODS, NS, 'app=etcd').length === 0);
+      else {
+        await waitFor(`${replicas} ready`, () => readyReplicas() === replicas);
+        await cluster.waitHealthy();
+      }
     };
     const snapshotThenWrite = async (tag: string) => {
       await cluster.waitHealthy();
       await cluster.put(`/ctrl/${tag}/in-snapshot`, 'yes', 0);
-      expect(await cluster.execInMember(0, ['etcdctl', ...tls, '--endpoints=https://localhost:2379', 'snapshot', 'save', '/var/lib/snapshot.db'], io())).toBe(0);
+      expect(
+        await cluster.execInMember(
+          0,
+          ['etcdctl', ...tls, '--endpoints=https://localhost:2379', 'snapshot', 'save', '/var/lib/snapshot.db'],
+          io(),
+        ),
+      ).toBe(0);
       await cluster.put(`/ctrl/${tag}/after-snapshot`, 'lost', 0);
     };
     const restoreInto = async (m: number, snapshotFrom: number) => {
       if (m !== snapshotFrom) {
         // "oc cp" of the snapshot into the etcd-data pod that mounts data-etcd-m: copy on the host.
-        await copyFile(path.join(cluster.member(snapshotFrom).volumeDir, 'snapshot.db'), path.join(cluster.member(m).volumeDir, 'snapshot.db'));
+        await copyFile(
+          path.join(cluster.member(snapshotFrom).volumeDir, 'snapshot.db'),
+          path.join(cluster.member(m).volumeDir, 'snapshot.db'),
+        );
       }
       expect(await cluster.execInMember(m, ['rm', '-rf', '/var/lib/data'], io(), access)).toBe(0);
-      expect(await cluster.execInMember(m, ['etcdctl', 'snapshot', 'restore', '/var/lib/snapshot.db', '--data-dir=/var/lib/data', '--skip-hash-check',
-        '--name', `etcd-${m}`, '--initial-cluster-token=etcd-cluster', '--initial-cluster', peers(),
-        '--initial-advertise-peer-urls', `https://etcd-${m}.etcd-discovery.${NS}.svc:2380`], io(), access)).toBe(0);
+      expect(
+        await cluster.execInMember(
+          m,
+          [
+            'etcdctl',
+            'snapshot',
+            'restore',
+            '/var/lib/snapshot.db',
+            '--data-dir=/var/lib/data',
+            '--skip-hash-check',
+            '--name',
+            `etcd-${m}`,
+            '--initial-cluster-token=etcd-cluster',
+            '--initial-cluster',
+            peers(),
+            '--initial-advertise-peer-urls',
+            `https://etcd-${m}.etcd-discovery.${NS}.svc:2380`,
+          ],
+          io(),
+          access,
+        ),
+      ).toBe(0);
     };
 
     it('old procedure (restore etcd-0, delete PVCs 1-2): healthy, 3 members, but diverged like the docs warn', async () => {
@@ -250,14 +333,41 @@ describe.each(stores)('etcd StatefulSet controller (%s)', (_label, makeStore) =>
     const out: Buffer[] = [];
     const stdout = new PassThrough().on('data', (d: Buffer) => out.push(d));
     const code = await handler({
-      namespace: NS, pod: 'etcd-2', container: 'etcd', stdout, stderr: new PassThrough(), signal: new AbortController().signal,
-      command: ['etcdctl', '--cacert', '/etc/etcd/tls/etcd-ca/ca.crt', '--cert', '/etc/etcd/tls/client/etcd-client.crt',
-        '--key', '/etc/etcd/tls/client/etcd-client.key', '--endpoints', 'https://localhost:2379', 'endpoint', 'status', '-w', 'json'],
+      namespace: NS,
+      pod: 'etcd-2',
+      container: 'etcd',
+      stdout,
+      stderr: new PassThrough(),
+      signal: new AbortController().signal,
+      command: [
+        'etcdctl',
+        '--cacert',
+        '/etc/etcd/tls/etcd-ca/ca.crt',
+        '--cert',
+        '/etc/etcd/tls/client/etcd-client.crt',
+        '--key',
+        '/etc/etcd/tls/client/etcd-client.key',
+        '--endpoints',
+        'https://localhost:2379',
+        'endpoint',
+        'status',
+        '-w',
+        'json',
+      ],
     });
     expect(code).toBe(0);
     expect(Buffer.concat(out).toString()).toContain(`"Endpoint":"https://etcd-2.etcd-discovery.${NS}.svc:2379"`);
-    await expect(handler({ namespace: NS, pod: 'kube-apiserver-0', container: 'etcd', command: ['true'], stdout, stderr: stdout, signal: new AbortController().signal }))
-      .rejects.toThrow(/no exec target/);
+    await expect(
+      handler({
+        namespace: NS,
+        pod: 'kube-apiserver-0',
+        container: 'etcd',
+        command: ['true'],
+        stdout,
+        stderr: stdout,
+        signal: new AbortController().signal,
+      }),
+    ).rejects.toThrow(/no exec target/);
   });
 
   it('the returned function stops all updates', async () => {

@@ -11,7 +11,14 @@ import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../support/e
 import { parseEtcdJson } from '../support/etcd/etcdctl.ts';
 
 const run = promisify(execFile);
-const HS_TLS = ['--cacert', '/etc/etcd/tls/etcd-ca/ca.crt', '--cert', '/etc/etcd/tls/client/etcd-client.crt', '--key', '/etc/etcd/tls/client/etcd-client.key'];
+const HS_TLS = [
+  '--cacert',
+  '/etc/etcd/tls/etcd-ca/ca.crt',
+  '--cert',
+  '/etc/etcd/tls/client/etcd-client.crt',
+  '--key',
+  '/etc/etcd/tls/client/etcd-client.key',
+];
 
 /** Runs argv in member i through the exec bridge and collects the output. */
 async function exec(c: EtcdCluster, i: number, argv: string[], namespace?: string) {
@@ -28,13 +35,18 @@ async function etcdProcesses(dir: string): Promise<string> {
   return r.stdout.trim();
 }
 
-interface HashKv { Endpoint: string; HashKV: { hash: string; header: { member_id: string; revision: number } } }
+interface HashKv {
+  Endpoint: string;
+  HashKV: { hash: string; header: { member_id: string; revision: number } };
+}
 
 describe('etcd cluster harness (3 members, mTLS)', () => {
   let c: EtcdCluster;
   const dir = tempClusterDir('harness');
 
-  beforeAll(async () => { c = await startEtcdCluster({ dir }); });
+  beforeAll(async () => {
+    c = await startEtcdCluster({ dir });
+  });
   afterAll(async () => {
     await c?.stop();
     expect(existsSync(dir)).toBe(false);
@@ -46,12 +58,34 @@ describe('etcd cluster harness (3 members, mTLS)', () => {
     const h = await c.etcdctl(['endpoint', 'health', '-w', 'json']);
     expect(h.code).toBe(0);
     expect((JSON.parse(h.stdout) as { health: boolean }[]).map((e) => e.health)).toEqual([true, true, true]);
-    const withCert = await run('curl', ['-sS', '--cacert', c.tls.ca, '--cert', c.tls.clientCert, '--key', c.tls.clientKey, `${c.endpoint(0)}/health`]);
+    const withCert = await run('curl', [
+      '-sS',
+      '--cacert',
+      c.tls.ca,
+      '--cert',
+      c.tls.clientCert,
+      '--key',
+      c.tls.clientKey,
+      `${c.endpoint(0)}/health`,
+    ]);
     expect(withCert.stdout).toContain('"health":"true"');
-    const noCert = await run('curl', ['-sS', '--cacert', c.tls.ca, `${c.endpoint(0)}/health`]).then(() => 0, (e: { code: number }) => e.code);
+    const noCert = await run('curl', ['-sS', '--cacert', c.tls.ca, `${c.endpoint(0)}/health`]).then(
+      () => 0,
+      (e: { code: number }) => e.code,
+    );
     expect(noCert).not.toBe(0);
-    const noCertCtl = await run('etcdctl', ['--cacert', c.tls.ca, `--endpoints=${c.endpoint(0)}`, '--dial-timeout=1s', '--command-timeout=1s', 'endpoint', 'health'])
-      .then(() => 0, (e: { code: number }) => e.code);
+    const noCertCtl = await run('etcdctl', [
+      '--cacert',
+      c.tls.ca,
+      `--endpoints=${c.endpoint(0)}`,
+      '--dial-timeout=1s',
+      '--command-timeout=1s',
+      'endpoint',
+      'health',
+    ]).then(
+      () => 0,
+      (e: { code: number }) => e.code,
+    );
     expect(noCertCtl).not.toBe(0);
     const members = await c.memberList();
     expect(members.map((m) => m.name).sort()).toEqual(['etcd-0', 'etcd-1', 'etcd-2']);
@@ -104,7 +138,12 @@ describe('etcd cluster harness (3 members, mTLS)', () => {
 
   describe('exec bridge', () => {
     it('runs etcdctl with HyperShift paths; endpoints come back as in-cluster names', async () => {
-      const r = await exec(c, 0, ['etcdctl', ...HS_TLS, '--endpoints', 'https://localhost:2379', 'endpoint', 'status', '--cluster', '-w', 'json'], 'clusters-hc');
+      const r = await exec(
+        c,
+        0,
+        ['etcdctl', ...HS_TLS, '--endpoints', 'https://localhost:2379', 'endpoint', 'status', '--cluster', '-w', 'json'],
+        'clusters-hc',
+      );
       expect(r.code).toBe(0);
       const st = parseEtcdJson<{ Endpoint: string; Status: { header: { member_id: string } } }[]>(r.stdout);
       expect(st.map((s) => s.Endpoint).sort()).toEqual([0, 1, 2].map((i) => `https://etcd-${i}.etcd-discovery.clusters-hc.svc:2379`));
@@ -113,29 +152,65 @@ describe('etcd cluster harness (3 members, mTLS)', () => {
     });
 
     it('uses env-only settings and the etcd-client service name', async () => {
-      const r = await exec(c, 2, ['env', 'ETCDCTL_CACERT=/etc/etcd/tls/etcd-ca/ca.crt', 'ETCDCTL_CERT=/etc/etcd/tls/client/etcd-client.crt',
-        'ETCDCTL_KEY=/etc/etcd/tls/client/etcd-client.key', 'ETCDCTL_ENDPOINTS=https://etcd-client:2379', 'etcdctl', 'endpoint', 'health', '-w', 'json']);
+      const r = await exec(c, 2, [
+        'env',
+        'ETCDCTL_CACERT=/etc/etcd/tls/etcd-ca/ca.crt',
+        'ETCDCTL_CERT=/etc/etcd/tls/client/etcd-client.crt',
+        'ETCDCTL_KEY=/etc/etcd/tls/client/etcd-client.key',
+        'ETCDCTL_ENDPOINTS=https://etcd-client:2379',
+        'etcdctl',
+        'endpoint',
+        'health',
+        '-w',
+        'json',
+      ]);
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout)[0].endpoint).toBe(c.endpoint(2));
       // The same setting as env and flag is fatal in real etcdctl; the bridge adds none of its own.
-      const clash = await exec(c, 2, ['env', 'ETCDCTL_ENDPOINTS=https://localhost:2379', 'etcdctl', ...HS_TLS, '--endpoints', 'https://localhost:2379', 'endpoint', 'health']);
+      const clash = await exec(c, 2, [
+        'env',
+        'ETCDCTL_ENDPOINTS=https://localhost:2379',
+        'etcdctl',
+        ...HS_TLS,
+        '--endpoints',
+        'https://localhost:2379',
+        'endpoint',
+        'health',
+      ]);
       expect(clash.code).not.toBe(0);
       expect(clash.stderr).toMatch(/conflicting environment variable/);
     });
 
     it('snapshot save into /var/lib, sh -c scripts, stdin, and missing binaries', async () => {
-      const snap = await exec(c, 1, ['etcdctl', ...HS_TLS, '--endpoints=https://localhost:2379', 'snapshot', 'save', '/var/lib/snapshot.db']);
+      const snap = await exec(c, 1, [
+        'etcdctl',
+        ...HS_TLS,
+        '--endpoints=https://localhost:2379',
+        'snapshot',
+        'save',
+        '/var/lib/snapshot.db',
+      ]);
       expect(snap.code).toBe(0);
       expect((await stat(path.join(c.member(1).volumeDir, 'snapshot.db'))).size).toBeGreaterThan(0);
-      const sh = await exec(c, 1, ['sh', '-c', 'test -f /var/lib/data/member/snap/db && ls /var/lib && echo host=$HOSTNAME && sha256sum /var/lib/snapshot.db | cut -c1-64']);
+      const sh = await exec(c, 1, [
+        'sh',
+        '-c',
+        'test -f /var/lib/data/member/snap/db && ls /var/lib && echo host=$HOSTNAME && sha256sum /var/lib/snapshot.db | cut -c1-64',
+      ]);
       expect(sh.code).toBe(0);
-      const digest = createHash('sha256').update(await readFile(path.join(c.member(1).volumeDir, 'snapshot.db'))).digest('hex');
+      const digest = createHash('sha256')
+        .update(await readFile(path.join(c.member(1).volumeDir, 'snapshot.db')))
+        .digest('hex');
       expect(sh.stdout).toBe(`data\nsnapshot.db\nhost=etcd-1\n${digest}\n`);
       expect((await exec(c, 1, ['rm', '/var/lib/snapshot.db'])).code).toBe(0);
       expect(existsSync(path.join(c.member(1).volumeDir, 'snapshot.db'))).toBe(false);
       const stdin = new PassThrough();
       stdin.end('piped-in');
-      const wr = await c.execInMember(0, ['sh', '-c', 'cat > /tmp/in.txt && cat /tmp/in.txt > /var/lib/in.txt'], { stdin, stdout: new PassThrough(), stderr: new PassThrough() });
+      const wr = await c.execInMember(0, ['sh', '-c', 'cat > /tmp/in.txt && cat /tmp/in.txt > /var/lib/in.txt'], {
+        stdin,
+        stdout: new PassThrough(),
+        stderr: new PassThrough(),
+      });
       expect(wr).toBe(0);
       expect(await readFile(path.join(c.member(0).volumeDir, 'in.txt'), 'utf8')).toBe('piped-in');
       expect((await exec(c, 0, ['no-such-binary'])).code).toBe(127);
@@ -146,7 +221,11 @@ describe('etcd cluster harness (3 members, mTLS)', () => {
       const file = path.join(c.member(0).volumeDir, 'big.bin');
       const hash = createHash('sha256');
       await pipeline(async function* () {
-        for (let i = 0; i < 100; i++) { const b = Buffer.alloc(1 << 20, i); hash.update(b); yield b; }
+        for (let i = 0; i < 100; i++) {
+          const b = Buffer.alloc(1 << 20, i);
+          hash.update(b);
+          yield b;
+        }
       }, createWriteStream(file));
       const want = hash.digest('hex');
       const got = createHash('sha256');
@@ -159,7 +238,8 @@ describe('etcd cluster harness (3 members, mTLS)', () => {
           got.update(chunk);
           bytes += chunk.length;
           peak = Math.max(peak, process.memoryUsage().rss - base);
-          if (bytes % (8 << 20) < chunk.length) setTimeout(cb, 5); else cb();
+          if (bytes % (8 << 20) < chunk.length) setTimeout(cb, 5);
+          else cb();
         },
       });
       const code = await c.execInMember(0, ['cat', '/var/lib/big.bin'], { stdout: slow, stderr: new PassThrough() });
@@ -179,7 +259,9 @@ describe('etcd cluster harness (3 members, mTLS)', () => {
       expect(Date.now() - t0).toBeLessThan(5000);
       await c.kill(2);
       await expect(exec(c, 2, ['true'])).rejects.toThrow(/not running/);
-      expect(await c.execInMember(2, ['ls', '/var/lib'], { stdout: new PassThrough(), stderr: new PassThrough() }, { requireRunning: false })).toBe(0);
+      expect(
+        await c.execInMember(2, ['ls', '/var/lib'], { stdout: new PassThrough(), stderr: new PassThrough() }, { requireRunning: false }),
+      ).toBe(0);
       await c.start(2);
     });
   });
@@ -208,7 +290,9 @@ describe('etcd harness options', () => {
       await startEtcdCluster({ dir: ${JSON.stringify(dir)}, members: 1 }); console.log('up'); setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('up')) resolve(); });
+      child.stdout.on('data', (d: Buffer) => {
+        if (d.toString().includes('up')) resolve();
+      });
       child.once('exit', () => reject(new Error('child exited early')));
     });
     expect(await etcdProcesses(dir)).not.toBe('');

@@ -14,13 +14,18 @@ let sb: Sandbox;
 const PODS = { group: '', version: 'v1', plural: 'pods' };
 const PVCS = { group: '', version: 'v1', plural: 'persistentvolumeclaims' };
 
-const status = (...extra: string[]) => runCliInProcess(['etcd', 'status', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, ...extra]);
+const status = (...extra: string[]) =>
+  runCliInProcess(['etcd', 'status', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, ...extra]);
 async function report(): Promise<{ code: number; report: EtcdStatusReport; stderr: string }> {
   const run = await status('-o', 'json');
   return { code: run.code, report: JSON.parse(run.stdout) as EtcdStatusReport, stderr: run.stderr };
 }
 /** Polls until the verdict is `state` (and `also` holds), or returns/throws at the timeout. */
-async function waitForState(state: string, timeoutMs = 30_000, also: (r: EtcdStatusReport) => boolean = () => true): Promise<EtcdStatusReport> {
+async function waitForState(
+  state: string,
+  timeoutMs = 30_000,
+  also: (r: EtcdStatusReport) => boolean = () => true,
+): Promise<EtcdStatusReport> {
   const deadline = Date.now() + timeoutMs;
   let last: EtcdStatusReport | undefined;
   while (Date.now() < deadline) {
@@ -139,10 +144,14 @@ describe('etcd status on the sandbox', () => {
   });
 });
 
-
-describe.skipIf(!KUBECTL)('through kubectl\'s plugin mechanism (kubectl on this machine)', () => {
+describe.skipIf(!KUBECTL)("through kubectl's plugin mechanism (kubectl on this machine)", () => {
   it('kubectl hcp-dr etcd status demo -n clusters runs the checkout plugin and reports Healthy', async () => {
-    const env = { ...process.env, KUBECONFIG: sb.kubeconfig, HOME: sb.dir, PATH: `${path.join(REPO_ROOT, 'plugin')}:${process.env['PATH'] ?? ''}` };
+    const env = {
+      ...process.env,
+      KUBECONFIG: sb.kubeconfig,
+      HOME: sb.dir,
+      PATH: `${path.join(REPO_ROOT, 'plugin')}:${process.env['PATH'] ?? ''}`,
+    };
     const run = await runAsync(KUBECTL as string, ['hcp-dr', 'etcd', 'status', 'demo', '-n', 'clusters'], env);
     expect(run.out).toMatch(/^VERDICT\s+Healthy/m);
     expect(run.code).toBe(0);
@@ -158,10 +167,15 @@ describe('etcd status refusals', () => {
   });
 
   it('when etcd is Unmanaged, it says so clearly and exits 3', async () => {
-    const hc = structuredClone(sb.sim.store.get({ group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' }, 'clusters', 'demo'));
+    const hc = structuredClone(
+      sb.sim.store.get({ group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' }, 'clusters', 'demo'),
+    );
     if (!hc) throw new Error('seed missing');
     hc.metadata = { name: 'external', namespace: 'clusters' };
-    (hc['spec'] as Record<string, unknown>)['etcd'] = { managementType: 'Unmanaged', unmanaged: { endpoint: 'https://etcd.example.com:2379', tls: { clientSecret: { name: 'x' } } } };
+    (hc['spec'] as Record<string, unknown>)['etcd'] = {
+      managementType: 'Unmanaged',
+      unmanaged: { endpoint: 'https://etcd.example.com:2379', tls: { clientSecret: { name: 'x' } } },
+    };
     sb.sim.store.create({ group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' }, hc);
     const run = await runCliInProcess(['etcd', 'status', 'external', '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
     expect(run.code).toBe(3);
@@ -172,10 +186,15 @@ describe('etcd status refusals', () => {
 
   it('when the token is denied, it prints the 403 clearly and exits 1', async () => {
     sb.sim.denyToken('denied-token');
-    const kubeconfig = await sb.sim.writeKubeconfig(path.join(sb.dir, 'denied.kubeconfig'), { token: 'denied-token', namespace: 'clusters' });
+    const kubeconfig = await sb.sim.writeKubeconfig(path.join(sb.dir, 'denied.kubeconfig'), {
+      token: 'denied-token',
+      namespace: 'clusters',
+    });
     const run = await runCliInProcess(['etcd', 'status', 'demo', '--kubeconfig', kubeconfig]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: failed to get hostedclusters\.hypershift\.openshift\.io "demo" in namespace "clusters": .*forbidden/m);
+    expect(run.stderr).toMatch(
+      /^error: failed to get hostedclusters\.hypershift\.openshift\.io "demo" in namespace "clusters": .*forbidden/m,
+    );
     expect(run.stderr).toMatch(/^hint: /m);
   });
 

@@ -28,16 +28,42 @@ describe('export --from-backup (S3 test server, real S3 adapter)', () => {
     server = await startS3Server({ dir: join(dir, 's3'), buckets: ['backups'] });
     env = useS3Env(server);
     const { store } = await openObjectStore({ url: 's3://backups', endpoint: server.endpoint }, silentReporter);
-    const key = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'demo-etcd-encryption-key', namespace: 'clusters' }, type: 'Opaque', data: { key: Buffer.from('K'.repeat(32)).toString('base64') } };
+    const key = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'demo-etcd-encryption-key', namespace: 'clusters' },
+      type: 'Opaque',
+      data: { key: Buffer.from('K'.repeat(32)).toString('base64') },
+    };
     await store.put(`${PREFIX}/manifests/hostedcluster.yaml`, dumpKubeYaml(loadFixture('hostedcluster', 'raw')));
     await store.put(`${PREFIX}/manifests/nodepools/demo-workers.yaml`, dumpKubeYaml(loadFixture('nodepool', 'raw')));
     await store.put(`${PREFIX}/secrets/demo-etcd-encryption-key.yaml`, dumpKubeYaml(key));
     await store.put(`${BROKEN}/manifests/hostedcluster.yaml`, dumpKubeYaml(loadFixture('hostedcluster', 'raw')));
     const manifest = {
-      apiVersion: 'hcp-dr.openshift.io/v1alpha1', kind: 'EtcdBackup', id: '20261121T160800Z-3f9a1c', toolVersion: '0.1.0', createdAt: '2026-11-21T16:08:00Z',
-      hostedCluster: { namespace: 'clusters', name: 'demo', uid: 'u', infraID: 'demo-x7k2p', releaseImage: 'r', platform: 'AWS', controlPlaneNamespace: 'clusters-demo', apiServerHostname: null },
+      apiVersion: 'hcp-dr.openshift.io/v1alpha1',
+      kind: 'EtcdBackup',
+      id: '20261121T160800Z-3f9a1c',
+      toolVersion: '0.1.0',
+      createdAt: '2026-11-21T16:08:00Z',
+      hostedCluster: {
+        namespace: 'clusters',
+        name: 'demo',
+        uid: 'u',
+        infraID: 'demo-x7k2p',
+        releaseImage: 'r',
+        platform: 'AWS',
+        controlPlaneNamespace: 'clusters-demo',
+        apiServerHostname: null,
+      },
       snapshot: { file: 'snapshot.db', sha256: 'ab'.repeat(32), size: 1, revision: 4242, totalKeys: 1, hash: 1 },
-      secrets: [{ namespace: 'clusters', name: 'demo-etcd-encryption-key', role: 'encryption-key', url: `s3://backups/${PREFIX}/secrets/demo-etcd-encryption-key.yaml` }],
+      secrets: [
+        {
+          namespace: 'clusters',
+          name: 'demo-etcd-encryption-key',
+          role: 'encryption-key',
+          url: `s3://backups/${PREFIX}/secrets/demo-etcd-encryption-key.yaml`,
+        },
+      ],
       manifests: { hostedCluster: 'manifests/hostedcluster.yaml', nodePools: ['manifests/nodepools/demo-workers.yaml'] },
     };
     await store.put(`${PREFIX}/backup.json`, JSON.stringify(manifest));
@@ -59,8 +85,15 @@ describe('export --from-backup (S3 test server, real S3 adapter)', () => {
     expect(p['source']).toEqual({ type: 'backup', location: `s3://backups/${PREFIX}/` });
     const hc = await readFile(join(out, 'clusters/demo/hostedcluster.yaml'), 'utf8');
     expect(hc).not.toContain('restoreSnapshotURL');
-    const req = yaml.load(await readFile(join(out, 'clusters/demo/secrets-required.yaml'), 'utf8')) as { items: Array<{ name: string; inSource: boolean }> };
-    expect(req.items.map((i) => `${i.name}:${i.inSource}`)).toEqual(['demo-workers-kubeletconfig:false', 'demo-etcd-encryption-key:true', 'demo-pull-secret:false', 'demo-ssh-key:false']);
+    const req = yaml.load(await readFile(join(out, 'clusters/demo/secrets-required.yaml'), 'utf8')) as {
+      items: Array<{ name: string; inSource: boolean }>;
+    };
+    expect(req.items.map((i) => `${i.name}:${i.inSource}`)).toEqual([
+      'demo-workers-kubeletconfig:false',
+      'demo-etcd-encryption-key:true',
+      'demo-pull-secret:false',
+      'demo-ssh-key:false',
+    ]);
     expect(JSON.stringify(req)).not.toContain(Buffer.from('K'.repeat(32)).toString('base64'));
   });
 

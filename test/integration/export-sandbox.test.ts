@@ -30,12 +30,28 @@ const EXPORTED: [GroupResource, string | undefined, string][] = [
 function comparable(o: SimObject | undefined): unknown {
   if (!o) return undefined;
   const { status: _s, ...rest } = o;
-  const { uid: _u, resourceVersion: _r, generation: _g, creationTimestamp: _c, managedFields: _m, finalizers: _f, ownerReferences: _o, annotations, ...metadata } = o.metadata;
+  const {
+    uid: _u,
+    resourceVersion: _r,
+    generation: _g,
+    creationTimestamp: _c,
+    managedFields: _m,
+    finalizers: _f,
+    ownerReferences: _o,
+    annotations,
+    ...metadata
+  } = o.metadata;
   const kept = Object.fromEntries(
-    Object.entries(annotations ?? {}).filter(([k]) => !k.startsWith('argocd.argoproj.io/') && k !== 'kubectl.kubernetes.io/last-applied-configuration'),
+    Object.entries(annotations ?? {}).filter(
+      ([k]) => !k.startsWith('argocd.argoproj.io/') && k !== 'kubectl.kubernetes.io/last-applied-configuration',
+    ),
   );
   const spec = rest['spec'] as Record<string, unknown> | undefined;
-  return { ...rest, ...(spec ? { spec: { ...spec, pausedUntil: undefined } } : {}), metadata: { ...metadata, ...(Object.keys(kept).length ? { annotations: kept } : {}) } };
+  return {
+    ...rest,
+    ...(spec ? { spec: { ...spec, pausedUntil: undefined } } : {}),
+    metadata: { ...metadata, ...(Object.keys(kept).length ? { annotations: kept } : {}) },
+  };
 }
 
 const kubectl = (args: string[], env: NodeJS.ProcessEnv) => runAsync(KUBECTL as string, args, env);
@@ -57,7 +73,18 @@ describe.skipIf(!KUBECTL)('export round trip through kubectl apply', () => {
   it('when the tree is applied to a fresh sandbox, the objects equal the originals apart from the removed fields', async () => {
     const originals = EXPORTED.map(([r, ns, name]) => structuredClone(source.sim.store.get(r, ns, name)));
     expect(originals.every(Boolean)).toBe(true);
-    const exported = await runCliInProcess(['export', 'demo', '-n', 'clusters', '--kubeconfig', source.kubeconfig, '--out', dir, '--secrets', 'plain']);
+    const exported = await runCliInProcess([
+      'export',
+      'demo',
+      '-n',
+      'clusters',
+      '--kubeconfig',
+      source.kubeconfig,
+      '--out',
+      dir,
+      '--secrets',
+      'plain',
+    ]);
     expect(exported.code, exported.stderr).toBe(0);
 
     // The cluster is lost: its objects are gone from the target (finalizers released, as a teardown does).
@@ -77,7 +104,18 @@ describe.skipIf(!KUBECTL)('export round trip through kubectl apply', () => {
       expect(comparable(target.sim.store.get(r, ns, name)), `${r.plural}/${name}`).toEqual(comparable(originals[i]));
     }
     // Re-exporting the restored cluster changes only the provenance (another API server): nothing was lost or invented.
-    const diff = await runCliInProcess(['export', 'demo', '-n', 'clusters', '--kubeconfig', target.kubeconfig, '--diff', dir, '--secrets', 'plain']);
+    const diff = await runCliInProcess([
+      'export',
+      'demo',
+      '-n',
+      'clusters',
+      '--kubeconfig',
+      target.kubeconfig,
+      '--diff',
+      dir,
+      '--secrets',
+      'plain',
+    ]);
     const changedFiles = diff.stdout.split('\n').filter((l) => /^[MAD] /.test(l));
     expect(changedFiles).toEqual(['M clusters/demo/provenance.yaml']);
   });

@@ -43,29 +43,72 @@ function seed(sim: RunningSimulator): void {
   create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'clusters-demo' } });
   create('hostedclusters', fx('hostedcluster'));
   create('nodepools', fx('nodepool'));
-  create('nodepools', { ...fx('nodepool'), metadata: { name: 'other-workers', namespace: 'clusters' }, spec: { clusterName: 'other', replicas: 1 } });
+  create('nodepools', {
+    ...fx('nodepool'),
+    metadata: { name: 'other-workers', namespace: 'clusters' },
+    spec: { clusterName: 'other', replicas: 1 },
+  });
   const secret = (name: string, ns: string, data: Record<string, string>, extra: Record<string, unknown> = {}) =>
-    create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, type: 'Opaque', data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), ...extra });
+    create('secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: ns },
+      type: 'Opaque',
+      data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+      ...extra,
+    });
   create('secrets', fx('secret'));
   secret('demo-ssh-key', 'clusters', { 'id_rsa.pub': 'ssh-ed25519 AAAA demo' });
   secret('demo-etcd-encryption-key', 'clusters', { key: 'K'.repeat(32) });
   secret('demo-admin-kubeconfig', 'clusters', { kubeconfig: 'generated' });
-  create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'demo-workers-kubeletconfig', namespace: 'clusters' }, data: { config: 'kind: KubeletConfig' } });
+  create('configmaps', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'demo-workers-kubeletconfig', namespace: 'clusters' },
+    data: { config: 'kind: KubeletConfig' },
+  });
   secret('root-ca', 'clusters-demo', { 'ca.crt': 'CERT', 'ca.key': 'CA-KEY' });
   secret('builder-dockercfg-x1', 'clusters-demo', { '.dockercfg': '{}' });
-  for (const k of ['hostedcontrolplane', 'cluster', 'awscluster', 'awsmachinetemplate', 'machinedeployment', 'machineset', 'machine', 'awsmachine']) {
+  for (const k of [
+    'hostedcontrolplane',
+    'cluster',
+    'awscluster',
+    'awsmachinetemplate',
+    'machinedeployment',
+    'machineset',
+    'machine',
+    'awsmachine',
+  ]) {
     const o = fx(k);
     create(KNOWN_KINDS.find((x) => x.kind === o.kind)!.plural, o);
   }
-  sim.store.create(other.sts, { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'etcd', namespace: 'clusters-demo' }, spec: { replicas: 1 } });
-  sim.store.create(other.pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'etcd-0', namespace: 'clusters-demo' }, spec: { containers: [{ name: 'etcd', image: 'etcd' }] } });
-  sim.store.create(other.pvcs, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-etcd-0', namespace: 'clusters-demo' }, spec: {} });
+  sim.store.create(other.sts, {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'etcd', namespace: 'clusters-demo' },
+    spec: { replicas: 1 },
+  });
+  sim.store.create(other.pods, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'etcd-0', namespace: 'clusters-demo' },
+    spec: { containers: [{ name: 'etcd', image: 'etcd' }] },
+  });
+  sim.store.create(other.pvcs, {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'data-etcd-0', namespace: 'clusters-demo' },
+    spec: {},
+  });
 }
 
 function kubectl(args: string[], home: string, kubeconfig: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(KUBECTL, args, { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: kubeconfig }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    execFile(
+      KUBECTL,
+      args,
+      { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: kubeconfig }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
     );
   });
 }
@@ -124,7 +167,9 @@ describe('export from a live cluster (API simulator, real kube adapter)', () => 
       (o['spec'] as Record<string, unknown>)['controllerAvailabilityPolicy'] = 'SingleReplica';
     });
     expect(diff.code).toBe(1);
-    expect(diff.stdout).toContain('M clusters/demo/hostedcluster.yaml\n    -   controllerAvailabilityPolicy: SingleReplica\n    +   controllerAvailabilityPolicy: HighlyAvailable');
+    expect(diff.stdout).toContain(
+      'M clusters/demo/hostedcluster.yaml\n    -   controllerAvailabilityPolicy: SingleReplica\n    +   controllerAvailabilityPolicy: HighlyAvailable',
+    );
   });
 
   it('--stdout prints one stream; the default omits Secret data', async () => {
@@ -137,8 +182,29 @@ describe('export from a live cluster (API simulator, real kube adapter)', () => 
 
   it('bad input: one-line errors and nothing written', async () => {
     const cases: Array<[string[], number, RegExp]> = [
-      [['export', 'nope', '-n', 'clusters', '--kubeconfig', kubeconfig, '--out', join(dir, 'x1')], 3, /HostedCluster "nope" not found in namespace "clusters"/],
-      [['export', 'demo', '-n', 'clusters', '--kubeconfig', kubeconfig, '--secrets', 'sealed', '--cert', join(dir, 'missing.pem'), '--out', join(dir, 'x2')], 2, /failed to read --cert ".*missing.pem": no such file/],
+      [
+        ['export', 'nope', '-n', 'clusters', '--kubeconfig', kubeconfig, '--out', join(dir, 'x1')],
+        3,
+        /HostedCluster "nope" not found in namespace "clusters"/,
+      ],
+      [
+        [
+          'export',
+          'demo',
+          '-n',
+          'clusters',
+          '--kubeconfig',
+          kubeconfig,
+          '--secrets',
+          'sealed',
+          '--cert',
+          join(dir, 'missing.pem'),
+          '--out',
+          join(dir, 'x2'),
+        ],
+        2,
+        /failed to read --cert ".*missing.pem": no such file/,
+      ],
     ];
     for (const [args, code, message] of cases) {
       const r = await runCliInProcess(args);
@@ -154,36 +220,57 @@ describe('export from a live cluster (API simulator, real kube adapter)', () => 
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/refusing to write into .*mine.*not empty and holds no previous hcp-dr export/);
     expect(readdirSync(mine)).toEqual(['notes.txt']);
-    expect((await runCliInProcess(['export', 'demo', '-n', 'clusters', '--kubeconfig', kubeconfig, '--out', mine, '--force'])).code).toBe(0);
+    expect((await runCliInProcess(['export', 'demo', '-n', 'clusters', '--kubeconfig', kubeconfig, '--out', mine, '--force'])).code).toBe(
+      0,
+    );
     expect(readFileSync(join(mine, 'notes.txt'), 'utf8')).toBe('keep me');
   });
 
-  it.skipIf(!existsSync(KUBECTL))('round trip: kubectl apply -k into a fresh simulator gives the same objects apart from removed fields', async () => {
-    const out = join(dir, 'roundtrip');
-    expect((await runCliInProcess(['export', 'demo', '-n', 'clusters', '--kubeconfig', kubeconfig, '--with-control-plane', '--secrets', 'plain', '--out', out])).code).toBe(0);
-    const fresh = await startApiSimulator();
-    try {
-      const home = join(dir, 'home');
-      await mkdir(home, { recursive: true });
-      const kc2 = await fresh.writeKubeconfig(join(dir, 'kubeconfig2'), { token: 'admin', namespace: 'clusters' });
-      const applied = await kubectl(['apply', '--validate=false', '-k', join(out, 'clusters/demo')], home, kc2);
-      expect(applied.stderr).toBe('');
-      expect(applied.code).toBe(0);
-      const exported = yaml.loadAll((await kubectl(['kustomize', join(out, 'clusters/demo')], home, kc2)).stdout) as SimObject[];
-      expect(exported.length).toBe(17);
-      const ctx = { exported: new Set<string>(), keepRestoreUrl: false };
-      for (const obj of exported) {
-        const type = KNOWN_KINDS.find((k) => k.kind === obj.kind && obj.apiVersion.startsWith(k.group ? k.group + '/' : 'v1'))!;
-        const source = sim.store.get(gr(type.plural), obj.metadata.namespace, obj.metadata.name)!;
-        const restored = fresh.store.get(gr(type.plural), obj.metadata.namespace, obj.metadata.name)!;
-        const annotations = { ...(source.metadata.annotations ?? {}), ...(obj.metadata.annotations ?? {}) };
-        const expected = cleanObject({ ...source, metadata: { ...source.metadata, annotations } }, ctx).object;
-        expect(cleanObject(restored, ctx).object, `${obj.kind} ${obj.metadata.name}`).toEqual(cleanObject(expected, ctx).object);
+  it.skipIf(!existsSync(KUBECTL))(
+    'round trip: kubectl apply -k into a fresh simulator gives the same objects apart from removed fields',
+    async () => {
+      const out = join(dir, 'roundtrip');
+      expect(
+        (
+          await runCliInProcess([
+            'export',
+            'demo',
+            '-n',
+            'clusters',
+            '--kubeconfig',
+            kubeconfig,
+            '--with-control-plane',
+            '--secrets',
+            'plain',
+            '--out',
+            out,
+          ])
+        ).code,
+      ).toBe(0);
+      const fresh = await startApiSimulator();
+      try {
+        const home = join(dir, 'home');
+        await mkdir(home, { recursive: true });
+        const kc2 = await fresh.writeKubeconfig(join(dir, 'kubeconfig2'), { token: 'admin', namespace: 'clusters' });
+        const applied = await kubectl(['apply', '--validate=false', '-k', join(out, 'clusters/demo')], home, kc2);
+        expect(applied.stderr).toBe('');
+        expect(applied.code).toBe(0);
+        const exported = yaml.loadAll((await kubectl(['kustomize', join(out, 'clusters/demo')], home, kc2)).stdout) as SimObject[];
+        expect(exported.length).toBe(17);
+        const ctx = { exported: new Set<string>(), keepRestoreUrl: false };
+        for (const obj of exported) {
+          const type = KNOWN_KINDS.find((k) => k.kind === obj.kind && obj.apiVersion.startsWith(k.group ? k.group + '/' : 'v1'))!;
+          const source = sim.store.get(gr(type.plural), obj.metadata.namespace, obj.metadata.name)!;
+          const restored = fresh.store.get(gr(type.plural), obj.metadata.namespace, obj.metadata.name)!;
+          const annotations = { ...(source.metadata.annotations ?? {}), ...(obj.metadata.annotations ?? {}) };
+          const expected = cleanObject({ ...source, metadata: { ...source.metadata, annotations } }, ctx).object;
+          expect(cleanObject(restored, ctx).object, `${obj.kind} ${obj.metadata.name}`).toEqual(cleanObject(expected, ctx).object);
+        }
+      } finally {
+        await fresh.stop();
       }
-    } finally {
-      await fresh.stop();
-    }
-  });
+    },
+  );
 
   it.skipIf(!existsSync(CRD_DIR))('the exported HostedCluster and NodePools pass the CRD validation', async () => {
     const { compileCrds, validateObject } = await import('../../src/core/validate/index.ts');

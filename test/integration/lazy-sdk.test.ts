@@ -18,12 +18,17 @@ const hook = path.join(REPO_ROOT, 'test/support/trace-modules.mjs');
 const light = [['--help'], ['version'], ['backup', '--help'], ['etcd', 'status', '--help']];
 
 let dir = '';
-beforeAll(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'hcp-dr-lazy-')); });
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'hcp-dr-lazy-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function kubeconfig(user: string): string {
   const file = path.join(dir, `kc-${Math.random()}`);
-  writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:9", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: ${user}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`);
+  writeFileSync(
+    file,
+    `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:9", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: ${user}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+  );
   return file;
 }
 const statusWith = (user: string) => ['etcd', 'status', 'demo', '--kubeconfig', kubeconfig(user), '--request-timeout', '2s'];
@@ -32,16 +37,28 @@ const EXEC_USER = '{exec: {apiVersion: client.authentication.k8s.io/v1, command:
 
 function modulesResolvedBy(args: string[]): string[] {
   const trace = path.join(dir, `trace-${Math.random()}`);
-  spawnSync(process.execPath, ['--import', hook, source, ...args], { env: { ...process.env, HCP_DR_TRACE_FILE: trace, KUBECONFIG: path.join(dir, 'none') }, encoding: 'utf8' });
+  spawnSync(process.execPath, ['--import', hook, source, ...args], {
+    env: { ...process.env, HCP_DR_TRACE_FILE: trace, KUBECONFIG: path.join(dir, 'none') },
+    encoding: 'utf8',
+  });
   return existsSync(trace) ? readFileSync(trace, 'utf8').split('\n').filter(Boolean) : [];
 }
 const heavy = (urls: string[]) => urls.filter((u) => /@kubernetes\/client-node|@aws-sdk\//.test(u));
 
 /** The loader's report: `code cache <state>` and `loaded <module>` lines. */
 function loaderReport(args: string[]): { cache: string; loaded: string[] } {
-  const r = spawnSync(process.execPath, [loader, ...args], { env: { ...process.env, HCP_DR_LOADER_DEBUG: '1', KUBECONFIG: path.join(dir, 'none') }, encoding: 'utf8' });
-  const lines = r.stderr.split('\n').filter((l) => l.startsWith('hcp-dr loader: ')).map((l) => l.slice('hcp-dr loader: '.length));
-  return { cache: lines.find((l) => l.startsWith('code cache '))?.slice('code cache '.length) ?? 'not reported', loaded: lines.filter((l) => l.startsWith('loaded ')).map((l) => l.slice('loaded '.length)) };
+  const r = spawnSync(process.execPath, [loader, ...args], {
+    env: { ...process.env, HCP_DR_LOADER_DEBUG: '1', KUBECONFIG: path.join(dir, 'none') },
+    encoding: 'utf8',
+  });
+  const lines = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('hcp-dr loader: '))
+    .map((l) => l.slice('hcp-dr loader: '.length));
+  return {
+    cache: lines.find((l) => l.startsWith('code cache '))?.slice('code cache '.length) ?? 'not reported',
+    loaded: lines.filter((l) => l.startsWith('loaded ')).map((l) => l.slice('loaded '.length)),
+  };
 }
 
 describe('lazy loading of the SDKs, on the source import graph', () => {

@@ -13,7 +13,8 @@ import { systemClock } from '../../src/core/ports.ts';
 
 let sb: Sandbox;
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
-const replicas = (name: string) => (sb.sim.store.get(DEPLOYMENTS, sb.controlPlaneNamespace, name)?.['spec'] as { replicas: number }).replicas;
+const replicas = (name: string) =>
+  (sb.sim.store.get(DEPLOYMENTS, sb.controlPlaneNamespace, name)?.['spec'] as { replicas: number }).replicas;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
@@ -25,7 +26,12 @@ afterAll(async () => {
 
 describe('HyperShift operator stand-in', () => {
   it('when not paused, it undoes a scale-down of kube-apiserver', async () => {
-    sb.sim.store.mutate(DEPLOYMENTS, sb.controlPlaneNamespace, 'kube-apiserver', (o) => void ((o['spec'] as Record<string, unknown>)['replicas'] = 0));
+    sb.sim.store.mutate(
+      DEPLOYMENTS,
+      sb.controlPlaneNamespace,
+      'kube-apiserver',
+      (o) => void ((o['spec'] as Record<string, unknown>)['replicas'] = 0),
+    );
     await sleep(600);
     expect(replicas('kube-apiserver')).toBe(3);
   });
@@ -34,8 +40,15 @@ describe('HyperShift operator stand-in', () => {
     const until = new Date(Date.now() + 60_000).toISOString();
     sb.sim.store.mutate(HOSTED_CLUSTERS, 'clusters', 'demo', (o) => void ((o['spec'] as Record<string, unknown>)['pausedUntil'] = until));
     await sleep(400);
-    expect((sb.sim.store.get(HOSTED_CONTROL_PLANES, sb.controlPlaneNamespace, 'demo')?.['spec'] as { pausedUntil?: string }).pausedUntil).toBe(until);
-    sb.sim.store.mutate(DEPLOYMENTS, sb.controlPlaneNamespace, 'kube-apiserver', (o) => void ((o['spec'] as Record<string, unknown>)['replicas'] = 0));
+    expect(
+      (sb.sim.store.get(HOSTED_CONTROL_PLANES, sb.controlPlaneNamespace, 'demo')?.['spec'] as { pausedUntil?: string }).pausedUntil,
+    ).toBe(until);
+    sb.sim.store.mutate(
+      DEPLOYMENTS,
+      sb.controlPlaneNamespace,
+      'kube-apiserver',
+      (o) => void ((o['spec'] as Record<string, unknown>)['replicas'] = 0),
+    );
     await sleep(600);
     expect(replicas('kube-apiserver')).toBe(0);
     sb.sim.store.mutate(HOSTED_CLUSTERS, 'clusters', 'demo', (o) => void delete (o['spec'] as Record<string, unknown>)['pausedUntil']);
@@ -45,13 +58,22 @@ describe('HyperShift operator stand-in', () => {
 
   it('during a quiesced backup the API servers stay at 0 until the snapshot is taken, then come back', async () => {
     const session = await connectKube({ kubeconfig: sb.kubeconfig }, quiet);
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region });
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
+      AWS_REGION: sb.s3.region,
+    });
     const destination = await openObjectStore({ url: `s3://${sb.s3.bucket}/pause`, endpoint: sb.s3.endpoint, pathStyle: true }, quiet);
     const seen: Record<string, number[]> = {};
     const result = await runBackup(
       { namespace: 'clusters', name: 'demo', mode: 'quiesce', destination, pauseTtlMs: 30 * 60_000, waitTimeoutMs: 30_000 },
       {
-        api: session.api, exec: session.exec, clock: systemClock, reporter: quiet, toolVersion: 'test', newBackupId: () => newBackupId(new Date()),
+        api: session.api,
+        exec: session.exec,
+        clock: systemClock,
+        reporter: quiet,
+        toolVersion: 'test',
+        newBackupId: () => newBackupId(new Date()),
         step: (name) => {
           seen[name] = API_SERVERS.map(replicas);
           if (name === 'quiesced') {

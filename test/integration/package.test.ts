@@ -63,16 +63,23 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
     expect(statSync(path.join(bin, 'kubectl-hcp_dr')).size).toBeGreaterThan(50e6);
   });
 
-  it('the manifest and sha256sums.txt carry the archives\' SHA-256, and the manifests are valid', () => {
+  it("the manifest and sha256sums.txt carry the archives' SHA-256, and the manifests are valid", () => {
     const text = readFileSync(path.join(release, 'krew-manifest.yaml'), 'utf8');
     expect(validateKrewManifest(text)).toEqual([]);
     expect(validateKrewManifest(readFileSync(path.join(root, 'krew-manifest.yaml'), 'utf8'))).toEqual([]);
-    const doc = yaml.load(text) as { spec: { version: string; platforms: { uri: string; sha256: string; selector: { matchLabels: Record<string, string> } }[] } };
+    const doc = yaml.load(text) as {
+      spec: { version: string; platforms: { uri: string; sha256: string; selector: { matchLabels: Record<string, string> } }[] };
+    };
     expect(doc.spec.version).toBe(`v${version}`);
     const sums = new Map(
-      readFileSync(path.join(release, 'sha256sums.txt'), 'utf8').trim().split('\n').map((l) => [l.split(/\s+/)[1], l.split(/\s+/)[0]] as const),
+      readFileSync(path.join(release, 'sha256sums.txt'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => [l.split(/\s+/)[1], l.split(/\s+/)[0]] as const),
     );
-    expect(doc.spec.platforms.some((p) => p.selector.matchLabels['os'] === 'linux' && p.selector.matchLabels['arch'] === 'amd64')).toBe(true);
+    expect(doc.spec.platforms.some((p) => p.selector.matchLabels['os'] === 'linux' && p.selector.matchLabels['arch'] === 'amd64')).toBe(
+      true,
+    );
     for (const p of doc.spec.platforms) {
       const file = path.join(release, path.basename(p.uri));
       const actual = createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -95,8 +102,9 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
     expect(oc.stdout).toContain('Usage: oc hcp-dr <command>');
     expect(oc.stderr).toBe('');
     // The trained code cache is accepted and NODE_FLAGS are in effect (see plugin/sea-loader.ts).
-    expect(run(path.join(bin, 'kubectl-hcp_dr'), ['version'], { HCP_DR_LOADER_DEBUG: '1' }).stderr)
-      .toBe(`hcp-dr loader: code cache accepted\nhcp-dr loader: node flags ${NODE_FLAGS.join(' ')}\n`);
+    expect(run(path.join(bin, 'kubectl-hcp_dr'), ['version'], { HCP_DR_LOADER_DEBUG: '1' }).stderr).toBe(
+      `hcp-dr loader: code cache accepted\nhcp-dr loader: node flags ${NODE_FLAGS.join(' ')}\n`,
+    );
   });
 
   describe.skipIf(!haveKubectl)('through the real kubectl', () => {
@@ -142,22 +150,26 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
         expect(r.stdout).toMatch(/^VERDICT\s+Healthy: 3 of 3 members healthy/m);
       });
 
-      it('kubectl hcp-dr backup, list and verify over https with --ca-bundle (S3 SDK paths in the binary)', { timeout: 120_000 }, async () => {
-        const s3 = ['--endpoint', front.url, '--ca-bundle', front.caFile, '--path-style'];
-        const to = `s3://${sb.s3.bucket}/sea`;
-        const creds = { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region };
-        const plugin = (...args: string[]) => runAsync(KUBECTL, ['hcp-dr', ...args], { ...env, ...creds, KUBECONFIG: sb.kubeconfig });
-        const backup = await plugin('backup', 'demo', '-n', 'clusters', '--to', to, ...s3, '--online', '-o', 'json');
-        expect(backup.stderr).not.toMatch(/^error:/m);
-        expect(backup.code).toBe(0);
-        const { id } = JSON.parse(backup.stdout) as { id: string };
-        const list = await plugin('backup', 'list', '--from', to, ...s3);
-        expect(list.code).toBe(0);
-        expect(list.stdout).toContain(id);
-        const verify = await plugin('backup', 'verify', `${to}/clusters/demo/${id}/`, ...s3);
-        expect(verify.stderr).not.toMatch(/^error:/m);
-        expect(verify.code).toBe(0);
-      });
+      it(
+        'kubectl hcp-dr backup, list and verify over https with --ca-bundle (S3 SDK paths in the binary)',
+        { timeout: 120_000 },
+        async () => {
+          const s3 = ['--endpoint', front.url, '--ca-bundle', front.caFile, '--path-style'];
+          const to = `s3://${sb.s3.bucket}/sea`;
+          const creds = { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region };
+          const plugin = (...args: string[]) => runAsync(KUBECTL, ['hcp-dr', ...args], { ...env, ...creds, KUBECONFIG: sb.kubeconfig });
+          const backup = await plugin('backup', 'demo', '-n', 'clusters', '--to', to, ...s3, '--online', '-o', 'json');
+          expect(backup.stderr).not.toMatch(/^error:/m);
+          expect(backup.code).toBe(0);
+          const { id } = JSON.parse(backup.stdout) as { id: string };
+          const list = await plugin('backup', 'list', '--from', to, ...s3);
+          expect(list.code).toBe(0);
+          expect(list.stdout).toContain(id);
+          const verify = await plugin('backup', 'verify', `${to}/clusters/demo/${id}/`, ...s3);
+          expect(verify.stderr).not.toMatch(/^error:/m);
+          expect(verify.code).toBe(0);
+        },
+      );
     });
   });
 });

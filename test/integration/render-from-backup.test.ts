@@ -37,25 +37,69 @@ describe('render --from-backup against an S3 server', () => {
   beforeAll(async () => {
     const files = await writeLocalhostCertificate(dir);
     server = await startS3Server({ dir: path.join(dir, 's3'), buckets: ['backups'] });
-    front = await startTlsFront(server.endpoint, { key: readFileSync(files.keyFile, 'utf8'), cert: readFileSync(files.certFile, 'utf8'), caFile: ca });
-    for (const [k, v] of Object.entries({ AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined })) {
+    front = await startTlsFront(server.endpoint, {
+      key: readFileSync(files.keyFile, 'utf8'),
+      cert: readFileSync(files.certFile, 'utf8'),
+      caFile: ca,
+    });
+    for (const [k, v] of Object.entries({
+      AWS_ACCESS_KEY_ID: server.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+      AWS_SESSION_TOKEN: undefined,
+      AWS_PROFILE: undefined,
+    })) {
       saved[k] = process.env[k];
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
     ({ store } = await openObjectStore({ url: 's3://backups', endpoint: front.url, caBundle: ca, region: server.region }, quiet));
-    const secret = dumpKubeYaml({ apiVersion: 'v1', data: { key: FIXED_KEY_BASE64 }, kind: 'Secret', metadata: { name: 'demo-etcd-encryption-key', namespace: 'clusters' }, type: 'Opaque' });
+    const secret = dumpKubeYaml({
+      apiVersion: 'v1',
+      data: { key: FIXED_KEY_BASE64 },
+      kind: 'Secret',
+      metadata: { name: 'demo-etcd-encryption-key', namespace: 'clusters' },
+      type: 'Opaque',
+    });
     await store.put(`${PREFIX}/snapshot.db`, snapshot);
     await store.put(`${PREFIX}/secrets/demo-etcd-encryption-key.yaml`, secret);
-    await store.put(`${PREFIX}/backup.json`, JSON.stringify({
-      apiVersion: 'hcp-dr.openshift.io/v1alpha1', kind: 'EtcdBackup', id: '20261121T160800Z-3f9a1c', toolVersion: 't', createdAt: '2026-11-21T16:08:00.000Z',
-      hostedCluster: { namespace: 'clusters', name: 'demo', uid: 'u', infraID: 'demo-newid', releaseImage: 'quay.io/openshift-release-dev/ocp-release:4.20.0-x86_64', platform: 'AWS', controlPlaneNamespace: 'clusters-demo', apiServerHostname: 'api-demo.new.example.com' },
-      etcd: { version: '3.5.21', member: 'etcd-0', memberId: '1', storage: { type: 'PersistentVolume', persistentVolume: { size: '8Gi', storageClassName: 'gp3-csi' } } },
-      snapshot: { file: 'snapshot.db', sha256: sha256(snapshot), size: snapshot.length, revision: 1, totalKeys: 1, hash: 1 },
-      mode: 'online', apiDowntimeSeconds: null,
-      encryption: { type: 'aescbc', activeKeySecret: 'demo-etcd-encryption-key', keyUrl: `s3://backups/${PREFIX}/secrets/demo-etcd-encryption-key.yaml`, keySha256: sha256(secret) },
-      secrets: [], manifests: { hostedCluster: 'manifests/hostedcluster.yaml', nodePools: [] }, serverSideEncryption: null,
-    }));
+    await store.put(
+      `${PREFIX}/backup.json`,
+      JSON.stringify({
+        apiVersion: 'hcp-dr.openshift.io/v1alpha1',
+        kind: 'EtcdBackup',
+        id: '20261121T160800Z-3f9a1c',
+        toolVersion: 't',
+        createdAt: '2026-11-21T16:08:00.000Z',
+        hostedCluster: {
+          namespace: 'clusters',
+          name: 'demo',
+          uid: 'u',
+          infraID: 'demo-newid',
+          releaseImage: 'quay.io/openshift-release-dev/ocp-release:4.20.0-x86_64',
+          platform: 'AWS',
+          controlPlaneNamespace: 'clusters-demo',
+          apiServerHostname: 'api-demo.new.example.com',
+        },
+        etcd: {
+          version: '3.5.21',
+          member: 'etcd-0',
+          memberId: '1',
+          storage: { type: 'PersistentVolume', persistentVolume: { size: '8Gi', storageClassName: 'gp3-csi' } },
+        },
+        snapshot: { file: 'snapshot.db', sha256: sha256(snapshot), size: snapshot.length, revision: 1, totalKeys: 1, hash: 1 },
+        mode: 'online',
+        apiDowntimeSeconds: null,
+        encryption: {
+          type: 'aescbc',
+          activeKeySecret: 'demo-etcd-encryption-key',
+          keyUrl: `s3://backups/${PREFIX}/secrets/demo-etcd-encryption-key.yaml`,
+          keySha256: sha256(secret),
+        },
+        secrets: [],
+        manifests: { hostedCluster: 'manifests/hostedcluster.yaml', nodePools: [] },
+        serverSideEncryption: null,
+      }),
+    );
   });
   afterAll(async () => {
     for (const [k, v] of Object.entries(saved)) {
@@ -68,11 +112,23 @@ describe('render --from-backup against an S3 server', () => {
   });
 
   const argv = (...extra: string[]) => [
-    'render', '--from-backup', `s3://backups/${PREFIX}/`, '--endpoint', front.url, '--ca-bundle', ca, '--region', 'us-east-1',
-    '-f', path.join(OWN_FIXTURES, 'aws-from-backup/input.yaml'), ...extra,
+    'render',
+    '--from-backup',
+    `s3://backups/${PREFIX}/`,
+    '--endpoint',
+    front.url,
+    '--ca-bundle',
+    ca,
+    '--region',
+    'us-east-1',
+    '-f',
+    path.join(OWN_FIXTURES, 'aws-from-backup/input.yaml'),
+    ...extra,
   ];
   const urlOf = (stdout: string) => {
-    const hc = parseManifests(stdout, 'stdout').find((o) => o.kind === 'HostedCluster') as unknown as { spec: { etcd: { managed: { storage: { restoreSnapshotURL: string[] } } } } };
+    const hc = parseManifests(stdout, 'stdout').find((o) => o.kind === 'HostedCluster') as unknown as {
+      spec: { etcd: { managed: { storage: { restoreSnapshotURL: string[] } } } };
+    };
     return hc.spec.etcd.managed.storage.restoreSnapshotURL;
   };
 
@@ -86,7 +142,9 @@ describe('render --from-backup against an S3 server', () => {
     const urls = urlOf(result.stdout);
     expect(urls).toHaveLength(1);
     const url = urls[0] as string;
-    expect(url).toMatch(new RegExp(`^${front.url}/backups/${PREFIX}/snapshot\\.db\\?X-Amz-Algorithm=AWS4-HMAC-SHA256&.*X-Amz-Expires=86400`));
+    expect(url).toMatch(
+      new RegExp(`^${front.url}/backups/${PREFIX}/snapshot\\.db\\?X-Amz-Algorithm=AWS4-HMAC-SHA256&.*X-Amz-Expires=86400`),
+    );
     expect(url.length).toBeLessThanOrEqual(1024);
     expect(result.stdout).toContain(`key: ${FIXED_KEY_BASE64}`);
     const signature = /X-Amz-Signature=([0-9a-f]+)/.exec(url)?.[1] as string;

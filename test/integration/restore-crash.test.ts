@@ -21,9 +21,26 @@ const restoreArgs = () => ['restore', backupUrl, '--kubeconfig', sb.kubeconfig, 
 
 beforeAll(async () => {
   sb = await startSandbox({ initBackoffMs: 1000 });
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
+    AWS_REGION: sb.s3.region,
+  });
   await sb.etcd.put('/hcp-dr-test/crash', 'kept');
-  const run = await runCliInProcess(['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/hcp`, ...s3Flags(), '--online', '-o', 'json']);
+  const run = await runCliInProcess([
+    'backup',
+    'demo',
+    '-n',
+    'clusters',
+    '--kubeconfig',
+    sb.kubeconfig,
+    '--to',
+    `s3://${sb.s3.bucket}/hcp`,
+    ...s3Flags(),
+    '--online',
+    '-o',
+    'json',
+  ]);
   expect(run.stderr).not.toMatch(/^error:/m);
   backupUrl = `s3://${sb.s3.bucket}/hcp/clusters/demo/${(JSON.parse(run.stdout) as BackupManifest).id}/`;
 }, 120_000);
@@ -72,7 +89,9 @@ describe('restore crash matrix: SIGKILL after each step, then a re-run or resume
         expect(again.code).toBe(0);
         expect((JSON.parse(again.stdout) as RestoreResult).verdict.state).toBe('Restored');
       }
-      const api = (await connectKube({ kubeconfig: sb.kubeconfig }, { info: () => undefined, warn: () => undefined, debug: () => undefined })).api;
+      const api = (
+        await connectKube({ kubeconfig: sb.kubeconfig }, { info: () => undefined, warn: () => undefined, debug: () => undefined })
+      ).api;
       const hc = await api.get(Resources.hostedCluster, 'clusters', 'demo');
       expect(hc?.metadata.annotations?.['hcp-dr.openshift.io/operation']).toBeUndefined();
       const status = await runCliInProcess(['etcd', 'status', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '-o', 'json']);

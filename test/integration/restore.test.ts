@@ -21,7 +21,8 @@ let manifest: BackupManifest;
 const savedEnv = { ...process.env };
 const quiet: Reporter = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 const s3Flags = () => ['--endpoint', sb.s3.httpsEndpoint, '--ca-bundle', sb.s3.caFile, '--path-style'];
-const restore = (...extra: string[]) => runCliInProcess(['restore', backupUrl, '--kubeconfig', sb.kubeconfig, ...s3Flags(), '--wait-timeout', '2m', ...extra]);
+const restore = (...extra: string[]) =>
+  runCliInProcess(['restore', backupUrl, '--kubeconfig', sb.kubeconfig, ...s3Flags(), '--wait-timeout', '2m', ...extra]);
 const api = async (context: string): Promise<KubeApi> => (await connectKube({ kubeconfig: sb.kubeconfig, context }, quiet)).api;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -39,7 +40,11 @@ async function deleteDemo(context: string): Promise<void> {
   const a = await api(context);
   for (const np of await a.list(Resources.nodePool, 'clusters')) await a.delete(Resources.nodePool, 'clusters', np.metadata.name ?? '');
   await a.delete(Resources.hostedCluster, 'clusters', 'demo');
-  await until('the control plane to go', async () => ((await a.get(Resources.namespace, '', 'clusters-demo')) || (await a.get(Resources.hostedCluster, 'clusters', 'demo')) ? undefined : true));
+  await until('the control plane to go', async () =>
+    (await a.get(Resources.namespace, '', 'clusters-demo')) || (await a.get(Resources.hostedCluster, 'clusters', 'demo'))
+      ? undefined
+      : true,
+  );
 }
 
 const clusterIndex = (context: string) => (context === 'sandbox' ? 0 : 1);
@@ -47,10 +52,27 @@ const restoredEtcd = (context: string) => sb.clusters[clusterIndex(context)]?.op
 
 beforeAll(async () => {
   sb = await startSandbox({ clusters: 2, initBackoffMs: 1000 });
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
+    AWS_REGION: sb.s3.region,
+  });
   await sb.etcd.put('/hcp-dr-test/alpha', 'one');
   await sb.etcd.put('/hcp-dr-test/beta', 'two');
-  const run = await runCliInProcess(['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/hcp`, ...s3Flags(), '--yes', '-o', 'json']);
+  const run = await runCliInProcess([
+    'backup',
+    'demo',
+    '-n',
+    'clusters',
+    '--kubeconfig',
+    sb.kubeconfig,
+    '--to',
+    `s3://${sb.s3.bucket}/hcp`,
+    ...s3Flags(),
+    '--yes',
+    '-o',
+    'json',
+  ]);
   expect(run.stderr).not.toMatch(/^error:/m);
   manifest = JSON.parse(run.stdout) as BackupManifest;
   backupUrl = `s3://${sb.s3.bucket}/hcp/clusters/demo/${manifest.id}/`;
@@ -62,7 +84,14 @@ afterAll(async () => {
 });
 
 function s3(): S3Client {
-  return new S3Client({ endpoint: sb.s3.endpoint, region: sb.s3.region, forcePathStyle: true, credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  return new S3Client({
+    endpoint: sb.s3.endpoint,
+    region: sb.s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
 }
 
 /** A copy of the backup as an hcp-dr of backup.json format 1 would have written it: key only, no PKI or references. */
@@ -74,7 +103,9 @@ async function formatOneCopy(): Promise<string> {
     const listed = await client.send(new ListObjectsV2Command({ Bucket: sb.s3.bucket, Prefix: from }));
     for (const o of listed.Contents ?? []) {
       const key = o.Key ?? '';
-      await client.send(new CopyObjectCommand({ Bucket: sb.s3.bucket, Key: to + key.slice(from.length), CopySource: `${sb.s3.bucket}/${key}` }));
+      await client.send(
+        new CopyObjectCommand({ Bucket: sb.s3.bucket, Key: to + key.slice(from.length), CopySource: `${sb.s3.bucket}/${key}` }),
+      );
     }
     const old = { ...manifest, secrets: manifest.secrets.filter((x) => x.role === 'encryption-key') } as Record<string, unknown>;
     for (const field of ['format', 'configMaps', 'references']) delete old[field];
@@ -95,11 +126,15 @@ async function tamperedCopy(): Promise<string> {
     for (const o of listed.Contents ?? []) {
       const key = o.Key ?? '';
       if (key.endsWith('snapshot.db')) {
-        const body = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: sb.s3.bucket, Key: key }))).Body!.transformToByteArray());
+        const body = Buffer.from(
+          await (await client.send(new GetObjectCommand({ Bucket: sb.s3.bucket, Key: key }))).Body!.transformToByteArray(),
+        );
         body[4096] = (body[4096] ?? 0) ^ 0xff;
         await client.send(new PutObjectCommand({ Bucket: sb.s3.bucket, Key: to + key.slice(from.length), Body: body }));
       } else {
-        await client.send(new CopyObjectCommand({ Bucket: sb.s3.bucket, Key: to + key.slice(from.length), CopySource: `${sb.s3.bucket}/${key}` }));
+        await client.send(
+          new CopyObjectCommand({ Bucket: sb.s3.bucket, Key: to + key.slice(from.length), CopySource: `${sb.s3.bucket}/${key}` }),
+        );
       }
     }
     return `s3://${sb.s3.bucket}/${to}`;
@@ -120,7 +155,14 @@ describe('restore', () => {
     expect(plan.code).toBe(0);
     const result = JSON.parse(plan.stdout) as RestoreResult;
     expect(result.verdict.state).toBe('Planned');
-    expect(result.objects.map((o) => `${o.kind} ${o.namespace ?? ''}/${o.name}`)).toEqual(expect.arrayContaining(['Namespace /clusters-demo', 'Secret clusters-demo/root-ca', 'Secret clusters/demo-etcd-encryption-key', 'HostedCluster clusters/demo']));
+    expect(result.objects.map((o) => `${o.kind} ${o.namespace ?? ''}/${o.name}`)).toEqual(
+      expect.arrayContaining([
+        'Namespace /clusters-demo',
+        'Secret clusters-demo/root-ca',
+        'Secret clusters/demo-etcd-encryption-key',
+        'HostedCluster clusters/demo',
+      ]),
+    );
     expect(await (await api('sandbox-2')).get(Resources.hostedCluster, 'clusters', 'demo')).toBeUndefined();
   }, 120_000);
 
@@ -130,7 +172,12 @@ describe('restore', () => {
     expect(run.stderr).not.toMatch(/^error:/m);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout) as RestoreResult;
-    expect(result).toMatchObject({ kind: 'RestoreResult', apiVersion: 'hcp-dr.openshift.io/v1alpha1', verdict: { state: 'Restored' }, backup: { id: manifest.id, revision: manifest.snapshot.revision } });
+    expect(result).toMatchObject({
+      kind: 'RestoreResult',
+      apiVersion: 'hcp-dr.openshift.io/v1alpha1',
+      verdict: { state: 'Restored' },
+      backup: { id: manifest.id, revision: manifest.snapshot.revision },
+    });
     expect(result.etcd?.members).toHaveLength(3);
     expect(result.etcd?.revision).toBeGreaterThanOrEqual(manifest.snapshot.revision);
     expect(result.timing.restoreSeconds).toBeGreaterThan(0);
@@ -167,7 +214,9 @@ describe('restore', () => {
       expect(result.replaced.map((o) => o.kind)).toContain('HostedCluster');
       expect(run.stderr).toMatch(/split brain/);
       const hcp = await (await api('sandbox-2')).get(Resources.hostedControlPlane, 'clusters-demo', 'demo');
-      const available = ((hcp?.['status'] as { conditions?: { type: string; status: string }[] }).conditions ?? []).find((c) => c.type === 'EtcdAvailable');
+      const available = ((hcp?.['status'] as { conditions?: { type: string; status: string }[] }).conditions ?? []).find(
+        (c) => c.type === 'EtcdAvailable',
+      );
       expect(available?.status).toBe('True');
     } finally {
       sb.clusters[1]?.operator?.setSplitBrainRestore(false);
@@ -176,7 +225,17 @@ describe('restore', () => {
 
   it('refuses a backup whose snapshot was tampered with, before any change', async () => {
     const url = await tamperedCopy();
-    const run = await runCliInProcess(['restore', url, '--kubeconfig', sb.kubeconfig, '--context', 'sandbox-2', '-n', 'fresh', ...s3Flags()]);
+    const run = await runCliInProcess([
+      'restore',
+      url,
+      '--kubeconfig',
+      sb.kubeconfig,
+      '--context',
+      'sandbox-2',
+      '-n',
+      'fresh',
+      ...s3Flags(),
+    ]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/error: failed to verify backup .*tampered.*(SHA-256|sha256)/);
     expect(run.stderr).toMatch(/hint: /);
@@ -193,17 +252,28 @@ describe('restore', () => {
     expect(await (await api('sandbox-2')).get(Resources.namespace, '', 'old')).toBeUndefined();
   }, 120_000);
 
-  it('refuses a leftover etcd PVC and an encryption key Secret that is not the backup\'s, naming each, before any change', async () => {
+  it("refuses a leftover etcd PVC and an encryption key Secret that is not the backup's, naming each, before any change", async () => {
     const a = await api('sandbox-2');
     await a.create(Resources.namespace, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'stale-demo' } });
     await a.create(Resources.namespace, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'stale' } });
-    await a.create(Resources.persistentVolumeClaim, 'stale-demo', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-etcd-0', namespace: 'stale-demo' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '8Gi' } } } });
+    await a.create(Resources.persistentVolumeClaim, 'stale-demo', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data-etcd-0', namespace: 'stale-demo' },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '8Gi' } } },
+    });
     const pvc = await restore('--context', 'sandbox-2', '-n', 'stale');
     expect(pvc.code).toBe(3);
     expect(pvc.stderr).toMatch(/leftover etcd PVC data-etcd-0 in stale-demo/);
     await a.delete(Resources.persistentVolumeClaim, 'stale-demo', 'data-etcd-0');
 
-    await a.create(Resources.secret, 'stale', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'demo-etcd-encryption-key', namespace: 'stale' }, type: 'Opaque', data: { key: Buffer.alloc(32, 1).toString('base64') } });
+    await a.create(Resources.secret, 'stale', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'demo-etcd-encryption-key', namespace: 'stale' },
+      type: 'Opaque',
+      data: { key: Buffer.alloc(32, 1).toString('base64') },
+    });
     const key = await restore('--context', 'sandbox-2', '-n', 'stale');
     expect(key.code).toBe(3);
     expect(key.stderr).toMatch(/Secret stale\/demo-etcd-encryption-key already exists with other content/);
@@ -219,7 +289,10 @@ describe('restore', () => {
     expect(expired.stderr).toMatch(/hint: .*--replace/);
     expect(expired.stderr).not.toMatch(/X-Amz-Signature=[0-9a-f]/);
     const hc = await (await api('sandbox')).get(Resources.hostedCluster, 'clusters', 'demo');
-    expect(JSON.parse(hc?.metadata.annotations?.['hcp-dr.openshift.io/operation'] ?? '{}')).toMatchObject({ type: 'restore', phase: 'waiting' });
+    expect(JSON.parse(hc?.metadata.annotations?.['hcp-dr.openshift.io/operation'] ?? '{}')).toMatchObject({
+      type: 'restore',
+      phase: 'waiting',
+    });
 
     const fresh = await restore('--replace', '--yes', '-o', 'json');
     expect(fresh.stderr, fresh.stderr).not.toMatch(/^error:/m);

@@ -57,7 +57,8 @@ let env: NodeJS.ProcessEnv;
 
 const https3 = () => ['--endpoint', rgw.httpsEndpoint, '--ca-bundle', rgw.caFile, '--path-style'];
 const plugin = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Ran> => runAsync(PLUGIN, args, { ...env, ...extraEnv });
-const backup = (to: string, s3Flags: string[], ...extra: string[]) => plugin(['backup', 'demo', '-n', 'clusters', '--to', to, ...s3Flags, ...extra]);
+const backup = (to: string, s3Flags: string[], ...extra: string[]) =>
+  plugin(['backup', 'demo', '-n', 'clusters', '--to', to, ...s3Flags, ...extra]);
 const errorLine = (r: Ran) => r.stderr.split('\n').find((l) => l.startsWith('error: ')) ?? '';
 
 async function keys(bucket: string, prefix = ''): Promise<string[]> {
@@ -91,7 +92,12 @@ async function fillEtcd(megabytes: number): Promise<void> {
   const worker = async () => {
     while (next < megabytes) {
       const i = next++;
-      await put(`/hcp-dr-rgw/${String(i).padStart(4, '0')}`, randomBytes(MiB * 0.7).toString('base64').slice(0, MiB - 1024));
+      await put(
+        `/hcp-dr-rgw/${String(i).padStart(4, '0')}`,
+        randomBytes(MiB * 0.7)
+          .toString('base64')
+          .slice(0, MiB - 1024),
+      );
     }
   };
   await Promise.all(Array.from({ length: 2 }, worker));
@@ -102,16 +108,24 @@ beforeAll(async () => {
   [rgw, sb] = await Promise.all([startCephRgw({ buckets: [BUCKET, KEYS_BUCKET], memstoreBytes: 1024 ** 3 }), startSandbox()]);
   proxy = await startS3Proxy(rgw.endpoint);
   s3 = new S3Client({
-    endpoint: rgw.httpsEndpoint, region: rgw.region, forcePathStyle: true,
+    endpoint: rgw.httpsEndpoint,
+    region: rgw.region,
+    forcePathStyle: true,
     credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
     requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ ca: readFileSync(rgw.caFile) }) }),
   });
   home = await mkdtemp(path.join(os.tmpdir(), 'hcp-dr-rgw-'));
   // Only what a user's shell would hold: no ~/.aws of this machine, no instance metadata.
   env = {
-    PATH: process.env['PATH'], HOME: home, KUBECONFIG: sb.kubeconfig,
-    AWS_ACCESS_KEY_ID: rgw.accessKeyId, AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey, AWS_REGION: rgw.region,
-    AWS_CONFIG_FILE: path.join(home, 'no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-aws-credentials'), AWS_EC2_METADATA_DISABLED: 'true',
+    PATH: process.env['PATH'],
+    HOME: home,
+    KUBECONFIG: sb.kubeconfig,
+    AWS_ACCESS_KEY_ID: rgw.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: rgw.secretAccessKey,
+    AWS_REGION: rgw.region,
+    AWS_CONFIG_FILE: path.join(home, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
   };
   initial = visibleState(sb);
 }, 180_000);
@@ -137,27 +151,33 @@ describe('Ceph RGW over https with --ca-bundle, through the built loader', () =>
     expect(small.snapshot.size).toBeLessThan(8 * MiB);
     expect(visibleState(sb)).toEqual(initial);
     const stored = await keys(BUCKET, `hcp/clusters/demo/${small.id}/`);
-    expect(stored).toEqual(expect.arrayContaining([`hcp/clusters/demo/${small.id}/backup.json`, `hcp/clusters/demo/${small.id}/snapshot.db`]));
+    expect(stored).toEqual(
+      expect.arrayContaining([`hcp/clusters/demo/${small.id}/backup.json`, `hcp/clusters/demo/${small.id}/snapshot.db`]),
+    );
     // One PutObject: the ETag is the body's MD5, without the "-<parts>" of a multipart object.
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `hcp/clusters/demo/${small.id}/snapshot.db` }));
     expect(head.ContentLength).toBe(small.snapshot.size);
     expect(head.ETag).toMatch(/^"[0-9a-f]{32}"$/);
   });
 
-  it('backs up a snapshot of several parts as a multipart upload, and the stored object is the snapshot', { timeout: 180_000 }, async () => {
-    await growEtcd();
-    const run = await backup(`s3://${BUCKET}/hcp`, https3(), '--yes', '-o', 'json', '-v');
-    expect(errorLine(run)).toBe('');
-    expect(run.code).toBe(0);
-    large = JSON.parse(run.stdout) as Manifest;
-    expect(large.snapshot.size).toBeGreaterThan(16 * MiB);
-    const parts = Math.ceil(large.snapshot.size / (8 * MiB)); // the default part size
-    expect(run.stderr).toContain(`snapshot.db: ${large.snapshot.size} bytes in ${parts} parts in`);
-    expect(visibleState(sb)).toEqual(initial);
-    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `hcp/clusters/demo/${large.id}/snapshot.db` }));
-    expect(head.ETag).toMatch(new RegExp(`-${parts}"$`));
-    expect(head.ContentLength).toBe(large.snapshot.size);
-  });
+  it(
+    'backs up a snapshot of several parts as a multipart upload, and the stored object is the snapshot',
+    { timeout: 180_000 },
+    async () => {
+      await growEtcd();
+      const run = await backup(`s3://${BUCKET}/hcp`, https3(), '--yes', '-o', 'json', '-v');
+      expect(errorLine(run)).toBe('');
+      expect(run.code).toBe(0);
+      large = JSON.parse(run.stdout) as Manifest;
+      expect(large.snapshot.size).toBeGreaterThan(16 * MiB);
+      const parts = Math.ceil(large.snapshot.size / (8 * MiB)); // the default part size
+      expect(run.stderr).toContain(`snapshot.db: ${large.snapshot.size} bytes in ${parts} parts in`);
+      expect(visibleState(sb)).toEqual(initial);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `hcp/clusters/demo/${large.id}/snapshot.db` }));
+      expect(head.ETag).toMatch(new RegExp(`-${parts}"$`));
+      expect(head.ContentLength).toBe(large.snapshot.size);
+    },
+  );
 
   it('lists both backups, newest first', async () => {
     const run = await plugin(['backup', 'list', '--from', `s3://${BUCKET}/hcp`, ...https3(), '-o', 'json']);
@@ -176,16 +196,20 @@ describe('Ceph RGW over https with --ca-bundle, through the built loader', () =>
     expect(run.stdout).toContain(large.snapshot.sha256);
   });
 
-  it('renders from the backup a pre-signed https URL that curl downloads with the backup\'s SHA-256', { timeout: 90_000 }, async () => {
+  it("renders from the backup a pre-signed https URL that curl downloads with the backup's SHA-256", { timeout: 90_000 }, async () => {
     const validation = existsSync(SHARED_CRDS) ? ['--crd', SHARED_CRDS] : ['--no-validate'];
     const run = await plugin(['render', '-f', RENDER_INPUT, '--from-backup', urlOf(large), ...https3(), ...validation]);
     expect(errorLine(run)).toBe('');
     expect(run.code).toBe(0);
-    const hc = yaml.loadAll(run.stdout).find((o) => (o as { kind?: string }).kind === 'HostedCluster') as { spec: { etcd: { managed: { storage: { restoreSnapshotURL: string[] } } } } };
+    const hc = yaml.loadAll(run.stdout).find((o) => (o as { kind?: string }).kind === 'HostedCluster') as {
+      spec: { etcd: { managed: { storage: { restoreSnapshotURL: string[] } } } };
+    };
     const urls = hc.spec.etcd.managed.storage.restoreSnapshotURL;
     expect(urls).toHaveLength(1);
     const url = urls[0] as string;
-    expect(url.startsWith(`${rgw.httpsEndpoint}/${BUCKET}/hcp/clusters/demo/${large.id}/snapshot.db?X-Amz-Algorithm=AWS4-HMAC-SHA256&`)).toBe(true);
+    expect(
+      url.startsWith(`${rgw.httpsEndpoint}/${BUCKET}/hcp/clusters/demo/${large.id}/snapshot.db?X-Amz-Algorithm=AWS4-HMAC-SHA256&`),
+    ).toBe(true);
     const signature = /X-Amz-Signature=([0-9a-f]+)/.exec(url)?.[1] as string;
     expect(run.stderr).not.toContain(signature);
     const file = path.join(home, 'downloaded.db');
@@ -198,35 +222,64 @@ describe('Ceph RGW over https with --ca-bundle, through the built loader', () =>
     const run = await plugin(['export', '--from-backup', urlOf(large), ...https3(), '--out', out]);
     expect(run.stderr).not.toMatch(/^error:/m);
     expect(run.code).toBe(0);
-    const provenance = yaml.load(await readFile(path.join(out, 'clusters/demo/provenance.yaml'), 'utf8')) as { backup: { id: string }; etcd: { revision: number; snapshotSha256: string } };
+    const provenance = yaml.load(await readFile(path.join(out, 'clusters/demo/provenance.yaml'), 'utf8')) as {
+      backup: { id: string };
+      etcd: { revision: number; snapshotSha256: string };
+    };
     expect(provenance.backup.id).toBe(large.id);
     expect(provenance.etcd).toEqual({ revision: large.snapshot.revision, snapshotSha256: large.snapshot.sha256 });
     expect(await readFile(path.join(out, 'clusters/demo/hostedcluster.yaml'), 'utf8')).toContain('infraID: demo-x7k2p');
   });
 
-  it('--keys-to puts the Secrets in a second bucket, none beside the snapshot, and verify finds them there', { timeout: 120_000 }, async () => {
-    const run = await backup(`s3://${BUCKET}/split`, https3(), '--keys-to', `s3://${KEYS_BUCKET}/keys`, '--online', '-o', 'json');
-    expect(errorLine(run)).toBe('');
-    expect(run.code).toBe(0);
-    const m = JSON.parse(run.stdout) as Manifest;
-    expect(m.secrets.length).toBeGreaterThan(0);
-    for (const s of m.secrets) expect(s.url.startsWith(`s3://${KEYS_BUCKET}/keys/clusters/demo/${m.id}/secrets/`)).toBe(true);
-    expect((await keys(BUCKET, `split/clusters/demo/${m.id}/`)).filter((k) => k.includes('/secrets/'))).toEqual([]);
-    expect(await keys(KEYS_BUCKET, `keys/clusters/demo/${m.id}/secrets/`)).toEqual(m.secrets.map((s) => s.url.replace(`s3://${KEYS_BUCKET}/`, '')).sort());
-    const verify = await plugin(['backup', 'verify', `s3://${BUCKET}/split/clusters/demo/${m.id}/`, ...https3()]);
-    expect(errorLine(verify)).toBe('');
-    expect(verify.code).toBe(0);
-  });
+  it(
+    '--keys-to puts the Secrets in a second bucket, none beside the snapshot, and verify finds them there',
+    { timeout: 120_000 },
+    async () => {
+      const run = await backup(`s3://${BUCKET}/split`, https3(), '--keys-to', `s3://${KEYS_BUCKET}/keys`, '--online', '-o', 'json');
+      expect(errorLine(run)).toBe('');
+      expect(run.code).toBe(0);
+      const m = JSON.parse(run.stdout) as Manifest;
+      expect(m.secrets.length).toBeGreaterThan(0);
+      for (const s of m.secrets) expect(s.url.startsWith(`s3://${KEYS_BUCKET}/keys/clusters/demo/${m.id}/secrets/`)).toBe(true);
+      expect((await keys(BUCKET, `split/clusters/demo/${m.id}/`)).filter((k) => k.includes('/secrets/'))).toEqual([]);
+      expect(await keys(KEYS_BUCKET, `keys/clusters/demo/${m.id}/secrets/`)).toEqual(
+        m.secrets.map((s) => s.url.replace(`s3://${KEYS_BUCKET}/`, '')).sort(),
+      );
+      const verify = await plugin(['backup', 'verify', `s3://${BUCKET}/split/clusters/demo/${m.id}/`, ...https3()]);
+      expect(errorLine(verify)).toBe('');
+      expect(verify.code).toBe(0);
+    },
+  );
 });
 
 describe('faults against RGW: nothing completes, no backup.json, the cluster resumed', () => {
   const viaProxy = () => ['--endpoint', proxy.endpoint, '--path-style'];
   beforeAll(() => growEtcd(), 120_000);
-  const cases: [string, () => Promise<{ to?: string; s3Flags?: string[]; env?: NodeJS.ProcessEnv; fault?: Parameters<S3Proxy['setFault']>[0] }>, number, RegExp][] = [
-    ['wrong credentials', async () => ({ env: { AWS_SECRET_ACCESS_KEY: 'not-the-secret' }, s3Flags: https3() }), 1, /SignatureDoesNotMatch|credentials|Access ?Denied|Forbidden/i],
+  const cases: [
+    string,
+    () => Promise<{ to?: string; s3Flags?: string[]; env?: NodeJS.ProcessEnv; fault?: Parameters<S3Proxy['setFault']>[0] }>,
+    number,
+    RegExp,
+  ][] = [
+    [
+      'wrong credentials',
+      async () => ({ env: { AWS_SECRET_ACCESS_KEY: 'not-the-secret' }, s3Flags: https3() }),
+      1,
+      /SignatureDoesNotMatch|credentials|Access ?Denied|Forbidden/i,
+    ],
     ['a missing bucket', async () => ({ to: 's3://no-such-bucket/hcp', s3Flags: https3() }), 3, /NoSuchBucket|bucket/i],
-    ['a part changed in transit', async () => ({ s3Flags: viaProxy(), fault: { op: 'UploadPart', partNumber: 2, mode: 'corrupt', afterBytes: 4 * MiB } }), 1, /XAmzContentSHA256Mismatch|BadDigest/],
-    ['a connection cut mid-upload', async () => ({ s3Flags: viaProxy(), fault: { op: 'UploadPart', partNumber: 2, mode: 'cut', afterBytes: MiB, times: Infinity } }), 1, /upload|socket|reset|closed|network|EPIPE|hang up/i],
+    [
+      'a part changed in transit',
+      async () => ({ s3Flags: viaProxy(), fault: { op: 'UploadPart', partNumber: 2, mode: 'corrupt', afterBytes: 4 * MiB } }),
+      1,
+      /XAmzContentSHA256Mismatch|BadDigest/,
+    ],
+    [
+      'a connection cut mid-upload',
+      async () => ({ s3Flags: viaProxy(), fault: { op: 'UploadPart', partNumber: 2, mode: 'cut', afterBytes: MiB, times: Infinity } }),
+      1,
+      /upload|socket|reset|closed|network|EPIPE|hang up/i,
+    ],
   ];
   for (const [name, setup, code, message] of cases) {
     it(`${name}: exit ${code}, one error line naming the cause, the cluster as before, no object left`, { timeout: 120_000 }, async () => {
@@ -237,7 +290,10 @@ describe('faults against RGW: nothing completes, no backup.json, the cluster res
       const triggered = proxy.faultsTriggered;
       let run: Ran;
       try {
-        run = await plugin(['backup', 'demo', '-n', 'clusters', '--to', c.to ?? `s3://${BUCKET}/faults`, ...(c.s3Flags ?? []), '--yes'], c.env ?? {});
+        run = await plugin(
+          ['backup', 'demo', '-n', 'clusters', '--to', c.to ?? `s3://${BUCKET}/faults`, ...(c.s3Flags ?? []), '--yes'],
+          c.env ?? {},
+        );
       } finally {
         proxy.setFault(undefined);
       }
@@ -288,14 +344,18 @@ describe('--sse on RGW (Pacific: AES256 accepted over https without confirming i
     expect(await pendingUploads(BUCKET)).toEqual([]);
   });
 
-  it('over http, RGW refuses it (400 InvalidRequest): one error line, a hint to use https, nothing left', { timeout: 120_000 }, async () => {
-    const before = await keys(BUCKET);
-    const run = await backup(`s3://${BUCKET}/sse-http`, ['--endpoint', rgw.endpoint, '--path-style'], '--sse', 'AES256', '--yes');
-    expect(run.code, run.stderr).toBe(3);
-    expect(errorLine(run)).toMatch(/InvalidRequest/);
-    expect(run.stderr).toMatch(/^hint: .*https/m);
-    expect(visibleState(sb)).toEqual(initial);
-    expect(await keys(BUCKET)).toEqual(before);
-    expect(await pendingUploads(BUCKET)).toEqual([]);
-  });
+  it(
+    'over http, RGW refuses it (400 InvalidRequest): one error line, a hint to use https, nothing left',
+    { timeout: 120_000 },
+    async () => {
+      const before = await keys(BUCKET);
+      const run = await backup(`s3://${BUCKET}/sse-http`, ['--endpoint', rgw.endpoint, '--path-style'], '--sse', 'AES256', '--yes');
+      expect(run.code, run.stderr).toBe(3);
+      expect(errorLine(run)).toMatch(/InvalidRequest/);
+      expect(run.stderr).toMatch(/^hint: .*https/m);
+      expect(visibleState(sb)).toEqual(initial);
+      expect(await keys(BUCKET)).toEqual(before);
+      expect(await pendingUploads(BUCKET)).toEqual([]);
+    },
+  );
 });

@@ -20,7 +20,20 @@ let initial: BackupVisibleState;
 let s3: S3Client;
 const savedEnv = { ...process.env };
 
-const backupArgs = (...extra: string[]) => ['backup', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/hcp`, '--endpoint', sb.s3.endpoint, '--path-style', ...extra];
+const backupArgs = (...extra: string[]) => [
+  'backup',
+  'demo',
+  '-n',
+  'clusters',
+  '--kubeconfig',
+  sb.kubeconfig,
+  '--to',
+  `s3://${sb.s3.bucket}/hcp`,
+  '--endpoint',
+  sb.s3.endpoint,
+  '--path-style',
+  ...extra,
+];
 
 async function listKeys(prefix = 'hcp/'): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: sb.s3.bucket, Prefix: prefix }));
@@ -36,10 +49,27 @@ function errorOf(stderr: string): { error: string; hint: string } {
 
 beforeAll(async () => {
   sb = await startSandbox();
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region });
-  s3 = new S3Client({ endpoint: sb.s3.endpoint, region: sb.s3.region, forcePathStyle: true, credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
+    AWS_REGION: sb.s3.region,
+  });
+  s3 = new S3Client({
+    endpoint: sb.s3.endpoint,
+    region: sb.s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   // About 12 MiB of incompressible values: the snapshot goes up in several parts of the default 8 MiB.
-  for (let i = 0; i < 12; i++) await sb.etcd.put(`/hcp-dr-integrity/${i}`, randomBytes(MiB - 4096).toString('base64').slice(0, MiB - 4096));
+  for (let i = 0; i < 12; i++)
+    await sb.etcd.put(
+      `/hcp-dr-integrity/${i}`,
+      randomBytes(MiB - 4096)
+        .toString('base64')
+        .slice(0, MiB - 4096),
+    );
   initial = visibleState(sb);
 }, 120_000);
 afterAll(async () => {
@@ -54,10 +84,34 @@ beforeEach(() => {
 
 describe('a body changed in transit fails the backup on either kind of store', () => {
   const cases = [
-    { store: 'AWS-like (CRC32 acknowledged)', flexibleChecksums: true, path: 'a multipart part', fault: { op: 'UploadPart', partNumber: 2 }, code: 'BadDigest' },
-    { store: 'RGW-like (flexible checksums ignored)', flexibleChecksums: false, path: 'a multipart part', fault: { op: 'UploadPart', partNumber: 2 }, code: 'XAmzContentSHA256Mismatch' },
-    { store: 'AWS-like (CRC32 acknowledged)', flexibleChecksums: true, path: 'a single PutObject', fault: { op: 'PutObject' }, code: 'XAmzContentSHA256Mismatch' },
-    { store: 'RGW-like (flexible checksums ignored)', flexibleChecksums: false, path: 'a single PutObject', fault: { op: 'PutObject' }, code: 'XAmzContentSHA256Mismatch' },
+    {
+      store: 'AWS-like (CRC32 acknowledged)',
+      flexibleChecksums: true,
+      path: 'a multipart part',
+      fault: { op: 'UploadPart', partNumber: 2 },
+      code: 'BadDigest',
+    },
+    {
+      store: 'RGW-like (flexible checksums ignored)',
+      flexibleChecksums: false,
+      path: 'a multipart part',
+      fault: { op: 'UploadPart', partNumber: 2 },
+      code: 'XAmzContentSHA256Mismatch',
+    },
+    {
+      store: 'AWS-like (CRC32 acknowledged)',
+      flexibleChecksums: true,
+      path: 'a single PutObject',
+      fault: { op: 'PutObject' },
+      code: 'XAmzContentSHA256Mismatch',
+    },
+    {
+      store: 'RGW-like (flexible checksums ignored)',
+      flexibleChecksums: false,
+      path: 'a single PutObject',
+      fault: { op: 'PutObject' },
+      code: 'XAmzContentSHA256Mismatch',
+    },
   ] as const;
   for (const c of cases) {
     it(`when ${c.path} is corrupted on an ${c.store} store, it exits 1 with ${c.code}, and leaves no object, no backup.json and the cluster resumed`, async () => {
@@ -69,7 +123,9 @@ describe('a body changed in transit fails the backup on either kind of store', (
       expect(sb.s3.server.faultsTriggered - triggered).toBe(1);
       expect(run.code, run.stderr).toBe(1);
       const { error, hint } = errorOf(run.stderr);
-      expect(error).toMatch(new RegExp(`^error: failed to upload s3://${sb.s3.bucket}/hcp/clusters/demo/[^ ]+: ${c.code}: the bytes the store received `));
+      expect(error).toMatch(
+        new RegExp(`^error: failed to upload s3://${sb.s3.bucket}/hcp/clusters/demo/[^ ]+: ${c.code}: the bytes the store received `),
+      );
       expect(hint).toMatch(/^hint: bytes changed on their way to the object store; run the backup again/);
       expect(run.stderr).not.toMatch(/UnknownError/);
       expect(visibleState(sb)).toEqual(initial);
@@ -87,7 +143,10 @@ describe('a body changed in transit fails the backup on either kind of store', (
     const manifest = JSON.parse(run.stdout) as { id: string; snapshot: { sha256: string; size: number } };
     const object = await s3.send(new GetObjectCommand({ Bucket: sb.s3.bucket, Key: `hcp/clusters/demo/${manifest.id}/snapshot.db` }));
     const bytes = Buffer.from(await object.Body!.transformToByteArray());
-    expect({ sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length }).toEqual({ sha256: manifest.snapshot.sha256, size: manifest.snapshot.size });
+    expect({ sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length }).toEqual({
+      sha256: manifest.snapshot.sha256,
+      size: manifest.snapshot.size,
+    });
     expect(visibleState(sb)).toEqual(initial);
   });
 });
@@ -97,7 +156,11 @@ describe('server-side encryption the store does not confirm or refuses', () => {
     sb.s3.server.setBehaviour({ sse: 'silent' });
     const run = await runCliInProcess(backupArgs('--online', '--sse', 'AES256'));
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr.match(/^warning: the object store did not confirm server-side encryption AES256 for s3:\/\/[^ ]+\/snapshot\.db .*--require-sse/gm)).toHaveLength(1);
+    expect(
+      run.stderr.match(
+        /^warning: the object store did not confirm server-side encryption AES256 for s3:\/\/[^ ]+\/snapshot\.db .*--require-sse/gm,
+      ),
+    ).toHaveLength(1);
   });
 
   it('when the store confirms --sse, there is no warning even with --require-sse', async () => {
@@ -112,7 +175,9 @@ describe('server-side encryption the store does not confirm or refuses', () => {
     const run = await runCliInProcess(backupArgs('--yes', '--sse', 'AES256', '--require-sse'));
     expect(run.code, run.stderr).toBe(3);
     const { error, hint } = errorOf(run.stderr);
-    expect(error).toMatch(/^error: refused to keep s3:\/\/[^ ]+\/snapshot\.db: the store did not confirm server-side encryption AES256 \(--require-sse\)$/);
+    expect(error).toMatch(
+      /^error: refused to keep s3:\/\/[^ ]+\/snapshot\.db: the store did not confirm server-side encryption AES256 \(--require-sse\)$/,
+    );
     expect(hint).toMatch(/^hint: the object was deleted/);
     expect(visibleState(sb)).toEqual(initial);
     expect(await listKeys()).toEqual(before);
@@ -124,7 +189,9 @@ describe('server-side encryption the store does not confirm or refuses', () => {
     const run = await runCliInProcess(backupArgs('--online', '--sse', 'AES256'));
     expect(run.code, run.stderr).toBe(3);
     const { error, hint } = errorOf(run.stderr);
-    expect(error).toMatch(/^error: failed to upload s3:\/\/[^ ]+\/snapshot\.db: InvalidRequest: the store refused server-side encryption AES256$/);
+    expect(error).toMatch(
+      /^error: failed to upload s3:\/\/[^ ]+\/snapshot\.db: InvalidRequest: the store refused server-side encryption AES256$/,
+    );
     expect(hint).toMatch(/use an https:\/\/ --endpoint/);
     expect(visibleState(sb)).toEqual(initial);
     expect(await listKeys()).toEqual(before);

@@ -27,13 +27,21 @@ export async function startLegacyS3Server(dir: string, buckets: string[]): Promi
     child.once('exit', (code) => reject(new Error(`S3 server child exited with ${code}`)));
   });
   const info = JSON.parse(line) as Omit<ChildS3Server, 'stop'>;
-  return { ...info, stop: async () => { child.stdin!.end(); await exited; } };
+  return {
+    ...info,
+    stop: async () => {
+      child.stdin!.end();
+      await exited;
+    },
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [dir, ...buckets] = process.argv.slice(2);
   const server = await startS3Server({ dir: dir!, buckets });
-  process.stdout.write(JSON.stringify({ endpoint: server.endpoint, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ endpoint: server.endpoint, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey }) + '\n',
+  );
   process.stdin.resume();
   process.stdin.on('end', () => void server.stop().then(() => process.exit(0)));
 }

@@ -46,7 +46,13 @@ function source(size: number, chunk: number, opts: { stallAfter?: number; failAf
       this.push(buf);
     },
   });
-  return { stream, sha256: () => hash.digest('hex'), get sent() { return sent; } };
+  return {
+    stream,
+    sha256: () => hash.digest('hex'),
+    get sent() {
+      return sent;
+    },
+  };
 }
 
 describe('pooled multipart uploader (uploadStream)', () => {
@@ -56,9 +62,13 @@ describe('pooled multipart uploader (uploadStream)', () => {
 
   const client = (maxAttempts = 3): S3Client => {
     const c = new S3Client({
-      endpoint: server.endpoint, region: server.region, forcePathStyle: true, maxAttempts,
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      maxAttempts,
       credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
     });
     clients.push(c);
     return c;
@@ -75,10 +85,16 @@ describe('pooled multipart uploader (uploadStream)', () => {
     }
     return { sha256: hash.digest('hex'), size };
   };
-  const exists = (key: string) => client().send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).then(() => true, (e: { name?: string }) => {
-    if (e.name === 'NotFound') return false;
-    throw e;
-  });
+  const exists = (key: string) =>
+    client()
+      .send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))
+      .then(
+        () => true,
+        (e: { name?: string }) => {
+          if (e.name === 'NotFound') return false;
+          throw e;
+        },
+      );
   const uploadsLeft = () => server.pendingUploads(BUCKET);
 
   beforeAll(async () => {
@@ -204,7 +220,7 @@ describe('pooled multipart uploader (uploadStream)', () => {
     expect((await upload('sse-silent.bin', source(11 * MiB, MiB).stream, { params })).serverSideEncryption).toBeUndefined();
   });
 
-  it('rejects with the body stream\'s own error mid-upload and aborts the multipart upload', async () => {
+  it("rejects with the body stream's own error mid-upload and aborts the multipart upload", async () => {
     const boom = new Error('exec stream failed');
     const src = source(40 * MiB, MiB, { failAfter: 12 * MiB, failWith: boom });
     const err = await upload('bodyfail.bin', src.stream).catch((e: unknown) => e);
@@ -221,7 +237,13 @@ describe('pooled multipart uploader (uploadStream)', () => {
     const put = upload('abort.bin', src.stream, {
       signal: ac.signal,
       // Both full parts are stored: the uploader now waits for bytes that never come.
-      onProgress: (n) => { if (n === 10 * MiB) setTimeout(() => { abortedAt = performance.now(); ac.abort(reason); }, 100); },
+      onProgress: (n) => {
+        if (n === 10 * MiB)
+          setTimeout(() => {
+            abortedAt = performance.now();
+            ac.abort(reason);
+          }, 100);
+      },
     });
     const err = await put.catch((e: unknown) => e);
     expect(err).toBe(reason);
@@ -257,15 +279,18 @@ describe('pooled multipart uploader (uploadStream)', () => {
     const c = client();
     let inFlight = 0;
     let maxInFlight = 0;
-    c.middlewareStack.add((next, context) => async (args) => {
-      if (context.commandName !== 'UploadPartCommand') return next(args);
-      maxInFlight = Math.max(maxInFlight, ++inFlight);
-      try {
-        return await next(args);
-      } finally {
-        inFlight--;
-      }
-    }, { step: 'initialize' });
+    c.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'UploadPartCommand') return next(args);
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        try {
+          return await next(args);
+        } finally {
+          inFlight--;
+        }
+      },
+      { step: 'initialize' },
+    );
     const stats = await upload('fixed.bin', src.stream, { client: c, partSize: 5 * MiB, queueSize: 2 });
     expect(stats.parts).toBe(Math.ceil(size / (5 * MiB)));
     expect(stats.buffersAllocated).toBeLessThanOrEqual(3);

@@ -10,8 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client,
-  UploadPartCommand, type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { crc32Base64 } from '../../src/s3/multipart.ts';
 import { startS3Server, type S3Server } from '../support/s3-server.ts';
@@ -24,10 +30,13 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /** Sends `command` with this x-amz-content-sha256 instead of the body's own (the signer signs it as given). */
 function payloadHash<C extends PutObjectCommand | UploadPartCommand>(command: C, value: string): C {
   const stack = command.middlewareStack as PutObjectCommand['middlewareStack'];
-  stack.add((next) => (args) => {
-    (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'] = value;
-    return next(args);
-  }, { step: 'build', name: 'testPayloadHash' });
+  stack.add(
+    (next) => (args) => {
+      (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'] = value;
+      return next(args);
+    },
+    { step: 'build', name: 'testPayloadHash' },
+  );
   return command;
 }
 
@@ -39,9 +48,13 @@ describe('test S3 server: multipart uploads as S3 handles them', () => {
   beforeAll(async () => {
     server = await startS3Server({ dir, buckets: [BUCKET] });
     s3 = new S3Client({
-      endpoint: server.endpoint, region: server.region, forcePathStyle: true, maxAttempts: 1,
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      maxAttempts: 1,
       credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
     });
   });
   afterAll(async () => {
@@ -56,12 +69,23 @@ describe('test S3 server: multipart uploads as S3 handles them', () => {
   const create = async (Key: string) => (await s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key }))).UploadId!;
   const head = (Key: string) => s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key }));
   const part = async (Key: string, UploadId: string, PartNumber: number, Body: Buffer, ChecksumCRC32?: string): Promise<CompletedPart> => {
-    const out = await s3.send(new UploadPartCommand({ Bucket: BUCKET, Key, UploadId, PartNumber, Body, ContentLength: Body.length, ...(ChecksumCRC32 ? { ChecksumCRC32 } : {}) }));
+    const out = await s3.send(
+      new UploadPartCommand({
+        Bucket: BUCKET,
+        Key,
+        UploadId,
+        PartNumber,
+        Body,
+        ContentLength: Body.length,
+        ...(ChecksumCRC32 ? { ChecksumCRC32 } : {}),
+      }),
+    );
     return { ETag: out.ETag, PartNumber };
   };
   const complete = (Key: string, UploadId: string, Parts: CompletedPart[]) =>
     s3.send(new CompleteMultipartUploadCommand({ Bucket: BUCKET, Key, UploadId, MultipartUpload: { Parts } }));
-  const body = async (Key: string) => Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }))).Body!.transformToByteArray());
+  const body = async (Key: string) =>
+    Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }))).Body!.transformToByteArray());
 
   /** Uploads `sizes` (in that part order, sent in `sendOrder`), completes, and checks bytes and ETag. */
   async function roundTrip(Key: string, sizes: number[], sendOrder = sizes.map((_, i) => i)): Promise<void> {
@@ -71,7 +95,9 @@ describe('test S3 server: multipart uploads as S3 handles them', () => {
     await Promise.all(sendOrder.map(async (i) => done.push(await part(Key, UploadId, i + 1, datas[i]!))));
     done.sort((a, b) => a.PartNumber! - b.PartNumber!);
     const out = await complete(Key, UploadId, done);
-    const etag = `"${createHash('md5').update(Buffer.concat(datas.map(md5))).digest('hex')}-${sizes.length}"`;
+    const etag = `"${createHash('md5')
+      .update(Buffer.concat(datas.map(md5)))
+      .digest('hex')}-${sizes.length}"`;
     expect(out.ETag).toBe(etag);
     expect((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key }))).ETag).toBe(etag);
     expect((await body(Key)).equals(Buffer.concat(datas))).toBe(true);
@@ -94,13 +120,18 @@ describe('test S3 server: multipart uploads as S3 handles them', () => {
     const UploadId = await create('checked');
     const p1 = await part('checked', UploadId, 1, a);
     const p2 = await part('checked', UploadId, 2, b);
-    await expect(complete('checked', UploadId, [p1, { ...p2, ETag: '"0123456789abcdef0123456789abcdef"' }])).rejects.toMatchObject({ name: 'InvalidPart', $metadata: { httpStatusCode: 400 } });
+    await expect(complete('checked', UploadId, [p1, { ...p2, ETag: '"0123456789abcdef0123456789abcdef"' }])).rejects.toMatchObject({
+      name: 'InvalidPart',
+      $metadata: { httpStatusCode: 400 },
+    });
     await expect(complete('checked', UploadId, [p1, { ...p2, PartNumber: 3 }])).rejects.toMatchObject({ name: 'InvalidPart' });
     await expect(complete('checked', UploadId, [p2, p1])).rejects.toMatchObject({ name: 'InvalidPartOrder' });
     const small = await part('checked', UploadId, 3, b);
     await expect(complete('checked', UploadId, [p1, p2, small])).rejects.toMatchObject({ name: 'EntityTooSmall' });
     await expect(complete('checked', 'f00d', [p1])).rejects.toMatchObject({ name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 } });
-    await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'checked' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'checked' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
     await complete('checked', UploadId, [p1, p2]);
     expect((await body('checked')).equals(Buffer.concat([a, b]))).toBe(true);
   });
@@ -108,7 +139,10 @@ describe('test S3 server: multipart uploads as S3 handles them', () => {
   it('keeps a part only if it matches its CRC32 (BadDigest); a part sent again replaces the first', async () => {
     const [a, b, c] = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(1000)];
     const UploadId = await create('crc');
-    await expect(part('crc', UploadId, 1, a, crc32Base64(b))).rejects.toMatchObject({ name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
+    await expect(part('crc', UploadId, 1, a, crc32Base64(b))).rejects.toMatchObject({
+      name: 'BadDigest',
+      $metadata: { httpStatusCode: 400 },
+    });
     const stale = await part('crc', UploadId, 1, b, crc32Base64(b));
     const p1 = await part('crc', UploadId, 1, a, crc32Base64(a));
     const p2 = await part('crc', UploadId, 2, c, crc32Base64(c));
@@ -121,7 +155,12 @@ describe('test S3 server: multipart uploads as S3 handles them', () => {
     const a = randomBytes(MiB);
     const UploadId = await create('flip');
     server.setFault({ op: 'UploadPart', mode: 'corrupt' });
-    const sent = await s3.send(payloadHash(new UploadPartCommand({ Bucket: BUCKET, Key: 'flip', UploadId, PartNumber: 1, Body: a, ContentLength: a.length }), 'UNSIGNED-PAYLOAD'));
+    const sent = await s3.send(
+      payloadHash(
+        new UploadPartCommand({ Bucket: BUCKET, Key: 'flip', UploadId, PartNumber: 1, Body: a, ContentLength: a.length }),
+        'UNSIGNED-PAYLOAD',
+      ),
+    );
     expect(sent.ETag).not.toBe(`"${md5(a).toString('hex')}"`);
     await complete('flip', UploadId, [{ ETag: sent.ETag, PartNumber: 1 }]);
     const stored = await body('flip');
@@ -136,20 +175,33 @@ describe('test S3 server: multipart uploads as S3 handles them', () => {
       const command = new PutObjectCommand({ Bucket: BUCKET, Key: 'checked-put', Body: b, ...extra });
       return s3.send(hash ? payloadHash(command, hash) : command);
     };
-    await expect(put({ ContentMD5: md5(a).toString('base64') })).rejects.toMatchObject({ name: 'BadDigest', $metadata: { httpStatusCode: 400 } });
+    await expect(put({ ContentMD5: md5(a).toString('base64') })).rejects.toMatchObject({
+      name: 'BadDigest',
+      $metadata: { httpStatusCode: 400 },
+    });
     await expect(put({ ContentMD5: 'not-an-md5' })).rejects.toMatchObject({ name: 'InvalidDigest', $metadata: { httpStatusCode: 400 } });
     await expect(put({}, sha256(a))).rejects.toMatchObject({ name: 'XAmzContentSHA256Mismatch', $metadata: { httpStatusCode: 400 } });
     expect((await body('checked-put')).equals(a)).toBe(true);
 
     const UploadId = await create('checked-part');
     const part1 = (extra: object, hash?: string) => {
-      const command = new UploadPartCommand({ Bucket: BUCKET, Key: 'checked-part', UploadId, PartNumber: 1, Body: b, ContentLength: b.length, ...extra });
+      const command = new UploadPartCommand({
+        Bucket: BUCKET,
+        Key: 'checked-part',
+        UploadId,
+        PartNumber: 1,
+        Body: b,
+        ContentLength: b.length,
+        ...extra,
+      });
       return s3.send(hash ? payloadHash(command, hash) : command);
     };
     await expect(part1({ ContentMD5: md5(a).toString('base64') })).rejects.toMatchObject({ name: 'BadDigest' });
     await expect(part1({ ContentMD5: 'AAAA' })).rejects.toMatchObject({ name: 'InvalidDigest' });
     await expect(part1({}, sha256(a))).rejects.toMatchObject({ name: 'XAmzContentSHA256Mismatch' });
-    await expect(complete('checked-part', UploadId, [{ ETag: `"${md5(b).toString('hex')}"`, PartNumber: 1 }])).rejects.toMatchObject({ name: 'InvalidPart' });
+    await expect(complete('checked-part', UploadId, [{ ETag: `"${md5(b).toString('hex')}"`, PartNumber: 1 }])).rejects.toMatchObject({
+      name: 'InvalidPart',
+    });
     const ok = await part1({ ContentMD5: md5(b).toString('base64') }, sha256(b));
     await complete('checked-part', UploadId, [{ ETag: ok.ETag, PartNumber: 1 }]);
     expect((await body('checked-part')).equals(b)).toBe(true);
@@ -170,7 +222,9 @@ describe('test S3 server: multipart uploads as S3 handles them', () => {
     await complete('rgw-like', rgw.UploadId!, [p1]);
     expect((await body('rgw-like')).equals(a)).toBe(true);
     // What RGW does check, it still checks.
-    await expect(s3.send(payloadHash(new PutObjectCommand({ Bucket: BUCKET, Key: 'rgw-put', Body: a }), sha256(Buffer.from('other'))))).rejects.toMatchObject({ name: 'XAmzContentSHA256Mismatch' });
+    await expect(
+      s3.send(payloadHash(new PutObjectCommand({ Bucket: BUCKET, Key: 'rgw-put', Body: a }), sha256(Buffer.from('other')))),
+    ).rejects.toMatchObject({ name: 'XAmzContentSHA256Mismatch' });
   });
 
   it('confirms server-side encryption on writes and reads (AWS), accepts it silently (RGW over https), or refuses it (RGW over http)', async () => {
@@ -187,12 +241,16 @@ describe('test S3 server: multipart uploads as S3 handles them', () => {
     expect((await head('sse-put')).ServerSideEncryption).toBeUndefined();
 
     server.setBehaviour({ sse: 'silent' });
-    expect((await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sse-silent', Body: a, ServerSideEncryption: 'AES256' }))).ServerSideEncryption).toBeUndefined();
+    expect(
+      (await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sse-silent', Body: a, ServerSideEncryption: 'AES256' })))
+        .ServerSideEncryption,
+    ).toBeUndefined();
     expect((await head('sse-silent')).ServerSideEncryption).toBeUndefined();
 
     server.setBehaviour({ sse: 'refuse' });
-    await expect(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sse-refused', Body: a, ServerSideEncryption: 'AES256' })))
-      .rejects.toMatchObject({ name: 'InvalidRequest', message: 'UnknownError', $metadata: { httpStatusCode: 400 } });
+    await expect(
+      s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sse-refused', Body: a, ServerSideEncryption: 'AES256' })),
+    ).rejects.toMatchObject({ name: 'InvalidRequest', message: 'UnknownError', $metadata: { httpStatusCode: 400 } });
     await expect(head('sse-refused')).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   });
 });

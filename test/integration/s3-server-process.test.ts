@@ -11,11 +11,16 @@ it('runs the test S3 server in its own process, SigV4 and all, and stops it with
   const server = await startS3ServerProcess({ dir, buckets: ['b'] });
   expect(server.pid).not.toBe(process.pid);
   expect(server.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  const client = (secretAccessKey: string) => new S3Client({
-    endpoint: server.endpoint, region: server.region, forcePathStyle: true, maxAttempts: 1,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = (secretAccessKey: string) =>
+    new S3Client({
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
   const good = client(server.secretAccessKey);
   const bad = client('wrong');
   try {

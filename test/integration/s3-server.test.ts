@@ -8,9 +8,17 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AbortMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
-  GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand,
-  S3Client, UploadPartCommand,
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -21,9 +29,13 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function client(s: S3Server, secret = s.secretAccessKey, maxAttempts = 3): S3Client {
   return new S3Client({
-    endpoint: s.endpoint, region: s.region, forcePathStyle: true, maxAttempts,
+    endpoint: s.endpoint,
+    region: s.region,
+    forcePathStyle: true,
+    maxAttempts,
     credentials: { accessKeyId: s.accessKeyId, secretAccessKey: secret },
-    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
   });
 }
 
@@ -58,8 +70,9 @@ describe('s3 test server (s3rver with SigV4 verification)', () => {
     // The pre-configured bucket exists and is empty.
     expect((await s3.send(new ListObjectsV2Command({ Bucket: 'pre' }))).KeyCount).toBe(0);
     await s3.send(new DeleteObjectCommand({ Bucket: 'backups', Key: 'a/b c.txt' }));
-    await expect(s3.send(new HeadObjectCommand({ Bucket: 'backups', Key: 'a/b c.txt' })))
-      .rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    await expect(s3.send(new HeadObjectCommand({ Bucket: 'backups', Key: 'a/b c.txt' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
   });
 
   it('lists with a prefix', async () => {
@@ -70,12 +83,18 @@ describe('s3 test server (s3rver with SigV4 verification)', () => {
 
   it('rejects a wrong secret with SignatureDoesNotMatch 403, on bucket and object calls', async () => {
     const bad = client(server, 'not-the-secret', 1);
-    await expect(bad.send(new ListObjectsV2Command({ Bucket: 'pre' })))
-      .rejects.toMatchObject({ name: 'SignatureDoesNotMatch', $metadata: { httpStatusCode: 403 } });
-    await expect(bad.send(new PutObjectCommand({ Bucket: 'pre', Key: 'evil', Body: 'x' })))
-      .rejects.toMatchObject({ name: 'SignatureDoesNotMatch', $metadata: { httpStatusCode: 403 } });
+    await expect(bad.send(new ListObjectsV2Command({ Bucket: 'pre' }))).rejects.toMatchObject({
+      name: 'SignatureDoesNotMatch',
+      $metadata: { httpStatusCode: 403 },
+    });
+    await expect(bad.send(new PutObjectCommand({ Bucket: 'pre', Key: 'evil', Body: 'x' }))).rejects.toMatchObject({
+      name: 'SignatureDoesNotMatch',
+      $metadata: { httpStatusCode: 403 },
+    });
     bad.destroy();
-    await expect(s3.send(new HeadObjectCommand({ Bucket: 'pre', Key: 'evil' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    await expect(s3.send(new HeadObjectCommand({ Bucket: 'pre', Key: 'evil' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
   });
 
   it('serves a presigned GET to curl and rejects a tampered one', async () => {
@@ -96,7 +115,12 @@ describe('s3 test server (s3rver with SigV4 verification)', () => {
   it('round-trips a 50 MB multipart upload byte-identical', async () => {
     const data = randomBytes(50 * 1024 * 1024);
     const chunks = Array.from({ length: 50 }, (_, i) => data.subarray(i << 20, (i + 1) << 20));
-    const up = new Upload({ client: s3, params: { Bucket: 'pre', Key: 'big.db', Body: Readable.from(chunks) }, partSize: 8 << 20, queueSize: 4 });
+    const up = new Upload({
+      client: s3,
+      params: { Bucket: 'pre', Key: 'big.db', Body: Readable.from(chunks) },
+      partSize: 8 << 20,
+      queueSize: 4,
+    });
     await up.done();
     const head = await s3.send(new HeadObjectCommand({ Bucket: 'pre', Key: 'big.db' }));
     expect(head.ContentLength).toBe(data.length);
@@ -112,12 +136,15 @@ describe('s3 test server (s3rver with SigV4 verification)', () => {
     await s3.send(new AbortMultipartUploadCommand({ Bucket: 'pre', Key: 'aborted', UploadId }));
     const after = await readdir(uploadsDir, { recursive: true });
     expect(after.some((p) => p.includes(UploadId!))).toBe(false);
-    await expect(s3.send(new AbortMultipartUploadCommand({ Bucket: 'pre', Key: 'aborted', UploadId })))
-      .rejects.toMatchObject({ name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 } });
+    await expect(s3.send(new AbortMultipartUploadCommand({ Bucket: 'pre', Key: 'aborted', UploadId }))).rejects.toMatchObject({
+      name: 'NoSuchUpload',
+      $metadata: { httpStatusCode: 404 },
+    });
     // A wrong signature still cannot abort.
     const bad = client(server, 'nope', 1);
-    await expect(bad.send(new AbortMultipartUploadCommand({ Bucket: 'pre', Key: 'aborted', UploadId })))
-      .rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
+    await expect(bad.send(new AbortMultipartUploadCommand({ Bucket: 'pre', Key: 'aborted', UploadId }))).rejects.toMatchObject({
+      name: 'SignatureDoesNotMatch',
+    });
     bad.destroy();
     await expect(s3.send(new ListMultipartUploadsCommand({ Bucket: 'pre' }))).rejects.toMatchObject({ name: 'NotImplemented' });
   });
@@ -133,8 +160,9 @@ describe('s3 test server (s3rver with SigV4 verification)', () => {
 
       server.setFault({ op: 'UploadPart', partNumber: 2, mode: 'error500', times: Infinity });
       const one = client(server, undefined, 1);
-      await expect(new Upload({ client: one, params: { Bucket: 'pre', Key: 'fail500', Body: body() }, partSize: 5 << 20 }).done())
-        .rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
+      await expect(
+        new Upload({ client: one, params: { Bucket: 'pre', Key: 'fail500', Body: body() }, partSize: 5 << 20 }).done(),
+      ).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
       one.destroy();
       expect(server.faultsTriggered).toBe(2);
       server.setFault(undefined);
@@ -143,18 +171,23 @@ describe('s3 test server (s3rver with SigV4 verification)', () => {
     it('a dropped connection mid-part fails the upload and leaves no object', async () => {
       server.setFault({ op: 'UploadPart', partNumber: 1, mode: 'drop', afterBytes: 1 << 20, times: Infinity });
       const one = client(server, undefined, 1);
-      await expect(new Upload({ client: one, params: { Bucket: 'pre', Key: 'dropped', Body: body() }, partSize: 5 << 20 }).done())
-        .rejects.toThrow();
+      await expect(
+        new Upload({ client: one, params: { Bucket: 'pre', Key: 'dropped', Body: body() }, partSize: 5 << 20 }).done(),
+      ).rejects.toThrow();
       one.destroy();
       server.setFault(undefined);
-      await expect(s3.send(new HeadObjectCommand({ Bucket: 'pre', Key: 'dropped' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+      await expect(s3.send(new HeadObjectCommand({ Bucket: 'pre', Key: 'dropped' }))).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 404 },
+      });
     });
 
     it('a GetObject cut after N bytes delivers a short body', async () => {
       await s3.send(new PutObjectCommand({ Bucket: 'pre', Key: 'cut', Body: Buffer.alloc(256 << 10, 7) }));
       server.setFault({ op: 'GetObject', mode: 'drop', afterBytes: 1000 });
       const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'pre', Key: 'cut' }), { expiresIn: 60 });
-      const r = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download}', url]).catch((e: { code: number; stdout: string }) => e);
+      const r = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download}', url]).catch(
+        (e: { code: number; stdout: string }) => e,
+      );
       expect('code' in r ? r.code : 0).toBe(18); // curl: partial file
       expect(Number(r.stdout)).toBe(1000);
       expect((await bodyOf(s3, 'pre', 'cut')).length).toBe(256 << 10); // fault used up

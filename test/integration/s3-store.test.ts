@@ -79,7 +79,9 @@ describe('S3 object store adapter (real SDK against a SigV4-verifying server)', 
       expect((err as UsageError).exitCode).toBe(2);
     }
     await expect(openObjectStore(target(undefined, { endpoint: 'ftp://x' }), silentReporter)).rejects.toBeInstanceOf(UsageError);
-    await expect(openObjectStore(target(undefined, { caBundle: '/nonexistent.pem' }), silentReporter)).rejects.toThrow(/--ca-bundle .*ENOENT/);
+    await expect(openObjectStore(target(undefined, { caBundle: '/nonexistent.pem' }), silentReporter)).rejects.toThrow(
+      /--ca-bundle .*ENOENT/,
+    );
   });
 
   it('round-trips a buffer and a string: put, head, get, list, delete', async () => {
@@ -178,7 +180,9 @@ describe('S3 object store adapter (real SDK against a SigV4-verifying server)', 
 
   it('maps connection refused to RemoteError with an --endpoint hint', async () => {
     const [port] = await freePorts(1);
-    const { store } = await openObjectStore({ url: 's3://backups/x', endpoint: `http://127.0.0.1:${port}` }, silentReporter, { maxAttempts: 1 });
+    const { store } = await openObjectStore({ url: 's3://backups/x', endpoint: `http://127.0.0.1:${port}` }, silentReporter, {
+      maxAttempts: 1,
+    });
     const err = await store.list('x/').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect((err as Error).message).toMatch(/^failed to list s3:\/\/backups\/x\/: ECONNREFUSED/);
@@ -202,7 +206,10 @@ describe('S3 object store adapter (real SDK against a SigV4-verifying server)', 
     const store = await open(undefined, { partSize: 5 * MiB, queueSize: 1 });
     const ac = new AbortController();
     const src = generated(40 * MiB);
-    const put = store.put('hcp/abort/snapshot.db', src.stream, { signal: ac.signal, onProgress: () => ac.abort(new InterruptedError('stop')) });
+    const put = store.put('hcp/abort/snapshot.db', src.stream, {
+      signal: ac.signal,
+      onProgress: () => ac.abort(new InterruptedError('stop')),
+    });
     const err = await put.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InterruptedError);
     expect(await store.head('hcp/abort/snapshot.db')).toBeUndefined();
@@ -237,14 +244,21 @@ describe('S3 object store adapter (real SDK against a SigV4-verifying server)', 
     await store.put('hcp/sse-silent/a', 'secret-ish');
     await store.put('hcp/sse-silent/b', generated(12 * MiB).stream);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^the object store did not confirm server-side encryption AES256 for s3:\/\/backups\/hcp\/sse-silent\/a .*--require-sse/);
+    expect(warnings[0]).toMatch(
+      /^the object store did not confirm server-side encryption AES256 for s3:\/\/backups\/hcp\/sse-silent\/a .*--require-sse/,
+    );
     expect((await store.head('hcp/sse-silent/b'))?.size).toBe(12 * MiB);
 
     const strict = await open(undefined, { partSize: 5 * MiB }, { sse: 'AES256', requireSse: true });
-    for (const [key, body] of [['hcp/sse-strict/a', 'secret-ish'], ['hcp/sse-strict/b', generated(12 * MiB).stream]] as const) {
+    for (const [key, body] of [
+      ['hcp/sse-strict/a', 'secret-ish'],
+      ['hcp/sse-strict/b', generated(12 * MiB).stream],
+    ] as const) {
       const err = await strict.put(key, body).catch((e: unknown) => e);
       expect(err, key).toBeInstanceOf(PreconditionError);
-      expect((err as Error).message).toBe(`refused to keep s3://backups/${key}: the store did not confirm server-side encryption AES256 (--require-sse)`);
+      expect((err as Error).message).toBe(
+        `refused to keep s3://backups/${key}: the store did not confirm server-side encryption AES256 (--require-sse)`,
+      );
       expect((err as PreconditionError).hint).toMatch(/the object was deleted/);
       expect(await strict.head(key)).toBeUndefined();
     }
@@ -253,10 +267,15 @@ describe('S3 object store adapter (real SDK against a SigV4-verifying server)', 
   it('names a refused --sse (as Ceph RGW over http: 400 InvalidRequest without a message) with an https hint, and stores nothing', async () => {
     server.setBehaviour({ sse: 'refuse' });
     const store = await open(undefined, { partSize: 5 * MiB }, { sse: 'AES256' });
-    for (const [key, body] of [['hcp/sse-refused/a', 'x'], ['hcp/sse-refused/b', generated(12 * MiB).stream]] as const) {
+    for (const [key, body] of [
+      ['hcp/sse-refused/a', 'x'],
+      ['hcp/sse-refused/b', generated(12 * MiB).stream],
+    ] as const) {
       const err = await store.put(key, body).catch((e: unknown) => e);
       expect(err, key).toBeInstanceOf(PreconditionError);
-      expect((err as Error).message).toBe(`failed to upload s3://backups/${key}: InvalidRequest: the store refused server-side encryption AES256`);
+      expect((err as Error).message).toBe(
+        `failed to upload s3://backups/${key}: InvalidRequest: the store refused server-side encryption AES256`,
+      );
       expect((err as PreconditionError).hint).toMatch(/use an https:\/\/ --endpoint/);
       expect(await store.head(key)).toBeUndefined();
     }

@@ -9,7 +9,8 @@ import { REPO_ROOT } from '../sandbox/sandbox.ts';
 import { isAlive, KUBECTL, runAsync } from '../support/spawn.ts';
 
 let stateDir = '';
-const run = (...args: string[]) => runAsync(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/cli.ts'), ...args], { ...process.env, HCP_DR_SANDBOX_STATE: stateDir });
+const run = (...args: string[]) =>
+  runAsync(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/cli.ts'), ...args], { ...process.env, HCP_DR_SANDBOX_STATE: stateDir });
 
 afterAll(async () => {
   await run('down');
@@ -24,29 +25,42 @@ describe('sandbox CLI with several management clusters', () => {
     expect(existsSync(path.join(stateDir, 'state.json'))).toBe(false);
   });
 
-  it('up --clusters 2 gives one kubeconfig with a context per management cluster, each its own API server', { timeout: 180_000 }, async () => {
-    const up = await run('up', '--clusters', '2');
-    expect(up.code, up.out).toBe(0);
-    expect(up.out).toContain('management clusters (contexts): sandbox, sandbox-2; one S3 server for all');
-    const state = JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as { pid: number; kubeconfig: string; dir: string; contexts: string[] };
-    expect(state.contexts).toEqual(['sandbox', 'sandbox-2']);
-    const config = yaml.load(readFileSync(state.kubeconfig, 'utf8')) as { 'current-context': string; contexts: { name: string; context: { cluster: string } }[]; clusters: { name: string; cluster: { server: string } }[] };
-    expect(config['current-context']).toBe('sandbox');
-    expect(config.contexts.map((c) => c.name)).toEqual(['sandbox', 'sandbox-2']);
-    const servers = config.clusters.map((c) => c.cluster.server);
-    expect(new Set(servers).size).toBe(2);
-    if (KUBECTL) {
-      const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: state.dir, KUBECONFIG: state.kubeconfig };
-      const one = await runAsync(KUBECTL, ['get', 'hc', '-A', '-o', 'name'], env);
-      const two = await runAsync(KUBECTL, ['--context', 'sandbox-2', 'get', 'deploy', 'operator', '-n', 'hypershift', '-o', 'name'], env);
-      const none = await runAsync(KUBECTL, ['--context', 'sandbox-2', 'get', 'hc', '-A', '-o', 'name'], env);
-      expect([one.code, one.stdout]).toEqual([0, 'hostedcluster.hypershift.openshift.io/demo\n']);
-      expect([two.code, two.stdout]).toEqual([0, 'deployment.apps/operator\n']);
-      expect([none.code, none.stdout]).toEqual([0, '']);
-    }
-    const down = await run('down');
-    expect(down.code).toBe(0);
-    expect(isAlive(state.pid)).toBe(false);
-    expect(existsSync(state.dir)).toBe(false);
-  });
+  it(
+    'up --clusters 2 gives one kubeconfig with a context per management cluster, each its own API server',
+    { timeout: 180_000 },
+    async () => {
+      const up = await run('up', '--clusters', '2');
+      expect(up.code, up.out).toBe(0);
+      expect(up.out).toContain('management clusters (contexts): sandbox, sandbox-2; one S3 server for all');
+      const state = JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as {
+        pid: number;
+        kubeconfig: string;
+        dir: string;
+        contexts: string[];
+      };
+      expect(state.contexts).toEqual(['sandbox', 'sandbox-2']);
+      const config = yaml.load(readFileSync(state.kubeconfig, 'utf8')) as {
+        'current-context': string;
+        contexts: { name: string; context: { cluster: string } }[];
+        clusters: { name: string; cluster: { server: string } }[];
+      };
+      expect(config['current-context']).toBe('sandbox');
+      expect(config.contexts.map((c) => c.name)).toEqual(['sandbox', 'sandbox-2']);
+      const servers = config.clusters.map((c) => c.cluster.server);
+      expect(new Set(servers).size).toBe(2);
+      if (KUBECTL) {
+        const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: state.dir, KUBECONFIG: state.kubeconfig };
+        const one = await runAsync(KUBECTL, ['get', 'hc', '-A', '-o', 'name'], env);
+        const two = await runAsync(KUBECTL, ['--context', 'sandbox-2', 'get', 'deploy', 'operator', '-n', 'hypershift', '-o', 'name'], env);
+        const none = await runAsync(KUBECTL, ['--context', 'sandbox-2', 'get', 'hc', '-A', '-o', 'name'], env);
+        expect([one.code, one.stdout]).toEqual([0, 'hostedcluster.hypershift.openshift.io/demo\n']);
+        expect([two.code, two.stdout]).toEqual([0, 'deployment.apps/operator\n']);
+        expect([none.code, none.stdout]).toEqual([0, '']);
+      }
+      const down = await run('down');
+      expect(down.code).toBe(0);
+      expect(isAlive(state.pid)).toBe(false);
+      expect(existsSync(state.dir)).toBe(false);
+    },
+  );
 });

@@ -8,7 +8,8 @@ import { REPO_ROOT } from '../sandbox/sandbox.ts';
 import { isAlive, runAsync } from '../support/spawn.ts';
 
 let stateDir = '';
-const run = (verb: string) => runAsync(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/cli.ts'), verb], { ...process.env, HCP_DR_SANDBOX_STATE: stateDir });
+const run = (verb: string) =>
+  runAsync(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/cli.ts'), verb], { ...process.env, HCP_DR_SANDBOX_STATE: stateDir });
 
 afterAll(async () => {
   await run('down');

@@ -27,7 +27,14 @@ describe('the built loader through S3 over https with --ca-bundle', () => {
     sb = await startSandbox();
     front = await startTlsFront(sb.s3.endpoint);
     out = await mkdtemp(path.join(os.tmpdir(), 'hcp-dr-shipped-'));
-    env = { PATH: process.env['PATH'], HOME: out, KUBECONFIG: sb.kubeconfig, AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region };
+    env = {
+      PATH: process.env['PATH'],
+      HOME: out,
+      KUBECONFIG: sb.kubeconfig,
+      AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
+      AWS_REGION: sb.s3.region,
+    };
   }, 120_000);
   afterAll(async () => {
     await front?.close();

@@ -14,7 +14,8 @@ import { startApiSimulator, type RunningSimulator } from '../support/sim/server.
 const KUBECTL = '/usr/bin/kubectl';
 const CRD_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../shared/hypershift/crds');
 const HAVE_KUBECTL = existsSync(KUBECTL);
-if (!HAVE_KUBECTL) console.warn(`skipping sim-kubectl tests: ${KUBECTL} not found (the Google Cloud SDK kubectl dispatcher is part of the CI image)`);
+if (!HAVE_KUBECTL)
+  console.warn(`skipping sim-kubectl tests: ${KUBECTL} not found (the Google Cloud SDK kubectl dispatcher is part of the CI image)`);
 if (!existsSync(CRD_DIR)) console.warn(`sim-kubectl: ${CRD_DIR} absent; HyperShift resources are served from built-in definitions only`);
 
 const HC = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
@@ -77,13 +78,25 @@ describe.skipIf(!HAVE_KUBECTL)('kubectl against the API simulator', () => {
     for (const o of sim.store.list(HC)) sim.store.delete(HC, o.metadata.namespace, o.metadata.name);
     for (const o of sim.store.list(DEPLOY)) sim.store.delete(DEPLOY, o.metadata.namespace, o.metadata.name);
     sim.store.create(PODS, {
-      apiVersion: 'v1', kind: 'Pod',
+      apiVersion: 'v1',
+      kind: 'Pod',
       metadata: { name: 'etcd-0', namespace: 'clusters-demo', labels: { app: 'etcd' } },
       spec: { containers: [{ name: 'etcd' }, { name: 'healthz' }] },
       status: { phase: 'Running' },
     });
-    sim.store.create(HC, { apiVersion: 'hypershift.openshift.io/v1beta1', kind: 'HostedCluster', metadata: { name: 'demo', namespace: 'clusters' }, spec: { release: { image: 'quay.io/openshift-release-dev/ocp-release:4.17.0-x86_64' } } });
-    sim.store.create(DEPLOY, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'kube-apiserver', namespace: 'clusters-demo' }, spec: { replicas: 3, selector: { matchLabels: { app: 'kube-apiserver' } } }, status: { replicas: 3 } });
+    sim.store.create(HC, {
+      apiVersion: 'hypershift.openshift.io/v1beta1',
+      kind: 'HostedCluster',
+      metadata: { name: 'demo', namespace: 'clusters' },
+      spec: { release: { image: 'quay.io/openshift-release-dev/ocp-release:4.17.0-x86_64' } },
+    });
+    sim.store.create(DEPLOY, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'kube-apiserver', namespace: 'clusters-demo' },
+      spec: { replicas: 3, selector: { matchLabels: { app: 'kube-apiserver' } } },
+      status: { replicas: 3 },
+    });
   });
   afterEach(async () => {
     await rm(home, { recursive: true, force: true });

@@ -31,13 +31,20 @@ class FakePod implements PodExec {
   async exec(request: ExecRequest): Promise<ExecResult> {
     const sink = request.stdout as Writable;
     let closed = false;
-    sink.once('close', () => { closed = true; });
+    sink.once('close', () => {
+      closed = true;
+    });
     for (let at = 0; at < this.file.length; at += 256 * 1024) {
-      if (this.failAfter !== undefined && at >= this.failAfter) return { exitCode: 1, stdout: '', stderr: 'cat: read error: Input/output error\n' };
+      if (this.failAfter !== undefined && at >= this.failAfter)
+        return { exitCode: 1, stdout: '', stderr: 'cat: read error: Input/output error\n' };
       if (closed) break;
       const chunk = this.file.subarray(at, at + 256 * 1024);
       this.written += chunk.length;
-      if (!sink.write(chunk)) await new Promise<void>((resolve) => { sink.once('drain', resolve); sink.once('close', resolve); });
+      if (!sink.write(chunk))
+        await new Promise<void>((resolve) => {
+          sink.once('drain', resolve);
+          sink.once('close', resolve);
+        });
     }
     if (closed) {
       this.sinkClosedEarly = true;
@@ -63,7 +70,8 @@ describe('streamPodFileToStore', () => {
   beforeAll(async () => {
     server = await startS3Server({ dir, buckets: ['b'] });
     env = useS3Env(server);
-    store = (await openObjectStore({ url: 's3://b', endpoint: server.endpoint }, silentReporter, { partSize: 5 * MiB, queueSize: 2 })).store;
+    store = (await openObjectStore({ url: 's3://b', endpoint: server.endpoint }, silentReporter, { partSize: 5 * MiB, queueSize: 2 }))
+      .store;
   });
   afterEach(() => server.setFault(undefined));
   afterAll(async () => {

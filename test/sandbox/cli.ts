@@ -27,14 +27,17 @@ interface DaemonState {
   contexts?: string[];
 }
 
-const readState = (): DaemonState | undefined => (existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as DaemonState) : undefined);
+const readState = (): DaemonState | undefined =>
+  existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as DaemonState) : undefined;
 
 function describe(state: DaemonState): string {
   return [
     `sandbox running (pid ${state.pid}), all on 127.0.0.1`,
     `  kubeconfig: ${state.kubeconfig}`,
     `  env file:   ${state.envFile}   (S3 endpoint ${state.s3Endpoint}, bucket ${state.bucket})`,
-    ...((state.contexts?.length ?? 0) > 1 ? [`  management clusters (contexts): ${state.contexts!.join(', ')}; one S3 server for all`] : []),
+    ...((state.contexts?.length ?? 0) > 1
+      ? [`  management clusters (contexts): ${state.contexts!.join(', ')}; one S3 server for all`]
+      : []),
     '  try:',
     `    source ${state.envFile}`,
     `    PATH=${path.join(REPO_ROOT, 'plugin')}:$PATH kubectl hcp-dr etcd status demo -n clusters`,
@@ -58,7 +61,10 @@ async function up(args: string[]): Promise<number> {
   await mkdir(stateDir, { recursive: true });
   const log = openSync(path.join(stateDir, 'daemon.log'), 'a');
   const started = Date.now();
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/daemon.ts'), stateFile, String(clusters)], { detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/sandbox/daemon.ts'), stateFile, String(clusters)], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
   child.unref();
   while (Date.now() - started < 120_000) {
     const state = readState();

@@ -7,7 +7,15 @@ if (!stateFile) throw new Error('usage: daemon.ts <state-file>');
 const sandbox = await startSandbox({ clusters: Number(process.argv[3] ?? 1) || 1 });
 await writeFile(
   stateFile,
-  JSON.stringify({ pid: process.pid, kubeconfig: sandbox.kubeconfig, envFile: sandbox.envFile, dir: sandbox.dir, s3Endpoint: sandbox.s3.endpoint, bucket: sandbox.s3.bucket, contexts: sandbox.clusters.map((c) => c.context) }),
+  JSON.stringify({
+    pid: process.pid,
+    kubeconfig: sandbox.kubeconfig,
+    envFile: sandbox.envFile,
+    dir: sandbox.dir,
+    s3Endpoint: sandbox.s3.endpoint,
+    bucket: sandbox.s3.bucket,
+    contexts: sandbox.clusters.map((c) => c.context),
+  }),
   { mode: 0o600 },
 );
 const shutdown = async () => {

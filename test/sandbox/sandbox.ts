@@ -136,15 +136,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const count = Math.max(1, options.clusters ?? 1);
     const simOptions = { ...(options.loadCrds !== false && existsSync(SHARED_CRDS) ? { crdDir: SHARED_CRDS } : {}) };
     const [etcd, sims, s3server] = await Promise.all([
-      startEtcdCluster({ dir: path.join(dir, 'etcd'), members: options.members ?? 3, ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}), ...(options.legacyCaPath ? { legacyCaPath: true } : {}) }),
+      startEtcdCluster({
+        dir: path.join(dir, 'etcd'),
+        members: options.members ?? 3,
+        ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}),
+        ...(options.legacyCaPath ? { legacyCaPath: true } : {}),
+      }),
       Promise.all(Array.from({ length: count }, () => startApiSimulator(simOptions))),
       startS3Server({ dir: path.join(dir, 's3'), buckets: [options.bucket ?? 'hcp-dr-backups'] }),
     ]);
-    stops.push(() => etcd.stop(), ...sims.map((sim) => () => sim.stop()), () => s3server.stop());
+    stops.push(
+      () => etcd.stop(),
+      ...sims.map((sim) => () => sim.stop()),
+      () => s3server.stop(),
+    );
     // The https front serves the sandbox's own 127.0.0.1 certificate (etcd's server certificate, signed by the
     // sandbox CA): no extra key generation at start.
     // The CA is copied out: the seeded etcd's files go when its HostedCluster is deleted.
-    const [frontKey, frontCert, frontCa] = await Promise.all([etcd.tls.serverKey, etcd.tls.serverCert, etcd.tls.ca].map((f) => readFile(f, 'utf8')));
+    const [frontKey, frontCert, frontCa] = await Promise.all(
+      [etcd.tls.serverKey, etcd.tls.serverCert, etcd.tls.ca].map((f) => readFile(f, 'utf8')),
+    );
     const s3CaFile = path.join(dir, 's3-https-ca.crt');
     await writeFile(s3CaFile, frontCa!);
     const s3front = await startTlsFront(s3server.endpoint, { key: frontKey!, cert: frontCert!, caFile: s3CaFile });
@@ -176,15 +187,36 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         stops.push(() => op.stop());
         s.setExecHandler(op.execHandler);
       } else if (k === 0) s.setExecHandler(etcdExecHandler(etcd, controlPlaneNamespace));
-      clusters.push({ index: k + 1, context: k === 0 ? 'sandbox' : `sandbox-${k + 1}`, sim: s, ...(operator ? { operator } : {}), env: {} });
+      clusters.push({
+        index: k + 1,
+        context: k === 0 ? 'sandbox' : `sandbox-${k + 1}`,
+        sim: s,
+        ...(operator ? { operator } : {}),
+        env: {},
+      });
     }
     await etcd.seed(options.seedKeys ?? 200);
     if (managed) await waitForReadyEtcd(sim, controlPlaneNamespace, etcd.size);
 
     const kubeconfig = path.join(dir, 'kubeconfig');
-    await writeFile(kubeconfig, multiKubeconfigYaml(clusters.map((c) => ({ url: c.sim.httpsUrl, options: { token: SANDBOX_TOKEN, namespace, contextName: c.context, tls: true } }))), { mode: 0o600 });
+    await writeFile(
+      kubeconfig,
+      multiKubeconfigYaml(
+        clusters.map((c) => ({ url: c.sim.httpsUrl, options: { token: SANDBOX_TOKEN, namespace, contextName: c.context, tls: true } })),
+      ),
+      { mode: 0o600 },
+    );
     await chmod(kubeconfig, 0o600);
-    const s3: SandboxS3 = { server: s3server, endpoint: s3server.endpoint, httpsEndpoint: s3front.url, caFile: s3front.caFile, region: s3server.region, accessKeyId: s3server.accessKeyId, secretAccessKey: s3server.secretAccessKey, bucket: options.bucket ?? 'hcp-dr-backups' };
+    const s3: SandboxS3 = {
+      server: s3server,
+      endpoint: s3server.endpoint,
+      httpsEndpoint: s3front.url,
+      caFile: s3front.caFile,
+      region: s3server.region,
+      accessKeyId: s3server.accessKeyId,
+      secretAccessKey: s3server.secretAccessKey,
+      bucket: options.bucket ?? 'hcp-dr-backups',
+    };
     const env = {
       KUBECONFIG: kubeconfig,
       AWS_ACCESS_KEY_ID: s3.accessKeyId,
@@ -197,12 +229,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (c.index === 1) c.env = env;
       else {
         const own = path.join(dir, `kubeconfig-${c.context}`);
-        await writeFile(own, multiKubeconfigYaml([c, ...clusters.filter((o) => o !== c)].map((o) => ({ url: o.sim.httpsUrl, options: { token: SANDBOX_TOKEN, namespace, contextName: o.context, tls: true } }))), { mode: 0o600 });
+        await writeFile(
+          own,
+          multiKubeconfigYaml(
+            [c, ...clusters.filter((o) => o !== c)].map((o) => ({
+              url: o.sim.httpsUrl,
+              options: { token: SANDBOX_TOKEN, namespace, contextName: o.context, tls: true },
+            })),
+          ),
+          { mode: 0o600 },
+        );
         c.env = { ...env, KUBECONFIG: own };
       }
     }
     const envFile = path.join(dir, 'sandbox.env');
-    await writeFile(envFile, Object.entries(env).map(([k, v]) => `export ${k}=${JSON.stringify(v)}`).join('\n') + '\n', { mode: 0o600 });
+    await writeFile(
+      envFile,
+      Object.entries(env)
+        .map(([k, v]) => `export ${k}=${JSON.stringify(v)}`)
+        .join('\n') + '\n',
+      { mode: 0o600 },
+    );
     await chmod(envFile, 0o600);
     return { dir, kubeconfig, envFile, namespace, name, controlPlaneNamespace, sim, etcd, clusters, s3, env, stop };
   } catch (err) {

@@ -34,12 +34,23 @@ export function hostedClusterObjects(options: SeedOptions = {}): SeedObject[] {
   const release = 'quay.io/openshift-release-dev/ocp-release:4.19.3-x86_64';
   const managed = (options.managementType ?? 'Managed') === 'Managed';
   const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const condition = (type: string, status: string, reason: string, message = '') => ({ type, status, reason, message, lastTransitionTime: now });
+  const condition = (type: string, status: string, reason: string, message = '') => ({
+    type,
+    status,
+    reason,
+    message,
+    lastTransitionTime: now,
+  });
 
   const hostedCluster: SimObject = {
     apiVersion: 'hypershift.openshift.io/v1beta1',
     kind: 'HostedCluster',
-    metadata: { name, namespace: ns, finalizers: ['hypershift.openshift.io/finalizer'], labels: { 'cluster.open-cluster-management.io/clusterset': 'default' } },
+    metadata: {
+      name,
+      namespace: ns,
+      finalizers: ['hypershift.openshift.io/finalizer'],
+      labels: { 'cluster.open-cluster-management.io/clusterset': 'default' },
+    },
     spec: {
       release: { image: release },
       pullSecret: { name: `${name}-pull-secret` },
@@ -73,8 +84,14 @@ export function hostedClusterObjects(options: SeedOptions = {}): SeedObject[] {
         },
       },
       etcd: managed
-        ? { managementType: 'Managed', managed: { storage: { type: 'PersistentVolume', persistentVolume: { size: '8Gi', storageClassName: 'gp3-csi' } } } }
-        : { managementType: 'Unmanaged', unmanaged: { endpoint: 'https://etcd.example.com:2379', tls: { clientSecret: { name: `${name}-etcd-client` } } } },
+        ? {
+            managementType: 'Managed',
+            managed: { storage: { type: 'PersistentVolume', persistentVolume: { size: '8Gi', storageClassName: 'gp3-csi' } } },
+          }
+        : {
+            managementType: 'Unmanaged',
+            unmanaged: { endpoint: 'https://etcd.example.com:2379', tls: { clientSecret: { name: `${name}-etcd-client` } } },
+          },
       secretEncryption: { type: 'aescbc', aescbc: { activeKey: { name: `${name}-etcd-encryption-key` } } },
       services: [
         { service: 'APIServer', servicePublishingStrategy: { type: 'Route', route: { hostname: `api-${name}.hcp.example.com` } } },
@@ -94,7 +111,13 @@ export function hostedClusterObjects(options: SeedOptions = {}): SeedObject[] {
     },
   };
 
-  const secret = (namespace: string, secretName: string, data: Record<string, string>, type = 'Opaque', labels?: Record<string, string>): SeedObject => ({
+  const secret = (
+    namespace: string,
+    secretName: string,
+    data: Record<string, string>,
+    type = 'Opaque',
+    labels?: Record<string, string>,
+  ): SeedObject => ({
     resource: core('secrets'),
     object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: secretName, namespace, ...(labels ? { labels } : {}) }, type, data },
   });
@@ -107,7 +130,10 @@ export function hostedClusterObjects(options: SeedOptions = {}): SeedObject[] {
       spec: {
         replicas: count,
         selector: { matchLabels: { app: dName } },
-        template: { metadata: { labels: { app: dName } }, spec: { containers: [{ name: dName, image: 'quay.io/openshift/hypershift:latest' }] } },
+        template: {
+          metadata: { labels: { app: dName } },
+          spec: { containers: [{ name: dName, image: 'quay.io/openshift/hypershift:latest' }] },
+        },
       },
     },
   });
@@ -117,10 +143,24 @@ export function hostedClusterObjects(options: SeedOptions = {}): SeedObject[] {
 
   return [
     { resource: core('namespaces'), object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } },
-    { resource: core('namespaces'), object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: cp, labels: { 'hypershift.openshift.io/hosted-control-plane': 'true' } } } },
-    secret(ns, `${name}-pull-secret`, { '.dockerconfigjson': b64('{"auths":{"quay.io":{"auth":"ZmFrZTpmYWtl"}}}') }, 'kubernetes.io/dockerconfigjson'),
+    {
+      resource: core('namespaces'),
+      object: {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: cp, labels: { 'hypershift.openshift.io/hosted-control-plane': 'true' } },
+      },
+    },
+    secret(
+      ns,
+      `${name}-pull-secret`,
+      { '.dockerconfigjson': b64('{"auths":{"quay.io":{"auth":"ZmFrZTpmYWtl"}}}') },
+      'kubernetes.io/dockerconfigjson',
+    ),
     secret(ns, `${name}-ssh-key`, { 'id_rsa.pub': b64('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDemo demo@example.com') }),
-    secret(ns, `${name}-etcd-encryption-key`, { key: encryptionKey }, 'Opaque', { 'hypershift.openshift.io/safe-to-delete-with-cluster': 'true' }),
+    secret(ns, `${name}-etcd-encryption-key`, { key: encryptionKey }, 'Opaque', {
+      'hypershift.openshift.io/safe-to-delete-with-cluster': 'true',
+    }),
     { resource: hs('hostedclusters'), object: hostedCluster },
     {
       resource: hs('nodepools'),
@@ -133,7 +173,15 @@ export function hostedClusterObjects(options: SeedOptions = {}): SeedObject[] {
           replicas: 2,
           release: { image: release },
           management: { upgradeType: 'Replace', autoRepair: false },
-          platform: { type: 'AWS', aws: { instanceType: 'm5.large', instanceProfile: `${name}-x7k2p-worker`, subnet: { id: 'subnet-0abc' }, rootVolume: { size: 120, type: 'gp3' } } },
+          platform: {
+            type: 'AWS',
+            aws: {
+              instanceType: 'm5.large',
+              instanceProfile: `${name}-x7k2p-worker`,
+              subnet: { id: 'subnet-0abc' },
+              rootVolume: { size: 120, type: 'gp3' },
+            },
+          },
           arch: 'amd64',
         },
         status: { replicas: 2, conditions: [condition('Ready', 'True', 'AsExpected')] },
@@ -145,7 +193,12 @@ export function hostedClusterObjects(options: SeedOptions = {}): SeedObject[] {
         apiVersion: 'hypershift.openshift.io/v1beta1',
         kind: 'HostedControlPlane',
         metadata: { name, namespace: cp, annotations: { 'hypershift.openshift.io/cluster': `${ns}/${name}` } },
-        spec: { releaseImage: release, infraID: `${name}-x7k2p`, controllerAvailabilityPolicy: policy, etcd: (hostedCluster['spec'] as { etcd: unknown }).etcd },
+        spec: {
+          releaseImage: release,
+          infraID: `${name}-x7k2p`,
+          controllerAvailabilityPolicy: policy,
+          etcd: (hostedCluster['spec'] as { etcd: unknown }).etcd,
+        },
         status: { conditions: [condition('EtcdAvailable', 'True', 'QuorumAvailable'), condition('Available', 'True', 'AsExpected')] },
       },
     },

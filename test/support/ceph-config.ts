@@ -16,13 +16,56 @@ export const RGW = 'client.rgw.a';
 export async function writeTls(dir: string): Promise<{ ca: string; cert: string; key: string }> {
   await mkdir(dir, { recursive: true });
   const f = (n: string) => path.join(dir, n);
-  await execFileP('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=hcp-dr test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout', f('ca.key'), '-out', f('ca.crt')]);
-  await execFileP('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr')]);
+  await execFileP('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=hcp-dr test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+  ]);
+  await execFileP('openssl', [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+  ]);
   await writeFile(f('server.ext'), 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  await execFileP('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-set_serial', String(Date.now()),
-    '-days', '2', '-extfile', f('server.ext'), '-out', f('server.crt')]);
+  await execFileP('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-set_serial',
+    String(Date.now()),
+    '-days',
+    '2',
+    '-extfile',
+    f('server.ext'),
+    '-out',
+    f('server.crt'),
+  ]);
   return { ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key') };
 }
 
@@ -42,7 +85,9 @@ export interface CephConfOptions {
 /** One mon (a), one memstore OSD, the RGW with beast on http and https; every path under `dir`. */
 export function cephConf(o: CephConfOptions): string {
   const d = o.dir;
-  const rgwExtra = Object.entries(o.rgw).map(([k, v]) => `${k} = ${v}\n`).join('');
+  const rgwExtra = Object.entries(o.rgw)
+    .map(([k, v]) => `${k} = ${v}\n`)
+    .join('');
   return `[global]
 fsid = ${o.fsid}
 mon host = [v2:127.0.0.1:${o.monV2},v1:127.0.0.1:${o.monV1}]

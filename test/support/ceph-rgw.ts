@@ -123,8 +123,13 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
       last = err;
     }
     if (Date.now() > deadline) {
-      const tail = logFile && existsSync(logFile) ? `\n--- ${logFile} (tail) ---\n${readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n')}` : '';
-      throw new Error(`ceph-rgw: ${what} not ready after ${timeoutMs} ms${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}${tail}`);
+      const tail =
+        logFile && existsSync(logFile)
+          ? `\n--- ${logFile} (tail) ---\n${readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n')}`
+          : '';
+      throw new Error(
+        `ceph-rgw: ${what} not ready after ${timeoutMs} ms${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}${tail}`,
+      );
     }
     await sleep(250);
   }
@@ -145,7 +150,9 @@ function answers(url: string): Promise<true | undefined> {
 export async function startCephRgw(options: CephRgwOptions = {}): Promise<CephRgw> {
   const missing = missingCephBinaries();
   if (missing.length) {
-    throw new Error(`ceph-rgw: ${missing.join(', ')} not found; run \`bash test/setup.sh\` (installs the Debian packages ${CEPH_PACKAGES.join(' ')})`);
+    throw new Error(
+      `ceph-rgw: ${missing.join(', ')} not found; run \`bash test/setup.sh\` (installs the Debian packages ${CEPH_PACKAGES.join(' ')})`,
+    );
   }
   hookExit();
   const timeoutMs = options.startTimeoutMs ?? 60_000;
@@ -168,7 +175,11 @@ export async function startCephRgw(options: CephRgwOptions = {}): Promise<CephRg
     const argv = [binary, '-f', '-c', conf, ...args];
     const out = path.join(dir, 'log', `${name}.stdout`);
     // The shell writes its own PID, then becomes the daemon (exec keeps the PID).
-    procs.push(writePidFile ? spawnWatched('sh', ['-c', 'echo $$ > "$0" && exec "$@"', pidFile(name), ...argv], out) : spawnWatched(argv[0]!, argv.slice(1), out));
+    procs.push(
+      writePidFile
+        ? spawnWatched('sh', ['-c', 'echo $$ > "$0" && exec "$@"', pidFile(name), ...argv], out)
+        : spawnWatched(argv[0]!, argv.slice(1), out),
+    );
   };
 
   let stopped = false;
@@ -195,11 +206,41 @@ export async function startCephRgw(options: CephRgwOptions = {}): Promise<CephRg
     for (const sub of ['run', 'log', 'mon', 'osd/ceph-0', 'rgw']) await mkdir(path.join(dir, sub), { recursive: true });
     const tls = await writeTls(path.join(dir, 'tls'));
     const fsid = randomUUID();
-    await writeFile(conf, cephConf({ dir, fsid, monV2, monV1, http: httpPort, https: httpsPort, tls, memstoreBytes: options.memstoreBytes ?? 1024 ** 3, rgw: options.rgwSettings ?? {} }));
+    await writeFile(
+      conf,
+      cephConf({
+        dir,
+        fsid,
+        monV2,
+        monV1,
+        http: httpPort,
+        https: httpsPort,
+        tls,
+        memstoreBytes: options.memstoreBytes ?? 1024 ** 3,
+        rgw: options.rgwSettings ?? {},
+      }),
+    );
 
     // One keyring for mon., client.admin and the RGW: ceph-mon --mkfs imports every key in it.
     await run('ceph-authtool', ['--create-keyring', keyring, '--gen-key', '-n', 'mon.', '--cap', 'mon', 'allow *']);
-    await run('ceph-authtool', [keyring, '--gen-key', '-n', 'client.admin', '--cap', 'mon', 'allow *', '--cap', 'osd', 'allow *', '--cap', 'mds', 'allow *', '--cap', 'mgr', 'allow *']);
+    await run('ceph-authtool', [
+      keyring,
+      '--gen-key',
+      '-n',
+      'client.admin',
+      '--cap',
+      'mon',
+      'allow *',
+      '--cap',
+      'osd',
+      'allow *',
+      '--cap',
+      'mds',
+      'allow *',
+      '--cap',
+      'mgr',
+      'allow *',
+    ]);
     await run('ceph-authtool', [keyring, '--gen-key', '-n', RGW, '--cap', 'mon', 'allow rw', '--cap', 'osd', 'allow rwx']);
     const monmap = path.join(dir, 'monmap');
     await run('monmaptool', ['--create', '--fsid', fsid, '--addv', 'a', `[v2:127.0.0.1:${monV2},v1:127.0.0.1:${monV1}]`, monmap]);
@@ -211,12 +252,27 @@ export async function startCephRgw(options: CephRgwOptions = {}): Promise<CephRg
     const osdId = (await ceph(['osd', 'new', osdUuid])).trim();
     if (osdId !== '0') throw new Error(`ceph-rgw: expected osd id 0, got ${osdId}`);
     await run('ceph-osd', ['-c', conf, '-i', osdId, '--mkfs', '--mkkey', '--osd-uuid', osdUuid, '--no-mon-config']);
-    await ceph(['auth', 'add', `osd.${osdId}`, 'osd', 'allow *', 'mon', 'allow profile osd', '-i', path.join(dir, 'osd', `ceph-${osdId}`, 'keyring')]);
+    await ceph([
+      'auth',
+      'add',
+      `osd.${osdId}`,
+      'osd',
+      'allow *',
+      'mon',
+      'allow profile osd',
+      '-i',
+      path.join(dir, 'osd', `ceph-${osdId}`, 'keyring'),
+    ]);
     daemon(`osd.${osdId}`, 'ceph-osd', ['-i', osdId]);
-    await until('the OSD', timeoutMs, async () => {
-      const stat = JSON.parse(await ceph(['osd', 'stat', '-f', 'json'])) as { num_up_osds?: number; num_in_osds?: number };
-      return stat.num_up_osds === 1 && stat.num_in_osds === 1 ? true : undefined;
-    }, logFile(`osd.${osdId}`));
+    await until(
+      'the OSD',
+      timeoutMs,
+      async () => {
+        const stat = JSON.parse(await ceph(['osd', 'stat', '-f', 'json'])) as { num_up_osds?: number; num_in_osds?: number };
+        return stat.num_up_osds === 1 && stat.num_in_osds === 1 ? true : undefined;
+      },
+      logFile(`osd.${osdId}`),
+    );
 
     daemon(RGW, 'radosgw', ['-n', RGW], true); // radosgw in the foreground writes no pid file
     const endpoint = `http://127.0.0.1:${httpPort}`;
@@ -224,7 +280,14 @@ export async function startCephRgw(options: CephRgwOptions = {}): Promise<CephRg
 
     const accessKeyId = 'HCPDRTESTACCESSKEY01';
     const secretAccessKey = `hcp-dr-test-secret-${randomUUID()}`;
-    await admin(['user', 'create', '--uid=hcp-dr', '--display-name=hcp-dr tests', `--access-key=${accessKeyId}`, `--secret-key=${secretAccessKey}`]);
+    await admin([
+      'user',
+      'create',
+      '--uid=hcp-dr',
+      '--display-name=hcp-dr tests',
+      `--access-key=${accessKeyId}`,
+      `--secret-key=${secretAccessKey}`,
+    ]);
     const client = new S3Client({ endpoint, region: REGION, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
     try {
       for (const Bucket of options.buckets ?? []) await client.send(new CreateBucketCommand({ Bucket }));
@@ -232,7 +295,13 @@ export async function startCephRgw(options: CephRgwOptions = {}): Promise<CephRg
       client.destroy();
     }
     return {
-      dir, endpoint, httpsEndpoint: `https://127.0.0.1:${httpsPort}`, caFile: tls.ca, region: REGION, accessKeyId, secretAccessKey,
+      dir,
+      endpoint,
+      httpsEndpoint: `https://127.0.0.1:${httpsPort}`,
+      caFile: tls.ca,
+      region: REGION,
+      accessKeyId,
+      secretAccessKey,
       admin,
       pids: () => Object.fromEntries(daemons.map((n) => [n, readPid(pidFile(n)) ?? 0])),
       stop,

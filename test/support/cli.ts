@@ -51,7 +51,8 @@ export async function runCliInProcess(argv: string[], options: CliRunOptions = {
     env: process.env,
     // As src/deps.ts: the adapters watch the interrupt signal.
     connectKube: async (target: KubeTarget) => (await import('../../src/kube/session.ts')).connectKube(target, reporter, options.signal),
-    openObjectStore: async (target: S3Target) => (await import('../../src/s3/store.ts')).openObjectStore(target, reporter, options.signal ? { signal: options.signal } : {}),
+    openObjectStore: async (target: S3Target) =>
+      (await import('../../src/s3/store.ts')).openObjectStore(target, reporter, options.signal ? { signal: options.signal } : {}),
   };
   let code: number;
   try {

@@ -18,9 +18,14 @@ export interface BackupVisibleState {
 export function visibleState(sb: Sandbox): BackupVisibleState {
   const hc = sb.sim.store.get(HOSTED_CLUSTERS, sb.namespace, sb.name);
   const hcp = sb.sim.store.get(HOSTED_CONTROL_PLANES, sb.controlPlaneNamespace, sb.name);
-  const annotations = Object.fromEntries(Object.entries(hc?.metadata.annotations ?? {}).filter(([k]) => k.startsWith('hcp-dr.openshift.io/')));
+  const annotations = Object.fromEntries(
+    Object.entries(hc?.metadata.annotations ?? {}).filter(([k]) => k.startsWith('hcp-dr.openshift.io/')),
+  );
   const replicas = Object.fromEntries(
-    API_SERVERS.map((d) => [d, (sb.sim.store.get(DEPLOYMENTS, sb.controlPlaneNamespace, d)?.['spec'] as { replicas?: number } | undefined)?.replicas]),
+    API_SERVERS.map((d) => [
+      d,
+      (sb.sim.store.get(DEPLOYMENTS, sb.controlPlaneNamespace, d)?.['spec'] as { replicas?: number } | undefined)?.replicas,
+    ]),
   );
   const leftoverSnapshots: string[] = [];
   for (let i = 0; i < sb.etcd.size; i++) {

@@ -31,7 +31,14 @@ export function attachDeploymentController(store: SimStore): () => void {
     const status = (d['status'] ?? {}) as Record<string, unknown>;
     if (status['replicas'] === want && status['readyReplicas'] === want && status['observedGeneration'] === d.metadata.generation) return;
     store.mutate(DEPLOYMENTS, d.metadata.namespace, d.metadata.name, (o) => {
-      o['status'] = { ...(o['status'] as object), observedGeneration: o.metadata.generation, replicas: want, readyReplicas: want, availableReplicas: want, updatedReplicas: want };
+      o['status'] = {
+        ...(o['status'] as object),
+        observedGeneration: o.metadata.generation,
+        replicas: want,
+        readyReplicas: want,
+        availableReplicas: want,
+        updatedReplicas: want,
+      };
     });
   };
   for (const d of store.list(DEPLOYMENTS)) reconcile(d);
@@ -53,7 +60,8 @@ export function attachHyperShiftOperator(store: SimStore, options: OperatorOptio
   const now = options.now ?? (() => new Date());
   const timers = new Set<NodeJS.Timeout>();
 
-  const desiredReplicas = (hc: SimObject) => ((hc['spec'] as { controllerAvailabilityPolicy?: string })?.controllerAvailabilityPolicy === 'SingleReplica' ? 1 : 3);
+  const desiredReplicas = (hc: SimObject) =>
+    (hc['spec'] as { controllerAvailabilityPolicy?: string })?.controllerAvailabilityPolicy === 'SingleReplica' ? 1 : 3;
   const cpNamespace = (hc: SimObject) => `${hc.metadata.namespace}-${hc.metadata.name.replaceAll('.', '-')}`;
 
   const copyPause = (hc: SimObject) => {

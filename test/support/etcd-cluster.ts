@@ -71,7 +71,14 @@ export class EtcdCluster {
   private readonly exitListeners = new Set<(index: number, info: ExitInfo) => void>();
   private stopped = false;
 
-  constructor(opts: Required<Omit<EtcdClusterOptions, 'ports'>>, tls: EtcdTlsFiles, ports: number[], ca: string, cert: string, key: string) {
+  constructor(
+    opts: Required<Omit<EtcdClusterOptions, 'ports'>>,
+    tls: EtcdTlsFiles,
+    ports: number[],
+    ca: string,
+    cert: string,
+    key: string,
+  ) {
     this.dir = opts.dir;
     this.tls = tls;
     this.quotaBytes = opts.quotaBytes;
@@ -81,22 +88,40 @@ export class EtcdCluster {
     const peerUrl = (i: number) => `https://127.0.0.1:${ports[2 * i + 1]}`;
     const initialCluster = Array.from({ length: n }, (_, i) => `etcd-${i}=${peerUrl(i)}`).join(',');
     this.state = Array.from({ length: n }, (_, i) => ({
-      index: i, name: `etcd-${i}`,
-      clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!,
-      clientUrl: `https://127.0.0.1:${ports[2 * i]}`, peerUrl: peerUrl(i),
-      volumeDir: path.join(opts.dir, `etcd-${i}`), dataDir: path.join(opts.dir, `etcd-${i}`, 'data'),
-      podTmpDir: path.join(opts.dir, 'pods', `etcd-${i}`, 'tmp'), logFile: path.join(opts.dir, 'logs', `etcd-${i}.log`),
-      initialCluster, token: 'etcd-cluster',
+      index: i,
+      name: `etcd-${i}`,
+      clientPort: ports[2 * i]!,
+      peerPort: ports[2 * i + 1]!,
+      clientUrl: `https://127.0.0.1:${ports[2 * i]}`,
+      peerUrl: peerUrl(i),
+      volumeDir: path.join(opts.dir, `etcd-${i}`),
+      dataDir: path.join(opts.dir, `etcd-${i}`, 'data'),
+      podTmpDir: path.join(opts.dir, 'pods', `etcd-${i}`, 'tmp'),
+      logFile: path.join(opts.dir, 'logs', `etcd-${i}.log`),
+      initialCluster,
+      token: 'etcd-cluster',
     }));
   }
 
-  get size(): number { return this.state.length; }
+  get size(): number {
+    return this.state.length;
+  }
   /** Client and peer port of every member, in order (client first): what `ports` takes to reuse them. */
-  ports(): number[] { return this.state.flatMap((s) => [s.clientPort, s.peerPort]); }
-  member(i: number): EtcdMember { return { ...this.m(i) }; }
-  endpoint(i: number): string { return this.m(i).clientUrl; }
-  endpoints(): string[] { return this.state.map((s) => s.clientUrl); }
-  tlsFlags(): string[] { return ['--cacert', this.tls.ca, '--cert', this.tls.clientCert, '--key', this.tls.clientKey]; }
+  ports(): number[] {
+    return this.state.flatMap((s) => [s.clientPort, s.peerPort]);
+  }
+  member(i: number): EtcdMember {
+    return { ...this.m(i) };
+  }
+  endpoint(i: number): string {
+    return this.m(i).clientUrl;
+  }
+  endpoints(): string[] {
+    return this.state.map((s) => s.clientUrl);
+  }
+  tlsFlags(): string[] {
+    return ['--cacert', this.tls.ca, '--cert', this.tls.clientCert, '--key', this.tls.clientKey];
+  }
   isRunning(i: number): boolean {
     const c = this.m(i).proc?.child;
     return !!c && c.exitCode === null && c.signalCode === null;
@@ -114,19 +139,53 @@ export class EtcdCluster {
     if (this.stopped) throw new Error('cluster stopped');
     if (this.isRunning(i)) throw new Error(`${s.name} is already running`);
     const args = [
-      '--name', s.name, '--data-dir', s.dataDir,
-      '--listen-client-urls', s.clientUrl, '--advertise-client-urls', s.clientUrl,
-      '--listen-peer-urls', s.peerUrl, '--initial-advertise-peer-urls', s.peerUrl,
-      '--initial-cluster', s.initialCluster, '--initial-cluster-token', s.token, '--initial-cluster-state', state,
-      '--heartbeat-interval', '50', '--election-timeout', '500',
-      '--quota-backend-bytes', String(this.quotaBytes), '--snapshot-count', '10000',
-      '--cert-file', this.tls.serverCert, '--key-file', this.tls.serverKey, '--trusted-ca-file', this.tls.ca, '--client-cert-auth',
-      '--peer-cert-file', this.tls.peerCert, '--peer-key-file', this.tls.peerKey, '--peer-trusted-ca-file', this.tls.ca,
-      '--peer-client-cert-auth', ...extra,
+      '--name',
+      s.name,
+      '--data-dir',
+      s.dataDir,
+      '--listen-client-urls',
+      s.clientUrl,
+      '--advertise-client-urls',
+      s.clientUrl,
+      '--listen-peer-urls',
+      s.peerUrl,
+      '--initial-advertise-peer-urls',
+      s.peerUrl,
+      '--initial-cluster',
+      s.initialCluster,
+      '--initial-cluster-token',
+      s.token,
+      '--initial-cluster-state',
+      state,
+      '--heartbeat-interval',
+      '50',
+      '--election-timeout',
+      '500',
+      '--quota-backend-bytes',
+      String(this.quotaBytes),
+      '--snapshot-count',
+      '10000',
+      '--cert-file',
+      this.tls.serverCert,
+      '--key-file',
+      this.tls.serverKey,
+      '--trusted-ca-file',
+      this.tls.ca,
+      '--client-cert-auth',
+      '--peer-cert-file',
+      this.tls.peerCert,
+      '--peer-key-file',
+      this.tls.peerKey,
+      '--peer-trusted-ca-file',
+      this.tls.ca,
+      '--peer-client-cert-auth',
+      ...extra,
     ];
     const proc = spawnWatched('/usr/bin/etcd', args, s.logFile);
     s.proc = proc;
-    void proc.exited.then((info) => { for (const fn of this.exitListeners) fn(i, info); });
+    void proc.exited.then((info) => {
+      for (const fn of this.exitListeners) fn(i, info);
+    });
   }
 
   /** Polls /health every 100 ms until every listed member is healthy; fails fast if one exits. */
@@ -138,7 +197,13 @@ export class EtcdCluster {
       }
       const ok = await Promise.all(indices.map((i) => this.gateway.healthy(this.m(i).clientUrl, 1000)));
       if (ok.every(Boolean)) return;
-      if (Date.now() > deadline) throw new Error(`etcd not healthy after ${timeoutMs} ms: ${indices.filter((_, k) => !ok[k]).map((i) => `etcd-${i}`).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `etcd not healthy after ${timeoutMs} ms: ${indices
+            .filter((_, k) => !ok[k])
+            .map((i) => `etcd-${i}`)
+            .join(', ')}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -305,8 +370,13 @@ export class EtcdCluster {
   podView(i: number): PodView {
     const s = this.m(i);
     return {
-      tlsRoot: this.tls.root, volumeDir: s.volumeDir, tmpDir: s.podTmpDir, hostname: s.name, index: i,
-      clientPorts: this.state.map((m) => m.clientPort), peerPorts: this.state.map((m) => m.peerPort),
+      tlsRoot: this.tls.root,
+      volumeDir: s.volumeDir,
+      tmpDir: s.podTmpDir,
+      hostname: s.name,
+      index: i,
+      clientPorts: this.state.map((m) => m.clientPort),
+      peerPorts: this.state.map((m) => m.peerPort),
     };
   }
 
@@ -368,13 +438,25 @@ export class EtcdCluster {
 export async function startEtcdCluster(options: EtcdClusterOptions): Promise<EtcdCluster> {
   const { ports, ...rest } = options;
   const opts: Required<Omit<EtcdClusterOptions, 'ports'>> = {
-    members: 3, quotaBytes: DEFAULT_QUOTA, legacyCaPath: false, startTimeoutMs: 30_000, bootstrap: true, ...rest,
+    members: 3,
+    quotaBytes: DEFAULT_QUOTA,
+    legacyCaPath: false,
+    startTimeoutMs: 30_000,
+    bootstrap: true,
+    ...rest,
   };
   await mkdir(opts.dir, { recursive: true });
   const tls = await writeEtcdTls(opts.dir, opts.legacyCaPath);
   const [ca, cert, key] = await Promise.all([tls.ca, tls.clientCert, tls.clientKey].map((f) => readFile(f, 'utf8')));
   if (!opts.bootstrap) {
-    const cluster = new EtcdCluster(opts, tls, ports?.length === 2 * opts.members ? ports : await freePorts(2 * opts.members), ca!, cert!, key!);
+    const cluster = new EtcdCluster(
+      opts,
+      tls,
+      ports?.length === 2 * opts.members ? ports : await freePorts(2 * opts.members),
+      ca!,
+      cert!,
+      key!,
+    );
     await cluster.layout();
     return cluster;
   }

@@ -36,7 +36,12 @@ export interface EtcdControllerOptions {
   initBackoffMs?: number;
 }
 
-export function attachEtcdController(store: SimStore, cluster: EtcdCluster, namespace: string, options: EtcdControllerOptions = {}): () => void {
+export function attachEtcdController(
+  store: SimStore,
+  cluster: EtcdCluster,
+  namespace: string,
+  options: EtcdControllerOptions = {},
+): () => void {
   const n = cluster.size;
   const view: MemberView[] = Array.from({ length: n }, () => ({ restartCount: 0, phase: 'Pending', healthy: false, running: false }));
   const busy = new Set<number>(); // members being started by us
@@ -45,7 +50,13 @@ export function attachEtcdController(store: SimStore, cluster: EtcdCluster, name
   let stopped = false;
 
   const get = (r: GroupResource, name: string) => store.get(r, namespace, name);
-  const safe = (fn: () => void) => { try { fn(); } catch { /* object changed or vanished meanwhile: next pass fixes it */ } };
+  const safe = (fn: () => void) => {
+    try {
+      fn();
+    } catch {
+      /* object changed or vanished meanwhile: next pass fixes it */
+    }
+  };
 
   if (!get(STATEFULSETS, 'etcd')) store.create(STATEFULSETS, statefulSetObject(namespace, n, options.image));
 
@@ -53,27 +64,43 @@ export function attachEtcdController(store: SimStore, cluster: EtcdCluster, name
     const pod = get(PODS, `etcd-${i}`);
     if (!pod || pod.metadata.deletionTimestamp) return;
     const want = reconcileStatus(pod, view[i]!);
-    if (want) safe(() => store.mutate(PODS, namespace, pod.metadata.name, (o) => { o['status'] = want; }));
+    if (want)
+      safe(() =>
+        store.mutate(PODS, namespace, pod.metadata.name, (o) => {
+          o['status'] = want;
+        }),
+      );
   };
 
   const writeSts = () => {
     const sts = get(STATEFULSETS, 'etcd');
     if (!sts) return;
     const pods = store.list(PODS, namespace, 'app=etcd').filter((p) => !p.metadata.deletionTimestamp);
-    const ready = pods.filter((p) => (p['status'] as { conditions?: { type: string; status: string }[] } | undefined)
-      ?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    const ready = pods.filter((p) =>
+      (p['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some(
+        (c) => c.type === 'Ready' && c.status === 'True',
+      ),
+    ).length;
     const status = {
-      observedGeneration: sts.metadata.generation ?? 1, replicas: pods.length, readyReplicas: ready,
-      availableReplicas: ready, currentReplicas: pods.length, updatedReplicas: pods.length,
+      observedGeneration: sts.metadata.generation ?? 1,
+      replicas: pods.length,
+      readyReplicas: ready,
+      availableReplicas: ready,
+      currentReplicas: pods.length,
+      updatedReplicas: pods.length,
     };
     if (JSON.stringify(sts['status'] ?? {}) !== JSON.stringify(status)) {
-      safe(() => store.mutate(STATEFULSETS, namespace, 'etcd', (o) => { o['status'] = status; }));
+      safe(() =>
+        store.mutate(STATEFULSETS, namespace, 'etcd', (o) => {
+          o['status'] = status;
+        }),
+      );
     }
   };
 
   const retries = new Set<NodeJS.Timeout>();
-  const hasInit = (pod: SimObject | undefined) => ((pod?.['spec'] as { initContainers?: { name: string }[] } | undefined)?.initContainers ?? [])
-    .some((c) => c.name === ETCD_INIT);
+  const hasInit = (pod: SimObject | undefined) =>
+    ((pod?.['spec'] as { initContainers?: { name: string }[] } | undefined)?.initContainers ?? []).some((c) => c.name === ETCD_INIT);
 
   /** Runs etcd-init for pod etcd-i; true when the member may start. A failure schedules a retry. */
   const runInit = async (i: number): Promise<boolean> => {
@@ -86,14 +113,20 @@ export function attachEtcdController(store: SimStore, cluster: EtcdCluster, name
     const init = view[i]!.init;
     init.finishedAt = new Date().toISOString();
     init.exitCode = code;
-    if (code === 0) { init.state = 'done'; return true; }
+    if (code === 0) {
+      init.state = 'done';
+      return true;
+    }
     init.state = 'failed';
     init.restartCount++;
     const uid = pod.metadata.uid;
-    const timer = setTimeout(() => {
-      retries.delete(timer);
-      if (!stopped && get(PODS, `etcd-${i}`)?.metadata.uid === uid) void startMember(i);
-    }, Math.min((options.initBackoffMs ?? 10_000) * 2 ** (init.restartCount - 1), 300_000));
+    const timer = setTimeout(
+      () => {
+        retries.delete(timer);
+        if (!stopped && get(PODS, `etcd-${i}`)?.metadata.uid === uid) void startMember(i);
+      },
+      Math.min((options.initBackoffMs ?? 10_000) * 2 ** (init.restartCount - 1), 300_000),
+    );
     retries.add(timer);
     return false;
   };
@@ -122,7 +155,10 @@ export function attachEtcdController(store: SimStore, cluster: EtcdCluster, name
       view[i]!.lastExit = { code: 1, signal: null, message: (err as Error).message.slice(0, 300) };
     } finally {
       busy.delete(i);
-      if (!stopped) { writePod(i); writeSts(); }
+      if (!stopped) {
+        writePod(i);
+        writeSts();
+      }
     }
   };
 
@@ -132,9 +168,16 @@ export function attachEtcdController(store: SimStore, cluster: EtcdCluster, name
       for (let i = 0; i < n; i++) {
         if (busy.has(i)) continue;
         const pvc = get(PVCS, `data-etcd-${i}`);
-        if (!get(PODS, `etcd-${i}`) && cluster.isRunning(i)) { expectedExit.add(i); await cluster.kill(i); }
+        if (!get(PODS, `etcd-${i}`) && cluster.isRunning(i)) {
+          expectedExit.add(i);
+          await cluster.kill(i);
+        }
         if (pvc?.metadata.deletionTimestamp && !get(PODS, `etcd-${i}`)) {
-          safe(() => store.mutate(PVCS, namespace, pvc.metadata.name, (o) => { o.metadata.finalizers = []; }));
+          safe(() =>
+            store.mutate(PVCS, namespace, pvc.metadata.name, (o) => {
+              o.metadata.finalizers = [];
+            }),
+          );
           await cluster.clearVolume(i);
         }
       }
@@ -145,11 +188,21 @@ export function attachEtcdController(store: SimStore, cluster: EtcdCluster, name
       if (busy.has(i)) continue;
       const pod = get(PODS, `etcd-${i}`);
       const pvc = get(PVCS, `data-etcd-${i}`);
-      if (pod && i >= replicas) { safe(() => store.delete(PODS, namespace, pod.metadata.name)); continue; }
-      if (!pod && cluster.isRunning(i)) { expectedExit.add(i); await cluster.kill(i); }
+      if (pod && i >= replicas) {
+        safe(() => store.delete(PODS, namespace, pod.metadata.name));
+        continue;
+      }
+      if (!pod && cluster.isRunning(i)) {
+        expectedExit.add(i);
+        await cluster.kill(i);
+      }
       if (!pod && pvc?.metadata.deletionTimestamp) {
         // The pod is gone, so pvc-protection lets go: the volume and its data disappear.
-        safe(() => store.mutate(PVCS, namespace, pvc.metadata.name, (o) => { o.metadata.finalizers = []; }));
+        safe(() =>
+          store.mutate(PVCS, namespace, pvc.metadata.name, (o) => {
+            o.metadata.finalizers = [];
+          }),
+        );
         await cluster.clearVolume(i);
       }
       if (pod || i >= replicas) continue;
@@ -171,17 +224,27 @@ export function attachEtcdController(store: SimStore, cluster: EtcdCluster, name
   let again = false;
   const kick = () => {
     if (stopped) return;
-    if (running) { again = true; return; }
+    if (running) {
+      again = true;
+      return;
+    }
     running = (async () => {
-      do { again = false; await reconcile().catch(() => {}); } while (again && !stopped);
-    })().finally(() => { running = undefined; });
+      do {
+        again = false;
+        await reconcile().catch(() => {});
+      } while (again && !stopped);
+    })().finally(() => {
+      running = undefined;
+    });
   };
 
   const unsubscribe = store.subscribe((e) => {
     if (e.object.metadata.namespace !== namespace) return;
     const r = e.resource;
-    const ours = (r.plural === 'pods' && /^etcd-\d+$/.test(e.object.metadata.name)) || (r.plural === 'persistentvolumeclaims' &&
-      /^data-etcd-\d+$/.test(e.object.metadata.name)) || (r.plural === 'statefulsets' && e.object.metadata.name === 'etcd');
+    const ours =
+      (r.plural === 'pods' && /^etcd-\d+$/.test(e.object.metadata.name)) ||
+      (r.plural === 'persistentvolumeclaims' && /^data-etcd-\d+$/.test(e.object.metadata.name)) ||
+      (r.plural === 'statefulsets' && e.object.metadata.name === 'etcd');
     if (!ours) return;
     if (r.plural === 'pods' && e.type === 'DELETED') {
       const i = Number(e.object.metadata.name.slice(5));
@@ -203,15 +266,21 @@ export function attachEtcdController(store: SimStore, cluster: EtcdCluster, name
   });
 
   const poll = setInterval(() => {
-    void Promise.all(Array.from({ length: n }, async (_, i) => {
-      if (busy.has(i)) return;
-      const running = cluster.isRunning(i);
-      if (running && !view[i]!.running) { view[i]!.running = true; view[i]!.phase = 'Running'; view[i]!.startedAt = new Date().toISOString(); }
-      // Like a readiness probe with failureThreshold 3: a short election does not unready a pod.
-      const ok = running && (await cluster.healthy(i, 500));
-      failures[i] = ok ? 0 : failures[i]! + 1;
-      view[i]!.healthy = running && (ok || (view[i]!.healthy && failures[i]! < 3));
-    })).then(() => {
+    void Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        if (busy.has(i)) return;
+        const running = cluster.isRunning(i);
+        if (running && !view[i]!.running) {
+          view[i]!.running = true;
+          view[i]!.phase = 'Running';
+          view[i]!.startedAt = new Date().toISOString();
+        }
+        // Like a readiness probe with failureThreshold 3: a short election does not unready a pod.
+        const ok = running && (await cluster.healthy(i, 500));
+        failures[i] = ok ? 0 : failures[i]! + 1;
+        view[i]!.healthy = running && (ok || (view[i]!.healthy && failures[i]! < 3));
+      }),
+    ).then(() => {
       if (stopped) return;
       for (let i = 0; i < n; i++) writePod(i);
       writeSts();
@@ -247,7 +316,11 @@ export function etcdExecHandler(cluster: EtcdCluster, namespace: string, fallbac
       throw new Error(`no exec target for ${call.namespace}/${call.pod}/${call.container}`);
     }
     return cluster.execInMember(Number(m[1]), call.command, {
-      stdin: call.stdin, stdout: call.stdout, stderr: call.stderr, signal: call.signal, namespace,
+      stdin: call.stdin,
+      stdout: call.stdout,
+      stderr: call.stderr,
+      signal: call.signal,
+      namespace,
     });
   };
 }

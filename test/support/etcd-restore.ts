@@ -22,17 +22,50 @@ export async function startEtcdFromSnapshot(snapshot: string, dir: string): Prom
   const dataDir = path.join(dir, 'data');
   const restore = spawnSync(
     'etcdctl',
-    ['snapshot', 'restore', snapshot, '--name', 'restored', '--data-dir', dataDir, '--initial-cluster', `restored=${peerUrl}`, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster-token', 'restored'],
+    [
+      'snapshot',
+      'restore',
+      snapshot,
+      '--name',
+      'restored',
+      '--data-dir',
+      dataDir,
+      '--initial-cluster',
+      `restored=${peerUrl}`,
+      '--initial-advertise-peer-urls',
+      peerUrl,
+      '--initial-cluster-token',
+      'restored',
+    ],
     { encoding: 'utf8', env: cleanEnv() },
   );
   if (restore.status !== 0) throw new Error(`etcdctl snapshot restore failed: ${restore.stderr}`);
   mkdirSync(dir, { recursive: true });
   const proc = spawnWatched(
     '/usr/bin/etcd',
-    ['--name', 'restored', '--data-dir', dataDir, '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint, '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `restored=${peerUrl}`],
+    [
+      '--name',
+      'restored',
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      endpoint,
+      '--advertise-client-urls',
+      endpoint,
+      '--listen-peer-urls',
+      peerUrl,
+      '--initial-advertise-peer-urls',
+      peerUrl,
+      '--initial-cluster',
+      `restored=${peerUrl}`,
+    ],
     path.join(dir, 'etcd.log'),
   );
-  const etcdctl = (...args: string[]) => spawnSync('etcdctl', ['--endpoints', endpoint, '--dial-timeout=1s', '--command-timeout=2s', ...args], { encoding: 'utf8', env: cleanEnv() });
+  const etcdctl = (...args: string[]) =>
+    spawnSync('etcdctl', ['--endpoints', endpoint, '--dial-timeout=1s', '--command-timeout=2s', ...args], {
+      encoding: 'utf8',
+      env: cleanEnv(),
+    });
   const deadline = Date.now() + 20_000;
   while (etcdctl('endpoint', 'health').status !== 0) {
     if (Date.now() > deadline) throw new Error('restored etcd did not become healthy');

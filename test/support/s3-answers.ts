@@ -33,7 +33,10 @@ export function storeAnswers(behaviour: () => S3Behaviour): Middleware {
   const sseByObject = new Map<string, string>();
   const sseByUpload = new Map<string, string>();
   return async (ctx, next) => {
-    const segments = ctx.path.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+    const segments = ctx.path
+      .split('/')
+      .filter(Boolean)
+      .map((p) => decodeURIComponent(p));
     if (segments.length < 2) return next();
     const object = segments.join('/');
     const asked = ctx.get('x-amz-server-side-encryption');
@@ -53,7 +56,9 @@ export function storeAnswers(behaviour: () => S3Behaviour): Middleware {
     if (create && behaviour().flexibleChecksums && ctx.get('x-amz-checksum-algorithm')) {
       ctx.set('x-amz-checksum-algorithm', ctx.get('x-amz-checksum-algorithm').toUpperCase());
     }
-    const confirm = (value: string | undefined) => { if (value && behaviour().sse === 'confirm') ctx.set('x-amz-server-side-encryption', value); };
+    const confirm = (value: string | undefined) => {
+      if (value && behaviour().sse === 'confirm') ctx.set('x-amz-server-side-encryption', value);
+    };
     if (create) {
       // s3rver has turned the result into XML by now.
       const uploadId = /<UploadId>([0-9a-f]+)<\/UploadId>/.exec(String(ctx.body))?.[1];

@@ -40,17 +40,34 @@ const require = createRequire(import.meta.url);
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const COPY_BUFFER = 8 * 1024 * 1024;
 
-interface Part { number: number; etag: string }
+interface Part {
+  number: number;
+  etag: string;
+}
 /** Where a stored part's bytes are: a range of the upload's data file, or a file of its own. */
-interface Placement { md5: string; size: number; offset?: number }
+interface Placement {
+  md5: string;
+  size: number;
+  offset?: number;
+}
 
 /** The part of s3rver's FilesystemStore used here. */
 export interface S3rverStore {
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5: string): Promise<void>;
-  putPart(bucket: string, uploadId: string, partNumber: string | number, content: NodeJS.ReadableStream): Promise<{ size: number; md5: string }>;
+  putPart(
+    bucket: string,
+    uploadId: string,
+    partNumber: string | number,
+    content: NodeJS.ReadableStream,
+  ): Promise<{ size: number; md5: string }>;
   putObjectMultipart(bucket: string, uploadId: string, parts: Part[]): Promise<{ size: number; md5: string }>;
-  putObject(object: { bucket: string; key: string; content: NodeJS.ReadableStream | Buffer; metadata: Record<string, unknown> }): Promise<{ size: number; md5: string }>;
+  putObject(object: {
+    bucket: string;
+    key: string;
+    content: NodeJS.ReadableStream | Buffer;
+    metadata: Record<string, unknown>;
+  }): Promise<{ size: number; md5: string }>;
 }
 
 /** What the store checks; read on every request, so a test can change it between requests. */
@@ -75,7 +92,11 @@ export function behaveLikeS3(store: S3rverStore, behaviour: () => IntegrityBehav
   const partSizes = new Map<string, number>();
 
   /** Writes the body to `target` (at `start` when given), digesting it; refuses it (file removed) when a check fails. */
-  async function receive(content: NodeJS.ReadableStream, target: string, start: number | undefined): Promise<{ size: number; md5: string }> {
+  async function receive(
+    content: NodeJS.ReadableStream,
+    target: string,
+    start: number | undefined,
+  ): Promise<{ size: number; md5: string }> {
     // s3rver passes the request itself, or its aws-chunked decoder (no headers, no known length).
     const headers = (content as Partial<IncomingMessage>).headers ?? {};
     let corrupt = (content as { [CORRUPT]?: boolean })[CORRUPT] === true;
@@ -127,7 +148,8 @@ export function behaveLikeS3(store: S3rverStore, behaviour: () => IntegrityBehav
   store.putPart = async (bucket, uploadId, partNumber, content) => {
     const headers = (content as Partial<IncomingMessage>).headers ?? {};
     const dir = uploadDirOf(bucket, uploadId);
-    if (!existsSync(path.join(dir, 'key'))) throw new S3Error('NoSuchUpload', 'The specified upload does not exist.', { UploadId: uploadId });
+    if (!existsSync(path.join(dir, 'key')))
+      throw new S3Error('NoSuchUpload', 'The specified upload does not exist.', { UploadId: uploadId });
     const n = Number(partNumber);
     const length = Number(headers['content-length'] ?? NaN);
     await Promise.all([`${n}`, `${n}.md5`, `${n}.json`].map((f) => rm(path.join(dir, f), { force: true })));
@@ -148,20 +170,39 @@ export function behaveLikeS3(store: S3rverStore, behaviour: () => IntegrityBehav
   store.putObjectMultipart = async (bucket, uploadId, parts) => {
     const dir = uploadDirOf(bucket, uploadId);
     if (!/^[\w-]+$/.test(uploadId) || !existsSync(path.join(dir, 'key'))) {
-      throw new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId });
+      throw new S3Error(
+        'NoSuchUpload',
+        'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+        { UploadId: uploadId },
+      );
     }
-    if (parts.length === 0) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
+    if (parts.length === 0)
+      throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
     if (parts.some((part, i) => i > 0 && part.number <= (parts[i - 1]?.number ?? 0))) {
-      throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
+      throw new S3Error(
+        'InvalidPartOrder',
+        'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
+      );
     }
     const placements: (Placement & { number: number })[] = [];
     for (const [i, part] of parts.entries()) {
-      const placement = await readFile(path.join(dir, `${part.number}.json`), 'utf8').then((t) => JSON.parse(t) as Placement, () => undefined);
+      const placement = await readFile(path.join(dir, `${part.number}.json`), 'utf8').then(
+        (t) => JSON.parse(t) as Placement,
+        () => undefined,
+      );
       if (placement === undefined || placement.md5 !== part.etag) {
-        throw new S3Error('InvalidPart', "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.", { UploadId: uploadId, PartNumber: part.number, ETag: part.etag });
+        throw new S3Error(
+          'InvalidPart',
+          "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+          { UploadId: uploadId, PartNumber: part.number, ETag: part.etag },
+        );
       }
       if (i < parts.length - 1 && placement.size < MIN_PART_SIZE) {
-        throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { ProposedSize: placement.size, MinSizeAllowed: MIN_PART_SIZE, PartNumber: part.number });
+        throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
+          ProposedSize: placement.size,
+          MinSizeAllowed: MIN_PART_SIZE,
+          PartNumber: part.number,
+        });
       }
       placements.push({ ...placement, number: part.number });
     }
@@ -182,7 +223,9 @@ export function behaveLikeS3(store: S3rverStore, behaviour: () => IntegrityBehav
     const objectPath = store.getResourcePath(bucket, key, 'object');
     await mkdir(path.dirname(objectPath), { recursive: true });
     await rename(assembled, objectPath);
-    const etag = `${createHash('md5').update(Buffer.concat(placements.map((p) => Buffer.from(p.md5, 'hex')))).digest('hex')}-${parts.length}`;
+    const etag = `${createHash('md5')
+      .update(Buffer.concat(placements.map((p) => Buffer.from(p.md5, 'hex'))))
+      .digest('hex')}-${parts.length}`;
     await store.putMetadata(bucket, key, metadata, etag);
     await rm(dir, { recursive: true, force: true });
     partSizes.delete(uploadId);
@@ -202,7 +245,8 @@ export function integrityRefusal(
   const contentMd5 = headers['content-md5'];
   if (typeof contentMd5 === 'string') {
     const sent = Buffer.from(contentMd5, 'base64');
-    if (sent.length !== 16 || sent.toString('base64') !== contentMd5) return { code: 'InvalidDigest', message: 'The Content-MD5 you specified was invalid.' };
+    if (sent.length !== 16 || sent.toString('base64') !== contentMd5)
+      return { code: 'InvalidDigest', message: 'The Content-MD5 you specified was invalid.' };
     if (!sent.equals(got.md5)) return { code: 'BadDigest', message: 'The Content-MD5 you specified did not match what we received.' };
   }
   if (got.sha256 !== undefined && got.sha256 !== headers['x-amz-content-sha256']) {
@@ -211,8 +255,10 @@ export function integrityRefusal(
   const crcSent = headers['x-amz-checksum-crc32'];
   if (behaviour.flexibleChecksums && typeof crcSent === 'string') {
     const sent = Buffer.from(crcSent, 'base64');
-    if (sent.length !== 4 || sent.toString('base64') !== crcSent) return { code: 'InvalidRequest', message: 'Value for x-amz-checksum-crc32 header is invalid.' };
-    if (sent.readUInt32BE() !== got.crc >>> 0) return { code: 'BadDigest', message: 'The CRC32 you specified did not match the calculated checksum.' };
+    if (sent.length !== 4 || sent.toString('base64') !== crcSent)
+      return { code: 'InvalidRequest', message: 'Value for x-amz-checksum-crc32 header is invalid.' };
+    if (sent.readUInt32BE() !== got.crc >>> 0)
+      return { code: 'BadDigest', message: 'The CRC32 you specified did not match the calculated checksum.' };
   }
   return undefined;
 }
@@ -224,7 +270,8 @@ async function copyParts(dir: string, placements: (Placement & { number: number 
   const data: { handle?: FileHandle } = {};
   try {
     for (const p of placements) {
-      const input = p.offset === undefined ? await open(path.join(dir, `${p.number}`), 'r') : (data.handle ??= await open(path.join(dir, 'data'), 'r'));
+      const input =
+        p.offset === undefined ? await open(path.join(dir, `${p.number}`), 'r') : (data.handle ??= await open(path.join(dir, 'data'), 'r'));
       try {
         for (let done = 0; done < p.size;) {
           const { bytesRead } = await input.read(buffer, 0, Math.min(buffer.length, p.size - done), (p.offset ?? 0) + done);

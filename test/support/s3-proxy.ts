@@ -71,7 +71,9 @@ export async function startS3Proxy(upstream: string): Promise<S3Proxy> {
     const partNumber = url.searchParams.has('partNumber') ? Number(url.searchParams.get('partNumber')) : undefined;
     const h = req.headers;
     const record: ProxiedRequest = {
-      method: req.method ?? 'GET', op, ...(partNumber !== undefined ? { partNumber } : {}),
+      method: req.method ?? 'GET',
+      op,
+      ...(partNumber !== undefined ? { partNumber } : {}),
       integrity: {
         ...(typeof h['x-amz-content-sha256'] === 'string' ? { contentSha256: h['x-amz-content-sha256'] } : {}),
         contentMd5: h['content-md5'] !== undefined,
@@ -80,18 +82,22 @@ export async function startS3Proxy(upstream: string): Promise<S3Proxy> {
       },
     };
     requests.push(record);
-    const hit = fault && remaining > 0 && fault.op === op && (fault.partNumber === undefined || fault.partNumber === partNumber) ? fault : undefined;
+    const hit =
+      fault && remaining > 0 && fault.op === op && (fault.partNumber === undefined || fault.partNumber === partNumber) ? fault : undefined;
     if (hit) {
       remaining--;
       triggered++;
       record.damaged = hit.mode;
     }
 
-    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
-      record.status = answer.statusCode;
-      res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
-      answer.pipe(res);
-    });
+    const up = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
+      (answer) => {
+        record.status = answer.statusCode;
+        res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+        answer.pipe(res);
+      },
+    );
     up.on('error', () => res.destroy());
     req.on('error', () => up.destroy());
 

@@ -141,7 +141,11 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   account.createKeyPair(accessKeyId, secretAccessKey);
   await mkdir(options.dir, { recursive: true });
   const app = new S3rver({
-    address: '127.0.0.1', port: 0, silent: true, directory: options.dir, vhostBuckets: false,
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: options.dir,
+    vhostBuckets: false,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
   });
 
@@ -168,8 +172,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const faults: Middleware = async (ctx, next) => {
     const op = opOf(ctx);
     const f = fault;
-    const hit = f && remaining > 0 && op === f.op &&
-      (f.partNumber === undefined || Number(ctx.query.partNumber) === f.partNumber);
+    const hit = f && remaining > 0 && op === f.op && (f.partNumber === undefined || Number(ctx.query.partNumber) === f.partNumber);
     if (!f || !hit) return next();
     remaining--;
     triggered++;
@@ -197,9 +200,20 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     // Upload: read `limit` request bytes, then drop the connection without answering.
     let seen = 0;
     await new Promise<void>((resolve) => {
-      const check = () => { if (seen >= limit) { socket.destroy(); resolve(); } };
-      ctx.req.on('data', (c: Buffer) => { seen += c.length; check(); });
-      ctx.req.on('end', () => { socket.destroy(); resolve(); });
+      const check = () => {
+        if (seen >= limit) {
+          socket.destroy();
+          resolve();
+        }
+      };
+      ctx.req.on('data', (c: Buffer) => {
+        seen += c.length;
+        check();
+      });
+      ctx.req.on('end', () => {
+        socket.destroy();
+        resolve();
+      });
       ctx.req.on('error', () => resolve());
       check();
     });
@@ -228,7 +242,12 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   };
 
   // Koa composes app.middleware when the server starts listening, so these run first.
-  app.middleware.unshift(rawPath, faults, storeAnswers(() => behaviour), abortUpload);
+  app.middleware.unshift(
+    rawPath,
+    faults,
+    storeAnswers(() => behaviour),
+    abortUpload,
+  );
   const address = await app.run();
 
   return {
@@ -236,9 +255,16 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     region: 'us-east-1',
     accessKeyId,
     secretAccessKey,
-    setFault(f) { fault = f; remaining = f?.times ?? 1; },
-    setBehaviour(b) { behaviour = { ...AWS_LIKE, ...b }; },
-    get faultsTriggered() { return triggered; },
+    setFault(f) {
+      fault = f;
+      remaining = f?.times ?? 1;
+    },
+    setBehaviour(b) {
+      behaviour = { ...AWS_LIKE, ...b };
+    },
+    get faultsTriggered() {
+      return triggered;
+    },
     async pendingUploads(bucket) {
       const dir = app.store.getResourcePath(bucket, undefined, 'uploads');
       if (!existsSync(dir)) return [];

@@ -25,7 +25,9 @@ function split(data: Buffer, sizes: number[]): Buffer[] {
 async function digestOf(chunks: Buffer[]) {
   const digest = new DigestStream();
   const out: Buffer[] = [];
-  await pipeline(Readable.from(chunks, { objectMode: true }), digest, async (s: AsyncIterable<Buffer>) => { for await (const c of s) out.push(c); });
+  await pipeline(Readable.from(chunks, { objectMode: true }), digest, async (s: AsyncIterable<Buffer>) => {
+    for await (const c of s) out.push(c);
+  });
   return { result: digest.result(), out };
 }
 

@@ -24,10 +24,14 @@ export async function list(args: ListArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);
   const target = s3TargetOf(args.from, args, '--from');
   const opened = await deps.openObjectStore(target);
-  const result = await listBackups(opened, {
-    ...(args.namespace ? { namespace: args.namespace } : {}),
-    ...(args['hosted-cluster'] ? { name: args['hosted-cluster'] } : {}),
-  }, { clock: deps.clock, reporter: deps.reporter, signal: deps.signal });
+  const result = await listBackups(
+    opened,
+    {
+      ...(args.namespace ? { namespace: args.namespace } : {}),
+      ...(args['hosted-cluster'] ? { name: args['hosted-cluster'] } : {}),
+    },
+    { clock: deps.clock, reporter: deps.reporter, signal: deps.signal },
+  );
   if (format === 'table' && result.items.length === 0) {
     deps.reporter.info(`no backups found under ${result.source}`);
     return ExitCode.ok;
@@ -40,8 +44,14 @@ export function renderList(result: BackupList): string {
   return renderTable(
     ['TIME', 'CLUSTER', 'REVISION', 'KEYS', 'SIZE', 'MODE', 'AGE', 'BACKUP'],
     result.items.map((i) => [
-      i.createdAt.replace(/\.\d{3}Z$/, 'Z'), `${i.namespace}/${i.name}`, String(i.revision), String(i.totalKeys),
-      humanBytes(i.size), i.mode, i.ageSeconds < 0 ? '-' : humanAge(i.ageSeconds), i.url,
+      i.createdAt.replace(/\.\d{3}Z$/, 'Z'),
+      `${i.namespace}/${i.name}`,
+      String(i.revision),
+      String(i.totalKeys),
+      humanBytes(i.size),
+      i.mode,
+      i.ageSeconds < 0 ? '-' : humanAge(i.ageSeconds),
+      i.url,
     ]),
   );
 }
@@ -57,7 +67,9 @@ export async function verify(args: VerifyArgs, deps: CliDeps): Promise<number> {
       const opened = await deps.openObjectStore(s3TargetOf(source.replace(/\/backup\.json$/, '/'), args, 'the backup'));
       result = await verifyStoredBackup(opened.store, opened.prefix, options);
     } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
-      throw new UsageError(`cannot verify "${source}": pass an s3:// URL or a local file`, { hint: 'e.g. {cmd} backup verify s3://<bucket>/<prefix>/<namespace>/<name>/<id>/' });
+      throw new UsageError(`cannot verify "${source}": pass an s3:// URL or a local file`, {
+        hint: 'e.g. {cmd} backup verify s3://<bucket>/<prefix>/<namespace>/<name>/<id>/',
+      });
     } else {
       await requireLocalFile(source);
       result = await verifyLocalSnapshot(source, options);
@@ -77,11 +89,20 @@ export function renderVerification(r: BackupVerification): string {
   const head = [
     `SOURCE     ${r.source}`,
     ...(r.backup ? [`CLUSTER    ${r.backup.hostedCluster} (${r.backup.mode}, ${r.backup.createdAt})`] : []),
-    ...(r.snapshot?.status ? [`SNAPSHOT   revision ${r.snapshot.status.revision}, ${r.snapshot.status.totalKey} keys, ${humanBytes(r.snapshot.size)}`] : []),
+    ...(r.snapshot?.status
+      ? [`SNAPSHOT   revision ${r.snapshot.status.revision}, ${r.snapshot.status.totalKey} keys, ${humanBytes(r.snapshot.size)}`]
+      : []),
     `VERDICT    ${r.verdict}`,
     '',
   ].join('\n');
-  return head + '\n' + renderTable(['CHECK', 'RESULT', 'DETAIL'], r.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', dash(c.detail)]));
+  return (
+    head +
+    '\n' +
+    renderTable(
+      ['CHECK', 'RESULT', 'DETAIL'],
+      r.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', dash(c.detail)]),
+    )
+  );
 }
 
 /** A local snapshot path that exists and is a regular file (exit 3 when missing, 2 when unusable). */

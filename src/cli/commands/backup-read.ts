@@ -18,10 +18,17 @@ export function registerBackupReadCommands(b: Argv, deps: CliDeps, done: (code: 
       (c) =>
         c
           .positional('hosted-cluster', { type: 'string', describe: 'Only the backups of this HostedCluster' })
-          .option('from', { type: 'string', describe: 'Where backups were written: s3://<bucket>[/<prefix>] (the --to of backup)', demandOption: true })
+          .option('from', {
+            type: 'string',
+            describe: 'Where backups were written: s3://<bucket>[/<prefix>] (the --to of backup)',
+            demandOption: true,
+          })
           .options(s3ReadOptions)
           .example('$0 backup list --from s3://backups/hcp', 'Every backup under s3://backups/hcp')
-          .example('$0 backup list demo -n clusters --from s3://backups/hcp -o json', 'The backups of clusters/demo as JSON (kind BackupList)'),
+          .example(
+            '$0 backup list demo -n clusters --from s3://backups/hcp -o json',
+            'The backups of clusters/demo as JSON (kind BackupList)',
+          ),
       async (args) => {
         const { list } = await import('./backup-read-run.ts');
         done(await list(args as unknown as ListArgs, deps));
@@ -32,9 +39,16 @@ export function registerBackupReadCommands(b: Argv, deps: CliDeps, done: (code: 
       'Check that a backup is restorable: snapshot integrity (SHA-256 trailer, bbolt content) and agreement with backup.json',
       (c) =>
         c
-          .positional('backup', { type: 'string', describe: 'A backup (s3://.../<namespace>/<name>/<id>/) or a local etcd snapshot file', demandOption: true })
+          .positional('backup', {
+            type: 'string',
+            describe: 'A backup (s3://.../<namespace>/<name>/<id>/) or a local etcd snapshot file',
+            demandOption: true,
+          })
           .options(s3ReadOptions)
-          .example('$0 backup verify s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/', 'Verify a stored backup (exit 0 only when Restorable)')
+          .example(
+            '$0 backup verify s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/',
+            'Verify a stored backup (exit 0 only when Restorable)',
+          )
           .example('$0 backup verify ./snapshot.db -o json', 'Verify a local snapshot file'),
       async (args) => {
         const { verify } = await import('./backup-read-run.ts');

@@ -33,8 +33,18 @@ export type ResumeArgs = GlobalArgs & { 'hosted-cluster': string };
 export async function backup(args: BackupArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);
   const mode = modeOf(args);
-  const pauseTtlMs = boundedDuration(args['pause-ttl'], '--pause-ttl', { minMs: MIN_PAUSE_TTL_MS, maxMs: MAX_TIMER_DURATION_MS }, 'the deadline must outlast the snapshot and is renewed while the run lasts; the default is 30m');
-  const waitTimeoutMs = boundedDuration(args['wait-timeout'], '--wait-timeout', { minMs: 1000, maxMs: MAX_TIMER_DURATION_MS }, 'the default is 5m');
+  const pauseTtlMs = boundedDuration(
+    args['pause-ttl'],
+    '--pause-ttl',
+    { minMs: MIN_PAUSE_TTL_MS, maxMs: MAX_TIMER_DURATION_MS },
+    'the deadline must outlast the snapshot and is renewed while the run lasts; the default is 30m',
+  );
+  const waitTimeoutMs = boundedDuration(
+    args['wait-timeout'],
+    '--wait-timeout',
+    { minMs: 1000, maxMs: MAX_TIMER_DURATION_MS },
+    'the default is 5m',
+  );
   const target = s3TargetOf(args.to, args, '--to');
   const keysTarget = args['keys-to'] !== undefined ? s3TargetOf(args['keys-to'], args, '--keys-to') : undefined;
   const session = await deps.connectKube(kubeTargetOf(args));
@@ -76,7 +86,9 @@ export async function backup(args: BackupArgs, deps: CliDeps): Promise<number> {
       step: (name) => deps.reporter.debug(`step: ${name}`),
     });
     progress.done();
-    deps.reporter.info(`backup complete: ${result.url} (${humanBytes(result.manifest.snapshot.size)}, revision ${result.manifest.snapshot.revision})`);
+    deps.reporter.info(
+      `backup complete: ${result.url} (${humanBytes(result.manifest.snapshot.size)}, revision ${result.manifest.snapshot.revision})`,
+    );
     await printData(deps.stdout, format, result.manifest, () => renderBackupResult(result));
     return 0;
   } finally {
@@ -90,10 +102,14 @@ const MIN_PAUSE_TTL_MS = 60_000;
 /** --online or --quiesce (the default); both, or --no-quiesce alone, are refused. */
 function modeOf(args: BackupArgs): 'online' | 'quiesce' {
   if (args.online === true && args.quiesce === true) {
-    throw new UsageError('pass either --online or --quiesce, not both', { hint: '--online takes no downtime; --quiesce (the default) pauses and scales the API servers to 0 for the snapshot' });
+    throw new UsageError('pass either --online or --quiesce, not both', {
+      hint: '--online takes no downtime; --quiesce (the default) pauses and scales the API servers to 0 for the snapshot',
+    });
   }
   if (args.quiesce === false && args.online !== true) {
-    throw new UsageError('--no-quiesce needs --online: a backup is either quiesced or online', { hint: 'pass --online for a backup without downtime' });
+    throw new UsageError('--no-quiesce needs --online: a backup is either quiesced or online', {
+      hint: 'pass --online for a backup without downtime',
+    });
   }
   return args.online === true ? 'online' : 'quiesce';
 }
@@ -101,7 +117,13 @@ function modeOf(args: BackupArgs): 'online' | 'quiesce' {
 export async function resume(args: ResumeArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);
   const session = await deps.connectKube(kubeTargetOf(args));
-  const result = await runResume(session.namespace, args['hosted-cluster'], { api: session.api, exec: session.exec, clock: deps.clock, reporter: deps.reporter, signal: deps.signal });
+  const result = await runResume(session.namespace, args['hosted-cluster'], {
+    api: session.api,
+    exec: session.exec,
+    clock: deps.clock,
+    reporter: deps.reporter,
+    signal: deps.signal,
+  });
   await printData(deps.stdout, format, result, () => renderResume(result));
   return 0;
 }

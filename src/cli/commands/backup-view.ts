@@ -5,16 +5,18 @@ import type { ResumeResult } from '../../core/operation/resume.ts';
 import { humanBytes } from '../format.ts';
 
 export function renderBackupPlan(plan: BackupPlan): string {
-  return [
-    `PLAN for ${plan.hostedCluster} (${plan.mode}), snapshot from ${plan.member}`,
-    `destination: ${plan.destination}`,
-    `expected API downtime: ${plan.expectedDowntime}`,
-    'steps:',
-    ...plan.steps.map((s, i) => `  ${i + 1}. ${s}`),
-    'touches:',
-    ...plan.touches.map((t) => `  - ${t}`),
-    'nothing was changed (--dry-run)',
-  ].join('\n') + '\n';
+  return (
+    [
+      `PLAN for ${plan.hostedCluster} (${plan.mode}), snapshot from ${plan.member}`,
+      `destination: ${plan.destination}`,
+      `expected API downtime: ${plan.expectedDowntime}`,
+      'steps:',
+      ...plan.steps.map((s, i) => `  ${i + 1}. ${s}`),
+      'touches:',
+      ...plan.touches.map((t) => `  - ${t}`),
+      'nothing was changed (--dry-run)',
+    ].join('\n') + '\n'
+  );
 }
 
 export function renderBackupResult(result: BackupResult): string {
@@ -36,5 +38,8 @@ export function renderBackupResult(result: BackupResult): string {
 
 export function renderResume(result: ResumeResult): string {
   if (result.operation === null) return `nothing to resume on ${result.namespace}/${result.name}: no hcp-dr operation is recorded\n`;
-  return [`resumed ${result.namespace}/${result.name} (operation ${result.operation}):`, ...result.actions.map((a) => `  - ${a}`)].join('\n') + '\n';
+  return (
+    [`resumed ${result.namespace}/${result.name} (operation ${result.operation}):`, ...result.actions.map((a) => `  - ${a}`)].join('\n') +
+    '\n'
+  );
 }

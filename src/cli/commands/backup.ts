@@ -9,37 +9,60 @@ import { registerBackupReadCommands } from './backup-read.ts';
 import type { BackupArgs, ResumeArgs } from './backup-run.ts';
 
 export const backupCommand: CommandRegistrar = (y, deps, done) =>
-  y.command('backup', 'Back up etcd of a hosted cluster to S3; list and verify backups', (b: Argv) =>
-    registerBackupReadCommands(b, deps, done).command(
-      '$0 <hosted-cluster>',
-      'Take a crash-safe, verified etcd backup of a hosted cluster to S3',
+  y
+    .command('backup', 'Back up etcd of a hosted cluster to S3; list and verify backups', (b: Argv) =>
+      registerBackupReadCommands(b, deps, done).command(
+        '$0 <hosted-cluster>',
+        'Take a crash-safe, verified etcd backup of a hosted cluster to S3',
+        (c) =>
+          c
+            .positional('hosted-cluster', { type: 'string', describe: 'Name of the HostedCluster', demandOption: true })
+            .option('to', { type: 'string', describe: 'Destination: s3://<bucket>[/<prefix>]', demandOption: true })
+            .option('keys-to', {
+              type: 'string',
+              describe: 'Separate destination for the encryption key and PKI secrets: s3://<bucket>[/<prefix>]',
+            })
+            .options(s3Options)
+            .option('online', { type: 'boolean', describe: 'No pause and no API downtime: an etcd snapshot is point-in-time on its own' })
+            .option('quiesce', {
+              type: 'boolean',
+              describe: 'The default: pause, scale the API servers to 0, snapshot, bring them back (API downtime: the snapshot time)',
+            })
+            .option('dry-run', {
+              type: 'boolean',
+              describe: 'Print the plan, the objects it touches and the expected downtime; change nothing',
+            })
+            .option('yes', { alias: 'y', type: 'boolean', describe: 'Confirm the API downtime of --quiesce without a prompt' })
+            .option('force', { type: 'boolean', describe: 'Back up even when etcd members disagree (Inconsistent)' })
+            .option('pause-ttl', {
+              type: 'string',
+              default: '30m',
+              describe:
+                'Deadline written to spec.pausedUntil (1m to 24h), renewed while running; reconciliation resumes by itself after it',
+            })
+            .option('wait-timeout', {
+              type: 'string',
+              default: '5m',
+              describe: 'How long to wait for the pause to propagate and for scaling (1s to 24h)',
+            })
+            .example('$0 backup demo -n clusters --to s3://backups/hcp --yes', 'Quiesced backup (the documented procedure)')
+            .example('$0 backup demo -n clusters --to s3://backups/hcp --online', 'Backup without API downtime')
+            .example('$0 backup demo -n clusters --to s3://backups/hcp --dry-run -o yaml', 'Show the plan only'),
+        async (args) => {
+          const { backup } = await import('./backup-run.ts');
+          done(await backup(args as unknown as BackupArgs, deps));
+        },
+      ),
+    )
+    .command(
+      'resume <hosted-cluster>',
+      'Undo what an interrupted hcp-dr run left on a hosted cluster (replicas, pausedUntil, lock); safe to repeat',
       (c) =>
         c
-          .positional('hosted-cluster', { type: 'string', describe: 'Name of the HostedCluster', demandOption: true })
-          .option('to', { type: 'string', describe: 'Destination: s3://<bucket>[/<prefix>]', demandOption: true })
-          .option('keys-to', { type: 'string', describe: 'Separate destination for the encryption key and PKI secrets: s3://<bucket>[/<prefix>]' })
-          .options(s3Options)
-          .option('online', { type: 'boolean', describe: 'No pause and no API downtime: an etcd snapshot is point-in-time on its own' })
-          .option('quiesce', { type: 'boolean', describe: 'The default: pause, scale the API servers to 0, snapshot, bring them back (API downtime: the snapshot time)' })
-          .option('dry-run', { type: 'boolean', describe: 'Print the plan, the objects it touches and the expected downtime; change nothing' })
-          .option('yes', { alias: 'y', type: 'boolean', describe: 'Confirm the API downtime of --quiesce without a prompt' })
-          .option('force', { type: 'boolean', describe: 'Back up even when etcd members disagree (Inconsistent)' })
-          .option('pause-ttl', { type: 'string', default: '30m', describe: 'Deadline written to spec.pausedUntil (1m to 24h), renewed while running; reconciliation resumes by itself after it' })
-          .option('wait-timeout', { type: 'string', default: '5m', describe: 'How long to wait for the pause to propagate and for scaling (1s to 24h)' })
-          .example('$0 backup demo -n clusters --to s3://backups/hcp --yes', 'Quiesced backup (the documented procedure)')
-          .example('$0 backup demo -n clusters --to s3://backups/hcp --online', 'Backup without API downtime')
-          .example('$0 backup demo -n clusters --to s3://backups/hcp --dry-run -o yaml', 'Show the plan only'),
+          .positional('hosted-cluster', { type: 'string', demandOption: true })
+          .example('$0 resume demo -n clusters', 'Bring clusters/demo back to its state before the backup'),
       async (args) => {
-        const { backup } = await import('./backup-run.ts');
-        done(await backup(args as unknown as BackupArgs, deps));
+        const { resume } = await import('./backup-run.ts');
+        done(await resume(args as unknown as ResumeArgs, deps));
       },
-    ),
-  ).command(
-    'resume <hosted-cluster>',
-    'Undo what an interrupted hcp-dr run left on a hosted cluster (replicas, pausedUntil, lock); safe to repeat',
-    (c) => c.positional('hosted-cluster', { type: 'string', demandOption: true }).example('$0 resume demo -n clusters', 'Bring clusters/demo back to its state before the backup'),
-    async (args) => {
-      const { resume } = await import('./backup-run.ts');
-      done(await resume(args as unknown as ResumeArgs, deps));
-    },
-  );
+    );

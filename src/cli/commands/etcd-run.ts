@@ -15,7 +15,10 @@ export interface StatusArgs extends GlobalArgs {
 export async function etcdStatus(args: StatusArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);
   const name = args['hosted-cluster'];
-  if (args['all-namespaces'] && name) throw new UsageError('pass either a hosted cluster name or -A, not both', { hint: '{cmd} etcd status <hosted-cluster> -n <namespace>, or {cmd} etcd status -A' });
+  if (args['all-namespaces'] && name)
+    throw new UsageError('pass either a hosted cluster name or -A, not both', {
+      hint: '{cmd} etcd status <hosted-cluster> -n <namespace>, or {cmd} etcd status -A',
+    });
   if (!args['all-namespaces'] && !name) {
     throw new UsageError('a hosted cluster name is required', { hint: '{cmd} etcd status <hosted-cluster> -n <namespace>, or -A for all' });
   }

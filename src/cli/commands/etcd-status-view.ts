@@ -13,14 +13,35 @@ export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
     ['VERDICT', `${r.verdict.state}: ${r.verdict.reason}`],
     ['STATEFULSET', `${r.statefulSet.readyReplicas}/${r.statefulSet.replicas} ready`],
     ['QUOTA', humanBytes(r.quotaBytes)],
-    ['LAST BACKUP', r.lastSuccessfulBackup ? `${humanAge(r.lastSuccessfulBackup.ageSeconds)} ago (${r.lastSuccessfulBackup.url})` : 'none recorded'],
+    [
+      'LAST BACKUP',
+      r.lastSuccessfulBackup ? `${humanAge(r.lastSuccessfulBackup.ageSeconds)} ago (${r.lastSuccessfulBackup.url})` : 'none recorded',
+    ],
   ];
   if (r.alarms.length) header.push(['ALARMS', r.alarms.map((a) => `${a.alarm} on ${a.member}`).join(', ')]);
   const width = Math.max(...header.map(([k]) => (k ?? '').length)) + 3;
   let out = header.map(([k, v]) => `${(k ?? '').padEnd(width)}${v}`).join('\n') + '\n\n';
 
   out += renderTable(
-    ['MEMBER', 'ID', 'POD', 'LEADER', 'LEARNER', 'VERSION', 'DB SIZE', 'IN USE', 'FRAG', 'HEADROOM', 'TERM', 'INDEX', 'APPLIED', 'HEALTH', 'TOOK', 'HASH', 'HASH REV'],
+    [
+      'MEMBER',
+      'ID',
+      'POD',
+      'LEADER',
+      'LEARNER',
+      'VERSION',
+      'DB SIZE',
+      'IN USE',
+      'FRAG',
+      'HEADROOM',
+      'TERM',
+      'INDEX',
+      'APPLIED',
+      'HEALTH',
+      'TOOK',
+      'HASH',
+      'HASH REV',
+    ],
     r.members.map((m) => [
       m.name || '(unstarted)',
       m.id,
@@ -41,16 +62,29 @@ export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
       dash(m.hashRevision),
     ]),
   );
-  out += '\n' + renderTable(
-    ['POD', 'PHASE', 'READY', 'RESTARTS', 'REASON'],
-    r.pods.map((p) => [p.name, p.phase, p.ready ? 'true' : 'false', String(p.restarts), p.execError ? `exec failed: ${p.execError}` : dash(p.waitingReason)]),
-  );
+  out +=
+    '\n' +
+    renderTable(
+      ['POD', 'PHASE', 'READY', 'RESTARTS', 'REASON'],
+      r.pods.map((p) => [
+        p.name,
+        p.phase,
+        p.ready ? 'true' : 'false',
+        String(p.restarts),
+        p.execError ? `exec failed: ${p.execError}` : dash(p.waitingReason),
+      ]),
+    );
   const conditions = [
     ...r.conditions.hostedCluster.map((c) => ({ ...c, on: 'HostedCluster' })),
     ...r.conditions.hostedControlPlane.map((c) => ({ ...c, on: 'HostedControlPlane' })),
   ];
   if (conditions.length) {
-    out += '\n' + renderTable(['CONDITION', 'OBJECT', 'STATUS', 'REASON', 'MESSAGE'], conditions.map((c) => [c.type, c.on, c.status, dash(c.reason), dash(c.message)]));
+    out +=
+      '\n' +
+      renderTable(
+        ['CONDITION', 'OBJECT', 'STATUS', 'REASON', 'MESSAGE'],
+        conditions.map((c) => [c.type, c.on, c.status, dash(c.reason), dash(c.message)]),
+      );
   }
   if (r.verdict.hint) out += `\nhint: ${r.verdict.hint.replaceAll('{cmd}', commandName(host))}\n`;
   return out;
@@ -58,7 +92,10 @@ export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
 
 export function renderEtcdSummary(s: EtcdSummary): string {
   if (s.items.length === 0) return 'No HostedClusters found.\n';
-  return renderTable(['NAMESPACE', 'NAME', 'VERDICT', 'HEALTHY', 'REASON'], s.items.map((i) => [i.namespace, i.name, i.state, i.members, i.reason]));
+  return renderTable(
+    ['NAMESPACE', 'NAME', 'VERDICT', 'HEALTHY', 'REASON'],
+    s.items.map((i) => [i.namespace, i.name, i.state, i.members, i.reason]),
+  );
 }
 
 /** etcd's Go durations to one decimal for the table ("24.82313ms" -> "24.8ms"); -o json keeps them raw. */

@@ -17,7 +17,9 @@ import { fileProblem } from './paths.ts';
 export function rejectRepeated(args: object): void {
   for (const [flag, value] of Object.entries(args)) {
     if (Array.isArray(value) && flag !== '_' && !/[A-Z]/.test(flag)) {
-      throw new UsageError(`${flag.length === 1 ? '-' : '--'}${flag} given ${value.length} times; pass it once`, { hint: 'every flag of this command takes one value' });
+      throw new UsageError(`${flag.length === 1 ? '-' : '--'}${flag} given ${value.length} times; pass it once`, {
+        hint: 'every flag of this command takes one value',
+      });
     }
   }
 }
@@ -88,7 +90,9 @@ async function listCrdFiles(p: string): Promise<string[]> {
   try {
     info = await stat(p);
   } catch (err) {
-    throw new UsageError(`failed to read --crd ${p}: ${fileProblem(err)}`, { hint: 'pass a CRD file or a directory of them (e.g. saved "oc get crd -o yaml" output)' });
+    throw new UsageError(`failed to read --crd ${p}: ${fileProblem(err)}`, {
+      hint: 'pass a CRD file or a directory of them (e.g. saved "oc get crd -o yaml" output)',
+    });
   }
   if (!info.isDirectory()) return [p];
   const entries = await readdir(p, { withFileTypes: true, recursive: true });

@@ -26,7 +26,10 @@ export interface RenderArgs extends GlobalArgs, S3Args {
 function single(args: RenderArgs): void {
   const snapshotUrls = args['snapshot-url'] as unknown;
   if (Array.isArray(snapshotUrls)) {
-    throw new UsageError(`--snapshot-url given ${snapshotUrls.length} times: restoreSnapshotURL takes exactly one URL, used by every etcd member`, { hint: 'pass --snapshot-url once' });
+    throw new UsageError(
+      `--snapshot-url given ${snapshotUrls.length} times: restoreSnapshotURL takes exactly one URL, used by every etcd member`,
+      { hint: 'pass --snapshot-url once' },
+    );
   }
   rejectRepeated(args);
 }
@@ -39,24 +42,37 @@ export async function render(args: RenderArgs, deps: CliDeps): Promise<number> {
   if (backupUrl === undefined && snapshotUrl === undefined) {
     throw new UsageError('pass --from-backup s3://... or --snapshot-url https://...', { hint: '{cmd} render --help' });
   }
-  if (snapshotUrl !== undefined && args.expires !== undefined) throw new UsageError('--expires applies to URLs hcp-dr signs; it cannot change --snapshot-url', { hint: 'drop --expires, or use --from-backup and let hcp-dr sign the URL' });
+  if (snapshotUrl !== undefined && args.expires !== undefined)
+    throw new UsageError('--expires applies to URLs hcp-dr signs; it cannot change --snapshot-url', {
+      hint: 'drop --expires, or use --from-backup and let hcp-dr sign the URL',
+    });
   const expiresInSeconds = args.expires === undefined ? DEFAULT_URL_EXPIRY_SECONDS : parseDuration(args.expires, '--expires') / 1000;
   if (!(expiresInSeconds >= 1) || expiresInSeconds > MAX_URL_EXPIRY_SECONDS || !Number.isInteger(expiresInSeconds)) {
-    throw new UsageError(`invalid --expires "${args.expires}": a pre-signed URL lives between 1s and 7d (whole seconds)`, { hint: 'the default, 24h, covers a restore' });
+    throw new UsageError(`invalid --expires "${args.expires}": a pre-signed URL lives between 1s and 7d (whole seconds)`, {
+      hint: 'the default, 24h, covers a restore',
+    });
   }
   if (args['encryption-key-secret'] !== undefined && args['encryption-key-file'] !== undefined) {
-    throw new UsageError('pass either --encryption-key-secret or --encryption-key-file, not both', { hint: '--encryption-key-file for key material in hand, --encryption-key-secret for a Secret created separately' });
+    throw new UsageError('pass either --encryption-key-secret or --encryption-key-file, not both', {
+      hint: '--encryption-key-file for key material in hand, --encryption-key-secret for a Secret created separately',
+    });
   }
   let key: KeySource | undefined;
   if (args['encryption-key-secret'] !== undefined) {
     const name = args['encryption-key-secret'].trim();
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) throw new UsageError(`invalid --encryption-key-secret "${name}": not a Secret name`, { hint: 'a Secret name is lower-case letters, digits, "-" and "." (e.g. demo-etcd-encryption-key)' });
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name))
+      throw new UsageError(`invalid --encryption-key-secret "${name}": not a Secret name`, {
+        hint: 'a Secret name is lower-case letters, digits, "-" and "." (e.g. demo-etcd-encryption-key)',
+      });
     key = { type: 'reference', secretName: name };
   } else if (args['encryption-key-file'] !== undefined) {
     key = parseKeyMaterial(await readBytes(args['encryption-key-file'], deps, '--encryption-key-file'), args['encryption-key-file']);
   }
   const file = args.filename ?? '-';
-  if (file === '-' && deps.interactive) throw new UsageError('no input: pass -f <file> or pipe "hypershift create cluster ... --render" into it', { hint: 'hypershift create cluster <platform> ... --render > rendered.yaml; {cmd} render -f rendered.yaml ...' });
+  if (file === '-' && deps.interactive)
+    throw new UsageError('no input: pass -f <file> or pipe "hypershift create cluster ... --render" into it', {
+      hint: 'hypershift create cluster <platform> ... --render > rendered.yaml; {cmd} render -f rendered.yaml ...',
+    });
 
   const target = backupUrl !== undefined ? s3TargetOf(backupUrl, args, '--from-backup') : undefined;
   if (args.validate) await checkCrdPath(args.crd);

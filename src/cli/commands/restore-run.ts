@@ -28,58 +28,75 @@ export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number>
   const url = args['backup-url'].replace(/\/backup\.json$/, '/');
   const expiresMs = parseDuration(args.expires, '--expires');
   if (expiresMs < 1000 || expiresMs > MAX_URL_EXPIRY_SECONDS * 1000) {
-    throw new UsageError(`invalid --expires "${args.expires}": between 1s and 7d`, { hint: 'the etcd pods must download the snapshot before it expires; SigV4 allows at most 7 days' });
+    throw new UsageError(`invalid --expires "${args.expires}": between 1s and 7d`, {
+      hint: 'the etcd pods must download the snapshot before it expires; SigV4 allows at most 7 days',
+    });
   }
-  if (expiresMs < 5 * 60_000 && !args['dry-run']) deps.reporter.warn(`--expires ${args.expires}: the etcd pods must download the snapshot within that time, or the restore fails and needs --replace`);
+  if (expiresMs < 5 * 60_000 && !args['dry-run'])
+    deps.reporter.warn(
+      `--expires ${args.expires}: the etcd pods must download the snapshot within that time, or the restore fails and needs --replace`,
+    );
   const waitTimeoutMs = parseDuration(args['wait-timeout'], '--wait-timeout');
   if (waitTimeoutMs <= 0) throw new UsageError('--wait-timeout must be positive', { hint: 'e.g. --wait-timeout 15m' });
   const target = s3TargetOf(url, args, 'the backup URL');
   const session = await deps.connectKube(kubeTargetOf(args));
   const opened = await deps.openObjectStore(target);
-  if (!opened.prefix) throw new UsageError(`"${url}" names a bucket, not one backup`, { hint: 'pass a backup URL as "{cmd} backup list --from s3://..." prints it' });
+  if (!opened.prefix)
+    throw new UsageError(`"${url}" names a bucket, not one backup`, {
+      hint: 'pass a backup URL as "{cmd} backup list --from s3://..." prints it',
+    });
   const progress = createProgress(deps.stderr, deps.stderrIsTTY, 'verifying snapshot');
   let result: RestoreResult;
   try {
-    result = await runRestore({
-      store: opened.store,
-      prefix: opened.prefix,
-      openBucket: async (bucket) => (await deps.openObjectStore({ ...target, url: `s3://${bucket}` })).store,
-      ...(session.namespaceExplicit ? { namespace: session.namespace } : {}),
-      replace: args.replace === true,
-      dryRun: args['dry-run'] === true,
-      expiresInSeconds: Math.round(expiresMs / 1000),
-      waitTimeoutMs,
-      toolVersion: VERSION,
-      rerun: `{cmd} restore ${url}${session.namespaceExplicit ? ` -n ${session.namespace}` : ''}${args.context ? ` --context ${args.context}` : ''}`,
-    }, {
-      api: session.api,
-      exec: session.exec,
-      logs: podLogs(session.api),
-      clock: deps.clock,
-      reporter: deps.reporter,
-      signal: deps.signal,
-      onBytes: (n) => progress.update(n),
-      confirmReplace: async (question) => {
-        progress.done();
-        await confirmOrRefuse(deps, question, args.yes, 'or run with --dry-run to see what would be deleted');
+    result = await runRestore(
+      {
+        store: opened.store,
+        prefix: opened.prefix,
+        openBucket: async (bucket) => (await deps.openObjectStore({ ...target, url: `s3://${bucket}` })).store,
+        ...(session.namespaceExplicit ? { namespace: session.namespace } : {}),
+        replace: args.replace === true,
+        dryRun: args['dry-run'] === true,
+        expiresInSeconds: Math.round(expiresMs / 1000),
+        waitTimeoutMs,
+        toolVersion: VERSION,
+        rerun: `{cmd} restore ${url}${session.namespaceExplicit ? ` -n ${session.namespace}` : ''}${args.context ? ` --context ${args.context}` : ''}`,
       },
-    });
+      {
+        api: session.api,
+        exec: session.exec,
+        logs: podLogs(session.api),
+        clock: deps.clock,
+        reporter: deps.reporter,
+        signal: deps.signal,
+        onBytes: (n) => progress.update(n),
+        confirmReplace: async (question) => {
+          progress.done();
+          await confirmOrRefuse(deps, question, args.yes, 'or run with --dry-run to see what would be deleted');
+        },
+      },
+    );
   } finally {
     progress.done();
   }
   await printData(deps.stdout, format, result, () => renderRestore(result));
   const state = result.verdict.state;
   if (state === 'Restored' || state === 'Planned') {
-    if (state === 'Restored') deps.reporter.info(`restored ${result.hostedCluster.namespace}/${result.hostedCluster.name}: verified in ${result.timing.restoreSeconds}s`);
+    if (state === 'Restored')
+      deps.reporter.info(
+        `restored ${result.hostedCluster.namespace}/${result.hostedCluster.name}: verified in ${result.timing.restoreSeconds}s`,
+      );
     return ExitCode.ok;
   }
   deps.reporter.warn(`${state}: ${result.verdict.reason}`);
-  if (result.verdict.hint) deps.reporter.warn(`hint: ${result.verdict.hint.replaceAll('{cmd}', deps.host === 'oc' ? 'oc hcp-dr' : 'kubectl hcp-dr')}`);
+  if (result.verdict.hint)
+    deps.reporter.warn(`hint: ${result.verdict.hint.replaceAll('{cmd}', deps.host === 'oc' ? 'oc hcp-dr' : 'kubectl hcp-dr')}`);
   return state === 'NotVerified' ? ExitCode.error : ExitCode.etcdUnhealthy;
 }
 
 function podLogs(api: KubeApi): PodLogs {
-  return { read: async (namespace, pod, container, options) => (api.readLog ? api.readLog(namespace, pod, container, options) : undefined) };
+  return {
+    read: async (namespace, pod, container, options) => (api.readLog ? api.readLog(namespace, pod, container, options) : undefined),
+  };
 }
 
 export function renderRestore(r: RestoreResult): string {
@@ -89,13 +106,27 @@ export function renderRestore(r: RestoreResult): string {
     ['BACKUP', `${b.url} (${b.id}, revision ${b.revision}, ${b.totalKeys} keys${b.sizeBytes ? `, ${humanBytes(b.sizeBytes)}` : ''})`],
     ['RPO', `${humanAge(r.rpoSeconds)} (backup age)`],
     ['VERDICT', `${r.verdict.state}: ${r.verdict.reason}`],
-    ...(r.timing.restoreSeconds !== null ? [['TIME', `${r.timing.restoreSeconds}s from the first change to verified data (${r.timing.totalSeconds}s in all)`]] : []),
+    ...(r.timing.restoreSeconds !== null
+      ? [['TIME', `${r.timing.restoreSeconds}s from the first change to verified data (${r.timing.totalSeconds}s in all)`]]
+      : []),
   ];
   const out = [head.map(([k, v]) => `${(k ?? '').padEnd(9)}${v}`).join('\n'), ''];
   if (r.replaced.length) out.push(`replaced: ${r.replaced.map((o) => `${o.kind} ${o.namespace}/${o.name}`).join(', ')}`, '');
-  if (r.objects.length) out.push(renderTable(['STEP', 'KIND', 'OBJECT', 'ACTION'], r.objects.map((o) => [o.step, o.kind, `${o.namespace ? `${o.namespace}/` : ''}${o.name}`, o.action])));
+  if (r.objects.length)
+    out.push(
+      renderTable(
+        ['STEP', 'KIND', 'OBJECT', 'ACTION'],
+        r.objects.map((o) => [o.step, o.kind, `${o.namespace ? `${o.namespace}/` : ''}${o.name}`, o.action]),
+      ),
+    );
   const checks = [...r.preflight, ...(r.etcd?.checks ?? [])];
-  if (checks.length) out.push(renderTable(['CHECK', 'RESULT', 'DETAIL'], checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', dash(c.detail)])));
+  if (checks.length)
+    out.push(
+      renderTable(
+        ['CHECK', 'RESULT', 'DETAIL'],
+        checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', dash(c.detail)]),
+      ),
+    );
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (r.nextSteps.length) out.push('next steps:', ...r.nextSteps.map((s) => `  - ${s}`));
   if (r.verdict.state === 'Planned') out.push('nothing was changed (--dry-run)');

@@ -13,17 +13,45 @@ export const restoreCommand: CommandRegistrar = (y, deps, done) =>
     'Restore a hosted cluster from a backup (same or another management cluster) and verify it by its data',
     (c) =>
       c
-        .positional('backup-url', { type: 'string', describe: 'One backup: s3://<bucket>/<prefix>/<namespace>/<name>/<id>/, as "backup list" prints it', demandOption: true })
+        .positional('backup-url', {
+          type: 'string',
+          describe: 'One backup: s3://<bucket>/<prefix>/<namespace>/<name>/<id>/, as "backup list" prints it',
+          demandOption: true,
+        })
         .options(s3ReadOptions)
-        .option('replace', { type: 'boolean', describe: 'Delete the existing HostedCluster, its NodePools and its control plane (and leftover etcd PVCs) first; downtime, asks for confirmation' })
-        .option('expires', { type: 'string', default: '1h', describe: 'Life of the pre-signed snapshot URL the etcd pods download (at most 7d)' })
-        .option('dry-run', { type: 'boolean', describe: 'Verify the backup and run every check; print what would be created; change nothing' })
-        .option('wait-timeout', { type: 'string', default: '15m', describe: 'How long to wait for the control plane, the etcd restore and (with --replace) the deletion' })
+        .option('replace', {
+          type: 'boolean',
+          describe:
+            'Delete the existing HostedCluster, its NodePools and its control plane (and leftover etcd PVCs) first; downtime, asks for confirmation',
+        })
+        .option('expires', {
+          type: 'string',
+          default: '1h',
+          describe: 'Life of the pre-signed snapshot URL the etcd pods download (at most 7d)',
+        })
+        .option('dry-run', {
+          type: 'boolean',
+          describe: 'Verify the backup and run every check; print what would be created; change nothing',
+        })
+        .option('wait-timeout', {
+          type: 'string',
+          default: '15m',
+          describe: 'How long to wait for the control plane, the etcd restore and (with --replace) the deletion',
+        })
         .option('yes', { alias: 'y', type: 'boolean', describe: 'Confirm --replace without a prompt' })
         .example('$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/', 'Restore clusters/demo where it was')
-        .example('$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --context mgmt2', 'Restore it on another management cluster')
-        .example('$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --dry-run -o yaml', 'Show the checks and the objects only')
-        .example('$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --replace --yes', 'Replace the existing cluster (e.g. after an expired URL)'),
+        .example(
+          '$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --context mgmt2',
+          'Restore it on another management cluster',
+        )
+        .example(
+          '$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --dry-run -o yaml',
+          'Show the checks and the objects only',
+        )
+        .example(
+          '$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --replace --yes',
+          'Replace the existing cluster (e.g. after an expired URL)',
+        ),
     async (args) => {
       const { restore } = await import('./restore-run.ts');
       done(await restore(args as unknown as RestoreArgs, deps));

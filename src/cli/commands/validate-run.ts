@@ -17,7 +17,10 @@ export interface ValidateArgs extends GlobalArgs {
 export async function validate(args: ValidateArgs, deps: CliDeps): Promise<number> {
   rejectRepeated(args);
   const format = parseOutputFormat(args.output);
-  if (args.old !== undefined && args['against-cluster']) throw new UsageError('pass either --old or --against-cluster, not both', { hint: '--old <file> checks against saved objects, --against-cluster against the live ones' });
+  if (args.old !== undefined && args['against-cluster'])
+    throw new UsageError('pass either --old or --against-cluster, not both', {
+      hint: '--old <file> checks against saved objects, --against-cluster against the live ones',
+    });
   await checkCrdPath(args.crd);
   const input = await readInput(args.filename, deps, '-f');
   const old = args.old !== undefined ? await readInput(args.old, deps, '--old') : undefined;
@@ -26,7 +29,12 @@ export async function validate(args: ValidateArgs, deps: CliDeps): Promise<numbe
     const session = await deps.connectKube(kubeTargetOf(args));
     live = (type, namespace, name) => session.api.get(type, namespace ?? session.namespace, name);
   }
-  const report = await runValidate({ input, crds: crdSourceOf(args, deps, { clusterRequired: Boolean(args['against-cluster']) }), ...(old ? { old } : {}), ...(live ? { live } : {}) });
+  const report = await runValidate({
+    input,
+    crds: crdSourceOf(args, deps, { clusterRequired: Boolean(args['against-cluster']) }),
+    ...(old ? { old } : {}),
+    ...(live ? { live } : {}),
+  });
   for (const note of validationNotes(report)) deps.reporter.warn(note);
   for (const o of report.objects) if (o.message) deps.stderr.write(`${o.message}\n`);
   await printData(deps.stdout, format, report, () => renderReport(report));
@@ -37,7 +45,13 @@ function renderReport(report: ValidationReport): string {
   const rows = report.objects.map((o) => [
     o.object,
     o.checked ? (o.update ? 'update' : 'create') : '-',
-    !o.checked ? 'not checked (no CRD)' : o.errors.length > 0 ? `invalid (${o.errors.length} error${o.errors.length > 1 ? 's' : ''})` : o.notEvaluated.length > 0 ? `valid, ${o.notEvaluated.length} rule(s) not evaluated` : 'valid',
+    !o.checked
+      ? 'not checked (no CRD)'
+      : o.errors.length > 0
+        ? `invalid (${o.errors.length} error${o.errors.length > 1 ? 's' : ''})`
+        : o.notEvaluated.length > 0
+          ? `valid, ${o.notEvaluated.length} rule(s) not evaluated`
+          : 'valid',
   ]);
   return renderTable(['OBJECT', 'AS', 'RESULT'], rows);
 }

@@ -17,7 +17,9 @@ export function operationStillHeld(api: KubeApi, namespace: string, name: string
     if (current === id) return;
     throw new PreconditionError(
       `failed to back up "${namespace}/${name}": its operation record ${id} ${current === undefined ? 'was removed from the HostedCluster (as "resume" does)' : `was replaced by operation ${current}`}; the backup stopped`,
-      { hint: `check "kubectl get hostedcluster ${name} -n ${namespace} -o yaml"; run the backup again once nobody else is acting on the cluster` },
+      {
+        hint: `check "kubectl get hostedcluster ${name} -n ${namespace} -o yaml"; run the backup again once nobody else is acting on the cluster`,
+      },
       'HCPDR_OPERATION_LOST',
     );
   };

@@ -60,12 +60,20 @@ export async function gatherEtcd(ctx: GatherContext): Promise<GatheredEtcd> {
   const probes = tls ? await Promise.all(runnable.filter((p) => !p.execError).map((p) => runner.probePod(p, tls))) : [];
   const primary = probes.find((p) => p.members !== undefined);
   const members = primary && tls ? await runner.clusterView(primary, probes, pods, tls) : [];
-  const alarms = primary && tls ? parseAlarms((await runner.run(primary.pod, tls, Etcd.localEndpoint, 'alarm', 'list', '-w', 'json'))?.stdout ?? '') : [];
+  const alarms =
+    primary && tls
+      ? parseAlarms((await runner.run(primary.pod, tls, Etcd.localEndpoint, 'alarm', 'list', '-w', 'json'))?.stdout ?? '')
+      : [];
   if (tls && members.length > 0) await runner.hashMembers(members, tls, primary?.pod);
 
   const podViews: PodView[] = probes
     .filter((p) => p.members !== undefined)
-    .map((p) => ({ pod: p.pod, clusterId: p.members?.clusterId ?? '', memberId: p.members?.memberId ?? '', memberCount: p.members?.members.length ?? 0 }));
+    .map((p) => ({
+      pod: p.pod,
+      clusterId: p.members?.clusterId ?? '',
+      memberId: p.members?.memberId ?? '',
+      memberCount: p.members?.members.length ?? 0,
+    }));
   return { facts: { replicas, pods, members, podViews, alarms }, quotaBytes, readyReplicas, caPath: tls?.caPath };
 }
 
@@ -161,7 +169,13 @@ class EtcdctlRunner {
   async #exec(pod: PodFacts, command: string[]) {
     if (pod.execError) return undefined;
     try {
-      return await this.#ctx.exec.exec({ namespace: this.#ctx.controlPlaneNamespace, pod: pod.name, container: Etcd.container, command, ...(this.#ctx.signal ? { signal: this.#ctx.signal } : {}) });
+      return await this.#ctx.exec.exec({
+        namespace: this.#ctx.controlPlaneNamespace,
+        pod: pod.name,
+        container: Etcd.container,
+        command,
+        ...(this.#ctx.signal ? { signal: this.#ctx.signal } : {}),
+      });
     } catch (err) {
       if (this.#ctx.signal?.aborted) throw err;
       pod.execError = err instanceof Error ? err.message.replace(/^failed to /, 'cannot ') : String(err);
@@ -194,7 +208,8 @@ function numberAt(obj: KubeObject | undefined, path: string[]): number | undefin
 
 /** ETCD_QUOTA_BACKEND_BYTES of the etcd container, else HyperShift's 8 GiB. */
 function quotaOf(sts: KubeObject | undefined): number {
-  const spec = sts?.['spec'] as { template?: { spec?: { containers?: { name: string; env?: { name: string; value?: string }[] }[] } } } | undefined;
+  const spec = sts?.['spec'] as
+    { template?: { spec?: { containers?: { name: string; env?: { name: string; value?: string }[] }[] } } } | undefined;
   const env = spec?.template?.spec?.containers?.find((c) => c.name === Etcd.container)?.env ?? [];
   const value = Number(env.find((e) => e.name === 'ETCD_QUOTA_BACKEND_BYTES')?.value);
   return Number.isFinite(value) && value > 0 ? value : Etcd.defaultQuotaBytes;

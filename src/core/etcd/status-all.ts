@@ -24,14 +24,27 @@ export async function runEtcdStatusAll(deps: EtcdStatusDeps, options: { concurre
     .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   const items = await mapBounded(refs, options.concurrency, async ({ namespace, name, hc }): Promise<EtcdSummaryItem> => {
     const etcd = (hc['spec'] as { etcd?: { managementType?: string } } | undefined)?.etcd;
-    if (etcd?.managementType === 'Unmanaged') return { namespace, name, state: 'Unmanaged', members: '-', reason: 'etcd is not managed by HyperShift' };
+    if (etcd?.managementType === 'Unmanaged')
+      return { namespace, name, state: 'Unmanaged', members: '-', reason: 'etcd is not managed by HyperShift' };
     try {
       const report = await runEtcdStatus(namespace, name, deps);
       const healthy = report.members.filter((m) => m.healthy).length;
-      return { namespace, name, state: report.verdict.state, members: `${healthy}/${report.statefulSet.replicas}`, reason: report.verdict.reason };
+      return {
+        namespace,
+        name,
+        state: report.verdict.state,
+        members: `${healthy}/${report.statefulSet.replicas}`,
+        reason: report.verdict.reason,
+      };
     } catch (err) {
       if (deps.signal?.aborted) throw err;
-      return { namespace, name, state: 'Error', members: '-', reason: isHcpDrError(err) || err instanceof Error ? err.message : String(err) };
+      return {
+        namespace,
+        name,
+        state: 'Error',
+        members: '-',
+        reason: isHcpDrError(err) || err instanceof Error ? err.message : String(err),
+      };
     }
   });
   return { apiVersion: 'hcp-dr.openshift.io/v1alpha1', kind: 'EtcdStatusList', items };

@@ -61,9 +61,17 @@ export async function runEtcdStatus(namespace: string, name: string, deps: EtcdS
   const hc = await resolveHostedCluster(deps.api, namespace, name);
   assertManagedEtcd(hc);
   const cpNamespace = controlPlaneNamespace(namespace, name);
-  const policy = String((hc['spec'] as { controllerAvailabilityPolicy?: string } | undefined)?.controllerAvailabilityPolicy ?? 'HighlyAvailable');
+  const policy = String(
+    (hc['spec'] as { controllerAvailabilityPolicy?: string } | undefined)?.controllerAvailabilityPolicy ?? 'HighlyAvailable',
+  );
   const [gathered, hcp] = await Promise.all([
-    gatherEtcd({ api: deps.api, exec: deps.exec, controlPlaneNamespace: cpNamespace, expectedReplicas: policy === 'SingleReplica' ? 1 : 3, ...(deps.signal ? { signal: deps.signal } : {}) }),
+    gatherEtcd({
+      api: deps.api,
+      exec: deps.exec,
+      controlPlaneNamespace: cpNamespace,
+      expectedReplicas: policy === 'SingleReplica' ? 1 : 3,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    }),
     deps.api.get(Resources.hostedControlPlane, cpNamespace, name),
   ]);
   const { facts, quotaBytes } = gathered;

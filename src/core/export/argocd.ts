@@ -21,7 +21,12 @@ export function withArgoAnnotations(obj: KubeObject): KubeObject {
   const annotations: Record<string, string> = { ...(obj.metadata.annotations ?? {}) };
   if (wave !== undefined) annotations[SYNC_WAVE] = String(wave);
   if (known?.skipDryRun) {
-    const options = new Set((annotations[SYNC_OPTIONS] ?? '').split(',').map((o) => o.trim()).filter(Boolean));
+    const options = new Set(
+      (annotations[SYNC_OPTIONS] ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    );
     options.add(SKIP_DRY_RUN);
     annotations[SYNC_OPTIONS] = [...options].sort().join(',');
   }

@@ -89,7 +89,7 @@ export const CLEAN_RULES: readonly CleanRule[] = [
     kinds: '*',
     action: { type: 'ownerReferences', owners: 'exported' },
     removes: '`ownerReferences` to exported objects',
-    why: 'They carry the owner\'s old uid, which changes when the owner is re-created: the garbage collector would delete the object. Controllers (CAPI, HyperShift) adopt again.',
+    why: "They carry the owner's old uid, which changes when the owner is re-created: the garbage collector would delete the object. Controllers (CAPI, HyperShift) adopt again.",
   },
   {
     id: 'last-applied',
@@ -110,7 +110,7 @@ export const CLEAN_RULES: readonly CleanRule[] = [
     kinds: '*',
     action: { type: 'removeLabels', keys: ['app.kubernetes.io/instance'] },
     removes: 'label `app.kubernetes.io/instance`',
-    why: 'Argo CD\'s label tracking key; with label tracking Argo CD writes it itself.',
+    why: "Argo CD's label tracking key; with label tracking Argo CD writes it itself.",
   },
   {
     id: 'controller-annotations',
@@ -132,7 +132,8 @@ export const CLEAN_RULES: readonly CleanRule[] = [
       ],
       prefixes: ['machinedeployment.clusters.x-k8s.io/', 'hcp-dr.openshift.io/'],
     },
-    removes: 'annotations set by controllers: restartedAt, deployment revision, `hypershift.openshift.io/etcd-snapshot-url`, `restored-from-backup`, NodePool config hashes, `machinedeployment.clusters.x-k8s.io/*`, hcp-dr\'s own undo records `hcp-dr.openshift.io/*`',
+    removes:
+      "annotations set by controllers: restartedAt, deployment revision, `hypershift.openshift.io/etcd-snapshot-url`, `restored-from-backup`, NodePool config hashes, `machinedeployment.clusters.x-k8s.io/*`, hcp-dr's own undo records `hcp-dr.openshift.io/*`",
     why: 'Runtime state of the source: a stale snapshot URL or restored-from-backup marker re-triggers a restore; hcp-dr undo records would make `resume` act on the copy.',
   },
   {

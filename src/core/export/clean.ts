@@ -33,7 +33,9 @@ export function cleanObject(input: KubeObject, ctx: CleanContext, rules: readonl
   const applied: string[] = [];
   const warnings: string[] = [];
   if (!knownKindOf(object)) {
-    warnings.push(`${qkind} ${object.metadata.namespace ? object.metadata.namespace + '/' : ''}${object.metadata.name}: kind unknown to the cleaner; kept with the rules for every kind only`);
+    warnings.push(
+      `${qkind} ${object.metadata.namespace ? object.metadata.namespace + '/' : ''}${object.metadata.name}: kind unknown to the cleaner; kept with the rules for every kind only`,
+    );
   }
   for (const rule of rules) {
     if (rule.kinds !== '*' && !rule.kinds.includes(qkind)) continue;
@@ -105,7 +107,9 @@ function removeKeys(map: Record<string, string> | undefined, keys: readonly stri
 function pruneEmpty(root: Json, paths: readonly string[]): void {
   for (const path of paths) {
     const value = getPath(root, path);
-    const empty = Array.isArray(value) ? value.length === 0 : value !== null && typeof value === 'object' && Object.keys(value).length === 0;
+    const empty = Array.isArray(value)
+      ? value.length === 0
+      : value !== null && typeof value === 'object' && Object.keys(value).length === 0;
     if (empty) removePath(root, path);
   }
 }

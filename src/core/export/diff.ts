@@ -29,12 +29,22 @@ export async function diffTree(root: string, tree: ExportTree): Promise<TreeDiff
   const changes: FileChange[] = [];
   for (const file of tree.files) {
     if (!existing.has(file.path)) {
-      changes.push({ path: file.path, change: 'added', lines: hidden(file.path) ? [] : file.content.split('\n').filter(Boolean).map((l) => `+ ${l}`) });
+      changes.push({
+        path: file.path,
+        change: 'added',
+        lines: hidden(file.path)
+          ? []
+          : file.content
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => `+ ${l}`),
+      });
       continue;
     }
     existing.delete(file.path);
     const old = await readFile(join(root, file.path), 'utf8');
-    if (old !== file.content) changes.push({ path: file.path, change: 'changed', lines: hidden(file.path) ? [] : lineDiff(old, file.content) });
+    if (old !== file.content)
+      changes.push({ path: file.path, change: 'changed', lines: hidden(file.path) ? [] : lineDiff(old, file.content) });
   }
   for (const path of [...existing].sort()) changes.push({ path, change: 'removed', lines: [] });
   changes.sort((a, b) => a.path.localeCompare(b.path));
@@ -52,7 +62,8 @@ export function lineDiff(a: string, b: string): string[] {
   for (let i = n - 1; i >= 0; i--) {
     const row = lcs[i] as Uint32Array;
     const next = lcs[i + 1] as Uint32Array;
-    for (let j = m - 1; j >= 0; j--) row[j] = x[i] === y[j] ? (next[j + 1] as number) + 1 : Math.max(next[j] as number, row[j + 1] as number);
+    for (let j = m - 1; j >= 0; j--)
+      row[j] = x[i] === y[j] ? (next[j + 1] as number) + 1 : Math.max(next[j] as number, row[j + 1] as number);
   }
   const out: string[] = [];
   let i = 0;

@@ -57,7 +57,10 @@ export function buildTree(input: ExportInput, options: ExportOptions): ExportTre
   });
 
   const secrets = cleaned.filter((c) => c.object.kind === 'Secret' && !c.object.apiVersion?.includes('/'));
-  const converted = convertSecrets(secrets.map((s) => s.object), options);
+  const converted = convertSecrets(
+    secrets.map((s) => s.object),
+    options,
+  );
   const placed: Placed[] = [];
   const omitted: KubeObject[] = [];
   for (const c of cleaned) {
@@ -75,14 +78,22 @@ export function buildTree(input: ExportInput, options: ExportOptions): ExportTre
   }
   placed.sort((a, b) => a.rank - b.rank || Number(a.inControlPlane) - Number(b.inControlPlane) || a.path.localeCompare(b.path));
 
-  const files: TreeFile[] = placed.map((p) => ({ path: `${clusterDir}/${p.path}`, content: dumpKubeYaml(p.object), mode: p.plain ? 0o600 : 0o644 }));
+  const files: TreeFile[] = placed.map((p) => ({
+    path: `${clusterDir}/${p.path}`,
+    content: dumpKubeYaml(p.object),
+    mode: p.plain ? 0o600 : 0o644,
+  }));
   const kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
     resources: placed.map((p) => p.path),
   };
   files.push({ path: `${clusterDir}/kustomization.yaml`, content: HEADER + dumpKubeYaml(kustomization), mode: 0o644 });
-  files.push({ path: `${clusterDir}/${PROVENANCE_FILE}`, content: HEADER + dumpKubeYaml(provenance(input, options, namespace, name)), mode: 0o644 });
+  files.push({
+    path: `${clusterDir}/${PROVENANCE_FILE}`,
+    content: HEADER + dumpKubeYaml(provenance(input, options, namespace, name)),
+    mode: 0o644,
+  });
   const required = requiredList(omitted, input.refs, input.missing);
   if (required.length > 0) {
     const doc = {
@@ -94,10 +105,18 @@ export function buildTree(input: ExportInput, options: ExportOptions): ExportTre
     files.push({ path: `${clusterDir}/secrets-required.yaml`, content: HEADER + dumpKubeYaml(doc), mode: 0o644 });
   }
   if (options.secrets === 'plain') {
-    files.push({ path: `${clusterDir}/.gitignore`, content: '# Plain Secret data: keep it out of git (hcp-dr export --secrets plain).\nsecrets/\ncontrol-plane/secrets/\n', mode: 0o644 });
+    files.push({
+      path: `${clusterDir}/.gitignore`,
+      content: '# Plain Secret data: keep it out of git (hcp-dr export --secrets plain).\nsecrets/\ncontrol-plane/secrets/\n',
+      mode: 0o644,
+    });
   }
   if (options.argocdRepoUrl !== undefined) {
-    const app = renderApplication({ appName: `${namespace}-${name}`, repoURL: options.argocdRepoUrl, path: options.argocdPath ?? clusterDir });
+    const app = renderApplication({
+      appName: `${namespace}-${name}`,
+      repoURL: options.argocdRepoUrl,
+      path: options.argocdPath ?? clusterDir,
+    });
     files.push({ path: `${clusterDir}/argocd-application.yaml`, content: app, mode: 0o644 });
   }
   files.sort((a, b) => a.path.localeCompare(b.path));

@@ -12,8 +12,7 @@ import { diffTree, type TreeDiff } from './diff.ts';
 import type { ExportInput, ExportOptions, ExportTree } from './types.ts';
 
 export type ExportSource =
-  | { type: 'live'; api: KubeApi; namespace: string; name: string }
-  | { type: 'backup'; store: ObjectStore; prefix: string };
+  { type: 'live'; api: KubeApi; namespace: string; name: string } | { type: 'backup'; store: ObjectStore; prefix: string };
 
 export type ExportTarget = { type: 'dir'; root: string; force: boolean } | { type: 'diff'; root: string } | { type: 'stdout' };
 
@@ -31,7 +30,12 @@ export async function loadExportInput(source: ExportSource, withControlPlane: bo
     : loadFromBackup(source.store, { prefix: source.prefix, withControlPlane });
 }
 
-export async function runExport(source: ExportSource, target: ExportTarget, options: ExportOptions, reporter: Reporter): Promise<ExportResult> {
+export async function runExport(
+  source: ExportSource,
+  target: ExportTarget,
+  options: ExportOptions,
+  reporter: Reporter,
+): Promise<ExportResult> {
   // Local paths first: a wrong directory is refused before the cluster or the bucket is read.
   if (target.type === 'diff') await checkDiffRoot(target.root);
   if (target.type === 'dir') await checkOutRoot(target.root);

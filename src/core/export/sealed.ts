@@ -13,7 +13,16 @@
  * so the public key does not let anyone test guesses. OAEP is encoded here (RFC 8017 §7.1.1)
  * because node:crypto's OAEP takes no seed; the RSA step is node:crypto's raw RSA.
  */
-import { constants, createCipheriv, createHash, createHmac, createPublicKey, publicEncrypt, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createCipheriv,
+  createHash,
+  createHmac,
+  createPublicKey,
+  publicEncrypt,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { UsageError } from '../errors.ts';
 
 const HASH_LEN = 32;
@@ -55,7 +64,10 @@ function xor(a: Buffer, b: Buffer): Buffer {
 /** RSAES-OAEP-ENCRYPT with SHA-256 and a caller-provided seed. */
 export function oaepEncrypt(key: KeyObject, message: Buffer, label: Buffer, seed: Buffer): Buffer {
   const k = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
-  if (message.length > k - 2 * HASH_LEN - 2) throw new UsageError('the sealing key is too small for a 32-byte session key', { hint: 'pass the sealed-secrets controller certificate (kubeseal --fetch-cert)' });
+  if (message.length > k - 2 * HASH_LEN - 2)
+    throw new UsageError('the sealing key is too small for a 32-byte session key', {
+      hint: 'pass the sealed-secrets controller certificate (kubeseal --fetch-cert)',
+    });
   const lHash = createHash('sha256').update(label).digest();
   const db = Buffer.concat([lHash, Buffer.alloc(k - message.length - 2 * HASH_LEN - 2), Buffer.from([1]), message]);
   const maskedDb = xor(db, mgf1(seed, k - HASH_LEN - 1));
@@ -67,7 +79,11 @@ export function oaepEncrypt(key: KeyObject, message: Buffer, label: Buffer, seed
 /** The derivation key of one export: SHA-256 over every (namespace, name, key, value), sorted. */
 export function derivationKey(secrets: ReadonlyArray<{ namespace: string; name: string; data: Record<string, Buffer> }>): Buffer {
   const h = createHash('sha256').update('hcp-dr sealed-secrets derivation v1\0');
-  const items = secrets.flatMap((s) => Object.keys(s.data).sort().map((k) => [s.namespace, s.name, k, s.data[k] as Buffer] as const));
+  const items = secrets.flatMap((s) =>
+    Object.keys(s.data)
+      .sort()
+      .map((k) => [s.namespace, s.name, k, s.data[k] as Buffer] as const),
+  );
   items.sort((a, b) => `${a[0]}\0${a[1]}\0${a[2]}`.localeCompare(`${b[0]}\0${b[1]}\0${b[2]}`));
   for (const [ns, name, k, v] of items) h.update(`${ns}\0${name}\0${k}\0${v.length}\0`).update(v);
   return h.digest();
@@ -75,7 +91,14 @@ export function derivationKey(secrets: ReadonlyArray<{ namespace: string; name: 
 
 /** HybridEncrypt of sealed-secrets, with derived instead of random session key and seed. */
 export function sealValue(key: KeyObject, plaintext: Buffer, label: Buffer, derivation: Buffer, dataKey: string): string {
-  const sessionKey = createHmac('sha256', derivation).update('session\0').update(label).update('\0').update(dataKey).update('\0').update(plaintext).digest();
+  const sessionKey = createHmac('sha256', derivation)
+    .update('session\0')
+    .update(label)
+    .update('\0')
+    .update(dataKey)
+    .update('\0')
+    .update(plaintext)
+    .digest();
   const seed = createHmac('sha256', derivation).update('oaep-seed\0').update(sessionKey).digest();
   const rsa = oaepEncrypt(key, sessionKey, label, seed);
   const length = Buffer.alloc(2);

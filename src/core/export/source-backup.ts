@@ -31,7 +31,10 @@ async function readText(store: ObjectStore, key: string): Promise<string> {
 async function readObject(store: ObjectStore, key: string): Promise<KubeObject> {
   const docs = loadAllYaml(await readText(store, key), store.url(key));
   const obj = docs[0] as KubeObject | undefined;
-  if (!obj || typeof obj !== 'object' || !obj.metadata) throw new PreconditionError(`failed to read ${store.url(key)}: not a Kubernetes object`, { hint: 'check the backup with "{cmd} backup verify"' });
+  if (!obj || typeof obj !== 'object' || !obj.metadata)
+    throw new PreconditionError(`failed to read ${store.url(key)}: not a Kubernetes object`, {
+      hint: 'check the backup with "{cmd} backup verify"',
+    });
   return obj;
 }
 
@@ -47,11 +50,18 @@ export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptio
         hint: 'list complete backups with "{cmd} backup list"',
       });
     }
-    if (err instanceof SyntaxError) throw new PreconditionError(`failed to export from ${store.url(prefix + '/')}: ${BackupFiles.manifest} is not valid JSON: ${causeText(err)}`, { hint: `check the backup with "{cmd} backup verify ${store.url(prefix + '/')}"` });
+    if (err instanceof SyntaxError)
+      throw new PreconditionError(
+        `failed to export from ${store.url(prefix + '/')}: ${BackupFiles.manifest} is not valid JSON: ${causeText(err)}`,
+        { hint: `check the backup with "{cmd} backup verify ${store.url(prefix + '/')}"` },
+      );
     throw err;
   }
   if (manifest.kind !== BACKUP_KIND || !manifest.hostedCluster) {
-    throw new PreconditionError(`failed to export from ${store.url(prefix + '/')}: ${BackupFiles.manifest} is not an hcp-dr backup manifest`, { hint: 'pass a URL that "{cmd} backup list" shows' });
+    throw new PreconditionError(
+      `failed to export from ${store.url(prefix + '/')}: ${BackupFiles.manifest} is not an hcp-dr backup manifest`,
+      { hint: 'pass a URL that "{cmd} backup list" shows' },
+    );
   }
   const { namespace, name } = manifest.hostedCluster;
   const hostedCluster = await readObject(store, backupKey(prefix, manifest.manifests.hostedCluster));
@@ -60,7 +70,10 @@ export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptio
   const cpNamespace = manifest.hostedCluster.controlPlaneNamespace || controlPlaneNamespace(namespace, name);
   const stored = new Map<string, KubeObject>();
   const storedConfigMaps = new Map<string, KubeObject>();
-  for (const [kind, refs, into] of [['Secret', manifest.secrets ?? [], stored], ['ConfigMap', manifest.configMaps ?? [], storedConfigMaps]] as const) {
+  for (const [kind, refs, into] of [
+    ['Secret', manifest.secrets ?? [], stored],
+    ['ConfigMap', manifest.configMaps ?? [], storedConfigMaps],
+  ] as const) {
     for (const ref of refs) {
       const location = parseObjectUrl(ref.url);
       if (!location || location.bucket !== store.bucket) {
@@ -84,7 +97,9 @@ export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptio
     for (const [key, obj] of [...stored.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       if (key.startsWith(`${cpNamespace}/`)) controlPlane.push(obj);
     }
-    warnings.push('a backup bundle holds no control-plane objects besides its PKI Secrets: only those are exported with --with-control-plane');
+    warnings.push(
+      'a backup bundle holds no control-plane objects besides its PKI Secrets: only those are exported with --with-control-plane',
+    );
   }
   return {
     origin: {

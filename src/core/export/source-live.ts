@@ -22,9 +22,12 @@ export async function loadFromCluster(api: KubeApi, opts: LiveSourceOptions): Pr
   const { namespace, name } = opts;
   const hostedCluster = await api.get(Resources.hostedCluster, namespace, name);
   if (!hostedCluster) {
-    throw new NotFoundError(`failed to export "${namespace}/${name}": HostedCluster "${name}" not found in namespace "${namespace}" (${api.describeTarget()})`, {
-      hint: 'list hosted clusters with "{cmd} etcd status -A" or "kubectl get hostedclusters -A"',
-    });
+    throw new NotFoundError(
+      `failed to export "${namespace}/${name}": HostedCluster "${name}" not found in namespace "${namespace}" (${api.describeTarget()})`,
+      {
+        hint: 'list hosted clusters with "{cmd} etcd status -A" or "kubectl get hostedclusters -A"',
+      },
+    );
   }
   const warnings: string[] = [];
   const [nsObject, allPools] = await Promise.all([api.get(Resources.namespace, '', namespace), api.list(Resources.nodePool, namespace)]);
@@ -45,7 +48,14 @@ export async function loadFromCluster(api: KubeApi, opts: LiveSourceOptions): Pr
   );
   const controlPlane = opts.withControlPlane ? await loadControlPlane(api, controlPlaneNamespace(namespace, name), warnings) : [];
   return {
-    origin: { source: 'live', location: api.describeTarget(), backupId: null, backupCreatedAt: null, etcdRevision: null, snapshotSha256: null },
+    origin: {
+      source: 'live',
+      location: api.describeTarget(),
+      backupId: null,
+      backupCreatedAt: null,
+      etcdRevision: null,
+      snapshotSha256: null,
+    },
     namespace: nsObject ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
     hostedCluster,
     nodePools,

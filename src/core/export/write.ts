@@ -43,17 +43,21 @@ async function isExportRoot(root: string): Promise<boolean> {
 /** Refuses (UsageError) an --out that is not empty and not a previous export, unless forced. */
 export async function checkOutDir(root: string, clusterDir: string, force: boolean): Promise<void> {
   if (force || !(await exists(root))) return;
-  if (!(await stat(root)).isDirectory()) throw new UsageError(`--out "${root}" exists and is not a directory`, { hint: 'pass a directory (it is created when missing)' });
+  if (!(await stat(root)).isDirectory())
+    throw new UsageError(`--out "${root}" exists and is not a directory`, { hint: 'pass a directory (it is created when missing)' });
   const entries = (await readdir(root)).filter((e) => e !== '.git');
   if (entries.length === 0) return;
   const target = join(root, clusterDir);
   const refuse = (why: string) =>
-    new UsageError(`refusing to write into "${root}": ${why}`, { hint: 'choose an empty directory, or pass --force to replace the cluster directory' });
+    new UsageError(`refusing to write into "${root}": ${why}`, {
+      hint: 'choose an empty directory, or pass --force to replace the cluster directory',
+    });
   if (await exists(target)) {
     if (await isPreviousExport(target)) return;
     throw refuse(`"${target}" exists and is not a previous hcp-dr export (no ${PROVENANCE_FILE})`);
   }
-  if (!(await isExportRoot(root))) throw refuse(`it is not empty and holds no previous hcp-dr export (no <namespace>/<name>/${PROVENANCE_FILE})`);
+  if (!(await isExportRoot(root)))
+    throw refuse(`it is not empty and holds no previous hcp-dr export (no <namespace>/<name>/${PROVENANCE_FILE})`);
 }
 
 /**
@@ -74,7 +78,8 @@ export async function checkDiffRoot(root: string): Promise<void> {
 
 /** Refuses (UsageError) an --out that exists and is not a directory: checkable before the source is read. */
 export async function checkOutRoot(root: string): Promise<void> {
-  if ((await exists(root)) && !(await stat(root)).isDirectory()) throw new UsageError(`--out "${root}" exists and is not a directory`, { hint: 'pass a directory (it is created when missing)' });
+  if ((await exists(root)) && !(await stat(root)).isDirectory())
+    throw new UsageError(`--out "${root}" exists and is not a directory`, { hint: 'pass a directory (it is created when missing)' });
 }
 
 /** Writes the tree under `root`, replacing `root/<clusterDir>` in one rename. */
@@ -108,5 +113,8 @@ export async function writeTree(root: string, tree: ExportTree): Promise<void> {
 export async function listFiles(dir: string): Promise<string[]> {
   if (!(await exists(dir))) return [];
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
 }

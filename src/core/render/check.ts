@@ -77,7 +77,8 @@ export function validateManifests(objects: readonly KubeObject[], registry: CrdR
     if (headlessDocument(obj) !== undefined) report.withoutKind.push(object);
     const entry = lookupCrd(registry, obj.apiVersion, obj.kind);
     if (!entry) {
-      if (/\.openshift\.io\//.test(obj.apiVersion ?? '') || /^hypershift\./.test(obj.apiVersion ?? '')) report.missingCrds.push(`${object} (${obj.apiVersion})`);
+      if (/\.openshift\.io\//.test(obj.apiVersion ?? '') || /^hypershift\./.test(obj.apiVersion ?? ''))
+        report.missingCrds.push(`${object} (${obj.apiVersion})`);
       report.objects.push({ object, checked: false, update: false, errors: [], notEvaluated: [], warnings: [], message: '' });
       continue;
     }
@@ -85,14 +86,25 @@ export function validateManifests(objects: readonly KubeObject[], registry: CrdR
     const result = validateObject(registry, obj, old ? { old } : {});
     const message = formatErrors(qualifiedKind(entry), obj.metadata.name ?? '', result.errors);
     if (result.errors.length > 0) report.valid = false;
-    report.objects.push({ object, checked: true, update: old !== undefined, errors: result.errors, notEvaluated: result.notEvaluated, warnings: result.warnings, message });
+    report.objects.push({
+      object,
+      checked: true,
+      update: old !== undefined,
+      errors: result.errors,
+      notEvaluated: result.notEvaluated,
+      warnings: result.warnings,
+      message,
+    });
   }
   return report;
 }
 
 /** Stderr lines for what was not fully checked (missing CRDs, rules not evaluated, pruned fields). */
 export function validationNotes(report: ValidationReport): string[] {
-  const notes = [...report.withoutKind.map((d) => `not validated: ${d}`), ...report.missingCrds.map((m) => `not validated: no CRD serves ${m}`)];
+  const notes = [
+    ...report.withoutKind.map((d) => `not validated: ${d}`),
+    ...report.missingCrds.map((m) => `not validated: no CRD serves ${m}`),
+  ];
   for (const o of report.objects) {
     for (const e of o.notEvaluated) notes.push(`${o.object}: rule not evaluated: ${formatFieldError(e)}`);
     for (const w of o.warnings) notes.push(`${o.object}: ${formatFieldError(w)}`);

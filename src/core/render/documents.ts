@@ -30,9 +30,12 @@ export function parseManifests(text: string, source: string): KubeObject[] {
   const docs = loadAllYaml(text, source, 'pass the output of "hypershift create cluster <platform> --render" (YAML or JSON)');
   return docs.map((doc, i) => {
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      throw new UsageError(`failed to read ${source}: document ${i + 1} is not a Kubernetes object (it is a ${Array.isArray(doc) ? 'list' : typeof doc})`, {
-        hint: 'pass the output of "hypershift create cluster <platform> --render"',
-      });
+      throw new UsageError(
+        `failed to read ${source}: document ${i + 1} is not a Kubernetes object (it is a ${Array.isArray(doc) ? 'list' : typeof doc})`,
+        {
+          hint: 'pass the output of "hypershift create cluster <platform> --render"',
+        },
+      );
     }
     const obj = doc as Record<string, unknown>;
     const isMapping = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -17,7 +17,13 @@ const KEY_LENGTHS = [16, 24, 32];
 /** Where the original key comes from. */
 export type KeySource =
   /** Material in hand: the Secret is written (with --include-secrets) or must be created. */
-  | { type: 'material'; keyBase64: string; secretName?: string; origin: string; /** SHA-256 (hex) of the bytes the key was read from. */ fileSha256?: string }
+  | {
+      type: 'material';
+      keyBase64: string;
+      secretName?: string;
+      origin: string;
+      /** SHA-256 (hex) of the bytes the key was read from. */ fileSha256?: string;
+    }
   /** Only a name: a Secret the user keeps elsewhere, which must exist before the apply. */
   | { type: 'reference'; secretName: string };
 
@@ -40,8 +46,16 @@ function readKeyMaterial(bytes: Buffer, origin: string): Extract<KeySource, { ty
   if (/\bkind\s*["']?\s*:\s*["']?Secret\b/.test(text)) {
     const docs = parseManifests(text, origin).filter((d) => d.kind === 'Secret');
     const secret = docs[0];
-    if (docs.length !== 1 || !secret) throw new UsageError(`failed to read the encryption key from ${origin}: expected one Secret, found ${docs.length}`, { hint: 'pass one Secret, as saved with "oc get secret <name> -o yaml"' });
-    return { type: 'material', keyBase64: keyOfSecret(secret, origin), origin, ...(secret.metadata.name ? { secretName: secret.metadata.name } : {}) };
+    if (docs.length !== 1 || !secret)
+      throw new UsageError(`failed to read the encryption key from ${origin}: expected one Secret, found ${docs.length}`, {
+        hint: 'pass one Secret, as saved with "oc get secret <name> -o yaml"',
+      });
+    return {
+      type: 'material',
+      keyBase64: keyOfSecret(secret, origin),
+      origin,
+      ...(secret.metadata.name ? { secretName: secret.metadata.name } : {}),
+    };
   }
   if (KEY_LENGTHS.includes(bytes.length)) return { type: 'material', keyBase64: bytes.toString('base64'), origin };
   throw new UsageError(`failed to read the encryption key from ${origin}: not a Secret manifest, a base64 key or a raw 16/24/32-byte key`, {
@@ -56,10 +70,16 @@ function keyOfSecret(secret: KubeObject, origin: string): string {
   if (typeof data?.[AESCBC_KEY] === 'string') decoded = Buffer.from(data[AESCBC_KEY] as string, 'base64');
   else if (typeof stringData?.[AESCBC_KEY] === 'string') decoded = Buffer.from(stringData[AESCBC_KEY] as string, 'utf8');
   if (!decoded) {
-    throw new UsageError(`failed to read the encryption key from ${origin}: Secret "${secret.metadata.name ?? ''}" has no data.${AESCBC_KEY}`, { hint: `HyperShift keeps the AES-CBC key under data.${AESCBC_KEY}` });
+    throw new UsageError(
+      `failed to read the encryption key from ${origin}: Secret "${secret.metadata.name ?? ''}" has no data.${AESCBC_KEY}`,
+      { hint: `HyperShift keeps the AES-CBC key under data.${AESCBC_KEY}` },
+    );
   }
   if (!KEY_LENGTHS.includes(decoded.length)) {
-    throw new PreconditionError(`failed to read the encryption key from ${origin}: data.${AESCBC_KEY} is ${decoded.length} bytes, an AES-CBC key is 16, 24 or 32`, { hint: 'pass the Secret of the original key, as saved with "oc get secret <name> -o yaml"' });
+    throw new PreconditionError(
+      `failed to read the encryption key from ${origin}: data.${AESCBC_KEY} is ${decoded.length} bytes, an AES-CBC key is 16, 24 or 32`,
+      { hint: 'pass the Secret of the original key, as saved with "oc get secret <name> -o yaml"' },
+    );
   }
   return decoded.toString('base64');
 }
@@ -84,10 +104,12 @@ export function kmsKeyIdentity(kms: unknown): string {
   const aws = k['aws'] as Record<string, unknown> | undefined;
   const azure = k['azure'] as Record<string, unknown> | undefined;
   const ibm = k['ibmcloud'] as Record<string, unknown> | undefined;
-  return JSON.stringify(sortKeys({
-    provider: k['provider'] ?? null,
-    aws: aws ? { activeKey: aws['activeKey'] ?? null, region: aws['region'] ?? null } : null,
-    azure: azure ? { activeKey: azure['activeKey'] ?? null } : null,
-    ibmcloud: ibm ? { keyList: ibm['keyList'] ?? null } : null,
-  }));
+  return JSON.stringify(
+    sortKeys({
+      provider: k['provider'] ?? null,
+      aws: aws ? { activeKey: aws['activeKey'] ?? null, region: aws['region'] ?? null } : null,
+      azure: azure ? { activeKey: azure['activeKey'] ?? null } : null,
+      ibmcloud: ibm ? { keyList: ibm['keyList'] ?? null } : null,
+    }),
+  );
 }

@@ -33,10 +33,15 @@ export function parseBackupManifest(text: string, url: string): BackupManifest {
   }
   const m = value as Partial<BackupManifest> | null;
   if (!m || m.apiVersion !== BACKUP_API_VERSION || m.kind !== BACKUP_KIND) {
-    throw new PreconditionError(`failed to read backup manifest ${url}: not an hcp-dr backup (apiVersion/kind ${String(m?.apiVersion)}/${String(m?.kind)})`, { hint: NOT_A_BACKUP_HINT });
+    throw new PreconditionError(
+      `failed to read backup manifest ${url}: not an hcp-dr backup (apiVersion/kind ${String(m?.apiVersion)}/${String(m?.kind)})`,
+      { hint: NOT_A_BACKUP_HINT },
+    );
   }
   if (!m.hostedCluster || !m.snapshot || !m.encryption || !m.etcd) {
-    throw new PreconditionError(`failed to read backup manifest ${url}: hostedCluster, etcd, snapshot or encryption is missing`, { hint: NOT_A_BACKUP_HINT });
+    throw new PreconditionError(`failed to read backup manifest ${url}: hostedCluster, etcd, snapshot or encryption is missing`, {
+      hint: NOT_A_BACKUP_HINT,
+    });
   }
   return m as BackupManifest;
 }

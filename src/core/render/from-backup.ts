@@ -42,9 +42,12 @@ export async function readBackupInputs(req: BackupInputsRequest): Promise<Backup
   const manifestUrl = store.url(manifestKey);
   const text = await readText(store, manifestKey).catch((err: unknown) => {
     if (err instanceof NotFoundError) {
-      throw new NotFoundError(`failed to read backup ${store.url(prefix)}: ${BackupFiles.manifest} not found (not a backup, or one that did not complete)`, {
-        hint: `list the backups with "{cmd} backup list --from ${store.url(backupRootOf(prefix))}" and pass one of the URLs it shows`,
-      });
+      throw new NotFoundError(
+        `failed to read backup ${store.url(prefix)}: ${BackupFiles.manifest} not found (not a backup, or one that did not complete)`,
+        {
+          hint: `list the backups with "{cmd} backup list --from ${store.url(backupRootOf(prefix))}" and pass one of the URLs it shows`,
+        },
+      );
     }
     throw err;
   });
@@ -54,9 +57,15 @@ export async function readBackupInputs(req: BackupInputsRequest): Promise<Backup
   if (req.expiresInSeconds !== undefined) {
     const snapshotKey = join(manifest.snapshot.file || BackupFiles.snapshot);
     const head = await store.head(snapshotKey);
-    if (!head) throw new NotFoundError(`failed to read backup ${store.url(prefix)}: ${store.url(snapshotKey)} not found`, { hint: `check the backup with "{cmd} backup verify ${store.url(prefix)}/"` });
+    if (!head)
+      throw new NotFoundError(`failed to read backup ${store.url(prefix)}: ${store.url(snapshotKey)} not found`, {
+        hint: `check the backup with "{cmd} backup verify ${store.url(prefix)}/"`,
+      });
     if (head.size !== manifest.snapshot.size) {
-      throw new PreconditionError(`failed to verify ${store.url(snapshotKey)}: it is ${head.size} bytes, backup.json records ${manifest.snapshot.size}`, { hint: `check the backup with "{cmd} backup verify ${store.url(prefix)}/"; restore another one` });
+      throw new PreconditionError(
+        `failed to verify ${store.url(snapshotKey)}: it is ${head.size} bytes, backup.json records ${manifest.snapshot.size}`,
+        { hint: `check the backup with "{cmd} backup verify ${store.url(prefix)}/"; restore another one` },
+      );
     }
     result.snapshotUrl = await store.presignGet(snapshotKey, req.expiresInSeconds);
   }
@@ -64,7 +73,8 @@ export async function readBackupInputs(req: BackupInputsRequest): Promise<Backup
   if (manifest.encryption.type === 'aescbc') {
     const given = req.givenKey;
     if (given === undefined) result.key = await readStoredKey(store, manifest.encryption, manifestUrl, (bucket) => req.openBucket(bucket));
-    else if (given.type === 'material') await checkGivenKey(given, store, manifest.encryption, manifestUrl, (bucket) => req.openBucket(bucket));
+    else if (given.type === 'material')
+      await checkGivenKey(given, store, manifest.encryption, manifestUrl, (bucket) => req.openBucket(bucket));
   }
   return result;
 }
@@ -72,15 +82,23 @@ export async function readBackupInputs(req: BackupInputsRequest): Promise<Backup
 type AescbcRecord = Extract<BackupManifest['encryption'], { type: 'aescbc' }>;
 
 /** The key Secret backup.json records, its SHA-256 checked against the recorded one. */
-async function readStoredKey(store: ObjectStore, record: AescbcRecord, manifestUrl: string, openBucket: BackupInputsRequest['openBucket']): Promise<KeySource> {
+async function readStoredKey(
+  store: ObjectStore,
+  record: AescbcRecord,
+  manifestUrl: string,
+  openBucket: BackupInputsRequest['openBucket'],
+): Promise<KeySource> {
   const { keyUrl, keySha256, activeKeySecret } = record;
   const location = parseObjectUrl(keyUrl, manifestUrl);
   const keyStore = location.bucket === store.bucket ? store : await openBucket(location.bucket);
   const body = await readBuffer(keyStore, location.key);
   if (keySha256 && sha256(body) !== keySha256) {
-    throw new PreconditionError(`failed to verify the encryption key Secret ${keyUrl}: its SHA-256 differs from the one backup.json records`, {
-      hint: 'the stored key was changed or replaced after the backup; find the original key',
-    });
+    throw new PreconditionError(
+      `failed to verify the encryption key Secret ${keyUrl}: its SHA-256 differs from the one backup.json records`,
+      {
+        hint: 'the stored key was changed or replaced after the backup; find the original key',
+      },
+    );
   }
   return { ...parseKeyMaterial(body, keyUrl), secretName: activeKeySecret };
 }
@@ -103,15 +121,21 @@ async function checkGivenKey(
   try {
     stored = await readStoredKey(store, record, manifestUrl, openBucket);
   } catch (err) {
-    throw new PreconditionError(`failed to check the encryption key from ${given.origin} against the backup: the key Secret it records (${record.keyUrl}) could not be read and checked: ${causeText(err)}`, {
-      hint: 'give read access to that object, pass the key Secret file exactly as the backup stored it, or pass --encryption-key-secret <name> for a Secret you created yourself',
-      cause: err,
-    });
+    throw new PreconditionError(
+      `failed to check the encryption key from ${given.origin} against the backup: the key Secret it records (${record.keyUrl}) could not be read and checked: ${causeText(err)}`,
+      {
+        hint: 'give read access to that object, pass the key Secret file exactly as the backup stored it, or pass --encryption-key-secret <name> for a Secret you created yourself',
+        cause: err,
+      },
+    );
   }
   if (stored.type === 'material' && stored.keyBase64 !== given.keyBase64) {
-    throw new PreconditionError(`failed to render: the encryption key from ${given.origin} is not the key of the backup (${record.keyUrl}, SHA-256 recorded in backup.json)`, {
-      hint: 'a restore with another key cannot read any Secret of the cluster; pass the original key, or omit --encryption-key-file to use the one the backup stored',
-    });
+    throw new PreconditionError(
+      `failed to render: the encryption key from ${given.origin} is not the key of the backup (${record.keyUrl}, SHA-256 recorded in backup.json)`,
+      {
+        hint: 'a restore with another key cannot read any Secret of the cluster; pass the original key, or omit --encryption-key-file to use the one the backup stored',
+      },
+    );
   }
 }
 
@@ -121,7 +145,10 @@ function sha256(bytes: Buffer): string {
 
 function parseObjectUrl(url: string, manifestUrl: string): { bucket: string; key: string } {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
-  if (!match) throw new PreconditionError(`failed to read backup manifest ${manifestUrl}: encryption.keyUrl "${url}" is not an s3:// object URL`, { hint: 'pass the original key with --encryption-key-file or --encryption-key-secret' });
+  if (!match)
+    throw new PreconditionError(`failed to read backup manifest ${manifestUrl}: encryption.keyUrl "${url}" is not an s3:// object URL`, {
+      hint: 'pass the original key with --encryption-key-file or --encryption-key-secret',
+    });
   return { bucket: match[1] as string, key: match[2] as string };
 }
 

@@ -39,7 +39,12 @@ export function pinFromBackup(spec: Spec, facts: RestoreFacts, what: string): st
         const pv = obj(storage, 'persistentVolume');
         for (const [pvKey, pvWant] of Object.entries(want as Obj)) {
           if (!same(pv[pvKey], pvWant)) {
-            differs(`spec.etcd.managed.storage.persistentVolume.${pvKey}`, pv[pvKey], pvWant, 'etcd storage is immutable and the snapshot must fit');
+            differs(
+              `spec.etcd.managed.storage.persistentVolume.${pvKey}`,
+              pv[pvKey],
+              pvWant,
+              'etcd storage is immutable and the snapshot must fit',
+            );
             pv[pvKey] = pvWant;
           }
         }
@@ -64,11 +69,18 @@ function pinApiServerHostname(spec: Spec, hostname: string, differs: Differs, wh
   const type = strategy['type'];
   const sub = type === 'Route' ? 'route' : type === 'LoadBalancer' ? 'loadBalancer' : undefined;
   if (!sub) {
-    return [`${what}: the APIServer is published as ${show(type)}, which has no hostname; the backup's API server hostname ${hostname} is not set`];
+    return [
+      `${what}: the APIServer is published as ${show(type)}, which has no hostname; the backup's API server hostname ${hostname} is not set`,
+    ];
   }
   const current = obj(strategy, sub)['hostname'];
   if (current !== hostname) {
-    differs(`spec.services[${index}].servicePublishingStrategy.${sub}.hostname`, current, hostname, 'clients and nodes reach the API server under this name');
+    differs(
+      `spec.services[${index}].servicePublishingStrategy.${sub}.hostname`,
+      current,
+      hostname,
+      'clients and nodes reach the API server under this name',
+    );
     obj(strategy, sub)['hostname'] = hostname;
   }
   return [];

@@ -71,11 +71,17 @@ export function renderRestore(text: string, source: string, options: RenderOptio
     });
   }
   if (clusters.length > 1) {
-    throw new UsageError(`failed to render ${source}: it contains ${clusters.length} HostedClusters (${clusters.map((c) => c.metadata.name).join(', ')}); render one cluster at a time`, { hint: 'split the input: one "hypershift create cluster --render" output per cluster' });
+    throw new UsageError(
+      `failed to render ${source}: it contains ${clusters.length} HostedClusters (${clusters.map((c) => c.metadata.name).join(', ')}); render one cluster at a time`,
+      { hint: 'split the input: one "hypershift create cluster --render" output per cluster' },
+    );
   }
   const hc = clusters[0] as KubeObject;
   const planes = objects.filter((o) => isKind(o, 'HostedControlPlane'));
-  if (planes.length > 1) throw new UsageError(`failed to render ${source}: it contains ${planes.length} HostedControlPlanes; expected at most one`, { hint: 'render one cluster at a time' });
+  if (planes.length > 1)
+    throw new UsageError(`failed to render ${source}: it contains ${planes.length} HostedControlPlanes; expected at most one`, {
+      hint: 'render one cluster at a time',
+    });
   const targets = [hc, ...planes];
   const warnings: string[] = objects
     .filter((o) => headlessDocument(o) !== undefined)
@@ -110,7 +116,10 @@ export function renderRestore(text: string, source: string, options: RenderOptio
 function checkEtcd(target: KubeObject, options: RenderOptions, warnings: string[]): void {
   const what = describeObject(target);
   const etcd = specOf(target)['etcd'] as Obj | undefined;
-  if (!etcd || typeof etcd !== 'object') throw new UsageError(`failed to render ${what}: spec.etcd is missing (the CRD requires it)`, { hint: 'pass the output of "hypershift create cluster <platform> --render"' });
+  if (!etcd || typeof etcd !== 'object')
+    throw new UsageError(`failed to render ${what}: spec.etcd is missing (the CRD requires it)`, {
+      hint: 'pass the output of "hypershift create cluster <platform> --render"',
+    });
   if (etcd['managementType'] === 'Unmanaged') {
     throw new PreconditionError(`failed to render ${what}: etcd is Unmanaged; restoreSnapshotURL applies only to managed etcd`, {
       hint: 'restore an unmanaged etcd with the tools of whoever runs it',
@@ -119,9 +128,12 @@ function checkEtcd(target: KubeObject, options: RenderOptions, warnings: string[
   const existing = ((etcd['managed'] as Obj | undefined)?.['storage'] as Obj | undefined)?.['restoreSnapshotURL'];
   if (Array.isArray(existing) ? existing.length > 0 : existing !== undefined) {
     if (!options.force) {
-      throw new PreconditionError(`failed to render ${what}: spec.etcd.managed.storage.restoreSnapshotURL is already set and is immutable once created`, {
-        hint: 'pass --force to replace it in the rendered output',
-      });
+      throw new PreconditionError(
+        `failed to render ${what}: spec.etcd.managed.storage.restoreSnapshotURL is already set and is immutable once created`,
+        {
+          hint: 'pass --force to replace it in the rendered output',
+        },
+      );
     }
     warnings.push(`${what}: replacing the existing spec.etcd.managed.storage.restoreSnapshotURL (--force)`);
   }
@@ -148,21 +160,37 @@ function planEncryption(hc: KubeObject, options: RenderOptions, warnings: string
   if (typeof inputKey === 'string') generated.add(inputKey);
 
   if (inputType === 'kms' || backup?.type === 'kms') {
-    if (options.key) throw new UsageError(`failed to render ${what}: --encryption-key-secret/--encryption-key-file apply to AES-CBC clusters, and this one uses KMS`, { hint: 'drop the key flag: a KMS cluster needs the same KMS key reference, not key material' });
+    if (options.key)
+      throw new UsageError(
+        `failed to render ${what}: --encryption-key-secret/--encryption-key-file apply to AES-CBC clusters, and this one uses KMS`,
+        { hint: 'drop the key flag: a KMS cluster needs the same KMS key reference, not key material' },
+      );
     if (inputType !== 'kms') {
-      throw new PreconditionError(`failed to render ${what}: the ${options.facts?.origin ?? 'backup'} was encrypted with KMS but the input uses ${typeof inputType === 'string' ? inputType : 'no secretEncryption'}`, {
-        hint: 'render the cluster with the same KMS key as the backed-up cluster (e.g. --kms-key-arn)',
-      });
+      throw new PreconditionError(
+        `failed to render ${what}: the ${options.facts?.origin ?? 'backup'} was encrypted with KMS but the input uses ${typeof inputType === 'string' ? inputType : 'no secretEncryption'}`,
+        {
+          hint: 'render the cluster with the same KMS key as the backed-up cluster (e.g. --kms-key-arn)',
+        },
+      );
     }
     if (backup?.type !== 'kms') {
-      if (backup) throw new PreconditionError(`failed to render ${what}: the input uses KMS but the ${options.facts?.origin ?? 'backup'} recorded ${backup.type} encryption`, { hint: 'render the cluster with the encryption the backed-up cluster had' });
-      warnings.push(`${what}: KMS key reference not checked against a backup (no --from-backup): it must be the key the snapshot was written with`);
+      if (backup)
+        throw new PreconditionError(
+          `failed to render ${what}: the input uses KMS but the ${options.facts?.origin ?? 'backup'} recorded ${backup.type} encryption`,
+          { hint: 'render the cluster with the encryption the backed-up cluster had' },
+        );
+      warnings.push(
+        `${what}: KMS key reference not checked against a backup (no --from-backup): it must be the key the snapshot was written with`,
+      );
       return { generated: new Set() };
     }
     if (kmsKeyIdentity(se['kms']) !== kmsKeyIdentity(backup.kms)) {
-      throw new PreconditionError(`failed to render ${what}: the KMS key reference ${kmsKeyIdentity(se['kms'])} differs from the backup's ${kmsKeyIdentity(backup.kms)}`, {
-        hint: 'the snapshot is readable only with the KMS key it was written with; render with that key',
-      });
+      throw new PreconditionError(
+        `failed to render ${what}: the KMS key reference ${kmsKeyIdentity(se['kms'])} differs from the backup's ${kmsKeyIdentity(backup.kms)}`,
+        {
+          hint: 'the snapshot is readable only with the KMS key it was written with; render with that key',
+        },
+      );
     }
     return { generated: new Set() };
   }
@@ -172,9 +200,12 @@ function planEncryption(hc: KubeObject, options: RenderOptions, warnings: string
       warnings.push(`${what}: the backup records no encryption key; secretEncryption is left as rendered`);
       return { generated: new Set() };
     }
-    throw new UsageError(`failed to render ${what}: the original etcd encryption key is required (a freshly generated key makes every restored Secret unreadable)`, {
-      hint: 'pass --from-backup s3://..., --encryption-key-file <file> or --encryption-key-secret <name>',
-    });
+    throw new UsageError(
+      `failed to render ${what}: the original etcd encryption key is required (a freshly generated key makes every restored Secret unreadable)`,
+      {
+        hint: 'pass --from-backup s3://..., --encryption-key-file <file> or --encryption-key-secret <name>',
+      },
+    );
   }
   if (key.type === 'reference') return { secretName: key.secretName, generated };
   const backupName = backup?.type === 'aescbc' ? backup.activeKeySecret : undefined;
@@ -190,7 +221,9 @@ function identityWarnings(hc: KubeObject, facts: RestoreFacts): string[] {
   }
   const image = (specOf(hc)['release'] as Obj | undefined)?.['image'];
   if (facts.releaseImage !== undefined && image !== facts.releaseImage) {
-    out.push(`${what}: spec.release.image ${JSON.stringify(image)} differs from the backed-up cluster's ${facts.releaseImage}; restoring etcd into another release is at your own risk`);
+    out.push(
+      `${what}: spec.release.image ${JSON.stringify(image)} differs from the backed-up cluster's ${facts.releaseImage}; restoring etcd into another release is at your own risk`,
+    );
   }
   const platform = (specOf(hc)['platform'] as Obj | undefined)?.['type'];
   if (facts.platform !== undefined && platform !== facts.platform) {
@@ -203,7 +236,13 @@ function identityWarnings(hc: KubeObject, facts: RestoreFacts): string[] {
  * The key Secret replaces a generated one in place, or goes right before the HostedCluster.
  * Without includeSecrets no Secret is written and each one referenced is reported.
  */
-function placeSecrets(objects: KubeObject[], hc: KubeObject, plan: EncryptionPlan, options: RenderOptions, warnings: string[]): RenderResult {
+function placeSecrets(
+  objects: KubeObject[],
+  hc: KubeObject,
+  plan: EncryptionPlan,
+  options: RenderOptions,
+  warnings: string[],
+): RenderResult {
   const ns = hc.metadata.namespace;
   const required: RequiredSecret[] = [];
   const out: KubeObject[] = [];
@@ -217,7 +256,11 @@ function placeSecrets(objects: KubeObject[], hc: KubeObject, plan: EncryptionPla
     }
     if (generatedKey) continue;
     if (isSecret(o) && !options.includeSecrets) {
-      required.push({ namespace: o.metadata.namespace, name: o.metadata.name ?? '', why: 'in the input; written only with --include-secrets' });
+      required.push({
+        namespace: o.metadata.namespace,
+        name: o.metadata.name ?? '',
+        why: 'in the input; written only with --include-secrets',
+      });
       continue;
     }
     out.push(o);
@@ -226,11 +269,16 @@ function placeSecrets(objects: KubeObject[], hc: KubeObject, plan: EncryptionPla
     required.unshift({
       namespace: ns,
       name: plan.secretName,
-      why: plan.secret ? 'the ORIGINAL etcd encryption key; written only with --include-secrets' : 'must hold the ORIGINAL etcd encryption key (data.key)',
+      why: plan.secret
+        ? 'the ORIGINAL etcd encryption key; written only with --include-secrets'
+        : 'must hold the ORIGINAL etcd encryption key (data.key)',
     });
   }
   const spec = specOf(hc);
-  for (const [field, ref] of [['spec.pullSecret', spec['pullSecret']], ['spec.sshKey', spec['sshKey']]] as const) {
+  for (const [field, ref] of [
+    ['spec.pullSecret', spec['pullSecret']],
+    ['spec.sshKey', spec['sshKey']],
+  ] as const) {
     const name = (ref as Obj | undefined)?.['name'];
     if (typeof name !== 'string' || name === '') continue;
     const written = out.some((o) => isSecret(o) && o.metadata.name === name && inHcNamespace(o));

@@ -6,7 +6,15 @@
 import { UsageError } from '../errors.ts';
 import type { ObjectStore, Reporter } from '../ports.ts';
 import { redactUrl } from '../redact.ts';
-import { assertValid, buildRegistry, customKinds, validateManifests, validationNotes, type CrdSource, type ValidationReport } from './check.ts';
+import {
+  assertValid,
+  buildRegistry,
+  customKinds,
+  validateManifests,
+  validationNotes,
+  type CrdSource,
+  type ValidationReport,
+} from './check.ts';
 import { formatManifests, parseManifests, type ManifestFormat } from './documents.ts';
 import type { KeySource } from './encryption.ts';
 import type { RestoreFacts } from './facts.ts';
@@ -55,13 +63,17 @@ export async function runRender(req: RenderRequest, deps: { reporter: Reporter }
     });
     facts = inputs.facts;
     if (key?.type === 'reference' && inputs.manifest.encryption.type === 'aescbc') {
-      reporter.warn(`Secret ${key.secretName} (--encryption-key-secret) is not checked against the backup: it must hold the key the backup stored at ${inputs.manifest.encryption.keyUrl}`);
+      reporter.warn(
+        `Secret ${key.secretName} (--encryption-key-secret) is not checked against the backup: it must hold the key the backup stored at ${inputs.manifest.encryption.keyUrl}`,
+      );
     }
     key ??= inputs.key;
     if (inputs.snapshotUrl !== undefined) {
       snapshotUrl = inputs.snapshotUrl;
       if (temporary) {
-        reporter.warn(`the snapshot URL is signed with temporary credentials (${temporary}): it stops working when that session expires, whatever --expires says`);
+        reporter.warn(
+          `the snapshot URL is signed with temporary credentials (${temporary}): it stops working when that session expires, whatever --expires says`,
+        );
       }
       if (snapshotUrl.length > MAX_SNAPSHOT_URL_LENGTH && temporary) {
         reporter.warn('session tokens lengthen pre-signed URLs past the CRD limit: sign with long-lived credentials');
@@ -69,7 +81,10 @@ export async function runRender(req: RenderRequest, deps: { reporter: Reporter }
       reporter.info(`snapshot URL: ${redactUrl(snapshotUrl)} (valid ${humanSeconds(req.expiresInSeconds)})`);
     }
   }
-  if (snapshotUrl === undefined) throw new UsageError('a snapshot URL is required: pass --from-backup s3://... or --snapshot-url https://...', { hint: '{cmd} render --help' });
+  if (snapshotUrl === undefined)
+    throw new UsageError('a snapshot URL is required: pass --from-backup s3://... or --snapshot-url https://...', {
+      hint: '{cmd} render --help',
+    });
 
   const result = renderRestore(req.input.text, req.input.source, {
     snapshotUrl,
@@ -86,7 +101,9 @@ export async function runRender(req: RenderRequest, deps: { reporter: Reporter }
   } else {
     const source = await req.crds(customKinds(result.objects));
     if ('skipped' in source) {
-      reporter.warn(`validation skipped: ${source.skipped}; pass --crd <file|dir> (e.g. saved "oc get crd -o yaml" output) to validate offline`);
+      reporter.warn(
+        `validation skipped: ${source.skipped}; pass --crd <file|dir> (e.g. saved "oc get crd -o yaml" output) to validate offline`,
+      );
     } else {
       validation = validateManifests(result.objects, buildRegistry(source.crds));
       for (const note of validationNotes(validation)) reporter.warn(note);
@@ -98,7 +115,11 @@ export async function runRender(req: RenderRequest, deps: { reporter: Reporter }
   for (const s of result.requiredSecrets) {
     reporter.info(`Secret ${s.namespace ? `${s.namespace}/` : ''}${s.name} must exist before the HostedCluster is created: ${s.why}`);
   }
-  return { text: formatManifests(result.objects, req.format), requiredSecrets: result.requiredSecrets, ...(validation ? { validation } : {}) };
+  return {
+    text: formatManifests(result.objects, req.format),
+    requiredSecrets: result.requiredSecrets,
+    ...(validation ? { validation } : {}),
+  };
 }
 
 function humanSeconds(seconds: number): string {

@@ -23,7 +23,10 @@ export const MAX_URL_EXPIRY_SECONDS = 7 * 24 * 3600;
 /** Throws UsageError when the URL cannot restore a cluster; the message shows it redacted. */
 export function checkSnapshotUrl(url: string): void {
   const shown = redactUrl(url);
-  if (/\s/.test(url)) throw new UsageError(`invalid snapshot URL "${shown}": it contains white space`, { hint: 'quote the URL in the shell: --snapshot-url "https://..."' });
+  if (/\s/.test(url))
+    throw new UsageError(`invalid snapshot URL "${shown}": it contains white space`, {
+      hint: 'quote the URL in the shell: --snapshot-url "https://..."',
+    });
   if (/^http:\/\//i.test(url)) {
     throw new UsageError(`invalid snapshot URL "${shown}": http:// is not accepted by the HostedCluster CRD (https or s3 only)`, {
       hint: 'use the https:// pre-signed URL, or --from-backup to have hcp-dr sign one',

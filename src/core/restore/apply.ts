@@ -25,7 +25,14 @@ export async function applyObjects(ctx: ApplyContext, desired: DesiredObject[]):
   const created: string[] = [];
   for (const step of APPLY_ORDER) {
     for (const d of desired.filter((x) => x.step === step)) {
-      const row = (action: PlannedObject['action']): PlannedObject => ({ step, kind: d.type.kind, namespace: d.object.metadata.namespace ?? null, name: d.object.metadata.name ?? '', action, origin: d.origin });
+      const row = (action: PlannedObject['action']): PlannedObject => ({
+        step,
+        kind: d.type.kind,
+        namespace: d.object.metadata.namespace ?? null,
+        name: d.object.metadata.name ?? '',
+        action,
+        origin: d.origin,
+      });
       if (d.mustExist || (step === 'hosted-cluster' && ctx.skipHostedCluster)) {
         done.push(row('exists'));
         continue;
@@ -49,7 +56,9 @@ export async function applyObjects(ctx: ApplyContext, desired: DesiredObject[]):
           }
         }
         if (step !== 'namespaces' && !holdsDesired(live, d.object)) {
-          throw new PreconditionError(`${describe(d)} exists with other content than the backup's`, { hint: 'delete it if it is stale, then run the restore again' });
+          throw new PreconditionError(`${describe(d)} exists with other content than the backup's`, {
+            hint: 'delete it if it is stale, then run the restore again',
+          });
         }
         if (live.metadata.deletionTimestamp) {
           throw new PreconditionError(`${describe(d)} is being deleted`, { hint: 'wait until it is gone, then run the restore again' });
@@ -58,8 +67,11 @@ export async function applyObjects(ctx: ApplyContext, desired: DesiredObject[]):
       } catch (err) {
         const made = created.length ? `; this run created ${created.join(', ')} (a re-run accepts them)` : '';
         const message = `failed to restore: cannot create ${describe(d)}: ${causeText(err).replace(/^failed to /, '')}${made}`;
-        const hint = (err instanceof HcpDrError && err.hint) || 'fix the cause and run the same restore again: objects already created are accepted';
-        throw err instanceof PreconditionError ? new PreconditionError(message, { hint, cause: err }) : new RemoteError(message, { hint, cause: err });
+        const hint =
+          (err instanceof HcpDrError && err.hint) || 'fix the cause and run the same restore again: objects already created are accepted';
+        throw err instanceof PreconditionError
+          ? new PreconditionError(message, { hint, cause: err })
+          : new RemoteError(message, { hint, cause: err });
       }
     }
     ctx.reporter.debug(`step: ${step}`);

@@ -30,7 +30,10 @@ export interface BundleOptions {
   onBytes?: (n: number) => void;
 }
 
-export async function readBundle(src: BundleSource, options: BundleOptions): Promise<{ bundle: RestoreBundle; verification: BackupVerification }> {
+export async function readBundle(
+  src: BundleSource,
+  options: BundleOptions,
+): Promise<{ bundle: RestoreBundle; verification: BackupVerification }> {
   const verification = await verifyStoredBackup(src.store, src.prefix, {
     reporter: options.reporter,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -47,7 +50,10 @@ export async function readBundle(src: BundleSource, options: BundleOptions): Pro
   const one = async (rel: string, kind: string): Promise<KubeObject> => {
     const docs = parseManifests(await readText(src.store, at(rel), options.signal), src.store.url(at(rel)));
     const obj = docs.find((d) => d.kind === kind);
-    if (!obj) throw new PreconditionError(`failed to read backup ${url}: ${rel} holds no ${kind}`, { hint: 'the backup is damaged; pick another one' });
+    if (!obj)
+      throw new PreconditionError(`failed to read backup ${url}: ${rel} holds no ${kind}`, {
+        hint: 'the backup is damaged; pick another one',
+      });
     return obj;
   };
   const hostedCluster = await one(manifest.manifests.hostedCluster, 'HostedCluster');
@@ -56,13 +62,19 @@ export async function readBundle(src: BundleSource, options: BundleOptions): Pro
   const objects: RestoreBundle['objects'] = [];
   for (const entry of carriedObjects(manifest)) {
     const location = parseObjectUrl(entry.url);
-    if (!location) throw new PreconditionError(`failed to read backup ${url}: ${entry.kind} ${entry.namespace}/${entry.name} is stored at "${entry.url}", not an s3:// object URL`);
+    if (!location)
+      throw new PreconditionError(
+        `failed to read backup ${url}: ${entry.kind} ${entry.namespace}/${entry.name} is stored at "${entry.url}", not an s3:// object URL`,
+      );
     const store = location.bucket === src.store.bucket ? src.store : await src.openBucket(location.bucket);
     const text = await readText(store, location.key, options.signal);
     if (entry.sha256 && createHash('sha256').update(text).digest('hex') !== entry.sha256) {
-      throw new PreconditionError(`failed to verify backup ${url}: the stored ${entry.kind} ${entry.namespace}/${entry.name} (${entry.url}) changed since the backup (SHA-256 differs)`, {
-        hint: 'a changed key or PKI Secret would leave the restored data unreadable; find the original or pick another backup',
-      });
+      throw new PreconditionError(
+        `failed to verify backup ${url}: the stored ${entry.kind} ${entry.namespace}/${entry.name} (${entry.url}) changed since the backup (SHA-256 differs)`,
+        {
+          hint: 'a changed key or PKI Secret would leave the restored data unreadable; find the original or pick another backup',
+        },
+      );
     }
     const obj = parseManifests(text, `${entry.role} object ${entry.namespace}/${entry.name}`).find((d) => d.kind === entry.kind);
     if (!obj) throw new PreconditionError(`failed to read backup ${url}: ${entry.url} holds no ${entry.kind}`);

@@ -7,7 +7,8 @@
  */
 import { redactSecrets } from '../redact.ts';
 
-export type InitFailureKind = 'url-expired' | 'access-denied' | 'signature' | 'no-such-key' | 's3-error' | 'truncated' | 'hash-mismatch' | 'not-a-snapshot' | 'unknown';
+export type InitFailureKind =
+  'url-expired' | 'access-denied' | 'signature' | 'no-such-key' | 's3-error' | 'truncated' | 'hash-mismatch' | 'not-a-snapshot' | 'unknown';
 
 export interface InitDiagnosis {
   kind: InitFailureKind;
@@ -29,13 +30,28 @@ export function diagnoseInitLog(log: string | undefined): InitDiagnosis {
     const message = xmlTag(text, 'Message') ?? '';
     const evidence = redactSecrets(`${s3Code}: ${message}`).slice(0, 200);
     if (/expired/i.test(message) || s3Code === 'ExpiredToken') {
-      return { kind: 'url-expired', s3Code, evidence, cause: `the pre-signed snapshot URL expired before the etcd pod downloaded it (S3 ${s3Code}: ${message})` };
+      return {
+        kind: 'url-expired',
+        s3Code,
+        evidence,
+        cause: `the pre-signed snapshot URL expired before the etcd pod downloaded it (S3 ${s3Code}: ${message})`,
+      };
     }
     if (s3Code === 'SignatureDoesNotMatch') {
-      return { kind: 'signature', s3Code, evidence, cause: 'S3 refused the pre-signed URL\'s signature (SignatureDoesNotMatch): the URL was altered or signed with other credentials' };
+      return {
+        kind: 'signature',
+        s3Code,
+        evidence,
+        cause: "S3 refused the pre-signed URL's signature (SignatureDoesNotMatch): the URL was altered or signed with other credentials",
+      };
     }
     if (s3Code === 'AccessDenied' || s3Code === 'InvalidAccessKeyId' || s3Code === 'AllAccessDisabled') {
-      return { kind: 'access-denied', s3Code, evidence, cause: `S3 refused the download (${s3Code}${message ? `: ${message}` : ''}): the signing credentials cannot read the snapshot` };
+      return {
+        kind: 'access-denied',
+        s3Code,
+        evidence,
+        cause: `S3 refused the download (${s3Code}${message ? `: ${message}` : ''}): the signing credentials cannot read the snapshot`,
+      };
     }
     if (s3Code === 'NoSuchKey' || s3Code === 'NoSuchBucket') {
       return { kind: 'no-such-key', s3Code, evidence, cause: `the snapshot object is gone from the bucket (S3 ${s3Code})` };
@@ -44,13 +60,32 @@ export function diagnoseInitLog(log: string | undefined): InitDiagnosis {
   }
   const line = (re: RegExp) => text.split('\n').find((l) => re.test(l));
   const hash = line(/sha256|hash mismatch|integrity check|checksum/i);
-  if (hash) return { kind: 'hash-mismatch', evidence: redactSecrets(hash.trim()).slice(0, 200), cause: 'the downloaded snapshot failed its SHA-256 integrity check (the file was changed or damaged)' };
+  if (hash)
+    return {
+      kind: 'hash-mismatch',
+      evidence: redactSecrets(hash.trim()).slice(0, 200),
+      cause: 'the downloaded snapshot failed its SHA-256 integrity check (the file was changed or damaged)',
+    };
   const cut = line(/transfer closed|partial file|curl: \(18\)|curl: \(56\)|unexpected EOF|file too small|truncated/i);
-  if (cut) return { kind: 'truncated', evidence: redactSecrets(cut.trim()).slice(0, 200), cause: 'the snapshot download was cut short (the file is incomplete)' };
+  if (cut)
+    return {
+      kind: 'truncated',
+      evidence: redactSecrets(cut.trim()).slice(0, 200),
+      cause: 'the snapshot download was cut short (the file is incomplete)',
+    };
   const foreign = line(/invalid database|not a bbolt|file size too small|invalid snapshot|failed to open/i);
-  if (foreign) return { kind: 'not-a-snapshot', evidence: redactSecrets(foreign.trim()).slice(0, 200), cause: 'the downloaded file is not an etcd snapshot' };
+  if (foreign)
+    return {
+      kind: 'not-a-snapshot',
+      evidence: redactSecrets(foreign.trim()).slice(0, 200),
+      cause: 'the downloaded file is not an etcd snapshot',
+    };
   const last = text.trim().split('\n').filter(Boolean).pop();
-  return { kind: 'unknown', cause: 'etcd-init failed for a reason hcp-dr does not recognise', ...(last ? { evidence: redactSecrets(last.trim()).slice(0, 200) } : {}) };
+  return {
+    kind: 'unknown',
+    cause: 'etcd-init failed for a reason hcp-dr does not recognise',
+    ...(last ? { evidence: redactSecrets(last.trim()).slice(0, 200) } : {}),
+  };
 }
 
 /** The next step for a failed restore: the URL is immutable, so the cluster must be recreated. */

@@ -25,7 +25,11 @@ const clean = (obj: KubeObject): KubeObject => cleanObject(obj, { exported: new 
 
 function stamp(obj: KubeObject, namespace: string | undefined, from: string, extra: Record<string, string> = {}): KubeObject {
   const out = clean(obj);
-  out.metadata = { ...out.metadata, ...(namespace === undefined ? {} : { namespace }), annotations: { ...out.metadata.annotations, [RestoreAnnotations.restoredFrom]: from, ...extra } };
+  out.metadata = {
+    ...out.metadata,
+    ...(namespace === undefined ? {} : { namespace }),
+    annotations: { ...out.metadata.annotations, [RestoreAnnotations.restoredFrom]: from, ...extra },
+  };
   delete out.metadata['ownerReferences'];
   return out;
 }
@@ -55,18 +59,29 @@ export function desiredObjects(bundle: RestoreBundle, target: ObjectTarget): Des
     });
   }
 
-  const hc = stamp(bundle.hostedCluster, target.namespace, from, { [RestoreAnnotations.restoredFromBackup]: 'true', ...target.recordAnnotations });
+  const hc = stamp(bundle.hostedCluster, target.namespace, from, {
+    [RestoreAnnotations.restoredFromBackup]: 'true',
+    ...target.recordAnnotations,
+  });
   hc.metadata.name = target.name;
   const spec = (hc['spec'] ?? {}) as Record<string, unknown>;
   delete spec['pausedUntil'];
   const etcd = spec['etcd'] as { managementType?: string; managed?: { storage?: Record<string, unknown> } } | undefined;
   if (etcd?.managementType !== 'Managed' || !etcd.managed?.storage) {
-    throw new UsageError(`cannot restore ${source.namespace}/${source.name}: its etcd is not managed by HyperShift (spec.etcd.managementType: ${etcd?.managementType ?? 'unset'})`, {
-      hint: 'restoreSnapshotURL exists only for managed etcd; restore an unmanaged etcd with its own tools',
-    });
+    throw new UsageError(
+      `cannot restore ${source.namespace}/${source.name}: its etcd is not managed by HyperShift (spec.etcd.managementType: ${etcd?.managementType ?? 'unset'})`,
+      {
+        hint: 'restoreSnapshotURL exists only for managed etcd; restore an unmanaged etcd with its own tools',
+      },
+    );
   }
   etcd.managed.storage['restoreSnapshotURL'] = [target.snapshotUrl];
-  out.push({ step: 'hosted-cluster', type: Resources.hostedCluster, object: hc, origin: 'HostedCluster from the backup, with restoreSnapshotURL' });
+  out.push({
+    step: 'hosted-cluster',
+    type: Resources.hostedCluster,
+    object: hc,
+    origin: 'HostedCluster from the backup, with restoreSnapshotURL',
+  });
 
   for (const np of bundle.nodePools) {
     const pool = stamp(np, target.namespace, from);

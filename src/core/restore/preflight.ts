@@ -42,7 +42,10 @@ export interface Preflight {
   sameManagementCluster: boolean | undefined;
 }
 
-export async function preflight(input: PreflightInput, desired: DesiredObject[]): Promise<{ preflight: Preflight; planned: PlannedObject[] }> {
+export async function preflight(
+  input: PreflightInput,
+  desired: DesiredObject[],
+): Promise<{ preflight: Preflight; planned: PlannedObject[] }> {
   const { api, bundle, namespace, name } = input;
   const cp = controlPlaneNamespace(namespace, name);
   const checks: PreflightCheck[] = [];
@@ -54,9 +57,23 @@ export async function preflight(input: PreflightInput, desired: DesiredObject[])
   pass('snapshot-url', `one pre-signed URL, ${input.snapshotUrl.length} of ${MAX_SNAPSHOT_URL_LENGTH} characters`);
 
   checkKeyMaterial(bundle);
-  const pkiCarried = RESTORE_PKI_SECRETS.filter((n) => bundle.objects.some((o) => o.object.metadata.name === n && o.object.metadata.namespace === bundle.manifest.hostedCluster.controlPlaneNamespace));
-  pass('pki', pkiCarried.length === RESTORE_PKI_SECRETS.length ? `${RESTORE_PKI_SECRETS.join(', ')} in the backup` : `the backup carries ${pkiCarried.join(', ') || 'no PKI Secret'}: the rest must exist in ${cp}`);
-  pass('encryption', bundle.manifest.encryption.type === 'aescbc' ? `original AES-CBC key ${bundle.manifest.encryption.activeKeySecret} in the backup` : `encryption: ${bundle.manifest.encryption.type}`);
+  const pkiCarried = RESTORE_PKI_SECRETS.filter((n) =>
+    bundle.objects.some(
+      (o) => o.object.metadata.name === n && o.object.metadata.namespace === bundle.manifest.hostedCluster.controlPlaneNamespace,
+    ),
+  );
+  pass(
+    'pki',
+    pkiCarried.length === RESTORE_PKI_SECRETS.length
+      ? `${RESTORE_PKI_SECRETS.join(', ')} in the backup`
+      : `the backup carries ${pkiCarried.join(', ') || 'no PKI Secret'}: the rest must exist in ${cp}`,
+  );
+  pass(
+    'encryption',
+    bundle.manifest.encryption.type === 'aescbc'
+      ? `original AES-CBC key ${bundle.manifest.encryption.activeKeySecret} in the backup`
+      : `encryption: ${bundle.manifest.encryption.type}`,
+  );
 
   const [hc, operator, pvcs, kubeSystem] = await Promise.all([
     api.get(Resources.hostedCluster, namespace, name),
@@ -66,9 +83,12 @@ export async function preflight(input: PreflightInput, desired: DesiredObject[])
   ]);
   const ready = (operator?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
   if (!operator || ready < 1) {
-    throw new PreconditionError(`failed to find a running HyperShift operator on ${api.describeTarget()}: deployment ${HYPERSHIFT_OPERATOR.namespace}/${HYPERSHIFT_OPERATOR.deployment} ${operator ? 'has no ready replica' : 'does not exist'}`, {
-      hint: 'install HyperShift on this management cluster ("hypershift install") and wait until its operator is ready; it creates the restored control plane',
-    });
+    throw new PreconditionError(
+      `failed to find a running HyperShift operator on ${api.describeTarget()}: deployment ${HYPERSHIFT_OPERATOR.namespace}/${HYPERSHIFT_OPERATOR.deployment} ${operator ? 'has no ready replica' : 'does not exist'}`,
+      {
+        hint: 'install HyperShift on this management cluster ("hypershift install") and wait until its operator is ready; it creates the restored control plane',
+      },
+    );
   }
   pass('operator', `HyperShift operator ready (${ready} replica${ready === 1 ? '' : 's'})`);
 
@@ -77,33 +97,64 @@ export async function preflight(input: PreflightInput, desired: DesiredObject[])
   const ours = hc !== undefined && from === bundle.url && !input.replace;
   const toDelete: Preflight['toDelete'] = [];
   if (hc && otherOperation(hc)) {
-    throw new PreconditionError(`failed to restore ${namespace}/${name}: the existing HostedCluster has another hcp-dr operation in progress`, {
-      hint: `finish or undo it first: {cmd} resume ${name} -n ${namespace}`,
-    });
+    throw new PreconditionError(
+      `failed to restore ${namespace}/${name}: the existing HostedCluster has another hcp-dr operation in progress`,
+      {
+        hint: `finish or undo it first: {cmd} resume ${name} -n ${namespace}`,
+      },
+    );
   }
   if (hc && !ours) {
     if (!input.replace) {
-      throw new PreconditionError(`failed to restore ${namespace}/${name}: HostedCluster ${namespace}/${name} already exists on ${api.describeTarget()}${from ? ` (restored from ${from})` : ''}`, {
-        hint: 'restoreSnapshotURL is honoured only at creation: pass --replace to delete it, its NodePools and its control plane first (downtime), or restore under another name/namespace',
-      });
+      throw new PreconditionError(
+        `failed to restore ${namespace}/${name}: HostedCluster ${namespace}/${name} already exists on ${api.describeTarget()}${from ? ` (restored from ${from})` : ''}`,
+        {
+          hint: 'restoreSnapshotURL is honoured only at creation: pass --replace to delete it, its NodePools and its control plane first (downtime), or restore under another name/namespace',
+        },
+      );
     }
     toDelete.push({ kind: 'HostedCluster', namespace, name });
-    const pools = (await api.list(Resources.nodePool, namespace)).filter((np) => (np['spec'] as { clusterName?: string } | undefined)?.clusterName === name);
+    const pools = (await api.list(Resources.nodePool, namespace)).filter(
+      (np) => (np['spec'] as { clusterName?: string } | undefined)?.clusterName === name,
+    );
     for (const np of pools) toDelete.push({ kind: 'NodePool', namespace, name: np.metadata.name ?? '' });
   }
-  pass('hosted-cluster', hc === undefined ? `${namespace}/${name} does not exist` : ours ? `${namespace}/${name} was created from this backup by an earlier run: finishing it` : `${namespace}/${name} exists and will be replaced`);
+  pass(
+    'hosted-cluster',
+    hc === undefined
+      ? `${namespace}/${name} does not exist`
+      : ours
+        ? `${namespace}/${name} was created from this backup by an earlier run: finishing it`
+        : `${namespace}/${name} exists and will be replaced`,
+  );
 
-  const leftoverPvcs = ours ? [] : pvcs.map((p) => p.metadata.name ?? '').filter((n) => /^data-etcd-\d+$/.test(n)).sort();
+  const leftoverPvcs = ours
+    ? []
+    : pvcs
+        .map((p) => p.metadata.name ?? '')
+        .filter((n) => /^data-etcd-\d+$/.test(n))
+        .sort();
   if (leftoverPvcs.length > 0 && !input.replace) {
-    throw new PreconditionError(`failed to restore ${namespace}/${name}: leftover etcd PVC${leftoverPvcs.length > 1 ? 's' : ''} ${leftoverPvcs.join(', ')} in ${cp}: etcd-init skips the restore on a non-empty volume and the old data would come back`, {
-      hint: `delete them ("kubectl delete pvc ${leftoverPvcs.join(' ')} -n ${cp}") or pass --replace`,
-    });
+    throw new PreconditionError(
+      `failed to restore ${namespace}/${name}: leftover etcd PVC${leftoverPvcs.length > 1 ? 's' : ''} ${leftoverPvcs.join(', ')} in ${cp}: etcd-init skips the restore on a non-empty volume and the old data would come back`,
+      {
+        hint: `delete them ("kubectl delete pvc ${leftoverPvcs.join(' ')} -n ${cp}") or pass --replace`,
+      },
+    );
   }
-  pass('etcd-volumes', leftoverPvcs.length ? `${leftoverPvcs.join(', ')} left over in ${cp}: --replace deletes them` : `no etcd PVC (${Etcd.pvcName(0)}, ...) in ${cp}`);
+  pass(
+    'etcd-volumes',
+    leftoverPvcs.length
+      ? `${leftoverPvcs.join(', ')} left over in ${cp}: --replace deletes them`
+      : `no etcd PVC (${Etcd.pvcName(0)}, ...) in ${cp}`,
+  );
 
   const sameManagementCluster = sameCluster(bundle, kubeSystem);
   const platform = bundle.manifest.hostedCluster.platform || 'unknown';
-  pass('platform', `${platform}${sameManagementCluster === false ? ', another management cluster than the backup\'s' : sameManagementCluster === true ? ', the management cluster of the backup' : ''}`);
+  pass(
+    'platform',
+    `${platform}${sameManagementCluster === false ? ", another management cluster than the backup's" : sameManagementCluster === true ? ', the management cluster of the backup' : ''}`,
+  );
   checkHostnames(bundle, sameManagementCluster, warnings, pass);
   checkReferences(bundle, desired, namespace, cp);
 
@@ -111,7 +162,14 @@ export async function preflight(input: PreflightInput, desired: DesiredObject[])
   const conflicts: string[] = [];
   const missingRefs: string[] = [];
   for (const d of desired) {
-    const row = (action: PlannedObject['action']): PlannedObject => ({ step: d.step, kind: d.type.kind, namespace: d.object.metadata.namespace ?? null, name: d.object.metadata.name ?? '', action, origin: d.origin });
+    const row = (action: PlannedObject['action']): PlannedObject => ({
+      step: d.step,
+      kind: d.type.kind,
+      namespace: d.object.metadata.namespace ?? null,
+      name: d.object.metadata.name ?? '',
+      action,
+      origin: d.origin,
+    });
     if (d.step === 'hosted-cluster') {
       planned.push(row(ours ? 'exists' : 'create'));
       continue;
@@ -127,18 +185,35 @@ export async function preflight(input: PreflightInput, desired: DesiredObject[])
     else conflicts.push(describe(d));
   }
   if (conflicts.length) {
-    throw new PreconditionError(`failed to restore ${namespace}/${name}: ${conflicts.join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with other content than the backup's`, {
-      hint: 'a different encryption key or PKI would leave the restored data unreadable: delete or rename these objects if they are stale, or restore into another namespace with -n',
-    });
+    throw new PreconditionError(
+      `failed to restore ${namespace}/${name}: ${conflicts.join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with other content than the backup's`,
+      {
+        hint: 'a different encryption key or PKI would leave the restored data unreadable: delete or rename these objects if they are stale, or restore into another namespace with -n',
+      },
+    );
   }
   if (missingRefs.length) {
-    throw new PreconditionError(`failed to restore ${namespace}/${name}: the backup does not carry ${missingRefs.join(', ')}, and ${missingRefs.length === 1 ? 'it does' : 'they do'} not exist on ${api.describeTarget()}`, {
-      hint: 'the backup predates carrying referenced Secrets/ConfigMaps: create them in the namespace first (e.g. the pull secret), or take a new backup with this version',
-    });
+    throw new PreconditionError(
+      `failed to restore ${namespace}/${name}: the backup does not carry ${missingRefs.join(', ')}, and ${missingRefs.length === 1 ? 'it does' : 'they do'} not exist on ${api.describeTarget()}`,
+      {
+        hint: 'the backup predates carrying referenced Secrets/ConfigMaps: create them in the namespace first (e.g. the pull secret), or take a new backup with this version',
+      },
+    );
   }
-  pass('objects', `${planned.filter((p) => p.action === 'create').length} to create, ${planned.filter((p) => p.action === 'exists').length} already there and identical`);
+  pass(
+    'objects',
+    `${planned.filter((p) => p.action === 'create').length} to create, ${planned.filter((p) => p.action === 'exists').length} already there and identical`,
+  );
   return {
-    preflight: { checks, warnings, resumeRecord: ours ? record : undefined, alreadyRestored: ours && record === undefined, toDelete, leftoverPvcs, sameManagementCluster },
+    preflight: {
+      checks,
+      warnings,
+      resumeRecord: ours ? record : undefined,
+      alreadyRestored: ours && record === undefined,
+      toDelete,
+      leftoverPvcs,
+      sameManagementCluster,
+    },
     planned,
   };
 }
@@ -146,23 +221,37 @@ export async function preflight(input: PreflightInput, desired: DesiredObject[])
 function checkUrl(url: string): void {
   const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme !== 'https') {
-    throw new UsageError(`failed to pre-sign the snapshot: the store gives "${redactUrl(url).slice(0, 80)}...", and the HostedCluster CRD and etcd-init need an https:// URL`, {
-      hint: 'use an https S3 endpoint (--endpoint https://...)',
-    });
+    throw new UsageError(
+      `failed to pre-sign the snapshot: the store gives "${redactUrl(url).slice(0, 80)}...", and the HostedCluster CRD and etcd-init need an https:// URL`,
+      {
+        hint: 'use an https S3 endpoint (--endpoint https://...)',
+      },
+    );
   }
   if (url.length > MAX_SNAPSHOT_URL_LENGTH) {
-    throw new UsageError(`failed to pre-sign the snapshot: the URL is ${url.length} characters and the HostedCluster CRD accepts at most ${MAX_SNAPSHOT_URL_LENGTH}`, {
-      hint: 'sign with long-lived credentials (a session token makes pre-signed URLs much longer), or use a shorter bucket name and prefix',
-    });
+    throw new UsageError(
+      `failed to pre-sign the snapshot: the URL is ${url.length} characters and the HostedCluster CRD accepts at most ${MAX_SNAPSHOT_URL_LENGTH}`,
+      {
+        hint: 'sign with long-lived credentials (a session token makes pre-signed URLs much longer), or use a shorter bucket name and prefix',
+      },
+    );
   }
 }
 
 function checkKeyMaterial(bundle: RestoreBundle): void {
   const enc = bundle.manifest.encryption;
-  if (enc.type === 'aescbc' && !bundle.objects.some((o) => o.object.metadata.name === enc.activeKeySecret && o.object.metadata.namespace === bundle.manifest.hostedCluster.namespace)) {
-    throw new PreconditionError(`failed to restore from ${bundle.url}: the encryption key Secret ${enc.activeKeySecret} is not in the backup`, {
-      hint: 'without the original AES-CBC key every Secret in the snapshot is unreadable; restore from a backup that carries it',
-    });
+  if (
+    enc.type === 'aescbc' &&
+    !bundle.objects.some(
+      (o) => o.object.metadata.name === enc.activeKeySecret && o.object.metadata.namespace === bundle.manifest.hostedCluster.namespace,
+    )
+  ) {
+    throw new PreconditionError(
+      `failed to restore from ${bundle.url}: the encryption key Secret ${enc.activeKeySecret} is not in the backup`,
+      {
+        hint: 'without the original AES-CBC key every Secret in the snapshot is unreadable; restore from a backup that carries it',
+      },
+    );
   }
 }
 
@@ -174,13 +263,17 @@ function checkReferences(bundle: RestoreBundle, desired: DesiredObject[], namesp
   const source = bundle.manifest.hostedCluster;
   for (const r of mustAlreadyExist(bundle.manifest, bundle.hostedCluster, bundle.nodePools)) {
     const inControlPlane = r.namespace === source.controlPlaneNamespace;
-    desired.splice(desired.findIndex((d) => d.step === 'hosted-cluster'), 0, {
-      step: inControlPlane ? 'control-plane' : 'cluster-data',
-      type: r.kind === 'ConfigMap' ? Resources.configMap : Resources.secret,
-      object: { apiVersion: 'v1', kind: r.kind, metadata: { name: r.name, namespace: inControlPlane ? cp : namespace } },
-      origin: `not in the backup, must exist: ${r.why}`,
-      mustExist: true,
-    });
+    desired.splice(
+      desired.findIndex((d) => d.step === 'hosted-cluster'),
+      0,
+      {
+        step: inControlPlane ? 'control-plane' : 'cluster-data',
+        type: r.kind === 'ConfigMap' ? Resources.configMap : Resources.secret,
+        object: { apiVersion: 'v1', kind: r.kind, metadata: { name: r.name, namespace: inControlPlane ? cp : namespace } },
+        origin: `not in the backup, must exist: ${r.why}`,
+        mustExist: true,
+      },
+    );
   }
 }
 
@@ -196,15 +289,34 @@ function checkHostnames(bundle: RestoreBundle, same: boolean | undefined, warnin
     service?: string;
     servicePublishingStrategy?: { type?: string; route?: { hostname?: string }; loadBalancer?: { hostname?: string } };
   }[];
-  const hostOf = (s: (typeof services)[number]) => s.servicePublishingStrategy?.route?.hostname ?? s.servicePublishingStrategy?.loadBalancer?.hostname;
+  const hostOf = (s: (typeof services)[number]) =>
+    s.servicePublishingStrategy?.route?.hostname ?? s.servicePublishingStrategy?.loadBalancer?.hostname;
   const apiServer = services.find((s) => s.service === 'APIServer');
   const where = same === false ? 'another management cluster' : 'a management cluster hcp-dr cannot tell apart from the source';
   if (apiServer && !hostOf(apiServer) && apiServer.servicePublishingStrategy?.type !== 'NodePort') {
     const text = `the APIServer service has no fixed hostname: on ${where} its address changes and every node and kubeconfig loses the cluster`;
-    if (same === false) throw new PreconditionError(`failed to restore ${bundle.manifest.hostedCluster.namespace}/${bundle.manifest.hostedCluster.name}: ${text}`, { hint: 'restore on the source management cluster, or give the APIServer a fixed hostname (Route or LoadBalancer hostname) before backing up' });
+    if (same === false)
+      throw new PreconditionError(
+        `failed to restore ${bundle.manifest.hostedCluster.namespace}/${bundle.manifest.hostedCluster.name}: ${text}`,
+        {
+          hint: 'restore on the source management cluster, or give the APIServer a fixed hostname (Route or LoadBalancer hostname) before backing up',
+        },
+      );
     warnings.push(text);
   }
-  const loose = services.filter((s) => s.service !== 'APIServer' && (s.servicePublishingStrategy?.type === 'Route' || s.servicePublishingStrategy?.type === 'LoadBalancer') && !hostOf(s)).map((s) => s.service);
+  const loose = services
+    .filter(
+      (s) =>
+        s.service !== 'APIServer' &&
+        (s.servicePublishingStrategy?.type === 'Route' || s.servicePublishingStrategy?.type === 'LoadBalancer') &&
+        !hostOf(s),
+    )
+    .map((s) => s.service);
   if (loose.length) warnings.push(`${loose.join(', ')} without a fixed hostname: their addresses change on ${where}`);
-  pass('hostnames', apiServer && hostOf(apiServer) ? `APIServer at ${hostOf(apiServer)}` : `APIServer: ${apiServer?.servicePublishingStrategy?.type ?? 'not published'}`);
+  pass(
+    'hostnames',
+    apiServer && hostOf(apiServer)
+      ? `APIServer at ${hostOf(apiServer)}`
+      : `APIServer: ${apiServer?.servicePublishingStrategy?.type ?? 'not published'}`,
+  );
 }

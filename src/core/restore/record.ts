@@ -54,7 +54,13 @@ export function restoredFrom(hc: KubeObject | undefined): string | undefined {
   return readRestoreRecord(hc)?.backup ?? hc?.metadata.annotations?.[RestoreAnnotations.restoredFrom];
 }
 
-export async function advanceRecord(api: KubeApi, namespace: string, name: string, record: RestoreRecord, phase: RestorePhase): Promise<RestoreRecord> {
+export async function advanceRecord(
+  api: KubeApi,
+  namespace: string,
+  name: string,
+  record: RestoreRecord,
+  phase: RestorePhase,
+): Promise<RestoreRecord> {
   const next = { ...record, phase };
   await api.mergePatch(Resources.hostedCluster, namespace, name, { metadata: { annotations: recordAnnotations(next) } });
   return next;

@@ -45,7 +45,9 @@ export async function replaceExisting(ctx: ReplaceContext, pre: Preflight): Prom
     ]);
     const etcdPvcs = pvcs.filter((p) => /^data-etcd-\d+$/.test(p.metadata.name ?? ''));
     const pools = pre.toDelete.some((o) => o.kind === 'NodePool')
-      ? (await api.list(Resources.nodePool, namespace)).filter((np) => (np['spec'] as { clusterName?: string } | undefined)?.clusterName === name)
+      ? (await api.list(Resources.nodePool, namespace)).filter(
+          (np) => (np['spec'] as { clusterName?: string } | undefined)?.clusterName === name,
+        )
       : [];
     const left = [
       ...(hc ? [`HostedCluster ${namespace}/${name}`] : []),
@@ -55,9 +57,12 @@ export async function replaceExisting(ctx: ReplaceContext, pre: Preflight): Prom
     ];
     if (left.length === 0) return;
     if (ctx.clock.now().getTime() > deadline) {
-      throw new RemoteError(`failed to replace ${namespace}/${name}: still there after ${Math.round(ctx.timeoutMs / 1000)}s: ${left.join(', ')}`, {
-        hint: 'finalizers may be stuck (check "kubectl get hostedcluster,hostedcontrolplane -A" and the operator log); run the same restore --replace again once they are gone',
-      });
+      throw new RemoteError(
+        `failed to replace ${namespace}/${name}: still there after ${Math.round(ctx.timeoutMs / 1000)}s: ${left.join(', ')}`,
+        {
+          hint: 'finalizers may be stuck (check "kubectl get hostedcluster,hostedcontrolplane -A" and the operator log); run the same restore --replace again once they are gone',
+        },
+      );
     }
     await ctx.clock.sleep(POLL_MS, ctx.signal);
   }

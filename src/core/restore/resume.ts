@@ -12,14 +12,24 @@ import { resumeRestore as finishRestore } from './run-restore.ts';
 export const RESUME_WAIT_MS = 10 * 60_000;
 
 export const resumeRestore: ResumeHandler<'restore'> = async ({ namespace, name, hc, deps }) => {
-  const logs = { read: async (ns: string, pod: string, container: string, options?: { previous?: boolean; limitBytes?: number }) => (deps.api.readLog ? deps.api.readLog(ns, pod, container, options) : undefined) };
-  const result = await finishRestore(hc, { api: deps.api, exec: deps.exec, logs, clock: deps.clock, reporter: deps.reporter, ...(deps.signal ? { signal: deps.signal } : {}) }, RESUME_WAIT_MS);
+  const logs = {
+    read: async (ns: string, pod: string, container: string, options?: { previous?: boolean; limitBytes?: number }) =>
+      deps.api.readLog ? deps.api.readLog(ns, pod, container, options) : undefined,
+  };
+  const result = await finishRestore(
+    hc,
+    { api: deps.api, exec: deps.exec, logs, clock: deps.clock, reporter: deps.reporter, ...(deps.signal ? { signal: deps.signal } : {}) },
+    RESUME_WAIT_MS,
+  );
   const actions = [
     `waited for EtcdSnapshotRestored of ${namespace}/${name}`,
     `verified the restored data: ${result.verdict.state} (${result.verdict.reason})`,
   ];
   if (result.verdict.state !== 'Restored') {
-    throw new EtcdUnhealthyError(`failed to finish the restore of ${namespace}/${name}: ${result.verdict.state}: ${result.verdict.reason}`, { hint: result.verdict.hint });
+    throw new EtcdUnhealthyError(
+      `failed to finish the restore of ${namespace}/${name}: ${result.verdict.state}: ${result.verdict.reason}`,
+      { hint: result.verdict.hint },
+    );
   }
   actions.push(`removed the record of restore ${result.backup.id}`);
   return { namespace, name, operation: readRestoreRecord(hc)?.id ?? null, actions };

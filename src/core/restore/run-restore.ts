@@ -51,11 +51,14 @@ export interface RestoreDeps {
 export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promise<RestoreResult> {
   const startedAt = deps.clock.now();
   deps.reporter.info(`verifying backup ${req.store.url(req.prefix ? `${req.prefix}/` : '')}`);
-  const { bundle } = await readBundle({ store: req.store, prefix: req.prefix, openBucket: req.openBucket }, {
-    reporter: deps.reporter,
-    ...(deps.signal ? { signal: deps.signal } : {}),
-    ...(deps.onBytes ? { onBytes: deps.onBytes } : {}),
-  });
+  const { bundle } = await readBundle(
+    { store: req.store, prefix: req.prefix, openBucket: req.openBucket },
+    {
+      reporter: deps.reporter,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      ...(deps.onBytes ? { onBytes: deps.onBytes } : {}),
+    },
+  );
   const m = bundle.manifest;
   const namespace = req.namespace ?? m.hostedCluster.namespace;
   const name = m.hostedCluster.name;
@@ -78,7 +81,10 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
     ...(liveKeysOf(m) !== undefined ? { liveKeys: liveKeysOf(m) as number } : {}),
   };
   const desired = desiredObjects(bundle, { namespace, name, snapshotUrl, recordAnnotations: recordAnnotations(record) });
-  const { preflight: pre, planned } = await preflight({ api: deps.api, bundle, namespace, name, replace: req.replace, snapshotUrl}, desired);
+  const { preflight: pre, planned } = await preflight(
+    { api: deps.api, bundle, namespace, name, replace: req.replace, snapshotUrl },
+    desired,
+  );
   for (const w of pre.warnings) deps.reporter.warn(w);
   deps.reporter.debug('step: preflight');
   const base = { bundle, namespace, name, cp, pre, startedAt };
@@ -86,10 +92,23 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
 
   if (pre.toDelete.length > 0 || pre.leftoverPvcs.length > 0) {
     const what = [...pre.toDelete.map((o) => `${o.kind} ${o.namespace}/${o.name}`), ...pre.leftoverPvcs.map((p) => `PVC ${cp}/${p}`)];
-    await deps.confirmReplace(`Replace: this deletes ${what.join(', ')} and waits until the control plane ${cp} and its etcd volumes are gone (the hosted cluster is down until the restore completes). Continue?`);
+    await deps.confirmReplace(
+      `Replace: this deletes ${what.join(', ')} and waits until the control plane ${cp} and its etcd volumes are gone (the hosted cluster is down until the restore completes). Continue?`,
+    );
     deps.reporter.info(`replacing: deleting ${what.join(', ')}`);
     deps.reporter.debug('step: confirmed');
-    await replaceExisting({ api: deps.api, clock: deps.clock, reporter: deps.reporter, namespace, name, timeoutMs: req.waitTimeoutMs, ...(deps.signal ? { signal: deps.signal } : {}) }, pre);
+    await replaceExisting(
+      {
+        api: deps.api,
+        clock: deps.clock,
+        reporter: deps.reporter,
+        namespace,
+        name,
+        timeoutMs: req.waitTimeoutMs,
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      },
+      pre,
+    );
   }
 
   let live = record;
@@ -98,19 +117,22 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
     deps.reporter.info(`HostedCluster ${namespace}/${name} was created from this backup by run ${live.id} (${live.phase}): finishing it`);
   }
   const hcDesired = desired.find((d) => d.step === 'hosted-cluster');
-  const applied = await applyObjects({
-    api: deps.api,
-    reporter: deps.reporter,
-    skipHostedCluster: pre.resumeRecord !== undefined || pre.alreadyRestored,
-    beforeCreate: (d, createdSoFar) => {
-      if (pre.resumeRecord) return;
-      if (createdSoFar.length === 0) live = { ...live, firstChangeAt: deps.clock.now().toISOString() };
-      if (d === hcDesired) {
-        live = { ...live, created: [...createdSoFar] };
-        hcDesired.object.metadata.annotations = { ...hcDesired.object.metadata.annotations, ...recordAnnotations(live) };
-      }
+  const applied = await applyObjects(
+    {
+      api: deps.api,
+      reporter: deps.reporter,
+      skipHostedCluster: pre.resumeRecord !== undefined || pre.alreadyRestored,
+      beforeCreate: (d, createdSoFar) => {
+        if (pre.resumeRecord) return;
+        if (createdSoFar.length === 0) live = { ...live, firstChangeAt: deps.clock.now().toISOString() };
+        if (d === hcDesired) {
+          live = { ...live, created: [...createdSoFar] };
+          hcDesired.object.metadata.annotations = { ...hcDesired.object.metadata.annotations, ...recordAnnotations(live) };
+        }
+      },
     },
-  }, desired);
+    desired,
+  );
   if (pre.alreadyRestored) {
     const hc = await deps.api.get(Resources.hostedCluster, namespace, name);
     live = { ...record, firstChangeAt: hc?.metadata.creationTimestamp ?? record.firstChangeAt, phase: 'verified' };
@@ -121,15 +143,36 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
 }
 
 /** `resume` of a restore: finish waiting and verifying from the record on the HostedCluster. */
-export async function resumeRestore(hc: KubeObject, deps: Omit<RestoreDeps, 'confirmReplace' | 'onBytes'>, waitTimeoutMs: number): Promise<RestoreResult> {
+export async function resumeRestore(
+  hc: KubeObject,
+  deps: Omit<RestoreDeps, 'confirmReplace' | 'onBytes'>,
+  waitTimeoutMs: number,
+): Promise<RestoreResult> {
   const record = readRestoreRecord(hc);
   const namespace = hc.metadata.namespace ?? '';
   const name = hc.metadata.name ?? '';
-  if (!record) throw new NotFoundError(`failed to resume: HostedCluster ${namespace}/${name} carries no restore record`, { hint: 'nothing to finish' });
+  if (!record)
+    throw new NotFoundError(`failed to resume: HostedCluster ${namespace}/${name} carries no restore record`, {
+      hint: 'nothing to finish',
+    });
   const bundle = bundleFromRecord(hc, record);
-  const pre: Preflight = { checks: [], warnings: [], resumeRecord: record, alreadyRestored: false, toDelete: [], leftoverPvcs: [], sameManagementCluster: undefined };
+  const pre: Preflight = {
+    checks: [],
+    warnings: [],
+    resumeRecord: record,
+    alreadyRestored: false,
+    toDelete: [],
+    leftoverPvcs: [],
+    sameManagementCluster: undefined,
+  };
   const base = { bundle, namespace, name, cp: controlPlaneNamespace(namespace, name), pre, startedAt: deps.clock.now() };
-  return finish({ ...base, planned: [] }, record, deps, waitTimeoutMs, `{cmd} restore ${record.backup}${namespace !== bundle.manifest.hostedCluster.namespace ? ` -n ${namespace}` : ''}`);
+  return finish(
+    { ...base, planned: [] },
+    record,
+    deps,
+    waitTimeoutMs,
+    `{cmd} restore ${record.backup}${namespace !== bundle.manifest.hostedCluster.namespace ? ` -n ${namespace}` : ''}`,
+  );
 }
 
 interface Base {
@@ -141,20 +184,44 @@ interface Base {
   startedAt: Date;
 }
 
-async function finish(base: Base & { planned: PlannedObject[] }, record: RestoreRecord, deps: Omit<RestoreDeps, 'confirmReplace' | 'onBytes'>, waitTimeoutMs: number, rerun: string): Promise<RestoreResult> {
+async function finish(
+  base: Base & { planned: PlannedObject[] },
+  record: RestoreRecord,
+  deps: Omit<RestoreDeps, 'confirmReplace' | 'onBytes'>,
+  waitTimeoutMs: number,
+  rerun: string,
+): Promise<RestoreResult> {
   const { namespace, name, cp } = base;
   const hc = await deps.api.get(Resources.hostedCluster, namespace, name);
   const policy = (hc?.['spec'] as { controllerAvailabilityPolicy?: string } | undefined)?.controllerAvailabilityPolicy;
   await waitForRestore({
-    api: deps.api, logs: deps.logs, clock: deps.clock, reporter: deps.reporter, namespace, name, controlPlaneNamespace: cp,
-    replicas: policy === 'SingleReplica' ? 1 : 3, timeoutMs: waitTimeoutMs, rerun, ...(deps.signal ? { signal: deps.signal } : {}),
+    api: deps.api,
+    logs: deps.logs,
+    clock: deps.clock,
+    reporter: deps.reporter,
+    namespace,
+    name,
+    controlPlaneNamespace: cp,
+    replicas: policy === 'SingleReplica' ? 1 : 3,
+    timeoutMs: waitTimeoutMs,
+    rerun,
+    ...(deps.signal ? { signal: deps.signal } : {}),
   });
   deps.reporter.debug('step: restored');
   if (readRestoreRecord(hc) && record.phase === 'waiting') record = await advanceRecord(deps.api, namespace, name, record, 'verifying');
   deps.reporter.info('verifying the restored data on every member');
   const verification = await verifyRestoredData({
-    api: deps.api, exec: deps.exec, clock: deps.clock, namespace, name,
-    backup: { revision: record.revision, totalKeys: record.totalKeys, ...(record.liveKeys !== undefined ? { liveKeys: record.liveKeys } : {}) }, ...(deps.signal ? { signal: deps.signal } : {}),
+    api: deps.api,
+    exec: deps.exec,
+    clock: deps.clock,
+    namespace,
+    name,
+    backup: {
+      revision: record.revision,
+      totalKeys: record.totalKeys,
+      ...(record.liveKeys !== undefined ? { liveKeys: record.liveKeys } : {}),
+    },
+    ...(deps.signal ? { signal: deps.signal } : {}),
   });
   if (verification.state === 'Restored' && readRestoreRecord(await deps.api.get(Resources.hostedCluster, namespace, name))) {
     await releaseRecord(deps.api, namespace, name);
@@ -163,7 +230,14 @@ async function finish(base: Base & { planned: PlannedObject[] }, record: Restore
   return result(base, deps.api, deps.clock, base.planned, verification, record);
 }
 
-function result(base: Base, api: KubeApi, clock: Clock, objects: PlannedObject[], verification: DataVerification | null, record: RestoreRecord | null): RestoreResult {
+function result(
+  base: Base,
+  api: KubeApi,
+  clock: Clock,
+  objects: PlannedObject[],
+  verification: DataVerification | null,
+  record: RestoreRecord | null,
+): RestoreResult {
   const { bundle, namespace, name, cp, pre } = base;
   const m = bundle.manifest;
   const now = clock.now();
@@ -175,13 +249,23 @@ function result(base: Base, api: KubeApi, clock: Clock, objects: PlannedObject[]
     hostedCluster: { namespace, name, controlPlaneNamespace: cp, platform: m.hostedCluster.platform },
     target: api.describeTarget(),
     backup: {
-      url: bundle.url, id: m.id, createdAt: m.createdAt, source: { namespace: m.hostedCluster.namespace, name: m.hostedCluster.name },
-      revision: m.snapshot.revision, totalKeys: m.snapshot.totalKeys, sha256: m.snapshot.sha256, sizeBytes: m.snapshot.size,
+      url: bundle.url,
+      id: m.id,
+      createdAt: m.createdAt,
+      source: { namespace: m.hostedCluster.namespace, name: m.hostedCluster.name },
+      revision: m.snapshot.revision,
+      totalKeys: m.snapshot.totalKeys,
+      sha256: m.snapshot.sha256,
+      sizeBytes: m.snapshot.size,
     },
     rpoSeconds: Math.round(seconds(m.createdAt)),
     verdict: verification
       ? { state: verification.state, reason: verification.reason, hint: verification.hint }
-      : { state: 'Planned', reason: `dry run: ${objects.filter((o) => o.action === 'create').length} objects to create${pre.toDelete.length ? `, ${pre.toDelete.length} to delete first` : ''}`, hint: 'run without --dry-run to restore' },
+      : {
+          state: 'Planned',
+          reason: `dry run: ${objects.filter((o) => o.action === 'create').length} objects to create${pre.toDelete.length ? `, ${pre.toDelete.length} to delete first` : ''}`,
+          hint: 'run without --dry-run to restore',
+        },
     preflight: pre.checks,
     warnings: pre.warnings,
     objects,

@@ -116,5 +116,10 @@ export interface RestoreBundle {
  * Part of the ports the restore workflow needs beside KubeApi.
  */
 export interface PodLogs {
-  read(namespace: string, pod: string, container: string, options?: { previous?: boolean; limitBytes?: number }): Promise<string | undefined>;
+  read(
+    namespace: string,
+    pod: string,
+    container: string,
+    options?: { previous?: boolean; limitBytes?: number },
+  ): Promise<string | undefined>;
 }

@@ -40,32 +40,61 @@ export interface VerifyDataContext {
 }
 
 export async function verifyRestoredData(ctx: VerifyDataContext): Promise<DataVerification> {
-  const status = await runEtcdStatus(ctx.namespace, ctx.name, { api: ctx.api, exec: ctx.exec, clock: ctx.clock, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const status = await runEtcdStatus(ctx.namespace, ctx.name, {
+    api: ctx.api,
+    exec: ctx.exec,
+    clock: ctx.clock,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
   const checks: PreflightCheck[] = [];
   const replicas = status.statefulSet.replicas;
   const members = status.members;
   const splitBrain = status.verdict.state === 'Inconsistent' && /split brain/.test(status.verdict.reason);
-  checks.push(members.length === replicas && !splitBrain
-    ? { name: 'members', ok: true, detail: `${members.length} members, as the StatefulSet wants` }
-    : { name: 'members', ok: false, detail: splitBrain ? status.verdict.reason : `member list has ${members.length} members, the StatefulSet wants ${replicas}` });
+  checks.push(
+    members.length === replicas && !splitBrain
+      ? { name: 'members', ok: true, detail: `${members.length} members, as the StatefulSet wants` }
+      : {
+          name: 'members',
+          ok: false,
+          detail: splitBrain ? status.verdict.reason : `member list has ${members.length} members, the StatefulSet wants ${replicas}`,
+        },
+  );
   const silent = members.filter((m) => m.healthy !== true).map((m) => m.name || m.id);
-  checks.push(silent.length === 0 && members.length > 0
-    ? { name: 'health', ok: true, detail: 'every member answers' }
-    : { name: 'health', ok: false, detail: members.length === 0 ? 'no member answered' : `not answering: ${silent.join(', ')}` });
+  checks.push(
+    silent.length === 0 && members.length > 0
+      ? { name: 'health', ok: true, detail: 'every member answers' }
+      : { name: 'health', ok: false, detail: members.length === 0 ? 'no member answered' : `not answering: ${silent.join(', ')}` },
+  );
   const hashRevisions = new Set(members.map((m) => m.hashRevision));
   const hashes = new Set(members.map((m) => m.hash));
-  const hashRevision = hashRevisions.size === 1 && hashes.size === 1 && !hashes.has(null) ? members[0]?.hashRevision ?? null : null;
-  checks.push(hashRevision !== null
-    ? { name: 'hashkv', ok: true, detail: `hashkv ${members[0]?.hash} on every member at revision ${hashRevision}` }
-    : { name: 'hashkv', ok: false, detail: `hashkv differs: ${members.map((m) => `${m.name}=${m.hash ?? '?'}@${m.hashRevision ?? '?'}`).join(', ')}` });
-  const revision = members.reduce<number | null>((max, m) => (m.revision !== null && (max === null || m.revision > max) ? m.revision : max), null);
-  checks.push(revision !== null && revision >= ctx.backup.revision
-    ? { name: 'revision', ok: true, detail: `revision ${revision} >= the backup's ${ctx.backup.revision}` }
-    : { name: 'revision', ok: false, detail: `revision ${revision ?? 'unknown'} is below the backup's ${ctx.backup.revision}: the snapshot was not restored` });
+  const hashRevision = hashRevisions.size === 1 && hashes.size === 1 && !hashes.has(null) ? (members[0]?.hashRevision ?? null) : null;
+  checks.push(
+    hashRevision !== null
+      ? { name: 'hashkv', ok: true, detail: `hashkv ${members[0]?.hash} on every member at revision ${hashRevision}` }
+      : {
+          name: 'hashkv',
+          ok: false,
+          detail: `hashkv differs: ${members.map((m) => `${m.name}=${m.hash ?? '?'}@${m.hashRevision ?? '?'}`).join(', ')}`,
+        },
+  );
+  const revision = members.reduce<number | null>(
+    (max, m) => (m.revision !== null && (max === null || m.revision > max) ? m.revision : max),
+    null,
+  );
+  checks.push(
+    revision !== null && revision >= ctx.backup.revision
+      ? { name: 'revision', ok: true, detail: `revision ${revision} >= the backup's ${ctx.backup.revision}` }
+      : {
+          name: 'revision',
+          ok: false,
+          detail: `revision ${revision ?? 'unknown'} is below the backup's ${ctx.backup.revision}: the snapshot was not restored`,
+        },
+  );
 
   let totalKeys: number | null = null;
   const pod = members.find((m) => m.healthy && m.pod)?.pod;
-  if (pod && status.caPath && hashRevision !== null) totalKeys = await countKeys(ctx, status.hostedCluster.controlPlaneNamespace, pod, status.caPath, hashRevision);
+  if (pod && status.caPath && hashRevision !== null)
+    totalKeys = await countKeys(ctx, status.hostedCluster.controlPlaneNamespace, pod, status.caPath, hashRevision);
   checks.push(keyCheck(totalKeys, ctx.backup));
   const reference = ctx.backup.liveKeys ?? ctx.backup.totalKeys;
   const keyDelta = totalKeys === null ? null : totalKeys - reference;
@@ -81,19 +110,33 @@ export async function verifyRestoredData(ctx: VerifyDataContext): Promise<DataVe
     checks,
   };
   if (splitBrain) {
-    return { state: 'SplitBrain', reason: `split brain: ${status.verdict.reason}`, hint: 'each etcd pod restored the snapshot as its own one-member cluster (OCPBUGS-99534), though EtcdAvailable may be True: do not use this cluster; restore again with --replace on a HyperShift with the fix (etcd-init with --name/--initial-cluster)', etcd, status };
+    return {
+      state: 'SplitBrain',
+      reason: `split brain: ${status.verdict.reason}`,
+      hint: 'each etcd pod restored the snapshot as its own one-member cluster (OCPBUGS-99534), though EtcdAvailable may be True: do not use this cluster; restore again with --replace on a HyperShift with the fix (etcd-init with --name/--initial-cluster)',
+      etcd,
+      status,
+    };
   }
   if (failed.length) {
     const unhealthy = failed.some((c) => c.name === 'members' || c.name === 'hashkv' || c.name === 'health');
     return {
       state: unhealthy ? 'Inconsistent' : 'NotVerified',
       reason: failed.map((c) => c.detail).join('; '),
-      hint: unhealthy ? 'the members disagree: inspect with "{cmd} etcd status" and restore again with --replace' : 'the restored data does not match the backup: check the backup with "{cmd} backup verify" and restore again with --replace',
+      hint: unhealthy
+        ? 'the members disagree: inspect with "{cmd} etcd status" and restore again with --replace'
+        : 'the restored data does not match the backup: check the backup with "{cmd} backup verify" and restore again with --replace',
       etcd,
       status,
     };
   }
-  return { state: 'Restored', reason: `${members.length} members agree at revision ${hashRevision}; ${totalKeys} keys`, hint: '', etcd, status };
+  return {
+    state: 'Restored',
+    reason: `${members.length} members agree at revision ${hashRevision}; ${totalKeys} keys`,
+    hint: '',
+    etcd,
+    status,
+  };
 }
 
 /**
@@ -114,8 +157,16 @@ export function keyCheck(restored: number | null, backup: VerifyDataContext['bac
       : { name: 'keys', ok: false, detail: `${restored} keys against the backup's ${reference} (more than ${tolerance} apart)` };
   }
   return restored <= reference + tolerance && restored >= Math.floor(reference / 2)
-    ? { name: 'keys', ok: true, detail: `${restored} live keys; the snapshot holds ${reference} key revisions (${shown}, within -50%/+${tolerance})` }
-    : { name: 'keys', ok: false, detail: `${restored} live keys against the snapshot's ${reference} key revisions: ${restored > reference ? `more than ${tolerance} above` : 'less than half'}` };
+    ? {
+        name: 'keys',
+        ok: true,
+        detail: `${restored} live keys; the snapshot holds ${reference} key revisions (${shown}, within -50%/+${tolerance})`,
+      }
+    : {
+        name: 'keys',
+        ok: false,
+        detail: `${restored} live keys against the snapshot's ${reference} key revisions: ${restored > reference ? `more than ${tolerance} above` : 'less than half'}`,
+      };
 }
 
 /**

@@ -64,22 +64,37 @@ export async function waitForRestore(ctx: WaitContext): Promise<void> {
     if (!hcp) progress('waiting for the HyperShift operator to create the HostedControlPlane');
     else {
       const running = pods.filter((p) => (p['status'] as { phase?: string } | undefined)?.phase === 'Running').length;
-      progress(pods.length === 0 ? 'HostedControlPlane created; waiting for etcd pods' : `etcd pods: ${running}/${ctx.replicas} running; waiting for EtcdSnapshotRestored`);
+      progress(
+        pods.length === 0
+          ? 'HostedControlPlane created; waiting for etcd pods'
+          : `etcd pods: ${running}/${ctx.replicas} running; waiting for EtcdSnapshotRestored`,
+      );
     }
     if (ctx.clock.now().getTime() > deadline) {
-      throw new RemoteError(`failed to restore ${ctx.namespace}/${ctx.name}: not restored after ${Math.round(ctx.timeoutMs / 1000)}s (${last})`, {
-        hint: `the restore is recorded on the HostedCluster: finish waiting and verifying later with "{cmd} resume ${ctx.name} -n ${ctx.namespace}" or by running the same restore again`,
-      });
+      throw new RemoteError(
+        `failed to restore ${ctx.namespace}/${ctx.name}: not restored after ${Math.round(ctx.timeoutMs / 1000)}s (${last})`,
+        {
+          hint: `the restore is recorded on the HostedCluster: finish waiting and verifying later with "{cmd} resume ${ctx.name} -n ${ctx.namespace}" or by running the same restore again`,
+        },
+      );
     }
     await ctx.clock.sleep(POLL_MS, ctx.signal);
   }
 }
 
-async function diagnosedFailure(ctx: WaitContext, pod: string | undefined, reason: string | undefined, restarted: boolean): Promise<PreconditionError> {
+async function diagnosedFailure(
+  ctx: WaitContext,
+  pod: string | undefined,
+  reason: string | undefined,
+  restarted: boolean,
+): Promise<PreconditionError> {
   let diagnosis: InitDiagnosis = diagnoseInitLog(undefined);
   if (pod) {
     const current = await ctx.logs.read(ctx.controlPlaneNamespace, pod, ETCD_INIT_CONTAINER).catch(() => undefined);
-    const previous = restarted || !current ? await ctx.logs.read(ctx.controlPlaneNamespace, pod, ETCD_INIT_CONTAINER, { previous: true }).catch(() => undefined) : undefined;
+    const previous =
+      restarted || !current
+        ? await ctx.logs.read(ctx.controlPlaneNamespace, pod, ETCD_INIT_CONTAINER, { previous: true }).catch(() => undefined)
+        : undefined;
     diagnosis = diagnoseInitLog(current || previous);
     if (diagnosis.kind === 'unknown' && previous) diagnosis = diagnoseInitLog(previous);
   }

@@ -2,6 +2,12 @@
  * Random access to a local file for the bbolt walk, through a small cache of 1 MiB blocks:
  * a compacted etcd snapshot is laid out almost in tree order, so most page reads hit a block
  * already read, and memory stays at `cacheBlocks` MiB whatever the file size.
+ *
+ * A read inside one block is a view into the cached block (no copy). A read that crosses a block
+ * boundary or is larger than a block (overflow pages holding big values) is one positioned read
+ * into a buffer of exactly its size, not cached: such spans are read once by the walk.
+ * Cached blocks are never reused or written after they are filled, so views handed out stay
+ * valid after their block leaves the cache (the walk keeps the previous key to check the order).
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { ByteSource } from './bolt.ts';
@@ -13,6 +19,9 @@ export class FileByteSource implements ByteSource {
   readonly #fh: FileHandle;
   readonly #cache = new Map<number, Buffer>();
   readonly #max: number;
+  /** The block of the last read: most consecutive page reads hit it, skipping the LRU update. */
+  #lastIndex = -1;
+  #lastBlock: Buffer | undefined;
 
   /** `size` may be smaller than the file (e.g. the snapshot body without its trailer). */
   constructor(fh: FileHandle, size: number, cacheBlocks = 32) {
@@ -25,41 +34,37 @@ export class FileByteSource implements ByteSource {
     if (offset < 0 || length < 0 || offset + length > this.size) {
       throw new RangeError(`read of ${length} bytes at ${offset} is outside the ${this.size}-byte file`);
     }
-    const first = Math.floor(offset / BLOCK);
-    const last = Math.floor((offset + length - 1) / BLOCK);
     if (length === 0) return Buffer.alloc(0);
-    if (first === last) {
-      const block = await this.#block(first);
-      return block.subarray(offset - first * BLOCK, offset - first * BLOCK + length);
-    }
-    const out = Buffer.allocUnsafe(length);
-    let written = 0;
-    for (let b = first; b <= last; b++) {
-      const block = await this.#block(b);
-      const start = b === first ? offset - first * BLOCK : 0;
-      const end = Math.min(block.length, offset + length - b * BLOCK);
-      written += block.copy(out, written, start, end);
-    }
-    return out;
+    const index = Math.floor(offset / BLOCK);
+    const start = offset - index * BLOCK;
+    if (start + length > BLOCK) return this.#readExact(Buffer.allocUnsafe(length), offset);
+    const block = index === this.#lastIndex && this.#lastBlock ? this.#lastBlock : await this.#block(index);
+    return block.subarray(start, start + length);
   }
 
   async #block(index: number): Promise<Buffer> {
-    const hit = this.#cache.get(index);
-    if (hit) {
+    let block = this.#cache.get(index);
+    if (block) {
       this.#cache.delete(index);
-      this.#cache.set(index, hit);
-      return hit;
+      this.#cache.set(index, block);
+    } else {
+      block = await this.#readExact(Buffer.allocUnsafe(Math.min(BLOCK, this.size - index * BLOCK)), index * BLOCK);
+      this.#cache.set(index, block);
+      if (this.#cache.size > this.#max) this.#cache.delete(this.#cache.keys().next().value as number);
     }
-    const want = Math.min(BLOCK, this.size - index * BLOCK);
-    const buf = Buffer.allocUnsafe(want);
+    this.#lastIndex = index;
+    this.#lastBlock = block;
+    return block;
+  }
+
+  /** Fills `buf` from the file at `position` (a positioned read may return fewer bytes). */
+  async #readExact(buf: Buffer, position: number): Promise<Buffer> {
     let got = 0;
-    while (got < want) {
-      const { bytesRead } = await this.#fh.read(buf, got, want - got, index * BLOCK + got);
-      if (bytesRead === 0) throw new RangeError(`the file ended at ${index * BLOCK + got} bytes (expected ${this.size})`);
+    while (got < buf.length) {
+      const { bytesRead } = await this.#fh.read(buf, got, buf.length - got, position + got);
+      if (bytesRead === 0) throw new RangeError(`the file ended at ${position + got} bytes (expected ${this.size})`);
       got += bytesRead;
     }
-    this.#cache.set(index, buf);
-    if (this.#cache.size > this.#max) this.#cache.delete(this.#cache.keys().next().value as number);
     return buf;
   }
 }

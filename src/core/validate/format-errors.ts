@@ -14,7 +14,8 @@ export function formatValue(v: unknown): string {
 
 /** The part after the path, e.g. `Too many: 3: must have at most 1 item`. */
 export function errorBody(e: FieldError): string {
-  const omitValue = e.type === 'Required value' || e.type === 'Forbidden' || e.type === 'Too long' || e.type === 'Internal error' || !('value' in e);
+  const omitValue =
+    e.type === 'Required value' || e.type === 'Forbidden' || e.type === 'Too long' || e.type === 'Internal error' || !('value' in e);
   const head = omitValue ? e.type : `${e.type}: ${formatValue(e.value)}`;
   return e.message === '' ? head : `${head}: ${e.message}`;
 }

@@ -8,7 +8,8 @@ const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?$/;
-const DURATION_PART = /(\d+(?:\.\d+)?)\s*(ns|us|µs|μs|ms|s|m|h|d|w|nanoseconds?|microseconds?|milliseconds?|seconds?|minutes?|hours?|days?|weeks?)/y;
+const DURATION_PART =
+  /(\d+(?:\.\d+)?)\s*(ns|us|µs|μs|ms|s|m|h|d|w|nanoseconds?|microseconds?|milliseconds?|seconds?|minutes?|hours?|days?|weeks?)/y;
 
 export function isIPv4(s: string): boolean {
   const parts = s.split('.');
@@ -82,23 +83,50 @@ function isCIDR(s: string): boolean {
 
 export function checkFormat(format: string, s: string): boolean | undefined {
   switch (format) {
-    case 'date-time': case 'datetime': return isDateTime(s);
-    case 'date': { const m = DATE.exec(s); return m !== null && validDate(m[1] ?? '', m[2] ?? '', m[3] ?? ''); }
-    case 'duration': return isDuration(s);
-    case 'uri': return isURI(s);
-    case 'hostname': return isHostname(s);
-    case 'ipv4': return isIPv4(s);
-    case 'ipv6': return isIPv6(s);
-    case 'cidr': return isCIDR(s);
-    case 'mac': return /^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/.test(s);
-    case 'uuid': case 'uuid3': case 'uuid4': case 'uuid5': return UUID.test(s);
-    case 'email': return /^[^\s@]+@[^\s@]+$/.test(s);
-    case 'byte': return /^[A-Za-z0-9+/]*={0,2}$/.test(s) && s.length % 4 === 0;
-    case 'hexcolor': return /^#?([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$/.test(s);
-    case 'password': return true;
-    case 'bsonobjectid': return /^[0-9a-fA-F]{24}$/.test(s);
-    case 'isbn': case 'isbn10': case 'isbn13': case 'creditcard': case 'ssn': case 'rgbcolor':
+    case 'date-time':
+    case 'datetime':
+      return isDateTime(s);
+    case 'date': {
+      const m = DATE.exec(s);
+      return m !== null && validDate(m[1] ?? '', m[2] ?? '', m[3] ?? '');
+    }
+    case 'duration':
+      return isDuration(s);
+    case 'uri':
+      return isURI(s);
+    case 'hostname':
+      return isHostname(s);
+    case 'ipv4':
+      return isIPv4(s);
+    case 'ipv6':
+      return isIPv6(s);
+    case 'cidr':
+      return isCIDR(s);
+    case 'mac':
+      return /^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/.test(s);
+    case 'uuid':
+    case 'uuid3':
+    case 'uuid4':
+    case 'uuid5':
+      return UUID.test(s);
+    case 'email':
+      return /^[^\s@]+@[^\s@]+$/.test(s);
+    case 'byte':
+      return /^[A-Za-z0-9+/]*={0,2}$/.test(s) && s.length % 4 === 0;
+    case 'hexcolor':
+      return /^#?([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$/.test(s);
+    case 'password':
+      return true;
+    case 'bsonobjectid':
+      return /^[0-9a-fA-F]{24}$/.test(s);
+    case 'isbn':
+    case 'isbn10':
+    case 'isbn13':
+    case 'creditcard':
+    case 'ssn':
+    case 'rgbcolor':
       return undefined;
-    default: return true;
+    default:
+      return true;
   }
 }

@@ -15,7 +15,14 @@ import type { CrdRegistry, FieldError, Schema, ValidateOptions, ValidationResult
 export { compileCrds, lookupCrd, qualifiedKind } from './registry.ts';
 export { formatErrors, formatFieldError } from './format-errors.ts';
 export type {
-  CrdRegistry, CrdVersionEntry, FieldError, FieldErrorType, Schema, ValidateOptions, ValidationResult, ValidationRule,
+  CrdRegistry,
+  CrdVersionEntry,
+  FieldError,
+  FieldErrorType,
+  Schema,
+  ValidateOptions,
+  ValidationResult,
+  ValidationRule,
 } from './types.ts';
 
 /** Prune and default a copy of `obj` as the server would on decode. */

@@ -13,9 +13,20 @@
 export class Re2TranslationError extends Error {}
 
 const POSIX: Record<string, string> = {
-  alnum: '0-9A-Za-z', alpha: 'A-Za-z', ascii: '\\x00-\\x7F', blank: '\\t ', cntrl: '\\x00-\\x1F\\x7F',
-  digit: '0-9', graph: '!-~', lower: 'a-z', print: ' -~', punct: '!-\\/:-@\\[-`\\{-~',
-  space: '\\t\\n\\v\\f\\r ', upper: 'A-Z', word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
+  alnum: '0-9A-Za-z',
+  alpha: 'A-Za-z',
+  ascii: '\\x00-\\x7F',
+  blank: '\\t ',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '!-~',
+  lower: 'a-z',
+  print: ' -~',
+  punct: '!-\\/:-@\\[-`\\{-~',
+  space: '\\t\\n\\v\\f\\r ',
+  upper: 'A-Z',
+  word: '0-9A-Za-z_',
+  xdigit: '0-9A-Fa-f',
 };
 const JS_SYNTAX = new Set('^$\\.*+?()[]{}|/'.split(''));
 const CLASS_SYNTAX = new Set('\\]^-['.split(''));
@@ -66,7 +77,11 @@ function translate(pattern: string): { source: string; flags: string } {
       out += dotAll ? '[^]' : '[^\\n]';
       i++;
     } else if (c === '(') {
-      if (pattern.startsWith('(?P<', i)) { out += '(?<'; i += 4; continue; }
+      if (pattern.startsWith('(?P<', i)) {
+        out += '(?<';
+        i += 4;
+        continue;
+      }
       if (pattern[i + 1] === '?' && /^\(\?[imsU-]+[:)]/.test(pattern.slice(i)) && !pattern.startsWith('(?:', i)) {
         throw new Re2TranslationError('inline RE2 flag groups are not supported');
       }
@@ -74,7 +89,13 @@ function translate(pattern: string): { source: string; flags: string } {
       i++;
     } else if (c === '{') {
       const q = /^\{\d+(,\d*)?\}/.exec(pattern.slice(i));
-      if (q && out !== '') { out += q[0]; i += q[0].length; } else { out += '\\{'; i++; }
+      if (q && out !== '') {
+        out += q[0];
+        i += q[0].length;
+      } else {
+        out += '\\{';
+        i++;
+      }
     } else if (c === '}') {
       out += '\\}';
       i++;
@@ -91,16 +112,21 @@ function escapeOutside(p: string, i: number): [string, number] {
   const n = p[i + 1];
   if (n === undefined) throw new Re2TranslationError('trailing backslash');
   switch (n) {
-    case 'A': return ['^', i + 2];
-    case 'z': return ['$', i + 2];
-    case 's': return [`[${RE2_SPACE}]`, i + 2];
-    case 'S': return [`[^${RE2_SPACE}]`, i + 2];
+    case 'A':
+      return ['^', i + 2];
+    case 'z':
+      return ['$', i + 2];
+    case 's':
+      return [`[${RE2_SPACE}]`, i + 2];
+    case 'S':
+      return [`[^${RE2_SPACE}]`, i + 2];
     case 'Q': {
       const end = p.indexOf('\\E', i + 2);
       const lit = end < 0 ? p.slice(i + 2) : p.slice(i + 2, end);
       return [[...lit].map((ch) => (JS_SYNTAX.has(ch) ? `\\${ch}` : ch)).join(''), end < 0 ? p.length : end + 2];
     }
-    case 'C': throw new Re2TranslationError('\\C is not supported');
+    case 'C':
+      throw new Re2TranslationError('\\C is not supported');
     default: {
       const shared = sharedEscape(p, i);
       if (shared) return shared;
@@ -136,13 +162,20 @@ function sharedEscape(p: string, i: number): [string, number] | undefined {
   return undefined;
 }
 
-interface Atom { text: string; single: boolean; rawDash?: boolean }
+interface Atom {
+  text: string;
+  single: boolean;
+  rawDash?: boolean;
+}
 
 /** Translate a character class starting at p[i] === '['; returns [text, nextIndex]. */
 function translateClass(p: string, start: number): [string, number] {
   let i = start + 1;
   let negate = false;
-  if (p[i] === '^') { negate = true; i++; }
+  if (p[i] === '^') {
+    negate = true;
+    i++;
+  }
   const atoms: Atom[] = [];
   let first = true;
   while (i < p.length && (p[i] !== ']' || first)) {
@@ -158,7 +191,11 @@ function translateClass(p: string, start: number): [string, number] {
       i = end + 2;
     } else if (c === '\\') {
       const n = p[i + 1] ?? '';
-      if (n === 's') { atoms.push({ text: RE2_SPACE, single: false }); i += 2; continue; }
+      if (n === 's') {
+        atoms.push({ text: RE2_SPACE, single: false });
+        i += 2;
+        continue;
+      }
       const shared = sharedEscape(p, i);
       if (shared) {
         const single = /^\\(x|u\{|[ntrfv])/.test(shared[0]);

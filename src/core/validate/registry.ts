@@ -35,7 +35,13 @@ export function compileCrds(crds: object[]): CrdRegistry {
       if (!isObject(schema)) continue;
       const apiVersion = group === '' ? v['name'] : `${group}/${v['name']}`;
       entries.set(key(apiVersion, kind), {
-        group, version: v['name'], kind, plural, crdName, scope, schema: schema as Schema,
+        group,
+        version: v['name'],
+        kind,
+        plural,
+        crdName,
+        scope,
+        schema: schema as Schema,
       });
     }
   }

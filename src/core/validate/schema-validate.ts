@@ -24,13 +24,20 @@ function typeMatches(v: unknown, s: Schema): string | undefined {
     return typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)) ? undefined : 'integer,string';
   }
   switch (s.type) {
-    case 'object': return isObject(v) ? undefined : 'object';
-    case 'array': return Array.isArray(v) ? undefined : 'array';
-    case 'string': return typeof v === 'string' ? undefined : 'string';
-    case 'boolean': return typeof v === 'boolean' ? undefined : 'boolean';
-    case 'integer': return typeof v === 'number' && Number.isInteger(v) ? undefined : 'integer';
-    case 'number': return typeof v === 'number' ? undefined : 'number';
-    default: return undefined;
+    case 'object':
+      return isObject(v) ? undefined : 'object';
+    case 'array':
+      return Array.isArray(v) ? undefined : 'array';
+    case 'string':
+      return typeof v === 'string' ? undefined : 'string';
+    case 'boolean':
+      return typeof v === 'boolean' ? undefined : 'boolean';
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v) ? undefined : 'integer';
+    case 'number':
+      return typeof v === 'number' ? undefined : 'number';
+    default:
+      return undefined;
   }
 }
 
@@ -38,7 +45,8 @@ function typeMatches(v: unknown, s: Schema): string | undefined {
 export function validateSchema(v: unknown, s: Schema, path: string, old: OldRef, ctx: SchemaContext): void {
   if (ctx.ratcheting && unchanged(v, old)) return;
   if (v === null) {
-    if (s.nullable !== true) ctx.errors.push(typeInvalid(path, v, s['x-kubernetes-int-or-string'] ? 'integer,string' : s.type ?? 'object'));
+    if (s.nullable !== true)
+      ctx.errors.push(typeInvalid(path, v, s['x-kubernetes-int-or-string'] ? 'integer,string' : (s.type ?? 'object')));
     return;
   }
   const want = typeMatches(v, s);
@@ -150,6 +158,7 @@ function validateCombinators(v: unknown, s: Schema, path: string, ctx: SchemaCon
     return probe.errors.length === 0;
   };
   if (s.anyOf && !s.anyOf.some(passes)) ctx.errors.push(invalid(path, v, inBody(path, 'must validate at least one schema (anyOf)')));
-  if (s.oneOf && s.oneOf.filter(passes).length !== 1) ctx.errors.push(invalid(path, v, inBody(path, 'must validate one and only one schema (oneOf)')));
+  if (s.oneOf && s.oneOf.filter(passes).length !== 1)
+    ctx.errors.push(invalid(path, v, inBody(path, 'must validate one and only one schema (oneOf)')));
   if (s.not && passes(s.not)) ctx.errors.push(invalid(path, v, inBody(path, 'must not validate the schema (not)')));
 }

@@ -41,17 +41,54 @@ async function generate(): Promise<Pems> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'hcpdr-pki-'));
   try {
     const f = (n: string) => path.join(tmp, n);
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650',
-      '-subj', '/CN=etcd-signer', '-keyout', f('ca.key'), '-out', f('ca.crt')]);
-    await writeFile(f('server.ext'),
-      'extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=etcd-signer',
+      '-keyout',
+      f('ca.key'),
+      '-out',
+      f('ca.crt'),
+    ]);
+    await writeFile(f('server.ext'), 'extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n');
     await writeFile(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
     const leaf = async (name: string, cn: string) => {
-      await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`,
-        '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`)]);
-      await run('openssl', ['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'),
-        '-CAkey', f('ca.key'), '-set_serial', String(Date.now() + name.length), '-days', '3650',
-        '-extfile', f(`${name}.ext`), '-out', f(`${name}.crt`)]);
+      await run('openssl', [
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        `/CN=${cn}`,
+        '-keyout',
+        f(`${name}.key`),
+        '-out',
+        f(`${name}.csr`),
+      ]);
+      await run('openssl', [
+        'x509',
+        '-req',
+        '-in',
+        f(`${name}.csr`),
+        '-CA',
+        f('ca.crt'),
+        '-CAkey',
+        f('ca.key'),
+        '-set_serial',
+        String(Date.now() + name.length),
+        '-days',
+        '3650',
+        '-extfile',
+        f(`${name}.ext`),
+        '-out',
+        f(`${name}.crt`),
+      ]);
     };
     await Promise.all([leaf('server', 'etcd-server'), leaf('client', 'etcd-client')]);
     const read = (n: string) => readFile(f(n), 'utf8');

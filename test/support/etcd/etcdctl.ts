@@ -11,11 +11,15 @@ export interface EtcdctlResult {
 /** Never throws on a non-zero exit: etcdctl prints useful stdout even when rc != 0. */
 export function runEtcdctl(args: readonly string[], timeoutMs = 20_000): Promise<EtcdctlResult> {
   return new Promise((resolve) => {
-    execFile('etcdctl', [...args], { env: cleanEnv({ ETCDCTL_API: '3' }), timeout: timeoutMs, maxBuffer: 64 << 20 },
+    execFile(
+      'etcdctl',
+      [...args],
+      { env: cleanEnv({ ETCDCTL_API: '3' }), timeout: timeoutMs, maxBuffer: 64 << 20 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });
-      });
+      },
+    );
   });
 }
 
@@ -36,7 +40,11 @@ export function parseMemberListSimple(text: string): MemberListEntry[] {
   for (const line of text.split('\n')) {
     const cols = line.split(', ');
     if (cols.length < 6 || !/^[0-9a-f]+$/.test(cols[0]!)) continue;
-    const urls = (s: string) => s.split(',').map((u) => u.trim()).filter(Boolean);
+    const urls = (s: string) =>
+      s
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean);
     out.push({
       id: cols[0]!,
       status: cols[1] === 'started' ? 'started' : 'unstarted',

@@ -42,7 +42,9 @@ const MEMBER_RE = /\betcd-(\d+)\.etcd-discovery(?:\.[\w-]+)*:(2379|2380)\b/g;
 /** Rewrites one argument (or script) from pod paths/URLs to host ones. */
 export function rewriteForHost(arg: string, pod: PodView): string {
   const hostDir: Record<string, string> = {
-    '/etc/etcd/tls': pod.tlsRoot, '/var/lib': pod.volumeDir, '/tmp': pod.tmpDir,
+    '/etc/etcd/tls': pod.tlsRoot,
+    '/var/lib': pod.volumeDir,
+    '/tmp': pod.tmpDir,
   };
   return arg
     .replace(PATH_RE, (_m, pre: string, p: string) => pre + hostDir[p])
@@ -68,7 +70,9 @@ function reverseMapper(pod: PodView, namespace: string): Transform {
       rest = text.slice(cut);
       cb(null, map(text.slice(0, cut)));
     },
-    flush(cb) { cb(null, map(rest)); },
+    flush(cb) {
+      cb(null, map(rest));
+    },
   });
 }
 
@@ -98,7 +102,9 @@ export function runInPod(argv: readonly string[], pod: PodView, io: ExecIO): Pro
     out.pipe(io.stdout, { end: false });
     child.stderr!.pipe(io.stderr, { end: false });
     let spawnError: Error | undefined;
-    child.on('error', (err) => { spawnError = err; });
+    child.on('error', (err) => {
+      spawnError = err;
+    });
     child.on('close', (code, sig) => {
       io.signal?.removeEventListener('abort', onAbort);
       if (io.stdin && child.stdin) io.stdin.unpipe(child.stdin);

@@ -19,19 +19,24 @@ export class Gateway {
   }
 
   /** One HTTP request; resolves to status and body text. */
-  request(url: string, method: 'GET' | 'POST', body?: unknown, timeoutMs = 5000):
-    Promise<{ status: number; text: string }> {
+  request(url: string, method: 'GET' | 'POST', body?: unknown, timeoutMs = 5000): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = https.request(url, {
-        method, agent: this.agent, timeout: timeoutMs,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
+      const req = https.request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          timeout: timeoutMs,
+          headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${url}`)));
       req.on('error', reject);
       req.end(payload);
@@ -68,7 +73,10 @@ export class Gateway {
     let cur: [string, string | Buffer][] = [];
     for (const p of pairs) {
       cur.push(p);
-      if (cur.length === 128) { batches.push(cur); cur = []; }
+      if (cur.length === 128) {
+        batches.push(cur);
+        cur = [];
+      }
     }
     if (cur.length) batches.push(cur);
     let next = 0;

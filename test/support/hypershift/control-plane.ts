@@ -33,13 +33,15 @@ export function isManagedEtcd(hc: SimObject): boolean {
 
 /** restoreSnapshotURL[0], the only entry HyperShift uses (§1.7). */
 export function restoreUrl(o: SimObject): string | undefined {
-  const urls = (specOf(o)['etcd'] as { managed?: { storage?: { restoreSnapshotURL?: string[] } } } | undefined)?.managed?.storage?.restoreSnapshotURL;
+  const urls = (specOf(o)['etcd'] as { managed?: { storage?: { restoreSnapshotURL?: string[] } } } | undefined)?.managed?.storage
+    ?.restoreSnapshotURL;
   return Array.isArray(urls) && typeof urls[0] === 'string' ? urls[0] : undefined;
 }
 
 export function namespaceObject(hc: SimObject): SimObject {
   return {
-    apiVersion: 'v1', kind: 'Namespace',
+    apiVersion: 'v1',
+    kind: 'Namespace',
     metadata: {
       name: controlPlaneNamespace(hc),
       labels: { 'hypershift.openshift.io/hosted-control-plane': 'true' },
@@ -48,8 +50,26 @@ export function namespaceObject(hc: SimObject): SimObject {
   };
 }
 
-const COPIED = ['infraID', 'issuerURL', 'networking', 'platform', 'dns', 'services', 'etcd', 'secretEncryption', 'controllerAvailabilityPolicy',
-  'infrastructureAvailabilityPolicy', 'pullSecret', 'sshKey', 'pausedUntil', 'olmCatalogPlacement', 'fips', 'configuration', 'clusterID', 'autoscaling'];
+const COPIED = [
+  'infraID',
+  'issuerURL',
+  'networking',
+  'platform',
+  'dns',
+  'services',
+  'etcd',
+  'secretEncryption',
+  'controllerAvailabilityPolicy',
+  'infrastructureAvailabilityPolicy',
+  'pullSecret',
+  'sshKey',
+  'pausedUntil',
+  'olmCatalogPlacement',
+  'fips',
+  'configuration',
+  'clusterID',
+  'autoscaling',
+];
 
 /** The HostedControlPlane's spec as the operator derives it from the HostedCluster. */
 export function hostedControlPlaneSpec(hc: SimObject): Spec {
@@ -64,7 +84,8 @@ export function hostedControlPlaneObject(hc: SimObject): SimObject {
   const restored = hc.metadata.annotations?.[RESTORED_FROM_BACKUP];
   if (restored !== undefined) annotations[RESTORED_FROM_BACKUP] = restored;
   return {
-    apiVersion: 'hypershift.openshift.io/v1beta1', kind: 'HostedControlPlane',
+    apiVersion: 'hypershift.openshift.io/v1beta1',
+    kind: 'HostedControlPlane',
     metadata: { name: hc.metadata.name, namespace: controlPlaneNamespace(hc), annotations, finalizers: [FINALIZER] },
     spec: hostedControlPlaneSpec(hc),
   };
@@ -74,10 +95,12 @@ export const CP_DEPLOYMENTS = ['kube-apiserver', 'openshift-apiserver', 'openshi
 
 export function deploymentObject(namespace: string, name: string, replicas: number): SimObject {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment',
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
     metadata: { name, namespace, labels: { app: name, 'hypershift.openshift.io/control-plane-component': name } },
     spec: {
-      replicas, selector: { matchLabels: { app: name } },
+      replicas,
+      selector: { matchLabels: { app: name } },
       template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: 'quay.io/openshift/hypershift:latest' }] } },
     },
   };
@@ -85,17 +108,37 @@ export function deploymentObject(namespace: string, name: string, replicas: numb
 
 function service(namespace: string, name: string, ports: { name: string; port: number }[], extra: Spec = {}): SimObject {
   return {
-    apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, labels: { app: name } },
-    spec: { type: 'ClusterIP', selector: { app: name.startsWith('etcd') ? 'etcd' : name }, ports: ports.map((p) => ({ ...p, protocol: 'TCP', targetPort: p.port })), ...extra },
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace, labels: { app: name } },
+    spec: {
+      type: 'ClusterIP',
+      selector: { app: name.startsWith('etcd') ? 'etcd' : name },
+      ports: ports.map((p) => ({ ...p, protocol: 'TCP', targetPort: p.port })),
+      ...extra,
+    },
   };
 }
 
 export function serviceObjects(namespace: string, managedEtcd: boolean): SimObject[] {
   return [
-    ...(managedEtcd ? [
-      service(namespace, 'etcd-client', [{ name: 'etcd-client', port: 2379 }, { name: 'metrics', port: 2381 }]),
-      service(namespace, 'etcd-discovery', [{ name: 'peer', port: 2380 }, { name: 'etcd-client', port: 2379 }], { clusterIP: 'None', publishNotReadyAddresses: true }),
-    ] : []),
+    ...(managedEtcd
+      ? [
+          service(namespace, 'etcd-client', [
+            { name: 'etcd-client', port: 2379 },
+            { name: 'metrics', port: 2381 },
+          ]),
+          service(
+            namespace,
+            'etcd-discovery',
+            [
+              { name: 'peer', port: 2380 },
+              { name: 'etcd-client', port: 2379 },
+            ],
+            { clusterIP: 'None', publishNotReadyAddresses: true },
+          ),
+        ]
+      : []),
     service(namespace, 'kube-apiserver', [{ name: 'client', port: 6443 }]),
     service(namespace, 'openshift-apiserver', [{ name: 'https', port: 443 }]),
     service(namespace, 'oauth-openshift', [{ name: 'https', port: 6443 }]),
@@ -112,14 +155,18 @@ const ROUTE_FOR: Record<string, { name: string; service: string }> = {
 /** One Route per service the HostedCluster publishes as Route, with its fixed hostname when given. */
 export function routeObjects(hc: SimObject): SimObject[] {
   const namespace = controlPlaneNamespace(hc);
-  const services = (specOf(hc)['services'] ?? []) as { service?: string; servicePublishingStrategy?: { type?: string; route?: { hostname?: string } } }[];
+  const services = (specOf(hc)['services'] ?? []) as {
+    service?: string;
+    servicePublishingStrategy?: { type?: string; route?: { hostname?: string } };
+  }[];
   const out: SimObject[] = [];
   for (const s of services) {
     const r = s.service ? ROUTE_FOR[s.service] : undefined;
     if (!r || s.servicePublishingStrategy?.type !== 'Route') continue;
     const host = s.servicePublishingStrategy.route?.hostname;
     out.push({
-      apiVersion: 'route.openshift.io/v1', kind: 'Route',
+      apiVersion: 'route.openshift.io/v1',
+      kind: 'Route',
       metadata: { name: r.name, namespace, labels: { 'hypershift.openshift.io/hosted-control-plane': namespace } },
       spec: { ...(host ? { host } : {}), to: { kind: 'Service', name: r.service }, tls: { termination: 'passthrough' } },
     });
@@ -129,7 +176,8 @@ export function routeObjects(hc: SimObject): SimObject[] {
 
 /** What `hypershift install` leaves: namespace `hypershift` and the `operator` Deployment (pods app=operator). */
 export function installOperator(store: SimStore): void {
-  if (!store.get(NAMESPACES, undefined, 'hypershift')) store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'hypershift' } });
+  if (!store.get(NAMESPACES, undefined, 'hypershift'))
+    store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'hypershift' } });
   if (!store.get({ group: 'apps', version: 'v1', plural: 'deployments' }, 'hypershift', 'operator')) {
     const d = deploymentObject('hypershift', 'operator', 2);
     d.metadata.labels = { app: 'operator', 'hypershift.openshift.io/operator-component': 'operator' };

@@ -69,20 +69,45 @@ export function peerUrl(namespace: string, i: number): string {
 }
 
 /** Runs etcd-init for member i of `cluster` (control-plane namespace `namespace`) with `url`. */
-export async function runEtcdInit(cluster: EtcdCluster, i: number, namespace: string, url: string, options: EtcdInitOptions = {}): Promise<EtcdInitRun> {
+export async function runEtcdInit(
+  cluster: EtcdCluster,
+  i: number,
+  namespace: string,
+  url: string,
+  options: EtcdInitOptions = {},
+): Promise<EtcdInitRun> {
   const chunks: Buffer[] = [];
-  const sink = () => new Writable({ write(chunk: Buffer, _e, cb) { chunks.push(Buffer.from(chunk)); cb(); } });
+  const sink = () =>
+    new Writable({
+      write(chunk: Buffer, _e, cb) {
+        chunks.push(Buffer.from(chunk));
+        cb();
+      },
+    });
   // The fix's flags in HyperShift's DNS form; the exec bridge maps etcd-N.etcd-discovery.<ns>.svc:2380
   // onto each member's real 127.0.0.1 peer port, as it does for any argument inside the pod.
-  const flags = options.splitBrain ? [] : [
-    '--name', `etcd-${i}`,
-    '--initial-cluster', initialCluster(namespace, cluster.size),
-    '--initial-cluster-token', namespace,
-    '--initial-advertise-peer-urls', peerUrl(namespace, i),
-  ];
-  const code = await cluster.execInMember(i, ['/bin/sh', '-ec', SCRIPT, 'etcd-init', ...flags], {
-    stdout: sink(), stderr: sink(), env: { RESTORE_URL_ETCD: url, HCP_NAMESPACE: namespace, ...(options.caBundle ? { CURL_CA_BUNDLE: options.caBundle } : {}) },
-  }, { requireRunning: false });
+  const flags = options.splitBrain
+    ? []
+    : [
+        '--name',
+        `etcd-${i}`,
+        '--initial-cluster',
+        initialCluster(namespace, cluster.size),
+        '--initial-cluster-token',
+        namespace,
+        '--initial-advertise-peer-urls',
+        peerUrl(namespace, i),
+      ];
+  const code = await cluster.execInMember(
+    i,
+    ['/bin/sh', '-ec', SCRIPT, 'etcd-init', ...flags],
+    {
+      stdout: sink(),
+      stderr: sink(),
+      env: { RESTORE_URL_ETCD: url, HCP_NAMESPACE: namespace, ...(options.caBundle ? { CURL_CA_BUNDLE: options.caBundle } : {}) },
+    },
+    { requireRunning: false },
+  );
   return { code, log: toPodView(Buffer.concat(chunks).toString('utf8'), cluster, i, namespace) };
 }
 
@@ -92,7 +117,11 @@ export function toPodView(log: string, cluster: EtcdCluster, i: number, namespac
   const names = new Map<string, string>();
   pod.clientPorts.forEach((p, n) => names.set(`127.0.0.1:${p}`, `etcd-${n}.etcd-discovery.${namespace}.svc:2379`));
   pod.peerPorts.forEach((p, n) => names.set(`127.0.0.1:${p}`, `etcd-${n}.etcd-discovery.${namespace}.svc:2380`));
-  return log.replaceAll(pod.volumeDir, '/var/lib').replaceAll(pod.tmpDir, '/tmp').replaceAll(pod.tlsRoot, '/etc/etcd/tls').replace(/127\.0\.0\.1:\d+/g, (m) => names.get(m) ?? m);
+  return log
+    .replaceAll(pod.volumeDir, '/var/lib')
+    .replaceAll(pod.tmpDir, '/tmp')
+    .replaceAll(pod.tlsRoot, '/etc/etcd/tls')
+    .replace(/127\.0\.0\.1:\d+/g, (m) => names.get(m) ?? m);
 }
 
 /** `GET pods/etcd-N/log?container=etcd` reads member N's own log file, as the pod would show it. */

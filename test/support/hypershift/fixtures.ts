@@ -23,8 +23,10 @@ const USER_KINDS = new Set(['Namespace', 'Secret', 'HostedCluster', 'NodePool'])
 export function hostedClusterManifest(options: HostedClusterManifestOptions = {}): SeedObject[] {
   const ns = options.namespace ?? 'clusters';
   const name = options.name ?? 'demo';
-  const objects = hostedClusterObjects({ namespace: ns, name, ...(options.policy ? { policy: options.policy } : {}) })
-    .filter(({ object }) => USER_KINDS.has(object.kind) && (object.kind === 'Namespace' ? object.metadata.name === ns : object.metadata.namespace === ns));
+  const objects = hostedClusterObjects({ namespace: ns, name, ...(options.policy ? { policy: options.policy } : {}) }).filter(
+    ({ object }) =>
+      USER_KINDS.has(object.kind) && (object.kind === 'Namespace' ? object.metadata.name === ns : object.metadata.namespace === ns),
+  );
   for (const { object } of objects) {
     delete object['status'];
     if (object.kind !== 'HostedCluster') continue;

@@ -42,8 +42,23 @@ import { statefulSetObject, ETCD_INIT } from '../etcd/k8s-objects.ts';
 import type { PodLogs } from '../sim/logs.ts';
 import type { ExecHandler, GroupResource, SimObject, SimStore } from '../sim/types.ts';
 import {
-  controlPlaneNamespace, CP_DEPLOYMENTS, deploymentObject, FINALIZER, hostedControlPlaneObject, installOperator, isManagedEtcd, NAMESPACES,
-  NODEPOOLS, namespaceObject, replicasFor, restoreUrl, routeObjects, ROUTES, serviceObjects, SERVICES, SKIP_DELETE_CP_NAMESPACE,
+  controlPlaneNamespace,
+  CP_DEPLOYMENTS,
+  deploymentObject,
+  FINALIZER,
+  hostedControlPlaneObject,
+  installOperator,
+  isManagedEtcd,
+  NAMESPACES,
+  NODEPOOLS,
+  namespaceObject,
+  replicasFor,
+  restoreUrl,
+  routeObjects,
+  ROUTES,
+  serviceObjects,
+  SERVICES,
+  SKIP_DELETE_CP_NAMESPACE,
 } from './control-plane.ts';
 import { initialCluster, memberLogs, runEtcdInit } from './etcd-init.ts';
 import { ensureEncryptionKey, ensurePki } from './pki.ts';
@@ -110,7 +125,13 @@ interface Plane {
   unlog?: () => void;
 }
 
-const safe = (fn: () => void) => { try { fn(); } catch { /* changed or gone meanwhile: the next pass fixes it */ } };
+const safe = (fn: () => void) => {
+  try {
+    fn();
+  } catch {
+    /* changed or gone meanwhile: the next pass fixes it */
+  }
+};
 const same = (a: GroupResource, b: GroupResource) => a.group === b.group && a.plural === b.plural;
 
 export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs }, options: HyperShiftOperatorOptions): HyperShiftOperator {
@@ -129,27 +150,45 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
   if (options.install !== false) installOperator(store);
   for (const a of options.adopt ?? []) {
     const cp = `${a.namespace}-${a.name.replaceAll('.', '-')}`;
-    planes.set(cp, { cpNamespace: cp, hc: { namespace: a.namespace, name: a.name }, adopted: true, etcd: a.etcd, detach: a.detach, unlog: memberLogs(logs, cp, a.etcd) });
+    planes.set(cp, {
+      cpNamespace: cp,
+      hc: { namespace: a.namespace, name: a.name },
+      adopted: true,
+      etcd: a.etcd,
+      detach: a.detach,
+      unlog: memberLogs(logs, cp, a.etcd),
+    });
   }
 
   /** One task per HostedCluster at a time; later requests wait for the running one. */
   const task = (key: string, fn: () => Promise<void>) => {
     const prev = inFlight.get(key) ?? Promise.resolve();
-    const next = prev.then(() => (stopped ? undefined : fn())).catch((err: unknown) => {
-      if (!stopped) console.error(`hypershift operator stand-in: ${key}: ${(err as Error).message}`);
-    });
+    const next = prev
+      .then(() => (stopped ? undefined : fn()))
+      .catch((err: unknown) => {
+        if (!stopped) console.error(`hypershift operator stand-in: ${key}: ${(err as Error).message}`);
+      });
     inFlight.set(key, next);
-    void next.finally(() => { if (inFlight.get(key) === next) inFlight.delete(key); });
+    void next.finally(() => {
+      if (inFlight.get(key) === next) inFlight.delete(key);
+    });
   };
 
   const create = async (requested: SimObject) => {
     const cp = controlPlaneNamespace(requested);
     const hc = store.get(HOSTED_CLUSTERS, requested.metadata.namespace, requested.metadata.name);
     if (planes.has(cp) || !hc || hc.metadata.deletionTimestamp || hc.metadata.uid !== requested.metadata.uid) return;
-    const plane: Plane = { cpNamespace: cp, hc: { namespace: hc.metadata.namespace ?? '', name: hc.metadata.name }, adopted: false, timeline: { created: Date.now() } };
+    const plane: Plane = {
+      cpNamespace: cp,
+      hc: { namespace: hc.metadata.namespace ?? '', name: hc.metadata.name },
+      adopted: false,
+      timeline: { created: Date.now() },
+    };
     planes.set(cp, plane);
     if (!(hc.metadata.finalizers ?? []).includes(FINALIZER)) {
-      store.mutate(HOSTED_CLUSTERS, hc.metadata.namespace, hc.metadata.name, (o) => { o.metadata.finalizers = [...(o.metadata.finalizers ?? []), FINALIZER]; });
+      store.mutate(HOSTED_CLUSTERS, hc.metadata.namespace, hc.metadata.name, (o) => {
+        o.metadata.finalizers = [...(o.metadata.finalizers ?? []), FINALIZER];
+      });
     }
     if (!store.get(NAMESPACES, undefined, cp)) store.create(NAMESPACES, namespaceObject(hc));
     ensureEncryptionKey(store, hc, cp);
@@ -158,8 +197,11 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     if (managed) {
       const kept = keptPorts.get(cp);
       plane.etcd = await startEtcdCluster({
-        dir: path.join(options.dir, cp), members: replicas, bootstrap: false,
-        ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}), ...(kept ? { ports: kept } : {}),
+        dir: path.join(options.dir, cp),
+        members: replicas,
+        bootstrap: false,
+        ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}),
+        ...(kept ? { ports: kept } : {}),
       });
       keptPorts.delete(cp);
       plane.unlog = memberLogs(logs, cp, plane.etcd);
@@ -174,19 +216,27 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     if (plane.etcd && !stopped) {
       const url = restoreUrl(hc);
       if (!store.get(STATEFULSETS, cp, 'etcd')) {
-        store.create(STATEFULSETS, statefulSetObject(cp, replicas, undefined, url ? { restoreUrl: url, initialCluster: initialCluster(cp, replicas) } : {}));
+        store.create(
+          STATEFULSETS,
+          statefulSetObject(cp, replicas, undefined, url ? { restoreUrl: url, initialCluster: initialCluster(cp, replicas) } : {}),
+        );
       }
       const etcd = plane.etcd;
       plane.detach = attachEtcdController(store, etcd, cp, {
         pollMs: options.pollMs ?? 300,
         initBackoffMs: options.initBackoffMs ?? 10_000,
         runInit: async (i, pod) => {
-          const env = ((pod['spec'] as { initContainers?: { name: string; env?: { name: string; value: string }[] }[] }).initContainers ?? [])
-            .find((c) => c.name === ETCD_INIT)?.env ?? [];
+          const env =
+            ((pod['spec'] as { initContainers?: { name: string; env?: { name: string; value: string }[] }[] }).initContainers ?? []).find(
+              (c) => c.name === ETCD_INIT,
+            )?.env ?? [];
           const podUrl = env.find((e) => e.name === 'RESTORE_URL_ETCD')?.value ?? '';
           const t = plane.timeline!;
           t.initStarted ??= Date.now();
-          const r = await runEtcdInit(etcd, i, cp, podUrl, { splitBrain, ...(options.curlCaBundle ? { caBundle: options.curlCaBundle } : {}) });
+          const r = await runEtcdInit(etcd, i, cp, podUrl, {
+            splitBrain,
+            ...(options.curlCaBundle ? { caBundle: options.curlCaBundle } : {}),
+          });
           // The run's log replaces the last one when it ends, so a reader never sees an empty log
           // between a failed run and its retry; the one before stays readable with ?previous=true.
           logs.restart(cp, pod.metadata.name, ETCD_INIT);
@@ -205,11 +255,19 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     const ns = hc.metadata.namespace ?? '';
     for (const np of store.list(NODEPOOLS, ns)) {
       if ((np['spec'] as { clusterName?: string } | undefined)?.clusterName !== hc.metadata.name) continue;
-      safe(() => store.mutate(NODEPOOLS, ns, np.metadata.name, (o) => { o.metadata.finalizers = []; }));
+      safe(() =>
+        store.mutate(NODEPOOLS, ns, np.metadata.name, (o) => {
+          o.metadata.finalizers = [];
+        }),
+      );
       safe(() => store.delete(NODEPOOLS, ns, np.metadata.name));
     }
     if (store.get(HOSTED_CONTROL_PLANES, cp, hc.metadata.name)) {
-      safe(() => store.mutate(HOSTED_CONTROL_PLANES, cp, hc.metadata.name, (o) => { o.metadata.finalizers = []; }));
+      safe(() =>
+        store.mutate(HOSTED_CONTROL_PLANES, cp, hc.metadata.name, (o) => {
+          o.metadata.finalizers = [];
+        }),
+      );
       safe(() => store.delete(HOSTED_CONTROL_PLANES, cp, hc.metadata.name));
     }
     const keep = hc.metadata.annotations?.[SKIP_DELETE_CP_NAMESPACE] === 'true';
@@ -236,7 +294,11 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
       planes.delete(cp);
     }
     if (!stopped && store.get(HOSTED_CLUSTERS, ns, hc.metadata.name)) {
-      safe(() => store.mutate(HOSTED_CLUSTERS, ns, hc.metadata.name, (o) => { o.metadata.finalizers = (o.metadata.finalizers ?? []).filter((f) => f !== FINALIZER); }));
+      safe(() =>
+        store.mutate(HOSTED_CLUSTERS, ns, hc.metadata.name, (o) => {
+          o.metadata.finalizers = (o.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
+        }),
+      );
     }
   };
 
@@ -265,10 +327,12 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
       if (isPaused((hc['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil, new Date())) {
         const paused = mergeConditions(conditionsOf(hc), [reconciliationCondition(hc)], hc.metadata.generation);
         if (JSON.stringify(paused) !== JSON.stringify(conditionsOf(hc))) {
-          safe(() => store.mutate(HOSTED_CLUSTERS, hc.metadata.namespace, hc.metadata.name, (o) => {
-            if (!(o.metadata.finalizers ?? []).includes(FINALIZER)) o.metadata.finalizers = [...(o.metadata.finalizers ?? []), FINALIZER];
-            o['status'] = { ...((o['status'] as object | undefined) ?? {}), conditions: paused };
-          }));
+          safe(() =>
+            store.mutate(HOSTED_CLUSTERS, hc.metadata.namespace, hc.metadata.name, (o) => {
+              if (!(o.metadata.finalizers ?? []).includes(FINALIZER)) o.metadata.finalizers = [...(o.metadata.finalizers ?? []), FINALIZER];
+              o['status'] = { ...((o['status'] as object | undefined) ?? {}), conditions: paused };
+            }),
+          );
         }
         return;
       }
@@ -281,7 +345,10 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
   const queueStatus = () => {
     if (statusQueued) return;
     statusQueued = true;
-    setImmediate(() => { statusQueued = false; for (const p of planes.values()) updateStatus(p); });
+    setImmediate(() => {
+      statusQueued = false;
+      for (const p of planes.values()) updateStatus(p);
+    });
   };
 
   const unsubscribe = store.subscribe((e) => {
@@ -294,9 +361,13 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     // A pause with a date ends without an event.
     for (const hc of store.list(HOSTED_CLUSTERS)) if (!planes.has(controlPlaneNamespace(hc))) onHostedCluster(hc);
   }, 1000);
-  const detachPause = attachHyperShiftOperator(store, options.propagationDelayMs !== undefined ? { propagationDelayMs: options.propagationDelayMs } : {});
+  const detachPause = attachHyperShiftOperator(
+    store,
+    options.propagationDelayMs !== undefined ? { propagationDelayMs: options.propagationDelayMs } : {},
+  );
   for (const hc of store.list(HOSTED_CLUSTERS)) {
-    if (store.get(HOSTED_CONTROL_PLANES, controlPlaneNamespace(hc), hc.metadata.name) && !planes.has(controlPlaneNamespace(hc))) preexisting.add(hc.metadata.uid ?? '');
+    if (store.get(HOSTED_CONTROL_PLANES, controlPlaneNamespace(hc), hc.metadata.name) && !planes.has(controlPlaneNamespace(hc)))
+      preexisting.add(hc.metadata.uid ?? '');
     onHostedCluster(hc);
   }
 
@@ -309,8 +380,13 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
   return {
     execHandler,
     etcd: (cp) => planes.get(cp)?.etcd,
-    setSplitBrainRestore(on) { splitBrain = on; },
-    timeline: (cp) => { const t = planes.get(cp)?.timeline; return t ? { ...t } : undefined; },
+    setSplitBrainRestore(on) {
+      splitBrain = on;
+    },
+    timeline: (cp) => {
+      const t = planes.get(cp)?.timeline;
+      return t ? { ...t } : undefined;
+    },
     async settled() {
       while (inFlight.size > 0) await Promise.all([...inFlight.values()]);
     },

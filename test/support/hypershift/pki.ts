@@ -33,8 +33,21 @@ const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 async function rootCa(): Promise<{ cert: string; key: string }> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'hcpdr-rootca-'));
   try {
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/OU=openshift/CN=root-ca',
-      '-keyout', path.join(tmp, 'ca.key'), '-out', path.join(tmp, 'ca.crt')]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '3650',
+      '-subj',
+      '/OU=openshift/CN=root-ca',
+      '-keyout',
+      path.join(tmp, 'ca.key'),
+      '-out',
+      path.join(tmp, 'ca.crt'),
+    ]);
     return { cert: await readFile(path.join(tmp, 'ca.crt'), 'utf8'), key: await readFile(path.join(tmp, 'ca.key'), 'utf8') };
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -43,12 +56,21 @@ async function rootCa(): Promise<{ cert: string; key: string }> {
 
 function serviceAccountKey(): Promise<{ key: string; pub: string }> {
   return new Promise((resolve, reject) => {
-    generateKeyPair('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } },
-      (err, pub, key) => (err ? reject(err) : resolve({ key, pub })));
+    generateKeyPair(
+      'rsa',
+      { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } },
+      (err, pub, key) => (err ? reject(err) : resolve({ key, pub })),
+    );
   });
 }
 
-function secret(namespace: string, name: string, data: Record<string, string>, type = 'Opaque', labels?: Record<string, string>): SimObject {
+function secret(
+  namespace: string,
+  name: string,
+  data: Record<string, string>,
+  type = 'Opaque',
+  labels?: Record<string, string>,
+): SimObject {
   return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, ...(labels ? { labels } : {}) }, type, data };
 }
 
@@ -63,7 +85,9 @@ export async function ensurePki(store: SimStore, namespace: string, etcdTls?: Et
     try {
       store.create(r, o);
       created.push(o.metadata.name);
-    } catch { /* created meanwhile by someone else: theirs is kept */ }
+    } catch {
+      /* created meanwhile by someone else: theirs is kept */
+    }
   };
   if (absent('root-ca')) {
     const ca = await rootCa();
@@ -75,7 +99,8 @@ export async function ensurePki(store: SimStore, namespace: string, etcdTls?: Et
   }
   if (absent('sa-signing-key')) {
     const sa = await serviceAccountKey();
-    if (absent('sa-signing-key')) put(secret(namespace, 'sa-signing-key', { 'service-account.key': b64(sa.key), 'service-account.pub': b64(sa.pub) }));
+    if (absent('sa-signing-key'))
+      put(secret(namespace, 'sa-signing-key', { 'service-account.key': b64(sa.key), 'service-account.pub': b64(sa.pub) }));
   }
   if (etcdTls) {
     const read = (f: string) => readFile(f, 'utf8');
@@ -88,7 +113,10 @@ export async function ensurePki(store: SimStore, namespace: string, etcdTls?: Et
       if (absent(name)) put(secret(namespace, name, { [certKey]: b64(await read(certFile)), [keyKey]: b64(await read(keyFile)) }));
     }
     if (absent('etcd-ca', CONFIGMAPS)) {
-      put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'etcd-ca', namespace }, data: { 'ca.crt': await read(etcdTls.ca) } }, CONFIGMAPS);
+      put(
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'etcd-ca', namespace }, data: { 'ca.crt': await read(etcdTls.ca) } },
+        CONFIGMAPS,
+      );
     }
   }
   return created;
@@ -107,7 +135,10 @@ export function ensureEncryptionKey(store: SimStore, hc: SimObject, cpNamespace:
   let source = store.get(SECRETS, ns, name);
   if (!source) {
     try {
-      source = store.create(SECRETS, secret(ns, name, { key: b64(randomBytes(32)) }, 'Opaque', { 'hypershift.openshift.io/safe-to-delete-with-cluster': 'true' }));
+      source = store.create(
+        SECRETS,
+        secret(ns, name, { key: b64(randomBytes(32)) }, 'Opaque', { 'hypershift.openshift.io/safe-to-delete-with-cluster': 'true' }),
+      );
     } catch {
       source = store.get(SECRETS, ns, name);
     }
@@ -115,6 +146,8 @@ export function ensureEncryptionKey(store: SimStore, hc: SimObject, cpNamespace:
   if (source && !store.get(SECRETS, cpNamespace, name)) {
     try {
       store.create(SECRETS, secret(cpNamespace, name, { ...(source['data'] as Record<string, string>) }));
-    } catch { /* there already */ }
+    } catch {
+      /* there already */
+    }
   }
 }

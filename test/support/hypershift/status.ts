@@ -37,7 +37,7 @@ interface ContainerStatus {
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function conditionsOf(o: SimObject | undefined): Condition[] {
-  return ((o?.['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []);
+  return (o?.['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? [];
 }
 
 export function findCondition(o: SimObject | undefined, type: string): Condition | undefined {
@@ -50,7 +50,11 @@ export function mergeConditions(current: Condition[], next: Condition[], generat
   for (const c of next) {
     const i = out.findIndex((o) => o.type === c.type);
     const prev = i >= 0 ? out[i] : undefined;
-    const merged: Condition = { ...c, lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime ?? now() : now(), ...(generation !== undefined ? { observedGeneration: generation } : {}) };
+    const merged: Condition = {
+      ...c,
+      lastTransitionTime: prev && prev.status === c.status ? (prev.lastTransitionTime ?? now()) : now(),
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    };
     if (i >= 0) out[i] = merged;
     else out.push(merged);
   }
@@ -58,35 +62,56 @@ export function mergeConditions(current: Condition[], next: Condition[], generat
 }
 
 function initStatusOf(pod: SimObject): ContainerStatus | undefined {
-  return ((pod['status'] as { initContainerStatuses?: ContainerStatus[] } | undefined)?.initContainerStatuses ?? []).find((s) => s.name === ETCD_INIT);
+  return ((pod['status'] as { initContainerStatuses?: ContainerStatus[] } | undefined)?.initContainerStatuses ?? []).find(
+    (s) => s.name === ETCD_INIT,
+  );
 }
 
 /** The conditions of a HostedControlPlane from its etcd StatefulSet and pods. */
-export function controlPlaneConditions(hcp: SimObject, sts: SimObject | undefined, pods: SimObject[], restoreUrl: string | undefined): Condition[] {
+export function controlPlaneConditions(
+  hcp: SimObject,
+  sts: SimObject | undefined,
+  pods: SimObject[],
+  restoreUrl: string | undefined,
+): Condition[] {
   const out: Condition[] = [];
   const replicas = (sts?.['spec'] as { replicas?: number } | undefined)?.replicas ?? 0;
   const ready = (sts?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
   if (sts) {
     const quorum = Math.floor(replicas / 2) + 1;
-    out.push(ready >= quorum && replicas > 0
-      ? { type: 'EtcdAvailable', status: 'True', reason: 'QuorumAvailable', message: '' }
-      : { type: 'EtcdAvailable', status: 'False', reason: 'EtcdWaitingForQuorum', message: `Waiting for etcd to reach quorum (${ready} of ${replicas} members ready)` });
+    out.push(
+      ready >= quorum && replicas > 0
+        ? { type: 'EtcdAvailable', status: 'True', reason: 'QuorumAvailable', message: '' }
+        : {
+            type: 'EtcdAvailable',
+            status: 'False',
+            reason: 'EtcdWaitingForQuorum',
+            message: `Waiting for etcd to reach quorum (${ready} of ${replicas} members ready)`,
+          },
+    );
   }
   if (sts && restoreUrl && !findCondition(hcp, 'EtcdSnapshotRestored')) {
-    const failed = pods.map((p) => ({ p, t: initStatusOf(p)?.lastState?.terminated ?? initStatusOf(p)?.state?.terminated }))
+    const failed = pods
+      .map((p) => ({ p, t: initStatusOf(p)?.lastState?.terminated ?? initStatusOf(p)?.state?.terminated }))
       .find(({ t }) => t?.exitCode !== undefined && t.exitCode !== 0);
     if (failed) {
-      out.push({ type: 'EtcdSnapshotRestored', status: 'False', reason: failed.t?.reason ?? 'Error',
-        message: `container ${ETCD_INIT} of pod ${failed.p.metadata.name} exited with code ${failed.t?.exitCode}` });
+      out.push({
+        type: 'EtcdSnapshotRestored',
+        status: 'False',
+        reason: failed.t?.reason ?? 'Error',
+        message: `container ${ETCD_INIT} of pod ${failed.p.metadata.name} exited with code ${failed.t?.exitCode}`,
+      });
     } else if (replicas > 0 && ready === replicas && pods.length === replicas && pods.every((p) => initStatusOf(p)?.ready === true)) {
       out.push({ type: 'EtcdSnapshotRestored', status: 'True', reason: 'AsExpected', message: '' });
     }
   }
   const etcd = out.find((c) => c.type === 'EtcdAvailable');
   if (etcd) {
-    out.push(etcd.status === 'True'
-      ? { type: 'Available', status: 'True', reason: 'AsExpected', message: '' }
-      : { type: 'Available', status: 'False', reason: 'EtcdWaitingForQuorum', message: etcd.message });
+    out.push(
+      etcd.status === 'True'
+        ? { type: 'Available', status: 'True', reason: 'AsExpected', message: '' }
+        : { type: 'Available', status: 'False', reason: 'EtcdWaitingForQuorum', message: etcd.message },
+    );
   }
   return out;
 }
@@ -95,8 +120,12 @@ export function controlPlaneConditions(hcp: SimObject, sts: SimObject | undefine
 export function reconciliationCondition(o: SimObject): Condition {
   const until = (o['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil;
   if (isPaused(until, new Date())) {
-    return { type: 'ReconciliationActive', status: 'False', reason: 'ReconciliationPaused',
-      message: /^(true|True)$/.test(until ?? '') ? 'Reconciliation paused until field removed' : `Reconciliation paused until: ${until}` };
+    return {
+      type: 'ReconciliationActive',
+      status: 'False',
+      reason: 'ReconciliationPaused',
+      message: /^(true|True)$/.test(until ?? '') ? 'Reconciliation paused until field removed' : `Reconciliation paused until: ${until}`,
+    };
   }
   return { type: 'ReconciliationActive', status: 'True', reason: 'AsExpected', message: 'Reconciliation active on resource' };
 }
@@ -114,7 +143,12 @@ export interface ControlPlaneTimeline {
 }
 
 /** Writes the conditions of control plane `cp` (HostedCluster `ref`) onto both objects; notes the timeline. */
-export function writeControlPlaneStatus(store: SimStore, cp: string, ref: { namespace: string; name: string }, timeline?: ControlPlaneTimeline): void {
+export function writeControlPlaneStatus(
+  store: SimStore,
+  cp: string,
+  ref: { namespace: string; name: string },
+  timeline?: ControlPlaneTimeline,
+): void {
   const hcp = store.get(HOSTED_CONTROL_PLANES, cp, ref.name);
   const hc = store.get(HOSTED_CLUSTERS, ref.namespace, ref.name);
   if (!hcp || !hc || hc.metadata.deletionTimestamp) return;
@@ -124,16 +158,27 @@ export function writeControlPlaneStatus(store: SimStore, cp: string, ref: { name
     const merged = mergeConditions(conditionsOf(o), conds, o.metadata.generation);
     if (JSON.stringify(merged) === JSON.stringify(conditionsOf(o))) return;
     try {
-      store.mutate(r, o.metadata.namespace, o.metadata.name, (x) => { x['status'] = { ...((x['status'] as object | undefined) ?? {}), conditions: merged }; });
-    } catch { /* changed or gone meanwhile: the next pass writes it */ }
+      store.mutate(r, o.metadata.namespace, o.metadata.name, (x) => {
+        x['status'] = { ...((x['status'] as object | undefined) ?? {}), conditions: merged };
+      });
+    } catch {
+      /* changed or gone meanwhile: the next pass writes it */
+    }
   };
   write(HOSTED_CONTROL_PLANES, hcp, [...controlPlaneConditions(hcp, sts, pods, restoreUrl(hcp)), reconciliationCondition(hcp)]);
   const hcpNow = store.get(HOSTED_CONTROL_PLANES, cp, ref.name);
   const restored = conditionsOf(hcpNow).some((c) => c.type === 'EtcdSnapshotRestored' && c.status === 'True');
   const want = (sts?.['spec'] as { replicas?: number } | undefined)?.replicas;
-  if (timeline && timeline.etcdReady === undefined && want && (sts?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas === want) timeline.etcdReady = Date.now();
+  if (
+    timeline &&
+    timeline.etcdReady === undefined &&
+    want &&
+    (sts?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas === want
+  )
+    timeline.etcdReady = Date.now();
   if (timeline && timeline.snapshotRestored === undefined && restored) timeline.snapshotRestored = Date.now();
-  const mirrored = conditionsOf(hcpNow).filter((c) => ['EtcdAvailable', 'EtcdSnapshotRestored', 'Available'].includes(c.type))
+  const mirrored = conditionsOf(hcpNow)
+    .filter((c) => ['EtcdAvailable', 'EtcdSnapshotRestored', 'Available'].includes(c.type))
     .map(({ type, status, reason, message }) => ({ type, status, reason, message }));
   write(HOSTED_CLUSTERS, hc, [...mirrored, reconciliationCondition(hc)]);
   type Template = { template: { spec: { initContainers?: { name: string }[] } } };
@@ -143,6 +188,8 @@ export function writeControlPlaneStatus(store: SimStore, cp: string, ref: { name
         const t = (o['spec'] as Template).template.spec;
         t.initContainers = (t.initContainers ?? []).filter((c) => c.name !== ETCD_INIT);
       });
-    } catch { /* gone meanwhile */ }
+    } catch {
+      /* gone meanwhile */
+    }
   }
 }

@@ -35,7 +35,8 @@ export async function loadCrdDir(store: MemoryStore, dir: string): Promise<strin
     for (const doc of docs) {
       const o = doc as SimObject | null;
       if (!o || o.kind !== 'CustomResourceDefinition' || !o.metadata?.name) continue;
-      if (store.get(CRDS, undefined, o.metadata.name)) store.mutate(CRDS, undefined, o.metadata.name, (cur) => Object.assign(cur, { spec: o['spec'] }));
+      if (store.get(CRDS, undefined, o.metadata.name))
+        store.mutate(CRDS, undefined, o.metadata.name, (cur) => Object.assign(cur, { spec: o['spec'] }));
       else store.create(CRDS, o);
       names.push(o.metadata.name);
     }

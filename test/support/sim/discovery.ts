@@ -67,7 +67,10 @@ export function discover(path: string, registry: Registry, minor: number, hostPo
     preferredVersion: { groupVersion: gv(g.name, g.versions[0] ?? ''), version: g.versions[0] ?? '' },
   });
   if (p === '/apis') {
-    const groups = registry.groups().filter((g) => g.name !== '').map(groupOf);
+    const groups = registry
+      .groups()
+      .filter((g) => g.name !== '')
+      .map(groupOf);
     return { code: 200, body: { kind: 'APIGroupList', apiVersion: 'v1', groups } };
   }
   let group: string | undefined;

@@ -40,7 +40,11 @@ export function resolveExecTarget(store: MemoryStore, rr: ResourceRequest, query
   const pod = store.get(rr.gr, namespace, podName) as (PodShape & { metadata: { name: string } }) | undefined;
   if (!pod) throw notFound(rr.gr, podName);
   const names = (pod.spec?.containers ?? []).map((c) => c.name);
-  const all = [...names, ...(pod.spec?.initContainers ?? []).map((c) => c.name), ...(pod.spec?.ephemeralContainers ?? []).map((c) => c.name)];
+  const all = [
+    ...names,
+    ...(pod.spec?.initContainers ?? []).map((c) => c.name),
+    ...(pod.spec?.ephemeralContainers ?? []).map((c) => c.name),
+  ];
   let container = query.get('container') ?? '';
   if (container === '') {
     if (names.length !== 1) throw badRequest(`a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`);

@@ -145,7 +145,9 @@ export async function runExecSession(ws: WebSocket, target: ExecTarget, handler:
     const code = await handler(call);
     status = statusFor(code, target.command);
   } catch (err) {
-    status = failureStatus(`Internal error occurred: error executing command in container: ${err instanceof Error ? err.message : String(err)}`);
+    status = failureStatus(
+      `Internal error occurred: error executing command in container: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   await Promise.all([finished(stdout), finished(stderr)]);
   sendStatus(ws, status);

@@ -8,7 +8,11 @@ export function sendJson(res: ServerResponse, code: number, body: unknown): void
     return;
   }
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.writeHead(code, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+  });
   res.end(text);
 }
 
@@ -37,7 +41,9 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
   try {
     v = JSON.parse(text);
   } catch (err) {
-    throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json (${(err as Error).message})`);
+    throw badRequest(
+      `the body of the request was in an unknown format - accepted media types include: application/json (${(err as Error).message})`,
+    );
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('the request body must be a JSON object');
   return v as Record<string, unknown>;

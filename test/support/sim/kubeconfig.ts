@@ -27,7 +27,15 @@ export async function writeKubeconfigFile(path: string, url: string, options: Ku
 
 /** One kubeconfig naming several API servers, a context each; the first is the current context. */
 export function multiKubeconfigYaml(entries: { url: string; options: KubeconfigOptions }[]): string {
-  const docs = entries.map((e) => yaml.load(kubeconfigYaml(e.url, e.options)) as { clusters: unknown[]; users: unknown[]; contexts: unknown[]; 'current-context': string });
+  const docs = entries.map(
+    (e) =>
+      yaml.load(kubeconfigYaml(e.url, e.options)) as {
+        clusters: unknown[];
+        users: unknown[];
+        contexts: unknown[];
+        'current-context': string;
+      },
+  );
   return yaml.dump({
     apiVersion: 'v1',
     kind: 'Config',

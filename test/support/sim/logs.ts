@@ -30,7 +30,9 @@ export class PodLogs {
   /** Serves the current log of containers with no stored one in `namespace` from `source`; returns its removal. */
   setSource(namespace: string, source: LogSource): () => void {
     this.sources.set(namespace, source);
-    return () => { if (this.sources.get(namespace) === source) this.sources.delete(namespace); };
+    return () => {
+      if (this.sources.get(namespace) === source) this.sources.delete(namespace);
+    };
   }
 
   /** Appends to the current log of a container. */
@@ -66,7 +68,9 @@ export class PodLogs {
     let container = query.get('container') ?? '';
     if (container === '') {
       if (containers.length + inits.length > 1 && containers.length !== 1) {
-        throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]${inits.length ? ` or one of the init containers: [${inits.join(' ')}]` : ''}`);
+        throw badRequest(
+          `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]${inits.length ? ` or one of the init containers: [${inits.join(' ')}]` : ''}`,
+        );
       }
       container = containers[0] ?? inits[0] ?? '';
     } else if (containers.length + inits.length > 0 && !containers.includes(container) && !inits.includes(container)) {
@@ -77,7 +81,11 @@ export class PodLogs {
     if (stored === undefined && previous) {
       throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
     }
-    let text = stored ?? (previous ? undefined : this.sources.get(pod.metadata.namespace ?? '')?.(name, container)) ?? pod.metadata.annotations?.['sim.hcp-dr/log'] ?? '';
+    let text =
+      stored ??
+      (previous ? undefined : this.sources.get(pod.metadata.namespace ?? '')?.(name, container)) ??
+      pod.metadata.annotations?.['sim.hcp-dr/log'] ??
+      '';
     const tail = Number(query.get('tailLines') ?? NaN);
     if (Number.isInteger(tail) && tail >= 0) {
       const lines = text.split('\n');

@@ -135,9 +135,7 @@ export class Registry {
       for (const v of info.versions) if (!vs.includes(v)) vs.push(v);
       m.set(info.group, vs);
     }
-    return [...m.entries()]
-      .sort(([a], [b]) => (a === b ? 0 : a < b ? -1 : 1))
-      .map(([name, versions]) => ({ name, versions }));
+    return [...m.entries()].sort(([a], [b]) => (a === b ? 0 : a < b ? -1 : 1)).map(([name, versions]) => ({ name, versions }));
   }
 
   resourcesIn(group: string, version: string): ResourceInfo[] {

@@ -66,7 +66,8 @@ export async function startApiSimulator(options: SimulatorOptions = {}): Promise
   const logs = new PodLogs();
 
   store.subscribe((e) => {
-    if (e.type === 'DELETED' && e.resource.group === '' && e.resource.plural === 'pods') logs.forget(e.object.metadata.namespace ?? '', e.object.metadata.name);
+    if (e.type === 'DELETED' && e.resource.group === '' && e.resource.plural === 'pods')
+      logs.forget(e.object.metadata.namespace ?? '', e.object.metadata.name);
   });
   store.subscribe((e) => {
     if (e.resource.group !== CRDS.group || e.resource.plural !== CRDS.plural) return;
@@ -130,15 +131,26 @@ export async function startApiSimulator(options: SimulatorOptions = {}): Promise
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const rr = parseResourcePath(url.pathname, registry);
       if (!rr || rr.subresource !== 'exec') throw badRequest('the API simulator accepts connection upgrades only for pods/exec');
-      const access: Parameters<Rbac['check']>[0] = { token: bearerToken(req), verb: 'create', info: rr.info, subresource: 'exec', name: rr.name ?? '' };
+      const access: Parameters<Rbac['check']>[0] = {
+        token: bearerToken(req),
+        verb: 'create',
+        info: rr.info,
+        subresource: 'exec',
+        name: rr.name ?? '',
+      };
       if (rr.namespace !== undefined) access.namespace = rr.namespace;
       rbac.check(access);
       const target = resolveExecTarget(store, rr, url.searchParams);
       if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-        throw badRequest(`unable to upgrade: the API simulator serves exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io), not ${req.headers.upgrade ?? 'this protocol'}`);
+        throw badRequest(
+          `unable to upgrade: the API simulator serves exec over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io), not ${req.headers.upgrade ?? 'this protocol'}`,
+        );
       }
       const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',');
-      if (!pickExecProtocol(offered)) throw badRequest(`unable to upgrade: none of the offered subprotocols [${offered.join(',')}] is supported; use v5.channel.k8s.io or v4.channel.k8s.io`);
+      if (!pickExecProtocol(offered))
+        throw badRequest(
+          `unable to upgrade: none of the offered subprotocols [${offered.join(',')}] is supported; use v5.channel.k8s.io or v4.channel.k8s.io`,
+        );
       wss.handleUpgrade(req, socket, head, (ws) => {
         void runExecSession(ws, target, execHandler);
       });

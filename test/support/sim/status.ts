@@ -121,7 +121,11 @@ export function methodNotAllowed(method: string): SimError {
 }
 
 export function unsupportedMediaType(contentType: string): SimError {
-  return new SimError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${JSON.stringify(contentType)})`);
+  return new SimError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${JSON.stringify(contentType)})`,
+  );
 }
 
 export function gone(message: string): SimError {

@@ -13,7 +13,13 @@ import { badRequest, gone } from './status.ts';
 import type { MemoryStore } from './store.ts';
 import type { SimObject, StoreEvent } from './types.ts';
 
-export function serveWatch(store: MemoryStore, req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, query: URLSearchParams): void {
+export function serveWatch(
+  store: MemoryStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rr: ResourceRequest,
+  query: URLSearchParams,
+): void {
   const labels = parseLabelSelector(query.get('labelSelector') ?? undefined);
   const fields = parseFieldSelector(query.get('fieldSelector') ?? undefined);
   const rvParam = query.get('resourceVersion') ?? '';

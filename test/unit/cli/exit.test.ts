@@ -6,7 +6,9 @@ import { redactSecrets } from '../../../src/core/redact.ts';
 describe('error output', () => {
   it('prints one error line and a hint naming the host command, with the documented exit code', () => {
     const err = new PartialFailureError('failed to back up "clusters/demo": boom', { hint: 'run: {cmd} resume demo -n clusters' });
-    expect(formatError(err, { verbose: false, host: 'oc' })).toBe('error: failed to back up "clusters/demo": boom\nhint: run: oc hcp-dr resume demo -n clusters\n');
+    expect(formatError(err, { verbose: false, host: 'oc' })).toBe(
+      'error: failed to back up "clusters/demo": boom\nhint: run: oc hcp-dr resume demo -n clusters\n',
+    );
     expect(exitCodeOf(err)).toBe(5);
     expect(exitCodeOf(new UsageError('x'))).toBe(2);
     expect(exitCodeOf(new NotFoundError('x'))).toBe(3);
@@ -29,8 +31,12 @@ describe('error output', () => {
   });
 
   it('never prints a pre-signed URL signature, session token or bearer token', () => {
-    const url = 'https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F2026&X-Amz-Security-Token=FQoGZX&X-Amz-Signature=deadbeef&X-Amz-Expires=3600';
-    const text = formatError(new RemoteError(`failed to fetch ${url} with Authorization: Bearer abc.def`), { verbose: true, host: 'kubectl' });
+    const url =
+      'https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F2026&X-Amz-Security-Token=FQoGZX&X-Amz-Signature=deadbeef&X-Amz-Expires=3600';
+    const text = formatError(new RemoteError(`failed to fetch ${url} with Authorization: Bearer abc.def`), {
+      verbose: true,
+      host: 'kubectl',
+    });
     expect(text).not.toMatch(/deadbeef|FQoGZX|AKIA|abc\.def/);
     expect(text).toContain('X-Amz-Expires=3600');
     expect(redactSecrets(url)).toContain('X-Amz-Signature=REDACTED');

@@ -21,7 +21,9 @@ describe('duration flags', () => {
   it('keeps every duration below the point where Node timers overflow', () => {
     expect(MAX_TIMER_DURATION_MS).toBeLessThan(2 ** 31 - 1);
     expect(boundedDuration('24h', '--pause-ttl', { minMs: 60_000, maxMs: MAX_TIMER_DURATION_MS })).toBe(86_400_000);
-    expect(() => boundedDuration('9999999h', '--pause-ttl', { minMs: 60_000, maxMs: MAX_TIMER_DURATION_MS })).toThrow('invalid --pause-ttl "9999999h": it must be between 1m and 24h');
+    expect(() => boundedDuration('9999999h', '--pause-ttl', { minMs: 60_000, maxMs: MAX_TIMER_DURATION_MS })).toThrow(
+      'invalid --pause-ttl "9999999h": it must be between 1m and 24h',
+    );
     expect(() => boundedDuration('24h1s', '--wait-timeout', { minMs: 1000, maxMs: MAX_TIMER_DURATION_MS })).toThrow(/between 1s and 24h/);
     expect(boundedDuration('0', '--request-timeout', { minMs: 0, maxMs: MAX_TIMER_DURATION_MS })).toBe(0);
   });
@@ -29,7 +31,13 @@ describe('duration flags', () => {
 
 describe('--argocd-app', () => {
   it('accepts what Argo CD clones', () => {
-    for (const url of ['https://git.example.com/ops.git', 'http://git.local/ops', 'ssh://git@git.example.com:2222/ops.git', 'git://git.example.com/ops', 'git@github.com:org/ops.git']) {
+    for (const url of [
+      'https://git.example.com/ops.git',
+      'http://git.local/ops',
+      'ssh://git@git.example.com:2222/ops.git',
+      'git://git.example.com/ops',
+      'git@github.com:org/ops.git',
+    ]) {
       expect(gitRepoUrl(url)).toBe(url);
     }
   });

@@ -47,13 +47,19 @@ describe('confirmation of downtime', () => {
   });
 
   it('without a terminal and without --yes it refuses with exit 2 and a hint', async () => {
-    await expect(confirmOrRefuse(deps(false, '').d, 'Continue?', false, 'or use --online')).rejects.toMatchObject({ exitCode: 2, hint: 'pass --yes to confirm (or use --online)' });
+    await expect(confirmOrRefuse(deps(false, '').d, 'Continue?', false, 'or use --online')).rejects.toMatchObject({
+      exitCode: 2,
+      hint: 'pass --yes to confirm (or use --online)',
+    });
   });
 
   it('on a terminal it asks on stderr and goes on only on yes', async () => {
     const yes = deps(true, 'y');
     await expect(confirmOrRefuse(yes.d, 'Pause clusters/demo?', false, 'hint')).resolves.toBeUndefined();
     expect(yes.err.text()).toContain('Pause clusters/demo? [y/N]');
-    await expect(confirmOrRefuse(deps(true, 'n').d, 'Pause?', false, 'hint')).rejects.toMatchObject({ exitCode: 2, message: 'aborted: not confirmed' });
+    await expect(confirmOrRefuse(deps(true, 'n').d, 'Pause?', false, 'hint')).rejects.toMatchObject({
+      exitCode: 2,
+      message: 'aborted: not confirmed',
+    });
   });
 });

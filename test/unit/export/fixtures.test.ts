@@ -5,13 +5,27 @@ import { qualifiedKindOf } from '../../../src/core/export/kinds.ts';
 import { fixtureKinds, loadFixture } from './helpers.ts';
 
 const kinds = fixtureKinds();
-const exported = new Set(kinds.map((k) => loadFixture(k, 'raw')).map((o) => objectKey(qualifiedKindOf(o), o.metadata.namespace, o.metadata.name)));
+const exported = new Set(
+  kinds.map((k) => loadFixture(k, 'raw')).map((o) => objectKey(qualifiedKindOf(o), o.metadata.namespace, o.metadata.name)),
+);
 
 describe('export fixtures raw → clean', () => {
   it('covers every kind the issue names', () => {
-    expect(kinds).toEqual(
-      ['awscluster', 'awsmachine', 'awsmachinetemplate', 'cluster', 'configmap', 'hostedcluster', 'hostedcontrolplane', 'machine', 'machinedeployment', 'machineset', 'namespace', 'nodepool', 'secret'],
-    );
+    expect(kinds).toEqual([
+      'awscluster',
+      'awsmachine',
+      'awsmachinetemplate',
+      'cluster',
+      'configmap',
+      'hostedcluster',
+      'hostedcontrolplane',
+      'machine',
+      'machinedeployment',
+      'machineset',
+      'namespace',
+      'nodepool',
+      'secret',
+    ]);
   });
   for (const kind of kinds) {
     it(`${kind}`, () => {

@@ -10,4 +10,7 @@ const header = `/**
  * when the two disagree. Regenerate: node test/unit/export/gen-templates.ts
  */
 `;
-writeFileSync(join(root, 'src/core/export/templates.ts'), `${header}\nexport const ARGOCD_APPLICATION_TEMPLATE: string = ${JSON.stringify(app)};\n`);
+writeFileSync(
+  join(root, 'src/core/export/templates.ts'),
+  `${header}\nexport const ARGOCD_APPLICATION_TEMPLATE: string = ${JSON.stringify(app)};\n`,
+);

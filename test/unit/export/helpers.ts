@@ -26,7 +26,13 @@ export const options = (over: Partial<ExportOptions> = {}): ExportOptions => ({
 
 function secret(name: string, data: Record<string, string>, type = 'Opaque'): KubeObject {
   const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'clusters', uid: `uid-${name}`, resourceVersion: '5' }, type, data: encoded };
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: 'clusters', uid: `uid-${name}`, resourceVersion: '5' },
+    type,
+    data: encoded,
+  };
 }
 
 /** A raw input as a live source would yield it: the fixture objects plus the referenced Secrets. */
@@ -44,11 +50,27 @@ export function fixtureInput(withControlPlane = false): ExportInput {
     ? [
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'clusters-demo', uid: 'x' } },
         { ...secret('root-ca', { 'ca.crt': 'CERT', 'ca.key': 'KEY' }), metadata: { name: 'root-ca', namespace: 'clusters-demo' } },
-        ...['hostedcontrolplane', 'cluster', 'awscluster', 'awsmachinetemplate', 'machinedeployment', 'machineset', 'machine', 'awsmachine'].map((k) => loadFixture(k, 'raw')),
+        ...[
+          'hostedcontrolplane',
+          'cluster',
+          'awscluster',
+          'awsmachinetemplate',
+          'machinedeployment',
+          'machineset',
+          'machine',
+          'awsmachine',
+        ].map((k) => loadFixture(k, 'raw')),
       ]
     : [];
   return {
-    origin: { source: 'live', location: 'context "test" (http://127.0.0.1)', backupId: null, backupCreatedAt: null, etcdRevision: null, snapshotSha256: null },
+    origin: {
+      source: 'live',
+      location: 'context "test" (http://127.0.0.1)',
+      backupId: null,
+      backupCreatedAt: null,
+      etcdRevision: null,
+      snapshotSha256: null,
+    },
     namespace: loadFixture('namespace', 'raw'),
     hostedCluster,
     nodePools,

@@ -38,14 +38,31 @@ describe('collectReferences', () => {
   it('finds every referenced Secret and ConfigMap, sorted, with the referencing field', () => {
     const refs = collectReferences(hc, [np]);
     expect(refs.map((r) => `${r.kind}/${r.name}`)).toEqual([
-      'ConfigMap/kubelet', 'ConfigMap/ldap-ca', 'ConfigMap/oidc-ca', 'ConfigMap/proxy-ca', 'ConfigMap/tuned', 'ConfigMap/user-ca-bundle',
-      'Secret/api-cert', 'Secret/audit-webhook', 'Secret/demo-etcd-encryption-key', 'Secret/demo-pull-secret', 'Secret/demo-ssh-key',
-      'Secret/htpass', 'Secret/ldap-bind', 'Secret/login-template', 'Secret/oidc-client', 'Secret/old-key',
+      'ConfigMap/kubelet',
+      'ConfigMap/ldap-ca',
+      'ConfigMap/oidc-ca',
+      'ConfigMap/proxy-ca',
+      'ConfigMap/tuned',
+      'ConfigMap/user-ca-bundle',
+      'Secret/api-cert',
+      'Secret/audit-webhook',
+      'Secret/demo-etcd-encryption-key',
+      'Secret/demo-pull-secret',
+      'Secret/demo-ssh-key',
+      'Secret/htpass',
+      'Secret/ldap-bind',
+      'Secret/login-template',
+      'Secret/oidc-client',
+      'Secret/old-key',
     ]);
-    expect(refs.find((r) => r.name === 'oidc-client')!.referencedBy).toEqual(['HostedCluster spec.configuration.oauth.identityProviders[0].openID.clientSecret']);
+    expect(refs.find((r) => r.name === 'oidc-client')!.referencedBy).toEqual([
+      'HostedCluster spec.configuration.oauth.identityProviders[0].openID.clientSecret',
+    ]);
     expect(refs.find((r) => r.name === 'kubelet')!.referencedBy).toEqual(['NodePool workers spec.config[0]']);
   });
   it('a minimal HostedCluster references only its pull secret', () => {
-    expect(collectReferences({ ...hc, spec: { pullSecret: { name: 'p' } } }, [])).toEqual([{ kind: 'Secret', name: 'p', referencedBy: ['HostedCluster spec.pullSecret'] }]);
+    expect(collectReferences({ ...hc, spec: { pullSecret: { name: 'p' } } }, [])).toEqual([
+      { kind: 'Secret', name: 'p', referencedBy: ['HostedCluster spec.pullSecret'] },
+    ]);
   });
 });

@@ -11,7 +11,8 @@ const base = (kind: string, apiVersion: string, extra: Record<string, unknown> =
   metadata: { name: 'demo', namespace: 'clusters', labels: { team: 'a' }, ...meta },
   ...extra,
 });
-const cm = (meta: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => base('ConfigMap', 'v1', { data: { a: '1' }, ...extra }, meta);
+const cm = (meta: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+  base('ConfigMap', 'v1', { data: { a: '1' }, ...extra }, meta);
 const hcOwner = { apiVersion: HS, kind: 'HostedCluster', name: 'demo', uid: 'u1' };
 
 /** rule id → [input, expected output] with only that rule applied. */
@@ -26,12 +27,30 @@ const CASES: Record<string, [KubeObject, KubeObject]> = {
     cm({ ownerReferences: [hcOwner, { apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'u2' }] }),
     cm({ ownerReferences: [hcOwner] }),
   ],
-  'owner-references-exported': [cm({ ownerReferences: [hcOwner, { apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'u2' }] }), cm({ ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'u2' }] })],
-  'last-applied': [cm({ annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', keep: 'yes' } }), cm({ annotations: { keep: 'yes' } })],
-  'argocd-tracking': [cm({ annotations: { 'argocd.argoproj.io/tracking-id': 'app:/ConfigMap:clusters/demo', 'argocd.argoproj.io/sync-options': 'Prune=false' } }), cm({ annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false' } })],
+  'owner-references-exported': [
+    cm({ ownerReferences: [hcOwner, { apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'u2' }] }),
+    cm({ ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'u2' }] }),
+  ],
+  'last-applied': [
+    cm({ annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', keep: 'yes' } }),
+    cm({ annotations: { keep: 'yes' } }),
+  ],
+  'argocd-tracking': [
+    cm({
+      annotations: { 'argocd.argoproj.io/tracking-id': 'app:/ConfigMap:clusters/demo', 'argocd.argoproj.io/sync-options': 'Prune=false' },
+    }),
+    cm({ annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false' } }),
+  ],
   'argocd-tracking-label': [cm({ labels: { team: 'a', 'app.kubernetes.io/instance': 'app' } }), cm()],
   'controller-annotations': [
-    cm({ annotations: { 'hypershift.openshift.io/etcd-snapshot-url': 's3://x', 'hcp-dr.openshift.io/operation': '{}', 'machinedeployment.clusters.x-k8s.io/revision': '2', 'user/note': 'n' } }),
+    cm({
+      annotations: {
+        'hypershift.openshift.io/etcd-snapshot-url': 's3://x',
+        'hcp-dr.openshift.io/operation': '{}',
+        'machinedeployment.clusters.x-k8s.io/revision': '2',
+        'user/note': 'n',
+      },
+    }),
     cm({ annotations: { 'user/note': 'n' } }),
   ],
   'velero-metadata': [cm({ labels: { team: 'a', 'velero.io/backup-name': 'b', 'velero.io/restore-name': 'r' } }), cm()],
@@ -40,14 +59,25 @@ const CASES: Record<string, [KubeObject, KubeObject]> = {
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'clusters' } },
   ],
   'namespace-labels': [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'clusters', labels: { 'kubernetes.io/metadata.name': 'clusters', team: 'a' } } },
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'clusters', labels: { 'kubernetes.io/metadata.name': 'clusters', team: 'a' } },
+    },
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'clusters', labels: { team: 'a' } } },
   ],
   'namespace-scc-annotations': [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'clusters', annotations: { 'openshift.io/sa.scc.uid-range': '1/2', 'openshift.io/description': 'd' } } },
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'clusters', annotations: { 'openshift.io/sa.scc.uid-range': '1/2', 'openshift.io/description': 'd' } },
+    },
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'clusters', annotations: { 'openshift.io/description': 'd' } } },
   ],
-  'paused-until': [base('NodePool', HS, { spec: { clusterName: 'demo', pausedUntil: 'true' } }), base('NodePool', HS, { spec: { clusterName: 'demo' } })],
+  'paused-until': [
+    base('NodePool', HS, { spec: { clusterName: 'demo', pausedUntil: 'true' } }),
+    base('NodePool', HS, { spec: { clusterName: 'demo' } }),
+  ],
   'restore-snapshot-url': [
     base('HostedCluster', HS, { spec: { etcd: { managed: { storage: { type: 'PersistentVolume', restoreSnapshotURL: ['s3://b/k'] } } } } }),
     base('HostedCluster', HS, { spec: { etcd: { managed: { storage: { type: 'PersistentVolume' } } } } }),
@@ -102,7 +132,11 @@ describe('rule conditions', () => {
     expect(out.warnings[0]).toMatch(/Route\.route\.openshift\.io clusters\/demo: kind unknown to the cleaner/);
   });
   it('does not leave empty annotations, labels or ownerReferences behind', () => {
-    const input = cm({ labels: { 'app.kubernetes.io/instance': 'x' }, annotations: { 'argocd.argoproj.io/tracking-id': 't' }, ownerReferences: [hcOwner] });
+    const input = cm({
+      labels: { 'app.kubernetes.io/instance': 'x' },
+      annotations: { 'argocd.argoproj.io/tracking-id': 't' },
+      ownerReferences: [hcOwner],
+    });
     const out = cleanObject(input, { exported, keepRestoreUrl: false }).object;
     expect(out.metadata).toEqual({ name: 'demo', namespace: 'clusters' });
   });

@@ -23,7 +23,10 @@ const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
 function unseal(priv: KeyObject, b64: string, label: string): Buffer {
   const raw = Buffer.from(b64, 'base64');
   const rsaLen = raw.readUInt16BE(0);
-  const sessionKey = privateDecrypt({ key: priv, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from(label) }, raw.subarray(2, 2 + rsaLen));
+  const sessionKey = privateDecrypt(
+    { key: priv, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from(label) },
+    raw.subarray(2, 2 + rsaLen),
+  );
   const body = raw.subarray(2 + rsaLen);
   const decipher = createDecipheriv('aes-256-gcm', sessionKey, Buffer.alloc(12));
   decipher.setAuthTag(body.subarray(body.length - 16));
@@ -38,7 +41,10 @@ const secret = (name: string, data: Record<string, string>): KubeObject => ({
   data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
 });
 
-const inputs = [secret('demo-pull-secret', { '.dockerconfigjson': '{"auths":{"quay.io":{"auth":"c2VjcmV0"}}}' }), secret('demo-ssh-key', { 'id_rsa.pub': 'ssh-ed25519 AAAA', id_rsa: 'PRIVATE' })];
+const inputs = [
+  secret('demo-pull-secret', { '.dockerconfigjson': '{"auths":{"quay.io":{"auth":"c2VjcmV0"}}}' }),
+  secret('demo-ssh-key', { 'id_rsa.pub': 'ssh-ed25519 AAAA', id_rsa: 'PRIVATE' }),
+];
 
 describe('--secrets sealed', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'hcpdr-seal-'));
@@ -51,7 +57,10 @@ describe('--secrets sealed', () => {
     expect(sealed.kind).toBe('SealedSecret');
     expect(sealed.metadata).toEqual({ name: 'demo-ssh-key', namespace: 'clusters' });
     const spec = sealed['spec'] as { encryptedData: Record<string, string>; template: Record<string, unknown> };
-    expect(spec.template).toEqual({ metadata: { name: 'demo-ssh-key', namespace: 'clusters', labels: { l: 'v' } }, type: 'kubernetes.io/dockerconfigjson' });
+    expect(spec.template).toEqual({
+      metadata: { name: 'demo-ssh-key', namespace: 'clusters', labels: { l: 'v' } },
+      type: 'kubernetes.io/dockerconfigjson',
+    });
     expect(Object.keys(spec.encryptedData)).toEqual(['id_rsa', 'id_rsa.pub']);
     expect(unseal(privateKey, spec.encryptedData['id_rsa']!, 'clusters/demo-ssh-key').toString()).toBe('PRIVATE');
     expect(unseal(privateKey, spec.encryptedData['id_rsa.pub']!, 'clusters/demo-ssh-key').toString()).toBe('ssh-ed25519 AAAA');
@@ -80,7 +89,11 @@ describe('--secrets sealed', () => {
     const certFile = join(tmp, 'tls.crt');
     writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     try {
-      execFileSync('openssl', ['req', '-x509', '-new', '-key', keyFile, '-out', certFile, '-days', '1', '-subj', '/O=sealed-secret/CN=test'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-new', '-key', keyFile, '-out', certFile, '-days', '1', '-subj', '/O=sealed-secret/CN=test'],
+        { stdio: 'ignore' },
+      );
     } catch {
       ctx.skip(); // no openssl on this machine: the public-key path above covers sealing
       return;
@@ -100,7 +113,10 @@ describe('--secrets sealed', () => {
 
 describe('--secrets external and plain', () => {
   it('external: an ExternalSecret per Secret, one remote property per key', () => {
-    const [ext] = convertSecrets(inputs.slice(1), options({ secrets: 'external', external: { store: 'vault', storeKind: 'ClusterSecretStore' } }));
+    const [ext] = convertSecrets(
+      inputs.slice(1),
+      options({ secrets: 'external', external: { store: 'vault', storeKind: 'ClusterSecretStore' } }),
+    );
     expect(ext!.object).toEqual({
       apiVersion: 'external-secrets.io/v1',
       kind: 'ExternalSecret',
@@ -108,7 +124,14 @@ describe('--secrets external and plain', () => {
       spec: {
         refreshInterval: '1h',
         secretStoreRef: { name: 'vault', kind: 'ClusterSecretStore' },
-        target: { name: 'demo-ssh-key', creationPolicy: 'Owner', template: { type: 'kubernetes.io/dockerconfigjson', metadata: { name: 'demo-ssh-key', namespace: 'clusters', labels: { l: 'v' } } } },
+        target: {
+          name: 'demo-ssh-key',
+          creationPolicy: 'Owner',
+          template: {
+            type: 'kubernetes.io/dockerconfigjson',
+            metadata: { name: 'demo-ssh-key', namespace: 'clusters', labels: { l: 'v' } },
+          },
+        },
         data: [
           { secretKey: 'id_rsa', remoteRef: { key: 'clusters/demo-ssh-key', property: 'id_rsa' } },
           { secretKey: 'id_rsa.pub', remoteRef: { key: 'clusters/demo-ssh-key', property: 'id_rsa.pub' } },

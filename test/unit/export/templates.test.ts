@@ -13,7 +13,9 @@ describe('embedded templates', () => {
     expect(ARGOCD_APPLICATION_TEMPLATE).toBe(readFileSync(join(TEMPLATES, 'argocd-application.yaml'), 'utf8'));
   });
   it('renders a valid Application with quoted values', () => {
-    const app = yaml.load(renderApplication({ appName: 'clusters-demo', repoURL: 'https://git.example.com/a b.git', path: 'clusters/demo' })) as Record<string, any>;
+    const app = yaml.load(
+      renderApplication({ appName: 'clusters-demo', repoURL: 'https://git.example.com/a b.git', path: 'clusters/demo' }),
+    ) as Record<string, any>;
     expect(app['kind']).toBe('Application');
     expect(app['metadata'].name).toBe('clusters-demo');
     expect(app['spec'].source).toEqual({ repoURL: 'https://git.example.com/a b.git', targetRevision: 'HEAD', path: 'clusters/demo' });

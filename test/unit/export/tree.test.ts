@@ -53,7 +53,12 @@ describe('layout', () => {
   it('sets sync waves and SkipDryRunOnMissingResource on HyperShift and CAPI objects', () => {
     const wave = (rel: string) => docOf(tree, rel)['metadata'].annotations?.['argocd.argoproj.io/sync-wave'];
     const opts = (rel: string) => docOf(tree, rel)['metadata'].annotations?.['argocd.argoproj.io/sync-options'];
-    expect([wave('namespace.yaml'), wave('control-plane/machines/demo-workers-7d9f8c6b5-abcde.yaml'), wave('hostedcluster.yaml'), wave('nodepools/demo-workers.yaml')]).toEqual(['-3', '-1', '0', '1']);
+    expect([
+      wave('namespace.yaml'),
+      wave('control-plane/machines/demo-workers-7d9f8c6b5-abcde.yaml'),
+      wave('hostedcluster.yaml'),
+      wave('nodepools/demo-workers.yaml'),
+    ]).toEqual(['-3', '-1', '0', '1']);
     expect(opts('hostedcluster.yaml')).toBe('SkipDryRunOnMissingResource=true');
     expect(opts('control-plane/clusters/demo-x7k2p.yaml')).toBe('SkipDryRunOnMissingResource=true');
     expect(opts('namespace.yaml')).toBeUndefined();
@@ -62,9 +67,17 @@ describe('layout', () => {
   it('omits Secrets by default and lists what must exist, and why, without values', () => {
     expect(tree.files.some((f) => f.path.includes('/secrets/'))).toBe(false);
     const req = docOf(tree, 'secrets-required.yaml');
-    const names = (req['items'] as Array<{ name: string; kind: string; referencedBy: string[]; inSource: boolean }>).map((i) => `${i.kind}/${i.name}:${i.inSource}`);
+    const names = (req['items'] as Array<{ name: string; kind: string; referencedBy: string[]; inSource: boolean }>).map(
+      (i) => `${i.kind}/${i.name}:${i.inSource}`,
+    );
     // sorted by namespace, kind, name ("clusters-demo" sorts before "clusters/")
-    expect(names).toEqual(['Secret/root-ca:true', 'ConfigMap/demo-workers-kubeletconfig:false', 'Secret/demo-etcd-encryption-key:true', 'Secret/demo-pull-secret:true', 'Secret/demo-ssh-key:true']);
+    expect(names).toEqual([
+      'Secret/root-ca:true',
+      'ConfigMap/demo-workers-kubeletconfig:false',
+      'Secret/demo-etcd-encryption-key:true',
+      'Secret/demo-pull-secret:true',
+      'Secret/demo-ssh-key:true',
+    ]);
     const all = tree.files.map((f) => f.content).join('\n');
     expect(all).not.toContain('0123456789abcdef0123456789abcdef');
     expect(all).not.toContain(Buffer.from('0123456789abcdef0123456789abcdef').toString('base64'));
@@ -102,7 +115,10 @@ describe('secrets modes in the tree', () => {
     expect(fileOf(tree, 'hostedcluster.yaml')!.mode).toBe(0o644);
   });
   it('sealed and external: stand-ins in secrets/ at the Secrets wave', () => {
-    for (const o of [options({ secrets: 'sealed', sealed: { certPem } }), options({ secrets: 'external', external: { store: 'vault', storeKind: 'SecretStore' } })]) {
+    for (const o of [
+      options({ secrets: 'sealed', sealed: { certPem } }),
+      options({ secrets: 'external', external: { store: 'vault', storeKind: 'SecretStore' } }),
+    ]) {
       const tree = buildTree(fixtureInput(), o);
       const doc = docOf(tree, 'secrets/demo-pull-secret.yaml');
       expect(['SealedSecret', 'ExternalSecret']).toContain(doc['kind']);
@@ -118,11 +134,15 @@ describe('writing, refusing and diffing', () => {
     const tree = buildTree(fixtureInput(true), options({ withControlPlane: true, secrets: 'plain' }));
     await checkOutDir(root, tree.clusterDir, false);
     await writeTree(root, tree);
-    const first = await Promise.all((await listFiles(join(root, 'clusters/demo'))).map(async (f) => [f, await readFile(join(root, 'clusters/demo', f), 'utf8')]));
+    const first = await Promise.all(
+      (await listFiles(join(root, 'clusters/demo'))).map(async (f) => [f, await readFile(join(root, 'clusters/demo', f), 'utf8')]),
+    );
     expect((await stat(join(root, 'clusters/demo/secrets/demo-pull-secret.yaml'))).mode & 0o777).toBe(0o600);
     await checkOutDir(root, tree.clusterDir, false); // a previous export is accepted
     await writeTree(root, buildTree(fixtureInput(true), options({ withControlPlane: true, secrets: 'plain' })));
-    const second = await Promise.all((await listFiles(join(root, 'clusters/demo'))).map(async (f) => [f, await readFile(join(root, 'clusters/demo', f), 'utf8')]));
+    const second = await Promise.all(
+      (await listFiles(join(root, 'clusters/demo'))).map(async (f) => [f, await readFile(join(root, 'clusters/demo', f), 'utf8')]),
+    );
     expect(second).toEqual(first);
     expect((await diffTree(root, tree)).changes).toEqual([]);
   });
@@ -178,10 +198,14 @@ describe('kubectl kustomize builds every exported tree', () => {
       await writeTree(root, tree);
       const home = join(tmp, 'home');
       await mkdir(home, { recursive: true });
-      const { stdout } = await run(KUBECTL, ['kustomize', join(root, tree.clusterDir)], { env: { ...process.env, HOME: home, KUBECONFIG: join(home, 'none') } });
+      const { stdout } = await run(KUBECTL, ['kustomize', join(root, tree.clusterDir)], {
+        env: { ...process.env, HOME: home, KUBECONFIG: join(home, 'none') },
+      });
       const docs = yaml.loadAll(stdout) as Array<{ kind: string; metadata: { name: string } }>;
       // kustomize applies its own kind order (namespaces first); the set of objects is the tree's
-      expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(tree.objects.map((x) => `${x.kind}/${x.metadata.name}`).sort());
+      expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(
+        tree.objects.map((x) => `${x.kind}/${x.metadata.name}`).sort(),
+      );
       expect(docs[0]!.kind).toBe('Namespace');
     });
   }

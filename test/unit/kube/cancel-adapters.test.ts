@@ -27,37 +27,70 @@ async function connected(before: number): Promise<void> {
 
 describe('RestKubeApi under the interrupt', () => {
   const api = (signal: AbortSignal, requestTimeoutMs?: number) =>
-    new RestKubeApi({ server: silent.url, contextName: 't', auth: async () => ({ headers: {} }), signal, ...(requestTimeoutMs ? { requestTimeoutMs } : {}) });
+    new RestKubeApi({
+      server: silent.url,
+      contextName: 't',
+      auth: async () => ({ headers: {} }),
+      signal,
+      ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+    });
 
   it('a request in flight fails at once as the interruption, naming the request', async () => {
     const interrupt = new AbortController();
     const before = silent.accepted;
-    const pending = api(interrupt.signal).get(HC, 'clusters', 'demo').catch((e: unknown) => e);
+    const pending = api(interrupt.signal)
+      .get(HC, 'clusters', 'demo')
+      .catch((e: unknown) => e);
     await connected(before);
     interrupt.abort(new InterruptedError('interrupted by SIGINT'));
     const err = await pending;
     expect(err).toBeInstanceOf(InterruptedError);
-    expect(err).toMatchObject({ exitCode: ExitCode.interrupted, message: 'failed to get hostedclusters.hypershift.openshift.io "demo" in namespace "clusters": interrupted by SIGINT' });
+    expect(err).toMatchObject({
+      exitCode: ExitCode.interrupted,
+      message: 'failed to get hostedclusters.hypershift.openshift.io "demo" in namespace "clusters": interrupted by SIGINT',
+    });
   });
 
-  it('a request after the signal (the rollback\'s) is sent, and bounded by the request timeout', async () => {
+  it("a request after the signal (the rollback's) is sent, and bounded by the request timeout", async () => {
     const interrupt = new AbortController();
     interrupt.abort(new InterruptedError('interrupted by SIGINT'));
     const before = silent.accepted;
-    const err = await api(interrupt.signal, 300).mergePatch(HC, 'clusters', 'demo', { spec: { pausedUntil: null } }).catch((e: unknown) => e);
+    const err = await api(interrupt.signal, 300)
+      .mergePatch(HC, 'clusters', 'demo', { spec: { pausedUntil: null } })
+      .catch((e: unknown) => e);
     expect(silent.accepted).toBeGreaterThan(before);
-    expect(err).toMatchObject({ code: 'HCPDR_TIMEOUT', exitCode: ExitCode.error, message: expect.stringContaining('sent no answer within 0.3s (--request-timeout)') });
+    expect(err).toMatchObject({
+      code: 'HCPDR_TIMEOUT',
+      exitCode: ExitCode.error,
+      message: expect.stringContaining('sent no answer within 0.3s (--request-timeout)'),
+    });
   });
 });
 
 describe('S3 request handler under the interrupt', () => {
   /** An HTTP request as the SDK hands it to its handler. */
-  const request = () => ({ protocol: 'http:', hostname: '127.0.0.1', port: Number(new URL(silent.url).port), method: 'GET', path: '/bucket', query: {}, headers: { host: new URL(silent.url).host } }) as unknown as Parameters<NodeHttpHandler['handle']>[0];
+  const request = () =>
+    ({
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: Number(new URL(silent.url).port),
+      method: 'GET',
+      path: '/bucket',
+      query: {},
+      headers: { host: new URL(silent.url).host },
+    }) as unknown as Parameters<NodeHttpHandler['handle']>[0];
 
   it('a request in flight fails with the interruption itself, which the SDK does not retry', async () => {
     const interrupt = new AbortController();
     const requestHandler = interruptible(new NodeHttpHandler({ connectionTimeout: 10_000, socketTimeout: 120_000 }), interrupt.signal);
-    const client = new S3Client({ region: 'us-east-1', endpoint: silent.url, forcePathStyle: true, maxAttempts: 3, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, requestHandler });
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint: silent.url,
+      forcePathStyle: true,
+      maxAttempts: 3,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      requestHandler,
+    });
     const before = silent.accepted;
     const pending = client.send(new ListObjectsV2Command({ Bucket: 'bucket' })).catch((e: unknown) => e);
     await connected(before);

@@ -25,18 +25,35 @@ beforeAll(async () => {
   const entry = path.join(dir, 'entry.cjs');
   writeFileSync(entry, 'module.exports = { wrap: require("wrap-ansi"), width: require("string-width") };\n');
   const outfile = path.join(dir, 'out.cjs');
-  await build({ entryPoints: [entry], outfile, bundle: true, format: 'cjs', platform: 'node', nodePaths: [path.join(REPO_ROOT, 'node_modules')], plugins: [fastStringWidth, fastWrapAnsi], logLevel: 'silent' });
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    nodePaths: [path.join(REPO_ROOT, 'node_modules')],
+    plugins: [fastStringWidth, fastWrapAnsi],
+    logLevel: 'silent',
+  });
   fast = require(outfile) as typeof fast;
 });
 
 const red = (s: string) => `\u001B[31m${s}\u001B[39m`;
 const link = (s: string) => `\u001B]8;;https://example.com\u0007${s}\u001B]8;;\u0007`;
 const corpus = [
-  '', ' ', '   leading and trailing   ', 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)',
-  'a-very-long-word-that-cannot-fit-into-a-narrow-column-at-all-and-must-be-broken', 'two  spaces\tand a tab',
-  'line one\nline two is a little longer than the first\n\nafter a blank line', '[string] [default: "0"]',
-  `${red('error:')} failed to ${red('connect')} to the cluster`, `see ${link('the docs')} for more`,
-  '日本語のテキストと English words mixed', 'emoji 👍🏽 and keycap 1️⃣ in a sentence', 'café naïve résumé',
+  '',
+  ' ',
+  '   leading and trailing   ',
+  'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)',
+  'a-very-long-word-that-cannot-fit-into-a-narrow-column-at-all-and-must-be-broken',
+  'two  spaces\tand a tab',
+  'line one\nline two is a little longer than the first\n\nafter a blank line',
+  '[string] [default: "0"]',
+  `${red('error:')} failed to ${red('connect')} to the cluster`,
+  `see ${link('the docs')} for more`,
+  '日本語のテキストと English words mixed',
+  'emoji 👍🏽 and keycap 1️⃣ in a sentence',
+  'café naïve résumé',
 ];
 
 describe('help layout fast paths', () => {
@@ -48,7 +65,8 @@ describe('help layout fast paths', () => {
     const options = [{ hard: true }, {}, { trim: false }, { wordWrap: false }, { hard: true, trim: false }];
     for (const s of corpus) {
       for (const columns of [1, 5, 12, 20, 40, 80]) {
-        for (const o of options) expect(fast.wrap(s, columns, o), `${JSON.stringify(s)} at ${columns} ${JSON.stringify(o)}`).toBe(real.wrap(s, columns, o));
+        for (const o of options)
+          expect(fast.wrap(s, columns, o), `${JSON.stringify(s)} at ${columns} ${JSON.stringify(o)}`).toBe(real.wrap(s, columns, o));
       }
     }
   });

@@ -58,7 +58,15 @@ describe('krew manifest', () => {
     ['bad sha256', (d: Doc) => (d.spec.platforms[0]!['sha256'] = 'ABC'), /sha256 must be 64/],
     ['duplicate selector', (d: Doc) => d.spec.platforms.push(d.spec.platforms[0]!), /duplicate selector linux\/amd64/],
     ['bin not installed', (d: Doc) => (d.spec.platforms[0]!['bin'] = 'kubectl-other'), /bin kubectl-other is not among/],
-    ['oc name missing', (d: Doc) => (d.spec.platforms[0]!['files'] = [{ from: 'kubectl-hcp_dr', to: '.' }, { from: 'LICENSE', to: '.' }]), /must install oc-hcp_dr/],
+    [
+      'oc name missing',
+      (d: Doc) =>
+        (d.spec.platforms[0]!['files'] = [
+          { from: 'kubectl-hcp_dr', to: '.' },
+          { from: 'LICENSE', to: '.' },
+        ]),
+      /must install oc-hcp_dr/,
+    ],
     ['windows bin', (d: Doc) => (d.spec.platforms[4]!['bin'] = 'kubectl-hcp_dr'), /must end in \.exe/],
     ['escaping file', (d: Doc) => (d.spec.platforms[0]!['files'] = [{ from: '../x', to: '.' }]), /inside the plugin directory/],
     ['no selector', (d: Doc) => delete d.spec.platforms[1]!['selector'], /matchLabels.os/],

@@ -14,13 +14,17 @@ describe('Node flags of the checkout entry scripts', () => {
     it(`plugin/${script} starts node with NODE_FLAGS`, () => {
       const text = readFileSync(path.join(REPO_ROOT, 'plugin', script), 'utf8');
       const exec = text.split('\n').find((l) => /exec "\$root\/node_modules\/\.bin\/node"/.test(l)) ?? '';
-      const flags = exec.replace(/^.*\/node" /, '').split(' ').filter((w) => w.startsWith('--'));
+      const flags = exec
+        .replace(/^.*\/node" /, '')
+        .split(' ')
+        .filter((w) => w.startsWith('--'));
       expect(flags).toEqual(NODE_FLAGS);
     });
   }
 
   it('the flags keep the young generation small under a high allocation rate (without them it grows to 32 MiB)', () => {
-    const churn = "let k=[];for(let i=0;i<3e6;i++){k.push({i});if(k.length>5000)k=[]}" +
+    const churn =
+      'let k=[];for(let i=0;i<3e6;i++){k.push({i});if(k.length>5000)k=[]}' +
       "console.log(require('node:v8').getHeapSpaceStatistics().find((s)=>s.space_name==='new_space').space_size)";
     const newSpace = (flags: string[]) => {
       const r = spawnSync(process.execPath, [...flags, '-e', churn], { encoding: 'utf8' });

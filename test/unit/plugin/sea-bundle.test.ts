@@ -14,11 +14,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('SEA bundle', () => {
   it('stubs optional modules so that they fail like a missing package, and defines the version', async () => {
     const entry = path.join(dir, 'entry.ts');
-    writeFileSync(entry, `declare const __HCP_DR_VERSION__: string;
+    writeFileSync(
+      entry,
+      `declare const __HCP_DR_VERSION__: string;
 let probe = 'loaded';
 try { require('bufferutil'); } catch (e) { probe = (e as { code?: string }).code ?? 'no code'; }
 export const result = { probe, version: __HCP_DR_VERSION__, url: import.meta.url };
-`);
+`,
+    );
     const out = path.join(dir, 'out.cjs');
     const r = await bundleForSea({ entry, outfile: out, version: '9.9.9' });
     expect(r.stubbed).toEqual(['bufferutil']);
@@ -38,20 +41,27 @@ export const result = { probe, version: __HCP_DR_VERSION__, url: import.meta.url
     const out = path.join(dir, 'dynamic.cjs');
     await bundleForSea({ entry, outfile: out, version: '0' });
     // As the loader runs a bundle: vm.Script without a dynamic import callback.
-    const wrapped = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(out, 'utf8')}\n})`).runInThisContext() as
-      (e: object, r: NodeJS.Require, m: { exports: { load: () => Promise<string> } }, f: string, d: string) => void;
+    const wrapped = new vm.Script(
+      `(function (exports, require, module, __filename, __dirname) {${readFileSync(out, 'utf8')}\n})`,
+    ).runInThisContext() as (e: object, r: NodeJS.Require, m: { exports: { load: () => Promise<string> } }, f: string, d: string) => void;
     const mod = { exports: {} as { load: () => Promise<string> } };
     wrapped(mod.exports, createRequire(import.meta.url), mod, out, dir);
     await expect(mod.exports.load()).resolves.toBe(os.EOL);
   });
 
   it('the build check names any dynamic import left external, and non-built-ins', () => {
-    expect(unloadableImports([{ imports: [
-      { path: 'node:https', kind: 'dynamic-import', external: true },
-      { path: 'node:fs', kind: 'require-call', external: true },
-      { path: 'left-pad', kind: 'require-call', external: true },
-      { path: './bundled.ts', kind: 'dynamic-import' },
-    ] }])).toEqual(["import('node:https')", 'left-pad']);
+    expect(
+      unloadableImports([
+        {
+          imports: [
+            { path: 'node:https', kind: 'dynamic-import', external: true },
+            { path: 'node:fs', kind: 'require-call', external: true },
+            { path: 'left-pad', kind: 'require-call', external: true },
+            { path: './bundled.ts', kind: 'dynamic-import' },
+          ],
+        },
+      ]),
+    ).toEqual(["import('node:https')", 'left-pad']);
   });
 
   it('a lazy bundle holds its own modules and requires those of the main bundle from it', async () => {
@@ -60,9 +70,21 @@ export const result = { probe, version: __HCP_DR_VERSION__, url: import.meta.url
     mkdirSync(src, { recursive: true });
     file('shared.ts', 'export class SharedError extends Error {}\n');
     file('only-lazy.ts', 'export const ONLY_LAZY_MARKER = "only-lazy-marker";\n');
-    file('lazy.ts', 'import { SharedError } from "./shared.ts";\nimport { ONLY_LAZY_MARKER } from "./only-lazy.ts";\nexport const run = () => [new SharedError(), ONLY_LAZY_MARKER];\n');
-    file('entry.ts', 'import { SharedError } from "./shared.ts";\n(globalThis as Record<string, unknown>).hcpDrTest = [SharedError, async () => (await import("./lazy.ts")).run];\n');
-    const r = await bundleForSea({ entry: path.join(src, 'entry.ts'), outfile: path.join(dir, 'split-out', 'main.cjs'), version: '0', minify: false, lazy: { lazy: 'lazy.cjs' } });
+    file(
+      'lazy.ts',
+      'import { SharedError } from "./shared.ts";\nimport { ONLY_LAZY_MARKER } from "./only-lazy.ts";\nexport const run = () => [new SharedError(), ONLY_LAZY_MARKER];\n',
+    );
+    file(
+      'entry.ts',
+      'import { SharedError } from "./shared.ts";\n(globalThis as Record<string, unknown>).hcpDrTest = [SharedError, async () => (await import("./lazy.ts")).run];\n',
+    );
+    const r = await bundleForSea({
+      entry: path.join(src, 'entry.ts'),
+      outfile: path.join(dir, 'split-out', 'main.cjs'),
+      version: '0',
+      minify: false,
+      lazy: { lazy: 'lazy.cjs' },
+    });
     const main = readFileSync(r.outfile, 'utf8');
     const lazy = readFileSync(r.lazyBundles['lazy.cjs'] ?? '', 'utf8');
     expect(main).not.toContain('only-lazy-marker');
@@ -75,7 +97,9 @@ export const result = { probe, version: __HCP_DR_VERSION__, url: import.meta.url
 
 describe('lazy modules of the release and checkout builds', () => {
   it('every command handler (src/cli/commands/*-run.ts) is a lazy module, and every lazy module exists', () => {
-    const handlers = readdirSync(path.join(REPO_ROOT, 'src/cli/commands')).filter((f) => f.endsWith('-run.ts')).map((f) => `cli/commands/${f.slice(0, -3)}`);
+    const handlers = readdirSync(path.join(REPO_ROOT, 'src/cli/commands'))
+      .filter((f) => f.endsWith('-run.ts'))
+      .map((f) => `cli/commands/${f.slice(0, -3)}`);
     expect(handlers.length).toBeGreaterThan(3);
     for (const h of handlers) expect(LAZY_MODULES).toContain(h);
     for (const m of LAZY_MODULES) expect(existsSync(path.join(REPO_ROOT, 'src', `${m}.ts`)), m).toBe(true);

@@ -99,7 +99,11 @@ const facts = {
 const OWN_CASES: Record<string, { options: RenderOptions; warnings: RegExp[] }> = {
   'aws-from-backup': {
     options: { snapshotUrl: FIXED_URL, key, facts: structuredClone(facts) as RenderOptions['facts'], includeSecrets: true },
-    warnings: [/spec\.infraID is "demo-newid" in the input and "demo-a1b2c"/, /route\.hostname is "api-demo\.new\.example\.com"/, /persistentVolume\.size is "8Gi" in the input and "16Gi"/],
+    warnings: [
+      /spec\.infraID is "demo-newid" in the input and "demo-a1b2c"/,
+      /route\.hostname is "api-demo\.new\.example\.com"/,
+      /persistentVolume\.size is "8Gi" in the input and "16Gi"/,
+    ],
   },
   'with-hostedcontrolplane': {
     options: { snapshotUrl: FIXED_URL, key: { type: 'reference', secretName: 'lab-original-key' } },

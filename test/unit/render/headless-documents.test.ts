@@ -15,7 +15,8 @@ import { runValidate } from '../../../src/core/render/validate-run.ts';
 import { FIXED_KEY_BASE64, FIXED_URL, OWN_FIXTURES } from './helpers.ts';
 
 const input = readFileSync(path.join(OWN_FIXTURES, 'aws-from-backup', 'input.yaml'), 'utf8');
-const headless = 'metadata:\n  name: demo-extra\n  namespace: clusters\n  labels:\n    origin: platform-render\ndata:\n  note: kept as is\n';
+const headless =
+  'metadata:\n  name: demo-extra\n  namespace: clusters\n  labels:\n    origin: platform-render\ndata:\n  note: kept as is\n';
 /** The headless document inserted as the 3rd document of the input. */
 const withHeadless = (() => {
   const docs = input.split(/^---\n/m).filter((d) => d.trim() !== '');
@@ -25,7 +26,11 @@ const withHeadless = (() => {
 
 describe('documents without apiVersion and kind', () => {
   it('render keeps one in place and unchanged, with a warning naming it', () => {
-    const result = renderRestore(withHeadless, 'rendered.yaml', { snapshotUrl: FIXED_URL, key: { type: 'material', keyBase64: FIXED_KEY_BASE64, origin: 'test' }, includeSecrets: true });
+    const result = renderRestore(withHeadless, 'rendered.yaml', {
+      snapshotUrl: FIXED_URL,
+      key: { type: 'material', keyBase64: FIXED_KEY_BASE64, origin: 'test' },
+      includeSecrets: true,
+    });
     const index = result.objects.findIndex((o) => o.metadata.name === 'demo-extra');
     const before = parseManifests(withHeadless, 'rendered.yaml');
     // Same neighbours as in the input: nothing moved around it.
@@ -33,11 +38,16 @@ describe('documents without apiVersion and kind', () => {
     expect(result.objects[index]).toEqual(yaml.load(headless));
     expect(result.warnings).toContain('document 3 (no apiVersion or kind) clusters/demo-extra: kept in place unchanged');
     const text = formatManifests(result.objects, 'yaml');
-    expect(text).toContain('---\ndata:\n  note: kept as is\nmetadata:\n  labels:\n    origin: platform-render\n  name: demo-extra\n  namespace: clusters\n---\n');
+    expect(text).toContain(
+      '---\ndata:\n  note: kept as is\nmetadata:\n  labels:\n    origin: platform-render\n  name: demo-extra\n  namespace: clusters\n---\n',
+    );
   });
 
   it('validate reports it as not validated and checks the rest', async () => {
-    const report = await runValidate({ input: { text: withHeadless, source: 'rendered.yaml' }, crds: async () => ({ crds: [], source: 'none' }) });
+    const report = await runValidate({
+      input: { text: withHeadless, source: 'rendered.yaml' },
+      crds: async () => ({ crds: [], source: 'none' }),
+    });
     expect(report.withoutKind).toEqual(['document 3 (no apiVersion or kind) clusters/demo-extra']);
     expect(report.objects.find((o) => o.object.startsWith('document 3'))?.checked).toBe(false);
   });

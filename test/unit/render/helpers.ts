@@ -32,7 +32,11 @@ export const FIXED_URL =
 export const FIXED_KEY_BASE64 = Buffer.from('original-key-of-the-backed-up-cl').toString('base64');
 
 export function sharedFixtures(): string[] {
-  return existsSync(RENDER_FIXTURES) ? readdirSync(RENDER_FIXTURES).filter((f) => f.endsWith('.yaml')).sort() : [];
+  return existsSync(RENDER_FIXTURES)
+    ? readdirSync(RENDER_FIXTURES)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()
+    : [];
 }
 
 let registry: CrdRegistry | undefined;
@@ -40,7 +44,11 @@ let registry: CrdRegistry | undefined;
 export function sharedRegistry(): CrdRegistry | undefined {
   if (!existsSync(CRD_DIR)) return undefined;
   registry ??= buildRegistry(
-    crdsFromTexts(readdirSync(CRD_DIR).sort().map((f) => ({ text: readFileSync(path.join(CRD_DIR, f), 'utf8'), source: f }))),
+    crdsFromTexts(
+      readdirSync(CRD_DIR)
+        .sort()
+        .map((f) => ({ text: readFileSync(path.join(CRD_DIR, f), 'utf8'), source: f })),
+    ),
   );
   return registry;
 }
@@ -70,7 +78,9 @@ export class MemoryStore implements ObjectStore {
     return body ? { key, size: body.length, lastModified: undefined } : undefined;
   }
   async list(prefix: string): Promise<StoredObject[]> {
-    return [...this.objects.entries()].filter(([k]) => k.startsWith(prefix)).map(([key, b]) => ({ key, size: b.length, lastModified: undefined }));
+    return [...this.objects.entries()]
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([key, b]) => ({ key, size: b.length, lastModified: undefined }));
   }
   async delete(key: string): Promise<void> {
     this.objects.delete(key);
@@ -116,9 +126,11 @@ export async function runHcpDr(argv: string[], options: RunOptions = {}): Promis
     clock: systemClock,
     verbose: false,
     env: options.env ?? {},
-    connectKube: options.connectKube ?? (async () => {
-      throw new Error('no cluster in this test');
-    }),
+    connectKube:
+      options.connectKube ??
+      (async () => {
+        throw new Error('no cluster in this test');
+      }),
     openObjectStore: async (target) => {
       opened.push(target);
       const m = /^s3:\/\/([^/]+)\/?(.*?)\/*$/.exec(target.url);

@@ -62,9 +62,15 @@ describe('snapshot URL rules', () => {
 describe('key material', () => {
   it('reads a Secret with stringData, and refuses keys of the wrong size', () => {
     const raw = Buffer.from(FIXED_KEY_BASE64, 'base64').toString('latin1');
-    expect(parseKeyMaterial(Buffer.from(`kind: Secret\napiVersion: v1\nmetadata: {name: k}\nstringData: {key: "${raw}"}\n`), 'f')).toMatchObject({ keyBase64: FIXED_KEY_BASE64, secretName: 'k' });
-    expect(() => parseKeyMaterial(Buffer.from('kind: Secret\napiVersion: v1\nmetadata: {name: k}\ndata: {key: YWJj}\n'), 'f')).toThrow(PreconditionError);
-    expect(() => parseKeyMaterial(Buffer.from('kind: Secret\napiVersion: v1\nmetadata: {name: k}\ndata: {other: YWJj}\n'), 'f')).toThrow(/has no data.key/);
+    expect(
+      parseKeyMaterial(Buffer.from(`kind: Secret\napiVersion: v1\nmetadata: {name: k}\nstringData: {key: "${raw}"}\n`), 'f'),
+    ).toMatchObject({ keyBase64: FIXED_KEY_BASE64, secretName: 'k' });
+    expect(() => parseKeyMaterial(Buffer.from('kind: Secret\napiVersion: v1\nmetadata: {name: k}\ndata: {key: YWJj}\n'), 'f')).toThrow(
+      PreconditionError,
+    );
+    expect(() => parseKeyMaterial(Buffer.from('kind: Secret\napiVersion: v1\nmetadata: {name: k}\ndata: {other: YWJj}\n'), 'f')).toThrow(
+      /has no data.key/,
+    );
   });
   it('compares KMS references by provider and active key, ignoring auth and key order', () => {
     const a = { provider: 'AWS', aws: { activeKey: { arn: 'arn:1' }, region: 'r', auth: { awsKms: 'x' } } };
@@ -90,18 +96,29 @@ describe('renderRestore', () => {
     expect(() => renderRestore(kms, 'in', { snapshotUrl: FIXED_URL, facts: aescbc })).toThrow(/recorded aescbc encryption/);
   });
   it('sets the key Secret name from the backup and warns about identity differences', () => {
-    const facts = { origin: 'backup x', namespace: 'prod', name: 'demo', releaseImage: 'img:1', platform: 'AWS', encryption: { type: 'aescbc' as const, activeKeySecret: 'demo-key-v2', keyUrl: '', keySha256: '' } };
+    const facts = {
+      origin: 'backup x',
+      namespace: 'prod',
+      name: 'demo',
+      releaseImage: 'img:1',
+      platform: 'AWS',
+      encryption: { type: 'aescbc' as const, activeKeySecret: 'demo-key-v2', keyUrl: '', keySha256: '' },
+    };
     const r = renderRestore(HC, 'in', { snapshotUrl: FIXED_URL, key, facts, includeSecrets: true });
     expect(r.objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Secret/demo-key-v2', 'HostedCluster/demo']);
     expect(r.warnings).toEqual([
       'HostedCluster clusters/demo: the backup x is of prod/demo',
-      'HostedCluster clusters/demo: spec.release.image undefined differs from the backed-up cluster\'s img:1; restoring etcd into another release is at your own risk',
-      'HostedCluster clusters/demo: spec.platform.type undefined differs from the backed-up cluster\'s AWS',
+      "HostedCluster clusters/demo: spec.release.image undefined differs from the backed-up cluster's img:1; restoring etcd into another release is at your own risk",
+      "HostedCluster clusters/demo: spec.platform.type undefined differs from the backed-up cluster's AWS",
     ]);
   });
   it('reads backup.json and drops a recorded restoreSnapshotURL from the pinned storage', () => {
     const text = JSON.stringify({
-      apiVersion: 'hcp-dr.openshift.io/v1alpha1', kind: 'EtcdBackup', hostedCluster: { namespace: 'n', name: 'a', infraID: 'i', apiServerHostname: null }, snapshot: {}, encryption: { type: 'none' },
+      apiVersion: 'hcp-dr.openshift.io/v1alpha1',
+      kind: 'EtcdBackup',
+      hostedCluster: { namespace: 'n', name: 'a', infraID: 'i', apiServerHostname: null },
+      snapshot: {},
+      encryption: { type: 'none' },
       etcd: { storage: { type: 'PersistentVolume', restoreSnapshotURL: ['https://x'] } },
     });
     const facts = factsFromBackup(parseBackupManifest(text, 'u'), 'backup u');

@@ -33,20 +33,26 @@ describe.skipIf(!sharedRegistry())('validate (shared CRDs)', () => {
     const bad = write('bad.yaml', expected.replace(`- ${FIXED_URL}`, `- ${FIXED_URL}\n        - https://second.example.com/s.db`));
     const run = await runHcpDr(['validate', '-f', bad, '--crd', path.join(CRD_DIR, 'hostedclusters-Hypershift-Default.crd.yaml')]);
     expect(run.code).toBe(3);
-    expect(run.stderr).toContain('HostedCluster.hypershift.openshift.io "demo" is invalid: [spec.etcd.managed.storage.restoreSnapshotURL: Too many: 2: must have at most 1 item');
+    expect(run.stderr).toContain(
+      'HostedCluster.hypershift.openshift.io "demo" is invalid: [spec.etcd.managed.storage.restoreSnapshotURL: Too many: 2: must have at most 1 item',
+    );
     expect(run.stdout).toMatch(/^HostedCluster clusters\/demo\s+create\s+invalid \(2 errors\)$/m);
   });
   it('checks an update against --old: restoreSnapshotURL is immutable and cannot be added', async () => {
     const changed = await runHcpDr(['validate', '-f', write('new.yaml', otherUrl), '--old', EXPECTED, '--crd', CRD_DIR]);
     expect(changed.code).toBe(3);
-    expect(changed.stderr).toContain('spec.etcd.managed.storage.restoreSnapshotURL: Invalid value: "array": restoreSnapshotURL is immutable');
+    expect(changed.stderr).toContain(
+      'spec.etcd.managed.storage.restoreSnapshotURL: Invalid value: "array": restoreSnapshotURL is immutable',
+    );
     const added = await runHcpDr(['validate', '-f', EXPECTED, '--old', write('old.yaml', withoutUrl), '--crd', CRD_DIR]);
     expect(added.code).toBe(3);
     expect(added.stderr).toContain('restoreSnapshotURL cannot be added or removed after creation');
     expect(added.stdout).toMatch(/^HostedCluster clusters\/demo\s+update\s+invalid/m);
   });
   it('checks against the live objects with --against-cluster', async () => {
-    const live = (await import('../../../src/core/render/documents.ts')).parseManifests(withoutUrl, 'live').find((o) => o.kind === 'HostedCluster');
+    const live = (await import('../../../src/core/render/documents.ts'))
+      .parseManifests(withoutUrl, 'live')
+      .find((o) => o.kind === 'HostedCluster');
     const asked: string[] = [];
     const api = {
       get: async (type, namespace, name) => {
@@ -55,7 +61,13 @@ describe.skipIf(!sharedRegistry())('validate (shared CRDs)', () => {
       },
       describeTarget: () => 'test',
     } as Partial<KubeApi> as KubeApi;
-    const session = { api, exec: { exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }) }, namespace: 'clusters', namespaceExplicit: true, contextName: 't' } satisfies KubeSession;
+    const session = {
+      api,
+      exec: { exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }) },
+      namespace: 'clusters',
+      namespaceExplicit: true,
+      contextName: 't',
+    } satisfies KubeSession;
     const run = await runHcpDr(['validate', '-f', EXPECTED, '--crd', CRD_DIR, '--against-cluster'], { connectKube: async () => session });
     expect(asked).toEqual(['hostedclusters/clusters/demo', 'nodepools/clusters/demo-us-east-1a']);
     expect(run.code).toBe(3);
@@ -72,11 +84,23 @@ describe.skipIf(!sharedRegistry())('validate (shared CRDs)', () => {
 describe('validate without CRDs', () => {
   it('fails with exit 3 when no CRDs can be loaded, and 2 when --crd holds none', async () => {
     const none = await runHcpDr(['validate', '-f', EXPECTED]);
-    expect([none.code, none.stderr]).toEqual([3, expect.stringMatching(/failed to load CRDs: could not read CRDs from the cluster: no cluster in this test\nhint: pass --crd/)]);
-    const empty = await runHcpDr(['validate', '-f', EXPECTED, '--crd', write('empty.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n')]);
+    expect([none.code, none.stderr]).toEqual([
+      3,
+      expect.stringMatching(/failed to load CRDs: could not read CRDs from the cluster: no cluster in this test\nhint: pass --crd/),
+    ]);
+    const empty = await runHcpDr([
+      'validate',
+      '-f',
+      EXPECTED,
+      '--crd',
+      write('empty.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n'),
+    ]);
     expect([empty.code, empty.stderr]).toEqual([2, expect.stringMatching(/no CustomResourceDefinition found/)]);
     const missing = await runHcpDr(['validate', '-f', EXPECTED, '--crd', path.join(tmp, 'nope')]);
-    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/failed to read --crd .*nope: no such file or directory\nhint: /)]);
+    expect([missing.code, missing.stderr]).toEqual([
+      2,
+      expect.stringMatching(/failed to read --crd .*nope: no such file or directory\nhint: /),
+    ]);
   });
 });
 

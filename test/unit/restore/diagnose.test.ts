@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { diagnoseInitLog, nextStepFor } from '../../../src/core/restore/diagnose.ts';
 
-const xml = (code: string, message: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>1</RequestId></Error>`;
+const xml = (code: string, message: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>1</RequestId></Error>`;
 
 describe('diagnoseInitLog', () => {
-  it('names an expired pre-signed URL from S3\'s XML body, and the next step is --replace', () => {
+  it("names an expired pre-signed URL from S3's XML body, and the next step is --replace", () => {
     const d = diagnoseInitLog(`downloading\n${xml('AccessDenied', 'Request has expired')}`);
     expect(d.kind).toBe('url-expired');
     expect(d.s3Code).toBe('AccessDenied');
@@ -19,7 +20,9 @@ describe('diagnoseInitLog', () => {
   });
 
   it('recognises a hash mismatch and a cut download from etcdutl/curl output', () => {
-    expect(diagnoseInitLog('Error: snapshot file integrity check failed. 2 errors found.\nexpected sha256 [..], got [..]').kind).toBe('hash-mismatch');
+    expect(diagnoseInitLog('Error: snapshot file integrity check failed. 2 errors found.\nexpected sha256 [..], got [..]').kind).toBe(
+      'hash-mismatch',
+    );
     expect(diagnoseInitLog('curl: (18) transfer closed with 1048576 bytes remaining to read').kind).toBe('truncated');
   });
 

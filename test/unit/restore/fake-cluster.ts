@@ -8,7 +8,8 @@ const keyOf = (type: ResourceType, ns: string, name: string) => `${type.plural}/
 
 function merge(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = merge(out[k], v);
@@ -25,7 +26,10 @@ export class FakeKube implements KubeApi {
   #rv = 1;
 
   put(type: ResourceType, obj: KubeObject): void {
-    this.objects.set(keyOf(type, obj.metadata.namespace ?? '', obj.metadata.name ?? ''), structuredClone({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(this.#rv++), uid: `uid-${this.#rv}` } }));
+    this.objects.set(
+      keyOf(type, obj.metadata.namespace ?? '', obj.metadata.name ?? ''),
+      structuredClone({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(this.#rv++), uid: `uid-${this.#rv}` } }),
+    );
   }
 
   async get(type: ResourceType, namespace: string, name: string): Promise<KubeObject | undefined> {
@@ -36,7 +40,9 @@ export class FakeKube implements KubeApi {
   async list(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): Promise<KubeObject[]> {
     const [k, v] = (options.labelSelector ?? '').split('=');
     return [...this.objects.entries()]
-      .filter(([key]) => key.startsWith(`${type.plural}/${namespace ?? ''}/`) || (namespace === undefined && key.startsWith(`${type.plural}/`)))
+      .filter(
+        ([key]) => key.startsWith(`${type.plural}/${namespace ?? ''}/`) || (namespace === undefined && key.startsWith(`${type.plural}/`)),
+      )
       .map(([, o]) => structuredClone(o))
       .filter((o) => !k || o.metadata.labels?.[k] === v);
   }
@@ -44,7 +50,10 @@ export class FakeKube implements KubeApi {
   async create(type: ResourceType, namespace: string, body: KubeObject): Promise<KubeObject> {
     const key = keyOf(type, namespace, body.metadata.name ?? '');
     if (this.objects.has(key)) throw new ConflictError(`${key} already exists`);
-    this.put(type, { ...body, metadata: { ...body.metadata, ...(type.clusterScoped ? {} : { namespace }), creationTimestamp: new Date().toISOString() } });
+    this.put(type, {
+      ...body,
+      metadata: { ...body.metadata, ...(type.clusterScoped ? {} : { namespace }), creationTimestamp: new Date().toISOString() },
+    });
     this.journal.push(`create ${type.kind} ${type.clusterScoped ? '' : `${namespace}/`}${body.metadata.name}`);
     const created = this.objects.get(key) as KubeObject;
     this.onWrite?.('create', type, created);

@@ -8,11 +8,17 @@ import type { RestoreBundle } from '../../../src/core/restore/types.ts';
 import { FakeKube, memoryReporter } from './fake-cluster.ts';
 import { demoBundle, installOperator, KEY, URL } from './fixture.ts';
 
-const record = { 'hcp-dr.openshift.io/operation': JSON.stringify({ id: 'r1', type: 'restore', backup: 's3://backups/hcp/clusters/demo/20261129T110000Z-abcdef/' }) };
+const record = {
+  'hcp-dr.openshift.io/operation': JSON.stringify({
+    id: 'r1',
+    type: 'restore',
+    backup: 's3://backups/hcp/clusters/demo/20261129T110000Z-abcdef/',
+  }),
+};
 
 function plan(kube: FakeKube, bundle: RestoreBundle, replace = false) {
   const desired = desiredObjects(bundle, { namespace: 'clusters', name: 'demo', snapshotUrl: URL, recordAnnotations: record });
-  return { desired, run: () => preflight({ api: kube, bundle, namespace: 'clusters', name: 'demo', replace, snapshotUrl: URL}, desired) };
+  return { desired, run: () => preflight({ api: kube, bundle, namespace: 'clusters', name: 'demo', replace, snapshotUrl: URL }, desired) };
 }
 
 const apply = (kube: FakeKube, desired: ReturnType<typeof desiredObjects>, skipHostedCluster = false) =>
@@ -22,8 +28,12 @@ describe('restore objects', () => {
   it('puts the HostedCluster after its Secrets and the PKI, with one URL, the original key, no pausedUntil and the restore annotations', () => {
     const desired = desiredObjects(demoBundle(), { namespace: 'clusters', name: 'demo', snapshotUrl: URL, recordAnnotations: record });
     const order = desired.map((d) => `${d.step}:${d.type.kind}:${d.object.metadata.namespace ?? ''}/${d.object.metadata.name}`);
-    expect(order.indexOf('control-plane:Secret:clusters-demo/root-ca')).toBeLessThan(order.indexOf('hosted-cluster:HostedCluster:clusters/demo'));
-    expect(order.indexOf('cluster-data:Secret:clusters/demo-etcd-encryption-key')).toBeLessThan(order.indexOf('hosted-cluster:HostedCluster:clusters/demo'));
+    expect(order.indexOf('control-plane:Secret:clusters-demo/root-ca')).toBeLessThan(
+      order.indexOf('hosted-cluster:HostedCluster:clusters/demo'),
+    );
+    expect(order.indexOf('cluster-data:Secret:clusters/demo-etcd-encryption-key')).toBeLessThan(
+      order.indexOf('hosted-cluster:HostedCluster:clusters/demo'),
+    );
     expect(order.at(-1)).toBe('node-pools:NodePool:clusters/demo-a');
     const hc = desired.find((d) => d.step === 'hosted-cluster')?.object as KubeObject;
     const spec = hc['spec'] as Record<string, any>;
@@ -54,7 +64,9 @@ describe('restore preflight and apply', () => {
     await apply(kube, desired);
     const creates = kube.journal.filter((j) => j.startsWith('create'));
     expect(creates[0]).toBe('create Namespace clusters');
-    expect(creates.indexOf('create Secret clusters-demo/sa-signing-key')).toBeLessThan(creates.indexOf('create HostedCluster clusters/demo'));
+    expect(creates.indexOf('create Secret clusters-demo/sa-signing-key')).toBeLessThan(
+      creates.indexOf('create HostedCluster clusters/demo'),
+    );
     expect(creates.at(-1)).toBe('create NodePool clusters/demo-a');
     kube.journal.length = 0;
     const again = await apply(kube, desired, true);
@@ -64,7 +76,12 @@ describe('restore preflight and apply', () => {
 
   it('refuses an existing HostedCluster without --replace, and plans its deletion with it', async () => {
     kube.put(Resources.hostedCluster, { apiVersion: 'x', kind: 'HostedCluster', metadata: { name: 'demo', namespace: 'clusters' } });
-    kube.put(Resources.nodePool, { apiVersion: 'x', kind: 'NodePool', metadata: { name: 'demo-a', namespace: 'clusters' }, spec: { clusterName: 'demo' } });
+    kube.put(Resources.nodePool, {
+      apiVersion: 'x',
+      kind: 'NodePool',
+      metadata: { name: 'demo-a', namespace: 'clusters' },
+      spec: { clusterName: 'demo' },
+    });
     await expect(plan(kube, demoBundle()).run()).rejects.toThrow(/already exists.*--replace|HostedCluster clusters\/demo already exists/);
     const { preflight: pre } = await plan(kube, demoBundle(), true).run();
     expect(pre.toDelete.map((o) => `${o.kind}/${o.name}`).sort()).toEqual(['HostedCluster/demo', 'NodePool/demo-a']);
@@ -72,8 +89,14 @@ describe('restore preflight and apply', () => {
   });
 
   it('refuses a leftover etcd PVC: etcd-init would keep its old data', async () => {
-    kube.put(Resources.persistentVolumeClaim, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-etcd-1', namespace: 'clusters-demo' } });
-    const err = await plan(kube, demoBundle()).run().catch((e: unknown) => e);
+    kube.put(Resources.persistentVolumeClaim, {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data-etcd-1', namespace: 'clusters-demo' },
+    });
+    const err = await plan(kube, demoBundle())
+      .run()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PreconditionError);
     expect((err as Error).message).toMatch(/leftover etcd PVC data-etcd-1/);
   });
@@ -84,27 +107,48 @@ describe('restore preflight and apply', () => {
   });
 
   it('refuses a backup without the PKI secrets (an old backup) when they are not on the cluster either', async () => {
-    await expect(plan(kube, demoBundle({ pki: ['root-ca'] })).run()).rejects.toThrow(/does not carry Secret clusters-demo\/etcd-signer, Secret clusters-demo\/sa-signing-key/);
-    for (const n of ['etcd-signer', 'sa-signing-key']) kube.put(Resources.secret, { apiVersion: 'v1', kind: 'Secret', metadata: { name: n, namespace: 'clusters-demo' }, data: {} });
+    await expect(plan(kube, demoBundle({ pki: ['root-ca'] })).run()).rejects.toThrow(
+      /does not carry Secret clusters-demo\/etcd-signer, Secret clusters-demo\/sa-signing-key/,
+    );
+    for (const n of ['etcd-signer', 'sa-signing-key'])
+      kube.put(Resources.secret, { apiVersion: 'v1', kind: 'Secret', metadata: { name: n, namespace: 'clusters-demo' }, data: {} });
     const { planned } = await plan(kube, demoBundle({ pki: ['root-ca'] })).run();
     expect(planned.find((p) => p.name === 'etcd-signer')?.action).toBe('exists');
   });
 
   it('refuses a different encryption key already in the namespace (a wrong key), before any change', async () => {
-    kube.put(Resources.secret, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'demo-etcd-encryption-key', namespace: 'clusters' }, data: { key: Buffer.alloc(32, 9).toString('base64') } });
+    kube.put(Resources.secret, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'demo-etcd-encryption-key', namespace: 'clusters' },
+      data: { key: Buffer.alloc(32, 9).toString('base64') },
+    });
     await expect(plan(kube, demoBundle()).run()).rejects.toThrow(/demo-etcd-encryption-key already exists with other content/);
     expect(kube.journal).toEqual([]);
   });
 
   it('accepts the same key already there (identical object)', async () => {
-    kube.put(Resources.secret, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'demo-etcd-encryption-key', namespace: 'clusters', labels: { extra: 'x' } }, type: 'Opaque', data: { key: KEY } });
+    kube.put(Resources.secret, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'demo-etcd-encryption-key', namespace: 'clusters', labels: { extra: 'x' } },
+      type: 'Opaque',
+      data: { key: KEY },
+    });
     const { planned } = await plan(kube, demoBundle()).run();
     expect(planned.find((p) => p.name === 'demo-etcd-encryption-key')?.action).toBe('exists');
   });
 
   it('names the Secrets an older backup lacks and the cluster does not have', async () => {
-    await expect(plan(kube, demoBundle({ withPullSecret: false })).run()).rejects.toThrow(/does not carry Secret clusters\/demo-pull-secret/);
-    kube.put(Resources.secret, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'demo-pull-secret', namespace: 'clusters' }, data: {} });
+    await expect(plan(kube, demoBundle({ withPullSecret: false })).run()).rejects.toThrow(
+      /does not carry Secret clusters\/demo-pull-secret/,
+    );
+    kube.put(Resources.secret, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'demo-pull-secret', namespace: 'clusters' },
+      data: {},
+    });
     const { desired, run } = plan(kube, demoBundle({ withPullSecret: false }));
     expect((await run()).planned.find((p) => p.name === 'demo-pull-secret')?.action).toBe('exists');
     await apply(kube, desired);
@@ -112,7 +156,10 @@ describe('restore preflight and apply', () => {
   });
 
   it('requires a fixed APIServer hostname on another management cluster, and only warns on an unknown one', async () => {
-    const services = [{ service: 'APIServer', servicePublishingStrategy: { type: 'LoadBalancer' } }, { service: 'OAuthServer', servicePublishingStrategy: { type: 'Route' } }];
+    const services = [
+      { service: 'APIServer', servicePublishingStrategy: { type: 'LoadBalancer' } },
+      { service: 'OAuthServer', servicePublishingStrategy: { type: 'Route' } },
+    ];
     const { preflight: pre } = await plan(kube, demoBundle({ services })).run();
     expect(pre.warnings.join('\n')).toMatch(/APIServer service has no fixed hostname/);
     expect(pre.warnings.join('\n')).toMatch(/OAuthServer without a fixed hostname/);
@@ -125,17 +172,30 @@ describe('restore preflight and apply', () => {
   it('refuses a URL the CRD would refuse: http, or longer than 1024 characters', async () => {
     const bundle = demoBundle();
     const desired = desiredObjects(bundle, { namespace: 'clusters', name: 'demo', snapshotUrl: URL, recordAnnotations: record });
-    const run = (snapshotUrl: string) => preflight({ api: kube, bundle, namespace: 'clusters', name: 'demo', replace: false, snapshotUrl}, desired);
+    const run = (snapshotUrl: string) =>
+      preflight({ api: kube, bundle, namespace: 'clusters', name: 'demo', replace: false, snapshotUrl }, desired);
     await expect(run('http://s3/x')).rejects.toThrow(/https/);
     await expect(run(`${URL}&x=${'a'.repeat(1100)}`)).rejects.toThrow(/at most 1024/);
   });
 
-  it('calls beforeCreate with what the run created so far, so the HostedCluster\'s record can name it', async () => {
+  it("calls beforeCreate with what the run created so far, so the HostedCluster's record can name it", async () => {
     const { desired } = plan(kube, demoBundle());
     const seen: string[][] = [];
-    await applyObjects({ api: kube, reporter: memoryReporter(), skipHostedCluster: false, beforeCreate: (d, created) => { if (d.step === 'hosted-cluster') seen.push([...created]); } }, desired);
+    await applyObjects(
+      {
+        api: kube,
+        reporter: memoryReporter(),
+        skipHostedCluster: false,
+        beforeCreate: (d, created) => {
+          if (d.step === 'hosted-cluster') seen.push([...created]);
+        },
+      },
+      desired,
+    );
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toEqual(expect.arrayContaining(['Namespace clusters-demo', 'Secret clusters-demo/root-ca', 'Secret clusters/demo-etcd-encryption-key']));
+    expect(seen[0]).toEqual(
+      expect.arrayContaining(['Namespace clusters-demo', 'Secret clusters-demo/root-ca', 'Secret clusters/demo-etcd-encryption-key']),
+    );
     expect(seen[0]).not.toContain('HostedCluster clusters/demo');
   });
 

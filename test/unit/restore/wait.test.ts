@@ -3,10 +3,21 @@ import { Resources, type KubeObject } from '../../../src/core/model.ts';
 import { waitForRestore } from '../../../src/core/restore/wait.ts';
 import { FakeClock, FakeKube, FakeLogs, memoryReporter } from './fake-cluster.ts';
 
-const hcp = (conditions: unknown[]): KubeObject => ({ apiVersion: 'hypershift.openshift.io/v1beta1', kind: 'HostedControlPlane', metadata: { name: 'demo', namespace: 'clusters-demo' }, status: { conditions } });
+const hcp = (conditions: unknown[]): KubeObject => ({
+  apiVersion: 'hypershift.openshift.io/v1beta1',
+  kind: 'HostedControlPlane',
+  metadata: { name: 'demo', namespace: 'clusters-demo' },
+  status: { conditions },
+});
 const pod = (name: string, initExit?: number): KubeObject => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'clusters-demo', labels: { app: 'etcd' } },
-  status: { phase: initExit ? 'Pending' : 'Running', initContainerStatuses: initExit === undefined ? [] : [{ name: 'etcd-init', restartCount: 0, state: { terminated: { exitCode: initExit } } }] },
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'clusters-demo', labels: { app: 'etcd' } },
+  status: {
+    phase: initExit ? 'Pending' : 'Running',
+    initContainerStatuses:
+      initExit === undefined ? [] : [{ name: 'etcd-init', restartCount: 0, state: { terminated: { exitCode: initExit } } }],
+  },
 });
 
 function world() {
@@ -14,12 +25,23 @@ function world() {
   const logs = new FakeLogs();
   const clock = new FakeClock();
   const reporter = memoryReporter();
-  const ctx = { api: kube, logs, clock, reporter, namespace: 'clusters', name: 'demo', controlPlaneNamespace: 'clusters-demo', replicas: 3, timeoutMs: 60_000, rerun: 'hcp-dr restore s3://b/p/' };
+  const ctx = {
+    api: kube,
+    logs,
+    clock,
+    reporter,
+    namespace: 'clusters',
+    name: 'demo',
+    controlPlaneNamespace: 'clusters-demo',
+    replicas: 3,
+    timeoutMs: 60_000,
+    rerun: 'hcp-dr restore s3://b/p/',
+  };
   return { kube, logs, clock, reporter, ctx };
 }
 
 describe('waitForRestore', () => {
-  it('reports progress through the operator\'s steps and returns on EtcdSnapshotRestored=True', async () => {
+  it("reports progress through the operator's steps and returns on EtcdSnapshotRestored=True", async () => {
     const { kube, clock, reporter, ctx } = world();
     let tick = 0;
     clock.onSleep = () => {
@@ -41,7 +63,10 @@ describe('waitForRestore', () => {
     const { kube, logs, ctx } = world();
     kube.put(Resources.hostedControlPlane, hcp([{ type: 'EtcdSnapshotRestored', status: 'False', reason: 'Error' }]));
     kube.put(Resources.pod, pod('etcd-0', 1));
-    logs.logs.set('clusters-demo/etcd-0/etcd-init', '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
+    logs.logs.set(
+      'clusters-demo/etcd-0/etcd-init',
+      '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>',
+    );
     const err = (await waitForRestore(ctx).catch((e: unknown) => e)) as Error & { hint?: string };
     expect(err.message).toMatch(/etcd-init in clusters-demo\/etcd-0 failed.*expired/);
     expect(err.hint).toMatch(/--replace/);

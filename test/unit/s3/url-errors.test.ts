@@ -4,7 +4,8 @@ import { mapS3Error, s3ErrorCode } from '../../../src/s3/errors.ts';
 import { ForbiddenError, InterruptedError, NotFoundError, PreconditionError, RemoteError, UsageError } from '../../../src/core/errors.ts';
 import { s3TargetOf } from '../../../src/cli/s3-flags.ts';
 
-const sdkError = (name: string, status: number, message = 'msg') => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+const sdkError = (name: string, status: number, message = 'msg') =>
+  Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 
 describe('parseS3Url', () => {
   it('splits bucket and prefix, trimming slashes', () => {
@@ -13,17 +14,42 @@ describe('parseS3Url', () => {
     expect(parseS3Url('s3://bucket/')).toEqual({ bucket: 'bucket', prefix: '' });
     expect(joinKey('', 'a/', '/b')).toBe('a/b');
   });
-  it.each(['http://b/x', 'https://b', 's3://', 's3:///p', 'b/p', '', 's3://bad bucket/x', 's3://b!/x', 's3://b/a//c', 's3://b/../x'])('rejects %j with exit 2', (url) => {
-    const err = (() => { try { parseS3Url(url); } catch (e) { return e; } })();
-    expect(err).toBeInstanceOf(UsageError);
-    expect((err as UsageError).exitCode).toBe(2);
-  });
+  it.each(['http://b/x', 'https://b', 's3://', 's3:///p', 'b/p', '', 's3://bad bucket/x', 's3://b!/x', 's3://b/a//c', 's3://b/../x'])(
+    'rejects %j with exit 2',
+    (url) => {
+      const err = (() => {
+        try {
+          parseS3Url(url);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as UsageError).exitCode).toBe(2);
+    },
+  );
 });
 
 describe('s3TargetOf', () => {
   it('maps flags and validates SSE', () => {
-    expect(s3TargetOf('s3://b/p', { region: 'eu-west-1', endpoint: 'https://s3.local:9000', 'path-style': true, 'ca-bundle': '/ca.pem', sse: 'aws:kms', 'sse-kms-key-id': 'k1' }))
-      .toEqual({ url: 's3://b/p', region: 'eu-west-1', endpoint: 'https://s3.local:9000', pathStyle: true, caBundle: '/ca.pem', sse: 'aws:kms', kmsKeyId: 'k1' });
+    expect(
+      s3TargetOf('s3://b/p', {
+        region: 'eu-west-1',
+        endpoint: 'https://s3.local:9000',
+        'path-style': true,
+        'ca-bundle': '/ca.pem',
+        sse: 'aws:kms',
+        'sse-kms-key-id': 'k1',
+      }),
+    ).toEqual({
+      url: 's3://b/p',
+      region: 'eu-west-1',
+      endpoint: 'https://s3.local:9000',
+      pathStyle: true,
+      caBundle: '/ca.pem',
+      sse: 'aws:kms',
+      kmsKeyId: 'k1',
+    });
     expect(() => s3TargetOf('s3://b', { sse: 'des' })).toThrow(UsageError);
     expect(() => s3TargetOf('s3://b', { 'sse-kms-key-id': 'k' })).toThrow(/needs --sse aws:kms/);
     expect(() => s3TargetOf('http://b', {}, '--from')).toThrow(/for --from/);
@@ -73,14 +99,21 @@ describe('mapS3Error', () => {
     expect(overHttp).toBeInstanceOf(PreconditionError);
     expect(overHttp.message).toBe(`failed to upload ${url}: InvalidRequest: the store refused server-side encryption AES256`);
     expect(overHttp.hint).toMatch(/Ceph RGW refuses --sse over http: use an https:\/\/ --endpoint/);
-    const kms = mapS3Error(sdkError('KMS.NotFoundException', 400, 'Invalid keyId k'), 'upload', url, { sse: 'aws:kms', endpoint: 'https://s3.local' });
-    expect(kms.message).toBe(`failed to upload ${url}: KMS.NotFoundException: the store refused server-side encryption aws:kms (Invalid keyId k)`);
+    const kms = mapS3Error(sdkError('KMS.NotFoundException', 400, 'Invalid keyId k'), 'upload', url, {
+      sse: 'aws:kms',
+      endpoint: 'https://s3.local',
+    });
+    expect(kms.message).toBe(
+      `failed to upload ${url}: KMS.NotFoundException: the store refused server-side encryption aws:kms (Invalid keyId k)`,
+    );
     expect(kms.hint).not.toMatch(/over http/);
     expect(kms.hint).toMatch(/--sse aws:kms/);
     const plain = mapS3Error(refused, 'upload', url);
     expect(plain).toBeInstanceOf(RemoteError);
     expect(plain.message).toBe(`failed to upload ${url}: InvalidRequest`);
-    const checksum = mapS3Error(sdkError('InvalidRequest', 400, 'Value for x-amz-checksum-crc32 header is invalid.'), 'upload', url, { sse: 'AES256' });
+    const checksum = mapS3Error(sdkError('InvalidRequest', 400, 'Value for x-amz-checksum-crc32 header is invalid.'), 'upload', url, {
+      sse: 'AES256',
+    });
     expect(checksum.message).not.toMatch(/server-side encryption/);
   });
   it('recognises network failures (also inside an AggregateError) and hints at --endpoint', () => {

@@ -12,10 +12,14 @@ export function crdFor(spec: Schema, root: Partial<Schema> = {}): object {
       group: 'example.com',
       names: { kind: 'Widget', plural: 'widgets' },
       scope: 'Namespaced',
-      versions: [{
-        name: 'v1', served: true, storage: true,
-        schema: { openAPIV3Schema: { type: 'object', properties: { spec }, ...root } },
-      }],
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec }, ...root } },
+        },
+      ],
     },
   };
 }
@@ -24,7 +28,11 @@ export function widget(spec: unknown): object {
   return { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec };
 }
 
-export function check(spec: Schema, value: unknown, options: ValidateOptions & { oldSpec?: unknown } = {}): ValidationResult & { messages: string[] } {
+export function check(
+  spec: Schema,
+  value: unknown,
+  options: ValidateOptions & { oldSpec?: unknown } = {},
+): ValidationResult & { messages: string[] } {
   const registry = compileCrds([crdFor(spec)]);
   const opts: ValidateOptions = { ...options };
   if ('oldSpec' in options) opts.old = widget(options.oldSpec);

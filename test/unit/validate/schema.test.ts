@@ -27,7 +27,7 @@ describe('structural schema keywords', () => {
   it('pattern uses RE2 semantics (escaped dash, unanchored)', () => {
     const s = { type: 'object', properties: { p: { type: 'string', pattern: '[a-z0-9-_\\.]{3}' } } };
     expect(check(s, { p: 'xx-_.' }).errors).toEqual([]);
-    expect(check(s, { p: 'A!' }).messages[0]).toBe("spec.p: Invalid value: \"A!\": spec.p in body should match '[a-z0-9-_\\.]{3}'");
+    expect(check(s, { p: 'A!' }).messages[0]).toBe('spec.p: Invalid value: "A!": spec.p in body should match \'[a-z0-9-_\\.]{3}\'');
   });
 
   it('minLength/maxLength count characters, not bytes', () => {
@@ -61,11 +61,16 @@ describe('structural schema keywords', () => {
   it('formats: date-time, uri, and ignored int32', () => {
     const s = { type: 'object', properties: { t: { type: 'string', format: 'date-time' }, i: { type: 'integer', format: 'int32' } } };
     expect(check(s, { t: '2024-01-02T03:04:05Z', i: 2 ** 40 }).errors).toEqual([]);
-    expect(check(s, { t: 'yesterday' }).messages[0]).toBe('spec.t: Invalid value: "yesterday": spec.t in body must be of type date-time: "yesterday"');
+    expect(check(s, { t: 'yesterday' }).messages[0]).toBe(
+      'spec.t: Invalid value: "yesterday": spec.t in body must be of type date-time: "yesterday"',
+    );
   });
 
   it('nullable allows null; non-nullable nulls are pruned, or replaced by the default', () => {
-    const s = { type: 'object', properties: { a: { type: 'string', nullable: true }, b: { type: 'string' }, c: { type: 'string', default: 'x' } } };
+    const s = {
+      type: 'object',
+      properties: { a: { type: 'string', nullable: true }, b: { type: 'string' }, c: { type: 'string', default: 'x' } },
+    };
     const r = check(s, { a: null, b: null, c: null });
     expect(r.errors).toEqual([]);
     expect((r.defaulted as { spec: unknown }).spec).toEqual({ a: null, c: 'x' });
@@ -79,7 +84,10 @@ describe('structural schema keywords', () => {
   });
 
   it('unknown fields are pruned with a warning, never an error; preserve-unknown-fields keeps them', () => {
-    const s = { type: 'object', properties: { known: { type: 'string' }, free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } };
+    const s = {
+      type: 'object',
+      properties: { known: { type: 'string' }, free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+    };
     const r = check(s, { known: 'a', extra: 1, free: { anything: [1] } });
     expect(r.errors).toEqual([]);
     expect(r.warnings.map((w) => w.message)).toEqual(['unknown field "spec.extra"']);
@@ -87,7 +95,10 @@ describe('structural schema keywords', () => {
   });
 
   it('embedded resources keep apiVersion/kind/metadata', () => {
-    const s = { type: 'object', properties: { tpl: { type: 'object', 'x-kubernetes-embedded-resource': true, properties: { spec: { type: 'object' } } } } };
+    const s = {
+      type: 'object',
+      properties: { tpl: { type: 'object', 'x-kubernetes-embedded-resource': true, properties: { spec: { type: 'object' } } } },
+    };
     const r = check(s, { tpl: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, junk: 1 } });
     expect((r.defaulted as { spec: { tpl: unknown } }).spec.tpl).toEqual({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } });
   });
@@ -97,24 +108,47 @@ describe('structural schema keywords', () => {
       type: 'object',
       properties: {
         set: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } },
-        map: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', properties: { name: { type: 'string' }, v: { type: 'integer' } } } },
+        map: {
+          type: 'array',
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+          items: { type: 'object', properties: { name: { type: 'string' }, v: { type: 'integer' } } },
+        },
       },
     } as const;
     expect(check(s as never, { set: ['a', 'b', 'a'] }).messages).toContain('spec.set[2]: Duplicate value: "a"');
-    expect(check(s as never, { map: [{ name: 'x', v: 1 }, { name: 'x', v: 2 }] }).messages).toContain('spec.map[1]: Duplicate value: {"name":"x"}');
+    expect(
+      check(s as never, {
+        map: [
+          { name: 'x', v: 1 },
+          { name: 'x', v: 2 },
+        ],
+      }).messages,
+    ).toContain('spec.map[1]: Duplicate value: {"name":"x"}');
     expect(check(s as never, { map: [{ name: 'x' }, { name: 'y' }] }).errors).toEqual([]);
   });
 
   it('defaults apply top-down, including nested defaults of defaulted objects', () => {
-    const s = { type: 'object', properties: { net: { type: 'object', default: {}, properties: { type: { type: 'string', default: 'OVN' } } } } };
+    const s = {
+      type: 'object',
+      properties: { net: { type: 'object', default: {}, properties: { type: { type: 'string', default: 'OVN' } } } },
+    };
     const r = check(s, {});
     expect((r.defaulted as { spec: unknown }).spec).toEqual({ net: { type: 'OVN' } });
   });
 
-  it('blocking schema errors skip CEL with kube\'s note', () => {
-    const s = { type: 'object', required: ['a'], properties: { a: { type: 'string' } }, 'x-kubernetes-validations': [{ rule: 'false', message: 'never' }] };
+  it("blocking schema errors skip CEL with kube's note", () => {
+    const s = {
+      type: 'object',
+      required: ['a'],
+      properties: { a: { type: 'string' } },
+      'x-kubernetes-validations': [{ rule: 'false', message: 'never' }],
+    };
     const r = check(s, {});
-    expect(r.messages).toEqual(['spec.a: Required value', '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation']);
+    expect(r.messages).toEqual([
+      'spec.a: Required value',
+      '<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+    ]);
   });
 
   it('ratcheting: unchanged invalid values are tolerated on update, changed ones are not', () => {

@@ -8,7 +8,13 @@ let sim: RunningSimulator;
 const PODS = { group: '', version: 'v1', plural: 'pods' };
 
 function pod(name: string, phase: string, extra: Record<string, unknown> = {}) {
-  sim.store.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'hcp' }, spec: { containers: [{ name: 'etcd' }, { name: 'healthz' }] }, status: { phase, ...extra } });
+  sim.store.create(PODS, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'hcp' },
+    spec: { containers: [{ name: 'etcd' }, { name: 'healthz' }] },
+    status: { phase, ...extra },
+  });
 }
 
 function execUrl(podName: string, query: string): string {
@@ -79,7 +85,11 @@ afterAll(async () => sim.stop());
 
 describe('pods/exec over WebSocket', () => {
   it('v5: stdout frames, stdin closed by [255,0], Success status, close 1000', async () => {
-    const s = await session(execUrl('etcd-0', 'command=cat&container=etcd&stdin=true&stdout=true&stderr=true&tty=false'), ['v5.channel.k8s.io', 'v4.channel.k8s.io'], [Buffer.from([0, 104, 105, 33]), Buffer.from([0, 10]), Buffer.from([255, 0])]);
+    const s = await session(
+      execUrl('etcd-0', 'command=cat&container=etcd&stdin=true&stdout=true&stderr=true&tty=false'),
+      ['v5.channel.k8s.io', 'v4.channel.k8s.io'],
+      [Buffer.from([0, 104, 105, 33]), Buffer.from([0, 10]), Buffer.from([255, 0])],
+    );
     expect(s.protocol).toBe('v5.channel.k8s.io');
     expect(s.frames.get(1)?.toString()).toBe('read 4\n');
     expect(s.status).toEqual({ metadata: {}, status: 'Success' });
@@ -88,11 +98,16 @@ describe('pods/exec over WebSocket', () => {
   });
 
   it('v4: stderr and a NonZeroExitCode status carrying the exit code', async () => {
-    const s = await session(execUrl('etcd-0', 'command=fail&command=7&container=etcd&stdout=true&stderr=true'), ['v4.channel.k8s.io', 'channel.k8s.io']);
+    const s = await session(execUrl('etcd-0', 'command=fail&command=7&container=etcd&stdout=true&stderr=true'), [
+      'v4.channel.k8s.io',
+      'channel.k8s.io',
+    ]);
     expect(s.protocol).toBe('v4.channel.k8s.io');
     expect(s.frames.get(2)?.toString()).toBe('boom\n');
     expect(s.status).toEqual({
-      metadata: {}, status: 'Failure', reason: 'NonZeroExitCode',
+      metadata: {},
+      status: 'Failure',
+      reason: 'NonZeroExitCode',
       message: 'command terminated with non-zero exit code: error executing command [fail 7], exit code 7',
       details: { causes: [{ reason: 'ExitCode', message: '7' }] },
     });
@@ -119,7 +134,9 @@ describe('pods/exec over WebSocket', () => {
     const oldProto = await refused(execUrl('etcd-0', 'command=x&container=etcd&stdout=true'), ['channel.k8s.io']);
     expect(oldProto.code).toBe(400);
     sim.denyToken('t-denied');
-    const ws = new WebSocket(execUrl('etcd-0', 'command=x&container=etcd&stdout=true'), ['v5.channel.k8s.io'], { headers: { Authorization: 'Bearer t-denied' } });
+    const ws = new WebSocket(execUrl('etcd-0', 'command=x&container=etcd&stdout=true'), ['v5.channel.k8s.io'], {
+      headers: { Authorization: 'Bearer t-denied' },
+    });
     ws.on('error', () => {});
     const [, res] = (await once(ws, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];
     expect(res.statusCode).toBe(403);

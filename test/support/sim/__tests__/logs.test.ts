@@ -15,10 +15,17 @@ beforeAll(async () => {
   sim = await startApiSimulator();
   sim.store.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } });
   sim.store.create(PODS, {
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'etcd-0', namespace: 'ns' },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'etcd-0', namespace: 'ns' },
     spec: { initContainers: [{ name: 'etcd-init' }], containers: [{ name: 'etcd' }, { name: 'healthz' }] },
   });
-  sim.store.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'single', namespace: 'ns' }, spec: { containers: [{ name: 'only' }] } });
+  sim.store.create(PODS, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'single', namespace: 'ns' },
+    spec: { containers: [{ name: 'only' }] },
+  });
 });
 afterAll(async () => sim.stop());
 
@@ -34,9 +41,15 @@ describe('pods/log', () => {
   });
 
   it('refuses like kube-apiserver: no container on a multi-container pod, an unknown container, no previous run', async () => {
-    expect(await log('etcd-0')).toEqual({ code: 400, text: 'a container name must be specified for pod etcd-0, choose one of: [etcd healthz] or one of the init containers: [etcd-init]' });
+    expect(await log('etcd-0')).toEqual({
+      code: 400,
+      text: 'a container name must be specified for pod etcd-0, choose one of: [etcd healthz] or one of the init containers: [etcd-init]',
+    });
     expect(await log('etcd-0', '?container=nope')).toEqual({ code: 400, text: 'container nope is not valid for pod etcd-0' });
-    expect(await log('etcd-0', '?container=healthz&previous=true')).toEqual({ code: 400, text: 'previous terminated container "healthz" in pod "etcd-0" not found' });
+    expect(await log('etcd-0', '?container=healthz&previous=true')).toEqual({
+      code: 400,
+      text: 'previous terminated container "healthz" in pod "etcd-0" not found',
+    });
     expect((await log('missing', '?container=etcd')).code).toBe(404);
   });
 

@@ -21,8 +21,17 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
 beforeAll(async () => {
   sim = await startApiSimulator();
   for (const name of ['clusters', 'clusters-demo']) await call('POST', '/api/v1/namespaces', { metadata: { name } });
-  await call('POST', HC_PATH, { apiVersion: 'hypershift.openshift.io/v1beta1', kind: 'HostedCluster', metadata: { name: 'demo', labels: { a: 'b' } }, spec: { release: { image: 'r1' }, platform: { type: 'AWS' } }, status: { ignored: true } });
-  await call('POST', DEPLOY_PATH, { metadata: { name: 'kube-apiserver' }, spec: { replicas: 3, selector: { matchLabels: { app: 'kube-apiserver' } } } });
+  await call('POST', HC_PATH, {
+    apiVersion: 'hypershift.openshift.io/v1beta1',
+    kind: 'HostedCluster',
+    metadata: { name: 'demo', labels: { a: 'b' } },
+    spec: { release: { image: 'r1' }, platform: { type: 'AWS' } },
+    status: { ignored: true },
+  });
+  await call('POST', DEPLOY_PATH, {
+    metadata: { name: 'kube-apiserver' },
+    spec: { replicas: 3, selector: { matchLabels: { app: 'kube-apiserver' } } },
+  });
 });
 afterAll(async () => sim.stop());
 
@@ -30,7 +39,9 @@ describe('API simulator REST', () => {
   it('serves discovery kubectl can use', async () => {
     const v = await call('GET', '/version');
     expect(v.body).toMatchObject({ major: '1', minor: '32', gitVersion: 'v1.32.0' });
-    const apis = await call('GET', '/apis', undefined, { Accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' });
+    const apis = await call('GET', '/apis', undefined, {
+      Accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json',
+    });
     expect(apis.type).toBe('application/json');
     expect(apis.body['groups'].map((g: { name: string }) => g.name)).toContain('hypershift.openshift.io');
     const apps = await call('GET', '/apis/apps/v1');
@@ -52,7 +63,12 @@ describe('API simulator REST', () => {
     const nf = await call('GET', `${HC_PATH}/nope`);
     expect(nf.code).toBe(404);
     expect(nf.body).toEqual({
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 404, reason: 'NotFound',
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      code: 404,
+      reason: 'NotFound',
       message: 'hostedclusters.hypershift.openshift.io "nope" not found',
       details: { name: 'nope', group: 'hypershift.openshift.io', kind: 'hostedclusters' },
     });
@@ -72,18 +88,44 @@ describe('API simulator REST', () => {
   });
 
   it('applies merge, strategic-merge and JSON patches; JSON patch failures are 422', async () => {
-    const m = await call('PATCH', `${HC_PATH}/demo`, { spec: { pausedUntil: 'true', platform: null } }, { 'Content-Type': 'application/merge-patch+json' });
+    const m = await call(
+      'PATCH',
+      `${HC_PATH}/demo`,
+      { spec: { pausedUntil: 'true', platform: null } },
+      { 'Content-Type': 'application/merge-patch+json' },
+    );
     expect(m.code).toBe(200);
     expect(m.body['spec']).toEqual({ release: { image: 'r1' }, pausedUntil: 'true' });
     expect(m.body['metadata'].generation).toBe(2);
-    const s = await call('PATCH', `${HC_PATH}/demo`, { metadata: { annotations: { x: '1' } } }, { 'Content-Type': 'application/strategic-merge-patch+json' });
+    const s = await call(
+      'PATCH',
+      `${HC_PATH}/demo`,
+      { metadata: { annotations: { x: '1' } } },
+      { 'Content-Type': 'application/strategic-merge-patch+json' },
+    );
     expect(s.body['metadata'].annotations).toEqual({ x: '1' });
-    const j = await call('PATCH', `${HC_PATH}/demo`, [{ op: 'test', path: '/spec/pausedUntil', value: 'true' }, { op: 'remove', path: '/spec/pausedUntil' }], { 'Content-Type': 'application/json-patch+json' });
+    const j = await call(
+      'PATCH',
+      `${HC_PATH}/demo`,
+      [
+        { op: 'test', path: '/spec/pausedUntil', value: 'true' },
+        { op: 'remove', path: '/spec/pausedUntil' },
+      ],
+      { 'Content-Type': 'application/json-patch+json' },
+    );
     expect(j.code).toBe(200);
     expect(j.body['spec']['pausedUntil']).toBeUndefined();
-    const failedTest = await call('PATCH', `${HC_PATH}/demo`, [{ op: 'test', path: '/spec/release/image', value: 'other' }], { 'Content-Type': 'application/json-patch+json' });
-    expect([failedTest.code, failedTest.body['reason'], failedTest.body['message']]).toEqual([422, 'Invalid', 'the server rejected our request due to an error in our request']);
-    const missing = await call('PATCH', `${HC_PATH}/demo`, [{ op: 'replace', path: '/spec/nothing/here', value: 1 }], { 'Content-Type': 'application/json-patch+json' });
+    const failedTest = await call('PATCH', `${HC_PATH}/demo`, [{ op: 'test', path: '/spec/release/image', value: 'other' }], {
+      'Content-Type': 'application/json-patch+json',
+    });
+    expect([failedTest.code, failedTest.body['reason'], failedTest.body['message']]).toEqual([
+      422,
+      'Invalid',
+      'the server rejected our request due to an error in our request',
+    ]);
+    const missing = await call('PATCH', `${HC_PATH}/demo`, [{ op: 'replace', path: '/spec/nothing/here', value: 1 }], {
+      'Content-Type': 'application/json-patch+json',
+    });
     expect(missing.code).toBe(422);
     const merged = await call('PATCH', `${HC_PATH}/demo`, { spec: { x: 1 } }, { 'Content-Type': 'application/json-patch+json' });
     expect(merged.code).toBe(400);
@@ -95,26 +137,56 @@ describe('API simulator REST', () => {
     expect(ok.code).toBe(200);
     const stale = await call('PUT', `${HC_PATH}/demo`, { ...cur, spec: { ...cur['spec'], n: 2 } });
     expect([stale.code, stale.body['reason']]).toEqual([409, 'Conflict']);
-    const p = await call('PATCH', `${HC_PATH}/demo`, { metadata: { resourceVersion: cur['metadata'].resourceVersion }, spec: { n: 3 } }, { 'Content-Type': 'application/merge-patch+json' });
+    const p = await call(
+      'PATCH',
+      `${HC_PATH}/demo`,
+      { metadata: { resourceVersion: cur['metadata'].resourceVersion }, spec: { n: 3 } },
+      { 'Content-Type': 'application/merge-patch+json' },
+    );
     expect(p.code).toBe(409);
   });
 
   it('writes only status through /status and ignores status on the main resource', async () => {
     await call('PATCH', `${HC_PATH}/demo`, { status: { a: 1 } }, { 'Content-Type': 'application/merge-patch+json' });
     expect((await call('GET', `${HC_PATH}/demo`)).body['status']).toBeUndefined();
-    const st = await call('PATCH', `${HC_PATH}/demo/status`, { status: { a: 1 }, spec: { n: 99 } }, { 'Content-Type': 'application/merge-patch+json' });
+    const st = await call(
+      'PATCH',
+      `${HC_PATH}/demo/status`,
+      { status: { a: 1 }, spec: { n: 99 } },
+      { 'Content-Type': 'application/merge-patch+json' },
+    );
     expect(st.body['status']).toEqual({ a: 1 });
     expect(st.body['spec']['n']).not.toBe(99);
   });
 
   it('serves the scale subresource as autoscaling/v1 Scale', async () => {
-    sim.store.mutate({ group: 'apps', version: 'v1', plural: 'deployments' }, 'clusters-demo', 'kube-apiserver', (o) => (o['status'] = { replicas: 3 }));
+    sim.store.mutate(
+      { group: 'apps', version: 'v1', plural: 'deployments' },
+      'clusters-demo',
+      'kube-apiserver',
+      (o) => (o['status'] = { replicas: 3 }),
+    );
     const g = await call('GET', `${DEPLOY_PATH}/kube-apiserver/scale`);
-    expect(g.body).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 3 }, status: { replicas: 3, selector: 'app=kube-apiserver' } });
-    const p = await call('PATCH', `${DEPLOY_PATH}/kube-apiserver/scale`, { spec: { replicas: 0 } }, { 'Content-Type': 'application/merge-patch+json' });
+    expect(g.body).toMatchObject({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      spec: { replicas: 3 },
+      status: { replicas: 3, selector: 'app=kube-apiserver' },
+    });
+    const p = await call(
+      'PATCH',
+      `${DEPLOY_PATH}/kube-apiserver/scale`,
+      { spec: { replicas: 0 } },
+      { 'Content-Type': 'application/merge-patch+json' },
+    );
     expect(p.body['spec']).toEqual({ replicas: 0 });
     expect((await call('GET', `${DEPLOY_PATH}/kube-apiserver`)).body['spec']['replicas']).toBe(0);
-    const put = await call('PUT', `${DEPLOY_PATH}/kube-apiserver/scale`, { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'kube-apiserver' }, spec: { replicas: -1 } });
+    const put = await call('PUT', `${DEPLOY_PATH}/kube-apiserver/scale`, {
+      apiVersion: 'autoscaling/v1',
+      kind: 'Scale',
+      metadata: { name: 'kube-apiserver' },
+      spec: { replicas: -1 },
+    });
     expect(put.code).toBe(422);
   });
 
@@ -132,14 +204,25 @@ describe('API simulator REST', () => {
   it('streams watch events from a resourceVersion and closes at timeoutSeconds', async () => {
     const rv = (await call('GET', HC_PATH)).body['metadata'].resourceVersion as string;
     const res = await fetch(`${sim.url}${HC_PATH}?watch=1&resourceVersion=${rv}&timeoutSeconds=1`);
-    sim.store.create({ group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' }, { apiVersion: 'hypershift.openshift.io/v1beta1', kind: 'HostedCluster', metadata: { name: 'w', namespace: 'clusters' }, spec: {} });
+    sim.store.create(
+      { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' },
+      { apiVersion: 'hypershift.openshift.io/v1beta1', kind: 'HostedCluster', metadata: { name: 'w', namespace: 'clusters' }, spec: {} },
+    );
     await call('DELETE', `${HC_PATH}/w`);
     const t0 = Date.now();
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } });
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } });
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(lines.map((e) => `${e.type}:${e.object.metadata.name}`)).toEqual(['ADDED:w', 'DELETED:w']);
     const initial = await fetch(`${sim.url}${HC_PATH}?watch=true&timeoutSeconds=1`);
-    expect((await initial.text()).trim().split('\n').map((l) => JSON.parse(l).type)).toEqual(['ADDED']);
+    expect(
+      (await initial.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).type),
+    ).toEqual(['ADDED']);
   });
 
   it('forbids denied tokens with the kube message and keeps discovery open', async () => {
@@ -147,8 +230,12 @@ describe('API simulator REST', () => {
     const auth = { Authorization: 'Bearer nope-token' };
     const r = await call('GET', `${HC_PATH}/demo`, undefined, auth);
     expect(r.code).toBe(403);
-    expect(r.body['message']).toBe('hostedclusters.hypershift.openshift.io "demo" is forbidden: User "system:serviceaccount:ops:reader" cannot get resource "hostedclusters" in API group "hypershift.openshift.io" in the namespace "clusters"');
-    expect((await call('GET', '/api/v1/namespaces', undefined, auth)).body['message']).toContain('cannot list resource "namespaces" in API group "" at the cluster scope');
+    expect(r.body['message']).toBe(
+      'hostedclusters.hypershift.openshift.io "demo" is forbidden: User "system:serviceaccount:ops:reader" cannot get resource "hostedclusters" in API group "hypershift.openshift.io" in the namespace "clusters"',
+    );
+    expect((await call('GET', '/api/v1/namespaces', undefined, auth)).body['message']).toContain(
+      'cannot list resource "namespaces" in API group "" at the cluster scope',
+    );
     expect((await call('GET', '/apis', undefined, auth)).code).toBe(200);
     expect((await call('GET', `${HC_PATH}/demo`, undefined, { Authorization: 'Bearer fine' })).code).toBe(200);
   });
@@ -161,7 +248,12 @@ describe('API simulator REST', () => {
     await call('DELETE', '/api/v1/namespaces/doomed');
     expect((await call('GET', '/api/v1/namespaces/doomed')).body['status']).toEqual({ phase: 'Terminating' });
     expect((await call('POST', '/api/v1/namespaces/doomed/configmaps', { metadata: { name: 'n' } })).code).toBe(403);
-    await call('PATCH', '/api/v1/namespaces/doomed/configmaps/c', { metadata: { finalizers: null } }, { 'Content-Type': 'application/merge-patch+json' });
+    await call(
+      'PATCH',
+      '/api/v1/namespaces/doomed/configmaps/c',
+      { metadata: { finalizers: null } },
+      { 'Content-Type': 'application/merge-patch+json' },
+    );
     expect((await call('GET', '/api/v1/namespaces/doomed')).code).toBe(404);
   });
 });
@@ -183,7 +275,8 @@ describe('API simulator lifecycle', () => {
   });
 });
 
-if (!existsSync(CRD_DIR)) console.warn(`skipping CRD loading test: ${CRD_DIR} not found (HyperShift CRDs live in ../shared, never in this repository)`);
+if (!existsSync(CRD_DIR))
+  console.warn(`skipping CRD loading test: ${CRD_DIR} not found (HyperShift CRDs live in ../shared, never in this repository)`);
 describe.skipIf(!existsSync(CRD_DIR))('API simulator with the HyperShift CRDs', () => {
   it('loads CRDs from crdDir and serves them (needs ../shared/hypershift/crds)', async () => {
     const s = await startApiSimulator({ crdDir: CRD_DIR });

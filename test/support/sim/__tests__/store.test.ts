@@ -16,7 +16,12 @@ function newStore(): MemoryStore {
 }
 
 function hc(name: string, extra: Partial<SimObject['metadata']> = {}): SimObject {
-  return { apiVersion: 'hypershift.openshift.io/v1beta1', kind: 'HostedCluster', metadata: { name, namespace: 'clusters', ...extra }, spec: { release: { image: 'a' } } };
+  return {
+    apiVersion: 'hypershift.openshift.io/v1beta1',
+    kind: 'HostedCluster',
+    metadata: { name, namespace: 'clusters', ...extra },
+    spec: { release: { image: 'a' } },
+  };
 }
 
 function thrown(fn: () => unknown): SimError {
@@ -101,7 +106,8 @@ describe('MemoryStore', () => {
 
   it('lists with label selectors of every supported form', () => {
     const s = newStore();
-    const mk = (name: string, labels: Record<string, string>) => s.create(CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'clusters', labels } });
+    const mk = (name: string, labels: Record<string, string>) =>
+      s.create(CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'clusters', labels } });
     mk('a', { app: 'etcd', tier: 'cp' });
     mk('b', { app: 'kas' });
     mk('c', { tier: 'dp' });

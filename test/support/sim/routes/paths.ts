@@ -24,7 +24,10 @@ export function notServed(): SimError {
 
 /** Returns undefined when the path is not under /api or /apis; throws 404 for unknown resources. */
 export function parseResourcePath(path: string, registry: Registry): ResourceRequest | undefined {
-  const segs = path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+  const segs = path
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => decodeURIComponent(s));
   let group: string;
   let version: string;
   let rest: string[];
@@ -40,7 +43,8 @@ export function parseResourcePath(path: string, registry: Registry): ResourceReq
 
   let namespace: string | undefined;
   const nsInfo = registry.lookup(group, version, 'namespaces');
-  const isNamespaceObject = rest[0] === 'namespaces' && nsInfo && (rest.length <= 2 || (rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize')));
+  const isNamespaceObject =
+    rest[0] === 'namespaces' && nsInfo && (rest.length <= 2 || (rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize')));
   if (rest[0] === 'namespaces' && rest.length >= 3 && !isNamespaceObject) {
     namespace = rest[1];
     rest = rest.slice(2);

@@ -56,7 +56,13 @@ export function keepStatus(rr: ResourceRequest, next: SimObject, prev: SimObject
   else delete next['status'];
 }
 
-export async function handleResource(ctx: RestContext, req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, query: URLSearchParams): Promise<void> {
+export async function handleResource(
+  ctx: RestContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rr: ResourceRequest,
+  query: URLSearchParams,
+): Promise<void> {
   const method = req.method ?? 'GET';
   const verb = verbFor(method, rr, query);
   const access = { token: bearerToken(req), verb, info: rr.info } as Parameters<Rbac['check']>[0];
@@ -94,7 +100,12 @@ export async function handleResource(ctx: RestContext, req: IncomingMessage, res
     case 'deletecollection': {
       const opts = await deleteOptions(req);
       const items = listItems(ctx, rr, query).map((o) => remove(ctx, rr, o.metadata.name, opts, isDryRun(query), o.metadata.namespace));
-      return sendJson(res, 200, { kind: `${rr.info.kind}List`, apiVersion: apiVersionOf(rr), metadata: { resourceVersion: ctx.store.currentResourceVersion() }, items });
+      return sendJson(res, 200, {
+        kind: `${rr.info.kind}List`,
+        apiVersion: apiVersionOf(rr),
+        metadata: { resourceVersion: ctx.store.currentResourceVersion() },
+        items,
+      });
     }
     default:
       throw methodNotAllowed(method);
@@ -113,7 +124,12 @@ export function listItems(ctx: RestContext, rr: ResourceRequest, query: URLSearc
 
 function listBody(ctx: RestContext, rr: ResourceRequest, query: URLSearchParams): unknown {
   const items = listItems(ctx, rr, query);
-  return { kind: `${rr.info.kind}List`, apiVersion: apiVersionOf(rr), metadata: { resourceVersion: ctx.store.currentResourceVersion() }, items };
+  return {
+    kind: `${rr.info.kind}List`,
+    apiVersion: apiVersionOf(rr),
+    metadata: { resourceVersion: ctx.store.currentResourceVersion() },
+    items,
+  };
 }
 
 export function create(ctx: RestContext, rr: ResourceRequest, body: SimObject, dryRun: boolean): SimObject {
@@ -126,7 +142,12 @@ export function create(ctx: RestContext, rr: ResourceRequest, body: SimObject, d
   delete o.metadata.resourceVersion;
   if (dryRun) {
     if (o.metadata.name && ctx.store.get(rr.gr, o.metadata.namespace, o.metadata.name)) {
-      throw new SimError(409, 'AlreadyExists', `${rr.gr.group ? `${rr.gr.plural}.${rr.gr.group}` : rr.gr.plural} "${o.metadata.name}" already exists`, { name: o.metadata.name, group: rr.gr.group, kind: rr.gr.plural });
+      throw new SimError(
+        409,
+        'AlreadyExists',
+        `${rr.gr.group ? `${rr.gr.plural}.${rr.gr.group}` : rr.gr.plural} "${o.metadata.name}" already exists`,
+        { name: o.metadata.name, group: rr.gr.group, kind: rr.gr.plural },
+      );
     }
     o.apiVersion = apiVersionOf(rr);
     o.kind = rr.info.kind;
@@ -157,7 +178,8 @@ function patch(ctx: RestContext, rr: ResourceRequest, contentType: string | unde
   const current = ctx.store.get(rr.gr, rr.namespace, rr.name ?? '');
   if (!current) throw notFound(rr.gr, rr.name ?? '');
   const next = applyPatchBody(current, contentType, body);
-  if (typeof next !== 'object' || next === null || typeof next.metadata !== 'object') throw badRequest('the patch removed the object metadata');
+  if (typeof next !== 'object' || next === null || typeof next.metadata !== 'object')
+    throw badRequest('the patch removed the object metadata');
   reconcileWithUrl(rr.info, next, rr.namespace, rr.name);
   keepStatus(rr, next, current);
   return commit(ctx, rr, current, next, dryRun);
@@ -177,12 +199,24 @@ async function deleteOptions(req: IncomingMessage): Promise<DeleteOptions> {
   }
 }
 
-function remove(ctx: RestContext, rr: ResourceRequest, name: string, opts: DeleteOptions, dryRun: boolean, namespace = rr.namespace): SimObject {
+function remove(
+  ctx: RestContext,
+  rr: ResourceRequest,
+  name: string,
+  opts: DeleteOptions,
+  dryRun: boolean,
+  namespace = rr.namespace,
+): SimObject {
   const current = ctx.store.get(rr.gr, namespace, name);
   if (!current) throw notFound(rr.gr, name);
   const pre = opts.preconditions ?? {};
   if (pre.uid && pre.uid !== current.metadata.uid) {
-    throw new SimError(409, 'Conflict', `Operation cannot be fulfilled on ${rr.gr.group ? `${rr.gr.plural}.${rr.gr.group}` : rr.gr.plural} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`, { name, group: rr.gr.group, kind: rr.gr.plural });
+    throw new SimError(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${rr.gr.group ? `${rr.gr.plural}.${rr.gr.group}` : rr.gr.plural} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+      { name, group: rr.gr.group, kind: rr.gr.plural },
+    );
   }
   if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) throw conflict(rr.gr, name);
   if (dryRun) return current;

@@ -19,7 +19,13 @@ function current(ctx: RestContext, rr: ResourceRequest): SimObject {
   return o;
 }
 
-export async function handleStatus(ctx: RestContext, req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, query: URLSearchParams): Promise<void> {
+export async function handleStatus(
+  ctx: RestContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rr: ResourceRequest,
+  query: URLSearchParams,
+): Promise<void> {
   const cur = current(ctx, rr);
   let incoming: SimObject;
   switch (req.method) {
@@ -85,10 +91,22 @@ export function toScale(o: SimObject, spec: ScaleSpec): SimObject {
   for (const k of ['namespace', 'uid', 'resourceVersion', 'creationTimestamp'] as const) {
     if (o.metadata[k] !== undefined) metadata[k] = o.metadata[k];
   }
-  return { kind: 'Scale', apiVersion: 'autoscaling/v1', metadata, spec: { replicas: Number(getPath(o, spec.specReplicasPath) ?? 0) }, status };
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata,
+    spec: { replicas: Number(getPath(o, spec.specReplicasPath) ?? 0) },
+    status,
+  };
 }
 
-export async function handleScale(ctx: RestContext, req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, query: URLSearchParams): Promise<void> {
+export async function handleScale(
+  ctx: RestContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rr: ResourceRequest,
+  query: URLSearchParams,
+): Promise<void> {
   const spec = rr.info.scale;
   if (!spec) throw methodNotAllowed(req.method ?? '');
   const cur = current(ctx, rr);
@@ -109,7 +127,9 @@ export async function handleScale(ctx: RestContext, req: IncomingMessage, res: S
   const replicas = (wanted['spec'] as { replicas?: unknown } | undefined)?.replicas;
   if (replicas === undefined) throw badRequest('Scale.spec.replicas is required');
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-    throw invalid('Scale', 'autoscaling', cur.metadata.name, [{ field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+    throw invalid('Scale', 'autoscaling', cur.metadata.name, [
+      { field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` },
+    ]);
   }
   const next = clone(cur);
   setPath(next, spec.specReplicasPath, replicas);

@@ -39,7 +39,9 @@ export function reconcileWithUrl(info: ResourceInfo, o: SimObject, namespace: st
   } else delete o.metadata.namespace;
   const kind = o['kind'];
   if (kind !== undefined && kind !== '' && kind !== info.kind) {
-    throw badRequest(`the API version in the data (${String(o['apiVersion'])}) and kind (${String(kind)}) do not match the URL's resource (${info.kind})`);
+    throw badRequest(
+      `the API version in the data (${String(o['apiVersion'])}) and kind (${String(kind)}) do not match the URL's resource (${info.kind})`,
+    );
   }
 }
 
