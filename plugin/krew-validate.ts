@@ -22,7 +22,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim
 function installedNames(files: Obj[]): string[] {
   return files.map((f) => {
     const from = String(f['from']);
-    const to = String(f['to'] ?? '.');
+    const to = typeof f['to'] === 'string' ? f['to'] : '.';
     return to === '.' || to === './' ? posix.basename(from) : posix.normalize(to);
   });
 }

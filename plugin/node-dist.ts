@@ -85,6 +85,7 @@ export function fetchNodeBinary(t: Target, version: string, log: (line: string) 
       throw new Error(
         `cannot get ${pkg}@${version} from the npm registry${/E404|No match/.test(stderr) ? ' (no such version)' : ''}; ` +
           `build ${t.os}/${t.arch} on a native runner, or pass --node-binary <path to node ${version} for ${t.os}/${t.arch}>`,
+        { cause: err },
       );
     }
   }

@@ -37,8 +37,13 @@ export const SHARED_EXPORT = 'hcpDrSharedModules';
  * a unit test checks), so that the main bundle is yargs and the command tree.
  */
 export const LAZY_MODULES = [
-  'kube/session', 'kube/client-node-auth', 's3/store', 'core/yaml',
-  ...['backup-run', 'backup-read-run', 'etcd-run', 'etcd-recover-run', 'export-run', 'render-run', 'restore-run', 'validate-run'].map((m) => `cli/commands/${m}`),
+  'kube/session',
+  'kube/client-node-auth',
+  's3/store',
+  'core/yaml',
+  ...['backup-run', 'backup-read-run', 'etcd-run', 'etcd-recover-run', 'export-run', 'render-run', 'restore-run', 'validate-run'].map(
+    (m) => `cli/commands/${m}`,
+  ),
 ];
 /** Lazy module -> the asset (file) of its bundle. */
 export const LAZY_ASSETS: Record<string, string> = Object.fromEntries(LAZY_MODULES.map((m) => [m, `hcp-dr-${m.replace(/\//g, '-')}.cjs`]));

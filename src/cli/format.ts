@@ -21,4 +21,8 @@ export function humanAge(seconds: number | null | undefined): string {
   return `${Math.floor(seconds / 86_400)}d`;
 }
 
-export const dash = (v: unknown): string => (v === null || v === undefined || v === '' ? '-' : String(v));
+export const dash = (v: unknown): string => {
+  if (v === null || v === undefined || v === '') return '-';
+  if (typeof v === 'string') return v;
+  return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
+};

@@ -37,7 +37,7 @@ export async function runCli(rawArgv: string[], deps: CliDeps): Promise<number> 
     exitCode = code;
   };
   const name = commandName(deps.host);
-  let parser: Argv = (yargs(argv) as unknown as Argv)
+  let parser: Argv = yargs(argv)
     .scriptName(name)
     .usage(`${name}: backup, restore and disaster recovery of HyperShift hosted control planes\n\nUsage: ${name} <command> [options]`)
     .options(globalOptions)
@@ -53,7 +53,7 @@ export async function runCli(rawArgv: string[], deps: CliDeps): Promise<number> 
     .fail((message: string | undefined, error: Error | undefined) => {
       if (error) throw error;
       throw new UsageError(message ?? 'invalid usage', { hint: `run "${name} --help"` });
-    }) as unknown as Argv;
+    });
   for (const register of COMMANDS) parser = register(parser, deps, done);
   let helpShown = false;
   await parser.parseAsync(argv, {}, (err, _parsed, output) => {

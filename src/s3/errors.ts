@@ -61,7 +61,7 @@ const DIGEST: Record<string, { cause: string; hint: string }> = {
 const SSE_REFUSAL = /^(InvalidRequest|InvalidArgument|NotImplemented|InvalidEncryptionAlgorithmError|KMS\..+)$/;
 
 function shape(err: unknown): SdkErrorShape {
-  return typeof err === 'object' && err !== null ? (err as SdkErrorShape) : { message: String(err) };
+  return typeof err === 'object' && err !== null ? err : { message: String(err) };
 }
 
 /** The S3 error code, or Node's network error code, of a thrown value. */

@@ -23,14 +23,8 @@
  *  - Every SDK error leaves as an HcpDrError naming s3://bucket/key (see errors.ts).
  */
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PreconditionError, RemoteError } from '../core/errors.ts';
 import type { ObjectStore, PutOptions, StoredObject } from '../core/ports.ts';

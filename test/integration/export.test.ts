@@ -36,7 +36,7 @@ function seed(sim: RunningSimulator): void {
   const strip = (o: SimObject): SimObject => {
     const { uid: _u, resourceVersion: _r, creationTimestamp: _c, generation: _g, managedFields: _m, ...metadata } = o.metadata;
     const { status: _s, ...rest } = o;
-    return { ...rest, metadata } as SimObject;
+    return { ...rest, metadata };
   };
   const fx = (k: string) => strip(loadFixture(k, 'raw') as SimObject);
   create('namespaces', fx('namespace'));

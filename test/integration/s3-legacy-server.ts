@@ -23,14 +23,14 @@ export async function startLegacyS3Server(dir: string, buckets: string[]): Promi
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`S3 server child exited with ${code}`)));
   });
   const info = JSON.parse(line) as Omit<ChildS3Server, 'stop'>;
   return {
     ...info,
     stop: async () => {
-      child.stdin!.end();
+      child.stdin.end();
       await exited;
     },
   };

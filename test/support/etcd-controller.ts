@@ -278,7 +278,7 @@ export function attachEtcdController(
         // Like a readiness probe with failureThreshold 3: a short election does not unready a pod.
         const ok = running && (await cluster.healthy(i, 500));
         failures[i] = ok ? 0 : failures[i]! + 1;
-        view[i]!.healthy = running && (ok || (view[i]!.healthy && failures[i]! < 3));
+        view[i]!.healthy = running && (ok || (view[i]!.healthy && failures[i] < 3));
       }),
     ).then(() => {
       if (stopped) return;

@@ -40,7 +40,7 @@ interface S3rverApp {
 }
 type S3rverCtor = new (opts: Record<string, unknown>) => S3rverApp;
 interface V4Module {
-  getStringToSign(canonical: { uri: string; headers: Record<string | symbol, unknown> }, request: unknown): string;
+  getStringToSign(this: void, canonical: { uri: string; headers: Record<string | symbol, unknown> }, request: unknown): string;
 }
 interface AccountModule {
   new (id: string, name: string): { createKeyPair(id: string, secret: string): void; revokeAccessKey(id: string): void };
@@ -57,7 +57,7 @@ function patchSigV4(): void {
   const original = v4.getStringToSign;
   v4.getStringToSign = function (canonical, request) {
     const raw = canonical.headers[RAW_PATH];
-    return original.call(this, typeof raw === 'string' ? { ...canonical, uri: raw } : canonical, request);
+    return original(typeof raw === 'string' ? { ...canonical, uri: raw } : canonical, request);
   };
 }
 

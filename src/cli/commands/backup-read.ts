@@ -8,7 +8,6 @@
 import type { Argv } from 'yargs';
 import type { CliDeps } from '../deps.ts';
 import { s3ReadOptions } from '../s3-flags.ts';
-import type { ListArgs, VerifyArgs } from './backup-read-run.ts';
 
 export function registerBackupReadCommands(b: Argv, deps: CliDeps, done: (code: number) => void): Argv {
   return b
@@ -31,7 +30,7 @@ export function registerBackupReadCommands(b: Argv, deps: CliDeps, done: (code: 
           ),
       async (args) => {
         const { list } = await import('./backup-read-run.ts');
-        done(await list(args as unknown as ListArgs, deps));
+        done(await list(args, deps));
       },
     )
     .command(
@@ -52,7 +51,7 @@ export function registerBackupReadCommands(b: Argv, deps: CliDeps, done: (code: 
           .example('$0 backup verify ./snapshot.db -o json', 'Verify a local snapshot file'),
       async (args) => {
         const { verify } = await import('./backup-read-run.ts');
-        done(await verify(args as unknown as VerifyArgs, deps));
+        done(await verify(args, deps));
       },
     );
 }

@@ -6,7 +6,6 @@ import type { Argv } from 'yargs';
 import type { CommandRegistrar } from '../index.ts';
 import { s3Options } from '../s3-flags.ts';
 import { registerBackupReadCommands } from './backup-read.ts';
-import type { BackupArgs, ResumeArgs } from './backup-run.ts';
 
 export const backupCommand: CommandRegistrar = (y, deps, done) =>
   y
@@ -50,7 +49,7 @@ export const backupCommand: CommandRegistrar = (y, deps, done) =>
             .example('$0 backup demo -n clusters --to s3://backups/hcp --dry-run -o yaml', 'Show the plan only'),
         async (args) => {
           const { backup } = await import('./backup-run.ts');
-          done(await backup(args as unknown as BackupArgs, deps));
+          done(await backup(args, deps));
         },
       ),
     )
@@ -63,6 +62,6 @@ export const backupCommand: CommandRegistrar = (y, deps, done) =>
           .example('$0 resume demo -n clusters', 'Bring clusters/demo back to its state before the backup'),
       async (args) => {
         const { resume } = await import('./backup-run.ts');
-        done(await resume(args as unknown as ResumeArgs, deps));
+        done(await resume(args, deps));
       },
     );

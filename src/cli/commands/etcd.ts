@@ -9,7 +9,7 @@ export const etcdCommand: CommandRegistrar = (y, deps, done) =>
     etcd
       .command(
         'status [hosted-cluster]',
-        'Show the health of a hosted cluster\'s etcd: members, leader, sizes, raft, hashkv agreement and a verdict',
+        "Show the health of a hosted cluster's etcd: members, leader, sizes, raft, hashkv agreement and a verdict",
         (c) =>
           c
             .positional('hosted-cluster', { type: 'string', describe: 'Name of the HostedCluster' })

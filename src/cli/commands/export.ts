@@ -4,7 +4,6 @@
  */
 import type { CommandRegistrar } from '../index.ts';
 import { s3ReadOptions } from '../s3-flags.ts';
-import type { ExportArgs } from './export-run.ts';
 
 export const exportCommand: CommandRegistrar = (y, deps, done) =>
   y.command(
@@ -55,6 +54,6 @@ export const exportCommand: CommandRegistrar = (y, deps, done) =>
         .example('$0 export demo -n clusters --diff ./gitops', 'What changed since the last export (exit 1 if anything)'),
     async (args) => {
       const { exportCmd } = await import('./export-run.ts');
-      done(await exportCmd(args as unknown as ExportArgs, deps));
+      done(await exportCmd(args, deps));
     },
   );

@@ -5,7 +5,6 @@
  */
 import type { CommandRegistrar } from '../index.ts';
 import { s3ReadOptions } from '../s3-flags.ts';
-import type { RenderArgs } from './render-run.ts';
 
 export const renderCommand: CommandRegistrar = (y, deps, done) =>
   y.command(
@@ -51,6 +50,6 @@ export const renderCommand: CommandRegistrar = (y, deps, done) =>
         ),
     async (args) => {
       const { render } = await import('./render-run.ts');
-      done(await render(args as unknown as RenderArgs, deps));
+      done(await render(args, deps));
     },
   );

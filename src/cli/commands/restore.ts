@@ -5,7 +5,6 @@
  */
 import type { CommandRegistrar } from '../index.ts';
 import { s3ReadOptions } from '../s3-flags.ts';
-import type { RestoreArgs } from './restore-run.ts';
 
 export const restoreCommand: CommandRegistrar = (y, deps, done) =>
   y.command(
@@ -54,6 +53,6 @@ export const restoreCommand: CommandRegistrar = (y, deps, done) =>
         ),
     async (args) => {
       const { restore } = await import('./restore-run.ts');
-      done(await restore(args as unknown as RestoreArgs, deps));
+      done(await restore(args, deps));
     },
   );

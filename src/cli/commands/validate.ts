@@ -4,7 +4,6 @@
  * only; the handler (validate-run.ts) is imported when the command runs, so `--help` stays cheap.
  */
 import type { CommandRegistrar } from '../index.ts';
-import type { ValidateArgs } from './validate-run.ts';
 
 export const validateCommand: CommandRegistrar = (y, deps, done) =>
   y.command(
@@ -29,6 +28,6 @@ export const validateCommand: CommandRegistrar = (y, deps, done) =>
         .example('$0 validate -f hc.yaml --against-cluster', "Check against the live objects and the cluster's CRDs"),
     async (args) => {
       const { validate } = await import('./validate-run.ts');
-      done(await validate(args as unknown as ValidateArgs, deps));
+      done(await validate(args, deps));
     },
   );

@@ -51,6 +51,11 @@ export function toHexId(value: unknown): string {
   return '';
 }
 
+/** A JSON scalar as text; anything else (absent, an object) as ''. */
+function scalarText(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+}
+
 function num(value: unknown): number | undefined {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
@@ -95,11 +100,11 @@ export function parseEndpointStatus(stdout: string): EndpointStatus[] {
     const s = (entry['Status'] ?? {}) as Record<string, unknown>;
     const header = (s['header'] ?? {}) as Record<string, unknown>;
     return {
-      endpoint: String(entry['Endpoint'] ?? ''),
+      endpoint: scalarText(entry['Endpoint']),
       memberId: toHexId(header['member_id']),
       clusterId: toHexId(header['cluster_id']),
       leader: toHexId(s['leader']),
-      version: String(s['version'] ?? ''),
+      version: scalarText(s['version']),
       dbSize: num(s['dbSize']) ?? 0,
       dbSizeInUse: num(s['dbSizeInUse']),
       dbSizeQuota: num(s['dbSizeQuota']),
@@ -124,9 +129,9 @@ export function parseEndpointHealth(stdout: string): EndpointHealth[] {
   const parsed = jsonOf(stdout);
   if (!Array.isArray(parsed)) return [];
   return parsed.map((entry: Record<string, unknown>) => ({
-    endpoint: String(entry['endpoint'] ?? ''),
+    endpoint: scalarText(entry['endpoint']),
     healthy: entry['health'] === true,
-    took: String(entry['took'] ?? ''),
+    took: scalarText(entry['took']),
     error: typeof entry['error'] === 'string' ? entry['error'] : undefined,
   }));
 }
@@ -156,7 +161,7 @@ export function parseMemberList(stdout: string): MemberList | undefined {
     memberId: toHexId(header['member_id']),
     members: (parsed['members'] as Record<string, unknown>[]).map((m) => ({
       id: toHexId(m['ID']),
-      name: String(m['name'] ?? ''),
+      name: scalarText(m['name']),
       peerURLs: Array.isArray(m['peerURLs']) ? m['peerURLs'].map(String) : [],
       clientURLs: Array.isArray(m['clientURLs']) ? m['clientURLs'].map(String) : [],
       isLearner: m['isLearner'] === true,
@@ -180,7 +185,7 @@ export function parseHashKV(stdout: string): HashKV[] {
     const h = (entry['HashKV'] ?? {}) as Record<string, unknown>;
     const header = (h['header'] ?? {}) as Record<string, unknown>;
     return {
-      endpoint: String(entry['Endpoint'] ?? ''),
+      endpoint: scalarText(entry['Endpoint']),
       memberId: toHexId(header['member_id']),
       hash: num(h['hash']) ?? 0,
       revision: num(h['hash_revision']) ?? num(header['revision']) ?? 0,
@@ -203,6 +208,6 @@ export function parseAlarms(stdout: string): Alarm[] {
   if (!Array.isArray(alarms)) return [];
   return alarms.map((a: Record<string, unknown>) => ({
     memberId: toHexId(a['memberID']),
-    alarm: typeof a['alarm'] === 'number' ? (ALARM_NAMES[a['alarm']] ?? String(a['alarm'])) : String(a['alarm'] ?? ''),
+    alarm: typeof a['alarm'] === 'number' ? (ALARM_NAMES[a['alarm']] ?? String(a['alarm'])) : scalarText(a['alarm']),
   }));
 }

@@ -110,7 +110,9 @@ export function judge(facts: EtcdFacts, cluster?: JudgedCluster): Verdict {
 
 function findSplitBrain(facts: EtcdFacts): string | undefined {
   const clusters = new Set(facts.podViews.map((v) => v.clusterId).filter(Boolean));
-  const byCluster = facts.podViews.map((v) => `${v.pod} in cluster ${v.clusterId} (${v.memberCount} member${v.memberCount === 1 ? '' : 's'})`);
+  const byCluster = facts.podViews.map(
+    (v) => `${v.pod} in cluster ${v.clusterId} (${v.memberCount} member${v.memberCount === 1 ? '' : 's'})`,
+  );
   if (clusters.size > 1) return `pods belong to ${clusters.size} different etcd clusters (split brain): ${byCluster.join(', ')}`;
   // Restored from one snapshot with the defaults (OCPBUGS-99534), every pod is member "default" of
   // its own one-member cluster: the same cluster and member IDs, so only the duplicate shows it.

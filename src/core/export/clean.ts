@@ -28,7 +28,7 @@ export function objectKey(qualifiedKind: string, namespace: string | undefined, 
 type Json = Record<string, unknown>;
 
 export function cleanObject(input: KubeObject, ctx: CleanContext, rules: readonly CleanRule[] = CLEAN_RULES): CleanResult {
-  const object = structuredClone(input) as KubeObject;
+  const object = structuredClone<KubeObject>(input);
   const qkind = qualifiedKindOf(object);
   const applied: string[] = [];
   const warnings: string[] = [];
@@ -42,7 +42,7 @@ export function cleanObject(input: KubeObject, ctx: CleanContext, rules: readonl
     if (rule.unlessOption === 'keepRestoreUrl' && ctx.keepRestoreUrl) continue;
     if (applyAction(object, rule.action, ctx)) applied.push(rule.id);
   }
-  pruneEmpty(object as unknown as Json, ['metadata.annotations', 'metadata.labels', 'metadata.ownerReferences']);
+  pruneEmpty(object, ['metadata.annotations', 'metadata.labels', 'metadata.ownerReferences']);
   return { object, applied, warnings };
 }
 
@@ -55,7 +55,7 @@ function applyAction(obj: KubeObject, action: RuleAction, ctx: CleanContext): bo
     case 'removeLabels':
       return removeKeys(obj.metadata.labels, action.keys, action.prefixes);
     case 'removeIfPresent':
-      return getPath(obj, action.whenPresent) !== undefined && removePath(obj as unknown as Json, action.path);
+      return getPath(obj, action.whenPresent) !== undefined && removePath(obj, action.path);
     case 'ownerReferences': {
       const refs = obj.metadata['ownerReferences'];
       if (!Array.isArray(refs)) return false;

@@ -5,7 +5,7 @@
  * (before backup.json format 2: pull secret, SSH key, ConfigMaps) are reported as missing: the
  * tree lists them as required.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { NotFoundError, PreconditionError, causeText } from '../errors.ts';
 import { controlPlaneNamespace, type KubeObject } from '../model.ts';
 import type { ObjectStore } from '../ports.ts';

@@ -67,8 +67,8 @@ function keyOfSecret(secret: KubeObject, origin: string): string {
   const data = secret['data'] as Record<string, unknown> | undefined;
   const stringData = secret['stringData'] as Record<string, unknown> | undefined;
   let decoded: Buffer | undefined;
-  if (typeof data?.[AESCBC_KEY] === 'string') decoded = Buffer.from(data[AESCBC_KEY] as string, 'base64');
-  else if (typeof stringData?.[AESCBC_KEY] === 'string') decoded = Buffer.from(stringData[AESCBC_KEY] as string, 'utf8');
+  if (typeof data?.[AESCBC_KEY] === 'string') decoded = Buffer.from(data[AESCBC_KEY], 'base64');
+  else if (typeof stringData?.[AESCBC_KEY] === 'string') decoded = Buffer.from(stringData[AESCBC_KEY], 'utf8');
   if (!decoded) {
     throw new UsageError(
       `failed to read the encryption key from ${origin}: Secret "${secret.metadata.name ?? ''}" has no data.${AESCBC_KEY}`,

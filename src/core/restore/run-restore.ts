@@ -52,7 +52,7 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
   const startedAt = deps.clock.now();
   deps.reporter.info(`verifying backup ${req.store.url(req.prefix ? `${req.prefix}/` : '')}`);
   const { bundle } = await readBundle(
-    { store: req.store, prefix: req.prefix, openBucket: req.openBucket },
+    { store: req.store, prefix: req.prefix, openBucket: (bucket) => req.openBucket(bucket) },
     {
       reporter: deps.reporter,
       ...(deps.signal ? { signal: deps.signal } : {}),
@@ -78,7 +78,7 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
     backupCreatedAt: m.createdAt,
     revision: m.snapshot.revision,
     totalKeys: m.snapshot.totalKeys,
-    ...(liveKeysOf(m) !== undefined ? { liveKeys: liveKeysOf(m) as number } : {}),
+    ...(liveKeysOf(m) !== undefined ? { liveKeys: liveKeysOf(m) } : {}),
   };
   const desired = desiredObjects(bundle, { namespace, name, snapshotUrl, recordAnnotations: recordAnnotations(record) });
   const { preflight: pre, planned } = await preflight(

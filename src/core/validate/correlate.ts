@@ -42,7 +42,7 @@ export function oldListItem(old: OldRef, s: Schema, item: unknown): OldRef {
   if (s['x-kubernetes-list-type'] !== 'map' || !keys || keys.length === 0) return NO_OLD;
   const want = mapKeyOf(item, keys);
   if (want === undefined) return NO_OLD;
-  const match = old.value.find((o) => mapKeyOf(o, keys) === want);
+  const match = (old.value as unknown[]).find((o) => mapKeyOf(o, keys) === want);
   return match === undefined ? NO_OLD : { has: true, value: match };
 }
 

@@ -16,11 +16,11 @@ import type { FieldError, JsonObject, Schema } from './types.ts';
 const RESOURCE_KEYS = new Set(['apiVersion', 'kind', 'metadata']);
 
 export function deepCopy<T>(v: T): T {
-  return v === undefined ? v : (structuredClone(v) as T);
+  return v === undefined ? v : structuredClone(v);
 }
 
 function additional(s: Schema): Schema | undefined {
-  return isObject(s.additionalProperties) ? (s.additionalProperties as Schema) : undefined;
+  return isObject(s.additionalProperties) ? s.additionalProperties : undefined;
 }
 
 /** Remove unknown fields and non-nullable nulls; report pruned fields as warnings. */

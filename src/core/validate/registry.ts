@@ -3,7 +3,7 @@
  * `group/version` + kind, carrying that version's openAPIV3Schema.
  */
 import { isObject } from './types.ts';
-import type { CrdRegistry, CrdVersionEntry, Schema } from './types.ts';
+import type { CrdRegistry, CrdVersionEntry } from './types.ts';
 
 function key(apiVersion: string, kind: string): string {
   return `${apiVersion}/${kind}`;
@@ -41,7 +41,7 @@ export function compileCrds(crds: object[]): CrdRegistry {
         plural,
         crdName,
         scope,
-        schema: schema as Schema,
+        schema: schema,
       });
     }
   }

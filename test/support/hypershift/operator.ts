@@ -330,7 +330,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
           safe(() =>
             store.mutate(HOSTED_CLUSTERS, hc.metadata.namespace, hc.metadata.name, (o) => {
               if (!(o.metadata.finalizers ?? []).includes(FINALIZER)) o.metadata.finalizers = [...(o.metadata.finalizers ?? []), FINALIZER];
-              o['status'] = { ...((o['status'] as object | undefined) ?? {}), conditions: paused };
+              o['status'] = { ...(o['status'] ?? {}), conditions: paused };
             }),
           );
         }

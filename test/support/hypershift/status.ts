@@ -159,7 +159,7 @@ export function writeControlPlaneStatus(
     if (JSON.stringify(merged) === JSON.stringify(conditionsOf(o))) return;
     try {
       store.mutate(r, o.metadata.namespace, o.metadata.name, (x) => {
-        x['status'] = { ...((x['status'] as object | undefined) ?? {}), conditions: merged };
+        x['status'] = { ...(x['status'] ?? {}), conditions: merged };
       });
     } catch {
       /* changed or gone meanwhile: the next pass writes it */

@@ -91,7 +91,9 @@ function fieldValue(o: SimObject, path: string): string {
     if (cur === null || typeof cur !== 'object') return '';
     cur = (cur as Record<string, unknown>)[seg];
   }
-  return cur === undefined || cur === null ? '' : String(cur);
+  if (cur === undefined || cur === null) return '';
+  if (typeof cur === 'string') return cur;
+  return typeof cur === 'number' || typeof cur === 'boolean' ? cur.toString() : JSON.stringify(cur);
 }
 
 /** `metadata.name=x,status.phase!=Running`: any dotted path, compared as strings (missing = ""). */

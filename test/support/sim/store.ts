@@ -183,7 +183,7 @@ export class MemoryStore implements SimStore {
     if ('spec' in o || (gr.group !== '' && gr.group !== 'apps')) o.metadata.generation = 1;
     else delete o.metadata.generation;
     if (gr.group === '' && gr.plural === 'namespaces') {
-      o['status'] = { phase: 'Active', ...((o['status'] as object | undefined) ?? {}) };
+      o['status'] = { phase: 'Active', ...(o['status'] ?? {}) };
     }
     o.metadata.resourceVersion = this.nextRv();
     b.set(k, o);
@@ -267,7 +267,7 @@ export class MemoryStore implements SimStore {
     if (!ns.metadata.deletionTimestamp) {
       this.mutateRaw(NAMESPACES, name, (o) => {
         o.metadata.deletionTimestamp = kubeTimestamp();
-        o['status'] = { ...((o['status'] as object | undefined) ?? {}), phase: 'Terminating' };
+        o['status'] = { ...(o['status'] ?? {}), phase: 'Terminating' };
       });
     }
     for (const [key, bucket] of this.objects) {

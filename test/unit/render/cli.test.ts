@@ -396,7 +396,7 @@ describe('render --from-backup (in-memory bucket)', () => {
     };
     const store = bucketWithBackup({ encryption: { type: 'kms', kms } });
     const input = HC().replace(
-      /  secretEncryption:[\s\S]*$/,
+      / {2}secretEncryption:[\s\S]*$/,
       '  secretEncryption:\n    kms:\n      aws:\n        activeKey:\n          arn: arn:aws:kms:us-east-1:123456789012:key/other\n        region: us-east-1\n      provider: AWS\n    type: kms\n',
     );
     const run = await runHcpDr(['render', '--from-backup', `s3://backups/${prefix}/`, '--no-validate'], { buckets: [store], stdin: input });

@@ -55,7 +55,7 @@ function withValidPlaceholders(text: string): string {
 }
 
 function isKms(text: string): boolean {
-  return /\n    type: kms\n/.test(text);
+  return /\n {4}type: kms\n/.test(text);
 }
 
 const shared = sharedFixtures();
@@ -98,7 +98,7 @@ const facts = {
 
 const OWN_CASES: Record<string, { options: RenderOptions; warnings: RegExp[] }> = {
   'aws-from-backup': {
-    options: { snapshotUrl: FIXED_URL, key, facts: structuredClone(facts) as RenderOptions['facts'], includeSecrets: true },
+    options: { snapshotUrl: FIXED_URL, key, facts: structuredClone(facts), includeSecrets: true },
     warnings: [
       /spec\.infraID is "demo-newid" in the input and "demo-a1b2c"/,
       /route\.hostname is "api-demo\.new\.example\.com"/,

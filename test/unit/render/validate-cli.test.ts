@@ -19,7 +19,7 @@ const write = (name: string, text: string) => {
 };
 const EXPECTED = path.join(OWN_FIXTURES, 'aws-from-backup/expected.yaml');
 const expected = readFileSync(EXPECTED, 'utf8');
-const withoutUrl = expected.replace(/        restoreSnapshotURL:\n        - .*\n/, '');
+const withoutUrl = expected.replace(/ {8}restoreSnapshotURL:\n {8}- .*\n/, '');
 const otherUrl = expected.replace(FIXED_URL, 'https://other.example.com/snapshot.db');
 
 describe.skipIf(!sharedRegistry())('validate (shared CRDs)', () => {

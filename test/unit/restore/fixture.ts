@@ -97,7 +97,7 @@ export function installOperator(kube: FakeKube): void {
     kind: 'Deployment',
     metadata: { name: 'operator', namespace: 'hypershift' },
     status: { readyReplicas: 1 },
-  } as KubeObject);
+  });
 }
 
 export const URL = 'https://s3.example.com/backups/hcp/clusters/demo/20261129T110000Z-abcdef/snapshot.db?X-Amz-Signature=abc';

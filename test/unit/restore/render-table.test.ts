@@ -45,14 +45,14 @@ const result: RestoreResult = {
 describe('restore table', () => {
   it('shows the cluster, the backup, the RPO, the verdict, the time, the objects, the checks and the next steps', () => {
     const text = renderRestore(result);
-    expect(text).toMatch(/^CLUSTER  clusters\/demo \(AWS\) on context "mgmt2"/m);
-    expect(text).toMatch(/^RPO      62m \(backup age\)/m);
-    expect(text).toMatch(/^VERDICT  Restored: 3 members agree/m);
-    expect(text).toMatch(/^TIME     42s from the first change to verified data \(47s in all\)/m);
+    expect(text).toMatch(/^CLUSTER {2}clusters\/demo \(AWS\) on context "mgmt2"/m);
+    expect(text).toMatch(/^RPO {6}62m \(backup age\)/m);
+    expect(text).toMatch(/^VERDICT {2}Restored: 3 members agree/m);
+    expect(text).toMatch(/^TIME {5}42s from the first change to verified data \(47s in all\)/m);
     expect(text).toMatch(/hosted-cluster\s+HostedCluster\s+clusters\/demo\s+created/);
     expect(text).toMatch(/hashkv\s+ok\s+hashkv 1 on every member/);
     expect(text).toMatch(/warning: OAuthServer/);
-    expect(text).toMatch(/next steps:\n  - AWS: hypershift fix dr-oidc-iam/);
+    expect(text).toMatch(/next steps:\n {2}- AWS: hypershift fix dr-oidc-iam/);
   });
 
   it('says nothing was changed on a dry run', () => {

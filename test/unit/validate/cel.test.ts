@@ -15,7 +15,7 @@ describe('CEL x-kubernetes-validations', () => {
   });
 
   it('default message is "failed rule: <rule>"', () => {
-    const s = withRule({ type: 'string' } as Schema, "self != 'bad'");
+    const s = withRule({ type: 'string' }, "self != 'bad'");
     expect(check({ type: 'object', properties: { p: s } }, { p: 'bad' }).messages).toEqual([
       'spec.p: Invalid value: "string": failed rule: self != \'bad\'',
     ]);

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -48,7 +49,7 @@ async function session(url: string, protocols: string[], input: Buffer[] = []): 
 async function refused(url: string, protocols = ['v5.channel.k8s.io']): Promise<{ code: number; body: string }> {
   const ws = new WebSocket(url, protocols);
   ws.on('error', () => {});
-  const [, res] = (await once(ws, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];
+  const [, res] = (await once(ws, 'unexpected-response')) as [unknown, IncomingMessage];
   let body = '';
   for await (const c of res) body += String(c);
   ws.terminate();
@@ -138,7 +139,7 @@ describe('pods/exec over WebSocket', () => {
       headers: { Authorization: 'Bearer t-denied' },
     });
     ws.on('error', () => {});
-    const [, res] = (await once(ws, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];
+    const [, res] = (await once(ws, 'unexpected-response')) as [unknown, IncomingMessage];
     expect(res.statusCode).toBe(403);
     ws.terminate();
   });

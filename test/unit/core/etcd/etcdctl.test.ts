@@ -30,7 +30,14 @@ describe('etcd 3.4 output captured from a real cluster', () => {
     const status = parseEndpointStatus(fixture('3.4/status.json'));
     expect(status).toHaveLength(3);
     expect(new Set(status.map((s) => s.leader))).toEqual(new Set(['15fa361a39aec1c8']));
-    expect(status[0]).toMatchObject({ endpoint: 'http://127.0.0.1:32382', version: '3.4.23', dbSize: 20480, dbSizeInUse: 16384, revision: 6, raftIndex: 13 });
+    expect(status[0]).toMatchObject({
+      endpoint: 'http://127.0.0.1:32382',
+      version: '3.4.23',
+      dbSize: 20480,
+      dbSizeInUse: 16384,
+      revision: 6,
+      raftIndex: 13,
+    });
     expect(status.map((s) => s.memberId)).toContain('e4126f4eb6a94ceb');
     expect(status.every((s) => s.clusterId === '8018fe87500e11d8')).toBe(true);
   });

@@ -11,8 +11,20 @@ function member(i: number, overrides: Partial<MemberFacts> = {}): MemberFacts {
     clientURL: `https://etcd-${i}:2379`,
     isLearner: false,
     status: {
-      endpoint: 'https://localhost:2379', memberId: `id${i}`, clusterId: CLUSTER, leader: 'id0', version: '3.5.21',
-      dbSize: 100, dbSizeInUse: 50, dbSizeQuota: undefined, isLearner: false, raftTerm: 2, raftIndex: 10, raftAppliedIndex: 10, revision: 7, errors: [],
+      endpoint: 'https://localhost:2379',
+      memberId: `id${i}`,
+      clusterId: CLUSTER,
+      leader: 'id0',
+      version: '3.5.21',
+      dbSize: 100,
+      dbSizeInUse: 50,
+      dbSizeQuota: undefined,
+      isLearner: false,
+      raftTerm: 2,
+      raftIndex: 10,
+      raftAppliedIndex: 10,
+      revision: 7,
+      errors: [],
     },
     health: { endpoint: 'https://localhost:2379', healthy: true, took: '2ms', error: undefined },
     hash: { endpoint: 'https://localhost:2379', memberId: `id${i}`, hash: 42, revision: 7, compactRevision: -1 },
@@ -21,7 +33,13 @@ function member(i: number, overrides: Partial<MemberFacts> = {}): MemberFacts {
 }
 
 const pod = (i: number, overrides: Partial<PodFacts> = {}): PodFacts => ({
-  name: `etcd-${i}`, phase: 'Running', ready: true, restarts: 0, waitingReason: undefined, execError: undefined, ...overrides,
+  name: `etcd-${i}`,
+  phase: 'Running',
+  ready: true,
+  restarts: 0,
+  waitingReason: undefined,
+  execError: undefined,
+  ...overrides,
 });
 
 function facts(overrides: Partial<EtcdFacts> = {}): EtcdFacts {
@@ -43,7 +61,12 @@ describe('etcd verdict', () => {
   });
 
   it('when one member of three is unhealthy, it is Degraded, names the member and hints at replacing it', () => {
-    const v = judge(facts({ members: [member(0), member(1, { health: unhealthy }), member(2)], pods: [pod(0), pod(1, { ready: false, waitingReason: 'CrashLoopBackOff' }), pod(2)] }));
+    const v = judge(
+      facts({
+        members: [member(0), member(1, { health: unhealthy }), member(2)],
+        pods: [pod(0), pod(1, { ready: false, waitingReason: 'CrashLoopBackOff' }), pod(2)],
+      }),
+    );
     expect(v.state).toBe('Degraded');
     expect(v.reason).toContain('etcd-1 is unhealthy (context deadline exceeded)');
     expect(v.hint).toContain('data-etcd-1');
@@ -55,18 +78,26 @@ describe('etcd verdict', () => {
     expect(v.state).toBe('Degraded');
     expect(v.hint).toContain('{cmd} etcd recover-member demo etcd-2 -n clusters');
     // Without the cluster, placeholders stand in for the names.
-    expect(judge(facts({ members: [member(0), member(1), member(2, { health: unhealthy })] })).hint).toContain('recover-member <hosted-cluster> etcd-2 -n <namespace>');
+    expect(judge(facts({ members: [member(0), member(1), member(2, { health: unhealthy })] })).hint).toContain(
+      'recover-member <hosted-cluster> etcd-2 -n <namespace>',
+    );
   });
 
   it('when quorum is lost, the hint points at restoring from a backup, not at recover-member', () => {
-    const v = judge(facts({ members: [member(0), member(1, { health: unhealthy }), member(2, { health: unhealthy })] }), { namespace: 'clusters', name: 'demo' });
+    const v = judge(facts({ members: [member(0), member(1, { health: unhealthy }), member(2, { health: unhealthy })] }), {
+      namespace: 'clusters',
+      name: 'demo',
+    });
     expect(v.state).toBe('QuorumLost');
     expect(v.hint).toContain('{cmd} restore <backup-url>');
     expect(v.hint).not.toContain('etcd recover-member');
   });
 
   it('when members disagree, the hint says not to replace members (recover-member is not offered)', () => {
-    const v = judge(facts({ members: [member(0), member(1), member(2), member(3, { pod: undefined, name: 'stray' })] }), { namespace: 'clusters', name: 'demo' });
+    const v = judge(facts({ members: [member(0), member(1), member(2), member(3, { pod: undefined, name: 'stray' })] }), {
+      namespace: 'clusters',
+      name: 'demo',
+    });
     expect(v.state).toBe('Inconsistent');
     expect(v.hint).toMatch(/do not restart or delete members/);
     expect(v.hint).not.toContain('recover-member');
@@ -79,16 +110,24 @@ describe('etcd verdict', () => {
   });
 
   it('when no member answers at all, it is QuorumLost and names the pods', () => {
-    const v = judge(facts({ members: [], podViews: [], pods: [pod(0, { phase: 'Pending' }), pod(1, { execError: 'exec refused' }), pod(2, { waitingReason: 'CrashLoopBackOff' })] }));
+    const v = judge(
+      facts({
+        members: [],
+        podViews: [],
+        pods: [pod(0, { phase: 'Pending' }), pod(1, { execError: 'exec refused' }), pod(2, { waitingReason: 'CrashLoopBackOff' })],
+      }),
+    );
     expect(v.state).toBe('QuorumLost');
     expect(v.reason).toContain('etcd-1 (exec refused)');
   });
 
   it('when pods report different cluster IDs (split brain), it is Inconsistent even though each is healthy', () => {
-    const v = judge(facts({
-      members: [member(0)],
-      podViews: [0, 1, 2].map((i) => ({ pod: `etcd-${i}`, clusterId: `c${i}`, memberId: `id${i}`, memberCount: 1 })),
-    }));
+    const v = judge(
+      facts({
+        members: [member(0)],
+        podViews: [0, 1, 2].map((i) => ({ pod: `etcd-${i}`, clusterId: `c${i}`, memberId: `id${i}`, memberCount: 1 })),
+      }),
+    );
     expect(v.state).toBe('Inconsistent');
     expect(v.reason).toContain('split brain');
   });
@@ -119,6 +158,15 @@ describe('etcd verdict', () => {
   });
 
   it('when a single-replica cluster has its one member healthy, it is Healthy', () => {
-    expect(judge(facts({ replicas: 1, pods: [pod(0)], members: [member(0)], podViews: [{ pod: 'etcd-0', clusterId: CLUSTER, memberId: 'id0', memberCount: 1 }] })).state).toBe('Healthy');
+    expect(
+      judge(
+        facts({
+          replicas: 1,
+          pods: [pod(0)],
+          members: [member(0)],
+          podViews: [{ pod: 'etcd-0', clusterId: CLUSTER, memberId: 'id0', memberCount: 1 }],
+        }),
+      ).state,
+    ).toBe('Healthy');
   });
 });
