@@ -36,7 +36,7 @@
  */
 import path from 'node:path';
 import { API_SERVERS, attachHyperShiftOperator, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES, isPaused } from '../controllers.ts';
-import { attachEtcdController, etcdExecHandler, PODS, STATEFULSETS } from '../etcd-controller.ts';
+import { attachEtcdController, etcdExecHandler, PODS, PVCS, STATEFULSETS } from '../etcd-controller.ts';
 import { startEtcdCluster, type EtcdCluster } from '../etcd-cluster.ts';
 import { statefulSetObject, ETCD_INIT } from '../etcd/k8s-objects.ts';
 import type { PodLogs } from '../sim/logs.ts';
@@ -274,7 +274,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     if (!keep && store.get(NAMESPACES, undefined, cp)) {
       safe(() => store.delete(NAMESPACES, undefined, cp));
       // Pods go at once; PVCs follow once their pods are gone (the etcd controller empties each volume).
-      const deadline = Date.now() + 60_000;
+      const deadline = Date.now() + 30_000;
       while (store.get(NAMESPACES, undefined, cp) && Date.now() < deadline && !stopped) await new Promise((r) => setTimeout(r, 50));
     }
     if (keep && plane?.etcd) {
@@ -292,6 +292,21 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
         await plane.etcd.stop({ keepDir: true });
       } else await plane.etcd?.stop();
       planes.delete(cp);
+    }
+    // A member still starting (an etcd-init retry in back-off, a slow restore on a busy machine)
+    // keeps its pod and volume past the wait above. Its members are stopped now, so nothing holds
+    // them any more: release them as the kubelet and pvc-protection would, and the namespace goes.
+    if (!keep && !stopped && store.get(NAMESPACES, undefined, cp)) {
+      for (const resource of [PODS, PVCS]) {
+        for (const o of store.list(resource, cp)) {
+          safe(() =>
+            store.mutate(resource, cp, o.metadata.name, (x) => {
+              x.metadata.finalizers = [];
+            }),
+          );
+          safe(() => store.delete(resource, cp, o.metadata.name));
+        }
+      }
     }
     if (!stopped && store.get(HOSTED_CLUSTERS, ns, hc.metadata.name)) {
       safe(() =>
