@@ -11,11 +11,11 @@
  * The issue sets the transfer target for a 1 GiB database; smaller sizes are reported without it.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { fillEtcd } from '../test/support/etcd-fill.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.ts';
 import { startS3ServerProcess, type S3ServerProcess } from '../test/support/s3-server-process.ts';
 import type { BackupManifest } from '../src/core/bundle/manifest.ts';
@@ -25,23 +25,6 @@ const sizes = (process.env['HCP_DR_BENCH_SIZES_MB'] ?? '100,1024').split(',').ma
 const rounds = Math.max(1, Number(process.env['HCP_DR_BENCH_ROUNDS'] ?? 5));
 const MiB = 1024 * 1024;
 const BUCKET = 'hcp-dr-bench';
-
-async function fill(sb: Sandbox, megabytes: number): Promise<void> {
-  // 1 MiB random values (incompressible), 8 puts in flight; etcd's request limit is 1.5 MiB.
-  let next = 0;
-  const worker = async () => {
-    while (next < megabytes) {
-      const i = next++;
-      await sb.etcd.put(
-        `/bench/${String(i).padStart(6, '0')}`,
-        randomBytes(MiB - 1024)
-          .toString('base64')
-          .slice(0, MiB - 1024),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
-}
 
 /** The plugin's own `backup --online -v`: upload time from its step lines, peak RSS, the manifest. */
 async function pluginBackup(entry: string, args: string[], env: NodeJS.ProcessEnv) {
@@ -98,7 +81,7 @@ for (const mb of sizes) {
   });
   try {
     const t0 = performance.now();
-    await fill(sb, mb);
+    await fillEtcd(sb.etcd, mb, { inFlight: 8 });
     console.log(`filled ${mb} MiB in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
     const env = {
       ...process.env,

@@ -14,10 +14,10 @@
  * round takes minutes: rounds are few (HCP_DR_BENCH_RESTORE_ROUNDS, default 3 at 100 MiB and 1 at
  * 1 GiB) and the medians compared. HCP_DR_BENCH_RESTORE_SIZES_MB=100,1024 sets the sizes.
  */
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { fillEtcd } from '../test/support/etcd-fill.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.ts';
 import { startEtcdCluster, type EtcdCluster } from '../test/support/etcd-cluster.ts';
 import { runEtcdInit } from '../test/support/hypershift/etcd-init.ts';
@@ -44,34 +44,6 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-async function fill(sb: Sandbox, megabytes: number): Promise<void> {
-  // 1 MiB random values (incompressible), 8 puts in flight; etcd's request limit is 1.5 MiB. On a busy
-  // machine the sandbox's members (500 ms election timeout) may drop a proposal: put it again.
-  let next = 0;
-  const put = async (key: string, value: string) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await sb.etcd.put(key, value);
-      } catch (err) {
-        if (attempt === 5) throw err;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
-  };
-  const worker = async () => {
-    while (next < megabytes) {
-      const i = next++;
-      await put(
-        `/bench/${String(i).padStart(6, '0')}`,
-        randomBytes(MiB - 1024)
-          .toString('base64')
-          .slice(0, MiB - 1024),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
 }
 
 /** Deletes clusters/demo as a user would and waits until its control plane and etcd volumes are gone. */
@@ -182,7 +154,7 @@ for (const mb of sizes) {
   console.log(`sandbox in ${sb.dir}`);
   try {
     const t0 = performance.now();
-    await fill(sb, mb);
+    await fillEtcd(sb.etcd, mb, { inFlight: 8 });
     console.log(`filled ${mb} MiB in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
     const backup = await timedRun(
       entry,

@@ -11,11 +11,11 @@
  * HCP_DR_BENCH_RGW_MB (default 1024) sets the size, HCP_DR_BENCH_RGW_ROUNDS (default 3) the rounds.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { fillEtcd } from '../test/support/etcd-fill.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.ts';
 import { startCephRgw, type CephRgw } from '../test/support/ceph-rgw.ts';
 import { emit, median, timedRun } from './lib.ts';
@@ -24,34 +24,6 @@ const mb = Number(process.env['HCP_DR_BENCH_RGW_MB'] ?? 1024);
 const rounds = Math.max(1, Number(process.env['HCP_DR_BENCH_RGW_ROUNDS'] ?? 3));
 const MiB = 1024 * 1024;
 const BUCKET = 'hcp-dr-bench';
-
-async function fill(sb: Sandbox, megabytes: number): Promise<void> {
-  // 1 MiB random values (incompressible), 4 puts in flight; etcd's request limit is 1.5 MiB. On a busy
-  // machine the sandbox's members (500 ms election timeout) may drop a proposal: put it again.
-  let next = 0;
-  const put = async (key: string, value: string) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await sb.etcd.put(key, value);
-      } catch (err) {
-        if (attempt === 5) throw err;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
-  };
-  const worker = async () => {
-    while (next < megabytes) {
-      const i = next++;
-      await put(
-        `/bench/${String(i).padStart(6, '0')}`,
-        randomBytes(MiB - 1024)
-          .toString('base64')
-          .slice(0, MiB - 1024),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, worker));
-}
 
 /** Deletes everything in the bucket and lets RGW's garbage collector free the OSD's memory now. */
 async function emptyBucket(client: S3Client, rgw: CephRgw): Promise<void> {
@@ -103,7 +75,7 @@ try {
     credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
   });
   const t0 = performance.now();
-  await fill(sb, mb);
+  await fillEtcd(sb.etcd, mb);
   console.log(`filled ${mb} MiB in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
   const env = {
     ...process.env,

@@ -13,7 +13,7 @@
  * latest, with this process (see ceph-rgw.ts).
  */
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
@@ -24,6 +24,7 @@ import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fillEtcd } from '../support/etcd-fill.ts';
 import { REPO_ROOT, SHARED_CRDS, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { startCephRgw, type CephRgw } from '../support/ceph-rgw.ts';
 import { startS3Proxy, type S3Proxy } from '../support/s3-proxy.ts';
@@ -73,35 +74,7 @@ async function pendingUploads(bucket: string): Promise<string[]> {
 
 let filled: Promise<void> | undefined;
 /** Grows the sandbox's etcd once, to a snapshot of more than 2 parts of 8 MiB (~24 MiB). */
-const growEtcd = () => (filled ??= fillEtcd(20));
-
-async function fillEtcd(megabytes: number): Promise<void> {
-  // 1 MiB incompressible values (etcd's request limit is 1.5 MiB), 2 in flight. On a busy machine the
-  // test members (500 ms election timeout) change leaders now and then and drop a proposal: put again.
-  let next = 0;
-  const put = async (key: string, value: string) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await sb.etcd.put(key, value);
-      } catch (err) {
-        if (attempt === 5) throw err;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
-  };
-  const worker = async () => {
-    while (next < megabytes) {
-      const i = next++;
-      await put(
-        `/hcp-dr-rgw/${String(i).padStart(4, '0')}`,
-        randomBytes(MiB * 0.7)
-          .toString('base64')
-          .slice(0, MiB - 1024),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: 2 }, worker));
-}
+const growEtcd = () => (filled ??= fillEtcd(sb.etcd, 20, { prefix: '/hcp-dr-rgw/', inFlight: 2 }));
 
 beforeAll(async () => {
   if (!existsSync(LOADER)) throw new Error(`${LOADER} is missing: run \`npm run build\` (npm test builds it first)`);
