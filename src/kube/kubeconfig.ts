@@ -12,6 +12,7 @@ import yaml from 'js-yaml';
 import { causeText, UsageError, type ErrorDetails } from '../core/errors.ts';
 import { fileSystemError } from '../core/environment-errors.ts';
 import type { KubeTarget } from '../core/ports.ts';
+import { inClusterConfig, inClusterNamespace, inClusterPossible } from './in-cluster.ts';
 
 type Entry = Record<string, unknown>;
 
@@ -24,6 +25,8 @@ export interface SelectedConfig {
   user: Entry;
   /** True when only client-node can authenticate this user (exec plugin, auth provider, proxy). */
   needsClientNode: boolean;
+  /** True when this is the pod's service-account environment, not a kubeconfig (in-cluster.ts). */
+  inCluster?: boolean;
 }
 
 export function kubeconfigPaths(target: KubeTarget): string[] {
@@ -42,8 +45,9 @@ export function selectKubeconfig(target: KubeTarget): SelectedConfig {
     });
   }
   if (existing.length === 0) {
+    if (target.context === undefined && inClusterPossible()) return inClusterConfig();
     throw kubeconfigError(`no kubeconfig found (looked in ${paths.join(', ')})`, {
-      hint: 'log in to the management cluster (oc login), or pass --kubeconfig',
+      hint: 'log in to the management cluster (oc login), or pass --kubeconfig (in a pod, the service account is used)',
     });
   }
   const clusters = new Map<string, Entry>();
@@ -71,16 +75,20 @@ export function selectKubeconfig(target: KubeTarget): SelectedConfig {
   const contextName = target.context ?? current ?? '';
   const context = contexts.get(contextName);
   const cluster = context ? clusters.get(String(context['cluster'])) : undefined;
-  if (!context || !cluster || typeof cluster['server'] !== 'string') {
+  if (!context || !cluster || typeof cluster['server'] !== 'string' || cluster['server'] === '') {
+    // clientcmd's "empty config": a kubeconfig that selects no cluster gives way to the pod's service account.
+    if (target.context === undefined && inClusterPossible()) return inClusterConfig();
     throw kubeconfigError(context ? `context "${contextName}" names no usable cluster` : 'the kubeconfig has no current context', {
       hint: 'pass --context, or set one with "kubectl config use-context <name>"',
     });
   }
   const user = users.get(String(context['user'])) ?? {};
+  const namespace = typeof context['namespace'] === 'string' && context['namespace'] !== '' ? context['namespace'] : undefined;
   return {
     paths: existing,
     contextName,
-    namespace: typeof context['namespace'] === 'string' && context['namespace'] !== '' ? context['namespace'] : undefined,
+    // kubectl in a pod: a context without a namespace takes the pod's.
+    namespace: namespace ?? (inClusterPossible() ? inClusterNamespace() : undefined),
     cluster: cluster as Entry & { server: string },
     user,
     needsClientNode: user['exec'] !== undefined || user['auth-provider'] !== undefined || cluster['proxy-url'] !== undefined,

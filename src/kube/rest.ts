@@ -18,6 +18,8 @@ export interface RequestAuth {
 export interface RestOptions {
   server: string;
   contextName: string;
+  /** What describeTarget() answers instead of the context (the in-cluster service account has none). */
+  targetDescription?: string;
   requestTimeoutMs?: number;
   /** Called per request so rotating credentials (exec plugins) stay fresh. */
   auth(): Promise<RequestAuth>;
@@ -57,7 +59,7 @@ export class RestKubeApi implements KubeApi {
   }
 
   describeTarget(): string {
-    return `context "${this.#options.contextName}" (${this.#options.server})`;
+    return this.#options.targetDescription ?? `context "${this.#options.contextName}" (${this.#options.server})`;
   }
 
   async get(type: ResourceType, namespace: string, name: string): Promise<KubeObject | undefined> {

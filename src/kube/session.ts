@@ -20,13 +20,24 @@ export type Auth = () => Promise<RequestAuth & { tls: Record<string, unknown> }>
 export async function connectKube(target: KubeTarget, reporter: Reporter, signal?: AbortSignal): Promise<KubeSession> {
   const selected = selectKubeconfig(target);
   const server = selected.cluster.server;
-  reporter.debug(`using context "${selected.contextName}" (${server})${selected.needsClientNode ? ' through client-node' : ''}`);
+  reporter.debug(
+    selected.inCluster
+      ? `using the in-cluster configuration: the pod's service account (${server})`
+      : `using context "${selected.contextName}" (${server})${selected.needsClientNode ? ' through client-node' : ''}`,
+  );
   // A module of its own so that the release bundles load client-node's code only for these users.
   const auth = selected.needsClientNode
     ? await (await import('./client-node-auth.ts')).clientNodeAuth(selected, target)
     : directAuth(selected);
   const timeout = target.requestTimeoutMs ? { requestTimeoutMs: target.requestTimeoutMs } : {};
-  const restOptions = { server, contextName: selected.contextName, auth, ...timeout, ...(signal ? { signal } : {}) };
+  const restOptions = {
+    server,
+    contextName: selected.contextName,
+    ...(selected.inCluster ? { targetDescription: `the in-cluster service account (${server})` } : {}),
+    auth,
+    ...timeout,
+    ...(signal ? { signal } : {}),
+  };
   return {
     api: new RestKubeApi(restOptions),
     exec: new WebSocketPodExec({ server, auth, ...timeout }),
@@ -36,7 +47,10 @@ export async function connectKube(target: KubeTarget, reporter: Reporter, signal
   };
 }
 
-/** Bearer token (re-read from tokenFile on each request: it may rotate), basic auth or client certificate. */
+/**
+ * Bearer token (re-read from tokenFile on each request: it may rotate, as a pod's projected
+ * service-account token does), basic auth or client certificate.
+ */
 function directAuth(selected: SelectedConfig): Auth {
   const { cluster, user } = selected;
   const insecure = cluster['insecure-skip-tls-verify'] === true;
@@ -54,7 +68,12 @@ function directAuth(selected: SelectedConfig): Auth {
   return async () => {
     const headers: Record<string, string> = {};
     const tokenFile = user['tokenFile'];
-    const token = typeof user['token'] === 'string' ? user['token'] : typeof tokenFile === 'string' ? readTokenFile(tokenFile) : undefined;
+    const token =
+      typeof user['token'] === 'string'
+        ? user['token']
+        : typeof tokenFile === 'string'
+          ? readTokenFile(tokenFile, selected.inCluster ? "the pod's service account token" : 'the tokenFile named in the kubeconfig')
+          : undefined;
     if (token) headers['Authorization'] = `Bearer ${token}`;
     else if (typeof user['username'] === 'string')
       headers['Authorization'] =
@@ -63,10 +82,10 @@ function directAuth(selected: SelectedConfig): Auth {
   };
 }
 
-function readTokenFile(file: string): string {
+function readTokenFile(file: string, flag: string): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw fileSystemError(err, { path: file, flag: 'the tokenFile named in the kubeconfig', access: 'read' }) ?? err;
+    throw fileSystemError(err, { path: file, flag, access: 'read' }) ?? err;
   }
 }
