@@ -1,0 +1,181 @@
+/**
+ * The one declaration of the Kubernetes API permissions each hcp-dr workflow needs. `schedule`
+ * derives its RBAC from it (never a second hand-written list), and
+ * test/integration/permissions.test.ts proves it against what the code really calls: every request
+ * a run makes is covered, and every declared verb is used by some run.
+ *
+ * `where` says in which namespace a permission is exercised, so a schedule of named hosted
+ * clusters can bind it there only (RoleBindings), while a fleet schedule, whose control-plane
+ * namespaces are not known in advance, binds it cluster-wide.
+ */
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+
+export type PermissionScope =
+  /** The HostedCluster's own namespace (`-n`). */
+  | 'hosted-cluster-namespace'
+  /** The control-plane namespace `<namespace>-<name>` HyperShift runs the control plane in. */
+  | 'control-plane-namespace'
+  /** Across all namespaces (a list of every HostedCluster). */
+  | 'all-namespaces';
+
+export interface ApiPermission {
+  /** API group, '' for the core group. */
+  group: string;
+  /** Resource plural, with the subresource when there is one: 'pods/exec', 'deployments/scale'. */
+  resource: string;
+  /** Verbs the code issues. */
+  verbs: readonly Verb[];
+  /**
+   * Verbs some API server versions check for the very same request, granted too but never
+   * expected to be seen: exec over WebSocket is a GET, authorized as `get` on pods/exec before
+   * Kubernetes 1.35 and as `create` from then on (AuthorizePodWebsocketUpgradeCreatePermission).
+   */
+  compatVerbs?: readonly Verb[];
+  where: PermissionScope;
+  why: string;
+}
+
+export type Workflow = 'backup-online' | 'backup-quiesce' | 'backup-all-online' | 'backup-all-quiesce' | 'backup-prune';
+
+export const WORKFLOWS: readonly Workflow[] = [
+  'backup-online',
+  'backup-quiesce',
+  'backup-all-online',
+  'backup-all-quiesce',
+  'backup-prune',
+];
+
+const HYPERSHIFT = 'hypershift.openshift.io';
+
+/** What one backup of one hosted cluster reads and writes, whatever its mode. */
+const BACKUP_COMMON: readonly ApiPermission[] = [
+  {
+    group: HYPERSHIFT,
+    resource: 'hostedclusters',
+    verbs: ['get', 'patch'],
+    where: 'hosted-cluster-namespace',
+    why: 'resolve the HostedCluster; the operation record and lock are annotations on it',
+  },
+  {
+    group: HYPERSHIFT,
+    resource: 'nodepools',
+    verbs: ['list'],
+    where: 'hosted-cluster-namespace',
+    why: 'the NodePools and the Secrets/ConfigMaps they reference go into the backup',
+  },
+  {
+    group: '',
+    resource: 'secrets',
+    verbs: ['get'],
+    where: 'hosted-cluster-namespace',
+    why: 'the etcd encryption key and the referenced Secrets (pull secret, SSH key, ...) are carried',
+  },
+  {
+    group: '',
+    resource: 'configmaps',
+    verbs: ['get'],
+    where: 'hosted-cluster-namespace',
+    why: 'the referenced ConfigMaps (trust bundles, NodePool config) are carried',
+  },
+  { group: '', resource: 'pods', verbs: ['list'], where: 'control-plane-namespace', why: 'find the etcd members' },
+  {
+    group: '',
+    resource: 'pods/exec',
+    verbs: ['create'],
+    compatVerbs: ['get'],
+    where: 'control-plane-namespace',
+    why: 'etcdctl health checks, the snapshot, streaming it out and removing it',
+  },
+  { group: 'apps', resource: 'statefulsets', verbs: ['get'], where: 'control-plane-namespace', why: 'the etcd StatefulSet (replicas)' },
+  {
+    group: '',
+    resource: 'secrets',
+    verbs: ['get'],
+    where: 'control-plane-namespace',
+    why: 'the PKI a restore needs (root CA, etcd signer, service-account signing key)',
+  },
+];
+
+/** What quiescing adds: the pause and the API servers scaled to 0 and back. */
+const QUIESCE: readonly ApiPermission[] = [
+  {
+    group: HYPERSHIFT,
+    resource: 'hostedcontrolplanes',
+    verbs: ['get'],
+    where: 'control-plane-namespace',
+    why: 'wait until the pause has reached the HostedControlPlane',
+  },
+  {
+    group: 'apps',
+    resource: 'deployments',
+    verbs: ['get'],
+    where: 'control-plane-namespace',
+    why: 'the API server deployments: their replicas are recorded, then waited on',
+  },
+  {
+    group: 'apps',
+    resource: 'deployments/scale',
+    verbs: ['patch'],
+    where: 'control-plane-namespace',
+    why: 'scale kube-apiserver, openshift-apiserver and openshift-oauth-apiserver to 0 and back',
+  },
+];
+
+/** What a fleet run adds: finding the HostedClusters. */
+const FLEET: readonly ApiPermission[] = [
+  {
+    group: HYPERSHIFT,
+    resource: 'hostedclusters',
+    verbs: ['list'],
+    where: 'all-namespaces',
+    why: 'backup --all lists the HostedClusters (of -n, or of every namespace)',
+  },
+];
+
+/** The permissions of one workflow. `backup prune` talks to S3 only: it needs none. */
+export function permissionsOf(workflow: Workflow): ApiPermission[] {
+  switch (workflow) {
+    case 'backup-online':
+      return [...BACKUP_COMMON];
+    case 'backup-quiesce':
+      return [...BACKUP_COMMON, ...QUIESCE];
+    case 'backup-all-online':
+      return [...FLEET, ...BACKUP_COMMON];
+    case 'backup-all-quiesce':
+      return [...FLEET, ...BACKUP_COMMON, ...QUIESCE];
+    case 'backup-prune':
+      return [];
+  }
+}
+
+/** A Kubernetes RBAC PolicyRule as it appears in a Role or ClusterRole. */
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+const VERB_ORDER: readonly Verb[] = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+
+/**
+ * The rules granting `permissions` (already filtered to one scope): one rule per resource, its
+ * verbs merged (compatibility verbs included), sorted by group then resource, so the same input
+ * always gives the same rules and removing one rule removes exactly one resource.
+ */
+export function policyRules(permissions: readonly ApiPermission[]): PolicyRule[] {
+  const byResource = new Map<string, { group: string; resource: string; verbs: Set<Verb> }>();
+  for (const p of permissions) {
+    const key = `${p.group}\u0000${p.resource}`;
+    const entry = byResource.get(key) ?? { group: p.group, resource: p.resource, verbs: new Set<Verb>() };
+    for (const v of [...p.verbs, ...(p.compatVerbs ?? [])]) entry.verbs.add(v);
+    byResource.set(key, entry);
+  }
+  return [...byResource.values()]
+    .sort((a, b) => cmp(a.group, b.group) || cmp(a.resource, b.resource))
+    .map((e) => ({ apiGroups: [e.group], resources: [e.resource], verbs: VERB_ORDER.filter((v) => e.verbs.has(v)) }));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
