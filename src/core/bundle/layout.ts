@@ -118,3 +118,36 @@ export function parseObjectUrl(url: string): { bucket: string; key: string } | u
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
   return match ? { bucket: match[1] as string, key: match[2] as string } : undefined;
 }
+
+/** The UTC time a backup id starts with (`20261121T160800Z-3f9a1c` -> 2026-11-21T16:08:00Z); undefined for anything else. */
+export function backupIdTime(id: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-[0-9a-f]{6}$/.exec(id);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const time = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  return time.getUTCMonth() === mo - 1 && time.getUTCDate() === d && h < 24 && mi < 60 && s < 60 ? time : undefined;
+}
+
+/** For a listed key under `root`: the backup prefix `<root>/<namespace>/<name>/<id>` holding it (id as newBackupId makes them), or undefined. */
+export function parseBackupObjectKey(root: string, key: string): ManifestLocation | undefined {
+  const base = joinKey(root);
+  if (base && !key.startsWith(`${base}/`)) return undefined;
+  const parts = (base ? key.slice(base.length + 1) : key).split('/');
+  if (parts.length < 4 || parts.slice(3).some((p) => p === '')) return undefined;
+  const [namespace, name, id] = parts as [string, string, string];
+  if (!namespace || !name || !backupIdTime(id)) return undefined;
+  return { namespace, name, id, prefix: backupPrefix(base, namespace, name, id) };
+}
+
+/**
+ * Whether `key` (in any bucket) lies where a backup's Secrets go under some --keys-to root:
+ * `<keys root>/<namespace>/<name>/<id>/...`. What backup.json records is checked against this
+ * before a recorded object outside the backup's own prefix is deleted.
+ */
+export function isKeysObjectOf(key: string, namespace: string, name: string, id: string): boolean {
+  const tail = `${keysPrefix('', namespace, name, id)}/`;
+  const at = key.indexOf(tail);
+  if (at < 0 || (at > 0 && key[at - 1] !== '/')) return false;
+  const root = at > 0 ? key.slice(0, at - 1) : '';
+  return key.startsWith(`${keysPrefix(root, namespace, name, id)}/`) && isRelativeKey(key.slice(at + tail.length));
+}
