@@ -58,6 +58,19 @@ describe('etcd snapshot file checks against real etcd 3.4 snapshots', () => {
     expect(await readdir(tmp)).toEqual([]);
   });
 
+  it('skips only the etcd hash when asked (restore preflight): revision, key count and integrity still checked', async () => {
+    const full = await checkSnapshotFile(snap.file);
+    const quick = await checkSnapshotFile(snap.file, { etcdHash: false });
+    expect(full.hashComputed).toBe(true);
+    expect(quick).toMatchObject({ valid: true, hashComputed: false, sha256: full.sha256, trailer: 'valid' });
+    expect(quick.status).toEqual({ ...snap.status, hash: 0 });
+    const flipped = Buffer.from(bytes);
+    flipped[Math.floor(bytes.length / 3)] = flipped[Math.floor(bytes.length / 3)]! ^ 0x01;
+    const file = path.join(dir, 'quick-flipped.db');
+    await writeFile(file, flipped);
+    expect((await checkSnapshotFile(file, { etcdHash: false })).valid).toBe(false);
+  });
+
   it('rejects truncated files (mid-page, one byte short, a whole page short) without calling etcdctl', async () => {
     for (const [name, len] of [
       ['half', Math.floor(bytes.length / 2)],

@@ -42,6 +42,8 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   tmpDir?: string;
   onBytes?: (total: number) => void;
+  /** See SnapshotCheckOptions.etcdHash: skip etcd's CRC-32C when backup.json's SHA-256 is what counts. */
+  etcdHash?: boolean;
 }
 
 export async function verifyLocalSnapshot(file: string, options: VerifyOptions = {}): Promise<BackupVerification> {
@@ -94,6 +96,7 @@ function snapshotOptions(options: VerifyOptions) {
     ...(options.tmpDir ? { tmpDir: options.tmpDir } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onBytes ? { onBytes: options.onBytes } : {}),
+    ...(options.etcdHash === false ? { etcdHash: false } : {}),
   };
 }
 
@@ -108,7 +111,7 @@ function snapshotChecks(r: SnapshotFileReport): VerifyCheck[] {
       ? {
           name: 'database',
           ok: true,
-          detail: `bbolt readable: revision ${r.status.revision}, ${r.status.totalKey} keys, hash ${r.status.hash}`,
+          detail: `bbolt readable: revision ${r.status.revision}, ${r.status.totalKey} keys${r.hashComputed ? `, hash ${r.status.hash}` : ''}`,
         }
       : { name: 'database', ok: false, detail: rest.join('; ') || 'the database could not be read' };
   return r.format === 'empty' || r.format === 'not-bbolt'
@@ -125,7 +128,7 @@ function manifestChecks(m: BackupManifest, r: SnapshotFileReport): VerifyCheck[]
   if (r.status) {
     checks.push(same('revision', m.snapshot.revision, r.status.revision, 'revision'));
     checks.push(same('keys', m.snapshot.totalKeys, r.status.totalKey, 'key count'));
-    if (typeof m.snapshot.hash === 'number' && m.snapshot.hash !== 0)
+    if (r.hashComputed && typeof m.snapshot.hash === 'number' && m.snapshot.hash !== 0)
       checks.push(same('hash', m.snapshot.hash, r.status.hash, 'etcd hash'));
   }
   return checks;
@@ -195,7 +198,15 @@ function keyInBucket(store: ObjectStore, url: string): string | undefined {
 function result(source: string, m: BackupManifest | null, checks: VerifyCheck[], r: SnapshotFileReport | null): BackupVerification {
   const reasons = checks.filter((c) => !c.ok).map((c) => c.detail);
   const snapshot = r
-    ? { format: r.format, size: r.size, sha256: r.sha256, trailer: r.trailer, pageSize: r.pageSize, status: r.status }
+    ? {
+        format: r.format,
+        size: r.size,
+        sha256: r.sha256,
+        trailer: r.trailer,
+        pageSize: r.pageSize,
+        status: r.status,
+        hashComputed: r.hashComputed,
+      }
     : null;
   return {
     apiVersion: BACKUP_API_VERSION,

@@ -11,7 +11,7 @@ import { diagnoseInitLog, nextStepFor, type InitDiagnosis } from './diagnose.ts'
 import type { PodLogs } from './types.ts';
 
 export const ETCD_INIT_CONTAINER = 'etcd-init';
-const POLL_MS = 500;
+const POLL_MS = 250;
 
 export interface WaitContext {
   api: KubeApi;
