@@ -20,7 +20,7 @@ function resourceEntries(info: ResourceInfo): unknown[] {
     singularName: info.singular,
     namespaced: info.namespaced,
     kind: info.kind,
-    verbs: [...RESOURCE_VERBS],
+    verbs: [...(info.verbs ?? RESOURCE_VERBS)],
   };
   if (info.shortNames.length) main['shortNames'] = info.shortNames;
   if (info.categories.length) main['categories'] = info.categories;
@@ -33,6 +33,7 @@ function resourceEntries(info: ResourceInfo): unknown[] {
     sub('exec', 'PodExecOptions', ['create', 'get']);
     sub('log', 'Pod', ['get']);
   }
+  if (info.token) sub('token', 'TokenRequest', ['create'], { group: 'authentication.k8s.io', version: 'v1' });
   return out;
 }
 

@@ -24,6 +24,10 @@ export interface ResourceInfo {
   status: boolean;
   scale?: ScaleSpec;
   exec?: boolean;
+  /** serviceaccounts/token (TokenRequest) is served. */
+  token?: boolean;
+  /** Verbs served when not every CRUD verb is (SelfSubjectAccessReview: create only). */
+  verbs?: string[];
   /** true when registered from a CRD object (so deleting the CRD unregisters it). */
   fromCrd?: boolean;
 }
@@ -71,10 +75,16 @@ function builtins(): ResourceInfo[] {
     r('', 'v1', 'services', 'Service', true, { shortNames: ['svc'], categories: ['all'], status: true }),
     r('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true, { shortNames: ['pvc'], status: true }),
     r('', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
-    r('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
+    r('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'], token: true }),
     r('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], categories: ['all'], status: true, scale: REPLICAS }),
     r('apps', 'v1', 'statefulsets', 'StatefulSet', true, { shortNames: ['sts'], categories: ['all'], status: true, scale: REPLICAS }),
     r('batch', 'v1', 'jobs', 'Job', true, { categories: ['all'], status: true }),
+    r('batch', 'v1', 'cronjobs', 'CronJob', true, { shortNames: ['cj'], categories: ['all'], status: true }),
+    r('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
+    r('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
+    r('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
+    r('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
+    r('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, { verbs: ['create'] }),
     r('route.openshift.io', 'v1', 'routes', 'Route', true, { status: true }),
     r(hs, 'v1beta1', 'hostedclusters', 'HostedCluster', true, { shortNames: ['hc', 'hcs'], status: true }),
     r(hs, 'v1beta1', 'nodepools', 'NodePool', true, {

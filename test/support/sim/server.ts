@@ -17,6 +17,7 @@ import { writeKubeconfigFile } from './kubeconfig.ts';
 import { PodLogs } from './logs.ts';
 import { Rbac, type DenyOptions } from './rbac.ts';
 import { Registry } from './registry.ts';
+import type { TokenOptions } from './serviceaccounts.ts';
 import { selfSignedCertificate } from './selfsigned.ts';
 import { notServed, parseResourcePath } from './routes/paths.ts';
 import { handleResource, type RestContext } from './routes/rest.ts';
@@ -27,6 +28,7 @@ import { serveWatch } from './watch.ts';
 
 export { SimError } from './status.ts';
 export type { DenyOptions } from './rbac.ts';
+export type { TokenOptions } from './serviceaccounts.ts';
 
 export interface RequestRecord {
   method: string;
@@ -47,6 +49,15 @@ export interface RunningSimulator extends ApiSimulator {
   readonly requests: RequestRecord[];
   /** As ApiSimulator.denyToken; options narrow the denial to some verbs/resources or name the user. */
   denyToken(token: string, options?: DenyOptions): void;
+  /**
+   * A token for the ServiceAccount `namespace/name` (which must exist), authorized by RBAC over the
+   * Roles/ClusterRoles and bindings in the store (rbac.ts). Same as a TokenRequest.
+   */
+  tokenFor(namespace: string, name: string, options?: TokenOptions): string;
+  /** From now on `token` gets 401 Unauthorized (a rotated-out service-account token). */
+  revokeToken(token: string): void;
+  /** PEM of the https listener's self-signed certificate: the ca.crt of an in-cluster environment. */
+  readonly caCert: string;
 }
 
 const DEFAULT_MINOR = 32;
@@ -60,7 +71,8 @@ export async function startApiSimulator(options: SimulatorOptions = {}): Promise
   const minor = options.kubernetesMinor ?? DEFAULT_MINOR;
   const registry = new Registry();
   const store = new MemoryStore(registry);
-  const rbac = new Rbac();
+  const rbac = new Rbac(store);
+  const certificate = selfSignedCertificate();
   const requests: RequestRecord[] = [];
   let execHandler: ExecHandler | undefined;
   const logs = new PodLogs();
@@ -107,6 +119,7 @@ export async function startApiSimulator(options: SimulatorOptions = {}): Promise
     record(req);
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      rbac.authenticate(bearerToken(req)); // a bad service-account token is 401 everywhere, discovery included
       if (['/healthz', '/readyz', '/livez'].includes(url.pathname)) {
         res.writeHead(200, { 'Content-Type': 'text/plain' });
         return res.end('ok');
@@ -164,7 +177,7 @@ export async function startApiSimulator(options: SimulatorOptions = {}): Promise
   };
 
   const sockets = new Set<Socket>();
-  const servers: Server[] = [createServer(onRequest), createHttpsServer(selfSignedCertificate(), onRequest)];
+  const servers: Server[] = [createServer(onRequest), createHttpsServer(certificate, onRequest)];
   const ports: number[] = [];
   for (const server of servers) {
     server.on('upgrade', onUpgrade);
@@ -198,6 +211,13 @@ export async function startApiSimulator(options: SimulatorOptions = {}): Promise
     denyToken(token: string, opts?: DenyOptions) {
       rbac.deny(token, opts);
     },
+    tokenFor(namespace: string, name: string, opts?: TokenOptions) {
+      return rbac.tokens.issue(namespace, name, opts).token;
+    },
+    revokeToken(token: string) {
+      rbac.tokens.revoke(token);
+    },
+    caCert: certificate.cert,
     writeKubeconfig(path: string, o: KubeconfigOptions) {
       return writeKubeconfigFile(path, o.tls ? httpsUrl : url, o);
     },

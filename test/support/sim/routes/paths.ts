@@ -61,7 +61,8 @@ export function parseResourcePath(path: string, registry: Registry): ResourceReq
       (subresource === 'status' && info.status) ||
       (subresource === 'scale' && info.scale !== undefined) ||
       ((subresource === 'exec' || subresource === 'log') && info.exec === true) ||
-      (subresource === 'finalize' && info.plural === 'namespaces');
+      (subresource === 'finalize' && info.plural === 'namespaces') ||
+      (subresource === 'token' && info.token === true);
     if (!ok) throw notServed();
   }
   const r: ResourceRequest = { info, gr: { group, version, plural } };

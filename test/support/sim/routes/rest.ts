@@ -7,6 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, readBody, readJsonObject, sendJson } from '../http-util.ts';
 import { applyPatchBody } from '../patch.ts';
 import type { PodLogs } from '../logs.ts';
+import { readJsonOrProtobuf, selfSubjectAccessReviewFromProtobuf, tokenRequestFromProtobuf } from '../protobuf.ts';
+import { tokenRequestAnswer } from '../serviceaccounts.ts';
 import type { Rbac } from '../rbac.ts';
 import type { Registry } from '../registry.ts';
 import { parseFieldSelector, parseLabelSelector } from '../selectors.ts';
@@ -30,7 +32,7 @@ export interface RestContext {
 
 function verbFor(method: string, rr: ResourceRequest, query: URLSearchParams): string {
   const watch = query.get('watch') === 'true' || query.get('watch') === '1';
-  if (rr.subresource === 'exec') return 'create';
+  if (rr.subresource === 'exec' || (rr.subresource === 'token' && method === 'POST')) return 'create';
   if (method === 'GET' && watch && rr.subresource === undefined) return 'watch';
   if (rr.name === undefined) {
     if (method === 'GET') return watch ? 'watch' : 'list';
@@ -65,6 +67,10 @@ export async function handleResource(
 ): Promise<void> {
   const method = req.method ?? 'GET';
   const verb = verbFor(method, rr, query);
+  if (rr.info.group === 'authorization.k8s.io' && rr.info.plural === 'selfsubjectaccessreviews' && verb === 'create') {
+    // Every authenticated user may ask about itself (kube's system:basic-user).
+    return sendJson(res, 201, ctx.rbac.review(bearerToken(req), await readJsonOrProtobuf(req, selfSubjectAccessReviewFromProtobuf)));
+  }
   const access = { token: bearerToken(req), verb, info: rr.info } as Parameters<Rbac['check']>[0];
   if (rr.subresource) access.subresource = rr.subresource;
   if (rr.namespace !== undefined) access.namespace = rr.namespace;
@@ -76,6 +82,12 @@ export async function handleResource(
   if (rr.subresource === 'status') return handleStatus(ctx, req, res, rr, query);
   if (rr.subresource === 'scale') return handleScale(ctx, req, res, rr, query);
   if (rr.subresource === 'finalize') throw methodNotAllowed(method);
+  if (rr.subresource === 'token') {
+    if (verb !== 'create') throw methodNotAllowed(method);
+    const body = await readJsonOrProtobuf(req, tokenRequestFromProtobuf);
+    return sendJson(res, 201, tokenRequestAnswer(ctx.rbac.tokens, rr.namespace ?? '', rr.name ?? '', body));
+  }
+  if (rr.info.verbs && !rr.info.verbs.includes(verb)) throw methodNotAllowed(method);
 
   switch (verb) {
     case 'watch':
