@@ -41,9 +41,17 @@ export const LAZY_MODULES = [
   'kube/client-node-auth',
   's3/store',
   'core/yaml',
-  ...['backup-run', 'backup-read-run', 'etcd-run', 'etcd-recover-run', 'export-run', 'render-run', 'restore-run', 'validate-run'].map(
-    (m) => `cli/commands/${m}`,
-  ),
+  ...[
+    'backup-run',
+    'backup-all-run',
+    'backup-read-run',
+    'etcd-run',
+    'etcd-recover-run',
+    'export-run',
+    'render-run',
+    'restore-run',
+    'validate-run',
+  ].map((m) => `cli/commands/${m}`),
 ];
 /** Lazy module -> the asset (file) of its bundle. */
 export const LAZY_ASSETS: Record<string, string> = Object.fromEntries(LAZY_MODULES.map((m) => [m, `hcp-dr-${m.replace(/\//g, '-')}.cjs`]));

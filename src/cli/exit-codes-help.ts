@@ -6,4 +6,6 @@ export const EXIT_CODES_HELP = `Exit codes:
   3    precondition not met (cluster not found, lock held, wrong state)
   4    etcd unhealthy (Degraded, QuorumLost or Inconsistent)
   5    partial failure: the cluster was changed and needs "hcp-dr resume"
+  6    some clusters of a fleet run failed (backup --all); the others succeeded
+  7    the newest backup is older than --max-backup-age, or missing (etcd status; exit 4 wins)
   130  interrupted (SIGINT/SIGTERM); changes were rolled back`;

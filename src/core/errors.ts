@@ -13,6 +13,10 @@ export const ExitCode = {
   precondition: 3,
   etcdUnhealthy: 4,
   partialFailure: 5,
+  /** `backup --all`: some clusters of the fleet run failed (each named), the others were backed up. */
+  someFailed: 6,
+  /** `etcd status --max-backup-age`: etcd is Healthy but the newest backup is older than allowed, or missing. */
+  backupStale: 7,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -30,6 +30,7 @@ import { startTlsFront } from '../support/tls-front.ts';
 import { multiKubeconfigYaml } from '../support/sim/kubeconfig.ts';
 import { startApiSimulator, type RunningSimulator } from '../support/sim/server.ts';
 import { hostedClusterObjects, type SeedOptions } from './seed.ts';
+import { applyHostedCluster } from '../support/hypershift/fixtures.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** HyperShift's CRDs, read from ../shared at run time when present (never copied into the repo). */
@@ -54,6 +55,19 @@ export interface SandboxOptions extends SeedOptions {
   splitBrainRestore?: boolean;
   /** Back-off before a failed etcd-init runs again (default 10 s). */
   initBackoffMs?: number;
+  /**
+   * More hosted clusters on the first management cluster, created through its operator stand-in
+   * (each with real etcd: 3 members, or 1 with SingleReplica); up once their etcd is ready.
+   * Reach one's etcd with `sb.clusters[0].operator.etcd('<namespace>-<name>')`.
+   */
+  hostedClusters?: ExtraHostedCluster[];
+}
+
+export interface ExtraHostedCluster {
+  name: string;
+  namespace?: string;
+  policy?: 'HighlyAvailable' | 'SingleReplica';
+  labels?: Record<string, string>;
 }
 
 /** One management cluster of the sandbox. */
@@ -117,6 +131,26 @@ async function waitForReadyEtcd(sim: RunningSimulator, namespace: string, replic
     if (Date.now() > deadline) throw new Error(`sandbox: etcd pods not ready after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Creates the HostedClusters as a user would (the operator stand-in builds their control planes) and waits for their etcd. */
+async function addHostedClusters(sim: RunningSimulator, specs: ExtraHostedCluster[]): Promise<void> {
+  const HC = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
+  for (const spec of specs) {
+    const namespace = spec.namespace ?? 'clusters';
+    applyHostedCluster(sim.store, { namespace, name: spec.name, ...(spec.policy ? { policy: spec.policy } : {}) });
+    if (spec.labels) sim.store.mutate(HC, namespace, spec.name, (o) => void (o.metadata.labels = { ...o.metadata.labels, ...spec.labels }));
+  }
+  await Promise.all(
+    specs.map((spec) =>
+      waitForReadyEtcd(
+        sim,
+        `${spec.namespace ?? 'clusters'}-${spec.name.replaceAll('.', '-')}`,
+        spec.policy === 'SingleReplica' ? 1 : 3,
+        60_000 + 2_000 * specs.length,
+      ),
+    ),
+  );
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -197,6 +231,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     await etcd.seed(options.seedKeys ?? 200);
     if (managed) await waitForReadyEtcd(sim, controlPlaneNamespace, etcd.size);
+    if (options.hostedClusters?.length) await addHostedClusters(sim, options.hostedClusters);
 
     const kubeconfig = path.join(dir, 'kubeconfig');
     await writeFile(

@@ -13,7 +13,7 @@ describe('README', () => {
 
   it('documents every exit code that --help documents', () => {
     const codes = [...EXIT_CODES_HELP.matchAll(/^\s+(\d+)\s/gm)].map((m) => m[1]);
-    expect(codes).toEqual(['0', '1', '2', '3', '4', '5', '130']);
+    expect(codes).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '130']);
     for (const code of codes) expect(readme).toMatch(new RegExp(`^\\| ${code} \\|`, 'm'));
   });
 });

@@ -6,16 +6,17 @@ import type { Argv } from 'yargs';
 import type { CommandRegistrar } from '../index.ts';
 import { s3Options } from '../s3-flags.ts';
 import { registerBackupReadCommands } from './backup-read.ts';
+import { fleetOptions } from './backup-all.ts';
 
 export const backupCommand: CommandRegistrar = (y, deps, done) =>
   y
     .command('backup', 'Back up etcd of a hosted cluster to S3; list and verify backups', (b: Argv) =>
       registerBackupReadCommands(b, deps, done).command(
-        '$0 <hosted-cluster>',
-        'Take a crash-safe, verified etcd backup of a hosted cluster to S3',
+        '$0 [hosted-cluster]',
+        'Take a crash-safe, verified etcd backup of a hosted cluster (or, with --all, of every one) to S3',
         (c) =>
           c
-            .positional('hosted-cluster', { type: 'string', describe: 'Name of the HostedCluster', demandOption: true })
+            .positional('hosted-cluster', { type: 'string', describe: 'Name of the HostedCluster (none with --all)' })
             .option('to', { type: 'string', describe: 'Destination: s3://<bucket>[/<prefix>]', demandOption: true })
             .option('keys-to', {
               type: 'string',
@@ -25,8 +26,10 @@ export const backupCommand: CommandRegistrar = (y, deps, done) =>
             .option('online', { type: 'boolean', describe: 'No pause and no API downtime: an etcd snapshot is point-in-time on its own' })
             .option('quiesce', {
               type: 'boolean',
-              describe: 'The default: pause, scale the API servers to 0, snapshot, bring them back (API downtime: the snapshot time)',
+              describe:
+                'The default for one cluster: pause, scale the API servers to 0, snapshot, bring them back (API downtime: the snapshot time)',
             })
+            .options(fleetOptions)
             .option('dry-run', {
               type: 'boolean',
               describe: 'Print the plan, the objects it touches and the expected downtime; change nothing',
@@ -46,8 +49,14 @@ export const backupCommand: CommandRegistrar = (y, deps, done) =>
             })
             .example('$0 backup demo -n clusters --to s3://backups/hcp --yes', 'Quiesced backup (the documented procedure)')
             .example('$0 backup demo -n clusters --to s3://backups/hcp --online', 'Backup without API downtime')
-            .example('$0 backup demo -n clusters --to s3://backups/hcp --dry-run -o yaml', 'Show the plan only'),
+            .example('$0 backup demo -n clusters --to s3://backups/hcp --dry-run -o yaml', 'Show the plan only')
+            .example('$0 backup --all --to s3://backups/hcp', 'Every HostedCluster, online, 4 at a time; exit 6 if some failed'),
         async (args) => {
+          if (args.all) {
+            const { backupAll } = await import('./backup-all-run.ts');
+            done(await backupAll(args, deps));
+            return;
+          }
           const { backup } = await import('./backup-run.ts');
           done(await backup(args, deps));
         },

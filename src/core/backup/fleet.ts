@@ -1,0 +1,261 @@
+/**
+ * `backup --all`: the single-backup workflow (runBackup, planBackup) over every selected
+ * HostedCluster, with at most `concurrency` backups at a time. A cluster that fails is recorded
+ * with its cause and hint and the others go on; a signal stops new backups from starting while
+ * the running ones roll back (or stay resumable) exactly as a single backup does.
+ *
+ * Skipped, not failed: HostedClusters with Unmanaged etcd (nothing of theirs is backed up by
+ * hcp-dr) and HostedClusters being deleted. The outcome (fleetOutcome) is exit 0 when every
+ * selected cluster succeeded, 5 when a failed cluster's rollback failed too (it needs `resume`),
+ * 6 when some failed, 130 when interrupted.
+ */
+import { environmentErrorOf } from '../environment-errors.ts';
+import {
+  ExitCode,
+  HcpDrError,
+  InterruptedError,
+  PartialFailureError,
+  PreconditionError,
+  causeText,
+  isHcpDrError,
+  type ErrorDetails,
+} from '../errors.ts';
+import { Resources, type KubeObject } from '../model.ts';
+import type { KubeApi, Reporter } from '../ports.ts';
+import { redactSecrets } from '../redact.ts';
+import { mapBounded } from '../etcd/status-all.ts';
+import { planBackup } from './plan.ts';
+import { checkDestinations } from './preflight.ts';
+import { runBackup } from './run-backup.ts';
+import type { BackupDeps, BackupRequest } from './request.ts';
+
+export interface FleetSelection {
+  /** One namespace; every namespace when absent. */
+  namespace?: string;
+  /** A label selector on the HostedClusters (kubectl's -l syntax). */
+  labelSelector?: string;
+}
+
+export interface FleetBackupRequest {
+  selection: FleetSelection;
+  /** Backups running at the same time (at least 1). */
+  concurrency: number;
+  /** What every cluster's backup shares: mode, destinations, encryption, pause and wait bounds. */
+  template: Omit<BackupRequest, 'namespace' | 'name'>;
+  /** Run each cluster's preflight and plan only; change nothing. */
+  dryRun?: boolean;
+}
+
+export interface FleetDeps extends Omit<BackupDeps, 'onProgress' | 'step'> {
+  /** A cluster's backup reached a step boundary (as BackupDeps.step), for -v and tests. */
+  step?: (cluster: string, name: string) => void;
+}
+
+export type FleetItemState = 'Succeeded' | 'Planned' | 'Failed' | 'Skipped' | 'Interrupted' | 'NotStarted';
+
+export interface FleetItemError {
+  code: string;
+  exitCode: number;
+  message: string;
+  hint: string | null;
+}
+
+export interface FleetBackupItem {
+  namespace: string;
+  name: string;
+  state: FleetItemState;
+  /** The backup taken (Succeeded), else null. */
+  backup: { id: string; url: string; createdAt: string; sizeBytes: number; revision: number } | null;
+  /** Why it was skipped, or what the plan would do (Planned); else null. */
+  detail: string | null;
+  error: FleetItemError | null;
+  seconds: number | null;
+}
+
+export interface FleetBackupResult {
+  apiVersion: 'hcp-dr.openshift.io/v1alpha1';
+  kind: 'FleetBackupResult';
+  mode: BackupRequest['mode'];
+  dryRun: boolean;
+  destination: string;
+  selection: { namespace: string | null; labelSelector: string | null };
+  concurrency: number;
+  startedAt: string;
+  finishedAt: string;
+  summary: Record<'total' | 'succeeded' | 'planned' | 'failed' | 'skipped' | 'interrupted' | 'notStarted', number>;
+  items: FleetBackupItem[];
+}
+
+/** Some clusters of a fleet run failed; the others succeeded. Exit 6. */
+export class FleetPartialFailureError extends HcpDrError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('HCPDR_FLEET_SOME_FAILED', ExitCode.someFailed, message, details);
+  }
+}
+
+/** The selected HostedClusters, sorted by namespace/name. */
+export async function selectHostedClusters(api: KubeApi, selection: FleetSelection): Promise<KubeObject[]> {
+  const found = await api.list(
+    Resources.hostedCluster,
+    selection.namespace,
+    selection.labelSelector ? { labelSelector: selection.labelSelector } : undefined,
+  );
+  return found.sort((a, b) => refOf(a).localeCompare(refOf(b)));
+}
+
+const refOf = (hc: KubeObject) => `${hc.metadata.namespace ?? ''}/${hc.metadata.name ?? ''}`;
+
+/** Why a selected HostedCluster is not backed up at all, if it is not. */
+function skipReason(hc: KubeObject): string | undefined {
+  if (hc.metadata.deletionTimestamp) return 'the HostedCluster is being deleted';
+  const etcd = (hc['spec'] as { etcd?: { managementType?: string } } | undefined)?.etcd;
+  if (etcd?.managementType === 'Unmanaged') return 'etcd is Unmanaged: it is not run by HyperShift, hcp-dr does not back it up';
+  return undefined;
+}
+
+export async function runFleetBackup(req: FleetBackupRequest, deps: FleetDeps): Promise<FleetBackupResult> {
+  const startedAt = deps.clock.now();
+  const clusters = await selectHostedClusters(deps.api, req.selection);
+  const where = [
+    req.selection.namespace ? `in namespace ${req.selection.namespace}` : 'in any namespace',
+    ...(req.selection.labelSelector ? [`matching ${req.selection.labelSelector}`] : []),
+  ].join(' ');
+  if (clusters.length === 0) {
+    throw new PreconditionError(`failed to back up the fleet: no HostedCluster ${where} on ${deps.api.describeTarget()}`, {
+      hint: 'check -n and -l (without them every namespace is searched), and --context',
+    });
+  }
+  const toBackUp = clusters.filter((hc) => skipReason(hc) === undefined);
+  const first = toBackUp[0];
+  // One cheap listing before any cluster is touched: a missing bucket or wrong credentials fail the
+  // run once (exit 1 or 3) instead of once per cluster.
+  if (first) await checkDestinations({ ...req.template, namespace: first.metadata.namespace ?? '', name: first.metadata.name ?? '' });
+  deps.reporter.info(
+    `${req.dryRun ? 'planning' : 'backing up'} ${toBackUp.length} of ${clusters.length} HostedClusters ${where} (${req.template.mode}, ${Math.min(req.concurrency, Math.max(1, toBackUp.length))} at a time)`,
+  );
+
+  const items = await mapBounded(clusters, Math.max(1, req.concurrency), async (hc): Promise<FleetBackupItem> => {
+    const namespace = hc.metadata.namespace ?? '';
+    const name = hc.metadata.name ?? '';
+    const base = { namespace, name, backup: null, detail: null, error: null, seconds: null };
+    const skipped = skipReason(hc);
+    if (skipped) {
+      deps.reporter.info(`${namespace}/${name}: skipped: ${skipped}`);
+      return { ...base, state: 'Skipped', detail: skipped };
+    }
+    if (deps.signal?.aborted) return { ...base, state: 'NotStarted' };
+    const started = deps.clock.now().getTime();
+    const seconds = () => Math.round((deps.clock.now().getTime() - started) / 100) / 10;
+    const request: BackupRequest = { ...req.template, namespace, name };
+    const reporter = prefixed(deps.reporter, `${namespace}/${name}: `);
+    try {
+      if (req.dryRun) {
+        const plan = await planBackup(request, { ...deps, reporter });
+        return {
+          ...base,
+          state: 'Planned',
+          detail: `snapshot from ${plan.member}; downtime: ${plan.expectedDowntime}`,
+          seconds: seconds(),
+        };
+      }
+      const result = await runBackup(request, {
+        ...deps,
+        reporter,
+        step: (step) => deps.step?.(`${namespace}/${name}`, step),
+      });
+      const m = result.manifest;
+      deps.reporter.info(`${namespace}/${name}: backed up to ${result.url}`);
+      return {
+        ...base,
+        state: 'Succeeded',
+        backup: { id: m.id, url: result.url, createdAt: m.createdAt, sizeBytes: m.snapshot.size, revision: m.snapshot.revision },
+        seconds: seconds(),
+      };
+    } catch (err) {
+      const error = itemError(err);
+      // Cut by the signal (rolled back), unless its rollback failed: that cluster needs resume.
+      const interrupted = deps.signal?.aborted === true && error.exitCode !== ExitCode.partialFailure;
+      if (interrupted) reporter.warn(`interrupted: ${error.message}`);
+      else reporter.warn(`failed: ${error.message}`);
+      return { ...base, state: interrupted ? 'Interrupted' : 'Failed', error, seconds: seconds() };
+    }
+  });
+
+  const count = (state: FleetItemState) => items.filter((i) => i.state === state).length;
+  return {
+    apiVersion: 'hcp-dr.openshift.io/v1alpha1',
+    kind: 'FleetBackupResult',
+    mode: req.template.mode,
+    dryRun: req.dryRun === true,
+    destination: `${req.template.destination.store.url(req.template.destination.prefix)}`,
+    selection: { namespace: req.selection.namespace ?? null, labelSelector: req.selection.labelSelector ?? null },
+    concurrency: req.concurrency,
+    startedAt: startedAt.toISOString(),
+    finishedAt: deps.clock.now().toISOString(),
+    summary: {
+      total: items.length,
+      succeeded: count('Succeeded'),
+      planned: count('Planned'),
+      failed: count('Failed'),
+      skipped: count('Skipped'),
+      interrupted: count('Interrupted'),
+      notStarted: count('NotStarted'),
+    },
+    items,
+  };
+}
+
+/**
+ * The run's error, if it has one: interrupted (130) when a signal stopped it, unless a rollback
+ * failed; a failed cluster that needs `resume` (5) before the others; some failed (6). Each
+ * failed cluster is named with its cause, and its hint joins the hint.
+ */
+export function fleetOutcome(result: FleetBackupResult, interrupted: boolean): HcpDrError | undefined {
+  const failed = result.items.filter((i) => i.state === 'Failed');
+  const needResume = failed.filter((i) => i.error?.exitCode === ExitCode.partialFailure);
+  const named = (list: FleetBackupItem[]) => list.map((i) => `${i.namespace}/${i.name} (${i.error?.message ?? 'failed'})`).join('; ');
+  const hints = (list: FleetBackupItem[]) =>
+    list
+      .filter((i) => i.error?.hint)
+      .map((i) => `${i.namespace}/${i.name}: ${i.error?.hint}`)
+      .join('; ');
+  if (needResume.length > 0) {
+    return new PartialFailureError(
+      `failed to back up ${failed.length} of ${result.summary.total} hosted clusters, and ${needResume.length} need resume: ${named(needResume)}`,
+      { hint: hints(needResume) },
+    );
+  }
+  if (interrupted) {
+    return new InterruptedError(
+      `fleet backup interrupted: ${result.summary.succeeded} backed up, ${result.summary.interrupted} rolled back, ${result.summary.notStarted} not started`,
+    );
+  }
+  if (failed.length > 0) {
+    const hint = hints(failed);
+    return new FleetPartialFailureError(
+      `failed to back up ${failed.length} of ${result.summary.total} hosted clusters (${result.summary.succeeded} backed up): ${named(failed)}`,
+      hint ? { hint } : {},
+    );
+  }
+  return undefined;
+}
+
+function itemError(err: unknown): FleetItemError {
+  const known = isHcpDrError(err) ? err : environmentErrorOf(err);
+  if (!known) return { code: 'HCPDR_INTERNAL', exitCode: ExitCode.error, message: redactSecrets(causeText(err)), hint: null };
+  return {
+    code: known.code,
+    exitCode: known.exitCode,
+    message: redactSecrets(known.message.replace(/\s*\n\s*/g, '; ')),
+    hint: known.hint ? redactSecrets(known.hint) : null,
+  };
+}
+
+/** A reporter whose lines name the cluster they are about: backups run side by side. */
+function prefixed(reporter: Reporter, prefix: string): Reporter {
+  return {
+    info: (m) => reporter.info(prefix + m),
+    warn: (m) => reporter.warn(prefix + m),
+    debug: (m) => reporter.debug(prefix + m),
+  };
+}
