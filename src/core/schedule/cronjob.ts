@@ -1,0 +1,158 @@
+/**
+ * The CronJob of a schedule: one per named hosted cluster, or one for the fleet.
+ *
+ * Retention runs after the backup in the same pod, without a shell (the image holds the binary
+ * only): the backup is the pod's init container and `backup prune` its container. Kubernetes
+ * starts a container only after every init container succeeded, so prune never runs after a
+ * failed backup, and each command keeps its own exit code and log (`kubectl logs -c backup`).
+ *
+ * No overlap: concurrencyPolicy Forbid, backoffLimit 0 (a retry would be a second backup of the
+ * same cluster racing the first's rollback), restartPolicy Never, activeDeadlineSeconds.
+ */
+import { createHash } from 'node:crypto';
+import { retentionArgv } from '../backup/retention.ts';
+import type { KubeObject } from '../model.ts';
+import type { ScheduleDestination, ScheduleRequest } from './types.ts';
+import { SERVICE_ACCOUNT } from './rbac.ts';
+
+/** Where the Containerfile puts the binary (checked by test/unit/schedule-image.test.ts). */
+export const IMAGE_BINARY = '/usr/local/bin/kubectl-hcp_dr';
+const CA_MOUNT = '/etc/hcp-dr/ca';
+const CA_KEY = 'ca-bundle.crt';
+/** CronJob names are at most 52 characters (the Job controller appends 11). */
+const MAX_CRONJOB_NAME = 52;
+
+export function cronJobName(base: string): string {
+  const name = base
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (name.length <= MAX_CRONJOB_NAME) return name;
+  const digest = createHash('sha256').update(base).digest('hex').slice(0, 8);
+  return `${name.slice(0, MAX_CRONJOB_NAME - 9).replace(/-+$/, '')}-${digest}`;
+}
+
+/** The flags of the destination, as `backup` and `backup prune` take them. */
+function storeFlags(d: ScheduleDestination, write: boolean): string[] {
+  const out: string[] = [];
+  if (d.region !== undefined) out.push('--region', d.region);
+  if (d.endpoint !== undefined) out.push('--endpoint', d.endpoint);
+  if (d.pathStyle) out.push('--path-style');
+  if (d.caBundleConfigMap !== undefined) out.push('--ca-bundle', `${CA_MOUNT}/${CA_KEY}`);
+  if (write && d.sse !== undefined) out.push('--sse', d.sse);
+  if (write && d.sseKmsKeyId !== undefined) out.push('--sse-kms-key-id', d.sseKmsKeyId);
+  if (write && d.requireSse) out.push('--require-sse');
+  return out;
+}
+
+/** `backup` for one cluster (`name`) or the fleet, with the mode always explicit. */
+export function backupArgs(request: ScheduleRequest, name: string | undefined): string[] {
+  const c = request.clusters;
+  const target =
+    c.type === 'named'
+      ? ['backup', name ?? '', '-n', c.namespace]
+      : ['backup', '--all', ...(c.namespace ? ['-n', c.namespace] : []), ...(c.selector ? ['-l', c.selector] : [])];
+  const d = request.destination;
+  return [
+    ...target,
+    '--to',
+    d.to,
+    ...(d.keysTo !== undefined ? ['--keys-to', d.keysTo] : []),
+    ...storeFlags(d, true),
+    // The schedule is the confirmation of --quiesce's downtime: there is no terminal to ask.
+    ...(request.mode === 'online' ? ['--online'] : ['--quiesce', '--yes']),
+    ...request.backupFlags,
+  ];
+}
+
+/** `backup prune` after the backup: the cluster's backups, or (fleet) those of -n's clusters, or of every cluster under --to. */
+export function pruneArgs(request: ScheduleRequest, name: string | undefined): string[] | undefined {
+  if (!request.retention) return undefined;
+  const c = request.clusters;
+  return [
+    'backup',
+    'prune',
+    '--from',
+    request.destination.to,
+    ...(c.type === 'named' ? [name ?? '', '-n', c.namespace] : c.namespace ? ['-n', c.namespace] : []),
+    ...retentionArgv(request.retention),
+    ...storeFlags(request.destination, false),
+  ];
+}
+
+export function cronJob(request: ScheduleRequest, name: string | undefined, labels: Record<string, string>): KubeObject {
+  const c = request.clusters;
+  const jobName = cronJobName(c.type === 'named' ? `backup-${c.namespace}-${name ?? ''}` : 'backup-fleet');
+  const prune = pruneArgs(request, name);
+  const container = (containerName: string, args: string[]) => ({
+    name: containerName,
+    image: request.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: [IMAGE_BINARY],
+    args,
+    env: environment(request),
+    resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true },
+    volumeMounts: [
+      { name: 'tmp', mountPath: '/tmp' },
+      ...(request.destination.caBundleConfigMap !== undefined ? [{ name: 'ca-bundle', mountPath: CA_MOUNT, readOnly: true }] : []),
+    ],
+  });
+  const backup = container('backup', backupArgs(request, name));
+  const annotations: Record<string, string> = { 'argocd.argoproj.io/sync-wave': '0' };
+  annotations['hcp-dr.openshift.io/hosted-cluster'] =
+    c.type === 'named' ? `${c.namespace}/${name ?? ''}` : `${c.namespace ?? '*'}/*${c.selector ? ` (${c.selector})` : ''}`;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: jobName, namespace: request.jobNamespace, labels, annotations },
+    spec: {
+      schedule: request.schedule,
+      ...(request.timeZone !== undefined ? { timeZone: request.timeZone } : {}),
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: request.startingDeadlineSeconds,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      suspend: false,
+      jobTemplate: {
+        metadata: { labels },
+        spec: {
+          backoffLimit: 0,
+          activeDeadlineSeconds: request.activeDeadlineSeconds,
+          template: {
+            metadata: { labels },
+            spec: {
+              serviceAccountName: SERVICE_ACCOUNT,
+              automountServiceAccountToken: true,
+              restartPolicy: 'Never',
+              securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+              ...(prune ? { initContainers: [backup], containers: [container('prune', prune)] } : { containers: [backup] }),
+              volumes: [
+                { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+                ...(request.destination.caBundleConfigMap !== undefined
+                  ? [
+                      {
+                        name: 'ca-bundle',
+                        configMap: { name: request.destination.caBundleConfigMap, items: [{ key: CA_KEY, path: CA_KEY }] },
+                      },
+                    ]
+                  : []),
+              ],
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** Credentials from the Secret by reference (IRSA needs none: the webhook injects them). */
+function environment(request: ScheduleRequest): Array<Record<string, unknown>> {
+  if (request.credentials.type !== 'secret') return [];
+  const secret = request.credentials.name;
+  const ref = (key: string, optional?: boolean) => ({
+    name: key,
+    valueFrom: { secretKeyRef: { name: secret, key, ...(optional ? { optional: true } : {}) } },
+  });
+  return [ref('AWS_ACCESS_KEY_ID'), ref('AWS_SECRET_ACCESS_KEY'), ref('AWS_SESSION_TOKEN', true)];
+}

@@ -1,0 +1,67 @@
+/**
+ * The RBAC objects of a schedule, derived from src/core/permissions.ts (never listed twice).
+ *  - named hosted clusters: two ClusterRoles, one per namespace kind (the HostedCluster's
+ *    namespace, its control-plane namespace), each bound by RoleBindings in exactly those
+ *    namespaces: the ServiceAccount can read Secrets there and nowhere else;
+ *  - a fleet (`backup --all`): one ClusterRole bound by a ClusterRoleBinding, because the
+ *    control-plane namespaces of the clusters a fleet run finds are not known in advance.
+ */
+import { controlPlaneNamespace, type KubeObject } from '../model.ts';
+import { permissionsOf, policyRules, type PermissionScope, type Workflow } from '../permissions.ts';
+import type { ScheduleRequest } from './types.ts';
+
+const RBAC_API = 'rbac.authorization.k8s.io/v1';
+export const SERVICE_ACCOUNT = 'hcp-dr-backup';
+
+export interface RbacObjects {
+  clusterRoles: KubeObject[];
+  clusterRoleBindings: KubeObject[];
+  roleBindings: KubeObject[];
+}
+
+/** The workflow whose permissions the CronJobs need (prune needs none: it talks to S3 only). */
+export function workflowOf(request: ScheduleRequest): Workflow {
+  const fleet = request.clusters.type === 'fleet';
+  if (request.mode === 'online') return fleet ? 'backup-all-online' : 'backup-online';
+  return fleet ? 'backup-all-quiesce' : 'backup-quiesce';
+}
+
+export function rbacObjects(request: ScheduleRequest, labels: Record<string, string>): RbacObjects {
+  const permissions = permissionsOf(workflowOf(request));
+  const subject = { kind: 'ServiceAccount', name: SERVICE_ACCOUNT, namespace: request.jobNamespace };
+  const roleName = (part: string) => `hcp-dr:${request.jobNamespace}:${part}`;
+  const clusterRole = (name: string, scopes: PermissionScope[]): KubeObject => ({
+    apiVersion: RBAC_API,
+    kind: 'ClusterRole',
+    metadata: { name, labels },
+    rules: policyRules(permissions.filter((p) => scopes.includes(p.where))),
+  });
+  const roleRef = (name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name });
+
+  if (request.clusters.type === 'fleet') {
+    const name = roleName('fleet');
+    return {
+      clusterRoles: [clusterRole(name, ['all-namespaces', 'hosted-cluster-namespace', 'control-plane-namespace'])],
+      clusterRoleBindings: [
+        { apiVersion: RBAC_API, kind: 'ClusterRoleBinding', metadata: { name, labels }, roleRef: roleRef(name), subjects: [subject] },
+      ],
+      roleBindings: [],
+    };
+  }
+  const hcRole = roleName('hosted-cluster');
+  const cpRole = roleName('control-plane');
+  const { namespace, names } = request.clusters;
+  const binding = (ns: string, role: string): KubeObject => ({
+    apiVersion: RBAC_API,
+    kind: 'RoleBinding',
+    metadata: { name: role, namespace: ns, labels },
+    roleRef: roleRef(role),
+    subjects: [subject],
+  });
+  const cpNamespaces = [...new Set(names.map((n) => controlPlaneNamespace(namespace, n)))].sort();
+  return {
+    clusterRoles: [clusterRole(hcRole, ['hosted-cluster-namespace']), clusterRole(cpRole, ['control-plane-namespace'])],
+    clusterRoleBindings: [],
+    roleBindings: [binding(namespace, hcRole), ...cpNamespaces.map((ns) => binding(ns, cpRole))],
+  };
+}
