@@ -45,6 +45,7 @@ export const LAZY_MODULES = [
     'backup-run',
     'backup-all-run',
     'backup-read-run',
+    'backup-prune-run',
     'etcd-run',
     'etcd-recover-run',
     'export-run',

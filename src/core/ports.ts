@@ -158,6 +158,12 @@ export interface ObjectStore {
   /** Every object under a prefix (paginated internally). */
   list(prefix: string): Promise<StoredObject[]>;
   delete(key: string): Promise<void>;
+  /**
+   * Deletes many keys, in batches (S3 DeleteObjects, 1000 a request) where the store takes them,
+   * one by one where it does not. A key that is already gone is no error; any other failure
+   * throws, naming a key. Optional: callers fall back to delete().
+   */
+  deleteMany?(keys: readonly string[], options?: { signal?: AbortSignal }): Promise<void>;
   /** A SigV4 pre-signed GET URL. It is a credential: never log it unredacted. */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
 }

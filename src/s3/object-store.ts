@@ -24,7 +24,14 @@
  */
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PreconditionError, RemoteError } from '../core/errors.ts';
 import type { ObjectStore, PutOptions, StoredObject } from '../core/ports.ts';
@@ -55,6 +62,8 @@ export class S3ObjectStore implements ObjectStore {
   readonly #c: S3StoreConfig;
   /** Set once the store failed to confirm SSE (and the warning was given). */
   #sseUnconfirmed = false;
+  /** Set once the store refused DeleteObjects: deleteMany goes key by key. */
+  #noBatchDelete = false;
 
   constructor(config: S3StoreConfig) {
     this.#c = config;
@@ -182,6 +191,30 @@ export class S3ObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     await this.#send('delete', key, () => this.#c.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+  }
+
+  /**
+   * DeleteObjects, 1000 keys a request. A store that refuses the call itself (not implemented, a
+   * checksum it wants otherwise, ...) is asked key by key from then on; keys the answer lists as
+   * not deleted are retried one by one, so their failure arrives as delete()'s mapped error.
+   */
+  async deleteMany(keys: readonly string[], options: { signal?: AbortSignal } = {}): Promise<void> {
+    for (let at = 0; at < keys.length; at += 1000) {
+      const batch = keys.slice(at, at + 1000);
+      let retry: string[] = batch;
+      if (!this.#noBatchDelete && batch.length > 1) {
+        try {
+          const input = { Bucket: this.bucket, Delete: { Quiet: true, Objects: batch.map((Key) => ({ Key })) } };
+          const out = await this.#c.client.send(new DeleteObjectsCommand(input), opts(options.signal));
+          retry = (out.Errors ?? []).map((e) => e.Key ?? '').filter((k) => k !== '');
+        } catch (err) {
+          if (options.signal?.aborted) throw mapS3Error(err, 'delete', this.url(batch[0] ?? ''), this.#ctx(options.signal));
+          this.#noBatchDelete = true;
+          this.#c.debug?.(`DeleteObjects refused by s3://${this.bucket} (${s3ErrorCode(err) || 'an error'}): deleting one key at a time`);
+        }
+      }
+      for (const key of retry) await this.delete(key);
+    }
   }
 
   async presignGet(key: string, expiresInSeconds: number): Promise<string> {

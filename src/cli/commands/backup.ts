@@ -6,12 +6,13 @@ import type { Argv } from 'yargs';
 import type { CommandRegistrar } from '../index.ts';
 import { s3Options } from '../s3-flags.ts';
 import { registerBackupReadCommands } from './backup-read.ts';
+import { registerBackupPruneCommand } from './backup-prune.ts';
 import { fleetOptions } from './backup-all.ts';
 
 export const backupCommand: CommandRegistrar = (y, deps, done) =>
   y
     .command('backup', 'Back up etcd of a hosted cluster to S3; list and verify backups', (b: Argv) =>
-      registerBackupReadCommands(b, deps, done).command(
+      registerBackupPruneCommand(registerBackupReadCommands(b, deps, done), deps, done).command(
         '$0 [hosted-cluster]',
         'Take a crash-safe, verified etcd backup of a hosted cluster (or, with --all, of every one) to S3',
         (c) =>
