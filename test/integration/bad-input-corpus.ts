@@ -162,6 +162,17 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
     { command: 'backup verify', name: 'an https:// URL', argv: ['backup', 'verify', 'https://example.com/snap.db'], code: 2, error: /pass an s3:\/\/ URL or a local file/, hint: /backup verify s3:/ },
     { command: 'backup verify', name: 'a missing local file', argv: ['backup', 'verify', f('nosuch.db')], code: 3, error: /nosuch\.db/, hint: /./ },
     { command: 'backup verify', name: 'a prefix without backup.json', argv: ['backup', 'verify', `s3://${ctx.bucket}/corpus/clusters/demo/20990101T000000Z-000000/`, ...s3], code: 3, error: /backup\.json/, hint: /./ },
+    // --- backup prune (every case fails before anything is deleted) ---
+    { command: 'backup prune', name: 'no --from', argv: ['backup', 'prune', '--keep-last', '3', ...s3], code: 2, error: /Missing required argument: from/, hint: /--help/ },
+    { command: 'backup prune', name: 'no retention rule', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3], code: 2, error: /no retention rule: pass at least one of --keep-last/, hint: /--keep-last 7 --keep-daily 14/ },
+    { command: 'backup prune', name: 'only rules that are off', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-last', '0', '--keep-within', '0d'], code: 2, error: /no retention rule/, hint: /newest backup of each cluster is always kept/ },
+    { command: 'backup prune', name: '--keep-last negative', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-last', '-1'], code: 2, error: /invalid --keep-last "-1": not a count/, hint: /unlimited/ },
+    { command: 'backup prune', name: '--keep-daily not a number', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-daily', 'seven'], code: 2, error: /invalid --keep-daily "seven"/, hint: /whole number/ },
+    { command: 'backup prune', name: '--keep-within in weeks', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-within', '2w'], code: 2, error: /invalid --keep-within "2w"/, hint: /m \(months\)/ },
+    { command: 'backup prune', name: '--incomplete-grace 0', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-last', '3', '--incomplete-grace', '0'], code: 2, error: /--incomplete-grace "0": it must be between 1h and 8760h/, hint: /still running/ },
+    { command: 'backup prune', name: '--from not s3://', argv: ['backup', 'prune', '--from', '/tmp/backups', ...s3, '--keep-last', '3'], code: 2, error: /--from/, hint: /s3:\/\// },
+    { command: 'backup prune', name: 'a missing bucket', argv: ['backup', 'prune', '--from', 's3://no-such-bucket/x', ...s3, '--keep-last', '3'], code: 3, error: /no-such-bucket/, hint: /./ },
+    { command: 'backup prune', name: '-o wide', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-last', '3', '-o', 'wide'], code: 2, error: /unsupported output format "wide"/, hint: /-o/ },
 
     // --- resume ---
     { command: 'resume', name: 'no cluster name', argv: ['resume', ...kc], code: 2, error: /Not enough non-option arguments/, hint: /--help/ },
