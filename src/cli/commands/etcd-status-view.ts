@@ -1,6 +1,7 @@
 /** The table form of `etcd status`: a header block, then members, pods and conditions. */
 import type { EtcdStatusReport } from '../../core/etcd/status.ts';
 import type { EtcdSummary } from '../../core/etcd/status-all.ts';
+import { ageText, type BackupFreshness } from '../../core/etcd/freshness.ts';
 import { commandName, type Host } from '../host.ts';
 import { renderTable } from '../output.ts';
 import { dash, humanAge, humanBytes } from '../format.ts';
@@ -18,6 +19,7 @@ export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
       r.lastSuccessfulBackup ? `${humanAge(r.lastSuccessfulBackup.ageSeconds)} ago (${r.lastSuccessfulBackup.url})` : 'none recorded',
     ],
   ];
+  if (r.backups) header.push(['NEWEST IN BUCKET', freshnessText(r.backups)]);
   if (r.alarms.length) header.push(['ALARMS', r.alarms.map((a) => `${a.alarm} on ${a.member}`).join(', ')]);
   const width = Math.max(...header.map(([k]) => (k ?? '').length)) + 3;
   let out = header.map(([k, v]) => `${(k ?? '').padEnd(width)}${v}`).join('\n') + '\n\n';
@@ -92,10 +94,32 @@ export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
 
 export function renderEtcdSummary(s: EtcdSummary): string {
   if (s.items.length === 0) return 'No HostedClusters found.\n';
+  // The backup columns only with --backups: the HostedCluster's own record beside the bucket's newest.
+  if (!s.items.some((i) => i.backups)) {
+    return renderTable(
+      ['NAMESPACE', 'NAME', 'VERDICT', 'HEALTHY', 'REASON'],
+      s.items.map((i) => [i.namespace, i.name, i.state, i.members, i.reason]),
+    );
+  }
   return renderTable(
-    ['NAMESPACE', 'NAME', 'VERDICT', 'HEALTHY', 'REASON'],
-    s.items.map((i) => [i.namespace, i.name, i.state, i.members, i.reason]),
+    ['NAMESPACE', 'NAME', 'VERDICT', 'HEALTHY', 'LAST BACKUP (HC)', 'NEWEST IN BUCKET', 'REASON'],
+    s.items.map((i) => [
+      i.namespace,
+      i.name,
+      i.state,
+      i.members,
+      i.lastSuccessfulBackup ? humanAge(i.lastSuccessfulBackup.ageSeconds) : '-',
+      i.backups ? `${i.backups.newest ? humanAge(i.backups.newest.ageSeconds) : 'none'}${i.backups.stale ? ' (stale)' : ''}` : '-',
+      i.reason,
+    ]),
   );
+}
+
+/** "3h12m ago (s3://.../<id>/)", marked stale beyond --max-backup-age. */
+function freshnessText(f: BackupFreshness): string {
+  const limit = f.maxAgeSeconds === null ? '' : `, limit ${ageText(f.maxAgeSeconds)}`;
+  if (!f.newest) return `none in ${f.source}${f.stale ? ` (STALE${limit})` : ''}`;
+  return `${humanAge(f.newest.ageSeconds)} ago (${f.newest.url})${f.stale ? ` (STALE${limit})` : ''}`;
 }
 
 /** etcd's Go durations to one decimal for the table ("24.82313ms" -> "24.8ms"); -o json keeps them raw. */

@@ -3,6 +3,7 @@
  * etcd-recover-run.ts) are imported when they run, so `--help` does not load the workflows.
  */
 import type { CommandRegistrar } from '../index.ts';
+import { freshnessOptions } from './etcd-freshness.ts';
 
 export const etcdCommand: CommandRegistrar = (y, deps, done) =>
   y.command('etcd', 'Inspect and recover the etcd of a hosted cluster', (etcd) =>
@@ -14,9 +15,11 @@ export const etcdCommand: CommandRegistrar = (y, deps, done) =>
           c
             .positional('hosted-cluster', { type: 'string', describe: 'Name of the HostedCluster' })
             .option('all-namespaces', { alias: 'A', type: 'boolean', describe: 'Check every HostedCluster, one line each' })
+            .options(freshnessOptions)
             .example('$0 etcd status demo -n clusters', 'Members, verdict and conditions of clusters/demo')
             .example('$0 etcd status demo -n clusters -o json', 'The same as JSON (schema: kind EtcdStatus)')
-            .example('$0 etcd status -A', 'One summary line per HostedCluster; exit 4 if any is not Healthy'),
+            .example('$0 etcd status -A', 'One summary line per HostedCluster; exit 4 if any is not Healthy')
+            .example('$0 etcd status -A --backups s3://backups/hcp --max-backup-age 6h', 'Also exit 7 if a newest backup is older than 6h'),
         async (args) => {
           const { etcdStatus } = await import('./etcd-run.ts');
           done(await etcdStatus(args, deps));

@@ -1,7 +1,8 @@
 /** `etcd status -A`: every HostedCluster, checked concurrently with a bound, one summary each. */
 import { isHcpDrError } from '../errors.ts';
 import { Resources } from '../model.ts';
-import { runEtcdStatus, type EtcdStatusDeps } from './status.ts';
+import { runEtcdStatus, type EtcdStatusDeps, type EtcdStatusReport } from './status.ts';
+import type { BackupFreshness } from './freshness.ts';
 
 export interface EtcdSummaryItem {
   namespace: string;
@@ -9,6 +10,10 @@ export interface EtcdSummaryItem {
   state: 'Healthy' | 'Degraded' | 'QuorumLost' | 'Inconsistent' | 'Unmanaged' | 'Error';
   members: string;
   reason: string;
+  /** status.lastSuccessfulEtcdBackupURL and its age, when etcd status could read the HostedCluster. */
+  lastSuccessfulBackup?: EtcdStatusReport['lastSuccessfulBackup'];
+  /** With `--backups s3://...`: the newest complete backup there and its age (freshness.ts). */
+  backups?: BackupFreshness;
 }
 
 export interface EtcdSummary {
@@ -35,6 +40,7 @@ export async function runEtcdStatusAll(deps: EtcdStatusDeps, options: { concurre
         state: report.verdict.state,
         members: `${healthy}/${report.statefulSet.replicas}`,
         reason: report.verdict.reason,
+        lastSuccessfulBackup: report.lastSuccessfulBackup,
       };
     } catch (err) {
       if (deps.signal?.aborted) throw err;

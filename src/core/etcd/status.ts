@@ -8,6 +8,7 @@ import type { Clock, KubeApi, PodExec } from '../ports.ts';
 import { redactUrl } from '../redact.ts';
 import { byMemberName, gatherEtcd } from './gather.ts';
 import { judge, type EtcdState, type PodFacts } from './verdict.ts';
+import type { BackupFreshness } from './freshness.ts';
 
 export const REPORTED_CONDITIONS = ['EtcdAvailable', 'EtcdRecoveryActive', 'EtcdSnapshotRestored', 'ReconciliationActive'] as const;
 
@@ -54,6 +55,8 @@ export interface EtcdStatusReport {
   alarms: { member: string; alarm: string }[];
   conditions: { hostedCluster: Condition[]; hostedControlPlane: Condition[] };
   lastSuccessfulBackup: { url: string; ageSeconds: number | null } | null;
+  /** With `--backups s3://...`: the newest complete backup there and its age (freshness.ts). */
+  backups?: BackupFreshness;
   observedAt: string;
 }
 
