@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { connectKube } from '../../src/kube/session.ts';
-import { Resources } from '../../src/core/model.ts';
+import { controlPlaneNamespace, Resources } from '../../src/core/model.ts';
 import { permissionsOf, type ApiPermission, type PermissionScope, type Workflow } from '../../src/core/permissions.ts';
 
 let sb: Sandbox;
+const HOSTED_CLUSTERS = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
 const savedEnv = { ...process.env };
 
 interface ApiCall {
@@ -41,11 +42,21 @@ function apiCall(method: string, rawUrl: string): ApiCall | undefined {
   return { verb, group, resource, namespace, url: rawUrl };
 }
 
+/** The namespaces holding HostedClusters, and their control-plane namespaces. */
+function namespaces(): { hostedCluster: Set<string>; controlPlane: Set<string> } {
+  const hcs = sb.sim.store.list(HOSTED_CLUSTERS, undefined);
+  return {
+    hostedCluster: new Set(hcs.map((o) => o.metadata.namespace ?? '')),
+    controlPlane: new Set(hcs.map((o) => controlPlaneNamespace(o.metadata.namespace ?? '', o.metadata.name))),
+  };
+}
+
 function scopeOf(call: ApiCall): PermissionScope {
   if (call.namespace === undefined) return 'all-namespaces';
-  if (call.namespace === sb.namespace) return 'hosted-cluster-namespace';
-  if (call.namespace === sb.controlPlaneNamespace) return 'control-plane-namespace';
-  throw new Error(`request outside the hosted cluster's namespaces: ${call.url}`);
+  const ns = namespaces();
+  if (ns.hostedCluster.has(call.namespace)) return 'hosted-cluster-namespace';
+  if (ns.controlPlane.has(call.namespace)) return 'control-plane-namespace';
+  throw new Error(`request outside the hosted clusters' namespaces: ${call.url}`);
 }
 
 /** Whether a permission grants the call: a cluster-wide grant covers every namespace. */
@@ -89,7 +100,8 @@ function check(workflow: Workflow, calls: ApiCall[]): void {
 const common = () => ['--kubeconfig', sb.kubeconfig, '--to', `s3://${sb.s3.bucket}/perm`, '--endpoint', sb.s3.endpoint, '--path-style'];
 
 beforeAll(async () => {
-  sb = await startSandbox();
+  // A second hosted cluster in another namespace, for the fleet runs (one member: cheap).
+  sb = await startSandbox({ hostedClusters: [{ name: 'edge', namespace: 'fleet', policy: 'SingleReplica' }] });
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
     AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
@@ -118,5 +130,13 @@ describe('the permission declaration matches what the code calls', () => {
 
   it('when backup --quiesce runs, every request is declared for backup-quiesce and every declared verb is used', async () => {
     check('backup-quiesce', await callsOf(['backup', 'demo', '-n', sb.namespace, '--quiesce', '--yes', ...common()]));
+  });
+
+  it('when backup --all runs online over two namespaces, every request is declared for backup-all-online and every declared verb is used', async () => {
+    check('backup-all-online', await callsOf(['backup', '--all', ...common()]));
+  });
+
+  it('when backup --all --quiesce runs, every request is declared for backup-all-quiesce and every declared verb is used', async () => {
+    check('backup-all-quiesce', await callsOf(['backup', '--all', '--quiesce', '--yes', ...common()]));
   });
 });
