@@ -6,6 +6,8 @@
  * survivors are derived by hand from restic's definitions in each case.
  */
 import { mkdir, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -283,6 +285,45 @@ describe('backup prune (in process, real S3 adapter, SigV4 test server)', () => 
     expect(await listed({ namespace: 'clusters', name: 'demo' })).toEqual(['aaaaa1', 'bbbbb2']);
   });
 
+  it('deletes in DeleteObjects batches, and key by key where the store refuses them', async () => {
+    const proxy = await startDeleteProxy(server.endpoint);
+    try {
+      for (const refuse of [false, true]) {
+        const ns = refuse ? 'refusing' : 'batching';
+        for (const [tag, at] of Object.entries({
+          a1a1a1: '2026-11-01T00:00:00Z',
+          b2b2b2: '2026-11-02T00:00:00Z',
+          c3c3c3: '2026-11-03T00:00:00Z',
+        })) {
+          await putBackup(ns, 'x', tag, at);
+        }
+        proxy.state.refuseBatch = refuse;
+        proxy.log.length = 0;
+        const r = await runCliInProcess(
+          ['backup', 'prune', '-n', ns, '--from', 's3://backups/hcp', '--keep-last', '1', '--endpoint', proxy.endpoint, '-v'],
+          { clock },
+        );
+        expect(r.code, r.stderr).toBe(0);
+        expect(await listed({ namespace: ns })).toEqual(['c3c3c3']);
+        expect((await store.list(`hcp/${ns}/`)).length).toBe(4); // the one kept: snapshot, HostedCluster, its key, backup.json
+        const deletes = proxy.log.filter((l) => l.startsWith('DELETE ') || l.endsWith('?delete'));
+        const manifests = [ids['b2b2b2'], ids['a1a1a1']].map((id) => `DELETE /backups/hcp/${ns}/x/${id}/backup.json`);
+        if (!refuse) {
+          // backup.json alone first, then the other three keys of each backup in one request.
+          expect(deletes).toEqual([manifests[0], 'POST /backups/?delete', manifests[1], 'POST /backups/?delete']);
+          expect(r.stderr).not.toMatch(/DeleteObjects refused/);
+        } else {
+          expect(deletes.filter((l) => l.endsWith('?delete'))).toEqual(['POST /backups/?delete']); // asked once, then remembered
+          expect(deletes.filter((l) => l.startsWith('DELETE '))).toHaveLength(8);
+          expect(deletes[0]).toBe(manifests[0]);
+          expect(r.stderr).toMatch(/DeleteObjects refused by s3:\/\/backups \(NotImplemented\): deleting one key at a time/);
+        }
+      }
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('answers bad input with one line, exit 2 and a hint, before touching the bucket', async () => {
     const before = await everything();
     const cases: [string[], RegExp, RegExp][] = [
@@ -312,6 +353,46 @@ describe('backup prune (in process, real S3 adapter, SigV4 test server)', () => 
     expect(empty.stderr).toMatch(/no backups found under s3:\/\/empty\//);
   });
 });
+
+/**
+ * A pass-through proxy to the test server (Host header kept, so signatures hold) that logs each
+ * request as "<METHOD> <path>[?delete]" and, when refuseBatch is set, answers DeleteObjects
+ * with 501 NotImplemented, as a store without multi-object delete does.
+ */
+async function startDeleteProxy(upstream: string) {
+  const target = new URL(upstream);
+  const log: string[] = [];
+  const state = { refuseBatch: false };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const batch = req.method === 'POST' && url.searchParams.has('delete');
+    log.push(`${req.method ?? ''} ${decodeURIComponent(url.pathname)}${batch ? '?delete' : ''}`);
+    if (batch && state.refuseBatch) {
+      req.resume();
+      res.writeHead(501, { 'content-type': 'application/xml' });
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NotImplemented</Code><Message>no multi-object delete</Message></Error>',
+      );
+      return;
+    }
+    const up = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+        answer.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    log,
+    state,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 /** The real store, whose batch deletes fail: a store that breaks after backup.json is gone. */
 class FailingDeletes implements ObjectStore {
