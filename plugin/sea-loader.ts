@@ -48,9 +48,11 @@ export const LAZY_MODULES = [
     'backup-prune-run',
     'etcd-run',
     'etcd-recover-run',
+    'etcd-restore-run',
     'export-run',
     'render-run',
     'restore-run',
+    'schedule-run',
     'validate-run',
   ].map((m) => `cli/commands/${m}`),
 ];
