@@ -5,12 +5,14 @@
 import { resumeBackup } from './backup/resume.ts';
 import { resumeRestore } from './restore/resume.ts';
 import { resumeRecoverMember } from './etcd/recover-member-resume.ts';
+import { resumeEtcdRestore } from './etcd/restore-resume.ts';
 import { resumeOperation, type ResumeDeps, type ResumeHandlers, type ResumeResult } from './operation/resume.ts';
 
 export const RESUME_HANDLERS: ResumeHandlers = {
   backup: resumeBackup,
   restore: resumeRestore,
   'recover-member': resumeRecoverMember,
+  'etcd-restore': resumeEtcdRestore,
 };
 
 export function runResume(namespace: string, name: string, deps: ResumeDeps): Promise<ResumeResult> {

@@ -26,7 +26,7 @@ import type { KubeApi } from '../ports.ts';
 export const OperationPhases = {
   backup: ['started', 'quiesced', 'snapshotted', 'resumed', 'uploaded'],
   restore: ['started', 'namespaces', 'secrets', 'hosted-cluster', 'node-pools', 'waiting', 'verifying', 'verified'],
-  'etcd-restore': ['started', 'paused', 'scaled-down', 'restoring', 'restored', 'scaled-up'],
+  'etcd-restore': ['started', 'paused', 'scaled-down', 'helpers', 'copied', 'restoring', 'restored', 'etcd-started', 'verified'],
   'recover-member': ['started', 'member-added', 'storage-replaced'],
   move: ['started', 'source-paused', 'backed-up', 'restored', 'verified', 'source-removed'],
 } as const;
@@ -62,6 +62,20 @@ export interface RestoreOperation extends OperationBase<'restore'> {
 export interface EtcdRestoreOperation extends OperationBase<'etcd-restore'> {
   backup?: string;
   backupId?: string;
+  /** Where the snapshot came from, for messages ("backup s3://...", "member etcd-0", "file x.db"); never a pre-signed URL. */
+  source?: string;
+  /** The snapshot: SHA-256 (checked in every helper pod), revision and key count (checked after the restore). */
+  sha256?: string;
+  revision?: number;
+  totalKeys?: number;
+  /** spec.replicas of the etcd StatefulSet before the run (restored on rollback, used on success). */
+  etcdReplicas?: number;
+  /** The etcd image, for the helper pods a rollback may need. */
+  image?: string;
+  /** A snapshot file written on a member's volume for --from-member: removed afterwards. */
+  sourceMember?: string;
+  /** --keep-old-data: the moved-aside data stays after success. */
+  keepOldData?: boolean;
 }
 
 export interface RecoverMemberOperation extends OperationBase<'recover-member'> {
