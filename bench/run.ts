@@ -11,9 +11,17 @@ import { machine, type Figure } from './lib.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
-const SCRIPTS = ['startup.ts', 'etcd-status.ts', 'backup.ts', 'rgw.ts', 'restore.ts', 'render.ts', 'export.ts', 'crd-agreement.ts'].filter(
-  (s) => only.length === 0 || only.some((o) => s.startsWith(o)),
-);
+const SCRIPTS = [
+  'startup.ts',
+  'etcd-status.ts',
+  'backup.ts',
+  'rgw.ts',
+  'restore.ts',
+  'render.ts',
+  'export.ts',
+  'fleet.ts',
+  'crd-agreement.ts',
+].filter((s) => only.length === 0 || only.some((o) => s.startsWith(o)));
 
 async function runScript(script: string): Promise<{ figures: Figure[]; failed: string | undefined }> {
   const file = path.join(here, script);

@@ -1,0 +1,97 @@
+/**
+ * Fleet benchmarks (issue 16), on one sandbox management cluster holding many hosted clusters,
+ * each with its own real etcd. To keep 50 control planes affordable on a small machine every
+ * hosted cluster is SingleReplica (one etcd member; the seeded demo too), so the baseline is the
+ * same kind of cluster:
+ *  - `etcd status -A` over all of them against one cluster's `etcd status`, same run (target ≤ 3x);
+ *  - `backup --all --online` of 10 of them (selected with -l) against 10 sequential single
+ *    `backup --online` runs of the same clusters, same run (target ≤ 0.5x of their sum).
+ * Both through the checkout plugin (`npm run build` first). Rounds interleave the two sides, and the
+ * medians are compared; the machine is shared, so single rounds wander.
+ * HCP_DR_BENCH_FLEET_CLUSTERS (default 50), HCP_DR_BENCH_FLEET_BACKUPS (10), HCP_DR_BENCH_ROUNDS (3).
+ */
+import path from 'node:path';
+import { REPO_ROOT, startSandbox, type ExtraHostedCluster } from '../test/sandbox/sandbox.ts';
+import type { FleetBackupResult } from '../src/core/backup/fleet.ts';
+import type { EtcdSummary } from '../src/core/etcd/status-all.ts';
+import { emit, median, timedRun } from './lib.ts';
+
+const clusters = Math.max(2, Number(process.env['HCP_DR_BENCH_FLEET_CLUSTERS'] ?? 50));
+const backups = Math.min(clusters - 1, Math.max(1, Number(process.env['HCP_DR_BENCH_FLEET_BACKUPS'] ?? 10)));
+const rounds = Math.max(1, Number(process.env['HCP_DR_BENCH_ROUNDS'] ?? 3));
+const entry = path.join(REPO_ROOT, 'plugin/kubectl-hcp_dr');
+
+// clusters/demo (seeded) plus clusters/c01..; the first `backups` added ones carry bench=backup.
+const extra: ExtraHostedCluster[] = Array.from({ length: clusters - 1 }, (_, i) => ({
+  name: `c${String(i + 1).padStart(2, '0')}`,
+  policy: 'SingleReplica',
+  ...(i < backups ? { labels: { bench: 'backup' } } : {}),
+}));
+const started = performance.now();
+const sb = await startSandbox({ members: 1, policy: 'SingleReplica', seedKeys: 100, hostedClusters: extra });
+console.log(`sandbox with ${clusters} hosted clusters up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+const stop = () => void sb.stop().finally(() => process.exit(130));
+process.once('SIGINT', stop).once('SIGTERM', stop);
+try {
+  const env = { ...process.env, ...sb.env };
+  const kc = ['--kubeconfig', sb.kubeconfig];
+  const run = async (args: string[], what: string) => {
+    const r = await timedRun(entry, [...args, ...kc], env);
+    if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr.slice(-2000)}`);
+    return r;
+  };
+
+  // 1. etcd status -A over every cluster against one cluster's etcd status.
+  await run(['etcd', 'status', 'demo', '-n', 'clusters'], 'warm-up');
+  const single: number[] = [];
+  const all: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    single.push((await run(['etcd', 'status', 'c01', '-n', 'clusters'], 'etcd status')).ms);
+    const a = await run(['etcd', 'status', '-A', '-o', 'json'], 'etcd status -A');
+    const items = (JSON.parse(a.stdout) as EtcdSummary).items;
+    if (items.length !== clusters || items.some((i) => i.state !== 'Healthy'))
+      throw new Error(`etcd status -A: ${a.stdout.slice(0, 2000)}`);
+    all.push(a.ms);
+  }
+  const statusRatio = median(all) / median(single);
+  emit({
+    bench: 'fleet',
+    metric: `etcd status -A over ${clusters} hosted clusters (SingleReplica, median of ${rounds})`,
+    value: Math.round(median(all)),
+    unit: 'ms',
+    baseline: { label: 'etcd status of one', value: Math.round(median(single)) },
+    ratio: statusRatio,
+    target: '≤ 3x',
+    met: statusRatio <= 3,
+    note: `round ratios ${all.map((a, i) => (a / (single[i] ?? a)).toFixed(1)).join(', ')}; 4 clusters at a time`,
+  });
+
+  // 2. backup --all --online of `backups` clusters against as many sequential single backups.
+  const names = extra.slice(0, backups).map((c) => c.name);
+  const to = ['--to', `s3://${sb.s3.bucket}/bench`, '--endpoint', sb.s3.endpoint, '--path-style', '--online'];
+  const fleet: number[] = [];
+  const sequential: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let sum = 0;
+    for (const name of names) sum += (await run(['backup', name, '-n', 'clusters', ...to], `backup ${name}`)).ms;
+    sequential.push(sum);
+    const f = await run(['backup', '--all', '-l', 'bench=backup', ...to, '-o', 'json'], 'backup --all');
+    const result = JSON.parse(f.stdout) as FleetBackupResult;
+    if (result.summary.succeeded !== backups) throw new Error(`backup --all: ${f.stdout.slice(0, 2000)}`);
+    fleet.push(f.ms);
+  }
+  const backupRatio = median(fleet) / median(sequential);
+  emit({
+    bench: 'fleet',
+    metric: `backup --all --online of ${backups} hosted clusters (SingleReplica, median of ${rounds})`,
+    value: Math.round(median(fleet)),
+    unit: 'ms',
+    baseline: { label: `${backups} sequential backup --online`, value: Math.round(median(sequential)) },
+    ratio: backupRatio,
+    target: '≤ 0.5x',
+    met: backupRatio <= 0.5,
+    note: `round ratios ${fleet.map((f, i) => (f / (sequential[i] ?? f)).toFixed(2)).join(', ')}; --concurrency 4 (the default)`,
+  });
+} finally {
+  await sb.stop();
+}
