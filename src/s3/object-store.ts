@@ -22,6 +22,7 @@
  *  - get() fails the stream when fewer bytes arrive than Content-Length announced.
  *  - Every SDK error leaves as an HcpDrError naming s3://bucket/key (see errors.ts).
  */
+import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -205,7 +206,7 @@ export class S3ObjectStore implements ObjectStore {
       if (!this.#noBatchDelete && batch.length > 1) {
         try {
           const input = { Bucket: this.bucket, Delete: { Quiet: true, Objects: batch.map((Key) => ({ Key })) } };
-          const out = await this.#c.client.send(new DeleteObjectsCommand(input), opts(options.signal));
+          const out = await this.#c.client.send(withContentMd5(new DeleteObjectsCommand(input)), opts(options.signal));
           retry = (out.Errors ?? []).map((e) => e.Key ?? '').filter((k) => k !== '');
         } catch (err) {
           if (options.signal?.aborted) throw mapS3Error(err, 'delete', this.url(batch[0] ?? ''), this.#ctx(options.signal));
@@ -238,6 +239,30 @@ export class S3ObjectStore implements ObjectStore {
       ...(signal ? { signal } : {}),
     };
   }
+}
+
+/**
+ * DeleteObjects with Content-MD5 instead of the SDK's CRC32 (a checksum is required on it): AWS
+ * takes either, while MinIO, Ceph RGW before Squid and other stores without flexible checksums
+ * refuse a batch without Content-MD5 (MissingContentMD5, InvalidRequest). Runs in the build step
+ * after the SDK's checksum middleware, before signing.
+ */
+function withContentMd5(command: DeleteObjectsCommand): DeleteObjectsCommand {
+  command.middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request as { headers?: Record<string, string>; body?: unknown };
+      const body = request.body;
+      if (request.headers && (typeof body === 'string' || Buffer.isBuffer(body))) {
+        for (const name of Object.keys(request.headers)) {
+          if (/^x-amz-(checksum-|sdk-checksum-algorithm$)/i.test(name)) delete request.headers[name];
+        }
+        request.headers['content-md5'] = createHash('md5').update(body).digest('base64');
+      }
+      return next(args);
+    },
+    { step: 'build', priority: 'low', name: 'hcpDrDeleteObjectsContentMd5' },
+  );
+  return command;
 }
 
 function opts(signal: AbortSignal | undefined) {

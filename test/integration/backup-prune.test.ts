@@ -5,6 +5,7 @@
  * bucket, incomplete prefixes young and old, and objects that are no backups. The expected
  * survivors are derived by hand from restic's definitions in each case.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -312,6 +313,8 @@ describe('backup prune (in process, real S3 adapter, SigV4 test server)', () => 
           // backup.json alone first, then the other three keys of each backup in one request.
           expect(deletes).toEqual([manifests[0], 'POST /backups/?delete', manifests[1], 'POST /backups/?delete']);
           expect(r.stderr).not.toMatch(/DeleteObjects refused/);
+          // Content-MD5, which every store takes on DeleteObjects, instead of the SDK's CRC32 (refused by MinIO, RGW before Squid).
+          expect(proxy.checksums).toEqual(['content-md5 matches', 'content-md5 matches']);
         } else {
           expect(deletes.filter((l) => l.endsWith('?delete'))).toEqual(['POST /backups/?delete']); // asked once, then remembered
           expect(deletes.filter((l) => l.startsWith('DELETE '))).toHaveLength(8);
@@ -362,11 +365,22 @@ describe('backup prune (in process, real S3 adapter, SigV4 test server)', () => 
 async function startDeleteProxy(upstream: string) {
   const target = new URL(upstream);
   const log: string[] = [];
+  /** The checksum headers of each DeleteObjects request. */
+  const checksums: string[] = [];
   const state = { refuseBatch: false };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const batch = req.method === 'POST' && url.searchParams.has('delete');
     log.push(`${req.method ?? ''} ${decodeURIComponent(url.pathname)}${batch ? '?delete' : ''}`);
+    if (batch) {
+      const names = Object.keys(req.headers).filter((h) => /^(content-md5|x-amz-checksum-|x-amz-sdk-checksum)/.test(h));
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const md5 = createHash('md5').update(Buffer.concat(chunks)).digest('base64');
+        checksums.push(names.map((h) => (h === 'content-md5' ? `${h} ${req.headers[h] === md5 ? 'matches' : 'differs'}` : h)).join(','));
+      });
+    }
     if (batch && state.refuseBatch) {
       req.resume();
       res.writeHead(501, { 'content-type': 'application/xml' });
@@ -389,6 +403,7 @@ async function startDeleteProxy(upstream: string) {
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     log,
+    checksums,
     state,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
