@@ -18,6 +18,7 @@ import path from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { fillEtcd } from '../test/support/etcd-fill.ts';
+import { demoBackupArgs } from '../test/support/sandbox-s3.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.ts';
 import { startEtcdCluster, type EtcdCluster } from '../test/support/etcd-cluster.ts';
 import { runEtcdInit } from '../test/support/hypershift/etcd-init.ts';
@@ -156,26 +157,7 @@ for (const mb of sizes) {
     const t0 = performance.now();
     await fillEtcd(sb.etcd, mb, { inFlight: 8 });
     console.log(`filled ${mb} MiB in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
-    const backup = await timedRun(
-      entry,
-      [
-        'backup',
-        'demo',
-        '-n',
-        'clusters',
-        '--kubeconfig',
-        sb.kubeconfig,
-        '--to',
-        `s3://${sb.s3.bucket}/hcp`,
-        '--endpoint',
-        sb.s3.endpoint,
-        '--path-style',
-        '--online',
-        '-o',
-        'json',
-      ],
-      { ...process.env, ...sb.env },
-    );
+    const backup = await timedRun(entry, demoBackupArgs(sb, ['--online', '-o', 'json']), { ...process.env, ...sb.env });
     if (backup.code !== 0) throw new Error(`backup failed:\n${backup.stderr}`);
     const manifest = JSON.parse(backup.stdout) as BackupManifest;
     const prefix = `hcp/clusters/demo/${manifest.id}/`;

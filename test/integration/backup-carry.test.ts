@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { runBackup } from '../../src/core/backup/run-backup.ts';
 import { newBackupId, parseObjectUrl } from '../../src/core/bundle/layout.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
@@ -27,7 +28,7 @@ let manifest: BackupManifest;
 let backupUrl: string;
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 const warnings: string[] = [];
-const savedEnv = { ...process.env };
+let restoreEnv: (() => void) | undefined;
 
 async function read(url: string): Promise<string> {
   const at = parseObjectUrl(url);
@@ -39,11 +40,7 @@ async function read(url: string): Promise<string> {
 
 beforeAll(async () => {
   sb = await startSandbox({ seedKeys: 20 });
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
-    AWS_REGION: sb.s3.region,
-  });
+  restoreEnv = useSandboxCredentials(sb);
   session = await connectKube({ kubeconfig: sb.kubeconfig }, quiet);
   const open = (prefix: string) =>
     openObjectStore({ url: `s3://${sb.s3.bucket}/${prefix}`, endpoint: sb.s3.endpoint, pathStyle: true }, quiet);
@@ -95,7 +92,7 @@ beforeAll(async () => {
   backupUrl = result.url;
 }, 120_000);
 afterAll(async () => {
-  process.env = savedEnv;
+  restoreEnv?.();
   await sb?.stop();
 });
 

@@ -11,33 +11,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { visibleState, type BackupVisibleState } from '../support/cluster-state.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { demoBackupArgs, sandboxS3Client, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { startEtcdFromSnapshot } from '../support/etcd-restore.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 
 let sb: Sandbox;
 let initial: BackupVisibleState;
 let s3: S3Client;
-const savedEnv = { ...process.env };
+let restoreEnv: (() => void) | undefined;
 
-const backupArgs = (...extra: string[]) => [
-  'backup',
-  'demo',
-  '-n',
-  'clusters',
-  '--kubeconfig',
-  sb.kubeconfig,
-  '--to',
-  `s3://${sb.s3.bucket}/hcp`,
-  '--endpoint',
-  sb.s3.endpoint,
-  '--path-style',
-  ...extra,
-];
+const backupArgs = (...extra: string[]) => demoBackupArgs(sb, extra);
 
 async function listKeys(prefix: string): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: sb.s3.bucket, Prefix: prefix }));
@@ -46,25 +35,14 @@ async function listKeys(prefix: string): Promise<string[]> {
 
 beforeAll(async () => {
   sb = await startSandbox();
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
-    AWS_REGION: sb.s3.region,
-  });
-  s3 = new S3Client({
-    endpoint: sb.s3.endpoint,
-    region: sb.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  restoreEnv = useSandboxCredentials(sb);
+  s3 = sandboxS3Client(sb);
   await sb.etcd.put('/hcp-dr-test/alpha', 'one');
   await sb.etcd.put('/hcp-dr-test/beta', 'two');
   initial = visibleState(sb);
 });
 afterAll(async () => {
-  process.env = savedEnv;
+  restoreEnv?.();
   s3?.destroy();
   await sb?.stop();
 });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_SERVERS, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES, isPaused } from '../support/controllers.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { runBackup } from '../../src/core/backup/run-backup.ts';
 import { newBackupId } from '../../src/core/bundle/layout.ts';
 import { connectKube } from '../../src/kube/session.ts';
@@ -58,11 +59,7 @@ describe('HyperShift operator stand-in', () => {
 
   it('during a quiesced backup the API servers stay at 0 until the snapshot is taken, then come back', async () => {
     const session = await connectKube({ kubeconfig: sb.kubeconfig }, quiet);
-    Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
-      AWS_REGION: sb.s3.region,
-    });
+    useSandboxCredentials(sb); // for this file's remaining tests too
     const destination = await openObjectStore({ url: `s3://${sb.s3.bucket}/pause`, endpoint: sb.s3.endpoint, pathStyle: true }, quiet);
     const seen: Record<string, number[]> = {};
     const result = await runBackup(

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { demoBackupArgs, demoBackupUrl, sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { connectKube } from '../../src/kube/session.ts';
 import { Resources } from '../../src/core/model.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
@@ -15,37 +16,20 @@ import type { RestoreResult } from '../../src/core/restore/types.ts';
 
 let sb: Sandbox;
 let backupUrl: string;
-const savedEnv = { ...process.env };
-const s3Flags = () => ['--endpoint', sb.s3.httpsEndpoint, '--ca-bundle', sb.s3.caFile, '--path-style'];
+let restoreEnv: (() => void) | undefined;
+const s3Flags = () => sandboxS3Flags(sb, { https: true });
 const restoreArgs = () => ['restore', backupUrl, '--kubeconfig', sb.kubeconfig, ...s3Flags(), '--replace', '--yes', '--wait-timeout', '2m'];
 
 beforeAll(async () => {
   sb = await startSandbox({ initBackoffMs: 1000 });
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
-    AWS_REGION: sb.s3.region,
-  });
+  restoreEnv = useSandboxCredentials(sb);
   await sb.etcd.put('/hcp-dr-test/crash', 'kept');
-  const run = await runCliInProcess([
-    'backup',
-    'demo',
-    '-n',
-    'clusters',
-    '--kubeconfig',
-    sb.kubeconfig,
-    '--to',
-    `s3://${sb.s3.bucket}/hcp`,
-    ...s3Flags(),
-    '--online',
-    '-o',
-    'json',
-  ]);
+  const run = await runCliInProcess(demoBackupArgs(sb, ['--online', '-o', 'json'], { https: true }));
   expect(run.stderr).not.toMatch(/^error:/m);
-  backupUrl = `s3://${sb.s3.bucket}/hcp/clusters/demo/${(JSON.parse(run.stdout) as BackupManifest).id}/`;
+  backupUrl = demoBackupUrl(sb, (JSON.parse(run.stdout) as BackupManifest).id);
 }, 120_000);
 afterAll(async () => {
-  process.env = savedEnv;
+  restoreEnv?.();
   await sb?.stop();
 });
 

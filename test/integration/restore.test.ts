@@ -5,10 +5,11 @@
  * real etcdctl, over the sandbox S3 server's https front (its own CA: --ca-bundle; the etcd-init
  * stand-in trusts it), as HyperShift's CRD accepts only https snapshot URLs.
  */
-import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { demoBackupArgs, demoBackupUrl, sandboxS3Client, sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { connectKube } from '../../src/kube/session.ts';
 import { Resources } from '../../src/core/model.ts';
 import type { KubeApi, Reporter } from '../../src/core/ports.ts';
@@ -18,9 +19,9 @@ import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 let sb: Sandbox;
 let backupUrl: string;
 let manifest: BackupManifest;
-const savedEnv = { ...process.env };
+let restoreEnv: (() => void) | undefined;
 const quiet: Reporter = { info: () => undefined, warn: () => undefined, debug: () => undefined };
-const s3Flags = () => ['--endpoint', sb.s3.httpsEndpoint, '--ca-bundle', sb.s3.caFile, '--path-style'];
+const s3Flags = () => sandboxS3Flags(sb, { https: true });
 const restore = (...extra: string[]) =>
   runCliInProcess(['restore', backupUrl, '--kubeconfig', sb.kubeconfig, ...s3Flags(), '--wait-timeout', '2m', ...extra]);
 const api = async (context: string): Promise<KubeApi> => (await connectKube({ kubeconfig: sb.kubeconfig, context }, quiet)).api;
@@ -52,51 +53,23 @@ const restoredEtcd = (context: string) => sb.clusters[clusterIndex(context)]?.op
 
 beforeAll(async () => {
   sb = await startSandbox({ clusters: 2, initBackoffMs: 1000 });
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
-    AWS_REGION: sb.s3.region,
-  });
+  restoreEnv = useSandboxCredentials(sb);
   await sb.etcd.put('/hcp-dr-test/alpha', 'one');
   await sb.etcd.put('/hcp-dr-test/beta', 'two');
-  const run = await runCliInProcess([
-    'backup',
-    'demo',
-    '-n',
-    'clusters',
-    '--kubeconfig',
-    sb.kubeconfig,
-    '--to',
-    `s3://${sb.s3.bucket}/hcp`,
-    ...s3Flags(),
-    '--yes',
-    '-o',
-    'json',
-  ]);
+  const run = await runCliInProcess(demoBackupArgs(sb, ['--yes', '-o', 'json'], { https: true }));
   expect(run.stderr).not.toMatch(/^error:/m);
   manifest = JSON.parse(run.stdout) as BackupManifest;
-  backupUrl = `s3://${sb.s3.bucket}/hcp/clusters/demo/${manifest.id}/`;
+  backupUrl = demoBackupUrl(sb, manifest.id);
 }, 120_000);
 
 afterAll(async () => {
-  process.env = savedEnv;
+  restoreEnv?.();
   await sb?.stop();
 });
 
-function s3(): S3Client {
-  return new S3Client({
-    endpoint: sb.s3.endpoint,
-    region: sb.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
-
 /** A copy of the backup as an hcp-dr of backup.json format 1 would have written it: key only, no PKI or references. */
 async function formatOneCopy(): Promise<string> {
-  const client = s3();
+  const client = sandboxS3Client(sb);
   try {
     const from = `hcp/clusters/demo/${manifest.id}/`;
     const to = `format1/clusters/demo/${manifest.id}/`;
@@ -118,7 +91,7 @@ async function formatOneCopy(): Promise<string> {
 
 /** A copy of the backup whose snapshot has one byte changed: what S3 bit rot or tampering leaves. */
 async function tamperedCopy(): Promise<string> {
-  const client = s3();
+  const client = sandboxS3Client(sb);
   try {
     const from = `hcp/clusters/demo/${manifest.id}/`;
     const to = `tampered/clusters/demo/${manifest.id}/`;

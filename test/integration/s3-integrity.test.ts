@@ -8,32 +8,21 @@
  * before backup.json; one that refuses it (RGW over http) a cause and a hint.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { visibleState, type BackupVisibleState } from '../support/cluster-state.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { demoBackupArgs, sandboxS3Client, useSandboxCredentials } from '../support/sandbox-s3.ts';
 
 const MiB = 1024 * 1024;
 let sb: Sandbox;
 let initial: BackupVisibleState;
 let s3: S3Client;
-const savedEnv = { ...process.env };
+let restoreEnv: (() => void) | undefined;
 
-const backupArgs = (...extra: string[]) => [
-  'backup',
-  'demo',
-  '-n',
-  'clusters',
-  '--kubeconfig',
-  sb.kubeconfig,
-  '--to',
-  `s3://${sb.s3.bucket}/hcp`,
-  '--endpoint',
-  sb.s3.endpoint,
-  '--path-style',
-  ...extra,
-];
+const backupArgs = (...extra: string[]) => demoBackupArgs(sb, extra);
 
 async function listKeys(prefix = 'hcp/'): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: sb.s3.bucket, Prefix: prefix }));
@@ -49,19 +38,8 @@ function errorOf(stderr: string): { error: string; hint: string } {
 
 beforeAll(async () => {
   sb = await startSandbox();
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
-    AWS_REGION: sb.s3.region,
-  });
-  s3 = new S3Client({
-    endpoint: sb.s3.endpoint,
-    region: sb.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  restoreEnv = useSandboxCredentials(sb);
+  s3 = sandboxS3Client(sb);
   // About 12 MiB of incompressible values: the snapshot goes up in several parts of the default 8 MiB.
   for (let i = 0; i < 12; i++)
     await sb.etcd.put(
@@ -73,7 +51,7 @@ beforeAll(async () => {
   initial = visibleState(sb);
 }, 120_000);
 afterAll(async () => {
-  process.env = savedEnv;
+  restoreEnv?.();
   s3?.destroy();
   await sb?.stop();
 });

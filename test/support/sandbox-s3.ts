@@ -1,0 +1,66 @@
+/**
+ * What tests and benchmarks on the sandbox need to reach its S3 server, in one place: the
+ * credentials in process.env (for the in-process CLI), the plugin's S3 flags (plain http, or the
+ * https front with its CA), the usual `backup demo` command line, and an SDK client for looking
+ * at the bucket from outside. The plugin under test never gets its S3 settings from here.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Sandbox } from '../sandbox/sandbox.ts';
+
+export interface S3FlagOptions {
+  /** Through the https front (`--ca-bundle` with its CA), as a restore's pre-signed URL must be. */
+  https?: boolean;
+}
+
+/** Puts the sandbox's AWS credentials and region into process.env; returns what undoes it. */
+export function useSandboxCredentials(sb: Sandbox): () => void {
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
+    AWS_REGION: sb.s3.region,
+  });
+  return () => {
+    process.env = saved;
+  };
+}
+
+export function sandboxS3Flags(sb: Sandbox, options: S3FlagOptions = {}): string[] {
+  return options.https
+    ? ['--endpoint', sb.s3.httpsEndpoint, '--ca-bundle', sb.s3.caFile, '--path-style']
+    : ['--endpoint', sb.s3.endpoint, '--path-style'];
+}
+
+/** `backup demo -n clusters` into s3://<bucket>/hcp of the sandbox, plus `extra`. */
+export function demoBackupArgs(sb: Sandbox, extra: readonly string[] = [], options: S3FlagOptions = {}): string[] {
+  return [
+    'backup',
+    'demo',
+    '-n',
+    'clusters',
+    '--kubeconfig',
+    sb.kubeconfig,
+    '--to',
+    `s3://${sb.s3.bucket}/hcp`,
+    ...sandboxS3Flags(sb, options),
+    ...extra,
+  ];
+}
+
+/** The s3:// URL of one backup of demo made with demoBackupArgs. */
+export function demoBackupUrl(sb: Sandbox, id: string): string {
+  return `s3://${sb.s3.bucket}/hcp/clusters/demo/${id}/`;
+}
+
+/** An SDK client on the sandbox's bucket (plain http), for the test's own look at the store. */
+export function sandboxS3Client(sb: Sandbox): S3Client {
+  return new S3Client({
+    endpoint: sb.s3.endpoint,
+    region: sb.s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey },
+    // The test's own requests stay plain: no checksum trailers the store under test would have to accept.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
