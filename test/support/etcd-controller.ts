@@ -6,8 +6,17 @@
  *    CrashLoopBackOff, lastState.terminated Error. It is NOT restarted (it models a member that
  *    keeps crashing); deleting the pod restarts it.
  *  - pod deleted -> member killed; a new pod is created (ordinal < spec.replicas) and the member
- *    started: on its data if /var/lib/data/member/snap/db exists; else as reset-member does
- *    (remove+add through a live member, state existing), or state new when no member is healthy.
+ *    started: on its data if /var/lib/data/member/snap/db exists (whatever it holds: a restored
+ *    snapshot, garbage that makes it exit -> CrashLoopBackOff); else as HyperShift's reset-member
+ *    does: when a live member's `member list` shows it (by name or peer URL, as the script's grep
+ *    does) -> remove + add, state existing; when it is not listed (removed before) or no member is
+ *    healthy -> state new with the full initial cluster and token etcd-cluster. A removed member
+ *    started that way is refused by its peers and exits (CrashLoopBackOff) until someone runs
+ *    `member add` and deletes the pod again; reset-member never adds a missing member itself.
+ *  - volumes are ReadWriteOnce (etcd/volumes.ts): pod etcd-N holds data-etcd-N from its start until
+ *    it is deleted; while a helper pod (etcd/helper-pods.ts) holds it, a new etcd-N stays Pending
+ *    (ContainerCreating, Multi-Attach) and starts once the helper is gone. A PVC being deleted
+ *    lingers while any pod holds it.
  *  - PVC deleted -> it lingers (kubernetes.io/pvc-protection) until the pod is gone; then the
  *    member's data is wiped and a new PVC created.
  *  - spec.replicas scales pods (Parallel policy); status.replicas/readyReplicas follow.
@@ -20,6 +29,8 @@
  * Event-driven (store.subscribe) plus a health poll (pollMs).
  */
 import { ETCD_INIT, reconcileStatus, podObject, pvcObject, statefulSetObject, type MemberView } from './etcd/k8s-objects.ts';
+import { attachHelperKubelet, helperExec } from './etcd/helper-pods.ts';
+import { memberPod, volumeHolders } from './etcd/volumes.ts';
 import type { EtcdCluster, ExitInfo } from './etcd-cluster.ts';
 import type { ExecHandler, GroupResource, SimObject, SimStore } from './sim/types.ts';
 
@@ -48,6 +59,7 @@ export function attachEtcdController(
   const expectedExit = new Set<number>(); // kills we caused (pod deletion): not a crash
   const failures: number[] = new Array<number>(n).fill(0);
   let stopped = false;
+  const volumes = volumeHolders(cluster);
 
   const get = (r: GroupResource, name: string) => store.get(r, namespace, name);
   const safe = (fn: () => void) => {
@@ -131,18 +143,38 @@ export function attachEtcdController(
     return false;
   };
 
+  /**
+   * HyperShift's reset-member for an empty volume, once a live member answers: remove + add when
+   * `member list` mentions etcd-i, else nothing (state new). A failing `member list` means state new too.
+   */
+  const resetMember = async (i: number) => {
+    const peer = cluster.member(i).peerUrl;
+    const listed = await cluster.memberList().then(
+      (list) => list.some((e) => e.name === `etcd-${i}` || e.peerURLs.includes(peer)),
+      () => false,
+    );
+    if (listed) await cluster.rejoin(i, { wait: false });
+    else await cluster.startNew(i, { wait: false });
+  };
+
   /** Starts member i for a fresh pod, as the init containers + etcd container would. */
   const startMember = async (i: number) => {
     busy.add(i);
     try {
       if (cluster.isRunning(i)) return;
+      // ReadWriteOnce: the volume must be free (a helper pod may still hold it).
+      if (!volumes.claim(i, memberPod(i))) {
+        view[i]!.volumeWait = `Multi-Attach error for volume "data-etcd-${i}": Volume is already used by pod(s) ${volumes.holder(i)}`;
+        return;
+      }
+      view[i]!.volumeWait = undefined;
       if (!(await runInit(i))) return;
       if (cluster.hasData(i)) await cluster.start(i, { wait: false });
       else {
         // reset-member asks `member list` through the etcd-client Service, which only routes
         // to Ready pods: the last polled readiness decides, not a fresh probe (an election in
         // progress makes every /health fail for a moment, while pods stay Ready).
-        if (view.some((v, j) => j !== i && v.healthy)) await cluster.rejoin(i, { wait: false });
+        if (view.some((v, j) => j !== i && v.healthy)) await resetMember(i);
         else await cluster.startNew(i, { wait: false });
       }
       view[i]!.phase = 'Running';
@@ -172,7 +204,8 @@ export function attachEtcdController(
           expectedExit.add(i);
           await cluster.kill(i);
         }
-        if (pvc?.metadata.deletionTimestamp && !get(PODS, `etcd-${i}`)) {
+        if (!get(PODS, `etcd-${i}`)) volumes.release(i, memberPod(i));
+        if (pvc?.metadata.deletionTimestamp && !get(PODS, `etcd-${i}`) && volumes.holder(i) === undefined) {
           safe(() =>
             store.mutate(PVCS, namespace, pvc.metadata.name, (o) => {
               o.metadata.finalizers = [];
@@ -196,7 +229,12 @@ export function attachEtcdController(
         expectedExit.add(i);
         await cluster.kill(i);
       }
-      if (!pod && pvc?.metadata.deletionTimestamp) {
+      if (!pod) volumes.release(i, memberPod(i));
+      if (pod && view[i]!.volumeWait && !pod.metadata.deletionTimestamp && volumes.holder(i) === undefined) {
+        void startMember(i);
+        continue;
+      }
+      if (!pod && pvc?.metadata.deletionTimestamp && volumes.holder(i) === undefined) {
         // The pod is gone, so pvc-protection lets go: the volume and its data disappear.
         safe(() =>
           store.mutate(PVCS, namespace, pvc.metadata.name, (o) => {
@@ -241,6 +279,7 @@ export function attachEtcdController(
   const unsubscribe = store.subscribe((e) => {
     if (e.object.metadata.namespace !== namespace) return;
     const r = e.resource;
+    if (r.plural === 'pods' && e.type === 'DELETED' && !/^etcd-\d+$/.test(e.object.metadata.name)) setImmediate(kick); // a helper freed a volume
     const ours =
       (r.plural === 'pods' && /^etcd-\d+$/.test(e.object.metadata.name)) ||
       (r.plural === 'persistentvolumeclaims' && /^data-etcd-\d+$/.test(e.object.metadata.name)) ||
@@ -249,7 +288,10 @@ export function attachEtcdController(
     if (r.plural === 'pods' && e.type === 'DELETED') {
       const i = Number(e.object.metadata.name.slice(5));
       if (cluster.isRunning(i)) expectedExit.add(i);
-      void cluster.kill(i).then(kick);
+      void cluster.kill(i).then(() => {
+        if (!get(PODS, `etcd-${i}`)) volumes.release(i, memberPod(i));
+        kick();
+      });
       return;
     }
     if (e.type !== 'MODIFIED' || r.plural !== 'pods') setImmediate(kick);
@@ -290,12 +332,15 @@ export function attachEtcdController(
   // Initial state: PVCs and pods for the members that already run.
   for (let i = 0; i < n; i++) {
     if (!get(PVCS, `data-etcd-${i}`)) store.create(PVCS, pvcObject(namespace, i));
+    if (cluster.isRunning(i)) volumes.claim(i, memberPod(i));
     if (!get(PODS, `etcd-${i}`) && cluster.isRunning(i)) {
       view[i] = { restartCount: 0, phase: 'Running', healthy: false, running: true, startedAt: new Date().toISOString() };
       store.create(PODS, podObject(namespace, i, get(STATEFULSETS, 'etcd')!, options.image));
       writePod(i);
     }
   }
+  const offRelease = volumes.onRelease(() => setImmediate(kick));
+  const detachKubelet = attachHelperKubelet(store, cluster, namespace);
   kick();
 
   return () => {
@@ -304,12 +349,19 @@ export function attachEtcdController(
     clearInterval(poll);
     unsubscribe();
     offExit();
+    offRelease();
+    detachKubelet();
   };
 }
 
-/** An ExecHandler for the simulator: pods etcd-N, container etcd -> cluster.execInMember(N). */
+/**
+ * An ExecHandler for the simulator: pods etcd-N, container etcd -> cluster.execInMember(N); a
+ * running helper pod that holds member N's volume -> the command on that volume (helper-pods.ts).
+ */
 export function etcdExecHandler(cluster: EtcdCluster, namespace: string, fallback?: ExecHandler): ExecHandler {
   return async (call) => {
+    const helper = call.namespace === namespace ? helperExec(cluster, call) : undefined;
+    if (helper) return helper;
     const m = /^etcd-(\d+)$/.exec(call.pod);
     if (call.namespace !== namespace || !m || (call.container && call.container !== 'etcd')) {
       if (fallback) return fallback(call);

@@ -33,6 +33,13 @@ export interface ExecIO {
   namespace?: string;
   /** Extra environment, passed as is (not rewritten): the container's env, e.g. etcd-init's RESTORE_URL_ETCD. */
   env?: Record<string, string>;
+  /**
+   * Show the pod's view in stdout and stderr of any command: host dirs back to /var/lib, /tmp,
+   * /etc/etcd/tls and member ports to etcd-N.etcd-discovery names (needs `namespace`). Binary-safe
+   * (exact byte strings), used for helper pods; etcd pods keep the plain streams (benchmarks read
+   * snapshots through them).
+   */
+  mapOutput?: boolean;
 }
 
 const PATH_RE = /(^|[\s='"`:;(|&>,])(\/etc\/etcd\/tls|\/var\/lib|\/tmp)(?=$|[/\s'"`;)|&<>,])/g;
@@ -76,6 +83,42 @@ function reverseMapper(pod: PodView, namespace: string): Transform {
   });
 }
 
+/**
+ * Replaces the pod's host paths and member ports in a byte stream with what the pod sees. Works on
+ * latin1 strings (one char per byte, lossless) and holds back a tail as long as the longest pattern,
+ * so a match split across chunks is still found; a match is only replaced once a byte follows it.
+ */
+function podViewMapper(pod: PodView, namespace: string): Transform {
+  const names = new Map<string, string>([
+    [pod.volumeDir, '/var/lib'],
+    [pod.tmpDir, '/tmp'],
+    [pod.tlsRoot, '/etc/etcd/tls'],
+  ]);
+  pod.clientPorts.forEach((p, n) => names.set(`127.0.0.1:${p}`, `etcd-${n}.etcd-discovery.${namespace}.svc:2379`));
+  pod.peerPorts.forEach((p, n) => names.set(`127.0.0.1:${p}`, `etcd-${n}.etcd-discovery.${namespace}.svc:2380`));
+  const keys = [...names.keys()].sort((a, b) => b.length - a.length);
+  const re = new RegExp(`(?:${keys.map((k) => k.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})(?![\\w-])`, 'g');
+  const hold = Math.max(...keys.map((k) => k.length)) + 1;
+  let tail = '';
+  const map = (text: string) => text.replace(re, (m) => names.get(m) ?? m);
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      const text = tail + chunk.toString('latin1');
+      let cut = Math.max(0, text.length - hold);
+      re.lastIndex = 0;
+      for (let m = re.exec(text); m; m = re.exec(text)) {
+        if (m.index >= cut) break;
+        cut = Math.max(cut, m.index + m[0].length);
+      }
+      tail = text.slice(cut);
+      cb(null, Buffer.from(map(text.slice(0, cut)), 'latin1'));
+    },
+    flush(cb) {
+      cb(null, Buffer.from(map(tail), 'latin1'));
+    },
+  });
+}
+
 const POD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Spawns argv for the pod; resolves to the exit code (128+n for signal n), 127 if not found. */
@@ -98,9 +141,15 @@ export function runInPod(argv: readonly string[], pod: PodView, io: ExecIO): Pro
     }
     // pipe() gives backpressure: a slow io.stdout pauses the child's stdout pipe, which blocks the child.
     const stdout = child.stdout!;
-    const out = isEtcdctl && io.namespace ? stdout.pipe(reverseMapper(pod, io.namespace)) : stdout;
+    const mapAll = io.mapOutput === true && io.namespace !== undefined;
+    const out = mapAll
+      ? stdout.pipe(podViewMapper(pod, io.namespace!))
+      : isEtcdctl && io.namespace
+        ? stdout.pipe(reverseMapper(pod, io.namespace))
+        : stdout;
     out.pipe(io.stdout, { end: false });
-    child.stderr!.pipe(io.stderr, { end: false });
+    const err = mapAll ? child.stderr!.pipe(podViewMapper(pod, io.namespace!)) : child.stderr!;
+    err.pipe(io.stderr, { end: false });
     let spawnError: Error | undefined;
     child.on('error', (err) => {
       spawnError = err;
@@ -114,9 +163,12 @@ export function runInPod(argv: readonly string[], pod: PodView, io: ExecIO): Pro
         return;
       }
       const finish = () => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0));
-      // Wait for the transform (if any) to flush before reporting the exit code.
-      if (out !== stdout && !out.readableEnded) out.once('end', finish);
-      else finish();
+      // Wait for the transforms (if any) to flush before reporting the exit code.
+      const pending = [out !== stdout ? out : undefined, err !== child.stderr ? err : undefined].filter(
+        (s): s is Transform => s !== undefined && !s.readableEnded,
+      );
+      if (pending.length === 0) finish();
+      else void Promise.all(pending.map((s) => new Promise((r) => s.once('end', r)))).then(finish);
     });
   });
 }

@@ -22,6 +22,8 @@ export interface MemberView {
   startedAt?: string;
   lastExit?: { code: number | null; signal: NodeJS.Signals | null; message: string };
   init?: InitView;
+  /** Set while the pod waits for its volume (a helper pod holds it): the Multi-Attach message. */
+  volumeWait?: string | undefined;
 }
 
 const CONTAINERS = ['etcd', 'etcd-metrics', 'healthz'];
@@ -124,7 +126,9 @@ export function reconcileStatus(pod: SimObject, v: MemberView): Record<string, u
   const i = Number(pod.metadata.name.slice(5));
   const etcdState =
     v.phase === 'Pending'
-      ? { waiting: { reason: 'PodInitializing' } }
+      ? v.volumeWait
+        ? { waiting: { reason: 'ContainerCreating', message: v.volumeWait } }
+        : { waiting: { reason: 'PodInitializing' } }
       : v.running
         ? { running: { startedAt: v.startedAt } }
         : { waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=etcd pod=${pod.metadata.name}` } };
