@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd-cluster.ts';
 import { attachEtcdController, etcdExecHandler } from '../support/etcd-controller.ts';
 import { attachDeploymentController } from '../support/controllers.ts';
+import { etcdFaults, type EtcdFaults } from '../support/etcd/faults.ts';
 import { startHyperShiftOperator, type AdoptedControlPlane, type HyperShiftOperator } from '../support/hypershift/operator.ts';
 import { startS3Server, type S3Server } from '../support/s3-server.ts';
 import { startTlsFront } from '../support/tls-front.ts';
@@ -112,6 +113,8 @@ export interface Sandbox {
   sim: RunningSimulator;
   /** The seeded hosted cluster's etcd (gone once that HostedCluster is deleted). */
   etcd: EtcdCluster;
+  /** Failure injection for that etcd and its helper pods (test/support/etcd/faults.ts). */
+  faults: EtcdFaults;
   /** Every management cluster, in order. */
   clusters: ManagementCluster[];
   s3: SandboxS3;
@@ -286,7 +289,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       { mode: 0o600 },
     );
     await chmod(envFile, 0o600);
-    return { dir, kubeconfig, envFile, namespace, name, controlPlaneNamespace, sim, etcd, clusters, s3, env, stop };
+    const faults = etcdFaults(etcd);
+    return { dir, kubeconfig, envFile, namespace, name, controlPlaneNamespace, sim, etcd, faults, clusters, s3, env, stop };
   } catch (err) {
     await stop();
     throw err;
