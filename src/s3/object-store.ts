@@ -242,10 +242,10 @@ export class S3ObjectStore implements ObjectStore {
 }
 
 /**
- * DeleteObjects with Content-MD5 instead of the SDK's CRC32 (a checksum is required on it): AWS
- * takes either, while MinIO, Ceph RGW before Squid and other stores without flexible checksums
- * refuse a batch without Content-MD5 (MissingContentMD5, InvalidRequest). Runs in the build step
- * after the SDK's checksum middleware, before signing.
+ * DeleteObjects with Content-MD5 instead of the SDK's CRC32 (a checksum is required on it): AWS and
+ * Ceph RGW 16.2 (measured) take either, while MinIO releases and other S3-compatible stores refuse
+ * a batch without Content-MD5 (MissingContentMD5, InvalidRequest; per their issue threads). Runs
+ * in the build step after the SDK's checksum middleware, before signing.
  */
 function withContentMd5(command: DeleteObjectsCommand): DeleteObjectsCommand {
   command.middlewareStack.add(
