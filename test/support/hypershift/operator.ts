@@ -31,8 +31,15 @@
  *    created later always gets its control plane; objects someone pre-created (a HostedControlPlane,
  *    PKI secrets, a PVC) are kept as they are.
  *
+ *  - Optional parts for a move between management clusters (each off unless its option is given):
+ *    `externalDns` installs external-dns (Deployment `external-dns` in `hypershift`, its args saying
+ *    provider, domain filter and TXT owner) and runs its stand-in over the sandbox's DNS server
+ *    (external-dns.ts); `guests` gives every hosted cluster its own API with nodes and OVN pods, its
+ *    admin kubeconfig Secret named by status.kubeconfig (guest-cluster.ts); `capi` creates the CAPI
+ *    and platform objects with their finalizers and runs their controller stand-in (capi.ts).
+ *
  * API (stable; see startHyperShiftOperator): `execHandler` for sim.setExecHandler, `etcd(cpNs)`,
- * `setSplitBrainRestore(on)`, `timeline(cpNs)`, `settled()`, `stop()`.
+ * `setSplitBrainRestore(on)`, `timeline(cpNs)`, `settled()`, `stop()`, `externalDns`.
  */
 import path from 'node:path';
 import { API_SERVERS, attachHyperShiftOperator, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES, isPaused } from '../controllers.ts';
@@ -60,7 +67,10 @@ import {
   SERVICES,
   SKIP_DELETE_CP_NAMESPACE,
 } from './control-plane.ts';
+import { attachCapiController, ensureCapiObjects, releaseCapiObjects } from './capi.ts';
 import { initialCluster, memberLogs, runEtcdInit } from './etcd-init.ts';
+import { startExternalDns, type ExternalDns, type ExternalDnsOptions } from './external-dns.ts';
+import { adminKubeconfigSecret, nodePoolsOf, publishKubeconfig, type GuestClusters } from './guest-cluster.ts';
 import { ensureEncryptionKey, ensurePki } from './pki.ts';
 import { conditionsOf, mergeConditions, reconciliationCondition, writeControlPlaneStatus, type ControlPlaneTimeline } from './status.ts';
 
@@ -86,6 +96,12 @@ export interface HyperShiftOperatorOptions {
   propagationDelayMs?: number;
   /** CA bundle etcd-init's curl trusts (CURL_CA_BUNDLE), e.g. the sandbox's https S3 front. */
   curlCaBundle?: string;
+  /** External DNS configured on this management cluster (external-dns.ts); absent: none. */
+  externalDns?: ExternalDnsOptions;
+  /** Hosted clusters' own APIs, shared by every management cluster (guest-cluster.ts). */
+  guests?: GuestClusters;
+  /** CAPI and platform objects with finalizers, and their controller stand-in (capi.ts). */
+  capi?: boolean;
 }
 
 export interface AdoptedControlPlane {
@@ -111,6 +127,8 @@ export interface HyperShiftOperator {
   timeline(controlPlaneNamespace: string): ControlPlaneTimeline | undefined;
   /** Resolves once no creation or teardown is in flight. */
   settled(): Promise<void>;
+  /** The external-DNS stand-in, when this management cluster has external DNS. */
+  readonly externalDns?: ExternalDns;
   stop(): Promise<void>;
 }
 
@@ -148,6 +166,8 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
   let stopped = false;
 
   if (options.install !== false) installOperator(store);
+  const externalDns = options.externalDns ? startExternalDns(store, options.externalDns) : undefined;
+  const detachCapi = options.capi ? attachCapiController(store) : undefined;
   for (const a of options.adopt ?? []) {
     const cp = `${a.namespace}-${a.name.replaceAll('.', '-')}`;
     planes.set(cp, {
@@ -213,6 +233,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     }
     for (const s of serviceObjects(cp, managed)) if (!store.get(SERVICES, cp, s.metadata.name)) store.create(SERVICES, s);
     for (const r of routeObjects(hc)) if (!store.get(ROUTES, cp, r.metadata.name)) store.create(ROUTES, r);
+    await dataPlane(hc);
     if (plane.etcd && !stopped) {
       const url = restoreUrl(hc);
       if (!store.get(STATEFULSETS, cp, 'etcd')) {
@@ -249,10 +270,21 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     updateStatus(plane);
   };
 
+  /** The optional parts: CAPI and platform objects, the guest cluster and its kubeconfig Secrets. */
+  const dataPlane = async (hc: SimObject) => {
+    const pools = nodePoolsOf(store.list(NODEPOOLS, hc.metadata.namespace), hc);
+    if (options.capi && !stopped) ensureCapiObjects(store, hc, pools);
+    if (!options.guests) return;
+    const guest = await options.guests.ensure(hc, pools);
+    if (!stopped) safe(() => publishKubeconfig(store, hc, guest.kubeconfig));
+  };
+
   const teardown = async (hc: SimObject) => {
     const cp = controlPlaneNamespace(hc);
     const plane = planes.get(cp);
     const ns = hc.metadata.namespace ?? '';
+    if (options.capi) releaseCapiObjects(store, cp);
+    if (options.guests) safe(() => store.delete(adminKubeconfigSecret.resource, ns, adminKubeconfigSecret.name(hc)));
     for (const np of store.list(NODEPOOLS, ns)) {
       if ((np['spec'] as { clusterName?: string } | undefined)?.clusterName !== hc.metadata.name) continue;
       safe(() =>
@@ -384,6 +416,9 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     if (store.get(HOSTED_CONTROL_PLANES, controlPlaneNamespace(hc), hc.metadata.name) && !planes.has(controlPlaneNamespace(hc)))
       preexisting.add(hc.metadata.uid ?? '');
     onHostedCluster(hc);
+    // An adopted control plane (the seeded demo) gets the optional parts too.
+    if (planes.get(controlPlaneNamespace(hc))?.adopted && !hc.metadata.deletionTimestamp)
+      task(`${hc.metadata.namespace}/${hc.metadata.name}`, () => dataPlane(hc));
   }
 
   const execHandler: ExecHandler = (call) => {
@@ -405,8 +440,11 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     async settled() {
       while (inFlight.size > 0) await Promise.all([...inFlight.values()]);
     },
+    ...(externalDns ? { externalDns } : {}),
     async stop() {
       stopped = true;
+      externalDns?.stop();
+      detachCapi?.();
       unsubscribe();
       clearInterval(resync);
       detachPause();
