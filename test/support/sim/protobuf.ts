@@ -1,13 +1,13 @@
 /**
- * Just enough of Kubernetes' protobuf encoding to read the two bodies kubectl sends as protobuf to
- * the simulator: SelfSubjectAccessReview (`kubectl auth can-i`) and TokenRequest (`kubectl create
- * token`). A body is the magic "k8s\0" then a runtime.Unknown {1 typeMeta, 2 raw, 3 contentEncoding,
+ * Just enough of Kubernetes' protobuf encoding to read the bodies kubectl sends as protobuf to the
+ * simulator: SelfSubjectAccessReview (`kubectl auth can-i`), TokenRequest (`kubectl create token`)
+ * and the Job of `kubectl create job --from=cronjob/<name>`. A body is the magic "k8s\0" then a runtime.Unknown {1 typeMeta, 2 raw, 3 contentEncoding,
  * 4 contentType} whose `raw` is the object; field numbers are those of k8s.io/api's generated.proto.
  * Answers stay JSON (kubectl's Accept lists application/json after protobuf).
  */
 import type { IncomingMessage } from 'node:http';
 import { readJsonObject } from './http-util.ts';
-import { badRequest } from './status.ts';
+import { badRequest, SimError } from './status.ts';
 
 type Fields = Map<number, Array<Buffer | number>>;
 
@@ -99,4 +99,55 @@ export async function readJsonOrProtobuf(
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return decode(Buffer.concat(chunks));
+}
+
+/** A map<string,string> field: repeated entries {1 key, 2 value}. */
+function stringMap(f: Fields, n: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of f.get(n) ?? []) {
+    if (!Buffer.isBuffer(entry)) continue;
+    const e = fields(entry);
+    out[text(e, 1) ?? ''] = text(e, 2) ?? '';
+  }
+  return out;
+}
+
+/**
+ * The Job `kubectl create job <name> --from=cronjob/<cj>` sends (protobuf): its ObjectMeta {1 name,
+ * 3 namespace, 11 labels, 12 annotations, 13 ownerReferences {1 kind, 3 name, 4 uid, 5 apiVersion,
+ * 6 controller, 7 blockOwnerDeletion}} is decoded; its spec is by construction the CronJob's
+ * jobTemplate.spec, read from `cronJob(name)`. Other protobuf Jobs are refused (415).
+ */
+export function jobFromProtobuf(body: Buffer, cronJob: (name: string) => Record<string, unknown> | undefined): Record<string, unknown> {
+  const meta = fields(bytes(unwrap(body), 1));
+  const owners = (meta.get(13) ?? [])
+    .filter((b): b is Buffer => Buffer.isBuffer(b))
+    .map((b) => {
+      const o = fields(b);
+      return {
+        apiVersion: text(o, 5) ?? '',
+        kind: text(o, 1) ?? '',
+        name: text(o, 3) ?? '',
+        uid: text(o, 4) ?? '',
+        ...(o.has(6) ? { controller: o.get(6)?.[0] === 1 } : {}),
+        ...(o.has(7) ? { blockOwnerDeletion: o.get(7)?.[0] === 1 } : {}),
+      };
+    });
+  const owner = owners.find((o) => o.kind === 'CronJob');
+  const template = owner ? (cronJob(owner.name)?.['spec'] as { jobTemplate?: { spec?: unknown } } | undefined)?.jobTemplate : undefined;
+  if (!template) {
+    throw new SimError(
+      415,
+      'UnsupportedMediaType',
+      'the API simulator decodes a protobuf Job only as kubectl create job --from=cronjob/<name> sends it; send JSON',
+    );
+  }
+  const metadata: Record<string, unknown> = { name: text(meta, 1) ?? '', ownerReferences: owners };
+  const ns = text(meta, 3);
+  if (ns) metadata['namespace'] = ns;
+  const labels = stringMap(meta, 11);
+  const annotations = stringMap(meta, 12);
+  if (Object.keys(labels).length) metadata['labels'] = labels;
+  if (Object.keys(annotations).length) metadata['annotations'] = annotations;
+  return { apiVersion: 'batch/v1', kind: 'Job', metadata, spec: JSON.parse(JSON.stringify(template.spec ?? {})) as unknown };
 }

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, readBody, readJsonObject, sendJson } from '../http-util.ts';
 import { applyPatchBody } from '../patch.ts';
 import type { PodLogs } from '../logs.ts';
-import { readJsonOrProtobuf, selfSubjectAccessReviewFromProtobuf, tokenRequestFromProtobuf } from '../protobuf.ts';
+import { jobFromProtobuf, readJsonOrProtobuf, selfSubjectAccessReviewFromProtobuf, tokenRequestFromProtobuf } from '../protobuf.ts';
 import { tokenRequestAnswer } from '../serviceaccounts.ts';
 import type { Rbac } from '../rbac.ts';
 import type { Registry } from '../registry.ts';
@@ -99,8 +99,14 @@ export async function handleResource(
       if (!o) throw notFound(rr.gr, rr.name ?? '');
       return sendJson(res, 200, o);
     }
-    case 'create':
-      return sendJson(res, 201, create(ctx, rr, (await readJsonObject(req)) as SimObject, isDryRun(query)));
+    case 'create': {
+      const cronJob = (name: string) => ctx.store.get({ group: 'batch', version: 'v1', plural: 'cronjobs' }, rr.namespace, name);
+      const body =
+        rr.info.group === 'batch' && rr.info.plural === 'jobs'
+          ? await readJsonOrProtobuf(req, (b) => jobFromProtobuf(b, cronJob))
+          : await readJsonObject(req);
+      return sendJson(res, 201, create(ctx, rr, body as SimObject, isDryRun(query)));
+    }
     case 'update':
       return sendJson(res, 200, update(ctx, rr, (await readJsonObject(req)) as SimObject, isDryRun(query)));
     case 'patch': {
