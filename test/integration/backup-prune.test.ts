@@ -286,6 +286,34 @@ describe('backup prune (in process, real S3 adapter, SigV4 test server)', () => 
     expect(await listed({ namespace: 'clusters', name: 'demo' })).toEqual(['aaaaa1', 'bbbbb2']);
   });
 
+  it('a signal mid-backup finishes that backup (the cut request sent again), then stops before the next', async () => {
+    for (const [tag, at] of Object.entries({
+      d1d1d1: '2026-10-01T00:00:00Z',
+      d2d2d2: '2026-10-02T00:00:00Z',
+      d3d3d3: '2026-10-03T00:00:00Z',
+    })) {
+      await putBackup('signalled', 'x', tag, at, { keysTo: true });
+    }
+    const interrupt = new AbortController();
+    // The first batch (the --keys-to Secrets of d2d2d2, the first to go) is cut by the signal, as the adapter cuts a request in flight.
+    const cut = new FailingDeletes(keys, { onBatch: () => interrupt.abort(new Error('interrupted (injected SIGINT)')), times: 1 });
+    const prune = pruneBackups(
+      {
+        source: { store, prefix: 'hcp' },
+        filter: { namespace: 'signalled' },
+        policy: { last: 1 },
+        incompleteGraceMs: 86_400_000,
+        dryRun: false,
+      },
+      { clock, reporter: silentReporter, signal: interrupt.signal, openBucket: () => Promise.resolve(cut) },
+    );
+    await expect(prune).rejects.toThrow(/interrupted \(injected SIGINT\)/);
+    expect(await listed({ namespace: 'signalled' })).toEqual(['d1d1d1', 'd3d3d3']);
+    expect((await store.list(`hcp/signalled/x/${ids['d2d2d2']}/`)).length).toBe(0);
+    expect((await keys.list(`k/signalled/x/${ids['d2d2d2']}/`)).length).toBe(0); // finished: no orphaned Secrets
+    expect((await keys.list(`k/signalled/x/${ids['d1d1d1']}/`)).length).toBe(2); // the next was not begun
+  });
+
   it('deletes in DeleteObjects batches, and key by key where the store refuses them', async () => {
     const proxy = await startDeleteProxy(server.endpoint);
     try {
@@ -409,13 +437,20 @@ async function startDeleteProxy(upstream: string) {
   };
 }
 
-/** The real store, whose batch deletes fail: a store that breaks after backup.json is gone. */
+/**
+ * The real store, whose batch deletes fail (`times` of them, every one by default; `onBatch` runs
+ * first): a store that breaks after backup.json is gone, or a request cut by a signal.
+ */
 class FailingDeletes implements ObjectStore {
   readonly bucket: string;
   readonly #inner: ObjectStore;
-  constructor(inner: ObjectStore) {
+  readonly #onBatch: (() => void) | undefined;
+  #left: number;
+  constructor(inner: ObjectStore, options: { onBatch?: () => void; times?: number } = {}) {
     this.#inner = inner;
     this.bucket = inner.bucket;
+    this.#onBatch = options.onBatch;
+    this.#left = options.times ?? Infinity;
   }
   url(key: string): string {
     return this.#inner.url(key);
@@ -436,6 +471,9 @@ class FailingDeletes implements ObjectStore {
     return this.#inner.delete(key);
   }
   deleteMany(keys: readonly string[]): Promise<void> {
+    if (this.#left <= 0) return this.#inner.deleteMany ? this.#inner.deleteMany(keys) : Promise.reject(new Error('no deleteMany'));
+    this.#left--;
+    this.#onBatch?.();
     return Promise.reject(new RemoteError(`failed to delete ${this.url(keys[0] ?? '')}: connection reset (injected)`));
   }
   presignGet(key: string, expiresInSeconds: number): Promise<string> {

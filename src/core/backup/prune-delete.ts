@@ -7,6 +7,10 @@
  *  3. the rest of the prefix. What a cut-short run leaves of it is an incomplete prefix whose id
  *     is old, so the next prune deletes it as debris.
  * Keys go in batches where the store takes them (ObjectStore.deleteMany), one by one otherwise.
+ * SIGINT/SIGTERM (the signal) is honoured between backups only: a backup begun is finished first,
+ * since once its backup.json is gone nothing names its --keys-to objects. A request the signal cut
+ * is sent once more (the S3 adapter lets requests made after the signal run, each bounded; a
+ * second signal still exits at once); then the run stops with the interrupt.
  */
 import type { ObjectStore } from '../ports.ts';
 import type { PlannedDeletion, PruneDeps } from './prune.ts';
@@ -20,24 +24,34 @@ export async function deletePlanned(store: ObjectStore, planned: readonly Planne
     stores.set(bucket, opened);
     return opened;
   };
+  /** A step cut by the signal is sent again: the backup begun is finished before the run stops. */
+  const finish = async (step: () => Promise<void>): Promise<void> => {
+    try {
+      await step();
+    } catch (err) {
+      if (!deps.signal?.aborted) throw err;
+      await step();
+    }
+  };
   for (const p of planned) {
     deps.signal?.throwIfAborted();
-    if (p.manifestKey) await store.delete(p.manifestKey);
-    for (const [bucket, keys] of p.external) await deleteKeys(await storeFor(bucket), keys, deps.signal);
-    await deleteKeys(store, p.rest, deps.signal);
+    const manifestKey = p.manifestKey;
+    if (manifestKey) await finish(() => store.delete(manifestKey));
+    for (const [bucket, keys] of p.external) {
+      const other = await storeFor(bucket);
+      await finish(() => deleteKeys(other, keys));
+    }
+    await finish(() => deleteKeys(store, p.rest));
     const extra = p.item.externalObjects.length ? ` and ${p.item.externalObjects.length} under --keys-to` : '';
     deps.reporter.info(`deleted ${p.item.url} (${p.item.objects} objects${extra})`);
   }
 }
 
-async function deleteKeys(store: ObjectStore, keys: readonly string[], signal: AbortSignal | undefined): Promise<void> {
+async function deleteKeys(store: ObjectStore, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
   if (store.deleteMany) {
-    await store.deleteMany(keys, signal ? { signal } : {});
+    await store.deleteMany(keys);
     return;
   }
-  for (const key of keys) {
-    signal?.throwIfAborted();
-    await store.delete(key);
-  }
+  for (const key of keys) await store.delete(key);
 }
