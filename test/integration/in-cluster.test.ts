@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { attachJobRunner, CRON_JOBS } from '../support/sim/job-runner.ts';
 
 const PLUGIN = path.join(REPO_ROOT, 'plugin', 'kubectl-hcp_dr');
 const BUILT = path.join(REPO_ROOT, 'dist', 'hcp-dr.cjs');
@@ -156,6 +157,76 @@ describe.skipIf(!existsSync(BUILT))('in-cluster mode of the built plugin against
     ]);
     expect(list.code, list.stderr).toBe(0);
     expect((JSON.parse(list.stdout) as { items: { name: string }[] }).items.map((i) => i.name)).toEqual(['demo']);
+  });
+
+  it('a CronJob whose container runs the built plugin (through the simulator job runner) backs up demo, S3 credentials from a Secret', async () => {
+    const runner = attachJobRunner(sb.sim, { dir: path.join(dir, 'pods'), imageCommand: () => [PLUGIN] });
+    try {
+      sb.sim.store.create(
+        { group: '', version: 'v1', plural: 'secrets' },
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 's3-credentials', namespace: 'hcp-dr' },
+          stringData: { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey },
+        },
+      );
+      const container = {
+        name: 'backup',
+        image: 'quay.io/example/hcp-dr:test',
+        command: ['hcp-dr'],
+        args: [
+          'backup',
+          'demo',
+          '-n',
+          'clusters',
+          '--to',
+          `s3://${sb.s3.bucket}/scheduled`,
+          '--endpoint',
+          sb.s3.endpoint,
+          '--path-style',
+          '--yes',
+        ],
+        env: [{ name: 'AWS_REGION', value: sb.s3.region }],
+        envFrom: [{ secretRef: { name: 's3-credentials' } }],
+      };
+      sb.sim.store.create(CRON_JOBS, {
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name: 'backup-demo', namespace: 'hcp-dr' },
+        spec: {
+          schedule: '0 */6 * * *',
+          concurrencyPolicy: 'Forbid',
+          jobTemplate: {
+            spec: {
+              backoffLimit: 0,
+              activeDeadlineSeconds: 600,
+              template: { spec: { serviceAccountName: 'backup', restartPolicy: 'Never', containers: [container] } },
+            },
+          },
+        },
+      });
+      const job = runner.triggerCronJob('hcp-dr', 'backup-demo');
+      const done = await runner.waitForJob('hcp-dr', job!.metadata.name, 180_000);
+      const [pod] = runner.podsOf(done);
+      const log = sb.sim.logs.get('hcp-dr', pod!.metadata.name, 'backup') ?? '';
+      expect(done['status'], log).toMatchObject({ succeeded: 1 });
+      expect(log).toContain('backing up clusters/demo');
+      const list = await plugin([
+        'backup',
+        'list',
+        '--from',
+        `s3://${sb.s3.bucket}/scheduled`,
+        '--endpoint',
+        sb.s3.endpoint,
+        '--path-style',
+        '-o',
+        'json',
+      ]);
+      expect((JSON.parse(list.stdout) as { items: { name: string }[] }).items.map((i) => i.name)).toEqual(['demo']);
+    } finally {
+      await runner.stop();
+    }
   });
 
   it('a revoked token in the file is refused with 401 and a clear error', async () => {
