@@ -35,6 +35,7 @@ export class EtcdFaults {
   restoreFailure: string | undefined;
 
   private readonly cluster: EtcdCluster;
+  private readonly listeners = new Set<() => void>();
 
   constructor(cluster: EtcdCluster) {
     this.cluster = cluster;
@@ -42,15 +43,28 @@ export class EtcdFaults {
 
   failHelperPods(reason: string | false = 'ImagePullBackOff'): void {
     this.helperPodFailure = reason === false ? undefined : reason;
+    this.changed();
   }
 
   failSnapshotRestore(message: string | false = DEFAULT_RESTORE_FAILURE): void {
     this.restoreFailure = message === false ? undefined : message;
+    this.changed();
   }
 
   clear(): void {
     this.helperPodFailure = undefined;
     this.restoreFailure = undefined;
+    this.changed();
+  }
+
+  /** Called after any switch flips (the helper-pod kubelet re-evaluates Pending pods). */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn();
   }
 
   /** Kills member i (a crash) and overwrites its member/snap/db with random bytes. */

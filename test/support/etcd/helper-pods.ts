@@ -165,21 +165,25 @@ export function attachHelperKubelet(store: SimStore, cluster: EtcdCluster, names
     if (i !== undefined) volumes.release(i, pod.metadata.name);
   };
 
+  // Event-driven only (no polling: a fleet sandbox runs many of these): helper pods, etcd pods
+  // coming and going, PVCs, volumes released, members exiting, fault switches.
   const unsubscribe = store.subscribe((e) => {
     if (e.object.metadata.namespace !== namespace) return;
     const p = e.resource.plural;
-    if (p === 'pods' && e.type === 'DELETED' && helperVolume(e.object, cluster.size) !== undefined) gone(e.object);
-    if (p === 'pods' || p === 'persistentvolumeclaims') kick();
+    if (p === 'persistentvolumeclaims') kick();
+    if (p !== 'pods') return;
+    const isHelper = helperVolume(e.object, cluster.size) !== undefined;
+    if (isHelper && e.type === 'DELETED') gone(e.object);
+    if (isHelper || e.type !== 'MODIFIED') kick();
   });
   const offRelease = volumes.onRelease(kick);
   const offExit = cluster.onMemberExit(kick);
-  // Fault switches flip without an event: a slow resync picks them up.
-  const resync = setInterval(kick, 500);
+  const offFaults = faults.onChange(kick);
   kick();
   return () => {
     stopped = true;
     detachDeployments();
-    clearInterval(resync);
+    offFaults();
     unsubscribe();
     offRelease();
     offExit();
