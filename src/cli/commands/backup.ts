@@ -1,5 +1,5 @@
 /**
- * `backup <hosted-cluster>` (with `backup list` and `backup verify`) and `resume <hosted-cluster>`.
+ * `backup <hosted-cluster>` (with `backup list`, `backup verify` and `backup prune`) and `resume <hosted-cluster>`.
  * Definitions only: the handlers (backup-run.ts) are imported when a command runs.
  */
 import type { Argv } from 'yargs';
@@ -11,7 +11,7 @@ import { fleetOptions } from './backup-all.ts';
 
 export const backupCommand: CommandRegistrar = (y, deps, done) =>
   y
-    .command('backup', 'Back up etcd of a hosted cluster to S3; list and verify backups', (b: Argv) =>
+    .command('backup', 'Back up etcd of a hosted cluster to S3; list, verify and prune backups', (b: Argv) =>
       registerBackupPruneCommand(registerBackupReadCommands(b, deps, done), deps, done).command(
         '$0 [hosted-cluster]',
         'Take a crash-safe, verified etcd backup of a hosted cluster (or, with --all, of every one) to S3',
