@@ -151,6 +151,7 @@ export async function runEtcdRestore(
     deps.step?.('copied');
     deps.signal?.throwIfAborted();
     await record({ ...op, phase: 'restoring' });
+    deps.step?.('restoring');
     const flags = {
       replicas: p.etcdReplicas,
       controlPlaneNamespace: p.cpNamespace,
@@ -194,6 +195,8 @@ export async function runEtcdRestore(
   // Point of no return: etcd starts on the restored data.
   await record({ ...op, phase: 'etcd-started' });
   deps.step?.('etcd-started');
+  // No renewal from here: it could re-pause the cluster after finishRestore unpaused it.
+  pause?.stop();
   try {
     const end = await finishRestore(ctx, op, undo, record);
     pause?.stop();
