@@ -7,7 +7,11 @@ import { UsageError } from '../core/errors.ts';
 import type { KubeTarget } from './deps.ts';
 
 export const globalOptions = {
-  kubeconfig: { type: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)', global: true },
+  kubeconfig: {
+    type: 'string',
+    describe: "Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod's service account)",
+    global: true,
+  },
   context: { type: 'string', describe: 'The kubeconfig context to use', global: true },
   namespace: { alias: 'n', type: 'string', describe: 'Namespace of the HostedCluster', global: true },
   output: { alias: 'o', type: 'string', describe: 'Output format: table|json|yaml', global: true },
