@@ -49,8 +49,6 @@ export const LAZY_MODULES = [
     'etcd-run',
     'etcd-recover-run',
     'etcd-restore-run',
-    'etcd-restore-run',
-    'etcd-restore-run',
     'export-run',
     'render-run',
     'restore-run',

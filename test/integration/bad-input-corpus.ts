@@ -146,19 +146,6 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
     { command: 'etcd restore', name: 'unknown cluster', argv: ['etcd', 'restore', 'nosuch', '-n', 'clusters', ...kc, '--from-member', 'etcd-0', '--yes'], code: 3, error: /nosuch/, hint: /./ },
     { command: 'etcd restore', name: 'no --yes without a terminal', argv: ['etcd', 'restore', 'demo', '-n', 'clusters', ...kc, '--from-backup', ctx.backupUrl, ...s3], code: 2, error: /refusing to continue without confirmation: Restore etcd/, hint: /pass --yes/ },
 
-    // --- etcd restore ---
-    { command: 'etcd restore', name: 'no snapshot source', argv: ['etcd', 'restore', 'demo', '-n', 'clusters', ...kc], code: 2, error: /name the snapshot to restore/, hint: /exactly one of --from-backup/ },
-    { command: 'etcd restore', name: 'two snapshot sources', argv: ['etcd', 'restore', 'demo', '-n', 'clusters', ...kc, '--from-member', 'etcd-0', '--from-file', f('garbage.key')], code: 2, error: /pass only one of --from-member, --from-file/, hint: /exactly one of/ },
-    { command: 'etcd restore', name: '--from-member not a member pod', argv: ['etcd', 'restore', 'demo', '-n', 'clusters', ...kc, '--from-member', 'kube-apiserver'], code: 2, error: /invalid --from-member "kube-apiserver"/, hint: /etcd status/ },
-    { command: 'etcd restore', name: '--from-member beyond the replicas', argv: ['etcd', 'restore', 'demo', '-n', 'clusters', ...kc, '--from-member', 'etcd-7', '--yes'], code: 2, error: /members are etcd-0 to etcd-2/, hint: /--from-member etcd-0/ },
-    { command: 'etcd restore', name: '--from-file missing', argv: ['etcd', 'restore', 'demo', '-n', 'clusters', ...kc, '--from-file', f('nosuch.db')], code: 2, error: /--from-file ".*nosuch\.db": no such file/, hint: /etcdctl snapshot save/ },
-    { command: 'etcd restore', name: '--from-file not a snapshot', argv: ['etcd', 'restore', 'demo', '-n', 'clusters', ...kc, '--from-file', f('garbage.key'), '--yes'], code: 3, error: /failed to verify .*garbage\.key: not an etcd snapshot/, hint: /nothing was changed/ },
-    { command: 'etcd restore', name: '--from-backup not an s3:// URL', argv: ['etcd', 'restore', 'demo', '-n', 'clusters', ...kc, '--from-backup', 'https://example.com/b/'], code: 2, error: /invalid S3 URL "https:\/\/example\.com\/b\/" for --from-backup/, hint: /./ },
-    { command: 'etcd restore', name: '--from-backup without backup.json', argv: ['etcd', 'restore', 'demo', '-n', 'clusters', ...kc, '--from-backup', `${ctx.backupRoot}/clusters/demo/20990101T000000Z-000000/`, ...s3, '--yes'], code: 3, error: /no backup\.json/, hint: /backup list/ },
-    { command: 'etcd restore', name: '--wait-timeout not a duration', argv: ['etcd', 'restore', 'demo', '-n', 'clusters', ...kc, '--from-member', 'etcd-0', '--wait-timeout', 'soon'], code: 2, error: /invalid duration "soon" for --wait-timeout/, hint: /./ },
-    { command: 'etcd restore', name: 'unknown cluster', argv: ['etcd', 'restore', 'nosuch', '-n', 'clusters', ...kc, '--from-member', 'etcd-0', '--yes'], code: 3, error: /nosuch/, hint: /./ },
-    { command: 'etcd restore', name: 'no --yes without a terminal', argv: ['etcd', 'restore', 'demo', '-n', 'clusters', ...kc, '--from-backup', ctx.backupUrl, ...s3], code: 2, error: /refusing to continue without confirmation: Restore etcd/, hint: /pass --yes/ },
-
     // --- backup ---
     { command: 'backup', name: 'no --to', argv: ['backup', 'demo', '-n', 'clusters', ...kc], code: 2, error: /Missing required argument: to/, hint: /--help/ },
     { command: 'backup', name: 'no cluster name', argv: ['backup', ...to, ...kc], code: 2, error: /a hosted cluster name is required/, hint: /--all for every HostedCluster/ },

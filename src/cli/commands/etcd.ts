@@ -4,7 +4,6 @@
  */
 import type { CommandRegistrar } from '../index.ts';
 import { s3ReadOptions } from '../s3-flags.ts';
-import { s3ReadOptions } from '../s3-flags.ts';
 import { freshnessOptions } from './etcd-freshness.ts';
 
 export const etcdCommand: CommandRegistrar = (y, deps, done) =>
@@ -42,27 +41,6 @@ export const etcdCommand: CommandRegistrar = (y, deps, done) =>
         async (args) => {
           const { etcdRecoverMember } = await import('./etcd-recover-run.ts');
           done(await etcdRecoverMember(args, deps));
-        },
-      )
-      .command(
-        'restore <hosted-cluster>',
-        'Restore etcd in place from one snapshot into every member volume (quorum loss, on-premise); API downtime, rolls back on failure',
-        (c) =>
-          c
-            .positional('hosted-cluster', { type: 'string', demandOption: true, describe: 'Name of the HostedCluster' })
-            .option('from-backup', { type: 'string', describe: 'An hcp-dr backup: s3://bucket/prefix/<ns>/<name>/<id>/' })
-            .option('from-member', { type: 'string', describe: 'A member that still holds the data, e.g. etcd-0 (snapshot taken from it)' })
-            .option('from-file', { type: 'string', describe: 'A local snapshot file (etcdctl snapshot save)' })
-            .options(s3ReadOptions)
-            .option('dry-run', { type: 'boolean', describe: 'Check everything, verify the snapshot and print the plan; change nothing' })
-            .option('yes', { alias: 'y', type: 'boolean', describe: 'Do not ask for confirmation (the API is down during the restore)' })
-            .option('keep-old-data', { type: 'boolean', describe: 'Keep the moved-aside data after success (prints how to remove it)' })
-            .option('wait-timeout', { type: 'string', default: '10m', describe: 'How long each step may wait' })
-            .example('$0 etcd restore demo -n clusters --from-backup s3://b/hcp/clusters/demo/<id>/ --yes', 'Restore from a backup')
-            .example('$0 etcd restore demo -n clusters --from-member etcd-0', "Restore the surviving member's data into every member"),
-        async (args) => {
-          const { etcdRestore } = await import('./etcd-restore-run.ts');
-          done(await etcdRestore(args, deps));
         },
       )
       .command(
