@@ -12,7 +12,8 @@
  *  - else Running and Ready; the container "runs" whatever its command is until the pod is deleted.
  * Exec into a running helper (helperExec) runs the command as the exec bridge does for etcd pods:
  * /var/lib = member N's volume dir, its own /tmp, an empty /etc/etcd/tls (nothing mounted),
- * HOSTNAME = the pod name, etcd-N.etcd-discovery.<ns>.svc:2379/2380 -> the members' 127.0.0.1 ports.
+ * HOSTNAME = the pod name, etcd-N.etcd-discovery.<ns>.svc:2379/2380 -> the members' 127.0.0.1 ports;
+ * its stdout and stderr show the pod's paths and names again (`sha256sum /var/lib/x` prints /var/lib/x).
  * Deleting the pod kills its exec'd commands (SIGKILL) and frees the volume.
  */
 import { mkdir, rm } from 'node:fs/promises';
