@@ -4,6 +4,7 @@
  * Asking every pod (not just one) is what exposes a split brain, where each pod is a healthy
  * one-member cluster of its own. A pod that cannot run etcdctl is recorded and skipped.
  */
+import { ForbiddenError } from '../errors.ts';
 import { Etcd, Resources, type KubeObject } from '../model.ts';
 import type { KubeApi, PodExec } from '../ports.ts';
 import {
@@ -177,7 +178,8 @@ class EtcdctlRunner {
         ...(this.#ctx.signal ? { signal: this.#ctx.signal } : {}),
       });
     } catch (err) {
-      if (this.#ctx.signal?.aborted) throw err;
+      // A 403 is a missing permission (pods/exec), the same for every member: not a member's health.
+      if (this.#ctx.signal?.aborted || err instanceof ForbiddenError) throw err;
       pod.execError = err instanceof Error ? err.message.replace(/^failed to /, 'cannot ') : String(err);
       return undefined;
     }
