@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: runs every benchmark script in turn (each in its own process, so one's
- * memory does not skew another's) and writes bench/RESULTS.md with the machine and the date.
+ * `npm run bench [script-prefix...]`: runs the benchmark scripts (all, or those named) in turn,
+ * each in its own process so one's memory does not skew another's, stores their figures with the
+ * date and machine in bench/results.json and renders bench/RESULTS.md (see results.ts).
  * Scripts that do not exist yet are reported as not run.
  */
 import { spawn } from 'node:child_process';
@@ -8,20 +9,23 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machine, type Figure } from './lib.ts';
+import { mergeResults, readResults, renderResults, type StoredFigure } from './results.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
-const SCRIPTS = [
+const ALL_SCRIPTS = [
   'startup.ts',
   'etcd-status.ts',
   'backup.ts',
   'rgw.ts',
   'restore.ts',
+  'etcd-restore.ts',
   'render.ts',
   'export.ts',
   'fleet.ts',
   'crd-agreement.ts',
-].filter((s) => only.length === 0 || only.some((o) => s.startsWith(o)));
+];
+const SCRIPTS = ALL_SCRIPTS.filter((s) => only.length === 0 || only.some((o) => s.startsWith(o)));
 
 async function runScript(script: string): Promise<{ figures: Figure[]; failed: string | undefined }> {
   const file = path.join(here, script);
@@ -44,29 +48,23 @@ async function runScript(script: string): Promise<{ figures: Figure[]; failed: s
   });
 }
 
-const fmt = (n: number | undefined, unit = '') =>
-  n === undefined ? '' : `${Number.isInteger(n) ? n : n.toFixed(n < 10 ? 2 : 1)}${unit ? ` ${unit}` : ''}`;
-const rows: string[] = [];
+const ran: string[] = [];
+const fresh: StoredFigure[] = [];
 const problems: string[] = [];
+const date = new Date().toISOString().slice(0, 10);
+const where = machine();
 for (const script of SCRIPTS) {
   console.log(`bench: ${script}`);
   const { figures, failed } = await runScript(script);
   if (failed) problems.push(`${script}: ${failed}`);
-  for (const f of figures) {
-    rows.push(
-      `| ${f.bench} | ${f.metric} | ${fmt(f.value, f.unit)} | ${f.baseline ? `${f.baseline.label}: ${fmt(f.baseline.value, f.unit)}` : ''} | ${f.ratio === undefined ? '' : `${fmt(f.ratio)}x`} | ${f.target ?? ''} | ${f.met === undefined ? '' : f.met ? 'yes' : '**no**'} | ${f.note ?? ''} |`,
-    );
-  }
+  // A script that failed keeps its earlier figures: a partial run would pass for a measurement.
+  if (failed && figures.length === 0) continue;
+  ran.push(script);
+  for (const f of figures) fresh.push({ ...f, script, date, machine: where });
 }
-const date = new Date().toISOString().slice(0, 10);
-const md = `# Benchmark results
-
-Measured ${date} on: ${machine()}.
-Produced by \`npm run bench\` (bench/run.ts); each ratio is against a baseline measured in the same run.
-
-| benchmark | metric | value | baseline | ratio | target | met | note |
-|---|---|---|---|---|---|---|---|
-${rows.join('\n')}
-${problems.length ? `\nNot measured: ${problems.join('; ')}.\n` : ''}`;
-if (only.length === 0) writeFileSync(path.join(here, 'RESULTS.md'), md);
+const resultsFile = path.join(here, 'results.json');
+const merged = mergeResults(readResults(resultsFile), ran, fresh);
+writeFileSync(resultsFile, `${JSON.stringify(merged, null, 2)}\n`);
+const md = renderResults(merged, ALL_SCRIPTS, problems);
+writeFileSync(path.join(here, 'RESULTS.md'), md);
 console.log(md);
