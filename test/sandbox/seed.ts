@@ -1,11 +1,13 @@
 /**
  * The objects of the sandbox's hosted cluster `clusters/demo`: a HighlyAvailable AWS-style
  * HostedCluster with managed etcd and an AES-CBC key, its NodePool, HostedControlPlane, the
- * API server deployments and the PKI secrets a restore needs. Written by hand after the
- * shapes `hypershift create cluster aws --render` and the operators produce.
+ * API server deployments, the Routes of its published services and the PKI secrets a restore
+ * needs. Written by hand after the shapes `hypershift create cluster aws --render` and the
+ * operators produce.
  */
 import { randomBytes } from 'node:crypto';
 import type { GroupResource, SimObject } from '../support/sim/types.ts';
+import { routeObjects, ROUTES } from '../support/hypershift/control-plane.ts';
 
 export interface SeedObject {
   resource: GroupResource;
@@ -210,5 +212,7 @@ export function hostedClusterObjects(options: SeedOptions = {}): SeedObject[] {
     secret(cp, 'etcd-signer', { 'tls.crt': b64(pem('CERTIFICATE')), 'tls.key': b64(pem('RSA PRIVATE KEY')) }, 'kubernetes.io/tls'),
     secret(cp, 'sa-signing-key', { 'service-account.key': b64(pem('RSA PRIVATE KEY')), 'service-account.pub': b64(pem('PUBLIC KEY')) }),
     secret(cp, `${name}-etcd-encryption-key`, { key: encryptionKey }),
+    // The Routes of the services published as Route (the API and OAuth hostnames external DNS publishes).
+    ...routeObjects(hostedCluster).map((object) => ({ resource: ROUTES, object })),
   ];
 }

@@ -139,7 +139,12 @@ export class Registry {
     return [...this.byKey.values()];
   }
 
-  /** Groups in a stable order: core first, then by name. Each with its versions (preferred first). */
+  /**
+   * Groups in a stable order: core first, then Kubernetes' own groups, then OpenShift's (*.openshift.io),
+   * then the rest, each by name. Each with its versions (preferred first). kubectl resolves a bare
+   * resource name to the first group serving it, so as on OpenShift a bare `machines` means
+   * machines.machine.openshift.io, not machines.cluster.x-k8s.io (hypershift-domain.md §1.1).
+   */
   groups(): Array<{ name: string; versions: string[] }> {
     const m = new Map<string, string[]>();
     for (const info of this.byKey.values()) {
@@ -147,7 +152,10 @@ export class Registry {
       for (const v of info.versions) if (!vs.includes(v)) vs.push(v);
       m.set(info.group, vs);
     }
-    return [...m.entries()].sort(([a], [b]) => (a === b ? 0 : a < b ? -1 : 1)).map(([name, versions]) => ({ name, versions }));
+    const rank = (g: string) => (g === '' ? 0 : !g.includes('.') || g.endsWith('.k8s.io') ? 1 : g.endsWith('.openshift.io') ? 2 : 3);
+    return [...m.entries()]
+      .sort(([a], [b]) => rank(a) - rank(b) || (a === b ? 0 : a < b ? -1 : 1))
+      .map(([name, versions]) => ({ name, versions }));
   }
 
   resourcesIn(group: string, version: string): ResourceInfo[] {
