@@ -6,11 +6,14 @@
  * the simulator's older rule (sim-kubectl.test.ts).
  */
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { authorize, ruleAllows, type Attributes } from '../support/sim/rbac-eval.ts';
 import { startApiSimulator, type RunningSimulator } from '../support/sim/server.ts';
 
@@ -59,7 +62,7 @@ kind: ClusterRole
 metadata: {name: hcp-dr-backup}
 rules:
 - {apiGroups: [hypershift.openshift.io], resources: [hostedclusters], verbs: [get], resourceNames: [demo]}
-- {apiGroups: [""], resources: [pods/exec], verbs: [create]}
+- {apiGroups: [""], resources: [pods/exec], verbs: [get, create]}
 - {apiGroups: [apps], resources: [deployments/scale], verbs: [patch, get]}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
@@ -137,7 +140,8 @@ describe.skipIf(!HAVE_KUBECTL)('RBAC in the API simulator, with kubectl', () => 
     expect(await canI('get', 'pods', '-n', 'other')).toBe('no (1)');
     expect(await canI('list', 'pods', '--all-namespaces')).toBe('no (1)');
     expect(await canI('create', 'pods', '--subresource=exec', '-n', 'other')).toBe('yes');
-    expect(await canI('get', 'pods', '--subresource=exec')).toBe('no (1)');
+    expect(await canI('get', 'pods', '--subresource=exec', '-n', 'other')).toBe('yes');
+    expect(await canI('delete', 'pods', '--subresource=exec')).toBe('no (1)');
     expect(await canI('patch', 'deployments', '--subresource=scale')).toBe('yes');
     expect(await canI('patch', 'deployments')).toBe('no (1)');
     expect(await canI('get', 'hostedclusters/demo', '-n', 'clusters')).toBe('yes');
@@ -213,6 +217,67 @@ subjects: [{kind: Group, name: "system:serviceaccounts:hcp-dr", apiGroup: rbac.a
     const missing = await kubectl(['create', 'token', 'nobody', '-n', 'other']);
     expect(missing.stderr.trim()).toBe('error: failed to create token: serviceaccounts "nobody" not found');
   });
+});
+
+describe('exec over WebSocket is a GET: authorized as get on pods/exec, and also as create from Kubernetes 1.35', () => {
+  for (const [minor, verbs, refused] of [
+    [32, ['create'], 'get'],
+    [32, ['get'], undefined],
+    [35, ['get'], 'create'],
+    [35, ['get', 'create'], undefined],
+  ] as const) {
+    it(`Kubernetes 1.${minor}, pods/exec [${verbs.join(', ')}]: ${refused ? `403 naming ${refused}` : 'the upgrade is accepted'}`, async () => {
+      const s = await startApiSimulator({ kubernetesMinor: minor });
+      try {
+        const rbac = (plural: string) => ({ group: 'rbac.authorization.k8s.io', version: 'v1', plural });
+        s.store.create(NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cp' } });
+        s.store.create(
+          { group: '', version: 'v1', plural: 'serviceaccounts' },
+          { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'sa', namespace: 'cp' } },
+        );
+        s.store.create(PODS, {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'etcd-0', namespace: 'cp' },
+          spec: { containers: [{ name: 'etcd' }] },
+          status: { phase: 'Running' },
+        });
+        s.store.create(rbac('roles'), {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: 'exec', namespace: 'cp' },
+          rules: [{ apiGroups: [''], resources: ['pods/exec'], verbs: [...verbs] }],
+        });
+        s.store.create(rbac('rolebindings'), {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: 'exec', namespace: 'cp' },
+          roleRef: { kind: 'Role', name: 'exec' },
+          subjects: [{ kind: 'ServiceAccount', name: 'sa', namespace: 'cp' }],
+        });
+        s.setExecHandler(async () => 0);
+        const url = `${s.url.replace('http', 'ws')}/api/v1/namespaces/cp/pods/etcd-0/exec?command=true&container=etcd&stdout=true`;
+        const ws = new WebSocket(url, ['v5.channel.k8s.io'], { headers: { Authorization: `Bearer ${s.tokenFor('cp', 'sa')}` } });
+        ws.on('error', () => {});
+        const outcome = await Promise.race([
+          once(ws, 'open').then(() => 'open'),
+          once(ws, 'unexpected-response').then(async ([, res]) => {
+            const chunks: Buffer[] = [];
+            for await (const c of res as IncomingMessage) chunks.push(c as Buffer);
+            return `${(res as IncomingMessage).statusCode} ${(JSON.parse(Buffer.concat(chunks).toString()) as { message: string }).message}`;
+          }),
+        ]);
+        ws.terminate();
+        expect(outcome).toBe(
+          refused
+            ? `403 pods "etcd-0" is forbidden: User "system:serviceaccount:cp:sa" cannot ${refused} resource "pods/exec" in API group "" in the namespace "cp"`
+            : 'open',
+        );
+      } finally {
+        await s.stop();
+      }
+    });
+  }
 });
 
 describe('RBAC rule matching (kube-apiserver semantics)', () => {

@@ -10,7 +10,9 @@
  *    some verbs/resources. denyToken() applies to service-account tokens as well, before RBAC.
  * Discovery (/version, /api, /apis…) stays open to everyone, as kube's system:discovery role does for
  * authenticated users; SelfSubjectAccessReviews too (system:basic-user), which is what `kubectl auth
- * can-i` sends. Admission-time checks of RBAC writes (escalation prevention) are not modelled.
+ * can-i` sends. Exec over WebSocket is a GET, checked as `get` on pods/exec, and also as `create` when
+ * the simulator plays Kubernetes 1.35 or later (server.ts). Admission-time checks of RBAC writes
+ * (escalation prevention) are not modelled.
  */
 import { authorize, type Attributes } from './rbac-eval.ts';
 import type { ResourceInfo } from './registry.ts';

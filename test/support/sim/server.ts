@@ -146,13 +146,16 @@ export async function startApiSimulator(options: SimulatorOptions = {}): Promise
       if (!rr || rr.subresource !== 'exec') throw badRequest('the API simulator accepts connection upgrades only for pods/exec');
       const access: Parameters<Rbac['check']>[0] = {
         token: bearerToken(req),
-        verb: 'create',
+        verb: req.method === 'GET' ? 'get' : 'create',
         info: rr.info,
         subresource: 'exec',
         name: rr.name ?? '',
       };
       if (rr.namespace !== undefined) access.namespace = rr.namespace;
+      // A WebSocket upgrade is a GET, authorized as `get` on pods/exec (SPDY's POST as `create`); from
+      // Kubernetes 1.35 a GET needs `create` as well (AuthorizePodWebsocketUpgradeCreatePermission).
       rbac.check(access);
+      if (access.verb === 'get' && minor >= 35) rbac.check({ ...access, verb: 'create' });
       const target = resolveExecTarget(store, rr, url.searchParams);
       if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
         throw badRequest(
