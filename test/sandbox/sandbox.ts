@@ -12,6 +12,17 @@
  *    with a bucket ready, over http and over https (its own CA, trusted by every etcd-init).
  * One kubeconfig holds a context per management cluster: `sandbox` (the first, current), `sandbox-2`...
  *
+ * For moves between management clusters (issue 15):
+ *  - `dns` (default on): ONE DNS server on 127.0.0.1 (UDP and TCP, `sb.dns.address`) and, on each
+ *    management cluster, a router admitting Routes and an external-DNS stand-in (`cluster.externalDns`,
+ *    its own TXT owner id, domain filter `sb.domain`) that publishes the control planes' Route
+ *    hostnames as A records to that cluster's `ingressAddress` (127.0.0.11 for the first, 127.0.0.12 for
+ *    the second...) with TXT ownership records; `withoutExternalDns: [2]` starts cluster 2 without it.
+ *  - `guests` (opt-in): every hosted cluster gets its own API (nodes, OVN pods), published through the
+ *    admin kubeconfig Secret its HostedCluster's status.kubeconfig names (`sb.guests`).
+ *  - `capi` (opt-in): CAPI and AWS objects with finalizers only a running controller clears, and
+ *    OpenShift's machine.openshift.io Machine API next to them.
+ *
  * In code: `const sb = await startSandbox({ clusters: 2 })`; `sb.clusters[1].context`,
  * `sb.clusters[1].sim.store`, `sb.clusters[1].operator.etcd('<cp namespace>')`; `sb.stop()`.
  * Test support only: never part of the shipped binary.
@@ -31,6 +42,10 @@ import { startTlsFront } from '../support/tls-front.ts';
 import { multiKubeconfigYaml } from '../support/sim/kubeconfig.ts';
 import { startApiSimulator, type RunningSimulator } from '../support/sim/server.ts';
 import { hostedClusterObjects, type SeedOptions } from './seed.ts';
+import { startDnsServer, type DnsServer } from '../support/dns/server.ts';
+import { installMachineApi } from '../support/hypershift/capi.ts';
+import { attachRouter, type ExternalDns } from '../support/hypershift/external-dns.ts';
+import { guestClusters, type GuestClusters } from '../support/hypershift/guest-cluster.ts';
 import { applyHostedCluster } from '../support/hypershift/fixtures.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -56,6 +71,14 @@ export interface SandboxOptions extends SeedOptions {
   splitBrainRestore?: boolean;
   /** Back-off before a failed etcd-init runs again (default 10 s). */
   initBackoffMs?: number;
+  /** The DNS server, routers and external-DNS stand-ins (default true). */
+  dns?: boolean;
+  /** Management clusters (1-based) started without external DNS: no `external-dns` Deployment, no records. */
+  withoutExternalDns?: number[];
+  /** Hosted clusters' own APIs (nodes, OVN pods) and their admin kubeconfig Secrets (default false). */
+  guests?: boolean;
+  /** CAPI and platform objects with finalizers and their controller; OpenShift's Machine API CRDs (default false). */
+  capi?: boolean;
   /**
    * More hosted clusters on the first management cluster, created through its operator stand-in
    * (each with real etcd: 3 members, or 1 with SingleReplica); up once their etcd is ready.
@@ -71,6 +94,9 @@ export interface ExtraHostedCluster {
   labels?: Record<string, string>;
 }
 
+/** The external-DNS domain filter; the seeded hosted clusters' Route hostnames are inside it. */
+export const SANDBOX_DOMAIN = 'hcp.example.com';
+
 /** One management cluster of the sandbox. */
 export interface ManagementCluster {
   /** 1-based position; the first holds the seeded hosted cluster. */
@@ -82,6 +108,10 @@ export interface ManagementCluster {
   operator?: HyperShiftOperator;
   /** Environment for the plugin pointed at this cluster: the sandbox env with KUBECONFIG's current context set to it. */
   env: Record<string, string>;
+  /** Its ingress (router) address, what its external DNS points hostnames at: 127.0.0.1<index>. */
+  ingressAddress: string;
+  /** Its external-DNS stand-in (absent without dns, or when listed in withoutExternalDns). */
+  externalDns?: ExternalDns;
 }
 
 export interface SandboxS3 {
@@ -118,6 +148,12 @@ export interface Sandbox {
   /** Every management cluster, in order. */
   clusters: ManagementCluster[];
   s3: SandboxS3;
+  /** The DNS server every management cluster's external DNS writes (absent with dns: false). */
+  dns?: DnsServer;
+  /** The external-DNS domain filter (SANDBOX_DOMAIN). */
+  domain: string;
+  /** The hosted clusters' own APIs (with guests: true). */
+  guests?: GuestClusters;
   /** Environment for the plugin: KUBECONFIG and the AWS variables of the S3 server. */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -187,6 +223,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...sims.map((sim) => () => sim.stop()),
       () => s3server.stop(),
     );
+    const dns = options.dns !== false ? await startDnsServer() : undefined;
+    if (dns) stops.push(() => dns.stop());
+    const guests = options.guests ? guestClusters() : undefined;
+    if (guests) stops.push(() => guests.stop());
     // The https front serves the sandbox's own 127.0.0.1 certificate (etcd's server certificate, signed by the
     // sandbox CA): no extra key generation at start.
     // The CA is copied out: the seeded etcd's files go when its HostedCluster is deleted.
@@ -210,6 +250,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const clusters: ManagementCluster[] = [];
     for (const [k, s] of sims.entries()) {
       stops.push(attachDeploymentController(s.store));
+      const ingressAddress = `127.0.0.${11 + k}`;
+      if (dns) stops.push(attachRouter(s.store, { canonicalHostname: `router-default.apps.mgmt-${k + 1}.sandbox` }));
+      if (options.capi) installMachineApi(s.store);
       let operator: HyperShiftOperator | undefined;
       if (options.operator !== false) {
         operator = startHyperShiftOperator(s, {
@@ -219,6 +262,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           ...(options.initBackoffMs !== undefined ? { initBackoffMs: options.initBackoffMs } : {}),
           ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}),
           curlCaBundle: s3front.caFile,
+          ...(dns && !options.withoutExternalDns?.includes(k + 1)
+            ? { externalDns: { zone: dns.zone, domainFilter: SANDBOX_DOMAIN, ingressAddress } }
+            : {}),
+          ...(guests ? { guests } : {}),
+          ...(options.capi ? { capi: true } : {}),
         });
         const op = operator;
         stops.push(() => op.stop());
@@ -230,6 +278,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         sim: s,
         ...(operator ? { operator } : {}),
         env: {},
+        ingressAddress,
+        ...(operator?.externalDns ? { externalDns: operator.externalDns } : {}),
       });
     }
     await etcd.seed(options.seedKeys ?? 200);
@@ -290,7 +340,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     );
     await chmod(envFile, 0o600);
     const faults = etcdFaults(etcd);
-    return { dir, kubeconfig, envFile, namespace, name, controlPlaneNamespace, sim, etcd, faults, clusters, s3, env, stop };
+    return {
+      dir,
+      kubeconfig,
+      envFile,
+      namespace,
+      name,
+      controlPlaneNamespace,
+      sim,
+      etcd,
+      faults,
+      clusters,
+      s3,
+      ...(dns ? { dns } : {}),
+      domain: SANDBOX_DOMAIN,
+      ...(guests ? { guests } : {}),
+      env,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

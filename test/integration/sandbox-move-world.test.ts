@@ -1,0 +1,68 @@
+/**
+ * startSandbox wires the move world: one DNS server, an external-DNS stand-in per management cluster
+ * (none on a cluster listed in withoutExternalDns), the seeded demo's API hostname published by the
+ * first cluster to its ingress address, and with guests/capi the demo's guest API (nodes, OVN pods)
+ * and its CAPI objects with finalizers.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
+import { MACHINES } from '../support/hypershift/capi.ts';
+import { ownerOf, txtRecordNames } from '../support/hypershift/external-dns.ts';
+import type { GroupResource } from '../support/sim/types.ts';
+
+const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
+const DEPLOYMENTS: GroupResource = { group: 'apps', version: 'v1', plural: 'deployments' };
+
+let sb: Sandbox;
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 100_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  sb = await startSandbox({ clusters: 3, withoutExternalDns: [3], guests: true, capi: true, seedKeys: 20 });
+}, 180_000);
+afterAll(() => sb?.stop());
+
+it(
+  'publishes the seeded demo from the first cluster, with a guest API and CAPI objects; the third has no external DNS',
+  { timeout: 150_000 },
+  async () => {
+    const [m1, m2, m3] = sb.clusters as [ManagementCluster, ManagementCluster, ManagementCluster];
+    expect([m1.ingressAddress, m2.ingressAddress, m3.ingressAddress]).toEqual(['127.0.0.11', '127.0.0.12', '127.0.0.13']);
+    const dns = sb.dns!;
+    const api = `api-demo.${sb.domain}`;
+    await waitFor(
+      'api-demo published',
+      async () =>
+        (
+          await dns
+            .resolver()
+            .resolve4(api)
+            .catch(() => [])
+        )[0] === m1.ingressAddress,
+    );
+    const [txt] = await dns.resolver().resolveTxt(txtRecordNames(api)[0]);
+    expect(ownerOf(txt!.join(''))).toBe(m1.externalDns!.ownerId);
+    expect(m2.externalDns?.ownerId).toBeDefined();
+    expect(m3.externalDns).toBeUndefined();
+    expect(m3.sim.store.get(DEPLOYMENTS, 'hypershift', 'external-dns')).toBeUndefined();
+    expect(m3.sim.store.get(DEPLOYMENTS, 'hypershift', 'operator')).toBeDefined();
+
+    await waitFor(
+      'demo kubeconfig',
+      () => (sb.sim.store.get(HC, 'clusters', 'demo')?.['status'] as { kubeconfig?: { name: string } }).kubeconfig,
+    );
+    const guest = sb.guests!.get('demo-x7k2p')!;
+    expect(guest.nodes().map((n) => n.metadata.name)).toEqual(['ip-10-0-1-10.ec2.internal', 'ip-10-0-1-11.ec2.internal']);
+    expect(guest.ovnPods()).toHaveLength(2);
+    const machines = sb.sim.store.list(MACHINES, sb.controlPlaneNamespace);
+    expect(machines.map((m) => m.metadata.finalizers)).toEqual([['machine.cluster.x-k8s.io'], ['machine.cluster.x-k8s.io']]);
+  },
+);
