@@ -18,7 +18,7 @@ const ROUTES: GroupResource = { group: 'route.openshift.io', version: 'v1', plur
 const API = 'api-demo.hcp.example.com';
 const OAUTH = 'oauth-demo.hcp.example.com';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 100_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -90,7 +90,7 @@ describe('DNS server', () => {
   });
 });
 
-describe('external-DNS stand-ins on two management clusters', () => {
+describe('external-DNS stand-ins on two management clusters', { timeout: 150_000 }, () => {
   let world: MiniWorld;
   let m1: MiniCluster;
   let m2: MiniCluster;
