@@ -217,6 +217,19 @@ describe('backup faults leave the cluster resumed and no backup.json', () => {
       expect(after.filter((k) => k.endsWith('backup.json'))).toEqual(before.filter((k) => k.endsWith('backup.json')));
     });
   }
+
+  it('when the upload fails after the Secrets went to --keys-to, the rollback deletes them too', async () => {
+    // The HostedCluster manifest is written after the Secrets: failing it leaves them behind unless the rollback takes them.
+    const before = await listKeys('hcp/');
+    sb.s3.server.setFault({ op: 'PutObject', mode: 'error500', keySuffix: 'manifests/hostedcluster.yaml', times: Infinity });
+    const run = await runCliInProcess(backupArgs('--online', '--keys-to', `s3://${sb.s3.bucket}/orphan-keys`));
+    expect(run.code).toBe(1);
+    expect(sb.s3.server.faultsTriggered).toBeGreaterThan(0);
+    expect(run.stderr).not.toMatch(/rollback failed/);
+    expect(await listKeys('orphan-keys/')).toEqual([]);
+    expect(await listKeys('hcp/')).toEqual(before);
+    expect(visibleState(sb)).toEqual(initial);
+  });
 });
 
 describe('resume', () => {

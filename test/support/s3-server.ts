@@ -66,6 +66,8 @@ export interface S3Fault {
   op: 'UploadPart' | 'PutObject' | 'GetObject';
   /** UploadPart only: fail just this part number. */
   partNumber?: number;
+  /** Only requests whose object key ends with this (e.g. a backup's manifests/hostedcluster.yaml). */
+  keySuffix?: string;
   /**
    * error500: answer 500 InternalError. drop: destroy the connection after `afterBytes` body bytes.
    * corrupt (UploadPart, PutObject): the server receives the body with one byte changed, as if in transit.
@@ -172,7 +174,12 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const faults: Middleware = async (ctx, next) => {
     const op = opOf(ctx);
     const f = fault;
-    const hit = f && remaining > 0 && op === f.op && (f.partNumber === undefined || Number(ctx.query.partNumber) === f.partNumber);
+    const hit =
+      f &&
+      remaining > 0 &&
+      op === f.op &&
+      (f.partNumber === undefined || Number(ctx.query.partNumber) === f.partNumber) &&
+      (f.keySuffix === undefined || decodeURIComponent(ctx.path).endsWith(f.keySuffix));
     if (!f || !hit) return next();
     remaining--;
     triggered++;

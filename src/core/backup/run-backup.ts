@@ -13,7 +13,7 @@
  * Any error, SIGINT or SIGTERM runs the compensations in reverse before the error surfaces.
  */
 import { InterruptedError, PartialFailureError, causeText } from '../errors.ts';
-import { backupPrefix } from '../bundle/layout.ts';
+import { backupPrefix, keysPrefix } from '../bundle/layout.ts';
 import {
   restorePausedUntil,
   scaleDeployments,
@@ -110,13 +110,19 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     deps.step?.('resumed');
 
     // 5. Upload; backup.json last.
+    // Both prefixes: Secrets already written under --keys-to would otherwise be orphaned, since
+    // only backup.json names them and it is written last.
+    const written = [{ store: req.destination.store, prefix }];
+    if (req.keysDestination)
+      written.push({ store: req.keysDestination.store, prefix: keysPrefix(req.keysDestination.prefix, req.namespace, req.name, id) });
     rollback.push(
       'delete the incomplete upload',
-      () =>
-        req.destination.store
-          .list(`${prefix}/`)
-          .then((objs) => Promise.all(objs.map((o) => req.destination.store.delete(o.key))))
-          .then(() => undefined),
+      async () => {
+        for (const w of written) {
+          const objects = await w.store.list(`${w.prefix}/`);
+          await Promise.all(objects.map((o) => w.store.delete(o.key)));
+        }
+      },
       { bestEffort: true },
     );
     const manifest = await uploadBackup({
