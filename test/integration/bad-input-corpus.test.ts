@@ -154,7 +154,21 @@ describe('bad-input corpus: one error line, one hint, the documented exit code, 
   it(`holds at least 60 cases covering every command`, () => {
     expect(names.length).toBeGreaterThanOrEqual(60);
     expect(new Set(names.map((c) => c.command))).toEqual(
-      new Set(['global', 'etcd status', 'backup', 'backup list', 'backup verify', 'resume', 'render', 'validate', 'export', 'version']),
+      new Set([
+        'global',
+        'etcd status',
+        'etcd restore',
+        'backup',
+        'backup list',
+        'backup verify',
+        'backup prune',
+        'resume',
+        'render',
+        'validate',
+        'export',
+        'schedule',
+        'version',
+      ]),
     );
   });
 

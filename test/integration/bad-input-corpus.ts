@@ -99,6 +99,8 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
   const s3 = ['--endpoint', ctx.endpoint, '--path-style'];
   const to = [`--to`, `s3://${ctx.bucket}/corpus`, ...s3];
   const kc = ['--kubeconfig', ctx.kubeconfig];
+  const schedTo = ['--to', `s3://${ctx.bucket}/corpus`];
+  const sched = ['schedule', 'demo', '-n', 'clusters', ...schedTo, '--image', 'ghcr.io/o/hcp-dr:1', '--s3-secret', 's3'];
   // One case a line, as a table is read.
   // prettier-ignore
   const cases: CorpusCase[] = [
@@ -262,6 +264,16 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
     { command: 'export', name: '--argocd-path escaping the repository', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', f('out-new'), '--argocd-app', 'https://git.example.com/ops.git', '--argocd-path', '../x'], code: 2, error: /invalid --argocd-path/, hint: /./ },
     { command: 'export', name: 'unknown cluster', argv: ['export', 'nosuch', '-n', 'clusters', ...kc, '--out', f('out-new')], code: 3, error: /nosuch/, hint: /./ },
     { command: 'export', name: 'a prefix without backup.json', argv: ['export', '--from-backup', `${ctx.backupRoot}/clusters/demo/20990101T000000Z-000000/`, ...s3, '--out', f('out-new')], code: 3, error: /backup\.json/, hint: /./ },
+
+    // --- schedule ---
+    { command: 'schedule', name: 'no --every', argv: ['schedule', 'demo', '-n', 'clusters', '--to', `s3://${ctx.bucket}/corpus`, '--image', 'ghcr.io/o/hcp-dr:1', '--s3-secret', 's3', '--stdout'], code: 2, error: /Missing required argument: every/, hint: /--help/ },
+    { command: 'schedule', name: 'a cron field out of range', argv: [...sched, '--every', '0 25 * * *', '--stdout'], code: 2, error: /invalid --every "0 25 \* \* \*": hour "25": 25 is outside 0-23/, hint: /five fields/ },
+    { command: 'schedule', name: 'a cron schedule of 4 fields', argv: [...sched, '--every', '0 2 * *', '--stdout'], code: 2, error: /4 fields, a schedule has 5/, hint: /@daily/ },
+    { command: 'schedule', name: 'no S3 credentials', argv: ['schedule', 'demo', '-n', 'clusters', '--to', `s3://${ctx.bucket}/corpus`, '--image', 'ghcr.io/o/hcp-dr:1', '--every', '@daily', '--stdout'], code: 2, error: /exactly one of --s3-secret <name> or --irsa-role-arn <arn>/, hint: /AWS_ACCESS_KEY_ID/ },
+    { command: 'schedule', name: 'a CA file of this machine', argv: [...sched, '--every', '@daily', '--ca-bundle', f('empty.yaml'), '--stdout'], code: 2, error: /--ca-bundle names a file on this machine/, hint: /--ca-bundle-configmap/ },
+    { command: 'schedule', name: 'names and --all', argv: [...sched, '--all', '--every', '@daily', '--stdout'], code: 2, error: /name hosted clusters or pass --all, not both/, hint: /fleet CronJob/ },
+    { command: 'schedule', name: '--out and --stdout', argv: [...sched, '--every', '@daily', '--stdout', '--out', f('out-new')], code: 2, error: /exactly one of --out <dir> or --stdout/, hint: /schedule <hosted-cluster>/ },
+    { command: 'schedule', name: '--out a non-empty directory that is not a schedule', argv: [...sched, '--every', '@daily', '--out', f('not-an-export')], code: 2, error: /refusing to write into .*not an? .*previous hcp-dr schedule/, hint: /empty/ },
 
     // --- version ---
     { command: 'version', name: 'an extra argument', argv: ['version', 'extra'], code: 2, error: /Unknown argument: extra/, hint: /--help/ },
