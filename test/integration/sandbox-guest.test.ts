@@ -16,6 +16,7 @@ import { KUBECTL, runAsync } from '../support/spawn.ts';
 import type { GroupResource, SimObject } from '../support/sim/types.ts';
 
 const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
+const HCP: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedcontrolplanes' };
 const SECRETS: GroupResource = { group: '', version: 'v1', plural: 'secrets' };
 const NAMESPACES: GroupResource = { group: '', version: 'v1', plural: 'namespaces' };
 const CP = 'clusters-demo';
@@ -123,6 +124,39 @@ describe.skipIf(!KUBECTL)('hosted cluster API', { timeout: 150_000 }, () => {
     ).toString();
     expect(other).toBe(mine);
     expect(world.guests.all()).toHaveLength(1);
+  });
+  it('is down while no reachable management cluster runs its API server: scaled to 0 on the source, it stays down until DNS moves to the destination', async () => {
+    const g = world.guests.all()[0]!;
+    expect(g.reachable()).toBe(true);
+    // Frozen first, as a move does: unpaused, the control-plane operator scales the API server back.
+    const pause = await kubectl(m1.context, [
+      'patch',
+      'hc',
+      'demo',
+      '-n',
+      'clusters',
+      '--type=merge',
+      '-p',
+      '{"spec":{"pausedUntil":"true"}}',
+    ]);
+    expect(pause.code, pause.stderr).toBe(0);
+    await waitFor(
+      'pause on the HostedControlPlane',
+      () => (m1.sim.store.get(HCP, CP, 'demo')?.['spec'] as { pausedUntil?: string }).pausedUntil === 'true',
+    );
+    const down = await kubectl(m1.context, ['scale', 'deploy/kube-apiserver', '-n', CP, '--replicas=0']);
+    expect(down.code, down.stderr).toBe(0);
+    // mgmt-2 runs the control plane too, but the API hostname still resolves to mgmt-1.
+    expect(g.reachable()).toBe(false);
+    const refused = await guest(['get', 'nodes', '-o', 'name', '--request-timeout=10s']);
+    expect(refused.code).not.toBe(0);
+    const routes = await kubectl(m1.context, ['delete', 'routes.route.openshift.io', '--all', '-n', CP]);
+    expect(routes.code, routes.stderr).toBe(0);
+    await waitFor('API reachable through mgmt-2', () => g.reachable());
+    const nodes = await guest(['get', 'nodes', '-o', 'name']);
+    expect([nodes.code, names(nodes.stdout).length]).toEqual([0, 2]);
+    const outage = g.outages().at(-1)!;
+    expect(outage.to).toBeGreaterThanOrEqual(outage.from);
   });
 });
 

@@ -225,7 +225,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     );
     const dns = options.dns !== false ? await startDnsServer() : undefined;
     if (dns) stops.push(() => dns.stop());
-    const guests = options.guests ? guestClusters() : undefined;
+    const guests = options.guests ? guestClusters(dns ? { zone: dns.zone } : {}) : undefined;
     if (guests) stops.push(() => guests.stop());
     // The https front serves the sandbox's own 127.0.0.1 certificate (etcd's server certificate, signed by the
     // sandbox CA): no extra key generation at start.

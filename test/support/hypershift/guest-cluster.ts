@@ -16,10 +16,19 @@
  * 127.0.0.1 (insecure-skip-tls-verify, a bearer token), not the API hostname: nothing on this machine
  * resolves names through the sandbox's DNS server.
  *
- * API: `const guests = guestClusters()`; `await guests.ensure(hc, nodePools)` → GuestCluster
- * {key, sim, token, kubeconfig, nodes(), ovnPods(), ovnRestarts()}; `guests.get(key)`, `guests.all()`,
- * `guests.stop()`.
+ * Reachability: the kubeconfig's server is a TCP pass-through in front of the guest simulator that
+ * resets every new connection while the hosted cluster's API is down, as clients see it: up when a
+ * management cluster running this hosted cluster's control plane (attachControlPlane) has its
+ * `kube-apiserver` Deployment ready (spec.replicas > 0 and readyReplicas > 0) and, when the registry
+ * was given a DNS zone, the API hostname (spec.services APIServer route hostname) resolves to that
+ * cluster's ingress address. outages() lists the down periods since start, for the move's downtime.
+ *
+ * API: `const guests = guestClusters({ zone? })`; `await guests.ensure(hc, nodePools)` → GuestCluster
+ * {key, sim, token, kubeconfig, nodes(), ovnPods(), ovnRestarts(), reachable(), outages(),
+ * attachControlPlane({store, namespace, ingressAddress?})}; `guests.get(key)`, `guests.all()`, `guests.stop()`.
  */
+import net from 'node:net';
+import type { DnsZone } from '../dns/server.ts';
 import { kubeconfigYaml } from '../sim/kubeconfig.ts';
 import { startApiSimulator, type RunningSimulator } from '../sim/server.ts';
 import type { GroupResource, SimObject, SimStore } from '../sim/types.ts';
@@ -70,6 +79,12 @@ export interface GuestCluster {
   ovnPods(): SimObject[];
   /** OVN pods recreated after a deletion, since start. */
   ovnRestarts(): number;
+  /** Whether a client of the kubeconfig reaches the API now. */
+  reachable(): boolean;
+  /** Periods the API was down since start (epoch ms; `to` absent while still down). */
+  outages(): { from: number; to?: number }[];
+  /** A management cluster runs this hosted cluster's control plane in `namespace` (idempotent). */
+  attachControlPlane(plane: { store: SimStore; namespace: string; ingressAddress?: string }): void;
 }
 
 export interface GuestClusters {
@@ -115,8 +130,67 @@ function ovnPod(node: string, ds: SimObject): SimObject {
   };
 }
 
-async function startGuest(key: string, pools: NodePoolShape[]): Promise<GuestCluster & { stop(): Promise<void> }> {
+/** The API hostname a HostedCluster publishes (APIServer, Route or LoadBalancer hostname). */
+function apiHostname(hc: SimObject): string | undefined {
+  const services = ((hc['spec'] as { services?: unknown[] } | undefined)?.services ?? []) as {
+    service?: string;
+    servicePublishingStrategy?: { route?: { hostname?: string }; loadBalancer?: { hostname?: string } };
+  }[];
+  const s = services.find((x) => x.service === 'APIServer')?.servicePublishingStrategy;
+  return (s?.route?.hostname ?? s?.loadBalancer?.hostname)?.toLowerCase();
+}
+
+async function startGuest(
+  key: string,
+  pools: NodePoolShape[],
+  hostname: string | undefined,
+  zone: DnsZone | undefined,
+): Promise<GuestCluster & { stop(): Promise<void> }> {
   const sim = await startApiSimulator();
+  const apiPort = Number(new URL(sim.httpsUrl).port);
+  const planes = new Map<string, { store: SimStore; namespace: string; ingressAddress?: string; unsubscribe: () => void }>();
+  const stores = new Map<SimStore, string>();
+  const kasReady = (store: SimStore, namespace: string) => {
+    const d = store.get({ group: 'apps', version: 'v1', plural: 'deployments' }, namespace, 'kube-apiserver');
+    const want = (d?.['spec'] as { replicas?: number } | undefined)?.replicas ?? 0;
+    const ready = (d?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
+    return !!d && !d.metadata.deletionTimestamp && want > 0 && ready > 0;
+  };
+  const reachable = () => {
+    const ready = [...planes.values()].filter((p) => kasReady(p.store, p.namespace));
+    if (!zone || !hostname) return ready.length > 0;
+    const addresses = zone.get(hostname, 'A') ?? [];
+    return ready.some((p) => p.ingressAddress !== undefined && addresses.includes(p.ingressAddress));
+  };
+  const outages: { from: number; to?: number }[] = [];
+  const connections = new Set<net.Socket>();
+  let up = false;
+  const recheck = () => {
+    const now = reachable();
+    if (now === up) return;
+    up = now;
+    const last = outages[outages.length - 1];
+    if (up && last && last.to === undefined) last.to = Date.now();
+    if (!up) {
+      outages.push({ from: Date.now() });
+      for (const c of connections) c.destroy(); // the API server went away under its clients
+    }
+  };
+  outages.push({ from: Date.now() });
+  const unzone = zone?.onChange(recheck);
+  const front = net.createServer((client) => {
+    client.on('error', () => client.destroy());
+    if (!reachable()) return void client.resetAndDestroy();
+    connections.add(client);
+    client.on('close', () => connections.delete(client));
+    const upstream = net.connect(apiPort, '127.0.0.1');
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const frontUrl = `https://127.0.0.1:${(front.address() as net.AddressInfo).port}`;
   const { store } = sim;
   let restarts = 0;
   let stopping = false;
@@ -177,7 +251,7 @@ async function startGuest(key: string, pools: NodePoolShape[]): Promise<GuestClu
     }
     writeStatus();
   });
-  const kubeconfig = kubeconfigYaml(sim.httpsUrl, { token: GUEST_TOKEN, contextName: key, namespace: 'default' });
+  const kubeconfig = kubeconfigYaml(frontUrl, { token: GUEST_TOKEN, contextName: key, namespace: 'default' });
   return {
     key,
     sim,
@@ -186,15 +260,31 @@ async function startGuest(key: string, pools: NodePoolShape[]): Promise<GuestClu
     nodes: () => store.list(NODES),
     ovnPods: () => store.list(PODS, OVN_NAMESPACE, `app=${OVN_DAEMONSET}`),
     ovnRestarts: () => restarts,
+    reachable,
+    outages: () => outages.map((o) => ({ ...o })),
+    attachControlPlane(plane) {
+      const id = `${stores.get(plane.store) ?? stores.set(plane.store, String(stores.size)).get(plane.store)}/${plane.namespace}`;
+      if (planes.has(id)) return;
+      const unsubscribe = plane.store.subscribe((e) => {
+        if (e.resource.plural === 'deployments' && e.object.metadata.namespace === plane.namespace) recheck();
+      });
+      planes.set(id, { ...plane, unsubscribe });
+      recheck();
+    },
     async stop() {
       stopping = true;
       unsubscribe();
+      unzone?.();
+      for (const p of planes.values()) p.unsubscribe();
+      for (const c of connections) c.destroy();
+      await new Promise<void>((r) => front.close(() => r()));
       await sim.stop();
     },
   };
 }
 
-export function guestClusters(): GuestClusters {
+/** `zone`: the DNS the API hostname must resolve through for the API to be reachable (the sandbox's). */
+export function guestClusters(options: { zone?: DnsZone } = {}): GuestClusters {
   const guests = new Map<string, Promise<GuestCluster & { stop(): Promise<void> }>>();
   const settled = new Map<string, GuestCluster & { stop(): Promise<void> }>();
   return {
@@ -202,7 +292,7 @@ export function guestClusters(): GuestClusters {
       const key = guestKey(hc);
       let g = guests.get(key);
       if (!g) {
-        g = startGuest(key, pools);
+        g = startGuest(key, pools, apiHostname(hc), options.zone);
         guests.set(key, g);
         void g.then((x) => settled.set(key, x)).catch(() => guests.delete(key));
       }

@@ -46,7 +46,7 @@ export async function startMiniWorld(options: {
 }): Promise<MiniWorld> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hcp-dr-mini-'));
   const dns = await startDnsServer();
-  const guests = guestClusters();
+  const guests = guestClusters({ zone: dns.zone });
   const stops: (() => unknown)[] = [() => dns.stop(), () => guests.stop()];
   const clusters: MiniCluster[] = [];
   for (let k = 0; k < options.clusters; k++) {

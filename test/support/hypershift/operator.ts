@@ -276,7 +276,13 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     if (options.capi && !stopped) ensureCapiObjects(store, hc, pools);
     if (!options.guests) return;
     const guest = await options.guests.ensure(hc, pools);
-    if (!stopped) safe(() => publishKubeconfig(store, hc, guest.kubeconfig));
+    if (stopped) return;
+    guest.attachControlPlane({
+      store,
+      namespace: controlPlaneNamespace(hc),
+      ...(options.externalDns ? { ingressAddress: options.externalDns.ingressAddress } : {}),
+    });
+    safe(() => publishKubeconfig(store, hc, guest.kubeconfig));
   };
 
   const teardown = async (hc: SimObject) => {
