@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promises as dnsPromises } from 'node:dns';
 import yaml from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../sandbox/sandbox.ts';
@@ -37,8 +38,19 @@ describe('sandbox CLI with several management clusters', () => {
         kubeconfig: string;
         dir: string;
         contexts: string[];
+        dnsServer: string;
       };
       expect(state.contexts).toEqual(['sandbox', 'sandbox-2']);
+      // The DNS server the external-DNS stand-ins fill: the seeded demo's API hostname points at the first cluster.
+      expect(up.out).toContain(`DNS server: ${state.dnsServer} (dig @127.0.0.1 -p `);
+      const resolver = new dnsPromises.Resolver({ timeout: 1000, tries: 2 });
+      resolver.setServers([state.dnsServer]);
+      let api: string[] = [];
+      for (let i = 0; i < 100 && api[0] !== '127.0.0.11'; i++) {
+        api = await resolver.resolve4('api-demo.hcp.example.com').catch(() => []);
+        if (api[0] !== '127.0.0.11') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(api).toEqual(['127.0.0.11']);
       const config = yaml.load(readFileSync(state.kubeconfig, 'utf8')) as {
         'current-context': string;
         contexts: { name: string; context: { cluster: string } }[];

@@ -25,6 +25,9 @@ interface DaemonState {
   bucket: string;
   /** Kubeconfig contexts, one per management cluster (absent in states written before --clusters). */
   contexts?: string[];
+  /** The DNS server the management clusters' external DNS writes (127.0.0.1:<port>) and its domain. */
+  dnsServer?: string;
+  domain?: string;
 }
 
 const readState = (): DaemonState | undefined =>
@@ -37,6 +40,11 @@ function describe(state: DaemonState): string {
     `  env file:   ${state.envFile}   (S3 endpoint ${state.s3Endpoint}, bucket ${state.bucket})`,
     ...((state.contexts?.length ?? 0) > 1
       ? [`  management clusters (contexts): ${state.contexts!.join(', ')}; one S3 server for all`]
+      : []),
+    ...(state.dnsServer
+      ? [
+          `  DNS server: ${state.dnsServer} (dig @127.0.0.1 -p ${state.dnsServer.split(':')[1]} api-demo.${state.domain ?? 'hcp.example.com'})`,
+        ]
       : []),
     '  try:',
     `    source ${state.envFile}`,

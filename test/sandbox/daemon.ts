@@ -1,10 +1,14 @@
-/** The background half of `npm run sandbox -- up`: runs the sandbox until SIGTERM. Arguments: <state-file> [clusters]. */
+/**
+ * The background half of `npm run sandbox -- up`: runs the sandbox until SIGTERM. Arguments: <state-file> [clusters].
+ * With several management clusters it is the move world: guest APIs and CAPI objects too.
+ */
 import { writeFile } from 'node:fs/promises';
 import { startSandbox } from './sandbox.ts';
 
 const stateFile = process.argv[2];
 if (!stateFile) throw new Error('usage: daemon.ts <state-file>');
-const sandbox = await startSandbox({ clusters: Number(process.argv[3] ?? 1) || 1 });
+const clusters = Number(process.argv[3] ?? 1) || 1;
+const sandbox = await startSandbox({ clusters, ...(clusters > 1 ? { guests: true, capi: true } : {}) });
 await writeFile(
   stateFile,
   JSON.stringify({
@@ -15,6 +19,7 @@ await writeFile(
     s3Endpoint: sandbox.s3.endpoint,
     bucket: sandbox.s3.bucket,
     contexts: sandbox.clusters.map((c) => c.context),
+    ...(sandbox.dns ? { dnsServer: sandbox.dns.address, domain: sandbox.domain } : {}),
   }),
   { mode: 0o600 },
 );
