@@ -16,6 +16,7 @@ import { InterruptedError, PartialFailureError, causeText } from '../errors.ts';
 import { backupPrefix, keysPrefix } from '../bundle/layout.ts';
 import {
   restorePausedUntil,
+  replicasToRestore,
   scaleDeployments,
   startPause,
   waitForDeployments,
@@ -77,7 +78,11 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
       quiesceUndo.push(rollback.push('unpause the HostedCluster', () => restorePausedUntil(undoQuiesce, previousPausedUntil)));
       pause = await startPause(quiesce, req.pauseTtlMs);
       deps.step?.('paused');
-      quiesceUndo.push(rollback.push('scale the API servers back', () => scaleDeployments(undoQuiesce, replicas)));
+      quiesceUndo.push(
+        rollback.push('scale the API servers back', async () =>
+          scaleDeployments(undoQuiesce, await replicasToRestore(undoQuiesce, replicas)),
+        ),
+      );
       downtimeStart = deps.clock.now().getTime();
       const zero = Object.fromEntries(Object.keys(replicas).map((d) => [d, 0]));
       await scaleDeployments(quiesce, zero);

@@ -113,6 +113,18 @@ export async function readReplicas(
   return replicas;
 }
 
+/**
+ * The entries of `replicas` whose deployment is not at that count now: a rollback scales back only
+ * those, so a run that failed before scaling anything needs no scale permission to undo nothing.
+ */
+export async function replicasToRestore(
+  ctx: Pick<QuiesceContext, 'api' | 'controlPlaneNamespace'>,
+  replicas: Record<string, number>,
+): Promise<Record<string, number>> {
+  const current = await readReplicas(ctx, Object.keys(replicas));
+  return Object.fromEntries(Object.entries(replicas).filter(([name, count]) => current[name] !== count));
+}
+
 /** Scales the deployments together: every millisecond here is API downtime. */
 export async function scaleDeployments(ctx: QuiesceContext, replicas: Record<string, number>): Promise<void> {
   await Promise.all(
