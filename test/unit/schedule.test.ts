@@ -91,11 +91,11 @@ describe('schedule tree', () => {
     expect(kinds(tree.objects, 'ClusterRoleBinding')).toEqual([]);
     const bindings = kinds(tree.objects, 'RoleBinding').map((b) => `${b.metadata.namespace} -> ${b['roleRef'].name}`);
     expect(bindings).toEqual([
-      'clusters -> hcp-dr:hcp-dr:hosted-cluster',
-      'clusters-alpha -> hcp-dr:hcp-dr:control-plane',
-      'clusters-demo -> hcp-dr:hcp-dr:control-plane',
+      'clusters -> hcp-dr.hcp-dr.hosted-cluster',
+      'clusters-alpha -> hcp-dr.hcp-dr.control-plane',
+      'clusters-demo -> hcp-dr.hcp-dr.control-plane',
     ]);
-    const hcRole = kinds(tree.objects, 'ClusterRole').find((r) => r.metadata.name?.endsWith(':hosted-cluster')) as Obj;
+    const hcRole = kinds(tree.objects, 'ClusterRole').find((r) => r.metadata.name?.endsWith('.hosted-cluster')) as Obj;
     expect(hcRole['rules'].map((r: { resources: string[] }) => r.resources[0])).not.toContain('pods/exec');
     for (const b of kinds(tree.objects, 'RoleBinding'))
       expect(b['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'hcp-dr-backup', namespace: 'hcp-dr' }]);
@@ -106,7 +106,7 @@ describe('schedule tree', () => {
     const jobs = kinds(tree.objects, 'CronJob');
     expect(jobs.map((j) => j.metadata.name)).toEqual(['backup-fleet']);
     expect(podSpec(jobs[0] as Obj).containers[0].args.slice(0, 6)).toEqual(['backup', '--all', '-n', 'clusters', '-l', 'env=prod']);
-    expect(kinds(tree.objects, 'ClusterRoleBinding').map((b) => b['roleRef'].name)).toEqual(['hcp-dr:hcp-dr:fleet']);
+    expect(kinds(tree.objects, 'ClusterRoleBinding').map((b) => b['roleRef'].name)).toEqual(['hcp-dr.hcp-dr.fleet']);
     expect(kinds(tree.objects, 'RoleBinding')).toEqual([]);
   });
 

@@ -29,7 +29,7 @@ export function workflowOf(request: ScheduleRequest): Workflow {
 export function rbacObjects(request: ScheduleRequest, labels: Record<string, string>): RbacObjects {
   const permissions = permissionsOf(workflowOf(request));
   const subject = { kind: 'ServiceAccount', name: SERVICE_ACCOUNT, namespace: request.jobNamespace };
-  const roleName = (part: string) => `hcp-dr:${request.jobNamespace}:${part}`;
+  const roleName = (part: string) => `hcp-dr.${request.jobNamespace}.${part}`; // a DNS subdomain: jobNamespace is a label
   const clusterRole = (name: string, scopes: PermissionScope[]): KubeObject => ({
     apiVersion: RBAC_API,
     kind: 'ClusterRole',

@@ -67,7 +67,7 @@ export function buildScheduleTree(request: ScheduleRequest): ScheduleTree {
   };
   placed.push({ path: 'serviceaccount.yaml', object: withWave(serviceAccount, -1) });
   const rbac = rbacObjects(request, LABELS);
-  const part = (o: KubeObject) => (o.metadata.name ?? '').split(':').pop() ?? '';
+  const part = (o: KubeObject) => (o.metadata.name ?? '').split('.').pop() ?? '';
   for (const o of rbac.clusterRoles) placed.push({ path: `rbac/clusterrole-${part(o)}.yaml`, object: withWave(o, -1) });
   for (const o of rbac.clusterRoleBindings) placed.push({ path: `rbac/clusterrolebinding-${part(o)}.yaml`, object: withWave(o, -1) });
   for (const o of rbac.roleBindings) placed.push({ path: `rbac/rolebinding-${o.metadata.namespace ?? ''}.yaml`, object: withWave(o, -1) });
