@@ -62,7 +62,9 @@ export function parseProbe(stdout: string): ToolProbe | undefined {
   const get = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(stdout)?.[1]?.trim();
   const tool = get('tool');
   if (tool !== 'etcdutl' && tool !== 'etcdctl') return undefined;
-  return { tool, version: get('version') ?? '', bumpRevision: get('bump') === 'yes' };
+  // "etcdctl version: 3.4.23", "etcdutl version: 3.6.0": the number is enough.
+  const version = (get('version') ?? '').replace(/^.*version:?\s*/i, '');
+  return { tool, version, bumpRevision: get('bump') === 'yes' };
 }
 
 /** Receives the snapshot on stdin: written under .part and renamed, so a complete file is never confused with a cut one. */

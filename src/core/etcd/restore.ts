@@ -137,16 +137,19 @@ export async function runEtcdRestore(
     await createHelpers(hctx, p.etcdReplicas, p.image, id);
     await waitHelpersReady(hctx, p.etcdReplicas);
     deps.step?.('helpers');
-    const probe = await probeTool(hctx);
+    deps.reporter.info(`copying the snapshot (${snapshot.size} bytes) into ${p.etcdReplicas} member volumes`);
+    // Which tool the image has is asked while the bytes flow: it costs no downtime.
+    const probing = probeTool(hctx);
+    probing.catch(() => undefined);
+    const source = await openSnapshot(req.source, snapshot, hctx, paths);
+    await copyToHelpers(hctx, p.etcdReplicas, source, snapshot, paths, deps.onBytes);
+    const probe = await probing;
     tool = { name: probe.tool, version: probe.version, bumpRevision: probe.bumpRevision };
     if (!probe.bumpRevision) {
-      const note = `${probe.tool} ${probe.version || ''} has no --bump-revision/--mark-compacted: restored without them (clients that watched the old cluster must re-list)`;
+      const note = `${probe.tool} ${probe.version} has no --bump-revision/--mark-compacted: restored without them (clients that watched the old cluster must re-list)`;
       notes.push(note.replace(/\s+/g, ' '));
       deps.reporter.warn(note.replace(/\s+/g, ' '));
     }
-    deps.reporter.info(`copying the snapshot (${snapshot.size} bytes) into ${p.etcdReplicas} member volumes`);
-    const source = await openSnapshot(req.source, snapshot, hctx, paths);
-    await copyToHelpers(hctx, p.etcdReplicas, source, snapshot, paths, deps.onBytes);
     await record({ ...op, phase: 'copied' });
     deps.step?.('copied');
     deps.signal?.throwIfAborted();
