@@ -33,6 +33,8 @@ const PODS = { group: '', version: 'v1', plural: 'pods' };
 const HOSTED_CLUSTERS = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
 const SECRETS = { group: '', version: 'v1', plural: 'secrets' };
 const CONFIG_MAPS = { group: '', version: 'v1', plural: 'configmaps' };
+const JOBS = { group: 'batch', version: 'v1', plural: 'jobs' };
+const CRON_JOBS = { group: 'batch', version: 'v1', plural: 'cronjobs' };
 const DEPLOYMENTS = { group: 'apps', version: 'v1', plural: 'deployments' };
 const LOCK = 'hcp-dr.openshift.io/operation';
 
@@ -271,3 +273,79 @@ describe.skipIf(!existsSync(BUILT)).each(VARIANTS)(
     });
   },
 );
+
+describe.skipIf(!existsSync(BUILT))('schedule with retention: the backup (init container), then backup prune (container)', () => {
+  const v: Variant = {
+    title: 'demo, keep-last 1',
+    jobNamespace: 'hcp-dr-keep',
+    flags: ['demo', '-n', 'clusters', '--keep-last', '1'],
+    cronJob: 'backup-clusters-demo',
+    prefix: 'keep',
+  };
+  let podSpec: { initContainers?: Array<{ name: string }>; containers: Array<{ name: string }> };
+
+  beforeAll(async () => {
+    await deploy(v);
+    const cronJob = sb.sim.store.get(CRON_JOBS, v.jobNamespace, v.cronJob);
+    podSpec = (cronJob?.['spec'] as { jobTemplate: { spec: { template: { spec: typeof podSpec } } } }).jobTemplate.spec.template.spec;
+  }, 120_000);
+
+  /**
+   * One scheduled run as the kubelet would do it: the init container to completion, then the container.
+   * The runner models only a pod's first container, so each step runs as its own Job of the same template.
+   */
+  async function scheduledRun(): Promise<Outcome[]> {
+    const cronJob = sb.sim.store.get(CRON_JOBS, v.jobNamespace, v.cronJob) as SimObject;
+    const template = (cronJob['spec'] as { jobTemplate: { spec: Record<string, unknown> & { template: { spec: object } } } }).jobTemplate;
+    const outcomes: Outcome[] = [];
+    for (const container of [...(podSpec.initContainers ?? []), ...podSpec.containers]) {
+      const name = `${v.cronJob}-${container.name}-${++runs}`;
+      sb.sim.store.create(JOBS, {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name, namespace: v.jobNamespace },
+        spec: {
+          ...template.spec,
+          template: { ...template.spec.template, spec: { ...podSpecWithout(template.spec.template.spec), containers: [container] } },
+        },
+      });
+      const done = await runner.waitForJob(v.jobNamespace, name, 120_000);
+      const ok = ((done['status'] as { conditions?: Array<{ type: string; status: string }> }).conditions ?? []).some(
+        (c) => c.type === 'Complete' && c.status === 'True',
+      );
+      const [pod] = sb.sim.store.list(PODS, v.jobNamespace, `job-name=${name}`);
+      outcomes.push({
+        state: ok ? 'Complete' : 'Failed',
+        log: pod ? (sb.sim.logs.get(v.jobNamespace, pod.metadata.name, container.name) ?? '') : '',
+      });
+      if (!ok) break; // as the kubelet: a failed init container, and the container never starts
+    }
+    return outcomes;
+  }
+
+  it('when two scheduled runs have run, the second prune has kept exactly the newest backup', async () => {
+    expect(podSpec.initContainers?.map((c) => c.name)).toEqual(['backup']);
+    expect(podSpec.containers.map((c) => c.name)).toEqual(['prune']);
+    const first = await scheduledRun();
+    expect(
+      first.map((o) => o.state),
+      first.map((o) => o.log).join('\n'),
+    ).toEqual(['Complete', 'Complete']);
+    const afterFirst = (await backupKeys(v)).filter((k) => k.endsWith('/backup.json'));
+    expect(afterFirst).toHaveLength(1);
+    const second = await scheduledRun();
+    expect(
+      second.map((o) => o.state),
+      second.map((o) => o.log).join('\n'),
+    ).toEqual(['Complete', 'Complete']);
+    const afterSecond = (await backupKeys(v)).filter((k) => k.endsWith('/backup.json'));
+    expect(afterSecond).toHaveLength(1);
+    expect(afterSecond[0]).not.toBe(afterFirst[0]);
+    expect((await backupKeys(v)).filter((k) => k.startsWith(path.posix.dirname(afterFirst[0] ?? '')))).toEqual([]);
+  }, 300_000);
+});
+
+function podSpecWithout(spec: object): object {
+  const { initContainers: _dropped, ...rest } = spec as { initContainers?: unknown };
+  return rest;
+}
