@@ -8,8 +8,9 @@
  * and leaves the hosted cluster as it was (no lock; quiesced: no pause, API servers at their replicas).
  * Three trees share the sandbox, each in its own job namespace: named online, named quiesced, fleet.
  *
- * The runner runs a pod's first container only (no init containers), so the tree here has no
- * retention: with retention the backup is the init container and prune the container.
+ * The runner runs a pod's first container only (no init containers), so these trees have no
+ * retention; the last suite's tree has (backup as init container, prune as container), and runs
+ * the two as successive Jobs of the CronJob's template, in the order the kubelet would.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
