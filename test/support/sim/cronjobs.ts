@@ -49,7 +49,7 @@ export function triggerCronJob(store: SimStore, namespace: string, name: string,
     opts.jobName ??
     (opts.manual ? `${name}-manual-${Math.random().toString(36).slice(2, 7)}` : `${name}-${Math.floor(now.getTime() / 60_000)}`);
   const meta = spec.jobTemplate?.metadata ?? {};
-  const annotations = opts.manual
+  const annotations: Record<string, string> = opts.manual
     ? { 'cronjob.kubernetes.io/instantiate': 'manual' }
     : { 'batch.kubernetes.io/cronjob-scheduled-timestamp': kubeTimestamp(now) };
   const job = store.create(JOBS, {
