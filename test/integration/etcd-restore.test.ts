@@ -13,7 +13,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
 import type { EtcdRestorePlan } from '../../src/core/etcd/restore-plan.ts';
 import type { EtcdRestoreResult } from '../../src/core/etcd/restore.ts';
@@ -28,8 +28,6 @@ const STS = { group: 'apps', version: 'v1', plural: 'statefulsets' };
 const DEPLOY = { group: 'apps', version: 'v1', plural: 'deployments' };
 const OPERATION = 'hcp-dr.openshift.io/operation';
 const KEY = '/hcp-dr-test/etcd-restore/marker';
-/** See the --from-member test: true while the sandbox rewrites binary exec output of helper pods. */
-const HELPER_OUTPUT_MAPPED = /mapOutput: true/.test(readFileSync(path.join(REPO_ROOT, 'test/support/etcd/helper-pods.ts'), 'utf8'));
 
 const s3Flags = () => ['--endpoint', sb.s3.httpsEndpoint, '--ca-bundle', sb.s3.caFile, '--path-style'];
 const cli = (...args: string[]) => runCliInProcess([...args, '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
@@ -222,28 +220,22 @@ describe('etcd restore on the sandbox', { timeout: 300_000 }, () => {
     for (const i of [0, 1, 2]) expect(leftovers(i)).toEqual([]);
     expect(existsSync(path.join(sb.etcd.podView(0).volumeDir, 'data', 'member', 'snap', 'db'))).toBe(true);
   });
-  // The sandbox's helper-pod kubelet maps paths and member ports in ALL exec output (mapOutput),
-  // which alters a snapshot read out of a helper pod (it holds 127.0.0.1:<port> peer URLs); a real
-  // kubelet passes bytes through. The restore then refuses, rightly (SHA-256 differs), and rolls back.
-  it.skipIf(HELPER_OUTPUT_MAPPED)(
-    'after quorum loss, it restores the surviving member into every member (--keep-old-data keeps the old data)',
-    async () => {
-      const before = { replicas: replicas() };
-      await sb.etcd.put(KEY, 'survivor');
-      await loseQuorum();
-      const run = await restore('--from-member', 'etcd-0', '--keep-old-data', '--yes', '-o', 'json');
-      expect(run.code, run.stderr).toBe(0);
-      const result = JSON.parse(run.stdout) as EtcdRestoreResult;
-      expect(result.source).toMatch(/member etcd-0/);
-      await expectRestored('survivor');
-      expectClusterAsBefore(before);
-      // Only etcd-0 had data to keep (the others were wiped); the command printed removes it.
-      expect(result.removeOldData).toEqual([expect.stringMatching(/ etcd-0 -c etcd -- rm -rf \/var\/lib\/hcp-dr-old-/)]);
-      expect([0, 1, 2].map(leftovers)).toEqual([[`hcp-dr-old-${result.operation}`], [], []]);
-      const [, , , ns, , , , , ...command] = (result.removeOldData[0] as string).split(' ');
-      const sink = new PassThrough().resume();
-      expect(await sb.etcd.execInMember(0, command, { stdout: sink, stderr: sink, ...(ns ? { namespace: ns } : {}) })).toBe(0);
-      expect(leftovers(0)).toEqual([]);
-    },
-  );
+  it('after quorum loss, it restores the surviving member into every member (--keep-old-data keeps the old data)', async () => {
+    const before = { replicas: replicas() };
+    await sb.etcd.put(KEY, 'survivor');
+    await loseQuorum();
+    const run = await restore('--from-member', 'etcd-0', '--keep-old-data', '--yes', '-o', 'json');
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as EtcdRestoreResult;
+    expect(result.source).toMatch(/member etcd-0/);
+    await expectRestored('survivor');
+    expectClusterAsBefore(before);
+    // Only etcd-0 had data to keep (the others were wiped); the command printed removes it.
+    expect(result.removeOldData).toEqual([expect.stringMatching(/ etcd-0 -c etcd -- rm -rf \/var\/lib\/hcp-dr-old-/)]);
+    expect([0, 1, 2].map(leftovers)).toEqual([[`hcp-dr-old-${result.operation}`], [], []]);
+    const [, , , ns, , , , , ...command] = (result.removeOldData[0] as string).split(' ');
+    const sink = new PassThrough().resume();
+    expect(await sb.etcd.execInMember(0, command, { stdout: sink, stderr: sink, ...(ns ? { namespace: ns } : {}) })).toBe(0);
+    expect(leftovers(0)).toEqual([]);
+  });
 });

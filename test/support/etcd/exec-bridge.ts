@@ -100,9 +100,19 @@ function podViewMapper(pod: PodView, namespace: string): Transform {
   const re = new RegExp(`(?:${keys.map((k) => k.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})(?![\\w-])`, 'g');
   const hold = Math.max(...keys.map((k) => k.length)) + 1;
   let tail = '';
+  // Binary output (a snapshot read with cat) is passed through as it is from its first NUL byte on:
+  // the host names inside a snapshot's data are the data, not the sandbox showing through.
+  let binary = false;
   const map = (text: string) => text.replace(re, (m) => names.get(m) ?? m);
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
+      if (binary || chunk.includes(0)) {
+        const held = tail;
+        tail = '';
+        binary = true;
+        cb(null, held ? Buffer.concat([Buffer.from(map(held), 'latin1'), chunk]) : chunk);
+        return;
+      }
       const text = tail + chunk.toString('latin1');
       let cut = Math.max(0, text.length - hold);
       re.lastIndex = 0;

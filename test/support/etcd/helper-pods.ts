@@ -162,7 +162,7 @@ export function attachHelperKubelet(store: SimStore, cluster: EtcdCluster, names
     const i = volumes.volumeOf(pod.metadata.name);
     for (const a of sessions.get(cluster)?.get(pod.metadata.name) ?? []) a.abort();
     sessions.get(cluster)?.delete(pod.metadata.name);
-    void rm(dirOf(cluster, pod.metadata.name), { recursive: true, force: true });
+    void rm(dirOf(cluster, pod.metadata.name), { recursive: true, force: true }).catch(() => undefined); // a command still writing there: its pod is gone anyway
     if (i !== undefined) volumes.release(i, pod.metadata.name);
   };
 
