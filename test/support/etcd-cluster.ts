@@ -323,7 +323,8 @@ export class EtcdCluster {
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const r = await this.etcdctl(args, { endpoints: [via] });
-      if (r.code === 0 || /member not found/i.test(r.stderr) || Date.now() > deadline) return r;
+      // "member not found" is success only for a remove: an add right after a remove may log it while it retries.
+      if (r.code === 0 || (args[1] === 'remove' && /member not found/i.test(r.stderr)) || Date.now() > deadline) return r;
       await new Promise((res) => setTimeout(res, 250));
     }
   }
