@@ -76,7 +76,7 @@ export function chooseTarget(gathered: GatheredEtcd, cpNamespace: string, named:
   const replicas = facts.replicas;
   const refuse = (why: string, hint: string) => new PreconditionError(`cannot recover an etcd member: ${why}`, { hint });
   const restoreHint =
-    'restore from a backup with "{cmd} restore <backup-url> --replace" (an in-place "etcd restore" is planned), or follow the quorum-loss procedure';
+    'restore every member in place with "{cmd} etcd restore" (--from-backup, --from-member or --from-file), or from a backup with "{cmd} restore <backup-url> --replace"';
   if (replicas < 3)
     throw refuse(`the etcd StatefulSet has ${replicas} replica${replicas === 1 ? '' : 's'}: no other members hold the data`, restoreHint);
   const names = Array.from({ length: replicas }, (_, i) => `etcd-${i}`);
