@@ -11,22 +11,14 @@
  */
 import { ConflictError, NotFoundError, RemoteError, causeText } from '../errors.ts';
 import { Etcd, Resources } from '../model.ts';
-import type { Clock, KubeApi, PodExec, Reporter } from '../ports.ts';
 import { waitUntil } from '../controlplane/wait.ts';
 import { etcdctl, parseMemberList } from './etcdctl.ts';
 import { gatherEtcd, type GatheredEtcd } from './gather.ts';
 import { objectsOf, peerUrlOf } from './recover-member-plan.ts';
 import { judge, type Verdict } from './verdict.ts';
+import type { EtcdStepContext } from './step-context.ts';
 
-export interface StepContext {
-  api: KubeApi;
-  exec: PodExec;
-  clock: Clock;
-  reporter: Reporter;
-  signal?: AbortSignal | undefined;
-  controlPlaneNamespace: string;
-  waitTimeoutMs: number;
-}
+export type StepContext = EtcdStepContext;
 
 /** `member add <member>` run in pod `via`; returns the new member's hex ID. etcd refuses changes for a few seconds after a (re)join: retried. */
 export async function addMember(ctx: StepContext, via: string, caPath: string, member: string): Promise<string> {

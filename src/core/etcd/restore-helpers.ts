@@ -14,8 +14,9 @@
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, RemoteError, causeText } from '../errors.ts';
 import { Etcd, Resources, type KubeObject } from '../model.ts';
-import type { Clock, ExecResult, KubeApi, PodExec, Reporter } from '../ports.ts';
+import type { ExecResult } from '../ports.ts';
 import { waitUntil } from '../controlplane/wait.ts';
+import type { EtcdStepContext } from './step-context.ts';
 
 export const HELPER_PREFIX = 'hcp-dr-etcd-restore-';
 export const HELPER_CONTAINER = 'restore';
@@ -28,15 +29,7 @@ export const HELPER_COMMAND = ['/bin/sh', '-c', "trap 'exit 0' TERM; sleep 86400
 const STUCK =
   /ImagePullBackOff|ErrImagePull|InvalidImageName|CreateContainerConfigError|CreateContainerError|CrashLoopBackOff|RunContainerError/;
 
-export interface HelperContext {
-  api: KubeApi;
-  exec: PodExec;
-  clock: Clock;
-  reporter: Reporter;
-  signal?: AbortSignal | undefined;
-  controlPlaneNamespace: string;
-  waitTimeoutMs: number;
-}
+export type HelperContext = EtcdStepContext;
 
 export const helperName = (ordinal: number) => `${HELPER_PREFIX}${ordinal}`;
 
