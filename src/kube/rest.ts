@@ -151,16 +151,39 @@ export class RestKubeApi implements KubeApi {
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
     const transport = url.protocol === 'https:' ? https : http;
+    // A kept-alive socket the server closed while idle fails the next request before any answer
+    // ("socket hang up"). A GET sent on it was never processed: send it once more on a new socket,
+    // as Go's net/http does for idempotent requests (client-go and kubectl never see this error).
+    const attempt = (retryStale: boolean): Promise<Answer> =>
+      this.#attempt(what, method, url, transport, headers, auth.agent, payload, timeoutMs, interruptible, retryStale);
+    return attempt(method === 'GET');
+  }
+
+  #attempt(
+    what: string,
+    method: string,
+    url: URL,
+    transport: typeof http | typeof https,
+    headers: Record<string, string>,
+    agent: http.Agent | undefined,
+    payload: string | undefined,
+    timeoutMs: number | undefined,
+    interruptible: boolean,
+    retryStale: boolean,
+  ): Promise<Answer> {
+    const { server, signal } = this.#options;
     return new Promise<Answer>((resolve, reject) => {
       let settled = false;
       const settle = (outcome: { answer: Answer } | { error: unknown }) => {
         if (settled) return;
         settled = true;
-        if (interruptible) signal.removeEventListener('abort', onAbort);
+        if (interruptible) signal!.removeEventListener('abort', onAbort);
         if ('answer' in outcome) resolve(outcome.answer);
         else reject(outcome.error);
       };
-      const req = transport.request(url, { method, headers, agent: auth.agent }, (res) => {
+      let answered = false;
+      const req = transport.request(url, { method, headers, agent }, (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => settle({ answer: { statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') } }));
@@ -170,10 +193,19 @@ export class RestKubeApi implements KubeApi {
         settle({ error: interruptedRequest(what, signal?.reason) });
         req.destroy();
       };
-      if (interruptible) signal.addEventListener('abort', onAbort, { once: true });
+      if (interruptible) signal!.addEventListener('abort', onAbort, { once: true });
       // An idle socket for this long ends the request; a response that keeps arriving does not.
       if (timeoutMs) req.setTimeout(timeoutMs, () => req.destroy(new RequestTimeout(timeoutMs)));
-      req.on('error', (err) => settle({ error: connectionError(what, server, err) }));
+      req.on('error', (err) => {
+        const stale = retryStale && req.reusedSocket && !answered && (err as NodeJS.ErrnoException).code === 'ECONNRESET';
+        if (stale && !settled) {
+          settled = true;
+          if (interruptible) signal!.removeEventListener('abort', onAbort);
+          resolve(this.#attempt(what, method, url, transport, headers, agent, payload, timeoutMs, interruptible, false));
+          return;
+        }
+        settle({ error: connectionError(what, server, err) });
+      });
       req.end(payload);
     });
   }
