@@ -8,6 +8,7 @@ import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../support/e
 import { attachEtcdController, etcdExecHandler, PODS, PVCS, STATEFULSETS } from '../support/etcd-controller.ts';
 import { parseEtcdJson } from '../support/etcd/etcdctl.ts';
 import type { GroupResource, SimObject, SimStore, StoreEvent } from '../support/sim/types.ts';
+import { waitFor as waitForCondition } from '../support/wait.ts';
 
 const NS = 'clusters-hc1';
 
@@ -93,15 +94,8 @@ class FakeStore implements SimStore {
   }
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 25_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 25_000) =>
+  waitForCondition(what, fn, timeoutMs, 100);
 
 interface CS {
   name: string;

@@ -3,7 +3,7 @@
  * leaves it) run with nothing but a pod's service-account environment (KUBERNETES_SERVICE_HOST/PORT,
  * token, ca.crt and namespace files; no kubeconfig anywhere) against the sandbox, whose API simulator
  * authorizes the ServiceAccount's token by RBAC. The token file is replaced during a backup, the old
- * token revoked at once: the run only succeeds if every later request reads the new one.
+ * token revoked once the server has seen the new one: the run only succeeds if later requests read the new file.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { attachJobRunner, CRON_JOBS } from '../support/sim/job-runner.ts';
+import { waitFor } from '../support/wait.ts';
 
 const PLUGIN = path.join(REPO_ROOT, 'plugin', 'kubectl-hcp_dr');
 const BUILT = path.join(REPO_ROOT, 'dist', 'hcp-dr.cjs');
@@ -134,7 +135,12 @@ describe.skipIf(!existsSync(BUILT))('in-cluster mode of the built plugin against
       (stderr) => {
         if (rotated || !stderr.includes('step: quiesced\n')) return false;
         const [old, next] = [token, sb.sim.tokenFor('hcp-dr', 'backup')];
-        rotated = writeToken(next).then(() => sb.sim.revokeToken(old));
+        // A request that read the old file just before the rename may still be on its way; the
+        // old token is revoked once the server has seen the new one, as a kubelet-rotated token
+        // stays valid well past its successor's arrival.
+        rotated = writeToken(next)
+          .then(() => waitFor('the new token at the server', () => sb.sim.requests.some((r) => r.bearerToken === next), 30_000))
+          .then(() => sb.sim.revokeToken(old));
         token = next;
         return true;
       },

@@ -13,20 +13,14 @@ import { ownerOf, txtRecordNames } from '../support/hypershift/external-dns.ts';
 import { createUnmanagedHostedCluster, startMiniWorld, type MiniCluster, type MiniWorld } from '../support/hypershift/mini-world.ts';
 import { KUBECTL, runAsync } from '../support/spawn.ts';
 import type { GroupResource } from '../support/sim/types.ts';
+import { waitFor as waitForCondition } from '../support/wait.ts';
 
 const ROUTES: GroupResource = { group: 'route.openshift.io', version: 'v1', plural: 'routes' };
 const API = 'api-demo.hcp.example.com';
 const OAUTH = 'oauth-demo.hcp.example.com';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 100_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 100_000) =>
+  waitForCondition(what, fn, timeoutMs, 20);
 
 /** The resolver's answer for an A query: the addresses, or the error code (ENOTFOUND = NXDOMAIN, ENODATA). */
 async function a(dns: DnsServer, name: string): Promise<string[] | string> {

@@ -17,6 +17,7 @@ import type { KubeSession } from '../../src/core/ports.ts';
 import { parseEtcdJson } from '../support/etcd/etcdctl.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { SimObject } from '../support/sim/types.ts';
+import { waitFor as waitForCondition } from '../support/wait.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 const PODS = { group: '', version: 'v1', plural: 'pods' };
@@ -45,15 +46,8 @@ const readyReplicas = () => (sb.sim.store.get(STS, ns, 'etcd')?.['status'] as { 
 const peers = () => [0, 1, 2].map((j) => `etcd-${j}=https://etcd-${j}.etcd-discovery.${ns}.svc:2380`).join(',');
 const helper = (n: number) => `hcp-dr-etcd-restore-${n}`;
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000) =>
+  waitForCondition(what, fn, timeoutMs, 100);
 
 /** The helper pod `etcd restore` creates (the contract with src/core/etcd/restore*). */
 function helperPod(n: number, image?: string): KubeObject {

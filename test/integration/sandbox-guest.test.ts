@@ -14,6 +14,7 @@ import { OVN_NAMESPACE } from '../support/hypershift/guest-cluster.ts';
 import { createUnmanagedHostedCluster, startMiniWorld, type MiniCluster, type MiniWorld } from '../support/hypershift/mini-world.ts';
 import { KUBECTL, runAsync } from '../support/spawn.ts';
 import type { GroupResource, SimObject } from '../support/sim/types.ts';
+import { waitFor as waitForCondition } from '../support/wait.ts';
 
 const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
 const HCP: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedcontrolplanes' };
@@ -33,15 +34,8 @@ const kubectl = (context: string, args: string[]) => runAsync(KUBECTL!, ['--cont
 const guest = (args: string[]) => runAsync(KUBECTL!, ['--kubeconfig', guestKubeconfig, ...args], env());
 const names = (out: string) => out.split(/\s+/).filter(Boolean).sort();
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 100_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 100_000) =>
+  waitForCondition(what, fn, timeoutMs, 25);
 
 beforeAll(async () => {
   world = await startMiniWorld({ clusters: 2, guests: true, capi: true });

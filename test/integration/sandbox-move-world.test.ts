@@ -9,21 +9,14 @@ import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/s
 import { MACHINES } from '../support/hypershift/capi.ts';
 import { ownerOf, txtRecordNames } from '../support/hypershift/external-dns.ts';
 import type { GroupResource } from '../support/sim/types.ts';
+import { waitFor as waitForCondition } from '../support/wait.ts';
 
 const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
 const DEPLOYMENTS: GroupResource = { group: 'apps', version: 'v1', plural: 'deployments' };
 
 let sb: Sandbox;
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 100_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false) => waitForCondition(what, fn, 100_000);
 
 beforeAll(async () => {
   sb = await startSandbox({ clusters: 3, withoutExternalDns: [3], guests: true, capi: true, seedKeys: 20 });

@@ -262,7 +262,8 @@ export class EtcdCluster {
     await this.kill(i);
     const s = this.m(i);
     await rm(s.volumeDir, { recursive: true, force: true });
-    await mkdir(s.volumeDir, { recursive: true });
+    // stop() may have removed the cluster directory meanwhile; a volume made now would outlive it.
+    if (!this.stopped) await mkdir(s.volumeDir, { recursive: true });
   }
 
   /** True when member i's volume holds anything (HyperShift's etcd-init checks /var/lib/data). */

@@ -194,6 +194,14 @@ export function attachEtcdController(
     }
   };
 
+  /** The volume is emptied first, so nothing sees the claim (or its namespace) gone with data left. */
+  const releaseClaim = (name: string) =>
+    safe(() =>
+      store.mutate(PVCS, namespace, name, (o) => {
+        o.metadata.finalizers = [];
+      }),
+    );
+
   const reconcile = async () => {
     const sts = get(STATEFULSETS, 'etcd');
     if (!sts) {
@@ -206,12 +214,8 @@ export function attachEtcdController(
         }
         if (!get(PODS, `etcd-${i}`)) volumes.release(i, memberPod(i));
         if (pvc?.metadata.deletionTimestamp && !get(PODS, `etcd-${i}`) && volumes.holder(i) === undefined) {
-          safe(() =>
-            store.mutate(PVCS, namespace, pvc.metadata.name, (o) => {
-              o.metadata.finalizers = [];
-            }),
-          );
           await cluster.clearVolume(i);
+          releaseClaim(pvc.metadata.name);
         }
       }
       return;
@@ -236,12 +240,8 @@ export function attachEtcdController(
       }
       if (!pod && pvc?.metadata.deletionTimestamp && volumes.holder(i) === undefined) {
         // The pod is gone, so pvc-protection lets go: the volume and its data disappear.
-        safe(() =>
-          store.mutate(PVCS, namespace, pvc.metadata.name, (o) => {
-            o.metadata.finalizers = [];
-          }),
-        );
         await cluster.clearVolume(i);
+        releaseClaim(pvc.metadata.name);
       }
       if (pod || i >= replicas) continue;
       busy.add(i);

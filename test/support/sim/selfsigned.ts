@@ -54,11 +54,14 @@ export interface SelfSigned {
   cert: string;
 }
 
-export function selfSignedCertificate(commonName = 'hcp-dr-api-simulator'): SelfSigned {
+/** `randomSerial` is for tests: any 8 bytes, made a valid serial here. */
+export function selfSignedCertificate(commonName = 'hcp-dr-api-simulator', randomSerial = randomBytes(8)): SelfSigned {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ecdsaSha256 = seq(oid('1.2.840.10045.4.3.2'));
-  const serial = randomBytes(8);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  const serial = Buffer.from(randomSerial);
+  // A DER INTEGER is minimal and positive: a first byte of 0x01-0x7f is always valid, whereas 0x00
+  // before a byte below 0x80 is "illegal padding" to OpenSSL (one certificate in ~512 before this).
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01;
   const now = Date.now();
   const san = seq(tlv(0x87, Buffer.from([127, 0, 0, 1])), tlv(0x82, Buffer.from('localhost', 'ascii')));
   const extensions = tlv(0xa3, seq(seq(oid('2.5.29.17'), tlv(0x04, san))));

@@ -35,6 +35,8 @@ export interface RequestRecord {
   /** Path and query, as received. */
   url: string;
   contentType?: string;
+  /** The bearer token the request carried, if any (tests of token rotation compare it). */
+  bearerToken?: string;
 }
 
 /** What startApiSimulator returns: the ApiSimulator contract plus test conveniences. */
@@ -112,6 +114,8 @@ export async function startApiSimulator(options: SimulatorOptions = {}): Promise
   const record = (req: IncomingMessage) => {
     const r: RequestRecord = { method: req.method ?? '', url: req.url ?? '' };
     if (req.headers['content-type']) r.contentType = req.headers['content-type'];
+    const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer) r.bearerToken = bearer;
     requests.push(r);
   };
 
