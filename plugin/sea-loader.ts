@@ -50,6 +50,7 @@ export const LAZY_MODULES = [
     'etcd-recover-run',
     'etcd-restore-run',
     'export-run',
+    'move-run',
     'render-run',
     'restore-run',
     'schedule-run',

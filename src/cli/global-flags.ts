@@ -62,7 +62,7 @@ function requireValue(flag: string, value: string): string {
 export const MAX_TIMER_DURATION_MS = 24 * 3_600_000;
 
 /** Flags whose value is a duration: the only ones that may take a value starting with "-" (then refused as negative). */
-const DURATION_FLAGS = new Set(['--request-timeout', '--pause-ttl', '--wait-timeout', '--expires', '--max-backup-age']);
+const DURATION_FLAGS = new Set(['--request-timeout', '--pause-ttl', '--wait-timeout', '--expires', '--max-backup-age', '--dns-timeout']);
 
 /**
  * `--pause-ttl -5m` reaches the parser as a flag and a group of short flags ("-5m"): joined

@@ -17,6 +17,7 @@ import { renderCommand } from './commands/render.ts';
 import { validateCommand } from './commands/validate.ts';
 import { exportCommand } from './commands/export.ts';
 import { restoreCommand } from './commands/restore.ts';
+import { moveCommand } from './commands/move.ts';
 import { scheduleCommand } from './commands/schedule.ts';
 
 export type CommandRegistrar = (y: Argv, deps: CliDeps, done: (code: number) => void) => Argv;
@@ -25,6 +26,7 @@ const COMMANDS: CommandRegistrar[] = [
   etcdCommand,
   backupCommand,
   restoreCommand,
+  moveCommand,
   scheduleCommand,
   exportCommand,
   renderCommand,

@@ -23,6 +23,7 @@ export const Resources = {
   persistentVolumeClaim: { group: '', version: 'v1', plural: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim' },
   deployment: { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment' },
   statefulSet: { group: 'apps', version: 'v1', plural: 'statefulsets', kind: 'StatefulSet' },
+  route: { group: 'route.openshift.io', version: 'v1', plural: 'routes', kind: 'Route' },
   crd: {
     group: 'apiextensions.k8s.io',
     version: 'v1',
@@ -64,6 +65,10 @@ export const Annotations = {
   operation: 'hcp-dr.openshift.io/operation',
   previousPausedUntil: 'hcp-dr.openshift.io/previous-paused-until',
   previousReplicas: 'hcp-dr.openshift.io/previous-replicas',
+  /** A move's record on its destination HostedCluster (JSON MoveOperation). */
+  move: 'hcp-dr.openshift.io/move',
+  /** Where a source kept with `move --keep-source` went (context name). */
+  movedTo: 'hcp-dr.openshift.io/moved-to',
 } as const;
 
 /** Secrets of the control-plane namespace without which restored data is unusable. */

@@ -96,6 +96,14 @@ export interface KubeSession extends Cluster {
   contextName: string;
 }
 
+/** Name resolution as clients see it: the API hostname a move hands from one cluster to another. */
+export interface NameResolver {
+  /** IPv4 addresses of `host`; [] when it does not resolve (NXDOMAIN, no A record). Other failures throw RemoteError. */
+  resolve4(host: string): Promise<string[]>;
+  /** Who answers, for messages: "the system resolver" or "DNS server 127.0.0.1:5353". */
+  describe(): string;
+}
+
 /** Wall-clock time, injected so workflows and their outputs are deterministic in tests. */
 export interface Clock {
   now(): Date;

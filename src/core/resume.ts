@@ -6,6 +6,7 @@ import { resumeBackup } from './backup/resume.ts';
 import { resumeRestore } from './restore/resume.ts';
 import { resumeRecoverMember } from './etcd/recover-member-resume.ts';
 import { resumeEtcdRestore } from './etcd/restore-resume.ts';
+import { resumeMove } from './move/resume.ts';
 import { resumeOperation, type ResumeDeps, type ResumeHandlers, type ResumeResult } from './operation/resume.ts';
 
 export const RESUME_HANDLERS: ResumeHandlers = {
@@ -13,6 +14,7 @@ export const RESUME_HANDLERS: ResumeHandlers = {
   restore: resumeRestore,
   'recover-member': resumeRecoverMember,
   'etcd-restore': resumeEtcdRestore,
+  move: resumeMove,
 };
 
 export function runResume(namespace: string, name: string, deps: ResumeDeps): Promise<ResumeResult> {

@@ -10,6 +10,7 @@ import { UsageError } from '../../core/errors.ts';
 import { planBackup } from '../../core/backup/plan.ts';
 import { runBackup } from '../../core/backup/run-backup.ts';
 import { runResume } from '../../core/resume.ts';
+import { moveWorld } from '../move-world.ts';
 import type { BackupRequest } from '../../core/backup/request.ts';
 import { newBackupId } from '../../core/bundle/layout.ts';
 import { renderBackupPlan, renderBackupResult, renderResume } from './backup-view.ts';
@@ -159,6 +160,7 @@ export async function resume(args: ResumeArgs, deps: CliDeps): Promise<number> {
     clock: deps.clock,
     reporter: deps.reporter,
     signal: deps.signal,
+    world: moveWorld(deps),
   });
   await printData(deps.stdout, format, result, () => renderResume(result));
   return 0;

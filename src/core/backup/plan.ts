@@ -7,7 +7,7 @@ import { EtcdUnhealthyError } from '../errors.ts';
 import { controlPlaneNamespace, ETCD_WRITER_DEPLOYMENTS, type KubeObject } from '../model.ts';
 import type { EtcdctlTls } from '../etcd/etcdctl.ts';
 import { gatherEtcd } from '../etcd/gather.ts';
-import { judge } from '../etcd/verdict.ts';
+import { judge, type Verdict } from '../etcd/verdict.ts';
 import { assertManagedEtcd, resolveHostedCluster } from '../controlplane/hosted-cluster.ts';
 import { BACKUP_ID_PLACEHOLDER, BackupFiles, backupPrefix } from '../bundle/layout.ts';
 import { captureRestoreInputs, type Capture } from './capture.ts';
@@ -23,6 +23,7 @@ export interface Preflight {
   dbSizeBytes: number;
   replicas: Record<string, number>;
   capture: Capture;
+  verdict: Verdict;
 }
 
 export async function preflight(req: BackupRequest, deps: Pick<BackupDeps, 'api' | 'exec' | 'reporter' | 'signal'>): Promise<Preflight> {
@@ -59,7 +60,16 @@ export async function preflight(req: BackupRequest, deps: Pick<BackupDeps, 'api'
       : {};
   const capture = await captureRestoreInputs(deps.api, hc, cpNamespace, deps.reporter);
   checkKeyLengths(plannedKeys(req, capture));
-  return { hc, controlPlaneNamespace: cpNamespace, member, tls: { caPath: gathered.caPath ?? '' }, dbSizeBytes, replicas, capture };
+  return {
+    hc,
+    controlPlaneNamespace: cpNamespace,
+    member,
+    tls: { caPath: gathered.caPath ?? '' },
+    dbSizeBytes,
+    replicas,
+    capture,
+    verdict,
+  };
 }
 
 export interface BackupPlan {

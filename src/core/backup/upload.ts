@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { RemoteError } from '../errors.ts';
 import { dumpKubeYaml } from '../yaml.ts';
 import type { SnapshotStatus } from '../etcd/etcdctl.ts';
+import type { KubeObject } from '../model.ts';
 import type { Capture } from './capture.ts';
 import { describeHostedCluster } from './capture.ts';
 import { BackupFiles, backupKey, keysPrefix as keysPrefixOf, secretFiles } from '../bundle/layout.ts';
@@ -33,6 +34,8 @@ export interface UploadInput {
   member: SnapshotMember;
   apiDowntimeSeconds: number | null;
   etcdVersion: string;
+  /** A move's control-plane objects, stored as manifests/control-plane.yaml. */
+  controlPlaneObjects?: readonly KubeObject[];
 }
 
 export async function uploadBackup(input: UploadInput): Promise<BackupManifest> {
@@ -98,6 +101,13 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
     nodePools.push(key);
   }
 
+  let controlPlane: string | undefined;
+  if (input.controlPlaneObjects) {
+    controlPlane = BackupFiles.controlPlane;
+    const body = input.controlPlaneObjects.map((o) => dumpKubeYaml(o)).join('---\n');
+    await store.put(backupKey(prefix, controlPlane), body, { contentType: 'application/yaml', ...putOptions });
+  }
+
   const spec = (capture.hostedCluster['spec'] ?? {}) as { etcd?: { managed?: { storage?: Record<string, unknown> } } };
   const manifest: BackupManifest = {
     apiVersion: BACKUP_API_VERSION,
@@ -138,7 +148,7 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
     secrets,
     configMaps,
     references: capture.references,
-    manifests: { hostedCluster: BackupFiles.hostedCluster, nodePools },
+    manifests: { hostedCluster: BackupFiles.hostedCluster, nodePools, ...(controlPlane ? { controlPlane } : {}) },
     serverSideEncryption: req.serverSideEncryption ?? null,
   };
   await store.put(backupKey(prefix, BackupFiles.manifest), JSON.stringify(manifest, null, 2) + '\n', {

@@ -8,6 +8,7 @@
  *     snapshot.db                              the etcd snapshot (bbolt + SHA-256 trailer)
  *     manifests/hostedcluster.yaml             the HostedCluster as captured (server fields stripped)
  *     manifests/nodepools/<nodepool>.yaml
+ *     manifests/control-plane.yaml             a move's: HostedControlPlane, CAPI and platform objects
  *     secrets/<name>.yaml                      Secrets (key, PKI, referenced); secrets/<namespace>/<name>.yaml
  *                                              when two carried Secrets share a name
  *     configmaps/<name>.yaml                   referenced ConfigMaps (backup.json format 2)
@@ -23,6 +24,8 @@ export const BackupFiles = {
   snapshot: 'snapshot.db',
   hostedCluster: 'manifests/hostedcluster.yaml',
   nodePool: (name: string) => `manifests/nodepools/${name}.yaml`,
+  /** The control-plane objects a move carries, one multi-document YAML (cleaned as export cleans). */
+  controlPlane: 'manifests/control-plane.yaml',
   /** Secrets are stored as Secret manifests (YAML), one per file. */
   secret: (name: string) => `secrets/${name}.yaml`,
   /** The same, qualified by namespace when two carried Secrets share a name. */

@@ -100,7 +100,8 @@ export interface BackupManifest {
   configMaps?: StoredConfigMapRef[];
   /** Every reference of the HostedCluster and its NodePools; absent before format 2. */
   references?: ReferenceRecord[];
-  manifests: { hostedCluster: string; nodePools: string[] };
+  /** controlPlane: the control-plane objects a move carries (HostedControlPlane, CAPI and platform objects), when captured. */
+  manifests: { hostedCluster: string; nodePools: string[]; controlPlane?: string };
   serverSideEncryption: { type: 'AES256' | 'aws:kms'; kmsKeyId?: string } | null;
 }
 

@@ -73,6 +73,12 @@ async function loadControlPlane(api: KubeApi, cpNamespace: string, warnings: str
     warnings.push(`control-plane namespace "${cpNamespace}" does not exist: no control-plane objects exported`);
     return [];
   }
+  const pki = await Promise.all(RESTORE_PKI_SECRETS.map((n) => api.get(Resources.secret, cpNamespace, n)));
+  return [ns, ...pki.filter((s): s is KubeObject => s !== undefined), ...(await listControlPlaneObjects(api, cpNamespace))];
+}
+
+/** The HostedControlPlane, CAPI and platform objects of a control-plane namespace (CONTROL_PLANE_KINDS), with apiVersion and kind. */
+export async function listControlPlaneObjects(api: KubeApi, cpNamespace: string): Promise<KubeObject[]> {
   const lists = await Promise.all(
     CONTROL_PLANE_KINDS.map(async (kind) => {
       try {
@@ -84,8 +90,7 @@ async function loadControlPlane(api: KubeApi, cpNamespace: string, warnings: str
       }
     }),
   );
-  const pki = await Promise.all(RESTORE_PKI_SECRETS.map((n) => api.get(Resources.secret, cpNamespace, n)));
-  return [ns, ...pki.filter((s): s is KubeObject => s !== undefined), ...lists.flat()];
+  return lists.flat();
 }
 
 /** List items may come without apiVersion/kind (the API omits them inside a List). */

@@ -28,7 +28,7 @@ export const OperationPhases = {
   restore: ['started', 'namespaces', 'secrets', 'hosted-cluster', 'node-pools', 'waiting', 'verifying', 'verified'],
   'etcd-restore': ['started', 'paused', 'scaled-down', 'helpers', 'copied', 'restoring', 'restored', 'etcd-started', 'verified'],
   'recover-member': ['started', 'member-added', 'storage-replaced'],
-  move: ['started', 'source-paused', 'backed-up', 'restored', 'verified', 'source-removed'],
+  move: ['started', 'frozen', 'backed-up', 'dns-handoff', 'restoring', 'verified', 'tearing-down', 'source-removed'],
 } as const;
 
 export type OperationType = keyof typeof OperationPhases;
@@ -90,10 +90,36 @@ export interface RecoverMemberOperation extends OperationBase<'recover-member'> 
   addedMemberId?: string;
 }
 
+/** A management cluster as a record names it: kubeconfig context (and file), never credentials. */
+export interface MoveEndpoint {
+  context: string;
+  kubeconfig?: string;
+}
+
+/**
+ * A move's record: on the source HostedCluster (the lock, with the freeze's undo data) and, from
+ * the restore on, as annotation `hcp-dr.openshift.io/move` on the destination HostedCluster.
+ * Both hold the same fields; the phase of the side that is further along wins.
+ */
 export interface MoveOperation extends OperationBase<'move'> {
-  /** The destination management cluster (context name), for messages. */
-  destination?: string;
+  source?: MoveEndpoint;
+  destination?: MoveEndpoint;
+  /** Where the backup goes: the --via URL and how to reach the store (no credentials). */
+  via?: { url: string; region?: string; endpoint?: string; pathStyle?: boolean; caBundle?: string };
+  /** The backup's prefix URL (s3://bucket/.../<id>/), once uploaded. */
   backup?: string;
+  apiHostname?: string;
+  /** What the API hostname resolved to on the source before the hand-off. */
+  sourceAddresses?: string[];
+  /** --dns-server (host[:port]); the system resolver when absent. */
+  dnsServer?: string;
+  dnsTimeoutMs?: number;
+  waitTimeoutMs?: number;
+  keepSource?: boolean;
+  /** spec.pausedUntil of each NodePool before the freeze (null: absent). */
+  nodePoolsPausedUntil?: Record<string, string | null>;
+  /** When the API servers went down, for the downtime. */
+  frozenAt?: string;
 }
 
 export type OperationInfo = BackupOperation | RestoreOperation | EtcdRestoreOperation | RecoverMemberOperation | MoveOperation;

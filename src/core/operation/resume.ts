@@ -15,12 +15,16 @@ import { PreconditionError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
 import type { Clock, Cluster, Reporter } from '../ports.ts';
 import { resolveHostedCluster } from '../controlplane/hosted-cluster.ts';
+import type { MoveWorld } from '../move/types.ts';
+import { readMoveAnnotation } from '../move/records.ts';
 import { isKnownOperationType, readOperation, type OperationInfo, type OperationRecord, type OperationType } from './record.ts';
 
 export interface ResumeDeps extends Cluster {
   clock: Clock;
   reporter: Reporter;
   signal?: AbortSignal;
+  /** The other management cluster, the bucket and DNS: only a move's resume needs them. */
+  world?: MoveWorld;
 }
 
 export interface ResumeResult {
@@ -48,6 +52,17 @@ export type ResumeHandlers = { readonly [T in OperationType]?: ResumeHandler<T> 
 export async function resumeOperation(namespace: string, name: string, deps: ResumeDeps, handlers: ResumeHandlers): Promise<ResumeResult> {
   const hc = await resolveHostedCluster(deps.api, namespace, name);
   const record = readOperation(hc);
+  // A move's destination: its record is the move annotation (a restore record may ride beside it).
+  const move = readMoveAnnotation(hc);
+  if (move && handlers.move && (!record || record.operation.type === 'restore')) {
+    return handlers.move({
+      namespace,
+      name,
+      hc,
+      record: { operation: move, previousPausedUntil: undefined, previousReplicas: undefined },
+      deps,
+    });
+  }
   if (!record) return { namespace, name, operation: null, actions: [] };
   const { type, id } = record.operation as { type: unknown; id: string };
   const handler = isKnownOperationType(type) ? (handlers[type] as ResumeHandler | undefined) : undefined;

@@ -34,6 +34,8 @@ export interface RestoreRequest {
   /** The command line that repeats this restore, for hints (signature-free). */
   rerun: string;
   toolVersion?: string;
+  /** More annotations for the HostedCluster, written in the request that creates it (a move's record). */
+  hostedClusterAnnotations?: Record<string, string>;
 }
 
 export interface RestoreDeps {
@@ -80,7 +82,12 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
     totalKeys: m.snapshot.totalKeys,
     ...(liveKeysOf(m) !== undefined ? { liveKeys: liveKeysOf(m) } : {}),
   };
-  const desired = desiredObjects(bundle, { namespace, name, snapshotUrl, recordAnnotations: recordAnnotations(record) });
+  const desired = desiredObjects(bundle, {
+    namespace,
+    name,
+    snapshotUrl,
+    recordAnnotations: { ...recordAnnotations(record), ...req.hostedClusterAnnotations },
+  });
   const { preflight: pre, planned } = await preflight(
     { api: deps.api, bundle, namespace, name, replace: req.replace, snapshotUrl },
     desired,

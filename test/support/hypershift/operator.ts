@@ -394,6 +394,26 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     }
   };
 
+  /**
+   * A HostedCluster gone without the finalizer's teardown (a move removes the finalizers of a frozen
+   * source): its control plane's controllers go with the control-plane namespace, as the
+   * control-plane operator's pods do; a HostedCluster of that name created later gets a new one.
+   */
+  const onHostedClusterGone = (hc: SimObject) => {
+    const cp = controlPlaneNamespace(hc);
+    const key = `${hc.metadata.namespace}/${hc.metadata.name}`;
+    if (!planes.has(cp) || deleting.has(key)) return;
+    task(key, async () => {
+      while (store.get(NAMESPACES, undefined, cp) && !stopped) await new Promise((r) => setTimeout(r, 50));
+      const plane = planes.get(cp);
+      if (!plane || stopped || store.get(HOSTED_CLUSTERS, hc.metadata.namespace, hc.metadata.name)?.metadata.uid !== undefined) return;
+      planes.delete(cp);
+      plane.detach?.();
+      plane.unlog?.();
+      if (!plane.adopted) await plane.etcd?.stop();
+    });
+  };
+
   let statusQueued = false;
   const queueStatus = () => {
     if (statusQueued) return;
@@ -407,6 +427,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
   const unsubscribe = store.subscribe((e) => {
     if (stopped) return;
     if (same(e.resource, HOSTED_CLUSTERS) && e.type !== 'DELETED') onHostedCluster(e.object);
+    else if (same(e.resource, HOSTED_CLUSTERS)) onHostedClusterGone(e.object);
     else if ((same(e.resource, STATEFULSETS) || same(e.resource, PODS)) && planes.has(e.object.metadata.namespace ?? '')) queueStatus();
   });
   const resync = setInterval(() => {

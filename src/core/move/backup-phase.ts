@@ -1,0 +1,98 @@
+/**
+ * The move's backup, taken from the frozen source: the etcd snapshot, the restore inputs a
+ * backup always carries, and the control-plane objects a move carries (HostedControlPlane,
+ * CAPI and platform objects by their fully qualified groups, cleaned as `export` cleans them),
+ * as one bundle (core/bundle/layout.ts). The source is already quiesced: nothing is scaled here.
+ */
+import { causeText } from '../errors.ts';
+import { BackupFiles, backupPrefix } from '../bundle/layout.ts';
+import type { BackupManifest } from '../bundle/manifest.ts';
+import { cleanObject, objectKey } from '../export/clean.ts';
+import { qualifiedKindOf } from '../export/kinds.ts';
+import { listControlPlaneObjects } from '../export/source-live.ts';
+import { removeSnapshot, saveSnapshot, snapshotPathFor, snapshotStatus, type PodRef } from '../backup/pod-snapshot.ts';
+import type { BackupRequest } from '../backup/request.ts';
+import { uploadBackup } from '../backup/upload.ts';
+import type { Preflight as BackupPreflight } from '../backup/plan.ts';
+import type { KubeObject } from '../model.ts';
+import type { Clock, Cluster, ObjectStore, Reporter } from '../ports.ts';
+
+export interface MoveBackupInput {
+  source: Cluster;
+  request: BackupRequest;
+  pre: BackupPreflight;
+  id: string;
+  toolVersion: string;
+  clock: Clock;
+  reporter: Reporter;
+  signal?: AbortSignal | undefined;
+  onBytes?: ((n: number) => void) | undefined;
+}
+
+/** The prefix the backup of operation `id` goes to: recorded before the upload starts, so a rollback can find it. */
+export function moveBackupPrefix(request: BackupRequest, id: string): string {
+  return backupPrefix(request.destination.prefix, request.namespace, request.name, id);
+}
+
+export async function backUpFrozenSource(input: MoveBackupInput): Promise<{ url: string; manifest: BackupManifest }> {
+  const { request, pre, id } = input;
+  const pod: PodRef = {
+    exec: input.source.exec,
+    namespace: pre.controlPlaneNamespace,
+    pod: pre.member.pod,
+    ...(input.signal ? { signal: input.signal } : {}),
+  };
+  const path = snapshotPathFor(id);
+  const prefix = moveBackupPrefix(request, id);
+  try {
+    input.reporter.info(`snapshotting etcd in pod ${pre.controlPlaneNamespace}/${pre.member.pod}`);
+    await saveSnapshot(pod, pre.tls, path);
+    const status = await snapshotStatus(pod, pre.tls, path);
+    const controlPlaneObjects = cleanedControlPlane(await listControlPlaneObjects(input.source.api, pre.controlPlaneNamespace));
+    input.reporter.info(`uploading the backup to ${request.destination.store.url(prefix)}/`);
+    const manifest = await uploadBackup({
+      req: request,
+      deps: {
+        api: input.source.api,
+        exec: input.source.exec,
+        clock: input.clock,
+        reporter: input.reporter,
+        toolVersion: input.toolVersion,
+        newBackupId: () => id,
+        ...(input.signal ? { signal: input.signal } : {}),
+        ...(input.onBytes ? { onProgress: input.onBytes } : {}),
+      },
+      capture: pre.capture,
+      pod,
+      path,
+      prefix,
+      id,
+      status,
+      member: pre.member,
+      apiDowntimeSeconds: null,
+      etcdVersion: pre.member.version,
+      controlPlaneObjects,
+    });
+    return { url: `${request.destination.store.url(prefix)}/`, manifest };
+  } finally {
+    await removeSnapshot({ ...pod, signal: undefined }, path).catch((err: unknown) =>
+      input.reporter.warn(`could not remove ${path} from pod ${pre.member.pod}: ${causeText(err)}`),
+    );
+  }
+}
+
+/** Deletes what a failed upload left under the prefix, unless backup.json made it a backup. */
+export async function deleteIncompleteUpload(request: BackupRequest, id: string): Promise<void> {
+  await deleteIncompleteUploadAt(request.destination.store, moveBackupPrefix(request, id));
+}
+
+export async function deleteIncompleteUploadAt(store: ObjectStore, prefix: string): Promise<void> {
+  const objects = await store.list(`${prefix}/`);
+  if (objects.some((o) => o.key === `${prefix}/${BackupFiles.manifest}`)) return;
+  for (const o of objects) await store.delete(o.key);
+}
+
+function cleanedControlPlane(objects: KubeObject[]): KubeObject[] {
+  const exported = new Set(objects.map((o) => objectKey(qualifiedKindOf(o), o.metadata.namespace, o.metadata.name)));
+  return objects.map((o) => cleanObject(o, { exported, keepRestoreUrl: false }).object);
+}

@@ -1,0 +1,167 @@
+/**
+ * The phases of a move after the point of no return, for the run and for `resume` alike: from
+ * the DNS hand-off, a move only goes forward. Each phase is written on both sides before its
+ * work starts (records.ts), and each is idempotent, so a run killed anywhere is finished by
+ * `resume` on either management cluster.
+ *
+ *   dns-handoff   pause the source for good, delete its Routes, wait until the API name leaves it
+ *   restoring     the restore workflow on the destination (the record rides on the HostedCluster
+ *                 it creates), verified by data; then the API name resolves to the destination
+ *   verified      tear the source down (--keep-source: leave it paused for good)
+ *   source-removed  restart the OVN pods in the hosted cluster; remove the destination's record
+ */
+import { RemoteError, PreconditionError } from '../errors.ts';
+import { Annotations, controlPlaneNamespace, Resources } from '../model.ts';
+import { releaseOperation, type MoveOperation } from '../operation/record.ts';
+import type { QuiesceContext } from '../controlplane/quiesce.ts';
+import { runRestore } from '../restore/run-restore.ts';
+import type { RestoreResult } from '../restore/types.ts';
+import type { NameResolver } from '../ports.ts';
+import { restartOvn } from './after.ts';
+import { freezeForGood } from './freeze.ts';
+import { deleteRoutes, waitForDestination, waitForRelease, type HandOffContext } from './handoff.ts';
+import { advance, viaTarget, writeDestinationRecord, type MoveContext } from './records.ts';
+import { tearDownSource } from './teardown.ts';
+import type { MoveDeps, PhaseTiming } from './types.ts';
+
+export interface ForwardInput {
+  op: MoveOperation;
+  ctx: MoveContext;
+  resolver: NameResolver;
+  deps: Omit<MoveDeps, 'confirm' | 'newId'>;
+  /** The command that continues the move, for hints. */
+  resumeCommand: string;
+}
+
+export interface ForwardOutcome {
+  op: MoveOperation;
+  restore: RestoreResult | null;
+  ovnPodsRestarted: number | null;
+  downtimeSeconds: number | null;
+  phases: PhaseTiming[];
+  actions: string[];
+}
+
+export async function moveForward(input: ForwardInput): Promise<ForwardOutcome> {
+  const { ctx, deps, resolver } = input;
+  const { namespace, name } = ctx;
+  const cp = controlPlaneNamespace(namespace, name);
+  let op = input.op;
+  const out: ForwardOutcome = { op, restore: null, ovnPodsRestarted: null, downtimeSeconds: null, phases: [], actions: [] };
+  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = deps.clock.now().getTime();
+    const value = await work();
+    out.phases.push({ phase, seconds: (deps.clock.now().getTime() - t0) / 1000 });
+    return value;
+  };
+  const timeoutMs = op.waitTimeoutMs ?? 15 * 60_000;
+  const wait = { clock: deps.clock, reporter: deps.reporter, signal: deps.signal };
+  const handoff: HandOffContext = {
+    ...wait,
+    resolver,
+    host: op.apiHostname ?? '',
+    sourceAddresses: op.sourceAddresses ?? [],
+    timeoutMs: op.dnsTimeoutMs ?? 10 * 60_000,
+    resumeCommand: input.resumeCommand,
+  };
+  const quiesce: QuiesceContext = { api: ctx.source.api, ...wait, namespace, name, controlPlaneNamespace: cp, waitTimeoutMs: timeoutMs };
+
+  if (op.phase === 'dns-handoff') {
+    await timed('dns-handoff', async () => {
+      if (await ctx.source.api.get(Resources.hostedCluster, namespace, name)) {
+        await freezeForGood(quiesce, Object.keys(op.nodePoolsPausedUntil ?? {}));
+        const routes = await deleteRoutes(ctx.source.api, cp);
+        if (routes.length) out.actions.push(`deleted the source's routes ${routes.join(', ')}`);
+      }
+      if (handoff.host) {
+        deps.reporter.info(`waiting for ${handoff.host} to leave the source (${resolver.describe()})`);
+        await waitForRelease(handoff);
+      }
+    });
+    op = await advance(ctx, op, 'restoring');
+    deps.step?.('dns-released');
+  }
+
+  if (op.phase === 'restoring') {
+    const restore = await timed('restore', () => restoreOnDestination(input, op));
+    out.restore = restore;
+    if (restore.verdict.state !== 'Restored')
+      throw new RemoteError(`the restore on the destination is ${restore.verdict.state}: ${restore.verdict.reason}`, {
+        hint: `${restore.verdict.hint ? `${restore.verdict.hint}; then ` : ''}continue with: ${input.resumeCommand}`,
+      });
+    if (handoff.host) {
+      deps.reporter.info(`waiting for ${handoff.host} to resolve to the destination`);
+      const addresses = await timed('dns-destination', () => waitForDestination(handoff));
+      out.actions.push(`${handoff.host} resolves to ${addresses.join(', ')}`);
+    }
+    if (op.frozenAt) out.downtimeSeconds = (deps.clock.now().getTime() - new Date(op.frozenAt).getTime()) / 1000;
+    op = await advance(ctx, op, 'verified');
+    deps.step?.('verified');
+  }
+
+  if (op.phase === 'verified' || op.phase === 'tearing-down') {
+    if (op.keepSource) {
+      await releaseOperation(ctx.source.api, namespace, name).catch(() => undefined);
+      await ctx.source.api
+        .mergePatch(Resources.hostedCluster, namespace, name, {
+          metadata: { annotations: { [Annotations.movedTo]: op.destination?.context ?? '' } },
+        })
+        .catch(() => undefined);
+      out.actions.push('left the source paused for good with its API servers at 0 (--keep-source)');
+    } else {
+      op = await advance(ctx, op, 'tearing-down');
+      deps.step?.('tearing-down');
+      const removed = await timed('teardown', () =>
+        tearDownSource({ ...wait, api: ctx.source.api, namespace, name, controlPlaneNamespace: cp, timeoutMs }),
+      );
+      out.actions.push(...removed);
+    }
+    op = await advance(ctx, op, 'source-removed');
+    deps.step?.('source-removed');
+  }
+
+  if (op.phase === 'source-removed') {
+    out.ovnPodsRestarted = await timed('after', () =>
+      restartOvn({ ...wait, api: ctx.destination.api, world: deps.world, namespace, name, timeoutMs }),
+    );
+    out.actions.push(`restarted ${out.ovnPodsRestarted} OVN pods in the hosted cluster`);
+    await writeDestinationRecord(ctx.destination.api, namespace, name, null);
+    deps.step?.('done');
+  }
+  out.op = op;
+  return out;
+}
+
+async function restoreOnDestination(input: ForwardInput, op: MoveOperation): Promise<RestoreResult> {
+  const { ctx, deps } = input;
+  if (!op.backup) throw new PreconditionError(`move ${op.id}: the record names no backup`, { hint: 'inspect the record' });
+  const target = viaTarget(op, op.backup);
+  const opened = await deps.world.openObjectStore(target);
+  deps.reporter.info(`restoring ${ctx.namespace}/${ctx.name} on the destination from ${op.backup}`);
+  return runRestore(
+    {
+      store: opened.store,
+      prefix: opened.prefix,
+      openBucket: async (bucket) => (await deps.world.openObjectStore({ ...target, url: `s3://${bucket}` })).store,
+      namespace: ctx.namespace,
+      replace: false,
+      dryRun: false,
+      expiresInSeconds: 3600,
+      waitTimeoutMs: op.waitTimeoutMs ?? 15 * 60_000,
+      rerun: input.resumeCommand,
+      ...(op.toolVersion ? { toolVersion: op.toolVersion } : {}),
+      hostedClusterAnnotations: { [Annotations.move]: JSON.stringify({ ...op, phase: 'restoring' }) },
+    },
+    {
+      api: ctx.destination.api,
+      exec: ctx.destination.exec,
+      logs: { read: async (ns, pod, container, o) => ctx.destination.api.readLog?.(ns, pod, container, o) },
+      clock: deps.clock,
+      reporter: deps.reporter,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      ...(deps.onBytes ? { onBytes: deps.onBytes } : {}),
+      confirmReplace: () =>
+        Promise.reject(new PreconditionError('the destination holds another copy of the cluster', { hint: 'inspect the destination' })),
+    },
+  );
+}

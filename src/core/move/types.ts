@@ -1,0 +1,92 @@
+/**
+ * `move`: the request, the ports it needs on both management clusters, and its result
+ * (apiVersion hcp-dr.openshift.io/v1alpha1, kind MoveResult; fields are only ever added).
+ */
+import type { MoveEndpoint, MoveOperation } from '../operation/record.ts';
+import type { Clock, KubeApi, KubeSession, KubeTarget, NameResolver, ObjectStore, OpenedStore, Reporter, S3Target } from '../ports.ts';
+import type { PreflightCheck, RestoreResult } from '../restore/types.ts';
+
+export const MOVE_API_VERSION = 'hcp-dr.openshift.io/v1alpha1';
+
+/** What a move freezes on the source: the API servers, and the operator that would scale them back (§1.8). */
+export const FROZEN_DEPLOYMENTS = ['kube-apiserver', 'openshift-apiserver', 'openshift-oauth-apiserver', 'control-plane-operator'] as const;
+
+export type MovePhase = MoveOperation['phase'];
+
+export interface MoveRequest {
+  namespace: string;
+  name: string;
+  source: MoveEndpoint;
+  destination: MoveEndpoint;
+  via: S3Target;
+  dnsServer?: string;
+  dnsTimeoutMs: number;
+  waitTimeoutMs: number;
+  /** Lifetime of the pause deadline before the hand-off; renewed while the run lasts. */
+  pauseTtlMs: number;
+  keepSource: boolean;
+  force: boolean;
+  dryRun: boolean;
+  toolVersion: string;
+}
+
+/** How a move reaches the world; `resume` builds the same from the record alone. */
+export interface MoveWorld {
+  connectKube(target: KubeTarget): Promise<KubeSession>;
+  openObjectStore(target: S3Target): Promise<OpenedStore>;
+  resolver(server?: string): NameResolver;
+  /** The hosted cluster's own API, from its admin kubeconfig (YAML); closed by the caller. */
+  connectGuest(kubeconfig: string): Promise<{ api: KubeApi; close(): Promise<void> }>;
+}
+
+export interface MoveDeps {
+  world: MoveWorld;
+  clock: Clock;
+  reporter: Reporter;
+  signal?: AbortSignal;
+  newId(): string;
+  /** Asked once before the first change (downtime); throws to refuse. */
+  confirm(question: string): Promise<void>;
+  /** Reached a phase boundary: for -v and the crash tests. */
+  step?: (phase: string) => void;
+  onBytes?: (n: number) => void;
+}
+
+/** Both sides connected, and the store of the backup. */
+export interface MoveSides {
+  source: KubeSession;
+  destination: KubeSession;
+  store: ObjectStore;
+  /** Key prefix of --via ('' for the bucket root). */
+  prefix: string;
+  resolver: NameResolver;
+}
+
+export interface PhaseTiming {
+  phase: string;
+  seconds: number;
+}
+
+export type MoveState = 'Planned' | 'Moved' | 'RolledBack';
+
+export interface MoveResult {
+  apiVersion: typeof MOVE_API_VERSION;
+  kind: 'MoveResult';
+  hostedCluster: { namespace: string; name: string };
+  source: string;
+  destination: string;
+  state: MoveState;
+  operation: string | null;
+  apiHostname: string;
+  backup: string | null;
+  preflight: PreflightCheck[];
+  warnings: string[];
+  /** Dry run: every phase and the objects it touches, in order. */
+  plan: { phase: string; actions: string[] }[];
+  phases: PhaseTiming[];
+  /** Hosted cluster API downtime: the freeze to the API served from the destination. */
+  downtimeSeconds: number | null;
+  restore: Pick<RestoreResult, 'verdict' | 'etcd'> | null;
+  ovnPodsRestarted: number | null;
+  nextSteps: string[];
+}

@@ -1,0 +1,195 @@
+/**
+ * `move` end to end on the sandbox's move world: two management clusters with HyperShift operator
+ * and external-DNS stand-ins writing one DNS server, the seeded demo (real etcd, CAPI objects with
+ * finalizers, a guest API with OVN pods) moved from the first to the second and back, through the
+ * S3 server's https front. The CLI runs in process with the real adapters and the real resolver.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess } from '../support/cli.ts';
+import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
+import { sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
+import { CAPI_RESOURCES } from '../support/hypershift/capi.ts';
+import { waitFor } from '../support/wait.ts';
+import type { MoveResult } from '../../src/core/move/types.ts';
+import type { GroupResource } from '../support/sim/types.ts';
+
+const HS = (plural: string): GroupResource => ({ group: 'hypershift.openshift.io', version: 'v1beta1', plural });
+const HC = HS('hostedclusters');
+const DEPLOYMENTS: GroupResource = { group: 'apps', version: 'v1', plural: 'deployments' };
+const NAMESPACES: GroupResource = { group: '', version: 'v1', plural: 'namespaces' };
+const SECRETS: GroupResource = { group: '', version: 'v1', plural: 'secrets' };
+const OPERATION = 'hcp-dr.openshift.io/operation';
+const API = 'api-demo.hcp.example.com';
+
+let sb: Sandbox;
+let m1: ManagementCluster;
+let m2: ManagementCluster;
+let restoreEnv: (() => void) | undefined;
+
+const move = (from: string, to: string, ...extra: string[]) =>
+  runCliInProcess([
+    'move',
+    'demo',
+    '-n',
+    'clusters',
+    '--kubeconfig',
+    sb.kubeconfig,
+    '--context',
+    from,
+    '--to-context',
+    to,
+    '--via',
+    `s3://${sb.s3.bucket}/moves`,
+    ...sandboxS3Flags(sb, { https: true }),
+    '--dns-server',
+    sb.dns!.address,
+    '--wait-timeout',
+    '3m',
+    ...extra,
+  ]);
+const resolved = async () =>
+  (
+    await sb
+      .dns!.resolver()
+      .resolve4(API)
+      .catch(() => [] as string[])
+  ).sort();
+const replicas = (m: ManagementCluster, name: string) =>
+  (m.sim.store.get(DEPLOYMENTS, 'clusters-demo', name)?.['spec'] as { replicas?: number } | undefined)?.replicas;
+
+beforeAll(async () => {
+  sb = await startSandbox({ clusters: 2, guests: true, capi: true, initBackoffMs: 1000 });
+  [m1, m2] = sb.clusters as [ManagementCluster, ManagementCluster];
+  restoreEnv = useSandboxCredentials(sb);
+  await waitFor('api-demo published by the first cluster', async () => (await resolved())[0] === m1.ingressAddress, 60_000);
+  await sb.etcd.put('/move-test/alpha', 'one');
+}, 180_000);
+
+afterAll(async () => {
+  restoreEnv?.();
+  await sb?.stop();
+});
+
+describe('move', () => {
+  it('--dry-run runs every check on both sides, prints every phase and changes nothing', async () => {
+    const before = JSON.stringify(m1.sim.store.get(HC, 'clusters', 'demo'));
+    const run = await move('sandbox', 'sandbox-2', '--dry-run', '-o', 'json');
+    expect(run.code, run.stderr).toBe(0);
+    const r = JSON.parse(run.stdout) as MoveResult;
+    expect(r.state).toBe('Planned');
+    expect(r.preflight.every((c) => c.ok)).toBe(true);
+    expect(r.preflight.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'source etcd',
+        'API hostname',
+        'destination HyperShift operator',
+        'destination external DNS',
+        'destination is free',
+        'bucket',
+      ]),
+    );
+    expect(r.plan.map((p) => p.phase)).toEqual(['freeze', 'back up', 'hand off DNS', 'restore', 'tear down', 'after']);
+    expect(r.plan.flatMap((p) => p.actions).join('\n')).toContain('Machine.cluster.x-k8s.io');
+    expect(JSON.stringify(m1.sim.store.get(HC, 'clusters', 'demo'))).toBe(before);
+    expect(m2.sim.store.get(HC, 'clusters', 'demo')).toBeUndefined();
+  });
+
+  it('refuses in preflight, changing nothing, when the destination has the control-plane namespace or no running external DNS', async () => {
+    m2.sim.store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'clusters-demo' } });
+    const taken = await move('sandbox', 'sandbox-2', '--yes');
+    expect(taken.code).toBe(3);
+    expect(taken.stderr).toMatch(/^error: failed to move "clusters\/demo": destination is free: namespace clusters-demo exists there/m);
+    expect(taken.stderr).toMatch(/^hint: nothing was changed/m);
+    m2.sim.store.delete(NAMESPACES, undefined, 'clusters-demo');
+    await waitFor('namespace gone', () => !m2.sim.store.get(NAMESPACES, undefined, 'clusters-demo'));
+
+    m2.sim.store.mutate(DEPLOYMENTS, 'hypershift', 'external-dns', (d) => {
+      (d['spec'] as { replicas: number }).replicas = 0;
+    });
+    const noDns = await move('sandbox', 'sandbox-2', '--yes');
+    m2.sim.store.mutate(DEPLOYMENTS, 'hypershift', 'external-dns', (d) => {
+      (d['spec'] as { replicas: number }).replicas = 1;
+    });
+    expect(noDns.code).toBe(3);
+    expect(noDns.stderr).toContain('destination external DNS: deployment hypershift/external-dns is scaled to 0');
+    expect(m1.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.[OPERATION]).toBeUndefined();
+    expect(replicas(m1, 'kube-apiserver')).toBeGreaterThan(0);
+  });
+
+  it(
+    'moves demo to the second cluster: verified by data there, the API name resolves there, nothing left on the source, OVN restarted',
+    { timeout: 300_000 },
+    async () => {
+      const guest = sb.guests!.get('demo-x7k2p')!;
+      const ovnBefore = guest.ovnRestarts();
+      const run = await move('sandbox', 'sandbox-2', '--yes', '-o', 'json', '-v');
+      expect(run.code, run.stderr).toBe(0);
+      const r = JSON.parse(run.stdout) as MoveResult;
+      expect(r.state).toBe('Moved');
+      expect(r.restore?.verdict.state).toBe('Restored');
+      expect(r.restore?.etcd?.members).toHaveLength(3);
+      expect(r.restore?.etcd?.hashRevision).not.toBeNull();
+      expect(r.phases.map((p) => p.phase)).toEqual(['freeze', 'back-up', 'dns-handoff', 'restore', 'dns-destination', 'teardown', 'after']);
+      expect(r.downtimeSeconds).toBeGreaterThan(0);
+      expect(await m2.operator!.etcd('clusters-demo')!.get('/move-test/alpha')).toBe('one');
+      expect(await resolved()).toEqual([m2.ingressAddress]);
+      // The source holds nothing of the cluster.
+      expect(m1.sim.store.get(HC, 'clusters', 'demo')).toBeUndefined();
+      expect(
+        m1.sim.store.list(HS('nodepools'), 'clusters').filter((np) => (np['spec'] as { clusterName?: string }).clusterName === 'demo'),
+      ).toEqual([]);
+      expect(m1.sim.store.get(NAMESPACES, undefined, 'clusters-demo')).toBeUndefined();
+      for (const r2 of CAPI_RESOURCES) expect(m1.sim.store.list(r2, 'clusters-demo')).toEqual([]);
+      expect(m1.sim.store.list(SECRETS, 'clusters').map((x) => x.metadata.name)).not.toContain('demo-admin-kubeconfig');
+      // OVN restarted once per pod; the destination keeps no record.
+      expect(r.ovnPodsRestarted).toBe(guest.ovnPods().length);
+      expect(guest.ovnRestarts() - ovnBefore).toBe(r.ovnPodsRestarted);
+      const dst = m2.sim.store.get(HC, 'clusters', 'demo')!;
+      expect(Object.keys(dst.metadata.annotations ?? {}).filter((k) => k === OPERATION || k === 'hcp-dr.openshift.io/move')).toEqual([]);
+      expect(run.stderr).toContain('step: dns-released');
+    },
+  );
+
+  it(
+    'DNS that never releases: a timeout naming the record, the source frozen and resumable; resume finishes it',
+    { timeout: 300_000 },
+    async () => {
+      m2.externalDns!.halt();
+      const run = await move('sandbox-2', 'sandbox', '--yes', '--dns-timeout', '3s');
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^error: DNS hand-off timed out after 3s: A record ${API.replace(/\./g, '\\.')} still resolves to ${m2.ingressAddress.replace(/\./g, '\\.')}`,
+          'm',
+        ),
+      );
+      expect(run.stderr).toContain('api-demo-external-dns.hcp.example.com');
+      expect(run.stderr).toMatch(/^hint: .*resume demo -n clusters --context sandbox-2/m);
+      const src = m2.sim.store.get(HC, 'clusters', 'demo')!;
+      expect((src['spec'] as { pausedUntil?: string }).pausedUntil).toBe('true');
+      expect(JSON.parse(src.metadata.annotations?.[OPERATION] ?? '{}')).toMatchObject({ type: 'move', phase: 'dns-handoff' });
+      expect(replicas(m2, 'kube-apiserver')).toBe(0);
+      expect(m1.sim.store.get(HC, 'clusters', 'demo')).toBeUndefined();
+      // Teardown never started: the source's control plane is whole.
+      expect(m2.sim.store.get(NAMESPACES, undefined, 'clusters-demo')).toBeDefined();
+
+      m2.externalDns!.resume();
+      const resumed = await runCliInProcess([
+        'resume',
+        'demo',
+        '-n',
+        'clusters',
+        '--kubeconfig',
+        sb.kubeconfig,
+        '--context',
+        'sandbox-2',
+        '-o',
+        'json',
+      ]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(await resolved()).toEqual([m1.ingressAddress]);
+      expect(m2.sim.store.get(HC, 'clusters', 'demo')).toBeUndefined();
+      expect(await m1.operator!.etcd('clusters-demo')!.get('/move-test/alpha')).toBe('one');
+    },
+  );
+});
