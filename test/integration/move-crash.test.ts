@@ -1,0 +1,213 @@
+/**
+ * The move's crash matrix: `move`, run as its own process, is killed with SIGKILL right after each
+ * phase in turn; `resume` on the side the records say (the source before the destination's
+ * HostedCluster exists, the destination after) must then undo the move (before the DNS hand-off:
+ * the source exactly as it was) or finish it. Never a cluster running in two places, never in none.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess } from '../support/cli.ts';
+import { REPO_ROOT, startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
+import { sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
+import { waitFor } from '../support/wait.ts';
+import type { GroupResource, SimObject } from '../support/sim/types.ts';
+
+const HS = (plural: string): GroupResource => ({ group: 'hypershift.openshift.io', version: 'v1beta1', plural });
+const HC = HS('hostedclusters');
+const NODEPOOLS = HS('nodepools');
+const DEPLOYMENTS: GroupResource = { group: 'apps', version: 'v1', plural: 'deployments' };
+const NAMESPACES: GroupResource = { group: '', version: 'v1', plural: 'namespaces' };
+const ROUTES: GroupResource = { group: 'route.openshift.io', version: 'v1', plural: 'routes' };
+const FROZEN = ['kube-apiserver', 'openshift-apiserver', 'openshift-oauth-apiserver', 'control-plane-operator'];
+const API = 'api-demo.hcp.example.com';
+const BEFORE_HANDOFF = ['started', 'frozen', 'backed-up'];
+
+let sb: Sandbox;
+let restoreEnv: (() => void) | undefined;
+/** The context the demo runs on now. */
+let where = 'sandbox';
+
+const cluster = (context: string): ManagementCluster => sb.clusters[context === 'sandbox' ? 0 : 1] as ManagementCluster;
+const other = (context: string) => (context === 'sandbox' ? 'sandbox-2' : 'sandbox');
+
+/** What a rolled-back move must leave exactly as it was on the source. */
+function sourceState(m: ManagementCluster) {
+  const hc = m.sim.store.get(HC, 'clusters', 'demo');
+  return {
+    pausedUntil: (hc?.['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil ?? null,
+    annotations: Object.keys(hc?.metadata.annotations ?? {}).filter((k) => k.startsWith('hcp-dr.')),
+    nodePools: m.sim.store
+      .list(NODEPOOLS, 'clusters')
+      .map((np) => [np.metadata.name, (np['spec'] as { pausedUntil?: string }).pausedUntil ?? null]),
+    replicas: FROZEN.map(
+      (d) => (m.sim.store.get(DEPLOYMENTS, 'clusters-demo', d)?.['spec'] as { replicas?: number } | undefined)?.replicas,
+    ),
+    routes: m.sim.store
+      .list(ROUTES, 'clusters-demo')
+      .map((r) => r.metadata.name)
+      .sort(),
+  };
+}
+
+interface Killed {
+  code: number | null;
+  stderr: string;
+  reached: boolean;
+  signal: NodeJS.Signals | null;
+}
+
+/** Runs the move in a child process and kills it with `signal` once stderr shows `marker`. */
+function moveUntil(from: string, marker: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<Killed> {
+  const args = [
+    path.join(REPO_ROOT, 'src/main.ts'),
+    'move',
+    'demo',
+    '-n',
+    'clusters',
+    '--kubeconfig',
+    sb.kubeconfig,
+    '--context',
+    from,
+    '--to-context',
+    other(from),
+    '--via',
+    `s3://${sb.s3.bucket}/moves`,
+    ...sandboxS3Flags(sb, { https: true }),
+    '--dns-server',
+    sb.dns!.address,
+    '--wait-timeout',
+    '3m',
+    '--yes',
+    '-v',
+  ];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  let reached = false;
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (!reached && stderr.includes(marker)) {
+      reached = true;
+      child.kill(signal);
+    }
+  });
+  return new Promise((resolve) => child.on('close', (code, sig) => resolve({ code, stderr, reached, signal: sig })));
+}
+
+const moveRecord = (hc: SimObject | undefined): { phase?: string } | undefined => {
+  const raw = hc?.metadata.annotations?.['hcp-dr.openshift.io/operation'] ?? hc?.metadata.annotations?.['hcp-dr.openshift.io/move'];
+  return raw ? (JSON.parse(raw) as { phase?: string }) : undefined;
+};
+
+/** Exactly one management cluster runs demo, serves its API name, and holds its data. */
+async function expectOnePlace(context: string): Promise<void> {
+  const here = cluster(context);
+  const there = cluster(other(context));
+  expect(there.sim.store.get(HC, 'clusters', 'demo')).toBeUndefined();
+  expect(there.sim.store.get(NAMESPACES, undefined, 'clusters-demo')).toBeUndefined();
+  const hc = here.sim.store.get(HC, 'clusters', 'demo')!;
+  expect(
+    Object.keys(hc.metadata.annotations ?? {}).filter(
+      (k) => k.startsWith('hcp-dr.openshift.io/') && k !== 'hcp-dr.openshift.io/restored-from',
+    ),
+  ).toEqual([]);
+  expect(sourceState(here).replicas.every((n) => (n ?? 0) > 0)).toBe(true);
+  await waitFor(
+    `${API} on ${context}`,
+    async () =>
+      (
+        await sb
+          .dns!.resolver()
+          .resolve4(API)
+          .catch(() => [])
+      )[0] === here.ingressAddress,
+    30_000,
+  );
+  const etcd =
+    context === 'sandbox' && here.operator?.etcd('clusters-demo') === undefined ? sb.etcd : here.operator!.etcd('clusters-demo')!;
+  expect(await etcd.get('/move-crash/key')).toBe('value');
+}
+
+beforeAll(async () => {
+  sb = await startSandbox({ clusters: 2, guests: true, capi: true, initBackoffMs: 1000 });
+  restoreEnv = useSandboxCredentials(sb);
+  await waitFor(
+    'api-demo published',
+    async () =>
+      (
+        await sb
+          .dns!.resolver()
+          .resolve4(API)
+          .catch(() => [])
+      )[0] === '127.0.0.11',
+    60_000,
+  );
+  await sb.etcd.put('/move-crash/key', 'value');
+}, 180_000);
+
+afterAll(async () => {
+  restoreEnv?.();
+  await sb?.stop();
+});
+
+const CASES: { marker: string; label: string; resumeOn: 'source' | 'destination' }[] = [
+  { label: 'locked', marker: 'debug: step: locked\n', resumeOn: 'source' },
+  { label: 'frozen', marker: 'debug: step: frozen\n', resumeOn: 'source' },
+  { label: 'backed-up', marker: 'debug: step: backed-up\n', resumeOn: 'source' },
+  { label: 'dns-handoff', marker: 'debug: step: dns-handoff\n', resumeOn: 'source' },
+  { label: 'dns-released', marker: 'debug: step: dns-released\n', resumeOn: 'source' },
+  { label: 'the destination HostedCluster created', marker: 'created HostedCluster clusters/demo\n', resumeOn: 'destination' },
+  { label: 'verified', marker: 'debug: step: verified\n', resumeOn: 'destination' },
+  { label: 'tearing-down', marker: 'debug: step: tearing-down\n', resumeOn: 'destination' },
+  { label: 'source-removed', marker: 'debug: step: source-removed\n', resumeOn: 'destination' },
+];
+
+describe('move crash matrix: SIGKILL after each phase, then resume on the side the records say', () => {
+  for (const c of CASES) {
+    it(
+      `killed after ${c.label}: resume (${c.resumeOn}) ${BEFORE_HANDOFF.includes(c.label) || c.label === 'locked' ? 'undoes it exactly' : 'finishes it'}`,
+      { timeout: 240_000 },
+      async () => {
+        const from = where;
+        const to = other(from);
+        const before = sourceState(cluster(from));
+        const run = await moveUntil(from, c.marker);
+        expect(run.reached, run.stderr).toBe(true);
+        expect(run.signal).toBe('SIGKILL');
+        // The kill lands on the line; at most the next record write may have gone out before it.
+        const phase =
+          moveRecord(cluster(from).sim.store.get(HC, 'clusters', 'demo'))?.phase ??
+          moveRecord(cluster(to).sim.store.get(HC, 'clusters', 'demo'))?.phase;
+        expect(phase, run.stderr).toBeDefined();
+        const rollsBack = BEFORE_HANDOFF.includes(phase ?? '');
+        const side = c.resumeOn === 'source' ? from : to;
+        const resumed = await runCliInProcess(['resume', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--context', side]);
+        expect(resumed.code, resumed.stderr).toBe(0);
+        if (rollsBack) {
+          expect(sourceState(cluster(from))).toEqual(before);
+          await expectOnePlace(from);
+        } else {
+          await expectOnePlace(to);
+          where = to;
+        }
+        // Idempotent: nothing left to resume on either side that still has the cluster.
+        const again = await runCliInProcess(['resume', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--context', where]);
+        expect(again.stdout).toContain('nothing to resume');
+      },
+    );
+  }
+
+  it('SIGINT before the hand-off rolls back by itself and exits 130', { timeout: 240_000 }, async () => {
+    const from = where;
+    const before = sourceState(cluster(from));
+    const run = await moveUntil(from, 'debug: step: frozen\n', 'SIGINT');
+    expect(run.reached).toBe(true);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/^error: move of "clusters\/demo" interrupted before the DNS hand-off; the source was unfrozen/m);
+    expect(sourceState(cluster(from))).toEqual(before);
+    await expectOnePlace(from);
+  });
+});
