@@ -61,6 +61,16 @@ describe('etcd status on the sandbox', () => {
     expect(r.members.map((m) => m.id).sort()).toEqual(list.map((m) => m.id).sort());
   });
 
+  it('asks each etcd pod once: one exec per pod through the API server when all members answer', async () => {
+    const from = sb.sim.requests.length;
+    const { report: r } = await report();
+    expect(r.verdict.state).toBe('Healthy');
+    const execs = sb.sim.requests.slice(from).filter((q) => q.url.includes('/exec?'));
+    const pods = execs.map((q) => new URL(q.url, 'http://sim').pathname.split('/').at(-2)).sort();
+    expect(pods).toEqual(['etcd-0', 'etcd-1', 'etcd-2']);
+    expect(execs.every((q) => q.url.startsWith(`/api/v1/namespaces/${sb.controlPlaneNamespace}/pods/`))).toBe(true);
+  });
+
   it('prints an aligned table by default', async () => {
     const run = await status();
     expect(run.code).toBe(0);

@@ -3,12 +3,16 @@
  * each member says about itself and its cluster through etcdctl in its own `etcd` container.
  * Asking every pod (not just one) is what exposes a split brain, where each pod is a healthy
  * one-member cluster of its own. A pod that cannot run etcdctl is recorded and skipped.
+ *
+ * Each pod is asked everything at once, in one exec (probe-script.ts): its client CA, its member's
+ * status, health, member list, alarms and hashkv. A healthy cluster costs one exec per pod. Only
+ * when a listed member did not answer through its own pod does the first answering pod ask the
+ * cluster (`--cluster` status and health, hashkv by client URL), and only when the hashes were
+ * taken at different revisions (writes meanwhile) are they taken again at one common revision.
  */
-import { ForbiddenError } from '../errors.ts';
 import { Etcd, Resources, type KubeObject } from '../model.ts';
 import type { KubeApi, PodExec } from '../ports.ts';
 import {
-  etcdctl,
   parseAlarms,
   parseEndpointHealth,
   parseEndpointStatus,
@@ -16,9 +20,11 @@ import {
   parseMemberList,
   type EndpointHealth,
   type EndpointStatus,
-  type EtcdctlTls,
+  type HashKV,
   type MemberList,
 } from './etcdctl.ts';
+import { PodProber } from './pod-probe.ts';
+import type { ProbeAnswer, ProbeCall } from './probe-script.ts';
 import type { EtcdFacts, MemberFacts, PodFacts, PodView } from './verdict.ts';
 
 export interface GatherContext {
@@ -37,12 +43,31 @@ export interface GatheredEtcd {
   caPath: string | undefined;
 }
 
+/** What one pod's own member answered. */
 interface PodProbe {
-  pod: string;
+  pod: PodFacts;
+  caPath: string;
   status: EndpointStatus | undefined;
   health: EndpointHealth | undefined;
   members: MemberList | undefined;
+  alarms: string;
+  /** hashkv of its member at the revision it had then. */
+  hash: HashKV | undefined;
 }
+
+const LOCAL = Etcd.localEndpoint;
+const json = ['-w', 'json'];
+
+/** Asked of every running pod about its own member. */
+const POD_CALLS: ProbeCall[] = [
+  { name: 'status', endpoint: LOCAL, args: ['endpoint', 'status', ...json] },
+  { name: 'health', endpoint: LOCAL, args: ['endpoint', 'health', ...json] },
+  { name: 'members', endpoint: LOCAL, args: ['member', 'list', ...json] },
+  { name: 'alarms', endpoint: LOCAL, args: ['alarm', 'list', ...json] },
+  { name: 'hash', endpoint: LOCAL, args: ['endpoint', 'hashkv', ...json] },
+];
+
+const out = (answers: Map<string, ProbeAnswer> | undefined, name: string) => answers?.get(name)?.stdout ?? '';
 
 export async function gatherEtcd(ctx: GatherContext): Promise<GatheredEtcd> {
   const ns = ctx.controlPlaneNamespace;
@@ -55,135 +80,119 @@ export async function gatherEtcd(ctx: GatherContext): Promise<GatheredEtcd> {
   const readyReplicas = numberAt(sts, ['status', 'readyReplicas']) ?? 0;
   const quotaBytes = quotaOf(sts);
 
-  const runner = new EtcdctlRunner(ctx);
-  const runnable = pods.filter((p) => p.phase === 'Running');
-  const tls = await runner.detectTls(runnable);
-  const probes = tls ? await Promise.all(runnable.filter((p) => !p.execError).map((p) => runner.probePod(p, tls))) : [];
+  const prober = new PodProber({ exec: ctx.exec, namespace: ns, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const probes = (await Promise.all(pods.filter((p) => p.phase === 'Running').map((pod) => probePod(prober, pod)))).filter(
+    (p): p is PodProbe => p !== undefined,
+  );
   const primary = probes.find((p) => p.members !== undefined);
-  const members = primary && tls ? await runner.clusterView(primary, probes, pods, tls) : [];
-  const alarms =
-    primary && tls
-      ? parseAlarms((await runner.run(primary.pod, tls, Etcd.localEndpoint, 'alarm', 'list', '-w', 'json'))?.stdout ?? '')
-      : [];
-  if (tls && members.length > 0) await runner.hashMembers(members, tls, primary?.pod);
+  const members = primary ? await clusterView(prober, primary, probes, pods) : [];
+  if (primary && members.length > 0) await hashAtOneRevision(prober, primary, probes, members);
 
   const podViews: PodView[] = probes
     .filter((p) => p.members !== undefined)
     .map((p) => ({
-      pod: p.pod,
+      pod: p.pod.name,
       clusterId: p.members?.clusterId ?? '',
       memberId: p.members?.memberId ?? '',
       memberCount: p.members?.members.length ?? 0,
     }));
-  return { facts: { replicas, pods, members, podViews, alarms }, quotaBytes, readyReplicas, caPath: tls?.caPath };
+  const alarms = primary ? parseAlarms(primary.alarms) : [];
+  return { facts: { replicas, pods, members, podViews, alarms }, quotaBytes, readyReplicas, caPath: probes[0]?.caPath };
 }
 
-class EtcdctlRunner {
-  readonly #ctx: GatherContext;
-  readonly #pods = new Map<string, PodFacts>();
+async function probePod(prober: PodProber, pod: PodFacts): Promise<PodProbe | undefined> {
+  const result = await prober.probe(pod, POD_CALLS);
+  if (!result) return undefined;
+  const { answers } = result;
+  return {
+    pod,
+    caPath: result.caPath,
+    status: parseEndpointStatus(out(answers, 'status'))[0],
+    health: parseEndpointHealth(out(answers, 'health'))[0],
+    members: parseMemberList(out(answers, 'members')),
+    alarms: out(answers, 'alarms'),
+    hash: parseHashKV(out(answers, 'hash'))[0],
+  };
+}
 
-  constructor(ctx: GatherContext) {
-    this.#ctx = ctx;
-  }
-
-  /** Finds the client CA: 4.12+ path first, then the 4.11 one. Pods that refuse exec are marked. */
-  async detectTls(pods: PodFacts[]): Promise<EtcdctlTls | undefined> {
-    for (const pod of pods) {
-      this.#pods.set(pod.name, pod);
-      for (const caPath of [Etcd.caPath, Etcd.legacyCaPath]) {
-        const result = await this.#exec(pod, ['test', '-f', caPath]);
-        if (result === undefined) break;
-        if (result.exitCode === 0) return { caPath };
-      }
-      pod.execError ??= `no etcd client CA at ${Etcd.caPath} or ${Etcd.legacyCaPath}`;
-    }
-    return undefined;
-  }
-
-  async probePod(pod: PodFacts, tls: EtcdctlTls): Promise<PodProbe> {
-    this.#pods.set(pod.name, pod);
-    const local = Etcd.localEndpoint;
-    const [status, health, members] = await Promise.all([
-      this.run(pod.name, tls, local, 'endpoint', 'status', '-w', 'json'),
-      this.run(pod.name, tls, local, 'endpoint', 'health', '-w', 'json'),
-      this.run(pod.name, tls, local, 'member', 'list', '-w', 'json'),
-    ]);
-    return {
-      pod: pod.name,
-      status: parseEndpointStatus(status?.stdout ?? '')[0],
-      health: parseEndpointHealth(health?.stdout ?? '')[0],
-      members: parseMemberList(members?.stdout ?? ''),
-    };
-  }
-
-  /** Members as the primary pod's member lists them, each joined with its pod's own answers. */
-  async clusterView(primary: PodProbe, probes: PodProbe[], pods: PodFacts[], tls: EtcdctlTls): Promise<MemberFacts[]> {
-    const [status, health] = await Promise.all([
-      this.run(primary.pod, tls, Etcd.localEndpoint, 'endpoint', 'status', '--cluster', '-w', 'json'),
-      this.run(primary.pod, tls, Etcd.localEndpoint, 'endpoint', 'health', '--cluster', '-w', 'json'),
-    ]);
-    const clusterStatus = parseEndpointStatus(status?.stdout ?? '');
-    const clusterHealth = parseEndpointHealth(health?.stdout ?? '');
-    return (primary.members?.members ?? []).map((m) => {
-      const probe = probes.find((p) => p.members?.memberId === m.id && p.members.clusterId === primary.members?.clusterId);
-      const pod = probe?.pod ?? pods.find((p) => p.name === m.name)?.name;
-      const clientURL = m.clientURLs[0];
-      return {
-        id: m.id,
-        name: m.name,
-        pod,
-        clientURL,
-        isLearner: m.isLearner || (probe?.status?.isLearner ?? false),
-        status: probe?.status ?? clusterStatus.find((s) => s.memberId === m.id),
-        health: probe?.health ?? clusterHealth.find((h) => m.clientURLs.includes(h.endpoint)),
-        hash: undefined,
-      };
-    });
-  }
-
-  /** hashkv of every answering member at one common revision, so equal data gives equal hashes. */
-  async hashMembers(members: MemberFacts[], tls: EtcdctlTls, primaryPod: string | undefined): Promise<void> {
-    const revisions = members.map((m) => m.status?.revision).filter((r): r is number => typeof r === 'number' && r > 0);
-    if (revisions.length === 0) return;
-    const rev = `--rev=${Math.min(...revisions)}`;
-    await Promise.all(
-      members
-        .filter((m) => m.status !== undefined)
-        .map(async (m) => {
-          const viaOwnPod = m.pod !== undefined && this.#pods.get(m.pod)?.execError === undefined;
-          const pod = viaOwnPod ? m.pod : primaryPod;
-          const endpoint = viaOwnPod ? Etcd.localEndpoint : m.clientURL;
-          if (!pod || !endpoint) return;
-          const result = await this.run(pod, tls, endpoint, 'endpoint', 'hashkv', rev, '-w', 'json');
-          m.hash = parseHashKV(result?.stdout ?? '')[0];
-        }),
+/**
+ * Members as the primary pod's member lists them, each joined with its own pod's answers; for a
+ * member whose pod did not answer, the primary asks the cluster (one more exec, in the primary).
+ */
+async function clusterView(prober: PodProber, primary: PodProbe, probes: PodProbe[], pods: PodFacts[]): Promise<MemberFacts[]> {
+  const clusterId = primary.members?.clusterId;
+  const listed = (primary.members?.members ?? []).map((m) => {
+    const own = probes.find((p) => p.members?.memberId === m.id && p.members.clusterId === clusterId);
+    return { m, own, pod: own?.pod.name ?? pods.find((p) => p.name === m.name)?.name };
+  });
+  const calls: ProbeCall[] = [];
+  if (listed.some(({ own }) => own?.status === undefined || own.health === undefined)) {
+    calls.push(
+      { name: 'cluster-status', endpoint: LOCAL, args: ['endpoint', 'status', '--cluster', ...json] },
+      { name: 'cluster-health', endpoint: LOCAL, args: ['endpoint', 'health', '--cluster', ...json] },
     );
   }
+  // hashkv of members whose own pod cannot run it, by client URL; kept only for members with a status.
+  listed.forEach(({ m, pod }, i) => {
+    if (!probedPod(probes, pod) && m.clientURLs[0])
+      calls.push({ name: `hash-${i}`, endpoint: m.clientURLs[0], args: ['endpoint', 'hashkv', ...json] });
+  });
+  const answers = calls.length > 0 ? (await prober.probe(primary.pod, calls, { caPath: primary.caPath }))?.answers : undefined;
+  const clusterStatus = parseEndpointStatus(out(answers, 'cluster-status'));
+  const clusterHealth = parseEndpointHealth(out(answers, 'cluster-health'));
+  return listed.map(({ m, own, pod }, i) => {
+    const status = own?.status ?? clusterStatus.find((s) => s.memberId === m.id);
+    const viaPod = probedPod(probes, pod);
+    return {
+      id: m.id,
+      name: m.name,
+      pod,
+      clientURL: m.clientURLs[0],
+      isLearner: m.isLearner || (own?.status?.isLearner ?? false),
+      status,
+      health: own?.health ?? clusterHealth.find((h) => m.clientURLs.includes(h.endpoint)),
+      hash: status === undefined ? undefined : viaPod ? viaPod.hash : parseHashKV(out(answers, `hash-${i}`))[0],
+    };
+  });
+}
 
-  /** etcdctl in a pod; undefined when the pod could not run it (recorded on the pod). */
-  async run(pod: string, tls: EtcdctlTls, endpoints: string, ...args: string[]) {
-    const facts = this.#pods.get(pod);
-    if (!facts) return undefined;
-    return this.#exec(facts, etcdctl(tls, endpoints, ...args));
+/**
+ * Hashes compare only at one revision. The first answers were taken at each member's revision of
+ * the moment; when those differ (writes meanwhile), every member with a status is hashed again at
+ * the lowest revision a member reported: in its own pod, or by client URL from the primary.
+ */
+async function hashAtOneRevision(prober: PodProber, primary: PodProbe, probes: PodProbe[], members: MemberFacts[]): Promise<void> {
+  const revisions = members.map((m) => m.status?.revision).filter((r): r is number => typeof r === 'number' && r > 0);
+  if (revisions.length === 0) {
+    for (const m of members) m.hash = undefined;
+    return;
   }
+  if (new Set(members.filter((m) => m.hash !== undefined).map((m) => m.hash?.revision)).size <= 1) return;
+  const rev = `--rev=${Math.min(...revisions)}`;
+  const byPod = new Map<PodProbe, { m: MemberFacts; call: ProbeCall }[]>();
+  members.forEach((m, i) => {
+    if (m.status === undefined) return;
+    const own = probedPod(probes, m.pod);
+    const endpoint = own ? LOCAL : m.clientURL;
+    if (!endpoint) return;
+    const via = own ?? primary;
+    byPod.set(via, [...(byPod.get(via) ?? []), { m, call: { name: `hash-${i}`, endpoint, args: ['endpoint', 'hashkv', rev, ...json] } }]);
+  });
+  await Promise.all(
+    [...byPod].map(async ([via, jobs]) => {
+      const result = await prober.probe(
+        via.pod,
+        jobs.map((j) => j.call),
+        { caPath: via.caPath },
+      );
+      for (const { m, call } of jobs) m.hash = parseHashKV(out(result?.answers, call.name))[0];
+    }),
+  );
+}
 
-  async #exec(pod: PodFacts, command: string[]) {
-    if (pod.execError) return undefined;
-    try {
-      return await this.#ctx.exec.exec({
-        namespace: this.#ctx.controlPlaneNamespace,
-        pod: pod.name,
-        container: Etcd.container,
-        command,
-        ...(this.#ctx.signal ? { signal: this.#ctx.signal } : {}),
-      });
-    } catch (err) {
-      // A 403 is a missing permission (pods/exec), the same for every member: not a member's health.
-      if (this.#ctx.signal?.aborted || err instanceof ForbiddenError) throw err;
-      pod.execError = err instanceof Error ? err.message.replace(/^failed to /, 'cannot ') : String(err);
-      return undefined;
-    }
-  }
+/** The probe of `pod`, when it answered exec. */
+function probedPod(probes: PodProbe[], pod: string | undefined): PodProbe | undefined {
+  return pod === undefined ? undefined : probes.find((p) => p.pod.name === pod && p.pod.execError === undefined);
 }
 
 function podFacts(pod: KubeObject): PodFacts {

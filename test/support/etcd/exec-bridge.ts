@@ -135,7 +135,11 @@ const POD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export function runInPod(argv: readonly string[], pod: PodView, io: ExecIO): Promise<number> {
   if (argv.length === 0) return Promise.reject(new Error('exec: empty command'));
   const args = argv.map((a) => rewriteForHost(a, pod));
-  const isEtcdctl = /(^|\/)etcdctl$/.test(argv[0]!) || (argv[0] === 'env' && argv.some((a) => /(^|\/)etcdctl$/.test(a)));
+  // A shell script that runs etcdctl (etcd status's probe script) prints etcdctl's output too.
+  const isEtcdctl =
+    /(^|\/)etcdctl$/.test(argv[0]!) ||
+    (argv[0] === 'env' && argv.some((a) => /(^|\/)etcdctl$/.test(a))) ||
+    (/(^|\/)sh$/.test(argv[0]!) && argv[1] === '-c' && /\betcdctl\b/.test(argv[2] ?? ''));
   return new Promise((resolve) => {
     const child = spawn(args[0]!, args.slice(1), {
       cwd: pod.tmpDir,
