@@ -206,6 +206,15 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
     { command: 'backup prune', name: 'a missing bucket', argv: ['backup', 'prune', '--from', 's3://no-such-bucket/x', ...s3, '--keep-last', '3'], code: 3, error: /no-such-bucket/, hint: /./ },
     { command: 'backup prune', name: '-o wide', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-last', '3', '-o', 'wide'], code: 2, error: /unsupported output format "wide"/, hint: /-o/ },
 
+    // --- move (every case fails before the first change) ---
+    { command: 'move', name: 'no --to-context', argv: ['move', 'demo', '-n', 'clusters', ...kc, '--via', `s3://${ctx.bucket}/moves`, ...s3], code: 2, error: /Missing required argument: to-context/, hint: /--help/ },
+    { command: 'move', name: '--via not an s3:// URL', argv: ['move', 'demo', '-n', 'clusters', ...kc, '--to-context', 'other', '--via', 'https://example.com/b', ...s3], code: 2, error: /invalid S3 URL "https:\/\/example\.com\/b" for --via/, hint: /./ },
+    { command: 'move', name: '--dns-timeout not a duration', argv: ['move', 'demo', '-n', 'clusters', ...kc, '--to-context', 'other', '--via', `s3://${ctx.bucket}/moves`, '--dns-timeout', 'soon'], code: 2, error: /invalid duration "soon" for --dns-timeout/, hint: /./ },
+    { command: 'move', name: '--pause-ttl below a minute', argv: ['move', 'demo', '-n', 'clusters', ...kc, '--to-context', 'other', '--via', `s3://${ctx.bucket}/moves`, '--pause-ttl', '10s'], code: 2, error: /invalid --pause-ttl "10s": it must be between 1m and 24h/, hint: /./ },
+    { command: 'move', name: '--dns-server not an address', argv: ['move', 'demo', '-n', 'clusters', ...kc, '--to-context', 'other', '--via', `s3://${ctx.bucket}/moves`, '--dns-server', 'dns.example.com'], code: 2, error: /invalid --dns-server "dns\.example\.com"/, hint: /IP address/ },
+    { command: 'move', name: 'no --yes without a terminal', argv: ['move', 'demo', '-n', 'clusters', ...kc, '--to-context', 'other', '--via', `s3://${ctx.bucket}/moves`, ...s3], code: 2, error: /refusing to move without confirmation/, hint: /pass --yes/ },
+    { command: 'move', name: 'an unknown --to-context', argv: ['move', 'demo', '-n', 'clusters', ...kc, '--to-context', 'nosuch', '--via', `s3://${ctx.bucket}/moves`, ...s3, '--yes'], code: 2, error: /nosuch/, hint: /./ },
+    { command: 'move', name: 'the same cluster as destination', argv: ['move', 'demo', '-n', 'clusters', ...kc, '--to-context', 'sandbox', '--via', `s3://${ctx.bucket}/moves`, ...s3, '--yes'], code: 3, error: /the source and destination are the same management cluster/, hint: /--to-context/ },
     // --- resume ---
     { command: 'resume', name: 'no cluster name', argv: ['resume', ...kc], code: 2, error: /Not enough non-option arguments/, hint: /--help/ },
     { command: 'resume', name: 'unknown cluster', argv: ['resume', 'nosuch', '-n', 'clusters', ...kc], code: 3, error: /nosuch/, hint: /./ },

@@ -35,9 +35,20 @@ export async function move(args: MoveArgs, deps: CliDeps): Promise<number> {
   const toContext = args['to-context'].trim();
   if (!toContext)
     throw new UsageError('--to-context needs a value', { hint: "name the destination management cluster's kubeconfig context" });
-  const dnsTimeoutMs = boundedDuration(args['dns-timeout'], '--dns-timeout', { minMs: 1000, maxMs: MAX_TIMER_DURATION_MS });
-  const waitTimeoutMs = boundedDuration(args['wait-timeout'], '--wait-timeout', { minMs: 1000, maxMs: MAX_TIMER_DURATION_MS });
-  const pauseTtlMs = boundedDuration(args['pause-ttl'], '--pause-ttl', { minMs: 60_000, maxMs: MAX_TIMER_DURATION_MS });
+  const bounds = (minMs: number) => ({ minMs, maxMs: MAX_TIMER_DURATION_MS });
+  const dnsTimeoutMs = boundedDuration(
+    args['dns-timeout'],
+    '--dns-timeout',
+    bounds(1000),
+    'external DNS syncs every minute by default: e.g. --dns-timeout 10m',
+  );
+  const waitTimeoutMs = boundedDuration(args['wait-timeout'], '--wait-timeout', bounds(1000), 'e.g. --wait-timeout 15m');
+  const pauseTtlMs = boundedDuration(
+    args['pause-ttl'],
+    '--pause-ttl',
+    bounds(60_000),
+    'it is renewed every third of its length while the move runs: e.g. --pause-ttl 30m',
+  );
   const via = s3TargetOf(args.via, args, '--via');
   if (args['dns-server'] !== undefined) createResolver(args['dns-server']);
   const dryRun = args['dry-run'] === true;
