@@ -282,6 +282,8 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
     { command: 'schedule', name: 'a CA file of this machine', argv: [...sched, '--every', '@daily', '--ca-bundle', f('empty.yaml'), '--stdout'], code: 2, error: /--ca-bundle names a file on this machine/, hint: /--ca-bundle-configmap/ },
     { command: 'schedule', name: 'names and --all', argv: [...sched, '--all', '--every', '@daily', '--stdout'], code: 2, error: /name hosted clusters or pass --all, not both/, hint: /fleet CronJob/ },
     { command: 'schedule', name: '--out and --stdout', argv: [...sched, '--every', '@daily', '--stdout', '--out', f('out-new')], code: 2, error: /exactly one of --out <dir> or --stdout/, hint: /schedule <hosted-cluster>/ },
+    { command: 'schedule', name: '--concurrency without --all', argv: [...sched, '--every', '@daily', '--concurrency', '8', '--stdout'], code: 2, error: /--concurrency goes with --all/, hint: /schedule --all --concurrency/ },
+    { command: 'schedule', name: '--all --concurrency 0', argv: ['schedule', '--all', ...schedTo, '--image', 'ghcr.io/o/hcp-dr:1', '--s3-secret', 's3', '--every', '@daily', '--concurrency', '0', '--stdout'], code: 2, error: /invalid --concurrency "0": it must be a whole number from 1 to 32/, hint: /default is 4/ },
     { command: 'schedule', name: '--out a non-empty directory that is not a schedule', argv: [...sched, '--every', '@daily', '--out', f('not-an-export')], code: 2, error: /refusing to write into .*not an? .*previous hcp-dr schedule/, hint: /empty/ },
 
     // --- version ---

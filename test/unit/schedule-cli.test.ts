@@ -67,12 +67,43 @@ describe('schedule --out', () => {
   });
 });
 
+describe('schedule --all --concurrency', () => {
+  it("passes --concurrency on to the fleet CronJob's backup --all and records it in provenance.yaml", async () => {
+    const run = await runCliInProcess(['schedule', '--all', '-l', 'env=prod', ...common, '--concurrency', '8', '--stdout']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const job = yaml.loadAll(run.stdout).find((o) => (o as { kind: string }).kind === 'CronJob') as {
+      spec: { jobTemplate: { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } } };
+    };
+    const args = job.spec.jobTemplate.spec.template.spec.containers[0]?.args ?? [];
+    expect(args.slice(0, 6)).toEqual(['backup', '--all', '-l', 'env=prod', '--concurrency', '8']);
+    const out = path.join(dir, 'fleet-concurrency');
+    expect((await runCliInProcess(['schedule', '--all', ...common, '--concurrency', '8', '--out', out])).code).toBe(0);
+    const provenance = yaml.load(await readFile(path.join(out, 'provenance.yaml'), 'utf8')) as { clusters: Record<string, unknown> };
+    expect(provenance.clusters).toMatchObject({ all: true, concurrency: 8 });
+  });
+
+  it('without --concurrency, the CronJob leaves it to backup --all (its default)', async () => {
+    const run = await runCliInProcess(['schedule', '--all', ...common, '--stdout']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain('--concurrency');
+  });
+});
+
 describe('schedule bad input', () => {
   it.each<[string, string[], RegExp]>([
     ['no target', ['schedule', '-n', 'clusters', ...common, '--stdout'], /name at least one hosted cluster, or pass --all/],
     ['names and --all', ['schedule', 'demo', '--all', ...common, '--stdout'], /not both/],
     ['named without -n', ['schedule', 'demo', ...common, '--stdout'], /-n <namespace> is needed/],
     ['-l without --all', [...named, '-l', 'env=prod', '--stdout'], /--selector \(-l\) goes with --all/],
+    ['--concurrency without --all', [...named, '--concurrency', '8', '--stdout'], /--concurrency goes with --all/],
+    [
+      '--concurrency 0',
+      ['schedule', '--all', ...common, '--concurrency', '0', '--stdout'],
+      /invalid --concurrency "0": it must be a whole number from 1 to 32/,
+    ],
+    ['--concurrency beyond 32', ['schedule', '--all', ...common, '--concurrency', '33', '--stdout'], /from 1 to 32/],
+    ['--concurrency not a number', ['schedule', '--all', ...common, '--concurrency', 'many', '--stdout'], /invalid --concurrency "many"/],
     ['both outputs', [...named, '--stdout', '--out', 'x'], /exactly one of --out <dir> or --stdout/],
     ['no output', [...named], /exactly one of --out <dir> or --stdout/],
     [

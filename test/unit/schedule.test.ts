@@ -110,6 +110,20 @@ describe('schedule tree', () => {
     expect(kinds(tree.objects, 'RoleBinding')).toEqual([]);
   });
 
+  it('when --all has a concurrency, the fleet CronJob passes it to backup --all; the named CronJobs never carry one', () => {
+    const fleet = (concurrency?: number) =>
+      podSpec(
+        kinds(
+          buildScheduleTree(base({ clusters: { type: 'fleet', ...(concurrency ? { concurrency } : {}) } })).objects,
+          'CronJob',
+        )[0] as Obj,
+      ).containers[0].args as string[];
+    expect(fleet(8).slice(0, 4)).toEqual(['backup', '--all', '--concurrency', '8']);
+    expect(fleet()).not.toContain('--concurrency');
+    for (const job of kinds(buildScheduleTree(base()).objects, 'CronJob'))
+      expect(podSpec(job).containers[0].args).not.toContain('--concurrency');
+  });
+
   it('when retention is asked, the backup is the init container and backup prune (with its flags) runs after it', () => {
     const policy = parseRetentionPolicy({ 'keep-last': '3', 'keep-daily': '7' });
     const spec = podSpec(kinds(buildScheduleTree(base({ retention: policy })).objects, 'CronJob')[0] as Obj);

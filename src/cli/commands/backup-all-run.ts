@@ -14,9 +14,7 @@ import { newBackupId } from '../../core/bundle/layout.ts';
 import { VERSION } from '../../version.ts';
 import { modeOf, openBackupTemplate, parseBackupFlags, type BackupArgs } from './backup-run.ts';
 import { renderFleetBackup } from './backup-all-view.ts';
-
-export const DEFAULT_CONCURRENCY = 4;
-const MAX_CONCURRENCY = 32;
+import { concurrencyOf } from './backup-all.ts';
 
 export async function backupAll(args: BackupArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);
@@ -64,17 +62,6 @@ export async function backupAll(args: BackupArgs, deps: CliDeps): Promise<number
   const error = fleetOutcome(shown, deps.signal.aborted);
   if (error) throw error;
   return 0;
-}
-
-function concurrencyOf(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_CONCURRENCY;
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) {
-    throw new UsageError(`invalid --concurrency "${text}": it must be a whole number from 1 to ${MAX_CONCURRENCY}`, {
-      hint: `the default is ${DEFAULT_CONCURRENCY}; each backup streams one snapshot, so more rarely goes faster`,
-    });
-  }
-  return n;
 }
 
 function selectorOf(text: string | undefined): string | undefined {

@@ -1,5 +1,6 @@
 /** The flags of `backup --all` (definitions only; the handler is backup-all-run.ts). */
 import type { Options } from 'yargs';
+import { UsageError } from '../../core/errors.ts';
 
 export const fleetOptions = {
   all: {
@@ -14,4 +15,19 @@ export interface FleetArgs {
   all?: boolean;
   selector?: string;
   concurrency?: string;
+}
+
+export const DEFAULT_CONCURRENCY = 4;
+const MAX_CONCURRENCY = 32;
+
+/** --concurrency of `backup --all`, and of the fleet CronJob `schedule --all` writes (checked there before it is written). */
+export function concurrencyOf(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_CONCURRENCY;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) {
+    throw new UsageError(`invalid --concurrency "${text}": it must be a whole number from 1 to ${MAX_CONCURRENCY}`, {
+      hint: `the default is ${DEFAULT_CONCURRENCY}; each backup streams one snapshot, so more rarely goes faster`,
+    });
+  }
+  return n;
 }

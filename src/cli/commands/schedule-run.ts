@@ -10,12 +10,14 @@ import { buildScheduleTree, renderScheduleStream } from '../../core/schedule/tre
 import { checkScheduleOut, writeScheduleTree } from '../../core/schedule/write.ts';
 import type { ScheduleClusters, ScheduleCredentials, ScheduleDestination, ScheduleRequest } from '../../core/schedule/types.ts';
 import type { RetentionArgs } from './backup-prune-flags.ts';
+import { concurrencyOf } from './backup-all.ts';
 import { VERSION } from '../../version.ts';
 
 export interface ScheduleArgs extends GlobalArgs, S3Args, RetentionArgs {
   'hosted-cluster'?: string[];
   all?: boolean;
   selector?: string;
+  concurrency?: string;
   to: string;
   'keys-to'?: string;
   'ca-bundle-configmap'?: string;
@@ -103,11 +105,22 @@ function clustersOf(args: ScheduleArgs): ScheduleClusters {
     });
   if (args.selector !== undefined && !args.all)
     throw new UsageError('--selector (-l) goes with --all', { hint: 'e.g. {cmd} schedule --all -l env=prod --to s3://...' });
+  if (args.concurrency !== undefined && !args.all)
+    throw new UsageError('--concurrency goes with --all', {
+      hint: 'each named cluster has its own CronJob; e.g. {cmd} schedule --all --concurrency 8 --to s3://...',
+    });
   const namespace = args.namespace !== undefined ? dnsName(args.namespace, '-n', DNS_LABEL) : undefined;
   if (args.all) {
     if (args.selector !== undefined && args.selector.trim() === '')
       throw new UsageError('--selector (-l) needs a value', { hint: 'e.g. -l env=prod, or leave it out for every HostedCluster' });
-    return { type: 'fleet', ...(namespace ? { namespace } : {}), ...(args.selector ? { selector: args.selector.trim() } : {}) };
+    // Checked as backup --all checks it, and passed on only when given (the tree stays the same bytes without it).
+    const concurrency = args.concurrency !== undefined ? concurrencyOf(args.concurrency) : undefined;
+    return {
+      type: 'fleet',
+      ...(namespace ? { namespace } : {}),
+      ...(args.selector ? { selector: args.selector.trim() } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+    };
   }
   if (names.length === 0) throw new UsageError('name at least one hosted cluster, or pass --all', { hint: EXAMPLE });
   if (namespace === undefined)

@@ -17,6 +17,7 @@ export const scheduleCommand: CommandRegistrar = (y, deps, done) =>
           .positional('hosted-cluster', { type: 'string', array: true, describe: 'HostedClusters of -n: one CronJob each' })
           .option('all', { type: 'boolean', describe: 'One fleet CronJob running "backup --all" (of -n, or of every namespace)' })
           .option('selector', { alias: 'l', type: 'string', describe: 'With --all: only HostedClusters matching this label selector' })
+          .option('concurrency', { type: 'string', describe: 'With --all: backups running at the same time, 1 to 32 (default 4)' })
           .option('to', { type: 'string', describe: 'Destination: s3://<bucket>[/<prefix>]', demandOption: true })
           .option('keys-to', { type: 'string', describe: 'Separate destination for the encryption key and PKI secrets' })
           .options(s3Options)

@@ -51,7 +51,13 @@ export function backupArgs(request: ScheduleRequest, name: string | undefined): 
   const target =
     c.type === 'named'
       ? ['backup', name ?? '', '-n', c.namespace]
-      : ['backup', '--all', ...(c.namespace ? ['-n', c.namespace] : []), ...(c.selector ? ['-l', c.selector] : [])];
+      : [
+          'backup',
+          '--all',
+          ...(c.namespace ? ['-n', c.namespace] : []),
+          ...(c.selector ? ['-l', c.selector] : []),
+          ...(c.concurrency !== undefined ? ['--concurrency', String(c.concurrency)] : []),
+        ];
   const d = request.destination;
   return [
     ...target,

@@ -127,7 +127,12 @@ function provenance(request: ScheduleRequest, jobs: KubeObject[]): Record<string
     clusters:
       c.type === 'named'
         ? { namespace: c.namespace, names: [...new Set(c.names)].sort() }
-        : { all: true, namespace: c.namespace ?? null, selector: c.selector ?? null },
+        : {
+            all: true,
+            namespace: c.namespace ?? null,
+            selector: c.selector ?? null,
+            ...(c.concurrency ? { concurrency: c.concurrency } : {}),
+          },
     schedule: request.schedule,
     timeZone: request.timeZone ?? null,
     mode: request.mode,

@@ -5,8 +5,8 @@ import type { RetentionPolicy } from '../backup/retention.ts';
 export type ScheduleClusters =
   /** One CronJob per named HostedCluster. */
   | { type: 'named'; namespace: string; names: string[] }
-  /** One fleet CronJob running `backup --all`, over a namespace (or all) and a label selector. */
-  | { type: 'fleet'; namespace?: string; selector?: string };
+  /** One fleet CronJob running `backup --all`, over a namespace (or all) and a label selector, `concurrency` at a time (else backup's default). */
+  | { type: 'fleet'; namespace?: string; selector?: string; concurrency?: number };
 
 /** Where backups go and how the store is reached: turned into the backup's own flags. */
 export interface ScheduleDestination {
