@@ -23,6 +23,7 @@ const ALL_SCRIPTS = [
   'render.ts',
   'export.ts',
   'fleet.ts',
+  'move.ts',
   'crd-agreement.ts',
 ];
 const SCRIPTS = ALL_SCRIPTS.filter((s) => only.length === 0 || only.some((o) => s.startsWith(o)));

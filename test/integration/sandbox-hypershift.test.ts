@@ -492,6 +492,35 @@ describe('sandbox HyperShift world', () => {
     await waitFor('namespace gone', () => !mgmt2.sim.store.get(NAMESPACES, undefined, cp));
   });
 
+  it('a HostedCluster removed without its finalizer (as a move tears a frozen source down): its control plane goes with the namespace, and a new one of that name gets a new control plane', async () => {
+    const first = await createReady(mgmt2, 'unfinalized');
+    await first.etcd.put('/unfinalized/old', 'old');
+    mgmt2.sim.store.mutate(HC, 'clusters', 'unfinalized', (o) => {
+      o.metadata.finalizers = [];
+    });
+    mgmt2.sim.store.delete(HC, 'clusters', 'unfinalized');
+    expect(mgmt2.sim.store.get(HC, 'clusters', 'unfinalized')).toBeUndefined();
+    // The NodePool's and the HostedControlPlane's finalizers are the operator's too: removed by hand, as a move does.
+    const NODEPOOLS: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'nodepools' };
+    for (const np of mgmt2.sim.store.list(NODEPOOLS, 'clusters').filter((n) => n.metadata.name.startsWith('unfinalized'))) {
+      mgmt2.sim.store.mutate(NODEPOOLS, 'clusters', np.metadata.name, (o) => {
+        o.metadata.finalizers = [];
+      });
+      mgmt2.sim.store.delete(NODEPOOLS, 'clusters', np.metadata.name);
+    }
+    mgmt2.sim.store.mutate(HCP, first.cp, 'unfinalized', (o) => {
+      o.metadata.finalizers = [];
+    });
+    mgmt2.sim.store.delete(NAMESPACES, undefined, first.cp);
+    await waitFor('namespace gone', () => !mgmt2.sim.store.get(NAMESPACES, undefined, first.cp), 30_000);
+    await waitFor('old control plane dropped', () => mgmt2.operator!.etcd(first.cp) !== first.etcd);
+    const again = await createReady(mgmt2, 'unfinalized');
+    expect(again.etcd).not.toBe(first.etcd);
+    expect(await again.etcd.get('/unfinalized/old')).toBeUndefined();
+    await deleteHc(mgmt2, 'unfinalized');
+    await waitFor('namespace gone', () => !mgmt2.sim.store.get(NAMESPACES, undefined, first.cp));
+  });
+
   it('the seeded demo on the first cluster is deleted like any other, and restored from the bucket into either cluster (https and http URLs)', async () => {
     const volumes = [0, 1, 2].map((i) => sb.etcd.member(i).volumeDir);
     mgmt1.sim.store.delete(HC, 'clusters', 'demo');

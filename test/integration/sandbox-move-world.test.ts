@@ -59,3 +59,19 @@ it(
     expect(machines.map((m) => m.metadata.finalizers)).toEqual([['machine.cluster.x-k8s.io'], ['machine.cluster.x-k8s.io']]);
   },
 );
+
+it('the guest API serves only while its etcd has quorum, as kube-apiserver /readyz checks etcd', { timeout: 150_000 }, async () => {
+  const STS: GroupResource = { group: 'apps', version: 'v1', plural: 'statefulsets' };
+  const guest = sb.guests!.get('demo-x7k2p')!;
+  await waitFor('guest reachable', () => guest.reachable());
+  const scale = (replicas: number) =>
+    sb.sim.store.mutate(STS, sb.controlPlaneNamespace, 'etcd', (o) => {
+      (o['spec'] as { replicas: number }).replicas = replicas;
+    });
+  scale(0);
+  await waitFor('guest unreachable without etcd', () => !guest.reachable());
+  expect(guest.outages().at(-1)?.to).toBeUndefined();
+  scale(3);
+  await waitFor('guest reachable with etcd back', () => guest.reachable());
+  expect(guest.outages().at(-1)?.to).toBeDefined();
+});

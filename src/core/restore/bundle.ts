@@ -28,27 +28,23 @@ export interface BundleOptions {
   reporter: Reporter;
   signal?: AbortSignal;
   onBytes?: (n: number) => void;
+  /**
+   * The snapshot as this process uploaded it moments ago, its SHA-256 computed over the bytes sent
+   * and etcd's trailer checked (a move): then only backup.json's record of it and the stored size are
+   * compared, instead of downloading it again.
+   */
+  uploaded?: { sha256: string; size: number };
 }
 
 export async function readBundle(
   src: BundleSource,
   options: BundleOptions,
-): Promise<{ bundle: RestoreBundle; verification: BackupVerification }> {
-  // SHA-256 against backup.json proves the bytes; etcd's own hash would only repeat it, slower.
-  const verification = await verifyStoredBackup(src.store, src.prefix, {
-    reporter: options.reporter,
-    etcdHash: false,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onBytes ? { onBytes: options.onBytes } : {}),
-  });
-  if (verification.verdict !== 'Restorable') {
-    throw new PreconditionError(`failed to verify backup ${verification.source}: ${verification.reasons.join('; ')}`, {
-      hint: 'this backup cannot restore a cluster; pick another with "{cmd} backup list --from s3://..." (nothing was changed)',
-    });
-  }
+): Promise<{ bundle: RestoreBundle; verification: BackupVerification | null }> {
   const at = (rel: string) => (src.prefix ? `${src.prefix}/${rel}` : rel);
   const url = src.store.url(src.prefix ? `${src.prefix}/` : '');
+  const verification = options.uploaded ? null : await verifyStored(src, options);
   const manifest = JSON.parse(await readText(src.store, at(BackupFiles.manifest), options.signal)) as BackupManifest;
+  if (options.uploaded) await checkUploaded(src, manifest, options.uploaded, url);
   const one = async (rel: string, kind: string): Promise<KubeObject> => {
     const docs = parseManifests(await readText(src.store, at(rel), options.signal), src.store.url(at(rel)));
     const obj = docs.find((d) => d.kind === kind);
@@ -84,4 +80,38 @@ export async function readBundle(
     objects.push({ role: entry.role, object: obj });
   }
   return { bundle: { url, manifest, hostedCluster, nodePools, objects }, verification };
+}
+
+async function verifyStored(src: BundleSource, options: BundleOptions): Promise<BackupVerification> {
+  // SHA-256 against backup.json proves the bytes; etcd's own hash would only repeat it, slower.
+  const verification = await verifyStoredBackup(src.store, src.prefix, {
+    reporter: options.reporter,
+    etcdHash: false,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onBytes ? { onBytes: options.onBytes } : {}),
+  });
+  if (verification.verdict !== 'Restorable') {
+    throw new PreconditionError(`failed to verify backup ${verification.source}: ${verification.reasons.join('; ')}`, {
+      hint: 'this backup cannot restore a cluster; pick another with "{cmd} backup list --from s3://..." (nothing was changed)',
+    });
+  }
+  return verification;
+}
+
+async function checkUploaded(
+  src: BundleSource,
+  manifest: BackupManifest,
+  uploaded: { sha256: string; size: number },
+  url: string,
+): Promise<void> {
+  const key = src.prefix
+    ? `${src.prefix}/${manifest.snapshot.file || BackupFiles.snapshot}`
+    : manifest.snapshot.file || BackupFiles.snapshot;
+  const stored = await src.store.head(key);
+  if (manifest.snapshot.sha256 !== uploaded.sha256 || manifest.snapshot.size !== uploaded.size || stored?.size !== uploaded.size) {
+    throw new PreconditionError(
+      `failed to verify backup ${url}: the stored snapshot is not the one just uploaded (${stored ? `${stored.size} bytes stored` : 'missing'}, ${uploaded.size} sent)`,
+      { hint: 'something else wrote under this prefix; nothing was changed on the destination' },
+    );
+  }
 }

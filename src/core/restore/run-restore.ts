@@ -36,6 +36,8 @@ export interface RestoreRequest {
   toolVersion?: string;
   /** More annotations for the HostedCluster, written in the request that creates it (a move's record). */
   hostedClusterAnnotations?: Record<string, string>;
+  /** The snapshot this process just uploaded and checked in transit (a move): not downloaded again. */
+  uploadedSnapshot?: { sha256: string; size: number };
 }
 
 export interface RestoreDeps {
@@ -59,6 +61,7 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
       reporter: deps.reporter,
       ...(deps.signal ? { signal: deps.signal } : {}),
       ...(deps.onBytes ? { onBytes: deps.onBytes } : {}),
+      ...(req.uploadedSnapshot ? { uploaded: req.uploadedSnapshot } : {}),
     },
   );
   const m = bundle.manifest;

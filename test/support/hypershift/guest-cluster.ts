@@ -19,7 +19,8 @@
  * Reachability: the kubeconfig's server is a TCP pass-through in front of the guest simulator that
  * resets every new connection while the hosted cluster's API is down, as clients see it: up when a
  * management cluster running this hosted cluster's control plane (attachControlPlane) has its
- * `kube-apiserver` Deployment ready (spec.replicas > 0 and readyReplicas > 0) and, when the registry
+ * `kube-apiserver` Deployment ready (spec.replicas > 0 and readyReplicas > 0) with its etcd at quorum (the
+ * etcd StatefulSet's ready members, as kube-apiserver's /readyz checks etcd) and, when the registry
  * was given a DNS zone, the API hostname (spec.services APIServer route hostname) resolves to that
  * cluster's ingress address. outages() lists the down periods since start, for the move's downtime.
  *
@@ -84,7 +85,8 @@ export interface GuestCluster {
   /** Periods the API was down since start (epoch ms; `to` absent while still down). */
   outages(): { from: number; to?: number }[];
   /** A management cluster runs this hosted cluster's control plane in `namespace` (idempotent). */
-  attachControlPlane(plane: { store: SimStore; namespace: string; ingressAddress?: string }): void;
+  /** managedEtcd: its API serves only while the etcd StatefulSet of `namespace` has quorum. */
+  attachControlPlane(plane: { store: SimStore; namespace: string; ingressAddress?: string; managedEtcd?: boolean }): void;
 }
 
 export interface GuestClusters {
@@ -148,16 +150,25 @@ async function startGuest(
 ): Promise<GuestCluster & { stop(): Promise<void> }> {
   const sim = await startApiSimulator();
   const apiPort = Number(new URL(sim.httpsUrl).port);
-  const planes = new Map<string, { store: SimStore; namespace: string; ingressAddress?: string; unsubscribe: () => void }>();
+  const planes = new Map<
+    string,
+    { store: SimStore; namespace: string; ingressAddress?: string; managedEtcd?: boolean; unsubscribe: () => void }
+  >();
   const stores = new Map<SimStore, string>();
-  const kasReady = (store: SimStore, namespace: string) => {
+  // kube-apiserver's readiness (/readyz) includes its etcd: it serves only while etcd has quorum
+  // (ready members of the etcd StatefulSet >= replicas/2+1), whatever its Deployment says.
+  const kasReady = (store: SimStore, namespace: string, managedEtcd: boolean | undefined) => {
     const d = store.get({ group: 'apps', version: 'v1', plural: 'deployments' }, namespace, 'kube-apiserver');
     const want = (d?.['spec'] as { replicas?: number } | undefined)?.replicas ?? 0;
     const ready = (d?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
-    return !!d && !d.metadata.deletionTimestamp && want > 0 && ready > 0;
+    const sts = store.get({ group: 'apps', version: 'v1', plural: 'statefulsets' }, namespace, 'etcd');
+    const members = (sts?.['spec'] as { replicas?: number } | undefined)?.replicas ?? 0;
+    const etcdReady = (sts?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
+    const quorum = !managedEtcd || (members > 0 && etcdReady >= Math.floor(members / 2) + 1);
+    return !!d && !d.metadata.deletionTimestamp && want > 0 && ready > 0 && quorum;
   };
   const reachable = () => {
-    const ready = [...planes.values()].filter((p) => kasReady(p.store, p.namespace));
+    const ready = [...planes.values()].filter((p) => kasReady(p.store, p.namespace, p.managedEtcd));
     if (!zone || !hostname) return ready.length > 0;
     const addresses = zone.get(hostname, 'A') ?? [];
     return ready.some((p) => p.ingressAddress !== undefined && addresses.includes(p.ingressAddress));
@@ -266,7 +277,11 @@ async function startGuest(
       const id = `${stores.get(plane.store) ?? stores.set(plane.store, String(stores.size)).get(plane.store)}/${plane.namespace}`;
       if (planes.has(id)) return;
       const unsubscribe = plane.store.subscribe((e) => {
-        if (e.resource.plural === 'deployments' && e.object.metadata.namespace === plane.namespace) recheck();
+        if (
+          (e.resource.plural === 'deployments' || e.resource.plural === 'statefulsets') &&
+          e.object.metadata.namespace === plane.namespace
+        )
+          recheck();
       });
       planes.set(id, { ...plane, unsubscribe });
       recheck();

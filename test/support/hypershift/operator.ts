@@ -280,6 +280,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     guest.attachControlPlane({
       store,
       namespace: controlPlaneNamespace(hc),
+      managedEtcd: isManagedEtcd(hc),
       ...(options.externalDns ? { ingressAddress: options.externalDns.ingressAddress } : {}),
     });
     safe(() => publishKubeconfig(store, hc, guest.kubeconfig));
