@@ -142,6 +142,37 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
         await sb?.stop();
       });
 
+      it(
+        'kubectl hcp-dr move (its lazy bundle, both contexts, the bucket) refuses the same cluster as destination in preflight',
+        { timeout: 90_000 },
+        async () => {
+          const creds = { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region };
+          const r = await runAsync(
+            KUBECTL,
+            [
+              'hcp-dr',
+              'move',
+              'demo',
+              '-n',
+              'clusters',
+              '--to-context',
+              'sandbox',
+              '--via',
+              `s3://${sb.s3.bucket}/moves`,
+              '--endpoint',
+              sb.s3.endpoint,
+              '--path-style',
+              '--dns-server',
+              '127.0.0.1:53',
+              '--yes',
+            ],
+            { ...env, ...creds, KUBECONFIG: sb.kubeconfig },
+          );
+          expect(r.code, r.stderr).toBe(3);
+          expect(r.stderr).toMatch(/^error: failed to move "clusters\/demo": the source and destination are the same management cluster/m);
+        },
+      );
+
       it('kubectl hcp-dr etcd status demo -n clusters reports Healthy', { timeout: 90_000 }, async () => {
         // startSandbox returns once the etcd pods are ready.
         const r = await runAsync(KUBECTL, ['hcp-dr', 'etcd', 'status', 'demo', '-n', 'clusters'], { ...env, KUBECONFIG: sb.kubeconfig });

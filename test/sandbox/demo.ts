@@ -8,12 +8,37 @@ import { REPO_ROOT, startSandbox } from './sandbox.ts';
 import { KUBECTL as kubectl, runAsync } from '../support/spawn.ts';
 
 const started = Date.now();
-const sandbox = await startSandbox();
-console.log(`sandbox up in ${((Date.now() - started) / 1000).toFixed(1)}s: 3 etcd members, API simulator, S3 (all on 127.0.0.1)\n`);
+// Two management clusters with DNS, external DNS, the hosted cluster's own API and CAPI objects: the move's world.
+const sandbox = await startSandbox({ clusters: 2, guests: true, capi: true });
+console.log(
+  `sandbox up in ${((Date.now() - started) / 1000).toFixed(1)}s: two management clusters (API simulators), 3 etcd members, S3, DNS (all on 127.0.0.1)\n`,
+);
 
 const env = { ...process.env, ...sandbox.env, PATH: `${path.join(REPO_ROOT, 'plugin')}:${process.env['PATH'] ?? ''}`, HOME: sandbox.dir };
 const bucket = `s3://${sandbox.s3.bucket}/hcp`;
 const s3 = ['--endpoint', sandbox.s3.endpoint, '--path-style'];
+// A move's restore needs an https snapshot URL (HyperShift's CRD): the S3 server's https front.
+const move = [
+  'move',
+  'demo',
+  '-n',
+  'clusters',
+  '--context',
+  'sandbox',
+  '--to-context',
+  'sandbox-2',
+  '--via',
+  `s3://${sandbox.s3.bucket}/moves`,
+];
+const moveFlags = [
+  '--endpoint',
+  sandbox.s3.httpsEndpoint,
+  '--ca-bundle',
+  sandbox.s3.caFile,
+  '--path-style',
+  '--dns-server',
+  sandbox.dns!.address,
+];
 type Step = { args: string[] | (() => string[]); expect: number[] };
 let lastBackupUrl = '';
 const steps: Step[] = [
@@ -24,6 +49,9 @@ const steps: Step[] = [
   { args: ['backup', 'list', '--from', bucket, ...s3], expect: [0] },
   { args: () => ['backup', 'verify', lastBackupUrl, ...s3], expect: [0] },
   { args: ['resume', 'demo', '-n', 'clusters'], expect: [0] },
+  { args: [...move, ...moveFlags, '--dry-run'], expect: [0] },
+  { args: [...move, ...moveFlags, '--yes'], expect: [0] },
+  { args: ['etcd', 'status', 'demo', '-n', 'clusters', '--context', 'sandbox-2'], expect: [0] },
 ];
 
 let failed = 0;
