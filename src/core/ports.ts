@@ -104,6 +104,15 @@ export interface NameResolver {
   describe(): string;
 }
 
+/** Both management clusters, the bucket, DNS and the hosted cluster's own API: how a move (and its `resume`, from the record alone) reaches the world. */
+export interface MoveWorld {
+  connectKube(target: KubeTarget): Promise<KubeSession>;
+  openObjectStore(target: S3Target): Promise<OpenedStore>;
+  resolver(server?: string): NameResolver;
+  /** The hosted cluster's own API, from its admin kubeconfig (YAML); closed by the caller. */
+  connectGuest(kubeconfig: string): Promise<{ api: KubeApi; close(): Promise<void> }>;
+}
+
 /** Wall-clock time, injected so workflows and their outputs are deterministic in tests. */
 export interface Clock {
   now(): Date;
@@ -139,6 +148,13 @@ export interface StoredObject {
   key: string;
   size: number;
   lastModified: Date | undefined;
+  /** The store's entity tag, as head() and put() answer it (absent where a store gives none). */
+  etag?: string;
+}
+
+/** What a write answered: the stored object's entity tag, when the store gave one. */
+export interface PutResult {
+  etag?: string;
 }
 
 export interface PutOptions {
@@ -159,7 +175,7 @@ export interface ObjectStore {
   /** `s3://bucket/key`, for messages and manifests. */
   url(key: string): string;
   /** Uploads a Buffer in one request or a stream as a multipart upload with bounded memory. */
-  put(key: string, body: Buffer | string | Readable, options?: PutOptions): Promise<void>;
+  put(key: string, body: Buffer | string | Readable, options?: PutOptions): Promise<PutResult | void>;
   /** The object's bytes as a stream (NotFoundError if missing). */
   get(key: string, options?: { signal?: AbortSignal }): Promise<Readable>;
   head(key: string): Promise<StoredObject | undefined>;

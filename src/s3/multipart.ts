@@ -83,6 +83,8 @@ export interface UploadStats {
   integrity: PartIntegrity;
   /** ServerSideEncryption as the store answered it on PutObject or CompleteMultipartUpload. */
   serverSideEncryption?: string;
+  /** The object's ETag as PutObject or CompleteMultipartUpload answered it. */
+  etag?: string;
 }
 
 export type PartIntegrity = 'crc32' | 'signed-payload';
@@ -103,6 +105,7 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
   let uploadId: string | undefined;
   let integrity: PartIntegrity = 'signed-payload';
   let serverSideEncryption: string | undefined;
+  let etag: string | undefined;
   let failure: { error: unknown } | undefined;
 
   const fail = (error: unknown): void => {
@@ -202,6 +205,7 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
           abortSignal,
         });
         serverSideEncryption = put.ServerSideEncryption;
+        etag = put.ETag;
         loaded = data.length;
         o.onProgress?.(loaded);
       } else if (!failure) {
@@ -215,6 +219,7 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
             { abortSignal },
           );
           serverSideEncryption = done.ServerSideEncryption;
+          etag = done.ETag;
           const seconds = (to: number, from: number) => ((to - from) / 1000).toFixed(2);
           o.debug?.(
             `${s3Url(Bucket, Key)}: ${bytes} bytes in ${partNumber} parts in ${seconds(partsDone, started)} s, completed in ${seconds(performance.now(), partsDone)} s`,
@@ -229,7 +234,14 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
       if (uploadId !== undefined) await abortUpload(o, uploadId);
       throw failure.error;
     }
-    return { bytes, parts: partNumber, buffersAllocated: allocated, integrity, ...(serverSideEncryption ? { serverSideEncryption } : {}) };
+    return {
+      bytes,
+      parts: partNumber,
+      buffersAllocated: allocated,
+      integrity,
+      ...(serverSideEncryption ? { serverSideEncryption } : {}),
+      ...(etag ? { etag } : {}),
+    };
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
   }

@@ -35,7 +35,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PreconditionError, RemoteError } from '../core/errors.ts';
-import type { ObjectStore, PutOptions, StoredObject } from '../core/ports.ts';
+import type { ObjectStore, PutOptions, PutResult, StoredObject } from '../core/ports.ts';
 import { mapS3Error, s3ErrorCode, type S3Verb } from './errors.ts';
 import { uploadStream, type UploadStreamOptions } from './multipart.ts';
 import { s3Url } from '../core/s3-url.ts';
@@ -75,7 +75,7 @@ export class S3ObjectStore implements ObjectStore {
     return s3Url(this.bucket, key);
   }
 
-  async put(key: string, body: Buffer | string | Readable, options: PutOptions = {}): Promise<void> {
+  async put(key: string, body: Buffer | string | Readable, options: PutOptions = {}): Promise<PutResult> {
     const params: UploadStreamOptions['params'] = {
       ...(options.contentType ? { ContentType: options.contentType } : {}),
       ...(this.#c.sse ? { ServerSideEncryption: this.#c.sse } : {}),
@@ -93,7 +93,7 @@ export class S3ObjectStore implements ObjectStore {
       );
       await this.#confirmSse(key, out.ServerSideEncryption, options.signal);
       options.onProgress?.(length);
-      return;
+      return out.ETag ? { etag: out.ETag } : {};
     }
     const stats = await this.#send(
       'upload',
@@ -114,6 +114,7 @@ export class S3ObjectStore implements ObjectStore {
       options.signal,
     );
     await this.#confirmSse(key, stats.serverSideEncryption, options.signal);
+    return stats.etag ? { etag: stats.etag } : {};
   }
 
   /** See the contract above: sse asked, and the answer to the write did not name it. */
@@ -161,7 +162,7 @@ export class S3ObjectStore implements ObjectStore {
   async head(key: string): Promise<StoredObject | undefined> {
     try {
       const out = await this.#c.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { key, size: out.ContentLength ?? 0, lastModified: out.LastModified };
+      return { key, size: out.ContentLength ?? 0, lastModified: out.LastModified, ...(out.ETag ? { etag: out.ETag } : {}) };
     } catch (err) {
       if (s3ErrorCode(err) === 'NotFound' || s3ErrorCode(err) === 'NoSuchKey') return undefined;
       throw mapS3Error(err, 'read', this.url(key), this.#ctx());

@@ -455,7 +455,7 @@ class FailingDeletes implements ObjectStore {
   url(key: string): string {
     return this.#inner.url(key);
   }
-  put(...args: Parameters<ObjectStore['put']>): Promise<void> {
+  put(...args: Parameters<ObjectStore['put']>): ReturnType<ObjectStore['put']> {
     return this.#inner.put(...args);
   }
   get(...args: Parameters<ObjectStore['get']>) {

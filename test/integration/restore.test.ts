@@ -196,6 +196,20 @@ describe('restore', () => {
     }
   }, 240_000);
 
+  it('takes a snapshot whose ETag and size are as the backup recorded them without downloading it; --verify-snapshot checks every byte', async () => {
+    expect(manifest.snapshot.etag).toMatch(/^"?[0-9a-f]{32}(-\d+)?"?$/);
+    const quick = await restore('--context', 'sandbox-2', '--dry-run', '-v');
+    expect(quick.code, quick.stderr).toBe(0);
+    expect(quick.stderr).toContain(
+      `the stored snapshot is the one the backup wrote and checked in transit (ETag ${manifest.snapshot.etag}`,
+    );
+    const full = await restore('--context', 'sandbox-2', '--dry-run', '--verify-snapshot', '-v');
+    expect(full.code, full.stderr).toBe(0);
+    expect(full.stderr).not.toContain('not downloaded again');
+    expect(full.stderr).toContain(`debug: verifying ${backupUrl}snapshot.db`);
+    expect(quick.stderr).not.toContain('debug: verifying');
+  }, 120_000);
+
   it('refuses a backup whose snapshot was tampered with, before any change', async () => {
     const url = await tamperedCopy();
     const run = await runCliInProcess([

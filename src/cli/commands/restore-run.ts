@@ -20,6 +20,7 @@ export interface RestoreArgs extends GlobalArgs, S3Args {
   expires: string;
   'dry-run'?: boolean;
   'wait-timeout': string;
+  'verify-snapshot'?: boolean;
   yes?: boolean;
 }
 
@@ -58,6 +59,7 @@ export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number>
         dryRun: args['dry-run'] === true,
         expiresInSeconds: Math.round(expiresMs / 1000),
         waitTimeoutMs,
+        ...(args['verify-snapshot'] ? { verifySnapshot: true } : {}),
         toolVersion: VERSION,
         rerun: `{cmd} restore ${url}${session.namespaceExplicit ? ` -n ${session.namespace}` : ''}${args.context ? ` --context ${args.context}` : ''}`,
       },

@@ -37,6 +37,11 @@ export const restoreCommand: CommandRegistrar = (y, deps, done) =>
           default: '15m',
           describe: 'How long to wait for the control plane, the etcd restore and (with --replace) the deletion',
         })
+        .option('verify-snapshot', {
+          type: 'boolean',
+          describe:
+            'Download the snapshot and check every byte before the first change (SHA-256, trailer, bbolt), even when its ETag shows it is the one the backup wrote and checked',
+        })
         .option('yes', { alias: 'y', type: 'boolean', describe: 'Confirm --replace without a prompt' })
         .example('$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/', 'Restore clusters/demo where it was')
         .example(

@@ -26,13 +26,17 @@ export async function streamPodFileToStore(
   store: ObjectStore,
   key: string,
   options: StreamUploadOptions = {},
-): Promise<DigestResult> {
+): Promise<DigestResult & { etag?: string }> {
   const digest = new DigestStream(options.onBytes);
   const source = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
   source.pipe(digest);
   let first: { error: unknown } | undefined;
+  let etag: string | undefined;
   const uploaded = store
     .put(key, digest, { contentType: 'application/octet-stream', ...(options.signal ? { signal: options.signal } : {}) })
+    .then((answer) => {
+      etag = answer?.etag;
+    })
     .catch((error: unknown) => {
       first ??= { error };
       // Without an error: the exec side sees its sink close (an 'error' would need a listener).
@@ -49,7 +53,7 @@ export async function streamPodFileToStore(
   );
   await Promise.allSettled([streamed, uploaded]);
   if (first) throw first.error;
-  return digest.result();
+  return { ...digest.result(), ...(etag ? { etag } : {}) };
 }
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));

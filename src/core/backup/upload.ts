@@ -133,6 +133,7 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
       revision: input.status.revision,
       totalKeys: input.status.totalKey,
       hash: input.status.hash,
+      ...(measured.etag ? { etag: measured.etag } : {}),
     },
     mode: req.mode,
     apiDowntimeSeconds: input.apiDowntimeSeconds,

@@ -87,6 +87,12 @@ export interface BackupManifest {
     totalKeys: number;
     /** etcd's own hash from `snapshot status`. */
     hash: number;
+    /**
+     * The store's ETag for the snapshot as written (absent in older backups and where the store gives none):
+     * a restore whose HEAD answers the same ETag and size knows the object is the one this backup
+     * wrote and checked in transit, without downloading it.
+     */
+    etag?: string;
   };
   mode: BackupMode;
   /** Seconds the API servers were down (quiesce mode); null for online backups. */

@@ -8,7 +8,9 @@
  */
 import { PreconditionError, UsageError } from '../errors.ts';
 import { Annotations, Resources, type KubeObject } from '../model.ts';
-import { OperationPhases, readOperation, updateOperation, type MoveOperation } from '../operation/record.ts';
+import { OperationPhases, readMoveAnnotation, readOperation, updateOperation, type MoveOperation } from '../operation/record.ts';
+
+export { readMoveAnnotation };
 import type { Cluster, KubeApi, KubeSession, S3Target } from '../ports.ts';
 import type { MovePhase, MoveWorld } from './types.ts';
 
@@ -18,20 +20,6 @@ export const phaseIndex = (phase: MovePhase): number => PHASES.indexOf(phase);
 
 /** Phases up to here roll back on failure or `resume`; from the DNS hand-off on, a move only goes forward. */
 export const isBeforeHandOff = (phase: MovePhase): boolean => phaseIndex(phase) < phaseIndex('dns-handoff');
-
-export function readMoveAnnotation(hc: KubeObject | undefined): MoveOperation | undefined {
-  const raw = hc?.metadata.annotations?.[Annotations.move];
-  if (raw === undefined) return undefined;
-  try {
-    const op = JSON.parse(raw) as MoveOperation;
-    if (op && op.type === 'move' && typeof op.id === 'string') return op;
-  } catch {
-    // fall through
-  }
-  throw new PreconditionError(`failed to read annotation ${Annotations.move}: it is not a move record (${raw.slice(0, 80)})`, {
-    hint: 'inspect it with "kubectl get hostedcluster -o yaml"; remove it by hand only if no move is active',
-  });
-}
 
 /** The move record of operation `id` on the source HostedCluster, if it still carries it. */
 export function sourceRecordOf(hc: KubeObject | undefined, id: string): MoveOperation | undefined {

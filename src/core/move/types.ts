@@ -3,7 +3,9 @@
  * (apiVersion hcp-dr.openshift.io/v1alpha1, kind MoveResult; fields are only ever added).
  */
 import type { MoveEndpoint, MoveOperation } from '../operation/record.ts';
-import type { Clock, KubeApi, KubeSession, KubeTarget, NameResolver, ObjectStore, OpenedStore, Reporter, S3Target } from '../ports.ts';
+import type { Clock, KubeSession, MoveWorld, NameResolver, ObjectStore, Reporter, S3Target } from '../ports.ts';
+
+export type { MoveWorld } from '../ports.ts';
 import type { PreflightCheck, RestoreResult } from '../restore/types.ts';
 
 export const MOVE_API_VERSION = 'hcp-dr.openshift.io/v1alpha1';
@@ -28,15 +30,6 @@ export interface MoveRequest {
   force: boolean;
   dryRun: boolean;
   toolVersion: string;
-}
-
-/** How a move reaches the world; `resume` builds the same from the record alone. */
-export interface MoveWorld {
-  connectKube(target: KubeTarget): Promise<KubeSession>;
-  openObjectStore(target: S3Target): Promise<OpenedStore>;
-  resolver(server?: string): NameResolver;
-  /** The hosted cluster's own API, from its admin kubeconfig (YAML); closed by the caller. */
-  connectGuest(kubeconfig: string): Promise<{ api: KubeApi; close(): Promise<void> }>;
 }
 
 export interface MoveDeps {

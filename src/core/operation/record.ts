@@ -249,6 +249,21 @@ export async function releaseOperation(api: KubeApi, namespace: string, name: st
   });
 }
 
+/** A move's record on its destination HostedCluster (annotation hcp-dr.openshift.io/move), if any. */
+export function readMoveAnnotation(hc: KubeObject | undefined): MoveOperation | undefined {
+  const raw = hc?.metadata.annotations?.[Annotations.move];
+  if (raw === undefined) return undefined;
+  try {
+    const op = JSON.parse(raw) as MoveOperation;
+    if (op && op.type === 'move' && typeof op.id === 'string') return op;
+  } catch {
+    // fall through
+  }
+  throw new PreconditionError(`failed to read annotation ${Annotations.move}: it is not a move record (${raw.slice(0, 80)})`, {
+    hint: 'inspect it with "kubectl get hostedcluster -o yaml"; remove it by hand only if no move is active',
+  });
+}
+
 function inProgress(hc: KubeObject, op: OperationInfo): OperationInProgressError {
   const { namespace, name } = hc.metadata;
   return new OperationInProgressError(

@@ -13,11 +13,17 @@
  */
 import { PreconditionError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
-import type { Clock, Cluster, Reporter } from '../ports.ts';
+import type { Clock, Cluster, MoveWorld, Reporter } from '../ports.ts';
 import { resolveHostedCluster } from '../controlplane/hosted-cluster.ts';
-import type { MoveWorld } from '../move/types.ts';
-import { readMoveAnnotation } from '../move/records.ts';
-import { isKnownOperationType, readOperation, type OperationInfo, type OperationRecord, type OperationType } from './record.ts';
+
+import {
+  isKnownOperationType,
+  readMoveAnnotation,
+  readOperation,
+  type OperationInfo,
+  type OperationRecord,
+  type OperationType,
+} from './record.ts';
 
 export interface ResumeDeps extends Cluster {
   clock: Clock;

@@ -38,6 +38,8 @@ export interface RestoreRequest {
   hostedClusterAnnotations?: Record<string, string>;
   /** The snapshot this process just uploaded and checked in transit (a move): not downloaded again. */
   uploadedSnapshot?: { sha256: string; size: number };
+  /** Download the snapshot and check every byte even when its ETag shows it is the one the backup wrote. */
+  verifySnapshot?: boolean;
 }
 
 export interface RestoreDeps {
@@ -62,6 +64,7 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
       ...(deps.signal ? { signal: deps.signal } : {}),
       ...(deps.onBytes ? { onBytes: deps.onBytes } : {}),
       ...(req.uploadedSnapshot ? { uploaded: req.uploadedSnapshot } : {}),
+      ...(req.verifySnapshot ? { verifySnapshot: true } : {}),
     },
   );
   const m = bundle.manifest;

@@ -61,8 +61,8 @@ describe("external-dns' domain filter", () => {
 
 describe('move phases', () => {
   it('roll back up to the backup and only go forward from the DNS hand-off on', () => {
-    expect(['started', 'frozen', 'backed-up'].every(isBeforeHandOff)).toBe(true);
-    expect(['dns-handoff', 'restoring', 'verified', 'tearing-down', 'source-removed'].some(isBeforeHandOff)).toBe(false);
+    expect((['started', 'frozen', 'backed-up'] as const).every(isBeforeHandOff)).toBe(true);
+    expect((['dns-handoff', 'restoring', 'verified', 'tearing-down', 'source-removed'] as const).some(isBeforeHandOff)).toBe(false);
     expect(phaseIndex('verified')).toBeGreaterThan(phaseIndex('restoring'));
   });
 });
