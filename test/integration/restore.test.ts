@@ -270,7 +270,10 @@ describe('restore', () => {
   }, 120_000);
 
   it('diagnoses an expired pre-signed URL from the etcd-init log, then --replace with a fresh URL restores', async () => {
+    // Every download of the snapshot reaches the server 2.5 s late: the 1 s URL has expired by then.
+    sb.s3.server.setFault({ op: 'GetObject', keySuffix: 'snapshot.db', mode: 'late', delayMs: 2500, times: Infinity });
     const expired = await restore('--replace', '--yes', '--expires', '1s');
+    sb.s3.server.setFault(undefined);
     expect(expired.code).toBe(3);
     expect(expired.stderr).toMatch(/error: failed to restore clusters\/demo: etcd-init in clusters-demo\/etcd-\d failed.*expired/);
     expect(expired.stderr).toMatch(/hint: .*--replace/);

@@ -71,8 +71,12 @@ export interface S3Fault {
   /**
    * error500: answer 500 InternalError. drop: destroy the connection after `afterBytes` body bytes.
    * corrupt (UploadPart, PutObject): the server receives the body with one byte changed, as if in transit.
+   * late (GetObject): the request reaches the server `delayMs` after it was sent, as a download that
+   * starts late does: a pre-signed URL is checked for expiry only then.
    */
-  mode: 'error500' | 'drop' | 'corrupt';
+  mode: 'error500' | 'drop' | 'corrupt' | 'late';
+  /** late only (default 2000). */
+  delayMs?: number;
   /** Request body bytes (uploads) or response body bytes (GetObject) let through before a drop. */
   afterBytes?: number;
   /** How many matching requests fail (default 1; Infinity = every one; the SDK retries 500s). */
@@ -184,6 +188,10 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     remaining--;
     triggered++;
     const socket = ctx.req.socket;
+    if (f.mode === 'late') {
+      await new Promise((r) => setTimeout(r, f.delayMs ?? 2000));
+      return next();
+    }
     if (f.mode === 'corrupt' && (op === 'UploadPart' || op === 'PutObject')) {
       markCorrupt(ctx.req);
       return next();

@@ -31,8 +31,6 @@ export interface ForwardInput {
   deps: Omit<MoveDeps, 'confirm' | 'newId'>;
   /** The command that continues the move, for hints. */
   resumeCommand: string;
-  /** The snapshot this run uploaded (a fresh run, not `resume`): the restore need not download it again. */
-  uploadedSnapshot?: { sha256: string; size: number };
 }
 
 export interface ForwardOutcome {
@@ -153,7 +151,6 @@ async function restoreOnDestination(input: ForwardInput, op: MoveOperation): Pro
       rerun: input.resumeCommand,
       ...(op.toolVersion ? { toolVersion: op.toolVersion } : {}),
       hostedClusterAnnotations: { [Annotations.move]: JSON.stringify({ ...op, phase: 'restoring' }) },
-      ...(input.uploadedSnapshot ? { uploadedSnapshot: input.uploadedSnapshot } : {}),
     },
     {
       api: ctx.destination.api,

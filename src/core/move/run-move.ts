@@ -112,7 +112,6 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
   const rollback = new Rollback(deps.reporter);
   rollback.push('remove the operation record', () => releaseOperation(src, namespace, name));
   let pause: Pause | undefined;
-  let uploaded: { sha256: string; size: number } | undefined;
   const started = deps.clock.now().getTime();
   try {
     const undo = {
@@ -138,7 +137,7 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
 
     rollback.push('delete the incomplete upload', () => deleteIncompleteUpload(backupRequest, id), { bestEffort: true });
     const t0 = deps.clock.now().getTime();
-    const { manifest } = await backUpFrozenSource({
+    await backUpFrozenSource({
       source: sides.source,
       request: backupRequest,
       pre: pre.backup,
@@ -150,7 +149,6 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
       onBytes: deps.onBytes,
     });
     deps.signal?.throwIfAborted();
-    uploaded = { sha256: manifest.snapshot.sha256, size: manifest.snapshot.size };
     op = { ...op, phase: 'backed-up' };
     await updateOperation(src, locked, op);
     phases.push({ phase: 'back-up', seconds: (deps.clock.now().getTime() - t0) / 1000 });
@@ -186,7 +184,6 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
       resolver: sides.resolver,
       deps,
       resumeCommand: resume,
-      ...(uploaded ? { uploadedSnapshot: uploaded } : {}),
     });
   } catch (err) {
     if (deps.signal?.aborted)

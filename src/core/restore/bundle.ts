@@ -28,12 +28,6 @@ export interface BundleOptions {
   reporter: Reporter;
   signal?: AbortSignal;
   onBytes?: (n: number) => void;
-  /**
-   * The snapshot as this process uploaded it moments ago, its SHA-256 computed over the bytes sent
-   * and etcd's trailer checked (a move): then only backup.json's record of it and the stored size are
-   * compared, instead of downloading it again.
-   */
-  uploaded?: { sha256: string; size: number };
   /** Download and check every byte even when the stored snapshot's ETag and size match backup.json. */
   verifySnapshot?: boolean;
 }
@@ -48,8 +42,7 @@ export async function readBundle(
   let verification: BackupVerification | null = null;
   // Unreadable here, it is left to the full verification to say what is wrong with the backup.
   let manifest = await readManifest().catch(() => undefined);
-  if (options.uploaded && manifest) await checkUploaded(src, manifest, options.uploaded, url);
-  else if (!options.uploaded && manifest && !options.verifySnapshot && (await storedAsWritten(src, manifest)))
+  if (manifest && !options.verifySnapshot && (await storedAsWritten(src, manifest)))
     options.reporter.info(
       `the stored snapshot is the one the backup wrote and checked in transit (ETag ${manifest.snapshot.etag}, ${manifest.snapshot.size} bytes): not downloaded again (--verify-snapshot checks every byte)`,
     );
@@ -121,22 +114,4 @@ async function storedAsWritten(src: BundleSource, manifest: BackupManifest): Pro
   const key = src.prefix ? `${src.prefix}/${file || BackupFiles.snapshot}` : file || BackupFiles.snapshot;
   const stored = await src.store.head(key);
   return stored !== undefined && stored.etag === etag && stored.size === size;
-}
-
-async function checkUploaded(
-  src: BundleSource,
-  manifest: BackupManifest,
-  uploaded: { sha256: string; size: number },
-  url: string,
-): Promise<void> {
-  const key = src.prefix
-    ? `${src.prefix}/${manifest.snapshot.file || BackupFiles.snapshot}`
-    : manifest.snapshot.file || BackupFiles.snapshot;
-  const stored = await src.store.head(key);
-  if (manifest.snapshot.sha256 !== uploaded.sha256 || manifest.snapshot.size !== uploaded.size || stored?.size !== uploaded.size) {
-    throw new PreconditionError(
-      `failed to verify backup ${url}: the stored snapshot is not the one just uploaded (${stored ? `${stored.size} bytes stored` : 'missing'}, ${uploaded.size} sent)`,
-      { hint: 'something else wrote under this prefix; nothing was changed on the destination' },
-    );
-  }
 }

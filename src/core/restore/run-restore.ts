@@ -36,8 +36,6 @@ export interface RestoreRequest {
   toolVersion?: string;
   /** More annotations for the HostedCluster, written in the request that creates it (a move's record). */
   hostedClusterAnnotations?: Record<string, string>;
-  /** The snapshot this process just uploaded and checked in transit (a move): not downloaded again. */
-  uploadedSnapshot?: { sha256: string; size: number };
   /** Download the snapshot and check every byte even when its ETag shows it is the one the backup wrote. */
   verifySnapshot?: boolean;
 }
@@ -63,7 +61,6 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
       reporter: deps.reporter,
       ...(deps.signal ? { signal: deps.signal } : {}),
       ...(deps.onBytes ? { onBytes: deps.onBytes } : {}),
-      ...(req.uploadedSnapshot ? { uploaded: req.uploadedSnapshot } : {}),
       ...(req.verifySnapshot ? { verifySnapshot: true } : {}),
     },
   );
