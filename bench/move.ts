@@ -16,7 +16,7 @@ import { PassThrough } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { fillEtcd } from '../test/support/etcd-fill.ts';
-import { sandboxS3Flags, useSandboxCredentials } from '../test/support/sandbox-s3.ts';
+import { demoMoveArgs, useSandboxCredentials } from '../test/support/sandbox-s3.ts';
 import { REPO_ROOT, startSandbox, type ManagementCluster, type Sandbox } from '../test/sandbox/sandbox.ts';
 import { connectKube } from '../src/kube/session.ts';
 import { openObjectStore } from '../src/s3/store.ts';
@@ -201,32 +201,7 @@ try {
   const handPhases: Record<string, number[]> = {};
   for (let round = 1; round <= rounds; round++) {
     const started = Date.now();
-    const run = await timedRun(
-      entry,
-      [
-        'move',
-        'demo',
-        '-n',
-        NS,
-        '--kubeconfig',
-        sb.kubeconfig,
-        '--context',
-        m1.context,
-        '--to-context',
-        m2.context,
-        '--via',
-        `s3://${sb.s3.bucket}/moves`,
-        ...sandboxS3Flags(sb, { https: true }),
-        '--dns-server',
-        sb.dns!.address,
-        '--wait-timeout',
-        '20m',
-        '--yes',
-        '-o',
-        'json',
-      ],
-      env,
-    );
+    const run = await timedRun(entry, demoMoveArgs(sb, m1.context, m2.context, ['--wait-timeout', '20m', '--yes', '-o', 'json']), env);
     if (run.code !== 0) throw new Error(`move failed (exit ${run.code}):\n${run.stderr}`);
     const result = JSON.parse(run.stdout) as MoveResult;
     outages.push(outageIn(sb, started, Date.now()));

@@ -128,7 +128,7 @@ async function pluginRestore(sb: Sandbox, backupUrl: string): Promise<PluginRoun
   const t: ControlPlaneTimeline = sb.clusters[0]!.operator!.timeline(CP) ?? { created: NaN };
   const span = (from: number | undefined, to: number | undefined) => (from === undefined || to === undefined ? NaN : (to - from) / 1000);
   const phases: Record<string, number> = {
-    'preflight (bundle read and verified: download, SHA-256, bbolt)': span(started, at['preflight']),
+    'preflight (bundle read; the snapshot checked by its ETag, not downloaded)': span(started, at['preflight']),
     'objects applied up to the HostedCluster': span(at['preflight'], t.created),
     'stand-in creates the control plane': span(t.created, t.initStarted),
     'etcd-init: download + etcdctl snapshot restore': span(t.initStarted, t.initFinished),
@@ -229,7 +229,7 @@ for (const mb of sizes) {
       ratio: fc / bareMedian,
       target: '≤ 1.3x',
       met: fc / bareMedian <= 1.3,
-      note: `excludes the read-only preflight (backup verify of the snapshot); round ratios ${range(fcRatios)}`,
+      note: `excludes the read-only preflight; round ratios ${range(fcRatios)}`,
     });
     emit({
       bench,
