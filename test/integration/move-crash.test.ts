@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { REPO_ROOT, startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
-import { sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
+import { demoMoveArgs, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { waitFor } from '../support/wait.ts';
 import type { GroupResource, SimObject } from '../support/sim/types.ts';
 
@@ -59,28 +59,7 @@ interface Killed {
 
 /** Runs the move in a child process and kills it with `signal` once stderr shows `marker`. */
 function moveUntil(from: string, marker: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<Killed> {
-  const args = [
-    path.join(REPO_ROOT, 'src/main.ts'),
-    'move',
-    'demo',
-    '-n',
-    'clusters',
-    '--kubeconfig',
-    sb.kubeconfig,
-    '--context',
-    from,
-    '--to-context',
-    other(from),
-    '--via',
-    `s3://${sb.s3.bucket}/moves`,
-    ...sandboxS3Flags(sb, { https: true }),
-    '--dns-server',
-    sb.dns!.address,
-    '--wait-timeout',
-    '3m',
-    '--yes',
-    '-v',
-  ];
+  const args = [path.join(REPO_ROOT, 'src/main.ts'), ...demoMoveArgs(sb, from, other(from), ['--wait-timeout', '3m', '--yes', '-v'])];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
-import { sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
+import { demoMoveArgs, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { CAPI_RESOURCES } from '../support/hypershift/capi.ts';
 import { waitFor } from '../support/wait.ts';
 import type { MoveResult } from '../../src/core/move/types.ts';
@@ -27,26 +27,7 @@ let m2: ManagementCluster;
 let restoreEnv: (() => void) | undefined;
 
 const move = (from: string, to: string, ...extra: string[]) =>
-  runCliInProcess([
-    'move',
-    'demo',
-    '-n',
-    'clusters',
-    '--kubeconfig',
-    sb.kubeconfig,
-    '--context',
-    from,
-    '--to-context',
-    to,
-    '--via',
-    `s3://${sb.s3.bucket}/moves`,
-    ...sandboxS3Flags(sb, { https: true }),
-    '--dns-server',
-    sb.dns!.address,
-    '--wait-timeout',
-    '3m',
-    ...extra,
-  ]);
+  runCliInProcess(demoMoveArgs(sb, from, to, ['--wait-timeout', '3m', ...extra]));
 const resolved = async () =>
   (
     await sb

@@ -1,7 +1,7 @@
 /**
  * What tests and benchmarks on the sandbox need to reach its S3 server, in one place: the
  * credentials in process.env (for the in-process CLI), the plugin's S3 flags (plain http, or the
- * https front with its CA), the usual `backup demo` command line, and an SDK client for looking
+ * https front with its CA), the usual `backup demo` and `move demo` command lines, and an SDK client for looking
  * at the bucket from outside. The plugin under test never gets its S3 settings from here.
  */
 import { S3Client } from '@aws-sdk/client-s3';
@@ -43,6 +43,33 @@ export function demoBackupArgs(sb: Sandbox, extra: readonly string[] = [], optio
     '--to',
     `s3://${sb.s3.bucket}/hcp`,
     ...sandboxS3Flags(sb, options),
+    ...extra,
+  ];
+}
+
+/**
+ * `move demo -n clusters` from one management cluster of the sandbox to another, through
+ * s3://<bucket>/moves over the https front (a restore's URL must be https) and the sandbox's DNS
+ * server, plus `extra`.
+ */
+export function demoMoveArgs(sb: Sandbox, from: string, to: string, extra: readonly string[] = []): string[] {
+  if (!sb.dns) throw new Error('the sandbox runs without DNS: a move needs it');
+  return [
+    'move',
+    'demo',
+    '-n',
+    'clusters',
+    '--kubeconfig',
+    sb.kubeconfig,
+    '--context',
+    from,
+    '--to-context',
+    to,
+    '--via',
+    `s3://${sb.s3.bucket}/moves`,
+    ...sandboxS3Flags(sb, { https: true }),
+    '--dns-server',
+    sb.dns.address,
     ...extra,
   ];
 }
