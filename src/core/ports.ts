@@ -56,6 +56,8 @@ export interface ExecRequest {
   stdout?: Writable;
   /** Abort the command (closes the connection). */
   signal?: AbortSignal;
+  /** What the command is, for messages, where its command line says little (a shell script). */
+  description?: string;
 }
 
 export interface ExecResult {

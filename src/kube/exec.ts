@@ -32,7 +32,7 @@ export class WebSocketPodExec implements PodExec {
 
   async exec(request: ExecRequest): Promise<ExecResult> {
     const { namespace, pod, container, command } = request;
-    const what = `exec "${command.join(' ').slice(0, 80)}" in pod "${pod}" (container "${container}") in namespace "${namespace}"`;
+    const what = `exec "${request.description ?? command.join(' ').slice(0, 80)}" in pod "${pod}" (container "${container}") in namespace "${namespace}"`;
     const query = new URLSearchParams({
       container,
       stdout: 'true',

@@ -203,7 +203,7 @@ describe('on the sandbox', () => {
     let hanging = 0;
     let closedByClient = 0;
     sb.sim.setExecHandler(async (call) => {
-      if (!call.command.includes('endpoint')) return real(call);
+      if (!call.command.some((arg) => arg.includes('endpoint'))) return real(call);
       hanging++;
       await new Promise<void>((resolve) =>
         call.signal.aborted ? resolve() : call.signal.addEventListener('abort', () => resolve(), { once: true }),

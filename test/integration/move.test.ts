@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoMoveArgs, useSandboxCredentials } from '../support/sandbox-s3.ts';
-import { CAPI_RESOURCES } from '../support/hypershift/capi.ts';
+import { CAPI_RESOURCES, MACHINES } from '../support/hypershift/capi.ts';
 import { waitFor } from '../support/wait.ts';
 import type { MoveResult } from '../../src/core/move/types.ts';
 import type { GroupResource } from '../support/sim/types.ts';
@@ -98,12 +98,14 @@ describe('move', () => {
   });
 
   it(
-    'moves demo to the second cluster: verified by data there, the API name resolves there, nothing left on the source, OVN restarted',
+    'moves demo to the second cluster with its machines (--with-nodes): verified by data there, the API name resolves there, nothing left on the source, OVN restarted',
     { timeout: 300_000 },
     async () => {
       const guest = sb.guests!.get('demo-x7k2p')!;
       const ovnBefore = guest.ovnRestarts();
-      const run = await move('sandbox', 'sandbox-2', '--yes', '-o', 'json', '-v');
+      const machines = m1.sim.store.list(MACHINES, 'clusters-demo').map((m) => m.metadata.name);
+      expect(machines).toHaveLength(2);
+      const run = await move('sandbox', 'sandbox-2', '--yes', '--with-nodes', '-o', 'json', '-v');
       expect(run.code, run.stderr).toBe(0);
       const r = JSON.parse(run.stdout) as MoveResult;
       expect(r.state).toBe('Moved');
@@ -128,6 +130,10 @@ describe('move', () => {
       const dst = m2.sim.store.get(HC, 'clusters', 'demo')!;
       expect(Object.keys(dst.metadata.annotations ?? {}).filter((k) => k === OPERATION || k === 'hcp-dr.openshift.io/move')).toEqual([]);
       expect(run.stderr).toContain('step: dns-released');
+      // --with-nodes: the source's machines, from the backup, before the operator would make new ones.
+      const moved = m2.sim.store.list(MACHINES, 'clusters-demo');
+      expect(moved.map((m) => m.metadata.name).sort()).toEqual([...machines].sort());
+      for (const m of moved) expect(m.metadata.annotations?.['hcp-dr.openshift.io/restored-from']).toBe(r.backup);
     },
   );
 

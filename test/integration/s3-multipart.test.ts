@@ -143,14 +143,26 @@ describe('pooled multipart uploader (uploadStream)', () => {
     const progress: number[] = [];
     const stats = await upload('small.bin', src.stream, { onProgress: (n) => progress.push(n) });
     expect(server.faultsTriggered - before).toBe(1);
-    expect(stats).toEqual({ bytes: 3 * MiB + 5, parts: 0, buffersAllocated: 1, integrity: 'signed-payload' });
+    expect(stats).toEqual({
+      bytes: 3 * MiB + 5,
+      parts: 0,
+      buffersAllocated: 1,
+      integrity: 'signed-payload',
+      etag: expect.stringMatching(/^"[0-9a-f]{32}"$/),
+    });
     expect(progress).toEqual([3 * MiB + 5]);
     expect(await stored('small.bin')).toEqual({ sha256: src.sha256(), size: 3 * MiB + 5 });
 
     server.setFault({ op: 'PutObject', mode: 'error500', times: 1 });
     const empty = await upload('empty.bin', Readable.from([]));
     expect(server.faultsTriggered - before).toBe(2);
-    expect(empty).toEqual({ bytes: 0, parts: 0, buffersAllocated: 0, integrity: 'signed-payload' });
+    expect(empty).toEqual({
+      bytes: 0,
+      parts: 0,
+      buffersAllocated: 0,
+      integrity: 'signed-payload',
+      etag: '"d41d8cd98f00b204e9800998ecf8427e"',
+    });
     expect((await stored('empty.bin')).size).toBe(0);
   });
 

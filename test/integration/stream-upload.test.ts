@@ -83,7 +83,14 @@ describe('streamPodFileToStore', () => {
   it('stores the file byte-exact and reports its SHA-256 and valid trailer', async () => {
     const file = snapshot(12 * MiB);
     const result = await streamPodFileToStore(pod(new FakePod(file)), '/var/lib/x.db', store, 'ok/snapshot.db');
-    expect(result).toEqual({ size: file.length, sha256: createHash('sha256').update(file).digest('hex'), trailerValid: true });
+    expect(result).toEqual({
+      size: file.length,
+      sha256: createHash('sha256').update(file).digest('hex'),
+      trailerValid: true,
+      etag: expect.stringMatching(/^"[0-9a-f]{32}-\d+"$/),
+    });
+    // The ETag the upload answered is the one HEAD gives: what a restore compares with backup.json's.
+    expect((await store.head('ok/snapshot.db'))?.etag).toBe(result.etag);
     const stored = Buffer.concat(await (await store.get('ok/snapshot.db')).toArray());
     expect(stored.equals(file)).toBe(true);
   });

@@ -24,6 +24,7 @@ export interface MoveArgs extends GlobalArgs, S3Args {
   'wait-timeout': string;
   'pause-ttl': string;
   'keep-source'?: boolean;
+  'with-nodes'?: boolean;
   force?: boolean;
   'dry-run'?: boolean;
   yes?: boolean;
@@ -76,6 +77,7 @@ export async function move(args: MoveArgs, deps: CliDeps): Promise<number> {
         waitTimeoutMs,
         pauseTtlMs,
         keepSource: args['keep-source'] === true,
+        withNodes: args['with-nodes'] === true,
         force: args.force === true,
         dryRun,
         toolVersion: VERSION,

@@ -39,6 +39,11 @@ export const moveCommand: CommandRegistrar = (y, deps, done) =>
           type: 'boolean',
           describe: 'Leave the source paused for good (API servers at 0) instead of tearing it down',
         })
+        .option('with-nodes', {
+          type: 'boolean',
+          describe:
+            'Also re-create the CAPI and platform objects (machines) on the destination, so existing nodes are adopted where the platform allows it',
+        })
         .option('force', { type: 'boolean', describe: "Move even when the source's etcd is not Healthy (the verdict is shown)" })
         .option('dry-run', { type: 'boolean', describe: 'Run every check on both sides and print every phase; change nothing' })
         .option('yes', { alias: 'y', type: 'boolean', describe: 'Confirm the downtime without a prompt' })

@@ -37,7 +37,9 @@ export class PodProber {
   async probe(pod: PodFacts, calls: readonly ProbeCall[], tls?: EtcdctlTls): Promise<ProbeResult | undefined> {
     if (pod.execError) return undefined;
     const marker = probeMarker();
-    const ran = await this.#exec(pod, ['/bin/sh', '-c', probeScript(marker, calls, tls)]);
+    // Messages name the etcdctl calls, not the script's text.
+    const description = `etcdctl ${calls.map((c) => c.args.slice(0, 2).join(' ')).join(', ')} (one script)`;
+    const ran = await this.#exec(pod, ['/bin/sh', '-c', probeScript(marker, calls, tls)], description);
     if (!ran) return undefined;
     const answers = parseProbeOutput(ran.stdout, marker);
     const found = tls?.caPath ?? caPathOf(answers);
@@ -67,7 +69,7 @@ export class PodProber {
     return undefined;
   }
 
-  async #exec(pod: PodFacts, command: string[]): Promise<ExecResult | undefined> {
+  async #exec(pod: PodFacts, command: string[], description?: string): Promise<ExecResult | undefined> {
     if (pod.execError) return undefined;
     try {
       return await this.#ctx.exec.exec({
@@ -75,6 +77,7 @@ export class PodProber {
         pod: pod.name,
         container: Etcd.container,
         command,
+        ...(description ? { description } : {}),
         ...(this.#ctx.signal ? { signal: this.#ctx.signal } : {}),
       });
     } catch (err) {

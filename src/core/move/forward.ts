@@ -151,6 +151,7 @@ async function restoreOnDestination(input: ForwardInput, op: MoveOperation): Pro
       rerun: input.resumeCommand,
       ...(op.toolVersion ? { toolVersion: op.toolVersion } : {}),
       hostedClusterAnnotations: { [Annotations.move]: JSON.stringify({ ...op, phase: 'restoring' }) },
+      ...(op.withNodes ? { withNodes: true } : {}),
     },
     {
       api: ctx.destination.api,

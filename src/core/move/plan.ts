@@ -39,7 +39,7 @@ export function planMove(req: MoveRequest, pre: MovePreflight): { phase: string;
     {
       phase: 'restore',
       actions: [
-        `restore on ${req.destination.context}: namespaces ${namespace} and ${cp}, the Secrets, HostedCluster ${namespace}/${name} with restoreSnapshotURL, ${pools.join(', ') || 'no NodePools'}`,
+        `restore on ${req.destination.context}: namespaces ${namespace} and ${cp}, the Secrets, ${req.withNodes ? 'the CAPI and platform objects (--with-nodes: existing machines are adopted), ' : ''}HostedCluster ${namespace}/${name} with restoreSnapshotURL, ${pools.join(', ') || 'no NodePools'}`,
         'wait for EtcdSnapshotRestored, verify every member by data (revision, keys, hashkv, member count)',
         `wait until ${host} resolves to the destination`,
       ],

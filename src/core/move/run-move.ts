@@ -89,6 +89,7 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
     dnsTimeoutMs: req.dnsTimeoutMs,
     waitTimeoutMs: req.waitTimeoutMs,
     keepSource: req.keepSource,
+    ...(req.withNodes ? { withNodes: true } : {}),
     nodePoolsPausedUntil: Object.fromEntries(
       pre.nodePools.map((np) => [np.metadata.name ?? '', (np['spec'] as { pausedUntil?: string }).pausedUntil ?? null]),
     ),

@@ -27,6 +27,8 @@ export interface MoveRequest {
   /** Lifetime of the pause deadline before the hand-off; renewed while the run lasts. */
   pauseTtlMs: number;
   keepSource: boolean;
+  /** Re-create the CAPI and platform objects on the destination so existing nodes are adopted. */
+  withNodes: boolean;
   force: boolean;
   dryRun: boolean;
   toolVersion: string;

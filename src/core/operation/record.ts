@@ -116,6 +116,8 @@ export interface MoveOperation extends OperationBase<'move'> {
   dnsTimeoutMs?: number;
   waitTimeoutMs?: number;
   keepSource?: boolean;
+  /** --with-nodes: the CAPI and platform objects go to the destination too. */
+  withNodes?: boolean;
   /** spec.pausedUntil of each NodePool before the freeze (null: absent). */
   nodePoolsPausedUntil?: Record<string, string | null>;
   /** When the API servers went down, for the downtime. */

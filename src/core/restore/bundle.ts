@@ -30,6 +30,8 @@ export interface BundleOptions {
   onBytes?: (n: number) => void;
   /** Download and check every byte even when the stored snapshot's ETag and size match backup.json. */
   verifySnapshot?: boolean;
+  /** Read the control-plane objects a move's backup carries (--with-nodes); refused when it has none. */
+  controlPlaneObjects?: boolean;
 }
 
 export async function readBundle(
@@ -84,7 +86,8 @@ export async function readBundle(
     obj.metadata.namespace = entry.namespace;
     objects.push({ role: entry.role, object: obj });
   }
-  return { bundle: { url, manifest, hostedCluster, nodePools, objects }, verification };
+  const controlPlane = options.controlPlaneObjects ? await readControlPlane(src, manifest, url, options.signal) : undefined;
+  return { bundle: { url, manifest, hostedCluster, nodePools, objects, ...(controlPlane ? { controlPlane } : {}) }, verification };
 }
 
 async function verifyStored(src: BundleSource, options: BundleOptions): Promise<BackupVerification> {
@@ -114,4 +117,15 @@ async function storedAsWritten(src: BundleSource, manifest: BackupManifest): Pro
   const key = src.prefix ? `${src.prefix}/${file || BackupFiles.snapshot}` : file || BackupFiles.snapshot;
   const stored = await src.store.head(key);
   return stored !== undefined && stored.etag === etag && stored.size === size;
+}
+
+/** The CAPI and platform objects of manifests/control-plane.yaml (the HostedControlPlane is the operator's: left out). */
+async function readControlPlane(src: BundleSource, manifest: BackupManifest, url: string, signal?: AbortSignal): Promise<KubeObject[]> {
+  const rel = manifest.manifests.controlPlane;
+  if (!rel)
+    throw new PreconditionError(`failed to read backup ${url}: it carries no control-plane objects (manifests/control-plane.yaml)`, {
+      hint: 'only the backup of a move carries them; restore without --with-nodes (the NodePools then provision new machines)',
+    });
+  const key = src.prefix ? `${src.prefix}/${rel}` : rel;
+  return parseManifests(await readText(src.store, key, signal), src.store.url(key)).filter((o) => o.kind !== 'HostedControlPlane');
 }

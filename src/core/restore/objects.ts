@@ -10,6 +10,7 @@
 import { UsageError } from '../errors.ts';
 import { controlPlaneNamespace, Resources, type KubeObject } from '../model.ts';
 import { cleanObject } from '../export/clean.ts';
+import { kindRank, knownKindOf } from '../export/kinds.ts';
 import { RestoreAnnotations, type DesiredObject, type RestoreBundle } from './types.ts';
 
 export interface ObjectTarget {
@@ -57,6 +58,14 @@ export function desiredObjects(bundle: RestoreBundle, target: ObjectTarget): Des
       object: stamp(object, inControlPlane ? cp : target.namespace, from),
       origin: `${object.kind ?? 'Secret'} from the backup (${role})`,
     });
+  }
+
+  // A move's CAPI and platform objects (--with-nodes), before the HostedCluster as §2.8 applies them,
+  // in dependency order, so the existing machines are adopted rather than replaced.
+  for (const object of [...(bundle.controlPlane ?? [])].sort((a, b) => kindRank(a) - kindRank(b))) {
+    const type = knownKindOf(object);
+    if (!type) continue;
+    out.push({ step: 'control-plane', type, object: stamp(object, cp, from), origin: `${object.kind} from the backup (--with-nodes)` });
   }
 
   const hc = stamp(bundle.hostedCluster, target.namespace, from, {

@@ -38,6 +38,8 @@ export interface RestoreRequest {
   hostedClusterAnnotations?: Record<string, string>;
   /** Download the snapshot and check every byte even when its ETag shows it is the one the backup wrote. */
   verifySnapshot?: boolean;
+  /** Also create the CAPI and platform objects a move's backup carries, so existing machines are adopted. */
+  withNodes?: boolean;
 }
 
 export interface RestoreDeps {
@@ -62,6 +64,7 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
       ...(deps.signal ? { signal: deps.signal } : {}),
       ...(deps.onBytes ? { onBytes: deps.onBytes } : {}),
       ...(req.verifySnapshot ? { verifySnapshot: true } : {}),
+      ...(req.withNodes ? { controlPlaneObjects: true } : {}),
     },
   );
   const m = bundle.manifest;

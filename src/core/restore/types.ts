@@ -109,6 +109,8 @@ export interface RestoreBundle {
   nodePools: KubeObject[];
   /** Secrets and ConfigMaps stored in the backup, with the namespace they were captured in. */
   objects: { role: string; object: KubeObject }[];
+  /** CAPI and platform objects (manifests/control-plane.yaml of a move's backup), when asked for (--with-nodes). */
+  controlPlane?: KubeObject[];
 }
 
 /**

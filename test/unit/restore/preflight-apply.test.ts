@@ -50,6 +50,38 @@ describe('restore objects', () => {
   });
 });
 
+describe('restore objects of a move --with-nodes', () => {
+  it('puts the CAPI and platform objects in dependency order before the HostedCluster, in the new control-plane namespace, without status or finalizers', () => {
+    const capi = (apiVersion: string, kind: string, name: string): KubeObject => ({
+      apiVersion,
+      kind,
+      metadata: { name, namespace: 'clusters-demo', finalizers: ['x'], uid: 'u', ownerReferences: [{ kind: 'MachineSet', name: 'ms' }] },
+      spec: {},
+      status: { phase: 'Running' },
+    });
+    const bundle = {
+      ...demoBundle(),
+      controlPlane: [
+        capi('cluster.x-k8s.io/v1beta1', 'Machine', 'm-1'),
+        capi('infrastructure.cluster.x-k8s.io/v1beta2', 'AWSCluster', 'demo'),
+        capi('cluster.x-k8s.io/v1beta1', 'Cluster', 'demo-x7k2p'),
+        capi('example.com/v1', 'Unknown', 'skipped'),
+      ],
+    };
+    const desired = desiredObjects(bundle, { namespace: 'other', name: 'demo', snapshotUrl: URL, recordAnnotations: record });
+    const order = desired.map((d) => `${d.step}:${d.object.kind}`);
+    const capiAt = ['Cluster', 'AWSCluster', 'Machine'].map((k) => order.indexOf(`control-plane:${k}`));
+    expect(capiAt).toEqual([...capiAt].sort((a, b) => a - b));
+    expect(Math.max(...capiAt)).toBeLessThan(order.indexOf('hosted-cluster:HostedCluster'));
+    expect(order.join()).not.toContain('Unknown');
+    const machine = desired.find((d) => d.object.kind === 'Machine')!.object;
+    expect(machine.metadata.namespace).toBe('other-demo');
+    expect(machine['status']).toBeUndefined();
+    expect(machine.metadata.finalizers).toBeUndefined();
+    expect(machine.metadata['ownerReferences']).toBeUndefined();
+  });
+});
+
 describe('restore preflight and apply', () => {
   let kube: FakeKube;
   beforeEach(() => {
