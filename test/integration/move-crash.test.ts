@@ -179,6 +179,24 @@ describe('move crash matrix: SIGKILL after each phase, then resume on the side t
     );
   }
 
+  it(
+    'SIGINT after the hand-off stops with the source paused for good and names the resume that finishes it',
+    { timeout: 240_000 },
+    async () => {
+      const from = where;
+      const run = await moveUntil(from, 'debug: step: dns-released\n', 'SIGINT');
+      expect(run.reached).toBe(true);
+      expect(run.code).toBe(130);
+      expect(run.stderr).toMatch(/^error: move of "clusters\/demo" interrupted after the DNS hand-off: the source stays paused for good/m);
+      expect(run.stderr).toMatch(new RegExp(`^hint: finish it with: kubectl hcp-dr resume demo -n clusters --context ${from}`, 'm'));
+      expect((cluster(from).sim.store.get(HC, 'clusters', 'demo')?.['spec'] as { pausedUntil?: string }).pausedUntil).toBe('true');
+      const resumed = await runCliInProcess(['resume', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--context', from]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      await expectOnePlace(other(from));
+      where = other(from);
+    },
+  );
+
   it('SIGINT before the hand-off rolls back by itself and exits 130', { timeout: 240_000 }, async () => {
     const from = where;
     const before = sourceState(cluster(from));
