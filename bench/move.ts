@@ -13,10 +13,8 @@
  */
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { fillEtcd } from '../test/support/etcd-fill.ts';
-import { demoMoveArgs, useSandboxCredentials } from '../test/support/sandbox-s3.ts';
+import { demoMoveArgs, presignedHttpsGet, useSandboxCredentials } from '../test/support/sandbox-s3.ts';
 import { REPO_ROOT, startSandbox, type ManagementCluster, type Sandbox } from '../test/sandbox/sandbox.ts';
 import { connectKube } from '../src/kube/session.ts';
 import { openObjectStore } from '../src/s3/store.ts';
@@ -114,14 +112,7 @@ async function byHand(sb: Sandbox, from: ManagementCluster, to: ManagementCluste
     for (const r of await src.api.list(Resources.route, CP)) await src.api.delete(Resources.route, CP, r.metadata.name ?? '');
     await until('DNS released', async () => !(await resolves(sb)).includes(sourceAddress));
   });
-  const client = new S3Client({
-    endpoint: sb.s3.httpsEndpoint,
-    region: sb.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey },
-  });
-  const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: sb.s3.bucket, Key: key }), { expiresIn: 3600 });
-  client.destroy();
+  const url = await presignedHttpsGet(sb, key);
   await timed('restore on the other cluster', async () => {
     const clean = (o: KubeObject, namespace?: string): KubeObject => {
       const out = stripServerFields(o);

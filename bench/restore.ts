@@ -15,10 +15,8 @@
  * 1 GiB) and the medians compared. HCP_DR_BENCH_RESTORE_SIZES_MB=100,1024 sets the sizes.
  */
 import path from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { fillEtcd } from '../test/support/etcd-fill.ts';
-import { demoBackupArgs } from '../test/support/sandbox-s3.ts';
+import { demoBackupArgs, presignedHttpsGet } from '../test/support/sandbox-s3.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.ts';
 import { startEtcdCluster, type EtcdCluster } from '../test/support/etcd-cluster.ts';
 import { runEtcdInit } from '../test/support/hypershift/etcd-init.ts';
@@ -162,16 +160,7 @@ for (const mb of sizes) {
     const manifest = JSON.parse(backup.stdout) as BackupManifest;
     const prefix = `hcp/clusters/demo/${manifest.id}/`;
     const backupUrl = `s3://${sb.s3.bucket}/${prefix}`;
-    const client = new S3Client({
-      endpoint: sb.s3.httpsEndpoint,
-      region: sb.s3.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey },
-    });
-    const bareUrl = await getSignedUrl(client, new GetObjectCommand({ Bucket: sb.s3.bucket, Key: `${prefix}snapshot.db` }), {
-      expiresIn: 3600,
-    });
-    client.destroy();
+    const bareUrl = await presignedHttpsGet(sb, `${prefix}snapshot.db`);
     console.log(
       `backed up ${(manifest.snapshot.size / MiB).toFixed(0)} MiB snapshot (revision ${manifest.snapshot.revision}); ${rounds} round(s)`,
     );

@@ -136,7 +136,9 @@ describe('etcd status on the sandbox', () => {
     // etcd refuses membership changes for a few seconds after a member (re)joined: memberChange retries.
     const added = await sb.etcd.memberChange(['member', 'add', 'stray', '--peer-urls=https://127.0.0.1:1'], 0);
     expect(added.code, added.stderr).toBe(0);
-    const id = /Member ([0-9a-f]+) added/.exec(added.stdout)?.[1] ?? '';
+    // etcdctl prints the ID with %16x: an ID of fewer than 16 hex digits comes padded with spaces.
+    const id = /Member\s+([0-9a-f]+)\s+added/.exec(added.stdout)?.[1] ?? '';
+    expect(id, added.stdout).toMatch(/^[0-9a-f]+$/);
     try {
       const r = await waitForState('Inconsistent');
       expect(r.verdict.reason).toContain('4 members but the StatefulSet wants 3');

@@ -4,7 +4,8 @@
  * https front with its CA), the usual `backup demo` and `move demo` command lines, and an SDK client for looking
  * at the bucket from outside. The plugin under test never gets its S3 settings from here.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Sandbox } from '../sandbox/sandbox.ts';
 
 export interface S3FlagOptions {
@@ -90,4 +91,19 @@ export function sandboxS3Client(sb: Sandbox): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+}
+
+/** A pre-signed GET of `key` through the https front, as etcd-init must get it (HyperShift's CRD takes https only). */
+export async function presignedHttpsGet(sb: Sandbox, key: string, expiresIn = 3600): Promise<string> {
+  const client = new S3Client({
+    endpoint: sb.s3.httpsEndpoint,
+    region: sb.s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: sb.s3.accessKeyId, secretAccessKey: sb.s3.secretAccessKey },
+  });
+  try {
+    return await getSignedUrl(client, new GetObjectCommand({ Bucket: sb.s3.bucket, Key: key }), { expiresIn });
+  } finally {
+    client.destroy();
+  }
 }
