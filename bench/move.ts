@@ -178,13 +178,8 @@ try {
   const t0 = performance.now();
   await fillEtcd(sb.etcd, mb, { inFlight: 8 });
   console.log(`filled ${mb} MiB in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
-  const env = {
-    ...process.env,
-    ...sb.env,
-    AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
-    AWS_REGION: sb.s3.region,
-  };
+  // useSandboxCredentials put the sandbox's AWS credentials into process.env.
+  const env = { ...process.env, ...sb.env };
   const outages: number[] = [];
   const reported: number[] = [];
   const sums: number[] = [];
