@@ -25,6 +25,13 @@ class FakeStore implements SimStore {
     const o = this.objects.get(this.key(r, ns, name));
     return o && structuredClone(o);
   }
+  peek<T>(r: GroupResource, ns: string | undefined, name: string, read: (o: Readonly<SimObject>) => T) {
+    const o = this.objects.get(this.key(r, ns, name));
+    return o && read(o);
+  }
+  peekAll(r: GroupResource, read: (o: Readonly<SimObject>) => void) {
+    for (const o of this.list(r)) read(o);
+  }
   list(r: GroupResource, ns?: string, sel?: string) {
     const [lk, lv] = sel ? sel.split('=') : [];
     return [...this.objects.entries()]

@@ -9,6 +9,7 @@ import { runCliInProcess } from '../support/cli.ts';
 import { KUBECTL, runAsync } from '../support/spawn.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
+import type { EtcdSummary, EtcdSummaryItem } from '../../src/core/etcd/status-all.ts';
 
 let sb: Sandbox;
 const PODS = { group: '', version: 'v1', plural: 'pods' };
@@ -20,6 +21,22 @@ async function report(): Promise<{ code: number; report: EtcdStatusReport; stder
   const run = await status('-o', 'json');
   return { code: run.code, report: JSON.parse(run.stdout) as EtcdStatusReport, stderr: run.stderr };
 }
+/** clusters/demo's line of `etcd status -A -o json` (the glance: curl through etcd's gateway, no hashkv). */
+async function glance(...extra: string[]): Promise<EtcdSummaryItem | undefined> {
+  const run = await runCliInProcess(['etcd', 'status', '-A', '-o', 'json', '--kubeconfig', sb.kubeconfig, ...extra]);
+  return (JSON.parse(run.stdout) as EtcdSummary).items.find((i) => i.namespace === 'clusters' && i.name === 'demo');
+}
+/** Exec requests (pod and command) the simulator saw since request number `from`. */
+function execsSince(from: number): { pod: string; command: string }[] {
+  return sb.sim.requests
+    .slice(from)
+    .filter((q) => q.url.includes('/exec?'))
+    .map((q) => {
+      const url = new URL(q.url, 'http://sim');
+      return { pod: url.pathname.split('/').at(-2) ?? '', command: url.searchParams.getAll('command').join(' ') };
+    });
+}
+
 /** Polls until the verdict is `state` (and `also` holds), or returns/throws at the timeout. */
 async function waitForState(
   state: string,
@@ -87,6 +104,10 @@ describe('etcd status on the sandbox', () => {
       expect(r.verdict.hint).toContain('data-etcd-1');
       const run = await status();
       expect(run.code).toBe(4);
+      const line = await glance();
+      expect(line?.state).toBe('Degraded');
+      expect(line?.members).toBe('2/3');
+      expect(line?.reason).toContain('etcd-1');
     } finally {
       await sb.etcd.start(1, { wait: true });
     }
@@ -100,6 +121,7 @@ describe('etcd status on the sandbox', () => {
       const r = await waitForState('QuorumLost');
       expect(r.verdict.reason).toMatch(/quorum needs 2/);
       expect((await status()).code).toBe(4);
+      expect(await glance()).toMatchObject({ state: 'QuorumLost', reason: expect.stringMatching(/quorum needs 2/) });
     } finally {
       await Promise.all([sb.etcd.start(1), sb.etcd.start(2)]);
       await sb.etcd.waitHealthy();
@@ -126,6 +148,8 @@ describe('etcd status on the sandbox', () => {
       const r = await waitForState('Inconsistent');
       expect(r.verdict.reason).toMatch(/split brain|hashkv|members but/);
       expect((await status()).code).toBe(4);
+      // Without hashkv, the glance sees the split by the pods' cluster IDs and member lists.
+      expect(await glance()).toMatchObject({ state: 'Inconsistent', reason: expect.stringMatching(/split brain|members but/) });
     } finally {
       await sb.etcd.rejoin(1, { wait: true });
     }
@@ -142,6 +166,7 @@ describe('etcd status on the sandbox', () => {
     try {
       const r = await waitForState('Inconsistent');
       expect(r.verdict.reason).toContain('4 members but the StatefulSet wants 3');
+      expect((await glance())?.reason).toContain('4 members but the StatefulSet wants 3');
     } finally {
       const removed = await sb.etcd.memberChange(['member', 'remove', id], 0);
       expect(removed.code === 0 || /member not found/i.test(removed.stderr), removed.stderr).toBe(true);
@@ -153,6 +178,48 @@ describe('etcd status on the sandbox', () => {
     const run = await runCliInProcess(['etcd', 'status', '-A', '--kubeconfig', sb.kubeconfig]);
     expect(run.stdout).toMatch(/^clusters\s+demo\s+Healthy\s+3\/3/m);
     expect(run.code).toBe(0);
+  });
+
+  it('-A asks each etcd pod once, through one curl and no etcdctl; --hashkv asks etcdctl for hashkv too', async () => {
+    const from = sb.sim.requests.length;
+    expect((await glance())?.state).toBe('Healthy');
+    const execs = execsSince(from);
+    expect(execs.map((e) => e.pod).sort()).toEqual(['etcd-0', 'etcd-1', 'etcd-2']);
+    for (const e of execs) {
+      expect(e.command).toContain('curl');
+      expect(e.command).toContain('/v3/maintenance/status');
+      expect(e.command).not.toContain('etcdctl');
+    }
+    const deep = sb.sim.requests.length;
+    expect((await glance('--hashkv'))?.state).toBe('Healthy');
+    expect(execsSince(deep).every((e) => e.command.includes('etcdctl') && e.command.includes('hashkv'))).toBe(true);
+  });
+
+  it('-A in an etcd image without curl asks etcdctl instead, with the same verdict', async () => {
+    await sb.etcd.removeFromImage(['curl']);
+    try {
+      const from = sb.sim.requests.length;
+      expect(await glance()).toMatchObject({ state: 'Healthy', members: '3/3' });
+      const execs = execsSince(from);
+      // Per pod: the curl script (exit 127), then one script of etcdctl calls.
+      expect(
+        execs
+          .filter((e) => e.command.includes('etcdctl'))
+          .map((e) => e.pod)
+          .sort(),
+      ).toEqual(['etcd-0', 'etcd-1', 'etcd-2']);
+      await sb.etcd.kill(2);
+      try {
+        const line = await glance();
+        expect(line?.state).toBe('Degraded');
+        expect(line?.reason).toContain('etcd-2');
+      } finally {
+        await sb.etcd.start(2, { wait: true });
+      }
+    } finally {
+      await sb.etcd.removeFromImage([]);
+    }
+    await waitForState('Healthy');
   });
 });
 

@@ -71,6 +71,11 @@ export interface SandboxOptions extends SeedOptions {
   splitBrainRestore?: boolean;
   /** Back-off before a failed etcd-init runs again (default 10 s). */
   initBackoffMs?: number;
+  /**
+   * How often each etcd pod's readiness is probed (default 300 ms, so tests see a failure soon). A
+   * world of many hosted clusters probes less often: each probe is a TLS request served on this machine.
+   */
+  readinessPollMs?: number;
   /** The DNS server, routers and external-DNS stand-ins (default true). */
   dns?: boolean;
   /** Management clusters (1-based) started without external DNS: no `external-dns` Deployment, no records. */
@@ -243,7 +248,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const managed = (options.managementType ?? 'Managed') === 'Managed';
     const adopt: AdoptedControlPlane[] = [];
     if (managed) {
-      const detach = attachEtcdController(sim.store, etcd, controlPlaneNamespace);
+      const detach = attachEtcdController(
+        sim.store,
+        etcd,
+        controlPlaneNamespace,
+        options.readinessPollMs !== undefined ? { pollMs: options.readinessPollMs } : {},
+      );
       stops.push(detach);
       adopt.push({ namespace, name, etcd, detach });
     }
@@ -260,6 +270,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           ...(k === 0 ? { adopt } : {}),
           ...(options.splitBrainRestore ? { splitBrainRestore: true } : {}),
           ...(options.initBackoffMs !== undefined ? { initBackoffMs: options.initBackoffMs } : {}),
+          ...(options.readinessPollMs !== undefined ? { pollMs: options.readinessPollMs } : {}),
           ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}),
           curlCaBundle: s3front.caFile,
           ...(dns && !options.withoutExternalDns?.includes(k + 1)

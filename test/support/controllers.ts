@@ -84,19 +84,24 @@ export function attachHyperShiftOperator(store: SimStore, options: OperatorOptio
 
   /** The control-plane operator: only while its HostedControlPlane is not paused. */
   const restoreApiServers = () => {
-    for (const hc of store.list(HOSTED_CLUSTERS)) {
+    // Runs every resyncMs over every hosted cluster: reads without copies, then changes what differs.
+    const changes: { ns: string; name: string; want: number }[] = [];
+    store.peekAll(HOSTED_CLUSTERS, (hc) => {
       const ns = cpNamespace(hc);
-      const hcp = store.get(HOSTED_CONTROL_PLANES, ns, hc.metadata.name);
-      if (!hcp || isPaused((hcp['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil, now())) continue;
+      const pausedUntil = store.peek(HOSTED_CONTROL_PLANES, ns, hc.metadata.name, (hcp) => ({
+        value: (hcp['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil,
+      }));
+      if (!pausedUntil || isPaused(pausedUntil.value, now())) return;
+      const want = desiredReplicas(hc);
       for (const name of API_SERVERS) {
-        const d = store.get(DEPLOYMENTS, ns, name);
-        const want = desiredReplicas(hc);
-        if (d && (d['spec'] as { replicas?: number }).replicas !== want) {
-          store.mutate(DEPLOYMENTS, ns, name, (o) => {
-            (o['spec'] as Record<string, unknown>)['replicas'] = want;
-          });
-        }
+        const replicas = store.peek(DEPLOYMENTS, ns, name, (d) => (d['spec'] as { replicas?: number }).replicas);
+        if (replicas !== undefined && replicas !== want) changes.push({ ns, name, want });
       }
+    });
+    for (const { ns, name, want } of changes) {
+      store.mutate(DEPLOYMENTS, ns, name, (o) => {
+        (o['spec'] as Record<string, unknown>)['replicas'] = want;
+      });
     }
   };
 

@@ -5,7 +5,7 @@
  * Every process runs under a watchdog (etcd/process.ts), so none survives the test process.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePorts, releasePorts } from './ports.ts';
@@ -369,9 +369,31 @@ export class EtcdCluster {
     await this.gateway.putMany(this.m(opts.via ?? this.firstRunning()).clientUrl, pairs());
   }
 
+  /** Tools taken out of the etcd image (removeFromImage), as a PATH directory that shadows them. */
+  private binOverrides: string | undefined;
+
+  /**
+   * Takes tools out of the pods' image: each name then answers as a missing command (exit 127),
+   * as in an image built without it. An empty list puts them back.
+   */
+  async removeFromImage(tools: string[]): Promise<void> {
+    if (tools.length === 0) {
+      this.binOverrides = undefined;
+      return;
+    }
+    const dir = path.join(this.dir, 'image-overrides');
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    for (const tool of tools) {
+      await writeFile(path.join(dir, tool), `#!/bin/sh\necho "sh: ${tool}: command not found" >&2\nexit 127\n`, { mode: 0o755 });
+    }
+    this.binOverrides = dir;
+  }
+
   podView(i: number): PodView {
     const s = this.m(i);
     return {
+      ...(this.binOverrides ? { binOverrides: this.binOverrides } : {}),
       tlsRoot: this.tls.root,
       volumeDir: s.volumeDir,
       tmpDir: s.podTmpDir,

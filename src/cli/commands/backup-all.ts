@@ -20,13 +20,20 @@ export interface FleetArgs {
 export const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 32;
 
-/** --concurrency of `backup --all`, and of the fleet CronJob `schedule --all` writes (checked there before it is written). */
-export function concurrencyOf(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_CONCURRENCY;
+/**
+ * --concurrency of `backup --all`, of the fleet CronJob `schedule --all` writes (checked there before it is
+ * written), and of `etcd status -A` (with its own default and hint).
+ */
+export function concurrencyOf(
+  text: string | undefined,
+  fallback = DEFAULT_CONCURRENCY,
+  hint = `the default is ${DEFAULT_CONCURRENCY}; each backup streams one snapshot, so more rarely goes faster`,
+): number {
+  if (text === undefined) return fallback;
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) {
     throw new UsageError(`invalid --concurrency "${text}": it must be a whole number from 1 to ${MAX_CONCURRENCY}`, {
-      hint: `the default is ${DEFAULT_CONCURRENCY}; each backup streams one snapshot, so more rarely goes faster`,
+      hint,
     });
   }
   return n;

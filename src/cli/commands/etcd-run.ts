@@ -13,7 +13,8 @@ import { freshnessOf, type BackupFreshness } from '../../core/etcd/freshness.ts'
 import { runEtcdStatus } from '../../core/etcd/status.ts';
 import { runEtcdStatusAll } from '../../core/etcd/status-all.ts';
 import { renderEtcdStatus, renderEtcdSummary } from './etcd-status-view.ts';
-import type { FreshnessArgs } from './etcd-freshness.ts';
+import { STATUS_CONCURRENCY, type FreshnessArgs } from './etcd-freshness.ts';
+import { concurrencyOf } from './backup-all.ts';
 
 export interface StatusArgs extends GlobalArgs, FreshnessArgs {
   'hosted-cluster'?: string;
@@ -31,6 +32,17 @@ export async function etcdStatus(args: StatusArgs, deps: CliDeps): Promise<numbe
     throw new UsageError('a hosted cluster name is required', { hint: '{cmd} etcd status <hosted-cluster> -n <namespace>, or -A for all' });
   }
   const maxAgeSeconds = maxBackupAgeOf(args);
+  const concurrency = concurrencyOf(
+    args.concurrency,
+    STATUS_CONCURRENCY,
+    `the default is ${STATUS_CONCURRENCY}; it bounds the execs into etcd pods at once`,
+  );
+  for (const flag of ['concurrency', 'hashkv'] as const) {
+    if (args[flag] !== undefined && !args['all-namespaces'])
+      throw new UsageError(`--${flag} applies to etcd status -A only (one cluster's status always compares hashkv)`, {
+        hint: `{cmd} etcd status -A --${flag}${flag === 'concurrency' ? ' 16' : ''}`,
+      });
+  }
   const backupsTarget = args.backups !== undefined ? s3TargetOf(args.backups, args, '--backups') : undefined;
   const session = await deps.connectKube(kubeTargetOf(args));
   const core = { api: session.api, exec: session.exec, clock: deps.clock, signal: deps.signal };
@@ -39,7 +51,7 @@ export async function etcdStatus(args: StatusArgs, deps: CliDeps): Promise<numbe
       ? listBackups(await deps.openObjectStore(backupsTarget), filter, { clock: deps.clock, reporter: deps.reporter, signal: deps.signal })
       : undefined;
   if (args['all-namespaces']) {
-    const [summary, list] = await Promise.all([runEtcdStatusAll(core, { concurrency: 4 }), listing({})]);
+    const [summary, list] = await Promise.all([runEtcdStatusAll(core, { concurrency, hashkv: args.hashkv === true }), listing({})]);
     if (list) {
       for (const item of summary.items) {
         // Unmanaged etcd is not backed up by hcp-dr: shown, never stale.

@@ -9,6 +9,7 @@
  * when a listed member did not answer through its own pod does the first answering pod ask the
  * cluster (`--cluster` status and health, hashkv by client URL), and only when the hashes were
  * taken at different revisions (writes meanwhile) are they taken again at one common revision.
+ * A glance (`etcd status -A`) asks the same but hashkv, through curl (gateway-probe.ts).
  */
 import { Etcd, Resources, type KubeObject } from '../model.ts';
 import type { KubeApi, PodExec } from '../ports.ts';
@@ -23,6 +24,7 @@ import {
   type HashKV,
   type MemberList,
 } from './etcdctl.ts';
+import { gatewayProbe } from './gateway-probe.ts';
 import { PodProber } from './pod-probe.ts';
 import type { ProbeAnswer, ProbeCall } from './probe-script.ts';
 import type { EtcdFacts, MemberFacts, PodFacts, PodView } from './verdict.ts';
@@ -33,6 +35,11 @@ export interface GatherContext {
   controlPlaneNamespace: string;
   /** Replicas implied by the availability policy, used when the StatefulSet is missing. */
   expectedReplicas: number;
+  /**
+   * A glance (`etcd status -A`): each pod's status, health, member list and alarms through one
+   * curl (gateway-probe.ts), no hashkv; quorum, split brain, membership and alarms are still judged.
+   */
+  glance?: boolean;
   signal?: AbortSignal;
 }
 
@@ -58,14 +65,14 @@ interface PodProbe {
 const LOCAL = Etcd.localEndpoint;
 const json = ['-w', 'json'];
 
-/** Asked of every running pod about its own member. */
-const POD_CALLS: ProbeCall[] = [
+/** Asked of every running pod about its own member (the glance asks the first four through curl). */
+const GLANCE_CALLS: ProbeCall[] = [
   { name: 'status', endpoint: LOCAL, args: ['endpoint', 'status', ...json] },
   { name: 'health', endpoint: LOCAL, args: ['endpoint', 'health', ...json] },
   { name: 'members', endpoint: LOCAL, args: ['member', 'list', ...json] },
   { name: 'alarms', endpoint: LOCAL, args: ['alarm', 'list', ...json] },
-  { name: 'hash', endpoint: LOCAL, args: ['endpoint', 'hashkv', ...json] },
 ];
+const POD_CALLS: ProbeCall[] = [...GLANCE_CALLS, { name: 'hash', endpoint: LOCAL, args: ['endpoint', 'hashkv', ...json] }];
 
 const out = (answers: Map<string, ProbeAnswer> | undefined, name: string) => answers?.get(name)?.stdout ?? '';
 
@@ -81,11 +88,11 @@ export async function gatherEtcd(ctx: GatherContext): Promise<GatheredEtcd> {
   const quotaBytes = quotaOf(sts);
 
   const prober = new PodProber({ exec: ctx.exec, namespace: ns, ...(ctx.signal ? { signal: ctx.signal } : {}) });
-  const probes = (await Promise.all(pods.filter((p) => p.phase === 'Running').map((pod) => probePod(prober, pod)))).filter(
-    (p): p is PodProbe => p !== undefined,
-  );
+  const probes = (
+    await Promise.all(pods.filter((p) => p.phase === 'Running').map((pod) => probePod(prober, pod, ctx.glance === true)))
+  ).filter((p): p is PodProbe => p !== undefined);
   const primary = probes.find((p) => p.members !== undefined);
-  const members = primary ? await clusterView(prober, primary, probes, pods) : [];
+  const members = primary ? await clusterView(prober, primary, probes, pods, ctx.glance === true) : [];
   if (primary && members.length > 0) await hashAtOneRevision(prober, primary, probes, members);
 
   const podViews: PodView[] = probes
@@ -100,10 +107,16 @@ export async function gatherEtcd(ctx: GatherContext): Promise<GatheredEtcd> {
   return { facts: { replicas, pods, members, podViews, alarms }, quotaBytes, readyReplicas, caPath: probes[0]?.caPath };
 }
 
-async function probePod(prober: PodProber, pod: PodFacts): Promise<PodProbe | undefined> {
-  const result = await prober.probe(pod, POD_CALLS);
+async function probePod(prober: PodProber, pod: PodFacts, glance: boolean): Promise<PodProbe | undefined> {
+  const gateway = glance ? gatewayProbe() : undefined;
+  const result = await prober.probe(pod, gateway ? [gateway.call] : POD_CALLS);
   if (!result) return undefined;
-  const { answers } = result;
+  let answers = result.answers;
+  if (gateway) {
+    // No curl in the image, or no gateway on the client port: the same four answers from etcdctl.
+    const viaGateway = gateway.read(answers.get(gateway.call.name));
+    answers = viaGateway ?? (await prober.probe(pod, GLANCE_CALLS, { caPath: result.caPath }))?.answers ?? new Map<string, ProbeAnswer>();
+  }
   return {
     pod,
     caPath: result.caPath,
@@ -119,7 +132,13 @@ async function probePod(prober: PodProber, pod: PodFacts): Promise<PodProbe | un
  * Members as the primary pod's member lists them, each joined with its own pod's answers; for a
  * member whose pod did not answer, the primary asks the cluster (one more exec, in the primary).
  */
-async function clusterView(prober: PodProber, primary: PodProbe, probes: PodProbe[], pods: PodFacts[]): Promise<MemberFacts[]> {
+async function clusterView(
+  prober: PodProber,
+  primary: PodProbe,
+  probes: PodProbe[],
+  pods: PodFacts[],
+  glance: boolean,
+): Promise<MemberFacts[]> {
   const clusterId = primary.members?.clusterId;
   const listed = (primary.members?.members ?? []).map((m) => {
     const own = probes.find((p) => p.members?.memberId === m.id && p.members.clusterId === clusterId);
@@ -134,7 +153,7 @@ async function clusterView(prober: PodProber, primary: PodProbe, probes: PodProb
   }
   // hashkv of members whose own pod cannot run it, by client URL; kept only for members with a status.
   listed.forEach(({ m, pod }, i) => {
-    if (!probedPod(probes, pod) && m.clientURLs[0])
+    if (!glance && !probedPod(probes, pod) && m.clientURLs[0])
       calls.push({ name: `hash-${i}`, endpoint: m.clientURLs[0], args: ['endpoint', 'hashkv', ...json] });
   });
   const answers = calls.length > 0 ? (await prober.probe(primary.pod, calls, { caPath: primary.caPath }))?.answers : undefined;

@@ -6,8 +6,17 @@
 import { ForbiddenError } from '../errors.ts';
 import { Etcd } from '../model.ts';
 import type { ExecResult, PodExec } from '../ports.ts';
-import { etcdctl, type EtcdctlTls } from './etcdctl.ts';
-import { CA_CANDIDATES, caPathOf, parseProbeOutput, probeMarker, probeScript, type ProbeAnswer, type ProbeCall } from './probe-script.ts';
+import type { EtcdctlTls } from './etcdctl.ts';
+import {
+  CA_CANDIDATES,
+  caPathOf,
+  parseProbeOutput,
+  probeArgv,
+  probeMarker,
+  probeScript,
+  type ProbeAnswer,
+  type ProbeCall,
+} from './probe-script.ts';
 import type { PodFacts } from './verdict.ts';
 
 export interface ProbeResult {
@@ -38,7 +47,7 @@ export class PodProber {
     if (pod.execError) return undefined;
     const marker = probeMarker();
     // Messages name the etcdctl calls, not the script's text.
-    const description = `etcdctl ${calls.map((c) => c.args.slice(0, 2).join(' ')).join(', ')} (one script)`;
+    const description = `${calls.map((c) => (c.command ? (c.command[0] ?? '') : `etcdctl ${c.args.slice(0, 2).join(' ')}`)).join(', ')} (one script)`;
     const ran = await this.#exec(pod, ['/bin/sh', '-c', probeScript(marker, calls, tls)], description);
     if (!ran) return undefined;
     const answers = parseProbeOutput(ran.stdout, marker);
@@ -52,7 +61,7 @@ export class PodProber {
       calls
         .filter((c) => !answers.has(c.name))
         .map(async (c) => {
-          const alone = await this.#exec(pod, etcdctl({ caPath }, c.endpoint, ...c.args));
+          const alone = await this.#exec(pod, probeArgv(c, caPath));
           if (alone) answers.set(c.name, { exitCode: alone.exitCode, stdout: alone.stdout });
         }),
     );

@@ -21,12 +21,19 @@ import { Etcd } from '../model.ts';
 import { etcdctl, type EtcdctlTls } from './etcdctl.ts';
 import { q } from './restore-scripts.ts';
 
-/** One etcdctl call: a record name (letters, digits, `.`, `-`, `_`), its endpoint and its arguments. */
+/**
+ * One call: a record name (letters, digits, `.`, `-`, `_`) and either etcdctl's endpoint and
+ * arguments, or a whole `command` in which PROBE_CA stands for the client CA the script found.
+ */
 export interface ProbeCall {
   name: string;
   endpoint: string;
   args: string[];
+  command?: readonly string[];
 }
+
+/** Stands for the client CA path in a ProbeCall's `command` (the script substitutes the one it found). */
+export const PROBE_CA = '\u0001ca\u0001';
 
 export interface ProbeAnswer {
   exitCode: number;
@@ -40,7 +47,6 @@ export const CA_CANDIDATES = [Etcd.caPath, Etcd.legacyCaPath] as const;
 export const TLS_RECORD = 'tls';
 
 const NAME = /^[\w.-]+$/;
-const CA_PLACEHOLDER = '\u0001ca\u0001';
 
 /** A fresh delimiter for one script. */
 export function probeMarker(): string {
@@ -66,12 +72,23 @@ export function probeScript(marker: string, calls: readonly ProbeCall[], tls?: E
       `if [ -z "$CA" ]; then ${record(TLS_RECORD, '1', "''")}; exit 0; fi`,
     );
   }
-  for (const c of calls) {
-    const argv = etcdctl({ caPath: CA_PLACEHOLDER }, c.endpoint, ...c.args);
-    lines.push(`r ${c.name} ${argv.map((a) => (a === `--cacert=${CA_PLACEHOLDER}` ? '"--cacert=$CA"' : q(a))).join(' ')} &`);
-  }
+  for (const c of calls) lines.push(`r ${c.name} ${probeArgv(c, PROBE_CA).map(withCa).join(' ')} &`);
   lines.push('wait');
   return `${lines.join('\n')}\n`;
+}
+
+/** The call's argv, with `caPath` for the client CA. */
+export function probeArgv(call: ProbeCall, caPath: string): string[] {
+  const argv = call.command ? [...call.command] : etcdctl({ caPath: PROBE_CA }, call.endpoint, ...call.args);
+  return argv.map((a) => a.replaceAll(PROBE_CA, caPath));
+}
+
+/** One argument for the script: quoted, with PROBE_CA as the shell's "$CA". */
+function withCa(arg: string): string {
+  return arg
+    .split(PROBE_CA)
+    .map((part) => (part === '' ? '' : q(part)))
+    .join('"$CA"');
 }
 
 /**

@@ -22,7 +22,11 @@ export interface EtcdSummary {
   items: EtcdSummaryItem[];
 }
 
-export async function runEtcdStatusAll(deps: EtcdStatusDeps, options: { concurrency: number }): Promise<EtcdSummary> {
+/**
+ * `hashkv`: also compare every member's hashkv (the full probe of `etcd status <name>`); without it
+ * each cluster gets the glance (GatherContext.glance), a fraction of the processes in its pods.
+ */
+export async function runEtcdStatusAll(deps: EtcdStatusDeps, options: { concurrency: number; hashkv?: boolean }): Promise<EtcdSummary> {
   const clusters = await deps.api.list(Resources.hostedCluster, undefined);
   const refs = clusters
     .map((hc) => ({ namespace: hc.metadata.namespace ?? '', name: hc.metadata.name ?? '', hc }))
@@ -32,7 +36,7 @@ export async function runEtcdStatusAll(deps: EtcdStatusDeps, options: { concurre
     if (etcd?.managementType === 'Unmanaged')
       return { namespace, name, state: 'Unmanaged', members: '-', reason: 'etcd is not managed by HyperShift' };
     try {
-      const report = await runEtcdStatus(namespace, name, deps);
+      const report = await runEtcdStatus(namespace, name, deps, { glance: options.hashkv !== true });
       const healthy = report.members.filter((m) => m.healthy).length;
       return {
         namespace,

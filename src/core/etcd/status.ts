@@ -60,7 +60,13 @@ export interface EtcdStatusReport {
   observedAt: string;
 }
 
-export async function runEtcdStatus(namespace: string, name: string, deps: EtcdStatusDeps): Promise<EtcdStatusReport> {
+/** `glance`: see GatherContext.glance (etcd status -A); members' hash fields are then null. */
+export async function runEtcdStatus(
+  namespace: string,
+  name: string,
+  deps: EtcdStatusDeps,
+  options: { glance?: boolean } = {},
+): Promise<EtcdStatusReport> {
   const hc = await resolveHostedCluster(deps.api, namespace, name);
   assertManagedEtcd(hc);
   const cpNamespace = controlPlaneNamespace(namespace, name);
@@ -73,6 +79,7 @@ export async function runEtcdStatus(namespace: string, name: string, deps: EtcdS
       exec: deps.exec,
       controlPlaneNamespace: cpNamespace,
       expectedReplicas: policy === 'SingleReplica' ? 1 : 3,
+      glance: options.glance === true,
       ...(deps.signal ? { signal: deps.signal } : {}),
     }),
     deps.api.get(Resources.hostedControlPlane, cpNamespace, name),

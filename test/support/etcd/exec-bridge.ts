@@ -22,6 +22,8 @@ export interface PodView {
   index: number;
   clientPorts: readonly number[];
   peerPorts: readonly number[];
+  /** A directory put first on the pod's PATH (tools taken out of the image: see EtcdCluster.removeFromImage). */
+  binOverrides?: string;
 }
 
 export interface ExecIO {
@@ -135,16 +137,24 @@ const POD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export function runInPod(argv: readonly string[], pod: PodView, io: ExecIO): Promise<number> {
   if (argv.length === 0) return Promise.reject(new Error('exec: empty command'));
   const args = argv.map((a) => rewriteForHost(a, pod));
-  // A shell script that runs etcdctl (etcd status's probe script) prints etcdctl's output too.
+  // A shell script that runs etcdctl or curl (etcd status's probe scripts) prints their output too.
   const isEtcdctl =
-    /(^|\/)etcdctl$/.test(argv[0]!) ||
+    /(^|\/)(etcdctl|curl)$/.test(argv[0]!) ||
     (argv[0] === 'env' && argv.some((a) => /(^|\/)etcdctl$/.test(a))) ||
-    (/(^|\/)sh$/.test(argv[0]!) && argv[1] === '-c' && /\betcdctl\b/.test(argv[2] ?? ''));
+    (/(^|\/)sh$/.test(argv[0]!) && argv[1] === '-c' && /\b(etcdctl|curl)\b/.test(argv[2] ?? ''));
   return new Promise((resolve) => {
     const child = spawn(args[0]!, args.slice(1), {
       cwd: pod.tmpDir,
       stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      env: { ...cleanEnv({ PATH: POD_PATH, HOSTNAME: pod.hostname, ETCDCTL_API: '3', HOME: pod.tmpDir }), ...io.env },
+      env: {
+        ...cleanEnv({
+          PATH: pod.binOverrides ? `${pod.binOverrides}:${POD_PATH}` : POD_PATH,
+          HOSTNAME: pod.hostname,
+          ETCDCTL_API: '3',
+          HOME: pod.tmpDir,
+        }),
+        ...io.env,
+      },
     });
     const onAbort = () => child.kill('SIGKILL');
     io.signal?.addEventListener('abort', onAbort, { once: true });

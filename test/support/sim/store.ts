@@ -136,6 +136,15 @@ export class MemoryStore implements SimStore {
     return o ? this.present(resource, o) : undefined;
   }
 
+  peek<T>(resource: GroupResource, namespace: string | undefined, name: string, read: (o: Readonly<SimObject>) => T): T | undefined {
+    const o = this.bucket(resource).get(this.objKey(resource, namespace, name));
+    return o ? read(o) : undefined;
+  }
+
+  peekAll(resource: GroupResource, read: (o: Readonly<SimObject>) => void): void {
+    for (const o of this.bucket(resource).values()) read(o);
+  }
+
   /** A copy whose apiVersion matches the version asked for (no schema conversion). */
   private present(resource: GroupResource, o: SimObject): SimObject {
     const c = clone(o);

@@ -51,6 +51,10 @@ export interface StoreEvent {
 export interface SimStore {
   get(resource: GroupResource, namespace: string | undefined, name: string): SimObject | undefined;
   list(resource: GroupResource, namespace?: string, labelSelector?: string): SimObject[];
+  /** Reads an object uncopied (for controllers that poll often): `read` must neither keep nor change it. */
+  peek<T>(resource: GroupResource, namespace: string | undefined, name: string, read: (o: Readonly<SimObject>) => T): T | undefined;
+  /** Every object of a resource, uncopied, under the contract of peek. */
+  peekAll(resource: GroupResource, read: (o: Readonly<SimObject>) => void): void;
   /** Throws SimError 409 AlreadyExists. Fills metadata the server owns. */
   create(resource: GroupResource, object: SimObject): SimObject;
   /** Full replace; throws 409 Conflict when metadata.resourceVersion is set and stale. */
