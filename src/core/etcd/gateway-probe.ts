@@ -1,10 +1,11 @@
 /**
- * The glance of `etcd status -A`: one curl process per etcd pod asks its own member, through
+ * How every etcd pod is probed: one curl process asks its own member, through
  * etcd's JSON gateway (served on the client port by default in etcd 3.4 to 3.6), what `etcdctl
  * endpoint status`, `endpoint health`, `member list` and `alarm list` answer, over one TLS
- * connection. Four etcdctl processes cost about seven times the CPU of this one curl, and a fleet
- * check runs one probe per pod of every hosted cluster. curl is in HyperShift's etcd image (its
- * etcd-init downloads the restore snapshot with it); without curl, the caller asks etcdctl.
+ * connection (hashkv stays with etcdctl: its gateway path changed between 3.4 and 3.5). Four
+ * etcdctl processes cost about seven times the CPU of this one curl, and `etcd status -A` runs one
+ * probe per pod of every hosted cluster. curl is in HyperShift's etcd image (its etcd-init
+ * downloads the restore snapshot with it); without curl, the caller asks etcdctl.
  *
  * The answers are handed back in etcdctl's JSON shapes, so etcdctl.ts parses both: the gateway
  * prints the same field names, with uint64 values as strings.

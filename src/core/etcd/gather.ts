@@ -5,11 +5,12 @@
  * one-member cluster of its own. A pod that cannot run etcdctl is recorded and skipped.
  *
  * Each pod is asked everything at once, in one exec (probe-script.ts): its client CA, its member's
- * status, health, member list, alarms and hashkv. A healthy cluster costs one exec per pod. Only
+ * status, health, member list and alarms (one curl, gateway-probe.ts) and hashkv (etcdctl). A
+ * healthy cluster costs one exec and two processes per pod. Only
  * when a listed member did not answer through its own pod does the first answering pod ask the
  * cluster (`--cluster` status and health, hashkv by client URL), and only when the hashes were
  * taken at different revisions (writes meanwhile) are they taken again at one common revision.
- * A glance (`etcd status -A`) asks the same but hashkv, through curl (gateway-probe.ts).
+ * A glance (`etcd status -A`) asks the same but hashkv.
  */
 import { Etcd, Resources, type KubeObject } from '../model.ts';
 import type { KubeApi, PodExec } from '../ports.ts';
@@ -35,10 +36,7 @@ export interface GatherContext {
   controlPlaneNamespace: string;
   /** Replicas implied by the availability policy, used when the StatefulSet is missing. */
   expectedReplicas: number;
-  /**
-   * A glance (`etcd status -A`): each pod's status, health, member list and alarms through one
-   * curl (gateway-probe.ts), no hashkv; quorum, split brain, membership and alarms are still judged.
-   */
+  /** A glance (`etcd status -A`): no hashkv; quorum, split brain, membership and alarms are still judged. */
   glance?: boolean;
   signal?: AbortSignal;
 }
@@ -65,14 +63,17 @@ interface PodProbe {
 const LOCAL = Etcd.localEndpoint;
 const json = ['-w', 'json'];
 
-/** Asked of every running pod about its own member (the glance asks the first four through curl). */
-const GLANCE_CALLS: ProbeCall[] = [
+/**
+ * Asked of every running pod about its own member: these four through one curl (gateway-probe.ts),
+ * or through etcdctl when the image has no curl; then hashkv through etcdctl, unless a glance.
+ */
+const OWN_CALLS: ProbeCall[] = [
   { name: 'status', endpoint: LOCAL, args: ['endpoint', 'status', ...json] },
   { name: 'health', endpoint: LOCAL, args: ['endpoint', 'health', ...json] },
   { name: 'members', endpoint: LOCAL, args: ['member', 'list', ...json] },
   { name: 'alarms', endpoint: LOCAL, args: ['alarm', 'list', ...json] },
 ];
-const POD_CALLS: ProbeCall[] = [...GLANCE_CALLS, { name: 'hash', endpoint: LOCAL, args: ['endpoint', 'hashkv', ...json] }];
+const HASH_CALL: ProbeCall = { name: 'hash', endpoint: LOCAL, args: ['endpoint', 'hashkv', ...json] };
 
 const out = (answers: Map<string, ProbeAnswer> | undefined, name: string) => answers?.get(name)?.stdout ?? '';
 
@@ -108,15 +109,12 @@ export async function gatherEtcd(ctx: GatherContext): Promise<GatheredEtcd> {
 }
 
 async function probePod(prober: PodProber, pod: PodFacts, glance: boolean): Promise<PodProbe | undefined> {
-  const gateway = glance ? gatewayProbe() : undefined;
-  const result = await prober.probe(pod, gateway ? [gateway.call] : POD_CALLS);
+  const gateway = gatewayProbe();
+  const result = await prober.probe(pod, glance ? [gateway.call] : [gateway.call, HASH_CALL]);
   if (!result) return undefined;
-  let answers = result.answers;
-  if (gateway) {
-    // No curl in the image, or no gateway on the client port: the same four answers from etcdctl.
-    const viaGateway = gateway.read(answers.get(gateway.call.name));
-    answers = viaGateway ?? (await prober.probe(pod, GLANCE_CALLS, { caPath: result.caPath }))?.answers ?? new Map<string, ProbeAnswer>();
-  }
+  const answers = new Map(result.answers);
+  const own = gateway.read(answers.get(gateway.call.name)) ?? (await prober.probe(pod, OWN_CALLS, { caPath: result.caPath }))?.answers;
+  for (const [name, answer] of own ?? []) answers.set(name, answer);
   return {
     pod,
     caPath: result.caPath,
