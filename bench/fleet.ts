@@ -66,7 +66,7 @@ try {
     ratio: statusRatio,
     target: '≤ 3x',
     met: statusRatio <= 3,
-    note: `round ratios ${all.map((a, i) => (a / (single[i] ?? a)).toFixed(1)).join(', ')}; 16 clusters at a time (the default); -A asks each pod through one curl, the one cluster's status runs five etcdctl calls per pod`,
+    note: `round ratios ${all.map((a, i) => (a / (single[i] ?? a)).toFixed(1)).join(', ')}; 16 clusters at a time (the default); -A asks each pod through one curl, one cluster's status adds etcdctl hashkv`,
   });
 
   // 2. backup --all --online of `backups` clusters against as many sequential single backups.

@@ -13,7 +13,8 @@ import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateKrewManifest } from '../../plugin/krew-validate.ts';
 import { NODE_FLAGS } from '../../plugin/sea-loader.ts';
-import { REPO_ROOT as root, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { REPO_ROOT as root, SANDBOX_TOKEN, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { imageRootfs, IMAGE_BASE_LIBRARIES } from '../support/image-rootfs.ts';
 import { KUBECTL as FOUND_KUBECTL, runAsync } from '../support/spawn.ts';
 import { startTlsFront, type TlsFront } from '../support/tls-front.ts';
 
@@ -170,6 +171,37 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
           );
           expect(r.code, r.stderr).toBe(3);
           expect(r.stderr).toMatch(/^error: failed to move "clusters\/demo": the source and destination are the same management cluster/m);
+        },
+      );
+
+      // Containerfile's image, without a container runtime: the binary in a root file system holding
+      // only what its base (distroless cc) holds, run by chroot as user 65532 with no shell, in-cluster.
+      it.skipIf(process.getuid?.() !== 0)(
+        "as the image runs it: in a root file system of the base's libraries, user 65532, a pod's service account",
+        { timeout: 90_000 },
+        async () => {
+          const rootfs = await imageRootfs(path.join(tmp, 'rootfs'), path.join(bin, 'kubectl-hcp_dr'), {
+            token: SANDBOX_TOKEN,
+            caCert: sb.sim.caCert,
+            namespace: 'clusters',
+          });
+          expect(
+            rootfs.libraries.every((l) => IMAGE_BASE_LIBRARIES.includes(l)),
+            rootfs.libraries.join(', '),
+          ).toBe(true);
+          const inImage = (...args: string[]) =>
+            runAsync('chroot', ['--userspec=65532:65532', rootfs.dir, '/usr/local/bin/kubectl-hcp_dr', ...args], {
+              PATH: '/usr/local/bin',
+              HOME: '/home/nonroot',
+              KUBERNETES_SERVICE_HOST: '127.0.0.1',
+              KUBERNETES_SERVICE_PORT: new URL(sb.sim.httpsUrl).port,
+            });
+          const v = await inImage('version');
+          expect(v.code, v.stderr).toBe(0);
+          const status = await inImage('etcd', 'status', 'demo');
+          expect(status.stderr).toBe('');
+          expect(status.code).toBe(0);
+          expect(status.stdout).toMatch(/^VERDICT\s+Healthy: 3 of 3 members healthy/m);
         },
       );
 

@@ -85,6 +85,7 @@ export function probeArgv(call: ProbeCall, caPath: string): string[] {
 
 /** One argument for the script: quoted, with PROBE_CA as the shell's "$CA". */
 function withCa(arg: string): string {
+  if (!arg.includes(PROBE_CA)) return q(arg);
   return arg
     .split(PROBE_CA)
     .map((part) => (part === '' ? '' : q(part)))

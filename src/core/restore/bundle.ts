@@ -61,18 +61,21 @@ export async function readBundle(
       });
     return obj;
   };
-  const hostedCluster = await one(manifest.manifests.hostedCluster, 'HostedCluster');
-  const nodePools = await Promise.all(manifest.manifests.nodePools.map((rel) => one(rel, 'NodePool')));
-
-  const objects: RestoreBundle['objects'] = [];
-  for (const entry of carriedObjects(manifest)) {
+  // Everything below is independent reads: in parallel, each a round trip to the store.
+  const buckets = new Map<string, Promise<ObjectStore>>();
+  const storeFor = (bucket: string) => {
+    if (bucket === src.store.bucket) return Promise.resolve(src.store);
+    const opened = buckets.get(bucket) ?? src.openBucket(bucket);
+    buckets.set(bucket, opened);
+    return opened;
+  };
+  const carried = async (entry: ReturnType<typeof carriedObjects>[number]): Promise<RestoreBundle['objects'][number]> => {
     const location = parseObjectUrl(entry.url);
     if (!location)
       throw new PreconditionError(
         `failed to read backup ${url}: ${entry.kind} ${entry.namespace}/${entry.name} is stored at "${entry.url}", not an s3:// object URL`,
       );
-    const store = location.bucket === src.store.bucket ? src.store : await src.openBucket(location.bucket);
-    const text = await readText(store, location.key, options.signal);
+    const text = await readText(await storeFor(location.bucket), location.key, options.signal);
     if (entry.sha256 && createHash('sha256').update(text).digest('hex') !== entry.sha256) {
       throw new PreconditionError(
         `failed to verify backup ${url}: the stored ${entry.kind} ${entry.namespace}/${entry.name} (${entry.url}) changed since the backup (SHA-256 differs)`,
@@ -84,9 +87,14 @@ export async function readBundle(
     const obj = parseManifests(text, `${entry.role} object ${entry.namespace}/${entry.name}`).find((d) => d.kind === entry.kind);
     if (!obj) throw new PreconditionError(`failed to read backup ${url}: ${entry.url} holds no ${entry.kind}`);
     obj.metadata.namespace = entry.namespace;
-    objects.push({ role: entry.role, object: obj });
-  }
-  const controlPlane = options.controlPlaneObjects ? await readControlPlane(src, manifest, url, options.signal) : undefined;
+    return { role: entry.role, object: obj };
+  };
+  const [hostedCluster, nodePools, objects, controlPlane] = await Promise.all([
+    one(manifest.manifests.hostedCluster, 'HostedCluster'),
+    Promise.all(manifest.manifests.nodePools.map((rel) => one(rel, 'NodePool'))),
+    Promise.all(carriedObjects(manifest).map(carried)),
+    options.controlPlaneObjects ? readControlPlane(src, manifest, url, options.signal) : Promise.resolve(undefined),
+  ]);
   return { bundle: { url, manifest, hostedCluster, nodePools, objects, ...(controlPlane ? { controlPlane } : {}) }, verification };
 }
 

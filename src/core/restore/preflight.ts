@@ -161,7 +161,17 @@ export async function preflight(
   const planned: PlannedObject[] = [];
   const conflicts: string[] = [];
   const missingRefs: string[] = [];
-  for (const d of desired) {
+  // Objects inside namespaces --replace deletes are re-created after it; the others are read at once.
+  const isReplaced = (d: (typeof desired)[number]) =>
+    toDelete.length > 0 && (d.object.metadata.namespace === cp || d.step === 'node-pools');
+  const lives = await Promise.all(
+    desired.map((d) =>
+      d.step === 'hosted-cluster' || isReplaced(d)
+        ? Promise.resolve(undefined)
+        : api.get(d.type, d.object.metadata.namespace ?? '', d.object.metadata.name ?? ''),
+    ),
+  );
+  for (const [i, d] of desired.entries()) {
     const row = (action: PlannedObject['action']): PlannedObject => ({
       step: d.step,
       kind: d.type.kind,
@@ -174,9 +184,8 @@ export async function preflight(
       planned.push(row(ours ? 'exists' : 'create'));
       continue;
     }
-    // Objects inside namespaces --replace deletes are re-created after it.
-    const replaced = toDelete.length > 0 && (d.object.metadata.namespace === cp || d.step === 'node-pools');
-    const live = replaced ? undefined : await api.get(d.type, d.object.metadata.namespace ?? '', d.object.metadata.name ?? '');
+    const replaced = isReplaced(d);
+    const live = lives[i];
     if (d.mustExist) {
       if (live && !replaced) planned.push(row('exists'));
       else missingRefs.push(describe(d) + (replaced ? ' (--replace deletes it)' : ''));

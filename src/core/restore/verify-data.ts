@@ -4,9 +4,10 @@
  * revision is at least the backup's, and the key count is the backup's within what the control
  * plane writes at start-up. Reuses `etcd status` (gather + verdict) for the membership facts.
  */
-import { Etcd } from '../model.ts';
+import { controlPlaneNamespace, Etcd, Resources } from '../model.ts';
 import type { Clock, KubeApi, PodExec } from '../ports.ts';
-import { etcdctl, parseEtcdJson } from '../etcd/etcdctl.ts';
+import { parseEtcdJson } from '../etcd/etcdctl.ts';
+import { PodProber } from '../etcd/pod-probe.ts';
 import { runEtcdStatus, type EtcdStatusReport } from '../etcd/status.ts';
 import type { PreflightCheck, RestoreResult, RestoreState } from './types.ts';
 
@@ -40,12 +41,15 @@ export interface VerifyDataContext {
 }
 
 export async function verifyRestoredData(ctx: VerifyDataContext): Promise<DataVerification> {
-  const status = await runEtcdStatus(ctx.namespace, ctx.name, {
-    api: ctx.api,
-    exec: ctx.exec,
-    clock: ctx.clock,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  const [status, counted] = await Promise.all([
+    runEtcdStatus(ctx.namespace, ctx.name, {
+      api: ctx.api,
+      exec: ctx.exec,
+      clock: ctx.clock,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    }),
+    countKeys(ctx),
+  ]);
   const checks: PreflightCheck[] = [];
   const replicas = status.statefulSet.replicas;
   const members = status.members;
@@ -91,10 +95,9 @@ export async function verifyRestoredData(ctx: VerifyDataContext): Promise<DataVe
         },
   );
 
-  let totalKeys: number | null = null;
-  const pod = members.find((m) => m.healthy && m.pod)?.pod;
-  if (pod && status.caPath && hashRevision !== null)
-    totalKeys = await countKeys(ctx, status.hostedCluster.controlPlaneNamespace, pod, status.caPath, hashRevision);
+  // Counted on a member that agrees with the others (else the members check fails anyway).
+  const agreeing = members.find((m) => m.pod === counted?.pod && m.healthy && m.hash !== null && m.hashRevision === hashRevision);
+  const totalKeys = agreeing && counted ? counted.keys : null;
   checks.push(keyCheck(totalKeys, ctx.backup));
   const reference = ctx.backup.liveKeys ?? ctx.backup.totalKeys;
   const keyDelta = totalKeys === null ? null : totalKeys - reference;
@@ -170,23 +173,29 @@ export function keyCheck(restored: number | null, backup: VerifyDataContext['bac
 }
 
 /**
- * Keys at one revision: the same on every agreeing member. `--limit=1` with `--keys-only` keeps
- * the answer small while its `count` still counts the whole range (RangeResponse.count); etcdctl
- * 3.4 has no --count-only.
+ * The live keys of the first running etcd pod's member, counted while `etcd status` asks every
+ * member (the check allows for what the control plane writes meanwhile). `--limit=1` with
+ * `--keys-only` keeps the answer small while its `count` still counts the whole range
+ * (RangeResponse.count); etcdctl 3.4 has no --count-only.
  */
-async function countKeys(ctx: VerifyDataContext, namespace: string, pod: string, caPath: string, revision: number): Promise<number | null> {
-  const result = await ctx.exec.exec({
-    namespace,
-    pod,
-    container: Etcd.container,
-    command: etcdctl({ caPath }, Etcd.localEndpoint, 'get', '', '--prefix', '--keys-only', '--limit=1', `--rev=${revision}`, '-w', 'json'),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
-  if (result.exitCode !== 0) return null;
+async function countKeys(ctx: VerifyDataContext): Promise<{ pod: string; keys: number } | null> {
+  const namespace = controlPlaneNamespace(ctx.namespace, ctx.name);
+  const pods = await ctx.api.list(Resources.pod, namespace, { labelSelector: Etcd.podSelector });
+  const running = pods
+    .filter((p) => (p['status'] as { phase?: string } | undefined)?.phase === 'Running')
+    .map((p) => p.metadata.name ?? '')
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const pod = running[0];
+  if (!pod) return null;
+  const prober = new PodProber({ exec: ctx.exec, namespace, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const args = ['get', '', '--prefix', '--keys-only', '--limit=1', '-w', 'json'];
+  const facts = { name: pod, phase: 'Running', ready: true, restarts: 0, waitingReason: undefined, execError: undefined };
+  const answer = (await prober.probe(facts, [{ name: 'keys', endpoint: Etcd.localEndpoint, args }]))?.answers.get('keys');
+  if (!answer || answer.exitCode !== 0) return null;
   try {
-    const parsed = parseEtcdJson(result.stdout) as { count?: number | string };
+    const parsed = parseEtcdJson(answer.stdout) as { count?: number | string };
     const n = Number(parsed.count ?? 0);
-    return Number.isFinite(n) ? n : null;
+    return Number.isFinite(n) ? { pod, keys: n } : null;
   } catch {
     return null;
   }

@@ -12,6 +12,8 @@ import type { PodLogs } from './types.ts';
 
 export const ETCD_INIT_CONTAINER = 'etcd-init';
 const POLL_MS = 250;
+/** Once every etcd pod runs, the condition is moments away: looked for more often. */
+const FINAL_POLL_MS = 100;
 
 export interface WaitContext {
   api: KubeApi;
@@ -49,6 +51,7 @@ export async function waitForRestore(ctx: WaitContext): Promise<void> {
     last = text;
   };
   for (;;) {
+    let pollMs = POLL_MS;
     const hcp = await ctx.api.get(Resources.hostedControlPlane, ctx.controlPlaneNamespace, ctx.name);
     const restored = conditionsOf(hcp).find((c) => c.type === 'EtcdSnapshotRestored');
     const pods = hcp ? await ctx.api.list(Resources.pod, ctx.controlPlaneNamespace, { labelSelector: Etcd.podSelector }) : [];
@@ -64,6 +67,7 @@ export async function waitForRestore(ctx: WaitContext): Promise<void> {
     if (!hcp) progress('waiting for the HyperShift operator to create the HostedControlPlane');
     else {
       const running = pods.filter((p) => (p['status'] as { phase?: string } | undefined)?.phase === 'Running').length;
+      if (running >= ctx.replicas) pollMs = FINAL_POLL_MS;
       progress(
         pods.length === 0
           ? 'HostedControlPlane created; waiting for etcd pods'
@@ -78,7 +82,7 @@ export async function waitForRestore(ctx: WaitContext): Promise<void> {
         },
       );
     }
-    await ctx.clock.sleep(POLL_MS, ctx.signal);
+    await ctx.clock.sleep(pollMs, ctx.signal);
   }
 }
 

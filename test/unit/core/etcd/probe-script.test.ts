@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Etcd } from '../../../../src/core/model.ts';
-import { caPathOf, parseProbeOutput, probeMarker, probeScript, type ProbeCall } from '../../../../src/core/etcd/probe-script.ts';
+import { caPathOf, parseProbeOutput, PROBE_CA, probeMarker, probeScript, type ProbeCall } from '../../../../src/core/etcd/probe-script.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -56,6 +56,17 @@ describe('probe script', () => {
     expect(answers.get('two')?.stdout).toBe(`argv: ${tls} --two-lines\nsecond line`);
     // The slow call printed last: the calls ran at once, not one after the other.
     expect(run.stdout.trimEnd().split('\n').at(-1)).toContain(' slow 0 ');
+  });
+
+  it('keeps an empty argument, and puts the CA it found wherever a whole command names PROBE_CA', () => {
+    const marker = probeMarker();
+    const calls: ProbeCall[] = [
+      call('empty', 'get', '', '--prefix'),
+      { name: 'cmd', endpoint: '', args: [], command: ['etcdctl', '--cacert', PROBE_CA, `--x=${PROBE_CA}.y`, ''] },
+    ];
+    const answers = parseProbeOutput(runScript(probeScript(marker, calls, { caPath: Etcd.caPath })).stdout, marker);
+    expect(answers.get('empty')?.stdout).toMatch(/ get {2}--prefix$/);
+    expect(answers.get('cmd')?.stdout).toBe(`argv: --cacert ${Etcd.caPath} --x=${Etcd.caPath}.y `);
   });
 
   it('without a known CA, it looks for one first and stops when the pod has none', () => {
