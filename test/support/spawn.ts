@@ -17,8 +17,9 @@ export interface Ran {
 }
 
 export function runAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.on('error', reject); // not started (not found): no 'close' follows
     let stdout = '';
     let stderr = '';
     let out = '';
