@@ -213,7 +213,7 @@ describe('on the sandbox', () => {
     });
     const run = cli(['etcd', 'status', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
     await waitUntil(run, () => hanging > 0, 'an etcdctl command hanging in a pod');
-    expectInterrupted(await interrupt(run, 'SIGINT'), 'SIGINT', /failed to exec "etcdctl/);
+    expectInterrupted(await interrupt(run, 'SIGINT'), 'SIGINT', /failed to exec "curl \(endpoint status.*\), etcdctl endpoint hashkv/);
     await expect.poll(() => closedByClient).toBe(hanging);
   });
 

@@ -8,6 +8,7 @@ import { RemoteError } from '../errors.ts';
 import { Etcd } from '../model.ts';
 import type { PodExec } from '../ports.ts';
 import { etcdctlNoTimeout, parseSnapshotStatus, type EtcdctlTls, type SnapshotStatus } from '../etcd/etcdctl.ts';
+import { q } from '../etcd/restore-scripts.ts';
 
 export interface PodRef {
   exec: PodExec;
@@ -49,19 +50,27 @@ export async function saveSnapshot(ref: PodRef, tls: EtcdctlTls, path: string): 
   }
 }
 
-/** Hash, revision and key count as etcd reads them; etcdutl where the image has it (3.5+). */
+/**
+ * Hash, revision and key count as etcd reads them; etcdutl where the image has it (3.5+). One
+ * exec: a shell picks the tool. An image without /bin/sh is asked with `test -x` first.
+ */
 export async function snapshotStatus(ref: PodRef, tls: EtcdctlTls, path: string): Promise<SnapshotStatus> {
-  const hasEtcdutl = (await run(ref, ['test', '-x', '/usr/bin/etcdutl'])).exitCode === 0;
-  const command = hasEtcdutl
-    ? ['etcdutl', 'snapshot', 'status', path, '-w', 'json']
-    : [...etcdctlNoTimeout(tls, Etcd.localEndpoint), 'snapshot', 'status', path, '-w', 'json'];
-  const result = await run(ref, command);
+  const withEtcdctl = [...etcdctlNoTimeout(tls, Etcd.localEndpoint), 'snapshot', 'status', path, '-w', 'json'];
+  const withEtcdutl = ['etcdutl', 'snapshot', 'status', path, '-w', 'json'];
+  const script = `if [ -x ${ETCDUTL} ]; then exec ${withEtcdutl.map(q).join(' ')}; else exec ${withEtcdctl.map(q).join(' ')}; fi`;
+  let result = await run(ref, ['/bin/sh', '-c', script]);
+  if (result.exitCode === 126 || result.exitCode === 127) {
+    const hasEtcdutl = (await run(ref, ['test', '-x', ETCDUTL])).exitCode === 0;
+    result = await run(ref, hasEtcdutl ? withEtcdutl : withEtcdctl);
+  }
   const status = parseSnapshotStatus(result.stdout);
   if (result.exitCode !== 0 || !status) {
     throw new RemoteError(`failed to check the snapshot in pod "${ref.pod}": ${lastLine(result.stderr) || 'no status printed'}`);
   }
   return status;
 }
+
+const ETCDUTL = '/usr/bin/etcdutl';
 
 /** Streams the file's bytes into `sink` with backpressure; resolves when the command ended. */
 export async function streamSnapshot(ref: PodRef, path: string, sink: Writable): Promise<void> {

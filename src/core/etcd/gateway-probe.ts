@@ -48,7 +48,13 @@ export function gatewayProbe(): GatewayProbe {
     command.push('-w', `\\n${nonce} ${r.name} %{http_code} %{time_total}\\n`, `${Etcd.localEndpoint}${r.path}`);
   });
   return {
-    call: { name: 'gateway', endpoint: Etcd.localEndpoint, args: [], command },
+    call: {
+      name: 'gateway',
+      endpoint: Etcd.localEndpoint,
+      args: [],
+      command,
+      label: 'curl (endpoint status, endpoint health, member list, alarm list)',
+    },
     read: (answer) => (answer ? readGatewayOutput(answer.stdout, nonce) : undefined),
   };
 }

@@ -47,7 +47,8 @@ export class PodProber {
     if (pod.execError) return undefined;
     const marker = probeMarker();
     // Messages name the etcdctl calls, not the script's text.
-    const description = `${calls.map((c) => (c.command ? (c.command[0] ?? '') : `etcdctl ${c.args.slice(0, 2).join(' ')}`)).join(', ')} (one script)`;
+    const name = (c: ProbeCall) => (c.command ? (c.label ?? c.command[0] ?? '') : `etcdctl ${c.args.slice(0, 2).join(' ')}`);
+    const description = `${calls.map(name).join(', ')} (one script)`;
     const ran = await this.#exec(pod, ['/bin/sh', '-c', probeScript(marker, calls, tls)], description);
     if (!ran) return undefined;
     const answers = parseProbeOutput(ran.stdout, marker);

@@ -30,6 +30,8 @@ export interface ProbeCall {
   endpoint: string;
   args: string[];
   command?: readonly string[];
+  /** How messages name a `command` call (default: its program). */
+  label?: string;
 }
 
 /** Stands for the client CA path in a ProbeCall's `command` (the script substitutes the one it found). */
