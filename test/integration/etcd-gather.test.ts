@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatherEtcd, type GatheredEtcd } from '../../src/core/etcd/gather.ts';
+import { removeSnapshot, saveSnapshot, snapshotStatus } from '../../src/core/backup/pod-snapshot.ts';
 import { judge } from '../../src/core/etcd/verdict.ts';
 import { Etcd, Resources } from '../../src/core/model.ts';
 import type { ExecRequest, ExecResult, PodExec } from '../../src/core/ports.ts';
@@ -164,6 +165,26 @@ describe('gatherEtcd on three real members', () => {
     expect(judge(facts).state).toBe('Healthy');
     // Per pod: the script, test -f, then curl alone (status, health, member list, alarms) and hashkv alone.
     expect(exec.perPod()).toEqual({ 'etcd-0': 4, 'etcd-1': 4, 'etcd-2': 4 });
+  });
+
+  it("a snapshot's status takes one exec with a shell, and is the same without one (test -x, then the tool)", async () => {
+    const path = '/var/lib/hcp-dr-gather-test.db';
+    const withShell = new MemberExec(cluster);
+    const ref = { exec: withShell, namespace: NS, pod: 'etcd-0' };
+    await saveSnapshot(ref, { caPath: Etcd.caPath }, path);
+    try {
+      const before = withShell.calls.length;
+      const status = await snapshotStatus(ref, { caPath: Etcd.caPath }, path);
+      expect(withShell.calls.length - before).toBe(1);
+      expect(status.revision).toBeGreaterThan(0);
+      expect(status.totalKey).toBeGreaterThan(0);
+      const noShell = new MemberExec(cluster);
+      noShell.noShell = true;
+      expect(await snapshotStatus({ exec: noShell, namespace: NS, pod: 'etcd-0' }, { caPath: Etcd.caPath }, path)).toEqual(status);
+      expect(noShell.calls.map((c) => c.command[0])).toEqual(['/bin/sh', 'test', 'etcdctl']);
+    } finally {
+      await removeSnapshot(ref, path);
+    }
   });
 
   it('when a member stops answering (SIGSTOP), it times out, is named unhealthy with its error, and the rest is judged', async () => {
