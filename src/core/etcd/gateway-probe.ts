@@ -59,18 +59,25 @@ export function gatewayProbe(): GatewayProbe {
   };
 }
 
-/** Splits curl's output at the write-out lines and reshapes each body as etcdctl prints it. */
+/**
+ * Splits curl's output at the write-out lines and reshapes each body as etcdctl prints it.
+ * Undefined (ask etcdctl) when a record is missing or the gateway did not serve a request.
+ */
 export function readGatewayOutput(stdout: string, nonce: string): Map<string, ProbeAnswer> | undefined {
   // The shell's $(...) drops the last line's newline.
   const line = new RegExp(`\\n${nonce} (status|members|alarms|health) (\\d{3}) ([\\d.]+)(?:\\n|$)`, 'g');
   const answers = new Map<string, ProbeAnswer>();
   let bodyStart = 0;
+  let served = true;
   for (let m = line.exec(stdout); m; m = line.exec(stdout)) {
     const body = stdout.slice(bodyStart, m.index).trim();
     bodyStart = m.index + m[0].length;
-    answers.set(m[1] as string, reshape(m[1] as GatewayRequest['name'], Number(m[2]), Number(m[3]), body));
+    const [name, code] = [m[1] as GatewayRequest['name'], Number(m[2])];
+    // An answer other than 200 to these (a 404 with the gateway turned off): the member answered, its gateway did not.
+    if (name !== 'health' && code !== 200 && code !== 0) served = false;
+    answers.set(name, reshape(name, code, Number(m[3]), body));
   }
-  return answers.size === REQUESTS.length ? answers : undefined;
+  return answers.size === REQUESTS.length && served ? answers : undefined;
 }
 
 const failed: ProbeAnswer = { exitCode: 1, stdout: '' };
