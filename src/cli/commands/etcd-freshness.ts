@@ -1,4 +1,7 @@
-/** The flags of `etcd status` beyond its name and -A: --concurrency, and the bucket to judge backup freshness by (definitions only; used by etcd-run.ts). */
+/**
+ * The flags of `etcd status` beyond its name and -A: --hashkv, --concurrency, and the bucket to judge
+ * backup freshness by (definitions only; used by etcd-run.ts).
+ */
 import type { Options } from 'yargs';
 import { s3ReadOptions, type S3Args } from '../s3-flags.ts';
 

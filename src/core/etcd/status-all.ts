@@ -36,7 +36,7 @@ export async function runEtcdStatusAll(deps: EtcdStatusDeps, options: { concurre
     if (etcd?.managementType === 'Unmanaged')
       return { namespace, name, state: 'Unmanaged', members: '-', reason: 'etcd is not managed by HyperShift' };
     try {
-      const report = await runEtcdStatus(namespace, name, deps, { glance: options.hashkv !== true });
+      const report = await runEtcdStatus(namespace, name, deps, { glance: options.hashkv !== true, hostedCluster: hc });
       const healthy = report.members.filter((m) => m.healthy).length;
       return {
         namespace,

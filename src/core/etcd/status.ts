@@ -60,14 +60,23 @@ export interface EtcdStatusReport {
   observedAt: string;
 }
 
-/** `glance`: see GatherContext.glance (etcd status -A); members' hash fields are then null. */
+export interface EtcdStatusOptions {
+  /**
+   * etcd status -A's glance (GatherContext.glance): members' hash fields are then null, and the
+   * HostedControlPlane is not read (conditions.hostedControlPlane is empty; the summary shows none).
+   */
+  glance?: boolean;
+  /** The HostedCluster as a list just returned it: not read again. */
+  hostedCluster?: KubeObject;
+}
+
 export async function runEtcdStatus(
   namespace: string,
   name: string,
   deps: EtcdStatusDeps,
-  options: { glance?: boolean } = {},
+  options: EtcdStatusOptions = {},
 ): Promise<EtcdStatusReport> {
-  const hc = await resolveHostedCluster(deps.api, namespace, name);
+  const hc = options.hostedCluster ?? (await resolveHostedCluster(deps.api, namespace, name));
   assertManagedEtcd(hc);
   const cpNamespace = controlPlaneNamespace(namespace, name);
   const policy = String(
@@ -82,7 +91,7 @@ export async function runEtcdStatus(
       glance: options.glance === true,
       ...(deps.signal ? { signal: deps.signal } : {}),
     }),
-    deps.api.get(Resources.hostedControlPlane, cpNamespace, name),
+    options.glance ? Promise.resolve(undefined) : deps.api.get(Resources.hostedControlPlane, cpNamespace, name),
   ]);
   const { facts, quotaBytes } = gathered;
   const verdict = judge(facts, { namespace, name });
