@@ -7,6 +7,7 @@
 import { controlPlaneNamespace, Etcd, Resources } from '../model.ts';
 import type { Clock, KubeApi, PodExec } from '../ports.ts';
 import { parseEtcdJson } from '../etcd/etcdctl.ts';
+import { byMemberName } from '../etcd/gather.ts';
 import { PodProber } from '../etcd/pod-probe.ts';
 import { runEtcdStatus, type EtcdStatusReport } from '../etcd/status.ts';
 import type { PreflightCheck, RestoreResult, RestoreState } from './types.ts';
@@ -183,9 +184,9 @@ async function countKeys(ctx: VerifyDataContext): Promise<{ pod: string; keys: n
   const pods = await ctx.api.list(Resources.pod, namespace, { labelSelector: Etcd.podSelector });
   const running = pods
     .filter((p) => (p['status'] as { phase?: string } | undefined)?.phase === 'Running')
-    .map((p) => p.metadata.name ?? '')
-    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  const pod = running[0];
+    .map((p) => ({ name: p.metadata.name ?? '' }))
+    .sort(byMemberName);
+  const pod = running[0]?.name;
   if (!pod) return null;
   const prober = new PodProber({ exec: ctx.exec, namespace, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   const args = ['get', '', '--prefix', '--keys-only', '--limit=1', '-w', 'json'];
