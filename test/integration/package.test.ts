@@ -215,6 +215,15 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
         expect(r.stdout).toMatch(/^VERDICT\s+Healthy: 3 of 3 members healthy/m);
       });
 
+      it('kubectl hcp-dr etcd status -A, with --concurrency and --hashkv, reports demo Healthy', { timeout: 90_000 }, async () => {
+        for (const extra of [['--concurrency', '2'], ['--hashkv']]) {
+          const r = await runAsync(KUBECTL, ['hcp-dr', 'etcd', 'status', '-A', ...extra], { ...env, KUBECONFIG: sb.kubeconfig });
+          expect(r.stderr).toBe('');
+          expect(r.code).toBe(0);
+          expect(r.stdout).toMatch(/^clusters\s+demo\s+Healthy\s+3\/3/m);
+        }
+      });
+
       it(
         'kubectl hcp-dr backup, list and verify over https with --ca-bundle (S3 SDK paths in the binary)',
         { timeout: 120_000 },
