@@ -418,7 +418,9 @@ async function startDeleteProxy(upstream: string) {
       return;
     }
     const up = http.request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      // A new connection each time: a reused one the server has just closed would fail the request
+      // and the SDK would send it again, a second entry in the log.
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent: false },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
         answer.pipe(res);

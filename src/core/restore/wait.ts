@@ -43,9 +43,38 @@ function failedInit(pod: KubeObject): { exitCode: number; restarts: number } | u
   return init && code !== undefined && code !== 0 ? { exitCode: code, restarts: init.restartCount ?? 0 } : undefined;
 }
 
+interface EtcdContainerStatus {
+  name: string;
+  restartCount?: number;
+  state?: { waiting?: { reason?: string } };
+}
+
+/**
+ * The first running etcd pod that says it is not ready, and what its etcd container says: a member
+ * that crash-loops after the restore (a port taken, a bad data directory) keeps the condition away
+ * for good, and the progress line should name it rather than only count running pods.
+ */
+export function notReadyMember(pods: readonly KubeObject[]): { pod: string; detail: string } | undefined {
+  for (const p of pods) {
+    const status = p['status'] as
+      { phase?: string; conditions?: { type: string; status: string }[]; containerStatuses?: EtcdContainerStatus[] } | undefined;
+    if (status?.phase !== 'Running' || status.conditions?.find((c) => c.type === 'Ready')?.status !== 'False') continue;
+    const etcd = status.containerStatuses?.find((c) => c.name === 'etcd');
+    const waiting = etcd?.state?.waiting?.reason;
+    const restarts = etcd?.restartCount ?? 0;
+    const detail = [
+      waiting ? `etcd ${waiting}` : 'not ready',
+      restarts > 0 ? `${restarts} restart${restarts === 1 ? '' : 's'}` : '',
+    ].filter(Boolean);
+    return { pod: p.metadata.name ?? '?', detail: detail.join(', ') };
+  }
+  return undefined;
+}
+
 export async function waitForRestore(ctx: WaitContext): Promise<void> {
   const deadline = ctx.clock.now().getTime() + ctx.timeoutMs;
   let last = '';
+  let stuck: { pod: string; detail: string } | undefined;
   const progress = (text: string) => {
     if (text !== last) ctx.reporter.info(text);
     last = text;
@@ -68,17 +97,19 @@ export async function waitForRestore(ctx: WaitContext): Promise<void> {
     else {
       const running = pods.filter((p) => (p['status'] as { phase?: string } | undefined)?.phase === 'Running').length;
       if (running >= ctx.replicas) pollMs = FINAL_POLL_MS;
+      stuck = notReadyMember(pods);
       progress(
         pods.length === 0
           ? 'HostedControlPlane created; waiting for etcd pods'
-          : `etcd pods: ${running}/${ctx.replicas} running; waiting for EtcdSnapshotRestored`,
+          : `etcd pods: ${running}/${ctx.replicas} running${stuck ? ` (${stuck.pod}: ${stuck.detail})` : ''}; waiting for EtcdSnapshotRestored`,
       );
     }
     if (ctx.clock.now().getTime() > deadline) {
+      const why = stuck ? `"kubectl logs -n ${ctx.controlPlaneNamespace} ${stuck.pod} -c etcd" says why ${stuck.pod} is not ready; ` : '';
       throw new RemoteError(
         `failed to restore ${ctx.namespace}/${ctx.name}: not restored after ${Math.round(ctx.timeoutMs / 1000)}s (${last})`,
         {
-          hint: `the restore is recorded on the HostedCluster: finish waiting and verifying later with "{cmd} resume ${ctx.name} -n ${ctx.namespace}" or by running the same restore again`,
+          hint: `${why}the restore is recorded on the HostedCluster: finish waiting and verifying later with "{cmd} resume ${ctx.name} -n ${ctx.namespace}" or by running the same restore again`,
         },
       );
     }

@@ -80,6 +80,33 @@ describe('waitForRestore', () => {
     await expect(waitForRestore(ctx)).rejects.toThrow(/SHA-256 integrity check/);
   });
 
+  it('names a member that crash-loops after the restore, and says where its log is when the wait gives up', async () => {
+    const { kube, clock, reporter, ctx } = world();
+    kube.put(Resources.hostedControlPlane, hcp([]));
+    for (const n of ['etcd-0', 'etcd-2'])
+      kube.put(Resources.pod, { ...pod(n), status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
+    const looping = (restarts: number): KubeObject => ({
+      ...pod('etcd-1'),
+      status: {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'False' }],
+        containerStatuses: [{ name: 'etcd', restartCount: restarts, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
+      },
+    });
+    kube.put(Resources.pod, looping(1));
+    let tick = 0;
+    clock.onSleep = () => {
+      if (++tick === 2) kube.put(Resources.pod, looping(2));
+    };
+    const err = (await waitForRestore({ ...ctx, timeoutMs: 2000 }).catch((e: unknown) => e)) as Error & { hint?: string };
+    expect(reporter.lines).toEqual([
+      'info: etcd pods: 3/3 running (etcd-1: etcd CrashLoopBackOff, 1 restart); waiting for EtcdSnapshotRestored',
+      'info: etcd pods: 3/3 running (etcd-1: etcd CrashLoopBackOff, 2 restarts); waiting for EtcdSnapshotRestored',
+    ]);
+    expect(err.message).toContain('(etcd pods: 3/3 running (etcd-1: etcd CrashLoopBackOff, 2 restarts); waiting for EtcdSnapshotRestored)');
+    expect(err.hint).toMatch(/^"kubectl logs -n clusters-demo etcd-1 -c etcd" says why etcd-1 is not ready; .*resume demo -n clusters/);
+  });
+
   it('gives up at the deadline with resume as the way on', async () => {
     const { ctx } = world();
     const err = (await waitForRestore({ ...ctx, timeoutMs: 2000 }).catch((e: unknown) => e)) as Error & { hint?: string };
