@@ -6,13 +6,12 @@
  * referenced Secret/ConfigMap available, fixed hostnames on another management cluster, the
  * snapshot URL, and each object to create (absent, or there already and identical).
  */
-import { PreconditionError, UsageError } from '../errors.ts';
+import { PreconditionError } from '../errors.ts';
 import { controlPlaneNamespace, Etcd, RESTORE_PKI_SECRETS, Resources, type KubeObject } from '../model.ts';
 import type { KubeApi } from '../ports.ts';
-import { mustAlreadyExist } from '../bundle/requirements.ts';
 import { MAX_SNAPSHOT_URL_LENGTH } from '../render/snapshot-url.ts';
-import { redactUrl } from '../redact.ts';
 import { describe, holdsDesired } from './objects.ts';
+import { checkHostnames, checkKeyMaterial, checkReferences, checkUrl, sameCluster } from './preflight-bundle.ts';
 import { otherOperation, readRestoreRecord, restoredFrom, type RestoreRecord } from './record.ts';
 import type { DesiredObject, PlannedObject, PreflightCheck, RestoreBundle } from './types.ts';
 
@@ -225,107 +224,4 @@ export async function preflight(
     },
     planned,
   };
-}
-
-function checkUrl(url: string): void {
-  const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
-  if (scheme !== 'https') {
-    throw new UsageError(
-      `failed to pre-sign the snapshot: the store gives "${redactUrl(url).slice(0, 80)}...", and the HostedCluster CRD and etcd-init need an https:// URL`,
-      {
-        hint: 'use an https S3 endpoint (--endpoint https://...)',
-      },
-    );
-  }
-  if (url.length > MAX_SNAPSHOT_URL_LENGTH) {
-    throw new UsageError(
-      `failed to pre-sign the snapshot: the URL is ${url.length} characters and the HostedCluster CRD accepts at most ${MAX_SNAPSHOT_URL_LENGTH}`,
-      {
-        hint: 'sign with long-lived credentials (a session token makes pre-signed URLs much longer), or use a shorter bucket name and prefix',
-      },
-    );
-  }
-}
-
-function checkKeyMaterial(bundle: RestoreBundle): void {
-  const enc = bundle.manifest.encryption;
-  if (
-    enc.type === 'aescbc' &&
-    !bundle.objects.some(
-      (o) => o.object.metadata.name === enc.activeKeySecret && o.object.metadata.namespace === bundle.manifest.hostedCluster.namespace,
-    )
-  ) {
-    throw new PreconditionError(
-      `failed to restore from ${bundle.url}: the encryption key Secret ${enc.activeKeySecret} is not in the backup`,
-      {
-        hint: 'without the original AES-CBC key every Secret in the snapshot is unreadable; restore from a backup that carries it',
-      },
-    );
-  }
-}
-
-/**
- * What the backup does not carry (older backups: references and PKI; newer ones: references that
- * did not exist at backup time) must already exist on the target, in the namespaces restored into.
- */
-function checkReferences(bundle: RestoreBundle, desired: DesiredObject[], namespace: string, cp: string): void {
-  const source = bundle.manifest.hostedCluster;
-  for (const r of mustAlreadyExist(bundle.manifest, bundle.hostedCluster, bundle.nodePools)) {
-    const inControlPlane = r.namespace === source.controlPlaneNamespace;
-    desired.splice(
-      desired.findIndex((d) => d.step === 'hosted-cluster'),
-      0,
-      {
-        step: inControlPlane ? 'control-plane' : 'cluster-data',
-        type: r.kind === 'ConfigMap' ? Resources.configMap : Resources.secret,
-        object: { apiVersion: 'v1', kind: r.kind, metadata: { name: r.name, namespace: inControlPlane ? cp : namespace } },
-        origin: `not in the backup, must exist: ${r.why}`,
-        mustExist: true,
-      },
-    );
-  }
-}
-
-function sameCluster(bundle: RestoreBundle, kubeSystem: KubeObject | undefined): boolean | undefined {
-  const recorded = (bundle.manifest as unknown as { managementCluster?: { id?: string } }).managementCluster?.id;
-  const here = kubeSystem?.metadata.uid;
-  return recorded && here ? recorded === here : undefined;
-}
-
-function checkHostnames(bundle: RestoreBundle, same: boolean | undefined, warnings: string[], pass: (c: string, d: string) => void): void {
-  if (same === true) return pass('hostnames', 'same management cluster as the backup');
-  const services = ((bundle.hostedCluster['spec'] as { services?: unknown[] } | undefined)?.services ?? []) as {
-    service?: string;
-    servicePublishingStrategy?: { type?: string; route?: { hostname?: string }; loadBalancer?: { hostname?: string } };
-  }[];
-  const hostOf = (s: (typeof services)[number]) =>
-    s.servicePublishingStrategy?.route?.hostname ?? s.servicePublishingStrategy?.loadBalancer?.hostname;
-  const apiServer = services.find((s) => s.service === 'APIServer');
-  const where = same === false ? 'another management cluster' : 'a management cluster hcp-dr cannot tell apart from the source';
-  if (apiServer && !hostOf(apiServer) && apiServer.servicePublishingStrategy?.type !== 'NodePort') {
-    const text = `the APIServer service has no fixed hostname: on ${where} its address changes and every node and kubeconfig loses the cluster`;
-    if (same === false)
-      throw new PreconditionError(
-        `failed to restore ${bundle.manifest.hostedCluster.namespace}/${bundle.manifest.hostedCluster.name}: ${text}`,
-        {
-          hint: 'restore on the source management cluster, or give the APIServer a fixed hostname (Route or LoadBalancer hostname) before backing up',
-        },
-      );
-    warnings.push(text);
-  }
-  const loose = services
-    .filter(
-      (s) =>
-        s.service !== 'APIServer' &&
-        (s.servicePublishingStrategy?.type === 'Route' || s.servicePublishingStrategy?.type === 'LoadBalancer') &&
-        !hostOf(s),
-    )
-    .map((s) => s.service);
-  if (loose.length) warnings.push(`${loose.join(', ')} without a fixed hostname: their addresses change on ${where}`);
-  pass(
-    'hostnames',
-    apiServer && hostOf(apiServer)
-      ? `APIServer at ${hostOf(apiServer)}`
-      : `APIServer: ${apiServer?.servicePublishingStrategy?.type ?? 'not published'}`,
-  );
 }
