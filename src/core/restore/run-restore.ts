@@ -11,13 +11,13 @@ import type { Clock, KubeApi, ObjectStore, PodExec, Reporter } from '../ports.ts
 import { BackupFiles } from '../bundle/layout.ts';
 import { applyObjects } from './apply.ts';
 import { readBundle } from './bundle.ts';
-import { nextSteps } from './next-steps.ts';
 import { desiredObjects } from './objects.ts';
 import { preflight, type Preflight } from './preflight.ts';
 import { advanceRecord, readRestoreRecord, recordAnnotations, releaseRecord, type RestoreRecord } from './record.ts';
 import { replaceExisting } from './replace.ts';
-import { RESTORE_API_VERSION, type PlannedObject, type PodLogs, type RestoreBundle, type RestoreResult } from './types.ts';
-import { verifyRestoredData, type DataVerification } from './verify-data.ts';
+import { restoreResult, type RestoreRunFacts } from './result.ts';
+import type { PlannedObject, PodLogs, RestoreBundle, RestoreResult } from './types.ts';
+import { verifyRestoredData } from './verify-data.ts';
 import { waitForRestore } from './wait.ts';
 
 export interface RestoreRequest {
@@ -101,7 +101,7 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
   for (const w of pre.warnings) deps.reporter.warn(w);
   deps.reporter.debug('step: preflight');
   const base = { bundle, namespace, name, cp, pre, startedAt };
-  if (req.dryRun) return result(base, deps.api, deps.clock, planned, null, null);
+  if (req.dryRun) return restoreResult(base, deps.api, deps.clock, planned, null, null);
 
   if (pre.toDelete.length > 0 || pre.leftoverPvcs.length > 0) {
     const what = [...pre.toDelete.map((o) => `${o.kind} ${o.namespace}/${o.name}`), ...pre.leftoverPvcs.map((p) => `PVC ${cp}/${p}`)];
@@ -188,17 +188,8 @@ export async function resumeRestore(
   );
 }
 
-interface Base {
-  bundle: RestoreBundle;
-  namespace: string;
-  name: string;
-  cp: string;
-  pre: Preflight;
-  startedAt: Date;
-}
-
 async function finish(
-  base: Base & { planned: PlannedObject[] },
+  base: RestoreRunFacts & { planned: PlannedObject[] },
   record: RestoreRecord,
   deps: Omit<RestoreDeps, 'confirmReplace' | 'onBytes'>,
   waitTimeoutMs: number,
@@ -240,59 +231,7 @@ async function finish(
     await releaseRecord(deps.api, namespace, name);
   }
   deps.reporter.debug('step: verified');
-  return result(base, deps.api, deps.clock, base.planned, verification, record);
-}
-
-function result(
-  base: Base,
-  api: KubeApi,
-  clock: Clock,
-  objects: PlannedObject[],
-  verification: DataVerification | null,
-  record: RestoreRecord | null,
-): RestoreResult {
-  const { bundle, namespace, name, cp, pre } = base;
-  const m = bundle.manifest;
-  const now = clock.now();
-  const seconds = (from: string | Date) => Math.max(0, Math.round((now.getTime() - new Date(from).getTime()) / 100) / 10);
-  const verified = verification?.state === 'Restored';
-  return {
-    apiVersion: RESTORE_API_VERSION,
-    kind: 'RestoreResult',
-    hostedCluster: { namespace, name, controlPlaneNamespace: cp, platform: m.hostedCluster.platform },
-    target: api.describeTarget(),
-    backup: {
-      url: bundle.url,
-      id: m.id,
-      createdAt: m.createdAt,
-      source: { namespace: m.hostedCluster.namespace, name: m.hostedCluster.name },
-      revision: m.snapshot.revision,
-      totalKeys: m.snapshot.totalKeys,
-      sha256: m.snapshot.sha256,
-      sizeBytes: m.snapshot.size,
-    },
-    rpoSeconds: Math.round(seconds(m.createdAt)),
-    verdict: verification
-      ? { state: verification.state, reason: verification.reason, hint: verification.hint }
-      : {
-          state: 'Planned',
-          reason: `dry run: ${objects.filter((o) => o.action === 'create').length} objects to create${pre.toDelete.length ? `, ${pre.toDelete.length} to delete first` : ''}`,
-          hint: 'run without --dry-run to restore',
-        },
-    preflight: pre.checks,
-    warnings: pre.warnings,
-    objects,
-    replaced: pre.toDelete,
-    etcd: verification?.etcd ?? null,
-    timing: {
-      startedAt: base.startedAt.toISOString(),
-      firstChangeAt: record?.firstChangeAt ?? null,
-      verifiedAt: verified ? now.toISOString() : null,
-      restoreSeconds: verified && record ? seconds(record.firstChangeAt) : null,
-      totalSeconds: seconds(base.startedAt),
-    },
-    nextSteps: verified ? nextSteps(m.hostedCluster.platform, namespace, name, pre.sameManagementCluster) : [],
-  };
+  return restoreResult(base, deps.api, deps.clock, base.planned, verification, record);
 }
 
 /** For `resume`: the backup facts the record carries (no store access needed). */
