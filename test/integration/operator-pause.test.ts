@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_SERVERS, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES, isPaused } from '../support/controllers.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { useSandboxCredentials } from '../support/sandbox-s3.ts';
+import { waitFor } from '../support/wait.ts';
 import { runBackup } from '../../src/core/backup/run-backup.ts';
 import { newBackupId } from '../../src/core/bundle/layout.ts';
 import { connectKube } from '../../src/kube/session.ts';
@@ -33,17 +34,19 @@ describe('HyperShift operator stand-in', () => {
       'kube-apiserver',
       (o) => void ((o['spec'] as Record<string, unknown>)['replicas'] = 0),
     );
-    await sleep(600);
-    expect(replicas('kube-apiserver')).toBe(3);
+    await waitFor('kube-apiserver scaled back', () => replicas('kube-apiserver') === 3, 10_000);
   });
 
   it('when paused (and the pause reached the HostedControlPlane), it leaves the scale-down alone', async () => {
     const until = new Date(Date.now() + 60_000).toISOString();
     sb.sim.store.mutate(HOSTED_CLUSTERS, 'clusters', 'demo', (o) => void ((o['spec'] as Record<string, unknown>)['pausedUntil'] = until));
-    await sleep(400);
-    expect(
-      (sb.sim.store.get(HOSTED_CONTROL_PLANES, sb.controlPlaneNamespace, 'demo')?.['spec'] as { pausedUntil?: string }).pausedUntil,
-    ).toBe(until);
+    await waitFor(
+      'the pause on the HostedControlPlane',
+      () =>
+        (sb.sim.store.get(HOSTED_CONTROL_PLANES, sb.controlPlaneNamespace, 'demo')?.['spec'] as { pausedUntil?: string }).pausedUntil ===
+        until,
+      10_000,
+    );
     sb.sim.store.mutate(
       DEPLOYMENTS,
       sb.controlPlaneNamespace,
@@ -53,8 +56,7 @@ describe('HyperShift operator stand-in', () => {
     await sleep(600);
     expect(replicas('kube-apiserver')).toBe(0);
     sb.sim.store.mutate(HOSTED_CLUSTERS, 'clusters', 'demo', (o) => void delete (o['spec'] as Record<string, unknown>)['pausedUntil']);
-    await sleep(800);
-    expect(replicas('kube-apiserver')).toBe(3);
+    await waitFor('kube-apiserver scaled back once unpaused', () => replicas('kube-apiserver') === 3, 10_000);
   });
 
   it('during a quiesced backup the API servers stay at 0 until the snapshot is taken, then come back', async () => {
