@@ -14,7 +14,7 @@ import { newBackupId } from '../../core/bundle/layout.ts';
 import { VERSION } from '../../version.ts';
 import { modeOf, openBackupTemplate, parseBackupFlags, type BackupArgs } from './backup-run.ts';
 import { renderFleetBackup } from './backup-all-view.ts';
-import { concurrencyOf } from './backup-all.ts';
+import { backupConcurrencyOf } from './backup-all.ts';
 
 export async function backupAll(args: BackupArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);
@@ -23,7 +23,7 @@ export async function backupAll(args: BackupArgs, deps: CliDeps): Promise<number
       hint: '{cmd} backup <hosted-cluster> -n <namespace> --to s3://..., or {cmd} backup --all [-n <namespace>] [-l <selector>] --to s3://...',
     });
   }
-  const concurrency = concurrencyOf(args.concurrency);
+  const concurrency = backupConcurrencyOf(args.concurrency);
   const labelSelector = selectorOf(args.selector);
   const mode = modeOf(args, 'online');
   const flags = parseBackupFlags(args);

@@ -1,6 +1,6 @@
 /** The flags of `backup --all` (definitions only; the handler is backup-all-run.ts). */
 import type { Options } from 'yargs';
-import { UsageError } from '../../core/errors.ts';
+import { concurrencyOf } from '../concurrency.ts';
 
 export const fleetOptions = {
   all: {
@@ -18,23 +18,12 @@ export interface FleetArgs {
 }
 
 export const DEFAULT_CONCURRENCY = 4;
-const MAX_CONCURRENCY = 32;
 
-/**
- * --concurrency of `backup --all`, of the fleet CronJob `schedule --all` writes (checked there before it is
- * written), and of `etcd status -A` (with its own default and hint).
- */
-export function concurrencyOf(
-  text: string | undefined,
-  fallback = DEFAULT_CONCURRENCY,
-  hint = `the default is ${DEFAULT_CONCURRENCY}; each backup streams one snapshot, so more rarely goes faster`,
-): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) {
-    throw new UsageError(`invalid --concurrency "${text}": it must be a whole number from 1 to ${MAX_CONCURRENCY}`, {
-      hint,
-    });
-  }
-  return n;
+/** --concurrency of `backup --all`, and of the fleet CronJob `schedule --all` writes (checked there before it is written). */
+export function backupConcurrencyOf(text: string | undefined): number {
+  return concurrencyOf(
+    text,
+    DEFAULT_CONCURRENCY,
+    `the default is ${DEFAULT_CONCURRENCY}; each backup streams one snapshot, so more rarely goes faster`,
+  );
 }

@@ -14,7 +14,7 @@ import { runEtcdStatus } from '../../core/etcd/status.ts';
 import { runEtcdStatusAll } from '../../core/etcd/status-all.ts';
 import { renderEtcdStatus, renderEtcdSummary } from './etcd-status-view.ts';
 import { STATUS_CONCURRENCY, type FreshnessArgs } from './etcd-freshness.ts';
-import { concurrencyOf } from './backup-all.ts';
+import { concurrencyOf } from '../concurrency.ts';
 
 export interface StatusArgs extends GlobalArgs, FreshnessArgs {
   'hosted-cluster'?: string;

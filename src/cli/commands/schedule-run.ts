@@ -10,7 +10,7 @@ import { buildScheduleTree, renderScheduleStream } from '../../core/schedule/tre
 import { checkScheduleOut, writeScheduleTree } from '../../core/schedule/write.ts';
 import type { ScheduleClusters, ScheduleCredentials, ScheduleDestination, ScheduleRequest } from '../../core/schedule/types.ts';
 import type { RetentionArgs } from './backup-prune-flags.ts';
-import { concurrencyOf } from './backup-all.ts';
+import { backupConcurrencyOf } from './backup-all.ts';
 import { VERSION } from '../../version.ts';
 
 export interface ScheduleArgs extends GlobalArgs, S3Args, RetentionArgs {
@@ -114,7 +114,7 @@ function clustersOf(args: ScheduleArgs): ScheduleClusters {
     if (args.selector !== undefined && args.selector.trim() === '')
       throw new UsageError('--selector (-l) needs a value', { hint: 'e.g. -l env=prod, or leave it out for every HostedCluster' });
     // Checked as backup --all checks it, and passed on only when given (the tree stays the same bytes without it).
-    const concurrency = args.concurrency !== undefined ? concurrencyOf(args.concurrency) : undefined;
+    const concurrency = args.concurrency !== undefined ? backupConcurrencyOf(args.concurrency) : undefined;
     return {
       type: 'fleet',
       ...(namespace ? { namespace } : {}),
