@@ -10,18 +10,15 @@
  *    wiped, against deleting its PVC and pod by hand and waiting until `etcd status` says Healthy.
  * Sizes: HCP_DR_BENCH_ETCD_RESTORE_SIZES_MB (default 100,1024). This machine is shared: one round.
  */
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { fillEtcd } from '../test/support/etcd-fill.ts';
 import { demoBackupArgs, sandboxS3Flags } from '../test/support/sandbox-s3.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.ts';
 import { connectKube } from '../src/kube/session.ts';
-import { Etcd, ETCD_WRITER_DEPLOYMENTS, Resources } from '../src/core/model.ts';
-import type { Cluster } from '../src/core/ports.ts';
+import { Etcd, Resources } from '../src/core/model.ts';
 import type { BackupManifest } from '../src/core/bundle/manifest.ts';
 import type { EtcdRestoreResult } from '../src/core/etcd/restore.ts';
-import { helperPod, helperName } from '../src/core/etcd/restore-helpers.ts';
-import { q, restoreArgs, volumePaths } from '../src/core/etcd/restore-scripts.ts';
+import { bareSequence } from './in-place-by-hand.ts';
 import { emit, timedRun } from './lib.ts';
 
 const sizes = (process.env['HCP_DR_BENCH_ETCD_RESTORE_SIZES_MB'] ?? '100,1024').split(',').map(Number);
@@ -30,83 +27,6 @@ const CP = 'clusters-demo';
 const entry = path.join(REPO_ROOT, 'plugin/kubectl-hcp_dr');
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 let current: Sandbox | undefined;
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  if (process.env['HCP_DR_BENCH_VERBOSE']) console.log(`  waiting for ${what}`);
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const status = (o: unknown): Record<string, number> => (o as { status?: Record<string, number> } | undefined)?.status ?? {};
-
-/** The steps by hand, timed from the API servers' scale-down until they are Ready again. */
-async function bareSequence(c: Cluster, file: string, image: string): Promise<number> {
-  const { api, exec } = c;
-  const scale = (type: typeof Resources.deployment | typeof Resources.statefulSet, name: string, n: number) =>
-    api.mergePatch(type, CP, name, { spec: { replicas: n } }, 'scale');
-  const run = async (pod: string, script: string, stdin?: ReturnType<typeof createReadStream>) => {
-    const r = await exec.exec({
-      namespace: CP,
-      pod,
-      container: 'restore',
-      command: ['/bin/sh', '-c', script],
-      ...(stdin ? { stdin } : {}),
-    });
-    if (r.exitCode !== 0) throw new Error(`${pod}: ${r.stderr}`);
-  };
-  const paths = volumePaths('bare');
-  // Paused first, as the procedure says, or the control-plane operator scales everything back.
-  await api.mergePatch(Resources.hostedCluster, 'clusters', 'demo', { spec: { pausedUntil: 'true' } });
-  await until('the pause on the HostedControlPlane', async () => {
-    const hcp = await api.get(Resources.hostedControlPlane, CP, 'demo');
-    return (hcp?.['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil === 'true';
-  });
-  const start = performance.now();
-  await Promise.all(ETCD_WRITER_DEPLOYMENTS.map((d) => scale(Resources.deployment, d, 0)));
-  await until('API servers gone', async () => {
-    for (const d of ETCD_WRITER_DEPLOYMENTS) if ((status(await api.get(Resources.deployment, CP, d)).replicas ?? 0) !== 0) return false;
-    return true;
-  });
-  await scale(Resources.statefulSet, Etcd.statefulSet, 0);
-  await until('etcd pods gone', async () => (await api.list(Resources.pod, CP, { labelSelector: Etcd.podSelector })).length === 0);
-  for (const i of [0, 1, 2]) await api.create(Resources.pod, CP, helperPod(CP, i, image, 'bare'));
-  await until('helpers Ready', async () => {
-    const pods = await Promise.all([0, 1, 2].map((i) => api.get(Resources.pod, CP, helperName(i))));
-    return pods.every((p) => (p?.['status'] as { phase?: string } | undefined)?.phase === 'Running');
-  });
-  for (const i of [0, 1, 2]) await run(helperName(i), `cat > ${q(paths.snapshot)}`, createReadStream(file));
-  for (const i of [0, 1, 2]) {
-    const args = restoreArgs(paths, {
-      member: i,
-      replicas: 3,
-      controlPlaneNamespace: CP,
-      token: 'bare',
-      skipHashCheck: false,
-      bumpRevision: false,
-    });
-    await run(
-      helperName(i),
-      `rm -rf /var/lib/data && etcdctl snapshot restore ${q(paths.snapshot)} ${args.map(q).join(' ')} && mv ${q(paths.fresh)} /var/lib/data && rm -f ${q(paths.snapshot)}`,
-    );
-  }
-  await Promise.all([0, 1, 2].map((i) => api.delete(Resources.pod, CP, helperName(i))));
-  await until('helpers gone', async () =>
-    (await Promise.all([0, 1, 2].map((i) => api.get(Resources.pod, CP, helperName(i))))).every((p) => !p),
-  );
-  await scale(Resources.statefulSet, Etcd.statefulSet, 3);
-  await until('etcd Ready', async () => (status(await api.get(Resources.statefulSet, CP, Etcd.statefulSet)).readyReplicas ?? 0) >= 3);
-  await Promise.all(ETCD_WRITER_DEPLOYMENTS.map((d) => scale(Resources.deployment, d, 3)));
-  await until('API servers Ready', async () => {
-    for (const d of ETCD_WRITER_DEPLOYMENTS) if ((status(await api.get(Resources.deployment, CP, d)).readyReplicas ?? 0) < 3) return false;
-    return true;
-  });
-  const seconds = (performance.now() - start) / 1000;
-  await api.mergePatch(Resources.hostedCluster, 'clusters', 'demo', { spec: { pausedUntil: null } });
-  return seconds;
-}
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const)
   process.once(signal, () => void Promise.allSettled([current?.stop()]).finally(() => process.exit(1)));

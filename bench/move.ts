@@ -168,7 +168,7 @@ async function byHand(sb: Sandbox, from: ManagementCluster, to: ManagementCluste
   return times;
 }
 
-const sb = await startSandbox({ clusters: 2, guests: true, capi: true, seedKeys: 100, initBackoffMs: 1000 });
+const sb = await startSandbox({ etcdImageTrustsS3Ca: true, clusters: 2, guests: true, capi: true, seedKeys: 100, initBackoffMs: 1000 });
 const stop = () => void sb.stop().finally(() => process.exit(130));
 process.once('SIGINT', stop).once('SIGTERM', stop);
 useSandboxCredentials(sb);

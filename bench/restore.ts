@@ -9,6 +9,10 @@
  *  - where the plugin's time goes: its -v step lines and the stand-in's timeline of the control plane;
  *  - peak RSS of the plugin process.
  * Both paths download from the sandbox's S3 server over its https front, whose CA etcd-init trusts.
+ * These rounds run on the FIXED etcd-init (--name/--initial-cluster), the baseline's: no repair.
+ *  - then, with a repair: the stand-in switched to the RELEASED etcd-init (OCPBUGS-99534: a split
+ *    brain on HA), one more `hcp-dr restore`, which repairs in place; its wall time, and the repair's
+ *    API downtime against the same in-place restore done by hand (in-place-by-hand.ts) right after.
  * In each round demo is deleted (and its control plane gone), then the bare restore runs, then the
  * plugin's, so neither runs beside the other's etcd. This machine is shared and slow, and a 1 GiB
  * round takes minutes: rounds are few (HCP_DR_BENCH_RESTORE_ROUNDS, default 3 at 100 MiB and 1 at
@@ -22,9 +26,10 @@ import { startEtcdCluster, type EtcdCluster } from '../test/support/etcd-cluster
 import { runEtcdInit } from '../test/support/hypershift/etcd-init.ts';
 import type { ControlPlaneTimeline } from '../test/support/hypershift/operator.ts';
 import { connectKube } from '../src/kube/session.ts';
-import { Resources } from '../src/core/model.ts';
+import { Etcd, Resources } from '../src/core/model.ts';
 import type { BackupManifest } from '../src/core/bundle/manifest.ts';
 import type { RestoreResult } from '../src/core/restore/types.ts';
+import { bareSequence } from './in-place-by-hand.ts';
 import { emit, median, timedRun } from './lib.ts';
 
 const sizes = (process.env['HCP_DR_BENCH_RESTORE_SIZES_MB'] ?? '100,1024').split(',').map(Number);
@@ -83,6 +88,7 @@ async function bareRestore(sb: Sandbox, url: string, round: number): Promise<num
 }
 
 interface PluginRound {
+  repair: RestoreResult['repair'];
   seconds: number;
   restoreSeconds: number;
   peakRss: number;
@@ -135,7 +141,53 @@ async function pluginRestore(sb: Sandbox, backupUrl: string): Promise<PluginRoun
     'data verification (members, hashkv, keys)': span(at['restored'], at['verified']),
     'result and exit': span(at['verified'], ended),
   };
-  return { seconds: run.ms / 1000, restoreSeconds: result.timing.restoreSeconds ?? NaN, peakRss: run.peakRssBytes, phases };
+  return {
+    seconds: run.ms / 1000,
+    restoreSeconds: result.timing.restoreSeconds ?? NaN,
+    peakRss: run.peakRssBytes,
+    phases,
+    repair: result.repair,
+  };
+}
+
+/** A restore on the released etcd-init (repaired in place), then the same in-place restore by hand. */
+async function withRepair(sb: Sandbox, backupUrl: string, bareMedian: number, mb: number, snapshotMiB: number): Promise<void> {
+  sb.clusters[0]!.operator!.setSplitBrainRestore(true);
+  await deleteDemo(sb);
+  const p = await pluginRestore(sb, backupUrl);
+  if (!p.repair?.repaired) throw new Error(`the restore on the released etcd-init did not repair: ${JSON.stringify(p.repair)}`);
+  console.log(`with a repair: plugin ${p.seconds.toFixed(1)} s, of which the repair's API downtime ${p.repair.apiDowntimeSeconds} s`);
+  const session = await connectKube({ kubeconfig: sb.kubeconfig, context: 'sandbox' }, quiet);
+  const file = path.join(sb.dir, 'repair-snapshot.db');
+  const saved = await sb.clusters[0]!.operator!.etcd(CP)!.etcdctl(['snapshot', 'save', file], { endpoints: [0], timeoutMs: 600_000 });
+  if (saved.code !== 0) throw new Error(`snapshot save failed: ${saved.stderr}`);
+  const sts = await session.api.get(Resources.statefulSet, CP, Etcd.statefulSet);
+  const image =
+    (sts?.['spec'] as { template: { spec: { containers: { name: string; image: string }[] } } }).template.spec.containers.find(
+      (x) => x.name === 'etcd',
+    )?.image ?? '';
+  const byHand = await bareSequence(session, file, image);
+  console.log(`in-place restore by hand: ${byHand.toFixed(1)} s of API downtime`);
+  const bench = `restore ${mb} MiB`;
+  emit({
+    bench,
+    metric: 'time to a verified restore WITH a split-brain repair (released etcd-init)',
+    value: p.seconds,
+    unit: 's',
+    baseline: { label: 'stand-in bare restore (fixed etcd-init, no repair)', value: bareMedian },
+    ratio: p.seconds / bareMedian,
+    note: `${snapshotMiB.toFixed(0)} MiB snapshot; one round; the repair is the in-place restore of the same backup into every volume`,
+  });
+  const downtime = p.repair.apiDowntimeSeconds ?? NaN;
+  emit({
+    bench,
+    metric: "of which: the repair's API downtime (API servers at 0 until back)",
+    value: downtime,
+    unit: 's',
+    baseline: { label: 'the same in-place restore by hand (in-place-by-hand.ts)', value: byHand },
+    ratio: downtime / byHand,
+    note: 'one round; by hand right after, on the repaired cluster',
+  });
 }
 
 const range = (values: number[]) => `${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}x`;
@@ -148,7 +200,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 for (const mb of sizes) {
   const rounds = roundsFor(mb);
-  const sb = await startSandbox({ seedKeys: 100, initBackoffMs: 1000 });
+  const sb = await startSandbox({ etcdImageTrustsS3Ca: true, seedKeys: 100, initBackoffMs: 1000, etcdInit: 'fixed' });
   current = sb;
   console.log(`sandbox in ${sb.dir}`);
   try {
@@ -229,6 +281,7 @@ for (const mb of sizes) {
         .map(([k, v]) => `${k} ${fmt(median(v))} s`)
         .join('; '),
     });
+    await withRepair(sb, backupUrl, bareMedian, mb, manifest.snapshot.size / MiB);
     emit({
       bench,
       metric: 'peak RSS of the plugin (restore)',

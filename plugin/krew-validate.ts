@@ -64,10 +64,14 @@ function validatePlatform(p: unknown, where: string, problems: string[], seen: S
   if (bin && !names.includes(posix.normalize(bin)))
     problems.push(`${where}: bin ${bin} is not among the installed files (${names.join(', ')})`);
   const exe = os === 'windows' ? '.exe' : '';
-  for (const need of [`kubectl-hcp_dr${exe}`, `oc-hcp_dr${exe}`, 'LICENSE']) {
+  const completion = os === 'windows' ? [] : COMPLETION_SCRIPTS;
+  for (const need of [`kubectl-hcp_dr${exe}`, `oc-hcp_dr${exe}`, 'LICENSE', ...completion]) {
     if (!names.includes(need)) problems.push(`${where}: files must install ${need}`);
   }
 }
+
+/** Shell-completion executables (plugin/), shipped beside the binary on every platform but Windows. */
+export const COMPLETION_SCRIPTS = ['kubectl_complete-hcp_dr', 'oc_complete-hcp_dr'];
 
 /** The problems found; an empty list means the manifest is valid. */
 export function validateKrewManifest(text: string): string[] {

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readEntry, sha256File, writeArchive } from './archive.ts';
 import { archiveName, renderManifest } from './krew-manifest.ts';
-import { validateKrewManifest } from './krew-validate.ts';
+import { COMPLETION_SCRIPTS, validateKrewManifest } from './krew-validate.ts';
 import { ALL_TARGETS, exeSuffix, fetchNodeBinary, hostTarget, parseTarget, sameTarget, targetId, type Target } from './node-dist.ts';
 import { bundleForSea } from './sea-bundle.ts';
 import { LAZY_ASSETS } from './sea-loader.ts';
@@ -72,6 +72,8 @@ async function buildTarget(
     readEntry(`kubectl-hcp_dr${x}`, exe, 0o755),
     readEntry(`oc-hcp_dr${x}`, exe, 0o755),
     readEntry('LICENSE', join(root, 'LICENSE'), 0o644),
+    // Shell completion (kubectl 1.26+ runs kubectl_complete-<plugin> from PATH): POSIX sh, so not on Windows.
+    ...(t.os === 'windows' ? [] : COMPLETION_SCRIPTS.map((name) => readEntry(name, join(root, 'plugin', name), 0o755))),
   ]);
   log(`${t.os}/${t.arch}: ${name} (${host ? 'code cache' : 'no code cache: cross build'}, ${Date.now() - started} ms)`);
   return name;

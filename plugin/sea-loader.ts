@@ -53,6 +53,7 @@ export const LAZY_MODULES = [
     'move-run',
     'render-run',
     'restore-run',
+    'resume-run',
     'schedule-run',
     'validate-run',
   ].map((m) => `cli/commands/${m}`),

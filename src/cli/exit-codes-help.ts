@@ -5,7 +5,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   2    usage error (bad flags, arguments, input files or paths, kubeconfig or context)
   3    precondition not met (cluster not found, lock held, wrong state)
   4    etcd unhealthy (Degraded, QuorumLost or Inconsistent)
-  5    partial failure: the cluster was changed and needs "hcp-dr resume"
+  5    needs resume: the cluster was changed and a rollback failed, or a move or restore stopped after
+       its point of no return (source frozen for good); the hint is the "hcp-dr resume" that continues
   6    some clusters of a fleet run failed (backup --all); the others succeeded
   7    the newest backup is older than --max-backup-age, or missing (etcd status; exit 4 wins)
   130  interrupted (SIGINT/SIGTERM); changes were rolled back`;

@@ -18,7 +18,8 @@ export const globalOptions = {
   verbose: { alias: 'v', type: 'boolean', describe: 'Verbose output: debug lines and stack traces', global: true },
   'request-timeout': {
     type: 'string',
-    describe: 'Time to wait for a single API request, and for an S3 connection or a silent S3 server (e.g. 30s, 1m; 0 = no timeout)',
+    describe:
+      'Time to wait for a single API request, e.g. 30s, 1m (0 = no timeout). S3: how long the store may stay silent in one attempt (connecting, TLS, answering, mid-transfer; default 120s); a silent store fails the request at once, without retry; other S3 errors are tried at most 3 times: an S3 request ends within 3 x this + 3s unless data keeps moving',
     default: '0',
     global: true,
   },
@@ -37,7 +38,7 @@ export function kubeTargetOf(args: GlobalArgs): KubeTarget {
   const target: KubeTarget = {};
   if (args.kubeconfig !== undefined) target.kubeconfig = requireValue('--kubeconfig', args.kubeconfig);
   if (args.context !== undefined) target.context = requireValue('--context', args.context);
-  if (args.namespace !== undefined) target.namespace = requireValue('--namespace', args.namespace);
+  if (args.namespace !== undefined) target.namespace = namespaceOf(requireValue('--namespace', args.namespace), '--namespace');
   const timeout = boundedDuration(
     args['request-timeout'] ?? '0',
     '--request-timeout',
@@ -46,6 +47,22 @@ export function kubeTargetOf(args: GlobalArgs): KubeTarget {
   );
   if (timeout > 0) target.requestTimeoutMs = timeout;
   return target;
+}
+
+/**
+ * A namespace as the API server takes it (a DNS-1123 label): checked before anything is read, so a
+ * typo is refused in --dry-run too, not at the first create.
+ */
+export function namespaceOf(value: string, flag: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) {
+    throw new UsageError(
+      `invalid ${flag} "${value}": a namespace is at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit`,
+      {
+        hint: 'list the namespaces with "kubectl get namespaces"',
+      },
+    );
+  }
+  return value;
 }
 
 function requireValue(flag: string, value: string): string {
@@ -61,8 +78,26 @@ function requireValue(flag: string, value: string): string {
  */
 export const MAX_TIMER_DURATION_MS = 24 * 3_600_000;
 
-/** Flags whose value is a duration: the only ones that may take a value starting with "-" (then refused as negative). */
-const DURATION_FLAGS = new Set(['--request-timeout', '--pause-ttl', '--wait-timeout', '--expires', '--max-backup-age', '--dns-timeout']);
+/** Flags whose value is a duration or a count: the only ones that may take a value starting with "-" (then refused as negative). */
+const DURATION_FLAGS = new Set([
+  '--request-timeout',
+  '--pause-ttl',
+  '--wait-timeout',
+  '--expires',
+  '--max-backup-age',
+  '--dns-timeout',
+  '--incomplete-grace',
+  '--keep-within',
+  '--keep-last',
+  '--keep-hourly',
+  '--keep-daily',
+  '--keep-weekly',
+  '--keep-monthly',
+  '--keep-yearly',
+  '--concurrency',
+  '--active-deadline',
+  '--starting-deadline',
+]);
 
 /**
  * `--pause-ttl -5m` reaches the parser as a flag and a group of short flags ("-5m"): joined

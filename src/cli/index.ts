@@ -10,6 +10,7 @@ import type { CliDeps } from './deps.ts';
 import { commandName } from './host.ts';
 import { globalOptions, joinDashValues } from './global-flags.ts';
 import { EXIT_CODES_HELP } from './exit-codes-help.ts';
+import { commandPath, lastValueWins, unknownArgumentsMessage } from './argv.ts';
 import { versionCommand } from './commands/version.ts';
 import { etcdCommand } from './commands/etcd.ts';
 import { backupCommand } from './commands/backup.ts';
@@ -54,9 +55,12 @@ export async function runCli(rawArgv: string[], deps: CliDeps): Promise<number> 
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilogue(EXIT_CODES_HELP)
     .exitProcess(false)
+    .middleware(lastValueWins, true)
     .fail((message: string | undefined, error: Error | undefined) => {
       if (error) throw error;
-      throw new UsageError(message ?? 'invalid usage', { hint: `run "${name} --help"` });
+      const path = commandPath(rawArgv);
+      const help = `run "${name}${path ? ` ${path}` : ''} --help"`;
+      throw new UsageError((message && unknownArgumentsMessage(message, rawArgv)) ?? message ?? 'invalid usage', { hint: help });
     });
   for (const register of COMMANDS) parser = register(parser, deps, done);
   let helpShown = false;

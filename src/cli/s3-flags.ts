@@ -48,9 +48,16 @@ export interface S3Args {
 
 /** The S3Target for `url` with the flags in `args`. */
 export function s3TargetOf(url: string, args: S3Args, flag = 'the S3 URL'): S3Target {
-  parseS3Url(url, flag);
+  const { prefix } = parseS3Url(url, flag);
+  // No key can lie under a prefix longer than S3's longest key (backup's preflight checks the exact keys).
+  const bytes = Buffer.byteLength(prefix);
+  if (bytes >= MAX_KEY_BYTES) {
+    throw new UsageError(`the prefix of ${flag} is ${bytes} bytes, S3 allows at most ${MAX_KEY_BYTES} bytes per key`, {
+      hint: `shorten the prefix of ${flag}: the keys hcp-dr writes and reads lie under it`,
+    });
+  }
   const target: S3Target = { url };
-  if (args.region !== undefined) target.region = nonEmpty('--region', args.region);
+  if (args.region !== undefined) target.region = regionOf(args.region);
   if (args.endpoint !== undefined) target.endpoint = nonEmpty('--endpoint', args.endpoint);
   if (args['path-style'] !== undefined) target.pathStyle = args['path-style'];
   if (args['ca-bundle'] !== undefined) target.caBundle = nonEmpty('--ca-bundle', args['ca-bundle']);
@@ -75,6 +82,19 @@ export function s3TargetOf(url: string, args: S3Args, flag = 'the S3 URL'): S3Ta
   const timeoutMs = kubeTargetOf({ 'request-timeout': args['request-timeout'] ?? '0' }).requestTimeoutMs;
   if (timeoutMs) target.requestTimeoutMs = timeoutMs;
   return target;
+}
+
+const MAX_KEY_BYTES = 1024;
+
+/** AWS regions (us-east-1) and the names S3-compatible stores use (default, a Ceph zonegroup). */
+function regionOf(value: string): string {
+  const region = nonEmpty('--region', value);
+  if (!/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,62})$/.test(region)) {
+    throw new UsageError(`invalid --region "${region}": a region is letters, digits, "-", "_" and "." (e.g. us-east-1)`, {
+      hint: "pass the bucket's region, e.g. --region us-east-1 (S3-compatible stores: the one they were set up with, often us-east-1 or default)",
+    });
+  }
+  return region;
 }
 
 function nonEmpty(flag: string, value: string): string {

@@ -24,6 +24,8 @@ export const Resources = {
   deployment: { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment' },
   statefulSet: { group: 'apps', version: 'v1', plural: 'statefulsets', kind: 'StatefulSet' },
   route: { group: 'route.openshift.io', version: 'v1', plural: 'routes', kind: 'Route' },
+  node: { group: '', version: 'v1', plural: 'nodes', kind: 'Node', clusterScoped: true },
+  awsEndpointService: { group: HYPERSHIFT_GROUP, version: HYPERSHIFT_VERSION, plural: 'awsendpointservices', kind: 'AWSEndpointService' },
   crd: {
     group: 'apiextensions.k8s.io',
     version: 'v1',

@@ -17,7 +17,9 @@ export type PermissionScope =
   /** The control-plane namespace `<namespace>-<name>` HyperShift runs the control plane in. */
   | 'control-plane-namespace'
   /** Across all namespaces (a list of every HostedCluster). */
-  | 'all-namespaces';
+  | 'all-namespaces'
+  /** Named cluster-scoped objects (`resourceNames`), granted by a ClusterRole bound cluster-wide. */
+  | 'cluster';
 
 export interface ApiPermission {
   /** API group, '' for the core group. */
@@ -33,6 +35,13 @@ export interface ApiPermission {
    */
   compatVerbs?: readonly Verb[];
   where: PermissionScope;
+  /** Only these objects (RBAC resourceNames); every object of the resource when absent. */
+  resourceNames?: readonly string[];
+  /**
+   * The run goes on without it, saying what it could not record (never silently): such a rule
+   * is granted for what it adds, and its absence is a warning, not a failure.
+   */
+  optional?: boolean;
   why: string;
 }
 
@@ -91,9 +100,27 @@ const BACKUP_COMMON: readonly ApiPermission[] = [
   {
     group: '',
     resource: 'secrets',
-    verbs: ['get'],
+    verbs: ['list'],
     where: 'control-plane-namespace',
-    why: 'the PKI a restore needs (root CA, etcd signer, service-account signing key)',
+    why: "the control plane's identity a restore needs (every CA, the service-account signing key; tokens left out), in one list",
+  },
+  {
+    group: '',
+    resource: 'namespaces',
+    verbs: ['get'],
+    resourceNames: ['kube-system'],
+    where: 'cluster',
+    optional: true,
+    why: "the management cluster's identity (kube-system's UID) in backup.json, so a restore knows whether it runs elsewhere",
+  },
+  {
+    group: 'config.openshift.io',
+    resource: 'infrastructures',
+    verbs: ['get'],
+    resourceNames: ['cluster'],
+    where: 'cluster',
+    optional: true,
+    why: "OpenShift's infrastructure name, recorded with the management cluster's identity",
   },
 ];
 
@@ -153,6 +180,7 @@ export function permissionsOf(workflow: Workflow): ApiPermission[] {
 export interface PolicyRule {
   apiGroups: string[];
   resources: string[];
+  resourceNames?: string[];
   verbs: string[];
 }
 
@@ -164,16 +192,22 @@ const VERB_ORDER: readonly Verb[] = ['get', 'list', 'watch', 'create', 'update',
  * always gives the same rules and removing one rule removes exactly one resource.
  */
 export function policyRules(permissions: readonly ApiPermission[]): PolicyRule[] {
-  const byResource = new Map<string, { group: string; resource: string; verbs: Set<Verb> }>();
+  const byResource = new Map<string, { group: string; resource: string; names: readonly string[]; verbs: Set<Verb> }>();
   for (const p of permissions) {
-    const key = `${p.group}\u0000${p.resource}`;
-    const entry = byResource.get(key) ?? { group: p.group, resource: p.resource, verbs: new Set<Verb>() };
+    const names = [...(p.resourceNames ?? [])].sort();
+    const key = `${p.group}\u0000${p.resource}\u0000${names.join(',')}`;
+    const entry = byResource.get(key) ?? { group: p.group, resource: p.resource, names, verbs: new Set<Verb>() };
     for (const v of [...p.verbs, ...(p.compatVerbs ?? [])]) entry.verbs.add(v);
     byResource.set(key, entry);
   }
   return [...byResource.values()]
-    .sort((a, b) => cmp(a.group, b.group) || cmp(a.resource, b.resource))
-    .map((e) => ({ apiGroups: [e.group], resources: [e.resource], verbs: VERB_ORDER.filter((v) => e.verbs.has(v)) }));
+    .sort((a, b) => cmp(a.group, b.group) || cmp(a.resource, b.resource) || cmp(a.names.join(','), b.names.join(',')))
+    .map((e) => ({
+      apiGroups: [e.group],
+      resources: [e.resource],
+      ...(e.names.length > 0 ? { resourceNames: [...e.names] } : {}),
+      verbs: VERB_ORDER.filter((v) => e.verbs.has(v)),
+    }));
 }
 
 function cmp(a: string, b: string): number {

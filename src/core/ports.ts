@@ -192,6 +192,22 @@ export interface ObjectStore {
   deleteMany?(keys: readonly string[], options?: { signal?: AbortSignal }): Promise<void>;
   /** A SigV4 pre-signed GET URL. It is a credential: never log it unredacted. */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
+  /**
+   * Multipart uploads under a prefix neither completed nor aborted (an interrupted upload's parts
+   * take space and cost money). undefined when the store does not list them. Optional.
+   */
+  listIncompleteUploads?(prefix: string): Promise<IncompleteUpload[] | undefined>;
+  /** Aborts one (its parts are freed); one already gone is no error. Optional. */
+  abortIncompleteUpload?(upload: IncompleteUpload): Promise<void>;
+}
+
+export interface IncompleteUpload {
+  key: string;
+  uploadId: string;
+  /** When the upload was started, by the store's clock. */
+  initiated: Date | undefined;
+  /** Bytes of its parts so far, where the store says (ListParts). */
+  bytes: number | undefined;
 }
 
 /** Where backups live: an s3:// URL plus how to reach the store (S3 or S3-compatible). */

@@ -152,11 +152,13 @@ export class RestKubeApi implements KubeApi {
     }
     const transport = url.protocol === 'https:' ? https : http;
     // A kept-alive socket the server closed while idle fails the next request before any answer
-    // ("socket hang up"). A GET sent on it was never processed: send it once more on a new socket,
-    // as Go's net/http does for idempotent requests (client-go and kubectl never see this error).
+    // ("socket hang up", EPIPE). A request sent on it was never processed: a GET or a merge patch
+    // (which sets fixed values: applying it twice is applying it once) is sent once more on a new
+    // socket, as Go's net/http does for idempotent requests. Creates, deletes and JSON patches are
+    // not: the workflows decide (core/connection-retry.ts) where a repeat is harmless.
     const attempt = (retryStale: boolean): Promise<Answer> =>
       this.#attempt(what, method, url, transport, headers, auth.agent, payload, timeoutMs, interruptible, retryStale);
-    return attempt(method === 'GET');
+    return attempt(method === 'GET' || (method === 'PATCH' && contentType === 'application/merge-patch+json'));
   }
 
   #attempt(
@@ -197,7 +199,8 @@ export class RestKubeApi implements KubeApi {
       // An idle socket for this long ends the request; a response that keeps arriving does not.
       if (timeoutMs) req.setTimeout(timeoutMs, () => req.destroy(new RequestTimeout(timeoutMs)));
       req.on('error', (err) => {
-        const stale = retryStale && req.reusedSocket && !answered && (err as NodeJS.ErrnoException).code === 'ECONNRESET';
+        const code = (err as NodeJS.ErrnoException).code;
+        const stale = retryStale && req.reusedSocket && !answered && (code === 'ECONNRESET' || code === 'EPIPE');
         if (stale && !settled) {
           settled = true;
           if (interruptible) signal!.removeEventListener('abort', onAbort);

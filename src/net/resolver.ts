@@ -12,6 +12,10 @@ const NO_ANSWER = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN', 'NODATA']);
 
 export function createResolver(server?: string, timeoutMs = 2000): NameResolver {
   const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
+  if (server !== undefined && server.trim() === '')
+    throw new UsageError('--dns-server needs a value', {
+      hint: 'pass an IP address with an optional port, e.g. --dns-server 10.0.0.2, or leave the flag out for the system resolver',
+    });
   if (server) {
     try {
       resolver.setServers([server]);

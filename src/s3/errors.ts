@@ -5,6 +5,7 @@
  */
 import { ForbiddenError, HcpDrError, InterruptedError, NotFoundError, PreconditionError, RemoteError, UsageError } from '../core/errors.ts';
 import { redactSecrets } from '../core/redact.ts';
+import { isS3AttemptTimeout } from './attempt-timeout.ts';
 
 export type S3Verb = 'upload' | 'download' | 'read' | 'list' | 'delete' | 'presign';
 
@@ -45,6 +46,8 @@ const NETWORK = new Set([
   'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 const TLS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|DEPTH_ZERO/;
+/** The URL of the backup an object belongs to: s3://bucket/.../<ns>/<name>/<id>/ (layout.ts's id). */
+const BACKUP_DIR = /^s3:\/\/.*?\/\d{8}T\d{6}Z-[0-9a-f]{6}\//;
 
 const IN_TRANSIT =
   'bytes changed on their way to the object store; run the backup again, and check any proxy, load balancer or TLS-terminating device in between';
@@ -83,6 +86,8 @@ export interface MapContext {
   signal?: AbortSignal;
   /** The server-side encryption the request asked for (--sse), for SSE refusals. */
   sse?: string;
+  /** Whether --request-timeout was given (else the store's default bound applies), for timeouts. */
+  requestTimeoutSet?: boolean;
 }
 
 /** Maps any thrown value from an SDK call on `url` to an HcpDrError. */
@@ -96,6 +101,13 @@ export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapCont
   if (ctx.signal?.aborted) {
     const reason: unknown = ctx.signal.reason;
     return reason instanceof HcpDrError ? reason : new InterruptedError(`interrupted while trying to ${verb} ${url}`, { cause: reason });
+  }
+  if (isS3AttemptTimeout(err)) {
+    const flag = ctx.requestTimeoutSet ? '--request-timeout' : 'the default without --request-timeout';
+    return new RemoteError(`failed to ${verb} ${url}: ${err.message.replace('(not retried)', `(${flag}; not retried)`)}`, {
+      cause: err,
+      hint: `check ${ctx.endpoint ? `--endpoint ${ctx.endpoint}` : 'the region (--region/AWS_REGION)'} and the network, or raise --request-timeout`,
+    });
   }
   const e = shape(err);
   const code = s3ErrorCode(err);
@@ -115,7 +127,24 @@ export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapCont
     return new PreconditionError(message, { cause: err, hint: 'create the bucket or fix the s3:// URL' });
   }
   if (code === 'NoSuchKey' || code === 'NotFound' || (status === 404 && code !== 'NoSuchUpload')) {
-    return new NotFoundError(message, { cause: err });
+    const backup = BACKUP_DIR.exec(url)?.[0];
+    return new NotFoundError(
+      backup && verb !== 'delete' ? `failed to ${verb} ${url}: the object is missing from the backup (${code})` : message,
+      {
+        cause: err,
+        ...(backup && verb !== 'delete'
+          ? {
+              hint: `the backup is incomplete or was altered: check it with "{cmd} backup verify ${backup}${ctx.endpoint ? ` --endpoint ${ctx.endpoint}` : ''}", or use another backup`,
+            }
+          : {}),
+      },
+    );
+  }
+  if (code === 'KeyTooLongError' || /key.*too long/i.test(detail)) {
+    return new UsageError(message, { cause: err, hint: 'S3 keys are at most 1024 bytes: use a shorter prefix' });
+  }
+  if (/invalid region|region.*(is not valid|invalid)|hostname component/i.test(detail) || code === 'InvalidRegion') {
+    return new UsageError(message, { cause: err, hint: "pass the bucket's region, e.g. --region us-east-1" });
   }
   if (FORBIDDEN.has(code) || FORBIDDEN.has(e.name ?? '') || status === 401 || status === 403) {
     const credentialHint =

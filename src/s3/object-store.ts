@@ -26,6 +26,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -35,7 +36,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PreconditionError, RemoteError } from '../core/errors.ts';
-import type { ObjectStore, PutOptions, PutResult, StoredObject } from '../core/ports.ts';
+import type { IncompleteUpload, ObjectStore, PutOptions, PutResult, StoredObject } from '../core/ports.ts';
+import { listIncompleteUploads } from './uploads.ts';
 import { mapS3Error, s3ErrorCode, type S3Verb } from './errors.ts';
 import { uploadStream, type UploadStreamOptions } from './multipart.ts';
 import { s3Url } from '../core/s3-url.ts';
@@ -54,6 +56,8 @@ export interface S3StoreConfig {
   listPageSize: number;
   /** Refuse (instead of warning about) a write whose encryption the store does not confirm. */
   requireSse?: boolean;
+  /** Whether --request-timeout was given: named in timeout errors. */
+  requestTimeoutSet?: boolean;
   debug?: (message: string) => void;
   warn?: (message: string) => void;
 }
@@ -219,6 +223,20 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  listIncompleteUploads(prefix: string): Promise<IncompleteUpload[] | undefined> {
+    return listIncompleteUploads(this.#c.client, this.bucket, prefix, (verb, key, call) => this.#send(verb, key, call), this.#c.debug);
+  }
+
+  async abortIncompleteUpload(upload: IncompleteUpload): Promise<void> {
+    const input = { Bucket: this.bucket, Key: upload.key, UploadId: upload.uploadId };
+    try {
+      await this.#c.client.send(new AbortMultipartUploadCommand(input));
+    } catch (err) {
+      if (s3ErrorCode(err) === 'NoSuchUpload') return;
+      throw mapS3Error(err, 'delete', this.url(upload.key), this.#ctx());
+    }
+  }
+
   async presignGet(key: string, expiresInSeconds: number): Promise<string> {
     return this.#send('presign', key, () =>
       getSignedUrl(this.#c.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds }),
@@ -237,6 +255,7 @@ export class S3ObjectStore implements ObjectStore {
     return {
       ...(this.#c.endpoint ? { endpoint: this.#c.endpoint } : {}),
       ...(this.#c.sse ? { sse: this.#c.sse } : {}),
+      ...(this.#c.requestTimeoutSet ? { requestTimeoutSet: true } : {}),
       ...(signal ? { signal } : {}),
     };
   }

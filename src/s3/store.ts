@@ -8,11 +8,13 @@
  * endpoint, else the SDK's own chain (shared config of AWS_PROFILE). Credentials: the SDK's
  * default chain (env, shared credentials/config incl. AWS_PROFILE, web identity, IMDS).
  */
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../core/errors.ts';
 import type { OpenedStore, Reporter, S3Target } from '../core/ports.ts';
 import { parseS3Url } from '../core/s3-url.ts';
 import { interruptible } from './interruptible.ts';
+import { MAX_S3_ATTEMPTS, noRetryOnTimeout, timedAgents } from './attempt-timeout.ts';
 import { fileSystemError } from '../core/environment-errors.ts';
 
 /** Knobs for tests and measurements; production uses the defaults. */
@@ -39,7 +41,7 @@ export interface S3StoreTuning {
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 4;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
-/** Without --request-timeout: connect within 10 s; a server silent for 120 s fails the request (retried twice). */
+/** Without --request-timeout: connect within 10 s; a server silent for 120 s fails the attempt (not retried: attempt-timeout.ts). */
 const DEFAULT_CONNECT_MS = 10_000;
 const DEFAULT_SILENCE_MS = 120_000;
 
@@ -63,16 +65,19 @@ export async function openObjectStore(target: S3Target, reporter: Reporter, tuni
     import('@smithy/node-http-handler'),
     import('./object-store.ts'),
   ]);
-  const https = ca ? await import('node:https') : undefined;
-  // --request-timeout bounds the connection and each silence of the server (idle socket), not a
-  // whole transfer: a 1 GiB upload that keeps moving is never cut, a server that stops answering is.
+  // --request-timeout bounds the connection, the TLS handshake and each silence of the server, not a
+  // whole transfer: a 1 GiB upload that keeps moving is never cut, a server that stops answering is,
+  // and a timed-out attempt is not retried (attempt-timeout.ts states the worst case).
   const silenceMs = target.requestTimeoutMs ?? DEFAULT_SILENCE_MS;
   const requestHandler = interruptible(
-    new NodeHttpHandler({
-      connectionTimeout: Math.min(DEFAULT_CONNECT_MS, silenceMs),
-      socketTimeout: silenceMs,
-      ...(https && ca ? { httpsAgent: new https.Agent({ ca, keepAlive: true, maxSockets: 50 }) } : {}),
-    }),
+    noRetryOnTimeout(
+      new NodeHttpHandler({
+        connectionTimeout: Math.min(DEFAULT_CONNECT_MS, silenceMs),
+        socketTimeout: silenceMs,
+        ...timedAgents(silenceMs, ca),
+      }),
+      silenceMs,
+    ),
     tuning.signal,
   );
   const client = new S3Client({
@@ -85,7 +90,7 @@ export async function openObjectStore(target: S3Target, reporter: Reporter, tuni
     // Integrity is multipart.ts's and object-store.ts's own (CRC32 or signed payload).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: tuning.maxAttempts ?? 3,
+    maxAttempts: tuning.maxAttempts ?? MAX_S3_ATTEMPTS,
     requestHandler,
   });
   reporter.debug(
@@ -101,6 +106,7 @@ export async function openObjectStore(target: S3Target, reporter: Reporter, tuni
     ...(target.sse ? { sse: target.sse } : {}),
     ...(target.kmsKeyId ? { kmsKeyId: target.kmsKeyId } : {}),
     ...(target.requireSse ? { requireSse: true } : {}),
+    ...(target.requestTimeoutMs ? { requestTimeoutSet: true } : {}),
     debug: (m) => reporter.debug(m),
     warn: (m) => reporter.warn(m),
   });
@@ -139,6 +145,20 @@ async function readCaBundle(file: string): Promise<string> {
     throw new UsageError(`failed to read --ca-bundle ${file}: no PEM certificate in it`, {
       hint: 'pass a PEM file holding the CA certificate(s) of the endpoint (-----BEGIN CERTIFICATE-----)',
     });
+  }
+  // Each block parsed here: a broken one (bad base64, not DER) is this file's fault, not the endpoint's trust.
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch {
+      throw new UsageError(
+        `invalid --ca-bundle ${file}: certificate ${i + 1} of ${blocks.length} is not a valid certificate (bad base64 or DER)`,
+        {
+          hint: 'pass the endpoint\'s CA certificate(s) as PEM, e.g. saved with "openssl s_client -showcerts" or from the store\'s admin',
+        },
+      );
+    }
   }
   return text;
 }

@@ -360,7 +360,7 @@ describe('backup prune (in process, real S3 adapter, SigV4 test server)', () => 
     const cases: [string[], RegExp, RegExp][] = [
       [['--from', 's3://backups/hcp'], /^error: no retention rule: pass at least one of --keep-last/m, /^hint: e\.g\. --keep-last 7/m],
       [['--from', 's3://backups/hcp', '--keep-last', '0'], /no retention rule/, /newest backup of each cluster is always kept/],
-      [['--from', 's3://backups/hcp', '--keep-last', '-1'], /invalid --keep-last "-1": not a count/, /unlimited/],
+      [['--from', 's3://backups/hcp', '--keep-last', '-1'], /invalid --keep-last "-1": a count cannot be negative/, /unlimited/],
       [['--from', 's3://backups/hcp', '--keep-within', '2w'], /invalid --keep-within "2w"/, /months/],
       [
         ['--from', 's3://backups/hcp', '--keep-last', '1', '--incomplete-grace', '5m'],

@@ -1,12 +1,14 @@
 /**
  * Real etcd snapshots for the snapshot-file and verify tests: a throwaway single-member etcd
  * (test/support/etcd-cluster.ts, SIGKILLed by stop()), a few keys with several revisions and a
- * delete (tombstone), `etcdctl snapshot save`, and etcdctl's own `snapshot status -w json`.
+ * delete (tombstone), `etcdctl snapshot save`, and etcdctl's own `snapshot status -w json`; plus
+ * etcdutl 3.6's (its totalKey counts live keys: `liveKeys`; `version`: the storage version a 3.6 snapshot carries).
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { startEtcdCluster, tempClusterDir } from '../support/etcd-cluster.ts';
 import { runEtcdctl } from '../support/etcd/etcdctl.ts';
+import { etcdTools } from '../support/etcd/versions.ts';
 import type { SnapshotStatus } from '../../src/core/etcd/etcdctl.ts';
 
 export interface RealSnapshot {
@@ -32,6 +34,11 @@ export async function makeRealSnapshot(outDir: string, opts: { keys?: number; va
     const st = await runEtcdctl(['snapshot', 'status', file, '-w', 'json']);
     if (st.code !== 0) throw new Error(`etcdctl snapshot status failed: ${st.stderr}`);
     const status = JSON.parse(st.stdout) as SnapshotStatus; // hash is a uint32: exact as a JSON number
+    const utl = await runEtcdctl(['snapshot', 'status', file, '-w', 'json'], 20_000, etcdTools('3.6').etcdutl);
+    if (utl.code !== 0) throw new Error(`etcdutl snapshot status failed: ${utl.stderr}`);
+    const live = JSON.parse(utl.stdout) as { totalKey: number; version: string };
+    status.liveKeys = live.totalKey;
+    if (live.version) status.version = live.version;
     await cluster.kill(0);
     const rawDb = path.join(outDir, 'raw-member-db');
     await copyFile(path.join(cluster.member(0).dataDir, 'member', 'snap', 'db'), rawDb);

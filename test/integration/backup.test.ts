@@ -93,7 +93,9 @@ describe('backup round trip', () => {
       const bytes = await readFile(file);
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(manifest.snapshot.sha256);
       expect(bytes.length).toBe(manifest.snapshot.size);
-      const status = spawnSync('etcdctl', ['snapshot', 'status', file, '-w', 'json'], { encoding: 'utf8' });
+      // The sandbox's own etcd tools read it (etcdutl on 3.6, whose etcdctl has no `snapshot status`).
+      const tool = sb.etcd.tools.etcdutl && sb.etcd.version === '3.6' ? sb.etcd.tools.etcdutl : sb.etcd.tools.etcdctl;
+      const status = spawnSync(tool, ['snapshot', 'status', file, '-w', 'json'], { encoding: 'utf8' });
       expect(JSON.parse(status.stdout)).toMatchObject({
         revision: manifest.snapshot.revision,
         totalKey: manifest.snapshot.totalKeys,

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess, type CliRun } from '../support/cli.ts';
 import { API_SERVERS, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES } from '../support/controllers.ts';
@@ -72,6 +72,31 @@ function errorLines(run: CliRun): { error: string; hint: string } {
   return { error: errors[0] as string, hint: lines[at + 1] as string };
 }
 
+/**
+ * A copy of the backup under `prefix` as backup `to` (every object, backup.json naming the new id),
+ * without the object of its encryption key: a backup with an object missing.
+ */
+async function copyWithoutKey(prefix: string, from: string, to: string): Promise<void> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: sb.s3.bucket, Prefix: prefix }));
+  const read = async (key: string) =>
+    Buffer.from(
+      await (
+        (
+          await s3.send(new GetObjectCommand({ Bucket: sb.s3.bucket, Key: key }))
+        ).Body as { transformToByteArray(): Promise<Uint8Array> }
+      ).transformToByteArray(),
+    );
+  const manifest = JSON.parse((await read(`${prefix}backup.json`)).toString('utf8')) as { encryption: { keyUrl?: string } };
+  const keyUrl = manifest.encryption.keyUrl;
+  expect(keyUrl, 'the sandbox backup records an encryption key object').toBeTruthy();
+  for (const o of listed.Contents ?? []) {
+    const key = o.Key as string;
+    if (`s3://${sb.s3.bucket}/${key}` === keyUrl) continue;
+    const body = key.endsWith('backup.json') ? Buffer.from((await read(key)).toString('utf8').replaceAll(from, to)) : await read(key);
+    await s3.send(new PutObjectCommand({ Bucket: sb.s3.bucket, Key: key.replace(from, to), Body: body }));
+  }
+}
+
 async function runWithEnv(argv: string[], env: Record<string, string> = {}, stdin?: string): Promise<CliRun> {
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
@@ -86,7 +111,7 @@ async function runWithEnv(argv: string[], env: Record<string, string> = {}, stdi
 }
 
 beforeAll(async () => {
-  sb = await startSandbox();
+  sb = await startSandbox({ etcdImageTrustsS3Ca: true });
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
     AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
@@ -129,6 +154,8 @@ beforeAll(async () => {
   ]);
   expect(backup.code, backup.stderr).toBe(0);
   const id = (JSON.parse(backup.stdout) as { id: string }).id;
+  const damagedId = id.replace(/-[0-9a-f]{6}$/, '-dddddd');
+  await copyWithoutKey(`corpus/clusters/demo/${id}/`, id, damagedId);
   ctx = {
     dir,
     kubeconfig: sb.kubeconfig,
@@ -137,6 +164,7 @@ beforeAll(async () => {
     backupUrl: `${root}/clusters/demo/${id}/`,
     backupRoot: root,
     crds: existsSync(SHARED_CRDS) ? SHARED_CRDS : undefined,
+    damagedBackupUrl: `${root}/clusters/demo/${damagedId}/`,
   };
 }, 120_000);
 
@@ -148,7 +176,16 @@ afterAll(async () => {
 });
 
 /** The cases are built once the sandbox is up; vitest needs their names before: built from a stand-in context. */
-const names = corpusCases({ dir: '', kubeconfig: '', endpoint: '', bucket: '', backupUrl: '', backupRoot: '', crds: undefined });
+const names = corpusCases({
+  dir: '',
+  kubeconfig: '',
+  endpoint: '',
+  bucket: '',
+  backupUrl: '',
+  backupRoot: '',
+  crds: undefined,
+  damagedBackupUrl: '',
+});
 
 describe('bad-input corpus: one error line, one hint, the documented exit code, nothing changed', () => {
   it(`holds at least 60 cases covering every command`, () => {
@@ -442,9 +479,12 @@ describe('checks before the downtime, the render key check, a resume during a li
         path.join(ctx.dir, 'one-cluster.yaml'),
         '--from-backup',
         ctx.backupUrl,
-        ...s3f(),
-        '--snapshot-url',
-        'https://example.com/s.db',
+        // https, so that the pre-signed URL is one HyperShift takes (--snapshot-url with --from-backup is refused)
+        '--endpoint',
+        sb.s3.httpsEndpoint,
+        '--ca-bundle',
+        sb.s3.caFile,
+        '--path-style',
         '--encryption-key-file',
         keyFile,
         '--include-secrets',

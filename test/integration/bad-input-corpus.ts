@@ -17,6 +17,8 @@ export interface CorpusContext {
   backupRoot: string;
   /** Whether HyperShift's CRDs are available (../shared); validation cases need them. */
   crds: string | undefined;
+  /** A copy of that backup (its own id) whose encryption-key Secret object is missing from the bucket. */
+  damagedBackupUrl: string;
 }
 
 export interface CorpusCase {
@@ -60,6 +62,7 @@ export const CORPUS_FILES: Record<string, string> = {
   'not-an-export/readme.txt': 'some notes\n',
   'a-file.txt': 'a regular file\n',
   'not-a-cert.pem': '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n',
+  'bad-base64-ca.pem': '-----BEGIN CERTIFICATE-----\nMIIB!!not*base64@@\n-----END CERTIFICATE-----\n',
   'crds-empty/.keep': '',
 };
 
@@ -106,8 +109,8 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
   const cases: CorpusCase[] = [
     // --- global flags and the command tree ---
     { command: 'global', name: 'no command', argv: [], code: 2, error: /a command is required/, hint: /--help/ },
-    { command: 'global', name: 'unknown command', argv: ['nosuch'], code: 2, error: /Unknown argument: nosuch/, hint: /--help/ },
-    { command: 'global', name: 'unknown flag', argv: ['version', '--bogus'], code: 2, error: /Unknown argument: bogus/, hint: /--help/ },
+    { command: 'global', name: 'unknown command', argv: ['nosuch'], code: 2, error: /unknown argument: nosuch/, hint: /--help/ },
+    { command: 'global', name: 'unknown flag', argv: ['version', '--bogus'], code: 2, error: /unknown flag: --bogus$/, hint: /version --help/ },
     { command: 'global', name: '-o with an unknown format', argv: ['version', '-o', 'xml'], code: 2, error: /unsupported output format "xml"/, hint: /pass -o table/ },
     { command: 'global', name: '--request-timeout not a duration', argv: ['etcd', 'status', 'demo', ...kc, '--request-timeout', 'soon'], code: 2, error: /invalid duration "soon" for --request-timeout/, hint: /30s, 5m/ },
     { command: 'global', name: '--request-timeout negative', argv: ['etcd', 'status', 'demo', ...kc, '--request-timeout', '-5s'], code: 2, error: /"-5s".*cannot be negative/, hint: /30s, 5m/ },
@@ -201,7 +204,7 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
     { command: 'backup prune', name: 'no --from', argv: ['backup', 'prune', '--keep-last', '3', ...s3], code: 2, error: /Missing required argument: from/, hint: /--help/ },
     { command: 'backup prune', name: 'no retention rule', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3], code: 2, error: /no retention rule: pass at least one of --keep-last/, hint: /--keep-last 7 --keep-daily 14/ },
     { command: 'backup prune', name: 'only rules that are off', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-last', '0', '--keep-within', '0d'], code: 2, error: /no retention rule/, hint: /newest backup of each cluster is always kept/ },
-    { command: 'backup prune', name: '--keep-last negative', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-last', '-1'], code: 2, error: /invalid --keep-last "-1": not a count/, hint: /unlimited/ },
+    { command: 'backup prune', name: '--keep-last negative', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-last', '-1'], code: 2, error: /invalid --keep-last "-1": a count cannot be negative/, hint: /unlimited/ },
     { command: 'backup prune', name: '--keep-daily not a number', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-daily', 'seven'], code: 2, error: /invalid --keep-daily "seven"/, hint: /whole number/ },
     { command: 'backup prune', name: '--keep-within in weeks', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-within', '2w'], code: 2, error: /invalid --keep-within "2w"/, hint: /m \(months\)/ },
     { command: 'backup prune', name: '--incomplete-grace 0', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-last', '3', '--incomplete-grace', '0'], code: 2, error: /--incomplete-grace "0": it must be between 1h and 8760h/, hint: /still running/ },
@@ -243,7 +246,7 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
     { command: 'render', name: 'a prefix without backup.json', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', `${ctx.backupRoot}/clusters/demo/20990101T000000Z-000000/`, ...s3, '--no-validate'], code: 3, error: /backup\.json not found/, hint: new RegExp(`backup list --from ${ctx.backupRoot.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"`) },
     { command: 'render', name: 'a key that is not the backup\'s, with --include-secrets', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', ctx.backupUrl, ...s3, '--encryption-key-file', f('wrong.key'), '--include-secrets', '--no-validate'], code: 3, error: /is not the key of the backup/, hint: /original key/ },
     { command: 'render', name: 'a key that is not the backup\'s, without --include-secrets', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', ctx.backupUrl, ...s3, '--encryption-key-file', f('wrong.key'), '--no-validate'], code: 3, error: /is not the key of the backup/, hint: /original key/ },
-    { command: 'render', name: 'a key that is not the backup\'s, with --snapshot-url', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', ctx.backupUrl, ...s3, '--snapshot-url', 'https://a/s.db', '--encryption-key-file', f('wrong.key'), '--no-validate'], code: 3, error: /is not the key of the backup/, hint: /original key/ },
+    { command: 'render', name: 'a key that is not the backup\'s, with --expires', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', ctx.backupUrl, ...s3, '--expires', '1h', '--encryption-key-file', f('wrong.key'), '--no-validate'], code: 3, error: /is not the key of the backup/, hint: /original key/ },
 
     // --- validate ---
     { command: 'validate', name: 'no -f', argv: ['validate'], code: 2, error: /Missing required argument: f/, hint: /--help/ },
@@ -289,8 +292,40 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
     { command: 'schedule', name: '--all --concurrency 0', argv: ['schedule', '--all', ...schedTo, '--image', 'ghcr.io/o/hcp-dr:1', '--s3-secret', 's3', '--every', '@daily', '--concurrency', '0', '--stdout'], code: 2, error: /invalid --concurrency "0": it must be a whole number from 1 to 32/, hint: /default is 4/ },
     { command: 'schedule', name: '--out a non-empty directory that is not a schedule', argv: [...sched, '--every', '@daily', '--out', f('not-an-export')], code: 2, error: /refusing to write into .*not an? .*previous hcp-dr schedule/, hint: /empty/ },
 
+    // --- issue 26: one check in every path ---
+    // repeated flags: the last value is the one taken (kubectl's convention), and checked as such
+    { command: 'etcd status', name: 'a flag given twice takes the last value (checked)', argv: ['etcd', 'status', '-A', ...kc, '--concurrency', '16', '--concurrency', '0'], code: 2, error: /invalid --concurrency "0"/, hint: /default is 16/ },
+    { command: 'backup prune', name: 'a retention flag given twice: the last value, negative', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-last', '3', '--keep-last', '-1'], code: 2, error: /invalid --keep-last "-1": a count cannot be negative/, hint: /whole number/ },
+    { command: 'backup', name: '-n given twice: the last value, not a namespace', argv: ['backup', 'demo', ...kc, ...to, '-n', 'clusters', '-n', 'Bad_NS!', '--online'], code: 2, error: /invalid --namespace "Bad_NS!"/, hint: /get namespaces/ },
+    { command: 'resume', name: 'unknown flags named once, as typed', argv: ['resume', 'demo', '-n', 'clusters', ...kc, '--bogus-flag', 'x', '--other-flag', 'y'], code: 2, error: /^error: unknown flags: --bogus-flag, --other-flag$/, hint: /resume --help/ },
+    // negative durations and counts
+    { command: 'backup prune', name: '--keep-within negative', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-within', '-1d'], code: 2, error: /invalid --keep-within "-1d": a span cannot be negative/, hint: /7d/ },
+    { command: 'backup prune', name: '--incomplete-grace negative', argv: ['backup', 'prune', '--from', ctx.backupRoot, ...s3, '--keep-last', '3', '--incomplete-grace', '-1h'], code: 2, error: /"-1h".*cannot be negative/, hint: /30s, 5m/ },
+    { command: 'backup', name: '--all: --concurrency negative', argv: ['backup', '--all', ...kc, ...to, '--concurrency', '-2'], code: 2, error: /invalid --concurrency "-2"/, hint: /default is 4/ },
+    // malformed label selectors, refused before any request
+    { command: 'backup', name: '--all: a selector with an unclosed set', argv: ['backup', '--all', ...kc, ...to, '-l', 'env in (prod'], code: 2, error: /invalid --selector \(-l\) "env in \(prod": a "\(" is not closed/, hint: /-l env=prod/ },
+    { command: 'backup', name: '--all: a selector with an empty requirement', argv: ['backup', '--all', ...kc, ...to, '-l', 'env=prod,,tier=db'], code: 2, error: /an empty requirement/, hint: /-l env=prod/ },
+    { command: 'backup', name: '--all: a selector key with a space', argv: ['backup', '--all', ...kc, ...to, '-l', 'my env=prod'], code: 2, error: /"my env" is not a label key/, hint: /-l env=prod/ },
+    { command: 'schedule', name: '--all: a selector value too long', argv: ['schedule', '--all', ...schedTo, '--image', 'ghcr.io/o/hcp-dr:1', '--s3-secret', 's3', '--every', '@daily', '-l', `env=${'v'.repeat(64)}`, '--stdout'], code: 2, error: /is not a label value/, hint: /-l env=prod/ },
+    // paths on the kernel's virtual file systems
+    { command: 'export', name: '--out under /proc', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--out', '/proc/hcp-dr-corpus/out'], code: 2, error: /--out \/proc\/hcp-dr-corpus\/out is on the kernel's proc file system/, hint: /--out \.\/out/ },
+    { command: 'export', name: '--diff under /sys', argv: ['export', 'demo', '-n', 'clusters', ...kc, '--diff', '/sys/kernel'], code: 2, error: /--diff \/sys\/kernel is on the kernel's sysfs file system/, hint: /--diff \.\/out/ },
+    { command: 'schedule', name: '--out under /proc', argv: [...sched, '--every', '@daily', '--out', '/proc/self/hcp-dr'], code: 2, error: /is on the kernel's proc file system/, hint: /--out \.\/out/ },
+    // conflicting sources and empty values
+    { command: 'render', name: '--from-backup with --snapshot-url', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', ctx.backupUrl, ...s3, '--snapshot-url', 'https://a/s.db', '--no-validate'], code: 2, error: /either --from-backup or --snapshot-url, not both/, hint: /drop --snapshot-url/ },
+    { command: 'move', name: '--dns-server empty', argv: ['move', 'demo', '-n', 'clusters', ...kc, '--to-context', 'other', '--via', `s3://${ctx.bucket}/moves`, ...s3, '--dns-server', '', '--yes'], code: 2, error: /--dns-server needs a value/, hint: /system resolver/ },
+    { command: 'backup list', name: '--region not a region', argv: ['backup', 'list', '--from', ctx.backupRoot, ...s3, '--region', 'no such region!'], code: 2, error: /invalid --region "no such region!"/, hint: /--region us-east-1/ },
+    { command: 'backup', name: 'a 100,000-byte prefix', argv: ['backup', 'demo', '-n', 'clusters', ...kc, '--to', `s3://${ctx.bucket}/${'p'.repeat(100_000)}`, ...s3, '--online'], code: 2, error: /the prefix of --to is 100000 bytes, S3 allows at most 1024/, hint: /shorten the prefix of --to/ },
+    // broken CA bundles: the file's fault, named as such
+    { command: 'backup list', name: '--ca-bundle with an invalid base64 block', argv: ['backup', 'list', '--from', ctx.backupRoot, '--endpoint', ctx.endpoint.replace('http:', 'https:'), '--path-style', '--ca-bundle', f('bad-base64-ca.pem')], code: 2, error: /invalid --ca-bundle .*bad-base64-ca\.pem: certificate 1 of 1 is not a valid certificate/, hint: /PEM/ },
+    { command: 'backup verify', name: '--ca-bundle that is not DER', argv: ['backup', 'verify', ctx.backupUrl, '--endpoint', ctx.endpoint.replace('http:', 'https:'), '--path-style', '--ca-bundle', f('not-a-cert.pem')], code: 2, error: /invalid --ca-bundle .*not-a-cert\.pem/, hint: /PEM/ },
+    // an object missing from a backup: named, with the command that checks the backup
+    { command: 'render', name: 'a backup whose key Secret object is missing', argv: ['render', '-f', f('one-cluster.yaml'), '--from-backup', ctx.damagedBackupUrl, ...s3, '--no-validate'], code: 3, error: /encryption-key.*missing|missing from the backup/, hint: /backup (verify|list --from) s3:\/\/[\w.-]+\/corpus(\/clusters\/demo\/\w+-dddddd\/)?"/ },
+    { command: 'global', name: 'restore -n that is no namespace, refused in --dry-run before any read', argv: ['restore', ctx.backupUrl, ...s3, ...kc, '-n', 'Bad_NS!', '--dry-run'], code: 2, error: /invalid --namespace "Bad_NS!"/, hint: /get namespaces/ },
+    { command: 'etcd restore', name: 'a namespace that is no namespace, before any read', argv: ['etcd', 'restore', 'demo', '-n', 'Bad_NS!', ...kc, '--from-member', 'etcd-0', '--dry-run'], code: 2, error: /invalid --namespace "Bad_NS!"/, hint: /get namespaces/ },
+
     // --- version ---
-    { command: 'version', name: 'an extra argument', argv: ['version', 'extra'], code: 2, error: /Unknown argument: extra/, hint: /--help/ },
+    { command: 'version', name: 'an extra argument', argv: ['version', 'extra'], code: 2, error: /unknown argument: extra/, hint: /--help/ },
   ];
   return cases;
 }

@@ -31,7 +31,7 @@ async function exec(c: EtcdCluster, i: number, argv: string[], namespace?: strin
 }
 
 async function etcdProcesses(dir: string): Promise<string> {
-  const r = await run('pgrep', ['-af', `^/usr/bin/etcd .*${dir}`]).catch(() => ({ stdout: '' }));
+  const r = await run('pgrep', ['-af', `^/\\S*/etcd .*${dir}`]).catch(() => ({ stdout: '' }));
   return r.stdout.trim();
 }
 

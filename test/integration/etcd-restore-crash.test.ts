@@ -43,7 +43,7 @@ const replicas = () =>
   );
 
 beforeAll(async () => {
-  sb = await startSandbox();
+  sb = await startSandbox({ etcdImageTrustsS3Ca: true });
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
     AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,

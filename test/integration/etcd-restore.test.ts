@@ -17,6 +17,7 @@ import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
 import type { EtcdRestorePlan } from '../../src/core/etcd/restore-plan.ts';
 import type { EtcdRestoreResult } from '../../src/core/etcd/restore.ts';
+import { BUMP_REVISION } from '../../src/core/etcd/versions.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 
 let sb: Sandbox;
@@ -89,7 +90,7 @@ async function expectRestored(value: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  sb = await startSandbox();
+  sb = await startSandbox({ etcdImageTrustsS3Ca: true });
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
     AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
@@ -149,9 +150,23 @@ describe('etcd restore on the sandbox', { timeout: 300_000 }, () => {
     const result = JSON.parse(run.stdout) as EtcdRestoreResult;
     expect(result.members).toBe(3);
     expect(result.verification.checks.every((c) => c.ok)).toBe(true);
-    expect(result.tool.name).toBe('etcdctl');
-    // Debian's etcdctl 3.4 has no --bump-revision: the output says so.
-    expect(result.notes.join('\n')).toMatch(/no --bump-revision\/--mark-compacted/);
+    // The image's tool: etcdutl on 3.6 (its etcdctl cannot restore), etcdctl on 3.4 and 3.5.
+    expect(result.tool.name).toBe(sb.etcd.version === '3.6' ? 'etcdutl' : 'etcdctl');
+    const revisions = (await sb.etcd.etcdctl(['endpoint', 'status', '-w', 'json'])).stdout.match(/"revision":(\d+)/g) ?? [];
+    const revision = Math.min(...revisions.map((r) => Number(r.split(':')[1])));
+    if (sb.etcd.version === '3.4') {
+      // Debian's etcdctl 3.4 has no --bump-revision: the output says the bump was not possible.
+      expect(result.revisionBump).toBeNull();
+      expect(result.notes.join('\n')).toMatch(
+        /the revision bump was not possible: etcdctl 3\.4\.\d+ has no --bump-revision\/--mark-compacted/,
+      );
+      expect(revision).toBeLessThan(result.snapshot.revision + BUMP_REVISION);
+    } else {
+      expect(result.tool.bumpRevision).toBe(true);
+      expect(result.revisionBump).toBe(BUMP_REVISION);
+      expect(revision).toBeGreaterThanOrEqual(result.snapshot.revision + BUMP_REVISION);
+      expect(result.verification.checks.find((c) => c.name === 'revision')?.detail).toMatch(/\(bumped, marked compacted\)/);
+    }
     await expectRestored('backup');
     expectClusterAsBefore(before);
     expect(sb.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.['hypershift.openshift.io/restart-date']).toBeDefined();
@@ -214,7 +229,10 @@ describe('etcd restore on the sandbox', { timeout: 300_000 }, () => {
       sb.faults.clear();
     }
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toMatch(/error: etcdctl snapshot restore failed in helper pod \d: .*no space left on device.*rolled back/);
+    const tool = sb.etcd.version === '3.6' ? 'etcdutl' : 'etcdctl';
+    expect(run.stderr).toMatch(
+      new RegExp(`error: ${tool} snapshot restore failed in helper pod \\d: .*no space left on device.*rolled back`),
+    );
     await expectRestored('old-data-2');
     expectClusterAsBefore(before);
     for (const i of [0, 1, 2]) expect(leftovers(i)).toEqual([]);

@@ -76,6 +76,11 @@ describe('etcd status on the sandbox', () => {
     // Member IDs match what etcd itself reports (uint64 kept exact).
     const list = await sb.etcd.memberList();
     expect(r.members.map((m) => m.id).sort()).toEqual(list.map((m) => m.id).sort());
+    // Each member's server version is the sandbox's etcd release (HCP_DR_ETCD_VERSION, else 3.6); one version, no warning.
+    const minor = new RegExp(`^${sb.etcd.version.replace('.', '\\.')}\\.\\d+$`);
+    expect(r.members.every((m) => minor.test(m.version ?? ''))).toBe(true);
+    expect(r.versions).toHaveLength(1);
+    expect(r.warnings).toEqual([]);
   });
 
   it('asks each etcd pod once: one exec per pod through the API server when all members answer', async () => {
@@ -94,6 +99,8 @@ describe('etcd status on the sandbox', () => {
     expect(run.stdout).toMatch(/^VERDICT\s+Healthy: 3 of 3 members healthy/m);
     expect(run.stdout).toMatch(/^MEMBER\s+ID\s+POD\s+LEADER/m);
     expect(run.stdout).toMatch(/^etcd-1\s+[0-9a-f]+\s+etcd-1\s+(true|false)/m);
+    expect(run.stdout).toMatch(new RegExp(`^ETCD VERSION\\s+${sb.etcd.version.replace('.', '\\.')}\\.\\d+$`, 'm'));
+    expect(run.stdout).not.toMatch(/^warning:/m);
   });
 
   it('when one member process is killed, it is Degraded, names the member and exits 4', async () => {

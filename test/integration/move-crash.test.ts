@@ -11,6 +11,7 @@ import { runCliInProcess } from '../support/cli.ts';
 import { REPO_ROOT, startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoMoveArgs, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { waitFor } from '../support/wait.ts';
+import { snapshotFiles } from '../support/move-checks.ts';
 import type { GroupResource, SimObject } from '../support/sim/types.ts';
 
 const HS = (plural: string): GroupResource => ({ group: 'hypershift.openshift.io', version: 'v1beta1', plural });
@@ -108,10 +109,12 @@ async function expectOnePlace(context: string): Promise<void> {
   const etcd =
     context === 'sandbox' && here.operator?.etcd('clusters-demo') === undefined ? sb.etcd : here.operator!.etcd('clusters-demo')!;
   expect(await etcd.get('/move-crash/key')).toBe('value');
+  // Nothing left on the members: a rollback or resume removes the move's snapshot file.
+  expect(await snapshotFiles(sb, context)).toEqual([]);
 }
 
 beforeAll(async () => {
-  sb = await startSandbox({ clusters: 2, guests: true, capi: true, initBackoffMs: 1000 });
+  sb = await startSandbox({ etcdImageTrustsS3Ca: true, clusters: 2, guests: true, capi: true, initBackoffMs: 1000 });
   restoreEnv = useSandboxCredentials(sb);
   await waitFor(
     'api-demo published',

@@ -4,6 +4,7 @@
  * finalizers, a guest API with OVN pods) moved from the first to the second and back, through the
  * S3 server's https front. The CLI runs in process with the real adapters and the real resolver.
  */
+import { etcdInitSplitBrainDefault } from '../support/hypershift/operator.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
@@ -39,7 +40,7 @@ const replicas = (m: ManagementCluster, name: string) =>
   (m.sim.store.get(DEPLOYMENTS, 'clusters-demo', name)?.['spec'] as { replicas?: number } | undefined)?.replicas;
 
 beforeAll(async () => {
-  sb = await startSandbox({ clusters: 2, guests: true, capi: true, initBackoffMs: 1000 });
+  sb = await startSandbox({ etcdImageTrustsS3Ca: true, clusters: 2, guests: true, capi: true, initBackoffMs: 1000 });
   [m1, m2] = sb.clusters as [ManagementCluster, ManagementCluster];
   restoreEnv = useSandboxCredentials(sb);
   await waitFor('api-demo published by the first cluster', async () => (await resolved())[0] === m1.ingressAddress, 60_000);
@@ -98,21 +99,55 @@ describe('move', () => {
   });
 
   it(
-    'moves demo to the second cluster with its machines (--with-nodes): verified by data there, the API name resolves there, nothing left on the source, OVN restarted',
+    'moves demo to the second cluster keeping its nodes (default: machines adopted): verified by data there, the API name resolves there, the nodes Ready under the new control plane, no instance leaked or duplicated, nothing left on the source, OVN restarted',
     { timeout: 300_000 },
     async () => {
       const guest = sb.guests!.get('demo-x7k2p')!;
       const ovnBefore = guest.ovnRestarts();
       const machines = m1.sim.store.list(MACHINES, 'clusters-demo').map((m) => m.metadata.name);
       expect(machines).toHaveLength(2);
-      const run = await move('sandbox', 'sandbox-2', '--yes', '--with-nodes', '-o', 'json', '-v');
+      const instancesBefore = sb.cloud!.instances('demo-x7k2p').filter((i) => i.state === 'running');
+      expect(instancesBefore.map((i) => i.owner.cluster)).toEqual(['sandbox', 'sandbox']);
+      const run = await move('sandbox', 'sandbox-2', '--yes', '-o', 'json', '-v');
       expect(run.code, run.stderr).toBe(0);
       const r = JSON.parse(run.stdout) as MoveResult;
       expect(r.state).toBe('Moved');
       expect(r.restore?.verdict.state).toBe('Restored');
+      // On the released etcd-init (the default) the destination's split etcd is repaired before it is declared verified.
+      expect(r.restore?.repair?.repaired ?? false).toBe(etcdInitSplitBrainDefault());
       expect(r.restore?.etcd?.members).toHaveLength(3);
       expect(r.restore?.etcd?.hashRevision).not.toBeNull();
-      expect(r.phases.map((p) => p.phase)).toEqual(['freeze', 'back-up', 'dns-handoff', 'restore', 'dns-destination', 'teardown', 'after']);
+      expect(r.phases.map((p) => p.phase)).toEqual([
+        'freeze',
+        'back-up',
+        'dns-handoff',
+        'restore',
+        'dns-destination',
+        'teardown',
+        'after',
+        'nodes',
+      ]);
+      // The nodes: adopted by default, Ready under the new control plane, the same instances, none leaked.
+      expect(r.nodeMode).toBe('adopt');
+      expect(r.preflight.find((c) => c.name === 'nodes')?.detail).toMatch(/^adopt: 2 AWSMachine/);
+      expect(r.nodes).toMatchObject({ state: 'Ready', expected: 2, ready: 2, total: 2 });
+      const instancesAfter = sb.cloud!.instances('demo-x7k2p');
+      expect(
+        instancesAfter
+          .filter((i) => i.state === 'running')
+          .map((i) => i.providerID)
+          .sort(),
+      ).toEqual(instancesBefore.map((i) => i.providerID).sort());
+      expect(instancesAfter.filter((i) => i.state !== 'running')).toEqual([]);
+      expect(instancesAfter.every((i) => i.owner.cluster === 'sandbox-2' && i.ownerExists && !i.leaked)).toBe(true);
+      expect(
+        guest
+          .nodes()
+          .map((n) => n.metadata.name)
+          .sort(),
+      ).toEqual(instancesBefore.map((i) => i.nodeName).sort());
+      expect(run.stderr).toMatch(/^nodes: 2\/2 Ready/m);
+      expect(run.stderr).toContain('handed the instances of 2 machine(s) over to the destination');
       expect(r.downtimeSeconds).toBeGreaterThan(0);
       expect(await m2.operator!.etcd('clusters-demo')!.get('/move-test/alpha')).toBe('one');
       expect(await resolved()).toEqual([m2.ingressAddress]);
@@ -130,7 +165,7 @@ describe('move', () => {
       const dst = m2.sim.store.get(HC, 'clusters', 'demo')!;
       expect(Object.keys(dst.metadata.annotations ?? {}).filter((k) => k === OPERATION || k === 'hcp-dr.openshift.io/move')).toEqual([]);
       expect(run.stderr).toContain('step: dns-released');
-      // --with-nodes: the source's machines, from the backup, before the operator would make new ones.
+      // Adopted: the source's machines, from the backup, before the operator would make new ones.
       const moved = m2.sim.store.list(MACHINES, 'clusters-demo');
       expect(moved.map((m) => m.metadata.name).sort()).toEqual([...machines].sort());
       for (const m of moved) expect(m.metadata.annotations?.['hcp-dr.openshift.io/restored-from']).toBe(r.backup);
@@ -143,10 +178,11 @@ describe('move', () => {
     async () => {
       m2.externalDns!.halt();
       const run = await move('sandbox-2', 'sandbox', '--yes', '--dns-timeout', '3s');
-      expect(run.code).toBe(1);
+      // Past the point of no return: exit 5, the cause, and the resume that continues.
+      expect(run.code).toBe(5);
       expect(run.stderr).toMatch(
         new RegExp(
-          `^error: DNS hand-off timed out after 3s: A record ${API.replace(/\./g, '\\.')} still resolves to ${m2.ingressAddress.replace(/\./g, '\\.')}`,
+          `^error: failed to move "clusters/demo": stopped after the point of no return \\(the source stays paused for good\\): DNS hand-off timed out after 3s: A record ${API.replace(/\./g, '\\.')} still resolves to ${m2.ingressAddress.replace(/\./g, '\\.')}`,
           'm',
         ),
       );
@@ -177,6 +213,34 @@ describe('move', () => {
       expect(await resolved()).toEqual([m1.ingressAddress]);
       expect(m2.sim.store.get(HC, 'clusters', 'demo')).toBeUndefined();
       expect(await m1.operator!.etcd('clusters-demo')!.get('/move-test/alpha')).toBe('one');
+      // Back on the first cluster with the same instances: adopted again, nothing leaked or added.
+      const instances = sb.cloud!.instances('demo-x7k2p');
+      expect(instances.filter((i) => i.state === 'running')).toHaveLength(2);
+      expect(instances.every((i) => i.state === 'running' && i.owner.cluster === 'sandbox' && !i.leaked)).toBe(true);
+      expect(sb.guests!.get('demo-x7k2p')!.nodes()).toHaveLength(2);
+    },
+  );
+
+  it(
+    '--nodes keep: no NodePool on the destination, no new instance; the same nodes Ready under the new control plane, their instances reported as managed by no cluster',
+    { timeout: 300_000 },
+    async () => {
+      const before = sb.cloud!.instances('demo-x7k2p').filter((i) => i.state === 'running');
+      expect(before).toHaveLength(2);
+      const run = await move('sandbox', 'sandbox-2', '--yes', '--nodes', 'keep', '-o', 'json');
+      expect(run.code, run.stderr).toBe(0);
+      const r = JSON.parse(run.stdout) as MoveResult;
+      expect(r.nodeMode).toBe('keep');
+      expect(r.nodes).toMatchObject({ state: 'Ready', expected: 2, ready: 2, total: 2 });
+      expect(m2.sim.store.list(HS('nodepools'), 'clusters')).toEqual([]);
+      expect(m2.sim.store.list(MACHINES, 'clusters-demo')).toEqual([]);
+      const after = sb.cloud!.instances('demo-x7k2p');
+      expect(after.map((i) => i.providerID).sort()).toEqual(before.map((i) => i.providerID).sort());
+      expect(after.every((i) => i.state === 'running' && i.leaked)).toBe(true);
+      expect(run.stderr).toContain(
+        'left the instances of 2 machine(s) running as nodes in service; no management cluster manages them now',
+      );
+      expect(m1.sim.store.get(HC, 'clusters', 'demo')).toBeUndefined();
     },
   );
 });

@@ -58,11 +58,17 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('the archive holds kubectl-hcp_dr, oc-hcp_dr (regular files, krew rejects links) and LICENSE', () => {
+  it('the archive holds kubectl-hcp_dr, oc-hcp_dr (regular files, krew rejects links), LICENSE and the completion scripts', () => {
     const list = spawnSync('tar', ['-tvzf', archive], { encoding: 'utf8' }).stdout.trim().split('\n');
-    expect(list.map((l) => l.split(/\s+/).pop()).sort()).toEqual(['LICENSE', 'kubectl-hcp_dr', 'oc-hcp_dr']);
+    expect(list.map((l) => l.split(/\s+/).pop()).sort()).toEqual([
+      'LICENSE',
+      'kubectl-hcp_dr',
+      'kubectl_complete-hcp_dr',
+      'oc-hcp_dr',
+      'oc_complete-hcp_dr',
+    ]);
     expect(list.every((l) => l.startsWith('-'))).toBe(true);
-    expect(list.filter((l) => l.startsWith('-rwxr-xr-x'))).toHaveLength(2);
+    expect(list.filter((l) => l.startsWith('-rwxr-xr-x'))).toHaveLength(4);
     expect(statSync(path.join(bin, 'kubectl-hcp_dr')).size).toBeGreaterThan(50e6);
   });
 
@@ -89,6 +95,18 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
       expect(p.sha256, path.basename(p.uri)).toBe(actual);
       expect(sums.get(path.basename(p.uri))).toBe(actual);
     }
+  });
+
+  it.skipIf(!haveKubectl)("completes through kubectl's __complete with the archive's kubectl_complete-hcp_dr", () => {
+    const r = run(KUBECTL, ['__complete', 'hcp-dr', 'backup', '--']);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.at(-1)).toBe(':4');
+    expect(lines.map((l) => l.split('\t')[0])).toEqual(expect.arrayContaining(['--to', '--all', '--online', '--context']));
+    const top = run(KUBECTL, ['__complete', 'hcp-dr', ''])
+      .stdout.split('\n')
+      .map((l) => l.split('\t')[0]);
+    expect(top).toEqual(expect.arrayContaining(['etcd', 'backup', 'restore', 'move', 'version']));
   });
 
   it('runs standalone: --help and version print nothing on stderr; oc-hcp_dr says "oc hcp-dr"', () => {

@@ -20,6 +20,7 @@ interface ApiCall {
   group: string;
   resource: string;
   namespace: string | undefined;
+  name: string | undefined;
   url: string;
 }
 
@@ -39,7 +40,7 @@ function apiCall(method: string, rawUrl: string): ApiCall | undefined {
   const watch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
   const verbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
   const verb = method === 'GET' ? (watch ? 'watch' : name === undefined ? 'list' : 'get') : (verbs[method] ?? method);
-  return { verb, group, resource, namespace, url: rawUrl };
+  return { verb, group, resource, namespace, name, url: rawUrl };
 }
 
 /** The namespaces holding HostedClusters, and their control-plane namespaces. */
@@ -67,7 +68,9 @@ function grants(p: ApiPermission, call: ApiCall): boolean {
     p.group === call.group &&
     p.resource === call.resource &&
     (verbs.includes(call.verb) || (execGet && verbs.includes('create'))) &&
-    (p.where === 'all-namespaces' || p.where === scopeOf(call))
+    (p.where === 'cluster'
+      ? call.namespace === undefined && call.name !== undefined && (p.resourceNames ?? [call.name]).includes(call.name)
+      : p.where === 'all-namespaces' || p.where === scopeOf(call))
   );
 }
 

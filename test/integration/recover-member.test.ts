@@ -173,12 +173,25 @@ describe('etcd recover-member on the sandbox', { timeout: 240_000 }, () => {
     const removed = await sb.etcd.memberChange(['member', 'remove', old?.id ?? ''], 0);
     expect(removed.code, removed.stderr).toBe(0);
     expect((await sb.etcd.memberList(0)).map((m) => m.name)).not.toContain('etcd-2');
+    const seen = sb.sim.requests.length;
     const run = await recover('--yes', '-o', 'json');
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as RecoverMemberResult;
     expect(result.member).toBe('etcd-2');
     expect(result.oldMemberId).toBeNull();
-    expect(result.actions.join('\n')).toMatch(/added etcd-2 to the member list/);
+    expect(result.actions.join('\n')).toMatch(/added etcd-2 to the member list as a learner/);
+    // Added as a learner (no vote while it syncs), then promoted: it is a voting member at the end.
+    const commands = sb.sim.requests
+      .slice(seen)
+      .filter((q) => q.url.includes('/exec?'))
+      .map((q) => new URL(q.url, 'http://sim').searchParams.getAll('command').join(' '));
+    expect(commands.some((c) => /member add etcd-2 .*--learner/.test(c))).toBe(true);
+    const added = /as a learner \(member ([0-9a-f]+)/.exec(result.actions.join('\n'))?.[1];
+    const final = (await sb.etcd.memberList(0)).find((m) => m.name === 'etcd-2');
+    expect(final?.isLearner).toBe(false);
+    // Either the learner hcp-dr added joined and hcp-dr promoted it, or reset-member replaced the entry
+    // (it removes and re-adds a member it finds) with a voting one: never a learner left behind.
+    if (final?.id === added) expect(commands.some((c) => new RegExp(`member promote ${added}`).test(c))).toBe(true);
     const after = await status();
     expect(after.verdict.state).toBe('Healthy');
     expect(after.members.map((m) => m.name).sort()).toEqual(['etcd-0', 'etcd-1', 'etcd-2']);

@@ -62,6 +62,11 @@ describe('render --from-backup against an S3 server', () => {
     });
     await store.put(`${PREFIX}/snapshot.db`, snapshot);
     await store.put(`${PREFIX}/secrets/demo-etcd-encryption-key.yaml`, secret);
+    // A complete bundle: every reader checks that the files backup.json names are there (bundle/check.ts).
+    await store.put(
+      `${PREFIX}/manifests/hostedcluster.yaml`,
+      'apiVersion: hypershift.openshift.io/v1beta1\nkind: HostedCluster\nmetadata: {name: demo, namespace: clusters}\n',
+    );
     await store.put(
       `${PREFIX}/backup.json`,
       JSON.stringify({

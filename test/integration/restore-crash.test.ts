@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { etcdInitSplitBrainDefault } from '../support/hypershift/operator.ts';
 import { demoBackupArgs, demoBackupUrl, sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { connectKube } from '../../src/kube/session.ts';
 import { Resources } from '../../src/core/model.ts';
@@ -21,7 +22,7 @@ const s3Flags = () => sandboxS3Flags(sb, { https: true });
 const restoreArgs = () => ['restore', backupUrl, '--kubeconfig', sb.kubeconfig, ...s3Flags(), '--replace', '--yes', '--wait-timeout', '2m'];
 
 beforeAll(async () => {
-  sb = await startSandbox({ initBackoffMs: 1000 });
+  sb = await startSandbox({ etcdImageTrustsS3Ca: true, initBackoffMs: 1000 });
   restoreEnv = useSandboxCredentials(sb);
   await sb.etcd.put('/hcp-dr-test/crash', 'kept');
   const run = await runCliInProcess(demoBackupArgs(sb, ['--online', '-o', 'json'], { https: true }));
@@ -51,9 +52,21 @@ function restoreKilledAt(step: string): Promise<{ signal: NodeJS.Signals | null;
   return new Promise((resolve) => child.on('close', (_code, signal) => resolve({ signal, reached, stderr })));
 }
 
-const STEPS = ['confirmed', 'namespaces', 'control-plane', 'hosted-cluster', 'node-pools', 'restored'];
+/**
+ * 'repairing' (the repair recorded, nothing done yet) and 'volumes-restored' (etcd and the API servers
+ * at 0, every volume restored): inside the split-brain repair the released etcd-init (the default) needs.
+ */
+const STEPS = [
+  'confirmed',
+  'namespaces',
+  'control-plane',
+  'hosted-cluster',
+  'node-pools',
+  'restored',
+  ...(etcdInitSplitBrainDefault() ? ['repairing', 'volumes-restored'] : []),
+];
 /** Steps after which the HostedCluster carries the restore record, so `resume` can finish. */
-const RECORDED = new Set(['hosted-cluster', 'node-pools', 'restored']);
+const RECORDED = new Set(['hosted-cluster', 'node-pools', 'restored', 'repairing', 'volumes-restored']);
 
 describe('restore crash matrix: SIGKILL after each step, then a re-run or resume', () => {
   for (const [i, step] of STEPS.entries()) {

@@ -2,13 +2,14 @@
  * `restore` end to end on the sandbox's HyperShift world: two management clusters sharing one
  * S3 server, the operator stand-in creating control planes with real etcd members, and the
  * etcd-init stand-in downloading the pre-signed URL with the real curl and restoring with the
- * real etcdctl, over the sandbox S3 server's https front (its own CA: --ca-bundle; the etcd-init
- * stand-in trusts it), as HyperShift's CRD accepts only https snapshot URLs.
+ * real etcdctl, over the sandbox S3 server's https front (its own CA: --ca-bundle; the sandbox puts
+ * that CA into the etcd image, etcdImageTrustsS3Ca), as HyperShift's CRD accepts only https snapshot URLs.
  */
 import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { etcdInitSplitBrainDefault } from '../support/hypershift/operator.ts';
 import { demoBackupArgs, demoBackupUrl, sandboxS3Client, sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { connectKube } from '../../src/kube/session.ts';
 import { Resources } from '../../src/core/model.ts';
@@ -22,8 +23,10 @@ let manifest: BackupManifest;
 let restoreEnv: (() => void) | undefined;
 const quiet: Reporter = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 const s3Flags = () => sandboxS3Flags(sb, { https: true });
+/** The sandbox's DNS server: a restore elsewhere asks it whether the source still serves (never the system resolver). */
+const dnsFlags = () => ['--dns-server', sb.dns?.address ?? ''];
 const restore = (...extra: string[]) =>
-  runCliInProcess(['restore', backupUrl, '--kubeconfig', sb.kubeconfig, ...s3Flags(), '--wait-timeout', '2m', ...extra]);
+  runCliInProcess(['restore', backupUrl, '--kubeconfig', sb.kubeconfig, ...s3Flags(), ...dnsFlags(), '--wait-timeout', '2m', ...extra]);
 const api = async (context: string): Promise<KubeApi> => (await connectKube({ kubeconfig: sb.kubeconfig, context }, quiet)).api;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -48,11 +51,22 @@ async function deleteDemo(context: string): Promise<void> {
   );
 }
 
+/** The suite's etcd-init flavour: released unless HCP_DR_SANDBOX_ETCD_INIT=fixed; the tests of one flavour set it and put it back. */
+const releasedByDefault = etcdInitSplitBrainDefault();
+async function onFlavour<T>(released: boolean, work: () => Promise<T>): Promise<T> {
+  sb.clusters[1]?.operator?.setSplitBrainRestore(released);
+  try {
+    return await work();
+  } finally {
+    sb.clusters[1]?.operator?.setSplitBrainRestore(releasedByDefault);
+  }
+}
+
 const clusterIndex = (context: string) => (context === 'sandbox' ? 0 : 1);
 const restoredEtcd = (context: string) => sb.clusters[clusterIndex(context)]?.operator?.etcd('clusters-demo');
 
 beforeAll(async () => {
-  sb = await startSandbox({ clusters: 2, initBackoffMs: 1000 });
+  sb = await startSandbox({ etcdImageTrustsS3Ca: true, clusters: 2, initBackoffMs: 1000 });
   restoreEnv = useSandboxCredentials(sb);
   await sb.etcd.put('/hcp-dr-test/alpha', 'one');
   await sb.etcd.put('/hcp-dr-test/beta', 'two');
@@ -84,6 +98,28 @@ async function formatOneCopy(): Promise<string> {
     for (const field of ['format', 'configMaps', 'references']) delete old[field];
     await client.send(new PutObjectCommand({ Bucket: sb.s3.bucket, Key: `${to}backup.json`, Body: JSON.stringify(old) }));
     return `s3://${sb.s3.bucket}/${to}`;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** A copy of the backup (objects copied as they are: same ETags) whose backup.json is changed by `edit`. */
+async function copyWithManifest(to: string, edit: (m: Record<string, unknown>) => Record<string, unknown>): Promise<string> {
+  const client = sandboxS3Client(sb);
+  try {
+    const from = `hcp/clusters/demo/${manifest.id}/`;
+    const dest = `${to}/clusters/demo/${manifest.id}/`;
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: sb.s3.bucket, Prefix: from }));
+    for (const o of listed.Contents ?? []) {
+      const key = o.Key ?? '';
+      if (key.endsWith('backup.json')) continue;
+      await client.send(
+        new CopyObjectCommand({ Bucket: sb.s3.bucket, Key: dest + key.slice(from.length), CopySource: `${sb.s3.bucket}/${key}` }),
+      );
+    }
+    const changed = edit(structuredClone(manifest) as unknown as Record<string, unknown>);
+    await client.send(new PutObjectCommand({ Bucket: sb.s3.bucket, Key: `${dest}backup.json`, Body: JSON.stringify(changed) }));
+    return `s3://${sb.s3.bucket}/${dest}`;
   } finally {
     client.destroy();
   }
@@ -139,6 +175,46 @@ describe('restore', () => {
     expect(await (await api('sandbox-2')).get(Resources.hostedCluster, 'clusters', 'demo')).toBeUndefined();
   }, 120_000);
 
+  it("records the management cluster's identity in backup.json and tells the same cluster from another", async () => {
+    const kubeSystem = await (await api('sandbox')).get(Resources.namespace, '', 'kube-system');
+    expect(manifest.managementCluster?.kubeSystemUid).toBe(kubeSystem?.metadata.uid);
+    const here = JSON.parse((await restore('-n', 'same', '--dry-run', '-o', 'json')).stdout) as RestoreResult;
+    expect(here.preflight.find((c) => c.name === 'platform')?.detail).toMatch(/the management cluster of the backup/);
+    expect(here.preflight.find((c) => c.name === 'source-gone')).toBeUndefined();
+    const there = JSON.parse((await restore('--context', 'sandbox-2', '-n', 'other', '--dry-run', '-o', 'json')).stdout) as RestoreResult;
+    expect(there.preflight.find((c) => c.name === 'platform')?.detail).toMatch(/another management cluster than the backup's/);
+    expect(there.preflight.find((c) => c.name === 'source-gone')?.detail).toMatch(/nothing answers|does not resolve/);
+  }, 120_000);
+
+  it('on another management cluster, refuses while the source still answers on the API hostname, unless --force', async () => {
+    const host = 'api-demo.hcp.example.com';
+    const { createResolver } = await import('../../src/net/resolver.ts');
+    const addresses = await createResolver(sb.dns?.address).resolve4(host);
+    expect(addresses.length).toBeGreaterThan(0);
+    // The source's API still answering where the name points.
+    const { createServer } = await import('node:net');
+    const listener = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => listener.listen(443, addresses[0], resolve));
+    try {
+      const refused = await restore('--context', 'sandbox-2', '-n', 'twin');
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toMatch(
+        new RegExp(
+          `error: failed to restore clusters/demo on another management cluster: ${host} still resolves to .* answers on port 443`,
+        ),
+      );
+      expect(refused.stderr).toMatch(/hint: .*--force/);
+      expect(await (await api('sandbox-2')).get(Resources.namespace, '', 'twin')).toBeUndefined();
+      const forced = await restore('--context', 'sandbox-2', '-n', 'twin', '--force', '--dry-run', '-o', 'json');
+      expect(forced.code, forced.stderr).toBe(0);
+      const result = JSON.parse(forced.stdout) as RestoreResult;
+      expect(result.preflight.find((c) => c.name === 'source-gone')?.detail).toMatch(/not proven \(--force\)/);
+      expect(result.warnings.join('\n')).toMatch(/the source may still serve/);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+  }, 120_000);
+
   it('round trip: back up demo, delete it, restore it: the seeded keys read back from every restored member, etcd status Healthy', async () => {
     await deleteDemo('sandbox');
     const run = await restore('-o', 'json');
@@ -174,27 +250,56 @@ describe('restore', () => {
     expect(run.stderr).not.toMatch(/^error:/m);
     expect(run.code).toBe(0);
     expect((JSON.parse(run.stdout) as RestoreResult).verdict.state).toBe('Restored');
+    // Repaired on the released etcd-init (the default), not needed on the fixed one (HCP_DR_SANDBOX_ETCD_INIT=fixed).
+    expect((JSON.parse(run.stdout) as RestoreResult).repair?.repaired ?? false).toBe(releasedByDefault);
     expect(await restoredEtcd('sandbox-2')?.get('/hcp-dr-test/beta', 2)).toBe('two');
   }, 180_000);
 
-  it('reports a split brain (OCPBUGS-99534) and exits non-zero, though EtcdAvailable is True', async () => {
-    sb.clusters[1]?.operator?.setSplitBrainRestore(true);
-    try {
-      const run = await restore('--context', 'sandbox-2', '--replace', '--yes', '-o', 'json');
-      expect(run.code).toBe(4);
-      const result = JSON.parse(run.stdout) as RestoreResult;
-      expect(result.verdict.state).toBe('SplitBrain');
-      expect(result.replaced.map((o) => o.kind)).toContain('HostedCluster');
-      expect(run.stderr).toMatch(/split brain/);
-      const hcp = await (await api('sandbox-2')).get(Resources.hostedControlPlane, 'clusters-demo', 'demo');
-      const available = ((hcp?.['status'] as { conditions?: { type: string; status: string }[] }).conditions ?? []).find(
-        (c) => c.type === 'EtcdAvailable',
-      );
-      expect(available?.status).toBe('True');
-    } finally {
-      sb.clusters[1]?.operator?.setSplitBrainRestore(false);
-    }
-  }, 240_000);
+  it('on the released etcd-init (the default: a split brain on HA, OCPBUGS-99534) repairs in place from the same backup and ends Restored, reported', async () => {
+    const run = await onFlavour(true, () => restore('--context', 'sandbox-2', '--replace', '--yes', '-o', 'json'));
+    expect(run.stderr).not.toMatch(/^error:/m);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as RestoreResult;
+    expect(result.verdict.state).toBe('Restored');
+    expect(result.verdict.reason).toMatch(/after repairing a split brain/);
+    expect(result.repair).toMatchObject({ repaired: true, reason: expect.stringMatching(/split brain|members|cluster/) });
+    expect(result.repair?.actions.join('\n')).toMatch(/restored the snapshot into 3 member volumes/);
+    expect(run.stderr).toMatch(/warning: repaired a split brain/);
+    expect(result.etcd?.members).toHaveLength(3);
+    for (let i = 0; i < 3; i++) expect(await restoredEtcd('sandbox-2')?.get('/hcp-dr-test/beta', i)).toBe('two');
+    const hc = await (await api('sandbox-2')).get(Resources.hostedCluster, 'clusters', 'demo');
+    expect(hc?.metadata.annotations?.['hcp-dr.openshift.io/operation']).toBeUndefined();
+    expect((hc?.['spec'] as { pausedUntil?: string }).pausedUntil).toBeUndefined();
+  }, 300_000);
+
+  it('with --no-repair stops at the split brain: SplitBrain, exit 4, a hint naming etcd restore, though EtcdAvailable is True', async () => {
+    const run = await onFlavour(true, () => restore('--context', 'sandbox-2', '--replace', '--yes', '--no-repair', '-o', 'json'));
+    expect(run.code).toBe(4);
+    const result = JSON.parse(run.stdout) as RestoreResult;
+    expect(result.verdict.state).toBe('SplitBrain');
+    expect(result.repair).toMatchObject({ repaired: false });
+    expect(result.replaced.map((o) => o.kind)).toContain('HostedCluster');
+    expect(run.stderr).toMatch(/split brain/);
+    expect(run.stderr).toMatch(/hint: .*hcp-dr etcd restore demo -n clusters --from-backup s3:\/\//);
+    const a = await api('sandbox-2');
+    const hcp = await a.get(Resources.hostedControlPlane, 'clusters-demo', 'demo');
+    const available = ((hcp?.['status'] as { conditions?: { type: string; status: string }[] }).conditions ?? []).find(
+      (c) => c.type === 'EtcdAvailable',
+    );
+    expect(available?.status).toBe('True');
+    // The record is released so that the hinted `etcd restore` can take its own.
+    const hc = await a.get(Resources.hostedCluster, 'clusters', 'demo');
+    expect(hc?.metadata.annotations?.['hcp-dr.openshift.io/operation']).toBeUndefined();
+  }, 300_000);
+
+  it('on the fixed etcd-init (--name/--initial-cluster) restores without a repair', async () => {
+    const run = await onFlavour(false, () => restore('--context', 'sandbox-2', '--replace', '--yes', '-o', 'json'));
+    expect(run.stderr).not.toMatch(/^error:/m);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as RestoreResult;
+    expect(result.verdict.state).toBe('Restored');
+    expect(result.repair).toBeNull();
+  }, 300_000);
 
   it('takes a snapshot whose ETag and size are as the backup recorded them without downloading it; --verify-snapshot checks every byte', async () => {
     expect(manifest.snapshot.etag).toMatch(/^"?[0-9a-f]{32}(-\d+)?"?$/);
@@ -210,6 +315,77 @@ describe('restore', () => {
     expect(quick.stderr).not.toContain('debug: verifying');
   }, 120_000);
 
+  it('every reader of a backup refuses a newer format (naming the version that wrote it) and a backup.json naming another cluster, the quick path included, before any change', async () => {
+    const newer = await copyWithManifest('newer', (m) => ({ ...m, format: 9, toolVersion: '9.3.0' }));
+    const other = await copyWithManifest('other', (m) => ({
+      ...m,
+      hostedCluster: { ...(m['hostedCluster'] as object), name: 'other', controlPlaneNamespace: 'clusters-other' },
+    }));
+    const s3 = s3Flags();
+    for (const [url, error] of [
+      [newer, /backup\.json is format 9, written by hcp-dr 9\.3\.0; this hcp-dr reads formats up to 2/],
+      [other, /backup\.json names clusters\/other, but its path names clusters\/demo; its HostedCluster manifest is clusters\/demo/],
+    ] as const) {
+      // restore's quick path: the snapshot's ETag is the recorded one (copied), so only its bytes are skipped.
+      const quick = await runCliInProcess([
+        'restore',
+        url,
+        '--kubeconfig',
+        sb.kubeconfig,
+        '--context',
+        'sandbox-2',
+        '-n',
+        'reader',
+        ...s3,
+        ...dnsFlags(),
+        '-v',
+      ]);
+      expect(quick.code, quick.stderr).toBe(3);
+      expect(quick.stderr).toMatch(error);
+      expect(quick.stderr).toMatch(/hint: /);
+      expect(quick.stderr).not.toContain('debug: verifying');
+      expect(await (await api('sandbox-2')).get(Resources.namespace, '', 'reader')).toBeUndefined();
+      const etcdRestore = await runCliInProcess([
+        'etcd',
+        'restore',
+        'demo',
+        '-n',
+        'clusters',
+        '--kubeconfig',
+        sb.kubeconfig,
+        '--from-backup',
+        url,
+        ...s3,
+        '--yes',
+      ]);
+      expect(etcdRestore.code, etcdRestore.stderr).toBe(3);
+      expect(etcdRestore.stderr).toMatch(error);
+      const render = await runCliInProcess([
+        'render',
+        '--from-backup',
+        url,
+        ...s3,
+        '-f',
+        'test/fixtures/render/aws-from-backup/input.yaml',
+      ]);
+      expect(render.code, render.stderr).toBe(3);
+      expect(render.stderr).toMatch(error);
+    }
+    const hint = await runCliInProcess([
+      'restore',
+      newer,
+      '--kubeconfig',
+      sb.kubeconfig,
+      '--context',
+      'sandbox-2',
+      '-n',
+      'reader',
+      ...s3,
+      ...dnsFlags(),
+    ]);
+    expect(hint.stderr).toMatch(/hint: upgrade to hcp-dr 9\.3\.0 or newer \("kubectl krew upgrade hcp-dr"\), then run this command again/);
+  }, 120_000);
+
   it('refuses a backup whose snapshot was tampered with, before any change', async () => {
     const url = await tamperedCopy();
     const run = await runCliInProcess([
@@ -222,6 +398,7 @@ describe('restore', () => {
       '-n',
       'fresh',
       ...s3Flags(),
+      ...dnsFlags(),
     ]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/error: failed to verify backup .*tampered.*(SHA-256|sha256)/);
@@ -231,7 +408,18 @@ describe('restore', () => {
 
   it('refuses an old backup without the PKI Secrets on a cluster that does not have them, naming what must exist', async () => {
     const url = await formatOneCopy();
-    const run = await runCliInProcess(['restore', url, '--kubeconfig', sb.kubeconfig, '--context', 'sandbox-2', '-n', 'old', ...s3Flags()]);
+    const run = await runCliInProcess([
+      'restore',
+      url,
+      '--kubeconfig',
+      sb.kubeconfig,
+      '--context',
+      'sandbox-2',
+      '-n',
+      'old',
+      ...s3Flags(),
+      ...dnsFlags(),
+    ]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/error: failed to restore old\/demo: the backup does not carry .*Secret old-demo\/root-ca/);
     expect(run.stderr).toMatch(/Secret old\/demo-pull-secret/);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { hostedCluster } from '../support/judge.ts';
 import { startApiSimulator, type RunningSimulator } from '../support/sim/server.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
@@ -88,7 +89,11 @@ describe.skipIf(!HAVE_KUBECTL)('kubectl against the API simulator', () => {
       apiVersion: 'hypershift.openshift.io/v1beta1',
       kind: 'HostedCluster',
       metadata: { name: 'demo', namespace: 'clusters' },
-      spec: { release: { image: 'quay.io/openshift-release-dev/ocp-release:4.17.0-x86_64' } },
+      // A spec the HyperShift CRD accepts: with the CRDs loaded the simulator validates kubectl's patch.
+      spec: {
+        ...(hostedCluster('demo', 'clusters')['spec'] as object),
+        release: { image: 'quay.io/openshift-release-dev/ocp-release:4.17.0-x86_64' },
+      },
     });
     sim.store.create(DEPLOY, {
       apiVersion: 'apps/v1',

@@ -9,7 +9,7 @@ import { KUBECTL as kubectl, runAsync } from '../support/spawn.ts';
 
 const started = Date.now();
 // Two management clusters with DNS, external DNS, the hosted cluster's own API and CAPI objects: the move's world.
-const sandbox = await startSandbox({ clusters: 2, guests: true, capi: true });
+const sandbox = await startSandbox({ etcdImageTrustsS3Ca: true, clusters: 2, guests: true, capi: true });
 console.log(
   `sandbox up in ${((Date.now() - started) / 1000).toFixed(1)}s: two management clusters (API simulators), 3 etcd members, S3, DNS (all on 127.0.0.1)\n`,
 );

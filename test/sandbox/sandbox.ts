@@ -33,6 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd-cluster.ts';
+import type { EtcdVersion } from '../support/etcd/versions.ts';
 import { attachEtcdController, etcdExecHandler } from '../support/etcd-controller.ts';
 import { attachDeploymentController } from '../support/controllers.ts';
 import { etcdFaults, type EtcdFaults } from '../support/etcd/faults.ts';
@@ -44,6 +45,7 @@ import { startApiSimulator, type RunningSimulator } from '../support/sim/server.
 import { hostedClusterObjects, type SeedOptions } from './seed.ts';
 import { startDnsServer, type DnsServer } from '../support/dns/server.ts';
 import { installMachineApi } from '../support/hypershift/capi.ts';
+import { linkGuestNodes, standInCloud, type StandInCloud } from '../support/hypershift/cloud.ts';
 import { attachRouter, type ExternalDns } from '../support/hypershift/external-dns.ts';
 import { guestClusters, type GuestClusters } from '../support/hypershift/guest-cluster.ts';
 import { applyHostedCluster } from '../support/hypershift/fixtures.ts';
@@ -57,6 +59,8 @@ export interface SandboxOptions extends SeedOptions {
   dir?: string;
   members?: number;
   quotaBytes?: number;
+  /** etcd release of every member and of the pods' image: 3.4 (Debian's), 3.5 or 3.6 (default HCP_DR_ETCD_VERSION, else 3.6). */
+  etcdVersion?: EtcdVersion;
   /** Keys written into etcd after start (default 200). */
   seedKeys?: number;
   /** Load HyperShift's CRDs from ../shared when present (default true). */
@@ -69,6 +73,11 @@ export interface SandboxOptions extends SeedOptions {
   clusters?: number;
   /** OCPBUGS-99534 switch of every cluster's etcd-init (flip later with cluster.operator.setSplitBrainRestore). */
   splitBrainRestore?: boolean;
+  /**
+   * Every cluster's etcd-init: "released" (HyperShift as it ships: split brain on HA) or "fixed"
+   * (--name/--initial-cluster). Default: HCP_DR_SANDBOX_ETCD_INIT, else released.
+   */
+  etcdInit?: 'released' | 'fixed';
   /** Back-off before a failed etcd-init runs again (default 10 s). */
   initBackoffMs?: number;
   /**
@@ -78,6 +87,10 @@ export interface SandboxOptions extends SeedOptions {
   readinessPollMs?: number;
   /** The DNS server, routers and external-DNS stand-ins (default true). */
   dns?: boolean;
+  /** DNS server: answers lag every change by this long, as Route53 propagation does (default 0; dns/server.ts). */
+  dnsPropagationDelayMs?: number;
+  /** DNS server: cache answers for their TTL, as a resolver in front of it does (default false). */
+  dnsCache?: boolean;
   /** Management clusters (1-based) started without external DNS: no `external-dns` Deployment, no records. */
   withoutExternalDns?: number[];
   /** Hosted clusters' own APIs (nodes, OVN pods) and their admin kubeconfig Secrets (default false). */
@@ -90,6 +103,12 @@ export interface SandboxOptions extends SeedOptions {
    * Reach one's etcd with `sb.clusters[0].operator.etcd('<namespace>-<name>')`.
    */
   hostedClusters?: ExtraHostedCluster[];
+  /**
+   * Every management cluster's etcd image trusts the https S3 front's CA (s3.caFile), as an image an
+   * operator built or configured for an internal CA. Default false: the image trusts the machine's
+   * system CAs only, so etcd-init's curl refuses the front (curl exit 60), as on a real cluster.
+   */
+  etcdImageTrustsS3Ca?: boolean;
 }
 
 export interface ExtraHostedCluster {
@@ -126,7 +145,8 @@ export interface SandboxS3 {
   endpoint: string;
   /**
    * https://127.0.0.1:<port>: the same server behind TLS (its own CA, `caFile`), so pre-signed URLs can be
-   * https as HyperShift's CRD demands; every cluster's etcd-init trusts caFile (CURL_CA_BUNDLE).
+   * https as HyperShift's CRD demands. etcd-init's curl trusts caFile only where the etcd image
+   * does (SandboxOptions.etcdImageTrustsS3Ca, or operator.trustInEtcdImage(caFile)).
    */
   httpsEndpoint: string;
   /** PEM of the https endpoint's CA (for --ca-bundle). */
@@ -159,6 +179,8 @@ export interface Sandbox {
   domain: string;
   /** The hosted clusters' own APIs (with guests: true). */
   guests?: GuestClusters;
+  /** The stand-in cloud behind every management cluster's AWSMachines (with capi: true; cloud.ts). */
+  cloud?: StandInCloud;
   /** Environment for the plugin: KUBECONFIG and the AWS variables of the S3 server. */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -218,6 +240,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         dir: path.join(dir, 'etcd'),
         members: options.members ?? 3,
         ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}),
+        ...(options.etcdVersion ? { etcdVersion: options.etcdVersion } : {}),
         ...(options.legacyCaPath ? { legacyCaPath: true } : {}),
       }),
       Promise.all(Array.from({ length: count }, () => startApiSimulator(simOptions))),
@@ -228,10 +251,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...sims.map((sim) => () => sim.stop()),
       () => s3server.stop(),
     );
-    const dns = options.dns !== false ? await startDnsServer() : undefined;
+    const dns =
+      options.dns !== false
+        ? await startDnsServer({
+            ...(options.dnsPropagationDelayMs ? { propagationDelayMs: options.dnsPropagationDelayMs } : {}),
+            ...(options.dnsCache ? { cache: true } : {}),
+          })
+        : undefined;
     if (dns) stops.push(() => dns.stop());
     const guests = options.guests ? guestClusters(dns ? { zone: dns.zone } : {}) : undefined;
     if (guests) stops.push(() => guests.stop());
+    const cloud = options.capi ? standInCloud() : undefined;
+    if (cloud && guests) stops.push(linkGuestNodes(cloud, guests));
     // The https front serves the sandbox's own 127.0.0.1 certificate (etcd's server certificate, signed by the
     // sandbox CA): no extra key generation at start.
     // The CA is copied out: the seeded etcd's files go when its HostedCluster is deleted.
@@ -244,7 +275,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stops.push(() => s3front.close());
     const sim = sims[0]!;
 
-    for (const { resource, object } of hostedClusterObjects(options)) sim.store.create(resource, object);
+    // The release matches the etcd it runs (hypershift-domain.md §6: 3.6 from OpenShift 4.21).
+    const release = options.release ?? `quay.io/openshift-release-dev/ocp-release:${etcd.version === '3.6' ? '4.21.3' : '4.19.3'}-x86_64`;
+    for (const { resource, object } of hostedClusterObjects({ ...options, release })) sim.store.create(resource, object);
     const managed = (options.managementType ?? 'Managed') === 'Managed';
     const adopt: AdoptedControlPlane[] = [];
     if (managed) {
@@ -268,16 +301,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         operator = startHyperShiftOperator(s, {
           dir: path.join(dir, `mgmt-${k + 1}`),
           ...(k === 0 ? { adopt } : {}),
-          ...(options.splitBrainRestore ? { splitBrainRestore: true } : {}),
+          ...(options.splitBrainRestore !== undefined
+            ? { splitBrainRestore: options.splitBrainRestore }
+            : options.etcdInit
+              ? { splitBrainRestore: options.etcdInit === 'released' }
+              : {}),
           ...(options.initBackoffMs !== undefined ? { initBackoffMs: options.initBackoffMs } : {}),
           ...(options.readinessPollMs !== undefined ? { pollMs: options.readinessPollMs } : {}),
           ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}),
-          curlCaBundle: s3front.caFile,
+          etcdVersion: etcd.version,
+          ...(options.etcdImageTrustsS3Ca ? { etcdImageTrustedCas: [s3front.caFile] } : {}),
           ...(dns && !options.withoutExternalDns?.includes(k + 1)
             ? { externalDns: { zone: dns.zone, domainFilter: SANDBOX_DOMAIN, ingressAddress } }
             : {}),
           ...(guests ? { guests } : {}),
           ...(options.capi ? { capi: true } : {}),
+          ...(cloud ? { cloud: { cloud, cluster: k === 0 ? 'sandbox' : `sandbox-${k + 1}` } } : {}),
         });
         const op = operator;
         stops.push(() => op.stop());
@@ -322,7 +361,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
       AWS_REGION: s3.region,
       HCP_DR_S3_ENDPOINT: s3.endpoint,
+      // restore and move need https (HyperShift's CRD takes only https snapshot URLs): the same server behind TLS.
+      HCP_DR_S3_HTTPS_ENDPOINT: s3.httpsEndpoint,
+      HCP_DR_S3_CA_BUNDLE: s3.caFile,
       HCP_DR_S3_BUCKET: s3.bucket,
+      ...(dns ? { HCP_DR_DNS_SERVER: dns.address } : {}),
     };
     for (const c of clusters) {
       if (c.index === 1) c.env = env;
@@ -366,6 +409,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(dns ? { dns } : {}),
       domain: SANDBOX_DOMAIN,
       ...(guests ? { guests } : {}),
+      ...(cloud ? { cloud } : {}),
       env,
       stop,
     };

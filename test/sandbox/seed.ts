@@ -25,6 +25,8 @@ export interface SeedOptions {
   name?: string;
   policy?: 'HighlyAvailable' | 'SingleReplica';
   managementType?: 'Managed' | 'Unmanaged';
+  /** spec.release.image (default 4.19.3, whose etcd is 3.5; the sandbox gives a 4.21 release to etcd 3.6). */
+  release?: string;
 }
 
 export function hostedClusterObjects(options: SeedOptions = {}): SeedObject[] {
@@ -33,7 +35,7 @@ export function hostedClusterObjects(options: SeedOptions = {}): SeedObject[] {
   const cp = `${ns}-${name.replaceAll('.', '-')}`;
   const policy = options.policy ?? 'HighlyAvailable';
   const replicas = policy === 'HighlyAvailable' ? 3 : 1;
-  const release = 'quay.io/openshift-release-dev/ocp-release:4.19.3-x86_64';
+  const release = options.release ?? 'quay.io/openshift-release-dev/ocp-release:4.19.3-x86_64';
   const managed = (options.managementType ?? 'Managed') === 'Managed';
   const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const condition = (type: string, status: string, reason: string, message = '') => ({
@@ -209,7 +211,8 @@ export function hostedClusterObjects(options: SeedOptions = {}): SeedObject[] {
     deployment('openshift-oauth-apiserver', replicas),
     deployment('control-plane-operator', 1),
     secret(cp, 'root-ca', { 'ca.crt': b64(pem('CERTIFICATE')), 'ca.key': b64(pem('RSA PRIVATE KEY')) }),
-    secret(cp, 'etcd-signer', { 'tls.crt': b64(pem('CERTIFICATE')), 'tls.key': b64(pem('RSA PRIVATE KEY')) }, 'kubernetes.io/tls'),
+    // CA Secrets hold ca.crt and ca.key (hypershift-domain.md §5).
+    secret(cp, 'etcd-signer', { 'ca.crt': b64(pem('CERTIFICATE')), 'ca.key': b64(pem('RSA PRIVATE KEY')) }),
     secret(cp, 'sa-signing-key', { 'service-account.key': b64(pem('RSA PRIVATE KEY')), 'service-account.pub': b64(pem('PUBLIC KEY')) }),
     secret(cp, `${name}-etcd-encryption-key`, { key: encryptionKey }),
     // The Routes of the services published as Route (the API and OAuth hostnames external DNS publishes).

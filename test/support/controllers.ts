@@ -5,7 +5,9 @@
  *  - a HyperShift operator stand-in: copies HostedCluster spec.pausedUntil to the
  *    HostedControlPlane (after a short delay, as the real copy is asynchronous) and, while the
  *    control plane is not paused, scales the API server deployments back to their desired
- *    replicas, as the control-plane operator does.
+ *    replicas, as the control-plane operator does; once the pause is over (a pausedUntil date passed,
+ *    or the field was removed) it brings Deployment control-plane-operator back to 1 replica, as the
+ *    HyperShift operator reconciles it again.
  */
 import type { GroupResource, SimObject, SimStore } from './sim/types.ts';
 
@@ -92,6 +94,12 @@ export function attachHyperShiftOperator(store: SimStore, options: OperatorOptio
         value: (hcp['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil,
       }));
       if (!pausedUntil || isPaused(pausedUntil.value, now())) return;
+      // The HyperShift operator reconciles the control-plane operator's Deployment again once the pause
+      // is over (a pausedUntil date passed, or the field was removed): it runs 1 replica.
+      if (!isPaused((hc['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil, now())) {
+        const cpo = store.peek(DEPLOYMENTS, ns, 'control-plane-operator', (d) => (d['spec'] as { replicas?: number }).replicas);
+        if (cpo === 0) changes.push({ ns, name: 'control-plane-operator', want: 1 });
+      }
       const want = desiredReplicas(hc);
       for (const name of API_SERVERS) {
         const replicas = store.peek(DEPLOYMENTS, ns, name, (d) => (d['spec'] as { replicas?: number }).replicas);

@@ -1,8 +1,10 @@
 /**
- * A real etcd 3.4 cluster for tests, laid out like HyperShift's etcd StatefulSet:
+ * A real etcd cluster (3.4, 3.5 or 3.6: etcd/versions.ts) for tests, laid out like HyperShift's etcd StatefulSet:
  * members etcd-0..N-1 with mutual TLS, one "PVC" directory each (<dir>/etcd-i = /var/lib,
  * data in <dir>/etcd-i/data = /var/lib/data) and TLS files under <dir>/tls = /etc/etcd/tls.
  * Every process runs under a watchdog (etcd/process.ts), so none survives the test process.
+ * The pods' etcd image is <dir>/image: the version's etcd tools, first on the pods' PATH and standing
+ * for /usr/bin/etcd, /usr/bin/etcdctl and /usr/bin/etcdutl (3.6 only) in what they run.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -14,8 +16,9 @@ import { Gateway } from './etcd/gateway.ts';
 import { spawnWatched, type ExitInfo, type WatchedProcess } from './etcd/process.ts';
 import { runEtcdctl, parseMemberListSimple, type EtcdctlResult, type MemberListEntry } from './etcd/etcdctl.ts';
 import { runInPod, type ExecIO, type PodView } from './etcd/exec-bridge.ts';
+import { defaultEtcdVersion, etcdTools, writeImageDir, type EtcdTools, type EtcdVersion } from './etcd/versions.ts';
 
-export type { ExecIO, EtcdTlsFiles, EtcdctlResult, MemberListEntry, ExitInfo };
+export type { ExecIO, EtcdTlsFiles, EtcdctlResult, MemberListEntry, ExitInfo, EtcdVersion };
 
 export interface EtcdClusterOptions {
   /** Root directory of the cluster's files; created if missing and removed by stop(). */
@@ -32,6 +35,8 @@ export interface EtcdClusterOptions {
    * each member as its pod comes up (startNew for a new cluster, start on restored data).
    */
   bootstrap?: boolean;
+  /** The etcd release the members and the pods' image run (default: HCP_DR_ETCD_VERSION, else the newest). */
+  etcdVersion?: EtcdVersion;
   /** With bootstrap false: the client/peer ports (2 per member, client first) to reuse, e.g. for a volume kept from an earlier run. */
   ports?: number[];
 }
@@ -65,6 +70,10 @@ export class EtcdCluster {
   readonly dir: string;
   readonly tls: EtcdTlsFiles;
   readonly quotaBytes: number;
+  readonly version: EtcdVersion;
+  readonly tools: EtcdTools;
+  /** Host directory standing for the image's /usr/bin etcd tools. */
+  readonly imageBin: string;
   private readonly state: MemberState[];
   private readonly gateway: Gateway;
   private readonly timeoutMs: number;
@@ -83,6 +92,9 @@ export class EtcdCluster {
     this.tls = tls;
     this.quotaBytes = opts.quotaBytes;
     this.timeoutMs = opts.startTimeoutMs;
+    this.version = opts.etcdVersion;
+    this.tools = etcdTools(opts.etcdVersion);
+    this.imageBin = path.join(opts.dir, 'image');
     this.gateway = new Gateway({ ca, cert, key });
     const n = opts.members;
     const peerUrl = (i: number) => `https://127.0.0.1:${ports[2 * i + 1]}`;
@@ -181,7 +193,7 @@ export class EtcdCluster {
       '--peer-client-cert-auth',
       ...extra,
     ];
-    const proc = spawnWatched('/usr/bin/etcd', args, s.logFile);
+    const proc = spawnWatched(this.tools.etcd, args, s.logFile);
     s.proc = proc;
     void proc.exited.then((info) => {
       for (const fn of this.exitListeners) fn(i, info);
@@ -345,10 +357,10 @@ export class EtcdCluster {
     await this.gateway.put(s.clientUrl, '/hcp-dr-test/divergent', marker);
   }
 
-  /** Runs host etcdctl with the client TLS flags against the given members (default all). */
+  /** Runs the cluster's version of etcdctl with the client TLS flags against the given members (default all). */
   etcdctl(args: readonly string[], opts: { endpoints?: number[]; timeoutMs?: number } = {}): Promise<EtcdctlResult> {
     const eps = (opts.endpoints ?? this.state.map((s) => s.index)).map((i) => this.m(i).clientUrl).join(',');
-    return runEtcdctl([...this.tlsFlags(), `--endpoints=${eps}`, ...args], opts.timeoutMs);
+    return runEtcdctl([...this.tlsFlags(), `--endpoints=${eps}`, ...args], opts.timeoutMs, this.tools.etcdctl);
   }
 
   put(key: string, value: string | Buffer, via?: number): Promise<void> {
@@ -373,6 +385,12 @@ export class EtcdCluster {
   private binOverrides: string | undefined;
 
   /**
+   * The etcd image's CA trust store (a PEM bundle), what curl in its pods trusts (etcd-init's
+   * snapshot download); undefined: the machine's own. Set by whoever "builds" the image (operator.ts).
+   */
+  imageCaBundle: string | undefined;
+
+  /**
    * Takes tools out of the pods' image: each name then answers as a missing command (exit 127),
    * as in an image built without it. An empty list puts them back.
    */
@@ -394,6 +412,8 @@ export class EtcdCluster {
     const s = this.m(i);
     return {
       ...(this.binOverrides ? { binOverrides: this.binOverrides } : {}),
+      imageBin: this.imageBin,
+      ...(this.imageCaBundle ? { caBundle: this.imageCaBundle } : {}),
       tlsRoot: this.tls.root,
       volumeDir: s.volumeDir,
       tmpDir: s.podTmpDir,
@@ -435,6 +455,7 @@ export class EtcdCluster {
 
   /** Internal: creates every member's volume, pod tmp and log directories. */
   async layout(): Promise<void> {
+    await writeImageDir(this.version, this.imageBin);
     for (const s of this.state) {
       await mkdir(s.volumeDir, { recursive: true });
       await mkdir(s.podTmpDir, { recursive: true });
@@ -468,6 +489,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions): Promise<Etc
     startTimeoutMs: 30_000,
     bootstrap: true,
     ...rest,
+    etcdVersion: rest.etcdVersion ?? defaultEtcdVersion(),
   };
   await mkdir(opts.dir, { recursive: true });
   const tls = await writeEtcdTls(opts.dir, opts.legacyCaPath);

@@ -1,12 +1,14 @@
 /**
- * Restores a snapshot the way an operator would, with the real etcdctl, into a new data dir,
- * and starts a throwaway single-member etcd on it (plain HTTP on 127.0.0.1) to read keys back.
+ * Restores a snapshot the way an operator would, with the real tool of the test world's etcd version
+ * (etcdutl for 3.5 and 3.6, etcdctl for 3.4), into a new data dir, and starts a throwaway
+ * single-member etcd of that version on it (plain HTTP on 127.0.0.1) to read keys back.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { freePorts, releasePorts } from './ports.ts';
 import { cleanEnv, spawnWatched } from './etcd/process.ts';
+import { defaultEtcdVersion, etcdTools, type EtcdVersion } from './etcd/versions.ts';
 
 export interface RestoredEtcd {
   endpoint: string;
@@ -14,14 +16,19 @@ export interface RestoredEtcd {
   stop(): Promise<void>;
 }
 
-export async function startEtcdFromSnapshot(snapshot: string, dir: string): Promise<RestoredEtcd> {
+export async function startEtcdFromSnapshot(
+  snapshot: string,
+  dir: string,
+  version: EtcdVersion = defaultEtcdVersion(),
+): Promise<RestoredEtcd> {
+  const tools = etcdTools(version);
   const ports = await freePorts(2);
   const [client, peer] = ports as [number, number];
   const endpoint = `http://127.0.0.1:${client}`;
   const peerUrl = `http://127.0.0.1:${peer}`;
   const dataDir = path.join(dir, 'data');
   const restore = spawnSync(
-    'etcdctl',
+    tools.etcdutl ?? tools.etcdctl,
     [
       'snapshot',
       'restore',
@@ -42,7 +49,7 @@ export async function startEtcdFromSnapshot(snapshot: string, dir: string): Prom
   if (restore.status !== 0) throw new Error(`etcdctl snapshot restore failed: ${restore.stderr}`);
   mkdirSync(dir, { recursive: true });
   const proc = spawnWatched(
-    '/usr/bin/etcd',
+    tools.etcd,
     [
       '--name',
       'restored',

@@ -16,7 +16,10 @@
  *     (flexibleChecksums false: no ChecksumAlgorithm echo, x-amz-checksum-* ignored; Content-MD5
  *     and signed payloads still checked) and RGW's SSE answers ('silent' over https, 'refuse'
  *     over http).
- * Not supported (s3rver gaps): ListMultipartUploads (NotImplemented), aws-chunked trailers.
+ *  6. ListMultipartUploads (GET /<bucket>?uploads[&prefix=]) and ListParts (GET /<bucket>/<key>?uploadId=),
+ *     which s3rver refuses or answers as GetObject, answered from its uploads directory after it
+ *     authenticated the request (s3-uploads.ts); one page, as a store with few uploads answers.
+ * Not supported (s3rver gaps): aws-chunked trailers.
  * Objects live under <dir>; stop() removes it. DEP0147 is avoided by not using resetOnClose.
  */
 import { randomBytes } from 'node:crypto';
@@ -28,6 +31,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { behaveLikeS3, markCorrupt, type S3rverStore } from './s3-like.ts';
 import { storeAnswers, type KoaCtx, type Middleware, type S3Behaviour } from './s3-answers.ts';
+import { listUploads } from './s3-uploads.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -262,6 +266,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     faults,
     storeAnswers(() => behaviour),
     abortUpload,
+    listUploads(app.store),
   );
   const address = await app.run();
 

@@ -282,7 +282,9 @@ describe('retention flags', () => {
   it('refuses an empty policy, bad counts and bad spans with a one-line error and a hint (exit 2)', () => {
     expect(usage(() => parseRetentionPolicy({}))).toMatch(/^no retention rule: pass at least one of --keep-last.* \| e\.g\. --keep-last 7/);
     expect(usage(() => parseRetentionPolicy({ 'keep-last': '0', 'keep-within': '0d' }))).toMatch(/^no retention rule/);
-    expect(usage(() => parseRetentionPolicy({ 'keep-last': '-1' }))).toMatch(/invalid --keep-last "-1": not a count \| .*unlimited/);
+    expect(usage(() => parseRetentionPolicy({ 'keep-last': '-1' }))).toMatch(
+      /invalid --keep-last "-1": a count cannot be negative \| .*unlimited/,
+    );
     expect(usage(() => parseRetentionPolicy({ 'keep-daily': 'seven' }))).toMatch(/invalid --keep-daily "seven"/);
     expect(usage(() => parseRetentionPolicy({ 'keep-hourly': '1.5' }))).toMatch(/invalid --keep-hourly "1.5"/);
     expect(usage(() => parseRetentionPolicy({ 'keep-within': '2w' }))).toMatch(/invalid --keep-within "2w".* \| .*m \(months\)/);

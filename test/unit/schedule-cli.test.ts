@@ -44,7 +44,17 @@ describe('schedule --out', () => {
     const built = spawnSync('kubectl', ['kustomize', out], { encoding: 'utf8' });
     expect(built.stderr).toBe('');
     const kinds = yaml.loadAll(built.stdout).map((o) => (o as { kind: string }).kind);
-    expect(kinds.sort()).toEqual(['ClusterRole', 'ClusterRole', 'CronJob', 'Namespace', 'RoleBinding', 'RoleBinding', 'ServiceAccount']);
+    expect(kinds.sort()).toEqual([
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CronJob',
+      'Namespace',
+      'RoleBinding',
+      'RoleBinding',
+      'ServiceAccount',
+    ]);
   });
 
   it('when --out holds something else, it is refused and left as it was', async () => {

@@ -86,9 +86,15 @@ describe('schedule tree', () => {
     expect(granted(buildScheduleTree(base(over)).objects)).toEqual(declared(workflow));
   });
 
-  it('when clusters are named, RoleBindings bind the roles in their namespaces only (no ClusterRoleBinding)', () => {
+  it('when clusters are named, RoleBindings bind the roles in their namespaces only; the one ClusterRoleBinding grants named objects only', () => {
     const tree = buildScheduleTree(base());
-    expect(kinds(tree.objects, 'ClusterRoleBinding')).toEqual([]);
+    // The management cluster's identity: kube-system's namespace and the Infrastructure "cluster", by name.
+    expect(kinds(tree.objects, 'ClusterRoleBinding').map((b) => b['roleRef'].name)).toEqual(['hcp-dr.hcp-dr.cluster']);
+    const clusterRole = kinds(tree.objects, 'ClusterRole').find((r) => r.metadata.name === 'hcp-dr.hcp-dr.cluster') as Obj;
+    expect(clusterRole['rules']).toEqual([
+      { apiGroups: [''], resources: ['namespaces'], resourceNames: ['kube-system'], verbs: ['get'] },
+      { apiGroups: ['config.openshift.io'], resources: ['infrastructures'], resourceNames: ['cluster'], verbs: ['get'] },
+    ]);
     const bindings = kinds(tree.objects, 'RoleBinding').map((b) => `${b.metadata.namespace} -> ${b['roleRef'].name}`);
     expect(bindings).toEqual([
       'clusters -> hcp-dr.hcp-dr.hosted-cluster',

@@ -3,6 +3,7 @@
  * confirmation for a quiesced fleet, then the fleet workflow (core/backup/fleet.ts); the summary
  * goes to stdout (also when interrupted), and the outcome's error, if any, to main's one printer.
  */
+import { checkLabelSelector } from '../selector.ts';
 import type { CliDeps } from '../deps.ts';
 import { kubeTargetOf } from '../global-flags.ts';
 import { commandName } from '../host.ts';
@@ -65,10 +66,7 @@ export async function backupAll(args: BackupArgs, deps: CliDeps): Promise<number
 }
 
 function selectorOf(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  if (text.trim() === '')
-    throw new UsageError('--selector (-l) needs a value', { hint: 'e.g. -l env=prod, or leave it out for every HostedCluster' });
-  return text.trim();
+  return text === undefined ? undefined : checkLabelSelector(text, '--selector (-l)');
 }
 
 /** Hints name the command as the user invoked it (kubectl hcp-dr or oc hcp-dr). */

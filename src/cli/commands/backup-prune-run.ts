@@ -48,11 +48,11 @@ export async function prune(args: PruneArgs, deps: CliDeps): Promise<number> {
       openBucket: async (bucket) => (await deps.openObjectStore({ ...target, url: `s3://${bucket}` })).store,
     },
   );
-  if (format === 'table' && result.items.length === 0) {
+  if (format === 'table' && result.items.length === 0 && !result.incompleteUploads?.aborted.count) {
     deps.reporter.info(`no backups found under ${result.source}`);
     return ExitCode.ok;
   }
-  await printData(deps.stdout, format, result, () => renderPrune(result));
+  if (result.items.length > 0 || format !== 'table') await printData(deps.stdout, format, result, () => renderPrune(result));
   deps.reporter.info(summaryLine(result));
   return ExitCode.ok;
 }
@@ -76,6 +76,13 @@ function summaryLine(r: PruneResult): string {
   const s = r.summary;
   const what = [`${s.deleted} backup${s.deleted === 1 ? '' : 's'}`];
   if (s.incompleteDeleted) what.push(`${s.incompleteDeleted} incomplete prefix${s.incompleteDeleted === 1 ? '' : 'es'}`);
+  const up = r.incompleteUploads;
+  if (up?.aborted.count) {
+    const bytes = up.aborted.bytes === null ? '' : `, ${humanBytes(up.aborted.bytes)}`;
+    what.push(
+      `${up.aborted.count} incomplete multipart upload${up.aborted.count === 1 ? '' : 's'}${bytes}${up.kept ? ` (${up.kept} younger kept)` : ''}`,
+    );
+  }
   const amount = `${what.join(' and ')} (${s.objectsDeleted} objects, ${humanBytes(s.bytesDeleted)})`;
   return r.dryRun
     ? `dry run: would delete ${amount}, keep ${s.kept}; nothing was deleted (policy: ${r.policy})`

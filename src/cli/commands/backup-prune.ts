@@ -27,7 +27,7 @@ export function registerBackupPruneCommand(b: Argv, deps: CliDeps, done: (code: 
             type: 'string',
             default: '24h',
             describe:
-              'A prefix without backup.json younger than this may be a running backup and is kept; older ones are debris (1h to 365d)',
+              'A prefix without backup.json, or an incomplete multipart upload, younger than this may be a running backup and is kept; older ones are debris, deleted or aborted (1h to 365d)',
           })
           .option('dry-run', { type: 'boolean', describe: 'Show what would be kept and deleted; delete nothing' }),
       )

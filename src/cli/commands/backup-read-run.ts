@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import { ExitCode, NotFoundError, UsageError } from '../../core/errors.ts';
 import { fileProblem } from './paths.ts';
 import { listBackups, type BackupList } from '../../core/backup/list.ts';
+import type { IncompleteUploads } from '../../core/backup/uploads.ts';
 import { verifyLocalSnapshot, verifyStoredBackup, type BackupVerification } from '../../core/bundle/verify.ts';
 
 export interface ListArgs extends GlobalArgs, S3Args {
@@ -30,14 +31,19 @@ export async function list(args: ListArgs, deps: CliDeps): Promise<number> {
       ...(args.namespace ? { namespace: args.namespace } : {}),
       ...(args['hosted-cluster'] ? { name: args['hosted-cluster'] } : {}),
     },
-    { clock: deps.clock, reporter: deps.reporter, signal: deps.signal },
+    { clock: deps.clock, reporter: deps.reporter, signal: deps.signal, withIncompleteUploads: true },
   );
-  if (format === 'table' && result.items.length === 0) {
-    deps.reporter.info(`no backups found under ${result.source}`);
-    return ExitCode.ok;
-  }
-  await printData(deps.stdout, format, result, () => renderList(result));
+  if (format === 'table' && result.items.length === 0) deps.reporter.info(`no backups found under ${result.source}`);
+  else await printData(deps.stdout, format, result, () => renderList(result));
+  if (format === 'table' && result.incompleteUploads?.count) deps.reporter.warn(uploadsLine(result.incompleteUploads, result.source));
   return ExitCode.ok;
+}
+
+/** Incomplete uploads in one line: count, bytes where known, the oldest's age, and what removes them. */
+function uploadsLine(u: IncompleteUploads, source: string): string {
+  const bytes = u.bytes === null ? 'size not reported by the store' : humanBytes(u.bytes);
+  const oldest = u.oldestAgeSeconds === null ? '' : `, the oldest started ${humanAge(u.oldestAgeSeconds)} ago`;
+  return `${u.count} incomplete multipart upload${u.count === 1 ? '' : 's'} under ${source} (${bytes}${oldest}): interrupted uploads whose parts still take space; "backup prune" aborts those older than --incomplete-grace (24h)`;
 }
 
 export function renderList(result: BackupList): string {

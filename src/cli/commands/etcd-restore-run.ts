@@ -12,6 +12,7 @@ import { UsageError } from '../../core/errors.ts';
 import { planEtcdRestore, type EtcdRestorePlan, type EtcdRestoreRequest } from '../../core/etcd/restore-plan.ts';
 import { runEtcdRestore, type EtcdRestoreResult } from '../../core/etcd/restore.ts';
 import type { SourceSpec } from '../../core/etcd/restore-source.ts';
+import { proveSourceMember } from '../../core/etcd/source-member.ts';
 import { VERSION } from '../../version.ts';
 
 export interface EtcdRestoreArgs extends GlobalArgs, S3Args {
@@ -22,6 +23,7 @@ export interface EtcdRestoreArgs extends GlobalArgs, S3Args {
   'dry-run'?: boolean;
   yes?: boolean;
   'keep-old-data'?: boolean;
+  force?: boolean;
   'wait-timeout': string;
 }
 
@@ -81,11 +83,22 @@ export async function etcdRestore(args: EtcdRestoreArgs, deps: CliDeps): Promise
     source,
     keepOldData: args['keep-old-data'] === true,
     waitTimeoutMs,
+    force: args.force === true,
   };
   const progress = createProgress(deps.stderr, deps.stderrIsTTY, 'verifying snapshot');
   const core = { api: session.api, exec: session.exec, clock: deps.clock, reporter: deps.reporter, signal: deps.signal };
   const prepared = await planEtcdRestore(request, { ...core, onBytes: (n) => progress.update(n) }).finally(() => progress.done());
   const { plan } = prepared;
+  if (arg.kind === 'member') {
+    const gather = { api: session.api, exec: session.exec, controlPlaneNamespace: prepared.cpNamespace, signal: deps.signal };
+    const forced = await proveSourceMember(
+      { ...gather, expectedReplicas: prepared.etcdReplicas },
+      arg.pod,
+      { namespace: request.namespace, name: request.name },
+      args.force === true,
+    );
+    if (forced) plan.notes.push(forced);
+  }
   for (const note of plan.notes) deps.reporter.warn(note);
   if (args['dry-run']) {
     await printData(deps.stdout, format, plan, () => renderPlan(plan));
@@ -130,6 +143,7 @@ function renderResult(r: EtcdRestoreResult): string {
   const head = [
     ['SOURCE', `${r.source} (revision ${r.snapshot.revision}, ${r.snapshot.totalKeys} keys, ${humanBytes(r.snapshot.size)})`],
     ['TOOL', `${r.tool.name} ${r.tool.version}${r.tool.bumpRevision ? ' with --bump-revision --mark-compacted' : ''}`],
+    ['REVISION BUMP', r.revisionBump === null ? 'not possible (see notes)' : `+${r.revisionBump}, marked compacted`],
     ['MEMBERS', String(r.members)],
     ['DOWNTIME', `${r.apiDowntimeSeconds}s (API servers at 0)`],
   ];

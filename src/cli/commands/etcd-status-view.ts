@@ -14,6 +14,7 @@ export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
     ['VERDICT', `${r.verdict.state}: ${r.verdict.reason}`],
     ['STATEFULSET', `${r.statefulSet.readyReplicas}/${r.statefulSet.replicas} ready`],
     ['QUOTA', humanBytes(r.quotaBytes)],
+    ['ETCD VERSION', r.versions.length ? r.versions.join(', ') : 'unknown'],
     [
       'LAST BACKUP',
       r.lastSuccessfulBackup ? `${humanAge(r.lastSuccessfulBackup.ageSeconds)} ago (${r.lastSuccessfulBackup.url})` : 'none recorded',
@@ -88,6 +89,7 @@ export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
         conditions.map((c) => [c.type, c.on, c.status, dash(c.reason), dash(c.message)]),
       );
   }
+  for (const w of r.warnings) out += `\nwarning: ${w}\n`;
   if (r.verdict.hint) out += `\nhint: ${r.verdict.hint.replaceAll('{cmd}', commandName(host))}\n`;
   return out;
 }

@@ -56,6 +56,11 @@ export const etcdCommand: CommandRegistrar = (y, deps, done) =>
             .option('dry-run', { type: 'boolean', describe: 'Check everything, verify the snapshot and print the plan; change nothing' })
             .option('yes', { alias: 'y', type: 'boolean', describe: 'Do not ask for confirmation (the API is down during the restore)' })
             .option('keep-old-data', { type: 'boolean', describe: 'Keep the moved-aside data after success (prints how to remove it)' })
+            .option('force', {
+              type: 'boolean',
+              describe:
+                'With --from-member: restore from a member that is not healthy, or behind the others; with a backup: restore a snapshot of a newer etcd minor than the target runs (refused otherwise)',
+            })
             .option('wait-timeout', { type: 'string', default: '10m', describe: 'How long each step may wait' })
             .example('$0 etcd restore demo -n clusters --from-backup s3://b/hcp/clusters/demo/<id>/ --yes', 'Restore from a backup')
             .example('$0 etcd restore demo -n clusters --from-member etcd-0', "Restore the surviving member's data into every member"),

@@ -1,4 +1,5 @@
 /** The handler of `export` (loaded on demand: the export pipeline, sealing, diff). */
+import { refuseVirtualFileSystem } from './paths.ts';
 import { readFile } from 'node:fs/promises';
 import type { CliDeps } from '../deps.ts';
 import { kubeTargetOf, type GlobalArgs } from '../global-flags.ts';
@@ -43,6 +44,11 @@ export async function exportCmd(args: ExportArgs, deps: CliDeps): Promise<number
     throw new UsageError('pass exactly one of --out <dir>, --stdout or --diff <dir>', {
       hint: 'e.g. {cmd} export <hosted-cluster> -n <namespace> --out gitops',
     });
+  for (const [flag, dir] of [
+    ['--out', args.out],
+    ['--diff', args.diff],
+  ] as const)
+    if (dir !== undefined) await refuseVirtualFileSystem(dir, flag);
   const options = await exportOptionsOf(args);
   const target: ExportTarget =
     args.out !== undefined

@@ -1,4 +1,5 @@
 /** The handler of `move` (loaded on demand) and the table form of its result. */
+import { NODE_MODES, type NodeModeRequest } from '../../core/move/nodes.ts';
 import path from 'node:path';
 import type { CliDeps } from '../deps.ts';
 import { boundedDuration, kubeTargetOf, MAX_TIMER_DURATION_MS, type GlobalArgs } from '../global-flags.ts';
@@ -25,6 +26,7 @@ export interface MoveArgs extends GlobalArgs, S3Args {
   'pause-ttl': string;
   'keep-source'?: boolean;
   'with-nodes'?: boolean;
+  nodes?: string;
   force?: boolean;
   'dry-run'?: boolean;
   yes?: boolean;
@@ -78,12 +80,16 @@ export async function move(args: MoveArgs, deps: CliDeps): Promise<number> {
         pauseTtlMs,
         keepSource: args['keep-source'] === true,
         withNodes: args['with-nodes'] === true,
+        ...(args.nodes ? { nodes: nodeModeOf(args.nodes, args['with-nodes'] === true) } : {}),
         force: args.force === true,
         dryRun,
         toolVersion: VERSION,
       },
       {
-        world: moveWorld(deps),
+        world: moveWorld(deps, {
+          destinationFlags: true,
+          ...(target.requestTimeoutMs ? { requestTimeoutMs: target.requestTimeoutMs } : {}),
+        }),
         clock: deps.clock,
         reporter: deps.reporter,
         signal: deps.signal,
@@ -113,6 +119,7 @@ export function renderMove(r: MoveResult): string {
     ...(r.backup ? [['BACKUP', r.backup]] : []),
     ...(r.downtimeSeconds !== null ? [['DOWNTIME', `${r.downtimeSeconds.toFixed(1)}s of hosted API downtime`]] : []),
     ...(r.ovnPodsRestarted !== null ? [['OVN', `${r.ovnPodsRestarted} pods restarted`]] : []),
+    ...(r.nodes ? [['NODES', `${r.nodes.state}: ${r.nodes.detail}${r.nodeMode ? ` (--nodes ${r.nodeMode})` : ''}`]] : []),
   ];
   const out = [head.map(([k, v]) => `${(k ?? '').padEnd(9)}${v}`).join('\n'), ''];
   if (r.preflight.length)
@@ -134,4 +141,15 @@ export function renderMove(r: MoveResult): string {
   if (r.nextSteps.length) out.push('next steps:', ...r.nextSteps.map((s) => `  - ${s}`));
   if (r.state === 'Planned') out.push('nothing was changed (--dry-run)');
   return out.join('\n').replace(/\n*$/, '\n');
+}
+
+/** --nodes auto|adopt|keep; --with-nodes is --nodes adopt. */
+function nodeModeOf(value: string, withNodes: boolean): NodeModeRequest {
+  if (!(NODE_MODES as readonly string[]).includes(value))
+    throw new UsageError(`invalid --nodes "${value}": one of ${NODE_MODES.join(', ')}`, {
+      hint: 'auto adopts the machines where the platform allows it and keeps the nodes in service otherwise',
+    });
+  if (withNodes && value === 'keep')
+    throw new UsageError('--with-nodes means --nodes adopt, not --nodes keep', { hint: 'pass one of them' });
+  return withNodes ? 'adopt' : (value as NodeModeRequest);
 }

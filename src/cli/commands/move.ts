@@ -41,8 +41,14 @@ export const moveCommand: CommandRegistrar = (y, deps, done) =>
         })
         .option('with-nodes', {
           type: 'boolean',
+          describe: 'Same as --nodes adopt',
+        })
+        .option('nodes', {
+          type: 'string',
+          choices: ['auto', 'adopt', 'keep'],
+          default: 'auto',
           describe:
-            'Also re-create the CAPI and platform objects (machines) on the destination, so existing nodes are adopted where the platform allows it',
+            "The hosted cluster's nodes: adopt (the CAPI and AWS machine objects go to the destination before the NodePools, which adopt the running instances), keep (no NodePool is re-created; the nodes stay in service), auto (adopt where the platform allows it, else keep). Every mode ends waiting until Ready nodes equal the NodePool replicas",
         })
         .option('force', { type: 'boolean', describe: "Move even when the source's etcd is not Healthy (the verdict is shown)" })
         .option('dry-run', { type: 'boolean', describe: 'Run every check on both sides and print every phase; change nothing' })

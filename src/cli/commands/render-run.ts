@@ -42,6 +42,11 @@ export async function render(args: RenderArgs, deps: CliDeps): Promise<number> {
   if (backupUrl === undefined && snapshotUrl === undefined) {
     throw new UsageError('pass --from-backup s3://... or --snapshot-url https://...', { hint: '{cmd} render --help' });
   }
+  if (backupUrl !== undefined && snapshotUrl !== undefined) {
+    throw new UsageError('pass either --from-backup or --snapshot-url, not both: each names the snapshot to restore', {
+      hint: 'drop --snapshot-url to restore the backup (hcp-dr signs its URL), or drop --from-backup to use your URL',
+    });
+  }
   if (snapshotUrl !== undefined && args.expires !== undefined)
     throw new UsageError('--expires applies to URLs hcp-dr signs; it cannot change --snapshot-url', {
       hint: 'drop --expires, or use --from-backup and let hcp-dr sign the URL',

@@ -1,4 +1,5 @@
 /** The handler of `restore` (loaded on demand) and the table form of its result. */
+import { moveWorld } from '../move-world.ts';
 import type { CliDeps } from '../deps.ts';
 import { kubeTargetOf, parseDuration, type GlobalArgs } from '../global-flags.ts';
 import { parseOutputFormat, printData, renderTable } from '../output.ts';
@@ -13,6 +14,8 @@ import { runRestore } from '../../core/restore/run-restore.ts';
 import type { RestoreResult } from '../../core/restore/types.ts';
 import { MAX_URL_EXPIRY_SECONDS } from '../../core/render/snapshot-url.ts';
 import { VERSION } from '../../version.ts';
+import { createResolver } from '../../net/resolver.ts';
+import { tcpAnswers } from '../../net/tcp-probe.ts';
 
 export interface RestoreArgs extends GlobalArgs, S3Args {
   'backup-url': string;
@@ -21,6 +24,10 @@ export interface RestoreArgs extends GlobalArgs, S3Args {
   'dry-run'?: boolean;
   'wait-timeout': string;
   'verify-snapshot'?: boolean;
+  repair?: boolean;
+  'cleanup-cloud-resources'?: boolean;
+  'dns-server'?: string;
+  force?: boolean;
   yes?: boolean;
 }
 
@@ -39,6 +46,8 @@ export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number>
     );
   const waitTimeoutMs = parseDuration(args['wait-timeout'], '--wait-timeout');
   if (waitTimeoutMs <= 0) throw new UsageError('--wait-timeout must be positive', { hint: 'e.g. --wait-timeout 15m' });
+  // Refuses an empty or malformed --dns-server before anything else (usage error).
+  const resolver = createResolver(args['dns-server']);
   const target = s3TargetOf(url, args, 'the backup URL');
   const session = await deps.connectKube(kubeTargetOf(args));
   const opened = await deps.openObjectStore(target);
@@ -60,6 +69,15 @@ export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number>
         expiresInSeconds: Math.round(expiresMs / 1000),
         waitTimeoutMs,
         ...(args['verify-snapshot'] ? { verifySnapshot: true } : {}),
+        ...(args.repair === false ? { repair: false } : {}),
+        ...(args.force ? { force: true } : {}),
+        via: {
+          ...(target.region !== undefined ? { region: target.region } : {}),
+          ...(target.endpoint !== undefined ? { endpoint: target.endpoint } : {}),
+          ...(target.pathStyle !== undefined ? { pathStyle: target.pathStyle } : {}),
+          ...(target.caBundle !== undefined ? { caBundle: target.caBundle } : {}),
+        },
+        ...(args['cleanup-cloud-resources'] ? { cleanupCloudResources: true } : {}),
         toolVersion: VERSION,
         rerun: `{cmd} restore ${url}${session.namespaceExplicit ? ` -n ${session.namespace}` : ''}${args.context ? ` --context ${args.context}` : ''}`,
       },
@@ -71,6 +89,8 @@ export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number>
         reporter: deps.reporter,
         signal: deps.signal,
         onBytes: (n) => progress.update(n),
+        connectGuest: (kubeconfig) => moveWorld(deps).connectGuest(kubeconfig),
+        sourceProbe: { resolver, answers: (address, port) => tcpAnswers(address, port) },
         confirmReplace: async (question) => {
           progress.done();
           await confirmOrRefuse(deps, question, args.yes, 'or run with --dry-run to see what would be deleted');
@@ -83,6 +103,8 @@ export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number>
   await printData(deps.stdout, format, result, () => renderRestore(result));
   const state = result.verdict.state;
   if (state === 'Restored' || state === 'Planned') {
+    if (state === 'Restored' && result.repair?.repaired)
+      deps.reporter.warn(`repaired a split brain (${result.repair.reason}): restored the backup into every member volume in place`);
     if (state === 'Restored')
       deps.reporter.info(
         `restored ${result.hostedCluster.namespace}/${result.hostedCluster.name}: verified in ${result.timing.restoreSeconds}s`,
@@ -113,7 +135,15 @@ export function renderRestore(r: RestoreResult): string {
       : []),
   ];
   const out = [head.map(([k, v]) => `${(k ?? '').padEnd(9)}${v}`).join('\n'), ''];
+  if (r.repair)
+    out.push(
+      r.repair.repaired
+        ? `repaired: split brain (${r.repair.reason}); API servers down ${r.repair.apiDowntimeSeconds}s for the in-place restore`
+        : `not repaired: split brain (${r.repair.reason})`,
+      '',
+    );
   if (r.replaced.length) out.push(`replaced: ${r.replaced.map((o) => `${o.kind} ${o.namespace}/${o.name}`).join(', ')}`, '');
+  if (r.nodes) out.push(`nodes: ${r.nodes.state}: ${r.nodes.detail}`, '');
   if (r.objects.length)
     out.push(
       renderTable(

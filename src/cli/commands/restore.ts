@@ -23,6 +23,11 @@ export const restoreCommand: CommandRegistrar = (y, deps, done) =>
           describe:
             'Delete the existing HostedCluster, its NodePools and its control plane (and leftover etcd PVCs) first; downtime, asks for confirmation',
         })
+        .option('cleanup-cloud-resources', {
+          type: 'boolean',
+          describe:
+            'With --replace: allow deleting a HostedCluster annotated hypershift.openshift.io/cleanup-cloud-resources "true" (its volumes, load balancers and registry storage go with it); without it the annotation is set to "false" first',
+        })
         .option('expires', {
           type: 'string',
           default: '1h',
@@ -41,6 +46,21 @@ export const restoreCommand: CommandRegistrar = (y, deps, done) =>
           type: 'boolean',
           describe:
             'Download the snapshot and check every byte before the first change (SHA-256, trailer, bbolt), even when its ETag shows it is the one the backup wrote and checked',
+        })
+        .option('repair', {
+          type: 'boolean',
+          default: true,
+          describe:
+            'When the restored etcd members are in different clusters (released etcd-init, OCPBUGS-99534), restore the same backup into every member volume in place and verify again; --no-repair stops at SplitBrain (exit 4)',
+        })
+        .option('dns-server', {
+          type: 'string',
+          describe:
+            "On another management cluster than the backup's: DNS server (IP[:port]) asked whether the source still serves the API hostname (default: the system resolver)",
+        })
+        .option('force', {
+          type: 'boolean',
+          describe: 'Restore on another management cluster although the API hostname still answers (the source may still serve)',
         })
         .option('yes', { alias: 'y', type: 'boolean', describe: 'Confirm --replace without a prompt' })
         .example('$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/', 'Restore clusters/demo where it was')

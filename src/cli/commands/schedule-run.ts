@@ -1,4 +1,6 @@
 /** The handler of `schedule` (loaded on demand): every flag checked, then the tree built and written. */
+import { refuseVirtualFileSystem } from './paths.ts';
+import { checkLabelSelector } from '../selector.ts';
 import type { CliDeps } from '../deps.ts';
 import { boundedDuration, MAX_TIMER_DURATION_MS, type GlobalArgs } from '../global-flags.ts';
 import { parseOutputFormat, printData } from '../output.ts';
@@ -63,6 +65,7 @@ export async function schedule(args: ScheduleArgs, deps: CliDeps): Promise<numbe
   }
   const out = args.out as string;
   if (out.trim() === '') throw new UsageError('--out needs a directory', { hint: EXAMPLE });
+  await refuseVirtualFileSystem(out, '--out');
   await checkScheduleOut(out);
   await writeScheduleTree(out, tree);
   const summary = { directory: out, files: tree.files.map((f) => f.path) };
@@ -111,14 +114,13 @@ function clustersOf(args: ScheduleArgs): ScheduleClusters {
     });
   const namespace = args.namespace !== undefined ? dnsName(args.namespace, '-n', DNS_LABEL) : undefined;
   if (args.all) {
-    if (args.selector !== undefined && args.selector.trim() === '')
-      throw new UsageError('--selector (-l) needs a value', { hint: 'e.g. -l env=prod, or leave it out for every HostedCluster' });
+    const selector = args.selector !== undefined ? checkLabelSelector(args.selector, '--selector (-l)') : undefined;
     // Checked as backup --all checks it, and passed on only when given (the tree stays the same bytes without it).
     const concurrency = args.concurrency !== undefined ? backupConcurrencyOf(args.concurrency) : undefined;
     return {
       type: 'fleet',
       ...(namespace ? { namespace } : {}),
-      ...(args.selector ? { selector: args.selector.trim() } : {}),
+      ...(selector ? { selector } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
     };
   }

@@ -1,19 +1,22 @@
 /**
  * Everything a restore needs besides the snapshot, read BEFORE the cluster is touched so a
  * missing encryption key stops the backup before any downtime: the HostedCluster and NodePool
- * manifests as captured, the encryption key material, the PKI secrets of the control plane,
+ * manifests as captured, the encryption key material, the Secrets of the control-plane namespace
+ * that carry its identity (every CA, the service-account key, ...: bundle/control-plane-secrets.ts),
  * and every Secret and ConfigMap the HostedCluster and its NodePools reference (pull secret,
  * SSH key, trust bundles, identity-provider secrets, ...: controlplane/references.ts), so a
  * restore on another management cluster needs nothing carried by hand.
  * A referenced object that does not exist is not an error here (HyperShift reports it on the
  * HostedCluster); it is warned about and recorded as not carried.
  */
-import { PreconditionError } from '../errors.ts';
-import { RESTORE_PKI_SECRETS, Resources, stripServerFields, type KubeObject } from '../model.ts';
+import { readManagementIdentity, type ManagementClusterIdentity } from '../controlplane/management-cluster.ts';
+import { ForbiddenError, PreconditionError, causeText } from '../errors.ts';
+import { Resources, stripServerFields, type KubeObject } from '../model.ts';
 import type { KubeApi, Reporter } from '../ports.ts';
 import { listNodePools } from '../controlplane/hosted-cluster.ts';
 import { collectReferences } from '../controlplane/references.ts';
-import type { BackupManifest, ReferenceRecord, StoredSecretRole } from '../bundle/manifest.ts';
+import type { BackupManifest, ControlPlaneSecretsRecord, ReferenceRecord, StoredSecretRole } from '../bundle/manifest.ts';
+import { IDENTITY_SECRETS, selectControlPlaneSecrets } from '../bundle/control-plane-secrets.ts';
 
 export interface CapturedSecret {
   role: StoredSecretRole;
@@ -32,6 +35,10 @@ export interface Capture {
   /** Every reference, carried or not (backup.json `references`). */
   references: ReferenceRecord[];
   encryption: { type: 'aescbc'; activeKeySecret: string } | { type: 'kms'; kms: Record<string, unknown> } | { type: 'none' };
+  /** What of the control-plane namespace is carried and what left out (names only; backup.json). */
+  controlPlaneSecrets: ControlPlaneSecretsRecord;
+  /** The management cluster the backup is taken on (backup.json `managementCluster`), when readable. */
+  managementCluster?: ManagementClusterIdentity;
 }
 
 export async function captureRestoreInputs(
@@ -84,12 +91,12 @@ export async function captureRestoreInputs(
       configMaps.push(stripServerFields(object));
     }
   }
-  for (const pki of RESTORE_PKI_SECRETS) {
-    const secret = await api.get(Resources.secret, controlPlaneNamespace, pki);
-    if (secret) secrets.push({ role: 'pki', object: stripServerFields(secret) });
-    else reporter.debug(`secret ${controlPlaneNamespace}/${pki} not present; not carried`);
-  }
+  const copies = new Set(secrets.map((s) => s.object.metadata.name ?? ''));
+  const controlPlane = await captureControlPlaneSecrets(api, controlPlaneNamespace, name, copies, reporter);
+  for (const object of controlPlane.objects) secrets.push({ role: 'pki', object });
+  const managementCluster = await readManagementIdentity(api, (m) => reporter.warn(m));
   return {
+    ...(managementCluster ? { managementCluster } : {}),
     uid: hc.metadata.uid ?? '',
     hostedCluster: stripServerFields(hc),
     nodePools: nodePools.map(stripServerFields),
@@ -97,6 +104,40 @@ export async function captureRestoreInputs(
     configMaps,
     references,
     encryption,
+    controlPlaneSecrets: controlPlane.record,
+  };
+}
+
+/**
+ * Every Secret of the control-plane namespace a restore needs for continuity (selection and
+ * exclusions: bundle/control-plane-secrets.ts). Without permission to list Secrets there, the
+ * identity Secrets are read one by one, and the backup says what it could not look at.
+ */
+async function captureControlPlaneSecrets(
+  api: KubeApi,
+  controlPlaneNamespace: string,
+  hostedClusterName: string,
+  copies: ReadonlySet<string>,
+  reporter: Reporter,
+): Promise<{ objects: KubeObject[]; record: ControlPlaneSecretsRecord }> {
+  let all: KubeObject[];
+  try {
+    all = await api.list(Resources.secret, controlPlaneNamespace);
+  } catch (err) {
+    if (!(err instanceof ForbiddenError)) throw err;
+    reporter.warn(
+      `cannot list Secrets in ${controlPlaneNamespace} (${causeText(err)}): carrying only the identity Secrets read by name; grant "list secrets" there to carry every one`,
+    );
+    all = (await Promise.all(IDENTITY_SECRETS.map((n) => api.get(Resources.secret, controlPlaneNamespace, n)))).filter(
+      (s): s is KubeObject => s !== undefined,
+    );
+  }
+  const { carried, excluded } = selectControlPlaneSecrets(all, hostedClusterName, copies);
+  const names = new Set(carried.map((s) => s.metadata.name ?? ''));
+  for (const n of IDENTITY_SECRETS) if (!names.has(n)) reporter.debug(`secret ${controlPlaneNamespace}/${n} not present; not carried`);
+  return {
+    objects: carried.map(stripServerFields),
+    record: { namespace: controlPlaneNamespace, carried: [...names], excluded },
   };
 }
 

@@ -7,6 +7,7 @@ import type { Clock, OpenedStore, Reporter } from '../ports.ts';
 import { listPrefix, parseManifestKey } from '../bundle/layout.ts';
 import { BACKUP_API_VERSION, type BackupMode } from '../bundle/manifest.ts';
 import { readManifest } from '../bundle/read.ts';
+import { findIncompleteUploads, type IncompleteUploads } from './uploads.ts';
 
 export interface BackupListItem {
   /** The backup's prefix, s3://bucket/.../<id>/: what verify and restore take. */
@@ -32,6 +33,8 @@ export interface BackupList {
   items: BackupListItem[];
   /** backup.json files that could not be read as manifests. */
   skipped: { url: string; reason: string }[];
+  /** Multipart uploads under the search prefix never completed nor aborted (absent: the store does not list them). */
+  incompleteUploads?: IncompleteUploads;
 }
 
 export interface ListFilter {
@@ -45,6 +48,8 @@ export interface ListDeps {
   signal?: AbortSignal;
   /** Manifests read in parallel (default 8). */
   concurrency?: number;
+  /** Also report the incomplete multipart uploads under the prefix (`backup list`; a freshness check does not need them). */
+  withIncompleteUploads?: boolean;
 }
 
 export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: ListDeps): Promise<BackupList> {
@@ -90,7 +95,15 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
   });
   items.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   skipped.sort((a, b) => a.url.localeCompare(b.url));
-  return { apiVersion: BACKUP_API_VERSION, kind: 'BackupList', source: store.url(search), items, skipped };
+  const uploads = deps.withIncompleteUploads ? await findIncompleteUploads(store, search, deps.clock.now()) : undefined;
+  return {
+    apiVersion: BACKUP_API_VERSION,
+    kind: 'BackupList',
+    source: store.url(search),
+    items,
+    skipped,
+    ...(uploads ? { incompleteUploads: uploads } : {}),
+  };
 }
 
 async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

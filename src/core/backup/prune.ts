@@ -21,6 +21,8 @@
  *    backup's keys (`<keys root>/<namespace>/<name>/<id>/...`); anything else recorded there is
  *    left and warned about. Only keys and URLs are handled: no stored object is ever read but
  *    backup.json, so no secret material is ever printed.
+ *  - Incomplete multipart uploads under the search prefix (a killed upload's parts) older than the
+ *    grace period are aborted, after the backups (uploads.ts); younger ones may be running.
  *  - dryRun deletes nothing and reports the same decisions.
  */
 import type { Clock, ObjectStore, OpenedStore, Reporter, StoredObject } from '../ports.ts';
@@ -38,6 +40,7 @@ import { readManifest } from '../bundle/read.ts';
 import type { ListFilter } from './list.ts';
 import { applyRetention, describeRetention, type RetentionPolicy } from './retention.ts';
 import { deletePlanned } from './prune-delete.ts';
+import { pruneIncompleteUploads, type PrunedUploads } from './uploads.ts';
 
 export interface PruneRequest {
   source: OpenedStore;
@@ -91,6 +94,8 @@ export interface PruneResult {
   dryRun: boolean;
   items: PruneItem[];
   summary: { kept: number; deleted: number; incompleteDeleted: number; objectsDeleted: number; bytesDeleted: number };
+  /** Incomplete multipart uploads aborted (absent: the store does not list them). */
+  incompleteUploads?: PrunedUploads;
 }
 
 /** What a deletion needs besides the item: the keys under the prefix, backup.json first when present. */
@@ -182,6 +187,13 @@ export async function pruneBackups(req: PruneRequest, deps: PruneDeps): Promise<
 
   items.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`) || b.id.localeCompare(a.id));
   if (!req.dryRun) await deletePlanned(store, planned, deps);
+  const uploads = await pruneIncompleteUploads(store, search, {
+    now,
+    minAgeMs: req.incompleteGraceMs,
+    dryRun: req.dryRun,
+    reporter: deps.reporter,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
   const deleted = planned.map((p) => p.item);
   return {
     apiVersion: BACKUP_API_VERSION,
@@ -198,6 +210,7 @@ export async function pruneBackups(req: PruneRequest, deps: PruneDeps): Promise<
       objectsDeleted: deleted.reduce((n, i) => n + i.objects + i.externalObjects.length, 0),
       bytesDeleted: deleted.reduce((n, i) => n + i.bytes, 0),
     },
+    ...(uploads ? { incompleteUploads: uploads } : {}),
   };
 }
 

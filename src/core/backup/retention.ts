@@ -210,7 +210,8 @@ function parseCount(value: string | number | undefined, flag: string): number | 
   const text = String(value).trim();
   if (text === 'unlimited') return Infinity;
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`invalid ${flag} "${String(value)}": not a count`, { hint: COUNT_HINT });
+    const why = text.startsWith('-') ? 'a count cannot be negative' : 'not a count';
+    throw new UsageError(`invalid ${flag} "${String(value)}": ${why}`, { hint: COUNT_HINT });
   }
   return Number(text);
 }
@@ -224,7 +225,8 @@ export function parseCalendarSpan(text: string, flag: string): CalendarSpan {
   const ok =
     parts.length > 0 && parts.map((p) => p[0]).join('') === text && parts.every((p) => !seen.has(p[2] ?? '') && seen.add(p[2] ?? ''));
   if (!ok || parts.some((p) => !Number.isSafeInteger(Number(p[1])))) {
-    throw new UsageError(`invalid ${flag} "${text}": not a duration of years, months, days and hours`, { hint: WITHIN_HINT });
+    const why = text.startsWith('-') ? 'a span cannot be negative' : 'not a duration of years, months, days and hours';
+    throw new UsageError(`invalid ${flag} "${text}": ${why}`, { hint: WITHIN_HINT });
   }
   for (const p of parts) span[fields[p[2] as keyof typeof fields]] = Number(p[1]);
   return span;

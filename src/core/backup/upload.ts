@@ -65,12 +65,16 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
   const files = secretFiles(
     capture.secrets.map((s) => ({ namespace: s.object.metadata.namespace ?? '', name: s.object.metadata.name ?? '' })),
   );
-  for (const [i, secret] of capture.secrets.entries()) {
-    const { namespace = '', name = '' } = secret.object.metadata;
+  // A control-plane namespace holds dozens of Secrets: a few PUTs at a time, recorded in capture order.
+  const stored = await inBatches(capture.secrets, 8, async (secret, i) => {
     const key = backupKey(keysPrefix, files[i] as string);
     const body = dumpKubeYaml(secret.object);
     await keys.store.put(key, body, { contentType: 'application/yaml', ...putOptions });
-    const sha256 = sha256Hex(body);
+    return { key, sha256: sha256Hex(body) };
+  });
+  for (const [i, secret] of capture.secrets.entries()) {
+    const { namespace = '', name = '' } = secret.object.metadata;
+    const { key, sha256 } = stored[i] as { key: string; sha256: string };
     const by = referencedBy('Secret', namespace, name);
     secrets.push({ namespace, name, role: secret.role, url: keys.store.url(key), ...(by ? { referencedBy: by } : {}), sha256 });
     if (secret.role === 'encryption-key') keyRef = { url: keys.store.url(key), sha256 };
@@ -149,6 +153,8 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
     secrets,
     configMaps,
     references: capture.references,
+    controlPlaneSecrets: capture.controlPlaneSecrets,
+    ...(capture.managementCluster ? { managementCluster: capture.managementCluster } : {}),
     manifests: { hostedCluster: BackupFiles.hostedCluster, nodePools, ...(controlPlane ? { controlPlane } : {}) },
     serverSideEncryption: req.serverSideEncryption ?? null,
   };
@@ -161,3 +167,11 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
 }
 
 const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** `fn` over `items`, at most `size` at a time; results in the items' order; the first failure rejects. */
+async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let start = 0; start < items.length; start += size)
+    out.push(...(await Promise.all(items.slice(start, start + size).map((item, k) => fn(item, start + k)))));
+  return out;
+}

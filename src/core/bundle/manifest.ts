@@ -51,6 +51,17 @@ export interface ReferenceRecord {
   carried: boolean;
 }
 
+/**
+ * The Secrets of the control-plane namespace: which ones the backup carries (their URLs are in
+ * `secrets`, role "pki") and which it left out and why (bundle/control-plane-secrets.ts). Names
+ * only, never contents. Absent in backups that carried root-ca, etcd-signer and sa-signing-key only.
+ */
+export interface ControlPlaneSecretsRecord {
+  namespace: string;
+  carried: string[];
+  excluded: { name: string; reason: string }[];
+}
+
 export interface BackupManifest {
   apiVersion: typeof BACKUP_API_VERSION;
   kind: typeof BACKUP_KIND;
@@ -72,6 +83,10 @@ export interface BackupManifest {
     apiServerHostname: string | null;
   };
   etcd: {
+    /**
+     * Server version of the member the snapshot was taken from ("3.6.17"): the snapshot's etcd version.
+     * restore and etcd restore refuse it into an etcd of an older minor unless --force.
+     */
     version: string;
     /** The member the snapshot came from (pod name) and its hex ID. */
     member: string;
@@ -106,6 +121,14 @@ export interface BackupManifest {
   configMaps?: StoredConfigMapRef[];
   /** Every reference of the HostedCluster and its NodePools; absent before format 2. */
   references?: ReferenceRecord[];
+  /**
+   * The management cluster the backup was taken on: the kube-system namespace's UID and, on
+   * OpenShift, the infrastructure name. A restore compares it with its target (same vs another
+   * management cluster). Absent in older backups.
+   */
+  managementCluster?: { kubeSystemUid: string; infrastructureName?: string };
+  /** What of the control-plane namespace is carried (names); absent in older backups. */
+  controlPlaneSecrets?: ControlPlaneSecretsRecord;
   /** controlPlane: the control-plane objects a move carries (HostedControlPlane, CAPI and platform objects), when captured. */
   manifests: { hostedCluster: string; nodePools: string[]; controlPlane?: string };
   serverSideEncryption: { type: 'AES256' | 'aws:kms'; kmsKeyId?: string } | null;

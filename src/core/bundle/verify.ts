@@ -6,13 +6,12 @@
  * A verdict, not an exception: a damaged backup is a result (NotRestorable with reasons).
  * Exceptions are for "cannot look": no backup.json at all (PreconditionError), store errors.
  */
-import { createHash } from 'node:crypto';
-import { NotFoundError, PreconditionError } from '../errors.ts';
+import { NotFoundError } from '../errors.ts';
 import type { ObjectStore, Reporter } from '../ports.ts';
 import { checkSnapshotFile, checkSnapshotStream, type SnapshotFileReport } from '../snapshot/snapshot-file.ts';
-import { BackupFiles, backupKey, isRelativeKey, joinKey, parseObjectUrl } from './layout.ts';
+import { backupKey, isRelativeKey, joinKey } from './layout.ts';
+import { checkBackup } from './check.ts';
 import { BACKUP_API_VERSION, type BackupManifest } from './manifest.ts';
-import { readManifest, readText } from './read.ts';
 
 export type VerifyVerdict = 'Restorable' | 'NotRestorable';
 
@@ -56,27 +55,12 @@ export async function verifyStoredBackup(store: ObjectStore, prefix: string, opt
   const base = joinKey(prefix);
   const at = (rel: string) => backupKey(base, rel);
   const source = store.url(base ? `${base}/` : '');
-  const read = await readManifest(store, at(BackupFiles.manifest), options.signal);
-  if (!read.ok && read.missing) {
-    throw new PreconditionError(`not a backup: no backup.json at ${source}`, {
-      hint: 'pass the prefix of one backup, as "{cmd} backup list --from s3://<bucket>/<prefix>" prints it; a prefix without backup.json is an unfinished backup',
-    });
-  }
-  if (!read.ok) {
-    return result(source, null, [{ name: 'manifest', ok: false, detail: read.reason }], null);
-  }
-  const m = read.manifest;
-  const checks: VerifyCheck[] = [
-    { name: 'manifest', ok: true, detail: `backup.json of ${m.hostedCluster.namespace}/${m.hostedCluster.name}, id ${m.id}` },
-  ];
+  const checked = await checkBackup(store, base, options.signal);
+  const m = checked.manifest;
+  if (!m || checked.checks.some((c) => c.name === 'format' && !c.ok)) return result(source, m, checked.checks, null);
+  const checks: VerifyCheck[] = [...checked.checks];
   let report: SnapshotFileReport | null = null;
-  if (!isRelativeKey(m.snapshot.file)) {
-    checks.push({
-      name: 'snapshot',
-      ok: false,
-      detail: `backup.json names the snapshot "${m.snapshot.file}", which is not a file of this backup`,
-    });
-  } else {
+  if (isRelativeKey(m.snapshot.file)) {
     try {
       const stream = await store.get(at(m.snapshot.file), options.signal ? { signal: options.signal } : {});
       options.reporter?.debug(`verifying ${store.url(at(m.snapshot.file))}`);
@@ -87,7 +71,6 @@ export async function verifyStoredBackup(store: ObjectStore, prefix: string, opt
     }
   }
   if (report) checks.push(...snapshotChecks(report), ...manifestChecks(m, report));
-  checks.push(...(await fileChecks(store, m, at, options.signal)));
   return result(source, m, checks, report);
 }
 
@@ -127,72 +110,17 @@ function manifestChecks(m: BackupManifest, r: SnapshotFileReport): VerifyCheck[]
   const checks = [same('sha256', m.snapshot.sha256, r.sha256, 'SHA-256'), same('size', m.snapshot.size, r.size, 'size')];
   if (r.status) {
     checks.push(same('revision', m.snapshot.revision, r.status.revision, 'revision'));
-    checks.push(same('keys', m.snapshot.totalKeys, r.status.totalKey, 'key count'));
+    // backup.json holds the etcd tool's totalKey: every entry (3.4, 3.5) or the live keys (etcdutl 3.6).
+    const liveMatch = r.status.liveKeys === m.snapshot.totalKeys && r.status.totalKey !== m.snapshot.totalKeys;
+    checks.push(
+      liveMatch
+        ? { name: 'keys', ok: true, detail: `${m.snapshot.totalKeys} live keys as recorded (etcd 3.6 counts live keys)` }
+        : same('keys', m.snapshot.totalKeys, r.status.totalKey, 'key count'),
+    );
     if (r.hashComputed && typeof m.snapshot.hash === 'number' && m.snapshot.hash !== 0)
       checks.push(same('hash', m.snapshot.hash, r.status.hash, 'etcd hash'));
   }
   return checks;
-}
-
-/** The other files backup.json names: present (same bucket), and the encryption key unchanged. */
-async function fileChecks(
-  store: ObjectStore,
-  m: BackupManifest,
-  at: (rel: string) => string,
-  signal?: AbortSignal,
-): Promise<VerifyCheck[]> {
-  const wanted = [m.manifests.hostedCluster, ...m.manifests.nodePools].map((rel) => ({
-    label: rel,
-    key: isRelativeKey(rel) ? at(rel) : undefined,
-  }));
-  for (const s of m.secrets) wanted.push({ label: `secret ${s.namespace}/${s.name}`, key: keyInBucket(store, s.url) });
-  for (const c of m.configMaps ?? []) wanted.push({ label: `configmap ${c.namespace}/${c.name}`, key: keyInBucket(store, c.url) });
-  const missing: string[] = [];
-  const elsewhere: string[] = [];
-  for (const w of wanted) {
-    if (w.key === undefined) elsewhere.push(w.label);
-    else if (!(await store.head(w.key))) missing.push(`${w.label} (${store.url(w.key)})`);
-  }
-  const checks: VerifyCheck[] = [
-    missing.length === 0
-      ? {
-          name: 'files',
-          ok: true,
-          detail: `${wanted.length - elsewhere.length} manifest, secret and configmap files present${elsewhere.length ? `; not checked (another bucket): ${elsewhere.join(', ')}` : ''}`,
-        }
-      : { name: 'files', ok: false, detail: `missing: ${missing.join(', ')}` },
-  ];
-  if (m.encryption.type === 'aescbc') {
-    const key = keyInBucket(store, m.encryption.keyUrl);
-    if (key !== undefined) {
-      let sha: string | undefined;
-      try {
-        sha = createHash('sha256')
-          .update(await readText(store, key, signal))
-          .digest('hex');
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
-      }
-      checks.push(
-        sha === m.encryption.keySha256
-          ? { name: 'encryption-key', ok: true, detail: 'the encryption key secret matches its recorded SHA-256' }
-          : {
-              name: 'encryption-key',
-              ok: false,
-              detail:
-                sha === undefined
-                  ? `the encryption key ${m.encryption.keyUrl} is missing`
-                  : `the encryption key ${m.encryption.keyUrl} changed since the backup (SHA-256 differs)`,
-            },
-      );
-    }
-  }
-  return checks;
-}
-
-function keyInBucket(store: ObjectStore, url: string): string | undefined {
-  const location = parseObjectUrl(url);
-  return location?.bucket === store.bucket ? location.key : undefined;
 }
 
 function result(source: string, m: BackupManifest | null, checks: VerifyCheck[], r: SnapshotFileReport | null): BackupVerification {

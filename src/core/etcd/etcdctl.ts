@@ -28,6 +28,16 @@ export interface SnapshotStatus {
   revision: number;
   totalKey: number;
   totalSize: number;
+  /** The storage version etcd 3.6+ writes into bucket meta ("3.6.0"); absent for 3.5 and older snapshots. */
+  version?: string;
+  /**
+   * Live keys at the snapshot's revision (distinct keys whose last revision is not a tombstone): what
+   * etcdutl 3.6 prints as totalKey, where 3.4 and 3.5 print every entry of every bucket. Computed by
+   * hcp-dr's own reader; from a tool's output only when the tool is 3.6+ (see keysOf in restore-copy.ts).
+   */
+  liveKeys?: number;
+  /** The tool printed a "version" field: etcdutl 3.6+, whose totalKey counts live keys. */
+  liveKeyCount?: boolean;
 }
 
 /** `snapshot status -w json` (etcdctl up to 3.5, etcdutl from 3.5 on). */
@@ -35,7 +45,13 @@ export function parseSnapshotStatus(stdout: string): SnapshotStatus | undefined 
   const parsed = jsonOf(stdout) as Record<string, unknown> | undefined;
   const revision = num(parsed?.['revision']);
   if (!parsed || revision === undefined) return undefined;
-  return { hash: num(parsed['hash']) ?? 0, revision, totalKey: num(parsed['totalKey']) ?? 0, totalSize: num(parsed['totalSize']) ?? 0 };
+  return {
+    hash: num(parsed['hash']) ?? 0,
+    revision,
+    totalKey: num(parsed['totalKey']) ?? 0,
+    totalSize: num(parsed['totalSize']) ?? 0,
+    ...('version' in parsed ? { liveKeyCount: true } : {}),
+  };
 }
 
 /** Quotes integers too large for a double, so they survive JSON.parse exactly. */

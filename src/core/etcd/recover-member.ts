@@ -7,7 +7,7 @@
  *     cluster as it was.
  *  2. The operation record (the lock, the member, the old PVC/pod UIDs and member ID) is written
  *     on the HostedCluster before the first change.
- *  3. `member add` first when the member is missing from the list. Until the storage is touched
+ *  3. `member add --learner` first when the member is missing from the list. Until the storage is touched
  *     a failure or an interrupt rolls back: the added (unstarted) member is removed, the record
  *     released.
  *  4. Phase `storage-replaced` is recorded BEFORE the PVC and pod are deleted; from then on the
@@ -103,7 +103,11 @@ export async function planRecoverMember(
     deps.api.get(Resources.pod, cpNamespace, pod),
   ]);
   const steps = [
-    ...(target.needsMemberAdd ? [`add ${target.member} to the member list (etcdctl member add, through ${target.via})`] : []),
+    ...(target.needsMemberAdd
+      ? [
+          `add ${target.member} to the member list as a learner (etcdctl member add --learner, through ${target.via}), promoted once it has caught up`,
+        ]
+      : []),
     `delete PVC ${pvc} in ${cpNamespace} without waiting for its pvc-protection finalizer`,
     `delete pod ${pod}; the StatefulSet recreates it on a new volume and reset-member rejoins it`,
     `wait until ${target.member} has rejoined; verify member count ${target.replicas}, hashkv agreement, no alarms`,
@@ -169,7 +173,7 @@ export async function carryOut(c: Carry, deps: Omit<RecoverMemberDeps, 'toolVers
       rollback.push(`remove the added member ${added}`, () => removeUnstartedMember(undoCtx, c.target.via, c.target.caPath, added));
       op = { ...op, phase: 'member-added', addedMemberId: added };
       await updateOperation(deps.api, c.hc, op);
-      actions.push(`added ${c.target.member} to the member list (member ${added})`);
+      actions.push(`added ${c.target.member} to the member list as a learner (member ${added}; promoted once caught up)`);
       deps.step?.('member-added');
     }
     deps.signal?.throwIfAborted();

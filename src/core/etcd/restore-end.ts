@@ -19,6 +19,7 @@ import { OperationPhases, releaseOperation, type EtcdRestoreOperation } from '..
 import { verifyRestoredData, type DataVerification } from '../restore/verify-data.ts';
 import { createHelpers, deleteHelpers, helperExec, lastLine, waitHelpersReady, type HelperContext } from './restore-helpers.ts';
 import { cleanupScript, KEPT, putBackScript, removeOldDataCommand, volumePaths } from './restore-scripts.ts';
+import { scaleEtcdTo as scaleEtcd, waitEtcdReplicas as waitEtcdPods } from './volume-restore.ts';
 
 export const RESTART_DATE = 'hypershift.openshift.io/restart-date';
 
@@ -53,22 +54,8 @@ const quiesceOf = (ctx: EndContext): QuiesceContext => ({
 });
 const helpersOf = (ctx: EndContext): HelperContext => ({ ...ctx, controlPlaneNamespace: ctx.cpNamespace });
 
-export async function scaleEtcd(ctx: EndContext, replicas: number): Promise<void> {
-  await ctx.api.mergePatch(Resources.statefulSet, ctx.cpNamespace, Etcd.statefulSet, { spec: { replicas } }, 'scale');
-}
-
-/** Scale 0: waits until no etcd pod is left (they hold the volumes the helpers mount). */
-export async function waitEtcdPods(ctx: EndContext, want: number): Promise<void> {
-  await waitUntil(
-    { ...ctx, timeoutMs: ctx.waitTimeoutMs },
-    want === 0 ? 'the etcd pods to be gone' : `${want} etcd pods to be Ready`,
-    async () => {
-      if (want === 0) return (await ctx.api.list(Resources.pod, ctx.cpNamespace, { labelSelector: Etcd.podSelector })).length === 0;
-      const sts = await ctx.api.get(Resources.statefulSet, ctx.cpNamespace, Etcd.statefulSet);
-      return ((sts?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0) >= want;
-    },
-  );
-}
+/** Scaling etcd and waiting for its pods: the in-place restore's own (volume-restore.ts), shared with restore's repair. */
+export { scaleEtcd, waitEtcdPods };
 
 /** Undoes everything a run did before etcd started on the restored data. Returns what was done. */
 export async function rollBackRestore(ctx: EndContext, op: EtcdRestoreOperation, undo: Undo): Promise<string[]> {
@@ -175,6 +162,7 @@ export async function finishRestore(
         namespace: ctx.namespace,
         name: ctx.name,
         backup: { revision: op.revision ?? 0, totalKeys: op.totalKeys ?? 0 },
+        bumped: op.bumpRevision === true,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       return last.state === 'Restored';

@@ -7,6 +7,9 @@
  * Contract:
  *  - Pods are bare (no controller), restartPolicy Never, labelled with the operation id; a pod
  *    of another operation in the way is replaced, one of this operation is reused (resume).
+ *  - They schedule where etcd may: tolerations, nodeSelector and priorityClassName are copied from
+ *    the etcd StatefulSet's pod template (control-plane nodes are usually tainted and labelled, and
+ *    HyperShift's etcd runs at priority class hypershift-etcd; hypershift-domain.md §1.6).
  *  - waitHelpersReady fails fast on a pod that cannot start (Failed, image pull errors,
  *    container config errors) and at the timeout on one still Pending, naming the reason.
  *  - deleteHelpers is idempotent and waits until the pods are gone (they hold the RWO volumes).
@@ -33,7 +36,30 @@ export type HelperContext = EtcdStepContext;
 
 export const helperName = (ordinal: number) => `${HELPER_PREFIX}${ordinal}`;
 
-export function helperPod(namespace: string, ordinal: number, image: string, operationId: string): KubeObject {
+/** What a helper copies from the etcd pod template so it can run where the member's volume is reachable. */
+export interface HelperScheduling {
+  tolerations?: unknown[];
+  nodeSelector?: Record<string, string>;
+  priorityClassName?: string;
+}
+
+/** The scheduling fields of the etcd StatefulSet's pod template (absent fields stay absent). */
+export function schedulingOf(statefulSet: KubeObject | undefined): HelperScheduling {
+  const pod = (statefulSet?.['spec'] as { template?: { spec?: HelperScheduling } } | undefined)?.template?.spec ?? {};
+  return {
+    ...(Array.isArray(pod.tolerations) && pod.tolerations.length ? { tolerations: structuredClone(pod.tolerations) } : {}),
+    ...(pod.nodeSelector && Object.keys(pod.nodeSelector).length ? { nodeSelector: { ...pod.nodeSelector } } : {}),
+    ...(typeof pod.priorityClassName === 'string' && pod.priorityClassName ? { priorityClassName: pod.priorityClassName } : {}),
+  };
+}
+
+export function helperPod(
+  namespace: string,
+  ordinal: number,
+  image: string,
+  operationId: string,
+  scheduling: HelperScheduling = {},
+): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -45,6 +71,7 @@ export function helperPod(namespace: string, ordinal: number, image: string, ope
     spec: {
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 5,
+      ...scheduling,
       containers: [
         {
           name: HELPER_CONTAINER,
@@ -61,6 +88,7 @@ export function helperPod(namespace: string, ordinal: number, image: string, ope
 /** Creates the helper pods (reusing this operation's, replacing any other's). */
 export async function createHelpers(ctx: HelperContext, replicas: number, image: string, operationId: string): Promise<void> {
   const ns = ctx.controlPlaneNamespace;
+  const scheduling = schedulingOf(await ctx.api.get(Resources.statefulSet, ns, Etcd.statefulSet));
   for (let i = 0; i < replicas; i++) {
     const existing = await ctx.api.get(Resources.pod, ns, helperName(i));
     if (existing && existing.metadata.labels?.[OPERATION_LABEL] === operationId && !existing.metadata.deletionTimestamp) continue;
@@ -68,7 +96,7 @@ export async function createHelpers(ctx: HelperContext, replicas: number, image:
       await ignoreGone(ctx.api.delete(Resources.pod, ns, helperName(i)));
       await waitGone(ctx, [helperName(i)]);
     }
-    await ctx.api.create(Resources.pod, ns, helperPod(ns, i, image, operationId));
+    await ctx.api.create(Resources.pod, ns, helperPod(ns, i, image, operationId, scheduling));
   }
 }
 

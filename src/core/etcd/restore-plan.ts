@@ -10,6 +10,8 @@ import { assertManagedEtcd, resolveHostedCluster } from '../controlplane/hosted-
 import { readReplicas } from '../controlplane/quiesce.ts';
 import { readOperation } from '../operation/record.ts';
 import { verifyBackupSource, verifyFileSource, type SnapshotInfo, type SourceSpec } from './restore-source.ts';
+import { checkSnapshotVersion, runningEtcdVersion } from './versions.ts';
+import type { ToolProbe } from './restore-scripts.ts';
 
 export interface EtcdRestoreRequest {
   namespace: string;
@@ -18,6 +20,8 @@ export interface EtcdRestoreRequest {
   keepOldData: boolean;
   /** How long each wait may take (pause propagation, scaling, helper pods, etcd back and verified). */
   waitTimeoutMs: number;
+  /** Restore a snapshot of a newer etcd minor than the target's (etcd does not support it). */
+  force?: boolean;
 }
 
 export interface EtcdRestorePlan {
@@ -42,6 +46,8 @@ export interface PreparedRestore {
   apiReplicas: Record<string, number>;
   /** undefined for --from-member until it is taken. */
   info: SnapshotInfo | undefined;
+  /** The target's etcd version when a running etcd pod told it; else the helper pods' tool decides. */
+  targetVersion: string | undefined;
   plan: EtcdRestorePlan;
 }
 
@@ -99,6 +105,9 @@ export async function planEtcdRestore(
       : req.source.kind === 'file'
         ? await verifyFileSource(req.source.path, deps.signal, deps.onBytes)
         : undefined;
+  // A snapshot of a newer minor is refused here, before any change (--from-member: the same etcd).
+  const targetVersion = await runningEtcdVersion(deps.exec, cpNamespace, etcdReplicas);
+  if (info && targetVersion) info.notes.push(...checkVersion(req, info, targetVersion, 'its running etcd pods'));
   const members = Array.from({ length: etcdReplicas }, (_, i) => `etcd-${i}`).join(', ');
   const steps = [
     'pause reconciliation with a deadline and wait until the HostedControlPlane has it',
@@ -126,5 +135,20 @@ export async function planEtcdRestore(
     steps,
     notes: info?.notes ?? [],
   };
-  return { hc, cpNamespace, etcdReplicas, image, apiReplicas, info, plan };
+  return { hc, cpNamespace, etcdReplicas, image, apiReplicas, info, targetVersion, plan };
+}
+
+function checkVersion(req: EtcdRestoreRequest, info: SnapshotInfo, targetVersion: string, targetSource: string): string[] {
+  return checkSnapshotVersion({
+    snapshotVersion: info.etcdVersion,
+    targetVersion,
+    targetSource,
+    force: req.force === true,
+    command: `{cmd} etcd restore ${req.name} -n ${req.namespace} ${req.source.kind === 'backup' ? '--from-backup <backup-url>' : '--from-file <file>'}`,
+  });
+}
+
+/** The version check when no etcd pod ran at planning: against the helper pods' tool (a refusal rolls back). */
+export function checkAtProbe(req: EtcdRestoreRequest, info: SnapshotInfo, probe: ToolProbe, image: string): string[] {
+  return checkVersion(req, info, probe.version, `${probe.tool} in image ${image}`);
 }

@@ -11,6 +11,7 @@
  */
 import { Etcd } from '../model.ts';
 import { peerUrlOf } from './recover-member-plan.ts';
+import { BUMP_REVISION } from './versions.ts';
 
 export interface VolumePaths {
   /** The snapshot as received (checked by SHA-256 before use). */
@@ -90,8 +91,7 @@ export interface RestoreFlags {
   bumpRevision: boolean;
 }
 
-/** The revision jump of --bump-revision: far above anything written since the snapshot (as etcd's own docs suggest). */
-export const BUMP_REVISION = 1_000_000_000;
+export { BUMP_REVISION };
 
 /** The restore arguments after `snapshot restore <file>`. */
 export function restoreArgs(p: VolumePaths, f: RestoreFlags): string[] {

@@ -18,6 +18,7 @@ import { Etcd } from '../model.ts';
 import type { ObjectStore, PodExec } from '../ports.ts';
 import { BackupFiles, backupKey, isRelativeKey, joinKey } from '../bundle/layout.ts';
 import { readManifest } from '../bundle/read.ts';
+import { checkBackup, refuseUnsound } from '../bundle/check.ts';
 import { DigestStream, type DigestResult } from '../snapshot/digest-stream.ts';
 import { checkSnapshotFile } from '../snapshot/snapshot-file.ts';
 import { saveSnapshot, snapshotStatus, streamSnapshot, type PodRef } from '../backup/pod-snapshot.ts';
@@ -41,6 +42,10 @@ export interface SnapshotInfo {
   backupUrl?: string;
   /** --from-backup: the snapshot's key in the store. */
   key?: string;
+  /** The server version of the member the snapshot was taken from (backup.json), when known. */
+  etcdVersion?: string;
+  /** Live keys at the snapshot's revision, when known: what etcdutl 3.6 counts as totalKey. */
+  liveKeys?: number;
 }
 
 const drain = () =>
@@ -71,6 +76,9 @@ export async function verifyBackupSource(
   if (!read.ok && read.missing)
     throw refuse('no backup.json there', 'pass the prefix of one backup, as "{cmd} backup list --from s3://<bucket>/<prefix>" prints it');
   if (!read.ok) throw refuse(read.reason);
+  // The one reader of a backup: format, identity (path, backup.json, manifests) and files, as `backup verify` checks them.
+  const refusal = refuseUnsound(await checkBackup(spec.store, base, signal));
+  if (refusal) throw refusal;
   const m = read.manifest;
   if (m.hostedCluster.namespace !== target.namespace || m.hostedCluster.name !== target.name) {
     throw refuse(
@@ -95,6 +103,7 @@ export async function verifyBackupSource(
     backupId: m.id,
     backupUrl: url,
     key,
+    ...(m.etcd.version ? { etcdVersion: m.etcd.version } : {}),
   };
 }
 
@@ -115,6 +124,9 @@ export async function verifyFileSource(path: string, signal?: AbortSignal, onByt
     totalKeys: r.status.totalKey,
     skipHashCheck: raw,
     notes: raw ? [`${path} is a raw bbolt database without a SHA-256 trailer: restored with --skip-hash-check`] : [],
+    // etcd 3.6+ records its storage version in the snapshot; older snapshots carry none (3.5 or older).
+    ...(r.status.version ? { etcdVersion: r.status.version } : {}),
+    ...(r.status.liveKeys !== undefined ? { liveKeys: r.status.liveKeys } : {}),
   };
 }
 

@@ -21,9 +21,10 @@ import type { DataVerification } from '../restore/verify-data.ts';
 import { copyToHelpers, probeTool } from './restore-copy.ts';
 import { finishRestore, rollBackRestore, scaleEtcd, waitEtcdPods, type EndContext, type Undo } from './restore-end.ts';
 import { createHelpers, helperExec, lastLine, waitHelpersReady, type HelperContext } from './restore-helpers.ts';
-import { planEtcdRestore, type EtcdRestoreRequest, type PreparedRestore } from './restore-plan.ts';
+import { checkAtProbe, planEtcdRestore, type EtcdRestoreRequest, type PreparedRestore } from './restore-plan.ts';
 import { restoreScript, volumePaths } from './restore-scripts.ts';
 import { openSnapshot, takeMemberSnapshot, type SnapshotInfo } from './restore-source.ts';
+import { BUMP_REVISION, noBumpNote } from './versions.ts';
 
 export interface EtcdRestoreDeps extends Cluster {
   clock: Clock;
@@ -46,6 +47,12 @@ export interface EtcdRestoreResult {
   source: string;
   snapshot: { sha256: string; size: number; revision: number; totalKeys: number };
   tool: { name: string; version: string; bumpRevision: boolean };
+  /**
+   * How far the revision was moved past the snapshot's (--bump-revision, with --mark-compacted, so
+   * watches of the old cluster fail as compacted and their clients re-list); null when the image's
+   * tool cannot (etcd 3.4), which notes says.
+   */
+  revisionBump: number | null;
   members: number;
   apiDowntimeSeconds: number;
   notes: string[];
@@ -145,11 +152,14 @@ export async function runEtcdRestore(
     await copyToHelpers(hctx, p.etcdReplicas, source, snapshot, paths, deps.onBytes);
     const probe = await probing;
     tool = { name: probe.tool, version: probe.version, bumpRevision: probe.bumpRevision };
+    // No etcd pod ran at planning: the image's own tool tells the target's version (rolled back if refused).
+    if (!p.targetVersion) notes.push(...checkAtProbe(req, snapshot, probe, p.image));
     if (!probe.bumpRevision) {
-      const note = `${probe.tool} ${probe.version} has no --bump-revision/--mark-compacted: restored without them (clients that watched the old cluster must re-list)`;
-      notes.push(note.replace(/\s+/g, ' '));
-      deps.reporter.warn(note.replace(/\s+/g, ' '));
+      const note = noBumpNote(probe.tool, probe.version);
+      notes.push(note);
+      deps.reporter.warn(note);
     }
+    op = { ...op, bumpRevision: probe.bumpRevision };
     await record({ ...op, phase: 'copied' });
     deps.step?.('copied');
     deps.signal?.throwIfAborted();
@@ -213,6 +223,7 @@ export async function runEtcdRestore(
       source: snapshot.description,
       snapshot: { sha256: snapshot.sha256, size: snapshot.size, revision: snapshot.revision, totalKeys: snapshot.totalKeys },
       tool: tool ?? { name: '', version: '', bumpRevision: false },
+      revisionBump: tool?.bumpRevision ? BUMP_REVISION : null,
       members: p.etcdReplicas,
       apiDowntimeSeconds: Math.round(end.apiDowntimeEnd - (downtimeStart ?? end.apiDowntimeEnd)) / 1000,
       notes,

@@ -51,6 +51,10 @@ export interface EtcdStatusReport {
   quotaBytes: number;
   caPath: string | null;
   members: MemberReport[];
+  /** The server versions members report, newest first (more than one: a mixed cluster, see warnings). */
+  versions: string[];
+  /** Facts an SRE should know that do not change the verdict (members on different etcd versions). */
+  warnings: string[];
   pods: PodFacts[];
   alarms: { member: string; alarm: string }[];
   conditions: { hostedCluster: Condition[]; hostedControlPlane: Condition[] };
@@ -97,6 +101,7 @@ export async function runEtcdStatus(
   const verdict = judge(facts, { namespace, name });
   const now = deps.clock.now();
   const leaders = new Set(facts.members.map((m) => m.status?.leader).filter(Boolean));
+  const mixed = versionFacts(facts.members.map((m) => ({ name: m.name || m.pod || m.id, version: m.status?.version })));
   return {
     apiVersion: 'hcp-dr.openshift.io/v1alpha1',
     kind: 'EtcdStatus',
@@ -131,12 +136,37 @@ export async function runEtcdStatus(
         hashRevision: m.hash?.revision ?? null,
       };
     }),
+    versions: mixed.versions,
+    warnings: mixed.warnings,
     pods: facts.pods,
     alarms: facts.alarms.map((a) => ({ member: facts.members.find((m) => m.id === a.memberId)?.name ?? a.memberId, alarm: a.alarm })),
     conditions: { hostedCluster: pick(conditionsOf(hc)), hostedControlPlane: pick(conditionsOf(hcp)) },
     lastSuccessfulBackup: lastBackup(hc, now),
     observedAt: now.toISOString(),
   };
+}
+
+/**
+ * The distinct server versions and, when members differ, a warning: a mixed cluster is normal only
+ * during a rolling upgrade or downgrade; otherwise it shows a member left on an old image.
+ */
+export function versionFacts(members: { name: string; version: string | undefined }[]): { versions: string[]; warnings: string[] } {
+  const byVersion = new Map<string, string[]>();
+  for (const m of members) if (m.version) byVersion.set(m.version, [...(byVersion.get(m.version) ?? []), m.name]);
+  const versions = [...byVersion.keys()].sort(compareVersions).reverse();
+  if (versions.length < 2) return { versions, warnings: [] };
+  const list = versions.map((v) => `${v} (${byVersion.get(v)!.sort().join(', ')})`).join(', ');
+  return {
+    versions,
+    warnings: [`members run different etcd versions: ${list}; expected only while the etcd StatefulSet rolls out a new image`],
+  };
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => parseInt(x, 10) || 0);
+  const pb = b.split('.').map((x) => parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;

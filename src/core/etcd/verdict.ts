@@ -78,7 +78,7 @@ export function judge(facts: EtcdFacts, cluster?: JudgedCluster): Verdict {
     return {
       state: 'QuorumLost',
       reason: `${healthy.length} of ${total} members healthy, quorum needs ${facts.members.length ? quorum : Math.floor(total / 2) + 1}: ${down.join(', ') || 'no etcd pods'}`,
-      hint: `etcd cannot serve writes and recover-member cannot help. Do not delete etcd PVCs: restore every member in place with "{cmd} etcd restore ${hc.name} -n ${hc.namespace} --from-backup <backup-url>" (or --from-member <a surviving member>, or --from-file <snapshot.db>), or restore from a backup with "{cmd} restore <backup-url> --replace"`,
+      hint: `etcd cannot serve writes and recover-member cannot help. Do not delete etcd PVCs: restore every member in place with "{cmd} etcd restore ${hc.name} -n ${hc.namespace} --from-backup <backup-url>" (or --from-member <a surviving member>, or --from-file <snapshot.db>); it keeps the HostedCluster, its nodes and its cloud resources`,
       problems: down,
     };
   }

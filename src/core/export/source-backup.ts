@@ -12,6 +12,7 @@ import type { ObjectStore } from '../ports.ts';
 import { loadAllYaml } from '../yaml.ts';
 import { BackupFiles, backupKey, parseObjectUrl } from '../bundle/layout.ts';
 import { BACKUP_KIND, type BackupManifest } from '../bundle/manifest.ts';
+import { checkBackup, refuseUnsound } from '../bundle/check.ts';
 import { collectReferences } from '../controlplane/references.ts';
 import type { ExportInput, MissingRef } from './types.ts';
 
@@ -38,6 +39,11 @@ async function readObject(store: ObjectStore, key: string): Promise<KubeObject> 
   return obj;
 }
 
+/** The --to root a backup's prefix (<root>/<namespace>/<name>/<id>) was written under. */
+function backupRoot(prefix: string): string {
+  return prefix.split('/').slice(0, -3).join('/');
+}
+
 export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptions): Promise<ExportInput> {
   const prefix = opts.prefix.replace(/\/+$/, '');
   const manifestKey = backupKey(prefix, BackupFiles.manifest);
@@ -47,7 +53,7 @@ export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptio
   } catch (err) {
     if (err instanceof NotFoundError) {
       throw new PreconditionError(`failed to export from ${store.url(prefix + '/')}: no ${BackupFiles.manifest} (not a complete backup)`, {
-        hint: 'list complete backups with "{cmd} backup list"',
+        hint: `list complete backups with "{cmd} backup list --from ${store.url(backupRoot(prefix))}"`,
       });
     }
     if (err instanceof SyntaxError)
@@ -60,9 +66,12 @@ export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptio
   if (manifest.kind !== BACKUP_KIND || !manifest.hostedCluster) {
     throw new PreconditionError(
       `failed to export from ${store.url(prefix + '/')}: ${BackupFiles.manifest} is not an hcp-dr backup manifest`,
-      { hint: 'pass a URL that "{cmd} backup list" shows' },
+      { hint: `pass a URL that "{cmd} backup list --from ${store.url(backupRoot(prefix))}" shows` },
     );
   }
+  // The one reader of a backup: format, identity (path, backup.json, manifests) and files, as `backup verify` checks them.
+  const refusal = refuseUnsound(await checkBackup(store, prefix));
+  if (refusal) throw refusal;
   const { namespace, name } = manifest.hostedCluster;
   const hostedCluster = await readObject(store, backupKey(prefix, manifest.manifests.hostedCluster));
   const nodePools = await Promise.all(manifest.manifests.nodePools.map((k) => readObject(store, backupKey(prefix, k))));

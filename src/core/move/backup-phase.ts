@@ -81,12 +81,18 @@ export async function backUpFrozenSource(input: MoveBackupInput): Promise<{ url:
   }
 }
 
-/** Deletes what a failed upload left under the prefix, unless backup.json made it a backup. */
+/**
+ * Deletes what a failed upload left under the prefix, unless backup.json made it a backup, and
+ * aborts the multipart uploads under it (where the store lists them): the prefix holds the run's
+ * id and is recorded before the upload starts, so every upload there is this run's.
+ */
 export async function deleteIncompleteUpload(request: BackupRequest, id: string): Promise<void> {
   await deleteIncompleteUploadAt(request.destination.store, moveBackupPrefix(request, id));
 }
 
 export async function deleteIncompleteUploadAt(store: ObjectStore, prefix: string): Promise<void> {
+  const uploads = (await store.listIncompleteUploads?.(`${prefix}/`)) ?? [];
+  for (const u of uploads) await store.abortIncompleteUpload?.(u);
   const objects = await store.list(`${prefix}/`);
   if (objects.some((o) => o.key === `${prefix}/${BackupFiles.manifest}`)) return;
   for (const o of objects) await store.delete(o.key);

@@ -10,26 +10,32 @@
  *   verified      tear the source down (--keep-source: leave it paused for good)
  *   source-removed  restart the OVN pods in the hosted cluster; remove the destination's record
  */
-import { RemoteError, PreconditionError } from '../errors.ts';
+import { causeText, InterruptedError, PartialFailureError, RemoteError, PreconditionError } from '../errors.ts';
+import { failedRestore, removeHostedCluster } from '../controlplane/failed-restore.ts';
 import { Annotations, controlPlaneNamespace, Resources } from '../model.ts';
 import { releaseOperation, type MoveOperation } from '../operation/record.ts';
 import type { QuiesceContext } from '../controlplane/quiesce.ts';
 import { runRestore } from '../restore/run-restore.ts';
 import type { RestoreResult } from '../restore/types.ts';
 import type { NameResolver } from '../ports.ts';
-import { restartOvn } from './after.ts';
+import { restartOvn, waitForMovedNodes } from './after.ts';
+import { nodeRestoreOptions } from './nodes.ts';
+import type { NodeCount } from '../controlplane/nodes.ts';
+import { removeSnapshotFile } from './snapshot-file.ts';
+import { releaseInstances } from './release-instances.ts';
 import { freezeForGood } from './freeze.ts';
 import { deleteRoutes, waitForDestination, waitForRelease, type HandOffContext } from './handoff.ts';
-import { advance, viaTarget, writeDestinationRecord, type MoveContext } from './records.ts';
+import { advance, phaseIndex, readMoveAnnotation, viaTarget, writeDestinationRecord, type MoveContext } from './records.ts';
+import { resumeCommandOf } from './sides.ts';
 import { tearDownSource } from './teardown.ts';
-import type { MoveDeps, PhaseTiming } from './types.ts';
+import { MOVE_URL_EXPIRY_SECONDS, type MoveDeps, type PhaseTiming } from './types.ts';
 
 export interface ForwardInput {
   op: MoveOperation;
   ctx: MoveContext;
   resolver: NameResolver;
   deps: Omit<MoveDeps, 'confirm' | 'newId'>;
-  /** The command that continues the move, for hints. */
+  /** The command that continues the move on the source, for hints (the destination's once it is verified). */
   resumeCommand: string;
 }
 
@@ -37,12 +43,59 @@ export interface ForwardOutcome {
   op: MoveOperation;
   restore: RestoreResult | null;
   ovnPodsRestarted: number | null;
+  /** The hosted cluster's nodes at the end (after.ts waitForMovedNodes). */
+  nodes?: NodeCount | null;
   downtimeSeconds: number | null;
   phases: PhaseTiming[];
   actions: string[];
 }
 
+/**
+ * Every failure past the point of no return is a PartialFailureError (exit 5), a signal an
+ * InterruptedError (130); either way the hint is the `resume` that continues from the phase reached.
+ */
 export async function moveForward(input: ForwardInput): Promise<ForwardOutcome> {
+  const at = { op: input.op };
+  try {
+    return await forwardPhases(input, at);
+  } catch (err) {
+    const { namespace, name } = input.ctx;
+    const resume = resumeAt(input, at.op);
+    // A signal ends the run whatever was waiting (an S3 or API request says "interrupted" itself).
+    if (input.deps.signal?.aborted)
+      throw new InterruptedError(`move of "${namespace}/${name}" interrupted after the DNS hand-off: the source stays paused for good`, {
+        cause: err,
+        hint: `finish it with: ${resume}`,
+      });
+    if (err instanceof PartialFailureError) throw err;
+    throw new PartialFailureError(
+      `failed to move "${namespace}/${name}": stopped after the point of no return (the source stays paused for good): ${causeText(err)}`,
+      {
+        cause: err,
+        hint: `${s3Cause(err) ? 'once the store is reachable (S3 flags given to resume override the recorded ones), ' : ''}continue with: ${resume}`,
+      },
+    );
+  }
+}
+
+/**
+ * The resume that continues from `op`'s phase: on the source until the destination is verified,
+ * then on the destination (the teardown deletes the source's HostedCluster and its record).
+ */
+function resumeAt(input: ForwardInput, op: MoveOperation): string {
+  const verified = phaseIndex(op.phase) >= phaseIndex('verified');
+  return verified && op.destination?.context
+    ? resumeCommandOf(op.destination, input.ctx.namespace, input.ctx.name, op.via)
+    : input.resumeCommand;
+}
+
+/** Whether the failure came from the object store or the snapshot download (resume's S3 flags may help). */
+function s3Cause(err: unknown): boolean {
+  const text = causeText(err);
+  return /\bS3\b|bucket|pre-sign|snapshot URL|download|curl|endpoint/i.test(text);
+}
+
+async function forwardPhases(input: ForwardInput, at: { op: MoveOperation }): Promise<ForwardOutcome> {
   const { ctx, deps, resolver } = input;
   const { namespace, name } = ctx;
   const cp = controlPlaneNamespace(namespace, name);
@@ -70,6 +123,8 @@ export async function moveForward(input: ForwardInput): Promise<ForwardOutcome> 
     await timed('dns-handoff', async () => {
       if (await ctx.source.api.get(Resources.hostedCluster, namespace, name)) {
         await freezeForGood(quiesce, Object.keys(op.nodePoolsPausedUntil ?? {}));
+        // A run killed while removing its snapshot file may have left it: gone before the teardown.
+        if (op.snapshot) await removeSnapshotFile(ctx.source, cp, op.snapshot, out.actions, deps.reporter);
         const routes = await deleteRoutes(ctx.source.api, cp);
         if (routes.length) out.actions.push(`deleted the source's routes ${routes.join(', ')}`);
       }
@@ -79,6 +134,7 @@ export async function moveForward(input: ForwardInput): Promise<ForwardOutcome> 
       }
     });
     op = await advance(ctx, op, 'restoring');
+    at.op = op;
     deps.step?.('dns-released');
   }
 
@@ -86,9 +142,9 @@ export async function moveForward(input: ForwardInput): Promise<ForwardOutcome> 
     const restore = await timed('restore', () => restoreOnDestination(input, op));
     out.restore = restore;
     if (restore.verdict.state !== 'Restored')
-      throw new RemoteError(`the restore on the destination is ${restore.verdict.state}: ${restore.verdict.reason}`, {
-        hint: `${restore.verdict.hint ? `${restore.verdict.hint}; then ` : ''}continue with: ${input.resumeCommand}`,
-      });
+      throw new RemoteError(
+        `the restore on the destination is ${restore.verdict.state}: ${restore.verdict.reason}${restore.verdict.hint ? ` (${restore.verdict.hint})` : ''}`,
+      );
     if (handoff.host) {
       deps.reporter.info(`waiting for ${handoff.host} to resolve to the destination`);
       const addresses = await timed('dns-destination', () => waitForDestination(handoff));
@@ -96,6 +152,7 @@ export async function moveForward(input: ForwardInput): Promise<ForwardOutcome> 
     }
     if (op.frozenAt) out.downtimeSeconds = (deps.clock.now().getTime() - new Date(op.frozenAt).getTime()) / 1000;
     op = await advance(ctx, op, 'verified');
+    at.op = op;
     deps.step?.('verified');
   }
 
@@ -110,13 +167,15 @@ export async function moveForward(input: ForwardInput): Promise<ForwardOutcome> 
       out.actions.push('left the source paused for good with its API servers at 0 (--keep-source)');
     } else {
       op = await advance(ctx, op, 'tearing-down');
+      at.op = op;
       deps.step?.('tearing-down');
       const removed = await timed('teardown', () =>
-        tearDownSource({ ...wait, api: ctx.source.api, namespace, name, controlPlaneNamespace: cp, timeoutMs }),
+        tearDownSource({ ...wait, api: ctx.source.api, namespace, name, controlPlaneNamespace: cp, timeoutMs, nodeMode: op.nodeMode }),
       );
       out.actions.push(...removed);
     }
     op = await advance(ctx, op, 'source-removed');
+    at.op = op;
     deps.step?.('source-removed');
   }
 
@@ -125,6 +184,8 @@ export async function moveForward(input: ForwardInput): Promise<ForwardOutcome> 
       restartOvn({ ...wait, api: ctx.destination.api, world: deps.world, namespace, name, timeoutMs }),
     );
     out.actions.push(`restarted ${out.ovnPodsRestarted} OVN pods in the hosted cluster`);
+    const after = { ...wait, api: ctx.destination.api, world: deps.world, namespace, name, timeoutMs, expected: op.expectedNodes };
+    out.nodes = await timed('nodes', () => waitForMovedNodes(after));
     await writeDestinationRecord(ctx.destination.api, namespace, name, null);
     deps.step?.('done');
   }
@@ -137,6 +198,29 @@ async function restoreOnDestination(input: ForwardInput, op: MoveOperation): Pro
   if (!op.backup) throw new PreconditionError(`move ${op.id}: the record names no backup`, { hint: 'inspect the record' });
   const target = viaTarget(op, op.backup);
   const opened = await deps.world.openObjectStore(target);
+  // A destination HostedCluster this move created whose snapshot restore failed is created anew.
+  const dstHc = await ctx.destination.api.get(Resources.hostedCluster, ctx.namespace, ctx.name);
+  const why =
+    dstHc && readMoveAnnotation(dstHc)?.id === op.id ? await failedRestore(ctx.destination.api, ctx.namespace, ctx.name) : undefined;
+  if (why) {
+    deps.reporter.warn(
+      `the destination's snapshot restore failed (${why}): re-creating the HostedCluster this move created, with a fresh pre-signed URL`,
+    );
+    // Its deletion would terminate the instances it adopted: the hosted cluster's nodes.
+    for (const line of await releaseInstances(ctx.destination.api, controlPlaneNamespace(ctx.namespace, ctx.name)))
+      deps.reporter.info(line);
+    await removeHostedCluster(
+      {
+        api: ctx.destination.api,
+        clock: deps.clock,
+        reporter: deps.reporter,
+        signal: deps.signal,
+        timeoutMs: op.waitTimeoutMs ?? 15 * 60_000,
+      },
+      ctx.namespace,
+      ctx.name,
+    );
+  }
   deps.reporter.info(`restoring ${ctx.namespace}/${ctx.name} on the destination from ${op.backup}`);
   return runRestore(
     {
@@ -146,12 +230,12 @@ async function restoreOnDestination(input: ForwardInput, op: MoveOperation): Pro
       namespace: ctx.namespace,
       replace: false,
       dryRun: false,
-      expiresInSeconds: 3600,
+      expiresInSeconds: MOVE_URL_EXPIRY_SECONDS,
       waitTimeoutMs: op.waitTimeoutMs ?? 15 * 60_000,
       rerun: input.resumeCommand,
       ...(op.toolVersion ? { toolVersion: op.toolVersion } : {}),
       hostedClusterAnnotations: { [Annotations.move]: JSON.stringify({ ...op, phase: 'restoring' }) },
-      ...(op.withNodes ? { withNodes: true } : {}),
+      ...nodeRestoreOptions(op.nodeMode, op.withNodes),
     },
     {
       api: ctx.destination.api,

@@ -39,7 +39,7 @@ export function planMove(req: MoveRequest, pre: MovePreflight): { phase: string;
     {
       phase: 'restore',
       actions: [
-        `restore on ${req.destination.context}: namespaces ${namespace} and ${cp}, the Secrets, ${req.withNodes ? 'the CAPI and platform objects (--with-nodes: existing machines are adopted), ' : ''}HostedCluster ${namespace}/${name} with restoreSnapshotURL, ${pools.join(', ') || 'no NodePools'}`,
+        `restore on ${req.destination.context}: namespaces ${namespace} and ${cp}, the Secrets, ${req.withNodes ? 'the CAPI and platform objects (--with-nodes: existing machines are adopted), ' : ''}HostedCluster ${namespace}/${name} with restoreSnapshotURL, ${req.nodes === 'keep' ? 'no NodePools (--nodes keep: the existing nodes stay in service)' : pools.join(', ') || 'no NodePools'}`,
         'wait for EtcdSnapshotRestored, verify every member by data (revision, keys, hashkv, member count)',
         `wait until ${host} resolves to the destination`,
       ],
@@ -57,6 +57,7 @@ export function planMove(req: MoveRequest, pre: MovePreflight): { phase: string;
       phase: 'after',
       actions: [
         `delete the pods in openshift-ovn-kubernetes of the hosted cluster (its admin kubeconfig from the destination) so they reconnect`,
+        `wait until the hosted cluster's Ready nodes equal its NodePool replicas (${req.nodes === 'keep' ? 'the nodes stay in service' : 'machines adopted by the destination'})`,
       ],
     },
   ];

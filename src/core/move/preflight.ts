@@ -8,12 +8,16 @@ import { controlPlaneNamespace, Resources, type KubeObject } from '../model.ts';
 import { preflight as backupPreflight, type Preflight as BackupPreflight } from '../backup/plan.ts';
 import { readReplicas } from '../controlplane/quiesce.ts';
 import { listNodePools } from '../controlplane/hosted-cluster.ts';
-import { readOperation } from '../operation/record.ts';
+import { readMoveAnnotation, readOperation, type MoveEndpoint } from '../operation/record.ts';
+import { BackupFiles, backupPrefix } from '../bundle/layout.ts';
+import { MAX_SNAPSHOT_URL_LENGTH, probeBucket, probeSnapshotUrl } from '../controlplane/snapshot-access.ts';
+import { checkEtcdImageTrust, TRUST_CHECK_NAME } from '../controlplane/snapshot-trust.ts';
 import type { BackupRequest } from '../backup/request.ts';
 import type { ResourceType } from '../ports.ts';
 import type { PreflightCheck } from '../restore/types.ts';
 import { apiHostname, domainFilters, inDomains, needsExternalDns, platformOf, publishedServices } from './facts.ts';
-import { FROZEN_DEPLOYMENTS, type MoveRequest, type MoveSides } from './types.ts';
+import { resumeCommandOf } from './sides.ts';
+import { FROZEN_DEPLOYMENTS, MOVE_URL_EXPIRY_SECONDS, type MoveRequest, type MoveSides } from './types.ts';
 
 const INFRASTRUCTURE: ResourceType = {
   group: 'config.openshift.io',
@@ -58,12 +62,10 @@ export async function movePreflight(req: MoveRequest, sides: MoveSides, backupRe
     { api: src, exec: sides.source.exec, reporter: { info() {}, warn() {}, debug() {} } },
   );
   const hc = backup.hc;
-  const record = readOperation(hc);
-  if (record)
-    throw new OperationInProgressError(
-      `failed to move "${namespace}/${name}": hcp-dr operation ${record.operation.id} (${record.operation.type}, ${record.operation.phase}) is in progress on it`,
-      { hint: `finish or undo it first: {cmd} resume ${name} -n ${namespace} --context ${req.source.context}` },
-    );
+  // One lock across both sides: a record of an unfinished run on either cluster refuses the move.
+  const dstHc = await dst.get(Resources.hostedCluster, namespace, name);
+  refuseLeftoverRecord(req, hc, req.source);
+  if (dstHc) refuseLeftoverRecord(req, dstHc, req.destination);
   const verdict = backup.verdict;
   check(
     'source etcd',
@@ -83,10 +85,9 @@ export async function movePreflight(req: MoveRequest, sides: MoveSides, backupRe
         `service ${s.service} (${s.type}) has no fixed hostname: its address changes with the move, and clients that pinned it need the new one`,
       );
 
-  const [operator, externalDns, dstHc, dstNs, infra] = await Promise.all([
+  const [operator, externalDns, dstNs, infra] = await Promise.all([
     dst.get(Resources.deployment, HYPERSHIFT_NAMESPACE, 'operator'),
     dst.get(Resources.deployment, HYPERSHIFT_NAMESPACE, 'external-dns'),
-    dst.get(Resources.hostedCluster, namespace, name),
     dst.get(Resources.namespace, '', cp),
     dst.get(INFRASTRUCTURE, '', 'cluster').catch(() => undefined),
   ]);
@@ -138,9 +139,22 @@ export async function movePreflight(req: MoveRequest, sides: MoveSides, backupRe
       `hosted cluster ${platform.type} ${platform.region ?? ''}, destination ${infraStatus.platformStatus.type} ${infraStatus.platformStatus.aws?.region ?? ''}`.trim(),
     );
   }
-  await sides.store.list(sides.prefix ? `${sides.prefix}/` : '');
-  check('bucket', true, `${sides.store.url(sides.prefix)} readable with these credentials`);
-
+  const probeUrl = await checkStore(req, sides, check);
+  // The source's etcd pods run the image the destination's HyperShift will run for the restored etcd.
+  const trust = probeUrl
+    ? await checkEtcdImageTrust({
+        api: src,
+        exec: sides.source.exec,
+        url: probeUrl,
+        namespaces: [cp],
+        ...(req.via.caBundle ? { caBundle: req.via.caBundle } : {}),
+        noPodReason: `no Running etcd pod in ${cp} on the source`,
+      })
+    : undefined;
+  if (trust) {
+    check(TRUST_CHECK_NAME, trust.ok, trust.ok ? trust.detail : `${trust.detail} (${trust.hint})`);
+    if (trust.warning) warnings.push(trust.warning);
+  }
   const failed = checks.filter((c) => !c.ok);
   if (failed.length > 0)
     throw new PreconditionError(`failed to move "${namespace}/${name}": ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`, {
@@ -157,4 +171,54 @@ export async function movePreflight(req: MoveRequest, sides: MoveSides, backupRe
     warnings.push(`${host} does not resolve through ${sides.resolver.describe()} now: the DNS hand-off has nothing to wait for`);
   const nodePools = await listNodePools(src, namespace, name);
   return { hc, nodePools, apiHostname: host ?? '', sourceAddresses, backup, replicas, checks, warnings };
+}
+
+/**
+ * The snapshot URL the destination's restore will sign (same store, credentials, endpoint and
+ * lifetime, a key as long as the real one), then the bucket: written, read back and deleted
+ * (--dry-run only lists it).
+ */
+async function checkStore(
+  req: MoveRequest,
+  sides: MoveSides,
+  check: (n: string, ok: boolean, d: string) => void,
+): Promise<string | undefined> {
+  const key = `${backupPrefix(sides.prefix, req.namespace, req.name, 'x'.repeat(8))}/${BackupFiles.snapshot}`;
+  const url = await probeSnapshotUrl(sides.store, key, MOVE_URL_EXPIRY_SECONDS).catch((err: unknown) => ({
+    length: 0,
+    problem: { cause: `could not pre-sign it: ${(err as Error).message}`, hint: '' },
+    url: '',
+  }));
+  const usable = url.problem === undefined ? url.url : undefined;
+  check(
+    'snapshot URL',
+    url.problem === undefined,
+    url.problem
+      ? `${url.problem.cause} (${url.problem.hint})`
+      : `https, ${url.length} of ${MAX_SNAPSHOT_URL_LENGTH} characters, valid ${MOVE_URL_EXPIRY_SECONDS / 60} minutes`,
+  );
+  if (req.dryRun) {
+    const listed = await sides.store.list(sides.prefix ? `${sides.prefix}/` : '').then(
+      () => undefined,
+      (err: unknown) => (err as Error).message,
+    );
+    check('bucket', listed === undefined, listed ?? `${sides.store.url(sides.prefix)} readable with these credentials (written when run)`);
+    return usable;
+  }
+  const failure = await probeBucket(sides.store, sides.prefix, crypto.randomUUID().slice(0, 8));
+  check('bucket', failure === undefined, failure ?? `${sides.store.url(sides.prefix)} writable and readable with these credentials`);
+  return usable;
+}
+
+/** Refuses while `hc` on `side` carries a record of an unfinished run, naming where resume runs. */
+function refuseLeftoverRecord(req: MoveRequest, hc: KubeObject, side: MoveEndpoint): void {
+  const op = readOperation(hc)?.operation ?? readMoveAnnotation(hc);
+  if (!op) return;
+  const where = side === req.source ? 'source' : 'destination';
+  throw new OperationInProgressError(
+    `failed to move "${req.namespace}/${req.name}": the ${where} (context ${side.context}) holds hcp-dr operation ${op.id} (${op.type}, ${op.phase}) of it, unfinished`,
+    {
+      hint: `nothing was changed; if that run is no longer active (it may still be running on another machine: check first), finish or undo it with: ${resumeCommandOf(side, req.namespace, req.name)}`,
+    },
+  );
 }

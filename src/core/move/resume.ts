@@ -9,6 +9,7 @@ import { Annotations, controlPlaneNamespace, Resources } from '../model.ts';
 import { readOperation, releaseOperation, type MoveOperation } from '../operation/record.ts';
 import type { ResumeInput, ResumeResult } from '../operation/resume.ts';
 import type { Cluster } from '../ports.ts';
+import { removeSnapshotFile } from './snapshot-file.ts';
 import { deleteIncompleteUploadAt } from './backup-phase.ts';
 import { unfreeze } from './freeze.ts';
 import { moveForward } from './forward.ts';
@@ -59,6 +60,7 @@ export async function resumeMove({ namespace, name, hc, record, deps }: ResumeIn
         nodePoolsPausedUntil: op.nodePoolsPausedUntil,
       },
     );
+    if (op.snapshot && srcHc) await removeSnapshotFile(ctx.source, cp, op.snapshot, actions, deps.reporter);
     if (op.backup && op.phase !== 'backed-up') {
       const opened = await world.openObjectStore(viaTarget(op, op.backup)).catch(() => undefined);
       if (opened)
@@ -69,7 +71,7 @@ export async function resumeMove({ namespace, name, hc, record, deps }: ResumeIn
     }
     if (failures.length > 0)
       throw new PartialFailureError(`failed to undo move ${op.id} of "${namespace}/${name}": ${failures.join('; ')}`, {
-        hint: `fix the cause and run "${resumeCommandOf(op.source ?? { context: '' }, namespace, name)}" again (it is safe to repeat)`,
+        hint: `fix the cause and run "${resumeCommandOf(op.source ?? { context: '' }, namespace, name, op.via)}" again (it is safe to repeat)`,
       });
     await releaseOperation(ctx.source.api, namespace, name);
     actions.push(`removed the record of move ${op.id}: the source runs as before`);
@@ -81,12 +83,18 @@ export async function resumeMove({ namespace, name, hc, record, deps }: ResumeIn
     ctx,
     resolver: world.resolver(op.dnsServer),
     deps: { world, clock: deps.clock, reporter: deps.reporter, ...(deps.signal ? { signal: deps.signal } : {}) },
-    resumeCommand: resumeCommandOf(op.source ?? { context: '' }, namespace, name),
+    resumeCommand: resumeCommandOf(op.source ?? { context: '' }, namespace, name, op.via),
   });
   return {
     namespace,
     name,
     operation: op.id,
-    actions: [...outcome.actions, `move ${op.id} finished: ${namespace}/${name} runs on the destination`],
+    actions: [
+      ...outcome.actions,
+      ...(outcome.nodes ? [`nodes: ${outcome.nodes.detail}`] : []),
+      `move ${op.id} finished: ${namespace}/${name} runs on the destination`,
+    ],
+    nodes: outcome.nodes ?? null,
+    phases: outcome.phases,
   };
 }

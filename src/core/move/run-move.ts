@@ -14,12 +14,14 @@ import { acquireOperation, releaseOperation, updateOperation, type MoveOperation
 import { Rollback } from '../operation/rollback.ts';
 import { operationStillHeld } from '../backup/operation-watch.ts';
 import type { BackupRequest } from '../backup/request.ts';
+import { removeSnapshot, snapshotPathFor } from '../backup/pod-snapshot.ts';
 import type { Pause, QuiesceContext } from '../controlplane/quiesce.ts';
 import { backUpFrozenSource, deleteIncompleteUpload, moveBackupPrefix } from './backup-phase.ts';
 import { freeze, unfreeze } from './freeze.ts';
 import { moveForward, type ForwardOutcome } from './forward.ts';
 import { planMove } from './plan.ts';
 import { movePreflight } from './preflight.ts';
+import { planNodes } from './nodes.ts';
 import { connectSides, resumeCommandOf } from './sides.ts';
 import { MOVE_API_VERSION, type MoveDeps, type MoveRequest, type MoveResult, type PhaseTiming } from './types.ts';
 
@@ -39,6 +41,8 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
   deps.reporter.info(`preflight: ${sides.source.api.describeTarget()} → ${sides.destination.api.describeTarget()}`);
   const pre = await movePreflight(req, sides, backupRequest);
   for (const w of pre.warnings) deps.reporter.warn(w);
+  const nodes = await planNodes(sides.source.api, cp, pre.nodePools, req.nodes ?? (req.withNodes ? 'adopt' : 'auto'));
+  pre.checks.push(nodes.check);
   const base = {
     apiVersion: MOVE_API_VERSION as typeof MOVE_API_VERSION,
     kind: 'MoveResult' as const,
@@ -55,7 +59,7 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
       state: 'Planned',
       operation: null,
       backup: null,
-      plan: planMove(req, pre),
+      plan: planMove({ ...req, withNodes: nodes.mode === 'adopt', nodes: nodes.mode }, pre),
       phases: [],
       downtimeSeconds: null,
       restore: null,
@@ -89,7 +93,9 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
     dnsTimeoutMs: req.dnsTimeoutMs,
     waitTimeoutMs: req.waitTimeoutMs,
     keepSource: req.keepSource,
-    ...(req.withNodes ? { withNodes: true } : {}),
+    ...(nodes.mode === 'adopt' ? { withNodes: true } : {}),
+    nodeMode: nodes.mode,
+    expectedNodes: nodes.expectedNodes,
     nodePoolsPausedUntil: Object.fromEntries(
       pre.nodePools.map((np) => [np.metadata.name ?? '', (np['spec'] as { pausedUntil?: string }).pausedUntil ?? null]),
     ),
@@ -112,6 +118,17 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
   const phases: PhaseTiming[] = [];
   const rollback = new Rollback(deps.reporter);
   rollback.push('remove the operation record', () => releaseOperation(src, namespace, name));
+  // Compensations run newest first: the unfreeze (pushed last) ends the downtime before any
+  // clean-up that may wait on a slow store.
+  const snapshot = { member: pre.backup.member.pod, path: snapshotPathFor(id) };
+  rollback.push('delete the incomplete upload', () => deleteIncompleteUpload(backupRequest, id), { bestEffort: true });
+  rollback.push(
+    `remove ${snapshot.path} from pod ${snapshot.member}`,
+    () => removeSnapshot({ exec: sides.source.exec, namespace: cp, pod: snapshot.member }, snapshot.path),
+    {
+      bestEffort: true,
+    },
+  );
   let pause: Pause | undefined;
   const started = deps.clock.now().getTime();
   try {
@@ -131,12 +148,12 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
       phase: 'frozen',
       frozenAt: deps.clock.now().toISOString(),
       backup: `${sides.store.url(moveBackupPrefix(backupRequest, id))}/`,
+      snapshot,
     };
     await updateOperation(src, locked, op);
     phases.push({ phase: 'freeze', seconds: (deps.clock.now().getTime() - started) / 1000 });
     deps.step?.('frozen');
 
-    rollback.push('delete the incomplete upload', () => deleteIncompleteUpload(backupRequest, id), { bestEffort: true });
     const t0 = deps.clock.now().getTime();
     await backUpFrozenSource({
       source: sides.source,
@@ -162,7 +179,7 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
         `failed to move "${namespace}/${name}": ${causeText(err)}; and the rollback failed: ${failures.join('; ')}`,
         {
           cause: err,
-          hint: `undo what is left with: ${resumeCommandOf(req.source, namespace, name)}`,
+          hint: `undo what is left with: ${resumeCommandOf(req.source, namespace, name, op.via)}`,
         },
       );
     if (deps.signal?.aborted)
@@ -176,7 +193,7 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
   op = { ...op, phase: 'dns-handoff' };
   await updateOperation(src, locked, op);
   deps.step?.('dns-handoff');
-  const resume = resumeCommandOf(req.source, namespace, name);
+  const resume = resumeCommandOf(req.source, namespace, name, op.via);
   let outcome: ForwardOutcome;
   try {
     outcome = await moveForward({
@@ -187,7 +204,7 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
       resumeCommand: resume,
     });
   } catch (err) {
-    if (deps.signal?.aborted)
+    if (deps.signal?.aborted && !(err instanceof InterruptedError))
       throw new InterruptedError(`move of "${namespace}/${name}" interrupted after the DNS hand-off: the source stays paused for good`, {
         cause: err,
         hint: `finish it with: ${resume}`,
@@ -205,8 +222,10 @@ export function resultOf(outcome: ForwardOutcome, phases: PhaseTiming[]) {
     plan: [],
     phases,
     downtimeSeconds: outcome.downtimeSeconds,
-    restore: outcome.restore ? { verdict: outcome.restore.verdict, etcd: outcome.restore.etcd } : null,
+    restore: outcome.restore ? { verdict: outcome.restore.verdict, etcd: outcome.restore.etcd, repair: outcome.restore.repair } : null,
     ovnPodsRestarted: outcome.ovnPodsRestarted,
+    nodeMode: outcome.op.nodeMode ?? null,
+    nodes: outcome.nodes ?? null,
     nextSteps: outcome.restore?.nextSteps.filter((s) => !s.includes('restart the OVN pods')) ?? [],
   };
 }

@@ -1,7 +1,11 @@
 /**
  * Tearing the source down once the destination is verified (§2.9): its controllers are stopped,
  * so every object's finalizers are removed before it is deleted; cloud resources are left alone
- * on purpose (the destination owns them now). Idempotent: what is gone already is skipped.
+ * on purpose (the destination owns them now). The machines' instances are not terminated: with
+ * nodeMode adopt the destination adopted them, with keep they stay in service as nodes (nodes.ts
+ * says which, one line). AWSEndpointService objects (Private/PublicAndPrivate) carry the stopped
+ * control-plane operator's finalizer: removed after the CPO is at 0 and before the namespace is
+ * deleted, or the namespace stays Terminating (§5). Idempotent: what is gone already is skipped.
  */
 import { NotFoundError } from '../errors.ts';
 import { Resources, type KubeObject } from '../model.ts';
@@ -9,6 +13,7 @@ import type { Clock, KubeApi, Reporter, ResourceType } from '../ports.ts';
 import { listNodePools } from '../controlplane/hosted-cluster.ts';
 import { waitUntil } from '../controlplane/wait.ts';
 import { CONTROL_PLANE_KINDS } from '../export/kinds.ts';
+import { handOverLine, type NodeMode } from './nodes.ts';
 
 export interface TeardownContext {
   api: KubeApi;
@@ -19,6 +24,8 @@ export interface TeardownContext {
   name: string;
   controlPlaneNamespace: string;
   timeoutMs: number;
+  /** What the move did with the nodes (for the report line about the instances). */
+  nodeMode?: NodeMode | undefined;
 }
 
 /** CAPI first (machines before what owns them), platform objects after, the HostedControlPlane last (§2.9 steps 3-6). */
@@ -43,6 +50,15 @@ async function forceDelete(api: KubeApi, type: ResourceType, namespace: string, 
   if ((obj.metadata.finalizers ?? []).length > 0)
     await api.mergePatch(type, namespace, name, { metadata: { finalizers: null } }).catch(ignoreMissing);
   await api.delete(type, namespace, name).catch(ignoreMissing);
+}
+
+async function listOrNone(api: KubeApi, type: ResourceType, namespace: string): Promise<KubeObject[]> {
+  try {
+    return await api.list(type, namespace);
+  } catch (err) {
+    ignoreMissing(err); // no such CRD here
+    return [];
+  }
 }
 
 /** Returns what was removed, one line each. */
@@ -75,7 +91,16 @@ export async function tearDownSource(ctx: TeardownContext): Promise<string[]> {
       }
       for (const o of objects) await forceDelete(api, kind, cp, o);
       if (objects.length) done.push(`deleted ${objects.length} ${kind.plural}.${kind.group} in ${cp}`);
+      const handOver = kind.kind === 'Machine' ? handOverLine(ctx.nodeMode, objects.length) : undefined;
+      if (handOver) {
+        ctx.reporter.info(handOver);
+        done.push(handOver);
+      }
     }
+    const services = await listOrNone(api, Resources.awsEndpointService, cp);
+    for (const o of services) await forceDelete(api, Resources.awsEndpointService, cp, o);
+    if (services.length)
+      done.push(`removed the finalizers of ${services.length} awsendpointservices.hypershift.openshift.io in ${cp} and deleted them`);
   }
   const hc = await api.get(Resources.hostedCluster, namespace, name);
   if (hc) {

@@ -2,6 +2,8 @@
  * `move`: the request, the ports it needs on both management clusters, and its result
  * (apiVersion hcp-dr.openshift.io/v1alpha1, kind MoveResult; fields are only ever added).
  */
+import type { NodeModeRequest } from './nodes.ts';
+import type { NodeCount } from '../controlplane/nodes.ts';
 import type { MoveEndpoint, MoveOperation } from '../operation/record.ts';
 import type { Clock, KubeSession, MoveWorld, NameResolver, ObjectStore, Reporter, S3Target } from '../ports.ts';
 
@@ -12,6 +14,9 @@ export const MOVE_API_VERSION = 'hcp-dr.openshift.io/v1alpha1';
 
 /** What a move freezes on the source: the API servers, and the operator that would scale them back (§1.8). */
 export const FROZEN_DEPLOYMENTS = ['kube-apiserver', 'openshift-apiserver', 'openshift-oauth-apiserver', 'control-plane-operator'] as const;
+
+/** Lifetime of the pre-signed snapshot URL the destination's restore gets (checked in preflight). */
+export const MOVE_URL_EXPIRY_SECONDS = 3600;
 
 export type MovePhase = MoveOperation['phase'];
 
@@ -29,6 +34,8 @@ export interface MoveRequest {
   keepSource: boolean;
   /** Re-create the CAPI and platform objects on the destination so existing nodes are adopted. */
   withNodes: boolean;
+  /** --nodes: what happens to the hosted cluster's nodes (nodes.ts); auto when absent (adopt with --with-nodes). */
+  nodes?: NodeModeRequest;
   force: boolean;
   dryRun: boolean;
   toolVersion: string;
@@ -81,7 +88,11 @@ export interface MoveResult {
   phases: PhaseTiming[];
   /** Hosted cluster API downtime: the freeze to the API served from the destination. */
   downtimeSeconds: number | null;
-  restore: Pick<RestoreResult, 'verdict' | 'etcd'> | null;
+  /** repair: the destination's split etcd repaired in place before it was declared verified (null: none needed). */
+  restore: Pick<RestoreResult, 'verdict' | 'etcd' | 'repair'> | null;
   ovnPodsRestarted: number | null;
   nextSteps: string[];
+  /** The node mode and the hosted cluster's nodes at the end (Ready == the source's NodePool replicas). */
+  nodeMode?: 'adopt' | 'keep' | null;
+  nodes?: NodeCount | null;
 }

@@ -76,6 +76,8 @@ export interface EtcdRestoreOperation extends OperationBase<'etcd-restore'> {
   sourceMember?: string;
   /** --keep-old-data: the moved-aside data stays after success. */
   keepOldData?: boolean;
+  /** The restore ran with --bump-revision/--mark-compacted: verification expects the revision bumped. */
+  bumpRevision?: boolean;
 }
 
 export interface RecoverMemberOperation extends OperationBase<'recover-member'> {
@@ -118,10 +120,16 @@ export interface MoveOperation extends OperationBase<'move'> {
   keepSource?: boolean;
   /** --with-nodes: the CAPI and platform objects go to the destination too. */
   withNodes?: boolean;
+  /** What happens to the hosted cluster's nodes (move/nodes.ts): adopt (withNodes) or keep (no NodePool re-created). */
+  nodeMode?: 'adopt' | 'keep';
+  /** Ready nodes the move waits for at the end: the source's NodePool replicas before the freeze. */
+  expectedNodes?: number;
   /** spec.pausedUntil of each NodePool before the freeze (null: absent). */
   nodePoolsPausedUntil?: Record<string, string | null>;
   /** When the API servers went down, for the downtime. */
   frozenAt?: string;
+  /** The snapshot file the backup writes on a source member: recorded before it exists, removed by every rollback and resume. */
+  snapshot?: { member: string; path: string };
 }
 
 export type OperationInfo = BackupOperation | RestoreOperation | EtcdRestoreOperation | RecoverMemberOperation | MoveOperation;
@@ -206,25 +214,31 @@ export async function acquireOperation(
   operation: OperationInfo,
   previousReplicas?: Record<string, number>,
 ): Promise<KubeObject> {
-  const existing = readOperation(hc);
-  if (existing) throw inProgress(hc, existing.operation);
-  const pausedUntil = (hc['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil;
-  const undo = previousReplicas ? { previousPausedUntil: pausedUntil ?? null, previousReplicas } : undefined;
-  const patch = { metadata: { resourceVersion: hc.metadata.resourceVersion, annotations: operationAnnotations(operation, undo) } };
   const { namespace = '', name = '' } = hc.metadata;
-  try {
-    return await api.mergePatch(Resources.hostedCluster, namespace, name, patch);
-  } catch (err) {
-    if (err instanceof ConflictError) {
-      const current = await api.get(Resources.hostedCluster, namespace, name);
-      const other = current && readOperation(current);
-      if (other) throw inProgress(hc, other.operation);
-      throw new ConflictError(`failed to lock HostedCluster "${namespace}/${name}": it changed while hcp-dr read it`, {
-        hint: 'run the command again',
-        cause: err,
-      });
+  // A controller's status write between the read and the lock is no competing run: read again and
+  // retry (a few times); only another record refuses.
+  let current = hc;
+  for (let attempt = 0; ; attempt++) {
+    // A move's destination carries its record as the move annotation: it locks as well.
+    const existing = readOperation(current)?.operation ?? readMoveAnnotation(current);
+    if (existing) throw inProgress(current, existing);
+    const pausedUntil = (current['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil;
+    const undo = previousReplicas ? { previousPausedUntil: pausedUntil ?? null, previousReplicas } : undefined;
+    const patch = { metadata: { resourceVersion: current.metadata.resourceVersion, annotations: operationAnnotations(operation, undo) } };
+    try {
+      return await api.mergePatch(Resources.hostedCluster, namespace, name, patch);
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      const fresh = await api.get(Resources.hostedCluster, namespace, name);
+      if (fresh && (readOperation(fresh) || readMoveAnnotation(fresh)))
+        throw inProgress(fresh, (readOperation(fresh)?.operation ?? readMoveAnnotation(fresh))!);
+      if (!fresh || attempt >= 4)
+        throw new ConflictError(`failed to lock HostedCluster "${namespace}/${name}": it changed while hcp-dr read it`, {
+          hint: 'run the command again',
+          cause: err,
+        });
+      current = fresh;
     }
-    throw err;
   }
 }
 
@@ -266,10 +280,19 @@ export function readMoveAnnotation(hc: KubeObject | undefined): MoveOperation | 
   });
 }
 
+/** The phase as a person reads it: an online backup records "quiesced" at its snapshot but never quiesces. */
+export function phaseText(hc: KubeObject, op: OperationInfo): string {
+  const replicas = hc.metadata.annotations?.[Annotations.previousReplicas];
+  const online = op.type === 'backup' && (replicas === undefined || replicas === '{}');
+  return online && op.phase === 'quiesced' ? 'snapshotting, online' : op.phase;
+}
+
 function inProgress(hc: KubeObject, op: OperationInfo): OperationInProgressError {
   const { namespace, name } = hc.metadata;
   return new OperationInProgressError(
-    `failed to start: HostedCluster "${namespace}/${name}" has hcp-dr operation ${op.id} (${op.type}, ${op.phase}) in progress since ${op.startedAt}`,
-    { hint: `if that run is no longer active, undo what it left with: {cmd} resume ${name} -n ${namespace}` },
+    `failed to start: HostedCluster "${namespace}/${name}" has hcp-dr operation ${op.id} (${op.type}, ${phaseText(hc, op)}) in progress since ${op.startedAt}`,
+    {
+      hint: `that run may still be active (on this or another machine): check first; once it is not, finish or undo what it left with: {cmd} resume ${name} -n ${namespace}`,
+    },
   );
 }

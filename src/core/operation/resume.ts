@@ -15,6 +15,7 @@ import { PreconditionError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
 import type { Clock, Cluster, MoveWorld, Reporter } from '../ports.ts';
 import { resolveHostedCluster } from '../controlplane/hosted-cluster.ts';
+import type { NodeCount } from '../controlplane/nodes.ts';
 
 import {
   isKnownOperationType,
@@ -31,6 +32,8 @@ export interface ResumeDeps extends Cluster {
   signal?: AbortSignal;
   /** The other management cluster, the bucket and DNS: only a move's resume needs them. */
   world?: MoveWorld;
+  /** This resume as the user runs it (`{cmd} resume <name> -n <ns> --context ...`), for hints. */
+  resumeCommand?: string;
 }
 
 export interface ResumeResult {
@@ -40,6 +43,10 @@ export interface ResumeResult {
   operation: string | null;
   /** What was done, one sentence each, in order. */
   actions: string[];
+  /** A finished move: the hosted cluster's nodes at the end (null: the wait did not run). */
+  nodes?: NodeCount | null;
+  /** A finished move: the phases this resume ran, with how long each took. */
+  phases?: { phase: string; seconds: number }[];
 }
 
 export interface ResumeInput<T extends OperationType = OperationType> {

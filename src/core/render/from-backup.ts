@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { causeText, NotFoundError, PreconditionError } from '../errors.ts';
 import type { BackupManifest } from '../bundle/manifest.ts';
 import { BackupFiles, backupKey, backupRootOf } from '../bundle/layout.ts';
+import { checkBackup, refuseUnsound } from '../bundle/check.ts';
 import type { ObjectStore } from '../ports.ts';
 import { parseKeyMaterial, type KeySource } from './encryption.ts';
 import { factsFromBackup, parseBackupManifest, type RestoreFacts } from './facts.ts';
@@ -52,6 +53,9 @@ export async function readBackupInputs(req: BackupInputsRequest): Promise<Backup
     throw err;
   });
   const manifest = parseBackupManifest(text, manifestUrl);
+  // The one reader of a backup: format, identity (path, backup.json, manifests) and files, as `backup verify` checks them.
+  const refusal = refuseUnsound(await checkBackup(store, prefix));
+  if (refusal) throw refusal;
   const result: BackupInputs = { manifest, facts: factsFromBackup(manifest, `backup ${store.url(prefix)}/`) };
 
   if (req.expiresInSeconds !== undefined) {

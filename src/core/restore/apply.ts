@@ -55,7 +55,7 @@ export async function applyObjects(ctx: ApplyContext, desired: DesiredObject[]):
             if (!live) throw err;
           }
         }
-        if (step !== 'namespaces' && !holdsDesired(live, d.object)) {
+        if (step !== 'namespaces' && !d.keepExisting && !holdsDesired(live, d.object)) {
           throw new PreconditionError(`${describe(d)} exists with other content than the backup's`, {
             hint: 'delete it if it is stale, then run the restore again',
           });

@@ -13,6 +13,7 @@ import { carriedObjects } from '../bundle/requirements.ts';
 import type { BackupManifest } from '../bundle/manifest.ts';
 import { readText } from '../bundle/read.ts';
 import { verifyStoredBackup, type BackupVerification } from '../bundle/verify.ts';
+import { checkBackup, refuseUnsound } from '../bundle/check.ts';
 import { parseManifests } from '../render/documents.ts';
 import type { RestoreBundle } from './types.ts';
 
@@ -40,18 +41,17 @@ export async function readBundle(
 ): Promise<{ bundle: RestoreBundle; verification: BackupVerification | null }> {
   const at = (rel: string) => (src.prefix ? `${src.prefix}/${rel}` : rel);
   const url = src.store.url(src.prefix ? `${src.prefix}/` : '');
-  const readManifest = async () => JSON.parse(await readText(src.store, at(BackupFiles.manifest), options.signal)) as BackupManifest;
   let verification: BackupVerification | null = null;
-  // Unreadable here, it is left to the full verification to say what is wrong with the backup.
-  let manifest = await readManifest().catch(() => undefined);
-  if (manifest && !options.verifySnapshot && (await storedAsWritten(src, manifest)))
+  // The one reader of a backup (format, identity, files), on the quick path too: only the snapshot's bytes may be skipped.
+  const checked = await checkBackup(src.store, src.prefix, options.signal);
+  const refusal = refuseUnsound(checked);
+  if (refusal) throw refusal;
+  const manifest = checked.manifest as BackupManifest;
+  if (!options.verifySnapshot && (await storedAsWritten(src, manifest)))
     options.reporter.info(
       `the stored snapshot is the one the backup wrote and checked in transit (ETag ${manifest.snapshot.etag}, ${manifest.snapshot.size} bytes): not downloaded again (--verify-snapshot checks every byte)`,
     );
-  else {
-    verification = await verifyStored(src, options);
-    manifest = await readManifest();
-  }
+  else verification = await verifyStored(src, options);
   const one = async (rel: string, kind: string): Promise<KubeObject> => {
     const docs = parseManifests(await readText(src.store, at(rel), options.signal), src.store.url(at(rel)));
     const obj = docs.find((d) => d.kind === kind);

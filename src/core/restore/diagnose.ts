@@ -8,7 +8,16 @@
 import { redactSecrets } from '../redact.ts';
 
 export type InitFailureKind =
-  'url-expired' | 'access-denied' | 'signature' | 'no-such-key' | 's3-error' | 'truncated' | 'hash-mismatch' | 'not-a-snapshot' | 'unknown';
+  | 'url-expired'
+  | 'access-denied'
+  | 'signature'
+  | 'no-such-key'
+  | 's3-error'
+  | 'download-failed'
+  | 'truncated'
+  | 'hash-mismatch'
+  | 'not-a-snapshot'
+  | 'unknown';
 
 export interface InitDiagnosis {
   kind: InitFailureKind;
@@ -66,6 +75,8 @@ export function diagnoseInitLog(log: string | undefined): InitDiagnosis {
       evidence: redactSecrets(hash.trim()).slice(0, 200),
       cause: 'the downloaded snapshot failed its SHA-256 integrity check (the file was changed or damaged)',
     };
+  const curl = curlFailure(text);
+  if (curl) return curl;
   const cut = line(/transfer closed|partial file|curl: \(18\)|curl: \(56\)|unexpected EOF|file too small|truncated/i);
   if (cut)
     return {
@@ -88,6 +99,27 @@ export function diagnoseInitLog(log: string | undefined): InitDiagnosis {
   };
 }
 
+/** curl's exit codes a snapshot download meets, in the user's terms (curl(1) EXIT CODES). */
+const CURL_CODES: Record<number, string> = {
+  6: "could not resolve the S3 endpoint's host name from the etcd pod",
+  7: 'could not connect to the S3 endpoint from the etcd pod (refused or unreachable)',
+  28: 'the download from the S3 endpoint timed out',
+  35: 'the TLS handshake with the S3 endpoint failed',
+  51: "the S3 endpoint's certificate does not match its host name",
+  52: 'the S3 endpoint closed the connection without an answer',
+  60: "the etcd image's trust store does not trust the S3 endpoint's certificate (an internal CA?)",
+  77: "the etcd image's CA trust store could not be read",
+};
+
+/** A `curl: (N) ...` line of a failed download, other than a transfer cut short (see 'truncated'). */
+function curlFailure(text: string): InitDiagnosis | undefined {
+  const m = /curl: \((\d+)\)[^\n]*/.exec(text);
+  const code = m ? Number(m[1]) : undefined;
+  if (!m || code === undefined || code === 18 || code === 56) return undefined;
+  const what = CURL_CODES[code] ?? 'the snapshot download failed';
+  return { kind: 'download-failed', evidence: redactSecrets(m[0].trim()).slice(0, 200), cause: `${what} (curl exit ${code})` };
+}
+
 /** The next step for a failed restore: the URL is immutable, so the cluster must be recreated. */
 export function nextStepFor(d: InitDiagnosis, rerun: string): string {
   switch (d.kind) {
@@ -103,6 +135,8 @@ export function nextStepFor(d: InitDiagnosis, rerun: string): string {
       return 'the stored snapshot is damaged: check it with "{cmd} backup verify <backup-url>", pick an intact backup and restore it with --replace';
     case 'truncated':
       return `the download was interrupted (network or a full volume): ${rerun} --replace`;
+    case 'download-failed':
+      return `make the S3 endpoint reachable (and trusted) from the etcd pods, then recreate the cluster: ${rerun} --replace`;
     default:
       return `read the log with "kubectl logs -c etcd-init <etcd pod> -n <control-plane namespace>", fix the cause, then ${rerun} --replace`;
   }

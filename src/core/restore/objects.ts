@@ -1,9 +1,10 @@
 /**
  * The objects a restore creates, in the order it creates them (pure). The order is what makes
  * the restored data readable: the HostedCluster's Secrets/ConfigMaps (pull secret, the ORIGINAL
- * encryption key, ...) and the control-plane PKI (root-ca, etcd-signer, sa-signing-key) must
- * exist before the HostedCluster, or the operator generates fresh ones and the restored
- * Secrets and service-account tokens are unreadable. The HostedControlPlane is the operator's:
+ * encryption key, ...) and the control plane's Secrets (every CA, sa-signing-key, ...:
+ * bundle/control-plane-secrets.ts) must exist before the HostedCluster, or the operator generates
+ * fresh ones: the restored Secrets and service-account tokens are unreadable and the nodes, the
+ * konnectivity agents and saved admin kubeconfigs are locked out. The HostedControlPlane is the operator's:
  * pre-creating it without the URL would make the HyperShift CRD refuse the operator's update
  * (hypershift-domain.md §2.8).
  */
@@ -11,6 +12,7 @@ import { UsageError } from '../errors.ts';
 import { controlPlaneNamespace, Resources, type KubeObject } from '../model.ts';
 import { cleanObject } from '../export/clean.ts';
 import { kindRank, knownKindOf } from '../export/kinds.ts';
+import { IDENTITY_SECRETS } from '../bundle/control-plane-secrets.ts';
 import { RestoreAnnotations, type DesiredObject, type RestoreBundle } from './types.ts';
 
 export interface ObjectTarget {
@@ -57,15 +59,24 @@ export function desiredObjects(bundle: RestoreBundle, target: ObjectTarget): Des
       type,
       object: stamp(object, inControlPlane ? cp : target.namespace, from),
       origin: `${object.kind ?? 'Secret'} from the backup (${role})`,
+      ...(inControlPlane && role === 'pki' && !IDENTITY_SECRETS.includes(object.metadata.name ?? '') ? { keepExisting: true } : {}),
     });
   }
 
   // A move's CAPI and platform objects (--with-nodes), before the HostedCluster as §2.8 applies them,
-  // in dependency order, so the existing machines are adopted rather than replaced.
+  // in dependency order, so the existing machines are adopted rather than replaced. Once applied their
+  // controllers write them (the Cluster's spec.paused follows the HostedCluster, statuses change), so
+  // one found on a re-run is kept: it was applied by this restore or made by the operator from it.
   for (const object of [...(bundle.controlPlane ?? [])].sort((a, b) => kindRank(a) - kindRank(b))) {
     const type = knownKindOf(object);
     if (!type) continue;
-    out.push({ step: 'control-plane', type, object: stamp(object, cp, from), origin: `${object.kind} from the backup (--with-nodes)` });
+    out.push({
+      step: 'control-plane',
+      type,
+      object: stamp(object, cp, from),
+      origin: `${object.kind} from the backup (--with-nodes)`,
+      keepExisting: true,
+    });
   }
 
   const hc = stamp(bundle.hostedCluster, target.namespace, from, {

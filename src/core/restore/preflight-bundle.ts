@@ -5,29 +5,14 @@
 import { PreconditionError, UsageError } from '../errors.ts';
 import { Resources, type KubeObject } from '../model.ts';
 import { mustAlreadyExist } from '../bundle/requirements.ts';
-import { MAX_SNAPSHOT_URL_LENGTH } from '../render/snapshot-url.ts';
-import { redactUrl } from '../redact.ts';
+import { sameManagementCluster } from '../controlplane/management-cluster.ts';
+import { snapshotUrlProblem } from '../controlplane/snapshot-access.ts';
 import type { DesiredObject, RestoreBundle } from './types.ts';
 
-/** The snapshot URL as the HostedCluster CRD and etcd-init take it: https, within the CRD's length. */
+/** The snapshot URL as the HostedCluster CRD and etcd-init take it (the check move's preflight shares). */
 export function checkUrl(url: string): void {
-  const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
-  if (scheme !== 'https') {
-    throw new UsageError(
-      `failed to pre-sign the snapshot: the store gives "${redactUrl(url).slice(0, 80)}...", and the HostedCluster CRD and etcd-init need an https:// URL`,
-      {
-        hint: 'use an https S3 endpoint (--endpoint https://...)',
-      },
-    );
-  }
-  if (url.length > MAX_SNAPSHOT_URL_LENGTH) {
-    throw new UsageError(
-      `failed to pre-sign the snapshot: the URL is ${url.length} characters and the HostedCluster CRD accepts at most ${MAX_SNAPSHOT_URL_LENGTH}`,
-      {
-        hint: 'sign with long-lived credentials (a session token makes pre-signed URLs much longer), or use a shorter bucket name and prefix',
-      },
-    );
-  }
+  const problem = snapshotUrlProblem(url);
+  if (problem) throw new UsageError(`failed to pre-sign the snapshot: ${problem.cause}`, { hint: problem.hint });
 }
 
 export function checkKeyMaterial(bundle: RestoreBundle): void {
@@ -69,10 +54,9 @@ export function checkReferences(bundle: RestoreBundle, desired: DesiredObject[],
   }
 }
 
+/** Whether the target is the management cluster the backup was taken on (backup.json `managementCluster`). */
 export function sameCluster(bundle: RestoreBundle, kubeSystem: KubeObject | undefined): boolean | undefined {
-  const recorded = (bundle.manifest as unknown as { managementCluster?: { id?: string } }).managementCluster?.id;
-  const here = kubeSystem?.metadata.uid;
-  return recorded && here ? recorded === here : undefined;
+  return sameManagementCluster(bundle.manifest.managementCluster, kubeSystem);
 }
 
 export function checkHostnames(

@@ -12,6 +12,9 @@ import type { KubeApi } from '../ports.ts';
 import { MAX_SNAPSHOT_URL_LENGTH } from '../render/snapshot-url.ts';
 import { describe, holdsDesired } from './objects.ts';
 import { checkHostnames, checkKeyMaterial, checkReferences, checkUrl, sameCluster } from './preflight-bundle.ts';
+import { checkContinuity } from './continuity.ts';
+import { checkSourceGone, type SourceProbe } from './source-gone.ts';
+import { checkReleaseEtcd } from '../etcd/versions.ts';
 import { otherOperation, readRestoreRecord, restoredFrom, type RestoreRecord } from './record.ts';
 import type { DesiredObject, PlannedObject, PreflightCheck, RestoreBundle } from './types.ts';
 
@@ -25,7 +28,16 @@ export interface PreflightInput {
   name: string;
   replace: boolean;
   snapshotUrl: string;
+  /** --cleanup-cloud-resources: --replace may delete a HostedCluster whose deletion removes the guest's cloud resources. */
+  cleanupCloudResources?: boolean;
+  /** On another management cluster: asks whether the source still serves the API hostname (source-gone.ts). */
+  sourceProbe?: SourceProbe;
+  /** --force: a source that still answers is a warning, not a refusal. */
+  force?: boolean;
 }
+
+/** On a HostedCluster, "true": its deletion removes the guest's volumes, load balancers and registry storage (hypershift-domain.md §5). */
+export const CLEANUP_CLOUD_RESOURCES = 'hypershift.openshift.io/cleanup-cloud-resources';
 
 export interface Preflight {
   checks: PreflightCheck[];
@@ -67,6 +79,7 @@ export async function preflight(
       ? `${RESTORE_PKI_SECRETS.join(', ')} in the backup`
       : `the backup carries ${pkiCarried.join(', ') || 'no PKI Secret'}: the rest must exist in ${cp}`,
   );
+  await checkContinuity(input, cp, pass, warnings);
   pass(
     'encryption',
     bundle.manifest.encryption.type === 'aescbc'
@@ -112,6 +125,7 @@ export async function preflight(
         },
       );
     }
+    checkCloudCleanup(hc, input.cleanupCloudResources === true, pass);
     toDelete.push({ kind: 'HostedCluster', namespace, name });
     const pools = (await api.list(Resources.nodePool, namespace)).filter(
       (np) => (np['spec'] as { clusterName?: string } | undefined)?.clusterName === name,
@@ -155,6 +169,12 @@ export async function preflight(
     `${platform}${sameManagementCluster === false ? ", another management cluster than the backup's" : sameManagementCluster === true ? ', the management cluster of the backup' : ''}`,
   );
   checkHostnames(bundle, sameManagementCluster, warnings, pass);
+  await checkSourceGone(bundle, sameManagementCluster, input.sourceProbe, input.force === true, pass, warnings);
+  const hcRelease = (desired.find((d) => d.step === 'hosted-cluster')?.object['spec'] as { release?: { image?: string } } | undefined)
+    ?.release?.image;
+  const etcdVersion = checkReleaseEtcd(bundle.manifest.etcd.version || undefined, hcRelease, input.force === true);
+  pass('etcd-version', etcdVersion.detail);
+  warnings.push(...etcdVersion.warnings);
   checkReferences(bundle, desired, namespace, cp);
 
   const planned: PlannedObject[] = [];
@@ -189,7 +209,7 @@ export async function preflight(
       if (live && !replaced) planned.push(row('exists'));
       else missingRefs.push(describe(d) + (replaced ? ' (--replace deletes it)' : ''));
     } else if (!live) planned.push(row('create'));
-    else if (d.step === 'namespaces' || holdsDesired(live, d.object)) planned.push(row('exists'));
+    else if (d.step === 'namespaces' || d.keepExisting || holdsDesired(live, d.object)) planned.push(row('exists'));
     else conflicts.push(describe(d));
   }
   if (conflicts.length) {
@@ -224,4 +244,29 @@ export async function preflight(
     },
     planned,
   };
+}
+
+/**
+ * --replace deletes the HostedCluster through the operator: with cleanup-cloud-resources "true" that
+ * deletion also removes the guest's cloud data, which the restored cluster needs. Refused unless
+ * --cleanup-cloud-resources says so; otherwise replace.ts sets the annotation to "false" right before
+ * the delete (kept visible on the object rather than removed, so the choice shows in its last state).
+ */
+function checkCloudCleanup(hc: KubeObject, allowed: boolean, pass: (check: string, detail: string) => void): void {
+  const { namespace, name } = hc.metadata;
+  const on = hc.metadata.annotations?.[CLEANUP_CLOUD_RESOURCES] === 'true';
+  if (on && !allowed) {
+    throw new PreconditionError(
+      `failed to restore ${namespace}/${name}: the existing HostedCluster has ${CLEANUP_CLOUD_RESOURCES}: "true", so deleting it for --replace would also delete the guest cluster's volumes, load balancers and image-registry storage`,
+      {
+        hint: `to keep them (what a restore over the same cluster needs), repair etcd in place instead: {cmd} etcd restore ${name} -n ${namespace} --from-backup <backup-url>; to delete them with the cluster, add --cleanup-cloud-resources`,
+      },
+    );
+  }
+  pass(
+    'cloud-resources',
+    on
+      ? `${CLEANUP_CLOUD_RESOURCES}: "true" and --cleanup-cloud-resources: the delete removes the guest's volumes, load balancers and registry storage`
+      : `kept: ${CLEANUP_CLOUD_RESOURCES} is set to "false" on ${namespace}/${name} right before the delete`,
+  );
 }

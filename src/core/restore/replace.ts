@@ -3,11 +3,14 @@
  * waits until the operator has removed the control-plane namespace and every `data-etcd-*`
  * PVC: etcd-init restores only into empty volumes, so the restore must not start before the
  * old ones are gone. Deletions are idempotent (a missing object is already deleted).
+ * Without --cleanup-cloud-resources the HostedCluster's cleanup-cloud-resources annotation is set
+ * to "false" before anything is deleted, so the guest's volumes, load balancers and registry
+ * storage stay for the restored cluster (preflight refused when it was "true" without the flag).
  */
 import { RemoteError } from '../errors.ts';
 import { controlPlaneNamespace, Resources } from '../model.ts';
 import type { Clock, KubeApi, Reporter } from '../ports.ts';
-import type { Preflight } from './preflight.ts';
+import { CLEANUP_CLOUD_RESOURCES, type Preflight } from './preflight.ts';
 
 export interface ReplaceContext {
   api: KubeApi;
@@ -17,6 +20,8 @@ export interface ReplaceContext {
   name: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** --cleanup-cloud-resources: leave the annotation as it is (the delete may remove the guest's cloud data). */
+  cleanupCloudResources?: boolean;
 }
 
 const POLL_MS = 500;
@@ -24,6 +29,15 @@ const POLL_MS = 500;
 export async function replaceExisting(ctx: ReplaceContext, pre: Preflight): Promise<void> {
   const { api, namespace, name } = ctx;
   const cp = controlPlaneNamespace(namespace, name);
+  if (!ctx.cleanupCloudResources && pre.toDelete.some((o) => o.kind === 'HostedCluster')) {
+    const hc = await api.get(Resources.hostedCluster, namespace, name);
+    if (hc && !hc.metadata.deletionTimestamp && hc.metadata.annotations?.[CLEANUP_CLOUD_RESOURCES] !== 'false') {
+      ctx.reporter.info(
+        `setting ${CLEANUP_CLOUD_RESOURCES}: "false" on HostedCluster ${namespace}/${name}: its deletion keeps the guest's cloud resources`,
+      );
+      await api.mergePatch(Resources.hostedCluster, namespace, name, { metadata: { annotations: { [CLEANUP_CLOUD_RESOURCES]: 'false' } } });
+    }
+  }
   for (const obj of pre.toDelete.filter((o) => o.kind === 'NodePool')) {
     ctx.reporter.info(`deleting NodePool ${obj.namespace}/${obj.name}`);
     await api.delete(Resources.nodePool, obj.namespace, obj.name);

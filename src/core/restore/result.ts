@@ -23,6 +23,7 @@ export function restoreResult(
   objects: PlannedObject[],
   verification: DataVerification | null,
   record: RestoreRecord | null,
+  repair: RestoreResult['repair'] = null,
 ): RestoreResult {
   const { bundle, namespace, name, cp, pre } = base;
   const m = bundle.manifest;
@@ -65,5 +66,6 @@ export function restoreResult(
       totalSeconds: seconds(base.startedAt),
     },
     nextSteps: verified ? nextSteps(m.hostedCluster.platform, namespace, name, pre.sameManagementCluster) : [],
+    repair,
   };
 }

@@ -7,18 +7,22 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../errors.ts';
 import { controlPlaneNamespace, Resources, type KubeObject } from '../model.ts';
-import type { Clock, KubeApi, ObjectStore, PodExec, Reporter } from '../ports.ts';
+import type { Clock, KubeApi, ObjectStore, OpenedStore, PodExec, Reporter, S3Target } from '../ports.ts';
 import { BackupFiles } from '../bundle/layout.ts';
 import { applyObjects } from './apply.ts';
 import { readBundle } from './bundle.ts';
 import { desiredObjects } from './objects.ts';
 import { preflight, type Preflight } from './preflight.ts';
-import { advanceRecord, readRestoreRecord, recordAnnotations, releaseRecord, type RestoreRecord } from './record.ts';
+import { checkRestoreTrust } from './preflight-trust.ts';
+import { advanceRecord, readRestoreRecord, recordAnnotations, type RestoreRecord } from './record.ts';
+import { recordedSource, type RecordedSnapshot, type RepairSource } from './repair.ts';
+import { finish } from './finish.ts';
+import { withNodeCount } from './nodes.ts';
+import type { ConnectGuest } from '../controlplane/nodes.ts';
 import { replaceExisting } from './replace.ts';
-import { restoreResult, type RestoreRunFacts } from './result.ts';
-import type { PlannedObject, PodLogs, RestoreBundle, RestoreResult } from './types.ts';
-import { verifyRestoredData } from './verify-data.ts';
-import { waitForRestore } from './wait.ts';
+import type { SourceProbe } from './source-gone.ts';
+import { restoreResult } from './result.ts';
+import type { PodLogs, RestoreBundle, RestoreResult } from './types.ts';
 
 export interface RestoreRequest {
   store: ObjectStore;
@@ -40,6 +44,16 @@ export interface RestoreRequest {
   verifySnapshot?: boolean;
   /** Also create the CAPI and platform objects a move's backup carries, so existing machines are adopted. */
   withNodes?: boolean;
+  /** false (--no-repair): a split brain is reported (SplitBrain), not repaired in place. */
+  repair?: boolean;
+  /** --cleanup-cloud-resources: --replace may delete a HostedCluster whose deletion removes the guest's cloud data. */
+  cleanupCloudResources?: boolean;
+  /** --force: restore on another management cluster although the source still answers on the API hostname. */
+  force?: boolean;
+  /** false: create no NodePool (a move that keeps the existing nodes in service; move/nodes.ts). */
+  nodePools?: boolean;
+  /** How the store was reached (recorded, without credentials, so `resume` can read the snapshot again). */
+  via?: Pick<S3Target, 'region' | 'endpoint' | 'pathStyle' | 'caBundle'>;
 }
 
 export interface RestoreDeps {
@@ -50,8 +64,12 @@ export interface RestoreDeps {
   reporter: Reporter;
   signal?: AbortSignal;
   onBytes?: (n: number) => void;
+  /** Asks whether the source still serves the API hostname (a restore on another management cluster). */
+  sourceProbe?: SourceProbe;
   /** Asked before --replace deletes anything (downtime); throws to refuse. */
   confirmReplace(question: string): Promise<void>;
+  /** The hosted cluster's own API (admin kubeconfig): with it, a verified restore waits for its nodes (nodes.ts). */
+  connectGuest?: ConnectGuest;
 }
 
 export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promise<RestoreResult> {
@@ -74,7 +92,13 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
   const snapshotKey = req.prefix ? `${req.prefix}/${m.snapshot.file || BackupFiles.snapshot}` : m.snapshot.file || BackupFiles.snapshot;
   const snapshotUrl = await req.store.presignGet(snapshotKey, req.expiresInSeconds);
 
-  const record: RestoreRecord = {
+  const record: RecordedSnapshot = {
+    snapshot: {
+      file: m.snapshot.file || BackupFiles.snapshot,
+      sha256: m.snapshot.sha256,
+      size: m.snapshot.size,
+      ...(req.via && Object.keys(req.via).length ? { via: req.via } : {}),
+    },
     id: randomUUID().slice(0, 8),
     type: 'restore',
     startedAt: startedAt.toISOString(),
@@ -93,10 +117,35 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
     name,
     snapshotUrl,
     recordAnnotations: { ...recordAnnotations(record), ...req.hostedClusterAnnotations },
-  });
+  }).filter((d) => req.nodePools !== false || d.step !== 'node-pools');
   const { preflight: pre, planned } = await preflight(
-    { api: deps.api, bundle, namespace, name, replace: req.replace, snapshotUrl },
+    {
+      api: deps.api,
+      bundle,
+      namespace,
+      name,
+      replace: req.replace,
+      snapshotUrl,
+      ...(req.cleanupCloudResources ? { cleanupCloudResources: true } : {}),
+      ...(deps.sourceProbe ? { sourceProbe: deps.sourceProbe } : {}),
+      ...(req.force ? { force: true } : {}),
+    },
     desired,
+  );
+  await checkRestoreTrust(
+    {
+      api: deps.api,
+      exec: deps.exec,
+      store: req.store,
+      prefix: req.prefix,
+      expiresInSeconds: req.expiresInSeconds,
+      namespace,
+      name,
+      cp,
+      ...(req.via?.caBundle ? { caBundle: req.via.caBundle } : {}),
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    },
+    pre,
   );
   for (const w of pre.warnings) deps.reporter.warn(w);
   deps.reporter.debug('step: preflight');
@@ -119,6 +168,7 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
         name,
         timeoutMs: req.waitTimeoutMs,
         ...(deps.signal ? { signal: deps.signal } : {}),
+        ...(req.cleanupCloudResources ? { cleanupCloudResources: true } : {}),
       },
       pre,
     );
@@ -152,7 +202,12 @@ export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promis
   } else if (live.phase === 'hosted-cluster' || live.phase === 'node-pools') {
     live = await advanceRecord(deps.api, namespace, name, live, 'waiting');
   }
-  return finish({ ...base, planned: applied }, live, deps, req.waitTimeoutMs, req.rerun);
+  const source: RepairSource = { store: req.store, key: snapshotKey, sha256: m.snapshot.sha256, size: m.snapshot.size };
+  const result = await finish({ ...base, planned: applied }, live, deps, req.waitTimeoutMs, req.rerun, {
+    allowed: req.repair !== false,
+    source: () => Promise.resolve(source),
+  });
+  return withNodeCount(result, { ...deps, timeoutMs: req.waitTimeoutMs });
 }
 
 /** `resume` of a restore: finish waiting and verifying from the record on the HostedCluster. */
@@ -160,6 +215,8 @@ export async function resumeRestore(
   hc: KubeObject,
   deps: Omit<RestoreDeps, 'confirmReplace' | 'onBytes'>,
   waitTimeoutMs: number,
+  /** Opens the recorded backup's store (resume's S3 flags and credential chain), so a split brain can be repaired. */
+  openStore?: (target: S3Target) => Promise<OpenedStore>,
 ): Promise<RestoreResult> {
   const record = readRestoreRecord(hc);
   const namespace = hc.metadata.namespace ?? '';
@@ -185,53 +242,8 @@ export async function resumeRestore(
     deps,
     waitTimeoutMs,
     `{cmd} restore ${record.backup}${namespace !== bundle.manifest.hostedCluster.namespace ? ` -n ${namespace}` : ''}`,
+    { allowed: true, ...(openStore ? { source: () => recordedSource(record, openStore) } : {}) },
   );
-}
-
-async function finish(
-  base: RestoreRunFacts & { planned: PlannedObject[] },
-  record: RestoreRecord,
-  deps: Omit<RestoreDeps, 'confirmReplace' | 'onBytes'>,
-  waitTimeoutMs: number,
-  rerun: string,
-): Promise<RestoreResult> {
-  const { namespace, name, cp } = base;
-  const hc = await deps.api.get(Resources.hostedCluster, namespace, name);
-  const policy = (hc?.['spec'] as { controllerAvailabilityPolicy?: string } | undefined)?.controllerAvailabilityPolicy;
-  await waitForRestore({
-    api: deps.api,
-    logs: deps.logs,
-    clock: deps.clock,
-    reporter: deps.reporter,
-    namespace,
-    name,
-    controlPlaneNamespace: cp,
-    replicas: policy === 'SingleReplica' ? 1 : 3,
-    timeoutMs: waitTimeoutMs,
-    rerun,
-    ...(deps.signal ? { signal: deps.signal } : {}),
-  });
-  deps.reporter.debug('step: restored');
-  if (readRestoreRecord(hc) && record.phase === 'waiting') record = await advanceRecord(deps.api, namespace, name, record, 'verifying');
-  deps.reporter.info('verifying the restored data on every member');
-  const verification = await verifyRestoredData({
-    api: deps.api,
-    exec: deps.exec,
-    clock: deps.clock,
-    namespace,
-    name,
-    backup: {
-      revision: record.revision,
-      totalKeys: record.totalKeys,
-      ...(record.liveKeys !== undefined ? { liveKeys: record.liveKeys } : {}),
-    },
-    ...(deps.signal ? { signal: deps.signal } : {}),
-  });
-  if (verification.state === 'Restored' && readRestoreRecord(await deps.api.get(Resources.hostedCluster, namespace, name))) {
-    await releaseRecord(deps.api, namespace, name);
-  }
-  deps.reporter.debug('step: verified');
-  return restoreResult(base, deps.api, deps.clock, base.planned, verification, record);
 }
 
 /** For `resume`: the backup facts the record carries (no store access needed). */

@@ -3,6 +3,7 @@
  * hcp-dr.openshift.io/v1alpha1, kind RestoreResult; documented in the README). Fields of
  * RestoreResult are only ever added.
  */
+import type { NodeCount } from '../controlplane/nodes.ts';
 import type { BackupManifest } from '../bundle/manifest.ts';
 import type { KubeObject } from '../model.ts';
 import type { ResourceType } from '../ports.ts';
@@ -30,6 +31,11 @@ export interface DesiredObject {
   origin: string;
   /** Not in the backup (an older one): must exist already; never created. */
   mustExist?: boolean;
+  /**
+   * A control-plane Secret HyperShift re-issues from the CAs (a leaf certificate, a kubeconfig): when
+   * one is there already with other content, it is kept rather than refused.
+   */
+  keepExisting?: boolean;
 }
 
 /** What the preflight found for one object: create it, or it is there already (identical). */
@@ -83,6 +89,8 @@ export interface RestoreResult {
     /** The revision every member's hashkv was taken at; null when they disagree or none answered. */
     hashRevision: number | null;
     revision: number | null;
+    /** True when the restored revision is at least the snapshot's + 1,000,000,000 (--bump-revision --mark-compacted). */
+    revisionBumped: boolean;
     totalKeys: number | null;
     /** Restored keys minus the backup's; the control plane writes some at start-up. */
     keyDelta: number | null;
@@ -98,6 +106,13 @@ export interface RestoreResult {
     totalSeconds: number;
   };
   nextSteps: string[];
+  /** The hosted cluster's nodes after the restore (controlplane/nodes.ts); absent when not counted. */
+  nodes?: NodeCount;
+  /**
+   * The split-brain repair (hypershift-domain.md §3.1): null when none was needed; repaired false
+   * when it was found and not repaired (--no-repair, or the repair did not verify).
+   */
+  repair: { repaired: boolean; reason: string; apiDowntimeSeconds: number | null; actions: string[] } | null;
 }
 
 /** The backup as a restore needs it, read and verified before anything changes. */

@@ -7,6 +7,7 @@
 import { controlPlaneNamespace, Etcd, Resources } from '../model.ts';
 import type { Clock, KubeApi, PodExec } from '../ports.ts';
 import { parseEtcdJson } from '../etcd/etcdctl.ts';
+import { BUMP_REVISION } from '../etcd/versions.ts';
 import { byMemberName } from '../etcd/gather.ts';
 import { PodProber } from '../etcd/pod-probe.ts';
 import { runEtcdStatus, type EtcdStatusReport } from '../etcd/status.ts';
@@ -38,6 +39,8 @@ export interface VerifyDataContext {
    * revision, when the backup recorded them.
    */
   backup: { revision: number; totalKeys: number; liveKeys?: number };
+  /** The restore bumped the revision (--bump-revision): it must be at least the backup's + BUMP_REVISION. */
+  bumped?: boolean;
   signal?: AbortSignal;
 }
 
@@ -86,13 +89,21 @@ export async function verifyRestoredData(ctx: VerifyDataContext): Promise<DataVe
     (max, m) => (m.revision !== null && (max === null || m.revision > max) ? m.revision : max),
     null,
   );
+  const floor = ctx.backup.revision + (ctx.bumped ? BUMP_REVISION : 0);
+  const revisionBumped = revision !== null && revision >= ctx.backup.revision + BUMP_REVISION;
   checks.push(
-    revision !== null && revision >= ctx.backup.revision
-      ? { name: 'revision', ok: true, detail: `revision ${revision} >= the backup's ${ctx.backup.revision}` }
+    revision !== null && revision >= floor
+      ? {
+          name: 'revision',
+          ok: true,
+          detail: `revision ${revision} >= the backup's ${ctx.backup.revision}${revisionBumped ? ` + ${BUMP_REVISION} (bumped, marked compacted)` : ' (not bumped)'}`,
+        }
       : {
           name: 'revision',
           ok: false,
-          detail: `revision ${revision ?? 'unknown'} is below the backup's ${ctx.backup.revision}: the snapshot was not restored`,
+          detail: ctx.bumped
+            ? `revision ${revision ?? 'unknown'} is below the backup's ${ctx.backup.revision} + ${BUMP_REVISION}: the restore was not bumped`
+            : `revision ${revision ?? 'unknown'} is below the backup's ${ctx.backup.revision}: the snapshot was not restored`,
         },
   );
 
@@ -109,6 +120,7 @@ export async function verifyRestoredData(ctx: VerifyDataContext): Promise<DataVe
     members: members.map((m) => ({ name: m.name, id: m.id, pod: m.pod, healthy: m.healthy, revision: m.revision, hash: m.hash })),
     hashRevision,
     revision,
+    revisionBumped,
     totalKeys,
     keyDelta,
     checks,

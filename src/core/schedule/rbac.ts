@@ -2,7 +2,8 @@
  * The RBAC objects of a schedule, derived from src/core/permissions.ts (never listed twice).
  *  - named hosted clusters: two ClusterRoles, one per namespace kind (the HostedCluster's
  *    namespace, its control-plane namespace), each bound by RoleBindings in exactly those
- *    namespaces: the ServiceAccount can read Secrets there and nowhere else;
+ *    namespaces: the ServiceAccount can read Secrets there and nowhere else; and one for the named
+ *    cluster-scoped objects it reads (resourceNames), bound by a ClusterRoleBinding;
  *  - a fleet (`backup --all`): one ClusterRole bound by a ClusterRoleBinding, because the
  *    control-plane namespaces of the clusters a fleet run finds are not known in advance.
  */
@@ -41,7 +42,7 @@ export function rbacObjects(request: ScheduleRequest, labels: Record<string, str
   if (request.clusters.type === 'fleet') {
     const name = roleName('fleet');
     return {
-      clusterRoles: [clusterRole(name, ['all-namespaces', 'hosted-cluster-namespace', 'control-plane-namespace'])],
+      clusterRoles: [clusterRole(name, ['all-namespaces', 'hosted-cluster-namespace', 'control-plane-namespace', 'cluster'])],
       clusterRoleBindings: [
         { apiVersion: RBAC_API, kind: 'ClusterRoleBinding', metadata: { name, labels }, roleRef: roleRef(name), subjects: [subject] },
       ],
@@ -59,9 +60,27 @@ export function rbacObjects(request: ScheduleRequest, labels: Record<string, str
     subjects: [subject],
   });
   const cpNamespaces = [...new Set(names.map((n) => controlPlaneNamespace(namespace, n)))].sort();
+  // Named cluster-scoped reads (the management cluster's identity) need a ClusterRoleBinding; their
+  // rules carry resourceNames, so the ServiceAccount reads those objects and no others.
+  const clusterRule = roleName('cluster');
+  const clusterWide = permissions.some((p) => p.where === 'cluster');
   return {
-    clusterRoles: [clusterRole(hcRole, ['hosted-cluster-namespace']), clusterRole(cpRole, ['control-plane-namespace'])],
-    clusterRoleBindings: [],
+    clusterRoles: [
+      clusterRole(hcRole, ['hosted-cluster-namespace']),
+      clusterRole(cpRole, ['control-plane-namespace']),
+      ...(clusterWide ? [clusterRole(clusterRule, ['cluster'])] : []),
+    ],
+    clusterRoleBindings: clusterWide
+      ? [
+          {
+            apiVersion: RBAC_API,
+            kind: 'ClusterRoleBinding',
+            metadata: { name: clusterRule, labels },
+            roleRef: roleRef(clusterRule),
+            subjects: [subject],
+          },
+        ]
+      : [],
     roleBindings: [binding(namespace, hcRole), ...cpNamespaces.map((ns) => binding(ns, cpRole))],
   };
 }

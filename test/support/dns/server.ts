@@ -13,6 +13,10 @@
  *    no answers, and the client asks again over TCP (2-byte length framing, several queries per
  *    connection), as real resolvers do.
  *  - TTL defaults to 0, so no client caches an answer: a test sees each change at once.
+ *  - Optional, each off by default: `propagationDelayMs` answers from a copy of the zone that lags every
+ *    change by that long (Route53's change propagation: the API says done, resolvers see it later);
+ *    `cache` answers like a caching resolver in front of it: a positive answer, once given, is given
+ *    again unchanged until its TTL has passed (negative answers are not cached: the zone has no SOA).
  *
  * API: `const dns = await startDnsServer()`; `dns.port`, `dns.address` ('127.0.0.1:<port>', what
  * `--dns-server` and `dig @127.0.0.1 -p <port>` take), `dns.zone.set(name, 'A', ['127.0.0.11'])`,
@@ -114,9 +118,68 @@ export interface DnsServerOptions {
   port?: number;
   /** TTL of records set without one (default 0). */
   ttl?: number;
+  /** Changes become visible to queries this long after they are made (default 0: at once). */
+  propagationDelayMs?: number;
+  /** Cache answered record sets for their TTL, as a resolver in front of the zone does (default false). */
+  cache?: boolean;
 }
 
-function answer(zone: DnsZone, msg: Buffer, tcp: boolean): Buffer | undefined {
+/** What queries are answered from: the zone itself, or a lagging or caching view of it. */
+interface ZoneView {
+  exists(name: string): boolean;
+  recordSet(name: string, type: RecordType): RecordSet | undefined;
+}
+
+const directView = (zone: DnsZone): ZoneView => ({
+  exists: (name) => zone.exists(name),
+  recordSet: (name, type) => zone.list().find((s) => s.name === name && s.type === type),
+});
+
+/** A copy of `zone` that takes each change `delayMs` after it happened; returns it and a stop function. */
+function laggingView(zone: DnsZone, delayMs: number): { view: ZoneView; stop: () => void } {
+  const published = new DnsZone();
+  const timers = new Set<NodeJS.Timeout>();
+  const copy = (name: string) => {
+    for (const type of ['A', 'TXT'] as const) {
+      const set = zone.list().find((s) => s.name === name && s.type === type);
+      if (set) published.set(name, type, set.values, set.ttl);
+      else if (published.get(name, type)) published.delete(name, type);
+    }
+  };
+  for (const s of zone.list()) copy(s.name);
+  const off = zone.onChange((name) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      copy(name);
+    }, delayMs);
+    timers.add(t);
+  });
+  return {
+    view: directView(published),
+    stop: () => {
+      off();
+      for (const t of timers) clearTimeout(t);
+    },
+  };
+}
+
+/** A resolver cache over `inner`: a record set answered once is answered again until its TTL passes. */
+function cachingView(inner: ZoneView): ZoneView {
+  const cache = new Map<string, { set: RecordSet; until: number }>();
+  return {
+    exists: (name) => [...cache.values()].some((c) => c.set.name === name && c.until > Date.now()) || inner.exists(name),
+    recordSet(name, type) {
+      const hit = cache.get(`${name}/${type}`);
+      if (hit && hit.until > Date.now()) return { ...hit.set, ttl: Math.max(0, Math.ceil((hit.until - Date.now()) / 1000)) };
+      const set = inner.recordSet(name, type);
+      if (set && set.ttl > 0) cache.set(`${name}/${type}`, { set, until: Date.now() + set.ttl * 1000 });
+      else cache.delete(`${name}/${type}`);
+      return set;
+    },
+  };
+}
+
+function answer(zone: ZoneView, msg: Buffer, tcp: boolean): Buffer | undefined {
   let query;
   try {
     query = parseQuery(msg);
@@ -136,7 +199,7 @@ function answer(zone: DnsZone, msg: Buffer, tcp: boolean): Buffer | undefined {
   for (const type of ['A', 'TXT'] as const) {
     const code = TYPE[type];
     if (q.type !== code && q.type !== TYPE.ANY) continue;
-    const set = zone.list().find((s) => s.name === q.name && s.type === type);
+    const set = zone.recordSet(q.name, type);
     for (const v of set?.values ?? []) out.push({ type: code, ttl: set!.ttl, data: type === 'A' ? aData(v) : txtData(v) });
   }
   return reply(RCODE.NOERROR, out);
@@ -146,8 +209,11 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
   const zone = new DnsZone(options.ttl ?? 0);
   const queries = { udp: 0, tcp: 0 };
   const sockets = new Set<net.Socket>();
+  const lagging = options.propagationDelayMs ? laggingView(zone, options.propagationDelayMs) : undefined;
+  const base = lagging?.view ?? directView(zone);
+  const view = options.cache ? cachingView(base) : base;
   const respond = (msg: Buffer, tcp: boolean) => {
-    const r = answer(zone, msg, tcp);
+    const r = answer(view, msg, tcp);
     if (r) queries[tcp ? 'tcp' : 'udp']++;
     return r;
   };
@@ -223,6 +289,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Dn
     async stop() {
       if (stopped) return;
       stopped = true;
+      lagging?.stop();
       for (const s of sockets) s.destroy();
       await Promise.all([new Promise<void>((r) => udpSocket.close(() => r())), new Promise<void>((r) => tcpServer.close(() => r()))]);
     },

@@ -1,4 +1,4 @@
-/** Runs the host etcdctl (3.4) and parses the outputs the harness needs. */
+/** Runs a host etcdctl (Debian's 3.4 unless given) and parses the outputs the harness needs. */
 import { execFile } from 'node:child_process';
 import { cleanEnv } from './process.ts';
 
@@ -9,17 +9,12 @@ export interface EtcdctlResult {
 }
 
 /** Never throws on a non-zero exit: etcdctl prints useful stdout even when rc != 0. */
-export function runEtcdctl(args: readonly string[], timeoutMs = 20_000): Promise<EtcdctlResult> {
+export function runEtcdctl(args: readonly string[], timeoutMs = 20_000, bin = 'etcdctl'): Promise<EtcdctlResult> {
   return new Promise((resolve) => {
-    execFile(
-      'etcdctl',
-      [...args],
-      { env: cleanEnv({ ETCDCTL_API: '3' }), timeout: timeoutMs, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
+    execFile(bin, [...args], { env: cleanEnv({ ETCDCTL_API: '3' }), timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 

@@ -24,6 +24,10 @@ export interface PodView {
   peerPorts: readonly number[];
   /** A directory put first on the pod's PATH (tools taken out of the image: see EtcdCluster.removeFromImage). */
   binOverrides?: string;
+  /** The etcd image's tools (etcd/versions.ts): on PATH before the host's, and what /usr/bin/etcd* name. */
+  imageBin?: string;
+  /** The etcd image's CA trust store (a PEM bundle): what its curl trusts (CURL_CA_BUNDLE); absent: the machine's. */
+  caBundle?: string;
 }
 
 export interface ExecIO {
@@ -48,6 +52,8 @@ const PATH_RE = /(^|[\s='"`:;(|&>,])(\/etc\/etcd\/tls|\/var\/lib|\/tmp)(?=$|[/\s
 const OWN_CLIENT_RE = /\b(?:localhost|127\.0\.0\.1|etcd-client(?:\.[\w-]+)*):2379\b/g;
 const MEMBER_RE = /\betcd-(\d+)\.etcd-discovery(?:\.[\w-]+)*:(2379|2380)\b/g;
 
+const IMAGE_TOOL_RE = /(^|[\s='"`:;(|&>,])\/usr\/bin\/(etcd|etcdctl|etcdutl)(?=$|[\s'"`;)|&<>,])/g;
+
 /** Rewrites one argument (or script) from pod paths/URLs to host ones. */
 export function rewriteForHost(arg: string, pod: PodView): string {
   const hostDir: Record<string, string> = {
@@ -55,7 +61,8 @@ export function rewriteForHost(arg: string, pod: PodView): string {
     '/var/lib': pod.volumeDir,
     '/tmp': pod.tmpDir,
   };
-  return arg
+  const imageBin = pod.imageBin;
+  const host = arg
     .replace(PATH_RE, (_m, pre: string, p: string) => pre + hostDir[p])
     .replace(MEMBER_RE, (m, n: string, port: string) => {
       const ports = port === '2379' ? pod.clientPorts : pod.peerPorts;
@@ -63,6 +70,8 @@ export function rewriteForHost(arg: string, pod: PodView): string {
       return hp === undefined ? m : `127.0.0.1:${hp}`;
     })
     .replace(OWN_CLIENT_RE, `127.0.0.1:${pod.clientPorts[pod.index]}`);
+  // Last: the image directory is a host path (often under /tmp) that the rules above must not see.
+  return imageBin ? host.replace(IMAGE_TOOL_RE, (_m, pre: string, tool: string) => `${pre}${imageBin}/${tool}`) : host;
 }
 
 /** Maps 127.0.0.1:<member port> back to etcd-N.etcd-discovery.<ns>.svc:<2379|2380>, line by line. */
@@ -133,6 +142,11 @@ function podViewMapper(pod: PodView, namespace: string): Transform {
 
 const POD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** The pod's PATH: tools taken out, then `extra` (e.g. a fault wrapper), the etcd image, the base system. */
+export function podPath(pod: PodView, extra?: string): string {
+  return [pod.binOverrides, extra, pod.imageBin, POD_PATH].filter((d): d is string => !!d).join(':');
+}
+
 /** Spawns argv for the pod; resolves to the exit code (128+n for signal n), 127 if not found. */
 export function runInPod(argv: readonly string[], pod: PodView, io: ExecIO): Promise<number> {
   if (argv.length === 0) return Promise.reject(new Error('exec: empty command'));
@@ -148,11 +162,12 @@ export function runInPod(argv: readonly string[], pod: PodView, io: ExecIO): Pro
       stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env: {
         ...cleanEnv({
-          PATH: pod.binOverrides ? `${pod.binOverrides}:${POD_PATH}` : POD_PATH,
+          PATH: podPath(pod),
           HOSTNAME: pod.hostname,
           ETCDCTL_API: '3',
           HOME: pod.tmpDir,
         }),
+        ...(pod.caBundle ? { CURL_CA_BUNDLE: pod.caBundle } : {}),
         ...io.env,
       },
     });

@@ -8,7 +8,7 @@
  *   faults.failHelperPods(false);                  // off: Pending helpers start (the next pull succeeds)
  *   faults.failSnapshotRestore();                  // in helper pods, `etcdctl snapshot restore ...` leaves a
  *                                                  //   partial data dir (<data-dir>/member/snap, no db), prints the
- *                                                  //   message to stderr and exits 1; other etcdctl commands run as usual
+ *                                                  //   message to stderr and exits 1 (etcdutl's too on 3.6); other commands run as usual
  *   faults.failSnapshotRestore('Error: ...');      // the same with that stderr line
  *   faults.failSnapshotRestore(false);             // off
  *   await faults.corruptMemberData(1);             // member etcd-1 dies (SIGKILL, pod shows CrashLoopBackOff) and its
@@ -76,36 +76,39 @@ export class EtcdFaults {
   }
 
   /**
-   * Directory to put first on PATH in helper pods while a command fault is on: an `etcdctl` wrapper
-   * that fails `snapshot restore` and runs the real etcdctl for the rest (the image has no etcdutl).
-   * Undefined when no command fault is on.
+   * Directory to put first on PATH in helper pods while a command fault is on: a wrapper for each
+   * snapshot tool of the image (etcdctl, and etcdutl on 3.6) that fails `snapshot restore` and runs
+   * the image's real tool for the rest. Undefined when no command fault is on.
    */
   async binDir(): Promise<string | undefined> {
     if (this.restoreFailure === undefined) return undefined;
     const dir = path.join(this.cluster.dir, 'fault-bin');
     await mkdir(dir, { recursive: true });
-    const script = [
-      '#!/bin/sh',
-      'case " $* " in',
-      '  *" snapshot restore "*)',
-      '    dd=""; prev=""',
-      '    for a in "$@"; do',
-      '      [ "$prev" = "--data-dir" ] && dd="$a"',
-      '      case "$a" in --data-dir=*) dd="${a#--data-dir=}" ;; esac',
-      '      prev="$a"',
-      '    done',
-      '    [ -n "$dd" ] && mkdir -p "$dd/member/snap"',
-      `    echo ${shellQuote(this.restoreFailure)} >&2`,
-      '    exit 1 ;;',
-      'esac',
-      'exec /usr/bin/etcdctl "$@"',
-      '',
-    ].join('\n');
-    // Written aside and renamed: a wrapper another exec runs at this moment is never half-written.
-    const file = path.join(dir, 'etcdctl');
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-    await writeFile(tmp, script, { mode: 0o755 });
-    await rename(tmp, file);
+    const tools = this.cluster.tools.etcdutl && this.cluster.version === '3.6' ? ['etcdctl', 'etcdutl'] : ['etcdctl'];
+    for (const tool of tools) {
+      const script = [
+        '#!/bin/sh',
+        'case " $* " in',
+        '  *" snapshot restore "*)',
+        '    dd=""; prev=""',
+        '    for a in "$@"; do',
+        '      [ "$prev" = "--data-dir" ] && dd="$a"',
+        '      case "$a" in --data-dir=*) dd="${a#--data-dir=}" ;; esac',
+        '      prev="$a"',
+        '    done',
+        '    [ -n "$dd" ] && mkdir -p "$dd/member/snap"',
+        `    echo ${shellQuote(this.restoreFailure)} >&2`,
+        '    exit 1 ;;',
+        'esac',
+        `exec ${shellQuote(path.join(this.cluster.imageBin, tool))} "$@"`,
+        '',
+      ].join('\n');
+      // Written aside and renamed: a wrapper another exec runs at this moment is never half-written.
+      const file = path.join(dir, tool);
+      const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+      await writeFile(tmp, script, { mode: 0o755 });
+      await rename(tmp, file);
+    }
     return dir;
   }
 }

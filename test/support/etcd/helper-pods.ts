@@ -20,7 +20,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { EtcdCluster } from '../etcd-cluster.ts';
 import type { ExecCall, GroupResource, SimObject, SimStore } from '../sim/types.ts';
-import { runInPod } from './exec-bridge.ts';
+import { podPath, runInPod } from './exec-bridge.ts';
 import { etcdFaults, UNPULLABLE_IMAGE_MARK } from './faults.ts';
 import { attachDeploymentPods } from './deployment-pods.ts';
 import { helperVolume, memberPod, volumeHolders } from './volumes.ts';
@@ -28,7 +28,6 @@ import { helperVolume, memberPod, volumeHolders } from './volumes.ts';
 const PODS: GroupResource = { group: '', version: 'v1', plural: 'pods' };
 const PVCS: GroupResource = { group: '', version: 'v1', plural: 'persistentvolumeclaims' };
 const EVENTS: GroupResource = { group: '', version: 'v1', plural: 'events' };
-const POD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 interface PodSpec {
   containers?: { name: string; image?: string }[];
@@ -65,7 +64,7 @@ export function helperExec(cluster: EtcdCluster, call: ExecCall): Promise<number
           signal: abort.signal,
           namespace: call.namespace,
           mapOutput: true,
-          ...(bin ? { env: { PATH: `${bin}:${POD_PATH}` } } : {}),
+          ...(bin ? { env: { PATH: podPath(member, bin) } } : {}),
         },
       );
     } finally {

@@ -20,16 +20,35 @@
  * machines/machinesets.machine.openshift.io, and one Machine in openshift-machine-api), so bare
  * `machines` is ambiguous as on OpenShift.
  *
- * API: ensureCapiObjects(store, hc, pools) (idempotent), attachCapiController(store) → detach,
+ * NodePools created after the cluster get their MachineDeployment, MachineSet and Machines too (the
+ * NodePool controller), unless the NodePool is paused; objects that exist (adopted from a backup) are
+ * kept as they are.
+ *
+ * With a stand-in cloud (cloud.ts, `cloud: {cloud, cluster}`): a new AWSMachine launches a NEW instance
+ * (its providerID and node come from the cloud); an AWSMachine applied with the providerID of a running
+ * instance adopts it; an AWSMachine deleted while the controllers run terminates its instance, one
+ * whose finalizer someone removed while they were stopped leaves it running (leaked). An ordinary
+ * HostedCluster deletion (releaseCapiObjects) terminates the instances, as deleting NodePools does.
+ *
+ * API: ensureCapiObjects(store, hc, pools, cloud?) (idempotent), attachCapiController(store, {cloud?}) → detach,
  * releaseCapiObjects(store, cpNamespace) (what running controllers do on an ordinary deletion),
  * CAPI_RESOURCES (every resource, fully qualified).
  */
 import { createHash } from 'node:crypto';
 import { isPaused } from '../controllers.ts';
-import { CRDS } from '../sim/crds.ts';
 import type { GroupResource, SimObject, SimStore } from '../sim/types.ts';
 import { controlPlaneNamespace, deploymentObject, NAMESPACES } from './control-plane.ts';
-import { nodeNames, type NodePoolShape } from './guest-cluster.ts';
+
+export { installMachineApi } from './machine-api.ts';
+import type { StandInCloud } from './cloud.ts';
+import { nodeNames, nodePoolsOf, type NodePoolShape } from './guest-cluster.ts';
+
+/** A management cluster's link to the world's stand-in cloud. */
+export interface CloudLink {
+  cloud: StandInCloud;
+  /** This management cluster's name, as instances' owners name it. */
+  cluster: string;
+}
 
 const capi = (plural: string): GroupResource => ({ group: 'cluster.x-k8s.io', version: 'v1beta1', plural });
 const capa = (plural: string): GroupResource => ({ group: 'infrastructure.cluster.x-k8s.io', version: 'v1beta2', plural });
@@ -42,6 +61,7 @@ export const AWS_MACHINE_TEMPLATES = capa('awsmachinetemplates');
 export const AWS_MACHINES = capa('awsmachines');
 const DEPLOYMENTS: GroupResource = { group: 'apps', version: 'v1', plural: 'deployments' };
 const HOSTED_CLUSTERS: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
+const NODEPOOLS: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'nodepools' };
 export const CAPI_CONTROLLERS = ['cluster-api', 'capi-provider'];
 
 /** Resource → the finalizer its controller puts on every object it manages. */
@@ -67,7 +87,7 @@ type Spec = Record<string, unknown>;
 const specOf = (o: SimObject) => (o['spec'] ?? {}) as Spec;
 
 /** Creates whatever of the hosted cluster's CAPI and platform objects is missing. */
-export function ensureCapiObjects(store: SimStore, hc: SimObject, pools: NodePoolShape[]): void {
+export function ensureCapiObjects(store: SimStore, hc: SimObject, pools: NodePoolShape[], link?: CloudLink): void {
   const ns = controlPlaneNamespace(hc);
   const name = hc.metadata.name;
   const infraID = (specOf(hc)['infraID'] as string | undefined) ?? name;
@@ -148,9 +168,22 @@ export function ensureCapiObjects(store: SimStore, hc: SimObject, pools: NodePoo
       spec: { clusterName: infraID, replicas: pool.replicas, template },
       status: { replicas: pool.replicas, readyReplicas: pool.replicas },
     });
-    for (const [i, { node }] of nodes.filter((n) => n.pool === pool.name).entries()) {
+    for (const [i, { node: preferred }] of nodes.filter((n) => n.pool === pool.name).entries()) {
       const mName = `${msName}-${hash5(`${ns}/${msName}/${i}`)}`;
-      const providerID = `aws:///${region}a/i-0${createHash('sha256').update(node).digest('hex').slice(0, 16)}`;
+      if (store.get(MACHINES, ns, mName) && (!aws || store.get(AWS_MACHINES, ns, mName))) continue;
+      // A machine that is not there yet is a new instance: the cloud names its node and providerID.
+      const launched =
+        aws && link
+          ? link.cloud.launch({
+              infraID,
+              pool: pool.name,
+              region,
+              nodeName: preferred,
+              owner: { cluster: link.cluster, namespace: ns, name: mName },
+            })
+          : undefined;
+      const node = launched?.nodeName ?? preferred;
+      const providerID = launched?.providerID ?? `aws:///${region}a/i-0${createHash('sha256').update(node).digest('hex').slice(0, 16)}`;
       put(MACHINES, {
         kind: 'Machine',
         metadata: { name: mName, labels: { ...poolLabels, 'cluster.x-k8s.io/set-name': msName } },
@@ -192,11 +225,15 @@ export function capiControllersRunning(store: SimStore, ns: string): boolean {
   return !store.list(CAPI_CLUSTERS, ns).some((c) => specOf(c)['paused'] === true);
 }
 
-/** Removes the controllers' finalizers from the deleted CAPI and platform objects of `ns`. */
-function finishDeletions(store: SimStore, ns: string): void {
+const providerOf = (o: SimObject) => specOf(o)['providerID'] as string | undefined;
+
+/** Removes the controllers' finalizers from the deleted CAPI and platform objects of `ns` (a deleted AWSMachine's instance is terminated first). */
+function finishDeletions(store: SimStore, ns: string, link?: CloudLink): void {
   for (const [r, f] of CAPI_FINALIZERS) {
     for (const o of store.list(r, ns)) {
       if (!o.metadata.deletionTimestamp || !(o.metadata.finalizers ?? []).includes(f)) continue;
+      const pid = providerOf(o);
+      if (link && same(r, AWS_MACHINES) && pid) link.cloud.terminate(pid);
       try {
         store.mutate(r, ns, o.metadata.name, (x) => {
           x.metadata.finalizers = (x.metadata.finalizers ?? []).filter((y) => y !== f);
@@ -208,8 +245,16 @@ function finishDeletions(store: SimStore, ns: string): void {
   }
 }
 
-/** What running controllers do for an ordinary deletion: unpause, then let every deleted object go. */
-export function releaseCapiObjects(store: SimStore, ns: string): void {
+/** What running controllers do for an ordinary deletion: unpause, terminate the instances, then let every deleted object go. */
+export function releaseCapiObjects(store: SimStore, ns: string, link?: CloudLink): void {
+  if (link) {
+    for (const m of store.list(AWS_MACHINES, ns)) {
+      const pid = providerOf(m);
+      const owned = link.cloud.instances().find((i) => i.providerID === pid);
+      // Only an instance this cluster owns: one adopted elsewhere is not this deletion's to end.
+      if (pid && owned?.owner.cluster === link.cluster && owned.owner.namespace === ns) link.cloud.terminate(pid);
+    }
+  }
   for (const c of store.list(CAPI_CLUSTERS, ns)) {
     if (specOf(c)['paused'] !== true) continue;
     try {
@@ -238,7 +283,9 @@ export function releaseCapiObjects(store: SimStore, ns: string): void {
  * deleted HostedCluster unpauses it) and, while running (capiControllersRunning), clears its
  * finalizers from deleted objects. Returns a detach function.
  */
-export function attachCapiController(store: SimStore): () => void {
+export function attachCapiController(store: SimStore, options: { cloud?: CloudLink } = {}): () => void {
+  const link = options.cloud;
+  if (link) link.cloud.register(link.cluster, store);
   const mirrorPause = (hc: SimObject) => {
     const ns = controlPlaneNamespace(hc);
     const infraID = (specOf(hc)['infraID'] as string | undefined) ?? hc.metadata.name;
@@ -255,12 +302,69 @@ export function attachCapiController(store: SimStore): () => void {
     }
   };
   const reconcile = (ns: string) => {
-    if (capiControllersRunning(store, ns)) finishDeletions(store, ns);
+    if (capiControllersRunning(store, ns)) finishDeletions(store, ns, link);
+  };
+  /** A running controller puts its finalizer on an object applied without it (a restore's cleaned manifest). */
+  const claim = (r: GroupResource, o: SimObject) => {
+    const f = finalizerOf(r);
+    const ns = o.metadata.namespace ?? '';
+    if (!f || o.metadata.deletionTimestamp || (o.metadata.finalizers ?? []).includes(f) || !capiControllersRunning(store, ns)) return;
+    try {
+      store.mutate(r, ns, o.metadata.name, (x) => {
+        if (!x.metadata.deletionTimestamp && !(x.metadata.finalizers ?? []).includes(f))
+          x.metadata.finalizers = [...(x.metadata.finalizers ?? []), f];
+      });
+    } catch {
+      /* gone meanwhile */
+    }
+  };
+  /** An AWSMachine applied with a running instance's providerID (a move's backup) adopts it. */
+  const adopt = (o: SimObject) => {
+    const pid = providerOf(o);
+    if (link && pid && !o.metadata.deletionTimestamp)
+      link.cloud.adopt(pid, { cluster: link.cluster, namespace: o.metadata.namespace ?? '', name: o.metadata.name });
+  };
+  /** The NodePool controller: machines for every unpaused NodePool of a cluster whose CAPI Cluster exists. */
+  const provision = (hcNamespace: string, clusterName: string) => {
+    const hc = store.get(HOSTED_CLUSTERS, hcNamespace, clusterName);
+    if (!hc || hc.metadata.deletionTimestamp) return;
+    const ns = controlPlaneNamespace(hc);
+    const infraID = (specOf(hc)['infraID'] as string | undefined) ?? hc.metadata.name;
+    const cluster = store.get(CAPI_CLUSTERS, ns, infraID);
+    const nsObj = store.get(NAMESPACES, undefined, ns);
+    if (!cluster || cluster.metadata.deletionTimestamp || !nsObj || nsObj.metadata.deletionTimestamp) return;
+    const all = nodePoolsOf(store.list(NODEPOOLS, hcNamespace), hc);
+    const live = store
+      .list(NODEPOOLS, hcNamespace)
+      .filter((np) => !np.metadata.deletionTimestamp && !isPaused(specOf(np)['pausedUntil'], new Date()))
+      .map((np) => np.metadata.name);
+    const missing = all.filter((p) => live.includes(p.name) && !store.get(MACHINE_DEPLOYMENTS, ns, p.name));
+    if (missing.length === 0) return;
+    try {
+      // Every pool is passed so node names keep their pool's index; what exists is skipped.
+      ensureCapiObjects(
+        store,
+        hc,
+        all.filter((p) => live.includes(p.name)),
+        link,
+      );
+    } catch {
+      /* changed meanwhile: the resync tries again */
+    }
   };
   const unsubscribe = store.subscribe((e) => {
     const ns = e.object.metadata.namespace ?? '';
     if (same(e.resource, HOSTED_CLUSTERS) && e.type !== 'DELETED') mirrorPause(e.object);
-    else if (
+    else if (same(e.resource, NODEPOOLS) && e.type !== 'DELETED')
+      provision(ns, (specOf(e.object)['clusterName'] as string | undefined) ?? '');
+    else if (same(e.resource, AWS_MACHINES) && e.type === 'ADDED') {
+      adopt(e.object);
+      claim(e.resource, e.object);
+      reconcile(ns);
+    } else if (CAPI_RESOURCES.some((r) => same(r, e.resource)) && e.type === 'ADDED') {
+      claim(e.resource, e.object);
+      reconcile(ns);
+    } else if (
       CAPI_RESOURCES.some((r) => same(r, e.resource)) ||
       (same(e.resource, DEPLOYMENTS) && CAPI_CONTROLLERS.includes(e.object.metadata.name))
     )
@@ -268,60 +372,16 @@ export function attachCapiController(store: SimStore): () => void {
   });
   // Pauses with a deadline end without an event.
   const resync = setInterval(() => {
-    for (const hc of store.list(HOSTED_CLUSTERS)) mirrorPause(hc);
+    for (const hc of store.list(HOSTED_CLUSTERS)) {
+      mirrorPause(hc);
+      provision(hc.metadata.namespace ?? '', hc.metadata.name);
+      const cp = controlPlaneNamespace(hc);
+      if (capiControllersRunning(store, cp)) for (const [r] of CAPI_FINALIZERS) for (const o of store.list(r, cp)) claim(r, o);
+    }
   }, 1000);
   for (const hc of store.list(HOSTED_CLUSTERS)) mirrorPause(hc);
   return () => {
     unsubscribe();
     clearInterval(resync);
   };
-}
-
-function crd(group: string, kind: string, plural: string, version: string): SimObject {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.${group}` },
-    spec: {
-      group,
-      scope: 'Namespaced',
-      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [
-        {
-          name: version,
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-        },
-      ],
-    },
-  };
-}
-
-/** OpenShift's Machine API (machine.openshift.io) on a management cluster, with one worker Machine of its own. */
-export function installMachineApi(store: SimStore): void {
-  for (const [kind, plural] of [
-    ['Machine', 'machines'],
-    ['MachineSet', 'machinesets'],
-  ] as const) {
-    if (!store.get(CRDS, undefined, `${plural}.machine.openshift.io`))
-      store.create(CRDS, crd('machine.openshift.io', kind, plural, 'v1beta1'));
-  }
-  if (!store.get(NAMESPACES, undefined, 'openshift-machine-api'))
-    store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'openshift-machine-api' } });
-  const machines: GroupResource = { group: 'machine.openshift.io', version: 'v1beta1', plural: 'machines' };
-  if (!store.get(machines, 'openshift-machine-api', 'mgmt-worker-a-1')) {
-    store.create(machines, {
-      apiVersion: 'machine.openshift.io/v1beta1',
-      kind: 'Machine',
-      metadata: {
-        name: 'mgmt-worker-a-1',
-        namespace: 'openshift-machine-api',
-        labels: { 'machine.openshift.io/cluster-api-machine-role': 'worker' },
-      },
-      spec: { providerSpec: {} },
-      status: { phase: 'Running' },
-    });
-  }
 }

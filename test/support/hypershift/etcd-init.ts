@@ -1,6 +1,6 @@
 /**
  * The `etcd-init` init container of HyperShift's etcd StatefulSet (hypershift-domain.md §1.7), run for
- * real "inside" pod etcd-N: a shell script with the real curl and the real etcdctl, its /var/lib and
+ * real "inside" pod etcd-N: a shell script with the real curl and the etcd image's real tools, its /var/lib and
  * /tmp mapped onto the member's volume and pod directories (etcd/exec-bridge.ts).
  *
  * What the script does, as HyperShift's does (written here from its description, not copied):
@@ -8,11 +8,13 @@
  *  - `curl -o /tmp/snapshot "$RESTORE_URL_ETCD"` WITHOUT -f: an S3 error (expired or forged pre-signed
  *    URL, missing key) arrives as an XML body, which the script prints to its log and exits 1; a
  *    download cut short fails curl itself (exit 18), under `sh -e`;
- *  - `etcdctl snapshot status`, then `etcdctl snapshot restore` into /var/lib/restore and a move to
- *    /var/lib/data (Debian's etcd 3.4 has no etcdutl, which is the 3.4 branch of HyperShift's script).
- *    With the OCPBUGS-99534 fix (the default) the restore gets `--name $HOSTNAME
- *    --initial-cluster $ETCD_INITIAL_CLUSTER --initial-cluster-token $HCP_NAMESPACE
- *    --initial-advertise-peer-urls <own peer URL>`; etcd 3.4 has no --bump-revision/--mark-compacted.
+ *  - when /usr/bin/etcdutl exists (the etcd 3.6 image, OCP 4.21+): `etcdutl snapshot status`, then
+ *    `etcdutl snapshot restore`; else the same with `etcdctl` (3.4 and 3.5 images). The restore goes into
+ *    /var/lib/restore, then a move to /var/lib/data.
+ *    With the OCPBUGS-99534 fix the restore gets `--name $HOSTNAME --initial-cluster $ETCD_INITIAL_CLUSTER
+ *    --initial-cluster-token $HCP_NAMESPACE --initial-advertise-peer-urls <own peer URL>
+ *    --bump-revision 1000000000 --mark-compacted`, the last two only where the tool knows them
+ *    (etcdutl, and etcdctl 3.5; etcdctl 3.4 has neither).
  *    `splitBrain: true` restores without them, as HyperShift did before the fix: every member
  *    becomes its own one-member cluster (same cluster and member IDs, since the defaults are the same).
  * The pre-signed URL is a credential: it is passed in the environment and never printed.
@@ -50,14 +52,23 @@ if [ "$(head -c 5 /tmp/snapshot)" = "<?xml" ]; then
   exit 1
 fi
 echo "etcd-init: restoring the snapshot"
-etcdctl snapshot status /tmp/snapshot -w table
 rm -rf /var/lib/restore
-etcdctl snapshot restore /tmp/snapshot --data-dir=/var/lib/restore "$@"
+if [ -f /usr/bin/etcdutl ]; then
+  etcdutl snapshot status /tmp/snapshot -w table
+  etcdutl snapshot restore /tmp/snapshot --data-dir=/var/lib/restore "$@" $BUMP
+else
+  ETCDCTL_API=3 etcdctl snapshot status /tmp/snapshot -w table
+  if [ -n "$BUMP" ] && ! etcdctl snapshot restore --help 2>&1 | grep -q -- --bump-revision; then BUMP=""; fi
+  ETCDCTL_API=3 etcdctl snapshot restore /tmp/snapshot --data-dir=/var/lib/restore "$@" $BUMP
+fi
 rm -rf /var/lib/data
 mv /var/lib/restore /var/lib/data
 rm -f /tmp/snapshot
 echo "etcd-init: restored snapshot into /var/lib/data"
 `;
+
+/** The revision jump of the fixed flavour's restore (HyperShift's automated restore uses the same). */
+export const ETCD_INIT_BUMP = 1_000_000_000;
 
 /** The `--initial-cluster` value of a control plane, in HyperShift's DNS form. */
 export function initialCluster(namespace: string, members: number): string {
@@ -104,7 +115,12 @@ export async function runEtcdInit(
     {
       stdout: sink(),
       stderr: sink(),
-      env: { RESTORE_URL_ETCD: url, HCP_NAMESPACE: namespace, ...(options.caBundle ? { CURL_CA_BUNDLE: options.caBundle } : {}) },
+      env: {
+        RESTORE_URL_ETCD: url,
+        HCP_NAMESPACE: namespace,
+        BUMP: options.splitBrain ? '' : `--bump-revision ${ETCD_INIT_BUMP} --mark-compacted`,
+        ...(options.caBundle ? { CURL_CA_BUNDLE: options.caBundle } : {}),
+      },
     },
     { requireRunning: false },
   );

@@ -23,15 +23,26 @@
  * etcd StatefulSet's ready members, as kube-apiserver's /readyz checks etcd) and, when the registry
  * was given a DNS zone, the API hostname (spec.services APIServer route hostname) resolves to that
  * cluster's ingress address. outages() lists the down periods since start, for the move's downtime.
+ * TLS ends at that front, as at kube-apiserver: a client certificate the serving control plane's
+ * `client-ca` does not accept gets 401 Unauthorized (a saved admin kubeconfig after its
+ * system-admin-signer changed); a bearer token or no certificate goes on to the simulator.
+ *
+ * PKI (guest-identity.ts): the nodes' kubelets and the konnectivity agents hold certificates of the
+ * first control plane with a PKI they join, and are Ready/connected only while the serving control
+ * plane's CAs accept them. kubeconfigFor(plane) is the admin kubeconfig that control plane publishes
+ * (system-admin-signer client certificate); `kubeconfig` stays a token kubeconfig for tests.
  *
  * API: `const guests = guestClusters({ zone? })`; `await guests.ensure(hc, nodePools)` → GuestCluster
  * {key, sim, token, kubeconfig, nodes(), ovnPods(), ovnRestarts(), reachable(), outages(),
- * attachControlPlane({store, namespace, ingressAddress?})}; `guests.get(key)`, `guests.all()`, `guests.stop()`.
+ * attachControlPlane({store, namespace, ingressAddress?}), kubeconfigFor(plane), konnectivityAgents()}; `guests.get(key)`, `guests.all()`, `guests.stop()`.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { DnsZone } from '../dns/server.ts';
 import { kubeconfigYaml } from '../sim/kubeconfig.ts';
 import { startApiSimulator, type RunningSimulator } from '../sim/server.ts';
+import { selfSignedCertificate } from '../sim/selfsigned.ts';
+import { guestIdentity, type KonnectivityAgent } from './guest-identity.ts';
 import type { GroupResource, SimObject, SimStore } from '../sim/types.ts';
 
 export const NODES: GroupResource = { group: '', version: 'v1', plural: 'nodes' };
@@ -86,7 +97,16 @@ export interface GuestCluster {
   outages(): { from: number; to?: number }[];
   /** A management cluster runs this hosted cluster's control plane in `namespace` (idempotent). */
   /** managedEtcd: its API serves only while the etcd StatefulSet of `namespace` has quorum. */
-  attachControlPlane(plane: { store: SimStore; namespace: string; ingressAddress?: string; managedEtcd?: boolean }): void;
+  /** Resolves once the nodes joined it (kubelet certificates from its csr-signer, when it has a PKI: guest-identity.ts). */
+  attachControlPlane(plane: { store: SimStore; namespace: string; ingressAddress?: string; managedEtcd?: boolean }): Promise<void>;
+  /** The admin kubeconfig a control plane publishes: a client certificate of its system-admin-signer, else `kubeconfig`. */
+  kubeconfigFor(plane: { store: SimStore; namespace: string }): Promise<string>;
+  /** The konnectivity agents (one per node) and whether the serving control plane accepts them. */
+  konnectivityAgents(): KonnectivityAgent[];
+  /** A node joined (a new instance, cloud.ts): its Node (Ready) and its OVN pod; idempotent. */
+  addNode(node: string, pool: string, providerID?: string): void;
+  /** A node's instance is gone: its Node and its OVN pod go. */
+  removeNode(node: string): void;
 }
 
 export interface GuestClusters {
@@ -149,7 +169,7 @@ async function startGuest(
   zone: DnsZone | undefined,
 ): Promise<GuestCluster & { stop(): Promise<void> }> {
   const sim = await startApiSimulator();
-  const apiPort = Number(new URL(sim.httpsUrl).port);
+  const apiPort = Number(new URL(sim.url).port);
   const planes = new Map<
     string,
     { store: SimStore; namespace: string; ingressAddress?: string; managedEtcd?: boolean; unsubscribe: () => void }
@@ -167,16 +187,19 @@ async function startGuest(
     const quorum = !managedEtcd || (members > 0 && etcdReady >= Math.floor(members / 2) + 1);
     return !!d && !d.metadata.deletionTimestamp && want > 0 && ready > 0 && quorum;
   };
-  const reachable = () => {
+  /** The control plane clients reach now (its API server ready and, with DNS, the hostname pointing at it). */
+  const serving = () => {
     const ready = [...planes.values()].filter((p) => kasReady(p.store, p.namespace, p.managedEtcd));
-    if (!zone || !hostname) return ready.length > 0;
+    if (!zone || !hostname) return ready[0];
     const addresses = zone.get(hostname, 'A') ?? [];
-    return ready.some((p) => p.ingressAddress !== undefined && addresses.includes(p.ingressAddress));
+    return ready.find((p) => p.ingressAddress !== undefined && addresses.includes(p.ingressAddress));
   };
+  const reachable = () => serving() !== undefined;
   const outages: { from: number; to?: number }[] = [];
   const connections = new Set<net.Socket>();
   let up = false;
   const recheck = () => {
+    if (!stopping) identity.evaluate(serving());
     const now = reachable();
     if (now === up) return;
     up = now;
@@ -189,16 +212,42 @@ async function startGuest(
   };
   outages.push({ from: Date.now() });
   const unzone = zone?.onChange(recheck);
-  const front = net.createServer((client) => {
+  // TLS ends here, as at kube-apiserver: a client certificate the serving control plane's client-ca
+  // does not accept gets 401 Unauthorized; bearer tokens and no certificate go on to the simulator.
+  const terminator = tls.createServer({ ...selfSignedCertificate(), requestCert: true, rejectUnauthorized: false }, (client) => {
     client.on('error', () => client.destroy());
-    if (!reachable()) return void client.resetAndDestroy();
-    connections.add(client);
-    client.on('close', () => connections.delete(client));
+    const peer = client.getPeerCertificate();
+    const pem = peer?.raw ? `-----BEGIN CERTIFICATE-----\n${peer.raw.toString('base64')}\n-----END CERTIFICATE-----\n` : undefined;
+    if (pem && !identity.accepts(serving(), pem)) {
+      const body = JSON.stringify({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'Unauthorized',
+        reason: 'Unauthorized',
+        code: 401,
+      });
+      client.once('data', () =>
+        client.end(
+          `HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        ),
+      );
+      return;
+    }
     const upstream = net.connect(apiPort, '127.0.0.1');
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
     client.pipe(upstream).pipe(client);
+  });
+  terminator.on('tlsClientError', () => undefined);
+  const front = net.createServer((client) => {
+    client.on('error', () => client.destroy());
+    if (!reachable()) return void client.resetAndDestroy();
+    connections.add(client);
+    client.on('close', () => connections.delete(client));
+    terminator.emit('connection', client);
   });
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   const frontUrl = `https://127.0.0.1:${(front.address() as net.AddressInfo).port}`;
@@ -206,23 +255,23 @@ async function startGuest(
   let restarts = 0;
   let stopping = false;
   const nodes = nodeNames(pools);
-  for (const { pool, node } of nodes) {
-    store.create(NODES, {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: {
-        name: node,
-        labels: {
-          'kubernetes.io/hostname': node,
-          'node-role.kubernetes.io/worker': '',
-          'hypershift.openshift.io/nodePool': pool,
-          'topology.kubernetes.io/zone': 'us-east-1a',
-        },
+  const identity = guestIdentity(store, () => nodes.map((n) => n.node));
+  const nodeObject = (node: string, pool: string, providerID?: string): SimObject => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: node,
+      labels: {
+        'kubernetes.io/hostname': node,
+        'node-role.kubernetes.io/worker': '',
+        'hypershift.openshift.io/nodePool': pool,
+        'topology.kubernetes.io/zone': 'us-east-1a',
       },
-      spec: { providerID: `aws:///us-east-1a/i-0${Buffer.from(node).toString('hex').slice(0, 16)}` },
-      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastTransitionTime: now() }] },
-    });
-  }
+    },
+    spec: { providerID: providerID ?? `aws:///us-east-1a/i-0${Buffer.from(node).toString('hex').slice(0, 16)}` },
+    status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastTransitionTime: now() }] },
+  });
+  for (const { pool, node } of nodes) store.create(NODES, nodeObject(node, pool));
   store.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: OVN_NAMESPACE } });
   const ds = store.create(DAEMONSETS, {
     apiVersion: 'apps/v1',
@@ -273,18 +322,50 @@ async function startGuest(
     ovnRestarts: () => restarts,
     reachable,
     outages: () => outages.map((o) => ({ ...o })),
-    attachControlPlane(plane) {
+    async attachControlPlane(plane) {
       const id = `${stores.get(plane.store) ?? stores.set(plane.store, String(stores.size)).get(plane.store)}/${plane.namespace}`;
       if (planes.has(id)) return;
+      const watched = ['deployments', 'statefulsets', 'secrets', 'configmaps'];
       const unsubscribe = plane.store.subscribe((e) => {
-        if (
-          (e.resource.plural === 'deployments' || e.resource.plural === 'statefulsets') &&
-          e.object.metadata.namespace === plane.namespace
-        )
-          recheck();
+        if (watched.includes(e.resource.plural) && e.object.metadata.namespace === plane.namespace) recheck();
       });
       planes.set(id, { ...plane, unsubscribe });
+      await identity.join(plane);
       recheck();
+    },
+    async kubeconfigFor(plane) {
+      return (await identity.adminKubeconfig(plane, frontUrl, key)) ?? kubeconfig;
+    },
+    konnectivityAgents: () => identity.agents(),
+    addNode(node, pool, providerID) {
+      if (stopping || store.get(NODES, undefined, node)) return;
+      store.create(NODES, nodeObject(node, pool, providerID));
+      if (!nodes.some((n) => n.node === node)) nodes.push({ pool, node });
+      const current = store.get(DAEMONSETS, OVN_NAMESPACE, OVN_DAEMONSET);
+      if (current) store.create(PODS, ovnPod(node, current));
+      writeStatus();
+      // Its kubelet gets a certificate from the control plane it joins (guest-identity.ts).
+      const plane = serving();
+      if (plane) void identity.join(plane).then(recheck, () => undefined);
+    },
+    removeNode(node) {
+      if (stopping) return;
+      const i = nodes.findIndex((n) => n.node === node);
+      if (i >= 0) nodes.splice(i, 1);
+      try {
+        store.delete(NODES, undefined, node);
+      } catch {
+        /* gone */
+      }
+      for (const p of store.list(PODS, OVN_NAMESPACE, `app=${OVN_DAEMONSET}`)) {
+        if ((p['spec'] as { nodeName?: string }).nodeName !== node) continue;
+        try {
+          store.delete(PODS, OVN_NAMESPACE, p.metadata.name);
+        } catch {
+          /* gone */
+        }
+      }
+      writeStatus();
     },
     async stop() {
       stopping = true;
@@ -293,6 +374,7 @@ async function startGuest(
       for (const p of planes.values()) p.unsubscribe();
       for (const c of connections) c.destroy();
       await new Promise<void>((r) => front.close(() => r()));
+      terminator.close();
       await sim.stop();
     },
   };

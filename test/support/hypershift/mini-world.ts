@@ -14,6 +14,7 @@ import { multiKubeconfigYaml } from '../sim/kubeconfig.ts';
 import { startApiSimulator, type RunningSimulator } from '../sim/server.ts';
 import type { SimObject, SimStore } from '../sim/types.ts';
 import { installMachineApi } from './capi.ts';
+import { linkGuestNodes, standInCloud, type StandInCloud } from './cloud.ts';
 import { attachRouter } from './external-dns.ts';
 import { hostedClusterManifest } from './fixtures.ts';
 import { guestClusters, type GuestClusters } from './guest-cluster.ts';
@@ -34,6 +35,8 @@ export interface MiniWorld {
   kubeconfig: string;
   dns: DnsServer;
   guests: GuestClusters;
+  /** The stand-in cloud behind every cluster's AWSMachines (with capi). */
+  cloud?: StandInCloud;
   clusters: MiniCluster[];
   stop(): Promise<void>;
 }
@@ -49,6 +52,8 @@ export async function startMiniWorld(options: {
   const guests = guestClusters({ zone: dns.zone });
   const stops: (() => unknown)[] = [() => dns.stop(), () => guests.stop()];
   const clusters: MiniCluster[] = [];
+  const cloud = options.capi ? standInCloud() : undefined;
+  if (cloud && options.guests) stops.push(linkGuestNodes(cloud, guests));
   for (let k = 0; k < options.clusters; k++) {
     const sim = await startApiSimulator();
     const ingressAddress = `127.0.0.${11 + k}`;
@@ -65,6 +70,7 @@ export async function startMiniWorld(options: {
         : { externalDns: { zone: dns.zone, domainFilter: MINI_DOMAIN, ingressAddress } }),
       ...(options.guests ? { guests } : {}),
       ...(options.capi ? { capi: true } : {}),
+      ...(cloud ? { cloud: { cloud, cluster: `mgmt-${k + 1}` } } : {}),
     });
     stops.push(() => operator.stop());
     clusters.push({ context: `mgmt-${k + 1}`, sim, operator, ingressAddress });
@@ -85,6 +91,7 @@ export async function startMiniWorld(options: {
     kubeconfig,
     dns,
     guests,
+    ...(cloud ? { cloud } : {}),
     clusters,
     async stop() {
       for (const fn of stops.reverse()) await Promise.resolve(fn()).catch(() => undefined);

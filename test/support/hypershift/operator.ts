@@ -14,8 +14,9 @@
  *  - restoreSnapshotURL set → the StatefulSet carries the `etcd-init` init container with
  *    RESTORE_URL_ETCD; each pod runs it for real (etcd-init.ts: curl from the S3 server, which
  *    verifies the pre-signed signature and expiry, then `etcdctl snapshot restore`); its log is served
- *    by `GET pods/etcd-N/log?container=etcd-init`. `splitBrainRestore` (or setSplitBrainRestore)
- *    reproduces OCPBUGS-99534. Once EtcdSnapshotRestored is True, etcd-init leaves the template.
+ *    by `GET pods/etcd-N/log?container=etcd-init`. By default it restores as RELEASED HyperShift
+ *    does (OCPBUGS-99534: no --name/--initial-cluster, a split brain on HA); `splitBrainRestore:
+ *    false`, setSplitBrainRestore(false) or HCP_DR_SANDBOX_ETCD_INIT=fixed give the fixed flavour. Once EtcdSnapshotRestored is True, etcd-init leaves the template.
  *  - `GET pods/etcd-N/log?container=etcd` serves member N's own etcd log (paths and ports as the pod sees them).
  *  - Conditions (status.ts) on the HostedControlPlane and the HostedCluster: EtcdAvailable,
  *    EtcdSnapshotRestored, Available, ReconciliationActive.
@@ -36,7 +37,13 @@
  *    provider, domain filter and TXT owner) and runs its stand-in over the sandbox's DNS server
  *    (external-dns.ts); `guests` gives every hosted cluster its own API with nodes and OVN pods, its
  *    admin kubeconfig Secret named by status.kubeconfig (guest-cluster.ts); `capi` creates the CAPI
- *    and platform objects with their finalizers and runs their controller stand-in (capi.ts).
+ *    and platform objects with their finalizers and runs their controller stand-in (capi.ts); `cloud`
+ *    backs the AWSMachines with instances of the world's stand-in cloud and gives each hosted cluster
+ *    volumes, load balancers and registry storage there (cloud.ts).
+ *  - `hypershift.openshift.io/cleanup-cloud-resources: "true"` on a deleted HostedCluster: the guest's
+ *    cloud resources are deleted before its control plane goes; without it they are kept (§5).
+ *  - Private/PublicAndPrivate AWS clusters get AWSEndpointService `private-router` with the
+ *    control-plane operator's finalizer, released on an ordinary deletion (endpoint-service.ts).
  *
  * API (stable; see startHyperShiftOperator): `execHandler` for sim.setExecHandler, `etcd(cpNs)`,
  * `setSplitBrainRestore(on)`, `timeline(cpNs)`, `settled()`, `stop()`, `externalDns`.
@@ -45,7 +52,9 @@ import path from 'node:path';
 import { API_SERVERS, attachHyperShiftOperator, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES, isPaused } from '../controllers.ts';
 import { attachEtcdController, etcdExecHandler, PODS, PVCS, STATEFULSETS } from '../etcd-controller.ts';
 import { startEtcdCluster, type EtcdCluster } from '../etcd-cluster.ts';
+import { imageTrustStore } from './image-trust.ts';
 import { statefulSetObject, ETCD_INIT } from '../etcd/k8s-objects.ts';
+import type { EtcdVersion } from '../etcd/versions.ts';
 import type { PodLogs } from '../sim/logs.ts';
 import type { ExecHandler, GroupResource, SimObject, SimStore } from '../sim/types.ts';
 import {
@@ -67,11 +76,12 @@ import {
   SERVICES,
   SKIP_DELETE_CP_NAMESPACE,
 } from './control-plane.ts';
-import { attachCapiController, ensureCapiObjects, releaseCapiObjects } from './capi.ts';
+import { attachCapiController, ensureCapiObjects, releaseCapiObjects, type CloudLink } from './capi.ts';
+import { attachEndpointServiceController, ensureEndpointServices, releaseEndpointServices } from './endpoint-service.ts';
 import { initialCluster, memberLogs, runEtcdInit } from './etcd-init.ts';
 import { startExternalDns, type ExternalDns, type ExternalDnsOptions } from './external-dns.ts';
-import { adminKubeconfigSecret, nodePoolsOf, publishKubeconfig, type GuestClusters } from './guest-cluster.ts';
-import { ensureEncryptionKey, ensurePki } from './pki.ts';
+import { adminKubeconfigSecret, guestKey, nodePoolsOf, publishKubeconfig, type GuestClusters } from './guest-cluster.ts';
+import { ensureEncryptionKey, ensurePki, SECRETS } from './pki.ts';
 import { conditionsOf, mergeConditions, reconciliationCondition, writeControlPlaneStatus, type ControlPlaneTimeline } from './status.ts';
 
 export type { ControlPlaneTimeline } from './status.ts';
@@ -80,7 +90,10 @@ export { installOperator } from './control-plane.ts';
 export interface HyperShiftOperatorOptions {
   /** Root of the etcd volumes of the control planes it creates: <dir>/<cp namespace>/etcd-N. */
   dir: string;
-  /** OCPBUGS-99534: etcd-init restores without --name/--initial-cluster (default false). */
+  /**
+   * OCPBUGS-99534: etcd-init restores without --name/--initial-cluster, as released HyperShift
+   * does (default: true, unless HCP_DR_SANDBOX_ETCD_INIT=fixed; see etcdInitSplitBrainDefault).
+   */
   splitBrainRestore?: boolean;
   /** Creates namespace `hypershift` with Deployment `operator` (app=operator), as an install leaves them (default true). */
   install?: boolean;
@@ -88,21 +101,31 @@ export interface HyperShiftOperatorOptions {
   adopt?: AdoptedControlPlane[];
   /** etcd --quota-backend-bytes of created members (default 8 GiB, HyperShift's). */
   quotaBytes?: number;
+  /** etcd release of created members and their image (etcd/versions.ts; default HCP_DR_ETCD_VERSION, else newest). */
+  etcdVersion?: EtcdVersion;
   /** Health poll of the etcd controllers (default 300 ms). */
   pollMs?: number;
   /** Back-off before a failed etcd-init runs again (default 10 s). */
   initBackoffMs?: number;
   /** Delay before pausedUntil reaches the HostedControlPlane (default 150 ms). */
   propagationDelayMs?: number;
-  /** CA bundle etcd-init's curl trusts (CURL_CA_BUNDLE), e.g. the sandbox's https S3 front. */
-  curlCaBundle?: string;
+  /**
+   * CA files the etcd image trusts beyond the machine's system bundle (image-trust.ts), e.g. the
+   * sandbox's https S3 front: without it etcd-init's curl refuses that endpoint, as on a real cluster.
+   */
+  etcdImageTrustedCas?: string[];
   /** External DNS configured on this management cluster (external-dns.ts); absent: none. */
   externalDns?: ExternalDnsOptions;
   /** Hosted clusters' own APIs, shared by every management cluster (guest-cluster.ts). */
   guests?: GuestClusters;
   /** CAPI and platform objects with finalizers, and their controller stand-in (capi.ts). */
   capi?: boolean;
+  /** The world's stand-in cloud (cloud.ts): instances behind AWSMachines, the guests' volumes and load balancers. */
+  cloud?: CloudLink;
 }
+
+/** On a HostedCluster: its deletion removes the guest's cloud resources first (hypershift-domain.md §5). */
+export const CLEANUP_CLOUD_RESOURCES = 'hypershift.openshift.io/cleanup-cloud-resources';
 
 export interface AdoptedControlPlane {
   /** HostedCluster namespace and name. */
@@ -120,6 +143,10 @@ export interface HyperShiftOperator {
   etcd(controlPlaneNamespace: string): EtcdCluster | undefined;
   /** Flips the OCPBUGS-99534 switch for etcd-init runs from now on. */
   setSplitBrainRestore(on: boolean): void;
+  /** Puts a CA into this management cluster's etcd image trust store (every etcd pod's curl, from now on). */
+  trustInEtcdImage(caFile: string): void;
+  /** The etcd image's trust store (a PEM bundle: the system's CAs plus those added). */
+  readonly etcdImageCaBundle: string;
   /**
    * When things happened to a control plane it created (epoch ms), for benchmarks: the stand-in's own
    * bare restore time is etcdReady - initStarted (download + etcdctl restore + member start).
@@ -141,6 +168,8 @@ interface Plane {
   detach?: () => void;
   /** Stops serving the etcd members' log files as `kubectl logs etcd-N -c etcd`. */
   unlog?: () => void;
+  /** Its PKI is kept by the stand-in (pki.ts): a CA Secret deleted or replaced is reconciled. */
+  pki?: boolean;
 }
 
 const safe = (fn: () => void) => {
@@ -152,6 +181,21 @@ const safe = (fn: () => void) => {
 };
 const same = (a: GroupResource, b: GroupResource) => a.group === b.group && a.plural === b.plural;
 
+/** The etcd-init flavour: "released" (the default, OCPBUGS-99534's split brain) or "fixed". */
+export type EtcdInitFlavour = 'released' | 'fixed';
+
+/** HCP_DR_SANDBOX_ETCD_INIT (released|fixed) chooses the default flavour, so a CI run can use the fixed one. */
+export function etcdInitFlavourFromEnv(env: NodeJS.ProcessEnv = process.env): EtcdInitFlavour {
+  const v = env['HCP_DR_SANDBOX_ETCD_INIT']?.trim().toLowerCase();
+  if (v === undefined || v === '' || v === 'released') return 'released';
+  if (v === 'fixed') return 'fixed';
+  throw new Error(`HCP_DR_SANDBOX_ETCD_INIT="${v}": expected "released" or "fixed"`);
+}
+
+export function etcdInitSplitBrainDefault(env: NodeJS.ProcessEnv = process.env): boolean {
+  return etcdInitFlavourFromEnv(env) === 'released';
+}
+
 export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs }, options: HyperShiftOperatorOptions): HyperShiftOperator {
   const { store, logs } = sim;
   const planes = new Map<string, Plane>();
@@ -162,19 +206,21 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
   const deleting = new Set<string>();
   /** HostedClusters (by uid) whose control plane existed, unadopted, when the stand-in started. */
   const preexisting = new Set<string>();
-  let splitBrain = options.splitBrainRestore ?? false;
+  let splitBrain = options.splitBrainRestore ?? etcdInitSplitBrainDefault();
   let stopped = false;
 
+  const trust = imageTrustStore(options.dir, options.etcdImageTrustedCas ?? []);
   if (options.install !== false) installOperator(store);
   const externalDns = options.externalDns ? startExternalDns(store, options.externalDns) : undefined;
-  const detachCapi = options.capi ? attachCapiController(store) : undefined;
+  const detachCapi = options.capi ? attachCapiController(store, options.cloud ? { cloud: options.cloud } : {}) : undefined;
+  const detachEndpoints = attachEndpointServiceController(store);
   for (const a of options.adopt ?? []) {
     const cp = `${a.namespace}-${a.name.replaceAll('.', '-')}`;
     planes.set(cp, {
       cpNamespace: cp,
       hc: { namespace: a.namespace, name: a.name },
       adopted: true,
-      etcd: a.etcd,
+      etcd: Object.assign(a.etcd, { imageCaBundle: trust.file }),
       detach: a.detach,
       unlog: memberLogs(logs, cp, a.etcd),
     });
@@ -221,12 +267,15 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
         members: replicas,
         bootstrap: false,
         ...(options.quotaBytes ? { quotaBytes: options.quotaBytes } : {}),
+        ...(options.etcdVersion ? { etcdVersion: options.etcdVersion } : {}),
         ...(kept ? { ports: kept } : {}),
       });
+      plane.etcd.imageCaBundle = trust.file;
       keptPorts.delete(cp);
       plane.unlog = memberLogs(logs, cp, plane.etcd);
     }
     await ensurePki(store, cp, plane.etcd?.tls);
+    plane.pki = true;
     if (!store.get(HOSTED_CONTROL_PLANES, cp, hc.metadata.name)) store.create(HOSTED_CONTROL_PLANES, hostedControlPlaneObject(hc));
     for (const d of CP_DEPLOYMENTS) {
       if (!store.get(DEPLOYMENTS, cp, d)) store.create(DEPLOYMENTS, deploymentObject(cp, d, API_SERVERS.includes(d) ? replicas : 1));
@@ -256,7 +305,6 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
           t.initStarted ??= Date.now();
           const r = await runEtcdInit(etcd, i, cp, podUrl, {
             splitBrain,
-            ...(options.curlCaBundle ? { caBundle: options.curlCaBundle } : {}),
           });
           // The run's log replaces the last one when it ends, so a reader never sees an empty log
           // between a failed run and its retry; the one before stays readable with ?previous=true.
@@ -273,24 +321,60 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
   /** The optional parts: CAPI and platform objects, the guest cluster and its kubeconfig Secrets. */
   const dataPlane = async (hc: SimObject) => {
     const pools = nodePoolsOf(store.list(NODEPOOLS, hc.metadata.namespace), hc);
-    if (options.capi && !stopped) ensureCapiObjects(store, hc, pools);
+    if (options.capi && !stopped) ensureCapiObjects(store, hc, pools, options.cloud);
+    if (!stopped) safe(() => ensureEndpointServices(store, hc));
+    options.cloud?.cloud.ensureGuestResources(guestKey(hc));
     if (!options.guests) return;
+    const cp = controlPlaneNamespace(hc);
+    // An adopted control plane (the seeded demo) gets the PKI its nodes join with (only what is absent).
+    const adopted = planes.get(cp);
+    if (adopted?.adopted && !adopted.pki) {
+      await ensurePki(store, cp);
+      adopted.pki = true;
+    }
     const guest = await options.guests.ensure(hc, pools);
     if (stopped) return;
-    guest.attachControlPlane({
+    await guest.attachControlPlane({
       store,
-      namespace: controlPlaneNamespace(hc),
+      namespace: cp,
       managedEtcd: isManagedEtcd(hc),
       ...(options.externalDns ? { ingressAddress: options.externalDns.ingressAddress } : {}),
     });
-    safe(() => publishKubeconfig(store, hc, guest.kubeconfig));
+    const kubeconfig = await guest.kubeconfigFor({ store, namespace: cp });
+    if (!stopped) safe(() => publishKubeconfig(store, hc, kubeconfig));
+  };
+
+  /**
+   * The control-plane operator's PKI loop: a CA Secret deleted or replaced on a running control
+   * plane gets a new CA, its leaves and trust bundles follow (pki.ts), and the admin kubeconfig is
+   * published again from the system-admin-signer present.
+   */
+  const pkiQueued = new Set<string>();
+  const reconcilePki = (cp: string) => {
+    const plane = planes.get(cp);
+    if (!plane?.pki || pkiQueued.has(cp)) return;
+    pkiQueued.add(cp);
+    const key = `${plane.hc.namespace}/${plane.hc.name}`;
+    task(key, async () => {
+      pkiQueued.delete(cp);
+      const ns = store.get(NAMESPACES, undefined, cp);
+      const hc = store.get(HOSTED_CLUSTERS, plane.hc.namespace, plane.hc.name);
+      // Nothing is reconciled into a control plane on its way out (its namespace or HostedCluster deleted).
+      if (!planes.has(cp) || deleting.has(key) || !ns || ns.metadata.deletionTimestamp || !hc || hc.metadata.deletionTimestamp) return;
+      if (isPaused((hc['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil, new Date())) return;
+      const changed = await ensurePki(store, cp, plane.etcd?.tls);
+      if (changed.length) await dataPlane(hc);
+    });
   };
 
   const teardown = async (hc: SimObject) => {
     const cp = controlPlaneNamespace(hc);
     const plane = planes.get(cp);
     const ns = hc.metadata.namespace ?? '';
-    if (options.capi) releaseCapiObjects(store, cp);
+    // cleanup-cloud-resources: the guest's volumes, load balancers and registry storage go before the control plane.
+    if (hc.metadata.annotations?.[CLEANUP_CLOUD_RESOURCES] === 'true') options.cloud?.cloud.deleteGuestResources(guestKey(hc));
+    if (options.capi) releaseCapiObjects(store, cp, options.cloud);
+    releaseEndpointServices(store, cp);
     if (options.guests) safe(() => store.delete(adminKubeconfigSecret.resource, ns, adminKubeconfigSecret.name(hc)));
     for (const np of store.list(NODEPOOLS, ns)) {
       if ((np['spec'] as { clusterName?: string } | undefined)?.clusterName !== hc.metadata.name) continue;
@@ -430,6 +514,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     if (same(e.resource, HOSTED_CLUSTERS) && e.type !== 'DELETED') onHostedCluster(e.object);
     else if (same(e.resource, HOSTED_CLUSTERS)) onHostedClusterGone(e.object);
     else if ((same(e.resource, STATEFULSETS) || same(e.resource, PODS)) && planes.has(e.object.metadata.namespace ?? '')) queueStatus();
+    else if (same(e.resource, SECRETS) && planes.has(e.object.metadata.namespace ?? '')) reconcilePki(e.object.metadata.namespace ?? '');
   });
   const resync = setInterval(() => {
     for (const p of planes.values()) updateStatus(p);
@@ -461,6 +546,8 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
     setSplitBrainRestore(on) {
       splitBrain = on;
     },
+    trustInEtcdImage: (caFile) => trust.add(caFile),
+    etcdImageCaBundle: trust.file,
     timeline: (cp) => {
       const t = planes.get(cp)?.timeline;
       return t ? { ...t } : undefined;
@@ -473,6 +560,7 @@ export function startHyperShiftOperator(sim: { store: SimStore; logs: PodLogs },
       stopped = true;
       externalDns?.stop();
       detachCapi?.();
+      detachEndpoints();
       unsubscribe();
       clearInterval(resync);
       detachPause();

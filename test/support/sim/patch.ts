@@ -27,17 +27,47 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-/** Rejects like kube-apiserver when a JSON patch cannot be applied. */
+/**
+ * Rejects like kube-apiserver when a JSON patch cannot be applied: 422 Invalid with empty details
+ * (kube-apiserver 1.32 sends no causes; the detail is for the simulator's own logs and tests only).
+ */
 function unprocessable(detail: string): SimError {
-  return new SimError(422, 'Invalid', 'the server rejected our request due to an error in our request', {
-    causes: [{ reason: 'FieldValueInvalid', message: detail }],
-  });
+  const e = new SimError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
+  e.cause = detail;
+  return e;
+}
+
+/** The value at a JSON pointer, or undefined when a segment is missing. */
+function at(doc: unknown, pointer: string): unknown {
+  let cur = doc;
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(cur)) cur = cur[Number(seg)];
+    else if (isPlainObject(cur)) cur = Object.hasOwn(cur, seg) ? cur[seg] : undefined;
+    else return undefined;
+  }
+  return cur;
+}
+
+/**
+ * kube-apiserver's JSON patch library (evanphx/json-patch v4) lets `replace` create a missing member
+ * of an existing object, as `add` would (a missing array index or parent still fails).
+ */
+function asKubeApplies(doc: unknown, op: Operation): Operation {
+  if (op.op !== 'replace' || typeof op.path !== 'string') return op;
+  const cut = op.path.lastIndexOf('/');
+  const parent = at(doc, op.path.slice(0, Math.max(cut, 0)));
+  if (!isPlainObject(parent) || at(doc, op.path) !== undefined) return op;
+  return { op: 'add', path: op.path, value: op.value };
 }
 
 export function applyJsonPatch<T>(doc: T, ops: unknown): T {
-  if (!Array.isArray(ops)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (!Array.isArray(ops))
+    throw badRequest('error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp');
   try {
-    return jsonpatch.applyPatch(structuredClone(doc), ops as Operation[], true, false).newDocument;
+    let cur = structuredClone(doc);
+    for (const op of ops as Operation[]) cur = jsonpatch.applyPatch(cur, [asKubeApplies(cur, op)], true, true).newDocument;
+    return cur;
   } catch (err) {
     const e = err as { name?: string; message?: string; operation?: { op?: string; path?: string } };
     const first = (e.message ?? String(err)).split('\n')[0] ?? '';
@@ -57,6 +87,15 @@ function parseJson(body: string): unknown {
   } catch (err) {
     throw badRequest(`error decoding patch: ${(err as Error).message}`);
   }
+}
+
+/** Custom resources have no strategic merge patch: kube answers 415 (kubectl patch needs --type merge|json). */
+export function noStrategicMerge(): SimError {
+  return new SimError(
+    415,
+    'UnsupportedMediaType',
+    'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+  );
 }
 
 /** The media type without parameters, lower-cased. */

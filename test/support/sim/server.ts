@@ -8,6 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { CrdAdmission } from './crd-admission.ts';
 import { CRDS, loadCrdDir } from './crds.ts';
 import { discover } from './discovery.ts';
 import { PlainHttpError, resolveExecTarget } from './exec-target.ts';
@@ -101,6 +102,7 @@ export async function startApiSimulator(options: SimulatorOptions = {}): Promise
 
   const ctx: RestContext = {
     store,
+    crds: new CrdAdmission(store),
     registry,
     rbac,
     logs,

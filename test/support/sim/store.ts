@@ -58,6 +58,7 @@ export class MemoryStore implements SimStore {
   private readonly pending: StoreEvent[] = [];
   private dispatching = false;
   private rv = 0;
+  private writeHook: ((resource: GroupResource, o: SimObject) => void) | undefined;
   /** Events with rv <= this have been dropped from history. */
   private compactedRv = 0;
 
@@ -126,6 +127,15 @@ export class MemoryStore implements SimStore {
     }
   }
 
+  /**
+   * `hook` may complete every object written (create, update) before it is stored, whoever writes it:
+   * the API server's defaulting of custom resources (crd-admission.ts), which kube also applies to what
+   * controllers write.
+   */
+  onWrite(hook: (resource: GroupResource, o: SimObject) => void): void {
+    this.writeHook = hook;
+  }
+
   subscribe(listener: (event: StoreEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -186,6 +196,7 @@ export class MemoryStore implements SimStore {
       o.apiVersion ||= gr.group ? `${gr.group}/${gr.version}` : gr.version;
       o.kind ||= info.kind;
     }
+    this.writeHook?.(gr, o);
     o.metadata.uid = randomUUID();
     o.metadata.creationTimestamp = kubeTimestamp();
     delete o.metadata.deletionTimestamp;
@@ -213,6 +224,7 @@ export class MemoryStore implements SimStore {
     const o = clone(object);
     o.apiVersion = old.apiVersion;
     o.kind = old.kind;
+    this.writeHook?.(gr, o);
     o.metadata.uid = old.metadata.uid;
     o.metadata.creationTimestamp = old.metadata.creationTimestamp;
     if (old.metadata.namespace !== undefined) o.metadata.namespace = old.metadata.namespace;
@@ -258,6 +270,8 @@ export class MemoryStore implements SimStore {
       if (old.metadata.deletionTimestamp) return this.present(resource, old);
       const o = clone(old);
       o.metadata.deletionTimestamp = kubeTimestamp();
+      // kube's BeforeDelete: a graceful deletion of an object that has a generation bumps it.
+      if (o.metadata.generation !== undefined && o.metadata.generation > 0) o.metadata.generation += 1;
       o.metadata.resourceVersion = this.nextRv();
       b.set(k, o);
       this.emit({ type: 'MODIFIED', resource: gr, object: clone(o), old: clone(old) });

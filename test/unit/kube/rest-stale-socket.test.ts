@@ -50,4 +50,18 @@ describe('REST client over a kept-alive socket the server dropped', () => {
     await expect(rest.delete(Resources.pod, 'ns', 'c')).rejects.toThrow(/cannot reach|hang up|reset/);
     expect(requests).toBe(1);
   });
+
+  it('sends a merge patch once more (it sets fixed values: twice is once), but not a create', async () => {
+    const rest = client();
+    await rest.get(Resources.pod, 'ns', 'd');
+    requests = 0;
+    const patched = await rest.mergePatch(Resources.pod, 'ns', 'e', { metadata: { annotations: { a: null } } });
+    expect(patched.metadata.name).toBe('e');
+    expect(requests).toBe(2);
+    requests = 0;
+    await expect(
+      rest.create(Resources.pod, 'ns', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'f', namespace: 'ns' } }),
+    ).rejects.toThrow(/cannot reach|hang up|reset/);
+    expect(requests).toBe(1);
+  });
 });

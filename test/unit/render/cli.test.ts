@@ -258,10 +258,19 @@ describe('render --from-backup (in-memory bucket)', () => {
       });
     store.objects.set(`${prefix}/secrets/demo-etcd-encryption-key.yaml`, Buffer.from(secret));
     store.objects.set(`${prefix}/snapshot.db`, Buffer.from('snapshot bytes'));
+    // A complete backup as the one reader of a backup checks it (bundle/check.ts): manifests present, one cluster named.
+    store.objects.set(
+      `${prefix}/manifests/hostedcluster.yaml`,
+      Buffer.from('apiVersion: hypershift.openshift.io/v1beta1\nkind: HostedCluster\nmetadata: {name: demo, namespace: clusters}\n'),
+    );
     const manifest = {
       apiVersion: 'hcp-dr.openshift.io/v1alpha1',
       kind: 'EtcdBackup',
       id: '20261121T160800Z-3f9a1c',
+      toolVersion: '0.9.0',
+      createdAt: '2026-11-21T16:08:00Z',
+      manifests: { hostedCluster: 'manifests/hostedcluster.yaml', nodePools: [] },
+      secrets: [],
       hostedCluster: {
         namespace: 'clusters',
         name: 'demo',
@@ -352,11 +361,15 @@ describe('render --from-backup (in-memory bucket)', () => {
     const store = bucketWithBackup();
     store.objects.set(`${prefix}/secrets/demo-etcd-encryption-key.yaml`, Buffer.from('tampered'));
     const run = await runHcpDr(args, { buckets: [store] });
-    expect([run.code, run.stderr]).toEqual([3, expect.stringMatching(/SHA-256 differs from the one backup.json records/)]);
+    // Caught by the one reader of a backup (bundle/check.ts), as `backup verify` reports it.
+    expect([run.code, run.stderr]).toEqual([3, expect.stringMatching(/encryption key .* changed since the backup \(SHA-256 differs\)/)]);
   });
   it("refuses key material that is not the backup's, and key material it cannot check (exit 3), whatever the flags", async () => {
     const other = file('other.key', Buffer.from('another-key-of-another-cluster!!').toString('base64'));
-    for (const extra of [[], ['--include-secrets'], ['--snapshot-url', 'https://example.com/s.db']]) {
+    // --snapshot-url with --from-backup is two snapshot sources: refused as usage before any key is read.
+    const both = await runHcpDr([...args, '--snapshot-url', 'https://example.com/s.db'], { buckets: [bucketWithBackup()] });
+    expect([both.code, both.stdout, both.stderr]).toEqual([2, '', expect.stringMatching(/^error: .*--snapshot-url.*\nhint: /)]);
+    for (const extra of [[], ['--include-secrets']]) {
       const run = await runHcpDr([...args, '--encryption-key-file', other, ...extra], { buckets: [bucketWithBackup()] });
       expect([run.code, run.stdout, run.stderr]).toEqual([
         3,
@@ -371,9 +384,10 @@ describe('render --from-backup (in-memory bucket)', () => {
     const lost = bucketWithBackup();
     lost.objects.delete(`${prefix}/secrets/demo-etcd-encryption-key.yaml`);
     const unchecked = await runHcpDr([...args, '--encryption-key-file', file('same.key', FIXED_KEY_BASE64)], { buckets: [lost] });
+    // A backup without its key object is incomplete to the one reader of a backup, as to `backup verify`.
     expect([unchecked.code, unchecked.stderr]).toEqual([
       3,
-      expect.stringMatching(/could not be read and checked.*\nhint: .*--encryption-key-secret/),
+      expect.stringMatching(/the encryption key .* is missing\nhint: .*backup verify .*backup list --from /),
     ]);
   });
   it('refuses a prefix without backup.json (exit 3), with a hint in valid syntax', async () => {

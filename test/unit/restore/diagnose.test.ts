@@ -26,6 +26,22 @@ describe('diagnoseInitLog', () => {
     expect(diagnoseInitLog('curl: (18) transfer closed with 1048576 bytes remaining to read').kind).toBe('truncated');
   });
 
+  it("names each of curl's download failures by its exit code, never as unrecognised", () => {
+    const cases: [string, RegExp][] = [
+      ['curl: (6) Could not resolve host: s3.example.com', /could not resolve .*curl exit 6/],
+      ['curl: (7) Failed to connect to 127.0.0.1 port 9443 after 0 ms: Connection refused', /could not connect .*curl exit 7/],
+      ['curl: (28) Operation timed out after 30001 milliseconds', /timed out .*curl exit 28/],
+      ['curl: (60) SSL certificate problem: unable to get local issuer certificate', /trust store does not trust .*curl exit 60/],
+    ];
+    for (const [log, cause] of cases) {
+      const d = diagnoseInitLog(`+ curl -sS -o /tmp/snapshot https://s3/x?X-Amz-Signature=deadbeef\n${log}`);
+      expect(d.kind, log).toBe('download-failed');
+      expect(d.cause, log).toMatch(cause);
+      expect(d.evidence).not.toContain('deadbeef');
+    }
+    expect(diagnoseInitLog('curl: (18) end of response with 1000 bytes missing').kind).toBe('truncated');
+  });
+
   it('never echoes a signature from the log', () => {
     const d = diagnoseInitLog('fatal: GET https://s3/x?X-Amz-Signature=deadbeef failed');
     expect(d.kind).toBe('unknown');

@@ -195,9 +195,9 @@ describe('restore preflight and apply', () => {
     const { preflight: pre } = await plan(kube, demoBundle({ services })).run();
     expect(pre.warnings.join('\n')).toMatch(/APIServer service has no fixed hostname/);
     expect(pre.warnings.join('\n')).toMatch(/OAuthServer without a fixed hostname/);
-    kube.put(Resources.namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } });
+    kube.put(Resources.namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system', uid: 'this-cluster-uid' } });
     const other = demoBundle({ services });
-    (other.manifest as unknown as Record<string, unknown>)['managementCluster'] = { id: 'some-other-uid' };
+    other.manifest.managementCluster = { kubeSystemUid: 'some-other-uid' };
     await expect(plan(kube, other).run()).rejects.toThrow(/no fixed hostname/);
   });
 

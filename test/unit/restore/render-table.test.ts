@@ -28,6 +28,7 @@ const result: RestoreResult = {
     members: [],
     hashRevision: 512,
     revision: 512,
+    revisionBumped: false,
     totalKeys: 212,
     keyDelta: 2,
     checks: [{ name: 'hashkv', ok: true, detail: 'hashkv 1 on every member at revision 512' }],
@@ -40,6 +41,7 @@ const result: RestoreResult = {
     totalSeconds: 47,
   },
   nextSteps: ['AWS: hypershift fix dr-oidc-iam ...'],
+  repair: null,
 };
 
 describe('restore table', () => {

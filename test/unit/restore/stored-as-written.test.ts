@@ -24,11 +24,15 @@ class EtagStore extends MemoryStore {
   }
 }
 
-function bucket(recordedEtag: string | undefined): EtagStore {
+function bucket(recordedEtag: string | undefined, over: Record<string, unknown> = {}, hcName = 'demo'): EtagStore {
   const store = new EtagStore('b');
   const snapshot = Buffer.from('not really a bbolt file');
   const manifest = {
+    apiVersion: 'hcp-dr.openshift.io/v1alpha1',
+    kind: 'EtcdBackup',
     id: 'abc123',
+    toolVersion: '0.9.0',
+    createdAt: '2026-11-29T11:00:00Z',
     hostedCluster: { namespace: 'clusters', name: 'demo' },
     snapshot: {
       file: 'snapshot.db',
@@ -42,11 +46,12 @@ function bucket(recordedEtag: string | undefined): EtagStore {
     secrets: [],
     configMaps: [],
     encryption: { type: 'none' },
+    ...over,
   };
   void store.put(`${prefix}/backup.json`, JSON.stringify(manifest));
   void store.put(
     `${prefix}/manifests/hostedcluster.yaml`,
-    'apiVersion: hypershift.openshift.io/v1beta1\nkind: HostedCluster\nmetadata: {name: demo, namespace: clusters}\n',
+    `apiVersion: hypershift.openshift.io/v1beta1\nkind: HostedCluster\nmetadata: {name: ${hcName}, namespace: clusters}\n`,
   );
   void store.put(`${prefix}/snapshot.db`, snapshot);
   return store;
@@ -72,5 +77,43 @@ describe('a stored snapshot', () => {
         /failed to verify backup/,
       );
     }
+  });
+
+  // issue 26.1: the ETag shortcut skips only the snapshot's bytes, never the manifest, identity and completeness checks.
+  it('on the quick path, a backup.json of a newer format is refused with the version that wrote it, nothing downloaded', async () => {
+    const store = bucket(md5(Buffer.from('not really a bbolt file')), { format: 7, toolVersion: '9.1.0' });
+    const read = readBundle({ store, prefix, openBucket: async () => store }, { reporter: quiet });
+    await expect(read).rejects.toThrow(/format 7, written by hcp-dr 9\.1\.0; this hcp-dr reads formats up to 2/);
+    await expect(read).rejects.toMatchObject({ exitCode: 3, hint: expect.stringMatching(/upgrade to hcp-dr 9\.1\.0 or newer/) });
+    expect(store.downloads).toBe(0);
+  });
+
+  it('on the quick path, a backup.json of another kind is refused', async () => {
+    const store = bucket(md5(Buffer.from('not really a bbolt file')), { kind: 'SomethingElse' });
+    await expect(readBundle({ store, prefix, openBucket: async () => store }, { reporter: quiet })).rejects.toThrow(
+      /not an hcp-dr backup manifest/,
+    );
+  });
+
+  it('on the quick path, a backup.json naming another cluster than its path and manifests is refused', async () => {
+    const other = bucket(md5(Buffer.from('not really a bbolt file')), {
+      hostedCluster: { namespace: 'clusters', name: 'other' },
+    });
+    await expect(readBundle({ store: other, prefix, openBucket: async () => other }, { reporter: quiet })).rejects.toThrow(
+      /backup\.json names clusters\/other, but its path names clusters\/demo; its HostedCluster manifest is clusters\/demo/,
+    );
+    const manifestOnly = bucket(md5(Buffer.from('not really a bbolt file')), {}, 'elsewhere');
+    await expect(readBundle({ store: manifestOnly, prefix, openBucket: async () => manifestOnly }, { reporter: quiet })).rejects.toThrow(
+      /its HostedCluster manifest is clusters\/elsewhere/,
+    );
+  });
+
+  it('on the quick path, a file backup.json names that is missing is refused', async () => {
+    const store = bucket(md5(Buffer.from('not really a bbolt file')), {
+      manifests: { hostedCluster: 'manifests/hostedcluster.yaml', nodePools: ['manifests/nodepool-gone.yaml'] },
+    });
+    await expect(readBundle({ store, prefix, openBucket: async () => store }, { reporter: quiet })).rejects.toThrow(
+      /missing: manifests\/nodepool-gone\.yaml/,
+    );
   });
 });

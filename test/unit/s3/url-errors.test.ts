@@ -139,3 +139,34 @@ describe('mapS3Error', () => {
     expect(m.message).not.toContain('abcdef0123');
   });
 });
+
+describe('mapS3Error: every S3 failure with a cause and a next step (issue 26.5)', () => {
+  it('an object missing from a backup names the backup and the command that checks it', () => {
+    const url = 's3://b/hcp/clusters/demo/20261121T160800Z-3f9a1c/secrets/demo-etcd-encryption-key.yaml';
+    const m = mapS3Error(sdkError('NoSuchKey', 404, 'The specified key does not exist.'), 'download', url, {
+      endpoint: 'https://s3.local',
+    });
+    expect(m).toBeInstanceOf(NotFoundError);
+    expect(m.message).toBe(`failed to download ${url}: the object is missing from the backup (NoSuchKey)`);
+    expect(m.hint).toBe(
+      'the backup is incomplete or was altered: check it with "{cmd} backup verify s3://b/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --endpoint https://s3.local", or use another backup',
+    );
+  });
+  it("the SDK's region and key-length refusals get a hint", () => {
+    expect(mapS3Error(new Error('Invalid region in client config'), 'list', 's3://b/').hint).toMatch(/--region us-east-1/);
+    expect(mapS3Error(sdkError('KeyTooLongError', 400, 'Your key is too long'), 'upload', 's3://b/k').hint).toMatch(/1024 bytes/);
+  });
+  it('a timed-out attempt (not retried) names --request-timeout in its cause and hint', async () => {
+    const { S3AttemptTimeout } = await import('../../../src/s3/attempt-timeout.ts');
+    const m = mapS3Error(new S3AttemptTimeout(3000), 'list', 's3://b/', { endpoint: 'http://127.0.0.1:9', requestTimeoutSet: true });
+    expect(m.message).toBe(
+      'failed to list s3://b/: timed out after 3000 ms without an answer from the store (--request-timeout; not retried)',
+    );
+    expect(m.hint).toBe('check --endpoint http://127.0.0.1:9 and the network, or raise --request-timeout');
+  });
+  it('refuses a malformed --region and a prefix no key fits under, before any request', () => {
+    expect(() => s3TargetOf('s3://b/x', { region: 'no such region!' })).toThrow(/invalid --region "no such region!"/);
+    expect(() => s3TargetOf(`s3://b/${'p'.repeat(1024)}`, {}, '--to')).toThrow(/the prefix of --to is 1024 bytes/);
+    expect(s3TargetOf('s3://b/x', { region: 'eu-central-1' }).region).toBe('eu-central-1');
+  });
+});

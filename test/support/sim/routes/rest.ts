@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, readBody, readJsonObject, sendJson } from '../http-util.ts';
-import { applyPatchBody } from '../patch.ts';
+import { applyPatchBody, mediaType, noStrategicMerge, STRATEGIC_MERGE_PATCH } from '../patch.ts';
+import type { CrdAdmission } from '../crd-admission.ts';
 import type { PodLogs } from '../logs.ts';
 import { jobFromProtobuf, readJsonOrProtobuf, selfSubjectAccessReviewFromProtobuf, tokenRequestFromProtobuf } from '../protobuf.ts';
 import { tokenRequestAnswer } from '../serviceaccounts.ts';
@@ -17,10 +18,19 @@ import { clone, kubeTimestamp, type MemoryStore } from '../store.ts';
 import type { SimObject } from '../types.ts';
 import type { ResourceRequest } from './paths.ts';
 import { handleScale, handleStatus } from './subresources.ts';
-import { checkNamespaceWritable, reconcileWithUrl, validateName } from './validate.ts';
+import {
+  badNameReason,
+  checkNamespaceWritable,
+  checkNoNewFinalizers,
+  reconcileWithUrl,
+  requireResourceVersion,
+  validateName,
+} from './validate.ts';
 
 export interface RestContext {
   store: MemoryStore;
+  /** Schema and CEL admission of custom resources (crd-admission.ts). */
+  crds: CrdAdmission;
   registry: Registry;
   rbac: Rbac;
   /** Container logs served by pods/log. */
@@ -153,11 +163,13 @@ function listBody(ctx: RestContext, rr: ResourceRequest, query: URLSearchParams)
 export function create(ctx: RestContext, rr: ResourceRequest, body: SimObject, dryRun: boolean): SimObject {
   const o = clone(body);
   reconcileWithUrl(rr.info, o, rr.namespace, undefined);
-  validateName(rr.info, o);
+  // A custom resource's bad name is reported with its schema errors (crd-admission.ts), as kube does.
+  if (!ctx.crds.governs(apiVersionOf(rr), rr.info.kind) || !o.metadata.name) validateName(rr.info, o);
   checkNamespaceWritable(ctx.store, rr.info, o.metadata.namespace, o.metadata.name);
   keepStatus(rr, o, undefined);
   if (rr.info.group === '' && rr.info.plural === 'pods') o['status'] = { phase: 'Pending' };
   delete o.metadata.resourceVersion;
+  const admitted = ctx.crds.admit(o, apiVersionOf(rr), rr.info.kind, undefined, badNameReason(rr.info, o.metadata.name));
   if (dryRun) {
     if (o.metadata.name && ctx.store.get(rr.gr, o.metadata.namespace, o.metadata.name)) {
       throw new SimError(
@@ -167,20 +179,22 @@ export function create(ctx: RestContext, rr: ResourceRequest, body: SimObject, d
         { name: o.metadata.name, group: rr.gr.group, kind: rr.gr.plural },
       );
     }
-    o.apiVersion = apiVersionOf(rr);
-    o.kind = rr.info.kind;
-    o.metadata.creationTimestamp = kubeTimestamp();
-    return o;
+    admitted.apiVersion = apiVersionOf(rr);
+    admitted.kind = rr.info.kind;
+    admitted.metadata.creationTimestamp = kubeTimestamp();
+    return admitted;
   }
-  return ctx.store.create(rr.gr, o);
+  return ctx.store.create(rr.gr, admitted);
 }
 
-/** Shared tail of PUT and PATCH: RV precondition, then store (or not, on dry run). */
+/** Shared tail of PUT and PATCH: RV precondition, custom-resource admission, then store (or not, on dry run). */
 export function commit(ctx: RestContext, rr: ResourceRequest, current: SimObject, next: SimObject, dryRun: boolean): SimObject {
   const rv = next.metadata.resourceVersion;
   if (rv !== undefined && rv !== '' && rv !== current.metadata.resourceVersion) throw conflict(rr.gr, current.metadata.name);
-  if (dryRun) return next;
-  return ctx.store.update(rr.gr, next);
+  checkNoNewFinalizers(rr.info, current, next);
+  const admitted = ctx.crds.admit(next, apiVersionOf(rr), rr.info.kind, current);
+  if (dryRun) return admitted;
+  return ctx.store.update(rr.gr, admitted);
 }
 
 function update(ctx: RestContext, rr: ResourceRequest, body: SimObject, dryRun: boolean): SimObject {
@@ -188,6 +202,7 @@ function update(ctx: RestContext, rr: ResourceRequest, body: SimObject, dryRun: 
   reconcileWithUrl(rr.info, o, rr.namespace, rr.name);
   const current = ctx.store.get(rr.gr, rr.namespace, rr.name ?? '');
   if (!current) throw notFound(rr.gr, rr.name ?? '');
+  requireResourceVersion(rr.info, ctx.crds.governs(apiVersionOf(rr), rr.info.kind), o);
   keepStatus(rr, o, current);
   return commit(ctx, rr, current, o, dryRun);
 }
@@ -195,6 +210,7 @@ function update(ctx: RestContext, rr: ResourceRequest, body: SimObject, dryRun: 
 function patch(ctx: RestContext, rr: ResourceRequest, contentType: string | undefined, body: string, dryRun: boolean): SimObject {
   const current = ctx.store.get(rr.gr, rr.namespace, rr.name ?? '');
   if (!current) throw notFound(rr.gr, rr.name ?? '');
+  if (mediaType(contentType) === STRATEGIC_MERGE_PATCH && ctx.crds.governs(apiVersionOf(rr), rr.info.kind)) throw noStrategicMerge();
   const next = applyPatchBody(current, contentType, body);
   if (typeof next !== 'object' || next === null || typeof next.metadata !== 'object')
     throw badRequest('the patch removed the object metadata');

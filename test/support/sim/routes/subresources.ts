@@ -11,7 +11,8 @@ import { badRequest, invalid, methodNotAllowed, notFound } from '../status.ts';
 import { clone } from '../store.ts';
 import type { SimObject } from '../types.ts';
 import type { ResourceRequest } from './paths.ts';
-import { commit, isDryRun, type RestContext } from './rest.ts';
+import { apiVersionOf, commit, isDryRun, type RestContext } from './rest.ts';
+import { requireResourceVersion } from './validate.ts';
 
 function current(ctx: RestContext, rr: ResourceRequest): SimObject {
   const o = ctx.store.get(rr.gr, rr.namespace, rr.name ?? '');
@@ -33,6 +34,7 @@ export async function handleStatus(
       return sendJson(res, 200, cur);
     case 'PUT':
       incoming = (await readJsonObject(req)) as SimObject;
+      requireResourceVersion(rr.info, ctx.crds.governs(apiVersionOf(rr), rr.info.kind), incoming);
       break;
     case 'PATCH':
       incoming = applyPatchBody(cur, req.headers['content-type'], await readBody(req));

@@ -83,13 +83,14 @@ describe('etcd verdict', () => {
     );
   });
 
-  it('when quorum is lost, the hint points at restoring from a backup, not at recover-member', () => {
+  it('when quorum is lost, the hint points at the in-place etcd restore, not at recover-member or restore --replace', () => {
     const v = judge(facts({ members: [member(0), member(1, { health: unhealthy }), member(2, { health: unhealthy })] }), {
       namespace: 'clusters',
       name: 'demo',
     });
     expect(v.state).toBe('QuorumLost');
-    expect(v.hint).toContain('{cmd} restore <backup-url>');
+    expect(v.hint).toContain('{cmd} etcd restore demo -n clusters --from-backup <backup-url>');
+    expect(v.hint).not.toContain('--replace');
     expect(v.hint).not.toContain('etcd recover-member');
   });
 

@@ -100,6 +100,36 @@ describe('operation record', () => {
     expect(readOperation(await hcOf(created))).toEqual({ operation: backupOp(), previousPausedUntil: null, previousReplicas: { a: 1 } });
   });
 
+  it("retries a lock that lost only to a controller's status write, and still refuses a competing record", async () => {
+    const api = cluster();
+    const read = await hcOf(api);
+    await api.mergePatch(Resources.hostedCluster, 'clusters', 'demo', { status: { version: 'bumped' } });
+    await acquireOperation(api, read, backupOp({ id: 'after-status' }), { 'kube-apiserver': 2 });
+    expect(readOperation(await hcOf(api))?.operation.id).toBe('after-status');
+  });
+
+  it("locks on a move's destination record too, and warns that the other run may still be active", async () => {
+    const move = { id: 'mv-1', type: 'move', startedAt: 'then', phase: 'source-removed', source: { context: 'a' } };
+    const api = cluster({ [Annotations.move]: JSON.stringify(move) });
+    const second = acquireOperation(api, await hcOf(api), backupOp(), {});
+    await expect(second).rejects.toBeInstanceOf(OperationInProgressError);
+    await expect(second).rejects.toThrow(/operation mv-1 \(move, source-removed\)/);
+    await expect(second).rejects.toMatchObject({
+      hint: expect.stringMatching(/may still be active .*check first.*resume demo -n clusters/),
+    });
+  });
+
+  it('names an online backup\'s snapshot phase as such, not "quiesced"', async () => {
+    const api = cluster();
+    const hc = await acquireOperation(api, await hcOf(api), backupOp(), {});
+    await updateOperation(api, hc, backupOp({ phase: 'quiesced' }));
+    await expect(acquireOperation(api, await hcOf(api), backupOp({ id: 'op-2' }), {})).rejects.toThrow(/\(backup, snapshotting, online\)/);
+    const quiesced = cluster();
+    const q = await acquireOperation(quiesced, await hcOf(quiesced), backupOp(), { 'kube-apiserver': 3 });
+    await updateOperation(quiesced, q, backupOp({ phase: 'quiesced' }));
+    await expect(acquireOperation(quiesced, await hcOf(quiesced), backupOp({ id: 'op-2' }), {})).rejects.toThrow(/\(backup, quiesced\)/);
+  });
+
   it('refuses a record that is not JSON with a hint instead of guessing', () => {
     expect(() => readOperation({ metadata: { annotations: { [Annotations.operation]: '{oops' } } })).toThrow(PreconditionError);
     expect(() => readOperation({ metadata: { annotations: { [Annotations.operation]: '"text"' } } })).toThrow(/not an operation record/);
