@@ -8,7 +8,7 @@
  *    the member started on the restored data, until every member answers /health;
  *  - where the plugin's time goes: its -v step lines and the stand-in's timeline of the control plane;
  *  - peak RSS of the plugin process.
- * Both paths download from the sandbox's S3 server over its https front, whose CA etcd-init trusts.
+ * Both paths download from the sandbox's S3 server over its https front, whose CA the etcd image trusts (etcdImageTrustsS3Ca).
  * These rounds run on the FIXED etcd-init (--name/--initial-cluster), the baseline's: no repair.
  *  - then, with a repair: the stand-in switched to the RELEASED etcd-init (OCPBUGS-99534: a split
  *    brain on HA), one more `hcp-dr restore`, which repairs in place; its wall time, and the repair's

@@ -7,7 +7,7 @@
  * recorded ones. After each, no snapshot file is left on any member's volume.
  *
  * The store is reached through a switchable https front of the test's own (same certificate as the
- * sandbox's front, so etcd-init trusts it): forwarding, down (every connection dropped), or cutting
+ * sandbox's front, whose CA the etcd image trusts): forwarding, down (every connection dropped), or cutting
  * only curl's requests (etcd-init's download) while the plugin's own requests pass.
  */
 import { spawn } from 'node:child_process';

@@ -531,7 +531,7 @@ describe('sandbox HyperShift world', () => {
     );
     expect(volumes.map((v) => existsSync(v))).toEqual([false, false, false]);
     // The first cluster downloads through the S3 server's https front (an https URL, as HyperShift's CRD
-    // demands; etcd-init trusts the front's CA), the second over plain http: one bucket, two URLs.
+    // demands; the etcd images trust the front's CA: etcdImageTrustsS3Ca), the second over plain http: one bucket, two URLs.
     const tlsClient = new S3Client({
       endpoint: sb.s3.httpsEndpoint,
       region: sb.s3.region,

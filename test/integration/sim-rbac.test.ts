@@ -178,6 +178,18 @@ describe.skipIf(!HAVE_KUBECTL)('RBAC in the API simulator, with kubectl', () => 
     );
   });
 
+  it('a type the server does not serve is authorized first, as kube-apiserver does: 403 for the service account, 404 for the admin', async () => {
+    const path = '/apis/config.openshift.io/v1/infrastructures/cluster';
+    const denied = await kubectl(['get', '--raw', path], sa);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(
+      /Forbidden.*User "system:serviceaccount:hcp-dr:backup" cannot get resource "infrastructures" in API group "config.openshift.io" at the cluster scope/,
+    );
+    const missing = await kubectl(['get', '--raw', path], admin);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/NotFound|could not find the requested resource/);
+  });
+
   it('removing a binding removes the permission at once; a group binding grants it back; deleting the ServiceAccount voids its tokens (401)', async () => {
     expect((await kubectl(['delete', 'rolebinding', 'backup-reads-pods', '-n', 'clusters-demo'])).code).toBe(0);
     expect(await canI('get', 'pods')).toBe('no (1)');

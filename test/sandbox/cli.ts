@@ -64,6 +64,7 @@ function describe(state: DaemonState): string {
       ? [
           `    kubectl hcp-dr backup list --from s3://${state.bucket}/hcp --endpoint $HCP_DR_S3_HTTPS_ENDPOINT --ca-bundle $HCP_DR_S3_CA_BUNDLE --path-style`,
           '    (restore and move take only https: use $HCP_DR_S3_HTTPS_ENDPOINT and --ca-bundle $HCP_DR_S3_CA_BUNDLE)',
+          "    (this sandbox's etcd images trust that CA, as an image built for an internal CA would; a real cluster's may not)",
         ]
       : []),
   ].join('\n');

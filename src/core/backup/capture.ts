@@ -128,9 +128,13 @@ async function captureControlPlaneSecrets(
     reporter.warn(
       `cannot list Secrets in ${controlPlaneNamespace} (${causeText(err)}): carrying only the identity Secrets read by name; grant "list secrets" there to carry every one`,
     );
-    all = (await Promise.all(IDENTITY_SECRETS.map((n) => api.get(Resources.secret, controlPlaneNamespace, n)))).filter(
-      (s): s is KubeObject => s !== undefined,
+    // Neither list nor get: the missing permission to name is the declared one, "list".
+    const byName = await Promise.all(IDENTITY_SECRETS.map((n) => api.get(Resources.secret, controlPlaneNamespace, n))).catch(
+      (getErr: unknown) => {
+        throw getErr instanceof ForbiddenError ? err : getErr;
+      },
     );
+    all = byName.filter((s): s is KubeObject => s !== undefined);
   }
   const { carried, excluded } = selectControlPlaneSecrets(all, hostedClusterName, copies);
   const names = new Set(carried.map((s) => s.metadata.name ?? ''));

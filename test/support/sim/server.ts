@@ -20,7 +20,7 @@ import { Rbac, type DenyOptions } from './rbac.ts';
 import { Registry } from './registry.ts';
 import type { TokenOptions } from './serviceaccounts.ts';
 import { selfSignedCertificate } from './selfsigned.ts';
-import { notServed, parseResourcePath } from './routes/paths.ts';
+import { accessOfPath, notServed, parseResourcePath } from './routes/paths.ts';
 import { handleResource, type RestContext } from './routes/rest.ts';
 import { badRequest, toSimError } from './status.ts';
 import { MemoryStore } from './store.ts';
@@ -132,7 +132,15 @@ export async function startApiSimulator(options: SimulatorOptions = {}): Promise
       }
       const d = discover(url.pathname, registry, minor, `127.0.0.1:${port}`);
       if (d) return sendJson(res, d.code, d.body);
-      const rr = parseResourcePath(url.pathname, registry);
+      let rr: ReturnType<typeof parseResourcePath>;
+      try {
+        rr = parseResourcePath(url.pathname, registry);
+      } catch (err) {
+        // Authorization comes first, as in kube's filter chain: 403 for a forbidden user, then 404.
+        const a = accessOfPath(url.pathname, req.method ?? 'GET');
+        if (a) rbac.check({ token: bearerToken(req), info: { group: a.group, plural: a.plural }, ...a });
+        throw err;
+      }
       if (!rr) throw notServed();
       await handleResource(ctx, req, res, rr, url.searchParams);
     })().catch((err: unknown) => {

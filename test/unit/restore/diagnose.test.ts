@@ -32,6 +32,12 @@ describe('diagnoseInitLog', () => {
       ['curl: (7) Failed to connect to 127.0.0.1 port 9443 after 0 ms: Connection refused', /could not connect .*curl exit 7/],
       ['curl: (28) Operation timed out after 30001 milliseconds', /timed out .*curl exit 28/],
       ['curl: (60) SSL certificate problem: unable to get local issuer certificate', /trust store does not trust .*curl exit 60/],
+      ['curl: (77) error setting certificate file: /etc/pki/tls/certs/ca-bundle.crt', /trust store could not be read .*curl exit 77/],
+      ['curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to s3:443', /TLS handshake .*failed .*curl exit 35/],
+      [
+        "curl: (51) SSL: no alternative certificate subject name matches target host name 's3'",
+        /does not match its host name .*curl exit 51/,
+      ],
     ];
     for (const [log, cause] of cases) {
       const d = diagnoseInitLog(`+ curl -sS -o /tmp/snapshot https://s3/x?X-Amz-Signature=deadbeef\n${log}`);

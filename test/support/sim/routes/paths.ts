@@ -22,6 +22,38 @@ export function notServed(): SimError {
   return new SimError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
+/**
+ * What RBAC sees of a resource path, served or not (kube authorizes in its filter chain, before any
+ * handler knows whether the type exists: a forbidden user gets 403, not 404, for an unserved type).
+ */
+export function accessOfPath(
+  path: string,
+  method: string,
+): { verb: string; group: string; plural: string; namespace?: string; name?: string; subresource?: string } | undefined {
+  const segs = path
+    .split('/')
+    .filter((x) => x !== '')
+    .map((x) => decodeURIComponent(x));
+  let rest: string[];
+  let group = '';
+  if (segs[0] === 'api' && segs.length >= 3) rest = segs.slice(2);
+  else if (segs[0] === 'apis' && segs.length >= 4) [group, rest] = [segs[1] ?? '', segs.slice(3)];
+  else return undefined;
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) [namespace, rest] = [rest[1], rest.slice(2)];
+  const [plural = '', name, subresource] = rest;
+  const verbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+  const verb = method === 'GET' ? (name === undefined ? 'list' : 'get') : (verbs[method] ?? method.toLowerCase());
+  return {
+    verb,
+    group,
+    plural,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(name !== undefined ? { name } : {}),
+    ...(subresource !== undefined ? { subresource } : {}),
+  };
+}
+
 /** Returns undefined when the path is not under /api or /apis; throws 404 for unknown resources. */
 export function parseResourcePath(path: string, registry: Registry): ResourceRequest | undefined {
   const segs = path

@@ -26,7 +26,10 @@ function pod(namespace: string, name: string, phase = 'Running') {
 /** Answers every exec with `answer`; records each request and the stdin it got. */
 class CurlExec implements PodExec {
   readonly calls: { request: ExecRequest; stdin: string }[] = [];
-  constructor(readonly answer: ExecResult | Error) {}
+  readonly answer: ExecResult | Error;
+  constructor(answer: ExecResult | Error) {
+    this.answer = answer;
+  }
   async exec(request: ExecRequest): Promise<ExecResult> {
     const chunks: Buffer[] = [];
     if (request.stdin)
