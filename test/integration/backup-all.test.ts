@@ -84,7 +84,7 @@ describe('backup --all', () => {
     expect(result.summary).toMatchObject({ total: 4, succeeded: 3, failed: 1 });
     const broken = result.items.find((i) => i.name === 'broken');
     expect(broken?.error?.message).toMatch(/clusters\/broken.*QuorumLost/);
-    expect(broken?.error?.hint).toMatch(/kubectl hcp-dr restore/);
+    expect(broken?.error?.hint).toMatch(/kubectl hcp-dr etcd restore .* --from-backup/);
     expect(broken?.error?.exitCode).toBe(4);
     // The one error line names the broken cluster and its cause; the hint follows.
     const errorLine = run.stderr.split('\n').find((l) => l.startsWith('error: '));

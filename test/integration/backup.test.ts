@@ -258,7 +258,9 @@ describe('resume', () => {
       const run = await runCliInProcess(backupArgs('--yes'));
       expect(run.code).toBe(3);
       expect(run.stderr).toContain('operation other (backup, started) in progress');
-      expect(run.stderr).toContain('hint: if that run is no longer active, undo what it left with: kubectl hcp-dr resume demo -n clusters');
+      expect(run.stderr).toMatch(
+        /^hint: that run may still be active .*check first; once it is not, finish or undo what it left with: kubectl hcp-dr resume demo -n clusters$/m,
+      );
     } finally {
       const resumed = await runCliInProcess(['resume', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
       expect(resumed.code).toBe(0);

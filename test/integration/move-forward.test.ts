@@ -7,17 +7,18 @@
  * recorded ones. After each, no snapshot file is left on any member's volume.
  *
  * The store is reached through a switchable https front of the test's own (same certificate as the
- * sandbox's front, whose CA the etcd image trusts): forwarding, down (every connection dropped), or cutting
- * only curl's requests (etcd-init's download) while the plugin's own requests pass.
+ * sandbox's front, whose CA the etcd image trusts): forwarding, down (every connection dropped), silent
+ * (requests read and never answered; silent-from-part turns silent at a multipart upload's first part), or cutting only curl's requests (etcd-init's download) while the
+ * plugin's own requests pass.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { REPO_ROOT, SANDBOX_TOKEN, startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
@@ -35,7 +36,7 @@ const API = 'api-demo.hcp.example.com';
 const FROZEN = ['kube-apiserver', 'openshift-apiserver', 'openshift-oauth-apiserver', 'control-plane-operator'];
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 
-type FrontMode = 'forward' | 'down' | 'cut-curl';
+type FrontMode = 'forward' | 'down' | 'cut-curl' | 'silent' | 'silent-from-part';
 interface Front {
   url: string;
   mode: FrontMode;
@@ -50,6 +51,12 @@ async function startFront(upstream: string, tls: { key: string; cert: string }):
     const curl = /^curl\//.test(req.headers['user-agent'] ?? '');
     if (front.mode === 'down' || (front.mode === 'cut-curl' && curl)) {
       req.socket.destroy();
+      return;
+    }
+    if (front.mode === 'silent-from-part' && /[?&]partNumber=/.test(req.url ?? '')) front.mode = 'silent';
+    if (front.mode === 'silent') {
+      // A store that hangs: the request is read and held open, never answered (close() drops it).
+      req.resume();
       return;
     }
     const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
@@ -117,6 +124,16 @@ async function keysUnder(prefix: string): Promise<string[]> {
   try {
     const out = await client.send(new ListObjectsV2Command({ Bucket: sb.s3.bucket, Prefix: prefix }));
     return (out.Contents ?? []).map((o) => o.Key ?? '');
+  } finally {
+    client.destroy();
+  }
+}
+
+async function uploadsUnder(prefix: string): Promise<string[]> {
+  const client = sandboxS3Client(sb);
+  try {
+    const out = await client.send(new ListMultipartUploadsCommand({ Bucket: sb.s3.bucket, Prefix: prefix }));
+    return (out.Uploads ?? []).map((u) => `${u.Key ?? ''} ${u.UploadId ?? ''}`);
   } finally {
     client.destroy();
   }
@@ -445,6 +462,130 @@ describe('move: --request-timeout bounds the API requests of both management clu
       expect(resumed?.code, resumed?.stderr).toBe(0);
       expectNodesReady(resumed!);
       await expectOnePlace('sandbox');
+    },
+  );
+});
+
+/**
+ * Watches the source's freeze as the cluster shows it, polling the simulator's store: it starts when
+ * the HostedCluster's spec.pausedUntil or a frozen deployment's replicas first leave `before`, and
+ * ends when both are back (the API servers scaled up, the pause removed). Returns stop(), which
+ * gives the freeze's start and end (epoch ms), end undefined while it lasts.
+ */
+function watchFreeze(m: ManagementCluster, before: ReturnType<typeof sourceState>) {
+  const same = (s: ReturnType<typeof sourceState>) =>
+    s.pausedUntil === before.pausedUntil && JSON.stringify(s.replicas) === JSON.stringify(before.replicas);
+  let start: number | undefined;
+  let end: number | undefined;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const unchanged = same(sourceState(m));
+    if (start === undefined && !unchanged) start = now;
+    else if (start !== undefined && end === undefined && unchanged) end = now;
+  }, 50);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return { start, end };
+    },
+  };
+}
+
+/** The management cluster that holds demo now (earlier tests move it back and forth). */
+const holder = () => (cluster('sandbox').sim.store.get(HC, 'clusters', 'demo') ? 'sandbox' : 'sandbox-2');
+
+// Last in the file: its second case grows the hosted etcd past one upload part, which no case after it should see.
+describe('move: --request-timeout bounds the freeze when the store stops answering', () => {
+  it(
+    'with --request-timeout 5s, a store that hangs during the upload: exit 1, rolled back, the freeze under 30 s; nothing left in volume or bucket',
+    { timeout: 180_000 },
+    async () => {
+      const from = holder();
+      const m = cluster(from);
+      const before = sourceState(m);
+      front.mode = 'forward';
+      const watch = watchFreeze(m, before);
+      let run;
+      try {
+        run = await moveProcess(moveArgs(from, viaFront(), ['--yes', '-v', '--request-timeout', '5s']), (text) => {
+          // Partway through: the snapshot is taken and the upload has started before the store hangs.
+          if (front.mode === 'forward' && text.includes('uploading the backup to')) front.mode = 'silent';
+        });
+      } finally {
+        front.mode = 'forward';
+      }
+      const freeze = watch.stop();
+      expect(run.stderr).toMatch(/uploading the backup to/);
+      // Exit 1 (docs/exit-codes.md: an S3 failure, rolled back); the bound is the must-hold of issue 27, not a speed.
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/^error: failed to .*timed out after 5000 ms without an answer from the store/m);
+      expect(run.stderr).toMatch(/^rollback: unfreeze the source$/m);
+      expect(freeze.start, run.stderr).toBeDefined();
+      expect(freeze.end, run.stderr).toBeDefined();
+      expect(freeze.end! - freeze.start!, run.stderr).toBeLessThan(30_000);
+      expect(sourceState(m)).toEqual(before);
+      // The store answers again: no snapshot file on the members, no object and no incomplete upload.
+      expect(await snapshotFiles(from)).toEqual([]);
+      expect(await keysUnder('moves/')).toEqual([]);
+      expect(await uploadsUnder('moves/')).toEqual([]);
+      await expectOnePlace(from);
+    },
+  );
+
+  it(
+    'the same once a multipart upload has started: the freeze under 30 s; the upload the rollback could not abort is listed, and pruned once old',
+    { timeout: 240_000 },
+    async () => {
+      // A snapshot over one part (8 MiB): the upload is multipart, started before the store hangs.
+      const from = holder();
+      const m = cluster(from);
+      const etcd = m.operator?.etcd('clusters-demo') ?? sb.etcd;
+      for (let i = 0; i < 10; i++) await etcd.put(`/move-forward/bulk/${i}`, 'x'.repeat(1024 * 1024));
+      const before = sourceState(m);
+      const watch = watchFreeze(m, before);
+      front.mode = 'silent-from-part';
+      let run;
+      try {
+        run = await moveProcess(moveArgs(from, viaFront(), ['--yes', '-v', '--request-timeout', '5s']));
+      } finally {
+        front.mode = 'forward';
+      }
+      const freeze = watch.stop();
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/^error: failed to .*timed out after 5000 ms without an answer from the store/m);
+      expect(freeze.start, run.stderr).toBeDefined();
+      expect(freeze.end, run.stderr).toBeDefined();
+      expect(freeze.end! - freeze.start!, run.stderr).toBeLessThan(30_000);
+      expect(sourceState(m)).toEqual(before);
+      expect(await snapshotFiles(from)).toEqual([]);
+      expect(await keysUnder('moves/')).toEqual([]);
+      // The store was silent through the whole rollback: its multipart upload is left, and said so.
+      const left = await uploadsUnder('moves/');
+      expect(left, run.stderr).toHaveLength(1);
+      expect(run.stderr).toMatch(/^warning: rollback could not delete the incomplete upload: /m);
+      const s3 = ['--endpoint', sb.s3.endpoint, '--path-style'];
+      const list = await runCliInProcess(['backup', 'list', '--from', `s3://${sb.s3.bucket}/moves`, ...s3, '-o', 'json']);
+      expect(list.code, list.stderr).toBe(0);
+      expect((JSON.parse(list.stdout) as { incompleteUploads?: { count: number } }).incompleteUploads?.count).toBe(1);
+      // Once older than --incomplete-grace (backdated through the server's files), prune aborts it.
+      const uploadId = left[0]!.split(' ')[1]!;
+      const keyFile = (await sb.s3.server.pendingUploads(sb.s3.bucket)).find((f) => f.endsWith(path.join(uploadId, 'key')))!;
+      const old = new Date(Date.now() - 2 * 3_600_000);
+      await utimes(keyFile, old, old);
+      const prune = await runCliInProcess([
+        'backup',
+        'prune',
+        '--from',
+        `s3://${sb.s3.bucket}/moves`,
+        ...s3,
+        '--keep-last',
+        '1',
+        '--incomplete-grace',
+        '1h',
+      ]);
+      expect(prune.code, prune.stderr).toBe(0);
+      expect(await uploadsUnder('moves/')).toEqual([]);
+      await expectOnePlace(from);
     },
   );
 });

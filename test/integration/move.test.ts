@@ -11,6 +11,13 @@ import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/s
 import { demoMoveArgs, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { CAPI_RESOURCES, MACHINES } from '../support/hypershift/capi.ts';
 import { waitFor } from '../support/wait.ts';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { sandboxS3Client } from '../support/sandbox-s3.ts';
+import { nodeReady } from '../support/hypershift/guest-identity.ts';
+import { KUBECTL, runAsync } from '../support/spawn.ts';
+import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 import type { MoveResult } from '../../src/core/move/types.ts';
 import type { GroupResource } from '../support/sim/types.ts';
 
@@ -36,6 +43,27 @@ const resolved = async () =>
       .resolve4(API)
       .catch(() => [] as string[])
   ).sort();
+/** Every Secret of the control-plane namespace on `m`: name -> type and data, as stored. */
+const cpSecrets = (m: ManagementCluster) =>
+  new Map(
+    m.sim.store.list(SECRETS, 'clusters-demo').map((x) => [x.metadata.name, JSON.stringify({ type: x['type'], data: x['data'] })] as const),
+  );
+/** The backup.json a move wrote at `url` (s3://bucket/prefix/). */
+async function manifestAt(url: string): Promise<BackupManifest> {
+  const key = `${url.replace(/^s3:\/\/[^/]+\//, '')}backup.json`;
+  const client = sandboxS3Client(sb);
+  try {
+    const body = await (await client.send(new GetObjectCommand({ Bucket: sb.s3.bucket, Key: key }))).Body!.transformToString();
+    return JSON.parse(body) as BackupManifest;
+  } finally {
+    client.destroy();
+  }
+}
+const kubectlGuest = (kubeconfig: string) =>
+  runAsync(KUBECTL!, ['--kubeconfig', kubeconfig, 'get', 'nodes', '-o', 'name', '--request-timeout=20s'], {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: sb.dir,
+  });
 const replicas = (m: ManagementCluster, name: string) =>
   (m.sim.store.get(DEPLOYMENTS, 'clusters-demo', name)?.['spec'] as { replicas?: number } | undefined)?.replicas;
 
@@ -99,7 +127,7 @@ describe('move', () => {
   });
 
   it(
-    'moves demo to the second cluster keeping its nodes (default: machines adopted): verified by data there, the API name resolves there, the nodes Ready under the new control plane, no instance leaked or duplicated, nothing left on the source, OVN restarted',
+    'moves demo to the second cluster keeping its nodes (default: machines adopted): verified by data there, the API name resolves there, the split brain repaired (released etcd-init), every carried control-plane Secret identical, the nodes Ready under the new control plane with their kubelet certificates, a saved admin kubeconfig still working, no instance leaked or duplicated, nothing left on the source, OVN restarted',
     { timeout: 300_000 },
     async () => {
       const guest = sb.guests!.get('demo-x7k2p')!;
@@ -108,6 +136,21 @@ describe('move', () => {
       expect(machines).toHaveLength(2);
       const instancesBefore = sb.cloud!.instances('demo-x7k2p').filter((i) => i.state === 'running');
       expect(instancesBefore.map((i) => i.owner.cluster)).toEqual(['sandbox', 'sandbox']);
+      // Before the move: the nodes joined the source's PKI, an admin kubeconfig saved from the source, its Secrets.
+      const allReady = () => guest.nodes().length === 2 && guest.nodes().every((n) => nodeReady(n) === 'True');
+      await waitFor('demo nodes joined to its PKI', () => guest.konnectivityAgents().length === 2 && allReady(), 60_000);
+      const kubeletsBefore = new Map(guest.nodes().map((n) => [n.metadata.name, guest.kubeletCertificate(n.metadata.name)]));
+      for (const [n, cert] of kubeletsBefore) expect(cert, n).toMatch(/BEGIN CERTIFICATE/);
+      const adminSecret = await waitFor(
+        'the admin kubeconfig of demo',
+        () => m1.sim.store.get(SECRETS, 'clusters', 'demo-admin-kubeconfig'),
+        60_000,
+      );
+      const savedKubeconfig = path.join(sb.dir, 'move-saved-admin.kubeconfig');
+      const saved = Buffer.from((adminSecret['data'] as { kubeconfig: string }).kubeconfig, 'base64').toString();
+      await writeFile(savedKubeconfig, saved, { mode: 0o600 });
+      expect(saved).toContain('client-certificate-data');
+      const secretsBefore = cpSecrets(m1);
       const run = await move('sandbox', 'sandbox-2', '--yes', '-o', 'json', '-v');
       expect(run.code, run.stderr).toBe(0);
       const r = JSON.parse(run.stdout) as MoveResult;
@@ -117,6 +160,32 @@ describe('move', () => {
       expect(r.restore?.repair?.repaired ?? false).toBe(etcdInitSplitBrainDefault());
       expect(r.restore?.etcd?.members).toHaveLength(3);
       expect(r.restore?.etcd?.hashRevision).not.toBeNull();
+      // The result says whether a repair ran and why; the members agree: one per replica, one hashkv.
+      if (etcdInitSplitBrainDefault()) {
+        expect(r.restore?.repair?.reason).toMatch(/split brain/);
+        expect(r.restore?.repair?.actions.length).toBeGreaterThan(0);
+      } else expect(r.restore?.repair).toBeNull();
+      expect(r.restore?.etcd?.members).toHaveLength(r.restore!.etcd!.replicas);
+      const hashes = new Set(r.restore!.etcd!.members.map((m) => m.hash));
+      expect(hashes.size).toBe(1);
+      expect([...hashes][0]).not.toBeNull();
+      expect(new Set(r.restore!.etcd!.members.map((m) => m.id)).size).toBe(r.restore!.etcd!.replicas);
+      // Every carried Secret of the control-plane namespace is on the destination as it was on the source.
+      const carried = (await manifestAt(r.backup!)).controlPlaneSecrets?.carried ?? [];
+      expect(carried).toEqual(
+        expect.arrayContaining(['root-ca', 'csr-signer', 'kube-apiserver-to-kubelet-signer', 'system-admin-signer', 'sa-signing-key']),
+      );
+      const secretsAfter = cpSecrets(m2);
+      for (const n of carried) expect(secretsAfter.get(n), n).toBe(secretsBefore.get(n));
+      // The nodes Ready under the new control plane with the kubelet certificates they had; the saved kubeconfig works.
+      await waitFor('the hosted cluster API through the destination', () => guest.reachable(), 60_000);
+      expect(allReady()).toBe(true);
+      expect(new Map(guest.nodes().map((n) => [n.metadata.name, guest.kubeletCertificate(n.metadata.name)]))).toEqual(kubeletsBefore);
+      expect(guest.konnectivityAgents().every((a) => a.connected)).toBe(true);
+      expect(KUBECTL, 'the real kubectl (test/setup.sh)').toBeDefined();
+      const got = await kubectlGuest(savedKubeconfig);
+      expect(got.code, got.stderr).toBe(0);
+      expect(got.stdout.trim().split('\n').sort()).toEqual(instancesBefore.map((i) => `node/${i.nodeName}`).sort());
       expect(r.phases.map((p) => p.phase)).toEqual([
         'freeze',
         'back-up',

@@ -42,7 +42,7 @@ describe('sandbox CLI with several management clusters', () => {
       };
       expect(state.contexts).toEqual(['sandbox', 'sandbox-2']);
       // The DNS server the external-DNS stand-ins fill: the seeded demo's API hostname points at the first cluster.
-      expect(up.out).toContain(`DNS server: ${state.dnsServer} (dig @127.0.0.1 -p `);
+      expect(up.out).toContain(`DNS server: ${state.dnsServer}, $HCP_DR_DNS_SERVER (dig @127.0.0.1 -p `);
       const resolver = new dnsPromises.Resolver({ timeout: 1000, tries: 2 });
       resolver.setServers([state.dnsServer]);
       let api: string[] = [];

@@ -35,13 +35,15 @@ const VIRTUAL_FS: Record<number, string> = {
 
 /** A UsageError when `target` lies on a kernel file system; `flag` names the option (e.g. --out). */
 export async function refuseVirtualFileSystem(target: string, flag: string): Promise<void> {
-  let at = path.resolve(target);
+  const full = path.resolve(target);
+  const shown = full === target ? target : `${target} (${full})`;
+  let at = full;
   for (;;) {
     const info = await statfs(at).catch(() => undefined);
     if (info) {
       const kind = VIRTUAL_FS[Number(info.type)];
       if (kind)
-        throw new UsageError(`${flag} ${target} is on the kernel's ${kind} file system, where no files can be written`, {
+        throw new UsageError(`${flag} ${shown} is on the kernel's ${kind} file system, where no files can be written`, {
           hint: `pass a directory on a disk, e.g. ${flag} ./out`,
         });
       return;

@@ -60,7 +60,8 @@ export const restoreCommand: CommandRegistrar = (y, deps, done) =>
         })
         .option('force', {
           type: 'boolean',
-          describe: 'Restore on another management cluster although the API hostname still answers (the source may still serve)',
+          describe:
+            'Restore although the API hostname still answers on another management cluster (the source may still serve), or a snapshot of a newer etcd minor than the release runs',
         })
         .option('yes', { alias: 'y', type: 'boolean', describe: 'Confirm --replace without a prompt' })
         .example('$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/', 'Restore clusters/demo where it was')

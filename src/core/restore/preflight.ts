@@ -32,7 +32,7 @@ export interface PreflightInput {
   cleanupCloudResources?: boolean;
   /** On another management cluster: asks whether the source still serves the API hostname (source-gone.ts). */
   sourceProbe?: SourceProbe;
-  /** --force: a source that still answers is a warning, not a refusal. */
+  /** --force: a source that still answers, or a snapshot of a newer etcd minor, is a warning, not a refusal. */
   force?: boolean;
 }
 

@@ -103,6 +103,8 @@ export interface GuestCluster {
   kubeconfigFor(plane: { store: SimStore; namespace: string }): Promise<string>;
   /** The konnectivity agents (one per node) and whether the serving control plane accepts them. */
   konnectivityAgents(): KonnectivityAgent[];
+  /** A node's kubelet client certificate (PEM), issued once when it joined a control plane's PKI. */
+  kubeletCertificate(node: string): string | undefined;
   /** A node joined (a new instance, cloud.ts): its Node (Ready) and its OVN pod; idempotent. */
   addNode(node: string, pool: string, providerID?: string): void;
   /** A node's instance is gone: its Node and its OVN pod go. */
@@ -337,6 +339,7 @@ async function startGuest(
       return (await identity.adminKubeconfig(plane, frontUrl, key)) ?? kubeconfig;
     },
     konnectivityAgents: () => identity.agents(),
+    kubeletCertificate: (node) => identity.kubeletCertificate(node),
     addNode(node, pool, providerID) {
       if (stopping || store.get(NODES, undefined, node)) return;
       store.create(NODES, nodeObject(node, pool, providerID));

@@ -52,6 +52,8 @@ export interface GuestIdentity {
   adminKubeconfig(plane: PlaneRef, server: string, name: string): Promise<string | undefined>;
   /** Whether the serving control plane accepts a client certificate (PEM); true without a client-ca to check. */
   accepts(plane: PlaneRef | undefined, certPem: string): boolean;
+  /** The kubelet client certificate (PEM) a node got when it joined; undefined before it joined a PKI. */
+  kubeletCertificate(node: string): string | undefined;
 }
 
 export function guestIdentity(guest: SimStore, nodeNames: () => string[]): GuestIdentity {
@@ -151,6 +153,7 @@ export function guestIdentity(guest: SimStore, nodeNames: () => string[]): Guest
       const clientCa = trustBundle(plane.store, plane.namespace, 'client-ca');
       return clientCa === undefined || trusts(clientCa, certPem);
     },
+    kubeletCertificate: (node) => nodes.get(node)?.kubelet.cert,
   };
 }
 
