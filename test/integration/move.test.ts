@@ -198,6 +198,9 @@ describe('move', () => {
       ]);
       // The nodes: adopted by default, Ready under the new control plane, the same instances, none leaked.
       expect(r.nodeMode).toBe('adopt');
+      // The next steps say what became of the nodes in this move, not a restore's "NodePools provision new machines".
+      expect(r.nextSteps.join('\n')).toMatch(/nodes: the running instances were adopted by the destination/);
+      expect(r.nextSteps.join('\n')).not.toMatch(/not re-adopted/);
       expect(r.preflight.find((c) => c.name === 'nodes')?.detail).toMatch(/^adopt: 2 AWSMachine/);
       expect(r.nodes).toMatchObject({ state: 'Ready', expected: 2, ready: 2, total: 2 });
       const instancesAfter = sb.cloud!.instances('demo-x7k2p');

@@ -226,6 +226,24 @@ export function resultOf(outcome: ForwardOutcome, phases: PhaseTiming[]) {
     ovnPodsRestarted: outcome.ovnPodsRestarted,
     nodeMode: outcome.op.nodeMode ?? null,
     nodes: outcome.nodes ?? null,
-    nextSteps: outcome.restore?.nextSteps.filter((s) => !s.includes('restart the OVN pods')) ?? [],
+    nextSteps: moveNextSteps(outcome.restore?.nextSteps ?? [], outcome.op.nodeMode ?? null),
   };
+}
+
+/**
+ * A restore's next steps, as they read after a move: the OVN restart is done already, and the nodes
+ * were adopted or kept in service (the move's node mode), not reprovisioned as after a restore.
+ */
+function moveNextSteps(restoreSteps: readonly string[], nodeMode: 'adopt' | 'keep' | null): string[] {
+  const nodes =
+    nodeMode === 'adopt'
+      ? 'nodes: the running instances were adopted by the destination (their machine objects moved before the NodePools)'
+      : nodeMode === 'keep'
+        ? 'nodes: kept in service with no NodePool on the destination; no management cluster manages their machines until NodePools are re-created'
+        : undefined;
+  return restoreSteps.flatMap((s) => {
+    if (s.includes('restart the OVN pods')) return [];
+    if (s.includes('nodes are not re-adopted')) return nodes ? [nodes] : [s];
+    return [s];
+  });
 }
