@@ -12,7 +12,7 @@
  * plugin's own requests pass.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +26,7 @@ import { startHangProxy, type HeldRequest } from '../support/hang-proxy.ts';
 import { multiKubeconfigYaml } from '../support/sim/kubeconfig.ts';
 import { sandboxS3Client, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { waitFor } from '../support/wait.ts';
-import { expectOnePlace as sharedExpectOnePlace, snapshotFiles as sharedSnapshotFiles } from '../support/move-checks.ts';
+import { expectOnePlace as sharedExpectOnePlace, incompleteBackups, snapshotFiles as sharedSnapshotFiles } from '../support/move-checks.ts';
 import { connectKube } from '../../src/kube/session.ts';
 import type { GroupResource } from '../support/sim/types.ts';
 
@@ -339,7 +339,18 @@ describe('move: a rollback ends the freeze before it cleans up', () => {
       expect(steps.slice(1).join('\n')).toMatch(
         /remove \/var\/lib\/hcp-dr-\w+\.db from pod etcd-\d[\s\S]*delete the incomplete upload[\s\S]*remove the operation record/,
       );
+      expect(sourceState(cluster('sandbox')).replicas).toEqual(before.replicas);
+      expect(sourceState(cluster('sandbox')).pausedUntil).toEqual(before.pausedUntil);
+      // The store was down for the rollback's clean-up too: the record stays (exit 5) until the hinted resume,
+      // run once the store answers, has removed what the run left in the bucket.
+      if (run.code === 5) {
+        const hint = /^hint: undo what is left with: kubectl hcp-dr (resume .*)$/m.exec(run.stderr)?.[1];
+        expect(hint, run.stderr).toBeDefined();
+        const resumed = await runCliInProcess(hint!.trim().split(/\s+/));
+        expect(resumed.code, resumed.stderr).toBe(0);
+      }
       expect(sourceState(cluster('sandbox'))).toEqual(before);
+      expect(await incompleteBackups(sb, 'moves/clusters/demo/')).toEqual([]);
       await expectOnePlace('sandbox');
     },
   );
@@ -497,7 +508,7 @@ const holder = () => (cluster('sandbox').sim.store.get(HC, 'clusters', 'demo') ?
 // Last in the file: its second case grows the hosted etcd past one upload part, which no case after it should see.
 describe('move: --request-timeout bounds the freeze when the store stops answering', () => {
   it(
-    'with --request-timeout 5s, a store that hangs during the upload: exit 1, rolled back, the freeze under 30 s; nothing left in volume or bucket',
+    'with --request-timeout 5s, a store that hangs during the upload: rolled back, the freeze under 30 s; the record kept for the hinted resume, after which nothing is left in volume or bucket',
     { timeout: 180_000 },
     async () => {
       const from = holder();
@@ -516,24 +527,31 @@ describe('move: --request-timeout bounds the freeze when the store stops answeri
       }
       const freeze = watch.stop();
       expect(run.stderr).toMatch(/uploading the backup to/);
-      // Exit 1 (docs/exit-codes.md: an S3 failure, rolled back); the bound is the must-hold of issue 27, not a speed.
-      expect(run.code, run.stderr).toBe(1);
+      // The source unfrozen first; the store, still silent, kept the rollback from cleaning the bucket: exit 5 and
+      // the record stays for resume. The bound is the must-hold of issue 27, not a speed.
+      expect(run.code, run.stderr).toBe(5);
       expect(run.stderr).toMatch(/^error: failed to .*timed out after 5000 ms without an answer from the store/m);
       expect(run.stderr).toMatch(/^rollback: unfreeze the source$/m);
       expect(freeze.start, run.stderr).toBeDefined();
       expect(freeze.end, run.stderr).toBeDefined();
       expect(freeze.end! - freeze.start!, run.stderr).toBeLessThan(30_000);
-      expect(sourceState(m)).toEqual(before);
-      // The store answers again: no snapshot file on the members, no object and no incomplete upload.
+      expect(sourceState(m).replicas).toEqual(before.replicas);
+      expect(sourceState(m).pausedUntil).toEqual(before.pausedUntil);
       expect(await snapshotFiles(from)).toEqual([]);
-      expect(await keysUnder('moves/')).toEqual([]);
+      // The store answers again: the hinted resume leaves no incomplete backup, no incomplete upload, no record.
+      const hint = /^hint: undo what is left with: kubectl hcp-dr (resume .*)$/m.exec(run.stderr)?.[1];
+      expect(hint, run.stderr).toBeDefined();
+      const resumed = await runCliInProcess(hint!.trim().split(/\s+/));
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(sourceState(m)).toEqual(before);
+      expect(await incompleteBackups(sb, 'moves/clusters/demo/')).toEqual([]);
       expect(await uploadsUnder('moves/')).toEqual([]);
       await expectOnePlace(from);
     },
   );
 
   it(
-    'the same once a multipart upload has started: the freeze under 30 s; the upload the rollback could not abort is listed, and pruned once old',
+    'the same once a multipart upload has started: the freeze under 30 s; the upload the rollback could not abort keeps the record, and the hinted resume removes it once the store answers',
     { timeout: 240_000 },
     async () => {
       // A snapshot over one part (8 MiB): the upload is multipart, started before the store hangs.
@@ -551,40 +569,31 @@ describe('move: --request-timeout bounds the freeze when the store stops answeri
         front.mode = 'forward';
       }
       const freeze = watch.stop();
-      expect(run.code, run.stderr).toBe(1);
-      expect(run.stderr).toMatch(/^error: failed to .*timed out after 5000 ms without an answer from the store/m);
+      // The source is unfrozen first; the store was silent through the whole rollback, so its upload is
+      // still there and the record stays for resume (exit 5), never an orphan upload behind a clean exit.
+      expect(run.code, run.stderr).toBe(5);
+      expect(run.stderr).toMatch(
+        /^error: failed to move "clusters\/demo": .*timed out after 5000 ms without an answer from the store.*; and the rollback failed: delete the incomplete upload/m,
+      );
       expect(freeze.start, run.stderr).toBeDefined();
       expect(freeze.end, run.stderr).toBeDefined();
       expect(freeze.end! - freeze.start!, run.stderr).toBeLessThan(30_000);
-      expect(sourceState(m)).toEqual(before);
+      expect(sourceState(m).pausedUntil).toEqual(before.pausedUntil);
+      expect(sourceState(m).replicas).toEqual(before.replicas);
       expect(await snapshotFiles(from)).toEqual([]);
-      expect(await keysUnder('moves/')).toEqual([]);
-      // The store was silent through the whole rollback: its multipart upload is left, and said so.
-      const left = await uploadsUnder('moves/');
-      expect(left, run.stderr).toHaveLength(1);
-      expect(run.stderr).toMatch(/^warning: rollback could not delete the incomplete upload: /m);
+      expect(await uploadsUnder('moves/'), run.stderr).toHaveLength(1);
       const s3 = ['--endpoint', sb.s3.endpoint, '--path-style'];
       const list = await runCliInProcess(['backup', 'list', '--from', `s3://${sb.s3.bucket}/moves`, ...s3, '-o', 'json']);
       expect(list.code, list.stderr).toBe(0);
       expect((JSON.parse(list.stdout) as { incompleteUploads?: { count: number } }).incompleteUploads?.count).toBe(1);
-      // Once older than --incomplete-grace (backdated through the server's files), prune aborts it.
-      const uploadId = left[0]!.split(' ')[1]!;
-      const keyFile = (await sb.s3.server.pendingUploads(sb.s3.bucket)).find((f) => f.endsWith(path.join(uploadId, 'key')))!;
-      const old = new Date(Date.now() - 2 * 3_600_000);
-      await utimes(keyFile, old, old);
-      const prune = await runCliInProcess([
-        'backup',
-        'prune',
-        '--from',
-        `s3://${sb.s3.bucket}/moves`,
-        ...s3,
-        '--keep-last',
-        '1',
-        '--incomplete-grace',
-        '1h',
-      ]);
-      expect(prune.code, prune.stderr).toBe(0);
+      // The store answers again: the hint, run as printed, removes the upload and then the record.
+      const hint = /^hint: undo what is left with: kubectl hcp-dr (resume .*)$/m.exec(run.stderr)?.[1];
+      expect(hint, run.stderr).toBeDefined();
+      const resumed = await runCliInProcess(hint!.trim().split(/\s+/));
+      expect(resumed.code, resumed.stderr).toBe(0);
       expect(await uploadsUnder('moves/')).toEqual([]);
+      expect(await incompleteBackups(sb, 'moves/clusters/demo/')).toEqual([]);
+      expect(sourceState(m)).toEqual(before);
       await expectOnePlace(from);
     },
   );

@@ -61,12 +61,15 @@ export async function resumeMove({ namespace, name, hc, record, deps }: ResumeIn
       },
     );
     if (op.snapshot && srcHc) await removeSnapshotFile(ctx.source, cp, op.snapshot, actions, deps.reporter);
+    // The record stays until the bucket holds nothing of this run: a store still unreachable is a
+    // failure to repeat `resume` for, not a warning that leaves an orphan upload behind.
     if (op.backup && op.phase !== 'backed-up') {
-      const opened = await world.openObjectStore(viaTarget(op, op.backup)).catch(() => undefined);
-      if (opened)
-        await deleteIncompleteUploadAt(opened.store, opened.prefix).then(
+      await world
+        .openObjectStore(viaTarget(op, op.backup))
+        .then((opened) => deleteIncompleteUploadAt(opened.store, opened.prefix))
+        .then(
           () => actions.push(`deleted the incomplete upload ${op.backup}`),
-          (e: unknown) => deps.reporter.warn(`could not delete the incomplete upload ${op.backup}: ${(e as Error).message}`),
+          (e: unknown) => failures.push(`delete the incomplete upload ${op.backup}: ${(e as Error).message}`),
         );
     }
     if (failures.length > 0)

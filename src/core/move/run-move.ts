@@ -117,11 +117,23 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
   deps.step?.('locked');
   const phases: PhaseTiming[] = [];
   const rollback = new Rollback(deps.reporter);
-  rollback.push('remove the operation record', () => releaseOperation(src, namespace, name));
+  // The record goes last, and only when the bucket is clean: a store that cannot be reached during
+  // the rollback leaves the record (the source already unfrozen), so `resume` finds what is left.
+  let bucketClean = true;
+  rollback.push('remove the operation record', async () => {
+    if (bucketClean) await releaseOperation(src, namespace, name);
+  });
   // Compensations run newest first: the unfreeze (pushed last) ends the downtime before any
   // clean-up that may wait on a slow store.
   const snapshot = { member: pre.backup.member.pod, path: snapshotPathFor(id) };
-  rollback.push('delete the incomplete upload', () => deleteIncompleteUpload(backupRequest, id), { bestEffort: true });
+  rollback.push('delete the incomplete upload', async () => {
+    try {
+      await deleteIncompleteUpload(backupRequest, id);
+    } catch (err) {
+      bucketClean = false;
+      throw err;
+    }
+  });
   rollback.push(
     `remove ${snapshot.path} from pod ${snapshot.member}`,
     () => removeSnapshot({ exec: sides.source.exec, namespace: cp, pod: snapshot.member }, snapshot.path),
