@@ -20,6 +20,8 @@ import {
   probeScript,
   q,
   receiveScript,
+  restoreScript,
+  type RestoreFlags,
   type ToolProbe,
   type VolumePaths,
 } from './restore-scripts.ts';
@@ -101,4 +103,29 @@ export async function copyToHelpers(
       { hint: 'the snapshot is not what was verified; nothing was moved' },
     );
   }
+}
+
+/**
+ * `snapshot restore` of the copied snapshot into every member volume, one helper pod each, with
+ * --name etcd-N and one --initial-cluster. Not abortable once started (closing exec does not stop
+ * the script), so every helper is waited for before the first failure is thrown.
+ */
+export async function restoreInEveryHelper(
+  ctx: HelperContext,
+  paths: VolumePaths,
+  flags: Omit<RestoreFlags, 'member'>,
+  tool: string,
+): Promise<void> {
+  const settled = await Promise.allSettled(
+    Array.from({ length: flags.replicas }, (_, i) =>
+      helperExec({ ...ctx, signal: undefined }, i, restoreScript(paths, { ...flags, member: i })),
+    ),
+  );
+  settled.forEach((s, i) => {
+    if (s.status === 'rejected') throw s.reason;
+    if (s.value.exitCode !== 0)
+      throw new RemoteError(
+        `${tool} snapshot restore failed in helper pod ${i}: ${lastLine(s.value.stderr) || `exit ${s.value.exitCode}`}`,
+      );
+  });
 }

@@ -13,16 +13,16 @@
  *     old data back in every volume, replicas and pause as before. Old data is only moved aside.
  *  4. From etcd-started on, only forward: etcd and API servers back, verified by data, unpaused.
  */
-import { InterruptedError, PartialFailureError, RemoteError, causeText } from '../errors.ts';
+import { InterruptedError, PartialFailureError, causeText } from '../errors.ts';
 import type { Clock, Cluster, Reporter } from '../ports.ts';
 import { startPause, scaleDeployments, waitForDeployments, type Pause, type QuiesceContext } from '../controlplane/quiesce.ts';
 import { acquireOperation, updateOperation, type EtcdRestoreOperation } from '../operation/record.ts';
 import type { DataVerification } from '../restore/verify-data.ts';
-import { copyToHelpers, probeTool } from './restore-copy.ts';
+import { copyToHelpers, probeTool, restoreInEveryHelper } from './restore-copy.ts';
 import { finishRestore, rollBackRestore, scaleEtcd, waitEtcdPods, type EndContext, type Undo } from './restore-end.ts';
-import { createHelpers, helperExec, lastLine, waitHelpersReady, type HelperContext } from './restore-helpers.ts';
+import { createHelpers, waitHelpersReady, type HelperContext } from './restore-helpers.ts';
 import { checkAtProbe, planEtcdRestore, type EtcdRestoreRequest, type PreparedRestore } from './restore-plan.ts';
-import { restoreScript, volumePaths } from './restore-scripts.ts';
+import { volumePaths } from './restore-scripts.ts';
 import { openSnapshot, takeMemberSnapshot, type SnapshotInfo } from './restore-source.ts';
 import { BUMP_REVISION, noBumpNote } from './versions.ts';
 
@@ -172,19 +172,7 @@ export async function runEtcdRestore(
       skipHashCheck: snapshot.skipHashCheck,
       bumpRevision: probe.bumpRevision,
     };
-    // Not abortable once started (closing exec does not stop the script): the rollback waits for all.
-    const settled = await Promise.allSettled(
-      Array.from({ length: p.etcdReplicas }, (_, i) =>
-        helperExec({ ...hctx, signal: undefined }, i, restoreScript(paths, { ...flags, member: i })),
-      ),
-    );
-    settled.forEach((s, i) => {
-      if (s.status === 'rejected') throw s.reason;
-      if (s.value.exitCode !== 0)
-        throw new RemoteError(
-          `${probe.tool} snapshot restore failed in helper pod ${i}: ${lastLine(s.value.stderr) || `exit ${s.value.exitCode}`}`,
-        );
-    });
+    await restoreInEveryHelper(hctx, paths, flags, probe.tool);
     await record({ ...op, phase: 'restored' });
     deps.step?.('restored');
     deps.signal?.throwIfAborted();

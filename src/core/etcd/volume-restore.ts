@@ -27,9 +27,9 @@ import {
   type QuiesceContext,
 } from '../controlplane/quiesce.ts';
 import { waitUntil } from '../controlplane/wait.ts';
-import { copyToHelpers, probeTool } from './restore-copy.ts';
-import { createHelpers, deleteHelpers, helperExec, lastLine, waitHelpersReady, type HelperContext } from './restore-helpers.ts';
-import { cleanupScript, restoreScript, volumePaths } from './restore-scripts.ts';
+import { copyToHelpers, probeTool, restoreInEveryHelper } from './restore-copy.ts';
+import { createHelpers, deleteHelpers, lastLine, waitHelpersReady, type HelperContext } from './restore-helpers.ts';
+import { cleanupScript, volumePaths } from './restore-scripts.ts';
 import type { SnapshotInfo } from './restore-source.ts';
 
 export const RESTART_DATE_ANNOTATION = 'hypershift.openshift.io/restart-date';
@@ -129,18 +129,7 @@ export async function restoreEveryVolume(ctx: VolumeRestoreContext, input: Volum
       skipHashCheck: input.info.skipHashCheck,
       bumpRevision: probe.bumpRevision,
     };
-    const settled = await Promise.allSettled(
-      Array.from({ length: input.replicas }, (_, i) =>
-        helperExec({ ...hctx, signal: undefined }, i, restoreScript(paths, { ...flags, member: i })),
-      ),
-    );
-    settled.forEach((s, i) => {
-      if (s.status === 'rejected') throw s.reason;
-      if (s.value.exitCode !== 0)
-        throw new RemoteError(
-          `${probe.tool} snapshot restore failed in helper pod ${i}: ${lastLine(s.value.stderr) || `exit ${s.value.exitCode}`}`,
-        );
-    });
+    await restoreInEveryHelper(hctx, paths, flags, probe.tool);
     actions.push(`restored the snapshot into ${input.replicas} member volumes with ${probe.tool} (--name etcd-N, one --initial-cluster)`);
     ctx.reporter.debug('step: volumes-restored');
     await deleteHelpers(hctx, input.replicas);
