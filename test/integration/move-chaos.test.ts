@@ -19,12 +19,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { sandboxS3Client, useSandboxCredentials } from '../support/sandbox-s3.ts';
-import { clusterOf, expectOnePlace, HC, incompleteBackups, otherContext } from '../support/move-checks.ts';
-import { waitFor } from '../support/wait.ts';
+import { clusterOf, expectOnePlace, HC, incompleteBackups, otherContext, waitForDemoPublished } from '../support/move-checks.ts';
 
 const SEEDS = Number(process.env['HCP_DR_CHAOS_SEEDS'] ?? 3);
 const FIRST = Number(process.env['HCP_DR_CHAOS_SEED'] ?? 1);
-const API = 'api-demo.hcp.example.com';
 /** Longer than a whole move on the sandbox: some kills land after it finished (nothing to resume). */
 const MAX_DELAY_MS = 9000;
 
@@ -145,17 +143,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   frontUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await waitFor(
-    'api-demo published',
-    async () =>
-      (
-        await sb
-          .dns!.resolver()
-          .resolve4(API)
-          .catch(() => [])
-      )[0] === '127.0.0.11',
-    60_000,
-  );
+  await waitForDemoPublished(sb);
   await sb.etcd.put('/chaos/key', 'value');
 }, 180_000);
 

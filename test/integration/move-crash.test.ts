@@ -11,7 +11,7 @@ import { runCliInProcess } from '../support/cli.ts';
 import { REPO_ROOT, startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoMoveArgs, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { waitFor } from '../support/wait.ts';
-import { snapshotFiles } from '../support/move-checks.ts';
+import { snapshotFiles, waitForDemoPublished } from '../support/move-checks.ts';
 import type { GroupResource, SimObject } from '../support/sim/types.ts';
 
 const HS = (plural: string): GroupResource => ({ group: 'hypershift.openshift.io', version: 'v1beta1', plural });
@@ -116,17 +116,7 @@ async function expectOnePlace(context: string): Promise<void> {
 beforeAll(async () => {
   sb = await startSandbox({ etcdImageTrustsS3Ca: true, clusters: 2, guests: true, capi: true, initBackoffMs: 1000 });
   restoreEnv = useSandboxCredentials(sb);
-  await waitFor(
-    'api-demo published',
-    async () =>
-      (
-        await sb
-          .dns!.resolver()
-          .resolve4(API)
-          .catch(() => [])
-      )[0] === '127.0.0.11',
-    60_000,
-  );
+  await waitForDemoPublished(sb);
   await sb.etcd.put('/move-crash/key', 'value');
 }, 180_000);
 

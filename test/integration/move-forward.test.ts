@@ -25,14 +25,17 @@ import { REPO_ROOT, SANDBOX_TOKEN, startSandbox, type ManagementCluster, type Sa
 import { startHangProxy, type HeldRequest } from '../support/hang-proxy.ts';
 import { multiKubeconfigYaml } from '../support/sim/kubeconfig.ts';
 import { sandboxS3Client, useSandboxCredentials } from '../support/sandbox-s3.ts';
-import { waitFor } from '../support/wait.ts';
-import { expectOnePlace as sharedExpectOnePlace, incompleteBackups, snapshotFiles as sharedSnapshotFiles } from '../support/move-checks.ts';
+import {
+  expectOnePlace as sharedExpectOnePlace,
+  incompleteBackups,
+  snapshotFiles as sharedSnapshotFiles,
+  waitForDemoPublished,
+} from '../support/move-checks.ts';
 import { connectKube } from '../../src/kube/session.ts';
 import type { GroupResource } from '../support/sim/types.ts';
 
 const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
 const DEPLOYMENTS: GroupResource = { group: 'apps', version: 'v1', plural: 'deployments' };
-const API = 'api-demo.hcp.example.com';
 const FROZEN = ['kube-apiserver', 'openshift-apiserver', 'openshift-oauth-apiserver', 'control-plane-operator'];
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 
@@ -188,17 +191,7 @@ beforeAll(async () => {
   restoreEnv = useSandboxCredentials(sb);
   const [key, cert] = await Promise.all([readFile(sb.etcd.tls.serverKey, 'utf8'), readFile(sb.etcd.tls.serverCert, 'utf8')]);
   front = await startFront(sb.s3.endpoint, { key, cert });
-  await waitFor(
-    'api-demo published',
-    async () =>
-      (
-        await sb
-          .dns!.resolver()
-          .resolve4(API)
-          .catch(() => [])
-      )[0] === '127.0.0.11',
-    60_000,
-  );
+  await waitForDemoPublished(sb);
   await sb.etcd.put('/move-forward/key', 'value');
 }, 180_000);
 

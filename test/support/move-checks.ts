@@ -21,6 +21,21 @@ export const clusterOf = (sb: Sandbox, context: string): ManagementCluster =>
   sb.clusters[context === 'sandbox' ? 0 : 1] as ManagementCluster;
 export const otherContext = (context: string) => (context === 'sandbox' ? 'sandbox-2' : 'sandbox');
 
+/** Waits until the seeded demo's API name resolves to the first management cluster's ingress (a move's starting point). */
+export async function waitForDemoPublished(sb: Sandbox): Promise<void> {
+  await waitFor(
+    'api-demo published',
+    async () =>
+      (
+        await sb
+          .dns!.resolver()
+          .resolve4(API)
+          .catch(() => [])
+      )[0] === '127.0.0.11',
+    60_000,
+  );
+}
+
 /** Files named like a backup's snapshot (hcp-dr-<id>.db, .part) in /var/lib of every etcd member of demo on `context`. */
 export async function snapshotFiles(sb: Sandbox, context: string): Promise<string[]> {
   const session = await connectKube({ kubeconfig: sb.kubeconfig, context }, quiet);
