@@ -17,7 +17,7 @@ import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.t
 import { connectKube } from '../src/kube/session.ts';
 import { Etcd, Resources } from '../src/core/model.ts';
 import type { BackupManifest } from '../src/core/bundle/manifest.ts';
-import type { EtcdRestoreResult } from '../src/core/etcd/restore.ts';
+import type { EtcdRestoreResult } from '../src/core/etcd-restore/restore.ts';
 import { bareSequence } from './in-place-by-hand.ts';
 import { emit, timedRun } from './lib.ts';
 

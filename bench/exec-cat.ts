@@ -3,7 +3,7 @@
  * WebSocket client the plugin uses) to stdout, for `| curl -T -`. Usage: exec-cat.ts <kubeconfig> <namespace> <pod> <path>
  */
 import { connectKube } from '../src/kube/session.ts';
-import { streamSnapshot } from '../src/core/backup/pod-snapshot.ts';
+import { streamSnapshot } from '../src/core/etcd/pod-snapshot.ts';
 
 const [kubeconfig, namespace, pod, file] = process.argv.slice(2) as [string, string, string, string];
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { startApiSimulator } from '../test/support/sim/server.ts';
 import { connectKube } from '../src/kube/session.ts';
 import { runExport } from '../src/core/export/run-export.ts';
-import { KNOWN_KINDS } from '../src/core/export/kinds.ts';
+import { KNOWN_KINDS } from '../src/core/objects/kinds.ts';
 import { loadFixture } from '../test/unit/export/helpers.ts';
 import type { SimObject } from '../test/support/sim/types.ts';
 

@@ -28,7 +28,7 @@ import type { ControlPlaneTimeline } from '../test/support/hypershift/operator.t
 import { connectKube } from '../src/kube/session.ts';
 import { Etcd, Resources } from '../src/core/model.ts';
 import type { BackupManifest } from '../src/core/bundle/manifest.ts';
-import type { RestoreResult } from '../src/core/restore/types.ts';
+import type { RestoreResult } from '../src/core/contracts/restore.ts';
 import { bareSequence } from './in-place-by-hand.ts';
 import { emit, median, timedRun } from './lib.ts';
 

@@ -33,7 +33,7 @@ export const SEA_MODULE_PREFIX = 'hcp-dr-sea:';
 export const SHARED_EXPORT = 'hcpDrSharedModules';
 /**
  * Source modules (relative to src/, without .ts) that src/ only imports lazily, each a bundle of
- * its own: the SDK adapters, YAML, and the command handlers (every cli/commands/*-run.ts, which
+ * its own: the SDK adapters, YAML, and the command handlers (every cli/commands/<verb>/*-run.ts, which
  * a unit test checks), so that the main bundle is yargs and the command tree.
  */
 export const LAZY_MODULES = [
@@ -42,20 +42,20 @@ export const LAZY_MODULES = [
   's3/store',
   'core/yaml',
   ...[
-    'backup-run',
-    'backup-all-run',
-    'backup-read-run',
-    'backup-prune-run',
-    'etcd-run',
-    'etcd-recover-run',
-    'etcd-restore-run',
-    'export-run',
-    'move-run',
-    'render-run',
-    'restore-run',
-    'resume-run',
-    'schedule-run',
-    'validate-run',
+    'backup/backup-run',
+    'backup/backup-all-run',
+    'backup/backup-read-run',
+    'backup/backup-prune-run',
+    'etcd/etcd-run',
+    'etcd/etcd-recover-run',
+    'etcd/etcd-restore-run',
+    'export/export-run',
+    'move/move-run',
+    'render/render-run',
+    'restore/restore-run',
+    'resume/resume-run',
+    'schedule/schedule-run',
+    'validate/validate-run',
   ].map((m) => `cli/commands/${m}`),
 ];
 /** Lazy module -> the asset (file) of its bundle. */

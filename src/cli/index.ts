@@ -11,15 +11,15 @@ import { commandName } from './host.ts';
 import { globalOptions, joinDashValues } from './global-flags.ts';
 import { EXIT_CODES_HELP } from './exit-codes-help.ts';
 import { commandPath, lastValueWins, unknownArgumentsMessage } from './argv.ts';
-import { versionCommand } from './commands/version.ts';
-import { etcdCommand } from './commands/etcd.ts';
-import { backupCommand } from './commands/backup.ts';
-import { renderCommand } from './commands/render.ts';
-import { validateCommand } from './commands/validate.ts';
-import { exportCommand } from './commands/export.ts';
-import { restoreCommand } from './commands/restore.ts';
-import { moveCommand } from './commands/move.ts';
-import { scheduleCommand } from './commands/schedule.ts';
+import { versionCommand } from './commands/version/version.ts';
+import { etcdCommand } from './commands/etcd/etcd.ts';
+import { backupCommand } from './commands/backup/backup.ts';
+import { renderCommand } from './commands/render/render.ts';
+import { validateCommand } from './commands/validate/validate.ts';
+import { exportCommand } from './commands/export/export.ts';
+import { restoreCommand } from './commands/restore/restore.ts';
+import { moveCommand } from './commands/move/move.ts';
+import { scheduleCommand } from './commands/schedule/schedule.ts';
 
 export type CommandRegistrar = (y: Argv, deps: CliDeps, done: (code: number) => void) => Argv;
 

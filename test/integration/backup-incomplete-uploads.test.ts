@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startS3Server, type S3Server } from '../support/s3-server.ts';
 import { useS3Env } from './s3-env.ts';
-import type { BackupList } from '../../src/core/backup/list.ts';
+import type { BackupList } from '../../src/core/bundle/list.ts';
 import type { PruneResult } from '../../src/core/backup/prune.ts';
 
 const dir = path.join(os.tmpdir(), `hcpdr-uploads-${process.pid}-${Date.now()}`);

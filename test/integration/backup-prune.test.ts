@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openObjectStore } from '../../src/s3/store.ts';
 import { BackupFiles } from '../../src/core/bundle/layout.ts';
 import { BACKUP_API_VERSION, BACKUP_KIND, type BackupManifest } from '../../src/core/bundle/manifest.ts';
-import { listBackups } from '../../src/core/backup/list.ts';
+import { listBackups } from '../../src/core/bundle/list.ts';
 import { pruneBackups } from '../../src/core/backup/prune.ts';
 import { RemoteError } from '../../src/core/errors.ts';
 import type { ObjectStore, StoredObject } from '../../src/core/ports.ts';

@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatherEtcd, type GatheredEtcd } from '../../src/core/etcd/gather.ts';
-import { removeSnapshot, saveSnapshot, snapshotStatus } from '../../src/core/backup/pod-snapshot.ts';
+import { removeSnapshot, saveSnapshot, snapshotStatus } from '../../src/core/etcd/pod-snapshot.ts';
 import { judge } from '../../src/core/etcd/verdict.ts';
 import { Etcd, Resources } from '../../src/core/model.ts';
 import type { ExecRequest, ExecResult, PodExec } from '../../src/core/ports.ts';

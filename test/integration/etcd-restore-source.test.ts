@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
-import type { EtcdRestorePlan } from '../../src/core/etcd/restore-plan.ts';
+import type { EtcdRestorePlan } from '../../src/core/etcd-restore/restore-plan.ts';
 
 let sb: Sandbox;
 const HC = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };

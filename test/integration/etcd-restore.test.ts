@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
-import type { EtcdRestorePlan } from '../../src/core/etcd/restore-plan.ts';
-import type { EtcdRestoreResult } from '../../src/core/etcd/restore.ts';
+import type { EtcdRestorePlan } from '../../src/core/etcd-restore/restore-plan.ts';
+import type { EtcdRestoreResult } from '../../src/core/etcd-restore/restore.ts';
 import { BUMP_REVISION } from '../../src/core/etcd/versions.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 

@@ -10,8 +10,8 @@ import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../support/e
 import { etcdAvailable } from '../support/etcd/versions.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
-import type { EtcdRestorePlan } from '../../src/core/etcd/restore-plan.ts';
-import type { RestoreResult } from '../../src/core/restore/types.ts';
+import type { EtcdRestorePlan } from '../../src/core/etcd-restore/restore-plan.ts';
+import type { RestoreResult } from '../../src/core/contracts/restore.ts';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { sandboxS3Client } from '../support/sandbox-s3.ts';
 

@@ -14,8 +14,8 @@ import { startApiSimulator, type RunningSimulator } from '../support/sim/server.
 import type { GroupResource, SimObject } from '../support/sim/types.ts';
 import { runCliInProcess } from '../support/cli.ts';
 import { listFiles } from '../../src/core/export/write.ts';
-import { cleanObject } from '../../src/core/export/clean.ts';
-import { KNOWN_KINDS } from '../../src/core/export/kinds.ts';
+import { cleanObject } from '../../src/core/objects/clean.ts';
+import { KNOWN_KINDS } from '../../src/core/objects/kinds.ts';
 import { loadFixture } from '../unit/export/helpers.ts';
 
 const KUBECTL = '/usr/bin/kubectl';

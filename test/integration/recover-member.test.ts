@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
-import type { RecoverMemberPlan, RecoverMemberResult } from '../../src/core/etcd/recover-member.ts';
+import type { RecoverMemberPlan, RecoverMemberResult } from '../../src/core/recover-member/recover-member.ts';
 
 let sb: Sandbox;
 const PODS = { group: '', version: 'v1', plural: 'pods' };

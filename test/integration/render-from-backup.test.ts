@@ -16,7 +16,7 @@ import { startTlsFront, writeLocalhostCertificate, type TlsFront } from '../supp
 import { runCliInProcess } from '../support/cli.ts';
 import { openObjectStore } from '../../src/s3/store.ts';
 import { dumpKubeYaml } from '../../src/core/yaml.ts';
-import { parseManifests } from '../../src/core/render/documents.ts';
+import { parseManifests } from '../../src/core/objects/documents.ts';
 import type { ObjectStore } from '../../src/core/ports.ts';
 import { CRD_DIR, FIXED_KEY_BASE64, OWN_FIXTURES, sharedRegistry } from '../unit/render/helpers.ts';
 

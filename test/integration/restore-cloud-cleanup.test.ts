@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoBackupArgs, demoBackupUrl, sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
-import type { RestoreResult } from '../../src/core/restore/types.ts';
+import type { RestoreResult } from '../../src/core/contracts/restore.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 import type { GroupResource } from '../support/sim/types.ts';
 

@@ -13,7 +13,7 @@ import { demoBackupArgs, demoBackupUrl, sandboxS3Flags, useSandboxCredentials } 
 import { connectKube } from '../../src/kube/session.ts';
 import { Resources } from '../../src/core/model.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
-import type { RestoreResult } from '../../src/core/restore/types.ts';
+import type { RestoreResult } from '../../src/core/contracts/restore.ts';
 
 let sb: Sandbox;
 let backupUrl: string;

@@ -20,7 +20,7 @@ import { KUBECTL, runAsync } from '../support/spawn.ts';
 import type { GroupResource } from '../support/sim/types.ts';
 import { waitFor } from '../support/wait.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
-import type { RestoreResult } from '../../src/core/restore/types.ts';
+import type { RestoreResult } from '../../src/core/contracts/restore.ts';
 
 const SECRETS: GroupResource = { group: '', version: 'v1', plural: 'secrets' };
 const DEPLOYMENTS: GroupResource = { group: 'apps', version: 'v1', plural: 'deployments' };

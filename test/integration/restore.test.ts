@@ -14,7 +14,7 @@ import { demoBackupArgs, demoBackupUrl, sandboxS3Client, sandboxS3Flags, useSand
 import { connectKube } from '../../src/kube/session.ts';
 import { Resources } from '../../src/core/model.ts';
 import type { KubeApi, Reporter } from '../../src/core/ports.ts';
-import type { RestoreResult } from '../../src/core/restore/types.ts';
+import type { RestoreResult } from '../../src/core/contracts/restore.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 
 let sb: Sandbox;

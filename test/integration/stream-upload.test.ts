@@ -10,7 +10,7 @@ import type { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteError } from '../../src/core/errors.ts';
 import type { ExecRequest, ExecResult, ObjectStore, PodExec } from '../../src/core/ports.ts';
-import { streamPodFileToStore } from '../../src/core/backup/stream-upload.ts';
+import { streamPodFileToStore } from '../../src/core/capture/stream-upload.ts';
 import { openObjectStore } from '../../src/s3/store.ts';
 import { startS3Server, type S3Server } from '../support/s3-server.ts';
 import { silentReporter, useS3Env } from './s3-env.ts';

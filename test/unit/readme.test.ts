@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { renderRuleTable } from '../../src/core/export/clean-rules.ts';
+import { renderRuleTable } from '../../src/core/objects/clean-rules.ts';
 import { EXIT_CODES_HELP } from '../../src/cli/exit-codes-help.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -13,7 +13,7 @@ import {
   retentionArgv,
   subtractSpan,
   type RetentionPolicy,
-} from '../../src/core/backup/retention.ts';
+} from '../../src/core/bundle/retention.ts';
 import { ExitCode, UsageError } from '../../src/core/errors.ts';
 import { backupIdTime, isKeysObjectOf, newBackupId, parseBackupObjectKey } from '../../src/core/bundle/layout.ts';
 

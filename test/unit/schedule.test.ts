@@ -5,7 +5,7 @@
  */
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { parseRetentionPolicy, retentionArgv } from '../../src/core/backup/retention.ts';
+import { parseRetentionPolicy, retentionArgv } from '../../src/core/bundle/retention.ts';
 import { UsageError } from '../../src/core/errors.ts';
 import type { KubeObject } from '../../src/core/model.ts';
 import { permissionsOf, type Workflow } from '../../src/core/permissions.ts';

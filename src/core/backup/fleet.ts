@@ -24,10 +24,10 @@ import { Resources, type KubeObject } from '../model.ts';
 import type { KubeApi, Reporter } from '../ports.ts';
 import { redactSecrets } from '../redact.ts';
 import { mapBounded } from '../etcd/status-all.ts';
-import { planBackup } from './plan.ts';
-import { checkDestinations } from './preflight.ts';
+import { planBackup } from '../capture/plan.ts';
+import { checkDestinations } from '../capture/preflight.ts';
 import { runBackup } from './run-backup.ts';
-import type { BackupDeps, BackupRequest } from './request.ts';
+import type { BackupDeps, BackupRequest } from '../capture/request.ts';
 
 export interface FleetSelection {
   /** One namespace; every namespace when absent. */

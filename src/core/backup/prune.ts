@@ -37,10 +37,10 @@ import {
 } from '../bundle/layout.ts';
 import { BACKUP_API_VERSION, type BackupManifest } from '../bundle/manifest.ts';
 import { readManifest } from '../bundle/read.ts';
-import type { ListFilter } from './list.ts';
-import { applyRetention, describeRetention, type RetentionPolicy } from './retention.ts';
+import type { ListFilter } from '../bundle/list.ts';
+import { applyRetention, describeRetention, type RetentionPolicy } from '../bundle/retention.ts';
 import { deletePlanned } from './prune-delete.ts';
-import { pruneIncompleteUploads, type PrunedUploads } from './uploads.ts';
+import { pruneIncompleteUploads, type PrunedUploads } from '../bundle/uploads.ts';
 
 export interface PruneRequest {
   source: OpenedStore;

@@ -9,7 +9,7 @@ import { hostedClusterRef } from '../controlplane/hosted-cluster.ts';
 import { undoQuiesce, type QuiesceContext } from '../controlplane/quiesce.ts';
 import { releaseOperation } from '../operation/record.ts';
 import type { ResumeInput, ResumeResult } from '../operation/resume.ts';
-import { removeSnapshot } from './pod-snapshot.ts';
+import { removeSnapshot } from '../etcd/pod-snapshot.ts';
 
 export async function resumeBackup({ namespace, name, record, deps }: ResumeInput<'backup'>): Promise<ResumeResult> {
   const cpNamespace = hostedClusterRef(namespace, name).controlPlaneNamespace;

@@ -25,11 +25,11 @@ import {
 } from '../controlplane/quiesce.ts';
 import { acquireOperation, releaseOperation, releaseQuiesceUndo, updateOperation, type BackupOperation } from '../operation/record.ts';
 import { Rollback, type CompensationHandle } from '../operation/rollback.ts';
-import { operationStillHeld } from './operation-watch.ts';
-import { removeSnapshot, saveSnapshot, snapshotPathFor, snapshotStatus, type PodRef } from './pod-snapshot.ts';
-import { preflight } from './plan.ts';
-import { uploadBackup } from './upload.ts';
-import type { BackupDeps, BackupRequest, BackupResult } from './request.ts';
+import { operationStillHeld } from '../capture/operation-watch.ts';
+import { removeSnapshot, saveSnapshot, snapshotPathFor, snapshotStatus, type PodRef } from '../etcd/pod-snapshot.ts';
+import { preflight } from '../capture/plan.ts';
+import { uploadBackup } from '../capture/upload.ts';
+import type { BackupDeps, BackupRequest, BackupResult } from '../capture/request.ts';
 
 export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<BackupResult> {
   const { api, reporter } = deps;

@@ -5,7 +5,7 @@
  * turns False when backups stop, so the age is what tells a stale backup.
  * URLs are the backup's s3:// prefix, never a pre-signed URL.
  */
-import type { BackupList } from '../backup/list.ts';
+import type { BackupList } from '../bundle/list.ts';
 
 export interface NewestBackup {
   id: string;

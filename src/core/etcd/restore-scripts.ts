@@ -10,7 +10,7 @@
  *  - putBack undoes everything a run did on the volume, whatever the point it reached.
  */
 import { Etcd } from '../model.ts';
-import { peerUrlOf } from './recover-member-plan.ts';
+import { peerUrlOf } from '../recover-member/recover-member-plan.ts';
 import { BUMP_REVISION } from './versions.ts';
 
 export interface VolumePaths {

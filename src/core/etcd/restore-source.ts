@@ -21,7 +21,7 @@ import { readManifest } from '../bundle/read.ts';
 import { checkBackup, refuseUnsound } from '../bundle/check.ts';
 import { DigestStream, type DigestResult } from '../snapshot/digest-stream.ts';
 import { checkSnapshotFile } from '../snapshot/snapshot-file.ts';
-import { saveSnapshot, snapshotStatus, streamSnapshot, type PodRef } from '../backup/pod-snapshot.ts';
+import { saveSnapshot, snapshotStatus, streamSnapshot, type PodRef } from './pod-snapshot.ts';
 import { helperExec, lastLine } from './restore-helpers.ts';
 import { q, type VolumePaths } from './restore-scripts.ts';
 

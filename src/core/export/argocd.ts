@@ -4,7 +4,7 @@
  * arrive with the HyperShift operator from another application.
  */
 import type { KubeObject } from '../model.ts';
-import { knownKindOf } from './kinds.ts';
+import { knownKindOf } from '../objects/kinds.ts';
 import { ARGOCD_APPLICATION_TEMPLATE } from './templates.ts';
 
 export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';

@@ -16,8 +16,8 @@
  */
 import type { KubeObject } from '../model.ts';
 import { dumpKubeYaml } from '../yaml.ts';
-import { cleanObject, objectKey } from './clean.ts';
-import { knownKindOf, kindRank, qualifiedKindOf } from './kinds.ts';
+import { cleanObject, objectKey } from '../objects/clean.ts';
+import { knownKindOf, kindRank, qualifiedKindOf } from '../objects/kinds.ts';
 import { renderApplication, withArgoAnnotations } from './argocd.ts';
 import { convertSecrets, requiredList } from './secrets.ts';
 import type { ExportInput, ExportOptions, ExportTree, TreeFile } from './types.ts';

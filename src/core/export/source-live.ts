@@ -8,7 +8,7 @@
 import { NotFoundError } from '../errors.ts';
 import { Resources, RESTORE_PKI_SECRETS, controlPlaneNamespace, type KubeObject } from '../model.ts';
 import type { KubeApi } from '../ports.ts';
-import { CONTROL_PLANE_KINDS } from './kinds.ts';
+import { CONTROL_PLANE_KINDS } from '../objects/kinds.ts';
 import { collectReferences } from '../controlplane/references.ts';
 import type { ExportInput, MissingRef } from './types.ts';
 

@@ -7,13 +7,13 @@
 import { causeText } from '../errors.ts';
 import { BackupFiles, backupPrefix } from '../bundle/layout.ts';
 import type { BackupManifest } from '../bundle/manifest.ts';
-import { cleanObject, objectKey } from '../export/clean.ts';
-import { qualifiedKindOf } from '../export/kinds.ts';
+import { cleanObject, objectKey } from '../objects/clean.ts';
+import { qualifiedKindOf } from '../objects/kinds.ts';
 import { listControlPlaneObjects } from '../export/source-live.ts';
-import { removeSnapshot, saveSnapshot, snapshotPathFor, snapshotStatus, type PodRef } from '../backup/pod-snapshot.ts';
-import type { BackupRequest } from '../backup/request.ts';
-import { uploadBackup } from '../backup/upload.ts';
-import type { Preflight as BackupPreflight } from '../backup/plan.ts';
+import { removeSnapshot, saveSnapshot, snapshotPathFor, snapshotStatus, type PodRef } from '../etcd/pod-snapshot.ts';
+import type { BackupRequest } from '../capture/request.ts';
+import { uploadBackup } from '../capture/upload.ts';
+import type { Preflight as BackupPreflight } from '../capture/plan.ts';
 import type { KubeObject } from '../model.ts';
 import type { Clock, Cluster, ObjectStore, Reporter } from '../ports.ts';
 

@@ -16,7 +16,7 @@ import { Annotations, controlPlaneNamespace, Resources } from '../model.ts';
 import { releaseOperation, type MoveOperation } from '../operation/record.ts';
 import type { QuiesceContext } from '../controlplane/quiesce.ts';
 import { runRestore } from '../restore/run-restore.ts';
-import type { RestoreResult } from '../restore/types.ts';
+import type { RestoreResult } from '../contracts/restore.ts';
 import type { NameResolver } from '../ports.ts';
 import { restartOvn, waitForMovedNodes } from './after.ts';
 import { nodeRestoreOptions } from './nodes.ts';

@@ -19,9 +19,9 @@
 import { NotFoundError, PreconditionError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
 import type { KubeApi } from '../ports.ts';
-import { CONTROL_PLANE_KINDS } from '../export/kinds.ts';
+import { CONTROL_PLANE_KINDS } from '../objects/kinds.ts';
 import { replicasOf } from '../controlplane/nodes.ts';
-import type { PreflightCheck } from '../restore/types.ts';
+import type { PreflightCheck } from '../contracts/restore.ts';
 
 export type NodeMode = 'adopt' | 'keep';
 export type NodeModeRequest = NodeMode | 'auto';

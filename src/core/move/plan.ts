@@ -1,6 +1,6 @@
 /** The dry run of a move: every phase and what it touches, in order (pure). */
 import { controlPlaneNamespace } from '../model.ts';
-import { CONTROL_PLANE_KINDS, qualifiedName } from '../export/kinds.ts';
+import { CONTROL_PLANE_KINDS, qualifiedName } from '../objects/kinds.ts';
 import { ownershipRecords } from './handoff.ts';
 import type { MovePreflight } from './preflight.ts';
 import { FROZEN_DEPLOYMENTS, type MoveRequest } from './types.ts';

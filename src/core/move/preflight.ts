@@ -5,16 +5,16 @@
  */
 import { EtcdUnhealthyError, OperationInProgressError, PreconditionError } from '../errors.ts';
 import { controlPlaneNamespace, Resources, type KubeObject } from '../model.ts';
-import { preflight as backupPreflight, type Preflight as BackupPreflight } from '../backup/plan.ts';
+import { preflight as backupPreflight, type Preflight as BackupPreflight } from '../capture/plan.ts';
 import { readReplicas } from '../controlplane/quiesce.ts';
 import { listNodePools } from '../controlplane/hosted-cluster.ts';
 import { readMoveAnnotation, readOperation, type MoveEndpoint } from '../operation/record.ts';
 import { BackupFiles, backupPrefix } from '../bundle/layout.ts';
 import { MAX_SNAPSHOT_URL_LENGTH, probeBucket, probeSnapshotUrl } from '../controlplane/snapshot-access.ts';
 import { checkEtcdImageTrust, TRUST_CHECK_NAME } from '../controlplane/snapshot-trust.ts';
-import type { BackupRequest } from '../backup/request.ts';
+import type { BackupRequest } from '../capture/request.ts';
 import type { ResourceType } from '../ports.ts';
-import type { PreflightCheck } from '../restore/types.ts';
+import type { PreflightCheck } from '../contracts/restore.ts';
 import { apiHostname, domainFilters, inDomains, needsExternalDns, platformOf, publishedServices } from './facts.ts';
 import { resumeCommandOf } from './sides.ts';
 import { FROZEN_DEPLOYMENTS, MOVE_URL_EXPIRY_SECONDS, type MoveRequest, type MoveSides } from './types.ts';

@@ -14,7 +14,7 @@
 import { NotFoundError } from '../errors.ts';
 import { Resources, type KubeObject } from '../model.ts';
 import type { KubeApi } from '../ports.ts';
-import { CONTROL_PLANE_KINDS } from '../export/kinds.ts';
+import { CONTROL_PLANE_KINDS } from '../objects/kinds.ts';
 
 const CAPI_CONTROLLERS = ['cluster-api', 'capi-provider'];
 /** Machines before what owns them, the platform's machines last. */

@@ -1,5 +1,5 @@
 /** The move's snapshot file on a source member: removed by every rollback and resume. */
-import { removeSnapshot } from '../backup/pod-snapshot.ts';
+import { removeSnapshot } from '../etcd/pod-snapshot.ts';
 import type { Cluster, Reporter } from '../ports.ts';
 
 /** Removes the move's snapshot file from the source member's volume (rm -f: safe when it is gone). */

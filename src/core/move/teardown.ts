@@ -12,7 +12,7 @@ import { Resources, type KubeObject } from '../model.ts';
 import type { Clock, KubeApi, Reporter, ResourceType } from '../ports.ts';
 import { listNodePools } from '../controlplane/hosted-cluster.ts';
 import { waitUntil } from '../controlplane/wait.ts';
-import { CONTROL_PLANE_KINDS } from '../export/kinds.ts';
+import { CONTROL_PLANE_KINDS } from '../objects/kinds.ts';
 import { handOverLine, type NodeMode } from './nodes.ts';
 
 export interface TeardownContext {

@@ -8,7 +8,7 @@ import type { MoveEndpoint, MoveOperation } from '../operation/record.ts';
 import type { Clock, KubeSession, MoveWorld, NameResolver, ObjectStore, Reporter, S3Target } from '../ports.ts';
 
 export type { MoveWorld } from '../ports.ts';
-import type { PreflightCheck, RestoreResult } from '../restore/types.ts';
+import type { PreflightCheck, RestoreResult } from '../contracts/restore.ts';
 
 export const MOVE_API_VERSION = 'hcp-dr.openshift.io/v1alpha1';
 

@@ -9,7 +9,7 @@ import { PreconditionError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
 import { compileCrds, formatErrors, formatFieldError, lookupCrd, qualifiedKind, validateObject } from '../validate/index.ts';
 import type { CrdRegistry, FieldError } from '../validate/index.ts';
-import { describeObject, headlessDocument, parseManifests } from './documents.ts';
+import { describeObject, headlessDocument, parseManifests } from '../objects/documents.ts';
 
 export interface ObjectCheck {
   /** `HostedCluster clusters/demo` */

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { PreconditionError, UsageError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
-import { parseManifests, sortKeys } from './documents.ts';
+import { parseManifests, sortKeys } from '../objects/documents.ts';
 
 /** Data key of the AES-CBC key in the Secret (HyperShift's AESCBCKeySecretKey). */
 export const AESCBC_KEY = 'key';

@@ -4,7 +4,7 @@
  * differed, so a person sees every change the render made beyond the restore edits.
  */
 import type { RestoreFacts } from './facts.ts';
-import { sortKeys } from './documents.ts';
+import { sortKeys } from '../objects/documents.ts';
 
 type Spec = Record<string, unknown>;
 type Obj = Record<string, unknown>;

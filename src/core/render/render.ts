@@ -11,11 +11,11 @@
  */
 import { PreconditionError, UsageError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
-import { describeObject, headlessDocument, parseManifests } from './documents.ts';
+import { describeObject, headlessDocument, parseManifests } from '../objects/documents.ts';
 import { keySecret, kmsKeyIdentity, type KeySource } from './encryption.ts';
 import type { RestoreFacts } from './facts.ts';
 import { pinFromBackup } from './pin.ts';
-import { checkSnapshotUrl } from './snapshot-url.ts';
+import { checkSnapshotUrl } from '../controlplane/snapshot-url.ts';
 
 export interface RenderOptions {
   snapshotUrl: string;

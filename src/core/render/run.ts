@@ -15,12 +15,12 @@ import {
   type CrdSource,
   type ValidationReport,
 } from './check.ts';
-import { formatManifests, parseManifests, type ManifestFormat } from './documents.ts';
+import { formatManifests, parseManifests, type ManifestFormat } from '../objects/documents.ts';
 import type { KeySource } from './encryption.ts';
 import type { RestoreFacts } from './facts.ts';
 import { readBackupInputs } from './from-backup.ts';
 import { renderRestore, type RequiredSecret } from './render.ts';
-import { checkSnapshotUrl, MAX_SNAPSHOT_URL_LENGTH, temporaryCredentialSource } from './snapshot-url.ts';
+import { checkSnapshotUrl, MAX_SNAPSHOT_URL_LENGTH, temporaryCredentialSource } from '../controlplane/snapshot-url.ts';
 
 export interface RenderRequest {
   input: { text: string; source: string };

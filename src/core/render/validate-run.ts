@@ -8,7 +8,7 @@ import type { KubeObject } from '../model.ts';
 import type { ResourceType } from '../ports.ts';
 import { lookupCrd } from '../validate/index.ts';
 import { buildRegistry, customKinds, oldLookupFrom, validateManifests, type CrdSource, type ValidationReport } from './check.ts';
-import { parseManifests } from './documents.ts';
+import { parseManifests } from '../objects/documents.ts';
 
 export interface ValidateRequest {
   input: { text: string; source: string };

@@ -6,7 +6,7 @@
 import { ConflictError, HcpDrError, PreconditionError, RemoteError, causeText } from '../errors.ts';
 import type { KubeApi, Reporter } from '../ports.ts';
 import { describe, holdsDesired } from './objects.ts';
-import { APPLY_ORDER, type DesiredObject, type PlannedObject } from './types.ts';
+import { APPLY_ORDER, type DesiredObject, type PlannedObject } from '../contracts/restore.ts';
 
 export interface ApplyContext {
   api: KubeApi;

@@ -14,8 +14,8 @@ import type { BackupManifest } from '../bundle/manifest.ts';
 import { readText } from '../bundle/read.ts';
 import { verifyStoredBackup, type BackupVerification } from '../bundle/verify.ts';
 import { checkBackup, refuseUnsound } from '../bundle/check.ts';
-import { parseManifests } from '../render/documents.ts';
-import type { RestoreBundle } from './types.ts';
+import { parseManifests } from '../objects/documents.ts';
+import type { RestoreBundle } from '../contracts/restore.ts';
 
 export interface BundleSource {
   store: ObjectStore;

@@ -12,8 +12,8 @@ import { advanceRecord, readRestoreRecord, releaseRecord, type RestoreRecord } f
 import { repairHint, repairSplitBrain, splitMembers, type RepairingRecord, type RepairSource } from './repair.ts';
 import { restoreResult, type RestoreRunFacts } from './result.ts';
 import type { RestoreDeps } from './run-restore.ts';
-import type { PlannedObject, RestoreResult } from './types.ts';
-import { verifyRestoredData } from './verify-data.ts';
+import type { PlannedObject, RestoreResult } from '../contracts/restore.ts';
+import { verifyRestoredData } from '../etcd/verify-data.ts';
 import { waitForRestore } from './wait.ts';
 
 /** Where a repair reads the backup again (opened only when one is needed), and whether it may run. */

@@ -6,7 +6,7 @@
  */
 import { waitForNodes, type ConnectGuest, type NodeCount } from '../controlplane/nodes.ts';
 import type { Clock, KubeApi, Reporter } from '../ports.ts';
-import type { RestoreResult } from './types.ts';
+import type { RestoreResult } from '../contracts/restore.ts';
 
 export interface RestoreNodesContext {
   api: KubeApi;

@@ -10,10 +10,10 @@
  */
 import { UsageError } from '../errors.ts';
 import { controlPlaneNamespace, Resources, type KubeObject } from '../model.ts';
-import { cleanObject } from '../export/clean.ts';
-import { kindRank, knownKindOf } from '../export/kinds.ts';
+import { cleanObject } from '../objects/clean.ts';
+import { kindRank, knownKindOf } from '../objects/kinds.ts';
 import { IDENTITY_SECRETS } from '../bundle/control-plane-secrets.ts';
-import { RestoreAnnotations, type DesiredObject, type RestoreBundle } from './types.ts';
+import { RestoreAnnotations, type DesiredObject, type RestoreBundle } from '../contracts/restore.ts';
 
 export interface ObjectTarget {
   namespace: string;

@@ -7,7 +7,7 @@ import { Resources, type KubeObject } from '../model.ts';
 import { mustAlreadyExist } from '../bundle/requirements.ts';
 import { sameManagementCluster } from '../controlplane/management-cluster.ts';
 import { snapshotUrlProblem } from '../controlplane/snapshot-access.ts';
-import type { DesiredObject, RestoreBundle } from './types.ts';
+import type { DesiredObject, RestoreBundle } from '../contracts/restore.ts';
 
 /** The snapshot URL as the HostedCluster CRD and etcd-init take it (the check move's preflight shares). */
 export function checkUrl(url: string): void {

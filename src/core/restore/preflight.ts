@@ -9,14 +9,14 @@
 import { PreconditionError } from '../errors.ts';
 import { controlPlaneNamespace, Etcd, RESTORE_PKI_SECRETS, Resources, type KubeObject } from '../model.ts';
 import type { KubeApi } from '../ports.ts';
-import { MAX_SNAPSHOT_URL_LENGTH } from '../render/snapshot-url.ts';
+import { MAX_SNAPSHOT_URL_LENGTH } from '../controlplane/snapshot-url.ts';
 import { describe, holdsDesired } from './objects.ts';
 import { checkHostnames, checkKeyMaterial, checkReferences, checkUrl, sameCluster } from './preflight-bundle.ts';
 import { checkContinuity } from './continuity.ts';
 import { checkSourceGone, type SourceProbe } from './source-gone.ts';
 import { checkReleaseEtcd } from '../etcd/versions.ts';
 import { otherOperation, readRestoreRecord, restoredFrom, type RestoreRecord } from './record.ts';
-import type { DesiredObject, PlannedObject, PreflightCheck, RestoreBundle } from './types.ts';
+import type { DesiredObject, PlannedObject, PreflightCheck, RestoreBundle } from '../contracts/restore.ts';
 
 /** Where HyperShift's operator runs (`hypershift install` defaults). */
 export const HYPERSHIFT_OPERATOR = { namespace: 'hypershift', deployment: 'operator' } as const;

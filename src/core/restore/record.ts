@@ -10,7 +10,7 @@
 import { Annotations, Resources, type KubeObject } from '../model.ts';
 import type { KubeApi } from '../ports.ts';
 import { operationAnnotations, readOperation, releaseOperation, type RestoreOperation } from '../operation/record.ts';
-import { RestoreAnnotations } from './types.ts';
+import { RestoreAnnotations } from '../contracts/restore.ts';
 
 export interface RestoreRecord extends RestoreOperation {
   /** s3:// URL of the backup (its prefix, trailing slash); never a pre-signed URL. */

@@ -9,10 +9,10 @@ import type { KubeObject } from '../model.ts';
 import type { OpenedStore, S3Target } from '../ports.ts';
 import type { ResumeDeps } from '../operation/resume.ts';
 import { removeHostedCluster } from '../controlplane/failed-restore.ts';
-import { DEFAULT_URL_EXPIRY_SECONDS } from '../render/snapshot-url.ts';
+import { DEFAULT_URL_EXPIRY_SECONDS } from '../controlplane/snapshot-url.ts';
 import { readRestoreRecord } from './record.ts';
 import { runRestore } from './run-restore.ts';
-import type { PodLogs, RestoreResult } from './types.ts';
+import type { PodLogs, RestoreResult } from '../contracts/restore.ts';
 
 export interface Recreated {
   actions: string[];

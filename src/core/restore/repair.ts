@@ -16,8 +16,8 @@ import { readReplicas } from '../controlplane/quiesce.ts';
 import { waitUntil } from '../controlplane/wait.ts';
 import { restoreEveryVolume } from '../etcd/volume-restore.ts';
 import { advanceRecord, type RestoreRecord } from './record.ts';
-import type { RestoreResult } from './types.ts';
-import { verifyRestoredData, type DataVerification } from './verify-data.ts';
+import type { RestoreResult } from '../contracts/restore.ts';
+import { verifyRestoredData, type DataVerification } from '../etcd/verify-data.ts';
 
 /** The restore record while a repair runs (the extra field travels in the record's JSON). */
 export type RepairingRecord = RestoreRecord & {

@@ -3,8 +3,8 @@ import type { Clock, KubeApi } from '../ports.ts';
 import { nextSteps } from './next-steps.ts';
 import type { Preflight } from './preflight.ts';
 import type { RestoreRecord } from './record.ts';
-import { RESTORE_API_VERSION, type PlannedObject, type RestoreBundle, type RestoreResult } from './types.ts';
-import type { DataVerification } from './verify-data.ts';
+import { RESTORE_API_VERSION, type PlannedObject, type RestoreBundle, type RestoreResult } from '../contracts/restore.ts';
+import type { DataVerification } from '../etcd/verify-data.ts';
 
 /** What a run knows when it reports: the backup, where it restores to, the preflight, when it began. */
 export interface RestoreRunFacts {

@@ -22,7 +22,7 @@ import type { ConnectGuest } from '../controlplane/nodes.ts';
 import { replaceExisting } from './replace.ts';
 import type { SourceProbe } from './source-gone.ts';
 import { restoreResult } from './result.ts';
-import type { PodLogs, RestoreBundle, RestoreResult } from './types.ts';
+import type { PodLogs, RestoreBundle, RestoreResult } from '../contracts/restore.ts';
 
 export interface RestoreRequest {
   store: ObjectStore;

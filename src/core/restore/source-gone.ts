@@ -8,7 +8,7 @@
  */
 import { PreconditionError } from '../errors.ts';
 import type { NameResolver } from '../ports.ts';
-import type { RestoreBundle } from './types.ts';
+import type { RestoreBundle } from '../contracts/restore.ts';
 
 /** How the preflight asks whether the source still serves its API hostname. */
 export interface SourceProbe {

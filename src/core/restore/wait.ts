@@ -8,7 +8,7 @@ import { PreconditionError, RemoteError } from '../errors.ts';
 import { conditionsOf, Etcd, Resources, type KubeObject } from '../model.ts';
 import type { Clock, KubeApi, Reporter } from '../ports.ts';
 import { diagnoseInitLog, nextStepFor, type InitDiagnosis } from './diagnose.ts';
-import type { PodLogs } from './types.ts';
+import type { PodLogs } from '../contracts/restore.ts';
 
 export const ETCD_INIT_CONTAINER = 'etcd-init';
 const POLL_MS = 250;

@@ -10,7 +10,7 @@
  * same cluster racing the first's rollback), restartPolicy Never, activeDeadlineSeconds.
  */
 import { createHash } from 'node:crypto';
-import { retentionArgv } from '../backup/retention.ts';
+import { retentionArgv } from '../bundle/retention.ts';
 import type { KubeObject } from '../model.ts';
 import type { ScheduleDestination, ScheduleRequest } from './types.ts';
 import { SERVICE_ACCOUNT } from './rbac.ts';

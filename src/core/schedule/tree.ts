@@ -11,7 +11,7 @@
  *   provenance.yaml                      what made the tree; no secrets
  * Same request, same bytes: objects in a fixed order, YAML keys sorted, no timestamps.
  */
-import { retentionArgv } from '../backup/retention.ts';
+import { retentionArgv } from '../bundle/retention.ts';
 import type { KubeObject } from '../model.ts';
 import { dumpKubeYaml } from '../yaml.ts';
 import { cronJob } from './cronjob.ts';

@@ -1,5 +1,5 @@
 /** The vocabulary of `schedule`: what the user asked for, already validated by the command. */
-import type { RetentionPolicy } from '../backup/retention.ts';
+import type { RetentionPolicy } from '../bundle/retention.ts';
 
 /** Which hosted clusters the CronJobs back up. */
 export type ScheduleClusters =

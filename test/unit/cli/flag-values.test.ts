@@ -1,7 +1,7 @@
 /** Duration flags and repository URLs: what is accepted, what is refused and how. */
 import { describe, expect, it } from 'vitest';
 import { boundedDuration, joinDashValues, MAX_TIMER_DURATION_MS, parseDuration } from '../../../src/cli/global-flags.ts';
-import { gitRepoUrl } from '../../../src/cli/commands/export-run.ts';
+import { gitRepoUrl } from '../../../src/cli/commands/export/export-run.ts';
 import { UsageError } from '../../../src/core/errors.ts';
 
 describe('duration flags', () => {

@@ -1,7 +1,7 @@
 /** Every kind: the hand-written raw object cleans to the hand-written clean object. */
 import { describe, expect, it } from 'vitest';
-import { cleanObject, objectKey } from '../../../src/core/export/clean.ts';
-import { qualifiedKindOf } from '../../../src/core/export/kinds.ts';
+import { cleanObject, objectKey } from '../../../src/core/objects/clean.ts';
+import { qualifiedKindOf } from '../../../src/core/objects/kinds.ts';
 import { fixtureKinds, loadFixture } from './helpers.ts';
 
 const kinds = fixtureKinds();

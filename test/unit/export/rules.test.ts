@@ -1,8 +1,8 @@
 /** Each cleaning rule on its own: a case per rule id, applied with that rule alone. */
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/core/model.ts';
-import { CLEAN_RULES, renderRuleTable } from '../../../src/core/export/clean-rules.ts';
-import { cleanObject } from '../../../src/core/export/clean.ts';
+import { CLEAN_RULES, renderRuleTable } from '../../../src/core/objects/clean-rules.ts';
+import { cleanObject } from '../../../src/core/objects/clean.ts';
 
 const HS = 'hypershift.openshift.io/v1beta1';
 const base = (kind: string, apiVersion: string, extra: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): KubeObject => ({

@@ -96,10 +96,10 @@ export const result = { probe, version: __HCP_DR_VERSION__, url: import.meta.url
 });
 
 describe('lazy modules of the release and checkout builds', () => {
-  it('every command handler (src/cli/commands/*-run.ts) is a lazy module, and every lazy module exists', () => {
-    const handlers = readdirSync(path.join(REPO_ROOT, 'src/cli/commands'))
+  it('every command handler (src/cli/commands/<verb>/*-run.ts) is a lazy module, and every lazy module exists', () => {
+    const handlers = readdirSync(path.join(REPO_ROOT, 'src/cli/commands'), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('-run.ts'))
-      .map((f) => `cli/commands/${f.slice(0, -3)}`);
+      .map((f) => `cli/commands/${f.slice(0, -3).split(path.sep).join('/')}`);
     expect(handlers.length).toBeGreaterThan(3);
     for (const h of handlers) expect(LAZY_MODULES).toContain(h);
     for (const m of LAZY_MODULES) expect(existsSync(path.join(REPO_ROOT, 'src', `${m}.ts`)), m).toBe(true);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatFieldError } from '../../../src/core/validate/index.ts';
 import { validateManifests } from '../../../src/core/render/check.ts';
-import { formatManifests, parseManifests } from '../../../src/core/render/documents.ts';
+import { formatManifests, parseManifests } from '../../../src/core/objects/documents.ts';
 import { renderRestore, type RenderOptions } from '../../../src/core/render/render.ts';
 import type { KubeObject } from '../../../src/core/model.ts';
 import { FIXED_KEY_BASE64, FIXED_URL, OWN_FIXTURES, RENDER_FIXTURES, sharedFixtures, sharedRegistry } from './helpers.ts';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/core/errors.ts';
-import { formatManifests, parseManifests } from '../../../src/core/render/documents.ts';
+import { formatManifests, parseManifests } from '../../../src/core/objects/documents.ts';
 import { renderRestore } from '../../../src/core/render/render.ts';
 import { runValidate } from '../../../src/core/render/validate-run.ts';
 import { FIXED_KEY_BASE64, FIXED_URL, OWN_FIXTURES } from './helpers.ts';

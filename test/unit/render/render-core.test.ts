@@ -1,11 +1,11 @@
 /** The pure render core: parsing, key material, encryption plans and pins, without the CLI. */
 import { describe, expect, it } from 'vitest';
 import { PreconditionError, UsageError } from '../../../src/core/errors.ts';
-import { formatManifests, parseManifests } from '../../../src/core/render/documents.ts';
+import { formatManifests, parseManifests } from '../../../src/core/objects/documents.ts';
 import { kmsKeyIdentity, parseKeyMaterial } from '../../../src/core/render/encryption.ts';
 import { factsFromBackup, parseBackupManifest } from '../../../src/core/render/facts.ts';
 import { renderRestore } from '../../../src/core/render/render.ts';
-import { checkSnapshotUrl, temporaryCredentialSource } from '../../../src/core/render/snapshot-url.ts';
+import { checkSnapshotUrl, temporaryCredentialSource } from '../../../src/core/controlplane/snapshot-url.ts';
 import { FIXED_KEY_BASE64, FIXED_URL } from './helpers.ts';
 
 const key = { type: 'material', keyBase64: FIXED_KEY_BASE64, origin: 't' } as const;

@@ -50,7 +50,7 @@ describe.skipIf(!sharedRegistry())('validate (shared CRDs)', () => {
     expect(added.stdout).toMatch(/^HostedCluster clusters\/demo\s+update\s+invalid/m);
   });
   it('checks against the live objects with --against-cluster', async () => {
-    const live = (await import('../../../src/core/render/documents.ts'))
+    const live = (await import('../../../src/core/objects/documents.ts'))
       .parseManifests(withoutUrl, 'live')
       .find((o) => o.kind === 'HostedCluster');
     const asked: string[] = [];

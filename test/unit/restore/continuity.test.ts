@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { captureRestoreInputs } from '../../../src/core/backup/capture.ts';
+import { captureRestoreInputs } from '../../../src/core/capture/capture.ts';
 import { CONTROL_PLANE_CA_SECRETS, IDENTITY_SECRETS } from '../../../src/core/bundle/control-plane-secrets.ts';
 import { ForbiddenError } from '../../../src/core/errors.ts';
 import { Resources, type KubeObject } from '../../../src/core/model.ts';
 import { applyObjects } from '../../../src/core/restore/apply.ts';
 import { desiredObjects } from '../../../src/core/restore/objects.ts';
 import { preflight } from '../../../src/core/restore/preflight.ts';
-import type { RestoreBundle } from '../../../src/core/restore/types.ts';
+import type { RestoreBundle } from '../../../src/core/contracts/restore.ts';
 import { FakeKube, memoryReporter } from './fake-cluster.ts';
 import { demoBundle, installOperator, URL } from './fixture.ts';
 

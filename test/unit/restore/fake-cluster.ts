@@ -2,7 +2,7 @@
 import { ConflictError } from '../../../src/core/errors.ts';
 import type { KubeObject } from '../../../src/core/model.ts';
 import type { Clock, JsonPatchOp, KubeApi, ListOptions, Reporter, ResourceType } from '../../../src/core/ports.ts';
-import type { PodLogs } from '../../../src/core/restore/types.ts';
+import type { PodLogs } from '../../../src/core/contracts/restore.ts';
 
 const keyOf = (type: ResourceType, ns: string, name: string) => `${type.plural}/${type.clusterScoped ? '' : ns}/${name}`;
 

@@ -1,6 +1,6 @@
 /** A backup bundle of clusters/demo as restore reads it, built in memory. */
 import type { KubeObject } from '../../../src/core/model.ts';
-import type { RestoreBundle } from '../../../src/core/restore/types.ts';
+import type { RestoreBundle } from '../../../src/core/contracts/restore.ts';
 import { Resources } from '../../../src/core/model.ts';
 import type { FakeKube } from './fake-cluster.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyCheck } from '../../../src/core/restore/verify-data.ts';
+import { keyCheck } from '../../../src/core/etcd/verify-data.ts';
 
 describe('keyCheck: restored keys against the backup', () => {
   it('with the live count recorded, accepts the start-up writes and refuses more', () => {

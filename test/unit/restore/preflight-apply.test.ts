@@ -4,7 +4,7 @@ import { Resources, type KubeObject } from '../../../src/core/model.ts';
 import { applyObjects } from '../../../src/core/restore/apply.ts';
 import { desiredObjects } from '../../../src/core/restore/objects.ts';
 import { preflight } from '../../../src/core/restore/preflight.ts';
-import type { RestoreBundle } from '../../../src/core/restore/types.ts';
+import type { RestoreBundle } from '../../../src/core/contracts/restore.ts';
 import { FakeKube, memoryReporter } from './fake-cluster.ts';
 import { demoBundle, installOperator, KEY, URL } from './fixture.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderRestore } from '../../../src/cli/commands/restore-run.ts';
-import type { RestoreResult } from '../../../src/core/restore/types.ts';
+import { renderRestore } from '../../../src/cli/commands/restore/restore-run.ts';
+import type { RestoreResult } from '../../../src/core/contracts/restore.ts';
 
 const result: RestoreResult = {
   apiVersion: 'hcp-dr.openshift.io/v1alpha1',

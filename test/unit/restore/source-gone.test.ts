@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { apiEndpoint, checkSourceGone, type SourceProbe } from '../../../src/core/restore/source-gone.ts';
 import { sameManagementCluster } from '../../../src/core/controlplane/management-cluster.ts';
-import type { RestoreBundle } from '../../../src/core/restore/types.ts';
+import type { RestoreBundle } from '../../../src/core/contracts/restore.ts';
 
 function bundle(type: 'Route' | 'LoadBalancer' = 'Route'): RestoreBundle {
   const strategy =

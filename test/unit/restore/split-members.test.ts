@@ -1,7 +1,7 @@
 /** Which verifications restore repairs in place: members in different clusters, not members that are down. */
 import { describe, expect, it } from 'vitest';
 import { repairHint, splitMembers } from '../../../src/core/restore/repair.ts';
-import type { DataVerification } from '../../../src/core/restore/verify-data.ts';
+import type { DataVerification } from '../../../src/core/etcd/verify-data.ts';
 
 function verification(state: DataVerification['state'], failed: string[]): DataVerification {
   const names = ['members', 'health', 'hashkv', 'revision', 'keys'];

@@ -1,7 +1,7 @@
 /** Backup freshness from a listing: newest per cluster, stale beyond the bound or when missing or of unknown age. */
 import { describe, expect, it } from 'vitest';
 import { ageText, freshnessOf } from '../../../../src/core/etcd/freshness.ts';
-import type { BackupList, BackupListItem } from '../../../../src/core/backup/list.ts';
+import type { BackupList, BackupListItem } from '../../../../src/core/bundle/list.ts';
 
 const item = (namespace: string, name: string, id: string, ageSeconds: number): BackupListItem => ({
   url: `s3://b/hcp/${namespace}/${name}/${id}/`,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Resources, type KubeObject } from '../../../../src/core/model.ts';
 import { handOverLine, nodeRestoreOptions, planNodes } from '../../../../src/core/move/nodes.ts';
 import { tearDownSource } from '../../../../src/core/move/teardown.ts';
-import { CONTROL_PLANE_KINDS } from '../../../../src/core/export/kinds.ts';
+import { CONTROL_PLANE_KINDS } from '../../../../src/core/objects/kinds.ts';
 import type { ResourceType } from '../../../../src/core/ports.ts';
 import { MemoryApi } from '../memory-api.ts';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Resources, type KubeObject } from '../../../../src/core/model.ts';
 import { CAPI_PAUSED, releaseInstances } from '../../../../src/core/move/release-instances.ts';
-import { CONTROL_PLANE_KINDS } from '../../../../src/core/export/kinds.ts';
+import { CONTROL_PLANE_KINDS } from '../../../../src/core/objects/kinds.ts';
 import type { ResourceType } from '../../../../src/core/ports.ts';
 import { MemoryApi } from '../memory-api.ts';
 

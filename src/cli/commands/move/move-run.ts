@@ -1,0 +1,155 @@
+/** The handler of `move` (loaded on demand) and the table form of its result. */
+import { NODE_MODES, type NodeModeRequest } from '../../../core/move/nodes.ts';
+import path from 'node:path';
+import type { CliDeps } from '../../deps.ts';
+import { boundedDuration, kubeTargetOf, MAX_TIMER_DURATION_MS, type GlobalArgs } from '../../global-flags.ts';
+import { parseOutputFormat, printData, renderTable } from '../../output.ts';
+import { confirmOrRefuse } from '../../confirm.ts';
+import { createProgress } from '../../progress.ts';
+import { dash } from '../../format.ts';
+import { s3TargetOf, type S3Args } from '../../s3-flags.ts';
+import { moveWorld } from '../../move-world.ts';
+import { ExitCode, UsageError } from '../../../core/errors.ts';
+import { runMove } from '../../../core/move/run-move.ts';
+import type { MoveResult } from '../../../core/move/types.ts';
+import { createResolver } from '../../../net/resolver.ts';
+import { VERSION } from '../../../version.ts';
+
+export interface MoveArgs extends GlobalArgs, S3Args {
+  'hosted-cluster': string;
+  'to-context': string;
+  'to-kubeconfig'?: string;
+  via: string;
+  'dns-server'?: string;
+  'dns-timeout': string;
+  'wait-timeout': string;
+  'pause-ttl': string;
+  'keep-source'?: boolean;
+  'with-nodes'?: boolean;
+  nodes?: string;
+  force?: boolean;
+  'dry-run'?: boolean;
+  yes?: boolean;
+}
+
+export async function move(args: MoveArgs, deps: CliDeps): Promise<number> {
+  // Everything checkable without a cluster first: flags, durations, the URL, the DNS server.
+  const format = parseOutputFormat(args.output);
+  const toContext = args['to-context'].trim();
+  if (!toContext)
+    throw new UsageError('--to-context needs a value', { hint: "name the destination management cluster's kubeconfig context" });
+  const bounds = (minMs: number) => ({ minMs, maxMs: MAX_TIMER_DURATION_MS });
+  const dnsTimeoutMs = boundedDuration(
+    args['dns-timeout'],
+    '--dns-timeout',
+    bounds(1000),
+    'external DNS syncs every minute by default: e.g. --dns-timeout 10m',
+  );
+  const waitTimeoutMs = boundedDuration(args['wait-timeout'], '--wait-timeout', bounds(1000), 'e.g. --wait-timeout 15m');
+  const pauseTtlMs = boundedDuration(
+    args['pause-ttl'],
+    '--pause-ttl',
+    bounds(60_000),
+    'it is renewed every third of its length while the move runs: e.g. --pause-ttl 30m',
+  );
+  const via = s3TargetOf(args.via, args, '--via');
+  if (args['dns-server'] !== undefined) createResolver(args['dns-server']);
+  const dryRun = args['dry-run'] === true;
+  if (!dryRun && !args.yes && !deps.interactive)
+    throw new UsageError("refusing to move without confirmation: the hosted cluster's API is down during the move", {
+      hint: 'pass --yes to confirm, or --dry-run to see every check and phase first',
+    });
+  const target = kubeTargetOf(args);
+  const source = await deps.connectKube(target);
+  const abs = (f: string | undefined) => (f ? path.resolve(f) : undefined);
+  const sourceKubeconfig = abs(args.kubeconfig);
+  const destinationKubeconfig = abs(args['to-kubeconfig']) ?? sourceKubeconfig;
+  const progress = createProgress(deps.stderr, deps.stderrIsTTY, 'uploading snapshot');
+  let result: MoveResult;
+  try {
+    result = await runMove(
+      {
+        namespace: source.namespace,
+        name: args['hosted-cluster'],
+        source: { context: source.contextName, ...(sourceKubeconfig ? { kubeconfig: sourceKubeconfig } : {}) },
+        destination: { context: toContext, ...(destinationKubeconfig ? { kubeconfig: destinationKubeconfig } : {}) },
+        via,
+        ...(args['dns-server'] ? { dnsServer: args['dns-server'] } : {}),
+        dnsTimeoutMs,
+        waitTimeoutMs,
+        pauseTtlMs,
+        keepSource: args['keep-source'] === true,
+        withNodes: args['with-nodes'] === true,
+        ...(args.nodes ? { nodes: nodeModeOf(args.nodes, args['with-nodes'] === true) } : {}),
+        force: args.force === true,
+        dryRun,
+        toolVersion: VERSION,
+      },
+      {
+        world: moveWorld(deps, {
+          destinationFlags: true,
+          ...(target.requestTimeoutMs ? { requestTimeoutMs: target.requestTimeoutMs } : {}),
+        }),
+        clock: deps.clock,
+        reporter: deps.reporter,
+        signal: deps.signal,
+        newId: () => crypto.randomUUID().slice(0, 8),
+        confirm: async (question) => confirmOrRefuse(deps, question, args.yes, 'or run with --dry-run first'),
+        step: (phase) => deps.reporter.debug(`step: ${phase}`),
+        onBytes: (n) => progress.update(n),
+      },
+    );
+  } finally {
+    progress.done();
+  }
+  await printData(deps.stdout, format, result, () => renderMove(result));
+  if (result.state === 'Moved')
+    deps.reporter.info(
+      `moved ${result.hostedCluster.namespace}/${result.hostedCluster.name}${result.downtimeSeconds !== null ? `: API down ${result.downtimeSeconds.toFixed(1)}s` : ''}`,
+    );
+  return ExitCode.ok;
+}
+
+export function renderMove(r: MoveResult): string {
+  const head = [
+    ['CLUSTER', `${r.hostedCluster.namespace}/${r.hostedCluster.name} (${r.apiHostname || 'no API hostname'})`],
+    ['FROM', r.source],
+    ['TO', r.destination],
+    ['STATE', r.state + (r.operation ? ` (operation ${r.operation})` : '')],
+    ...(r.backup ? [['BACKUP', r.backup]] : []),
+    ...(r.downtimeSeconds !== null ? [['DOWNTIME', `${r.downtimeSeconds.toFixed(1)}s of hosted API downtime`]] : []),
+    ...(r.ovnPodsRestarted !== null ? [['OVN', `${r.ovnPodsRestarted} pods restarted`]] : []),
+    ...(r.nodes ? [['NODES', `${r.nodes.state}: ${r.nodes.detail}${r.nodeMode ? ` (--nodes ${r.nodeMode})` : ''}`]] : []),
+  ];
+  const out = [head.map(([k, v]) => `${(k ?? '').padEnd(9)}${v}`).join('\n'), ''];
+  if (r.preflight.length)
+    out.push(
+      renderTable(
+        ['CHECK', 'RESULT', 'DETAIL'],
+        r.preflight.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', dash(c.detail)]),
+      ),
+    );
+  if (r.phases.length)
+    out.push(
+      renderTable(
+        ['PHASE', 'SECONDS'],
+        r.phases.map((p) => [p.phase, p.seconds.toFixed(1)]),
+      ),
+    );
+  for (const p of r.plan) out.push(`${p.phase}:`, ...p.actions.map((a) => `  - ${a}`));
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  if (r.nextSteps.length) out.push('next steps:', ...r.nextSteps.map((s) => `  - ${s}`));
+  if (r.state === 'Planned') out.push('nothing was changed (--dry-run)');
+  return out.join('\n').replace(/\n*$/, '\n');
+}
+
+/** --nodes auto|adopt|keep; --with-nodes is --nodes adopt. */
+function nodeModeOf(value: string, withNodes: boolean): NodeModeRequest {
+  if (!(NODE_MODES as readonly string[]).includes(value))
+    throw new UsageError(`invalid --nodes "${value}": one of ${NODE_MODES.join(', ')}`, {
+      hint: 'auto adopts the machines where the platform allows it and keeps the nodes in service otherwise',
+    });
+  if (withNodes && value === 'keep')
+    throw new UsageError('--with-nodes means --nodes adopt, not --nodes keep', { hint: 'pass one of them' });
+  return withNodes ? 'adopt' : (value as NodeModeRequest);
+}

@@ -1,0 +1,84 @@
+/**
+ * `restore <backup-url>`: bring a hosted cluster back from an hcp-dr backup, on this or another
+ * management cluster (--kubeconfig/--context). Definition only: the handler (restore-run.ts)
+ * is imported when the command runs.
+ */
+import type { CommandRegistrar } from '../../index.ts';
+import { s3ReadOptions } from '../../s3-flags.ts';
+
+export const restoreCommand: CommandRegistrar = (y, deps, done) =>
+  y.command(
+    'restore <backup-url>',
+    'Restore a hosted cluster from a backup (same or another management cluster) and verify it by its data',
+    (c) =>
+      c
+        .positional('backup-url', {
+          type: 'string',
+          describe: 'One backup: s3://<bucket>/<prefix>/<namespace>/<name>/<id>/, as "backup list" prints it',
+          demandOption: true,
+        })
+        .options(s3ReadOptions)
+        .option('replace', {
+          type: 'boolean',
+          describe:
+            'Delete the existing HostedCluster, its NodePools and its control plane (and leftover etcd PVCs) first; downtime, asks for confirmation',
+        })
+        .option('cleanup-cloud-resources', {
+          type: 'boolean',
+          describe:
+            'With --replace: allow deleting a HostedCluster annotated hypershift.openshift.io/cleanup-cloud-resources "true" (its volumes, load balancers and registry storage go with it); without it the annotation is set to "false" first',
+        })
+        .option('expires', {
+          type: 'string',
+          default: '1h',
+          describe: 'Life of the pre-signed snapshot URL the etcd pods download (at most 7d)',
+        })
+        .option('dry-run', {
+          type: 'boolean',
+          describe: 'Verify the backup and run every check; print what would be created; change nothing',
+        })
+        .option('wait-timeout', {
+          type: 'string',
+          default: '15m',
+          describe: 'How long to wait for the control plane, the etcd restore and (with --replace) the deletion',
+        })
+        .option('verify-snapshot', {
+          type: 'boolean',
+          describe:
+            'Download the snapshot and check every byte before the first change (SHA-256, trailer, bbolt), even when its ETag shows it is the one the backup wrote and checked',
+        })
+        .option('repair', {
+          type: 'boolean',
+          default: true,
+          describe:
+            'When the restored etcd members are in different clusters (released etcd-init, OCPBUGS-99534), restore the same backup into every member volume in place and verify again; --no-repair stops at SplitBrain (exit 4)',
+        })
+        .option('dns-server', {
+          type: 'string',
+          describe:
+            "On another management cluster than the backup's: DNS server (IP[:port]) asked whether the source still serves the API hostname (default: the system resolver)",
+        })
+        .option('force', {
+          type: 'boolean',
+          describe:
+            'Restore although the API hostname still answers on another management cluster (the source may still serve), or a snapshot of a newer etcd minor than the release runs',
+        })
+        .option('yes', { alias: 'y', type: 'boolean', describe: 'Confirm --replace without a prompt' })
+        .example('$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/', 'Restore clusters/demo where it was')
+        .example(
+          '$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --context mgmt2',
+          'Restore it on another management cluster',
+        )
+        .example(
+          '$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --dry-run -o yaml',
+          'Show the checks and the objects only',
+        )
+        .example(
+          '$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --replace --yes',
+          'Replace the existing cluster (e.g. after an expired URL)',
+        ),
+    async (args) => {
+      const { restore } = await import('./restore-run.ts');
+      done(await restore(args, deps));
+    },
+  );

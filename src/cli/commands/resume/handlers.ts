@@ -1,0 +1,22 @@
+/**
+ * The resume handlers of this build, one per operation type it can finish or undo. A workflow
+ * that writes an operation record of a new type registers its handler here.
+ */
+import { resumeBackup } from '../../../core/backup/resume.ts';
+import { resumeRestore } from '../../../core/restore/resume.ts';
+import { resumeRecoverMember } from '../../../core/recover-member/recover-member-resume.ts';
+import { resumeEtcdRestore } from '../../../core/etcd-restore/restore-resume.ts';
+import { resumeMove } from '../../../core/move/resume.ts';
+import { resumeOperation, type ResumeDeps, type ResumeHandlers, type ResumeResult } from '../../../core/operation/resume.ts';
+
+export const RESUME_HANDLERS: ResumeHandlers = {
+  backup: resumeBackup,
+  restore: resumeRestore,
+  'recover-member': resumeRecoverMember,
+  'etcd-restore': resumeEtcdRestore,
+  move: resumeMove,
+};
+
+export function runResume(namespace: string, name: string, deps: ResumeDeps): Promise<ResumeResult> {
+  return resumeOperation(namespace, name, deps, RESUME_HANDLERS);
+}

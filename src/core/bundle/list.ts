@@ -1,0 +1,118 @@
+/**
+ * `backup list`: the complete backups under a destination. A backup is a prefix
+ * <prefix>/<namespace>/<name>/<id>/ holding backup.json (written last; see bundle/layout.ts);
+ * prefixes without it (running or interrupted backups) are never listed. Newest first.
+ */
+import type { Clock, OpenedStore, Reporter } from '../ports.ts';
+import { listPrefix, parseManifestKey } from './layout.ts';
+import { BACKUP_API_VERSION, type BackupMode } from './manifest.ts';
+import { readManifest } from './read.ts';
+import { findIncompleteUploads, type IncompleteUploads } from './uploads.ts';
+
+export interface BackupListItem {
+  /** The backup's prefix, s3://bucket/.../<id>/: what verify and restore take. */
+  url: string;
+  id: string;
+  namespace: string;
+  name: string;
+  createdAt: string;
+  ageSeconds: number;
+  mode: BackupMode;
+  revision: number;
+  totalKeys: number;
+  size: number;
+  etcdVersion: string;
+  toolVersion: string;
+}
+
+export interface BackupList {
+  apiVersion: typeof BACKUP_API_VERSION;
+  kind: 'BackupList';
+  /** What was searched, e.g. s3://bucket/prefix/ns/. */
+  source: string;
+  items: BackupListItem[];
+  /** backup.json files that could not be read as manifests. */
+  skipped: { url: string; reason: string }[];
+  /** Multipart uploads under the search prefix never completed nor aborted (absent: the store does not list them). */
+  incompleteUploads?: IncompleteUploads;
+}
+
+export interface ListFilter {
+  namespace?: string;
+  name?: string;
+}
+
+export interface ListDeps {
+  clock: Clock;
+  reporter?: Reporter;
+  signal?: AbortSignal;
+  /** Manifests read in parallel (default 8). */
+  concurrency?: number;
+  /** Also report the incomplete multipart uploads under the prefix (`backup list`; a freshness check does not need them). */
+  withIncompleteUploads?: boolean;
+}
+
+export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: ListDeps): Promise<BackupList> {
+  const { store } = dest;
+  // Narrow the listing when the filter allows it; the name alone cannot narrow (namespace comes first).
+  const search = listPrefix(dest.prefix, filter.namespace, filter.name);
+  const objects = await store.list(search);
+  const found: { key: string; prefix: string }[] = [];
+  for (const o of objects) {
+    const at = parseManifestKey(dest.prefix, o.key);
+    if (!at) continue;
+    if (filter.namespace && at.namespace !== filter.namespace) continue;
+    if (filter.name && at.name !== filter.name) continue;
+    found.push({ key: o.key, prefix: at.prefix });
+  }
+  const now = deps.clock.now().getTime();
+  const items: BackupListItem[] = [];
+  const skipped: BackupList['skipped'] = [];
+  await forEachLimited(found, deps.concurrency ?? 8, async (f) => {
+    const read = await readManifest(store, f.key, deps.signal);
+    const url = store.url(`${f.prefix}/`);
+    if (!read.ok) {
+      skipped.push({ url, reason: read.reason });
+      deps.reporter?.warn(`skipping ${url}: ${read.reason}`);
+      return;
+    }
+    const m = read.manifest;
+    const created = Date.parse(m.createdAt);
+    items.push({
+      url,
+      id: m.id,
+      namespace: m.hostedCluster.namespace,
+      name: m.hostedCluster.name,
+      createdAt: m.createdAt,
+      ageSeconds: Number.isNaN(created) ? -1 : Math.max(0, Math.round((now - created) / 1000)),
+      mode: m.mode,
+      revision: m.snapshot.revision,
+      totalKeys: m.snapshot.totalKeys,
+      size: m.snapshot.size,
+      etcdVersion: m.etcd?.version ?? '',
+      toolVersion: m.toolVersion ?? '',
+    });
+  });
+  items.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+  skipped.sort((a, b) => a.url.localeCompare(b.url));
+  const uploads = deps.withIncompleteUploads ? await findIncompleteUploads(store, search, deps.clock.now()) : undefined;
+  return {
+    apiVersion: BACKUP_API_VERSION,
+    kind: 'BackupList',
+    source: store.url(search),
+    items,
+    skipped,
+    ...(uploads ? { incompleteUploads: uploads } : {}),
+  };
+}
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
