@@ -7,7 +7,8 @@ import { createReadStream } from 'node:fs';
 import { Etcd, ETCD_WRITER_DEPLOYMENTS, Resources } from '../src/core/model.ts';
 import type { Cluster } from '../src/core/ports.ts';
 import { helperPod, helperName } from '../src/core/etcd/restore-helpers.ts';
-import { q, restoreArgs, volumePaths } from '../src/core/etcd/restore-scripts.ts';
+import { restoreArgs, volumePaths } from '../src/core/etcd/restore-scripts.ts';
+import { q } from '../src/core/etcd/shell.ts';
 
 const CP = 'clusters-demo';
 

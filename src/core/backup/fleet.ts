@@ -23,7 +23,7 @@ import {
 import { Resources, type KubeObject } from '../model.ts';
 import type { KubeApi, Reporter } from '../ports.ts';
 import { redactSecrets } from '../redact.ts';
-import { mapBounded } from '../etcd/status-all.ts';
+import { mapBounded } from '../concurrency.ts';
 import { planBackup } from '../capture/plan.ts';
 import { checkDestinations } from '../capture/preflight.ts';
 import { runBackup } from './run-backup.ts';

@@ -37,6 +37,7 @@ import {
 } from '../bundle/layout.ts';
 import { BACKUP_API_VERSION, type BackupManifest } from '../bundle/manifest.ts';
 import { readManifest } from '../bundle/read.ts';
+import { forEachBounded } from '../concurrency.ts';
 import type { ListFilter } from '../bundle/list.ts';
 import { applyRetention, describeRetention, type RetentionPolicy } from '../bundle/retention.ts';
 import { deletePlanned } from './prune-delete.ts';
@@ -230,21 +231,16 @@ async function scan(req: PruneRequest, deps: PruneDeps, search: string): Promise
   }
   const scanned = [...byPrefix.values()];
   const withManifest = scanned.filter((s) => s.manifestKey);
-  let next = 0;
-  const worker = async () => {
-    while (next < withManifest.length) {
-      const s = withManifest[next++] as Scanned;
-      const read = await readManifest(store, s.manifestKey as string, deps.signal);
-      if (read.ok) s.manifest = read.manifest;
-      else if (read.missing)
-        s.manifestKey = undefined; // gone since the listing: now incomplete
-      else {
-        s.problem = `unreadable backup.json: ${read.reason}`;
-        deps.reporter.warn(`keeping ${store.url(`${s.prefix}/`)}: ${read.reason}`);
-      }
+  await forEachBounded(withManifest, deps.concurrency ?? 8, async (s) => {
+    const read = await readManifest(store, s.manifestKey as string, deps.signal);
+    if (read.ok) s.manifest = read.manifest;
+    else if (read.missing)
+      s.manifestKey = undefined; // gone since the listing: now incomplete
+    else {
+      s.problem = `unreadable backup.json: ${read.reason}`;
+      deps.reporter.warn(`keeping ${store.url(`${s.prefix}/`)}: ${read.reason}`);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 8, withManifest.length) }, worker));
+  });
   return scanned;
 }
 

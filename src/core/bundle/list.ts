@@ -7,6 +7,7 @@ import type { Clock, OpenedStore, Reporter } from '../ports.ts';
 import { listPrefix, parseManifestKey } from './layout.ts';
 import { BACKUP_API_VERSION, type BackupMode } from './manifest.ts';
 import { readManifest } from './read.ts';
+import { forEachBounded } from '../concurrency.ts';
 import { findIncompleteUploads, type IncompleteUploads } from './uploads.ts';
 
 export interface BackupListItem {
@@ -68,7 +69,7 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
   const now = deps.clock.now().getTime();
   const items: BackupListItem[] = [];
   const skipped: BackupList['skipped'] = [];
-  await forEachLimited(found, deps.concurrency ?? 8, async (f) => {
+  await forEachBounded(found, deps.concurrency ?? 8, async (f) => {
     const read = await readManifest(store, f.key, deps.signal);
     const url = store.url(`${f.prefix}/`);
     if (!read.ok) {
@@ -104,15 +105,4 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
     skipped,
     ...(uploads ? { incompleteUploads: uploads } : {}),
   };
-}
-
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

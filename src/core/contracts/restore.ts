@@ -3,10 +3,10 @@
  * hcp-dr.openshift.io/v1alpha1, kind RestoreResult; documented in the README). Fields of
  * RestoreResult are only ever added.
  */
-import type { NodeCount } from '../controlplane/nodes.ts';
+import type { ConnectGuest, NodeCount } from '../controlplane/nodes.ts';
 import type { BackupManifest } from '../bundle/manifest.ts';
 import type { KubeObject } from '../model.ts';
-import type { ResourceType } from '../ports.ts';
+import type { Clock, KubeApi, NameResolver, ObjectStore, PodExec, Reporter, ResourceType, S3Target } from '../ports.ts';
 
 export const RESTORE_API_VERSION = 'hcp-dr.openshift.io/v1alpha1';
 
@@ -140,3 +140,61 @@ export interface PodLogs {
     options?: { previous?: boolean; limitBytes?: number },
   ): Promise<string | undefined>;
 }
+
+/** How the preflight asks whether the source still serves its API hostname. */
+export interface SourceProbe {
+  resolver: NameResolver;
+  /** Whether a TCP connection to address:port is accepted (bounded by a short timeout). */
+  answers(address: string, port: number): Promise<boolean>;
+}
+
+export interface RestoreRequest {
+  store: ObjectStore;
+  /** Key prefix of the backup, no slashes at the ends. */
+  prefix: string;
+  openBucket(bucket: string): Promise<ObjectStore>;
+  /** Namespace for the HostedCluster; the backup's when absent. */
+  namespace?: string;
+  replace: boolean;
+  dryRun: boolean;
+  expiresInSeconds: number;
+  waitTimeoutMs: number;
+  /** The command line that repeats this restore, for hints (signature-free). */
+  rerun: string;
+  toolVersion?: string;
+  /** More annotations for the HostedCluster, written in the request that creates it (a move's record). */
+  hostedClusterAnnotations?: Record<string, string>;
+  /** Download the snapshot and check every byte even when its ETag shows it is the one the backup wrote. */
+  verifySnapshot?: boolean;
+  /** Also create the CAPI and platform objects a move's backup carries, so existing machines are adopted. */
+  withNodes?: boolean;
+  /** false (--no-repair): a split brain is reported (SplitBrain), not repaired in place. */
+  repair?: boolean;
+  /** --cleanup-cloud-resources: --replace may delete a HostedCluster whose deletion removes the guest's cloud data. */
+  cleanupCloudResources?: boolean;
+  /** --force: restore on another management cluster although the source still answers on the API hostname. */
+  force?: boolean;
+  /** false: create no NodePool (a move that keeps the existing nodes in service; move/nodes.ts). */
+  nodePools?: boolean;
+  /** How the store was reached (recorded, without credentials, so `resume` can read the snapshot again). */
+  via?: Pick<S3Target, 'region' | 'endpoint' | 'pathStyle' | 'caBundle'>;
+}
+
+export interface RestoreDeps {
+  api: KubeApi;
+  exec: PodExec;
+  logs: PodLogs;
+  clock: Clock;
+  reporter: Reporter;
+  signal?: AbortSignal;
+  onBytes?: (n: number) => void;
+  /** Asks whether the source still serves the API hostname (a restore on another management cluster). */
+  sourceProbe?: SourceProbe;
+  /** Asked before --replace deletes anything (downtime); throws to refuse. */
+  confirmReplace(question: string): Promise<void>;
+  /** The hosted cluster's own API (admin kubeconfig): with it, a verified restore waits for its nodes (nodes.ts). */
+  connectGuest?: ConnectGuest;
+}
+
+/** The restore workflow as a function: what a workflow that restores as one of its phases (move) is given by its composer. */
+export type RunRestore = (req: RestoreRequest, deps: RestoreDeps) => Promise<RestoreResult>;

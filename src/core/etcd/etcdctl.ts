@@ -23,6 +23,11 @@ export function etcdctlNoTimeout(tls: EtcdctlTls, endpoints: string, ...args: st
   return ['etcdctl', `--cacert=${tls.caPath}`, `--cert=${Etcd.clientCert}`, `--key=${Etcd.clientKey}`, `--endpoints=${endpoints}`, ...args];
 }
 
+/** A member's peer URL, as HyperShift's etcd StatefulSet advertises it (through the etcd-discovery Service). */
+export function peerUrlOf(member: string, controlPlaneNamespace: string): string {
+  return `https://${member}.etcd-discovery.${controlPlaneNamespace}.svc:2380`;
+}
+
 export interface SnapshotStatus {
   hash: number;
   revision: number;

@@ -8,7 +8,7 @@ import { RemoteError } from '../errors.ts';
 import { Etcd } from '../model.ts';
 import type { PodExec } from '../ports.ts';
 import { etcdctlNoTimeout, parseSnapshotStatus, type EtcdctlTls, type SnapshotStatus } from './etcdctl.ts';
-import { q } from './restore-scripts.ts';
+import { q } from './shell.ts';
 
 export interface PodRef {
   exec: PodExec;

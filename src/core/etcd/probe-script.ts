@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { Etcd } from '../model.ts';
 import { etcdctl, type EtcdctlTls } from './etcdctl.ts';
-import { q } from './restore-scripts.ts';
+import { q } from './shell.ts';
 
 /**
  * One call: a record name (letters, digits, `.`, `-`, `_`) and either etcdctl's endpoint and

@@ -13,12 +13,12 @@ import { RemoteError } from '../errors.ts';
 import { parseSnapshotStatus } from './etcdctl.ts';
 import { DigestStream } from '../snapshot/digest-stream.ts';
 import { helperExec, lastLine, type HelperContext } from './restore-helpers.ts';
+import { q } from './shell.ts';
 import {
   checkScript,
   parseProbe,
   parseSha256,
   probeScript,
-  q,
   receiveScript,
   restoreScript,
   type RestoreFlags,

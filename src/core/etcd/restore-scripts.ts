@@ -10,7 +10,8 @@
  *  - putBack undoes everything a run did on the volume, whatever the point it reached.
  */
 import { Etcd } from '../model.ts';
-import { peerUrlOf } from '../recover-member/recover-member-plan.ts';
+import { peerUrlOf } from './etcdctl.ts';
+import { q } from './shell.ts';
 import { BUMP_REVISION } from './versions.ts';
 
 export interface VolumePaths {
@@ -36,9 +37,6 @@ export function volumePaths(operationId: string): VolumePaths {
     source: `${base}-source-${operationId}.db`,
   };
 }
-
-/** Single quotes for sh. */
-export const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Chooses the tool: etcdutl where the image has it (etcd 3.6 removed `etcdctl snapshot restore`), else etcdctl. */
 const TOOL = 'if command -v etcdutl >/dev/null 2>&1; then T=etcdutl; else T=etcdctl; export ETCDCTL_API=3; fi';

@@ -23,7 +23,8 @@ import { DigestStream, type DigestResult } from '../snapshot/digest-stream.ts';
 import { checkSnapshotFile } from '../snapshot/snapshot-file.ts';
 import { saveSnapshot, snapshotStatus, streamSnapshot, type PodRef } from './pod-snapshot.ts';
 import { helperExec, lastLine } from './restore-helpers.ts';
-import { q, type VolumePaths } from './restore-scripts.ts';
+import type { VolumePaths } from './restore-scripts.ts';
+import { q } from './shell.ts';
 
 export type SourceSpec =
   { kind: 'backup'; store: ObjectStore; prefix: string } | { kind: 'file'; path: string } | { kind: 'member'; pod: string };

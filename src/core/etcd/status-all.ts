@@ -1,5 +1,6 @@
 /** `etcd status -A`: every HostedCluster, checked concurrently with a bound, one summary each. */
 import { isHcpDrError } from '../errors.ts';
+import { mapBounded } from '../concurrency.ts';
 import { Resources } from '../model.ts';
 import { runEtcdStatus, type EtcdStatusDeps, type EtcdStatusReport } from './status.ts';
 import type { BackupFreshness } from './freshness.ts';
@@ -58,18 +59,4 @@ export async function runEtcdStatusAll(deps: EtcdStatusDeps, options: { concurre
     }
   });
   return { apiVersion: 'hcp-dr.openshift.io/v1alpha1', kind: 'EtcdStatusList', items };
-}
-
-/** Runs fn over items with at most `limit` in flight; results keep the input order. */
-export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

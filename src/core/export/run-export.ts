@@ -7,7 +7,8 @@ import type { KubeApi, ObjectStore, Reporter } from '../ports.ts';
 import { buildTree, renderStream } from './layout.ts';
 import { loadFromCluster } from './source-live.ts';
 import { loadFromBackup } from './source-backup.ts';
-import { checkDiffRoot, checkOutDir, checkOutRoot, writeTree } from './write.ts';
+import { checkDiffRoot, checkOutDir, checkOutRoot } from './write.ts';
+import { writeTree } from '../objects/tree-write.ts';
 import { diffTree, type TreeDiff } from './diff.ts';
 import type { ExportInput, ExportOptions, ExportTree } from './types.ts';
 

@@ -8,7 +8,7 @@
 import { NotFoundError } from '../errors.ts';
 import { Resources, RESTORE_PKI_SECRETS, controlPlaneNamespace, type KubeObject } from '../model.ts';
 import type { KubeApi } from '../ports.ts';
-import { CONTROL_PLANE_KINDS } from '../objects/kinds.ts';
+import { listControlPlaneObjects } from '../objects/control-plane.ts';
 import { collectReferences } from '../controlplane/references.ts';
 import type { ExportInput, MissingRef } from './types.ts';
 
@@ -75,26 +75,4 @@ async function loadControlPlane(api: KubeApi, cpNamespace: string, warnings: str
   }
   const pki = await Promise.all(RESTORE_PKI_SECRETS.map((n) => api.get(Resources.secret, cpNamespace, n)));
   return [ns, ...pki.filter((s): s is KubeObject => s !== undefined), ...(await listControlPlaneObjects(api, cpNamespace))];
-}
-
-/** The HostedControlPlane, CAPI and platform objects of a control-plane namespace (CONTROL_PLANE_KINDS), with apiVersion and kind. */
-export async function listControlPlaneObjects(api: KubeApi, cpNamespace: string): Promise<KubeObject[]> {
-  const lists = await Promise.all(
-    CONTROL_PLANE_KINDS.map(async (kind) => {
-      try {
-        return (await api.list(kind, cpNamespace)).map((o) => withTypeMeta(o, kind.group, kind.version, kind.kind));
-      } catch (err) {
-        // A platform without this CRD (e.g. not AWS) answers 404 for the whole type.
-        if (err instanceof NotFoundError) return [];
-        throw err;
-      }
-    }),
-  );
-  return lists.flat();
-}
-
-/** List items may come without apiVersion/kind (the API omits them inside a List). */
-function withTypeMeta(obj: KubeObject, group: string, version: string, kind: string): KubeObject {
-  if (obj.apiVersion && obj.kind) return obj;
-  return { ...obj, apiVersion: group ? `${group}/${version}` : version, kind };
 }

@@ -1,16 +1,13 @@
 /**
- * Puts an in-memory tree on disk, all or nothing: files go to a temporary directory beside
- * the target, which is renamed into place at the end (the previous export, if any, is
- * swapped out and removed). An --out that holds something other than hcp-dr exports is
- * refused unless `force`; a previous export is recognised by its provenance.yaml.
+ * Where an export may be written (objects/tree-write.ts puts it on disk, all or nothing): an
+ * --out that holds something other than hcp-dr exports is refused unless `force`; a previous
+ * export is recognised by its provenance.yaml.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import yaml from 'js-yaml';
 import { UsageError } from '../errors.ts';
 import { PROVENANCE_FILE, PROVENANCE_KIND } from './layout.ts';
-import type { ExportTree } from './types.ts';
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -80,33 +77,6 @@ export async function checkDiffRoot(root: string): Promise<void> {
 export async function checkOutRoot(root: string): Promise<void> {
   if ((await exists(root)) && !(await stat(root)).isDirectory())
     throw new UsageError(`--out "${root}" exists and is not a directory`, { hint: 'pass a directory (it is created when missing)' });
-}
-
-/** Writes the tree under `root`, replacing `root/<clusterDir>` in one rename. */
-export async function writeTree(root: string, tree: ExportTree): Promise<void> {
-  const target = join(root, tree.clusterDir);
-  const parent = dirname(target);
-  await mkdir(parent, { recursive: true });
-  const tmp = join(parent, `.hcp-dr-export-${randomBytes(6).toString('hex')}`);
-  try {
-    for (const file of tree.files) {
-      const path = join(tmp, relative(tree.clusterDir, file.path));
-      await mkdir(dirname(path), { recursive: true, mode: file.mode === 0o600 ? 0o700 : 0o755 });
-      await writeFile(path, file.content, { mode: file.mode });
-      await chmod(path, file.mode); // the umask must not loosen (or tighten) what we promise
-    }
-    if (await exists(target)) {
-      const old = `${tmp}.old`;
-      await rename(target, old);
-      await rename(tmp, target);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(tmp, target);
-    }
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
 }
 
 /** Every file under `dir`, relative to it, skipping nothing. */

@@ -9,7 +9,7 @@ import { BackupFiles, backupPrefix } from '../bundle/layout.ts';
 import type { BackupManifest } from '../bundle/manifest.ts';
 import { cleanObject, objectKey } from '../objects/clean.ts';
 import { qualifiedKindOf } from '../objects/kinds.ts';
-import { listControlPlaneObjects } from '../export/source-live.ts';
+import { listControlPlaneObjects } from '../objects/control-plane.ts';
 import { removeSnapshot, saveSnapshot, snapshotPathFor, snapshotStatus, type PodRef } from '../etcd/pod-snapshot.ts';
 import type { BackupRequest } from '../capture/request.ts';
 import { uploadBackup } from '../capture/upload.ts';

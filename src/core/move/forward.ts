@@ -15,7 +15,6 @@ import { failedRestore, removeHostedCluster } from '../controlplane/failed-resto
 import { Annotations, controlPlaneNamespace, Resources } from '../model.ts';
 import { releaseOperation, type MoveOperation } from '../operation/record.ts';
 import type { QuiesceContext } from '../controlplane/quiesce.ts';
-import { runRestore } from '../restore/run-restore.ts';
 import type { RestoreResult } from '../contracts/restore.ts';
 import type { NameResolver } from '../ports.ts';
 import { restartOvn, waitForMovedNodes } from './after.ts';
@@ -222,7 +221,7 @@ async function restoreOnDestination(input: ForwardInput, op: MoveOperation): Pro
     );
   }
   deps.reporter.info(`restoring ${ctx.namespace}/${ctx.name} on the destination from ${op.backup}`);
-  return runRestore(
+  return deps.restore(
     {
       store: opened.store,
       prefix: opened.prefix,

@@ -9,6 +9,7 @@ import { Annotations, controlPlaneNamespace, Resources } from '../model.ts';
 import { readOperation, releaseOperation, type MoveOperation } from '../operation/record.ts';
 import type { ResumeInput, ResumeResult } from '../operation/resume.ts';
 import type { Cluster } from '../ports.ts';
+import type { RunRestore } from '../contracts/restore.ts';
 import { removeSnapshotFile } from './snapshot-file.ts';
 import { deleteIncompleteUploadAt } from './backup-phase.ts';
 import { unfreeze } from './freeze.ts';
@@ -16,7 +17,8 @@ import { moveForward } from './forward.ts';
 import { connectRecorded, isBeforeHandOff, phaseIndex, readMoveAnnotation, sourceRecordOf, viaTarget } from './records.ts';
 import { resumeCommandOf } from './sides.ts';
 
-export async function resumeMove({ namespace, name, hc, record, deps }: ResumeInput<'move'>): Promise<ResumeResult> {
+/** `restore` is the restore workflow (a move's resume may finish the restore phase); the composer passes it. */
+export async function resumeMove({ namespace, name, hc, record, deps }: ResumeInput<'move'>, restore: RunRestore): Promise<ResumeResult> {
   const world = deps.world;
   if (!world)
     throw new PreconditionError('this resume cannot reach a second management cluster', {
@@ -85,7 +87,7 @@ export async function resumeMove({ namespace, name, hc, record, deps }: ResumeIn
     op,
     ctx,
     resolver: world.resolver(op.dnsServer),
-    deps: { world, clock: deps.clock, reporter: deps.reporter, ...(deps.signal ? { signal: deps.signal } : {}) },
+    deps: { world, clock: deps.clock, reporter: deps.reporter, restore, ...(deps.signal ? { signal: deps.signal } : {}) },
     resumeCommand: resumeCommandOf(op.source ?? { context: '' }, namespace, name, op.via),
   });
   return {

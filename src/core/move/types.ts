@@ -8,7 +8,7 @@ import type { MoveEndpoint, MoveOperation } from '../operation/record.ts';
 import type { Clock, KubeSession, MoveWorld, NameResolver, ObjectStore, Reporter, S3Target } from '../ports.ts';
 
 export type { MoveWorld } from '../ports.ts';
-import type { PreflightCheck, RestoreResult } from '../contracts/restore.ts';
+import type { PreflightCheck, RestoreResult, RunRestore } from '../contracts/restore.ts';
 
 export const MOVE_API_VERSION = 'hcp-dr.openshift.io/v1alpha1';
 
@@ -46,6 +46,8 @@ export interface MoveDeps {
   clock: Clock;
   reporter: Reporter;
   signal?: AbortSignal;
+  /** The restore workflow, run on the destination (given by the composer: move does not import restore). */
+  restore: RunRestore;
   newId(): string;
   /** Asked once before the first change (downtime); throws to refuse. */
   confirm(question: string): Promise<void>;

@@ -40,10 +40,6 @@ export interface RecoveryTarget {
 
 const quorumOf = (n: number) => Math.floor(n / 2) + 1;
 
-export function peerUrlOf(member: string, controlPlaneNamespace: string): string {
-  return `https://${member}.etcd-discovery.${controlPlaneNamespace}.svc:2380`;
-}
-
 /** Refuses SingleReplica clusters: their only member cannot be rebuilt from the others. */
 export function assertHighlyAvailable(hc: KubeObject): void {
   const policy = (hc['spec'] as { controllerAvailabilityPolicy?: string } | undefined)?.controllerAvailabilityPolicy;

@@ -15,9 +15,9 @@
 import { ConflictError, NotFoundError, RemoteError, causeText } from '../errors.ts';
 import { Etcd, Resources } from '../model.ts';
 import { waitUntil } from '../controlplane/wait.ts';
-import { etcdctl, parseMemberList } from '../etcd/etcdctl.ts';
+import { etcdctl, parseMemberList, peerUrlOf } from '../etcd/etcdctl.ts';
 import { gatherEtcd, type GatheredEtcd } from '../etcd/gather.ts';
-import { objectsOf, peerUrlOf } from './recover-member-plan.ts';
+import { objectsOf } from './recover-member-plan.ts';
 import { judge, type Verdict } from '../etcd/verdict.ts';
 import type { EtcdStepContext } from '../etcd/step-context.ts';
 

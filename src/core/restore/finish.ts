@@ -11,7 +11,7 @@ import type { KubeApi } from '../ports.ts';
 import { advanceRecord, readRestoreRecord, releaseRecord, type RestoreRecord } from './record.ts';
 import { repairHint, repairSplitBrain, splitMembers, type RepairingRecord, type RepairSource } from './repair.ts';
 import { restoreResult, type RestoreRunFacts } from './result.ts';
-import type { RestoreDeps } from './run-restore.ts';
+import type { RestoreDeps } from '../contracts/restore.ts';
 import type { PlannedObject, RestoreResult } from '../contracts/restore.ts';
 import { verifyRestoredData } from '../etcd/verify-data.ts';
 import { waitForRestore } from './wait.ts';

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../errors.ts';
 import { controlPlaneNamespace, Resources, type KubeObject } from '../model.ts';
-import type { Clock, KubeApi, ObjectStore, OpenedStore, PodExec, Reporter, S3Target } from '../ports.ts';
+import type { OpenedStore, S3Target } from '../ports.ts';
 import { BackupFiles } from '../bundle/layout.ts';
 import { applyObjects } from './apply.ts';
 import { readBundle } from './bundle.ts';
@@ -18,59 +18,9 @@ import { advanceRecord, readRestoreRecord, recordAnnotations, type RestoreRecord
 import { recordedSource, type RecordedSnapshot, type RepairSource } from './repair.ts';
 import { finish } from './finish.ts';
 import { withNodeCount } from './nodes.ts';
-import type { ConnectGuest } from '../controlplane/nodes.ts';
 import { replaceExisting } from './replace.ts';
-import type { SourceProbe } from './source-gone.ts';
 import { restoreResult } from './result.ts';
-import type { PodLogs, RestoreBundle, RestoreResult } from '../contracts/restore.ts';
-
-export interface RestoreRequest {
-  store: ObjectStore;
-  /** Key prefix of the backup, no slashes at the ends. */
-  prefix: string;
-  openBucket(bucket: string): Promise<ObjectStore>;
-  /** Namespace for the HostedCluster; the backup's when absent. */
-  namespace?: string;
-  replace: boolean;
-  dryRun: boolean;
-  expiresInSeconds: number;
-  waitTimeoutMs: number;
-  /** The command line that repeats this restore, for hints (signature-free). */
-  rerun: string;
-  toolVersion?: string;
-  /** More annotations for the HostedCluster, written in the request that creates it (a move's record). */
-  hostedClusterAnnotations?: Record<string, string>;
-  /** Download the snapshot and check every byte even when its ETag shows it is the one the backup wrote. */
-  verifySnapshot?: boolean;
-  /** Also create the CAPI and platform objects a move's backup carries, so existing machines are adopted. */
-  withNodes?: boolean;
-  /** false (--no-repair): a split brain is reported (SplitBrain), not repaired in place. */
-  repair?: boolean;
-  /** --cleanup-cloud-resources: --replace may delete a HostedCluster whose deletion removes the guest's cloud data. */
-  cleanupCloudResources?: boolean;
-  /** --force: restore on another management cluster although the source still answers on the API hostname. */
-  force?: boolean;
-  /** false: create no NodePool (a move that keeps the existing nodes in service; move/nodes.ts). */
-  nodePools?: boolean;
-  /** How the store was reached (recorded, without credentials, so `resume` can read the snapshot again). */
-  via?: Pick<S3Target, 'region' | 'endpoint' | 'pathStyle' | 'caBundle'>;
-}
-
-export interface RestoreDeps {
-  api: KubeApi;
-  exec: PodExec;
-  logs: PodLogs;
-  clock: Clock;
-  reporter: Reporter;
-  signal?: AbortSignal;
-  onBytes?: (n: number) => void;
-  /** Asks whether the source still serves the API hostname (a restore on another management cluster). */
-  sourceProbe?: SourceProbe;
-  /** Asked before --replace deletes anything (downtime); throws to refuse. */
-  confirmReplace(question: string): Promise<void>;
-  /** The hosted cluster's own API (admin kubeconfig): with it, a verified restore waits for its nodes (nodes.ts). */
-  connectGuest?: ConnectGuest;
-}
+import type { RestoreBundle, RestoreDeps, RestoreRequest, RestoreResult } from '../contracts/restore.ts';
 
 export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promise<RestoreResult> {
   const startedAt = deps.clock.now();

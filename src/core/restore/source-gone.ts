@@ -7,15 +7,7 @@
  * does, the restore is refused unless --force.
  */
 import { PreconditionError } from '../errors.ts';
-import type { NameResolver } from '../ports.ts';
-import type { RestoreBundle } from '../contracts/restore.ts';
-
-/** How the preflight asks whether the source still serves its API hostname. */
-export interface SourceProbe {
-  resolver: NameResolver;
-  /** Whether a TCP connection to address:port is accepted (bounded by a short timeout). */
-  answers(address: string, port: number): Promise<boolean>;
-}
+import type { RestoreBundle, SourceProbe } from '../contracts/restore.ts';
 
 interface ApiService {
   service?: string;

@@ -7,7 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { UsageError } from '../errors.ts';
-import { writeTree } from '../export/write.ts';
+import { writeTree } from '../objects/tree-write.ts';
 import { SCHEDULE_PROVENANCE_KIND, type ScheduleTree } from './tree.ts';
 
 const HINT = 'choose an empty (or new) directory, or the --out of a previous "{cmd} schedule"';
@@ -37,5 +37,5 @@ export async function checkScheduleOut(out: string): Promise<void> {
 /** Writes the tree as the whole content of `out` (a previous tree there is swapped out and removed). */
 export async function writeScheduleTree(out: string, tree: ScheduleTree): Promise<void> {
   const target = resolve(out);
-  await writeTree(target, { clusterDir: '.', files: tree.files, objects: tree.objects, warnings: [] });
+  await writeTree(target, { clusterDir: '.', files: tree.files });
 }

@@ -4,7 +4,8 @@
  * requires --force; on the backup's own management cluster it asks nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { apiEndpoint, checkSourceGone, type SourceProbe } from '../../../src/core/restore/source-gone.ts';
+import { apiEndpoint, checkSourceGone } from '../../../src/core/restore/source-gone.ts';
+import type { SourceProbe } from '../../../src/core/contracts/restore.ts';
 import { sameManagementCluster } from '../../../src/core/controlplane/management-cluster.ts';
 import type { RestoreBundle } from '../../../src/core/contracts/restore.ts';
 

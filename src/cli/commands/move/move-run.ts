@@ -11,6 +11,7 @@ import { s3TargetOf, type S3Args } from '../../s3-flags.ts';
 import { moveWorld } from '../../move-world.ts';
 import { ExitCode, UsageError } from '../../../core/errors.ts';
 import { runMove } from '../../../core/move/run-move.ts';
+import { runRestore } from '../../../core/restore/run-restore.ts';
 import type { MoveResult } from '../../../core/move/types.ts';
 import { createResolver } from '../../../net/resolver.ts';
 import { VERSION } from '../../../version.ts';
@@ -93,6 +94,7 @@ export async function move(args: MoveArgs, deps: CliDeps): Promise<number> {
         clock: deps.clock,
         reporter: deps.reporter,
         signal: deps.signal,
+        restore: runRestore,
         newId: () => crypto.randomUUID().slice(0, 8),
         confirm: async (question) => confirmOrRefuse(deps, question, args.yes, 'or run with --dry-run first'),
         step: (phase) => deps.reporter.debug(`step: ${phase}`),

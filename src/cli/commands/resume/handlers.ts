@@ -7,6 +7,7 @@ import { resumeRestore } from '../../../core/restore/resume.ts';
 import { resumeRecoverMember } from '../../../core/recover-member/recover-member-resume.ts';
 import { resumeEtcdRestore } from '../../../core/etcd-restore/restore-resume.ts';
 import { resumeMove } from '../../../core/move/resume.ts';
+import { runRestore } from '../../../core/restore/run-restore.ts';
 import { resumeOperation, type ResumeDeps, type ResumeHandlers, type ResumeResult } from '../../../core/operation/resume.ts';
 
 export const RESUME_HANDLERS: ResumeHandlers = {
@@ -14,7 +15,7 @@ export const RESUME_HANDLERS: ResumeHandlers = {
   restore: resumeRestore,
   'recover-member': resumeRecoverMember,
   'etcd-restore': resumeEtcdRestore,
-  move: resumeMove,
+  move: (input) => resumeMove(input, runRestore),
 };
 
 export function runResume(namespace: string, name: string, deps: ResumeDeps): Promise<ResumeResult> {
