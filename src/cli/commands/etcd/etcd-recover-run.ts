@@ -4,7 +4,12 @@ import type { CliDeps } from '../../deps.ts';
 import { confirmOrRefuse } from '../../confirm.ts';
 import { boundedDuration, kubeTargetOf, MAX_TIMER_DURATION_MS, type GlobalArgs } from '../../global-flags.ts';
 import { parseOutputFormat, printData } from '../../output.ts';
-import { planRecoverMember, runRecoverMember, type RecoverMemberPlan, type RecoverMemberResult } from '../../../core/recover-member/recover-member.ts';
+import {
+  planRecoverMember,
+  runRecoverMember,
+  type RecoverMemberPlan,
+  type RecoverMemberResult,
+} from '../../../core/recover-member/recover-member.ts';
 import { VERSION } from '../../../version.ts';
 
 export interface RecoverMemberArgs extends GlobalArgs {
