@@ -14,6 +14,7 @@ import { commandPath, lastValueWins, unknownArgumentsMessage } from './argv.ts';
 import { versionCommand } from './commands/version/version.ts';
 import { etcdCommand } from './commands/etcd/etcd.ts';
 import { backupCommand } from './commands/backup/backup.ts';
+import { resumeCommand } from './commands/resume/resume.ts';
 import { renderCommand } from './commands/render/render.ts';
 import { validateCommand } from './commands/validate/validate.ts';
 import { exportCommand } from './commands/export/export.ts';
@@ -26,6 +27,7 @@ export type CommandRegistrar = (y: Argv, deps: CliDeps, done: (code: number) => 
 const COMMANDS: CommandRegistrar[] = [
   etcdCommand,
   backupCommand,
+  resumeCommand,
   restoreCommand,
   moveCommand,
   scheduleCommand,
@@ -42,6 +44,14 @@ export async function runCli(rawArgv: string[], deps: CliDeps): Promise<number> 
     exitCode = code;
   };
   const name = commandName(deps.host);
+  const usageError = (message: string | undefined) => {
+    const path = commandPath(rawArgv);
+    const help = `run "${name}${path ? ` ${path}` : ''} --help"`;
+    return new UsageError((message && unknownArgumentsMessage(message, rawArgv)) ?? message ?? 'invalid usage', { hint: help });
+  };
+  // yargs checks required flags before unknown ones; a misspelled flag (--form for --from) is the
+  // likelier cause, so a missing one waits until the unknown-flag check has spoken.
+  let missing: UsageError | undefined;
   let parser: Argv = yargs(argv)
     .scriptName(name)
     .usage(`${name}: backup, restore and disaster recovery of HyperShift hosted control planes\n\nUsage: ${name} <command> [options]`)
@@ -56,11 +66,17 @@ export async function runCli(rawArgv: string[], deps: CliDeps): Promise<number> 
     .epilogue(EXIT_CODES_HELP)
     .exitProcess(false)
     .middleware(lastValueWins, true)
+    .middleware(() => {
+      if (missing) throw missing;
+    })
     .fail((message: string | undefined, error: Error | undefined) => {
       if (error) throw error;
-      const path = commandPath(rawArgv);
-      const help = `run "${name}${path ? ` ${path}` : ''} --help"`;
-      throw new UsageError((message && unknownArgumentsMessage(message, rawArgv)) ?? message ?? 'invalid usage', { hint: help });
+      if (!missing && message?.startsWith('Missing required argument')) {
+        missing = usageError(message);
+        return;
+      }
+      if (message && unknownArgumentsMessage(message, rawArgv)) throw usageError(message);
+      throw missing ?? usageError(message);
     });
   for (const register of COMMANDS) parser = register(parser, deps, done);
   let helpShown = false;
@@ -71,5 +87,6 @@ export async function runCli(rawArgv: string[], deps: CliDeps): Promise<number> 
       deps.stdout.write(output.endsWith('\n') ? output : output + '\n');
     }
   });
+  if (missing && !helpShown) throw missing;
   return helpShown ? 0 : exitCode;
 }

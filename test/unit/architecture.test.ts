@@ -134,7 +134,7 @@ function coreImports(sourceFiles: { file: string; text: string }[]): CoreImport[
 
 /** The folder of a src/core file ('' for the base files directly in src/core). */
 const folderOf = (file: string) => (file.split('/').length > 2 ? (file.split('/')[1] as string) : '');
-const layerOf = (folder: string) => (folder === '' ? 'base' : (LAYERS[folder] ?? 'unknown'));
+const layerOf = (folder: string): keyof typeof RANK | 'unknown' => (folder === '' ? 'base' : (LAYERS[folder] ?? 'unknown'));
 
 /** The circles of a graph (strongly connected components of more than one node, or a node on itself). */
 function circles(edges: [string, string][]): string[][] {

@@ -70,6 +70,21 @@ describe('unknown flags', () => {
     expect(run.stderr).toBe('error: unknown flag: --bogus-flag\nhint: run "kubectl hcp-dr backup list --help"\n');
     expect(run.code).toBe(2);
   });
+
+  it('resume, its own command, names only the flags it lacks, once, on one line', async () => {
+    const run = await runCliInProcess(['resume', 'demo', '--endpoint', 'x', '--ca-bundle', 'y', '--bogus-flag', 'z', '--other-thing', 'w']);
+    expect(run.stderr).toBe('error: unknown flags: --bogus-flag, --other-thing\nhint: run "kubectl hcp-dr resume --help"\n');
+    expect(run.code).toBe(2);
+  });
+
+  it('come before a missing required flag: a misspelled --from is reported as typed, not as --from missing', async () => {
+    const misspelled = await runCliInProcess(['backup', 'list', '--form', 's3://b/x']);
+    expect(misspelled.stderr).toBe('error: unknown flag: --form\nhint: run "kubectl hcp-dr backup list --help"\n');
+    expect(misspelled.code).toBe(2);
+    const missing = await runCliInProcess(['backup', 'list']);
+    expect(missing.stderr).toBe('error: Missing required argument: from\nhint: run "kubectl hcp-dr backup list --help"\n');
+    expect(missing.code).toBe(2);
+  });
 });
 
 describe('label selectors', () => {

@@ -9,11 +9,10 @@ import { s3TargetOf, type S3Args } from '../../s3-flags.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { planBackup } from '../../../core/capture/plan.ts';
 import { runBackup } from '../../../core/backup/run-backup.ts';
-import { runResume } from '../resume/handlers.ts';
 import { moveWorld } from '../../move-world.ts';
 import type { BackupRequest } from '../../../core/capture/request.ts';
 import { newBackupId } from '../../../core/bundle/layout.ts';
-import { renderBackupPlan, renderBackupResult, renderResume } from './backup-view.ts';
+import { renderBackupPlan, renderBackupResult } from './backup-view.ts';
 import type { FleetArgs } from './backup-all.ts';
 import { VERSION } from '../../../version.ts';
 
@@ -29,8 +28,6 @@ export interface BackupArgs extends GlobalArgs, S3Args, FleetArgs {
   'pause-ttl': string;
   'wait-timeout': string;
 }
-
-export type ResumeArgs = GlobalArgs & { 'hosted-cluster': string };
 
 export async function backup(args: BackupArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);
@@ -149,19 +146,4 @@ export function modeOf(args: BackupArgs, fallback: 'online' | 'quiesce' = 'quies
   }
   if (args.online === true || args.quiesce === false) return 'online';
   return args.quiesce === true ? 'quiesce' : fallback;
-}
-
-export async function resume(args: ResumeArgs, deps: CliDeps): Promise<number> {
-  const format = parseOutputFormat(args.output);
-  const session = await deps.connectKube(kubeTargetOf(args));
-  const result = await runResume(session.namespace, args['hosted-cluster'], {
-    api: session.api,
-    exec: session.exec,
-    clock: deps.clock,
-    reporter: deps.reporter,
-    signal: deps.signal,
-    world: moveWorld(deps),
-  });
-  await printData(deps.stdout, format, result, () => renderResume(result));
-  return 0;
 }

@@ -1,7 +1,6 @@
-/** Table forms of backup results, plans and resume reports. */
+/** Table forms of backup results and plans. */
 import type { BackupPlan } from '../../../core/capture/plan.ts';
 import type { BackupResult } from '../../../core/capture/request.ts';
-import type { ResumeResult } from '../../../core/operation/resume.ts';
 import { humanBytes } from '../../format.ts';
 
 export function renderBackupPlan(plan: BackupPlan): string {
@@ -34,12 +33,4 @@ export function renderBackupResult(result: BackupResult): string {
     ['SECRETS', m.secrets.map((s) => s.name).join(', ') || 'none'],
   ];
   return rows.map(([k, v]) => `${(k ?? '').padEnd(14)}${v}`).join('\n') + '\n';
-}
-
-export function renderResume(result: ResumeResult): string {
-  if (result.operation === null) return `nothing to resume on ${result.namespace}/${result.name}: no hcp-dr operation is recorded\n`;
-  return (
-    [`resumed ${result.namespace}/${result.name} (operation ${result.operation}):`, ...result.actions.map((a) => `  - ${a}`)].join('\n') +
-    '\n'
-  );
 }

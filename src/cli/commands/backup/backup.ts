@@ -1,98 +1,63 @@
 /**
- * `backup <hosted-cluster>` (with `backup list`, `backup verify` and `backup prune`) and `resume <hosted-cluster>`.
+ * `backup <hosted-cluster>` (with `backup list`, `backup verify` and `backup prune`).
  * Definitions only: the handlers (backup-run.ts) are imported when a command runs.
  */
 import type { Argv } from 'yargs';
 import type { CommandRegistrar } from '../../index.ts';
-import { s3Options, s3ReadOptions } from '../../s3-flags.ts';
+import { s3Options } from '../../s3-flags.ts';
 import { registerBackupReadCommands } from './backup-read.ts';
 import { registerBackupPruneCommand } from './backup-prune.ts';
 import { fleetOptions } from './backup-all.ts';
 
-/** What resume does for each workflow that leaves an operation record (core/resume.ts), from that record alone. */
-const RESUME_EPILOGUE = [
-  'What resume does, by the interrupted run its operation record on the HostedCluster names:',
-  '  backup: undoes it (API servers and spec.pausedUntil back, the snapshot file removed from the pod)',
-  '  restore: finishes it (waits for etcd-init, verifies the data, removes the record)',
-  '  etcd restore: rolls it back before etcd started on the new data, finishes and verifies it after',
-  "  recover-member: continues or undoes it before the member's storage is replaced, finishes it after",
-  '  move (from either management cluster, --context): undoes it before the DNS hand-off, else finishes it',
-  'Safe to repeat. A completed backup is never deleted.',
-].join('\n');
-
 export const backupCommand: CommandRegistrar = (y, deps, done) =>
-  y
-    .command('backup', 'Back up etcd of a hosted cluster to S3; list, verify and prune backups', (b: Argv) =>
-      registerBackupPruneCommand(registerBackupReadCommands(b, deps, done), deps, done).command(
-        '$0 [hosted-cluster]',
-        'Take a crash-safe, verified etcd backup of a hosted cluster (or, with --all, of every one) to S3',
-        (c) =>
-          c
-            .positional('hosted-cluster', { type: 'string', describe: 'Name of the HostedCluster (none with --all)' })
-            .option('to', { type: 'string', describe: 'Destination: s3://<bucket>[/<prefix>]', demandOption: true })
-            .option('keys-to', {
-              type: 'string',
-              describe: 'Separate destination for the encryption key and PKI secrets: s3://<bucket>[/<prefix>]',
-            })
-            .options(s3Options)
-            .option('online', { type: 'boolean', describe: 'No pause and no API downtime: an etcd snapshot is point-in-time on its own' })
-            .option('quiesce', {
-              type: 'boolean',
-              describe:
-                'The default for one cluster: pause, scale the API servers to 0, snapshot, bring them back (API downtime: the snapshot time)',
-            })
-            .options(fleetOptions)
-            .option('dry-run', {
-              type: 'boolean',
-              describe: 'Print the plan, the objects it touches and the expected downtime; change nothing',
-            })
-            .option('yes', { alias: 'y', type: 'boolean', describe: 'Confirm the API downtime of --quiesce without a prompt' })
-            .option('force', { type: 'boolean', describe: 'Back up even when etcd members disagree (Inconsistent)' })
-            .option('pause-ttl', {
-              type: 'string',
-              default: '30m',
-              describe:
-                'Deadline written to spec.pausedUntil (1m to 24h), renewed while running; reconciliation resumes by itself after it',
-            })
-            .option('wait-timeout', {
-              type: 'string',
-              default: '5m',
-              describe: 'How long to wait for the pause to propagate and for scaling (1s to 24h)',
-            })
-            .example('$0 backup demo -n clusters --to s3://backups/hcp --yes', 'Quiesced backup (the documented procedure)')
-            .example('$0 backup demo -n clusters --to s3://backups/hcp --online', 'Backup without API downtime')
-            .example('$0 backup demo -n clusters --to s3://backups/hcp --dry-run -o yaml', 'Show the plan only')
-            .example('$0 backup --all --to s3://backups/hcp', 'Every HostedCluster, online, 4 at a time; exit 6 if some failed'),
-        async (args) => {
-          if (args.all) {
-            const { backupAll } = await import('./backup-all-run.ts');
-            done(await backupAll(args, deps));
-            return;
-          }
-          const { backup } = await import('./backup-run.ts');
-          done(await backup(args, deps));
-        },
-      ),
-    )
-    .command(
-      'resume <hosted-cluster>',
-      'Finish or undo what an interrupted hcp-dr run left on a hosted cluster (backup, restore, etcd restore, recover-member, move); safe to repeat',
+  y.command('backup', 'Back up etcd of a hosted cluster to S3; list, verify and prune backups', (b: Argv) =>
+    registerBackupPruneCommand(registerBackupReadCommands(b, deps, done), deps, done).command(
+      '$0 [hosted-cluster]',
+      'Take a crash-safe, verified etcd backup of a hosted cluster (or, with --all, of every one) to S3',
       (c) =>
         c
-          .positional('hosted-cluster', { type: 'string', demandOption: true })
-          .options(s3ReadOptions)
-          .example('$0 resume demo -n clusters', 'Bring clusters/demo back to its state before an interrupted backup')
-          .example(
-            '$0 resume demo -n clusters --context mgmt1',
-            'Finish (after the DNS hand-off) or undo (before it) an interrupted move, from either management cluster',
-          )
-          .example(
-            '$0 resume demo -n clusters --context mgmt1 --endpoint https://s3.example.com --ca-bundle ca.pem',
-            'The same, reaching the store through another endpoint than the record names (S3 flags override the record)',
-          )
-          .epilogue(RESUME_EPILOGUE),
+          .positional('hosted-cluster', { type: 'string', describe: 'Name of the HostedCluster (none with --all)' })
+          .option('to', { type: 'string', describe: 'Destination: s3://<bucket>[/<prefix>]', demandOption: true })
+          .option('keys-to', {
+            type: 'string',
+            describe: 'Separate destination for the encryption key and PKI secrets: s3://<bucket>[/<prefix>]',
+          })
+          .options(s3Options)
+          .option('online', { type: 'boolean', describe: 'No pause and no API downtime: an etcd snapshot is point-in-time on its own' })
+          .option('quiesce', {
+            type: 'boolean',
+            describe:
+              'The default for one cluster: pause, scale the API servers to 0, snapshot, bring them back (API downtime: the snapshot time)',
+          })
+          .options(fleetOptions)
+          .option('dry-run', {
+            type: 'boolean',
+            describe: 'Print the plan, the objects it touches and the expected downtime; change nothing',
+          })
+          .option('yes', { alias: 'y', type: 'boolean', describe: 'Confirm the API downtime of --quiesce without a prompt' })
+          .option('force', { type: 'boolean', describe: 'Back up even when etcd members disagree (Inconsistent)' })
+          .option('pause-ttl', {
+            type: 'string',
+            default: '30m',
+            describe: 'Deadline written to spec.pausedUntil (1m to 24h), renewed while running; reconciliation resumes by itself after it',
+          })
+          .option('wait-timeout', {
+            type: 'string',
+            default: '5m',
+            describe: 'How long to wait for the pause to propagate and for scaling (1s to 24h)',
+          })
+          .example('$0 backup demo -n clusters --to s3://backups/hcp --yes', 'Quiesced backup (the documented procedure)')
+          .example('$0 backup demo -n clusters --to s3://backups/hcp --online', 'Backup without API downtime')
+          .example('$0 backup demo -n clusters --to s3://backups/hcp --dry-run -o yaml', 'Show the plan only')
+          .example('$0 backup --all --to s3://backups/hcp', 'Every HostedCluster, online, 4 at a time; exit 6 if some failed'),
       async (args) => {
-        const { resume } = await import('../resume/resume-run.ts');
-        done(await resume(args, deps));
+        if (args.all) {
+          const { backupAll } = await import('./backup-all-run.ts');
+          done(await backupAll(args, deps));
+          return;
+        }
+        const { backup } = await import('./backup-run.ts');
+        done(await backup(args, deps));
       },
-    );
+    ),
+  );

@@ -10,7 +10,7 @@ import { parseOutputFormat, printData } from '../../output.ts';
 import { s3TargetOf, type S3Args } from '../../s3-flags.ts';
 import { moveWorld, type MoveWorldOptions } from '../../move-world.ts';
 import { runResume } from './handlers.ts';
-import { renderResume } from '../backup/backup-view.ts';
+import { renderResume } from './resume-view.ts';
 
 export type ResumeArgs = GlobalArgs & S3Args & { 'hosted-cluster': string };
 
