@@ -9,7 +9,6 @@ import { s3TargetOf, type S3Args } from '../../s3-flags.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { planBackup } from '../../../core/capture/plan.ts';
 import { runBackup } from '../../../core/backup/run-backup.ts';
-import { moveWorld } from '../../move-world.ts';
 import type { BackupRequest } from '../../../core/capture/request.ts';
 import { newBackupId } from '../../../core/bundle/layout.ts';
 import { renderBackupPlan, renderBackupResult } from './backup-view.ts';
