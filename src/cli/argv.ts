@@ -9,7 +9,7 @@
  */
 import type { Arguments } from 'yargs';
 
-/** Commands whose handlers refuse every repeated flag (rejectRepeated in commands/input.ts). */
+/** Commands whose handlers refuse every repeated flag (rejectRepeated in cli/input.ts). */
 const REFUSE_REPEATS = new Set(['render', 'validate']);
 /** Positionals declared as arrays (schedule's hosted clusters). */
 const ARRAY_KEYS = new Set(['_', '$0', 'hosted-cluster', 'hostedCluster']);

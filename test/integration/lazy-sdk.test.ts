@@ -84,7 +84,7 @@ describe('lazy loading on the checkout build (npm test builds it first)', () => 
   });
 
   it('a cluster command loads its handler and the Kubernetes adapter, and client-node only for an exec-plugin user', () => {
-    expect(loaderReport(statusWith(TOKEN_USER)).loaded).toEqual(['cli/commands/etcd-run', 'kube/session']);
-    expect(loaderReport(statusWith(EXEC_USER)).loaded).toEqual(['cli/commands/etcd-run', 'kube/session', 'kube/client-node-auth']);
+    expect(loaderReport(statusWith(TOKEN_USER)).loaded).toEqual(['cli/commands/etcd/etcd-run', 'kube/session']);
+    expect(loaderReport(statusWith(EXEC_USER)).loaded).toEqual(['cli/commands/etcd/etcd-run', 'kube/session', 'kube/client-node-auth']);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * streamPodFileToStore (src/core/backup/stream-upload.ts) with the real S3 store and the
+ * streamPodFileToStore (src/core/capture/stream-upload.ts) with the real S3 store and the
  * SigV4-verifying test server; the pod is a stateful fake PodExec that plays a file out as the
  * WebSocket exec client does: with backpressure, stopping (and failing) when its sink closes.
  */

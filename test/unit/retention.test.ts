@@ -1,5 +1,5 @@
 /**
- * The retention rules (core/backup/retention.ts) against restic's definitions of `forget`'s
+ * The retention rules (core/bundle/retention.ts) against restic's definitions of `forget`'s
  * --keep-* options, case by case, on hand-built timestamps; and the layout helpers prune uses.
  */
 import { describe, expect, it } from 'vitest';

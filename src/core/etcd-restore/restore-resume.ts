@@ -1,5 +1,5 @@
 /**
- * `resume` of `etcd restore` (registered in core/resume.ts), from the operation record alone.
+ * `resume` of `etcd restore` (registered in cli/commands/resume/handlers.ts), from the operation record alone.
  * Before phase etcd-started the run is rolled back (the old data back in every volume, replicas
  * and pause as before); from etcd-started on it is finished (etcd and API servers back, verified
  * by data, unpaused, cleaned up). Either way the cluster never stays in between. Safe to repeat.

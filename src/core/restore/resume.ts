@@ -1,5 +1,5 @@
 /**
- * `resume` of a restore (registered in core/resume.ts): finishes the wait and the data
+ * `resume` of a restore (registered in cli/commands/resume/handlers.ts): finishes the wait and the data
  * verification of a restore whose run died, from the record on the HostedCluster alone. Safe to
  * repeat; the record goes only once the data is verified.
  */

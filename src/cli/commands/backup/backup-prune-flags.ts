@@ -1,7 +1,7 @@
 /**
  * The retention flags (--keep-last, --keep-hourly, ... --keep-within), shared by `backup prune`
  * and by any command that writes a prune run (schedule). Definitions only: the values are
- * checked by parseRetentionPolicy (core/backup/retention.ts) when a command runs, and
+ * checked by parseRetentionPolicy (core/bundle/retention.ts) when a command runs, and
  * retentionArgv turns a parsed policy back into these flags.
  */
 import type { Argv, Options } from 'yargs';
