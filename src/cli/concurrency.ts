@@ -12,3 +12,14 @@ export function concurrencyOf(text: string | undefined, fallback: number, hint: 
   }
   return n;
 }
+
+export const DEFAULT_CONCURRENCY = 4;
+
+/** --concurrency of `backup --all`, and of the fleet CronJob `schedule --all` writes (checked there before it is written). */
+export function backupConcurrencyOf(text: string | undefined): number {
+  return concurrencyOf(
+    text,
+    DEFAULT_CONCURRENCY,
+    `the default is ${DEFAULT_CONCURRENCY}; each backup streams one snapshot, so more rarely goes faster`,
+  );
+}

@@ -79,6 +79,16 @@ describe('architecture', () => {
     expect(staticAdapterImports.map((i) => `${rel(i.file)} -> ${i.spec}`)).toEqual([]);
   });
 
+  it('cli/commands has one folder per verb, and no verb imports another (shared flags live in src/cli/)', () => {
+    const verb = (file: string) => /^cli\/commands\/([^/]+)\//.exec(file)?.[1];
+    expect(files.map(rel).filter((f) => f.startsWith('cli/commands/') && !verb(f))).toEqual([]);
+    const offenders = imports.filter((i) => {
+      const [from, to] = [verb(rel(i.file)), verb(resolved(i))];
+      return from !== undefined && to !== undefined && from !== to;
+    });
+    expect(offenders.map((i) => `${rel(i.file)} -> ${i.spec}`)).toEqual([]);
+  });
+
   it('only main.ts exits the process', () => {
     const exiting = files.filter((f) => rel(f) !== 'main.ts' && /process\.exit\(/.test(readFileSync(f, 'utf8')));
     expect(exiting.map(rel)).toEqual([]);

@@ -15,7 +15,7 @@ import { newBackupId } from '../../../core/bundle/layout.ts';
 import { VERSION } from '../../../version.ts';
 import { modeOf, openBackupTemplate, parseBackupFlags, type BackupArgs } from './backup-run.ts';
 import { renderFleetBackup } from './backup-all-view.ts';
-import { backupConcurrencyOf } from './backup-all.ts';
+import { backupConcurrencyOf } from '../../concurrency.ts';
 
 export async function backupAll(args: BackupArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);

@@ -1,6 +1,5 @@
 /** The flags of `backup --all` (definitions only; the handler is backup-all-run.ts). */
 import type { Options } from 'yargs';
-import { concurrencyOf } from '../../concurrency.ts';
 
 export const fleetOptions = {
   all: {
@@ -15,15 +14,4 @@ export interface FleetArgs {
   all?: boolean;
   selector?: string;
   concurrency?: string;
-}
-
-export const DEFAULT_CONCURRENCY = 4;
-
-/** --concurrency of `backup --all`, and of the fleet CronJob `schedule --all` writes (checked there before it is written). */
-export function backupConcurrencyOf(text: string | undefined): number {
-  return concurrencyOf(
-    text,
-    DEFAULT_CONCURRENCY,
-    `the default is ${DEFAULT_CONCURRENCY}; each backup streams one snapshot, so more rarely goes faster`,
-  );
 }

@@ -7,7 +7,7 @@ import { s3TargetOf, type S3Args } from '../../s3-flags.ts';
 import { ExitCode } from '../../../core/errors.ts';
 import { parseRetentionPolicy } from '../../../core/bundle/retention.ts';
 import { pruneBackups, type PruneResult } from '../../../core/backup/prune.ts';
-import type { RetentionArgs } from './backup-prune-flags.ts';
+import type { RetentionArgs } from '../../retention-flags.ts';
 
 export interface PruneArgs extends GlobalArgs, S3Args, RetentionArgs {
   'hosted-cluster'?: string;

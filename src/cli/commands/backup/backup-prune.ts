@@ -7,7 +7,7 @@
 import type { Argv } from 'yargs';
 import type { CliDeps } from '../../deps.ts';
 import { s3ReadOptions } from '../../s3-flags.ts';
-import { registerRetentionOptions } from './backup-prune-flags.ts';
+import { registerRetentionOptions } from '../../retention-flags.ts';
 
 export function registerBackupPruneCommand(b: Argv, deps: CliDeps, done: (code: number) => void): Argv {
   return b.command(

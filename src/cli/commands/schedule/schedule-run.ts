@@ -11,8 +11,8 @@ import { parseCronSchedule, parseTimeZone } from '../../../core/schedule/cron.ts
 import { buildScheduleTree, renderScheduleStream } from '../../../core/schedule/tree.ts';
 import { checkScheduleOut, writeScheduleTree } from '../../../core/schedule/write.ts';
 import type { ScheduleClusters, ScheduleCredentials, ScheduleDestination, ScheduleRequest } from '../../../core/schedule/types.ts';
-import type { RetentionArgs } from '../backup/backup-prune-flags.ts';
-import { backupConcurrencyOf } from '../backup/backup-all.ts';
+import type { RetentionArgs } from '../../retention-flags.ts';
+import { backupConcurrencyOf } from '../../concurrency.ts';
 import { VERSION } from '../../../version.ts';
 
 export interface ScheduleArgs extends GlobalArgs, S3Args, RetentionArgs {

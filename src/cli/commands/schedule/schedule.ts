@@ -5,7 +5,7 @@
  */
 import type { CommandRegistrar } from '../../index.ts';
 import { s3Options } from '../../s3-flags.ts';
-import { registerRetentionOptions } from '../backup/backup-prune-flags.ts';
+import { registerRetentionOptions } from '../../retention-flags.ts';
 
 export const scheduleCommand: CommandRegistrar = (y, deps, done) =>
   y.command(

@@ -5,7 +5,7 @@
  * retentionArgv turns a parsed policy back into these flags.
  */
 import type { Argv, Options } from 'yargs';
-import type { RetentionFlag } from '../../../core/bundle/retention.ts';
+import type { RetentionFlag } from '../core/bundle/retention.ts';
 
 /** The yargs options of the retention rules (values as strings: a count, "unlimited", or a span for --keep-within). */
 export const retentionOptions = {
