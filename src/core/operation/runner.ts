@@ -168,15 +168,15 @@ class Run<T extends OperationType, S> {
   }
 
   #phaseRun(signal: AbortSignal | undefined): PhaseRun<T> {
-    const run = this;
+    const current = (): OperationOf<T> => this.operation;
     return {
       reporter: this.io.reporter,
       signal,
       get operation() {
-        return run.operation;
+        return current();
       },
-      record: (fields) => run.#write({ ...run.operation, ...fields, phase: run.operation.phase }),
-      step: (name) => run.io.step?.(name),
+      record: (fields) => this.#write({ ...this.operation, ...fields, phase: this.operation.phase }),
+      step: (name) => this.io.step?.(name),
     };
   }
 

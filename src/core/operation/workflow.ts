@@ -96,7 +96,7 @@ export function defineWorkflow<T extends OperationType, S>(definition: WorkflowD
   const marks = changes.flatMap((p, i) => (p.pointOfNoReturn ? [i] : []));
   if (marks.length > 1) throw wrong('more than one point of no return');
   const pointOfNoReturn = marks[0] ?? changes.length;
-  const undoAfter = changes.find((p, i) => i >= pointOfNoReturn && p.undo);
+  const undoAfter = changes.find((p, i) => i >= pointOfNoReturn && p.undo !== undefined);
   if (undoAfter) throw wrong(`phase "${undoAfter.name}" has an undo at or after the point of no return`);
   return { ...definition, checks, changes, pointOfNoReturn };
 }
@@ -106,7 +106,7 @@ export function changeIndex<T extends OperationType, S>(workflow: Workflow<T, S>
   if (phase === 'started') return -1;
   const index = workflow.changes.findIndex((p) => p.name === phase);
   if (index < 0)
-    throw new PreconditionError(`failed to resume: the ${workflow.what} record names phase "${phase}", which this hcp-dr does not know`, {
+    throw new PreconditionError(`failed to resume: the ${workflow.type} record names phase "${phase}", which this hcp-dr does not know`, {
       hint: 'resume with the hcp-dr version that started the operation (its toolVersion is in the record)',
     });
   return index;

@@ -66,7 +66,7 @@ function changePhase(name: Name, world: World, ponr: boolean): ChangePhase<'etcd
             return `undid ${name}`;
           },
         }),
-  } as ChangePhase<'etcd-restore', World>;
+  };
 }
 
 function etcdRestore(world: World) {
@@ -91,7 +91,7 @@ function io(store: MemoryStore, world: World, steps: string[] = []): RunnerIO<'e
   return {
     store,
     reporter: quiet,
-    clock: { now: () => new Date((t += 1000)) },
+    clock: { now: () => new Date((t += 1000)), sleep: async () => undefined },
     signal: world.controller?.signal,
     step: (s) => steps.push(s),
     resumeCommand: 'kubectl hcp-dr resume demo -n clusters',
