@@ -50,12 +50,15 @@ export interface RunOutcome<T extends OperationType> {
 export async function runWorkflow<T extends OperationType, S>(
   workflow: Workflow<T, S>,
   state: S,
-  operation: OperationOf<T>,
+  operation: OperationOf<T> | ((state: S) => OperationOf<T>),
   io: RunnerIO<T>,
 ): Promise<RunOutcome<T>> {
-  const run = new Run(workflow, state, { ...operation, phase: 'started' }, io);
+  // A record built from what the checks found is made once they passed.
+  const first = (): OperationOf<T> => ({ ...(typeof operation === 'function' ? operation(state) : operation), phase: 'started' });
+  const run = new Run(workflow, state, typeof operation === 'function' ? ({} as OperationOf<T>) : first(), io);
   try {
     await run.checks();
+    run.operation = first();
     await io.store.acquire(run.operation);
     io.step?.('locked');
     return await run.forward(0);
@@ -209,7 +212,7 @@ class Run<T extends OperationType, S> {
 
   #stranded(err: unknown): unknown {
     const phase = this.workflow.changes[this.#at]?.name ?? 'started';
-    const hint = `it is past its point of no return; go on with: ${this.io.resumeCommand}`;
+    const hint = `${this.workflow.afterPointOfNoReturn ?? 'it is past its point of no return'}; go on with: ${this.io.resumeCommand}`;
     if (this.io.signal?.aborted) return new InterruptedError(`${this.what} interrupted at phase ${phase}`, { cause: err, hint });
     if (err instanceof PartialFailureError) return err;
     return new PartialFailureError(`${this.what} did not finish (phase ${phase}): ${causeText(err)}`, { cause: err, hint });

@@ -71,6 +71,8 @@ export interface WorkflowDefinition<T extends OperationType, S> {
   rolledBack?: (actions: string[]) => string;
   /** Whether a failure's own message gets "; <rolled back>" too (append, the default) or only an interrupt's. */
   rollbackNote?: 'append' | 'interrupt-only';
+  /** What holds once past the point of no return, the start of such failures' hint (default: "it is past its point of no return"). */
+  afterPointOfNoReturn?: string;
   /** Called once when a run or resume ends, either way (stops timers such as a pause's renewal). */
   onEnd?(state: S): void;
 }
