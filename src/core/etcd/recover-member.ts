@@ -7,7 +7,8 @@
  *     cluster as it was.
  *  2. The operation record (the lock, the member, the old PVC/pod UIDs and member ID) is written
  *     on the HostedCluster before the first change.
- *  3. `member add --learner` first when the member is missing from the list. Until the storage is touched
+ *  3. `member add` first when the member is missing from the list (the entry reset-member replaces
+ *     with a voting member when the new pod starts; see recover-member-steps.ts). Until the storage is touched
  *     a failure or an interrupt rolls back: the added (unstarted) member is removed, the record
  *     released.
  *  4. Phase `storage-replaced` is recorded BEFORE the PVC and pod are deleted; from then on the
@@ -105,7 +106,7 @@ export async function planRecoverMember(
   const steps = [
     ...(target.needsMemberAdd
       ? [
-          `add ${target.member} to the member list as a learner (etcdctl member add --learner, through ${target.via}), promoted once it has caught up`,
+          `add ${target.member} to the member list (etcdctl member add, through ${target.via}) so that reset-member finds it and adds it back as a voting member (not a learner: reset-member replaces the entry before the member starts)`,
         ]
       : []),
     `delete PVC ${pvc} in ${cpNamespace} without waiting for its pvc-protection finalizer`,
@@ -173,7 +174,7 @@ export async function carryOut(c: Carry, deps: Omit<RecoverMemberDeps, 'toolVers
       rollback.push(`remove the added member ${added}`, () => removeUnstartedMember(undoCtx, c.target.via, c.target.caPath, added));
       op = { ...op, phase: 'member-added', addedMemberId: added };
       await updateOperation(deps.api, c.hc, op);
-      actions.push(`added ${c.target.member} to the member list as a learner (member ${added}; promoted once caught up)`);
+      actions.push(`added ${c.target.member} to the member list (member ${added}; reset-member replaces it with a voting member)`);
       deps.step?.('member-added');
     }
     deps.signal?.throwIfAborted();
