@@ -6,29 +6,28 @@
  *
  *   dns-handoff   pause the source for good, delete its Routes, wait until the API name leaves it
  *   restoring     the restore workflow on the destination (the record rides on the HostedCluster
- *                 it creates), verified by data; then the API name resolves to the destination
+ *                 it creates), verified by data, a split brain repaired in place (--no-repair: the
+ *                 move stops here, split-brain.ts); then the API name resolves to the destination
  *   verified      tear the source down (--keep-source: leave it paused for good)
  *   source-removed  restart the OVN pods in the hosted cluster; remove the destination's record
  */
-import { causeText, InterruptedError, PartialFailureError, RemoteError, PreconditionError } from '../errors.ts';
-import { failedRestore, removeHostedCluster } from '../controlplane/failed-restore.ts';
+import { causeText, InterruptedError, PartialFailureError, RemoteError } from '../errors.ts';
 import { Annotations, controlPlaneNamespace, Resources } from '../model.ts';
 import { releaseOperation, type MoveOperation } from '../operation/record.ts';
 import type { QuiesceContext } from '../controlplane/quiesce.ts';
-import { runRestore } from '../restore/run-restore.ts';
 import type { RestoreResult } from '../restore/types.ts';
 import type { NameResolver } from '../ports.ts';
 import { restartOvn, waitForMovedNodes } from './after.ts';
-import { nodeRestoreOptions } from './nodes.ts';
 import type { NodeCount } from '../controlplane/nodes.ts';
 import { removeSnapshotFile } from './snapshot-file.ts';
-import { releaseInstances } from './release-instances.ts';
 import { freezeForGood } from './freeze.ts';
 import { deleteRoutes, waitForDestination, waitForRelease, type HandOffContext } from './handoff.ts';
-import { advance, phaseIndex, readMoveAnnotation, viaTarget, writeDestinationRecord, type MoveContext } from './records.ts';
+import { advance, phaseIndex, writeDestinationRecord, type MoveContext } from './records.ts';
+import { restoreOnDestination } from './destination-restore.ts';
 import { resumeCommandOf } from './sides.ts';
+import { stopAtSplitBrain, type SplitBrainStop } from './split-brain.ts';
 import { tearDownSource } from './teardown.ts';
-import { MOVE_URL_EXPIRY_SECONDS, type MoveDeps, type PhaseTiming } from './types.ts';
+import { repairAllowed, type MoveDeps, type PhaseTiming } from './types.ts';
 
 export interface ForwardInput {
   op: MoveOperation;
@@ -48,6 +47,8 @@ export interface ForwardOutcome {
   downtimeSeconds: number | null;
   phases: PhaseTiming[];
   actions: string[];
+  /** --no-repair stopped the move at the destination's split etcd (split-brain.ts): still at `restoring`. */
+  stopped?: SplitBrainStop;
 }
 
 /**
@@ -141,6 +142,10 @@ async function forwardPhases(input: ForwardInput, at: { op: MoveOperation }): Pr
   if (op.phase === 'restoring') {
     const restore = await timed('restore', () => restoreOnDestination(input, op));
     out.restore = restore;
+    if (restore.verdict.state === 'SplitBrain' && !repairAllowed(op)) {
+      const stopped = await stopAtSplitBrain(ctx, op, restore, input.resumeCommand);
+      return { ...out, op: (at.op = stopped.op), stopped: stopped.stop };
+    }
     if (restore.verdict.state !== 'Restored')
       throw new RemoteError(
         `the restore on the destination is ${restore.verdict.state}: ${restore.verdict.reason}${restore.verdict.hint ? ` (${restore.verdict.hint})` : ''}`,
@@ -191,62 +196,4 @@ async function forwardPhases(input: ForwardInput, at: { op: MoveOperation }): Pr
   }
   out.op = op;
   return out;
-}
-
-async function restoreOnDestination(input: ForwardInput, op: MoveOperation): Promise<RestoreResult> {
-  const { ctx, deps } = input;
-  if (!op.backup) throw new PreconditionError(`move ${op.id}: the record names no backup`, { hint: 'inspect the record' });
-  const target = viaTarget(op, op.backup);
-  const opened = await deps.world.openObjectStore(target);
-  // A destination HostedCluster this move created whose snapshot restore failed is created anew.
-  const dstHc = await ctx.destination.api.get(Resources.hostedCluster, ctx.namespace, ctx.name);
-  const why =
-    dstHc && readMoveAnnotation(dstHc)?.id === op.id ? await failedRestore(ctx.destination.api, ctx.namespace, ctx.name) : undefined;
-  if (why) {
-    deps.reporter.warn(
-      `the destination's snapshot restore failed (${why}): re-creating the HostedCluster this move created, with a fresh pre-signed URL`,
-    );
-    // Its deletion would terminate the instances it adopted: the hosted cluster's nodes.
-    for (const line of await releaseInstances(ctx.destination.api, controlPlaneNamespace(ctx.namespace, ctx.name)))
-      deps.reporter.info(line);
-    await removeHostedCluster(
-      {
-        api: ctx.destination.api,
-        clock: deps.clock,
-        reporter: deps.reporter,
-        signal: deps.signal,
-        timeoutMs: op.waitTimeoutMs ?? 15 * 60_000,
-      },
-      ctx.namespace,
-      ctx.name,
-    );
-  }
-  deps.reporter.info(`restoring ${ctx.namespace}/${ctx.name} on the destination from ${op.backup}`);
-  return runRestore(
-    {
-      store: opened.store,
-      prefix: opened.prefix,
-      openBucket: async (bucket) => (await deps.world.openObjectStore({ ...target, url: `s3://${bucket}` })).store,
-      namespace: ctx.namespace,
-      replace: false,
-      dryRun: false,
-      expiresInSeconds: MOVE_URL_EXPIRY_SECONDS,
-      waitTimeoutMs: op.waitTimeoutMs ?? 15 * 60_000,
-      rerun: input.resumeCommand,
-      ...(op.toolVersion ? { toolVersion: op.toolVersion } : {}),
-      hostedClusterAnnotations: { [Annotations.move]: JSON.stringify({ ...op, phase: 'restoring' }) },
-      ...nodeRestoreOptions(op.nodeMode, op.withNodes),
-    },
-    {
-      api: ctx.destination.api,
-      exec: ctx.destination.exec,
-      logs: { read: async (ns, pod, container, o) => ctx.destination.api.readLog?.(ns, pod, container, o) },
-      clock: deps.clock,
-      reporter: deps.reporter,
-      ...(deps.signal ? { signal: deps.signal } : {}),
-      ...(deps.onBytes ? { onBytes: deps.onBytes } : {}),
-      confirmReplace: () =>
-        Promise.reject(new PreconditionError('the destination holds another copy of the cluster', { hint: 'inspect the destination' })),
-    },
-  );
 }

@@ -4,7 +4,7 @@
  * and then undoes the move (before the DNS hand-off: unfreeze the source, drop an incomplete
  * upload, remove the record) or finishes it (forward.ts).
  */
-import { PartialFailureError, PreconditionError } from '../errors.ts';
+import { EtcdUnhealthyError, PartialFailureError, PreconditionError } from '../errors.ts';
 import { Annotations, controlPlaneNamespace, Resources } from '../model.ts';
 import { readOperation, releaseOperation, type MoveOperation } from '../operation/record.ts';
 import type { ResumeInput, ResumeResult } from '../operation/resume.ts';
@@ -88,6 +88,11 @@ export async function resumeMove({ namespace, name, hc, record, deps }: ResumeIn
     deps: { world, clock: deps.clock, reporter: deps.reporter, ...(deps.signal ? { signal: deps.signal } : {}) },
     resumeCommand: resumeCommandOf(op.source ?? { context: '' }, namespace, name, op.via),
   });
+  // A resume of a --no-repair move before any run reported the split brain stops at it as the run would.
+  if (outcome.stopped)
+    throw new EtcdUnhealthyError(`move ${op.id} of "${namespace}/${name}" stopped at the destination: ${outcome.stopped.reason}`, {
+      hint: outcome.stopped.hint,
+    });
   return {
     namespace,
     name,

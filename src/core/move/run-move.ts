@@ -19,6 +19,7 @@ import type { Pause, QuiesceContext } from '../controlplane/quiesce.ts';
 import { backUpFrozenSource, deleteIncompleteUpload, moveBackupPrefix } from './backup-phase.ts';
 import { freeze, unfreeze } from './freeze.ts';
 import { moveForward, type ForwardOutcome } from './forward.ts';
+import { resultOf } from './result.ts';
 import { planMove } from './plan.ts';
 import { movePreflight } from './preflight.ts';
 import { planNodes } from './nodes.ts';
@@ -52,6 +53,7 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
     apiHostname: pre.apiHostname,
     preflight: pre.checks,
     warnings: pre.warnings,
+    repairSplitBrain: req.repair !== false,
   };
   if (req.dryRun)
     return {
@@ -96,6 +98,8 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
     ...(nodes.mode === 'adopt' ? { withNodes: true } : {}),
     nodeMode: nodes.mode,
     expectedNodes: nodes.expectedNodes,
+    // --no-repair travels in the record (MoveRecord): a resume honours it until the stop is reported.
+    ...(req.repair === false ? { repair: false } : {}),
     nodePoolsPausedUntil: Object.fromEntries(
       pre.nodePools.map((np) => [np.metadata.name ?? '', (np['spec'] as { pausedUntil?: string }).pausedUntil ?? null]),
     ),
@@ -224,38 +228,4 @@ export async function runMove(req: MoveRequest, deps: MoveDeps): Promise<MoveRes
     throw err;
   }
   return { ...base, ...resultOf(outcome, [...phases, ...outcome.phases]) };
-}
-
-export function resultOf(outcome: ForwardOutcome, phases: PhaseTiming[]) {
-  return {
-    state: 'Moved' as const,
-    operation: outcome.op.id,
-    backup: outcome.op.backup ?? null,
-    plan: [],
-    phases,
-    downtimeSeconds: outcome.downtimeSeconds,
-    restore: outcome.restore ? { verdict: outcome.restore.verdict, etcd: outcome.restore.etcd, repair: outcome.restore.repair } : null,
-    ovnPodsRestarted: outcome.ovnPodsRestarted,
-    nodeMode: outcome.op.nodeMode ?? null,
-    nodes: outcome.nodes ?? null,
-    nextSteps: moveNextSteps(outcome.restore?.nextSteps ?? [], outcome.op.nodeMode ?? null),
-  };
-}
-
-/**
- * A restore's next steps, as they read after a move: the OVN restart is done already, and the nodes
- * were adopted or kept in service (the move's node mode), not reprovisioned as after a restore.
- */
-function moveNextSteps(restoreSteps: readonly string[], nodeMode: 'adopt' | 'keep' | null): string[] {
-  const nodes =
-    nodeMode === 'adopt'
-      ? 'nodes: the running instances were adopted by the destination (their machine objects moved before the NodePools)'
-      : nodeMode === 'keep'
-        ? 'nodes: kept in service with no NodePool on the destination; no management cluster manages their machines until NodePools are re-created'
-        : undefined;
-  return restoreSteps.flatMap((s) => {
-    if (s.includes('restart the OVN pods')) return [];
-    if (s.includes('nodes are not re-adopted')) return nodes ? [nodes] : [s];
-    return [s];
-  });
 }
