@@ -130,6 +130,7 @@ class Run<T extends OperationType, S> {
     try {
       for (let i = from; i < this.workflow.changes.length; i++) {
         const phase = this.workflow.changes[i]!;
+        if (phase.skip?.(this.state)) continue;
         this.#at = i;
         await this.#write({ ...this.operation, phase: phase.name });
         await this.#timed(phase.name, () => phase.run(this.state, this.#phaseRun(this.io.signal)));
@@ -153,7 +154,7 @@ class Run<T extends OperationType, S> {
     const undoRun = this.#phaseRun(undefined);
     for (let i = at; i >= 0; i--) {
       const phase = this.workflow.changes[i]!;
-      if (!phase.undo) continue;
+      if (!phase.undo || phase.skip?.(this.state)) continue;
       try {
         this.io.reporter.info(`rollback: ${phase.undoes ?? phase.name}`);
         const did = await phase.undo(this.state, undoRun);

@@ -11,7 +11,7 @@
  *  - the changing phases are named exactly as OperationPhases[type] lists them after
  *    `started` (the lock), in the same order;
  *  - at most one phase is the point of no return; it and every phase after it have no undo,
- *    because from there the only way is forward.
+ *    because from there the only way is forward; it is never skipped.
  */
 import { InternalError, PreconditionError } from '../errors.ts';
 import type { Reporter } from '../ports.ts';
@@ -50,6 +50,8 @@ export interface ChangePhase<T extends OperationType, S> {
   undoes?: string;
   /** From the start of this phase on, failures keep the record and `resume` goes forward only. */
   pointOfNoReturn?: true;
+  /** True when the phase has nothing to do in this run (e.g. no member to add): neither recorded, run nor undone. */
+  skip?(state: S): boolean;
 }
 
 export type Phase<T extends OperationType, S> = CheckPhase<S> | ChangePhase<T, S>;
@@ -100,6 +102,7 @@ export function defineWorkflow<T extends OperationType, S>(definition: WorkflowD
   const pointOfNoReturn = marks[0] ?? changes.length;
   const undoAfter = changes.find((p, i) => i >= pointOfNoReturn && p.undo !== undefined);
   if (undoAfter) throw wrong(`phase "${undoAfter.name}" has an undo at or after the point of no return`);
+  if (changes[pointOfNoReturn]?.skip) throw wrong('the point of no return cannot be skipped');
   return { ...definition, checks, changes, pointOfNoReturn };
 }
 

@@ -216,6 +216,21 @@ describe('runWorkflow', () => {
     expect(store.record?.phase).toBe('etcd-started');
   });
 
+  it('a skipped phase is neither recorded, run nor undone', async () => {
+    const base = etcdRestore({ log: [] });
+    const skipHelpers = base.changes.map((p) => (p.name === 'helpers' ? { ...p, skip: () => true } : p));
+    const wf = defineWorkflow({ ...base, phases: [...base.checks, ...skipHelpers] });
+    const world: World = { log: [], failIn: 'copied' };
+    const store = new MemoryStore();
+    await failure(runWorkflow(wf, world, op(), io(store, world)));
+    expect(store.writes).toEqual(['acquire started', 'paused', 'scaled-down', 'copied', 'release']);
+    expect(world.log).not.toContain('run helpers@helpers');
+    expect(world.log).not.toContain('undo helpers');
+    expect(() =>
+      defineWorkflow({ ...base, phases: base.phases.map((p) => (p.name === 'etcd-started' ? { ...p, skip: () => true } : p)) }),
+    ).toThrow(/point of no return cannot be skipped/);
+  });
+
   it('record() writes fields and keeps the phase', async () => {
     const store = new MemoryStore();
     const world: World = { log: [] };
