@@ -113,8 +113,8 @@ describe('defineWorkflow', () => {
   const recover = (phases: unknown[]) => () => defineWorkflow({ type: 'recover-member', what: 'x', phases: phases as never });
 
   it('accepts the record phases in order, checks first', () => {
-    const w = recover([check, change('member-added'), change('storage-replaced', { pointOfNoReturn: true })])();
-    expect(w.changes.map((p) => p.name)).toEqual(['member-added', 'storage-replaced']);
+    const w = recover([check, change('member-added'), change('storage-replaced', { pointOfNoReturn: true }), change('rejoined')])();
+    expect(w.changes.map((p) => p.name)).toEqual(['member-added', 'storage-replaced', 'rejoined']);
     expect(w.pointOfNoReturn).toBe(1);
   });
   it('refuses a check after a change', () => {
@@ -126,10 +126,16 @@ describe('defineWorkflow', () => {
   });
   it('refuses an undo at or after the point of no return, and two points of no return', () => {
     const undo = async () => undefined;
-    expect(recover([change('member-added'), change('storage-replaced', { pointOfNoReturn: true, undo })])).toThrow(/has an undo/);
-    expect(recover([change('member-added', { pointOfNoReturn: true }), change('storage-replaced', { pointOfNoReturn: true })])).toThrow(
-      /more than one point of no return/,
+    expect(recover([change('member-added'), change('storage-replaced', { pointOfNoReturn: true }), change('rejoined', { undo })])).toThrow(
+      /has an undo/,
     );
+    expect(
+      recover([
+        change('member-added', { pointOfNoReturn: true }),
+        change('storage-replaced', { pointOfNoReturn: true }),
+        change('rejoined'),
+      ]),
+    ).toThrow(/more than one point of no return/);
   });
 });
 
@@ -245,6 +251,7 @@ describe('runWorkflow', () => {
           pointOfNoReturn: true,
           run: async (_s, run) => void world.log.push(run.operation.addedMemberId ?? ''),
         },
+        { kind: 'change', name: 'rejoined', run: async () => undefined },
       ],
     });
     const records: RecoverMemberOperation[] = [];
@@ -264,6 +271,7 @@ describe('runWorkflow', () => {
       'member-added:',
       'member-added:abc',
       'storage-replaced:abc',
+      'rejoined:abc',
     ]);
     expect(world.log).toEqual(['abc']);
   });
