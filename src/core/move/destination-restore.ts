@@ -10,14 +10,15 @@ import { Annotations, controlPlaneNamespace, Resources } from '../model.ts';
 import type { MoveOperation } from '../operation/record.ts';
 import { runRestore } from '../restore/run-restore.ts';
 import type { RestoreResult } from '../restore/types.ts';
-import type { ForwardInput } from './forward.ts';
 import { nodeRestoreOptions } from './nodes.ts';
 import { readMoveAnnotation, viaTarget } from './records.ts';
 import { releaseInstances } from './release-instances.ts';
+import type { MoveState } from './state.ts';
 import { MOVE_URL_EXPIRY_SECONDS, repairAllowed } from './types.ts';
 
-export async function restoreOnDestination(input: ForwardInput, op: MoveOperation): Promise<RestoreResult> {
-  const { ctx, deps } = input;
+export async function restoreOnDestination(state: MoveState, op: MoveOperation): Promise<RestoreResult> {
+  const { deps } = state;
+  const ctx = state;
   if (!op.backup) throw new PreconditionError(`move ${op.id}: the record names no backup`, { hint: 'inspect the record' });
   const target = viaTarget(op, op.backup);
   const opened = await deps.world.openObjectStore(target);
@@ -55,7 +56,7 @@ export async function restoreOnDestination(input: ForwardInput, op: MoveOperatio
       dryRun: false,
       expiresInSeconds: MOVE_URL_EXPIRY_SECONDS,
       waitTimeoutMs: op.waitTimeoutMs ?? 15 * 60_000,
-      rerun: input.resumeCommand,
+      rerun: state.resumeCommand,
       ...(op.toolVersion ? { toolVersion: op.toolVersion } : {}),
       hostedClusterAnnotations: { [Annotations.move]: JSON.stringify({ ...op, phase: 'restoring' }) },
       ...nodeRestoreOptions(op.nodeMode, op.withNodes),

@@ -1,26 +1,27 @@
 /**
- * What a move that went past the point of no return reports (MoveResult's fields from the forward
- * phases): Moved, or SplitBrain when --no-repair stopped it at the destination's split etcd.
+ * What a move that went past the point of no return reports (MoveResult's fields from its state):
+ * Moved, or SplitBrain when --no-repair stopped it at the destination's split etcd.
  */
-import type { ForwardOutcome } from './forward.ts';
-import type { PhaseTiming } from './types.ts';
+import type { MoveOperation } from '../operation/record.ts';
+import type { SplitBrainStop } from './split-brain.ts';
+import type { MoveState } from './state.ts';
 
-export function resultOf(outcome: ForwardOutcome, phases: PhaseTiming[]) {
+export function resultOf(state: MoveState, op: MoveOperation, stopped?: SplitBrainStop) {
+  const restore = state.restore;
   return {
-    state: outcome.stopped ? ('SplitBrain' as const) : ('Moved' as const),
-    operation: outcome.op.id,
-    backup: outcome.op.backup ?? null,
+    state: stopped ? ('SplitBrain' as const) : ('Moved' as const),
+    operation: op.id,
+    backup: op.backup ?? null,
     plan: [],
-    phases,
-    downtimeSeconds: outcome.downtimeSeconds,
-    restore: outcome.restore ? { verdict: outcome.restore.verdict, etcd: outcome.restore.etcd, repair: outcome.restore.repair } : null,
-    ovnPodsRestarted: outcome.ovnPodsRestarted,
-    nodeMode: outcome.op.nodeMode ?? null,
-    nodes: outcome.nodes ?? null,
-    nextSteps: outcome.stopped ? [outcome.stopped.hint] : moveNextSteps(outcome.restore?.nextSteps ?? [], outcome.op.nodeMode ?? null),
+    phases: state.timings,
+    downtimeSeconds: state.downtimeSeconds,
+    restore: restore ? { verdict: restore.verdict, etcd: restore.etcd, repair: restore.repair } : null,
+    ovnPodsRestarted: state.ovnPodsRestarted,
+    nodeMode: op.nodeMode ?? null,
+    nodes: state.nodes,
+    nextSteps: stopped ? [stopped.hint] : moveNextSteps(restore?.nextSteps ?? [], op.nodeMode ?? null),
   };
 }
-
 /**
  * A restore's next steps, as they read after a move: the OVN restart is done already, and the nodes
  * were adopted or kept in service (the move's node mode), not reprovisioned as after a restore.

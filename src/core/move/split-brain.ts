@@ -10,8 +10,9 @@
  * The destination's API name is left alone: it is not waited for while the members disagree.
  */
 import type { RestoreResult } from '../restore/types.ts';
-import { advance, type MoveContext } from './records.ts';
+import type { MoveContext } from './records.ts';
 import type { MoveOperation } from '../operation/record.ts';
+import { writeMoveRecord } from './store.ts';
 import type { MoveRecord } from './types.ts';
 
 export interface SplitBrainStop {
@@ -25,15 +26,19 @@ export function splitBrainHint(ctx: Pick<MoveContext, 'namespace' | 'name'>, res
   return `each etcd pod on the destination restored the snapshot as its own cluster (OCPBUGS-99534): do not use ${ctx.namespace}/${ctx.name} there; repair it in place from the same backup and finish the move with "${resumeCommand}"`;
 }
 
-/** Records the stop on both sides (the phase stays `restoring`) and says what is left to do. */
+/**
+ * Records the stop on both sides (the phase stays `restoring`) and says what is left to do;
+ * `record` writes the record (the runner's, inside a run: the move's store, records on both sides).
+ */
 export async function stopAtSplitBrain(
   ctx: MoveContext,
   op: MoveOperation,
   restore: RestoreResult,
   resumeCommand: string,
+  record: (next: MoveRecord) => Promise<void> = (next) => writeMoveRecord(ctx, next),
 ): Promise<{ op: MoveOperation; stop: SplitBrainStop }> {
   const reason = restore.verdict.reason;
-  const recorded: MoveRecord = { ...op, splitBrain: reason };
-  const next = await advance(ctx, recorded, 'restoring');
+  const next: MoveRecord = { ...op, phase: 'restoring', splitBrain: reason };
+  await record(next);
   return { op: next, stop: { reason, hint: splitBrainHint(ctx, resumeCommand) } };
 }
