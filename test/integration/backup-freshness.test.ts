@@ -12,11 +12,12 @@ import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
 import type { EtcdSummary } from '../../src/core/etcd/status-all.ts';
+import { Resources } from '../../src/core/model.ts';
 
 let sb: Sandbox;
 let s3: S3Client;
 const savedEnv = { ...process.env };
-const HC = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
+const HC = Resources.hostedCluster;
 const THREE_DAYS = 3 * 86_400;
 
 const s3Flags = () => ['--endpoint', sb.s3.endpoint, '--path-style'];

@@ -14,7 +14,7 @@ import { judge } from '../../src/core/etcd/verdict.ts';
 import { Etcd, Resources } from '../../src/core/model.ts';
 import type { ExecRequest, ExecResult, PodExec } from '../../src/core/ports.ts';
 import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../support/etcd-cluster.ts';
-import { MemoryApi } from '../unit/core/memory-api.ts';
+import { FakeKube } from '../support/fakes/kube.ts';
 
 const NS = 'clusters-demo';
 
@@ -53,8 +53,8 @@ class MemberExec implements PodExec {
   }
 }
 
-function world(members: number): MemoryApi {
-  const api = new MemoryApi();
+function world(members: number): FakeKube {
+  const api = new FakeKube();
   api.put(Resources.statefulSet, {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -82,7 +82,7 @@ async function etcdPid(cluster: EtcdCluster, i: number): Promise<number> {
   return pids[0] as number;
 }
 
-const gather = (api: MemoryApi, exec: PodExec): Promise<GatheredEtcd> =>
+const gather = (api: FakeKube, exec: PodExec): Promise<GatheredEtcd> =>
   gatherEtcd({ api, exec, controlPlaneNamespace: NS, expectedReplicas: 3 });
 
 describe('gatherEtcd on three real members', () => {

@@ -10,12 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoBackupArgs, demoBackupUrl, demoMoveArgs, sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
-import type { GroupResource } from '../support/sim/types.ts';
 import type { EtcdCluster } from '../support/etcd-cluster.ts';
+import { Resources } from '../../src/core/model.ts';
 
-const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
-const NAMESPACES: GroupResource = { group: '', version: 'v1', plural: 'namespaces' };
-const DEPLOYMENTS: GroupResource = { group: 'apps', version: 'v1', plural: 'deployments' };
+const HC = Resources.hostedCluster;
+const NAMESPACES = Resources.namespace;
+const DEPLOYMENTS = Resources.deployment;
 const TRUST = 'etcd image trusts the endpoint';
 
 let sb: Sandbox;

@@ -9,10 +9,11 @@ import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
 import type { EtcdRestorePlan } from '../../src/core/etcd-restore/restore-plan.ts';
+import { Resources } from '../../src/core/model.ts';
 
 let sb: Sandbox;
-const HC = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
-const STS = { group: 'apps', version: 'v1', plural: 'statefulsets' };
+const HC = Resources.hostedCluster;
+const STS = Resources.statefulSet;
 const cli = (...args: string[]) => runCliInProcess([...args, '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
 
 async function waitForState(state: string, timeoutMs = 90_000): Promise<void> {

@@ -19,14 +19,15 @@ import type { EtcdRestorePlan } from '../../src/core/etcd-restore/restore-plan.t
 import type { EtcdRestoreResult } from '../../src/core/etcd-restore/restore.ts';
 import { BUMP_REVISION } from '../../src/core/etcd/versions.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
+import { Resources } from '../../src/core/model.ts';
 
 let sb: Sandbox;
 let backupUrl: string;
 const savedEnv = { ...process.env };
-const PODS = { group: '', version: 'v1', plural: 'pods' };
-const HC = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
-const STS = { group: 'apps', version: 'v1', plural: 'statefulsets' };
-const DEPLOY = { group: 'apps', version: 'v1', plural: 'deployments' };
+const PODS = Resources.pod;
+const HC = Resources.hostedCluster;
+const STS = Resources.statefulSet;
+const DEPLOY = Resources.deployment;
 const OPERATION = 'hcp-dr.openshift.io/operation';
 const KEY = '/hcp-dr-test/etcd-restore/marker';
 

@@ -14,8 +14,9 @@ import type { EtcdRestorePlan } from '../../src/core/etcd-restore/restore-plan.t
 import type { RestoreResult } from '../../src/core/contracts/restore.ts';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { sandboxS3Client } from '../support/sandbox-s3.ts';
+import { Resources } from '../../src/core/model.ts';
 
-const HC = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
+const HC = Resources.hostedCluster;
 const KEY = '/hcp-dr-test/version-refusal/marker';
 const built = etcdAvailable('3.5') && etcdAvailable('3.6');
 let sb: Sandbox;

@@ -14,7 +14,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
@@ -107,8 +107,8 @@ async function removeLeftovers(dirs: string[]): Promise<void> {
   const client = sandboxS3Client(sb);
   try {
     for (const dir of dirs) {
-      const out = await client.send(new ListObjectsV2Command({ Bucket: sb.s3.bucket, Prefix: `${dir}/` }));
-      for (const o of out.Contents ?? []) await client.send(new DeleteObjectCommand({ Bucket: sb.s3.bucket, Key: o.Key }));
+      for await (const page of paginateListObjectsV2({ client }, { Bucket: sb.s3.bucket, Prefix: `${dir}/` }))
+        for (const o of page.Contents ?? []) await client.send(new DeleteObjectCommand({ Bucket: sb.s3.bucket, Key: o.Key }));
     }
   } finally {
     client.destroy();

@@ -12,6 +12,7 @@ import { REPO_ROOT, startSandbox, type ManagementCluster, type Sandbox } from '.
 import { demoMoveArgs, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { waitFor } from '../support/wait.ts';
 import { snapshotFiles, waitForDemoPublished } from '../support/move-checks.ts';
+import { etcdInitSplitBrainDefault } from '../support/hypershift/operator.ts';
 import type { GroupResource, SimObject } from '../support/sim/types.ts';
 
 const HS = (plural: string): GroupResource => ({ group: 'hypershift.openshift.io', version: 'v1beta1', plural });
@@ -59,8 +60,11 @@ interface Killed {
 }
 
 /** Runs the move in a child process and kills it with `signal` once stderr shows `marker`. */
-function moveUntil(from: string, marker: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<Killed> {
-  const args = [path.join(REPO_ROOT, 'src/main.ts'), ...demoMoveArgs(sb, from, other(from), ['--wait-timeout', '3m', '--yes', '-v'])];
+function moveUntil(from: string, marker: string, signal: NodeJS.Signals = 'SIGKILL', extra: string[] = []): Promise<Killed> {
+  const args = [
+    path.join(REPO_ROOT, 'src/main.ts'),
+    ...demoMoveArgs(sb, from, other(from), ['--wait-timeout', '3m', '--yes', '-v', ...extra]),
+  ];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -77,9 +81,9 @@ function moveUntil(from: string, marker: string, signal: NodeJS.Signals = 'SIGKI
   return new Promise((resolve) => child.on('close', (code, sig) => resolve({ code, stderr, reached, signal: sig })));
 }
 
-const moveRecord = (hc: SimObject | undefined): { phase?: string } | undefined => {
+const moveRecord = (hc: SimObject | undefined): { phase?: string; repair?: boolean } | undefined => {
   const raw = hc?.metadata.annotations?.['hcp-dr.openshift.io/operation'] ?? hc?.metadata.annotations?.['hcp-dr.openshift.io/move'];
-  return raw ? (JSON.parse(raw) as { phase?: string }) : undefined;
+  return raw ? (JSON.parse(raw) as { phase?: string; repair?: boolean }) : undefined;
 };
 
 /** Exactly one management cluster runs demo, serves its API name, and holds its data. */
@@ -187,6 +191,38 @@ describe('move crash matrix: SIGKILL after each phase, then resume on the side t
       expect(resumed.code, resumed.stderr).toBe(0);
       await expectOnePlace(other(from));
       where = other(from);
+    },
+  );
+
+  it(
+    'a --no-repair move killed after the hand-off: resume honours the recorded --no-repair (SplitBrain, exit 4, the hint naming the resume); that resume repairs and finishes',
+    { timeout: 300_000 },
+    async () => {
+      const from = where;
+      const to = other(from);
+      const run = await moveUntil(from, 'debug: step: dns-released\n', 'SIGKILL', ['--no-repair']);
+      expect(run.reached, run.stderr).toBe(true);
+      expect(moveRecord(cluster(from).sim.store.get(HC, 'clusters', 'demo'))).toMatchObject({ repair: false });
+      const resume = ['resume', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--context', from];
+      const operator = cluster(to).operator!;
+      operator.setSplitBrainRestore(true);
+      let stopped;
+      try {
+        stopped = await runCliInProcess(resume);
+      } finally {
+        operator.setSplitBrainRestore(etcdInitSplitBrainDefault());
+      }
+      expect(stopped.code, stopped.stderr).toBe(4);
+      expect(stopped.stderr).toMatch(/^error: move \w+ of "clusters\/demo" stopped at the destination: split brain/m);
+      const hint = /^hint: .*finish the move with "kubectl hcp-dr (resume [^"]+)"$/m.exec(stopped.stderr)?.[1];
+      expect(hint, stopped.stderr).toBeDefined();
+      expect(moveRecord(cluster(from).sim.store.get(HC, 'clusters', 'demo'))).toMatchObject({ phase: 'restoring' });
+      expect(cluster(from).sim.store.get(NAMESPACES, undefined, 'clusters-demo')).toBeDefined();
+      const finished = await runCliInProcess(hint!.split(/\s+/));
+      expect(finished.code, finished.stderr).toBe(0);
+      expect(finished.stderr).toMatch(/repairing in place from the same backup/);
+      await expectOnePlace(to);
+      where = to;
     },
   );
 

@@ -294,25 +294,120 @@ describe('move', () => {
   );
 
   it(
+    '--no-repair on the released etcd-init: the dry run says so; the move stops at the split brain (SplitBrain, exit 4, the source paused for good, both records at restoring), not verified; the resume it names repairs in place and finishes',
+    { timeout: 420_000 },
+    async () => {
+      const plan = await move('sandbox', 'sandbox-2', '--dry-run', '--no-repair', '-o', 'json');
+      expect(plan.code, plan.stderr).toBe(0);
+      const planned = JSON.parse(plan.stdout) as MoveResult;
+      expect(planned.repairSplitBrain).toBe(false);
+      expect(planned.plan.find((p) => p.phase === 'restore')?.actions.join('\n')).toMatch(
+        /--no-repair: .*stop there \(SplitBrain, exit 4\)/,
+      );
+      const dryDefault = JSON.parse((await move('sandbox', 'sandbox-2', '--dry-run', '-o', 'json')).stdout) as MoveResult;
+      expect(dryDefault.repairSplitBrain).toBe(true);
+
+      const released = etcdInitSplitBrainDefault();
+      m2.operator!.setSplitBrainRestore(true);
+      let run;
+      try {
+        run = await move('sandbox', 'sandbox-2', '--yes', '--no-repair', '-o', 'json');
+      } finally {
+        m2.operator!.setSplitBrainRestore(released);
+      }
+      expect(run.code, run.stderr).toBe(4);
+      const r = JSON.parse(run.stdout) as MoveResult;
+      expect(r.state).toBe('SplitBrain');
+      expect(r.repairSplitBrain).toBe(false);
+      expect(r.restore?.verdict.state).toBe('SplitBrain');
+      expect(r.restore?.repair).toMatchObject({ repaired: false });
+      expect(r.phases.map((p) => p.phase)).toEqual(['freeze', 'back-up', 'dns-handoff', 'restore']);
+      expect(r.downtimeSeconds).toBeNull();
+      expect(r.nextSteps).toHaveLength(1);
+      expect(r.nextSteps[0]).toMatch(
+        /its own cluster \(OCPBUGS-99534\): do not use clusters\/demo there; repair it in place from the same backup/,
+      );
+      expect(run.stderr).toMatch(/^warning: SplitBrain: split brain/m);
+      expect(run.stderr).toMatch(/^warning: hint: .*"kubectl hcp-dr resume demo -n clusters --context sandbox /m);
+      // Not verified: the source paused for good and not torn down; both records at restoring, the stop recorded.
+      const src = m1.sim.store.get(HC, 'clusters', 'demo')!;
+      expect((src['spec'] as { pausedUntil?: string }).pausedUntil).toBe('true');
+      expect(JSON.parse(src.metadata.annotations?.[OPERATION] ?? '{}')).toMatchObject({
+        phase: 'restoring',
+        repair: false,
+        splitBrain: expect.stringMatching(/^split brain/),
+      });
+      const dst = m2.sim.store.get(HC, 'clusters', 'demo')!;
+      expect(JSON.parse(dst.metadata.annotations?.['hcp-dr.openshift.io/move'] ?? '{}')).toMatchObject({
+        phase: 'restoring',
+        repair: false,
+      });
+      expect(m1.sim.store.get(NAMESPACES, undefined, 'clusters-demo')).toBeDefined();
+      // The destination's members really are apart: etcd status does not call them Healthy.
+      const status = await runCliInProcess([
+        'etcd',
+        'status',
+        'demo',
+        '-n',
+        'clusters',
+        '--kubeconfig',
+        sb.kubeconfig,
+        '--context',
+        'sandbox-2',
+        '-o',
+        'json',
+      ]);
+      expect(['SplitBrain', 'Inconsistent']).toContain(JSON.parse(status.stdout).verdict.state);
+
+      const resumeArgs = /"\{cmd\} (resume [^"]+)"/.exec(r.nextSteps[0] ?? '')?.[1]?.split(/\s+/);
+      expect(resumeArgs, r.nextSteps[0]).toBeDefined();
+      const resumed = await runCliInProcess([...resumeArgs!, '-o', 'json']);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toMatch(/repairing in place from the same backup/);
+      expect(JSON.parse(resumed.stdout).actions.join('\n')).toMatch(/finished: clusters\/demo runs on the destination/);
+      for (let i = 0; i < 3; i++) expect(await m2.operator!.etcd('clusters-demo')!.get('/move-test/alpha', i)).toBe('one');
+      const after = await runCliInProcess([
+        'etcd',
+        'status',
+        'demo',
+        '-n',
+        'clusters',
+        '--kubeconfig',
+        sb.kubeconfig,
+        '--context',
+        'sandbox-2',
+        '-o',
+        'json',
+      ]);
+      expect(JSON.parse(after.stdout).verdict.state).toBe('Healthy');
+      expect(m1.sim.store.get(HC, 'clusters', 'demo')).toBeUndefined();
+      expect(await resolved()).toEqual([m2.ingressAddress]);
+      const moved = m2.sim.store.get(HC, 'clusters', 'demo')!;
+      expect(Object.keys(moved.metadata.annotations ?? {}).filter((k) => k === OPERATION || k === 'hcp-dr.openshift.io/move')).toEqual([]);
+    },
+  );
+
+  it(
     '--nodes keep: no NodePool on the destination, no new instance; the same nodes Ready under the new control plane, their instances reported as managed by no cluster',
     { timeout: 300_000 },
     async () => {
       const before = sb.cloud!.instances('demo-x7k2p').filter((i) => i.state === 'running');
       expect(before).toHaveLength(2);
-      const run = await move('sandbox', 'sandbox-2', '--yes', '--nodes', 'keep', '-o', 'json');
+      // demo is on the second cluster since the --no-repair test: kept on its way back to the first.
+      const run = await move('sandbox-2', 'sandbox', '--yes', '--nodes', 'keep', '-o', 'json');
       expect(run.code, run.stderr).toBe(0);
       const r = JSON.parse(run.stdout) as MoveResult;
       expect(r.nodeMode).toBe('keep');
       expect(r.nodes).toMatchObject({ state: 'Ready', expected: 2, ready: 2, total: 2 });
-      expect(m2.sim.store.list(HS('nodepools'), 'clusters')).toEqual([]);
-      expect(m2.sim.store.list(MACHINES, 'clusters-demo')).toEqual([]);
+      expect(m1.sim.store.list(HS('nodepools'), 'clusters')).toEqual([]);
+      expect(m1.sim.store.list(MACHINES, 'clusters-demo')).toEqual([]);
       const after = sb.cloud!.instances('demo-x7k2p');
       expect(after.map((i) => i.providerID).sort()).toEqual(before.map((i) => i.providerID).sort());
       expect(after.every((i) => i.state === 'running' && i.leaked)).toBe(true);
       expect(run.stderr).toContain(
         'left the instances of 2 machine(s) running as nodes in service; no management cluster manages them now',
       );
-      expect(m1.sim.store.get(HC, 'clusters', 'demo')).toBeUndefined();
+      expect(m2.sim.store.get(HC, 'clusters', 'demo')).toBeUndefined();
     },
   );
 });

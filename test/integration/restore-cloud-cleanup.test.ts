@@ -12,9 +12,9 @@ import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoBackupArgs, demoBackupUrl, sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import type { RestoreResult } from '../../src/core/contracts/restore.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
-import type { GroupResource } from '../support/sim/types.ts';
+import { Resources } from '../../src/core/model.ts';
 
-const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
+const HC = Resources.hostedCluster;
 const CLEANUP = 'hypershift.openshift.io/cleanup-cloud-resources';
 const INFRA = 'demo-x7k2p';
 

@@ -13,9 +13,9 @@ import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoBackupArgs, demoBackupUrl, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
-import type { GroupResource } from '../support/sim/types.ts';
+import { Resources } from '../../src/core/model.ts';
 
-const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
+const HC = Resources.hostedCluster;
 
 let sb: Sandbox;
 let backupUrl: string;

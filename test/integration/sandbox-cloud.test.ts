@@ -12,12 +12,13 @@ import { CPO_FINALIZER, ENDPOINT_SERVICES } from '../support/hypershift/endpoint
 import { createUnmanagedHostedCluster, startMiniWorld, type MiniCluster, type MiniWorld } from '../support/hypershift/mini-world.ts';
 import type { GroupResource, SimObject, SimStore } from '../support/sim/types.ts';
 import { waitFor } from '../support/wait.ts';
+import { Resources } from '../../src/core/model.ts';
 
-const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
-const HCP: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedcontrolplanes' };
-const NODEPOOLS: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'nodepools' };
-const DEPLOYMENTS: GroupResource = { group: 'apps', version: 'v1', plural: 'deployments' };
-const NAMESPACES: GroupResource = { group: '', version: 'v1', plural: 'namespaces' };
+const HC = Resources.hostedCluster;
+const HCP = Resources.hostedControlPlane;
+const NODEPOOLS = Resources.nodePool;
+const DEPLOYMENTS = Resources.deployment;
+const NAMESPACES = Resources.namespace;
 
 let world: MiniWorld;
 let m1: MiniCluster;

@@ -13,13 +13,14 @@ import { CAPI_CLUSTERS, MACHINES, MACHINE_SETS, AWS_MACHINES } from '../support/
 import { OVN_NAMESPACE } from '../support/hypershift/guest-cluster.ts';
 import { createUnmanagedHostedCluster, startMiniWorld, type MiniCluster, type MiniWorld } from '../support/hypershift/mini-world.ts';
 import { KUBECTL, runAsync } from '../support/spawn.ts';
-import type { GroupResource, SimObject } from '../support/sim/types.ts';
+import type { SimObject } from '../support/sim/types.ts';
 import { waitFor as waitForCondition } from '../support/wait.ts';
+import { Resources } from '../../src/core/model.ts';
 
-const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
-const HCP: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedcontrolplanes' };
-const SECRETS: GroupResource = { group: '', version: 'v1', plural: 'secrets' };
-const NAMESPACES: GroupResource = { group: '', version: 'v1', plural: 'namespaces' };
+const HC = Resources.hostedCluster;
+const HCP = Resources.hostedControlPlane;
+const SECRETS = Resources.secret;
+const NAMESPACES = Resources.namespace;
 const CP = 'clusters-demo';
 
 if (!KUBECTL) console.warn('sandbox-guest: no kubectl on this machine; these checks are skipped');

@@ -18,12 +18,13 @@ import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/s
 import { applyHostedCluster } from '../support/hypershift/fixtures.ts';
 import { KUBECTL, runAsync } from '../support/spawn.ts';
 import type { GroupResource, SimObject } from '../support/sim/types.ts';
+import { Resources } from '../../src/core/model.ts';
 
-const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
-const HCP: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedcontrolplanes' };
-const SECRETS: GroupResource = { group: '', version: 'v1', plural: 'secrets' };
-const NAMESPACES: GroupResource = { group: '', version: 'v1', plural: 'namespaces' };
-const STS: GroupResource = { group: 'apps', version: 'v1', plural: 'statefulsets' };
+const HC = Resources.hostedCluster;
+const HCP = Resources.hostedControlPlane;
+const SECRETS = Resources.secret;
+const NAMESPACES = Resources.namespace;
+const STS = Resources.statefulSet;
 /** etcdctl inside an etcd pod, as HyperShift's docs run it (§2.1). */
 const ETCDCTL = [
   'env',

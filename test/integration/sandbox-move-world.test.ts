@@ -10,9 +10,10 @@ import { MACHINES } from '../support/hypershift/capi.ts';
 import { ownerOf, txtRecordNames } from '../support/hypershift/external-dns.ts';
 import type { GroupResource } from '../support/sim/types.ts';
 import { waitFor as waitForCondition } from '../support/wait.ts';
+import { Resources } from '../../src/core/model.ts';
 
-const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
-const DEPLOYMENTS: GroupResource = { group: 'apps', version: 'v1', plural: 'deployments' };
+const HC = Resources.hostedCluster;
+const DEPLOYMENTS = Resources.deployment;
 
 let sb: Sandbox;
 

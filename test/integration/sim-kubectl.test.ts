@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hostedCluster } from '../support/judge.ts';
 import { startApiSimulator, type RunningSimulator } from '../support/sim/server.ts';
+import { Resources } from '../../src/core/model.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 const CRD_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../shared/hypershift/crds');
@@ -19,9 +20,9 @@ if (!HAVE_KUBECTL)
   console.warn(`skipping sim-kubectl tests: ${KUBECTL} not found (the Google Cloud SDK kubectl dispatcher is part of the CI image)`);
 if (!existsSync(CRD_DIR)) console.warn(`sim-kubectl: ${CRD_DIR} absent; HyperShift resources are served from built-in definitions only`);
 
-const HC = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
-const PODS = { group: '', version: 'v1', plural: 'pods' };
-const DEPLOY = { group: 'apps', version: 'v1', plural: 'deployments' };
+const HC = Resources.hostedCluster;
+const PODS = Resources.pod;
+const DEPLOY = Resources.deployment;
 
 let sim: RunningSimulator;
 let dir: string;

@@ -27,6 +27,11 @@ export interface SeedOptions {
   managementType?: 'Managed' | 'Unmanaged';
   /** spec.release.image (default 4.19.3, whose etcd is 3.5; the sandbox gives a 4.21 release to etcd 3.6). */
   release?: string;
+  /**
+   * spec.platform.aws.endpointAccess (default Public). PublicAndPrivate and Private clusters get the
+   * control-plane operator's AWSEndpointService `private-router` (hypershift-domain.md §5, endpoint-service.ts).
+   */
+  endpointAccess?: 'Public' | 'PublicAndPrivate' | 'Private';
 }
 
 export function hostedClusterObjects(options: SeedOptions = {}): SeedObject[] {
@@ -74,7 +79,7 @@ export function hostedClusterObjects(options: SeedOptions = {}): SeedObject[] {
         type: 'AWS',
         aws: {
           region: 'us-east-1',
-          endpointAccess: 'Public',
+          endpointAccess: options.endpointAccess ?? 'Public',
           cloudProviderConfig: { vpc: 'vpc-0abc', zone: 'us-east-1a', subnet: { id: 'subnet-0abc' } },
           rolesRef: {
             ingressARN: 'arn:aws:iam::123456789012:role/demo-ingress',

@@ -304,18 +304,19 @@ export class EtcdCluster {
   }
 
   /**
-   * What HyperShift's reset-member init container does for an empty data dir: through a live
-   * member, `member remove` the old entry (by name, or by peer URL if added but never started),
-   * `member add etcd-i`, then start with the printed --initial-cluster and state existing.
+   * What HyperShift's reset-member init container does for an empty data dir when it found the
+   * member's entry (etcd/reset-member.ts): through a live member, `member remove` that entry
+   * (`opts.memberId`; without it the entry named etcd-i or with its peer URL), `member add etcd-i`
+   * as a voting member, then start with the printed --initial-cluster and state existing.
    */
-  async rejoin(i: number, opts: { wait?: boolean } = {}): Promise<void> {
+  async rejoin(i: number, opts: { wait?: boolean; memberId?: string } = {}): Promise<void> {
     const s = this.m(i);
     await this.wipe(i);
     const j = await this.liveMember(i);
-    const old = (await this.memberList(j)).find((e) => e.name === s.name || e.peerURLs.includes(s.peerUrl));
-    if (old) {
-      const r = await this.memberChange(['member', 'remove', old.id], j);
-      if (r.code !== 0) throw new Error(`member remove ${old.id}: ${r.stderr}`);
+    const oldId = opts.memberId ?? (await this.memberList(j)).find((e) => e.name === s.name || e.peerURLs.includes(s.peerUrl))?.id;
+    if (oldId) {
+      const r = await this.memberChange(['member', 'remove', oldId], j);
+      if (r.code !== 0) throw new Error(`member remove ${oldId}: ${r.stderr}`);
     }
     const add = await this.memberChange(['member', 'add', s.name, `--peer-urls=${s.peerUrl}`], j);
     const ic = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)?.[1];

@@ -8,9 +8,11 @@
  *  - pod deleted -> member killed; a new pod is created (ordinal < spec.replicas) and the member
  *    started: on its data if /var/lib/data/member/snap/db exists (whatever it holds: a restored
  *    snapshot, garbage that makes it exit -> CrashLoopBackOff); else as HyperShift's reset-member
- *    does: when a live member's `member list` shows it (by name or peer URL, as the script's grep
- *    does) -> remove + add, state existing; when it is not listed (removed before) or no member is
- *    healthy -> state new with the full initial cluster and token etcd-cluster. A removed member
+ *    does (etcd/reset-member.ts): when a line of a live member's `member list -w simple` mentions
+ *    etcd-N (its name, or the peer URL of an entry added but never started, learner or not, as the
+ *    script's `grep "$HOSTNAME"` finds it) -> that entry removed, etcd-N added as a voting member,
+ *    state existing; when no line does (removed before) or no member is healthy -> state new with
+ *    the full initial cluster and token etcd-cluster. A removed member
  *    started that way is refused by its peers and exits (CrashLoopBackOff) until someone runs
  *    `member add` and deletes the pod again; reset-member never adds a missing member itself.
  *  - volumes are ReadWriteOnce (etcd/volumes.ts): pod etcd-N holds data-etcd-N from its start until
@@ -31,6 +33,7 @@
 import { ETCD_INIT, reconcileStatus, podObject, pvcObject, statefulSetObject, type MemberView } from './etcd/k8s-objects.ts';
 import { attachHelperKubelet, helperExec } from './etcd/helper-pods.ts';
 import { memberPod, volumeHolders } from './etcd/volumes.ts';
+import { podUrlNames, resetMemberDecision } from './etcd/reset-member.ts';
 import type { EtcdCluster, ExitInfo } from './etcd-cluster.ts';
 import type { ExecHandler, GroupResource, SimObject, SimStore } from './sim/types.ts';
 
@@ -144,16 +147,20 @@ export function attachEtcdController(
   };
 
   /**
-   * HyperShift's reset-member for an empty volume, once a live member answers: remove + add when
-   * `member list` mentions etcd-i, else nothing (state new). A failing `member list` means state new too.
+   * HyperShift's reset-member for an empty volume, once a live member answers (etcd/reset-member.ts):
+   * the line of `member list -w simple` that mentions etcd-i (its name, or the peer URL of an entry
+   * added but not started) is removed and etcd-i added back as a voter, state existing; no line: state
+   * new. A failing `member list` means state new too; two lines make the script fail (shown as the member crashing).
    */
+  const urlName = podUrlNames(
+    Array.from({ length: n }, (_, j) => cluster.member(j)),
+    namespace,
+  );
   const resetMember = async (i: number) => {
-    const peer = cluster.member(i).peerUrl;
-    const listed = await cluster.memberList().then(
-      (list) => list.some((e) => e.name === `etcd-${i}` || e.peerURLs.includes(peer)),
-      () => false,
-    );
-    if (listed) await cluster.rejoin(i, { wait: false });
+    const list = await cluster.memberList().catch(() => undefined);
+    const decision = list ? resetMemberDecision(list, `etcd-${i}`, urlName) : { action: 'none' as const };
+    if (decision.action === 'fail') throw new Error(`reset-member: ${decision.reason}`);
+    if (decision.action === 'replace') await cluster.rejoin(i, { wait: false, memberId: decision.memberId });
     else await cluster.startNew(i, { wait: false });
   };
 

@@ -4,7 +4,7 @@
  * no snapshot file on any etcd member's volume, no incomplete backup under the move prefix.
  */
 import { Writable } from 'node:stream';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
 import { connectKube } from '../../src/kube/session.ts';
 import type { ManagementCluster, Sandbox } from '../sandbox/sandbox.ts';
@@ -66,13 +66,14 @@ export async function snapshotFiles(sb: Sandbox, context: string): Promise<strin
 export async function incompleteBackups(sb: Sandbox, prefix: string): Promise<string[]> {
   const client = sandboxS3Client(sb);
   try {
-    const out = await client.send(new ListObjectsV2Command({ Bucket: sb.s3.bucket, Prefix: prefix }));
     const dirs = new Map<string, boolean>();
-    for (const o of out.Contents ?? []) {
-      const key = o.Key ?? '';
-      const dir = prefix + (key.slice(prefix.length).split('/')[0] ?? '');
-      dirs.set(dir, (dirs.get(dir) ?? false) || key === `${dir}/backup.json`);
-    }
+    // Every page: the bucket keeps complete backups, so a long run holds more than one page of keys.
+    for await (const page of paginateListObjectsV2({ client }, { Bucket: sb.s3.bucket, Prefix: prefix }))
+      for (const o of page.Contents ?? []) {
+        const key = o.Key ?? '';
+        const dir = prefix + (key.slice(prefix.length).split('/')[0] ?? '');
+        dirs.set(dir, (dirs.get(dir) ?? false) || key === `${dir}/backup.json`);
+      }
     return [...dirs].filter(([, complete]) => !complete).map(([dir]) => dir);
   } finally {
     client.destroy();

@@ -19,6 +19,7 @@
  *  6. ListMultipartUploads (GET /<bucket>?uploads[&prefix=]) and ListParts (GET /<bucket>/<key>?uploadId=),
  *     which s3rver refuses or answers as GetObject, answered from its uploads directory after it
  *     authenticated the request (s3-uploads.ts); one page, as a store with few uploads answers.
+ *  7. ListObjectsV2 pages (continuation tokens, S3's key order) without OpenSSL's legacy provider (s3-list.ts).
  * Not supported (s3rver gaps): aws-chunked trailers.
  * Objects live under <dir>; stop() removes it. DEP0147 is avoided by not using resetOnClose.
  */
@@ -32,6 +33,7 @@ import { Transform } from 'node:stream';
 import { behaveLikeS3, markCorrupt, type S3rverStore } from './s3-like.ts';
 import { storeAnswers, type KoaCtx, type Middleware, type S3Behaviour } from './s3-answers.ts';
 import { listUploads } from './s3-uploads.ts';
+import { patchListPagination } from './s3-list.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -142,6 +144,7 @@ function cutAfter(limit: number, onCut: () => void): Transform {
 
 export async function startS3Server(options: S3ServerOptions): Promise<S3Server> {
   patchSigV4();
+  patchListPagination();
   const S3rver = require('@20minutes/s3rver') as S3rverCtor;
   const AWSAccount = require('@20minutes/s3rver/lib/models/account') as AccountModule;
   const accessKeyId = options.accessKeyId ?? `AKIA${randomBytes(8).toString('hex').toUpperCase()}`;

@@ -1,21 +1,22 @@
 /**
- * The two ways an `etcd restore` ends, each idempotent and driven by the operation record alone,
- * so the run (on failure or interrupt) and `resume` (after SIGKILL) share them:
- *  - rollBackRestore, until etcd has started on the restored data (phase before etcd-started):
- *    etcd kept at 0, the old data put back in every volume through fresh helper pods (deleting
- *    the old ones stops any script still running), helpers removed, etcd and the API servers
- *    scaled back, the pause undone, the record released. When data had been moved and cannot be
- *    put back, etcd stays at 0 and the record stays (PartialFailureError): never in between.
- *  - finishRestore, from etcd-started on: helpers gone, etcd scaled back and Ready, the API
- *    servers back, the data verified (member count, hashkv, revision, keys), unpaused, restart-date
- *    set, the moved-aside data removed (unless kept), the record released.
+ * How an `etcd restore` is undone and how it ends, as the phases of restore-phases.ts use them;
+ * each step idempotent and driven by the operation record alone, so the run (on failure or
+ * interrupt) and `resume` (after SIGKILL) share them:
+ *  - before etcd has started on the restored data: putBackVolumes (etcd kept at 0, the old data
+ *    put back in every volume through fresh helper pods, deleting the old ones stops any script
+ *    still running; helpers removed, etcd scaled back; when data had been moved and cannot be put
+ *    back, etcd stays at 0 and the record stays: never in between), then undoPause (the
+ *    --from-member file removed, the API servers and the pause as before);
+ *  - from etcd-started on: startOnRestoredData (helpers gone, etcd scaled back and Ready, the API
+ *    servers back), then verifyAndFinish (the data verified: member count, hashkv, revision, keys;
+ *    unpaused, restart-date set, the moved-aside data removed unless kept).
  */
 import { PartialFailureError, RemoteError, causeText } from '../errors.ts';
 import { Etcd, Resources } from '../model.ts';
 import type { Clock, Cluster, Reporter } from '../ports.ts';
 import { restorePausedUntil, scaleDeployments, undoQuiesce, waitForDeployments, type QuiesceContext } from '../controlplane/quiesce.ts';
 import { waitUntil } from '../controlplane/wait.ts';
-import { OperationPhases, releaseOperation, type EtcdRestoreOperation } from '../operation/record.ts';
+import { OperationPhases, type EtcdRestoreOperation } from '../operation/record.ts';
 import { verifyRestoredData, type DataVerification } from '../etcd/verify-data.ts';
 import { createHelpers, deleteHelpers, helperExec, lastLine, waitHelpersReady, type HelperContext } from '../etcd/restore-helpers.ts';
 import { cleanupScript, KEPT, putBackScript, removeOldDataCommand, volumePaths } from '../etcd/restore-scripts.ts';
@@ -40,7 +41,6 @@ export interface Undo {
 
 const PHASES: readonly string[] = OperationPhases['etcd-restore'];
 export const phaseAt = (phase: string) => PHASES.indexOf(phase);
-export const before = (op: EtcdRestoreOperation, phase: string) => phaseAt(op.phase) < phaseAt(phase);
 
 const quiesceOf = (ctx: EndContext): QuiesceContext => ({
   api: ctx.api,
@@ -57,42 +57,58 @@ const helpersOf = (ctx: EndContext): HelperContext => ({ ...ctx, controlPlaneNam
 /** Scaling etcd and waiting for its pods: the in-place restore's own (volume-restore.ts), shared with restore's repair. */
 export { scaleEtcd, waitEtcdPods };
 
-/** Undoes everything a run did before etcd started on the restored data. Returns what was done. */
-export async function rollBackRestore(ctx: EndContext, op: EtcdRestoreOperation, undo: Undo): Promise<string[]> {
+/**
+ * Before etcd started on the restored data, with etcd scaled down (phase `scaled-down` or later
+ * recorded as `at`): every volume back to its old data (or the copied snapshot removed, when
+ * nothing was moved yet), helpers removed, etcd scaled back.
+ */
+export async function putBackVolumes(ctx: EndContext, op: EtcdRestoreOperation, at: string): Promise<string[]> {
   const actions: string[] = [];
   const replicas = op.etcdReplicas ?? 3;
   const paths = volumePaths(op.id);
   const hctx = helpersOf(ctx);
-  if (!before(op, 'scaled-down')) {
-    const moved = !before(op, 'restoring');
-    try {
-      await scaleEtcd(ctx, 0);
-      await waitEtcdPods(ctx, 0);
-      await deleteHelpers(hctx, replicas);
-      await createHelpers(hctx, replicas, op.image ?? '', op.id);
-      await waitHelpersReady(hctx, replicas);
-      const results = await Promise.all(Array.from({ length: replicas }, (_, i) => helperExec(hctx, i, putBackScript(paths))));
-      const bad = results.findIndex((r) => r.exitCode !== 0);
-      if (bad >= 0) throw new RemoteError(`helper pod ${bad}: ${lastLine(results[bad]?.stderr ?? '')}`);
-      actions.push(moved ? 'put the old data back in every member volume' : 'removed the copied snapshot from every member volume');
-    } catch (err) {
-      if (moved) {
-        await deleteHelpers(hctx, replicas).catch(() => undefined);
-        throw new PartialFailureError(
-          `failed to put the old etcd data back: ${causeText(err)}; etcd stays scaled to 0 and the record stays, so nothing starts on half-restored data`,
-          { cause: err, hint: `fix the cause, then run "{cmd} resume ${ctx.name} -n ${ctx.namespace}" (safe to repeat)` },
-        );
-      }
-      ctx.reporter.warn(
-        `could not remove the copied snapshot from the member volumes (${causeText(err)}): remove ${paths.snapshot} by hand`,
+  const moved = phaseAt(at) >= phaseAt('restoring');
+  try {
+    await scaleEtcd(ctx, 0);
+    await waitEtcdPods(ctx, 0);
+    await deleteHelpers(hctx, replicas);
+    await createHelpers(hctx, replicas, op.image ?? '', op.id);
+    await waitHelpersReady(hctx, replicas);
+    const results = await Promise.all(Array.from({ length: replicas }, (_, i) => helperExec(hctx, i, putBackScript(paths))));
+    const bad = results.findIndex((r) => r.exitCode !== 0);
+    if (bad >= 0) throw new RemoteError(`helper pod ${bad}: ${lastLine(results[bad]?.stderr ?? '')}`);
+    actions.push(moved ? 'put the old data back in every member volume' : 'removed the copied snapshot from every member volume');
+  } catch (err) {
+    if (moved) {
+      await deleteHelpers(hctx, replicas).catch(() => undefined);
+      throw new PartialFailureError(
+        `failed to put the old etcd data back: ${causeText(err)}; etcd stays scaled to 0 and the record stays, so nothing starts on half-restored data`,
+        { cause: err, hint: `fix the cause, then run "{cmd} resume ${ctx.name} -n ${ctx.namespace}" (safe to repeat)` },
       );
     }
-    await deleteHelpers(hctx, replicas);
-    actions.push('removed the helper pods');
+    ctx.reporter.warn(`could not remove the copied snapshot from the member volumes (${causeText(err)}): remove ${paths.snapshot} by hand`);
   }
+  await deleteHelpers(hctx, replicas);
+  actions.push('removed the helper pods');
   await scaleEtcd(ctx, replicas);
   actions.push(`scaled etcd back to ${replicas}`);
-  if (op.sourceMember && before(op, 'scaled-down')) {
+  return actions;
+}
+
+/**
+ * The pause and scale-down undone: etcd back at its replicas (a no-op after putBackVolumes), the
+ * --from-member snapshot file removed when etcd was never scaled down (`at` before it), the API
+ * servers and spec.pausedUntil as before.
+ */
+export async function undoPause(ctx: EndContext, op: EtcdRestoreOperation, undo: Undo, at: string): Promise<string[]> {
+  const actions: string[] = [];
+  const replicas = op.etcdReplicas ?? 3;
+  const paths = volumePaths(op.id);
+  if (phaseAt(at) < phaseAt('scaled-down')) {
+    await scaleEtcd(ctx, replicas);
+    actions.push(`scaled etcd back to ${replicas}`);
+  }
+  if (op.sourceMember && phaseAt(at) < phaseAt('scaled-down')) {
     const r = await ctx.exec
       .exec({
         namespace: ctx.cpNamespace,
@@ -113,28 +129,18 @@ export async function rollBackRestore(ctx: EndContext, op: EtcdRestoreOperation,
     throw new PartialFailureError(`failed to finish the rollback: ${undone.failures.join('; ')}`, {
       hint: `run "{cmd} resume ${ctx.name} -n ${ctx.namespace}" (safe to repeat)`,
     });
-  await releaseOperation(ctx.api, ctx.namespace, ctx.name);
-  actions.push(`removed the record of operation ${op.id}`);
   return actions;
 }
 
 export interface Finished {
   actions: string[];
   verification: DataVerification;
-  apiDowntimeEnd: number;
   oldDataKept: string[];
 }
 
-/** From etcd-started on: etcd and the API servers back, verified by data, unpaused, cleaned up. */
-export async function finishRestore(
-  ctx: EndContext,
-  op: EtcdRestoreOperation,
-  undo: Undo,
-  record: (op: EtcdRestoreOperation) => Promise<void>,
-): Promise<Finished> {
-  const actions: string[] = [];
+/** From etcd-started on: helpers gone, etcd started on the restored data, the API servers back. Returns when the API downtime ended. */
+export async function startOnRestoredData(ctx: EndContext, op: EtcdRestoreOperation, undo: Undo, actions: string[]): Promise<number> {
   const replicas = op.etcdReplicas ?? 3;
-  const paths = volumePaths(op.id);
   await deleteHelpers(helpersOf(ctx), replicas);
   await scaleEtcd(ctx, replicas);
   await waitEtcdPods(ctx, replicas);
@@ -151,7 +157,14 @@ export async function finishRestore(
         .join(', ')}`,
     );
   }
-  const apiDowntimeEnd = ctx.clock.now().getTime();
+  return ctx.clock.now().getTime();
+}
+
+/** The restored data verified, then unpaused, restart-date set, the moved-aside data removed (unless kept). */
+export async function verifyAndFinish(ctx: EndContext, op: EtcdRestoreOperation, undo: Undo): Promise<Finished> {
+  const actions: string[] = [];
+  const replicas = op.etcdReplicas ?? 3;
+  const paths = volumePaths(op.id);
   let last: DataVerification | undefined;
   try {
     await waitUntil({ ...ctx, timeoutMs: ctx.waitTimeoutMs }, 'the restored data to verify', async () => {
@@ -175,8 +188,8 @@ export async function finishRestore(
     });
   }
   const verification = last as DataVerification;
-  await record({ ...op, phase: 'verified' });
   actions.push(`verified: ${verification.reason}`);
+  const quiesce = quiesceOf(ctx);
   if (undo.previousPausedUntil !== undefined) {
     await restorePausedUntil(quiesce, undo.previousPausedUntil);
     actions.push(
@@ -202,7 +215,5 @@ export async function finishRestore(
   actions.push(
     oldDataKept.length === 0 ? 'removed the moved-aside data' : `kept the moved-aside data (${paths.old}) in ${oldDataKept.length} volumes`,
   );
-  await releaseOperation(ctx.api, ctx.namespace, ctx.name);
-  actions.push(`removed the record of operation ${op.id}`);
-  return { actions, verification, apiDowntimeEnd, oldDataKept };
+  return { actions, verification, oldDataKept };
 }

@@ -86,10 +86,6 @@ export async function backUpFrozenSource(input: MoveBackupInput): Promise<{ url:
  * aborts the multipart uploads under it (where the store lists them): the prefix holds the run's
  * id and is recorded before the upload starts, so every upload there is this run's.
  */
-export async function deleteIncompleteUpload(request: BackupRequest, id: string): Promise<void> {
-  await deleteIncompleteUploadAt(request.destination.store, moveBackupPrefix(request, id));
-}
-
 export async function deleteIncompleteUploadAt(store: ObjectStore, prefix: string): Promise<void> {
   const uploads = (await store.listIncompleteUploads?.(`${prefix}/`)) ?? [];
   for (const u of uploads) await store.abortIncompleteUpload?.(u);

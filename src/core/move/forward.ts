@@ -1,251 +1,184 @@
 /**
- * The phases of a move after the point of no return, for the run and for `resume` alike: from
- * the DNS hand-off, a move only goes forward. Each phase is written on both sides before its
- * work starts (records.ts), and each is idempotent, so a run killed anywhere is finished by
+ * The phases of a move from the point of no return on (phases.ts), for the run and for `resume`
+ * alike: from the DNS hand-off a move only goes forward. The runner writes each phase on both
+ * sides before it runs (store.ts); each is idempotent, so a run killed anywhere is finished by
  * `resume` on either management cluster.
  *
- *   dns-handoff   pause the source for good, delete its Routes, wait until the API name leaves it
- *   restoring     the restore workflow on the destination (the record rides on the HostedCluster
- *                 it creates), verified by data; then the API name resolves to the destination
- *   verified      tear the source down (--keep-source: leave it paused for good)
- *   source-removed  restart the OVN pods in the hosted cluster; remove the destination's record
+ *   dns-handoff     pause the source for good, delete its Routes, wait until the API name leaves it
+ *   restoring       the restore workflow on the destination (the record rides on the HostedCluster
+ *                   it creates), verified by data, a split brain repaired in place (--no-repair: the
+ *                   move stops here, split-brain.ts); then the API name resolves to the destination
+ *   verified        --keep-source: leave the source paused for good, its record removed
+ *   tearing-down    tear the source down (not with --keep-source)
+ *   source-removed  restart the OVN pods in the hosted cluster, wait for its nodes; the runner then
+ *                   removes the destination's record
+ *
+ * Each marks its start for the test hook under the name the move has always used there.
  */
-import { causeText, InterruptedError, PartialFailureError, RemoteError, PreconditionError } from '../errors.ts';
-import { failedRestore, removeHostedCluster } from '../controlplane/failed-restore.ts';
-import { Annotations, controlPlaneNamespace, Resources } from '../model.ts';
+import { causeText, PartialFailureError, RemoteError } from '../errors.ts';
+import { Annotations, Resources } from '../model.ts';
 import { releaseOperation, type MoveOperation } from '../operation/record.ts';
-import type { QuiesceContext } from '../controlplane/quiesce.ts';
-import type { RestoreResult } from '../contracts/restore.ts';
-import type { NameResolver } from '../ports.ts';
+import type { PhaseRun } from '../operation/workflow.ts';
 import { restartOvn, waitForMovedNodes } from './after.ts';
-import { nodeRestoreOptions } from './nodes.ts';
-import type { NodeCount } from '../controlplane/nodes.ts';
-import { removeSnapshotFile } from './snapshot-file.ts';
-import { releaseInstances } from './release-instances.ts';
+import { restoreOnDestination } from './destination-restore.ts';
 import { freezeForGood } from './freeze.ts';
 import { deleteRoutes, waitForDestination, waitForRelease, type HandOffContext } from './handoff.ts';
-import { advance, phaseIndex, readMoveAnnotation, viaTarget, writeDestinationRecord, type MoveContext } from './records.ts';
+import { phaseIndex } from './records.ts';
 import { resumeCommandOf } from './sides.ts';
+import { removeSnapshotFile } from './snapshot-file.ts';
+import { stopAtSplitBrain } from './split-brain.ts';
+import { quiesceOf, SplitBrainStopped, timed, type MoveRecordFields, type MoveState } from './state.ts';
 import { tearDownSource } from './teardown.ts';
-import { MOVE_URL_EXPIRY_SECONDS, type MoveDeps, type PhaseTiming } from './types.ts';
+import { repairAllowed } from './types.ts';
 
-export interface ForwardInput {
-  op: MoveOperation;
-  ctx: MoveContext;
-  resolver: NameResolver;
-  deps: Omit<MoveDeps, 'confirm' | 'newId'>;
-  /** The command that continues the move on the source, for hints (the destination's once it is verified). */
-  resumeCommand: string;
-}
+type ForwardPhase = (state: MoveState, run: PhaseRun<'move'>) => Promise<void>;
 
-export interface ForwardOutcome {
-  op: MoveOperation;
-  restore: RestoreResult | null;
-  ovnPodsRestarted: number | null;
-  /** The hosted cluster's nodes at the end (after.ts waitForMovedNodes). */
-  nodes?: NodeCount | null;
-  downtimeSeconds: number | null;
-  phases: PhaseTiming[];
-  actions: string[];
-}
-
-/**
- * Every failure past the point of no return is a PartialFailureError (exit 5), a signal an
- * InterruptedError (130); either way the hint is the `resume` that continues from the phase reached.
- */
-export async function moveForward(input: ForwardInput): Promise<ForwardOutcome> {
-  const at = { op: input.op };
-  try {
-    return await forwardPhases(input, at);
-  } catch (err) {
-    const { namespace, name } = input.ctx;
-    const resume = resumeAt(input, at.op);
-    // A signal ends the run whatever was waiting (an S3 or API request says "interrupted" itself).
-    if (input.deps.signal?.aborted)
-      throw new InterruptedError(`move of "${namespace}/${name}" interrupted after the DNS hand-off: the source stays paused for good`, {
-        cause: err,
-        hint: `finish it with: ${resume}`,
-      });
-    if (err instanceof PartialFailureError) throw err;
-    throw new PartialFailureError(
-      `failed to move "${namespace}/${name}": stopped after the point of no return (the source stays paused for good): ${causeText(err)}`,
-      {
-        cause: err,
-        hint: `${s3Cause(err) ? 'once the store is reachable (S3 flags given to resume override the recorded ones), ' : ''}continue with: ${resume}`,
-      },
-    );
-  }
-}
+const waitTimeout = (op: MoveOperation) => op.waitTimeoutMs ?? 15 * 60_000;
 
 /**
  * The resume that continues from `op`'s phase: on the source until the destination is verified,
  * then on the destination (the teardown deletes the source's HostedCluster and its record).
  */
-function resumeAt(input: ForwardInput, op: MoveOperation): string {
+export function resumeAt(state: MoveState, op: MoveOperation): string {
   const verified = phaseIndex(op.phase) >= phaseIndex('verified');
-  return verified && op.destination?.context
-    ? resumeCommandOf(op.destination, input.ctx.namespace, input.ctx.name, op.via)
-    : input.resumeCommand;
+  return verified && op.destination?.context ? resumeCommandOf(op.destination, state.namespace, state.name, op.via) : state.resumeCommand;
 }
 
 /** Whether the failure came from the object store or the snapshot download (resume's S3 flags may help). */
 function s3Cause(err: unknown): boolean {
-  const text = causeText(err);
-  return /\bS3\b|bucket|pre-sign|snapshot URL|download|curl|endpoint/i.test(text);
+  return /\bS3\b|bucket|pre-sign|snapshot URL|download|curl|endpoint/i.test(causeText(err));
 }
 
-async function forwardPhases(input: ForwardInput, at: { op: MoveOperation }): Promise<ForwardOutcome> {
-  const { ctx, deps, resolver } = input;
-  const { namespace, name } = ctx;
-  const cp = controlPlaneNamespace(namespace, name);
-  let op = input.op;
-  const out: ForwardOutcome = { op, restore: null, ovnPodsRestarted: null, downtimeSeconds: null, phases: [], actions: [] };
-  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-    const t0 = deps.clock.now().getTime();
-    const value = await work();
-    out.phases.push({ phase, seconds: (deps.clock.now().getTime() - t0) / 1000 });
-    return value;
+/**
+ * Every failure past the point of no return is a PartialFailureError (exit 5) whose hint is the
+ * `resume` that continues from the phase reached; a signal is left to the runner (run-move.ts
+ * words it), and so is the --no-repair stop.
+ */
+export function forwardOnly(phase: ForwardPhase): ForwardPhase {
+  return async (state, run) => {
+    try {
+      await phase(state, run);
+    } catch (err) {
+      if (state.deps.signal?.aborted || err instanceof PartialFailureError || err instanceof SplitBrainStopped) throw err;
+      const { namespace, name } = state;
+      throw new PartialFailureError(
+        `failed to move "${namespace}/${name}": stopped after the point of no return (the source stays paused for good): ${causeText(err)}`,
+        {
+          cause: err,
+          hint: `${s3Cause(err) ? 'once the store is reachable (S3 flags given to resume override the recorded ones), ' : ''}continue with: ${resumeAt(state, run.operation)}`,
+        },
+      );
+    }
   };
-  const timeoutMs = op.waitTimeoutMs ?? 15 * 60_000;
-  const wait = { clock: deps.clock, reporter: deps.reporter, signal: deps.signal };
-  const handoff: HandOffContext = {
-    ...wait,
-    resolver,
+}
+
+function handOffOf(state: MoveState, op: MoveOperation): HandOffContext {
+  return {
+    clock: state.deps.clock,
+    reporter: state.deps.reporter,
+    signal: state.deps.signal,
+    resolver: state.resolver,
     host: op.apiHostname ?? '',
     sourceAddresses: op.sourceAddresses ?? [],
     timeoutMs: op.dnsTimeoutMs ?? 10 * 60_000,
-    resumeCommand: input.resumeCommand,
+    resumeCommand: state.resumeCommand,
   };
-  const quiesce: QuiesceContext = { api: ctx.source.api, ...wait, namespace, name, controlPlaneNamespace: cp, waitTimeoutMs: timeoutMs };
+}
 
-  if (op.phase === 'dns-handoff') {
-    await timed('dns-handoff', async () => {
-      if (await ctx.source.api.get(Resources.hostedCluster, namespace, name)) {
-        await freezeForGood(quiesce, Object.keys(op.nodePoolsPausedUntil ?? {}));
-        // A run killed while removing its snapshot file may have left it: gone before the teardown.
-        if (op.snapshot) await removeSnapshotFile(ctx.source, cp, op.snapshot, out.actions, deps.reporter);
-        const routes = await deleteRoutes(ctx.source.api, cp);
-        if (routes.length) out.actions.push(`deleted the source's routes ${routes.join(', ')}`);
-      }
-      if (handoff.host) {
-        deps.reporter.info(`waiting for ${handoff.host} to leave the source (${resolver.describe()})`);
-        await waitForRelease(handoff);
-      }
-    });
-    op = await advance(ctx, op, 'restoring');
-    at.op = op;
-    deps.step?.('dns-released');
-  }
-
-  if (op.phase === 'restoring') {
-    const restore = await timed('restore', () => restoreOnDestination(input, op));
-    out.restore = restore;
-    if (restore.verdict.state !== 'Restored')
-      throw new RemoteError(
-        `the restore on the destination is ${restore.verdict.state}: ${restore.verdict.reason}${restore.verdict.hint ? ` (${restore.verdict.hint})` : ''}`,
-      );
+export const handOffDns: ForwardPhase = async (state, run) => {
+  state.pause?.stop();
+  state.step?.('dns-handoff');
+  const op = run.operation;
+  const { namespace, name, cp, source } = state;
+  await timed(state, 'dns-handoff', async () => {
+    if (await source.api.get(Resources.hostedCluster, namespace, name)) {
+      await freezeForGood(quiesceOf(state, waitTimeout(op)), Object.keys(op.nodePoolsPausedUntil ?? {}));
+      // A run killed while removing its snapshot file may have left it: gone before the teardown.
+      if (op.snapshot) await removeSnapshotFile(source, cp, op.snapshot, state.actions, state.deps.reporter);
+      const routes = await deleteRoutes(source.api, cp);
+      if (routes.length) state.actions.push(`deleted the source's routes ${routes.join(', ')}`);
+    }
+    const handoff = handOffOf(state, op);
     if (handoff.host) {
-      deps.reporter.info(`waiting for ${handoff.host} to resolve to the destination`);
-      const addresses = await timed('dns-destination', () => waitForDestination(handoff));
-      out.actions.push(`${handoff.host} resolves to ${addresses.join(', ')}`);
+      state.deps.reporter.info(`waiting for ${handoff.host} to leave the source (${state.resolver.describe()})`);
+      await waitForRelease(handoff);
     }
-    if (op.frozenAt) out.downtimeSeconds = (deps.clock.now().getTime() - new Date(op.frozenAt).getTime()) / 1000;
-    op = await advance(ctx, op, 'verified');
-    at.op = op;
-    deps.step?.('verified');
-  }
+  });
+};
 
-  if (op.phase === 'verified' || op.phase === 'tearing-down') {
-    if (op.keepSource) {
-      await releaseOperation(ctx.source.api, namespace, name).catch(() => undefined);
-      await ctx.source.api
-        .mergePatch(Resources.hostedCluster, namespace, name, {
-          metadata: { annotations: { [Annotations.movedTo]: op.destination?.context ?? '' } },
-        })
-        .catch(() => undefined);
-      out.actions.push('left the source paused for good with its API servers at 0 (--keep-source)');
-    } else {
-      op = await advance(ctx, op, 'tearing-down');
-      at.op = op;
-      deps.step?.('tearing-down');
-      const removed = await timed('teardown', () =>
-        tearDownSource({ ...wait, api: ctx.source.api, namespace, name, controlPlaneNamespace: cp, timeoutMs, nodeMode: op.nodeMode }),
-      );
-      out.actions.push(...removed);
-    }
-    op = await advance(ctx, op, 'source-removed');
-    at.op = op;
-    deps.step?.('source-removed');
+export const restoreDestination: ForwardPhase = async (state, run) => {
+  state.step?.('dns-released');
+  const op = run.operation;
+  const restore = await timed(state, 'restore', () => restoreOnDestination(state, op));
+  state.restore = restore;
+  if (restore.verdict.state === 'SplitBrain' && !repairAllowed(op)) {
+    const record = (next: MoveRecordFields) => run.record({ splitBrain: next.splitBrain } as MoveRecordFields);
+    const { stop } = await stopAtSplitBrain(state, op, restore, state.resumeCommand, record);
+    throw new SplitBrainStopped(stop);
   }
+  if (restore.verdict.state !== 'Restored')
+    throw new RemoteError(
+      `the restore on the destination is ${restore.verdict.state}: ${restore.verdict.reason}${restore.verdict.hint ? ` (${restore.verdict.hint})` : ''}`,
+    );
+  const handoff = handOffOf(state, op);
+  if (handoff.host) {
+    state.deps.reporter.info(`waiting for ${handoff.host} to resolve to the destination`);
+    const addresses = await timed(state, 'dns-destination', () => waitForDestination(handoff));
+    state.actions.push(`${handoff.host} resolves to ${addresses.join(', ')}`);
+  }
+  if (op.frozenAt) state.downtimeSeconds = (state.deps.clock.now().getTime() - new Date(op.frozenAt).getTime()) / 1000;
+};
 
-  if (op.phase === 'source-removed') {
-    out.ovnPodsRestarted = await timed('after', () =>
-      restartOvn({ ...wait, api: ctx.destination.api, world: deps.world, namespace, name, timeoutMs }),
-    );
-    out.actions.push(`restarted ${out.ovnPodsRestarted} OVN pods in the hosted cluster`);
-    const after = { ...wait, api: ctx.destination.api, world: deps.world, namespace, name, timeoutMs, expected: op.expectedNodes };
-    out.nodes = await timed('nodes', () => waitForMovedNodes(after));
-    await writeDestinationRecord(ctx.destination.api, namespace, name, null);
-    deps.step?.('done');
-  }
-  out.op = op;
-  return out;
-}
+export const keepOrLeaveSource: ForwardPhase = async (state, run) => {
+  state.step?.('verified');
+  const op = run.operation;
+  if (!op.keepSource) return;
+  const { namespace, name, source } = state;
+  await releaseOperation(source.api, namespace, name).catch(() => undefined);
+  await source.api
+    .mergePatch(Resources.hostedCluster, namespace, name, {
+      metadata: { annotations: { [Annotations.movedTo]: op.destination?.context ?? '' } },
+    })
+    .catch(() => undefined);
+  state.actions.push('left the source paused for good with its API servers at 0 (--keep-source)');
+};
 
-async function restoreOnDestination(input: ForwardInput, op: MoveOperation): Promise<RestoreResult> {
-  const { ctx, deps } = input;
-  if (!op.backup) throw new PreconditionError(`move ${op.id}: the record names no backup`, { hint: 'inspect the record' });
-  const target = viaTarget(op, op.backup);
-  const opened = await deps.world.openObjectStore(target);
-  // A destination HostedCluster this move created whose snapshot restore failed is created anew.
-  const dstHc = await ctx.destination.api.get(Resources.hostedCluster, ctx.namespace, ctx.name);
-  const why =
-    dstHc && readMoveAnnotation(dstHc)?.id === op.id ? await failedRestore(ctx.destination.api, ctx.namespace, ctx.name) : undefined;
-  if (why) {
-    deps.reporter.warn(
-      `the destination's snapshot restore failed (${why}): re-creating the HostedCluster this move created, with a fresh pre-signed URL`,
-    );
-    // Its deletion would terminate the instances it adopted: the hosted cluster's nodes.
-    for (const line of await releaseInstances(ctx.destination.api, controlPlaneNamespace(ctx.namespace, ctx.name)))
-      deps.reporter.info(line);
-    await removeHostedCluster(
-      {
-        api: ctx.destination.api,
-        clock: deps.clock,
-        reporter: deps.reporter,
-        signal: deps.signal,
-        timeoutMs: op.waitTimeoutMs ?? 15 * 60_000,
-      },
-      ctx.namespace,
-      ctx.name,
-    );
-  }
-  deps.reporter.info(`restoring ${ctx.namespace}/${ctx.name} on the destination from ${op.backup}`);
-  return deps.restore(
-    {
-      store: opened.store,
-      prefix: opened.prefix,
-      openBucket: async (bucket) => (await deps.world.openObjectStore({ ...target, url: `s3://${bucket}` })).store,
-      namespace: ctx.namespace,
-      replace: false,
-      dryRun: false,
-      expiresInSeconds: MOVE_URL_EXPIRY_SECONDS,
-      waitTimeoutMs: op.waitTimeoutMs ?? 15 * 60_000,
-      rerun: input.resumeCommand,
-      ...(op.toolVersion ? { toolVersion: op.toolVersion } : {}),
-      hostedClusterAnnotations: { [Annotations.move]: JSON.stringify({ ...op, phase: 'restoring' }) },
-      ...nodeRestoreOptions(op.nodeMode, op.withNodes),
-    },
-    {
-      api: ctx.destination.api,
-      exec: ctx.destination.exec,
-      logs: { read: async (ns, pod, container, o) => ctx.destination.api.readLog?.(ns, pod, container, o) },
-      clock: deps.clock,
-      reporter: deps.reporter,
-      ...(deps.signal ? { signal: deps.signal } : {}),
-      ...(deps.onBytes ? { onBytes: deps.onBytes } : {}),
-      confirmReplace: () =>
-        Promise.reject(new PreconditionError('the destination holds another copy of the cluster', { hint: 'inspect the destination' })),
-    },
+export const tearDown: ForwardPhase = async (state, run) => {
+  const op = run.operation;
+  if (op.keepSource) return;
+  state.step?.('tearing-down');
+  const { namespace, name, cp } = state;
+  const removed = await timed(state, 'teardown', () =>
+    tearDownSource({
+      api: state.source.api,
+      clock: state.deps.clock,
+      reporter: state.deps.reporter,
+      signal: state.deps.signal,
+      namespace,
+      name,
+      controlPlaneNamespace: cp,
+      timeoutMs: waitTimeout(op),
+      nodeMode: op.nodeMode,
+    }),
   );
-}
+  state.actions.push(...removed);
+};
+
+export const settleDestination: ForwardPhase = async (state, run) => {
+  state.step?.('source-removed');
+  const op = run.operation;
+  const { clock, reporter, signal, world } = state.deps;
+  const after = {
+    clock,
+    reporter,
+    signal,
+    api: state.destination.api,
+    world,
+    namespace: state.namespace,
+    name: state.name,
+    timeoutMs: waitTimeout(op),
+  };
+  state.ovnPodsRestarted = await timed(state, 'after', () => restartOvn(after));
+  state.actions.push(`restarted ${state.ovnPodsRestarted} OVN pods in the hosted cluster`);
+  state.nodes = await timed(state, 'nodes', () => waitForMovedNodes({ ...after, expected: op.expectedNodes }));
+};

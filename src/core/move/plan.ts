@@ -41,6 +41,9 @@ export function planMove(req: MoveRequest, pre: MovePreflight): { phase: string;
       actions: [
         `restore on ${req.destination.context}: namespaces ${namespace} and ${cp}, the Secrets, ${req.withNodes ? 'the CAPI and platform objects (--with-nodes: existing machines are adopted), ' : ''}HostedCluster ${namespace}/${name} with restoreSnapshotURL, ${req.nodes === 'keep' ? 'no NodePools (--nodes keep: the existing nodes stay in service)' : pools.join(', ') || 'no NodePools'}`,
         'wait for EtcdSnapshotRestored, verify every member by data (revision, keys, hashkv, member count)',
+        req.repair === false
+          ? '--no-repair: if the members are in different clusters (released etcd-init, OCPBUGS-99534), stop there (SplitBrain, exit 4) with the source paused for good; resume repairs in place and finishes'
+          : 'if the members are in different clusters (released etcd-init, OCPBUGS-99534): API servers at 0, the same backup restored into every member volume in place, verified again (--no-repair stops instead)',
         `wait until ${host} resolves to the destination`,
       ],
     },

@@ -85,6 +85,53 @@ export async function movePreflight(req: MoveRequest, sides: MoveSides, backupRe
         `service ${s.service} (${s.type}) has no fixed hostname: its address changes with the move, and clients that pinned it need the new one`,
       );
 
+  await checkDestination(req, sides, { hc, dstHc, host }, check, warnings);
+  const probeUrl = await checkStore(req, sides, check);
+  // The source's etcd pods run the image the destination's HyperShift will run for the restored etcd.
+  const trust = probeUrl
+    ? await checkEtcdImageTrust({
+        api: src,
+        exec: sides.source.exec,
+        url: probeUrl,
+        namespaces: [cp],
+        ...(req.via.caBundle ? { caBundle: req.via.caBundle } : {}),
+        noPodReason: `no Running etcd pod in ${cp} on the source`,
+      })
+    : undefined;
+  if (trust) {
+    check(TRUST_CHECK_NAME, trust.ok, trust.ok ? trust.detail : `${trust.detail} (${trust.hint})`);
+    if (trust.warning) warnings.push(trust.warning);
+  }
+  const failed = checks.filter((c) => !c.ok);
+  if (failed.length > 0)
+    throw new PreconditionError(`failed to move "${namespace}/${name}": ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`, {
+      hint: 'nothing was changed; fix these on the management clusters (--dry-run shows every check) and run the move again',
+    });
+
+  const replicas = await readReplicas(
+    { api: src, controlPlaneNamespace: cp },
+    FROZEN_DEPLOYMENTS,
+    'the control plane looks incomplete: a move freezes these four deployments',
+  );
+  const sourceAddresses = host ? await sides.resolver.resolve4(host) : [];
+  if (host && sourceAddresses.length === 0)
+    warnings.push(`${host} does not resolve through ${sides.resolver.describe()} now: the DNS hand-off has nothing to wait for`);
+  const nodePools = await listNodePools(src, namespace, name);
+  return { hc, nodePools, apiHostname: host ?? '', sourceAddresses, backup, replicas, checks, warnings };
+}
+
+/** The destination: its HyperShift operator, external DNS where the cluster needs it, free of the cluster, same platform. */
+async function checkDestination(
+  req: MoveRequest,
+  sides: MoveSides,
+  found: { hc: KubeObject; dstHc: KubeObject | undefined; host: string | undefined },
+  check: (n: string, ok: boolean, d: string) => void,
+  warnings: string[],
+): Promise<void> {
+  const { namespace, name } = req;
+  const { hc, dstHc, host } = found;
+  const cp = controlPlaneNamespace(namespace, name);
+  const dst = sides.destination.api;
   const [operator, externalDns, dstNs, infra] = await Promise.all([
     dst.get(Resources.deployment, HYPERSHIFT_NAMESPACE, 'operator'),
     dst.get(Resources.deployment, HYPERSHIFT_NAMESPACE, 'external-dns'),
@@ -139,38 +186,6 @@ export async function movePreflight(req: MoveRequest, sides: MoveSides, backupRe
       `hosted cluster ${platform.type} ${platform.region ?? ''}, destination ${infraStatus.platformStatus.type} ${infraStatus.platformStatus.aws?.region ?? ''}`.trim(),
     );
   }
-  const probeUrl = await checkStore(req, sides, check);
-  // The source's etcd pods run the image the destination's HyperShift will run for the restored etcd.
-  const trust = probeUrl
-    ? await checkEtcdImageTrust({
-        api: src,
-        exec: sides.source.exec,
-        url: probeUrl,
-        namespaces: [cp],
-        ...(req.via.caBundle ? { caBundle: req.via.caBundle } : {}),
-        noPodReason: `no Running etcd pod in ${cp} on the source`,
-      })
-    : undefined;
-  if (trust) {
-    check(TRUST_CHECK_NAME, trust.ok, trust.ok ? trust.detail : `${trust.detail} (${trust.hint})`);
-    if (trust.warning) warnings.push(trust.warning);
-  }
-  const failed = checks.filter((c) => !c.ok);
-  if (failed.length > 0)
-    throw new PreconditionError(`failed to move "${namespace}/${name}": ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`, {
-      hint: 'nothing was changed; fix these on the management clusters (--dry-run shows every check) and run the move again',
-    });
-
-  const replicas = await readReplicas(
-    { api: src, controlPlaneNamespace: cp },
-    FROZEN_DEPLOYMENTS,
-    'the control plane looks incomplete: a move freezes these four deployments',
-  );
-  const sourceAddresses = host ? await sides.resolver.resolve4(host) : [];
-  if (host && sourceAddresses.length === 0)
-    warnings.push(`${host} does not resolve through ${sides.resolver.describe()} now: the DNS hand-off has nothing to wait for`);
-  const nodePools = await listNodePools(src, namespace, name);
-  return { hc, nodePools, apiHostname: host ?? '', sourceAddresses, backup, replicas, checks, warnings };
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { PreconditionError, UsageError } from '../errors.ts';
 import { Annotations, Resources, type KubeObject } from '../model.ts';
-import { OperationPhases, readMoveAnnotation, readOperation, updateOperation, type MoveOperation } from '../operation/record.ts';
+import { OperationPhases, readMoveAnnotation, readOperation, type MoveOperation } from '../operation/record.ts';
 
 export { readMoveAnnotation };
 import type { Cluster, KubeApi, KubeSession, S3Target } from '../ports.ts';
@@ -32,18 +32,6 @@ export interface MoveContext {
   name: string;
   source: Cluster;
   destination: Cluster;
-}
-
-/** Writes `phase` on both sides where the record lives (the destination once its HostedCluster exists). */
-export async function advance(ctx: MoveContext, op: MoveOperation, phase: MovePhase): Promise<MoveOperation> {
-  const next: MoveOperation = { ...op, phase };
-  const [srcHc, dstHc] = await Promise.all([
-    ctx.source.api.get(Resources.hostedCluster, ctx.namespace, ctx.name),
-    ctx.destination.api.get(Resources.hostedCluster, ctx.namespace, ctx.name),
-  ]);
-  if (srcHc && sourceRecordOf(srcHc, op.id)) await updateOperation(ctx.source.api, srcHc, next);
-  if (dstHc && readMoveAnnotation(dstHc)?.id === op.id) await writeDestinationRecord(ctx.destination.api, ctx.namespace, ctx.name, next);
-  return next;
 }
 
 export async function writeDestinationRecord(api: KubeApi, namespace: string, name: string, op: MoveOperation | null): Promise<void> {

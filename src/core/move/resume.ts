@@ -1,23 +1,32 @@
 /**
  * `resume` of a move, on either management cluster: reads the record of the side it runs on,
  * reaches the other side from the context it names, takes the further phase of the two records,
- * and then undoes the move (before the DNS hand-off: unfreeze the source, drop an incomplete
- * upload, remove the record) or finishes it (forward.ts).
+ * and hands it to the runner (phases.ts): before the DNS hand-off the move is undone (unfreeze the
+ * source, drop the snapshot file and an incomplete upload, remove the record), from it on finished.
  */
-import { PartialFailureError, PreconditionError } from '../errors.ts';
-import { Annotations, controlPlaneNamespace, Resources } from '../model.ts';
-import { readOperation, releaseOperation, type MoveOperation } from '../operation/record.ts';
-import type { ResumeInput, ResumeResult } from '../operation/resume.ts';
-import type { Cluster } from '../ports.ts';
 import type { RunRestore } from '../contracts/restore.ts';
-import { removeSnapshotFile } from './snapshot-file.ts';
-import { deleteIncompleteUploadAt } from './backup-phase.ts';
-import { unfreeze } from './freeze.ts';
-import { moveForward } from './forward.ts';
-import { connectRecorded, isBeforeHandOff, phaseIndex, readMoveAnnotation, sourceRecordOf, viaTarget } from './records.ts';
+import { EtcdUnhealthyError, PreconditionError } from '../errors.ts';
+import { Annotations, controlPlaneNamespace, Resources, type KubeObject } from '../model.ts';
+import { readOperation, type MoveOperation } from '../operation/record.ts';
+import type { ResumeInput, ResumeResult } from '../operation/resume.ts';
+import { resumeWorkflow } from '../operation/runner.ts';
+import type { Cluster, MoveWorld } from '../ports.ts';
+import { forwardFailure, undoFailure } from './failures.ts';
+import { moveWorkflow } from './phases.ts';
+import {
+  connectRecorded,
+  isBeforeHandOff,
+  phaseIndex,
+  readMoveAnnotation,
+  sourceRecordOf,
+  viaTarget,
+  type MoveContext,
+} from './records.ts';
 import { resumeCommandOf } from './sides.ts';
+import { splitBrainStopOf, type MoveState } from './state.ts';
+import { moveStore } from './store.ts';
 
-/** `restore` is the restore workflow (a move's resume may finish the restore phase); the composer passes it. */
+/** `restore` is the restore workflow, given by the composer (move does not import another workflow). */
 export async function resumeMove({ namespace, name, hc, record, deps }: ResumeInput<'move'>, restore: RunRestore): Promise<ResumeResult> {
   const world = deps.world;
   if (!world)
@@ -42,64 +51,83 @@ export async function resumeMove({ namespace, name, hc, record, deps }: ResumeIn
     .reduce((a, b) => (phaseIndex(b.phase) > phaseIndex(a.phase) ? b : a), recorded);
   deps.reporter.info(`move ${op.id} of ${namespace}/${name} is at phase ${op.phase} (${onSource ? 'source' : 'destination'} side)`);
 
-  if (isBeforeHandOff(op.phase)) {
-    const undo = srcHc ? readOperation(srcHc) : undefined;
-    const cp = controlPlaneNamespace(namespace, name);
-    const { actions, failures } = await unfreeze(
-      {
-        api: ctx.source.api,
-        clock: deps.clock,
-        reporter: deps.reporter,
-        namespace,
-        name,
-        controlPlaneNamespace: cp,
-        waitTimeoutMs: op.waitTimeoutMs ?? 15 * 60_000,
-        ...(deps.signal ? { signal: deps.signal } : {}),
-      },
-      {
-        previousPausedUntil: undo?.previousPausedUntil,
-        previousReplicas: undo?.previousReplicas,
-        nodePoolsPausedUntil: op.nodePoolsPausedUntil,
-      },
-    );
-    if (op.snapshot && srcHc) await removeSnapshotFile(ctx.source, cp, op.snapshot, actions, deps.reporter);
-    // The record stays until the bucket holds nothing of this run: a store still unreachable is a
-    // failure to repeat `resume` for, not a warning that leaves an orphan upload behind.
-    if (op.backup && op.phase !== 'backed-up') {
-      await world
-        .openObjectStore(viaTarget(op, op.backup))
-        .then((opened) => deleteIncompleteUploadAt(opened.store, opened.prefix))
-        .then(
-          () => actions.push(`deleted the incomplete upload ${op.backup}`),
-          (e: unknown) => failures.push(`delete the incomplete upload ${op.backup}: ${(e as Error).message}`),
-        );
-    }
-    if (failures.length > 0)
-      throw new PartialFailureError(`failed to undo move ${op.id} of "${namespace}/${name}": ${failures.join('; ')}`, {
-        hint: `fix the cause and run "${resumeCommandOf(op.source ?? { context: '' }, namespace, name, op.via)}" again (it is safe to repeat)`,
-      });
-    await releaseOperation(ctx.source.api, namespace, name);
-    actions.push(`removed the record of move ${op.id}: the source runs as before`);
-    return { namespace, name, operation: op.id, actions };
+  const resumeCommand = resumeCommandOf(op.source ?? { context: '' }, namespace, name, op.via);
+  const state = resumeState(ctx, op, srcHc, { ...deps, world, restore }, resumeCommand);
+  // Records of hcp-dr before the runner kept `started` through the freeze (they wrote `frozen`
+  // after it): a record at `started` is undone as one at `frozen` (the undo is idempotent).
+  const from: MoveOperation = op.phase === 'started' ? { ...op, phase: 'frozen' } : op;
+  const store = moveStore(ctx, undefined, from);
+  const io = { store, reporter: deps.reporter, clock: deps.clock, signal: deps.signal, resumeCommand };
+  if (isBeforeHandOff(from.phase)) {
+    await resumeWorkflow(moveWorkflow, state, from, io).catch((err: unknown) => {
+      throw undoFailure(err, state, op, resumeCommand);
+    });
+    return {
+      namespace,
+      name,
+      operation: op.id,
+      actions: [...state.actions, `removed the record of move ${op.id}: the source runs as before`],
+    };
   }
-
-  const outcome = await moveForward({
-    op,
-    ctx,
-    resolver: world.resolver(op.dnsServer),
-    deps: { world, clock: deps.clock, reporter: deps.reporter, restore, ...(deps.signal ? { signal: deps.signal } : {}) },
-    resumeCommand: resumeCommandOf(op.source ?? { context: '' }, namespace, name, op.via),
-  });
+  try {
+    await resumeWorkflow(moveWorkflow, state, from, io);
+  } catch (err) {
+    const stop = splitBrainStopOf(err);
+    // A resume of a --no-repair move before any run reported the split brain stops at it as the run would.
+    if (stop && !deps.signal?.aborted)
+      throw new EtcdUnhealthyError(`move ${op.id} of "${namespace}/${name}" stopped at the destination: ${stop.reason}`, {
+        hint: stop.hint,
+      });
+    throw forwardFailure(err, state, store.current() ?? op);
+  }
   return {
     namespace,
     name,
     operation: op.id,
     actions: [
-      ...outcome.actions,
-      ...(outcome.nodes ? [`nodes: ${outcome.nodes.detail}`] : []),
+      ...state.actions,
+      ...(state.nodes ? [`nodes: ${state.nodes.detail}`] : []),
       `move ${op.id} finished: ${namespace}/${name} runs on the destination`,
     ],
-    nodes: outcome.nodes ?? null,
-    phases: outcome.phases,
+    nodes: state.nodes,
+    phases: state.timings,
+  };
+}
+
+/** The backup's store and prefix from the record (credentials from the environment, S3 flags given to resume win). */
+async function openRecordedBackup(world: MoveWorld, op: MoveOperation) {
+  if (!op.backup) throw new PreconditionError(`move ${op.id}: the record names no backup`, { hint: 'inspect the record' });
+  return world.openObjectStore(viaTarget(op, op.backup));
+}
+
+/** The phases' state from the records: the freeze's undo data from the source, the rest from the move record. */
+function resumeState(
+  ctx: MoveContext,
+  op: MoveOperation,
+  srcHc: KubeObject | undefined,
+  deps: ResumeInput<'move'>['deps'] & { world: MoveWorld; restore: RunRestore },
+  resumeCommand: string,
+): MoveState {
+  const undo = srcHc ? readOperation(srcHc) : undefined;
+  const { world } = deps;
+  return {
+    ...ctx,
+    cp: controlPlaneNamespace(ctx.namespace, ctx.name),
+    resolver: world.resolver(op.dnsServer),
+    deps: { world, restore: deps.restore, clock: deps.clock, reporter: deps.reporter, ...(deps.signal ? { signal: deps.signal } : {}) },
+    resumeCommand,
+    freezeUndo: {
+      previousPausedUntil: undo?.previousPausedUntil,
+      previousReplicas: undo?.previousReplicas,
+      nodePoolsPausedUntil: op.nodePoolsPausedUntil,
+    },
+    openBackupStore: () => openRecordedBackup(world, op),
+    timings: [],
+    actions: [],
+    rollbackFailures: [],
+    restore: null,
+    ovnPodsRestarted: null,
+    nodes: null,
+    downtimeSeconds: null,
   };
 }

@@ -37,8 +37,23 @@ export interface MoveRequest {
   /** --nodes: what happens to the hosted cluster's nodes (nodes.ts); auto when absent (adopt with --with-nodes). */
   nodes?: NodeModeRequest;
   force: boolean;
+  /** false (--no-repair): a split brain on the destination is reported (SplitBrain, exit 4), not repaired in place. */
+  repair?: boolean;
   dryRun: boolean;
   toolVersion: string;
+}
+
+/**
+ * The move record with what --no-repair adds (the fields travel in the record's JSON on both sides):
+ * `repair: false` as the run was asked; `splitBrain` once a run stopped at the destination's split
+ * brain and reported it, after which the `resume` the report names repairs in place and finishes.
+ */
+export type MoveRecord = MoveOperation & { repair?: false; splitBrain?: string };
+
+/** Whether a run may repair the destination's split etcd: unless --no-repair, or once its stop was reported. */
+export function repairAllowed(op: MoveOperation): boolean {
+  const r = op as MoveRecord;
+  return r.repair !== false || r.splitBrain !== undefined;
 }
 
 export interface MoveDeps {
@@ -71,7 +86,8 @@ export interface PhaseTiming {
   seconds: number;
 }
 
-export type MoveState = 'Planned' | 'Moved' | 'RolledBack';
+/** SplitBrain: --no-repair stopped at the destination's split etcd (exit 4); `resume` repairs it and finishes. */
+export type MoveState = 'Planned' | 'Moved' | 'RolledBack' | 'SplitBrain';
 
 export interface MoveResult {
   apiVersion: typeof MOVE_API_VERSION;
@@ -92,6 +108,8 @@ export interface MoveResult {
   downtimeSeconds: number | null;
   /** repair: the destination's split etcd repaired in place before it was declared verified (null: none needed). */
   restore: Pick<RestoreResult, 'verdict' | 'etcd' | 'repair'> | null;
+  /** Whether a split brain on the destination is repaired in place before it counts as verified (false: --no-repair). */
+  repairSplitBrain?: boolean;
   ovnPodsRestarted: number | null;
   nextSteps: string[];
   /** The node mode and the hosted cluster's nodes at the end (Ready == the source's NodePool replicas). */

@@ -25,9 +25,10 @@ import type { KubeApi } from '../ports.ts';
 /** Every operation type and its phases, in the order a run passes them. */
 export const OperationPhases = {
   backup: ['started', 'quiesced', 'snapshotted', 'resumed', 'uploaded'],
-  restore: ['started', 'namespaces', 'secrets', 'hosted-cluster', 'node-pools', 'waiting', 'verifying', 'verified'],
+  // The record rides on the HostedCluster it creates: phases before hosted-cluster stay in memory (restore/store.ts).
+  restore: ['started', 'replaced', 'namespaces', 'cluster-data', 'control-plane', 'hosted-cluster', 'node-pools', 'waiting', 'verifying'],
   'etcd-restore': ['started', 'paused', 'scaled-down', 'helpers', 'copied', 'restoring', 'restored', 'etcd-started', 'verified'],
-  'recover-member': ['started', 'member-added', 'storage-replaced'],
+  'recover-member': ['started', 'member-added', 'storage-replaced', 'rejoined'],
   move: ['started', 'frozen', 'backed-up', 'dns-handoff', 'restoring', 'verified', 'tearing-down', 'source-removed'],
 } as const;
 

@@ -1,11 +1,13 @@
 /**
  * The steps of `etcd recover-member` that change or watch the cluster, each safe to repeat (the
  * run and `resume` share them):
- *  - addMember: `member add --learner` through a healthy member when the member is missing from the
- *    list (reset-member only re-adds a member it finds by name). A learner (etcd 3.4+, so every
- *    version OpenShift runs) does not vote until promoted: a new member that never starts or is
- *    misconfigured cannot raise the quorum while it syncs; waitRejoined promotes it once etcd says
- *    it has caught up with the leader (etcd refuses to promote a learner that has not);
+ *  - addMember: `member add` through a healthy member when the member is missing from the list, as
+ *    HyperShift's own recovery Job does (hypershift-domain.md §1.12). The entry is what reset-member
+ *    looks for: it greps `member list -w simple` for the pod's name, which an added entry carries in
+ *    its peer URL, removes that entry and adds the member again as a voting member (§1.6); with no
+ *    entry the empty member starts `new` and its peers refuse it. Not a learner: reset-member
+ *    replaces the entry before the member starts, so a learner would never run, never be promoted,
+ *    and the member joins as a voter whatever was added;
  *  - removeUnstartedMember: the compensation of addMember, before any storage was touched;
  *  - replaceStorage: deletes the PVC (not waiting on kubernetes.io/pvc-protection, which lets go
  *    only once the pod is gone) and then the pod, each only while it is still the old object;
@@ -23,7 +25,7 @@ import type { EtcdStepContext } from '../etcd/step-context.ts';
 
 export type StepContext = EtcdStepContext;
 
-/** `member add <member> --learner` run in pod `via`; returns the new member's hex ID. etcd refuses changes for a few seconds after a (re)join: retried. */
+/** `member add <member>` run in pod `via`; returns the new member's hex ID. etcd refuses changes for a few seconds after a (re)join: retried. */
 export async function addMember(ctx: StepContext, via: string, caPath: string, member: string): Promise<string> {
   const command = etcdctl(
     { caPath },
@@ -32,7 +34,6 @@ export async function addMember(ctx: StepContext, via: string, caPath: string, m
     'add',
     member,
     `--peer-urls=${peerUrlOf(member, ctx.controlPlaneNamespace)}`,
-    '--learner',
   );
   let last = '';
   let id = '';
@@ -142,7 +143,8 @@ export async function waitRejoined(
       const m = gathered.facts.members.find((x) => x.name === member);
       if (!m) return notYet(`${member} not in the member list yet`);
       if (before.memberId !== undefined && m.id === before.memberId) return notYet(`${member} still has its old member ID ${m.id}`);
-      if (m.isLearner) return notYet(await promote(ctx, gathered, m.id, member));
+      // reset-member adds voting members only; a learner here was added by someone else.
+      if (m.isLearner) return notYet(`${member} is a learner (etcdctl member promote ${m.id})`);
       last = { gathered, verdict, memberId: m.id };
       return verdict.state === 'Healthy' || notYet(`etcd is ${verdict.state}: ${verdict.reason}`);
     });
@@ -156,24 +158,6 @@ export async function waitRejoined(
     why = reason;
     return false;
   }
-}
-
-/**
- * `member promote` of learner `id` through a healthy voting member; etcd refuses it until the learner
- * has caught up with the leader, so this is asked again on the next poll. Returns why it is not done.
- */
-async function promote(ctx: StepContext, gathered: GatheredEtcd, id: string, member: string): Promise<string> {
-  const via = gathered.facts.members.find((x) => !x.isLearner && x.health?.healthy === true && x.pod)?.pod;
-  if (!via) return `${member} is a learner and no healthy voting member can promote it`;
-  const r = await ctx.exec.exec({
-    namespace: ctx.controlPlaneNamespace,
-    pod: via,
-    container: Etcd.container,
-    command: etcdctl({ caPath: gathered.caPath ?? Etcd.caPath }, Etcd.localEndpoint, 'member', 'promote', id),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
-  const said = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
-  return r.exitCode === 0 ? `${member} promoted from learner` : `${member} is a learner, not promoted yet (${said})`;
 }
 
 /** The checks the result reports; all must hold (waitRejoined already waited for them). */

@@ -2,34 +2,29 @@
  * `etcd recover-member`: replaces one etcd member of a hosted cluster with an empty one that
  * resynchronises from the others (hypershift-domain.md §2.2), guarded and resumable.
  *
- * Ordering is the safety mechanism:
+ * Carried out by the operation runner from the phases of recover-member-phases.ts. Ordering is
+ * the safety mechanism:
  *  1. Every check runs before the first change (recover-member-plan.ts): a refusal leaves the
  *     cluster as it was.
  *  2. The operation record (the lock, the member, the old PVC/pod UIDs and member ID) is written
  *     on the HostedCluster before the first change.
- *  3. `member add --learner` first when the member is missing from the list. Until the storage is touched
+ *  3. `member add` first when the member is missing from the list (the entry reset-member replaces
+ *     with a voting member when the new pod starts; see recover-member-steps.ts). Until the storage is touched
  *     a failure or an interrupt rolls back: the added (unstarted) member is removed, the record
  *     released.
  *  4. Phase `storage-replaced` is recorded BEFORE the PVC and pod are deleted; from then on the
  *     only way is forward: a failure keeps the record and `resume` deletes what is still old,
- *     waits for the member to rejoin and verifies.
+ *     waits for the member to rejoin and verifies (phase `rejoined`).
  */
-import { InterruptedError, PartialFailureError, PreconditionError, causeText } from '../errors.ts';
 import { controlPlaneNamespace, Resources, type KubeObject } from '../model.ts';
 import type { Clock, Cluster, Reporter } from '../ports.ts';
 import { assertManagedEtcd, resolveHostedCluster } from '../controlplane/hosted-cluster.ts';
-import { acquireOperation, releaseOperation, updateOperation, type RecoverMemberOperation } from '../operation/record.ts';
-import { Rollback } from '../operation/rollback.ts';
+import type { RecoverMemberOperation } from '../operation/record.ts';
+import { runWorkflow } from '../operation/runner.ts';
+import { hostedClusterStore } from '../operation/store.ts';
 import { gatherEtcd } from '../etcd/gather.ts';
 import { assertHighlyAvailable, assertNoOperatorRecovery, chooseTarget, objectsOf, type RecoveryTarget } from './recover-member-plan.ts';
-import {
-  addMember,
-  removeUnstartedMember,
-  replaceStorage,
-  verifyRecovered,
-  waitRejoined,
-  type StepContext,
-} from './recover-member-steps.ts';
+import { recoverMemberWorkflow, type RecoverMemberState } from './recover-member-phases.ts';
 
 export interface RecoverMemberRequest {
   namespace: string;
@@ -105,7 +100,7 @@ export async function planRecoverMember(
   const steps = [
     ...(target.needsMemberAdd
       ? [
-          `add ${target.member} to the member list as a learner (etcdctl member add --learner, through ${target.via}), promoted once it has caught up`,
+          `add ${target.member} to the member list (etcdctl member add, through ${target.via}) so that reset-member finds it and adds it back as a voting member (not a learner: reset-member replaces the entry before the member starts)`,
         ]
       : []),
     `delete PVC ${pvc} in ${cpNamespace} without waiting for its pvc-protection finalizer`,
@@ -129,112 +124,54 @@ export async function runRecoverMember(
   deps: RecoverMemberDeps,
   prepared?: Prepared,
 ): Promise<RecoverMemberResult> {
-  const { hc, cpNamespace, target, pvcUid, podUid } = prepared ?? (await planRecoverMember(req, deps));
-  const operation: RecoverMemberOperation = {
-    id: deps.newId(),
-    type: 'recover-member',
-    startedAt: deps.clock.now().toISOString(),
-    phase: 'started',
-    toolVersion: deps.toolVersion,
-    member: target.member,
-    ...(target.memberId ? { memberId: target.memberId } : {}),
-    ...(pvcUid ? { pvcUid } : {}),
-    ...(podUid ? { podUid } : {}),
+  const cpNamespace = controlPlaneNamespace(req.namespace, req.name);
+  const state: RecoverMemberState = {
+    namespace: req.namespace,
+    name: req.name,
+    member: req.member ?? prepared?.target.member,
+    ctx: { ...deps, signal: undefined, controlPlaneNamespace: cpNamespace, waitTimeoutMs: req.waitTimeoutMs },
+    plan: async () => prepared ?? (await planRecoverMember(req, deps)),
+    actions: [],
   };
-  const locked = await acquireOperation(deps.api, hc, operation);
-  deps.step?.('locked');
-  deps.reporter.info(`replacing etcd member ${target.member} of ${req.namespace}/${req.name} (${target.reason})`);
-  return carryOut({ ...req, hc: locked, cpNamespace, target, operation }, deps);
-}
-
-export interface Where {
-  namespace: string;
-  name: string;
-  cpNamespace: string;
-}
-
-export interface Carry extends RecoverMemberRequest, Where {
-  hc: KubeObject;
-  target: RecoveryTarget;
-  operation: RecoverMemberOperation;
-}
-
-/** From `started` or `member-added` to done; shared by the run and `resume`. */
-export async function carryOut(c: Carry, deps: Omit<RecoverMemberDeps, 'toolVersion' | 'newId'>): Promise<RecoverMemberResult> {
-  const ctx: StepContext = { ...deps, controlPlaneNamespace: c.cpNamespace, waitTimeoutMs: c.waitTimeoutMs };
-  const undoCtx: StepContext = { ...ctx, signal: undefined };
-  const actions: string[] = [];
-  let op = c.operation;
-  const rollback = new Rollback(deps.reporter);
-  rollback.push('remove the operation record', () => releaseOperation(deps.api, c.namespace, c.name));
-  try {
-    if (c.target.needsMemberAdd) {
-      const added = await addMember(ctx, c.target.via, c.target.caPath, c.target.member);
-      rollback.push(`remove the added member ${added}`, () => removeUnstartedMember(undoCtx, c.target.via, c.target.caPath, added));
-      op = { ...op, phase: 'member-added', addedMemberId: added };
-      await updateOperation(deps.api, c.hc, op);
-      actions.push(`added ${c.target.member} to the member list as a learner (member ${added}; promoted once caught up)`);
-      deps.step?.('member-added');
-    }
-    deps.signal?.throwIfAborted();
-    op = { ...op, phase: 'storage-replaced' };
-    await updateOperation(deps.api, c.hc, op);
-  } catch (err) {
-    const failures = await rollback.run();
-    if (failures.length > 0) {
-      throw new PartialFailureError(
-        `failed to recover member ${c.target.member}: ${causeText(err)}; and the rollback failed: ${failures.join('; ')}`,
-        {
-          cause: err,
-          hint: `undo what is left with: {cmd} resume ${c.name} -n ${c.namespace}`,
-        },
-      );
-    }
-    if (deps.signal?.aborted)
-      throw new InterruptedError(
-        `recovery of member ${c.target.member} interrupted before its storage was touched; nothing is left changed`,
-        { cause: err },
-      );
-    throw err;
-  }
-  return finish({ ...c, member: c.target.member }, op, ctx, actions, deps.step);
-}
-
-/** Phase storage-replaced: delete what is still old, wait, verify, release. No way back from here. */
-export async function finish(
-  c: Where & { member: string },
-  op: RecoverMemberOperation,
-  ctx: StepContext,
-  actions: string[],
-  step?: (name: string) => void,
-): Promise<RecoverMemberResult> {
-  const member = c.member;
-  try {
-    actions.push(...(await replaceStorage(ctx, member, op)));
-    step?.('storage-replaced');
-    ctx.signal?.throwIfAborted();
-    const rejoined = await waitRejoined(ctx, member, op);
-    actions.push(`${member} rejoined as member ${rejoined.memberId}`);
-    const verification = verifyRecovered(rejoined);
-    const failed = verification.filter((v) => !v.ok);
-    if (failed.length > 0)
-      throw new PreconditionError(`verification failed: ${failed.map((v) => v.check).join('; ')}`, { hint: 'see "{cmd} etcd status"' });
-    await releaseOperation(ctx.api, c.namespace, c.name);
-    actions.push(`removed the record of operation ${op.id}`);
+  const operation = (s: RecoverMemberState): RecoverMemberOperation => {
+    const { target, pvcUid, podUid } = s.prepared!;
     return {
-      apiVersion: 'hcp-dr.openshift.io/v1alpha1',
-      kind: 'RecoverMemberResult',
-      hostedCluster: { namespace: c.namespace, name: c.name, controlPlaneNamespace: c.cpNamespace },
-      member,
-      oldMemberId: op.memberId ?? null,
-      newMemberId: rejoined.memberId,
-      actions,
-      verification,
+      id: deps.newId(),
+      type: 'recover-member',
+      startedAt: deps.clock.now().toISOString(),
+      phase: 'started',
+      toolVersion: deps.toolVersion,
+      member: target.member,
+      ...(target.memberId ? { memberId: target.memberId } : {}),
+      ...(pvcUid ? { pvcUid } : {}),
+      ...(podUid ? { podUid } : {}),
     };
-  } catch (err) {
-    const hint = `the member is being rebuilt; finish (wait and verify) with: {cmd} resume ${c.name} -n ${c.namespace}`;
-    if (ctx.signal?.aborted)
-      throw new InterruptedError(`recovery of member ${member} interrupted after its storage was released`, { cause: err, hint });
-    throw new PartialFailureError(`failed to recover member ${member}: ${causeText(err)}`, { cause: err, hint });
-  }
+  };
+  const outcome = await runWorkflow(recoverMemberWorkflow, state, operation, {
+    store: hostedClusterStore<'recover-member'>(deps.api, req.namespace, req.name, () => {
+      const { target } = state.prepared!;
+      deps.reporter.info(`replacing etcd member ${target.member} of ${req.namespace}/${req.name} (${target.reason})`);
+      return { hc: state.prepared!.hc };
+    }),
+    reporter: deps.reporter,
+    clock: deps.clock,
+    signal: deps.signal,
+    step: deps.step,
+    resumeCommand: `{cmd} resume ${req.name} -n ${req.namespace}`,
+  });
+  return recoverMemberResult(state, outcome.operation);
+}
+
+/** The result of a finished recovery, from its state and record. */
+export function recoverMemberResult(s: RecoverMemberState, op: RecoverMemberOperation): RecoverMemberResult {
+  return {
+    apiVersion: 'hcp-dr.openshift.io/v1alpha1',
+    kind: 'RecoverMemberResult',
+    hostedCluster: { namespace: s.namespace, name: s.name, controlPlaneNamespace: s.ctx.controlPlaneNamespace },
+    member: op.member ?? '',
+    oldMemberId: op.memberId ?? null,
+    newMemberId: s.rejoined?.memberId ?? '',
+    actions: [...s.actions, `removed the record of operation ${op.id}`],
+    verification: s.verification ?? [],
+  };
 }

@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ExitCode, InterruptedError } from '../../../src/core/errors.ts';
-import type { ResourceType } from '../../../src/core/ports.ts';
 import { RestKubeApi } from '../../../src/kube/rest.ts';
 import { interruptible } from '../../../src/s3/interruptible.ts';
 import { startSilentServer, type SilentServer } from '../../support/hang-proxy.ts';
+import { Resources } from '../../../src/core/model.ts';
 
-const HC: ResourceType = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters', kind: 'HostedCluster' };
+const HC = Resources.hostedCluster;
 
 let silent: SilentServer;
 beforeAll(async () => {

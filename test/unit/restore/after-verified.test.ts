@@ -8,7 +8,8 @@ import { RemoteError } from '../../../src/core/errors.ts';
 import { isConnectionFailure, retryOnConnectionFailure } from '../../../src/core/connection-retry.ts';
 import { Annotations, Resources } from '../../../src/core/model.ts';
 import { afterVerified } from '../../../src/core/restore/finish.ts';
-import { MemoryApi } from '../core/memory-api.ts';
+import { FakeKube } from '../../support/fakes/kube.ts';
+import { hostedCluster } from '../../support/fakes/objects.ts';
 
 const hangUp = () =>
   new RemoteError('failed to patch HostedCluster clusters/demo: cannot reach the API server at https://x: socket hang up', {
@@ -16,27 +17,26 @@ const hangUp = () =>
   });
 
 /** A KubeApi whose merge patches fail at the connection level `failures` times first. */
-class FlakyApi extends MemoryApi {
+class FlakyApi extends FakeKube {
   patches = 0;
   failures: number;
   constructor(failures: number) {
     super();
     this.failures = failures;
   }
-  override async mergePatch(...args: Parameters<MemoryApi['mergePatch']>) {
+  override async mergePatch(...args: Parameters<FakeKube['mergePatch']>) {
     this.patches++;
     if (this.failures-- > 0) throw hangUp();
     return super.mergePatch(...args);
   }
 }
 
-function withRecord(api: MemoryApi): void {
+function withRecord(api: FakeKube): void {
   const record = { id: 'r1', type: 'restore', startedAt: '2026-12-01T00:00:00Z', phase: 'verifying', backup: 's3://b/x/' };
-  api.put(Resources.hostedCluster, {
-    apiVersion: 'hypershift.openshift.io/v1beta1',
-    kind: 'HostedCluster',
-    metadata: { name: 'demo', namespace: 'clusters', annotations: { [Annotations.operation]: JSON.stringify(record) } },
-  });
+  api.put(
+    Resources.hostedCluster,
+    hostedCluster('demo', { metadata: { annotations: { [Annotations.operation]: JSON.stringify(record) } } }),
+  );
 }
 
 describe('after the restored data is verified', () => {

@@ -7,19 +7,14 @@ import { applyObjects } from '../../../src/core/restore/apply.ts';
 import { desiredObjects } from '../../../src/core/restore/objects.ts';
 import { preflight } from '../../../src/core/restore/preflight.ts';
 import type { RestoreBundle } from '../../../src/core/contracts/restore.ts';
-import { FakeKube, memoryReporter } from './fake-cluster.ts';
+import { FakeKube } from '../../support/fakes/kube.ts';
+import { memoryReporter } from '../../support/fakes/clock.ts';
+import { secret } from '../../support/fakes/objects.ts';
 import { demoBundle, installOperator, URL } from './fixture.ts';
 
 const target = { namespace: 'clusters', name: 'demo', snapshotUrl: URL, recordAnnotations: {} };
 const run = (kube: FakeKube, bundle: RestoreBundle, replace = false) =>
   preflight({ api: kube, bundle, namespace: 'clusters', name: 'demo', replace, snapshotUrl: URL }, desiredObjects(bundle, target));
-const secret = (namespace: string, name: string, data: Record<string, string> = { a: 'YQ==' }, type = 'Opaque'): KubeObject => ({
-  apiVersion: 'v1',
-  kind: 'Secret',
-  type,
-  metadata: { name, namespace },
-  data,
-});
 
 describe('restore: the control plane identity', () => {
   it('a backup with every CA and the service-account key passes without a warning', async () => {

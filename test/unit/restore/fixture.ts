@@ -2,15 +2,9 @@
 import type { KubeObject } from '../../../src/core/model.ts';
 import type { RestoreBundle } from '../../../src/core/contracts/restore.ts';
 import { Resources } from '../../../src/core/model.ts';
-import type { FakeKube } from './fake-cluster.ts';
+import type { FakeKube } from '../../support/fakes/kube.ts';
+import { secret } from '../../support/fakes/objects.ts';
 
-const secret = (namespace: string, name: string, data: Record<string, string>): KubeObject => ({
-  apiVersion: 'v1',
-  kind: 'Secret',
-  type: 'Opaque',
-  metadata: { name, namespace },
-  data,
-});
 export const KEY = Buffer.alloc(32, 7).toString('base64');
 
 export function demoBundle(overrides: { pki?: string[]; services?: unknown[]; withPullSecret?: boolean } = {}): RestoreBundle {

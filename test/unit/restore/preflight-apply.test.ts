@@ -5,7 +5,8 @@ import { applyObjects } from '../../../src/core/restore/apply.ts';
 import { desiredObjects } from '../../../src/core/restore/objects.ts';
 import { preflight } from '../../../src/core/restore/preflight.ts';
 import type { RestoreBundle } from '../../../src/core/contracts/restore.ts';
-import { FakeKube, memoryReporter } from './fake-cluster.ts';
+import { FakeKube } from '../../support/fakes/kube.ts';
+import { memoryReporter } from '../../support/fakes/clock.ts';
 import { demoBundle, installOperator, KEY, URL } from './fixture.ts';
 
 const record = {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Resources, type KubeObject } from '../../../src/core/model.ts';
 import { waitForRestore } from '../../../src/core/restore/wait.ts';
-import { FakeClock, FakeKube, FakeLogs, memoryReporter } from './fake-cluster.ts';
+import { FakeKube, FakeLogs } from '../../support/fakes/kube.ts';
+import { FakeClock, memoryReporter } from '../../support/fakes/clock.ts';
 
 const hcp = (conditions: unknown[]): KubeObject => ({
   apiVersion: 'hypershift.openshift.io/v1beta1',

@@ -7,6 +7,7 @@ import { parseOutputFormat, printData, renderTable } from '../../output.ts';
 import { confirmOrRefuse } from '../../confirm.ts';
 import { createProgress } from '../../progress.ts';
 import { dash } from '../../format.ts';
+import { commandName } from '../../host.ts';
 import { s3TargetOf, type S3Args } from '../../s3-flags.ts';
 import { moveWorld } from '../../move-world.ts';
 import { ExitCode, UsageError } from '../../../core/errors.ts';
@@ -29,6 +30,7 @@ export interface MoveArgs extends GlobalArgs, S3Args {
   'with-nodes'?: boolean;
   nodes?: string;
   force?: boolean;
+  repair?: boolean;
   'dry-run'?: boolean;
   yes?: boolean;
 }
@@ -83,6 +85,7 @@ export async function move(args: MoveArgs, deps: CliDeps): Promise<number> {
         withNodes: args['with-nodes'] === true,
         ...(args.nodes ? { nodes: nodeModeOf(args.nodes, args['with-nodes'] === true) } : {}),
         force: args.force === true,
+        ...(args.repair === false ? { repair: false } : {}),
         dryRun,
         toolVersion: VERSION,
       },
@@ -105,6 +108,12 @@ export async function move(args: MoveArgs, deps: CliDeps): Promise<number> {
     progress.done();
   }
   await printData(deps.stdout, format, result, () => renderMove(result));
+  if (result.state === 'SplitBrain') {
+    // --no-repair, as restore reports it: the state and reason, then the command that continues.
+    deps.reporter.warn(`SplitBrain: ${result.restore?.verdict.reason ?? 'the destination etcd members are in different clusters'}`);
+    for (const s of result.nextSteps) deps.reporter.warn(`hint: ${s.replaceAll('{cmd}', commandName(deps.host))}`);
+    return ExitCode.etcdUnhealthy;
+  }
   if (result.state === 'Moved')
     deps.reporter.info(
       `moved ${result.hostedCluster.namespace}/${result.hostedCluster.name}${result.downtimeSeconds !== null ? `: API down ${result.downtimeSeconds.toFixed(1)}s` : ''}`,
@@ -119,6 +128,9 @@ export function renderMove(r: MoveResult): string {
     ['TO', r.destination],
     ['STATE', r.state + (r.operation ? ` (operation ${r.operation})` : '')],
     ...(r.backup ? [['BACKUP', r.backup]] : []),
+    ...(r.state === 'SplitBrain' && r.restore
+      ? [['ETCD', `${r.restore.verdict.state} on the destination: ${r.restore.verdict.reason}`]]
+      : []),
     ...(r.downtimeSeconds !== null ? [['DOWNTIME', `${r.downtimeSeconds.toFixed(1)}s of hosted API downtime`]] : []),
     ...(r.ovnPodsRestarted !== null ? [['OVN', `${r.ovnPodsRestarted} pods restarted`]] : []),
     ...(r.nodes ? [['NODES', `${r.nodes.state}: ${r.nodes.detail}${r.nodeMode ? ` (--nodes ${r.nodeMode})` : ''}`]] : []),
@@ -139,6 +151,8 @@ export function renderMove(r: MoveResult): string {
       ),
     );
   for (const p of r.plan) out.push(`${p.phase}:`, ...p.actions.map((a) => `  - ${a}`));
+  if (r.state === 'Planned' && r.repairSplitBrain === false)
+    out.push('--no-repair: a split brain on the destination stops the move (exit 4)');
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (r.nextSteps.length) out.push('next steps:', ...r.nextSteps.map((s) => `  - ${s}`));
   if (r.state === 'Planned') out.push('nothing was changed (--dry-run)');

@@ -50,6 +50,12 @@ export const moveCommand: CommandRegistrar = (y, deps, done) =>
           describe:
             "The hosted cluster's nodes: adopt (the CAPI and AWS machine objects go to the destination before the NodePools, which adopt the running instances), keep (no NodePool is re-created; the nodes stay in service), auto (adopt where the platform allows it, else keep). Every mode ends waiting until Ready nodes equal the NodePool replicas",
         })
+        .option('repair', {
+          type: 'boolean',
+          default: true,
+          describe:
+            'When the restored etcd members on the destination are in different clusters (released etcd-init, OCPBUGS-99534), restore the same backup into every member volume in place and verify again before the destination counts as verified; --no-repair stops at SplitBrain (exit 4), the source paused for good, and resume repairs and finishes',
+        })
         .option('force', { type: 'boolean', describe: "Move even when the source's etcd is not Healthy (the verdict is shown)" })
         .option('dry-run', { type: 'boolean', describe: 'Run every check on both sides and print every phase; change nothing' })
         .option('yes', { alias: 'y', type: 'boolean', describe: 'Confirm the downtime without a prompt' })

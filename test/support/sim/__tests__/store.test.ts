@@ -4,10 +4,11 @@ import { parseFieldSelector, parseLabelSelector } from '../selectors.ts';
 import { SimError } from '../status.ts';
 import { MemoryStore } from '../store.ts';
 import type { SimObject, StoreEvent } from '../types.ts';
+import { Resources } from '../../../../src/core/model.ts';
 
-const NS = { group: '', version: 'v1', plural: 'namespaces' };
-const CM = { group: '', version: 'v1', plural: 'configmaps' };
-const HC = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
+const NS = Resources.namespace;
+const CM = Resources.configMap;
+const HC = Resources.hostedCluster;
 
 function newStore(): MemoryStore {
   const s = new MemoryStore(new Registry());

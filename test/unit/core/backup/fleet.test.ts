@@ -8,7 +8,7 @@ import { ExitCode } from '../../../../src/core/errors.ts';
 import { fleetOutcome, runFleetBackup, type FleetBackupResult, type FleetDeps } from '../../../../src/core/backup/fleet.ts';
 import { Resources, type KubeObject } from '../../../../src/core/model.ts';
 import type { ObjectStore, StoredObject } from '../../../../src/core/ports.ts';
-import { MemoryApi } from '../memory-api.ts';
+import { FakeKube } from '../../../support/fakes/kube.ts';
 
 const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
 
@@ -39,7 +39,7 @@ function hostedCluster(namespace: string, name: string, extra: { unmanaged?: boo
 }
 
 function setup(clusters: KubeObject[], signal?: AbortSignal) {
-  const api = new MemoryApi();
+  const api = new FakeKube();
   for (const hc of clusters) api.put(Resources.hostedCluster, hc);
   const { store, seen } = countingStore();
   const deps: FleetDeps = {

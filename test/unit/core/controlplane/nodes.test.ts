@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { waitForNodes } from '../../../../src/core/controlplane/nodes.ts';
 import { Resources, type KubeObject } from '../../../../src/core/model.ts';
 import type { Clock } from '../../../../src/core/ports.ts';
-import { MemoryApi } from '../memory-api.ts';
+import { FakeKube } from '../../../support/fakes/kube.ts';
 
 const node = (name: string, ready?: { status: string; reason?: string; message?: string }): KubeObject => ({
   metadata: { name },
@@ -17,7 +17,7 @@ function steppingClock(): Clock {
 }
 
 function world(nodes: KubeObject[]) {
-  const mgmt = new MemoryApi();
+  const mgmt = new FakeKube();
   mgmt.put(Resources.hostedCluster, {
     metadata: { name: 'demo', namespace: 'clusters' },
     status: { kubeconfig: { name: 'demo-admin-kubeconfig' } },
@@ -26,7 +26,7 @@ function world(nodes: KubeObject[]) {
     metadata: { name: 'demo-admin-kubeconfig', namespace: 'clusters' },
     data: { kubeconfig: Buffer.from('apiVersion: v1').toString('base64') },
   });
-  const guest = new MemoryApi();
+  const guest = new FakeKube();
   for (const n of nodes) guest.put(Resources.node, n);
   const lines: string[] = [];
   const reporter = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), debug: () => undefined };

@@ -10,12 +10,12 @@ import { Resources, type KubeObject } from '../../../../src/core/model.ts';
 import type { ResourceType } from '../../../../src/core/ports.ts';
 import { readReplicas, scaleDeployments, startPause, undoQuiesce, type QuiesceContext } from '../../../../src/core/controlplane/quiesce.ts';
 import { hostedClusterRef, listNodePools, resolveHostedCluster } from '../../../../src/core/controlplane/hosted-cluster.ts';
-import { MemoryApi } from '../memory-api.ts';
+import { FakeKube } from '../../../support/fakes/kube.ts';
 
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 
 /** The operator stand-in: after a HostedCluster write, the HostedControlPlane gets its spec.pausedUntil. */
-class ClusterWithOperator extends MemoryApi {
+class ClusterWithOperator extends FakeKube {
   override async mergePatch(t: ResourceType, ns: string, name: string, patch: unknown) {
     const out = await super.mergePatch(t, ns, name, patch);
     if (t === Resources.hostedCluster) {
@@ -50,7 +50,7 @@ function world(): ClusterWithOperator {
   return api;
 }
 
-const ctxOf = (api: MemoryApi, over: Partial<QuiesceContext> = {}): QuiesceContext => ({
+const ctxOf = (api: FakeKube, over: Partial<QuiesceContext> = {}): QuiesceContext => ({
   api,
   clock: { now: () => new Date('2026-11-29T12:00:00Z'), sleep: async () => undefined },
   reporter: quiet,
@@ -60,7 +60,7 @@ const ctxOf = (api: MemoryApi, over: Partial<QuiesceContext> = {}): QuiesceConte
   waitTimeoutMs: 5000,
   ...over,
 });
-const spec = async (api: MemoryApi, t: ResourceType, ns: string, name: string) =>
+const spec = async (api: FakeKube, t: ResourceType, ns: string, name: string) =>
   (await api.get(t, ns, name))?.['spec'] as Record<string, unknown>;
 
 describe('quiesce', () => {

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { FakeKube } from '../../restore/fake-cluster.ts';
+import { FakeKube } from '../../../support/fakes/kube.ts';
 import { Resources } from '../../../../src/core/model.ts';
 import { ForbiddenError } from '../../../../src/core/errors.ts';
 import type { ExecRequest, ExecResult, PodExec } from '../../../../src/core/ports.ts';

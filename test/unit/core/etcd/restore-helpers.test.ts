@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHelpers, helperPod, schedulingOf, type HelperContext } from '../../../../src/core/etcd/restore-helpers.ts';
 import { Resources, type KubeObject } from '../../../../src/core/model.ts';
-import { MemoryApi } from '../memory-api.ts';
+import { FakeKube } from '../../../support/fakes/kube.ts';
 
 const NS = 'clusters-demo';
 const tolerations = [
@@ -16,7 +16,7 @@ const etcdSts = (podSpec: Record<string, unknown>): KubeObject => ({
   spec: { replicas: 3, template: { metadata: { labels: { app: 'etcd' } }, spec: { containers: [{ name: 'etcd' }], ...podSpec } } },
 });
 
-const ctx = (api: MemoryApi): HelperContext => ({
+const ctx = (api: FakeKube): HelperContext => ({
   api,
   exec: { exec: () => Promise.reject(new Error('not used')) },
   clock: { now: () => new Date(0), sleep: async () => undefined },
@@ -27,7 +27,7 @@ const ctx = (api: MemoryApi): HelperContext => ({
 
 describe('etcd restore helper pods', () => {
   it('copy tolerations, nodeSelector and priorityClassName from the etcd StatefulSet', async () => {
-    const api = new MemoryApi();
+    const api = new FakeKube();
     api.put(
       Resources.statefulSet,
       etcdSts({

@@ -19,22 +19,18 @@ import {
 import { Rollback } from '../../../../src/core/operation/rollback.ts';
 import { resumeOperation, type ResumeDeps } from '../../../../src/core/operation/resume.ts';
 import { waitUntil } from '../../../../src/core/controlplane/wait.ts';
-import { MemoryApi } from '../memory-api.ts';
+import { FakeKube } from '../../../support/fakes/kube.ts';
+import { hostedCluster } from '../../../support/fakes/objects.ts';
 
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 
-function cluster(annotations: Record<string, string> = {}, pausedUntil?: string): MemoryApi {
-  const api = new MemoryApi();
-  api.put(Resources.hostedCluster, {
-    apiVersion: 'hypershift.openshift.io/v1beta1',
-    kind: 'HostedCluster',
-    metadata: { namespace: 'clusters', name: 'demo', annotations },
-    spec: pausedUntil ? { pausedUntil } : {},
-  });
+function cluster(annotations: Record<string, string> = {}, pausedUntil?: string): FakeKube {
+  const api = new FakeKube();
+  api.put(Resources.hostedCluster, hostedCluster('demo', { metadata: { annotations }, spec: pausedUntil ? { pausedUntil } : {} }));
   return api;
 }
 
-const hcOf = async (api: MemoryApi) => (await api.get(Resources.hostedCluster, 'clusters', 'demo')) as KubeObject;
+const hcOf = async (api: FakeKube) => (await api.get(Resources.hostedCluster, 'clusters', 'demo')) as KubeObject;
 const backupOp = (over: Partial<BackupOperation> = {}): BackupOperation => ({
   id: 'op-1',
   type: 'backup',
@@ -69,7 +65,7 @@ describe('operation record', () => {
       id: 'r',
       type: 'restore',
       startedAt: 'now',
-      phase: 'secrets',
+      phase: 'cluster-data',
       created: ['Secret clusters/x'],
     });
     expect(Object.keys((await hcOf(bare)).metadata.annotations ?? {})).toEqual([Annotations.operation]);
@@ -170,7 +166,7 @@ describe('Rollback', () => {
 });
 
 describe('resume dispatch', () => {
-  const deps = (api: MemoryApi): ResumeDeps => ({
+  const deps = (api: FakeKube): ResumeDeps => ({
     api,
     exec: { exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }) },
     clock: fakeClock(),
