@@ -54,10 +54,34 @@ export async function verifyRestoredData(ctx: VerifyDataContext): Promise<DataVe
     }),
     countKeys(ctx),
   ]);
+  const members = status.members;
+  const splitBrain = status.verdict.state === 'Inconsistent' && /split brain/.test(status.verdict.reason);
+  const { checks, hashRevision, revision, revisionBumped } = memberChecks(status, splitBrain, ctx);
+  // Counted on a member that agrees with the others (else the members check fails anyway).
+  const agreeing = members.find((m) => m.pod === counted?.pod && m.healthy && m.hash !== null && m.hashRevision === hashRevision);
+  const totalKeys = agreeing && counted ? counted.keys : null;
+  checks.push(keyCheck(totalKeys, ctx.backup));
+  const reference = ctx.backup.liveKeys ?? ctx.backup.totalKeys;
+  const keyDelta = totalKeys === null ? null : totalKeys - reference;
+
+  const etcd: DataVerification['etcd'] = {
+    replicas: status.statefulSet.replicas,
+    members: members.map((m) => ({ name: m.name, id: m.id, pod: m.pod, healthy: m.healthy, revision: m.revision, hash: m.hash })),
+    hashRevision,
+    revision,
+    revisionBumped,
+    totalKeys,
+    keyDelta,
+    checks,
+  };
+  return verdictOf(status, splitBrain, etcd);
+}
+
+/** Membership, health, hashkv and revision, from `etcd status`. */
+function memberChecks(status: EtcdStatusReport, splitBrain: boolean, ctx: VerifyDataContext) {
   const checks: PreflightCheck[] = [];
   const replicas = status.statefulSet.replicas;
   const members = status.members;
-  const splitBrain = status.verdict.state === 'Inconsistent' && /split brain/.test(status.verdict.reason);
   checks.push(
     members.length === replicas && !splitBrain
       ? { name: 'members', ok: true, detail: `${members.length} members, as the StatefulSet wants` }
@@ -107,24 +131,13 @@ export async function verifyRestoredData(ctx: VerifyDataContext): Promise<DataVe
         },
   );
 
-  // Counted on a member that agrees with the others (else the members check fails anyway).
-  const agreeing = members.find((m) => m.pod === counted?.pod && m.healthy && m.hash !== null && m.hashRevision === hashRevision);
-  const totalKeys = agreeing && counted ? counted.keys : null;
-  checks.push(keyCheck(totalKeys, ctx.backup));
-  const reference = ctx.backup.liveKeys ?? ctx.backup.totalKeys;
-  const keyDelta = totalKeys === null ? null : totalKeys - reference;
+  return { checks, hashRevision, revision, revisionBumped };
+}
 
-  const failed = checks.filter((c) => !c.ok);
-  const etcd: DataVerification['etcd'] = {
-    replicas,
-    members: members.map((m) => ({ name: m.name, id: m.id, pod: m.pod, healthy: m.healthy, revision: m.revision, hash: m.hash })),
-    hashRevision,
-    revision,
-    revisionBumped,
-    totalKeys,
-    keyDelta,
-    checks,
-  };
+function verdictOf(status: EtcdStatusReport, splitBrain: boolean, etcd: DataVerification['etcd']): DataVerification {
+  const members = status.members;
+  const { hashRevision, totalKeys } = etcd;
+  const failed = etcd.checks.filter((c) => !c.ok);
   if (splitBrain) {
     return {
       state: 'SplitBrain',

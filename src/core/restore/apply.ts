@@ -1,12 +1,13 @@
 /**
  * Creates the restore's objects in order. Each is "ensured": created when absent, accepted when
  * it is there and holds what we would write (a re-run after a crash), refused when it differs.
- * On a failure the error names what this run created, so nothing half-applied goes unnamed.
+ * On a failure the error names what this run created, so nothing half-applied goes unnamed. The
+ * runner (phases.ts) applies one step per phase and marks each step's end for the test hook.
  */
 import { ConflictError, HcpDrError, PreconditionError, RemoteError, causeText } from '../errors.ts';
 import type { KubeApi, Reporter } from '../ports.ts';
 import { describe, holdsDesired } from './objects.ts';
-import { APPLY_ORDER, type DesiredObject, type PlannedObject } from '../contracts/restore.ts';
+import { APPLY_ORDER, type ApplyStep, type DesiredObject, type PlannedObject } from '../contracts/restore.ts';
 
 export interface ApplyContext {
   api: KubeApi;
@@ -18,12 +19,16 @@ export interface ApplyContext {
   beforeCreate(d: DesiredObject, createdSoFar: readonly string[]): Promise<void> | void;
   /** Skip the HostedCluster (it exists from an earlier run of this restore). */
   skipHostedCluster: boolean;
+  /** The steps to apply (default: all, in order); a run applies one step per phase. */
+  steps?: readonly ApplyStep[];
+  /** What this run created so far, across calls (named in failures); updated in place. */
+  created?: string[];
 }
 
 export async function applyObjects(ctx: ApplyContext, desired: DesiredObject[]): Promise<PlannedObject[]> {
   const done: PlannedObject[] = [];
-  const created: string[] = [];
-  for (const step of APPLY_ORDER) {
+  const created = ctx.created ?? [];
+  for (const step of ctx.steps ?? APPLY_ORDER) {
     for (const d of desired.filter((x) => x.step === step)) {
       const row = (action: PlannedObject['action']): PlannedObject => ({
         step,
@@ -74,7 +79,6 @@ export async function applyObjects(ctx: ApplyContext, desired: DesiredObject[]):
           : new RemoteError(message, { hint, cause: err });
       }
     }
-    ctx.reporter.debug(`step: ${step}`);
   }
   return done;
 }

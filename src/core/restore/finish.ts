@@ -1,19 +1,19 @@
 /**
- * The end of every restore run (first run, re-run, `resume`): wait for EtcdSnapshotRestored,
- * verify by data, repair a split brain in place (repair.ts) unless told not to, and release the
- * record. Writes after the data verified are retried on connection failures; one that still
- * fails is an interrupted operation (exit 5, `resume`), never a failed restore.
+ * The end of every restore (run, re-run, `resume`), as its last two phases (phases.ts): wait for
+ * EtcdSnapshotRestored, then verify by data and repair a split brain in place (repair.ts) unless
+ * told not to. The record is released by the store (store.ts) once the data verified; writes after
+ * that are retried on connection failures, and one that still fails is an interrupted operation
+ * (exit 5, `resume`), never a failed restore.
  */
 import { PartialFailureError, PreconditionError, causeText } from '../errors.ts';
 import { retryOnConnectionFailure } from '../connection-retry.ts';
 import { Etcd, Resources } from '../model.ts';
 import type { KubeApi } from '../ports.ts';
-import { advanceRecord, readRestoreRecord, releaseRecord, type RestoreRecord } from './record.ts';
+import type { PhaseRun } from '../operation/workflow.ts';
+import type { RestoreState } from './phases.ts';
+import { readRestoreRecord, releaseRecord } from './record.ts';
 import { repairHint, repairSplitBrain, splitMembers, type RepairingRecord, type RepairSource } from './repair.ts';
-import { restoreResult, type RestoreRunFacts } from './result.ts';
-import type { RestoreDeps } from '../contracts/restore.ts';
-import type { PlannedObject, RestoreResult } from '../contracts/restore.ts';
-import { verifyRestoredData } from '../etcd/verify-data.ts';
+import { verifyRestoredData, type DataVerification } from '../etcd/verify-data.ts';
 import { waitForRestore } from './wait.ts';
 
 /** Where a repair reads the backup again (opened only when one is needed), and whether it may run. */
@@ -22,100 +22,107 @@ export interface RepairFrom {
   source?: () => Promise<RepairSource>;
 }
 
-export async function finish(
-  base: RestoreRunFacts & { planned: PlannedObject[] },
-  record: RestoreRecord,
-  deps: Omit<RestoreDeps, 'confirmReplace'>,
-  waitTimeoutMs: number,
-  rerun: string,
-  repairFrom: RepairFrom,
-): Promise<RestoreResult> {
-  const { namespace, name, cp } = base;
-  const hc = await deps.api.get(Resources.hostedCluster, namespace, name);
-  const policy = (hc?.['spec'] as { controllerAvailabilityPolicy?: string } | undefined)?.controllerAvailabilityPolicy;
-  const replicas = policy === 'SingleReplica' ? 1 : 3;
-  const repairing = (record as RepairingRecord).repair;
-  if (repairing && !(repairFrom.allowed && repairFrom.source))
-    throw new PreconditionError(
-      `failed to finish the restore of ${namespace}/${name}: a repair of its split etcd was interrupted, and this run cannot read the backup again`,
-      { hint: `repeat the repair with: ${rerun}` },
-    );
+const canRepair = (s: RestoreState) => s.repairFrom.allowed && s.repairFrom.source !== undefined;
+
+async function replicasOf(s: RestoreState): Promise<number> {
+  const hc = await s.deps.api.get(Resources.hostedCluster, s.namespace, s.name);
+  return (hc?.['spec'] as { controllerAvailabilityPolicy?: string } | undefined)?.controllerAvailabilityPolicy === 'SingleReplica' ? 1 : 3;
+}
+
+/** Waits for EtcdSnapshotRestored; skipped while a repair is recorded (etcd is at 0 until it ends). */
+export async function waitPhase(s: RestoreState, run: PhaseRun<'restore'>): Promise<void> {
+  if ((run.operation as RepairingRecord).repair) return;
   let crashed: string | undefined;
-  if (!repairing) {
-    try {
-      await waitForRestore({
-        api: deps.api,
-        logs: deps.logs,
-        clock: deps.clock,
-        reporter: deps.reporter,
-        namespace,
-        name,
-        controlPlaneNamespace: cp,
-        replicas,
-        timeoutMs: waitTimeoutMs,
-        rerun,
-        ...(deps.signal ? { signal: deps.signal } : {}),
-      });
-    } catch (err) {
-      // Released HyperShift's second bug (§3.1): etcd-init restored the snapshot in every pod, yet a
-      // member crash-loops (its membership is not the data's). The in-place restore repairs that too.
-      crashed = repairFrom.allowed && repairFrom.source && !deps.signal?.aborted ? await crashAfterInit(deps.api, cp) : undefined;
-      if (!crashed) throw err;
-    }
-    deps.reporter.debug('step: restored');
-    if (readRestoreRecord(hc) && record.phase === 'waiting') record = await advanceRecord(deps.api, namespace, name, record, 'verifying');
-  }
-  const verify = () => {
-    deps.reporter.info('verifying the restored data on every member');
-    return verifyRestoredData({
-      api: deps.api,
-      exec: deps.exec,
-      clock: deps.clock,
-      namespace,
-      name,
-      backup: {
-        revision: record.revision,
-        totalKeys: record.totalKeys,
-        ...(record.liveKeys !== undefined ? { liveKeys: record.liveKeys } : {}),
-      },
-      ...(deps.signal ? { signal: deps.signal } : {}),
+  try {
+    await waitForRestore({
+      api: s.deps.api,
+      logs: s.deps.logs,
+      clock: s.deps.clock,
+      reporter: s.deps.reporter,
+      namespace: s.namespace,
+      name: s.name,
+      controlPlaneNamespace: s.cp,
+      replicas: await replicasOf(s),
+      timeoutMs: s.waitTimeoutMs,
+      rerun: s.rerun,
+      ...(run.signal ? { signal: run.signal } : {}),
     });
-  };
-  let verification = repairing || crashed ? undefined : await verify();
-  // hashkv alone may differ for a moment while the control plane writes: asked once more before a repair.
-  if (verification && splitMembers(verification) && verification.state !== 'SplitBrain') verification = await verify();
-  let repair: RestoreResult['repair'] = null;
-  if (!verification || splitMembers(verification)) {
-    const found = repairing?.reason ?? crashed ?? verification?.reason.replace(/^split brain: /, '') ?? '';
-    if (repairFrom.allowed && repairFrom.source) {
-      const repaired = await repairSplitBrain(
-        {
-          ...deps,
-          namespace,
-          name,
-          cp,
-          replicas,
-          waitTimeoutMs,
-          rerun,
-        },
-        record,
-        found,
-        await repairFrom.source(),
-      );
-      ({ record, verification, repair } = repaired);
-      if (verification.state === 'Restored')
-        verification = { ...verification, reason: `${verification.reason} (after repairing a split brain: ${found})` };
-    } else {
-      const v = verification as NonNullable<typeof verification>;
-      verification = { ...v, state: 'SplitBrain', reason: `split brain: ${found}`, hint: repairHint({ namespace, name }, base.bundle.url) };
-      repair = { repaired: false, reason: found, apiDowntimeSeconds: null, actions: [] };
-      // `etcd restore` (the repair the hint names) takes its own record: this one is done.
-      await retryOnConnectionFailure(() => releaseRecord(deps.api, namespace, name));
-    }
+  } catch (err) {
+    // Released HyperShift's second bug (§3.1): etcd-init restored the snapshot in every pod, yet a
+    // member crash-loops (its membership is not the data's). The in-place restore repairs that too.
+    crashed = canRepair(s) && !run.signal?.aborted ? await crashAfterInit(s.deps.api, s.cp) : undefined;
+    if (!crashed) throw err;
   }
-  if (verification.state === 'Restored') await afterVerified(deps.api, namespace, name);
-  deps.reporter.debug('step: verified');
-  return restoreResult(base, deps.api, deps.clock, base.planned, verification, record, repair);
+  s.waited = { crashed };
+  run.step('restored');
+}
+
+/** Verifies the data on every member and repairs a split brain in place (or reports it, --no-repair). */
+export async function verifyPhase(s: RestoreState, run: PhaseRun<'restore'>): Promise<void> {
+  const repairing = (run.operation as RepairingRecord).repair;
+  // A run that goes on from this phase waits first, as every run does (at once when restored).
+  if (!repairing && !s.waited) await waitPhase(s, run);
+  if (repairing && !canRepair(s))
+    throw new PreconditionError(
+      `failed to finish the restore of ${s.namespace}/${s.name}: a repair of its split etcd was interrupted, and this run cannot read the backup again`,
+      { hint: `repeat the repair with: ${s.rerun}` },
+    );
+  const crashed = s.waited?.crashed;
+  let verification = repairing || crashed ? undefined : await verify(s, run);
+  // hashkv alone may differ for a moment while the control plane writes: asked once more before a repair.
+  if (verification && splitMembers(verification) && verification.state !== 'SplitBrain') verification = await verify(s, run);
+  if (verification && !splitMembers(verification)) {
+    s.verification = verification;
+    return;
+  }
+  const found = repairing?.reason ?? crashed ?? verification?.reason.replace(/^split brain: /, '') ?? '';
+  if (!canRepair(s)) {
+    const v = verification as DataVerification;
+    s.verification = { ...v, state: 'SplitBrain', reason: `split brain: ${found}`, hint: repairHint(s, s.bundle?.url ?? '') };
+    s.repair = { repaired: false, reason: found, apiDowntimeSeconds: null, actions: [] };
+    // `etcd restore` (the repair the hint names) takes its own record: this one is done.
+    if (s.store.attached) await retryOnConnectionFailure(() => releaseRecord(s.deps.api, s.namespace, s.name));
+    return;
+  }
+  const repaired = await repairSplitBrain(
+    {
+      ...s.deps,
+      namespace: s.namespace,
+      name: s.name,
+      cp: s.cp,
+      replicas: await replicasOf(s),
+      waitTimeoutMs: s.waitTimeoutMs,
+      rerun: s.rerun,
+      record: (repair) => run.record({ repair } as Partial<RepairingRecord>),
+      step: (name) => run.step(name),
+    },
+    run.operation as RepairingRecord,
+    found,
+    await s.repairFrom.source!(),
+  );
+  s.repair = repaired.repair;
+  s.verification =
+    repaired.verification.state === 'Restored'
+      ? { ...repaired.verification, reason: `${repaired.verification.reason} (after repairing a split brain: ${found})` }
+      : repaired.verification;
+}
+
+function verify(s: RestoreState, run: PhaseRun<'restore'>): Promise<DataVerification> {
+  s.deps.reporter.info('verifying the restored data on every member');
+  const record = run.operation as RepairingRecord;
+  return verifyRestoredData({
+    api: s.deps.api,
+    exec: s.deps.exec,
+    clock: s.deps.clock,
+    namespace: s.namespace,
+    name: s.name,
+    backup: {
+      revision: record.revision,
+      totalKeys: record.totalKeys,
+      ...(record.liveKeys !== undefined ? { liveKeys: record.liveKeys } : {}),
+    },
+    ...(run.signal ? { signal: run.signal } : {}),
+  });
 }
 
 /** The record's release after verified data: retried on connection failures; a failure left says resume. */

@@ -10,7 +10,7 @@ import { PreconditionError } from '../errors.ts';
 import { controlPlaneNamespace, Etcd, RESTORE_PKI_SECRETS, Resources, type KubeObject } from '../model.ts';
 import type { KubeApi } from '../ports.ts';
 import { MAX_SNAPSHOT_URL_LENGTH } from '../controlplane/snapshot-url.ts';
-import { describe, holdsDesired } from './objects.ts';
+import { planObjects } from './preflight-plan.ts';
 import { checkHostnames, checkKeyMaterial, checkReferences, checkUrl, sameCluster } from './preflight-bundle.ts';
 import { checkContinuity } from './continuity.ts';
 import { checkSourceGone } from './source-gone.ts';
@@ -54,20 +54,50 @@ export interface Preflight {
   sameManagementCluster: boolean | undefined;
 }
 
+type Pass = (check: string, detail: string) => void;
+
 export async function preflight(
   input: PreflightInput,
   desired: DesiredObject[],
 ): Promise<{ preflight: Preflight; planned: PlannedObject[] }> {
-  const { api, bundle, namespace, name } = input;
-  const cp = controlPlaneNamespace(namespace, name);
+  const cp = controlPlaneNamespace(input.namespace, input.name);
   const checks: PreflightCheck[] = [];
   const warnings: string[] = [];
-  const pass = (check: string, detail: string) => checks.push({ name: check, ok: true, detail });
-  pass('backup', `verified: SHA-256, trailer, revision ${bundle.manifest.snapshot.revision}, ${bundle.manifest.snapshot.totalKeys} keys`);
+  const pass: Pass = (check, detail) => checks.push({ name: check, ok: true, detail });
+  await checkBackup(input, cp, pass, warnings);
+  const [hc, operator, pvcs, kubeSystem] = await Promise.all([
+    input.api.get(Resources.hostedCluster, input.namespace, input.name),
+    input.api.get(Resources.deployment, HYPERSHIFT_OPERATOR.namespace, HYPERSHIFT_OPERATOR.deployment),
+    input.api.list(Resources.persistentVolumeClaim, cp).catch(() => [] as KubeObject[]),
+    input.api.get(Resources.namespace, '', 'kube-system').catch(() => undefined),
+  ]);
+  checkOperator(input.api, operator, pass);
+  const slot = await checkSlot(input, hc, pass);
+  const leftoverPvcs = checkVolumes(input, cp, slot.ours ? [] : pvcs, pass);
+  const sameManagementCluster = await checkPlacement(input, desired, kubeSystem, pass, warnings);
+  checkReferences(input.bundle, desired, input.namespace, cp);
+  const planned = await planObjects(input, desired, { ours: slot.ours, replacing: slot.toDelete.length > 0, cp }, pass);
+  const record = readRestoreRecord(hc);
+  return {
+    preflight: {
+      checks,
+      warnings,
+      resumeRecord: slot.ours ? record : undefined,
+      alreadyRestored: slot.ours && record === undefined,
+      toDelete: slot.toDelete,
+      leftoverPvcs,
+      sameManagementCluster,
+    },
+    planned,
+  };
+}
 
+/** What the backup carries: verified already (bundle.ts); the URL, the key material, continuity. */
+async function checkBackup(input: PreflightInput, cp: string, pass: Pass, warnings: string[]): Promise<void> {
+  const { bundle } = input;
+  pass('backup', `verified: SHA-256, trailer, revision ${bundle.manifest.snapshot.revision}, ${bundle.manifest.snapshot.totalKeys} keys`);
   checkUrl(input.snapshotUrl);
   pass('snapshot-url', `one pre-signed URL, ${input.snapshotUrl.length} of ${MAX_SNAPSHOT_URL_LENGTH} characters`);
-
   checkKeyMaterial(bundle);
   const pkiCarried = RESTORE_PKI_SECRETS.filter((n) =>
     bundle.objects.some(
@@ -87,13 +117,9 @@ export async function preflight(
       ? `original AES-CBC key ${bundle.manifest.encryption.activeKeySecret} in the backup`
       : `encryption: ${bundle.manifest.encryption.type}`,
   );
+}
 
-  const [hc, operator, pvcs, kubeSystem] = await Promise.all([
-    api.get(Resources.hostedCluster, namespace, name),
-    api.get(Resources.deployment, HYPERSHIFT_OPERATOR.namespace, HYPERSHIFT_OPERATOR.deployment),
-    api.list(Resources.persistentVolumeClaim, cp).catch(() => [] as KubeObject[]),
-    api.get(Resources.namespace, '', 'kube-system').catch(() => undefined),
-  ]);
+function checkOperator(api: KubeApi, operator: KubeObject | undefined, pass: Pass): void {
   const ready = (operator?.['status'] as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
   if (!operator || ready < 1) {
     throw new PreconditionError(
@@ -104,10 +130,17 @@ export async function preflight(
     );
   }
   pass('operator', `HyperShift operator ready (${ready} replica${ready === 1 ? '' : 's'})`);
+}
 
-  const record = readRestoreRecord(hc);
+/** The HostedCluster's slot: absent, this restore's own from an earlier run, or to be replaced (--replace). */
+async function checkSlot(
+  input: PreflightInput,
+  hc: KubeObject | undefined,
+  pass: Pass,
+): Promise<{ ours: boolean; toDelete: Preflight['toDelete'] }> {
+  const { api, namespace, name } = input;
   const from = restoredFrom(hc);
-  const ours = hc !== undefined && from === bundle.url && !input.replace;
+  const ours = hc !== undefined && from === input.bundle.url && !input.replace;
   const toDelete: Preflight['toDelete'] = [];
   if (hc && otherOperation(hc)) {
     throw new PreconditionError(
@@ -141,13 +174,16 @@ export async function preflight(
         ? `${namespace}/${name} was created from this backup by an earlier run: finishing it`
         : `${namespace}/${name} exists and will be replaced`,
   );
+  return { ours, toDelete };
+}
 
-  const leftoverPvcs = ours
-    ? []
-    : pvcs
-        .map((p) => p.metadata.name ?? '')
-        .filter((n) => /^data-etcd-\d+$/.test(n))
-        .sort();
+/** No leftover etcd PVC: etcd-init skips the restore on a non-empty volume (--replace deletes them). */
+function checkVolumes(input: PreflightInput, cp: string, pvcs: KubeObject[], pass: Pass): string[] {
+  const { namespace, name } = input;
+  const leftoverPvcs = pvcs
+    .map((p) => p.metadata.name ?? '')
+    .filter((n) => /^data-etcd-\d+$/.test(n))
+    .sort();
   if (leftoverPvcs.length > 0 && !input.replace) {
     throw new PreconditionError(
       `failed to restore ${namespace}/${name}: leftover etcd PVC${leftoverPvcs.length > 1 ? 's' : ''} ${leftoverPvcs.join(', ')} in ${cp}: etcd-init skips the restore on a non-empty volume and the old data would come back`,
@@ -162,7 +198,18 @@ export async function preflight(
       ? `${leftoverPvcs.join(', ')} left over in ${cp}: --replace deletes them`
       : `no etcd PVC (${Etcd.pvcName(0)}, ...) in ${cp}`,
   );
+  return leftoverPvcs;
+}
 
+/** Which management cluster this is, fixed hostnames, whether the source is gone, the etcd version. */
+async function checkPlacement(
+  input: PreflightInput,
+  desired: DesiredObject[],
+  kubeSystem: KubeObject | undefined,
+  pass: Pass,
+  warnings: string[],
+): Promise<boolean | undefined> {
+  const { bundle } = input;
   const sameManagementCluster = sameCluster(bundle, kubeSystem);
   const platform = bundle.manifest.hostedCluster.platform || 'unknown';
   pass(
@@ -176,75 +223,7 @@ export async function preflight(
   const etcdVersion = checkReleaseEtcd(bundle.manifest.etcd.version || undefined, hcRelease, input.force === true);
   pass('etcd-version', etcdVersion.detail);
   warnings.push(...etcdVersion.warnings);
-  checkReferences(bundle, desired, namespace, cp);
-
-  const planned: PlannedObject[] = [];
-  const conflicts: string[] = [];
-  const missingRefs: string[] = [];
-  // Objects inside namespaces --replace deletes are re-created after it; the others are read at once.
-  const isReplaced = (d: (typeof desired)[number]) =>
-    toDelete.length > 0 && (d.object.metadata.namespace === cp || d.step === 'node-pools');
-  const lives = await Promise.all(
-    desired.map((d) =>
-      d.step === 'hosted-cluster' || isReplaced(d)
-        ? Promise.resolve(undefined)
-        : api.get(d.type, d.object.metadata.namespace ?? '', d.object.metadata.name ?? ''),
-    ),
-  );
-  for (const [i, d] of desired.entries()) {
-    const row = (action: PlannedObject['action']): PlannedObject => ({
-      step: d.step,
-      kind: d.type.kind,
-      namespace: d.object.metadata.namespace ?? null,
-      name: d.object.metadata.name ?? '',
-      action,
-      origin: d.origin,
-    });
-    if (d.step === 'hosted-cluster') {
-      planned.push(row(ours ? 'exists' : 'create'));
-      continue;
-    }
-    const replaced = isReplaced(d);
-    const live = lives[i];
-    if (d.mustExist) {
-      if (live && !replaced) planned.push(row('exists'));
-      else missingRefs.push(describe(d) + (replaced ? ' (--replace deletes it)' : ''));
-    } else if (!live) planned.push(row('create'));
-    else if (d.step === 'namespaces' || d.keepExisting || holdsDesired(live, d.object)) planned.push(row('exists'));
-    else conflicts.push(describe(d));
-  }
-  if (conflicts.length) {
-    throw new PreconditionError(
-      `failed to restore ${namespace}/${name}: ${conflicts.join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with other content than the backup's`,
-      {
-        hint: 'a different encryption key or PKI would leave the restored data unreadable: delete or rename these objects if they are stale, or restore into another namespace with -n',
-      },
-    );
-  }
-  if (missingRefs.length) {
-    throw new PreconditionError(
-      `failed to restore ${namespace}/${name}: the backup does not carry ${missingRefs.join(', ')}, and ${missingRefs.length === 1 ? 'it does' : 'they do'} not exist on ${api.describeTarget()}`,
-      {
-        hint: 'the backup predates carrying referenced Secrets/ConfigMaps: create them in the namespace first (e.g. the pull secret), or take a new backup with this version',
-      },
-    );
-  }
-  pass(
-    'objects',
-    `${planned.filter((p) => p.action === 'create').length} to create, ${planned.filter((p) => p.action === 'exists').length} already there and identical`,
-  );
-  return {
-    preflight: {
-      checks,
-      warnings,
-      resumeRecord: ours ? record : undefined,
-      alreadyRestored: ours && record === undefined,
-      toDelete,
-      leftoverPvcs,
-      sameManagementCluster,
-    },
-    planned,
-  };
+  return sameManagementCluster;
 }
 
 /**
@@ -253,7 +232,7 @@ export async function preflight(
  * --cleanup-cloud-resources says so; otherwise replace.ts sets the annotation to "false" right before
  * the delete (kept visible on the object rather than removed, so the choice shows in its last state).
  */
-function checkCloudCleanup(hc: KubeObject, allowed: boolean, pass: (check: string, detail: string) => void): void {
+function checkCloudCleanup(hc: KubeObject, allowed: boolean, pass: Pass): void {
   const { namespace, name } = hc.metadata;
   const on = hc.metadata.annotations?.[CLEANUP_CLOUD_RESOURCES] === 'true';
   if (on && !allowed) {

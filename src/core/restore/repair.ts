@@ -15,7 +15,7 @@ import type { Clock, KubeApi, ObjectStore, OpenedStore, PodExec, Reporter, S3Tar
 import { readReplicas } from '../controlplane/quiesce.ts';
 import { waitUntil } from '../controlplane/wait.ts';
 import { restoreEveryVolume } from '../etcd/volume-restore.ts';
-import { advanceRecord, type RestoreRecord } from './record.ts';
+import type { RestoreRecord } from './record.ts';
 import type { RestoreResult } from '../contracts/restore.ts';
 import { verifyRestoredData, type DataVerification } from '../etcd/verify-data.ts';
 
@@ -46,6 +46,10 @@ export interface RepairContext {
   onBytes?: (n: number) => void;
   /** The command that repeats this restore (continues an interrupted repair). */
   rerun: string;
+  /** Records the repair on the restore's record (the runner's run.record), before anything is done. */
+  record(repair: NonNullable<RepairingRecord['repair']>): Promise<void>;
+  /** Marks a step for the test hook. */
+  step(name: string): void;
 }
 
 /**
@@ -68,14 +72,14 @@ export async function repairSplitBrain(
   record: RepairingRecord,
   found: string,
   source: RepairSource,
-): Promise<{ record: RepairingRecord; verification: DataVerification; repair: NonNullable<RestoreResult['repair']> }> {
+): Promise<{ verification: DataVerification; repair: NonNullable<RestoreResult['repair']> }> {
   const id = record.repair?.id ?? randomUUID().slice(0, 8);
   ctx.reporter.warn(`the restored members are in different clusters (${found}): repairing in place from the same backup`);
   // The API servers' replicas before the first run scaled them to 0: what a repeated run puts back.
   const apiReplicas = record.repair?.apiReplicas ?? (await readReplicas({ api: ctx.api, controlPlaneNamespace: ctx.cp }));
-  let live: RepairingRecord = { ...record, repair: { id, reason: found, startedAt: ctx.clock.now().toISOString(), apiReplicas } };
-  live = await advanceRecord(ctx.api, ctx.namespace, ctx.name, live, live.phase);
-  ctx.reporter.debug('step: repairing');
+  const repair = { id, reason: found, startedAt: ctx.clock.now().toISOString(), apiReplicas };
+  await ctx.record(repair);
+  ctx.step('repairing');
   // A deadline left by an interrupted repair expires by itself: only a value the cluster had before is put back.
   const hc = await ctx.api.get(Resources.hostedCluster, ctx.namespace, ctx.name);
   const previousPausedUntil = record.repair ? null : ((hc?.['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil ?? null);
@@ -131,7 +135,6 @@ export async function repairSplitBrain(
   }
   const verification = last as DataVerification;
   return {
-    record: live,
     verification,
     repair: {
       repaired: verification.state === 'Restored',

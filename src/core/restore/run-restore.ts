@@ -1,162 +1,33 @@
 /**
- * `restore <backup-url>`: preflight (reads only) → [--replace: delete and wait] → apply in
- * order → wait for EtcdSnapshotRestored → verify by data. The restore is recorded on the
- * HostedCluster it creates (record.ts); a run killed at any point is finished by running it
- * again or by `resume` (resumeRestore), from the cluster alone.
+ * `restore <backup-url>`: carried out by the operation runner from the phases of phases.ts:
+ * checks (the backup, the preflight, trust, --replace's confirmation) → [--replace: delete and
+ * wait] → apply in order → wait for EtcdSnapshotRestored → verify by data. The restore is
+ * recorded on the HostedCluster it creates (store.ts); a run killed at any point is finished by
+ * running it again or by `resume` (resumeRestore), from the cluster alone.
  */
-import { randomUUID } from 'node:crypto';
-import { NotFoundError } from '../errors.ts';
-import { controlPlaneNamespace, Resources, type KubeObject } from '../model.ts';
+import { NotFoundError, PartialFailureError } from '../errors.ts';
+import { controlPlaneNamespace, type KubeObject } from '../model.ts';
 import type { OpenedStore, S3Target } from '../ports.ts';
+import { resumeWorkflow, runWorkflow, type RunnerIO, type RunOutcome } from '../operation/runner.ts';
 import { BackupFiles } from '../bundle/layout.ts';
-import { applyObjects } from './apply.ts';
-import { readBundle } from './bundle.ts';
-import { desiredObjects } from './objects.ts';
-import { preflight, type Preflight } from './preflight.ts';
-import { checkRestoreTrust } from './preflight-trust.ts';
-import { advanceRecord, readRestoreRecord, recordAnnotations, type RestoreRecord } from './record.ts';
-import { recordedSource, type RecordedSnapshot, type RepairSource } from './repair.ts';
-import { finish } from './finish.ts';
+import { restoreWorkflow, type RestoreState } from './phases.ts';
+import type { Preflight } from './preflight.ts';
+import { readRestoreRecord, type RestoreRecord } from './record.ts';
+import { recordedSource, type RepairSource } from './repair.ts';
 import { withNodeCount } from './nodes.ts';
-import { replaceExisting } from './replace.ts';
+import { restoreStore } from './store.ts';
 import { restoreResult } from './result.ts';
 import type { RestoreBundle, RestoreDeps, RestoreRequest, RestoreResult } from '../contracts/restore.ts';
 
 export async function runRestore(req: RestoreRequest, deps: RestoreDeps): Promise<RestoreResult> {
-  const startedAt = deps.clock.now();
-  deps.reporter.info(`verifying backup ${req.store.url(req.prefix ? `${req.prefix}/` : '')}`);
-  const { bundle } = await readBundle(
-    { store: req.store, prefix: req.prefix, openBucket: (bucket) => req.openBucket(bucket) },
-    {
-      reporter: deps.reporter,
-      ...(deps.signal ? { signal: deps.signal } : {}),
-      ...(deps.onBytes ? { onBytes: deps.onBytes } : {}),
-      ...(req.verifySnapshot ? { verifySnapshot: true } : {}),
-      ...(req.withNodes ? { controlPlaneObjects: true } : {}),
-    },
-  );
-  const m = bundle.manifest;
-  const namespace = req.namespace ?? m.hostedCluster.namespace;
-  const name = m.hostedCluster.name;
-  const cp = controlPlaneNamespace(namespace, name);
-  const snapshotKey = req.prefix ? `${req.prefix}/${m.snapshot.file || BackupFiles.snapshot}` : m.snapshot.file || BackupFiles.snapshot;
-  const snapshotUrl = await req.store.presignGet(snapshotKey, req.expiresInSeconds);
-
-  const record: RecordedSnapshot = {
-    snapshot: {
-      file: m.snapshot.file || BackupFiles.snapshot,
-      sha256: m.snapshot.sha256,
-      size: m.snapshot.size,
-      ...(req.via && Object.keys(req.via).length ? { via: req.via } : {}),
-    },
-    id: randomUUID().slice(0, 8),
-    type: 'restore',
-    startedAt: startedAt.toISOString(),
-    phase: 'hosted-cluster',
-    ...(req.toolVersion ? { toolVersion: req.toolVersion } : {}),
-    backup: bundle.url,
-    backupId: m.id,
-    firstChangeAt: startedAt.toISOString(),
-    backupCreatedAt: m.createdAt,
-    revision: m.snapshot.revision,
-    totalKeys: m.snapshot.totalKeys,
-    ...(liveKeysOf(m) !== undefined ? { liveKeys: liveKeysOf(m) } : {}),
-  };
-  const desired = desiredObjects(bundle, {
-    namespace,
-    name,
-    snapshotUrl,
-    recordAnnotations: { ...recordAnnotations(record), ...req.hostedClusterAnnotations },
-  }).filter((d) => req.nodePools !== false || d.step !== 'node-pools');
-  const { preflight: pre, planned } = await preflight(
-    {
-      api: deps.api,
-      bundle,
-      namespace,
-      name,
-      replace: req.replace,
-      snapshotUrl,
-      ...(req.cleanupCloudResources ? { cleanupCloudResources: true } : {}),
-      ...(deps.sourceProbe ? { sourceProbe: deps.sourceProbe } : {}),
-      ...(req.force ? { force: true } : {}),
-    },
-    desired,
-  );
-  await checkRestoreTrust(
-    {
-      api: deps.api,
-      exec: deps.exec,
-      store: req.store,
-      prefix: req.prefix,
-      expiresInSeconds: req.expiresInSeconds,
-      namespace,
-      name,
-      cp,
-      ...(req.via?.caBundle ? { caBundle: req.via.caBundle } : {}),
-      ...(deps.signal ? { signal: deps.signal } : {}),
-    },
-    pre,
-  );
-  for (const w of pre.warnings) deps.reporter.warn(w);
-  deps.reporter.debug('step: preflight');
-  const base = { bundle, namespace, name, cp, pre, startedAt };
-  if (req.dryRun) return restoreResult(base, deps.api, deps.clock, planned, null, null);
-
-  if (pre.toDelete.length > 0 || pre.leftoverPvcs.length > 0) {
-    const what = [...pre.toDelete.map((o) => `${o.kind} ${o.namespace}/${o.name}`), ...pre.leftoverPvcs.map((p) => `PVC ${cp}/${p}`)];
-    await deps.confirmReplace(
-      `Replace: this deletes ${what.join(', ')} and waits until the control plane ${cp} and its etcd volumes are gone (the hosted cluster is down until the restore completes). Continue?`,
-    );
-    deps.reporter.info(`replacing: deleting ${what.join(', ')}`);
-    deps.reporter.debug('step: confirmed');
-    await replaceExisting(
-      {
-        api: deps.api,
-        clock: deps.clock,
-        reporter: deps.reporter,
-        namespace,
-        name,
-        timeoutMs: req.waitTimeoutMs,
-        ...(deps.signal ? { signal: deps.signal } : {}),
-        ...(req.cleanupCloudResources ? { cleanupCloudResources: true } : {}),
-      },
-      pre,
-    );
+  const s = newState(req, deps);
+  s.repairFrom = { allowed: req.repair !== false, source: () => Promise.resolve(repairSource(s, req)) };
+  if (req.dryRun) {
+    for (const check of restoreWorkflow.checks) await check.run(s, { reporter: deps.reporter, signal: deps.signal });
+    return restoreResult(facts(s), deps.api, deps.clock, s.planned, null, null);
   }
-
-  let live = record;
-  if (pre.resumeRecord) {
-    live = pre.resumeRecord;
-    deps.reporter.info(`HostedCluster ${namespace}/${name} was created from this backup by run ${live.id} (${live.phase}): finishing it`);
-  }
-  const hcDesired = desired.find((d) => d.step === 'hosted-cluster');
-  const applied = await applyObjects(
-    {
-      api: deps.api,
-      reporter: deps.reporter,
-      skipHostedCluster: pre.resumeRecord !== undefined || pre.alreadyRestored,
-      beforeCreate: (d, createdSoFar) => {
-        if (pre.resumeRecord) return;
-        if (createdSoFar.length === 0) live = { ...live, firstChangeAt: deps.clock.now().toISOString() };
-        if (d === hcDesired) {
-          live = { ...live, created: [...createdSoFar] };
-          hcDesired.object.metadata.annotations = { ...hcDesired.object.metadata.annotations, ...recordAnnotations(live) };
-        }
-      },
-    },
-    desired,
-  );
-  if (pre.alreadyRestored) {
-    const hc = await deps.api.get(Resources.hostedCluster, namespace, name);
-    live = { ...record, firstChangeAt: hc?.metadata.creationTimestamp ?? record.firstChangeAt, phase: 'verified' };
-  } else if (live.phase === 'hosted-cluster' || live.phase === 'node-pools') {
-    live = await advanceRecord(deps.api, namespace, name, live, 'waiting');
-  }
-  const source: RepairSource = { store: req.store, key: snapshotKey, sha256: m.snapshot.sha256, size: m.snapshot.size };
-  const result = await finish({ ...base, planned: applied }, live, deps, req.waitTimeoutMs, req.rerun, {
-    allowed: req.repair !== false,
-    source: () => Promise.resolve(source),
-  });
+  const outcome = await carryOut(s, () => runWorkflow(restoreWorkflow, s, (st) => st.record!, io(s)));
+  const result = restoreResult(facts(s), deps.api, deps.clock, s.applied, s.verification!, outcome.operation as RestoreRecord, s.repair);
   return withNodeCount(result, { ...deps, timeoutMs: req.waitTimeoutMs });
 }
 
@@ -176,24 +47,87 @@ export async function resumeRestore(
       hint: 'nothing to finish',
     });
   const bundle = bundleFromRecord(hc, record);
-  const pre: Preflight = {
-    checks: [],
-    warnings: [],
-    resumeRecord: record,
-    alreadyRestored: false,
-    toDelete: [],
-    leftoverPvcs: [],
-    sameManagementCluster: undefined,
-  };
-  const base = { bundle, namespace, name, cp: controlPlaneNamespace(namespace, name), pre, startedAt: deps.clock.now() };
-  return finish(
-    { ...base, planned: [] },
-    record,
+  const rerun = `{cmd} restore ${record.backup}${namespace !== bundle.manifest.hostedCluster.namespace ? ` -n ${namespace}` : ''}`;
+  // The store reads where it writes from the state: completed in place.
+  const s = newState(undefined, deps, { waitTimeoutMs, rerun, attached: true });
+  Object.assign(s, {
+    namespace,
+    name,
+    cp: controlPlaneNamespace(namespace, name),
+    bundle,
+    pre: {
+      checks: [],
+      warnings: [],
+      resumeRecord: record,
+      alreadyRestored: false,
+      toDelete: [],
+      leftoverPvcs: [],
+      sameManagementCluster: undefined,
+    },
+    repairFrom: { allowed: true, ...(openStore ? { source: () => recordedSource(record, openStore) } : {}) },
+  } satisfies Partial<RestoreState>);
+  const outcome = await carryOut(s, () => resumeWorkflow(restoreWorkflow, s, record, io(s)));
+  return restoreResult(facts(s), deps.api, deps.clock, s.applied, s.verification!, outcome.operation as RestoreRecord, s.repair);
+}
+
+function newState(
+  req: RestoreRequest | undefined,
+  deps: Omit<RestoreDeps, 'confirmReplace' | 'onBytes'> & Partial<Pick<RestoreDeps, 'confirmReplace' | 'onBytes'>>,
+  resume?: { waitTimeoutMs: number; rerun: string; attached: true },
+): RestoreState {
+  const s = {
+    ...(req ? { req } : {}),
     deps,
-    waitTimeoutMs,
-    `{cmd} restore ${record.backup}${namespace !== bundle.manifest.hostedCluster.namespace ? ` -n ${namespace}` : ''}`,
-    { allowed: true, ...(openStore ? { source: () => recordedSource(record, openStore) } : {}) },
-  );
+    startedAt: deps.clock.now(),
+    waitTimeoutMs: req?.waitTimeoutMs ?? resume?.waitTimeoutMs ?? 0,
+    rerun: req?.rerun ?? resume?.rerun ?? '',
+    repairFrom: { allowed: false },
+    namespace: req?.namespace ?? '',
+    name: '',
+    cp: '',
+    desired: [],
+    planned: [],
+    applied: [],
+    created: [],
+    repair: null,
+  } as Omit<RestoreState, 'store'> as RestoreState;
+  s.store = restoreStore(deps.api, s, () => s.verification?.state === 'Restored', resume?.attached);
+  return s;
+}
+
+/** The runner's I/O; `step: <name>` debug lines are the test hook (restore-crash.test.ts). */
+function io(s: RestoreState): RunnerIO<'restore'> {
+  return {
+    store: s.store,
+    reporter: s.deps.reporter,
+    clock: s.deps.clock,
+    signal: s.deps.signal,
+    step: (name) => {
+      if (name !== 'locked') s.deps.reporter.debug(`step: ${name}`);
+    },
+    // The HostedCluster is named once the backup is read (a check).
+    get resumeCommand() {
+      return `{cmd} resume ${s.name} -n ${s.namespace}`;
+    },
+  };
+}
+
+/**
+ * Runs or resumes, then says `step: verified`. Past the point of no return the runner wraps a
+ * failure as "restore did not finish (phase ...)": the restore's own failures already name the
+ * command that goes on (a re-run, `resume`, --replace) and keep their exit codes, so the cause is
+ * what surfaces.
+ */
+async function carryOut(s: RestoreState, go: () => Promise<RunOutcome<'restore'>>): Promise<RunOutcome<'restore'>> {
+  try {
+    const outcome = await go();
+    s.deps.reporter.debug('step: verified');
+    return outcome;
+  } catch (err) {
+    if (err instanceof PartialFailureError && err.cause instanceof Error && err.message.startsWith('restore did not finish (phase '))
+      throw err.cause;
+    throw err;
+  }
 }
 
 /** For `resume`: the backup facts the record carries (no store access needed). */
@@ -210,8 +144,14 @@ function bundleFromRecord(hc: KubeObject, record: RestoreRecord): RestoreBundle 
   return { url: record.backup, manifest, hostedCluster: hc, nodePools: [], objects: [] };
 }
 
-/** Live keys at the snapshot's revision, when the backup recorded them (snapshot.liveKeys). */
-function liveKeysOf(m: RestoreBundle['manifest']): number | undefined {
-  const n = (m.snapshot as { liveKeys?: unknown }).liveKeys;
-  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
+/** What the result reports besides the phases' outcome. */
+function facts(s: RestoreState) {
+  return { bundle: s.bundle!, namespace: s.namespace, name: s.name, cp: s.cp, pre: s.pre as Preflight, startedAt: s.startedAt };
+}
+
+/** The backup's own snapshot object, as the run verified it: what a repair reads again. */
+function repairSource(s: RestoreState, req: RestoreRequest): RepairSource {
+  const snapshot = s.record!.snapshot!;
+  const file = snapshot.file || BackupFiles.snapshot;
+  return { store: req.store, key: req.prefix ? `${req.prefix}/${file}` : file, sha256: snapshot.sha256, size: snapshot.size };
 }
