@@ -1,6 +1,5 @@
 /**
- * The shared operation machinery: the record (lock, typed undo data), compensations dropped by
- * handle, resume's dispatch on the recorded type, and the wait every workflow uses. Against a
+ * The shared operation machinery: the record (lock, typed undo data), resume's dispatch on the recorded type, and the wait every workflow uses. Against a
  * stateful in-memory HostedCluster store with resourceVersion checks and RFC 7386 merge patches.
  */
 import { describe, expect, it } from 'vitest';
@@ -16,7 +15,6 @@ import {
   updateOperation,
   type BackupOperation,
 } from '../../../../src/core/operation/record.ts';
-import { Rollback } from '../../../../src/core/operation/rollback.ts';
 import { resumeOperation, type ResumeDeps } from '../../../../src/core/operation/resume.ts';
 import { waitUntil } from '../../../../src/core/controlplane/wait.ts';
 import { FakeKube } from '../../../support/fakes/kube.ts';
@@ -129,39 +127,6 @@ describe('operation record', () => {
   it('refuses a record that is not JSON with a hint instead of guessing', () => {
     expect(() => readOperation({ metadata: { annotations: { [Annotations.operation]: '{oops' } } })).toThrow(PreconditionError);
     expect(() => readOperation({ metadata: { annotations: { [Annotations.operation]: '"text"' } } })).toThrow(/not an operation record/);
-  });
-});
-
-describe('Rollback', () => {
-  it('runs newest first and drops exactly the handles given, even when names repeat', async () => {
-    const ran: string[] = [];
-    const rb = new Rollback(quiet);
-    rb.push('same', async () => void ran.push('first'));
-    const second = rb.push('same', async () => void ran.push('second'));
-    rb.push('other', async () => void ran.push('third'));
-    rb.drop(second);
-    expect(rb.pending()).toEqual(['same', 'other']);
-    expect(await rb.run()).toEqual([]);
-    expect(ran).toEqual(['third', 'first']);
-    expect(rb.pending()).toEqual([]);
-  });
-
-  it('attempts every compensation; only non-best-effort failures are returned', async () => {
-    const ran: string[] = [];
-    const rb = new Rollback(quiet);
-    rb.push('scale back', async () => void ran.push('scale'));
-    rb.push('unpause', async () => {
-      throw new Error('API down');
-    });
-    rb.push(
-      'delete upload',
-      async () => {
-        throw new Error('S3 down');
-      },
-      { bestEffort: true },
-    );
-    expect(await rb.run()).toEqual(['unpause: API down']);
-    expect(ran).toEqual(['scale']);
   });
 });
 
