@@ -1,6 +1,7 @@
 /**
  * The shared operation machinery: the record (lock, typed undo data), resume's dispatch on the
- * recorded type, and the wait every workflow uses. Against a stateful in-memory HostedCluster store with resourceVersion checks and RFC 7386 merge patches.
+ * recorded type, and the wait every workflow uses. Against a stateful in-memory HostedCluster
+ * store with resourceVersion checks and RFC 7386 merge patches.
  */
 import { describe, expect, it } from 'vitest';
 import { OperationInProgressError, PreconditionError, RemoteError } from '../../../../src/core/errors.ts';
