@@ -15,9 +15,9 @@ import { rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { fillEtcd } from '../test/support/etcd-fill.ts';
+import { fillEtcd } from '../test/sandbox/etcd/fill.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.ts';
-import { startS3ServerProcess, type S3ServerProcess } from '../test/support/s3-server-process.ts';
+import { startS3ServerProcess, type S3ServerProcess } from '../test/sandbox/s3/server-process.ts';
 import type { BackupManifest } from '../src/core/bundle/manifest.ts';
 import { emit, median, timedRun } from './lib.ts';
 

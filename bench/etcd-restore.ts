@@ -11,7 +11,7 @@
  * Sizes: HCP_DR_BENCH_ETCD_RESTORE_SIZES_MB (default 100,1024). This machine is shared: one round.
  */
 import path from 'node:path';
-import { fillEtcd } from '../test/support/etcd-fill.ts';
+import { fillEtcd } from '../test/sandbox/etcd/fill.ts';
 import { demoBackupArgs, sandboxS3Flags } from '../test/support/sandbox-s3.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.ts';
 import { connectKube } from '../src/kube/session.ts';

@@ -8,12 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startApiSimulator } from '../test/support/sim/server.ts';
+import { startApiSimulator } from '../test/sandbox/api/server.ts';
 import { connectKube } from '../src/kube/session.ts';
 import { runExport } from '../src/core/export/run-export.ts';
 import { KNOWN_KINDS } from '../src/core/objects/kinds.ts';
 import { loadFixture } from '../test/unit/export/helpers.ts';
-import type { SimObject } from '../test/support/sim/types.ts';
+import type { SimObject } from '../test/sandbox/api/types.ts';
 
 const OBJECTS = 2000;
 const quiet = { info: () => {}, warn: () => {}, debug: () => {} };

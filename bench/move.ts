@@ -15,7 +15,7 @@
  * entry; default plugin/kubectl-hcp_dr of this checkout), HCP_DR_BENCH_VERBOSE (the plugin's -v lines, timed).
  */
 import path from 'node:path';
-import { fillEtcd } from '../test/support/etcd-fill.ts';
+import { fillEtcd } from '../test/sandbox/etcd/fill.ts';
 import { demoMoveArgs, useSandboxCredentials } from '../test/support/sandbox-s3.ts';
 import { REPO_ROOT, startSandbox, type ManagementCluster, type Sandbox } from '../test/sandbox/sandbox.ts';
 import type { MoveResult } from '../src/core/move/types.ts';

@@ -3,7 +3,7 @@
  *  - time to a verified restore: `hcp-dr restore` (the built plugin, plugin/kubectl-hcp_dr, as users
  *    run it: wall time of the process, from start to the verified result) of clusters/demo after it
  *    was deleted, against the operator stand-in's own bare restore of the same snapshot in the same
- *    run: for each of the three members at once, what etcd-init does (test/support/hypershift/etcd-init.ts:
+ *    run: for each of the three members at once, what etcd-init does (test/sandbox/hypershift/etcd-init.ts:
  *    curl of the pre-signed https URL, `etcdctl snapshot restore` with --name/--initial-cluster), then
  *    the member started on the restored data, until every member answers /health;
  *  - where the plugin's time goes: its -v step lines and the stand-in's timeline of the control plane;
@@ -19,12 +19,12 @@
  * 1 GiB) and the medians compared. HCP_DR_BENCH_RESTORE_SIZES_MB=100,1024 sets the sizes.
  */
 import path from 'node:path';
-import { fillEtcd } from '../test/support/etcd-fill.ts';
+import { fillEtcd } from '../test/sandbox/etcd/fill.ts';
 import { demoBackupArgs, presignedHttpsGet } from '../test/support/sandbox-s3.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.ts';
-import { startEtcdCluster, type EtcdCluster } from '../test/support/etcd-cluster.ts';
-import { runEtcdInit } from '../test/support/hypershift/etcd-init.ts';
-import type { ControlPlaneTimeline } from '../test/support/hypershift/operator.ts';
+import { startEtcdCluster, type EtcdCluster } from '../test/sandbox/etcd/cluster.ts';
+import { runEtcdInit } from '../test/sandbox/hypershift/etcd-init.ts';
+import type { ControlPlaneTimeline } from '../test/sandbox/hypershift/operator.ts';
 import { connectKube } from '../src/kube/session.ts';
 import { Etcd, Resources } from '../src/core/model.ts';
 import type { BackupManifest } from '../src/core/bundle/manifest.ts';

@@ -1,5 +1,5 @@
 /**
- * Backup against Ceph RGW (test/support/ceph-rgw.ts: Debian's Pacific, one memstore OSD), for a ~1 GiB
+ * Backup against Ceph RGW (test/sandbox/s3/ceph-rgw.ts: Debian's Pacific, one memstore OSD), for a ~1 GiB
  * etcd database on the sandbox:
  *  - transfer: the plugin's path (exec `cat` → SHA-256 → SigV4 multipart upload, with the integrity
  *    path RGW gets: it does not acknowledge CRC32, so every part is payload-signed) against the same
@@ -15,9 +15,9 @@ import { rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { fillEtcd } from '../test/support/etcd-fill.ts';
+import { fillEtcd } from '../test/sandbox/etcd/fill.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.ts';
-import { startCephRgw, type CephRgw } from '../test/support/ceph-rgw.ts';
+import { startCephRgw, type CephRgw } from '../test/sandbox/s3/ceph-rgw.ts';
 import { emit, median, timedRun } from './lib.ts';
 
 const mb = Number(process.env['HCP_DR_BENCH_RGW_MB'] ?? 1024);

@@ -2,7 +2,7 @@
 # Builds the etcd releases the test world runs besides Debian's 3.4 (hypershift-domain.md §6: OpenShift
 # runs 3.5.x up to 4.20 and 3.6.x from 4.21): the server, etcdctl and etcdutl of each pinned version, with
 # the machine's Go as it is (GOTOOLCHAIN=local) and its module proxy, into .cache/etcd/<version>/bin
-# (ignored by git). A version whose three binaries are present is skipped. test/support/etcd/versions.ts
+# (ignored by git). A version whose three binaries are present is skipped. test/sandbox/etcd/versions.ts
 # holds the same pins; change both together.
 # Build time on the 2-core reference machine (shared with other builds): 256 s for 3.5, 228 s for 3.6 from an
 # empty module cache (8 min in all); nothing when present.

@@ -5,7 +5,7 @@
 # `go install k8s.io/kubernetes/cmd/kube-apiserver@v` refuses the module (its go.mod replaces the k8s.io/*
 # staging modules with local paths), so a throwaway module requires k8s.io/kubernetes and replaces each
 # staging module with its published v0.<minor>.<patch> twin, then builds the command.
-# The pin matches the kubectl of the reference machine (1.32); test/support/kube-apiserver.ts holds the same pin.
+# The pin matches the kubectl of the reference machine (1.32); test/sandbox/kube-apiserver/server.ts holds the same pin.
 # Cost on the 2-core reference machine, empty Go caches: ~10 CPU-minutes (486 s user + 113 s sys), 26 min wall
 # while sharing the cores with the etcd builds; ~1 GB of modules and 2.4 GB of build cache; peak RSS of one
 # process 1.6 GB (the link); a 95 MB binary.

@@ -23,7 +23,7 @@ bash test/setup-etcd.sh
 bash test/setup-kube-apiserver.sh # the simulator's judge (apiserver-judge.test.ts) into .cache/kube-apiserver, once (~10 CPU-min)
 
 # Ceph RGW (Pacific on Debian 12), the second real S3 of test/integration/rgw.test.ts and bench/rgw.ts:
-# test/support/ceph-rgw.ts runs one mon, one memstore OSD and radosgw from these packages (~70 s to install).
+# test/sandbox/s3/ceph-rgw.ts runs one mon, one memstore OSD and radosgw from these packages (~70 s to install).
 if ! command -v ceph-mon >/dev/null 2>&1 || ! command -v ceph-osd >/dev/null 2>&1 || ! command -v radosgw >/dev/null 2>&1 || ! command -v radosgw-admin >/dev/null 2>&1 || ! command -v ceph >/dev/null 2>&1; then
   echo "setup: installing ceph-mon, ceph-osd, radosgw and ceph-common from Debian" >&2
   SUDO=""

@@ -16,16 +16,24 @@ import { permissionsOf } from '../../src/core/permissions.ts';
 import { renderRestore } from '../../src/core/render/render.ts';
 import { workflowOf } from '../../src/core/schedule/rbac.ts';
 import type { ScheduleRequest } from '../../src/core/schedule/types.ts';
-import { startApiSimulator, type RunningSimulator } from '../support/sim/server.ts';
+import { startApiSimulator, type RunningSimulator } from '../sandbox/api/server.ts';
 import {
   KUBE_APISERVER_VERSION,
   kubeApiserverUnavailable,
   loadCrds,
   startKubeApiserver,
   type RunningKubeApiserver,
-} from '../support/kube-apiserver.ts';
-import { review, scheduleServiceAccount, type Access } from '../support/judge-rbac.ts';
-import { crdTestCases, disagreement, judgeCrdCase, hostedCluster, hostedControlPlane, hypershiftPath, Judge } from '../support/judge.ts';
+} from '../sandbox/kube-apiserver/server.ts';
+import { review, scheduleServiceAccount, type Access } from '../sandbox/kube-apiserver/judge-rbac.ts';
+import {
+  crdTestCases,
+  disagreement,
+  judgeCrdCase,
+  hostedCluster,
+  hostedControlPlane,
+  hypershiftPath,
+  Judge,
+} from '../sandbox/kube-apiserver/judge.ts';
 
 const SHARED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/hypershift');
 const CRD_DIR = path.join(SHARED, 'crds');

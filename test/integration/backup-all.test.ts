@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { visibleState } from '../support/cluster-state.ts';
+import { visibleState } from '../sandbox/cluster-state.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { FleetBackupResult } from '../../src/core/backup/fleet.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';

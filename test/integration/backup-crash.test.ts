@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { visibleState, type BackupVisibleState } from '../support/cluster-state.ts';
+import { visibleState, type BackupVisibleState } from '../sandbox/cluster-state.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 
 let sb: Sandbox;

@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { startS3Server, type S3Server } from '../support/s3-server.ts';
+import { startS3Server, type S3Server } from '../sandbox/s3/server.ts';
 import { useS3Env } from './s3-env.ts';
 import type { BackupList } from '../../src/core/bundle/list.ts';
 import type { PruneResult } from '../../src/core/backup/prune.ts';

@@ -20,7 +20,7 @@ import { pruneBackups } from '../../src/core/backup/prune.ts';
 import { RemoteError } from '../../src/core/errors.ts';
 import type { ObjectStore, StoredObject } from '../../src/core/ports.ts';
 import { runCliInProcess, type CliRun } from '../support/cli.ts';
-import { startS3Server, type S3Server } from '../support/s3-server.ts';
+import { startS3Server, type S3Server } from '../sandbox/s3/server.ts';
 import { silentReporter, useS3Env } from './s3-env.ts';
 
 const dir = path.join(os.tmpdir(), `hcpdr-prune-${process.pid}-${Date.now()}`);

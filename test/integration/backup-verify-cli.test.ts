@@ -13,7 +13,7 @@ import { BACKUP_API_VERSION, BACKUP_KIND, type BackupManifest } from '../../src/
 import { checkSnapshotFile } from '../../src/core/snapshot/snapshot-file.ts';
 import type { ObjectStore } from '../../src/core/ports.ts';
 import { runCliInProcess, type CliRun } from '../support/cli.ts';
-import { startS3Server, type S3Server } from '../support/s3-server.ts';
+import { startS3Server, type S3Server } from '../sandbox/s3/server.ts';
 import { makeRealSnapshot, type RealSnapshot } from './backup-verify-fixtures.ts';
 import { silentReporter, useS3Env } from './s3-env.ts';
 

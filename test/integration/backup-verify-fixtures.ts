@@ -1,14 +1,14 @@
 /**
  * Real etcd snapshots for the snapshot-file and verify tests: a throwaway single-member etcd
- * (test/support/etcd-cluster.ts, SIGKILLed by stop()), a few keys with several revisions and a
+ * (test/sandbox/etcd/cluster.ts, SIGKILLed by stop()), a few keys with several revisions and a
  * delete (tombstone), `etcdctl snapshot save`, and etcdctl's own `snapshot status -w json`; plus
  * etcdutl 3.6's (its totalKey counts live keys: `liveKeys`; `version`: the storage version a 3.6 snapshot carries).
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { startEtcdCluster, tempClusterDir } from '../support/etcd-cluster.ts';
-import { runEtcdctl } from '../support/etcd/etcdctl.ts';
-import { etcdTools } from '../support/etcd/versions.ts';
+import { startEtcdCluster, tempClusterDir } from '../sandbox/etcd/cluster.ts';
+import { runEtcdctl } from '../sandbox/etcd/etcdctl.ts';
+import { etcdTools } from '../sandbox/etcd/versions.ts';
 import type { SnapshotStatus } from '../../src/core/etcd/etcdctl.ts';
 
 export interface RealSnapshot {

@@ -14,10 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { writeKubeconfigFile } from '../support/sim/kubeconfig.ts';
-import { startHangProxy, startSilentServer, type HangProxy, type SilentServer } from '../support/hang-proxy.ts';
-import { visibleState, type BackupVisibleState } from '../support/cluster-state.ts';
-import { etcdExecHandler } from '../support/etcd-controller.ts';
+import { writeKubeconfigFile } from '../sandbox/api/kubeconfig.ts';
+import { startHangProxy, startSilentServer, type HangProxy, type SilentServer } from '../sandbox/net/hang-proxy.ts';
+import { visibleState, type BackupVisibleState } from '../sandbox/cluster-state.ts';
+import { etcdExecHandler } from '../sandbox/etcd/controller.ts';
 import { REPO_ROOT, SANDBOX_TOKEN, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 
 /** Far above the time an interrupted run needs on a loaded machine; a hang never ends. */

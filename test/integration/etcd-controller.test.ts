@@ -4,10 +4,10 @@ import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../support/etcd-cluster.ts';
-import { attachEtcdController, etcdExecHandler, PODS, PVCS, STATEFULSETS } from '../support/etcd-controller.ts';
-import { parseEtcdJson } from '../support/etcd/etcdctl.ts';
-import type { GroupResource, SimObject, SimStore, StoreEvent } from '../support/sim/types.ts';
+import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../sandbox/etcd/cluster.ts';
+import { attachEtcdController, etcdExecHandler, PODS, PVCS, STATEFULSETS } from '../sandbox/etcd/controller.ts';
+import { parseEtcdJson } from '../sandbox/etcd/etcdctl.ts';
+import type { GroupResource, SimObject, SimStore, StoreEvent } from '../sandbox/api/types.ts';
 import { waitFor as waitForCondition } from '../support/wait.ts';
 
 const NS = 'clusters-hc1';
@@ -116,7 +116,7 @@ const statusOf = (p: SimObject | undefined) =>
 const etcdStatus = (p: SimObject | undefined) => statusOf(p)?.containerStatuses?.find((c) => c.name === 'etcd');
 const isReady = (p: SimObject | undefined) => statusOf(p)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
-const simulatorAvailable = existsSync(new URL('../support/sim/server.ts', import.meta.url));
+const simulatorAvailable = existsSync(new URL('../sandbox/api/server.ts', import.meta.url));
 const stores: [string, () => Promise<{ store: SimStore; close: () => Promise<void> }>][] = [
   ['fake store', async () => ({ store: new FakeStore(), close: async () => {} })],
 ];
@@ -124,7 +124,7 @@ if (simulatorAvailable) {
   stores.push([
     'API simulator store',
     async () => {
-      const { startApiSimulator } = await import('../support/sim/server.ts');
+      const { startApiSimulator } = await import('../sandbox/api/server.ts');
       const sim = await startApiSimulator();
       sim.store.create({ group: '', version: 'v1', plural: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
       return { store: sim.store, close: () => sim.stop() };

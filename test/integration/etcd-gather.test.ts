@@ -13,7 +13,7 @@ import { removeSnapshot, saveSnapshot, snapshotStatus } from '../../src/core/etc
 import { judge } from '../../src/core/etcd/verdict.ts';
 import { Etcd, Resources } from '../../src/core/model.ts';
 import type { ExecRequest, ExecResult, PodExec } from '../../src/core/ports.ts';
-import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../support/etcd-cluster.ts';
+import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../sandbox/etcd/cluster.ts';
 import { FakeKube } from '../support/fakes/kube.ts';
 
 const NS = 'clusters-demo';

@@ -7,8 +7,8 @@ import { PassThrough, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../support/etcd-cluster.ts';
-import { parseEtcdJson } from '../support/etcd/etcdctl.ts';
+import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../sandbox/etcd/cluster.ts';
+import { parseEtcdJson } from '../sandbox/etcd/etcdctl.ts';
 
 const run = promisify(execFile);
 const HS_TLS = [
@@ -286,7 +286,7 @@ describe('etcd harness options', () => {
 
   it('no etcd outlives a SIGKILLed test process (watchdog)', async () => {
     const dir = tempClusterDir('orphan');
-    const script = `import { startEtcdCluster } from ${JSON.stringify(path.resolve('test/support/etcd-cluster.ts'))};
+    const script = `import { startEtcdCluster } from ${JSON.stringify(path.resolve('test/sandbox/etcd/cluster.ts'))};
       await startEtcdCluster({ dir: ${JSON.stringify(dir)}, members: 1 }); console.log('up'); setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {

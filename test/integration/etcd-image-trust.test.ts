@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoBackupArgs, demoBackupUrl, demoMoveArgs, sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
-import type { EtcdCluster } from '../support/etcd-cluster.ts';
+import type { EtcdCluster } from '../sandbox/etcd/cluster.ts';
 import { Resources } from '../../src/core/model.ts';
 
 const HC = Resources.hostedCluster;

@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../support/etcd-cluster.ts';
-import { etcdAvailable } from '../support/etcd/versions.ts';
+import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../sandbox/etcd/cluster.ts';
+import { etcdAvailable } from '../sandbox/etcd/versions.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 import type { EtcdRestorePlan } from '../../src/core/etcd-restore/restore-plan.ts';

@@ -1,5 +1,5 @@
 /**
- * The etcd releases of the test world (test/support/etcd/versions.ts, hypershift-domain.md §6): each
+ * The etcd releases of the test world (test/sandbox/etcd/versions.ts, hypershift-domain.md §6): each
  * version's members and "image" (what the pods can run), HyperShift's etcd-init on each (the 3.6
  * branch through /usr/bin/etcdutl; the fixed flavour's --bump-revision/--mark-compacted where the tool
  * has them), and what the bump changes for a client that watched the old cluster.
@@ -12,11 +12,11 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../support/etcd-cluster.ts';
-import { parseEtcdJson } from '../support/etcd/etcdctl.ts';
-import { cleanEnv } from '../support/etcd/process.ts';
-import { etcdAvailable, etcdTools, ETCD_VERSIONS, type EtcdVersion } from '../support/etcd/versions.ts';
-import { ETCD_INIT_BUMP, runEtcdInit } from '../support/hypershift/etcd-init.ts';
+import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../sandbox/etcd/cluster.ts';
+import { parseEtcdJson } from '../sandbox/etcd/etcdctl.ts';
+import { cleanEnv } from '../sandbox/etcd/process.ts';
+import { etcdAvailable, etcdTools, ETCD_VERSIONS, type EtcdVersion } from '../sandbox/etcd/versions.ts';
+import { ETCD_INIT_BUMP, runEtcdInit } from '../sandbox/hypershift/etcd-init.ts';
 
 const NS = 'clusters-demo';
 const clusters: EtcdCluster[] = [];

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3Server, type S3Server } from '../support/s3-server.ts';
+import { startS3Server, type S3Server } from '../sandbox/s3/server.ts';
 import { runCliInProcess } from '../support/cli.ts';
 import { openObjectStore } from '../../src/s3/store.ts';
 import { dumpKubeYaml } from '../../src/core/yaml.ts';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { KUBECTL, runAsync } from '../support/spawn.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
-import type { GroupResource, SimObject } from '../support/sim/types.ts';
+import type { GroupResource, SimObject } from '../sandbox/api/types.ts';
 
 const R = {
   namespace: { group: '', version: 'v1', plural: 'namespaces' },

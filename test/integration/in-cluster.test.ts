@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
-import { attachJobRunner, CRON_JOBS } from '../support/sim/job-runner.ts';
+import { attachJobRunner, CRON_JOBS } from '../sandbox/api/job-runner.ts';
 import { waitFor } from '../support/wait.ts';
 
 const PLUGIN = path.join(REPO_ROOT, 'plugin', 'kubectl-hcp_dr');

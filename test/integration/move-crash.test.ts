@@ -12,8 +12,8 @@ import { REPO_ROOT, startSandbox, type ManagementCluster, type Sandbox } from '.
 import { demoMoveArgs, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { waitFor } from '../support/wait.ts';
 import { snapshotFiles, waitForDemoPublished } from '../support/move-checks.ts';
-import { etcdInitSplitBrainDefault } from '../support/hypershift/operator.ts';
-import type { GroupResource, SimObject } from '../support/sim/types.ts';
+import { etcdInitSplitBrainDefault } from '../sandbox/hypershift/operator.ts';
+import type { GroupResource, SimObject } from '../sandbox/api/types.ts';
 
 const HS = (plural: string): GroupResource => ({ group: 'hypershift.openshift.io', version: 'v1beta1', plural });
 const HC = HS('hostedclusters');

@@ -22,8 +22,8 @@ import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/clie
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { REPO_ROOT, SANDBOX_TOKEN, startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
-import { startHangProxy, type HeldRequest } from '../support/hang-proxy.ts';
-import { multiKubeconfigYaml } from '../support/sim/kubeconfig.ts';
+import { startHangProxy, type HeldRequest } from '../sandbox/net/hang-proxy.ts';
+import { multiKubeconfigYaml } from '../sandbox/api/kubeconfig.ts';
 import { sandboxS3Client, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import {
   expectOnePlace as sharedExpectOnePlace,
@@ -32,7 +32,7 @@ import {
   waitForDemoPublished,
 } from '../support/move-checks.ts';
 import { connectKube } from '../../src/kube/session.ts';
-import type { GroupResource } from '../support/sim/types.ts';
+import type { GroupResource } from '../sandbox/api/types.ts';
 
 const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
 const DEPLOYMENTS: GroupResource = { group: 'apps', version: 'v1', plural: 'deployments' };

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoMoveArgs, useSandboxCredentials } from '../support/sandbox-s3.ts';
-import { CPO_FINALIZER, ENDPOINT_SERVICES } from '../support/hypershift/endpoint-service.ts';
+import { CPO_FINALIZER, ENDPOINT_SERVICES } from '../sandbox/hypershift/endpoint-service.ts';
 import { waitFor } from '../support/wait.ts';
 import type { MoveResult } from '../../src/core/move/types.ts';
-import type { GroupResource, StoreEvent } from '../support/sim/types.ts';
+import type { GroupResource, StoreEvent } from '../sandbox/api/types.ts';
 
 const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
 const NAMESPACES: GroupResource = { group: '', version: 'v1', plural: 'namespaces' };

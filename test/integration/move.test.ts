@@ -4,22 +4,22 @@
  * finalizers, a guest API with OVN pods) moved from the first to the second and back, through the
  * S3 server's https front. The CLI runs in process with the real adapters and the real resolver.
  */
-import { etcdInitSplitBrainDefault } from '../support/hypershift/operator.ts';
+import { etcdInitSplitBrainDefault } from '../sandbox/hypershift/operator.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoMoveArgs, useSandboxCredentials } from '../support/sandbox-s3.ts';
-import { CAPI_RESOURCES, MACHINES } from '../support/hypershift/capi.ts';
+import { CAPI_RESOURCES, MACHINES } from '../sandbox/hypershift/capi.ts';
 import { waitFor } from '../support/wait.ts';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sandboxS3Client } from '../support/sandbox-s3.ts';
-import { nodeReady } from '../support/hypershift/guest-identity.ts';
+import { nodeReady } from '../sandbox/hypershift/guest-identity.ts';
 import { KUBECTL, runAsync } from '../support/spawn.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 import type { MoveResult } from '../../src/core/move/types.ts';
-import type { GroupResource } from '../support/sim/types.ts';
+import type { GroupResource } from '../sandbox/api/types.ts';
 
 const HS = (plural: string): GroupResource => ({ group: 'hypershift.openshift.io', version: 'v1beta1', plural });
 const HC = HS('hostedclusters');

@@ -3,7 +3,7 @@
  * servers' replicas while the control plane is not paused, and leaves them alone while it is.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_SERVERS, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES, isPaused } from '../support/controllers.ts';
+import { API_SERVERS, DEPLOYMENTS, HOSTED_CLUSTERS, HOSTED_CONTROL_PLANES, isPaused } from '../sandbox/hypershift/controllers.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { waitFor } from '../support/wait.ts';

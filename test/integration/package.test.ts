@@ -16,7 +16,7 @@ import { NODE_FLAGS } from '../../plugin/sea-loader.ts';
 import { REPO_ROOT as root, SANDBOX_TOKEN, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { imageRootfs, IMAGE_BASE_LIBRARIES } from '../support/image-rootfs.ts';
 import { KUBECTL as FOUND_KUBECTL, runAsync } from '../support/spawn.ts';
-import { startTlsFront, type TlsFront } from '../support/tls-front.ts';
+import { startTlsFront, type TlsFront } from '../sandbox/net/tls-front.ts';
 
 const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
 const release = path.join(root, 'dist', 'release');

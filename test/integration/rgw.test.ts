@@ -1,5 +1,5 @@
 /**
- * hcp-dr against a real S3 implementation, Ceph RGW (Debian's Pacific, as in test/support/ceph-rgw.ts),
+ * hcp-dr against a real S3 implementation, Ceph RGW (Debian's Pacific, as in test/sandbox/s3/ceph-rgw.ts),
  * through what ships from a checkout: plugin/kubectl-hcp_dr runs the built loader dist/hcp-dr.cjs
  * (npm test builds it first). Backups come from the sandbox (real etcd, the API simulator).
  *  - over https with the RGW's own CA (--ca-bundle): backup as one PutObject and as a multipart
@@ -24,11 +24,11 @@ import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fillEtcd } from '../support/etcd-fill.ts';
+import { fillEtcd } from '../sandbox/etcd/fill.ts';
 import { REPO_ROOT, SHARED_CRDS, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
-import { startCephRgw, type CephRgw } from '../support/ceph-rgw.ts';
-import { startS3Proxy, type S3Proxy } from '../support/s3-proxy.ts';
-import { visibleState, type BackupVisibleState } from '../support/cluster-state.ts';
+import { startCephRgw, type CephRgw } from '../sandbox/s3/ceph-rgw.ts';
+import { startS3Proxy, type S3Proxy } from '../sandbox/s3/proxy.ts';
+import { visibleState, type BackupVisibleState } from '../sandbox/cluster-state.ts';
 import { runAsync, type Ran } from '../support/spawn.ts';
 
 const execFileP = promisify(execFile);

@@ -2,7 +2,7 @@
  * Points the AWS SDK's default credential chain at a test S3 server through the environment
  * (how users configure hcp-dr), isolated from any ~/.aws of the machine. restore() undoes it.
  */
-import type { S3Server } from '../support/s3-server.ts';
+import type { S3Server } from '../sandbox/s3/server.ts';
 
 const KEYS = [
   'AWS_ACCESS_KEY_ID',

@@ -12,7 +12,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { visibleState, type BackupVisibleState } from '../support/cluster-state.ts';
+import { visibleState, type BackupVisibleState } from '../sandbox/cluster-state.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoBackupArgs, sandboxS3Client, useSandboxCredentials } from '../support/sandbox-s3.ts';
 

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startS3Server } from '../support/s3-server.ts';
+import { startS3Server } from '../sandbox/s3/server.ts';
 
 export interface ChildS3Server {
   endpoint: string;

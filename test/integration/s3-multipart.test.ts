@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { uploadStream, type UploadStreamOptions } from '../../src/s3/multipart.ts';
-import { startS3Server, type S3Server } from '../support/s3-server.ts';
+import { startS3Server, type S3Server } from '../sandbox/s3/server.ts';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'mp';

@@ -10,8 +10,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSilentServer, type SilentServer } from '../support/hang-proxy.ts';
-import { startTlsFront, type TlsFront } from '../support/tls-front.ts';
+import { startSilentServer, type SilentServer } from '../sandbox/net/hang-proxy.ts';
+import { startTlsFront, type TlsFront } from '../sandbox/net/tls-front.ts';
 import { REPO_ROOT } from '../sandbox/sandbox.ts';
 
 const AWS = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' };

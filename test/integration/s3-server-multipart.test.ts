@@ -1,5 +1,5 @@
 /**
- * Fidelity of the test S3 server (test/support/s3-like.ts, s3-server.ts) to real stores:
+ * Fidelity of the test S3 server (test/sandbox/s3/s3-like.ts, s3-server.ts) to real stores:
  * the part list is checked at completion, the ETag has S3's form, the object's bytes are right
  * whether the parts were assembled in place or copied; Content-MD5, the signed payload and
  * CRC32 are checked as AWS does, CRC32 ignored as Ceph RGW before Squid does, and server-side
@@ -20,7 +20,7 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { crc32Base64 } from '../../src/s3/multipart.ts';
-import { startS3Server, type S3Server } from '../support/s3-server.ts';
+import { startS3Server, type S3Server } from '../sandbox/s3/server.ts';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'mpx';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startS3ServerProcess } from '../support/s3-server-process.ts';
+import { startS3ServerProcess } from '../sandbox/s3/server-process.ts';
 import { isAlive } from '../support/spawn.ts';
 
 it('runs the test S3 server in its own process, SigV4 and all, and stops it with its directory', async () => {

@@ -10,7 +10,7 @@ import { ForbiddenError, InterruptedError, NotFoundError, PreconditionError, Rem
 import { redactUrl } from '../../src/core/redact.ts';
 import type { ObjectStore } from '../../src/core/ports.ts';
 import type { S3Target } from '../../src/cli/deps.ts';
-import { startS3Server, type S3Server } from '../support/s3-server.ts';
+import { startS3Server, type S3Server } from '../sandbox/s3/server.ts';
 import { freePorts } from '../support/ports.ts';
 import { silentReporter, useS3Env } from './s3-env.ts';
 import { startLegacyS3Server } from './s3-legacy-server.ts';

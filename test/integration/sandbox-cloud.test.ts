@@ -1,5 +1,5 @@
 /**
- * The stand-in cloud (test/support/hypershift/cloud.ts) and what the CAPI, control-plane-operator and
+ * The stand-in cloud (test/sandbox/hypershift/cloud.ts) and what the CAPI, control-plane-operator and
  * HyperShift-operator stand-ins do with it, on two management clusters without etcd (mini-world.ts):
  * instances owned by AWSMachines and listed with their owners, terminated / leaked / adopted, guest
  * nodes following running instances, machines for NodePools created after the cluster (duplicates on a
@@ -7,10 +7,10 @@
  * Each hosted cluster gets its own name, so the tests do not share one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_MACHINES, CAPI_RESOURCES, MACHINE_DEPLOYMENTS, MACHINES } from '../support/hypershift/capi.ts';
-import { CPO_FINALIZER, ENDPOINT_SERVICES } from '../support/hypershift/endpoint-service.ts';
-import { createUnmanagedHostedCluster, startMiniWorld, type MiniCluster, type MiniWorld } from '../support/hypershift/mini-world.ts';
-import type { GroupResource, SimObject, SimStore } from '../support/sim/types.ts';
+import { AWS_MACHINES, CAPI_RESOURCES, MACHINE_DEPLOYMENTS, MACHINES } from '../sandbox/hypershift/capi.ts';
+import { CPO_FINALIZER, ENDPOINT_SERVICES } from '../sandbox/hypershift/endpoint-service.ts';
+import { createUnmanagedHostedCluster, startMiniWorld, type MiniCluster, type MiniWorld } from '../sandbox/hypershift/mini-world.ts';
+import type { GroupResource, SimObject, SimStore } from '../sandbox/api/types.ts';
 import { waitFor } from '../support/wait.ts';
 import { Resources } from '../../src/core/model.ts';
 

@@ -1,9 +1,9 @@
 /**
  * The sandbox DNS server's optional propagation delay and resolver-style TTL caching
- * (test/support/dns/server.ts): both off by default, each checked with a real resolver.
+ * (test/sandbox/dns/server.ts): both off by default, each checked with a real resolver.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDnsServer, type DnsServer } from '../support/dns/server.ts';
+import { startDnsServer, type DnsServer } from '../sandbox/dns/server.ts';
 import { waitFor } from '../support/wait.ts';
 
 let dns: DnsServer | undefined;

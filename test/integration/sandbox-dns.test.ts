@@ -1,5 +1,5 @@
 /**
- * The move world's DNS: the sandbox's DNS server (test/support/dns) asked by a real DNS client
+ * The move world's DNS: the sandbox's DNS server (test/sandbox/dns) asked by a real DNS client
  * (node:dns, c-ares) over UDP and TCP; the external-DNS stand-ins of two management clusters filling it
  * from their control planes' Routes with TXT ownership records, as external-dns' TXT registry does
  * (the destination cannot take a name the source still owns; deleting the source's routes hands the
@@ -8,11 +8,11 @@
  */
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDnsServer, type DnsServer } from '../support/dns/server.ts';
-import { ownerOf, txtRecordNames } from '../support/hypershift/external-dns.ts';
-import { createUnmanagedHostedCluster, startMiniWorld, type MiniCluster, type MiniWorld } from '../support/hypershift/mini-world.ts';
+import { startDnsServer, type DnsServer } from '../sandbox/dns/server.ts';
+import { ownerOf, txtRecordNames } from '../sandbox/hypershift/external-dns.ts';
+import { createUnmanagedHostedCluster, startMiniWorld, type MiniCluster, type MiniWorld } from '../sandbox/hypershift/mini-world.ts';
 import { KUBECTL, runAsync } from '../support/spawn.ts';
-import type { GroupResource } from '../support/sim/types.ts';
+import type { GroupResource } from '../sandbox/api/types.ts';
 import { waitFor as waitForCondition } from '../support/wait.ts';
 
 const ROUTES: GroupResource = { group: 'route.openshift.io', version: 'v1', plural: 'routes' };

@@ -14,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectKube } from '../../src/kube/session.ts';
 import { Resources, type KubeObject } from '../../src/core/model.ts';
 import type { KubeSession } from '../../src/core/ports.ts';
-import { parseEtcdJson } from '../support/etcd/etcdctl.ts';
+import { parseEtcdJson } from '../sandbox/etcd/etcdctl.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
-import type { SimObject } from '../support/sim/types.ts';
+import type { SimObject } from '../sandbox/api/types.ts';
 import { waitFor as waitForCondition } from '../support/wait.ts';
 
 const KUBECTL = '/usr/bin/kubectl';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../sandbox/sandbox.ts';
 import { runAsync } from '../support/spawn.ts';
-import { etcdAvailable } from '../support/etcd/versions.ts';
+import { etcdAvailable } from '../sandbox/etcd/versions.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
 
 let stateDir = '';

@@ -1,5 +1,5 @@
 /**
- * The move world's hosted-cluster side (test/support/hypershift/guest-cluster.ts, capi.ts): a hosted
+ * The move world's hosted-cluster side (test/sandbox/hypershift/guest-cluster.ts, capi.ts): a hosted
  * cluster's own API reached through the admin kubeconfig Secret its HostedCluster's status.kubeconfig
  * names, with nodes and OVN pods that a tiny DaemonSet controller recreates under new names when
  * deleted; the CAPI and AWS objects the operator stand-in creates, with finalizers that only a running
@@ -9,11 +9,11 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CAPI_CLUSTERS, MACHINES, MACHINE_SETS, AWS_MACHINES } from '../support/hypershift/capi.ts';
-import { OVN_NAMESPACE } from '../support/hypershift/guest-cluster.ts';
-import { createUnmanagedHostedCluster, startMiniWorld, type MiniCluster, type MiniWorld } from '../support/hypershift/mini-world.ts';
+import { CAPI_CLUSTERS, MACHINES, MACHINE_SETS, AWS_MACHINES } from '../sandbox/hypershift/capi.ts';
+import { OVN_NAMESPACE } from '../sandbox/hypershift/guest-cluster.ts';
+import { createUnmanagedHostedCluster, startMiniWorld, type MiniCluster, type MiniWorld } from '../sandbox/hypershift/mini-world.ts';
 import { KUBECTL, runAsync } from '../support/spawn.ts';
-import type { SimObject } from '../support/sim/types.ts';
+import type { SimObject } from '../sandbox/api/types.ts';
 import { waitFor as waitForCondition } from '../support/wait.ts';
 import { Resources } from '../../src/core/model.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Fidelity of the sandbox's HyperShift world on its own (test/support/hypershift/*): two management
+ * Fidelity of the sandbox's HyperShift world on its own (test/sandbox/hypershift/*): two management
  * clusters sharing one S3 server; a HostedCluster brings up its control plane with real etcd; a
  * restoreSnapshotURL restores a snapshot from S3 into every member; an expired or forged pre-signed
  * URL makes EtcdSnapshotRestored False with S3's XML error in the etcd-init log; the OCPBUGS-99534
@@ -15,9 +15,9 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
-import { applyHostedCluster } from '../support/hypershift/fixtures.ts';
+import { applyHostedCluster } from '../sandbox/hypershift/fixtures.ts';
 import { KUBECTL, runAsync } from '../support/spawn.ts';
-import type { GroupResource, SimObject } from '../support/sim/types.ts';
+import type { GroupResource, SimObject } from '../sandbox/api/types.ts';
 import { Resources } from '../../src/core/model.ts';
 
 const HC = Resources.hostedCluster;

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
-import { MACHINES } from '../support/hypershift/capi.ts';
-import { ownerOf, txtRecordNames } from '../support/hypershift/external-dns.ts';
-import type { GroupResource } from '../support/sim/types.ts';
+import { MACHINES } from '../sandbox/hypershift/capi.ts';
+import { ownerOf, txtRecordNames } from '../sandbox/hypershift/external-dns.ts';
+import type { GroupResource } from '../sandbox/api/types.ts';
 import { waitFor as waitForCondition } from '../support/wait.ts';
 import { Resources } from '../../src/core/model.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The sandbox's control-plane PKI (test/support/hypershift/pki.ts) and the hosted cluster tied to it
+ * The sandbox's control-plane PKI (test/sandbox/hypershift/pki.ts) and the hosted cluster tied to it
  * (guest-identity.ts, guest-cluster.ts), each behaviour from hypershift-domain.md §5: every CA Secret
  * and trust ConfigMap, CAs generated only when absent, leaves re-issued from the CA present, nodes
  * Ready only while the control plane's CAs accept their kubelets, a saved admin kubeconfig rejected
@@ -9,13 +9,13 @@ import { X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeReady } from '../support/hypershift/guest-identity.ts';
-import type { GuestCluster } from '../support/hypershift/guest-cluster.ts';
-import { createUnmanagedHostedCluster, startMiniWorld, type MiniCluster, type MiniWorld } from '../support/hypershift/mini-world.ts';
-import { CA_SECRETS, CONFIGMAPS, caOf, ensurePki, leafOf, SECRETS, TRUST_CONFIGMAPS, trustBundle } from '../support/hypershift/pki.ts';
-import { certificates, trusts } from '../support/hypershift/x509.ts';
+import { nodeReady } from '../sandbox/hypershift/guest-identity.ts';
+import type { GuestCluster } from '../sandbox/hypershift/guest-cluster.ts';
+import { createUnmanagedHostedCluster, startMiniWorld, type MiniCluster, type MiniWorld } from '../sandbox/hypershift/mini-world.ts';
+import { CA_SECRETS, CONFIGMAPS, caOf, ensurePki, leafOf, SECRETS, TRUST_CONFIGMAPS, trustBundle } from '../sandbox/hypershift/pki.ts';
+import { certificates, trusts } from '../sandbox/hypershift/x509.ts';
 import { KUBECTL, runAsync } from '../support/spawn.ts';
-import type { GroupResource, SimStore } from '../support/sim/types.ts';
+import type { GroupResource, SimStore } from '../sandbox/api/types.ts';
 import { waitFor as waitForCondition } from '../support/wait.ts';
 
 const NAMESPACES: GroupResource = { group: '', version: 'v1', plural: 'namespaces' };

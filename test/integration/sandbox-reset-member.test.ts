@@ -1,5 +1,5 @@
 /**
- * The sandbox's model of HyperShift's reset-member init container (test/support/etcd/reset-member.ts,
+ * The sandbox's model of HyperShift's reset-member init container (test/sandbox/etcd/reset-member.ts,
  * hypershift-domain.md §1.6), on real etcd members behind the simulated StatefulSet controller and
  * the API simulator's store. For a pod on an empty volume the shipped script greps
  * `etcdctl member list -w simple` for the pod's name: the line it finds (the member's name, or the
@@ -7,12 +7,12 @@
  * member, state existing; no line: state new. One cluster, tests in order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../support/etcd-cluster.ts';
-import { attachEtcdController, PODS, PVCS, STATEFULSETS } from '../support/etcd-controller.ts';
-import { parseEtcdJson, type MemberListEntry } from '../support/etcd/etcdctl.ts';
-import { podUrlNames, resetMemberDecision } from '../support/etcd/reset-member.ts';
-import { startApiSimulator } from '../support/sim/server.ts';
-import type { SimObject, SimStore } from '../support/sim/types.ts';
+import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../sandbox/etcd/cluster.ts';
+import { attachEtcdController, PODS, PVCS, STATEFULSETS } from '../sandbox/etcd/controller.ts';
+import { parseEtcdJson, type MemberListEntry } from '../sandbox/etcd/etcdctl.ts';
+import { podUrlNames, resetMemberDecision } from '../sandbox/etcd/reset-member.ts';
+import { startApiSimulator } from '../sandbox/api/server.ts';
+import type { SimObject, SimStore } from '../sandbox/api/types.ts';
 import { waitFor as waitForCondition } from '../support/wait.ts';
 
 const NS = 'clusters-reset';

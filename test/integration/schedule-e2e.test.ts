@@ -23,8 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { runAsync } from '../support/spawn.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
-import { attachJobRunner, type JobRunner } from '../support/sim/job-runner.ts';
-import type { SimObject } from '../support/sim/types.ts';
+import { attachJobRunner, type JobRunner } from '../sandbox/api/job-runner.ts';
+import type { SimObject } from '../sandbox/api/types.ts';
 import { permissionsOf, WORKFLOWS, type PolicyRule } from '../../src/core/permissions.ts';
 
 const PLUGIN = path.join(REPO_ROOT, 'plugin', 'kubectl-hcp_dr');

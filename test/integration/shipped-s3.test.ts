@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { runAsync } from '../support/spawn.ts';
-import { startTlsFront, type TlsFront } from '../support/tls-front.ts';
+import { startTlsFront, type TlsFront } from '../sandbox/net/tls-front.ts';
 
 const PLUGIN = path.join(REPO_ROOT, 'plugin', 'kubectl-hcp_dr');
 

@@ -1,5 +1,5 @@
 /**
- * The simulator's Job/CronJob runner (test/support/sim/job-runner.ts): Jobs run as local processes with
+ * The simulator's Job/CronJob runner (test/sandbox/api/job-runner.ts): Jobs run as local processes with
  * the pod's env (values, Secrets) and a service-account environment pointing at the simulator, their
  * status and logs as kube reports them (checked with the real kubectl where it reads them), deadlines
  * and backoff limits honoured; CronJobs triggered as the controller or `kubectl create job --from` does.
@@ -12,9 +12,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attachJobRunner, CRON_JOBS, JOBS, type JobRunner } from '../support/sim/job-runner.ts';
-import { startApiSimulator, type RunningSimulator } from '../support/sim/server.ts';
-import type { SimObject } from '../support/sim/types.ts';
+import { attachJobRunner, CRON_JOBS, JOBS, type JobRunner } from '../sandbox/api/job-runner.ts';
+import { startApiSimulator, type RunningSimulator } from '../sandbox/api/server.ts';
+import type { SimObject } from '../sandbox/api/types.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 const HAVE_KUBECTL = existsSync(KUBECTL);

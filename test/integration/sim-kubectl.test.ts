@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { hostedCluster } from '../support/judge.ts';
-import { startApiSimulator, type RunningSimulator } from '../support/sim/server.ts';
+import { hostedCluster } from '../sandbox/kube-apiserver/judge.ts';
+import { startApiSimulator, type RunningSimulator } from '../sandbox/api/server.ts';
 import { Resources } from '../../src/core/model.ts';
 
 const KUBECTL = '/usr/bin/kubectl';

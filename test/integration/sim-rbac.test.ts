@@ -14,8 +14,8 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { authorize, ruleAllows, type Attributes } from '../support/sim/rbac-eval.ts';
-import { startApiSimulator, type RunningSimulator } from '../support/sim/server.ts';
+import { authorize, ruleAllows, type Attributes } from '../sandbox/api/rbac-eval.ts';
+import { startApiSimulator, type RunningSimulator } from '../sandbox/api/server.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 const HAVE_KUBECTL = existsSync(KUBECTL);

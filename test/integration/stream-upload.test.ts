@@ -12,7 +12,7 @@ import { RemoteError } from '../../src/core/errors.ts';
 import type { ExecRequest, ExecResult, ObjectStore, PodExec } from '../../src/core/ports.ts';
 import { streamPodFileToStore } from '../../src/core/capture/stream-upload.ts';
 import { openObjectStore } from '../../src/s3/store.ts';
-import { startS3Server, type S3Server } from '../support/s3-server.ts';
+import { startS3Server, type S3Server } from '../sandbox/s3/server.ts';
 import { silentReporter, useS3Env } from './s3-env.ts';
 
 const MiB = 1024 * 1024;

@@ -12,7 +12,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from './sandbox.ts';
 import { isAlive } from '../support/spawn.ts';
-import { etcdAvailable, ETCD_VERSIONS, isEtcdVersion } from '../support/etcd/versions.ts';
+import { etcdAvailable, ETCD_VERSIONS, isEtcdVersion } from './etcd/versions.ts';
 
 /** HCP_DR_SANDBOX_STATE lets tests use their own state directory. */
 const stateDir = process.env['HCP_DR_SANDBOX_STATE'] ?? path.join(REPO_ROOT, '.sandbox');

@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { startSandbox } from './sandbox.ts';
-import { isEtcdVersion } from '../support/etcd/versions.ts';
+import { isEtcdVersion } from './etcd/versions.ts';
 
 const stateFile = process.argv[2];
 if (!stateFile) throw new Error('usage: daemon.ts <state-file>');

@@ -1,7 +1,7 @@
 /**
  * The sandbox: a HyperShift world built from real parts, on 127.0.0.1 only.
  *  - one or more management clusters (`clusters`, default 1), each its own Kubernetes API simulator
- *    with a HyperShift operator stand-in (test/support/hypershift/operator.ts): create a
+ *    with a HyperShift operator stand-in (test/sandbox/hypershift/operator.ts): create a
  *    HostedCluster and its control plane appears, with real etcd members, etcd-init restores from a
  *    restoreSnapshotURL, conditions, and deletion through finalizers;
  *  - the first one seeded with clusters/demo: three real etcd members (Debian etcd) with
@@ -32,23 +32,23 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEtcdCluster, type EtcdCluster } from '../support/etcd-cluster.ts';
-import type { EtcdVersion } from '../support/etcd/versions.ts';
-import { attachEtcdController, etcdExecHandler } from '../support/etcd-controller.ts';
-import { attachDeploymentController } from '../support/controllers.ts';
-import { etcdFaults, type EtcdFaults } from '../support/etcd/faults.ts';
-import { startHyperShiftOperator, type AdoptedControlPlane, type HyperShiftOperator } from '../support/hypershift/operator.ts';
-import { startS3Server, type S3Server } from '../support/s3-server.ts';
-import { startTlsFront } from '../support/tls-front.ts';
-import { multiKubeconfigYaml } from '../support/sim/kubeconfig.ts';
-import { startApiSimulator, type RunningSimulator } from '../support/sim/server.ts';
+import { startEtcdCluster, type EtcdCluster } from './etcd/cluster.ts';
+import type { EtcdVersion } from './etcd/versions.ts';
+import { attachEtcdController, etcdExecHandler } from './etcd/controller.ts';
+import { attachDeploymentController } from './hypershift/controllers.ts';
+import { etcdFaults, type EtcdFaults } from './etcd/faults.ts';
+import { startHyperShiftOperator, type AdoptedControlPlane, type HyperShiftOperator } from './hypershift/operator.ts';
+import { startS3Server, type S3Server } from './s3/server.ts';
+import { startTlsFront } from './net/tls-front.ts';
+import { multiKubeconfigYaml } from './api/kubeconfig.ts';
+import { startApiSimulator, type RunningSimulator } from './api/server.ts';
 import { hostedClusterObjects, type SeedOptions } from './seed.ts';
-import { startDnsServer, type DnsServer } from '../support/dns/server.ts';
-import { installMachineApi } from '../support/hypershift/capi.ts';
-import { linkGuestNodes, standInCloud, type StandInCloud } from '../support/hypershift/cloud.ts';
-import { attachRouter, type ExternalDns } from '../support/hypershift/external-dns.ts';
-import { guestClusters, type GuestClusters } from '../support/hypershift/guest-cluster.ts';
-import { applyHostedCluster } from '../support/hypershift/fixtures.ts';
+import { startDnsServer, type DnsServer } from './dns/server.ts';
+import { installMachineApi } from './hypershift/capi.ts';
+import { linkGuestNodes, standInCloud, type StandInCloud } from './hypershift/cloud.ts';
+import { attachRouter, type ExternalDns } from './hypershift/external-dns.ts';
+import { guestClusters, type GuestClusters } from './hypershift/guest-cluster.ts';
+import { applyHostedCluster } from './hypershift/fixtures.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** HyperShift's CRDs, read from ../shared at run time when present (never copied into the repo). */
@@ -168,7 +168,7 @@ export interface Sandbox {
   sim: RunningSimulator;
   /** The seeded hosted cluster's etcd (gone once that HostedCluster is deleted). */
   etcd: EtcdCluster;
-  /** Failure injection for that etcd and its helper pods (test/support/etcd/faults.ts). */
+  /** Failure injection for that etcd and its helper pods (test/sandbox/etcd/faults.ts). */
   faults: EtcdFaults;
   /** Every management cluster, in order. */
   clusters: ManagementCluster[];

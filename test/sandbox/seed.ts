@@ -6,8 +6,8 @@
  * operators produce.
  */
 import { randomBytes } from 'node:crypto';
-import type { GroupResource, SimObject } from '../support/sim/types.ts';
-import { routeObjects, ROUTES } from '../support/hypershift/control-plane.ts';
+import type { GroupResource, SimObject } from './api/types.ts';
+import { routeObjects, ROUTES } from './hypershift/control-plane.ts';
 
 export interface SeedObject {
   resource: GroupResource;

@@ -10,7 +10,7 @@ import { connectKube } from '../../src/kube/session.ts';
 import type { ManagementCluster, Sandbox } from '../sandbox/sandbox.ts';
 import { sandboxS3Client } from './sandbox-s3.ts';
 import { waitFor } from './wait.ts';
-import type { GroupResource } from './sim/types.ts';
+import type { GroupResource } from '../sandbox/api/types.ts';
 
 export const HC: GroupResource = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
 const NAMESPACES: GroupResource = { group: '', version: 'v1', plural: 'namespaces' };

@@ -1,5 +1,5 @@
 /**
- * ListObjectsV2 pagination for the test S3 server (s3-server.ts), which s3rver cannot do here:
+ * ListObjectsV2 pagination for the test S3 server (../sandbox/s3/server.ts), which s3rver cannot do here:
  *  - its continuation tokens are encrypted with DES, which OpenSSL 3 (Node >= 17) refuses without
  *    --openssl-legacy-provider, so every truncated listing (more keys under the prefix than
  *    max-keys, at most 1000) and every request that sends a token back answers 500 InternalError;

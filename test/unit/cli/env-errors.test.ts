@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeOf, formatError, interruptedError } from '../../../src/cli/exit.ts';
 import { InterruptedError, PartialFailureError, RemoteError } from '../../../src/core/errors.ts';
 import { runCliInProcess } from '../../support/cli.ts';
-import { selfSignedCertificate } from '../../support/sim/selfsigned.ts';
+import { selfSignedCertificate } from '../../sandbox/api/selfsigned.ts';
 
 let dir: string;
 beforeAll(() => {

@@ -10,7 +10,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ExitCode, InterruptedError } from '../../../src/core/errors.ts';
 import { RestKubeApi } from '../../../src/kube/rest.ts';
 import { interruptible } from '../../../src/s3/interruptible.ts';
-import { startSilentServer, type SilentServer } from '../../support/hang-proxy.ts';
+import { startSilentServer, type SilentServer } from '../../sandbox/net/hang-proxy.ts';
 import { Resources } from '../../../src/core/model.ts';
 
 const HC = Resources.hostedCluster;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { MemberListEntry } from '../../support/etcd/etcdctl.ts';
-import { memberListLine, podUrlNames, resetMemberDecision } from '../../support/etcd/reset-member.ts';
+import type { MemberListEntry } from '../../sandbox/etcd/etcdctl.ts';
+import { memberListLine, podUrlNames, resetMemberDecision } from '../../sandbox/etcd/reset-member.ts';
 
 const NS = 'clusters-demo';
 const members = [0, 1, 2].map((i) => ({ peerUrl: `https://127.0.0.1:${2380 + 10 * i}`, clientUrl: `https://127.0.0.1:${2379 + 10 * i}` }));
