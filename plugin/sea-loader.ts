@@ -49,6 +49,7 @@ export const LAZY_MODULES = [
     'etcd-run',
     'etcd-recover-run',
     'etcd-restore-run',
+    'drill-run',
     'export-run',
     'move-run',
     'render-run',

@@ -20,6 +20,7 @@ import { exportCommand } from './commands/export.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { moveCommand } from './commands/move.ts';
 import { scheduleCommand } from './commands/schedule.ts';
+import { drillCommand } from './commands/drill.ts';
 
 export type CommandRegistrar = (y: Argv, deps: CliDeps, done: (code: number) => void) => Argv;
 
@@ -29,6 +30,7 @@ const COMMANDS: CommandRegistrar[] = [
   restoreCommand,
   moveCommand,
   scheduleCommand,
+  drillCommand,
   exportCommand,
   renderCommand,
   validateCommand,

@@ -7,6 +7,7 @@ import { resumeRestore } from './restore/resume.ts';
 import { resumeRecoverMember } from './etcd/recover-member-resume.ts';
 import { resumeEtcdRestore } from './etcd/restore-resume.ts';
 import { resumeMove } from './move/resume.ts';
+import { resumeDrillIn } from './drill/resume.ts';
 import { resumeOperation, type ResumeDeps, type ResumeHandlers, type ResumeResult } from './operation/resume.ts';
 
 export const RESUME_HANDLERS: ResumeHandlers = {
@@ -17,6 +18,10 @@ export const RESUME_HANDLERS: ResumeHandlers = {
   move: resumeMove,
 };
 
-export function runResume(namespace: string, name: string, deps: ResumeDeps): Promise<ResumeResult> {
-  return resumeOperation(namespace, name, deps, RESUME_HANDLERS);
+/**
+ * A drill's record lives on its scratch namespace, not on a HostedCluster: `resume <name> -n
+ * <scratch namespace>` finds it there first (drill/resume.ts); every other type on the HostedCluster.
+ */
+export async function runResume(namespace: string, name: string, deps: ResumeDeps): Promise<ResumeResult> {
+  return (await resumeDrillIn(namespace, name, deps)) ?? resumeOperation(namespace, name, deps, RESUME_HANDLERS);
 }
