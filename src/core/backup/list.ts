@@ -5,8 +5,9 @@
  */
 import type { Clock, OpenedStore, Reporter } from '../ports.ts';
 import { listPrefix, parseManifestKey } from '../bundle/layout.ts';
-import { BACKUP_API_VERSION, type BackupMode } from '../bundle/manifest.ts';
+import { BACKUP_API_VERSION, type BackupLock, type BackupMode } from '../bundle/manifest.ts';
 import { readManifest } from '../bundle/read.ts';
+import { DRILL_FILE, readDrillSummary, type DrillSummary } from '../bundle/drill-record.ts';
 import { findIncompleteUploads, type IncompleteUploads } from './uploads.ts';
 
 export interface BackupListItem {
@@ -23,6 +24,13 @@ export interface BackupListItem {
   size: number;
   etcdVersion: string;
   toolVersion: string;
+  /** S3 Object Lock as backup.json records it (backup --lock-days); absent when written without. */
+  lock?: BackupLock;
+  /** Client-side encoding as backup.json records it (backup --compress/--encrypt-to): public keys only. */
+  compression?: 'zstd';
+  encryption?: { format: 'age'; recipients: string[] };
+  /** The last `drill` of this backup (drill.json beside backup.json); absent when never drilled. */
+  drill?: DrillSummary;
 }
 
 export interface BackupList {
@@ -65,6 +73,8 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
     if (filter.name && at.name !== filter.name) continue;
     found.push({ key: o.key, prefix: at.prefix });
   }
+  // drill.json is read only where the listing shows one: no request per backup that was never drilled.
+  const drilled = new Set(objects.filter((o) => o.key.endsWith(`/${DRILL_FILE}`)).map((o) => o.key.slice(0, -DRILL_FILE.length - 1)));
   const now = deps.clock.now().getTime();
   const items: BackupListItem[] = [];
   const skipped: BackupList['skipped'] = [];
@@ -78,6 +88,7 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
     }
     const m = read.manifest;
     const created = Date.parse(m.createdAt);
+    const drill = drilled.has(f.prefix) ? await readDrillSummary(store, f.prefix, deps.signal) : undefined;
     items.push({
       url,
       id: m.id,
@@ -91,6 +102,10 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
       size: m.snapshot.size,
       etcdVersion: m.etcd?.version ?? '',
       toolVersion: m.toolVersion ?? '',
+      ...(m.lock ? { lock: m.lock } : {}),
+      ...(m.storage?.compression ? { compression: m.storage.compression } : {}),
+      ...(m.storage?.encryption ? { encryption: m.storage.encryption } : {}),
+      ...(drill ? { drill } : {}),
     });
   });
   items.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
