@@ -20,6 +20,7 @@ const ALL_SCRIPTS = [
   'rgw.ts',
   'restore.ts',
   'etcd-restore.ts',
+  'drill.ts',
   'render.ts',
   'export.ts',
   'fleet.ts',

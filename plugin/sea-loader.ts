@@ -49,6 +49,7 @@ export const LAZY_MODULES = [
     'etcd/etcd-run',
     'etcd/etcd-recover-run',
     'etcd/etcd-restore-run',
+    'drill/drill-run',
     'export/export-run',
     'move/move-run',
     'render/render-run',

@@ -32,11 +32,33 @@ if ! command -v ceph-mon >/dev/null 2>&1 || ! command -v ceph-osd >/dev/null 2>&
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ceph-mon ceph-osd radosgw ceph-common >/dev/null
 fi
 
+# The Pushgateway and promtool of the metrics tests (test/integration/pushgateway.test.ts, promtool-rules.test.ts).
+# Only the binaries are used: the tests start the Pushgateway on 127.0.0.1 themselves.
+if ! command -v prometheus-pushgateway >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+  echo "setup: installing prometheus-pushgateway and prometheus (for promtool) from Debian" >&2
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus-pushgateway prometheus >/dev/null
+fi
+
+# Debian's age (and age-keygen): the encrypted-backup tests decrypt each object with it by hand.
+if ! command -v age >/dev/null 2>&1 || ! command -v age-keygen >/dev/null 2>&1; then
+  echo "setup: installing age from Debian" >&2
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends age >/dev/null
+fi
+
 if [ "${HCP_DR_SETUP_BENCH:-}" = 1 ] && ! command -v hyperfine >/dev/null 2>&1; then
   SUDO=""
   if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq hyperfine >/dev/null
 fi
+
+# podman and the hcp-dr image (npm run image), for test/integration/image.test.ts and the Job runner's pods.
+bash test/setup-image.sh
 
 node_modules/.bin/node plugin/build.ts

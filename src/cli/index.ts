@@ -21,6 +21,7 @@ import { exportCommand } from './commands/export/export.ts';
 import { restoreCommand } from './commands/restore/restore.ts';
 import { moveCommand } from './commands/move/move.ts';
 import { scheduleCommand } from './commands/schedule/schedule.ts';
+import { drillCommand } from './commands/drill/drill.ts';
 
 export type CommandRegistrar = (y: Argv, deps: CliDeps, done: (code: number) => void) => Argv;
 
@@ -31,6 +32,7 @@ const COMMANDS: CommandRegistrar[] = [
   restoreCommand,
   moveCommand,
   scheduleCommand,
+  drillCommand,
   exportCommand,
   renderCommand,
   validateCommand,

@@ -159,8 +159,28 @@ export interface PutResult {
   etag?: string;
 }
 
+/** S3 Object Lock retention of one object: no one deletes its data before retainUntil (governance: except with the bypass). */
+export interface ObjectLock {
+  mode: 'governance' | 'compliance';
+  retainUntil: Date;
+}
+
+export interface DeleteOptions {
+  signal?: AbortSignal;
+  /**
+   * Remove the data, not just hide it: every version of the key (and its delete markers) is
+   * deleted by version id. On a versioned bucket (every Object Lock bucket) a plain delete only
+   * adds a delete marker and the data stays. A version under retention is refused (ForbiddenError).
+   */
+  allVersions?: boolean;
+  /** With allVersions: x-amz-bypass-governance-retention on each delete (governance-mode locks only). */
+  bypassGovernance?: boolean;
+}
+
 export interface PutOptions {
   contentType?: string;
+  /** Object Lock retention stored with the object (the bucket must have Object Lock enabled). */
+  lock?: ObjectLock;
   /** Multipart for streams of unknown length; reported in bytes as parts complete. */
   onProgress?: (bytesSent: number) => void;
   signal?: AbortSignal;
@@ -183,13 +203,17 @@ export interface ObjectStore {
   head(key: string): Promise<StoredObject | undefined>;
   /** Every object under a prefix (paginated internally). */
   list(prefix: string): Promise<StoredObject[]>;
-  delete(key: string): Promise<void>;
+  delete(key: string, options?: DeleteOptions): Promise<void>;
   /**
    * Deletes many keys, in batches (S3 DeleteObjects, 1000 a request) where the store takes them,
    * one by one where it does not. A key that is already gone is no error; any other failure
    * throws, naming a key. Optional: callers fall back to delete().
    */
-  deleteMany?(keys: readonly string[], options?: { signal?: AbortSignal }): Promise<void>;
+  deleteMany?(keys: readonly string[], options?: DeleteOptions): Promise<void>;
+  /** Whether the bucket has S3 Object Lock enabled (GetObjectLockConfiguration). Optional. */
+  objectLockEnabled?(): Promise<boolean>;
+  /** The object's Object Lock retention (undefined: none, or the key is missing). Optional. */
+  retention?(key: string): Promise<ObjectLock | undefined>;
   /** A SigV4 pre-signed GET URL. It is a credential: never log it unredacted. */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
   /**
@@ -235,4 +259,21 @@ export interface OpenedStore {
   store: ObjectStore;
   /** The key prefix from the URL, without leading or trailing slashes ('' for the bucket root). */
   prefix: string;
+}
+
+/** One gauge of a metrics push: a name in Prometheus' conventions, its help text and value; labels come from the group. */
+export interface MetricSample {
+  name: string;
+  help: string;
+  value: number;
+}
+
+/**
+ * Results pushed for monitoring (a Prometheus Pushgateway). `job` and `labels` are the grouping
+ * key; a push replaces, within that group, only the metrics of the same names (Pushgateway POST),
+ * so a failure's push leaves the last success's timestamp as it was. No secrets, no URLs.
+ * Never throws: a failed push is a warning of the adapter, never a failure of the workflow.
+ */
+export interface MetricsSink {
+  push(job: string, labels: Record<string, string>, samples: MetricSample[]): Promise<void>;
 }

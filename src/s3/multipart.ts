@@ -48,6 +48,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { s3ErrorCode } from './errors.ts';
+import { contentMd5 } from './object-lock.ts';
 import { s3Url } from '../core/s3-url.ts';
 
 export const MAX_PARTS = 10_000;
@@ -62,7 +63,10 @@ export interface UploadStreamOptions {
   /** Parts uploaded concurrently. */
   queueSize: number;
   /** Sent with PutObject or CreateMultipartUpload. */
-  params?: Pick<PutObjectCommandInput, 'ContentType' | 'ServerSideEncryption' | 'SSEKMSKeyId'>;
+  params?: Pick<
+    PutObjectCommandInput,
+    'ContentType' | 'ServerSideEncryption' | 'SSEKMSKeyId' | 'ObjectLockMode' | 'ObjectLockRetainUntilDate'
+  >;
   signal?: AbortSignal;
   onProgress?: (loadedBytes: number) => void;
   debug?: (message: string) => void;
@@ -152,7 +156,18 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
     const PartNumber = ++partNumber;
     const body = buf.subarray(0, n);
     const ChecksumCRC32 = crc32Base64(body);
-    const command = new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: body, ContentLength: n, ChecksumCRC32 });
+    // A part of a locked object needs Content-MD5 or a checksum the store checks (AWS's rule for Object Lock).
+    const md5 = o.params?.ObjectLockMode && integrity !== 'crc32' ? { ContentMD5: contentMd5(body) } : {};
+    const command = new UploadPartCommand({
+      Bucket,
+      Key,
+      UploadId: uploadId,
+      PartNumber,
+      Body: body,
+      ContentLength: n,
+      ChecksumCRC32,
+      ...md5,
+    });
     // Otherwise the signer hashes the Buffer body into x-amz-content-sha256 (signed payload).
     if (integrity === 'crc32') command.middlewareStack.add(unsignedPayload, { step: 'build', name: 'hcpdrUnsignedPayload' });
     const sent = client
@@ -201,7 +216,8 @@ export async function uploadStream(o: UploadStreamOptions): Promise<UploadStats>
       if (!failure && uploadId === undefined) {
         const data = buf ? buf.subarray(0, fill) : Buffer.alloc(0);
         // A Buffer body: the signer puts its SHA-256 into the signature (signed payload).
-        const put = await client.send(new PutObjectCommand({ ...o.params, Bucket, Key, Body: data, ContentLength: data.length }), {
+        const md5 = o.params?.ObjectLockMode ? { ContentMD5: contentMd5(data) } : {};
+        const put = await client.send(new PutObjectCommand({ ...o.params, Bucket, Key, Body: data, ContentLength: data.length, ...md5 }), {
           abortSignal,
         });
         serverSideEncryption = put.ServerSideEncryption;

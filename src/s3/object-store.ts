@@ -19,6 +19,10 @@
  *    has not confirmed it (Ceph RGW accepts AES256 over https without saying so): one warning
  *    per store, or with requireSse a PreconditionError and the object deleted again, so that
  *    with a backup's order (snapshot first, backup.json last) nothing else is written.
+ *  - Object Lock (object-lock.ts): put() with `lock` sends the retention on PutObject or
+ *    CreateMultipartUpload, with Content-MD5 on a locked PutObject (AWS requires it), and reads a
+ *    multipart object's retention back, setting it where the store dropped it (Ceph RGW 16.2);
+ *    delete()/deleteMany() with `allVersions` delete every version by id, not a delete marker.
  *  - get() fails the stream when fewer bytes arrive than Content-Length announced.
  *  - Every SDK error leaves as an HcpDrError naming s3://bucket/key (see errors.ts).
  */
@@ -36,7 +40,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PreconditionError, RemoteError } from '../core/errors.ts';
-import type { IncompleteUpload, ObjectStore, PutOptions, PutResult, StoredObject } from '../core/ports.ts';
+import type { DeleteOptions, IncompleteUpload, ObjectLock, ObjectStore, PutOptions, PutResult, StoredObject } from '../core/ports.ts';
+import { contentMd5, deleteAllVersions, ensureRetention, lockParams, objectLockEnabled, retentionOf } from './object-lock.ts';
 import { listIncompleteUploads } from './uploads.ts';
 import { mapS3Error, s3ErrorCode, type S3Verb } from './errors.ts';
 import { uploadStream, type UploadStreamOptions } from './multipart.ts';
@@ -84,11 +89,13 @@ export class S3ObjectStore implements ObjectStore {
       ...(options.contentType ? { ContentType: options.contentType } : {}),
       ...(this.#c.sse ? { ServerSideEncryption: this.#c.sse } : {}),
       ...(this.#c.sse === 'aws:kms' && this.#c.kmsKeyId ? { SSEKMSKeyId: this.#c.kmsKeyId } : {}),
+      ...lockParams(options.lock),
     };
     if (typeof body === 'string' || Buffer.isBuffer(body)) {
       const length = Buffer.byteLength(body);
       // A Buffer or string body: the signer puts its SHA-256 into the signature (signed payload).
-      const input = { ...params, Bucket: this.bucket, Key: key, Body: body, ContentLength: length };
+      const md5 = options.lock ? { ContentMD5: contentMd5(body) } : {};
+      const input = { ...params, Bucket: this.bucket, Key: key, Body: body, ContentLength: length, ...md5 };
       const out = await this.#send(
         'upload',
         key,
@@ -118,6 +125,10 @@ export class S3ObjectStore implements ObjectStore {
       options.signal,
     );
     await this.#confirmSse(key, stats.serverSideEncryption, options.signal);
+    const lock = options.lock;
+    if (lock && stats.parts > 0) {
+      await this.#send('upload', key, () => ensureRetention(this.#c.client, this.bucket, key, lock, this.#c.debug), options.signal);
+    }
     return stats.etag ? { etag: stats.etag } : {};
   }
 
@@ -195,8 +206,20 @@ export class S3ObjectStore implements ObjectStore {
     return objects;
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, options: DeleteOptions = {}): Promise<void> {
+    if (options.allVersions) {
+      await this.#send('delete', key, () => deleteAllVersions(this.#c.client, this.bucket, key, options), options.signal);
+      return;
+    }
     await this.#send('delete', key, () => this.#c.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+  }
+
+  objectLockEnabled(): Promise<boolean> {
+    return this.#send('read', '', () => objectLockEnabled(this.#c.client, this.bucket));
+  }
+
+  retention(key: string): Promise<ObjectLock | undefined> {
+    return this.#send('read', key, () => retentionOf(this.#c.client, this.bucket, key));
   }
 
   /**
@@ -204,7 +227,11 @@ export class S3ObjectStore implements ObjectStore {
    * checksum it wants otherwise, ...) is asked key by key from then on; keys the answer lists as
    * not deleted are retried one by one, so their failure arrives as delete()'s mapped error.
    */
-  async deleteMany(keys: readonly string[], options: { signal?: AbortSignal } = {}): Promise<void> {
+  async deleteMany(keys: readonly string[], options: DeleteOptions = {}): Promise<void> {
+    if (options.allVersions) {
+      for (const key of keys) await this.delete(key, options);
+      return;
+    }
     for (let at = 0; at < keys.length; at += 1000) {
       const batch = keys.slice(at, at + 1000);
       let retry: string[] = batch;

@@ -205,6 +205,7 @@ describe('bad-input corpus: one error line, one hint, the documented exit code, 
         'validate',
         'export',
         'schedule',
+        'drill',
         'version',
       ]),
     );

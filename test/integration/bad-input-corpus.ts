@@ -280,6 +280,11 @@ export function corpusCases(ctx: CorpusContext): CorpusCase[] {
     { command: 'export', name: 'unknown cluster', argv: ['export', 'nosuch', '-n', 'clusters', ...kc, '--out', f('out-new')], code: 3, error: /nosuch/, hint: /./ },
     { command: 'export', name: 'a prefix without backup.json', argv: ['export', '--from-backup', `${ctx.backupRoot}/clusters/demo/20990101T000000Z-000000/`, ...s3, '--out', f('out-new')], code: 3, error: /backup\.json/, hint: /./ },
 
+    // --- drill ---
+    { command: 'drill', name: 'no backup and no --latest', argv: ['drill', ...kc, ...s3], code: 2, error: /drill needs a backup URL or --latest <hosted-cluster>/, hint: /drill s3:\/\// },
+    { command: 'drill', name: '--latest without --from', argv: ['drill', '--latest', 'demo', '-n', 'clusters', ...kc, ...s3], code: 2, error: /--latest needs --from/, hint: /--to of the backups/ },
+    { command: 'drill', name: 'a prefix without backup.json', argv: ['drill', `${ctx.backupRoot}/clusters/demo/20990101T000000Z-000000/`, ...kc, ...s3], code: 3, error: /backup\.json/, hint: /backup list/ },
+
     // --- schedule ---
     { command: 'schedule', name: 'no --every', argv: ['schedule', 'demo', '-n', 'clusters', '--to', `s3://${ctx.bucket}/corpus`, '--image', 'ghcr.io/o/hcp-dr:1', '--s3-secret', 's3', '--stdout'], code: 2, error: /Missing required argument: every/, hint: /--help/ },
     { command: 'schedule', name: 'a cron field out of range', argv: [...sched, '--every', '0 25 * * *', '--stdout'], code: 2, error: /invalid --every "0 25 \* \* \*": hour "25": 25 is outside 0-23/, hint: /five fields/ },

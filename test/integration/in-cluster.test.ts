@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { podRunner } from '../support/image-runner.ts';
 import { attachJobRunner, CRON_JOBS } from '../sandbox/api/job-runner.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -166,7 +167,7 @@ describe.skipIf(!existsSync(BUILT))('in-cluster mode of the built plugin against
   });
 
   it('a CronJob whose container runs the built plugin (through the simulator job runner) backs up demo, S3 credentials from a Secret', async () => {
-    const runner = attachJobRunner(sb.sim, { dir: path.join(dir, 'pods'), imageCommand: () => [PLUGIN] });
+    const runner = attachJobRunner(sb.sim, { dir: path.join(dir, 'pods'), ...podRunner([PLUGIN]) });
     try {
       sb.sim.store.create(
         { group: '', version: 'v1', plural: 'secrets' },
@@ -229,7 +230,11 @@ describe.skipIf(!existsSync(BUILT))('in-cluster mode of the built plugin against
         '-o',
         'json',
       ]);
-      expect((JSON.parse(list.stdout) as { items: { name: string }[] }).items.map((i) => i.name)).toEqual(['demo']);
+      const items = (JSON.parse(list.stdout) as { items: { name: string; url: string }[] }).items;
+      expect(items.map((i) => i.name)).toEqual(['demo']);
+      // What the pod wrote (from the image, where podman runs it) is restorable.
+      const verify = await plugin(['backup', 'verify', items[0]!.url, '--endpoint', sb.s3.endpoint, '--path-style']);
+      expect(verify.code, verify.stderr).toBe(0);
     } finally {
       await runner.stop();
     }

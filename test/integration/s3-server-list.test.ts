@@ -1,5 +1,5 @@
 /**
- * ListObjectsV2 on the test S3 server past one page (s3-list.ts). Before it, a prefix holding more
+ * ListObjectsV2 on the test S3 server past one page (test/sandbox/s3/list.ts). Before it, a prefix holding more
  * than 1000 keys (the chaos suite's 38 kept move backups of 27 objects) answered 500 InternalError:
  * s3rver's continuation token needs DES, which OpenSSL 3 refuses; and s3rver cut pages in its
  * directory walk's order, not S3's.

@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { runAsync } from '../support/spawn.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { podRunner } from '../support/image-runner.ts';
 import { attachJobRunner, type JobRunner } from '../sandbox/api/job-runner.ts';
 import type { SimObject } from '../sandbox/api/types.ts';
 import { permissionsOf, WORKFLOWS, type PolicyRule } from '../../src/core/permissions.ts';
@@ -183,7 +184,7 @@ beforeAll(async () => {
   sb.sim.store.mutate(HOSTED_CLUSTERS, sb.namespace, sb.name, (o: SimObject) => {
     (o['spec'] as Record<string, unknown>)['additionalTrustBundle'] = { name: 'demo-trust-bundle' };
   });
-  runner = attachJobRunner(sb.sim, { dir: path.join(dir, 'pods'), imageCommand: () => [PLUGIN] });
+  runner = attachJobRunner(sb.sim, { dir: path.join(dir, 'pods'), ...podRunner([PLUGIN]) });
 }, 180_000);
 
 afterAll(async () => {
@@ -212,6 +213,15 @@ describe.skipIf(!existsSync(BUILT)).each(VARIANTS)(
       expect(keys.filter((k) => k.endsWith('/backup.json'))).toHaveLength(1);
       expect(keys.some((k) => k.endsWith('/snapshot.db'))).toBe(true);
       expect(clusterState()).toBe(before);
+      // What the pod wrote (from the image, where podman runs it) verifies.
+      const backup = `s3://${sb.s3.bucket}/${path.posix.dirname(keys.find((k) => k.endsWith('/backup.json')) ?? '')}/`;
+      const verify = await runAsync(PLUGIN, ['backup', 'verify', backup, '--endpoint', sb.s3.endpoint, '--path-style'], {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: sb.s3.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey,
+        AWS_REGION: sb.s3.region,
+      });
+      expect(verify.code, verify.stderr).toBe(0);
     }, 180_000);
 
     it('when any one generated rule is removed, the run fails with a 403 naming that permission and leaves the cluster as it was (or, when the undo itself needs it, as resume leaves it)', async () => {

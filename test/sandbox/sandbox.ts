@@ -37,6 +37,9 @@ import type { EtcdVersion } from './etcd/versions.ts';
 import { attachEtcdController, etcdExecHandler } from './etcd/controller.ts';
 import { attachDeploymentController } from './hypershift/controllers.ts';
 import { etcdFaults, type EtcdFaults } from './etcd/faults.ts';
+import { attachDrillKubelet } from './etcd/drill-pods.ts';
+import { seedKubeStorage } from './hypershift/kube-storage.ts';
+import { seedRealIdentity } from './hypershift/seed-pki.ts';
 import { startHyperShiftOperator, type AdoptedControlPlane, type HyperShiftOperator } from './hypershift/operator.ts';
 import { startS3Server, type S3Server } from './s3/server.ts';
 import { startTlsFront } from './net/tls-front.ts';
@@ -278,6 +281,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // The release matches the etcd it runs (hypershift-domain.md §6: 3.6 from OpenShift 4.21).
     const release = options.release ?? `quay.io/openshift-release-dev/ocp-release:${etcd.version === '3.6' ? '4.21.3' : '4.19.3'}-x86_64`;
     for (const { resource, object } of hostedClusterObjects({ ...options, release })) sim.store.create(resource, object);
+    await seedRealIdentity(sim.store, controlPlaneNamespace);
     const managed = (options.managementType ?? 'Managed') === 'Managed';
     const adopt: AdoptedControlPlane[] = [];
     if (managed) {
@@ -294,6 +298,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     for (const [k, s] of sims.entries()) {
       stops.push(attachDeploymentController(s.store));
       const ingressAddress = `127.0.0.${11 + k}`;
+      // drill's scratch pods run real etcd processes (etcd/drill-pods.ts).
+      const drillKubelet = attachDrillKubelet(s.store, { dir: path.join(dir, `mgmt-${k + 1}`, 'drill'), version: etcd.version });
+      stops.push(() => drillKubelet.stop());
       if (dns) stops.push(attachRouter(s.store, { canonicalHostname: `router-default.apps.mgmt-${k + 1}.sandbox` }));
       if (options.capi) installMachineApi(s.store);
       let operator: HyperShiftOperator | undefined;
@@ -320,8 +327,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         });
         const op = operator;
         stops.push(() => op.stop());
-        s.setExecHandler(op.execHandler);
-      } else if (k === 0) s.setExecHandler(etcdExecHandler(etcd, controlPlaneNamespace));
+        s.setExecHandler(drillKubelet.execHandler(op.execHandler));
+      } else if (k === 0) s.setExecHandler(drillKubelet.execHandler(etcdExecHandler(etcd, controlPlaneNamespace)));
       clusters.push({
         index: k + 1,
         context: k === 0 ? 'sandbox' : `sandbox-${k + 1}`,
@@ -333,6 +340,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       });
     }
     await etcd.seed(options.seedKeys ?? 200);
+    // Secrets as kube-apiserver stores them, encrypted with the cluster's AES-CBC key (hypershift/kube-storage.ts).
+    const encryptionKey = sim.store.get({ group: '', version: 'v1', plural: 'secrets' }, namespace, `${name}-etcd-encryption-key`);
+    const keyData = (encryptionKey?.['data'] as { key?: string } | undefined)?.key;
+    if (keyData) await seedKubeStorage(etcd, Buffer.from(keyData, 'base64'));
     if (managed) await waitForReadyEtcd(sim, controlPlaneNamespace, etcd.size);
     if (options.hostedClusters?.length) await addHostedClusters(sim, options.hostedClusters);
 

@@ -107,6 +107,8 @@ const LAYERS: Record<string, 'middle' | 'workflow'> = {
   capture: 'middle',
   contracts: 'middle',
   validate: 'middle',
+  crypto: 'middle',
+  metrics: 'middle',
   // workflows: one command's logic each; none imports another, not even for types
   backup: 'workflow',
   restore: 'workflow',
@@ -116,6 +118,7 @@ const LAYERS: Record<string, 'middle' | 'workflow'> = {
   schedule: 'workflow',
   render: 'workflow',
   export: 'workflow',
+  drill: 'workflow',
 };
 const RANK = { base: 0, middle: 1, workflow: 2 } as const;
 

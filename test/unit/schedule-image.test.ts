@@ -1,9 +1,10 @@
 /**
- * The container image, as far as this machine (no container runtime, no network) can check it:
- * Containerfile's one stage, base, non-root USER, and the COPY of exactly the binary path
- * plugin/package.ts writes, to the path the CronJobs of `schedule` run; the build context lets that
- * file through; the release workflow builds and pushes it for linux/amd64 and linux/arm64 from the
- * archives its build job makes. Building and running the image is not tested here.
+ * The container image's one definition, read without a container runtime: Containerfile's one stage
+ * FROM scratch, the root file system plugin/image-rootfs.sh writes, non-root USER, and the COPY of
+ * exactly the binary path plugin/package.ts writes, to the path the CronJobs of `schedule` run; the
+ * build context lets those through; `npm run image` (plugin/image.ts) and the release workflow both
+ * build that Containerfile from that script's root file systems. Building and running the image:
+ * test/integration/image.test.ts.
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
@@ -55,8 +56,8 @@ describe('Containerfile', () => {
   const steps = instructions(read('Containerfile'));
   const of = (op: string) => steps.filter((s) => s.op === op);
 
-  it('when parsed, it is one stage on distroless cc (glibc and libstdc++ for the Node binary, a CA bundle, user nonroot), with no RUN or ADD', () => {
-    expect(of('FROM').map((s) => s.args)).toEqual(['gcr.io/distroless/cc-debian12:nonroot']);
+  it('when parsed, it is one stage FROM scratch (no base image to pull), with no RUN or ADD', () => {
+    expect(of('FROM').map((s) => s.args)).toEqual(['scratch']);
     expect(of('RUN')).toEqual([]);
     expect(of('ADD')).toEqual([]);
   });
@@ -69,24 +70,44 @@ describe('Containerfile', () => {
     expect(Number(last.split(':')[1] ?? '1')).toBeGreaterThan(0);
   });
 
-  it('when the target platform is linux/amd64 or linux/arm64, the only COPY takes the binary plugin/package.ts writes to the path the CronJobs run', () => {
+  it('when the target platform is linux/amd64 or linux/arm64, the root file system of image-rootfs.sh is copied to /, its home to nonroot', () => {
+    const copies = of('COPY').map((c) => c.args);
+    expect(read('plugin/image-rootfs.sh')).toContain('out="dist/image/rootfs-$arch"');
+    expect(copies[0]).toBe('dist/image/rootfs-${TARGETARCH}/ /');
+    expect(read('plugin/image-rootfs.sh')).toContain('../nonroot-home');
+    expect(copies[1]).toBe('--chown=65532:65532 dist/image/nonroot-home/ /home/nonroot/');
+  });
+
+  it('when the target platform is linux/amd64 or linux/arm64, the last COPY takes the binary plugin/package.ts writes to the path the CronJobs run', () => {
     const copies = of('COPY');
-    expect(copies).toHaveLength(1);
-    const parts = (copies[0]?.args ?? '').split(/\s+/).filter((p) => !p.startsWith('--'));
+    expect(copies).toHaveLength(3);
+    const binary = copies[2];
+    const parts = (binary?.args ?? '').split(/\s+/).filter((p) => !p.startsWith('--'));
     expect(parts).toHaveLength(2);
-    expect(copies[0]?.args).toMatch(/--chmod=0?555/);
+    expect(binary?.args).toMatch(/--chmod=0?555/);
     expect(of('ARG').map((s) => s.args)).toContain('TARGETARCH');
     for (const t of LINUX) expect((parts[0] ?? '').replace('${TARGETARCH}', t.arch)).toBe(packagedBinary(t));
     expect(parts[1]).toBe(IMAGE_BINARY);
     expect(of('ENTRYPOINT').map((s) => JSON.parse(s.args) as string[])).toEqual([[IMAGE_BINARY]]);
   });
 
-  it('when the build context is filtered by .dockerignore, the two binaries pass and nothing else does', () => {
+  it('when the build context is filtered by .dockerignore, the two binaries, two root file systems and the home pass, nothing else', () => {
     const rules = read('.dockerignore')
       .split('\n')
       .filter((l) => l.trim() && !l.startsWith('#'));
     expect(rules[0]).toBe('*');
-    expect(rules.slice(1).sort()).toEqual(LINUX.map((t) => `!${packagedBinary(t)}`).sort());
+    const rootfs = LINUX.map((t) => `!dist/image/rootfs-${t.arch}`);
+    const pass = [...LINUX.map((t) => `!${packagedBinary(t)}`), ...rootfs, '!dist/image/nonroot-home'];
+    expect(rules.slice(1).sort()).toEqual(pass.sort());
+  });
+
+  it('when `npm run image` runs, it builds this Containerfile from the root file system of image-rootfs.sh', () => {
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['image']).toBe('node plugin/image.ts');
+    const image = read('plugin/image.ts');
+    expect(image).toContain("'-f', 'Containerfile'");
+    expect(image).toContain("'plugin/image-rootfs.sh', arch");
+    expect(image).toContain("'plugin/package.ts', '--target', `linux/${arch}`");
   });
 
   it('when a linux/amd64 package was built on this machine, the file the image copies is an executable ELF', (ctx) => {
@@ -120,6 +141,16 @@ describe('release workflow', () => {
     const meta = image.steps.find((s) => s.uses?.startsWith('docker/metadata-action@'));
     expect(String(meta?.with?.['images'])).toMatch(/^ghcr\.io\//);
     expect(image.steps.some((s) => s.uses?.startsWith('docker/login-action@') && s.with?.['registry'] === 'ghcr.io')).toBe(true);
+  });
+
+  it('when the image job builds, it first assembles both root file systems with the script `npm run image` runs, in Debian 12', () => {
+    const steps = (workflow.jobs['image'] as Job).steps;
+    const rootfs = steps.findIndex((s) => s.run?.includes('bash plugin/image-rootfs.sh amd64 arm64'));
+    const push = steps.findIndex((s) => s.uses?.startsWith('docker/build-push-action@'));
+    expect(rootfs).toBeGreaterThan(-1);
+    expect(rootfs).toBeLessThan(push);
+    expect(steps[rootfs]?.run).toContain('debian:12');
+    expect(steps[rootfs]?.run).toContain('-e SOURCE_DATE_EPOCH');
   });
 
   it('when the image job unpacks the archives, it reads the archive names the build job writes, for both linux targets', () => {

@@ -6,16 +6,22 @@
  *     after, since once backup.json is gone nothing else says where they are;
  *  3. the rest of the prefix. What a cut-short run leaves of it is an incomplete prefix whose id
  *     is old, so the next prune deletes it as debris.
- * Keys go in batches where the store takes them (ObjectStore.deleteMany), one by one otherwise.
+ * Keys go in batches where the store takes them (ObjectStore.deleteMany), one by one otherwise;
+ * in a bucket with Object Lock every version of each key (options.allVersions, prune-lock.ts).
  * SIGINT/SIGTERM (the signal) is honoured between backups only: a backup begun is finished first,
  * since once its backup.json is gone nothing names its --keys-to objects. A request the signal cut
  * is sent once more (the S3 adapter lets requests made after the signal run, each bounded; a
  * second signal still exits at once); then the run stops with the interrupt.
  */
-import type { ObjectStore } from '../ports.ts';
+import type { DeleteOptions, ObjectStore } from '../ports.ts';
 import type { PlannedDeletion, PruneDeps } from './prune.ts';
 
-export async function deletePlanned(store: ObjectStore, planned: readonly PlannedDeletion[], deps: PruneDeps): Promise<void> {
+export async function deletePlanned(
+  store: ObjectStore,
+  planned: readonly PlannedDeletion[],
+  deps: PruneDeps,
+  options: DeleteOptions = {},
+): Promise<void> {
   const stores = new Map<string, ObjectStore>([[store.bucket, store]]);
   const storeFor = async (bucket: string): Promise<ObjectStore> => {
     const known = stores.get(bucket);
@@ -36,22 +42,22 @@ export async function deletePlanned(store: ObjectStore, planned: readonly Planne
   for (const p of planned) {
     deps.signal?.throwIfAborted();
     const manifestKey = p.manifestKey;
-    if (manifestKey) await finish(() => store.delete(manifestKey));
+    if (manifestKey) await finish(() => store.delete(manifestKey, options));
     for (const [bucket, keys] of p.external) {
       const other = await storeFor(bucket);
-      await finish(() => deleteKeys(other, keys));
+      await finish(() => deleteKeys(other, keys, options));
     }
-    await finish(() => deleteKeys(store, p.rest));
+    await finish(() => deleteKeys(store, p.rest, options));
     const extra = p.item.externalObjects.length ? ` and ${p.item.externalObjects.length} under --keys-to` : '';
     deps.reporter.info(`deleted ${p.item.url} (${p.item.objects} objects${extra})`);
   }
 }
 
-async function deleteKeys(store: ObjectStore, keys: readonly string[]): Promise<void> {
+async function deleteKeys(store: ObjectStore, keys: readonly string[], options: DeleteOptions): Promise<void> {
   if (keys.length === 0) return;
   if (store.deleteMany) {
-    await store.deleteMany(keys);
+    await store.deleteMany(keys, options);
     return;
   }
-  for (const key of keys) await store.delete(key);
+  for (const key of keys) await store.delete(key, options);
 }

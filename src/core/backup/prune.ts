@@ -25,7 +25,7 @@
  *    grace period are aborted, after the backups (uploads.ts); younger ones may be running.
  *  - dryRun deletes nothing and reports the same decisions.
  */
-import type { Clock, ObjectStore, OpenedStore, Reporter, StoredObject } from '../ports.ts';
+import type { Clock, ObjectLock, ObjectStore, OpenedStore, Reporter, StoredObject } from '../ports.ts';
 import {
   BackupFiles,
   backupIdTime,
@@ -41,6 +41,7 @@ import { forEachBounded } from '../concurrency.ts';
 import type { ListFilter } from '../bundle/list.ts';
 import { applyRetention, describeRetention, type RetentionPolicy } from '../bundle/retention.ts';
 import { deletePlanned } from './prune-delete.ts';
+import { holdLockedBackups } from './prune-lock.ts';
 import { pruneIncompleteUploads, type PrunedUploads } from '../bundle/uploads.ts';
 
 export interface PruneRequest {
@@ -50,6 +51,8 @@ export interface PruneRequest {
   /** A prefix without backup.json younger than this is left alone (it may be a running backup). */
   incompleteGraceMs: number;
   dryRun: boolean;
+  /** Delete backups under a governance-mode Object Lock before their date (x-amz-bypass-governance-retention). */
+  bypassGovernance?: boolean;
 }
 
 export interface PruneDeps {
@@ -83,6 +86,8 @@ export interface PruneItem {
   bytes: number;
   /** Objects recorded in backup.json outside the prefix (--keys-to), deleted with the backup. */
   externalObjects: string[];
+  /** Kept because the store retains it under S3 Object Lock until this time (prune-lock.ts). */
+  retainedUntil?: string;
 }
 
 export interface PruneResult {
@@ -185,9 +190,15 @@ export async function pruneBackups(req: PruneRequest, deps: PruneDeps): Promise<
     planned.push({ item, manifestKey, external, rest: s.objects.map((o) => o.key).filter((k) => k !== manifestKey) });
   }
   assertNewestKept(items);
+  const lockable = await holdLockedBackups(store, planned, {
+    now,
+    bypassGovernance: req.bypassGovernance === true,
+    reporter: deps.reporter,
+    manifestLock: (p) => manifestLockOf(scanned, p),
+  });
 
   items.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`) || b.id.localeCompare(a.id));
-  if (!req.dryRun) await deletePlanned(store, planned, deps);
+  if (!req.dryRun) await deletePlanned(store, lockable.planned, deps, lockable.deleteOptions);
   const uploads = await pruneIncompleteUploads(store, search, {
     now,
     minAgeMs: req.incompleteGraceMs,
@@ -195,7 +206,7 @@ export async function pruneBackups(req: PruneRequest, deps: PruneDeps): Promise<
     reporter: deps.reporter,
     ...(deps.signal ? { signal: deps.signal } : {}),
   });
-  const deleted = planned.map((p) => p.item);
+  const deleted = lockable.planned.map((p) => p.item);
   return {
     apiVersion: BACKUP_API_VERSION,
     kind: 'BackupPrune',
@@ -263,6 +274,12 @@ function externalObjects(s: Scanned, bucket: string, reporter: Reporter): Map<st
     out.set(at.bucket, [...(out.get(at.bucket) ?? []), at.key]);
   }
   return out;
+}
+
+/** The lock backup.json records for a planned deletion, as a retention. */
+function manifestLockOf(scanned: Scanned[], p: PlannedDeletion): ObjectLock | undefined {
+  const lock = scanned.find((s) => s.manifestKey !== undefined && s.manifestKey === p.manifestKey)?.manifest?.lock;
+  return lock ? { mode: lock.mode, retainUntil: new Date(lock.retainUntil) } : undefined;
 }
 
 /** The invariant the rules promise: the newest complete backup of every cluster stays. */

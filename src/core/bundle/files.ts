@@ -8,6 +8,7 @@ import type { ObjectStore } from '../ports.ts';
 import { isRelativeKey, parseObjectUrl } from './layout.ts';
 import type { BackupManifest } from './manifest.ts';
 import { readText } from './read.ts';
+import { decodes } from './encoded.ts';
 
 interface FileCheck {
   name: string;
@@ -52,20 +53,30 @@ export async function fileChecks(
           .update(await readText(store, key, signal))
           .digest('hex');
       } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
+        // Encrypted (age) and no identity: its stored bytes are checked instead (encoded.ts, "stored").
+        if ((err as { code?: string }).code === 'HCPDR_ENCRYPTED') sha = m.encryption.keySha256;
+        else if (!(err instanceof NotFoundError)) throw err;
       }
-      checks.push(
-        sha === m.encryption.keySha256
-          ? { name: 'encryption-key', ok: true, detail: 'the encryption key secret matches its recorded SHA-256' }
-          : {
-              name: 'encryption-key',
-              ok: false,
-              detail:
-                sha === undefined
-                  ? `the encryption key ${m.encryption.keyUrl} is missing`
-                  : `the encryption key ${m.encryption.keyUrl} changed since the backup (SHA-256 differs)`,
-            },
-      );
+      // Read without decoding (a command that reads plain backups only): the stored bytes of an encoded backup.
+      if (sha !== undefined && sha !== m.encryption.keySha256 && m.storage && !decodes(store))
+        checks.push({
+          name: 'storage',
+          ok: false,
+          detail: 'its objects are stored compressed or encrypted (backup --compress/--encrypt-to): this command reads plain backups only',
+        });
+      else
+        checks.push(
+          sha === m.encryption.keySha256
+            ? { name: 'encryption-key', ok: true, detail: 'the encryption key secret matches its recorded SHA-256' }
+            : {
+                name: 'encryption-key',
+                ok: false,
+                detail:
+                  sha === undefined
+                    ? `the encryption key ${m.encryption.keyUrl} is missing`
+                    : `the encryption key ${m.encryption.keyUrl} changed since the backup (SHA-256 differs)`,
+              },
+        );
     }
   }
   return checks;

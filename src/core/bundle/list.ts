@@ -5,9 +5,10 @@
  */
 import type { Clock, OpenedStore, Reporter } from '../ports.ts';
 import { listPrefix, parseManifestKey } from './layout.ts';
-import { BACKUP_API_VERSION, type BackupMode } from './manifest.ts';
+import { BACKUP_API_VERSION, type BackupLock, type BackupMode } from './manifest.ts';
 import { readManifest } from './read.ts';
 import { forEachBounded } from '../concurrency.ts';
+import { DRILL_FILE, readDrillSummary, type DrillSummary } from './drill-record.ts';
 import { findIncompleteUploads, type IncompleteUploads } from './uploads.ts';
 
 export interface BackupListItem {
@@ -24,6 +25,13 @@ export interface BackupListItem {
   size: number;
   etcdVersion: string;
   toolVersion: string;
+  /** S3 Object Lock as backup.json records it (backup --lock-days); absent when written without. */
+  lock?: BackupLock;
+  /** Client-side encoding as backup.json records it (backup --compress/--encrypt-to): public keys only. */
+  compression?: 'zstd';
+  encryption?: { format: 'age'; recipients: string[] };
+  /** The last `drill` of this backup (drill.json beside backup.json); absent when never drilled. */
+  drill?: DrillSummary;
 }
 
 export interface BackupList {
@@ -66,6 +74,8 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
     if (filter.name && at.name !== filter.name) continue;
     found.push({ key: o.key, prefix: at.prefix });
   }
+  // drill.json is read only where the listing shows one: no request per backup that was never drilled.
+  const drilled = new Set(objects.filter((o) => o.key.endsWith(`/${DRILL_FILE}`)).map((o) => o.key.slice(0, -DRILL_FILE.length - 1)));
   const now = deps.clock.now().getTime();
   const items: BackupListItem[] = [];
   const skipped: BackupList['skipped'] = [];
@@ -79,6 +89,7 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
     }
     const m = read.manifest;
     const created = Date.parse(m.createdAt);
+    const drill = drilled.has(f.prefix) ? await readDrillSummary(store, f.prefix, deps.signal) : undefined;
     items.push({
       url,
       id: m.id,
@@ -92,6 +103,10 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
       size: m.snapshot.size,
       etcdVersion: m.etcd?.version ?? '',
       toolVersion: m.toolVersion ?? '',
+      ...(m.lock ? { lock: m.lock } : {}),
+      ...(m.storage?.compression ? { compression: m.storage.compression } : {}),
+      ...(m.storage?.encryption ? { encryption: m.storage.encryption } : {}),
+      ...(drill ? { drill } : {}),
     });
   });
   items.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));

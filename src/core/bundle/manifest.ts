@@ -93,6 +93,8 @@ export interface BackupManifest {
     memberId: string;
     /** spec.etcd.managed.storage as captured (storage class, size). */
     storage: Record<string, unknown> | null;
+    /** The etcd StatefulSet's image at backup time (what `drill` runs); absent in older backups. */
+    image?: string;
   };
   snapshot: {
     file: string;
@@ -132,6 +134,44 @@ export interface BackupManifest {
   /** controlPlane: the control-plane objects a move carries (HostedControlPlane, CAPI and platform objects), when captured. */
   manifests: { hostedCluster: string; nodePools: string[]; controlPlane?: string };
   serverSideEncryption: { type: 'AES256' | 'aws:kms'; kmsKeyId?: string } | null;
+  /**
+   * S3 Object Lock (backup --lock-days): every object of the backup, backup.json included, was
+   * stored with this retention; none can be deleted before retainUntil (an ISO time), governance
+   * mode except with the bypass. Absent: written without a lock (a bucket default may still apply).
+   */
+  lock?: BackupLock;
+  /**
+   * Client-side encoding (backup --compress, --encrypt-to): how every object but backup.json is
+   * stored. Absent: stored as written. backup.json itself is never encoded and holds no secret.
+   */
+  storage?: StorageRecord;
+}
+
+/** What `backup --compress/--encrypt-to` did to the backup's objects; public keys and digests only. */
+export interface StorageRecord {
+  /** zstd: compressed before encryption (Node's zlib). */
+  compression?: 'zstd';
+  /** age (age-encryption.org/v1), to these X25519 recipients (public keys); any one identity decrypts. */
+  encryption?: { format: 'age'; recipients: string[] };
+  objects: StoredObjectRecord[];
+}
+
+export interface StoredObjectRecord {
+  /** s3://bucket/key of the object (the keys' bucket with --keys-to). */
+  url: string;
+  /** SHA-256 and size of the plain bytes (what a reader gets after decryption and decompression). */
+  sha256: string;
+  size: number;
+  /** SHA-256 and size of the bytes in the bucket: `sha256sum` of the object checks them without a key. */
+  storedSha256: string;
+  storedSize: number;
+  /** Size after compression, before encryption (with compression only). */
+  compressedSize?: number;
+}
+
+export interface BackupLock {
+  mode: 'governance' | 'compliance';
+  retainUntil: string;
 }
 
 /** The bundle format of a manifest (1 when it predates the field). */

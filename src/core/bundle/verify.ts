@@ -9,9 +9,13 @@
 import { NotFoundError } from '../errors.ts';
 import type { ObjectStore, Reporter } from '../ports.ts';
 import { checkSnapshotFile, checkSnapshotStream, type SnapshotFileReport } from '../snapshot/snapshot-file.ts';
-import { backupKey, isRelativeKey, joinKey } from './layout.ts';
+import { BackupFiles, backupKey, isRelativeKey, joinKey } from './layout.ts';
 import { checkBackup } from './check.ts';
-import { BACKUP_API_VERSION, type BackupManifest } from './manifest.ts';
+import { BACKUP_API_VERSION, type BackupLock, type BackupManifest } from './manifest.ts';
+import { checkObjectLock } from './lock-check.ts';
+import type { Keyring } from '../crypto/age-keys.ts';
+import { decodeStream, MeterStream } from '../crypto/codec.ts';
+import { isEncrypted, openEncodedBackup, plainStore, requireReadable, storedChecks, storedRecord } from './encoded.ts';
 
 export type VerifyVerdict = 'Restorable' | 'NotRestorable';
 
@@ -33,7 +37,7 @@ export interface BackupVerification {
   /** What was measured of the snapshot; null when it could not be read. */
   snapshot: Omit<SnapshotFileReport, 'problems' | 'valid'> | null;
   /** From backup.json, for a stored backup. */
-  backup: { id: string; hostedCluster: string; createdAt: string; mode: string } | null;
+  backup: { id: string; hostedCluster: string; createdAt: string; mode: string; lock?: BackupLock } | null;
 }
 
 export interface VerifyOptions {
@@ -43,6 +47,12 @@ export interface VerifyOptions {
   onBytes?: (total: number) => void;
   /** See SnapshotCheckOptions.etcdHash: skip etcd's CRC-32C when backup.json's SHA-256 is what counts. */
   etcdHash?: boolean;
+  /**
+   * How to read a compressed/encrypted backup (backup.json `storage`). Absent: the caller cannot
+   * use one (it pre-signs the stored object for etcd-init), and such a backup is NotRestorable.
+   * storedOnly: an encrypted backup without a keyring is checked by its stored bytes only.
+   */
+  decoding?: { keyring?: Keyring; storedOnly?: boolean };
 }
 
 export async function verifyLocalSnapshot(file: string, options: VerifyOptions = {}): Promise<BackupVerification> {
@@ -55,22 +65,65 @@ export async function verifyStoredBackup(store: ObjectStore, prefix: string, opt
   const base = joinKey(prefix);
   const at = (rel: string) => backupKey(base, rel);
   const source = store.url(base ? `${base}/` : '');
-  const checked = await checkBackup(store, base, options.signal);
+  const keyring = options.decoding?.keyring;
+  // A wrong identity is refused before anything is decrypted (openEncodedBackup reads backup.json first).
+  const checked = await checkBackup(
+    keyring ? await openEncodedBackup(store, base, keyring) : plainStore(store, undefined),
+    base,
+    options.signal,
+  );
   const m = checked.manifest;
   if (!m || checked.checks.some((c) => c.name === 'format' && !c.ok)) return result(source, m, checked.checks, null);
   const checks: VerifyCheck[] = [...checked.checks];
+  if (m.storage && !options.decoding)
+    checks.push({
+      name: 'storage',
+      ok: false,
+      detail: 'its objects are stored compressed or encrypted: this command reads plain backups only',
+    });
+  // Encrypted and no identity: the stored bytes against backup.json, not the content (said in the checks).
+  const contentReadable = !isEncrypted(m) || keyring !== undefined;
+  if (!contentReadable && !options.decoding?.storedOnly) {
+    requireReadable(m, keyring, `backup ${source}`);
+  }
   let report: SnapshotFileReport | null = null;
   if (isRelativeKey(m.snapshot.file)) {
+    const url = store.url(at(m.snapshot.file));
     try {
-      const stream = await store.get(at(m.snapshot.file), options.signal ? { signal: options.signal } : {});
-      options.reporter?.debug(`verifying ${store.url(at(m.snapshot.file))}`);
-      report = await checkSnapshotStream(stream, snapshotOptions(options));
+      const raw = await store.get(at(m.snapshot.file), options.signal ? { signal: options.signal } : {});
+      options.reporter?.debug(`verifying ${url}`);
+      const rec = storedRecord(m, url);
+      // A plain backup's snapshot goes straight to the check: no second hash pass.
+      const meter = new MeterStream();
+      if (rec) {
+        raw.on('error', (e) => meter.destroy(e));
+        raw.pipe(meter);
+      }
+      const stored = rec ? meter : raw;
+      if (contentReadable)
+        report = await checkSnapshotStream(rec ? await decodeStream(meter, keyring, url) : raw, snapshotOptions(options));
+      else for await (const _chunk of stored) options.onBytes?.(meter.size);
+      if (rec && (rec.storedSha256 !== meter.sha256() || rec.storedSize !== meter.size))
+        checks.push({
+          name: 'stored',
+          ok: false,
+          detail: `the stored snapshot (${meter.size} bytes) differs from backup.json's storedSha256/storedSize`,
+        });
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
       checks.push({ name: 'snapshot', ok: false, detail: `${m.snapshot.file} is missing (${store.url(at(m.snapshot.file))})` });
     }
   }
   if (report) checks.push(...snapshotChecks(report), ...manifestChecks(m, report));
+  checks.push(...(await storedChecks(store, m, keyring, store.url(at(m.snapshot.file)), options.signal)));
+  if (!contentReadable)
+    checks.push({
+      name: 'content',
+      ok: true,
+      detail:
+        'encrypted (age) and no identity given: the stored bytes were checked, not the snapshot inside; pass --decrypt-with to check it',
+    });
+  if (m.lock) checks.push(await checkObjectLock(store, [at(BackupFiles.manifest), at(m.snapshot.file)], m.lock, new Date()));
   return result(source, m, checks, report);
 }
 
@@ -145,7 +198,13 @@ function result(source: string, m: BackupManifest | null, checks: VerifyCheck[],
     checks,
     snapshot,
     backup: m
-      ? { id: m.id, hostedCluster: `${m.hostedCluster.namespace}/${m.hostedCluster.name}`, createdAt: m.createdAt, mode: m.mode }
+      ? {
+          id: m.id,
+          hostedCluster: `${m.hostedCluster.namespace}/${m.hostedCluster.name}`,
+          createdAt: m.createdAt,
+          mode: m.mode,
+          ...(m.lock ? { lock: m.lock } : {}),
+        }
       : null,
   };
 }

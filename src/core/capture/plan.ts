@@ -116,6 +116,14 @@ export async function planBackup(req: BackupRequest, deps: Pick<BackupDeps, 'api
         .filter((r) => !r.carried)
         .map((r) => `not carried (does not exist): ${r.kind} ${r.namespace}/${r.name}, referenced by ${r.referencedBy.join(', ')}`),
       `remove the snapshot file from the pod, write ${BackupFiles.manifest} last, remove the operation record`,
+      ...(req.lock
+        ? [`store every object, ${BackupFiles.manifest} included, under S3 Object Lock (${req.lock.mode}) for ${req.lock.days} days`]
+        : []),
+      ...(req.codec?.compress || req.codec?.recipients?.length
+        ? [
+            `store every object but ${BackupFiles.manifest} ${[req.codec.compress ? `${req.codec.compress}-compressed` : '', req.codec.recipients?.length ? `age-encrypted to ${req.codec.recipients.join(', ')}` : ''].filter(Boolean).join(', then ')}, in the stream`,
+          ]
+        : []),
     ],
     touches: [
       `hostedclusters/${req.name} -n ${req.namespace} (annotations${quiesce ? ', spec.pausedUntil' : ''})`,

@@ -2,10 +2,11 @@
  * The object-store half of a backup's preflight: what can fail at upload is checked before the
  * first change to the cluster (and by --dry-run), so a bad destination costs no downtime.
  *  - every destination (--to and --keys-to) is reachable with the credentials and exists;
- *  - every key the backup will write fits S3's limit of 1024 bytes (UTF-8).
+ *  - every key the backup will write fits S3's limit of 1024 bytes (UTF-8);
+ *  - with --lock-days, every destination has S3 Object Lock enabled (GetObjectLockConfiguration).
  * Reads only: a listing of the backup's own (still empty) prefix. Nothing is written.
  */
-import { UsageError } from '../errors.ts';
+import { PreconditionError, UsageError } from '../errors.ts';
 import { BackupFiles, backupKey, backupPrefix, keysPrefix, newBackupId } from '../bundle/layout.ts';
 import type { Capture } from './capture.ts';
 import type { BackupRequest, Destination } from './request.ts';
@@ -71,9 +72,25 @@ function elide(text: string, max = 120): string {
  * is empty and quick: a missing bucket, wrong credentials or an unreachable endpoint fail here
  * (with the store's own typed error), before any downtime.
  */
-export async function checkDestinations(req: Target): Promise<void> {
+export async function checkDestinations(req: Target & Pick<BackupRequest, 'lock'>): Promise<void> {
   const destinations = [req.destination, ...(req.keysDestination ? [req.keysDestination] : [])];
   for (const dest of destinations) {
     await dest.store.list(`${backupPrefix(dest.prefix, req.namespace, req.name, ID_PLACEHOLDER)}/`);
+    if (req.lock) await checkObjectLock(dest, dest === req.destination ? '--to' : '--keys-to');
   }
+}
+
+/**
+ * With --lock-days every object is written with a retention, which a bucket without Object Lock
+ * refuses (InvalidRequest) only once the snapshot is taken: refused here instead, before any change.
+ */
+async function checkObjectLock(dest: Destination, flag: string): Promise<void> {
+  const enabled = dest.store.objectLockEnabled ? await dest.store.objectLockEnabled() : false;
+  if (enabled) return;
+  throw new PreconditionError(
+    `refused to back up with --lock-days: s3://${dest.store.bucket} (${flag}) does not have S3 Object Lock enabled`,
+    {
+      hint: 'Object Lock can only be enabled when a bucket is created: use a bucket created with it (aws s3api create-bucket --object-lock-enabled-for-bucket), or run without --lock-days',
+    },
+  );
 }

@@ -3,6 +3,7 @@ import { EtcdUnhealthyError } from '../errors.ts';
 import type { Clock, KubeApi, OpenedStore, PodExec, Reporter } from '../ports.ts';
 import type { EtcdFacts } from '../etcd/verdict.ts';
 import type { BackupManifest, BackupMode } from '../bundle/manifest.ts';
+import type { Codec } from '../crypto/codec.ts';
 
 /** A store and the key prefix (root) under which backups go ('' for the bucket root). */
 export type Destination = OpenedStore;
@@ -15,9 +16,13 @@ export interface BackupRequest {
   /** Where the key material goes, when it must not sit beside the snapshot. */
   keysDestination?: Destination;
   serverSideEncryption?: { type: 'AES256' | 'aws:kms'; kmsKeyId?: string };
+  /** S3 Object Lock on every object written (--lock-days, --lock-mode); the retention runs from the upload's start. */
+  lock?: { mode: 'governance' | 'compliance'; days: number };
   /** Lifetime of the pause deadline; renewed while the run lasts. */
   pauseTtlMs: number;
   waitTimeoutMs: number;
+  /** Client-side zstd compression and/or age encryption of every object but backup.json (crypto/codec.ts). */
+  codec?: Codec;
   /** Snapshot even when members disagree. */
   force?: boolean;
 }

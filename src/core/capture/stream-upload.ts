@@ -10,14 +10,19 @@
  * It rejects with whichever error came first.
  */
 import { PassThrough } from 'node:stream';
-import type { ObjectStore } from '../ports.ts';
+import type { ObjectLock, ObjectStore } from '../ports.ts';
 import { DigestStream, type DigestResult } from '../snapshot/digest-stream.ts';
 import { streamSnapshot, type PodRef } from '../etcd/pod-snapshot.ts';
+import { encodeStream, isPlainCodec, type Codec, type Encoded } from '../crypto/codec.ts';
 
 export interface StreamUploadOptions {
   signal?: AbortSignal;
+  /** Object Lock retention of the stored object. */
+  lock?: ObjectLock;
   /** Bytes read from the pod so far. */
   onBytes?: (total: number) => void;
+  /** Compressed and/or encrypted in the stream, after the plain bytes are hashed (crypto/codec.ts). */
+  codec?: Codec;
 }
 
 export async function streamPodFileToStore(
@@ -26,14 +31,19 @@ export async function streamPodFileToStore(
   store: ObjectStore,
   key: string,
   options: StreamUploadOptions = {},
-): Promise<DigestResult & { etag?: string }> {
+): Promise<DigestResult & { etag?: string; stored?: ReturnType<Encoded['result']> }> {
   const digest = new DigestStream(options.onBytes);
   const source = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
   source.pipe(digest);
+  const encoded = isPlainCodec(options.codec) ? undefined : await encodeStream(digest, options.codec ?? {});
   let first: { error: unknown } | undefined;
   let etag: string | undefined;
   const uploaded = store
-    .put(key, digest, { contentType: 'application/octet-stream', ...(options.signal ? { signal: options.signal } : {}) })
+    .put(key, encoded?.body ?? digest, {
+      contentType: 'application/octet-stream',
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.lock ? { lock: options.lock } : {}),
+    })
     .then((answer) => {
       etag = answer?.etag;
     })
@@ -48,12 +58,13 @@ export async function streamPodFileToStore(
     (error: unknown) => {
       first ??= { error };
       digest.destroy(asError(error));
+      encoded?.body.destroy(asError(error));
       throw error;
     },
   );
   await Promise.allSettled([streamed, uploaded]);
   if (first) throw first.error;
-  return { ...digest.result(), ...(etag ? { etag } : {}) };
+  return { ...digest.result(), ...(etag ? { etag } : {}), ...(encoded ? { stored: encoded.result() } : {}) };
 }
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));

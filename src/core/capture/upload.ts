@@ -20,6 +20,9 @@ import {
 } from '../bundle/manifest.ts';
 import type { PodRef } from '../etcd/pod-snapshot.ts';
 import { streamPodFileToStore } from './stream-upload.ts';
+import { encodeBuffer, isPlainCodec } from '../crypto/codec.ts';
+import type { ObjectStore, PutOptions } from '../ports.ts';
+import type { StoredObjectRecord } from '../bundle/manifest.ts';
 import type { BackupDeps, BackupRequest, SnapshotMember } from './request.ts';
 
 export interface UploadInput {
@@ -41,12 +44,34 @@ export interface UploadInput {
 export async function uploadBackup(input: UploadInput): Promise<BackupManifest> {
   const { req, deps, capture, prefix } = input;
   const store = req.destination.store;
-  const putOptions = { ...(deps.signal ? { signal: deps.signal } : {}) };
+  // One retention date for every object of the backup, backup.json included, from the upload's start.
+  const lock = req.lock
+    ? { mode: req.lock.mode, retainUntil: new Date(deps.clock.now().getTime() + req.lock.days * 86_400_000) }
+    : undefined;
+  const putOptions = { ...(deps.signal ? { signal: deps.signal } : {}), ...(lock ? { lock } : {}) };
+  // --compress/--encrypt-to: every object but backup.json goes through the codec; each one recorded.
+  const codec = isPlainCodec(req.codec) ? undefined : req.codec;
+  const objects: StoredObjectRecord[] = [];
+  const putSmall = async (target: ObjectStore, key: string, body: string, options: PutOptions): Promise<void> => {
+    if (!codec) return void (await target.put(key, body, options));
+    const enc = await encodeBuffer(body, codec);
+    await target.put(key, enc.body, { ...options, contentType: 'application/octet-stream' });
+    const { body: _stored, ...sizes } = enc;
+    objects.push({ url: target.url(key), sha256: sha256Hex(body), size: Buffer.byteLength(body), ...sizes });
+  };
 
   const measured = await streamPodFileToStore(input.pod, input.path, store, backupKey(prefix, BackupFiles.snapshot), {
     ...putOptions,
     ...(deps.onProgress ? { onBytes: deps.onProgress } : {}),
+    ...(codec ? { codec } : {}),
   });
+  if (measured.stored)
+    objects.push({
+      url: store.url(backupKey(prefix, BackupFiles.snapshot)),
+      sha256: measured.sha256,
+      size: measured.size,
+      ...measured.stored,
+    });
   if (!measured.trailerValid) {
     throw new RemoteError(
       `failed to verify the snapshot streamed from pod "${input.pod.pod}": its SHA-256 trailer does not match (${measured.size} bytes read)`,
@@ -69,7 +94,7 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
   const stored = await inBatches(capture.secrets, 8, async (secret, i) => {
     const key = backupKey(keysPrefix, files[i] as string);
     const body = dumpKubeYaml(secret.object);
-    await keys.store.put(key, body, { contentType: 'application/yaml', ...putOptions });
+    await putSmall(keys.store, key, body, { contentType: 'application/yaml', ...putOptions });
     return { key, sha256: sha256Hex(body) };
   });
   for (const [i, secret] of capture.secrets.entries()) {
@@ -85,7 +110,7 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
     const { namespace = '', name = '' } = cm.metadata;
     const key = backupKey(prefix, BackupFiles.configMap(name));
     const body = dumpKubeYaml(cm);
-    await store.put(key, body, { contentType: 'application/yaml', ...putOptions });
+    await putSmall(store, key, body, { contentType: 'application/yaml', ...putOptions });
     configMaps.push({
       namespace,
       name,
@@ -94,14 +119,14 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
       sha256: sha256Hex(body),
     });
   }
-  await store.put(backupKey(prefix, BackupFiles.hostedCluster), dumpKubeYaml(capture.hostedCluster), {
+  await putSmall(store, backupKey(prefix, BackupFiles.hostedCluster), dumpKubeYaml(capture.hostedCluster), {
     contentType: 'application/yaml',
     ...putOptions,
   });
   const nodePools: string[] = [];
   for (const np of capture.nodePools) {
     const key = BackupFiles.nodePool(np.metadata.name ?? '');
-    await store.put(backupKey(prefix, key), dumpKubeYaml(np), { contentType: 'application/yaml', ...putOptions });
+    await putSmall(store, backupKey(prefix, key), dumpKubeYaml(np), { contentType: 'application/yaml', ...putOptions });
     nodePools.push(key);
   }
 
@@ -109,7 +134,7 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
   if (input.controlPlaneObjects) {
     controlPlane = BackupFiles.controlPlane;
     const body = input.controlPlaneObjects.map((o) => dumpKubeYaml(o)).join('---\n');
-    await store.put(backupKey(prefix, controlPlane), body, { contentType: 'application/yaml', ...putOptions });
+    await putSmall(store, backupKey(prefix, controlPlane), body, { contentType: 'application/yaml', ...putOptions });
   }
 
   const spec = (capture.hostedCluster['spec'] ?? {}) as { etcd?: { managed?: { storage?: Record<string, unknown> } } };
@@ -157,6 +182,16 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
     ...(capture.managementCluster ? { managementCluster: capture.managementCluster } : {}),
     manifests: { hostedCluster: BackupFiles.hostedCluster, nodePools, ...(controlPlane ? { controlPlane } : {}) },
     serverSideEncryption: req.serverSideEncryption ?? null,
+    ...(lock ? { lock: { mode: lock.mode, retainUntil: lock.retainUntil.toISOString() } } : {}),
+    ...(codec
+      ? {
+          storage: {
+            ...(codec.compress ? { compression: codec.compress } : {}),
+            ...(codec.recipients?.length ? { encryption: { format: 'age' as const, recipients: [...codec.recipients] } } : {}),
+            objects,
+          },
+        }
+      : {}),
   };
   await store.put(backupKey(prefix, BackupFiles.manifest), JSON.stringify(manifest, null, 2) + '\n', {
     contentType: 'application/json',

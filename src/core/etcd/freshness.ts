@@ -6,6 +6,7 @@
  * URLs are the backup's s3:// prefix, never a pre-signed URL.
  */
 import type { BackupList } from '../bundle/list.ts';
+import type { DrillSummary } from '../bundle/drill-record.ts';
 
 export interface NewestBackup {
   id: string;
@@ -14,6 +15,8 @@ export interface NewestBackup {
   createdAt: string;
   /** Age at the time of the status; null when backup.json's createdAt cannot be read. */
   ageSeconds: number | null;
+  /** Its last `drill` (drill.json); absent when never drilled. */
+  drill?: DrillSummary;
 }
 
 export interface BackupFreshness {
@@ -41,7 +44,13 @@ export function freshnessOf(list: BackupList, namespace: string, name: string, m
     };
   }
   const ageSeconds = item.ageSeconds < 0 ? null : item.ageSeconds;
-  const newest: NewestBackup = { id: item.id, url: item.url, createdAt: item.createdAt, ageSeconds };
+  const newest: NewestBackup = {
+    id: item.id,
+    url: item.url,
+    createdAt: item.createdAt,
+    ageSeconds,
+    ...(item.drill ? { drill: item.drill } : {}),
+  };
   if (ageSeconds === null) {
     return { ...base, newest, stale: max !== null, reason: `the newest backup ${item.url} has no readable createdAt` };
   }

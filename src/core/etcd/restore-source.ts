@@ -19,6 +19,8 @@ import type { ObjectStore, PodExec } from '../ports.ts';
 import { BackupFiles, backupKey, isRelativeKey, joinKey } from '../bundle/layout.ts';
 import { readManifest } from '../bundle/read.ts';
 import { checkBackup, refuseUnsound } from '../bundle/check.ts';
+import { openBackupObject, plainStore, requireReadable } from '../bundle/encoded.ts';
+import type { Keyring } from '../crypto/age-keys.ts';
 import { DigestStream, type DigestResult } from '../snapshot/digest-stream.ts';
 import { checkSnapshotFile } from '../snapshot/snapshot-file.ts';
 import { saveSnapshot, snapshotStatus, streamSnapshot, type PodRef } from './pod-snapshot.ts';
@@ -27,7 +29,9 @@ import type { VolumePaths } from './restore-scripts.ts';
 import { q } from './shell.ts';
 
 export type SourceSpec =
-  { kind: 'backup'; store: ObjectStore; prefix: string } | { kind: 'file'; path: string } | { kind: 'member'; pod: string };
+  | { kind: 'backup'; store: ObjectStore; prefix: string; keyring?: Keyring | undefined }
+  | { kind: 'file'; path: string }
+  | { kind: 'member'; pod: string };
 
 export interface SnapshotInfo {
   /** For messages and the record: never a pre-signed URL. */
@@ -64,7 +68,7 @@ async function digestOf(source: Readable, signal?: AbortSignal, onBytes?: (n: nu
 
 /** backup.json and one streamed pass over the snapshot: SHA-256, size and trailer as recorded. */
 export async function verifyBackupSource(
-  spec: { store: ObjectStore; prefix: string },
+  spec: { store: ObjectStore; prefix: string; keyring?: Keyring | undefined },
   target: { namespace: string; name: string },
   signal?: AbortSignal,
   onBytes?: (n: number) => void,
@@ -77,8 +81,10 @@ export async function verifyBackupSource(
   if (!read.ok && read.missing)
     throw refuse('no backup.json there', 'pass the prefix of one backup, as "{cmd} backup list --from s3://<bucket>/<prefix>" prints it');
   if (!read.ok) throw refuse(read.reason);
+  // Encrypted (backup --encrypt-to): the identity must open it, before anything else is read.
+  requireReadable(read.manifest, spec.keyring, `backup ${url}`);
   // The one reader of a backup: format, identity (path, backup.json, manifests) and files, as `backup verify` checks them.
-  const refusal = refuseUnsound(await checkBackup(spec.store, base, signal));
+  const refusal = refuseUnsound(await checkBackup(plainStore(spec.store, spec.keyring), base, signal));
   if (refusal) throw refusal;
   const m = read.manifest;
   if (m.hostedCluster.namespace !== target.namespace || m.hostedCluster.name !== target.name) {
@@ -89,7 +95,8 @@ export async function verifyBackupSource(
   }
   if (!isRelativeKey(m.snapshot.file)) throw refuse(`backup.json names the snapshot "${m.snapshot.file}", not a file of this backup`);
   const key = backupKey(base, m.snapshot.file);
-  const d = await digestOf(await spec.store.get(key, signal ? { signal } : {}), signal, onBytes);
+  // Compressed/encrypted snapshots are decoded in the stream: the digest is of the plain bytes backup.json records.
+  const d = await digestOf(await openBackupObject(spec.store, key, spec.keyring, signal ? { signal } : {}), signal, onBytes);
   if (d.size !== m.snapshot.size) throw refuse(`the snapshot is ${d.size} bytes, backup.json records ${m.snapshot.size}`);
   if (d.sha256 !== m.snapshot.sha256) throw refuse(`the snapshot's SHA-256 is ${d.sha256}, backup.json records ${m.snapshot.sha256}`);
   if (!d.trailerValid) throw refuse("the snapshot's SHA-256 trailer does not match its content");
@@ -193,7 +200,7 @@ export async function openSnapshot(
   ctx: { exec: PodExec; controlPlaneNamespace: string; signal?: AbortSignal | undefined },
   paths: VolumePaths,
 ): Promise<Readable> {
-  if (spec.kind === 'backup') return spec.store.get(info.key ?? '', ctx.signal ? { signal: ctx.signal } : {});
+  if (spec.kind === 'backup') return openBackupObject(spec.store, info.key ?? '', spec.keyring, ctx.signal ? { signal: ctx.signal } : {});
   if (spec.kind === 'file') return createReadStream(spec.path);
   const ordinal = Number(spec.pod.slice('etcd-'.length));
   const out = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });

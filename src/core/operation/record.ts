@@ -30,6 +30,8 @@ export const OperationPhases = {
   'etcd-restore': ['started', 'paused', 'scaled-down', 'helpers', 'copied', 'restoring', 'restored', 'etcd-started', 'verified'],
   'recover-member': ['started', 'member-added', 'storage-replaced', 'rejoined'],
   move: ['started', 'frozen', 'backed-up', 'dns-handoff', 'restoring', 'verified', 'tearing-down', 'source-removed'],
+  // The record rides on the drill's scratch namespace (drill/store.ts), never on a HostedCluster.
+  drill: ['started', 'pod', 'restored', 'etcd-started', 'checked'],
 } as const;
 
 export type OperationType = keyof typeof OperationPhases;
@@ -133,7 +135,19 @@ export interface MoveOperation extends OperationBase<'move'> {
   snapshot?: { member: string; path: string };
 }
 
-export type OperationInfo = BackupOperation | RestoreOperation | EtcdRestoreOperation | RecoverMemberOperation | MoveOperation;
+/** A restore drill's record, on its scratch namespace: what `resume` (or a re-run) needs to remove it. */
+export interface DrillOperation extends OperationBase<'drill'> {
+  /** The backup's prefix URL (s3://bucket/.../<id>/): never a pre-signed URL. */
+  backup?: string;
+  /** The hosted cluster the backup is of ("namespace/name"). */
+  hostedCluster?: string;
+  /** The scratch namespace the drill created (and removes). */
+  scratchNamespace?: string;
+  keep?: boolean;
+}
+
+export type OperationInfo =
+  BackupOperation | RestoreOperation | EtcdRestoreOperation | RecoverMemberOperation | MoveOperation | DrillOperation;
 
 export interface OperationRecord {
   /** Its `type` may be one this version does not know (see isKnownOperationType). */

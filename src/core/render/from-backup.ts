@@ -58,6 +58,15 @@ export async function readBackupInputs(req: BackupInputsRequest): Promise<Backup
   if (refusal) throw refusal;
   const result: BackupInputs = { manifest, facts: factsFromBackup(manifest, `backup ${store.url(prefix)}/`) };
 
+  if (req.expiresInSeconds !== undefined && manifest.storage) {
+    // etcd-init downloads restoreSnapshotURL as a plain snapshot: an encoded one needs a staged plain copy first.
+    throw new PreconditionError(
+      `failed to sign the snapshot of backup ${store.url(prefix)}/: it is stored ${[manifest.storage.compression, manifest.storage.encryption ? 'age-encrypted' : ''].filter(Boolean).join(' and ')}, and etcd-init downloads a plain snapshot`,
+      {
+        hint: `restore it in place with "{cmd} etcd restore ${manifest.hostedCluster.name} -n ${manifest.hostedCluster.namespace} --from-backup ${store.url(prefix)}/ --decrypt-with <identity>", or decrypt a copy by hand (docs/backups.md) and render with --snapshot-url`,
+      },
+    );
+  }
   if (req.expiresInSeconds !== undefined) {
     const snapshotKey = join(manifest.snapshot.file || BackupFiles.snapshot);
     const head = await store.head(snapshotKey);

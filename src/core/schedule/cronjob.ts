@@ -68,6 +68,7 @@ export function backupArgs(request: ScheduleRequest, name: string | undefined): 
     // The schedule is the confirmation of --quiesce's downtime: there is no terminal to ask.
     ...(request.mode === 'online' ? ['--online'] : ['--quiesce', '--yes']),
     ...request.backupFlags,
+    ...(request.pushgateway !== undefined ? ['--pushgateway', request.pushgateway] : []),
   ];
 }
 

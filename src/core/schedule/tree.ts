@@ -7,6 +7,7 @@
  *   rbac/clusterrolebinding-<part>.yaml  fleet only
  *   rbac/rolebinding-<namespace>.yaml    named clusters: where each ClusterRole applies
  *   cronjobs/<name>.yaml                 one per hosted cluster, or backup-fleet
+ *   monitoring/prometheusrule.yaml       with --pushgateway: the alerts on the pushed metrics (alerts.ts)
  *   secrets-required.yaml                the referenced Secret/ConfigMap the tree does not create
  *   provenance.yaml                      what made the tree; no secrets
  * Same request, same bytes: objects in a fixed order, YAML keys sorted, no timestamps.
@@ -15,6 +16,7 @@ import { retentionArgv } from '../bundle/retention.ts';
 import type { KubeObject } from '../model.ts';
 import { dumpKubeYaml } from '../yaml.ts';
 import { cronJob } from './cronjob.ts';
+import { scheduleAlerts } from './alerts.ts';
 import { rbacObjects, SERVICE_ACCOUNT, workflowOf } from './rbac.ts';
 import type { ScheduleRequest } from './types.ts';
 
@@ -75,6 +77,8 @@ export function buildScheduleTree(request: ScheduleRequest): ScheduleTree {
   const names = c.type === 'named' ? [...new Set(c.names)].sort() : [undefined];
   const jobs = names.map((name) => cronJob(request, name, LABELS));
   for (const job of jobs) placed.push({ path: `cronjobs/${job.metadata.name ?? ''}.yaml`, object: job });
+  const alerts = scheduleAlerts(request, LABELS);
+  if (alerts) placed.push({ path: 'monitoring/prometheusrule.yaml', object: alerts });
 
   const files: ScheduleFile[] = placed.map((p) => ({ path: p.path, content: dumpKubeYaml(p.object), mode: 0o644 }));
   const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: placed.map((p) => p.path) };
@@ -142,6 +146,7 @@ function provenance(request: ScheduleRequest, jobs: KubeObject[]): Record<string
       request.credentials.type === 'secret' ? { secret: request.credentials.name } : { irsaRoleArn: request.credentials.roleArn },
     retention: request.retention ? retentionArgv(request.retention).join(' ') : null,
     cronJobs: jobs.map((j) => j.metadata.name),
+    ...(request.pushgateway !== undefined ? { pushgateway: request.pushgateway } : {}),
   };
 }
 

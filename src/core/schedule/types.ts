@@ -47,4 +47,8 @@ export interface ScheduleRequest {
   startingDeadlineSeconds: number;
   activeDeadlineSeconds: number;
   toolVersion: string;
+  /** The Pushgateway the runs push their results to (checked URL); with it, the tree holds a PrometheusRule. */
+  pushgateway?: string;
+  /** Restore drills on a schedule (the `drill` CronJob of issue 24): adds the drill alerts to the PrometheusRule. */
+  drill?: { schedule: string };
 }

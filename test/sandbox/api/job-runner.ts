@@ -9,7 +9,9 @@
  *   runner.podsOf(done)[0]  // its pod; sb.sim.logs.get(ns, pod, container) or `kubectl logs job/<name>`
  *   await runner.stop();                                               // kills what still runs
  *
- * The image is replaced by `imageCommand(image)`: a container `command: ["hcp-dr", "backup", ...]`
+ * With `podman: { image }` the pod's container runs FROM that image (container-kubelet.ts: the
+ * service account mounted at /var/run/secrets/kubernetes.io/serviceaccount, host network). Otherwise
+ * the image is replaced by `imageCommand(image)`: a container `command: ["hcp-dr", "backup", ...]`
  * runs `<imageCommand> backup ...`; `args` alone follow the entrypoint. The process sees the pod's
  * env (values, Secrets, ConfigMaps, fieldRefs) and a service-account environment pointing at the
  * simulator (KUBERNETES_SERVICE_HOST/PORT, HCP_DR_SERVICEACCOUNT_DIR with a token for the pod's
@@ -27,6 +29,7 @@
  * deletes its pods. One pod at a time (completions and parallelism 1); suspended Jobs do not run.
  */
 import { cronJobRunFinished, jobFinished, JOBS, triggerCronJob, type TriggerOptions } from './cronjobs.ts';
+import { runPodInImage } from './container-kubelet.ts';
 import { runPodContainer, type ContainerRun, type KubeletOptions } from './kubelet.ts';
 import type { RunningSimulator } from './server.ts';
 import { clone, kubeTimestamp } from './store.ts';
@@ -42,6 +45,11 @@ const SERVICE_ACCOUNTS = { group: '', version: 'v1', plural: 'serviceaccounts' }
 export interface JobRunnerOptions extends KubeletOptions {
   /** First delay before a failed pod is replaced (kube: 10 s, doubling); default 10 000. */
   backoffMs?: number;
+  /**
+   * Run pods FROM this image with podman (container-kubelet.ts) instead of as local processes
+   * (`imageCommand` is then unused); see test/support/image-runner.ts for choosing it.
+   */
+  podman?: { image: string };
 }
 
 export interface JobRunner {
@@ -175,7 +183,10 @@ export function attachJobRunner(sim: RunningSimulator, options: JobRunnerOptions
       s['startTime'] ??= kubeTimestamp();
     });
     if (!podSpec.containers?.length) return finish(run, false, 'PodFailed', 'the pod template has no container');
-    run.container = runPodContainer(sim, options, pod, (code) => onExit(run, code));
+    const exit = (code: number) => onExit(run, code);
+    run.container = options.podman
+      ? runPodInImage(sim, { dir: options.dir, image: options.podman.image }, pod, exit)
+      : runPodContainer(sim, options, pod, exit);
   };
 
   const terminate = (run: Run) => {

@@ -1,18 +1,25 @@
 /**
  * TLS material shaped like HyperShift's etcd secrets: one CA, a server cert that is also the
  * peer cert (serverAuth+clientAuth, SAN IP:127.0.0.1,DNS:localhost) and a client cert.
- * openssl runs once per process (~0.5 s); every cluster then writes the cached PEMs into its
- * own directory in the in-pod layout under <dir>/tls (= /etc/etcd/tls inside the pod).
+ * openssl runs once per machine (~0.5 s quiet, several seconds under load, once per test file
+ * before): the PEMs are kept in the ignored .cache/etcd-pki and reused while they are complete, parse,
+ * chain to their CA and stay valid for a month; otherwise generated again. Every cluster of every
+ * process thus shares one etcd CA, as every cluster of one process always has (no test relies on two
+ * processes' etcd CAs differing). HCP_DR_FRESH_ETCD_PKI=1 skips the cache (a process-private PKI).
+ * Every cluster then writes the PEMs into its own directory in the in-pod layout under <dir>/tls
+ * (= /etc/etcd/tls inside the pod).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-interface Pems {
+export interface Pems {
   ca: string;
   caKey: string;
   serverCert: string;
@@ -36,6 +43,49 @@ export interface EtcdTlsFiles {
 }
 
 let cached: Promise<Pems> | undefined;
+
+/** The cache file; its name changes with what generate() makes, so older layouts are never read. */
+const CACHE_FILE = path.join(fileURLToPath(new URL('../../..', import.meta.url)), '.cache', 'etcd-pki', 'v1.json');
+const MONTH_MS = 30 * 24 * 3600_000;
+
+/** The cached PEMs when complete and sound (see the file comment), else undefined. */
+async function readCache(file: string): Promise<Pems | undefined> {
+  try {
+    const p = JSON.parse(await readFile(file, 'utf8')) as Partial<Pems>;
+    const { ca, caKey, serverCert, serverKey, clientCert, clientKey } = p;
+    if (!ca || !caKey || !serverCert || !serverKey || !clientCert || !clientKey) return undefined;
+    const caX = new X509Certificate(ca);
+    const soon = Date.now() + MONTH_MS;
+    for (const leaf of [serverCert, clientCert].map((c) => new X509Certificate(c))) {
+      if (!leaf.checkIssued(caX) || !leaf.verify(caX.publicKey) || Date.parse(leaf.validTo) < soon) return undefined;
+    }
+    return Date.parse(caX.validTo) < soon ? undefined : { ca, caKey, serverCert, serverKey, clientCert, clientKey };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the cache atomically (two processes generating at once: the last rename wins, both valid). */
+async function writeCache(file: string, pems: Pems): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(tmp, JSON.stringify(pems), { mode: 0o600 });
+    await rename(tmp, file);
+  } catch {
+    await rm(tmp, { force: true }); // a read-only checkout: every process generates its own, as before
+  }
+}
+
+/** The etcd PEMs from the cache `file` when sound, else newly generated and written there. */
+export async function loadEtcdPems(file = CACHE_FILE): Promise<Pems> {
+  if (process.env['HCP_DR_FRESH_ETCD_PKI'] === '1') return generate();
+  const hit = await readCache(file);
+  if (hit) return hit;
+  const pems = await generate();
+  await writeCache(file, pems);
+  return pems;
+}
 
 async function generate(): Promise<Pems> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'hcpdr-pki-'));
@@ -110,14 +160,14 @@ async function generate(): Promise<Pems> {
  * operator stand-in stores in the `etcd-signer` Secret when it generates one.
  */
 export async function etcdSigner(): Promise<{ cert: string; key: string }> {
-  cached ??= generate();
+  cached ??= loadEtcdPems();
   const pems = await cached;
   return { cert: pems.ca, key: pems.caKey };
 }
 
 /** Writes the TLS files under <dir>/tls. With legacyCaPath only the 4.11 CA path exists. */
 export async function writeEtcdTls(dir: string, legacyCaPath = false): Promise<EtcdTlsFiles> {
-  cached ??= generate();
+  cached ??= loadEtcdPems();
   const pems = await cached.catch((err: unknown) => {
     cached = undefined; // let a later cluster retry
     throw err;

@@ -447,11 +447,35 @@ export class EtcdCluster {
     if (!opts.keepDir) await rm(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 
-  /** Internal: bootstrap all members with state new. */
+  /**
+   * Internal: bootstrap all members with state new. Before bootstrapping, each new member asks every
+   * peer whether it is already a member (etcd's isMemberBootstrapped), waiting 1 s for a peer that
+   * listens but does not serve yet: started all at once, the members spend 1-2 s in that check. So
+   * they start one after another, each once the previous one serves its peer port (at most 1.5 s:
+   * then as before), in a random order so that any member may still win the first election. Nobody
+   * sees the cluster before every member is healthy; its IDs and membership are the same either way.
+   */
   async bootstrap(): Promise<void> {
     await this.layout();
-    this.state.forEach((s) => this.spawn(s.index, 'new'));
+    const order = this.state.map((s) => s.index).sort(() => Math.random() - 0.5);
+    for (const [k, i] of order.entries()) {
+      this.spawn(i, 'new');
+      if (k < order.length - 1) await this.peerServing(i, 1500);
+    }
     await this.waitHealthy();
+  }
+
+  /** Polls member i's peer port until it answers HTTP (any status) or timeoutMs passed or it exited. */
+  private async peerServing(i: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.isRunning(i) && Date.now() < deadline) {
+      const answered = await this.gateway.request(`${this.m(i).peerUrl}/members`, 'GET', undefined, 200).then(
+        () => true,
+        () => false,
+      );
+      if (answered) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** Internal: creates every member's volume, pod tmp and log directories. */

@@ -27,6 +27,8 @@ export type Middleware = (ctx: KoaCtx, next: () => Promise<void>) => Promise<voi
 
 export interface S3Behaviour extends IntegrityBehaviour {
   sse: 'confirm' | 'silent' | 'refuse';
+  /** Object Lock headers of CreateMultipartUpload kept on the completed object (AWS; the default) or dropped (Ceph RGW 16.2). */
+  multipartRetention?: boolean;
 }
 
 export function storeAnswers(behaviour: () => S3Behaviour): Middleware {

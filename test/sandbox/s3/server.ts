@@ -19,7 +19,9 @@
  *  6. ListMultipartUploads (GET /<bucket>?uploads[&prefix=]) and ListParts (GET /<bucket>/<key>?uploadId=),
  *     which s3rver refuses or answers as GetObject, answered from its uploads directory after it
  *     authenticated the request (uploads.ts); one page, as a store with few uploads answers.
- *  7. ListObjectsV2 pages (continuation tokens, S3's key order) without OpenSSL's legacy provider (../../support/s3-list.ts).
+ *  7. ListObjectsV2 pages (continuation tokens, S3's key order) without OpenSSL's legacy provider (list.ts).
+ *  8. S3 Object Lock and versioning as far as hcp-dr depends on them: retention headers, delete
+ *     markers, deletes of locked versions refused (object-lock.ts).
  * Not supported (s3rver gaps): aws-chunked trailers.
  * Objects live under <dir>; stop() removes it. DEP0147 is avoided by not using resetOnClose.
  */
@@ -33,7 +35,8 @@ import { Transform } from 'node:stream';
 import { behaveLikeS3, markCorrupt, type S3rverStore } from './s3-like.ts';
 import { storeAnswers, type KoaCtx, type Middleware, type S3Behaviour } from './answers.ts';
 import { listUploads } from './uploads.ts';
-import { patchListPagination } from '../../support/s3-list.ts';
+import { patchListPagination } from './list.ts';
+import { objectLockModel, type StoreHooks } from './object-lock.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -97,6 +100,8 @@ export interface S3ServerOptions {
   buckets?: string[];
   fault?: S3Fault;
   behaviour?: Partial<S3Behaviour>;
+  /** Buckets created at start with S3 Object Lock enabled (and so versioned): object-lock.ts. */
+  objectLockBuckets?: string[];
 }
 
 export type { S3Behaviour };
@@ -115,6 +120,8 @@ export interface S3Server {
   setBehaviour(behaviour: Partial<S3Behaviour> | undefined): void;
   /** How many requests the faults have failed so far. */
   readonly faultsTriggered: number;
+  /** Every version and delete marker of a key in a bucket with Object Lock, oldest first. */
+  versions(bucket: string, key: string): readonly { id: string; marker: boolean; retention?: { mode: string; until: Date } }[];
   /** Part files of multipart uploads in `bucket` neither completed nor aborted. */
   pendingUploads(bucket: string): Promise<string[]>;
   stop(): Promise<void>;
@@ -159,11 +166,14 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     silent: true,
     directory: options.dir,
     vhostBuckets: false,
-    configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
+    configureBuckets: [...(options.buckets ?? []), ...(options.objectLockBuckets ?? [])].map((name) => ({ name })),
   });
 
   let behaviour: S3Behaviour = { ...AWS_LIKE, ...options.behaviour };
   behaveLikeS3(app.store, () => behaviour);
+  const versionsDir = `${options.dir.replace(/\/+$/, '')}.versions`;
+  const objectLock = objectLockModel(app.store as S3rverStore & StoreHooks, versionsDir, () => behaviour.multipartRetention !== false);
+  for (const b of options.objectLockBuckets ?? []) objectLock.enable(b);
 
   let fault = options.fault;
   let remaining = fault?.times ?? 1;
@@ -270,6 +280,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     storeAnswers(() => behaviour),
     abortUpload,
     listUploads(app.store),
+    objectLock.middleware,
   );
   const address = await app.run();
 
@@ -288,6 +299,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     get faultsTriggered() {
       return triggered;
     },
+    versions: (bucket, key) => objectLock.versions(bucket, key),
     async pendingUploads(bucket) {
       const dir = app.store.getResourcePath(bucket, undefined, 'uploads');
       if (!existsSync(dir)) return [];
@@ -300,6 +312,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
       await closed;
       account.revokeAccessKey(accessKeyId);
       await rm(options.dir, { recursive: true, force: true });
+      await rm(versionsDir, { recursive: true, force: true });
     },
   };
 }

@@ -16,6 +16,7 @@ import { VERSION } from '../../../version.ts';
 import { modeOf, openBackupTemplate, parseBackupFlags, type BackupArgs } from './backup-run.ts';
 import { renderFleetBackup } from './backup-all-view.ts';
 import { backupConcurrencyOf } from '../../concurrency.ts';
+import { metricsSinkOf, pushFleetMetrics } from '../../metrics-flags.ts';
 
 export async function backupAll(args: BackupArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);
@@ -28,6 +29,7 @@ export async function backupAll(args: BackupArgs, deps: CliDeps): Promise<number
   const labelSelector = selectorOf(args.selector);
   const mode = modeOf(args, 'online');
   const flags = parseBackupFlags(args);
+  const metrics = args['dry-run'] ? undefined : await metricsSinkOf(args.pushgateway, deps);
   const session = await deps.connectKube(kubeTargetOf(args));
   const template = await openBackupTemplate(flags, mode, args, deps);
   // -n narrows the fleet to one namespace; a kubeconfig's default namespace does not.
@@ -58,6 +60,7 @@ export async function backupAll(args: BackupArgs, deps: CliDeps): Promise<number
       step: (cluster, name) => deps.reporter.debug(`step: ${cluster} ${name}`),
     },
   );
+  await pushFleetMetrics(metrics, result, deps);
   const shown = withCommand(result, commandName(deps.host));
   await printData(deps.stdout, format, shown, () => renderFleetBackup(shown));
   const error = fleetOutcome(shown, deps.signal.aborted);

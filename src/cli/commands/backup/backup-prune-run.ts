@@ -14,6 +14,7 @@ export interface PruneArgs extends GlobalArgs, S3Args, RetentionArgs {
   from: string;
   'incomplete-grace'?: string;
   'dry-run'?: boolean;
+  'bypass-governance'?: boolean;
 }
 
 const YEAR_MS = 365 * 86_400_000;
@@ -40,6 +41,7 @@ export async function prune(args: PruneArgs, deps: CliDeps): Promise<number> {
       policy,
       incompleteGraceMs: graceMs,
       dryRun: args['dry-run'] === true,
+      ...(args['bypass-governance'] ? { bypassGovernance: true } : {}),
     },
     {
       clock: deps.clock,
@@ -67,7 +69,7 @@ export function renderPrune(result: PruneResult): string {
       i.createdAt.replace(/\.\d{3}Z$/, 'Z'),
       humanAge(i.ageSeconds),
       humanBytes(i.bytes),
-      i.state === 'complete' && i.action === 'keep' ? `kept by: ${i.reasons.join(', ')}` : i.reasons.join(', '),
+      i.state === 'complete' && i.action === 'keep' && !i.retainedUntil ? `kept by: ${i.reasons.join(', ')}` : i.reasons.join(', '),
     ]),
   );
 }

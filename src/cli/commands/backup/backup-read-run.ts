@@ -9,7 +9,9 @@ import { stat } from 'node:fs/promises';
 import { ExitCode, NotFoundError, UsageError } from '../../../core/errors.ts';
 import { fileProblem } from '../../paths.ts';
 import { listBackups, type BackupList } from '../../../core/bundle/list.ts';
+import { drillText, readDrillSummary, type DrillSummary } from '../../../core/bundle/drill-record.ts';
 import type { IncompleteUploads } from '../../../core/bundle/uploads.ts';
+import { keyringOf } from '../../codec-flags.ts';
 import { verifyLocalSnapshot, verifyStoredBackup, type BackupVerification } from '../../../core/bundle/verify.ts';
 
 export interface ListArgs extends GlobalArgs, S3Args {
@@ -19,6 +21,7 @@ export interface ListArgs extends GlobalArgs, S3Args {
 
 export interface VerifyArgs extends GlobalArgs, S3Args {
   backup: string;
+  'decrypt-with'?: string;
 }
 
 export async function list(args: ListArgs, deps: CliDeps): Promise<number> {
@@ -47,8 +50,25 @@ function uploadsLine(u: IncompleteUploads, source: string): string {
 }
 
 export function renderList(result: BackupList): string {
+  // The LOCK column only where some backup is locked: tables of unlocked backups stay as they were.
+  const locks = result.items.some((i) => i.lock);
+  const encoded = result.items.some((i) => i.encryption || i.compression);
+  // The DRILL column only where some backup was drilled (drill.json).
+  const drilled = result.items.some((i) => i.drill);
   return renderTable(
-    ['TIME', 'CLUSTER', 'REVISION', 'KEYS', 'SIZE', 'MODE', 'AGE', 'BACKUP'],
+    [
+      'TIME',
+      'CLUSTER',
+      'REVISION',
+      'KEYS',
+      'SIZE',
+      'MODE',
+      'AGE',
+      ...(locks ? ['LOCK'] : []),
+      ...(encoded ? ['STORED'] : []),
+      ...(drilled ? ['DRILL'] : []),
+      'BACKUP',
+    ],
     result.items.map((i) => [
       i.createdAt.replace(/\.\d{3}Z$/, 'Z'),
       `${i.namespace}/${i.name}`,
@@ -57,6 +77,9 @@ export function renderList(result: BackupList): string {
       humanBytes(i.size),
       i.mode,
       i.ageSeconds < 0 ? '-' : humanAge(i.ageSeconds),
+      ...(locks ? [i.lock ? `${i.lock.mode} until ${i.lock.retainUntil.replace(/\.\d{3}Z$/, 'Z')}` : '-'] : []),
+      ...(encoded ? [[i.encryption ? 'encrypted' : '', i.compression ?? ''].filter(Boolean).join(',') || '-'] : []),
+      ...(drilled ? [i.drill ? drillText(i.drill) : '-'] : []),
       i.url,
     ]),
   );
@@ -66,12 +89,21 @@ export async function verify(args: VerifyArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);
   const source = args.backup;
   const progress = createProgress(deps.stderr, deps.stderrIsTTY, 'verifying snapshot');
-  const options = { reporter: deps.reporter, signal: deps.signal, onBytes: (n: number) => progress.update(n) };
-  let result: BackupVerification;
+  const keyring = await keyringOf(args);
+  const options = {
+    reporter: deps.reporter,
+    signal: deps.signal,
+    onBytes: (n: number) => progress.update(n),
+    decoding: { ...(keyring ? { keyring } : {}), storedOnly: true },
+  };
+  let result: BackupVerification & { drill?: DrillSummary };
   try {
     if (source.startsWith('s3://')) {
       const opened = await deps.openObjectStore(s3TargetOf(source.replace(/\/backup\.json$/, '/'), args, 'the backup'));
       result = await verifyStoredBackup(opened.store, opened.prefix, options);
+      // The last drill of this backup (drill.json), shown beside the verdict; never part of it.
+      const drill = await readDrillSummary(opened.store, opened.prefix, deps.signal);
+      if (drill) result = { ...result, drill };
     } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
       throw new UsageError(`cannot verify "${source}": pass an s3:// URL or a local file`, {
         hint: 'e.g. {cmd} backup verify s3://<bucket>/<prefix>/<namespace>/<name>/<id>/',
@@ -91,14 +123,16 @@ export async function verify(args: VerifyArgs, deps: CliDeps): Promise<number> {
   return ExitCode.ok;
 }
 
-export function renderVerification(r: BackupVerification): string {
+export function renderVerification(r: BackupVerification & { drill?: DrillSummary }): string {
   const head = [
     `SOURCE     ${r.source}`,
     ...(r.backup ? [`CLUSTER    ${r.backup.hostedCluster} (${r.backup.mode}, ${r.backup.createdAt})`] : []),
+    ...(r.backup?.lock ? [`LOCK       ${r.backup.lock.mode} until ${r.backup.lock.retainUntil} (S3 Object Lock)`] : []),
     ...(r.snapshot?.status
       ? [`SNAPSHOT   revision ${r.snapshot.status.revision}, ${r.snapshot.status.totalKey} keys, ${humanBytes(r.snapshot.size)}`]
       : []),
     `VERDICT    ${r.verdict}`,
+    ...(r.drill ? [`DRILL      ${drillText(r.drill)}`] : []),
     '',
   ].join('\n');
   return (

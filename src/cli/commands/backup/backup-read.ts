@@ -5,6 +5,7 @@
  * backup.json or the local file does not exist, 2 for bad usage.
  * Definitions only: the handlers (backup-read-run.ts) are imported when a subcommand runs.
  */
+import { decryptOption } from '../../codec-flags.ts';
 import type { Argv } from 'yargs';
 import type { CliDeps } from '../../deps.ts';
 import { s3ReadOptions } from '../../s3-flags.ts';
@@ -44,6 +45,7 @@ export function registerBackupReadCommands(b: Argv, deps: CliDeps, done: (code: 
             demandOption: true,
           })
           .options(s3ReadOptions)
+          .options(decryptOption)
           .example(
             '$0 backup verify s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/',
             'Verify a stored backup (exit 0 only when Restorable)',

@@ -14,8 +14,12 @@ import { newBackupId } from '../../../core/bundle/layout.ts';
 import { renderBackupPlan, renderBackupResult } from './backup-view.ts';
 import type { FleetArgs } from './backup-all.ts';
 import { VERSION } from '../../../version.ts';
+import { codecOf, type EncodeArgs } from '../../codec-flags.ts';
+import { lockOf } from '../../lock-flags.ts';
+import { pushBackupOutcome } from '../../../core/metrics/names.ts';
+import { metricsSinkOf } from '../../metrics-flags.ts';
 
-export interface BackupArgs extends GlobalArgs, S3Args, FleetArgs {
+export interface BackupArgs extends GlobalArgs, S3Args, FleetArgs, EncodeArgs {
   'hosted-cluster'?: string;
   to: string;
   'keys-to'?: string;
@@ -26,6 +30,9 @@ export interface BackupArgs extends GlobalArgs, S3Args, FleetArgs {
   force?: boolean;
   'pause-ttl': string;
   'wait-timeout': string;
+  'lock-days'?: number;
+  'lock-mode'?: string;
+  pushgateway?: string;
 }
 
 export async function backup(args: BackupArgs, deps: CliDeps): Promise<number> {
@@ -44,6 +51,7 @@ export async function backup(args: BackupArgs, deps: CliDeps): Promise<number> {
       hint: '{cmd} backup <hosted-cluster> -n <namespace> --to s3://..., or --all for every HostedCluster',
     });
   }
+  const metrics = args['dry-run'] ? undefined : await metricsSinkOf(args.pushgateway, deps);
   const session = await deps.connectKube(kubeTargetOf(args));
   const request: BackupRequest = {
     namespace: session.namespace,
@@ -65,6 +73,8 @@ export async function backup(args: BackupArgs, deps: CliDeps): Promise<number> {
     );
   }
   const progress = createProgress(deps.stderr, deps.stderrIsTTY, 'uploading snapshot');
+  const started = deps.clock.now();
+  const elapsed = () => (deps.clock.now().getTime() - started.getTime()) / 1000;
   try {
     const result = await runBackup(request, {
       ...core,
@@ -73,8 +83,20 @@ export async function backup(args: BackupArgs, deps: CliDeps): Promise<number> {
       newBackupId: () => newBackupId(deps.clock.now()),
       onProgress: (bytes) => progress.update(bytes),
       step: (name) => deps.reporter.debug(`step: ${name}`),
+    }).catch(async (err: unknown) => {
+      await pushBackupOutcome(
+        metrics,
+        request.namespace,
+        request.name,
+        { ok: false, finishedAt: deps.clock.now(), seconds: elapsed() },
+        deps.reporter,
+      );
+      throw err;
     });
     progress.done();
+    const { size, revision } = result.manifest.snapshot;
+    const outcome = { ok: true as const, finishedAt: deps.clock.now(), seconds: elapsed(), sizeBytes: size, revision };
+    await pushBackupOutcome(metrics, request.namespace, request.name, outcome, deps.reporter);
     deps.reporter.info(
       `backup complete: ${result.url} (${humanBytes(result.manifest.snapshot.size)}, revision ${result.manifest.snapshot.revision})`,
     );
@@ -101,7 +123,7 @@ export function parseBackupFlags(args: BackupArgs) {
   );
   const target = s3TargetOf(args.to, args, '--to');
   const keysTarget = args['keys-to'] !== undefined ? s3TargetOf(args['keys-to'], args, '--keys-to') : undefined;
-  return { pauseTtlMs, waitTimeoutMs, target, keysTarget };
+  return { pauseTtlMs, waitTimeoutMs, target, keysTarget, lock: lockOf(args) };
 }
 
 /** The part of a BackupRequest every cluster shares: the opened destinations, encryption and bounds. */
@@ -114,6 +136,7 @@ export async function openBackupTemplate(
   const { target, keysTarget } = flags;
   const destination = await deps.openObjectStore(target);
   const keysDestination = keysTarget ? await deps.openObjectStore(keysTarget) : undefined;
+  const codec = await codecOf(args);
   return {
     mode,
     destination,
@@ -122,6 +145,8 @@ export async function openBackupTemplate(
     pauseTtlMs: flags.pauseTtlMs,
     waitTimeoutMs: flags.waitTimeoutMs,
     ...(args.force ? { force: true } : {}),
+    ...(flags.lock ? { lock: flags.lock } : {}),
+    ...(codec ? { codec } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 /** The handler of `etcd restore` (loaded on demand: the in-place restore workflow). */
+import { keyringOf } from '../../codec-flags.ts';
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { CliDeps } from '../../deps.ts';
@@ -25,6 +26,7 @@ export interface EtcdRestoreArgs extends GlobalArgs, S3Args {
   'keep-old-data'?: boolean;
   force?: boolean;
   'wait-timeout': string;
+  'decrypt-with'?: string;
 }
 
 type SourceArg = { kind: 'backup'; url: string } | { kind: 'file'; path: string } | { kind: 'member'; pod: string };
@@ -67,6 +69,7 @@ export async function etcdRestore(args: EtcdRestoreArgs, deps: CliDeps): Promise
     'how long each step may wait (helper pods, etcd back and verified); the default is 10m',
   );
   const arg = await sourceOf(args);
+  const keyring = arg.kind === 'backup' ? await keyringOf(args) : undefined;
   const session = await deps.connectKube(kubeTargetOf(args));
   let source: SourceSpec;
   if (arg.kind === 'backup') {
@@ -75,7 +78,7 @@ export async function etcdRestore(args: EtcdRestoreArgs, deps: CliDeps): Promise
       throw new UsageError(`--from-backup "${arg.url}" names a bucket, not one backup`, {
         hint: 'pass a backup URL as "{cmd} backup list --from s3://..." prints it',
       });
-    source = { kind: 'backup', store: opened.store, prefix: opened.prefix };
+    source = { kind: 'backup', store: opened.store, prefix: opened.prefix, ...(keyring ? { keyring } : {}) };
   } else source = arg;
   const request: EtcdRestoreRequest = {
     namespace: session.namespace,

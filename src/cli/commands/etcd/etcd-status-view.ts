@@ -2,6 +2,7 @@
 import type { EtcdStatusReport } from '../../../core/etcd/status.ts';
 import type { EtcdSummary } from '../../../core/etcd/status-all.ts';
 import { ageText, type BackupFreshness } from '../../../core/etcd/freshness.ts';
+import { drillText } from '../../../core/bundle/drill-record.ts';
 import { commandName, type Host } from '../../host.ts';
 import { renderTable } from '../../output.ts';
 import { dash, humanAge, humanBytes } from '../../format.ts';
@@ -21,6 +22,7 @@ export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
     ],
   ];
   if (r.backups) header.push(['NEWEST IN BUCKET', freshnessText(r.backups)]);
+  if (r.backups?.newest) header.push(['LAST DRILL', drillText(r.backups.newest.drill)]);
   if (r.alarms.length) header.push(['ALARMS', r.alarms.map((a) => `${a.alarm} on ${a.member}`).join(', ')]);
   const width = Math.max(...header.map(([k]) => (k ?? '').length)) + 3;
   let out = header.map(([k, v]) => `${(k ?? '').padEnd(width)}${v}`).join('\n') + '\n\n';
@@ -111,7 +113,9 @@ export function renderEtcdSummary(s: EtcdSummary): string {
       i.state,
       i.members,
       i.lastSuccessfulBackup ? humanAge(i.lastSuccessfulBackup.ageSeconds) : '-',
-      i.backups ? `${i.backups.newest ? humanAge(i.backups.newest.ageSeconds) : 'none'}${i.backups.stale ? ' (stale)' : ''}` : '-',
+      i.backups
+        ? `${i.backups.newest ? humanAge(i.backups.newest.ageSeconds) : 'none'}${i.backups.stale ? ' (stale)' : ''}${i.backups.newest?.drill ? `, drill ${i.backups.newest.drill.result}` : ''}`
+        : '-',
       i.reason,
     ]),
   );

@@ -2,6 +2,7 @@
  * `etcd status`, `etcd recover-member` and `etcd restore`: the definitions only; the handlers (etcd-run.ts,
  * etcd-recover-run.ts, etcd-restore-run.ts) are imported when they run, so `--help` does not load the workflows.
  */
+import { decryptOption } from '../../codec-flags.ts';
 import type { CommandRegistrar } from '../../index.ts';
 import { s3ReadOptions } from '../../s3-flags.ts';
 import { freshnessOptions } from './etcd-freshness.ts';
@@ -53,6 +54,7 @@ export const etcdCommand: CommandRegistrar = (y, deps, done) =>
             .option('from-member', { type: 'string', describe: 'A member that still holds the data, e.g. etcd-0 (snapshot taken from it)' })
             .option('from-file', { type: 'string', describe: 'A local snapshot file (etcdctl snapshot save)' })
             .options(s3ReadOptions)
+            .options(decryptOption)
             .option('dry-run', { type: 'boolean', describe: 'Check everything, verify the snapshot and print the plan; change nothing' })
             .option('yes', { alias: 'y', type: 'boolean', describe: 'Do not ask for confirmation (the API is down during the restore)' })
             .option('keep-old-data', { type: 'boolean', describe: 'Keep the moved-aside data after success (prints how to remove it)' })

@@ -1,4 +1,6 @@
 /** The handler of `export` (loaded on demand: the export pipeline, sealing, diff). */
+import { keyringOf } from '../../codec-flags.ts';
+import { openEncodedBackup } from '../../../core/bundle/encoded.ts';
 import { refuseVirtualFileSystem } from '../../paths.ts';
 import { readFile } from 'node:fs/promises';
 import type { CliDeps } from '../../deps.ts';
@@ -15,6 +17,7 @@ import { VERSION } from '../../../version.ts';
 export interface ExportArgs extends GlobalArgs, S3Args {
   'hosted-cluster'?: string;
   'from-backup'?: string;
+  'decrypt-with'?: string;
   out?: string;
   stdout?: boolean;
   diff?: string;
@@ -62,7 +65,7 @@ export async function exportCmd(args: ExportArgs, deps: CliDeps): Promise<number
     source = { type: 'live', api: session.api, namespace: session.namespace, name };
   } else {
     const opened = await deps.openObjectStore(s3TargetOf(args['from-backup'] as string, args, '--from-backup'));
-    source = { type: 'backup', store: opened.store, prefix: opened.prefix };
+    source = { type: 'backup', store: await openEncodedBackup(opened.store, opened.prefix, await keyringOf(args)), prefix: opened.prefix };
   }
   const result = await runExport(source, target, options, deps.reporter);
   if (result.stream !== undefined) {

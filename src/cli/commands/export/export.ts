@@ -2,6 +2,7 @@
  * `export`: a hosted cluster (live or from a backup) as a clean, Argo CD-ready manifest tree.
  * This module is the definition only; the handler (export-run.ts) is imported when it runs.
  */
+import { decryptOption } from '../../codec-flags.ts';
 import type { CommandRegistrar } from '../../index.ts';
 import { s3ReadOptions } from '../../s3-flags.ts';
 
@@ -17,6 +18,7 @@ export const exportCommand: CommandRegistrar = (y, deps, done) =>
           describe: 'Export from a backup bundle instead: s3://<bucket>/<prefix>/<namespace>/<name>/<backup-id>/',
         })
         .options(s3ReadOptions)
+        .options(decryptOption)
         .option('out', { type: 'string', describe: 'Export root; the tree goes to <out>/<namespace>/<name>/' })
         .option('stdout', { type: 'boolean', describe: 'Write the objects as one multi-document YAML stream instead of a tree' })
         .option('diff', { type: 'string', describe: 'Show what re-exporting into this export root would change; exit 1 if anything would' })

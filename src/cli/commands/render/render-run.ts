@@ -1,4 +1,6 @@
 /** The handler of `render` (loaded on demand: YAML, key parsing, validation, URL signing). */
+import { keyringOf } from '../../codec-flags.ts';
+import { openEncodedBackup, plainStore } from '../../../core/bundle/encoded.ts';
 import type { CliDeps } from '../../deps.ts';
 import { parseDuration, type GlobalArgs } from '../../global-flags.ts';
 import { parseOutputFormat } from '../../output.ts';
@@ -11,6 +13,7 @@ import { DEFAULT_URL_EXPIRY_SECONDS, MAX_URL_EXPIRY_SECONDS } from '../../../cor
 
 export interface RenderArgs extends GlobalArgs, S3Args {
   'from-backup'?: string;
+  'decrypt-with'?: string;
   filename?: string;
   expires?: string;
   'snapshot-url'?: string;
@@ -95,10 +98,11 @@ export async function render(args: RenderArgs, deps: CliDeps): Promise<number> {
   };
   if (target) {
     const opened = await deps.openObjectStore(target);
+    const keyring = await keyringOf(args);
     request.backup = {
-      store: opened.store,
+      store: await openEncodedBackup(opened.store, opened.prefix, keyring),
       prefix: opened.prefix,
-      openBucket: async (bucket) => (await deps.openObjectStore({ ...target, url: `s3://${bucket}` })).store,
+      openBucket: async (bucket) => plainStore((await deps.openObjectStore({ ...target, url: `s3://${bucket}` })).store, keyring),
     };
   }
   const outcome = await runRender(request, { reporter: deps.reporter });

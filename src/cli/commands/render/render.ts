@@ -3,6 +3,7 @@
  * Flags in, one core call (runRender), manifests out on stdout. Notices on stderr.
  * This module is the definition only; the handler (render-run.ts) is imported when it runs.
  */
+import { decryptOption } from '../../codec-flags.ts';
 import type { CommandRegistrar } from '../../index.ts';
 import { s3ReadOptions } from '../../s3-flags.ts';
 
@@ -13,6 +14,7 @@ export const renderCommand: CommandRegistrar = (y, deps, done) =>
     (c) =>
       c
         .option('from-backup', { type: 'string', describe: 'The backup to restore: s3://<bucket>/<prefix>/<namespace>/<name>/<id>/' })
+        .options(decryptOption)
         .option('filename', { alias: 'f', type: 'string', describe: 'The render output to edit (default: stdin); - for stdin' })
         .option('expires', { type: 'string', describe: 'Life of the pre-signed snapshot URL (default 24h, at most 7d)' })
         .option('snapshot-url', { type: 'string', describe: 'Use this https:// snapshot URL instead of pre-signing one' })

@@ -9,6 +9,7 @@ import { resumeEtcdRestore } from '../../../core/etcd-restore/restore-resume.ts'
 import { resumeMove } from '../../../core/move/resume.ts';
 import { runRestore } from '../../../core/restore/run-restore.ts';
 import { resumeOperation, type ResumeDeps, type ResumeHandlers, type ResumeResult } from '../../../core/operation/resume.ts';
+import { resumeDrillIn } from '../../../core/drill/resume.ts';
 
 export const RESUME_HANDLERS: ResumeHandlers = {
   backup: resumeBackup,
@@ -18,6 +19,10 @@ export const RESUME_HANDLERS: ResumeHandlers = {
   move: (input) => resumeMove(input, runRestore),
 };
 
-export function runResume(namespace: string, name: string, deps: ResumeDeps): Promise<ResumeResult> {
-  return resumeOperation(namespace, name, deps, RESUME_HANDLERS);
+/**
+ * A drill's record lives on its scratch namespace, not on a HostedCluster: `resume <name> -n
+ * <scratch namespace>` finds it there first (drill/resume.ts); every other type on the HostedCluster.
+ */
+export async function runResume(namespace: string, name: string, deps: ResumeDeps): Promise<ResumeResult> {
+  return (await resumeDrillIn(namespace, name, deps)) ?? resumeOperation(namespace, name, deps, RESUME_HANDLERS);
 }

@@ -13,7 +13,9 @@ import { checkScheduleOut, writeScheduleTree } from '../../../core/schedule/writ
 import type { ScheduleClusters, ScheduleCredentials, ScheduleDestination, ScheduleRequest } from '../../../core/schedule/types.ts';
 import type { RetentionArgs } from '../../retention-flags.ts';
 import { backupConcurrencyOf } from '../../concurrency.ts';
+import { lockOf } from '../../lock-flags.ts';
 import { VERSION } from '../../../version.ts';
+import { parsePushgatewayUrl } from '../../../core/metrics/url.ts';
 
 export interface ScheduleArgs extends GlobalArgs, S3Args, RetentionArgs {
   'hosted-cluster'?: string[];
@@ -33,11 +35,14 @@ export interface ScheduleArgs extends GlobalArgs, S3Args, RetentionArgs {
   force?: boolean;
   'pause-ttl'?: string;
   'wait-timeout'?: string;
+  'lock-days'?: number;
+  'lock-mode'?: string;
   'job-namespace': string;
   'starting-deadline': string;
   'active-deadline'?: string;
   out?: string;
   stdout?: boolean;
+  pushgateway?: string;
 }
 
 const EXAMPLE =
@@ -97,6 +102,7 @@ export function requestOf(args: ScheduleArgs): ScheduleRequest {
   };
   if (args['time-zone'] !== undefined) request.timeZone = parseTimeZone(args['time-zone']);
   if (retentionGiven) request.retention = parseRetentionPolicy(args);
+  if (args.pushgateway !== undefined) request.pushgateway = parsePushgatewayUrl(args.pushgateway);
   return request;
 }
 
@@ -206,6 +212,8 @@ function backupFlagsOf(args: ScheduleArgs): string[] {
     flags.push('--wait-timeout', args['wait-timeout']);
   }
   if (args.force) flags.push('--force');
+  const lock = lockOf(args);
+  if (lock) flags.push('--lock-days', String(lock.days), '--lock-mode', lock.mode);
   return flags;
 }
 

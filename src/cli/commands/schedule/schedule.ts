@@ -45,11 +45,17 @@ export const scheduleCommand: CommandRegistrar = (y, deps, done) =>
           .option('force', { type: 'boolean', describe: 'Pass --force to backup: back up even when etcd members disagree' })
           .option('pause-ttl', { type: 'string', describe: 'Pass --pause-ttl to backup (with --quiesce)' })
           .option('wait-timeout', { type: 'string', describe: 'Pass --wait-timeout to backup' })
+          .option('lock-days', { type: 'number', describe: 'Pass --lock-days to backup: S3 Object Lock retention of every object' })
+          .option('lock-mode', { type: 'string', choices: ['governance', 'compliance'], describe: 'Pass --lock-mode to backup' })
           .option('job-namespace', { type: 'string', default: 'hcp-dr', describe: 'Namespace of the CronJobs and the ServiceAccount' })
           .option('starting-deadline', { type: 'string', default: '10m', describe: 'A run that could not start within this is skipped' })
           .option('active-deadline', {
             type: 'string',
             describe: 'A run is stopped after this (default 1h per cluster, 6h for --all)',
+          })
+          .option('pushgateway', {
+            type: 'string',
+            describe: 'Prometheus Pushgateway the backups push their results to; adds a PrometheusRule with alerts (docs/metrics.md)',
           })
           .option('out', { type: 'string', describe: 'Directory of the tree (new, empty, or a previous schedule tree)' })
           .option('stdout', { type: 'boolean', describe: 'Write the objects as one multi-document YAML stream instead' }),
