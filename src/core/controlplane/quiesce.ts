@@ -32,6 +32,29 @@ export interface QuiesceContext {
   stillHeld?: (() => Promise<void>) | undefined;
 }
 
+/** The quiesce context of a workflow context that names its control-plane namespace `cpNamespace`. */
+export function quiesceContextOf(ctx: {
+  api: KubeApi;
+  clock: Clock;
+  reporter: Reporter;
+  namespace: string;
+  name: string;
+  cpNamespace: string;
+  waitTimeoutMs: number;
+  signal?: AbortSignal | undefined;
+}): QuiesceContext {
+  return {
+    api: ctx.api,
+    clock: ctx.clock,
+    reporter: ctx.reporter,
+    namespace: ctx.namespace,
+    name: ctx.name,
+    controlPlaneNamespace: ctx.cpNamespace,
+    waitTimeoutMs: ctx.waitTimeoutMs,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  };
+}
+
 /** An RFC3339 deadline: if hcp-dr dies, reconciliation resumes by itself when it passes. */
 export function pauseDeadline(now: Date, ttlMs: number): string {
   return new Date(now.getTime() + ttlMs).toISOString().replace(/\.\d{3}Z$/, 'Z');

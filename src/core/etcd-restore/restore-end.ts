@@ -14,7 +14,14 @@
 import { PartialFailureError, RemoteError, causeText } from '../errors.ts';
 import { Etcd, Resources } from '../model.ts';
 import type { Clock, Cluster, Reporter } from '../ports.ts';
-import { restorePausedUntil, scaleDeployments, undoQuiesce, waitForDeployments, type QuiesceContext } from '../controlplane/quiesce.ts';
+import {
+  restorePausedUntil,
+  scaleDeployments,
+  undoQuiesce,
+  waitForDeployments,
+  quiesceContextOf,
+  type QuiesceContext,
+} from '../controlplane/quiesce.ts';
 import { waitUntil } from '../controlplane/wait.ts';
 import { OperationPhases, type EtcdRestoreOperation } from '../operation/record.ts';
 import { verifyRestoredData, type DataVerification } from '../etcd/verify-data.ts';
@@ -42,16 +49,7 @@ export interface Undo {
 const PHASES: readonly string[] = OperationPhases['etcd-restore'];
 export const phaseAt = (phase: string) => PHASES.indexOf(phase);
 
-const quiesceOf = (ctx: EndContext): QuiesceContext => ({
-  api: ctx.api,
-  clock: ctx.clock,
-  reporter: ctx.reporter,
-  namespace: ctx.namespace,
-  name: ctx.name,
-  controlPlaneNamespace: ctx.cpNamespace,
-  waitTimeoutMs: ctx.waitTimeoutMs,
-  ...(ctx.signal ? { signal: ctx.signal } : {}),
-});
+const quiesceOf = (ctx: EndContext): QuiesceContext => quiesceContextOf(ctx);
 const helpersOf = (ctx: EndContext): HelperContext => ({ ...ctx, controlPlaneNamespace: ctx.cpNamespace });
 
 /** Scaling etcd and waiting for its pods: the in-place restore's own (volume-restore.ts), shared with restore's repair. */

@@ -17,7 +17,14 @@
  */
 import { controlPlaneNamespace } from '../model.ts';
 import type { Clock, Cluster, Reporter } from '../ports.ts';
-import { startPause, scaleDeployments, waitForDeployments, type Pause, type QuiesceContext } from '../controlplane/quiesce.ts';
+import {
+  quiesceContextOf,
+  startPause,
+  scaleDeployments,
+  waitForDeployments,
+  type Pause,
+  type QuiesceContext,
+} from '../controlplane/quiesce.ts';
 import { defineWorkflow, type PhaseRun } from '../operation/workflow.ts';
 import { copyToHelpers, probeTool, restoreInEveryHelper } from '../etcd/restore-copy.ts';
 import {
@@ -79,16 +86,7 @@ function withSignal<C extends object>(c: C, signal: AbortSignal | undefined): C 
   return { ...c, signal };
 }
 
-const quiesceOf = (s: EtcdRestoreState, signal: AbortSignal | undefined): QuiesceContext => ({
-  api: s.ctx.api,
-  clock: s.ctx.clock,
-  reporter: s.ctx.reporter,
-  namespace: s.ctx.namespace,
-  name: s.ctx.name,
-  controlPlaneNamespace: s.ctx.cpNamespace,
-  waitTimeoutMs: s.ctx.waitTimeoutMs,
-  ...(signal ? { signal } : {}),
-});
+const quiesceOf = (s: EtcdRestoreState, signal: AbortSignal | undefined): QuiesceContext => quiesceContextOf({ ...s.ctx, signal });
 
 const helpersOf = (s: EtcdRestoreState, signal: AbortSignal | undefined): HelperContext =>
   withSignal({ ...s.ctx, controlPlaneNamespace: s.ctx.cpNamespace }, signal);

@@ -19,12 +19,12 @@ import { RemoteError, causeText } from '../errors.ts';
 import { Etcd, Resources } from '../model.ts';
 import type { Clock, Cluster, Reporter } from '../ports.ts';
 import {
+  quiesceContextOf,
   readReplicas,
   restorePausedUntil,
   scaleDeployments,
   startPause,
   waitForDeployments,
-  type QuiesceContext,
 } from '../controlplane/quiesce.ts';
 import { waitUntil } from '../controlplane/wait.ts';
 import { copyToHelpers, probeTool, restoreInEveryHelper } from './restore-copy.ts';
@@ -87,16 +87,7 @@ export async function restoreEveryVolume(ctx: VolumeRestoreContext, input: Volum
   const actions: string[] = [];
   const paths = volumePaths(input.operationId);
   const hctx: HelperContext = { ...ctx, controlPlaneNamespace: ctx.cpNamespace };
-  const quiesce: QuiesceContext = {
-    api: ctx.api,
-    clock: ctx.clock,
-    reporter: ctx.reporter,
-    namespace: ctx.namespace,
-    name: ctx.name,
-    controlPlaneNamespace: ctx.cpNamespace,
-    waitTimeoutMs: ctx.waitTimeoutMs,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  };
+  const quiesce = quiesceContextOf(ctx);
   const sts = await ctx.api.get(Resources.statefulSet, ctx.cpNamespace, Etcd.statefulSet);
   const image = (
     sts?.['spec'] as { template?: { spec?: { containers?: { name: string; image?: string }[] } } } | undefined
