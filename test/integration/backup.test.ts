@@ -62,6 +62,13 @@ describe('backup round trip', () => {
       hostedCluster: { namespace: 'clusters', name: 'demo', infraID: 'demo-x7k2p', platform: 'AWS' },
     });
     expect(manifest.apiDowntimeSeconds).toBeGreaterThan(0);
+    // The etcd image drill runs: the etcd StatefulSet's etcd container's, as the backup found it.
+    const sts = sb.sim.store.get({ group: 'apps', version: 'v1', plural: 'statefulsets' }, 'clusters-demo', 'etcd') as unknown as {
+      spec: { template: { spec: { containers: { name: string; image: string }[] } } };
+    };
+    const image = sts.spec.template.spec.containers.find((c) => c.name === 'etcd')?.image;
+    expect(image).toBeTruthy();
+    expect(manifest.etcd.image).toBe(image);
     expect(manifest.encryption).toMatchObject({ type: 'aescbc', activeKeySecret: 'demo-etcd-encryption-key' });
     // The key, the Secrets the HostedCluster references (pull secret, SSH key) and the PKI.
     expect(manifest.secrets.map((s) => s.name).sort()).toEqual([

@@ -171,6 +171,7 @@ async function upload(s: BackupState, run: PhaseRun<'backup'>): Promise<void> {
     member: pre.member,
     apiDowntimeSeconds: s.apiDowntimeSeconds,
     etcdVersion: pre.member.version,
+    etcdImage: pre.etcdImage,
   });
   await removeSnapshot(pod, path);
 }

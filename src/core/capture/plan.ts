@@ -24,6 +24,8 @@ export interface Preflight {
   replicas: Record<string, number>;
   capture: Capture;
   verdict: Verdict;
+  /** The etcd StatefulSet's image, recorded in backup.json for `drill`. */
+  etcdImage?: string | undefined;
 }
 
 export async function preflight(req: BackupRequest, deps: Pick<BackupDeps, 'api' | 'exec' | 'reporter' | 'signal'>): Promise<Preflight> {
@@ -65,6 +67,7 @@ export async function preflight(req: BackupRequest, deps: Pick<BackupDeps, 'api'
     controlPlaneNamespace: cpNamespace,
     member,
     tls: { caPath: gathered.caPath ?? '' },
+    etcdImage: gathered.image,
     dbSizeBytes,
     replicas,
     capture,

@@ -37,6 +37,8 @@ export interface UploadInput {
   member: SnapshotMember;
   apiDowntimeSeconds: number | null;
   etcdVersion: string;
+  /** The etcd StatefulSet's image (backup.json etcd.image, what `drill` runs). */
+  etcdImage?: string | undefined;
   /** A move's control-plane objects, stored as manifests/control-plane.yaml. */
   controlPlaneObjects?: readonly KubeObject[];
 }
@@ -154,6 +156,7 @@ export async function uploadBackup(input: UploadInput): Promise<BackupManifest> 
       member: input.member.pod,
       memberId: input.member.memberId,
       storage: spec.etcd?.managed?.storage ?? null,
+      ...(input.etcdImage ? { image: input.etcdImage } : {}),
     },
     snapshot: {
       file: BackupFiles.snapshot,

@@ -46,6 +46,8 @@ export interface GatheredEtcd {
   quotaBytes: number;
   readyReplicas: number;
   caPath: string | undefined;
+  /** The etcd StatefulSet's etcd container image (what a drill of a backup runs); undefined when unread. */
+  image?: string | undefined;
 }
 
 /** What one pod's own member answered. */
@@ -105,7 +107,10 @@ export async function gatherEtcd(ctx: GatherContext): Promise<GatheredEtcd> {
       memberCount: p.members?.members.length ?? 0,
     }));
   const alarms = primary ? parseAlarms(primary.alarms) : [];
-  return { facts: { replicas, pods, members, podViews, alarms }, quotaBytes, readyReplicas, caPath: probes[0]?.caPath };
+  const containers = (sts?.['spec'] as { template?: { spec?: { containers?: { name?: string; image?: string }[] } } } | undefined)?.template
+    ?.spec?.containers;
+  const image = containers?.find((c) => c.name === Etcd.container)?.image;
+  return { facts: { replicas, pods, members, podViews, alarms }, quotaBytes, readyReplicas, caPath: probes[0]?.caPath, image };
 }
 
 async function probePod(prober: PodProber, pod: PodFacts, glance: boolean): Promise<PodProbe | undefined> {
