@@ -151,6 +151,19 @@ describe('etcd restore on the sandbox', { timeout: 300_000 }, () => {
     const result = JSON.parse(run.stdout) as EtcdRestoreResult;
     expect(result.members).toBe(3);
     expect(result.verification.checks.every((c) => c.ok)).toBe(true);
+    // -o json carries the runner's timings: every phase, in the order of the workflow, never negative.
+    expect(result.phases.map((p) => p.phase)).toEqual([
+      'plan',
+      'paused',
+      'scaled-down',
+      'helpers',
+      'copied',
+      'restoring',
+      'restored',
+      'etcd-started',
+      'verified',
+    ]);
+    expect(result.phases.every((p) => p.seconds >= 0)).toBe(true);
     // The image's tool: etcdutl on 3.6 (its etcdctl cannot restore), etcdctl on 3.4 and 3.5.
     expect(result.tool.name).toBe(sb.etcd.version === '3.6' ? 'etcdutl' : 'etcdctl');
     const revisions = (await sb.etcd.etcdctl(['endpoint', 'status', '-w', 'json'])).stdout.match(/"revision":(\d+)/g) ?? [];

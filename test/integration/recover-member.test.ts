@@ -156,6 +156,9 @@ describe('etcd recover-member on the sandbox', { timeout: 240_000 }, () => {
     expect(result.oldMemberId).toBe(oldId);
     expect(result.newMemberId).not.toBe(oldId);
     expect(result.verification.every((v) => v.ok)).toBe(true);
+    // -o json carries the runner's timings: the member is still listed (no member-added), in order, never negative.
+    expect(result.phases.map((p) => p.phase)).toEqual(['plan', 'storage-replaced', 'rejoined']);
+    expect(result.phases.every((p) => p.seconds >= 0)).toBe(true);
     expect(sb.sim.store.get(PVCS, sb.controlPlaneNamespace, 'data-etcd-1')?.metadata.uid).not.toBe(oldPvc);
     const after = await status();
     expect(after.verdict.state).toBe('Healthy');
@@ -179,6 +182,8 @@ describe('etcd recover-member on the sandbox', { timeout: 240_000 }, () => {
     const result = JSON.parse(run.stdout) as RecoverMemberResult;
     expect(result.member).toBe('etcd-2');
     expect(result.oldMemberId).toBeNull();
+    // Here the member-added phase ran: it is timed, in its place.
+    expect(result.phases.map((p) => p.phase)).toEqual(['plan', 'member-added', 'storage-replaced', 'rejoined']);
     const added = /added etcd-2 to the member list \(member ([0-9a-f]+);/.exec(result.actions.join('\n'))?.[1];
     expect(added, result.actions.join('\n')).toBeDefined();
     const commands = sb.sim.requests

@@ -57,15 +57,48 @@ export async function planEtcdRestore(
 ): Promise<PreparedRestore> {
   const hc = await resolveHostedCluster(deps.api, req.namespace, req.name);
   assertManagedEtcd(hc);
-  const existing = readOperation(hc);
-  if (existing) {
-    const op = existing.operation;
-    throw new PreconditionError(
-      `cannot restore etcd of "${req.namespace}/${req.name}": hcp-dr operation ${op.id} (${op.type}, ${op.phase}) is in progress since ${op.startedAt}`,
-      { hint: `if that run is no longer active, finish or undo it with: {cmd} resume ${req.name} -n ${req.namespace}` },
-    );
-  }
+  refuseRunningOperation(req, hc);
   const cpNamespace = controlPlaneNamespace(req.namespace, req.name);
+  const { etcdReplicas, image } = await readEtcdShape(deps, cpNamespace, hc);
+  await checkVolumesAndMember(req, deps, cpNamespace, etcdReplicas);
+  const apiReplicas = await readReplicas({ api: deps.api, controlPlaneNamespace: cpNamespace });
+  const info =
+    req.source.kind === 'backup'
+      ? await verifyBackupSource(req.source, req, deps.signal, deps.onBytes)
+      : req.source.kind === 'file'
+        ? await verifyFileSource(req.source.path, deps.signal, deps.onBytes)
+        : undefined;
+  // A snapshot of a newer minor is refused here, before any change (--from-member: the same etcd).
+  const targetVersion = await runningEtcdVersion(deps.exec, cpNamespace, etcdReplicas);
+  if (info && targetVersion) info.notes.push(...checkVersion(req, info, targetVersion, 'its running etcd pods'));
+  const plan: EtcdRestorePlan = {
+    apiVersion: 'hcp-dr.openshift.io/v1alpha1',
+    kind: 'EtcdRestorePlan',
+    hostedCluster: { namespace: req.namespace, name: req.name, controlPlaneNamespace: cpNamespace },
+    source: info?.description ?? `member ${req.source.kind === 'member' ? req.source.pod : ''}`,
+    snapshot: info ? { sha256: info.sha256, size: info.size, revision: info.revision, totalKeys: info.totalKeys } : null,
+    members: etcdReplicas,
+    image,
+    apiServers: apiReplicas,
+    steps: restoreSteps(req, apiReplicas, etcdReplicas, image),
+    notes: info?.notes ?? [],
+  };
+  return { hc, cpNamespace, etcdReplicas, image, apiReplicas, info, targetVersion, plan };
+}
+
+/** One operation at a time on a hosted cluster: a record left by another run is refused with its resume. */
+function refuseRunningOperation(req: EtcdRestoreRequest, hc: KubeObject): void {
+  const existing = readOperation(hc);
+  if (!existing) return;
+  const op = existing.operation;
+  throw new PreconditionError(
+    `cannot restore etcd of "${req.namespace}/${req.name}": hcp-dr operation ${op.id} (${op.type}, ${op.phase}) is in progress since ${op.startedAt}`,
+    { hint: `if that run is no longer active, finish or undo it with: {cmd} resume ${req.name} -n ${req.namespace}` },
+  );
+}
+
+/** The etcd StatefulSet's size (a StatefulSet left at 0 restored to its policy's) and its etcd container's image. */
+async function readEtcdShape(deps: Cluster, cpNamespace: string, hc: KubeObject): Promise<{ etcdReplicas: number; image: string }> {
   const sts = await deps.api.get(Resources.statefulSet, cpNamespace, Etcd.statefulSet);
   if (!sts)
     throw new PreconditionError(`failed to find the etcd StatefulSet in namespace ${cpNamespace}`, {
@@ -80,6 +113,11 @@ export async function planEtcdRestore(
     throw new PreconditionError(`the etcd StatefulSet in ${cpNamespace} has no "${Etcd.container}" container image`, {
       hint: 'check "kubectl get statefulset etcd -n ' + cpNamespace + ' -o yaml"',
     });
+  return { etcdReplicas, image };
+}
+
+/** Every member volume (data-etcd-N) present and not being deleted; --from-member names a member whose pod exists. */
+async function checkVolumesAndMember(req: EtcdRestoreRequest, deps: Cluster, cpNamespace: string, etcdReplicas: number): Promise<void> {
   for (let i = 0; i < etcdReplicas; i++) {
     const pvc = await deps.api.get(Resources.persistentVolumeClaim, cpNamespace, Etcd.pvcName(i));
     if (!pvc || pvc.metadata.deletionTimestamp)
@@ -87,29 +125,22 @@ export async function planEtcdRestore(
         hint: 'etcd restore writes into every member volume; let the StatefulSet recreate it (scale etcd up) first, or restore with "{cmd} restore <backup-url> --replace"',
       });
   }
-  if (req.source.kind === 'member') {
-    const ordinal = Number(req.source.pod.slice('etcd-'.length));
-    if (ordinal >= etcdReplicas)
-      throw new UsageError(`--from-member ${req.source.pod}: this cluster's members are etcd-0 to etcd-${etcdReplicas - 1}`, {
-        hint: 'name the member that still holds the data, e.g. --from-member etcd-0',
-      });
-    if (!(await deps.api.get(Resources.pod, cpNamespace, req.source.pod)))
-      throw new PreconditionError(`--from-member ${req.source.pod}: pod ${req.source.pod} does not exist in ${cpNamespace}`, {
-        hint: 'pick a member whose pod runs ("kubectl get pods -l app=etcd -n ' + cpNamespace + '"), or use --from-backup/--from-file',
-      });
-  }
-  const apiReplicas = await readReplicas({ api: deps.api, controlPlaneNamespace: cpNamespace });
-  const info =
-    req.source.kind === 'backup'
-      ? await verifyBackupSource(req.source, req, deps.signal, deps.onBytes)
-      : req.source.kind === 'file'
-        ? await verifyFileSource(req.source.path, deps.signal, deps.onBytes)
-        : undefined;
-  // A snapshot of a newer minor is refused here, before any change (--from-member: the same etcd).
-  const targetVersion = await runningEtcdVersion(deps.exec, cpNamespace, etcdReplicas);
-  if (info && targetVersion) info.notes.push(...checkVersion(req, info, targetVersion, 'its running etcd pods'));
+  if (req.source.kind !== 'member') return;
+  const ordinal = Number(req.source.pod.slice('etcd-'.length));
+  if (ordinal >= etcdReplicas)
+    throw new UsageError(`--from-member ${req.source.pod}: this cluster's members are etcd-0 to etcd-${etcdReplicas - 1}`, {
+      hint: 'name the member that still holds the data, e.g. --from-member etcd-0',
+    });
+  if (!(await deps.api.get(Resources.pod, cpNamespace, req.source.pod)))
+    throw new PreconditionError(`--from-member ${req.source.pod}: pod ${req.source.pod} does not exist in ${cpNamespace}`, {
+      hint: 'pick a member whose pod runs ("kubectl get pods -l app=etcd -n ' + cpNamespace + '"), or use --from-backup/--from-file',
+    });
+}
+
+/** The plan's steps, in the order the phases (restore-phases.ts) carry them out. */
+function restoreSteps(req: EtcdRestoreRequest, apiReplicas: Record<string, number>, etcdReplicas: number, image: string): string[] {
   const members = Array.from({ length: etcdReplicas }, (_, i) => `etcd-${i}`).join(', ');
-  const steps = [
+  return [
     'pause reconciliation with a deadline and wait until the HostedControlPlane has it',
     `scale ${Object.keys(apiReplicas).join(', ')} to 0`,
     ...(req.source.kind === 'member'
@@ -123,19 +154,6 @@ export async function planEtcdRestore(
     'scale the API servers back, unpause (spec.pausedUntil null), set hypershift.openshift.io/restart-date',
     req.keepOldData ? 'keep the moved-aside data (and print the command to remove it)' : 'remove the moved-aside data',
   ];
-  const plan: EtcdRestorePlan = {
-    apiVersion: 'hcp-dr.openshift.io/v1alpha1',
-    kind: 'EtcdRestorePlan',
-    hostedCluster: { namespace: req.namespace, name: req.name, controlPlaneNamespace: cpNamespace },
-    source: info?.description ?? `member ${req.source.kind === 'member' ? req.source.pod : ''}`,
-    snapshot: info ? { sha256: info.sha256, size: info.size, revision: info.revision, totalKeys: info.totalKeys } : null,
-    members: etcdReplicas,
-    image,
-    apiServers: apiReplicas,
-    steps,
-    notes: info?.notes ?? [],
-  };
-  return { hc, cpNamespace, etcdReplicas, image, apiReplicas, info, targetVersion, plan };
 }
 
 function checkVersion(req: EtcdRestoreRequest, info: SnapshotInfo, targetVersion: string, targetSource: string): string[] {

@@ -16,7 +16,7 @@
  */
 import type { Clock, Cluster, Reporter } from '../ports.ts';
 import type { EtcdRestoreOperation } from '../operation/record.ts';
-import { runWorkflow } from '../operation/runner.ts';
+import { runWorkflow, type PhaseTiming } from '../operation/runner.ts';
 import { hostedClusterStore } from '../operation/store.ts';
 import type { DataVerification } from '../etcd/verify-data.ts';
 import { planEtcdRestore, type EtcdRestoreRequest, type PreparedRestore } from './restore-plan.ts';
@@ -54,6 +54,8 @@ export interface EtcdRestoreResult {
   apiDowntimeSeconds: number;
   notes: string[];
   actions: string[];
+  /** Every phase the runner carried out (the plan check included), in order, with its duration. */
+  phases: PhaseTiming[];
   verification: DataVerification['etcd'];
   /** Commands that remove the moved-aside data, when it was kept. */
   removeOldData: string[];
@@ -86,7 +88,7 @@ export async function runEtcdRestore(
     ...(p.info ? { sha256: p.info.sha256, revision: p.info.revision, totalKeys: p.info.totalKeys } : {}),
     ...(req.source.kind === 'member' ? { sourceMember: req.source.pod } : {}),
   };
-  await runWorkflow(etcdRestoreWorkflow, state, operation, {
+  const outcome = await runWorkflow(etcdRestoreWorkflow, state, operation, {
     store: hostedClusterStore<'etcd-restore'>(deps.api, req.namespace, req.name, () => ({ hc: p.hc, previousReplicas: p.apiReplicas })),
     reporter: deps.reporter,
     clock: deps.clock,
@@ -111,6 +113,7 @@ export async function runEtcdRestore(
     apiDowntimeSeconds: Math.round(end - (state.downtimeStart ?? end)) / 1000,
     notes: state.notes,
     actions: [...state.actions, `removed the record of operation ${id}`],
+    phases: outcome.phases,
     verification: finished.verification.etcd,
     removeOldData: finished.oldDataKept,
   };

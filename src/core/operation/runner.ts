@@ -33,8 +33,14 @@ export interface RunnerIO<T extends OperationType> {
   resumeCommand: string;
 }
 
+/**
+ * A phase's duration, the one shape every workflow's result reports its timings in (`phases` in
+ * -o json of backup, etcd restore, recover-member and move). The runner names each by its phase in
+ * the definition; move reports finer steps of its own in the same shape (move/state.ts timed).
+ */
 export interface PhaseTiming {
   phase: string;
+  /** Never negative (a clock stepped back counts as 0). */
   seconds: number;
 }
 
@@ -194,7 +200,7 @@ class Run<T extends OperationType, S> {
     try {
       await body();
     } finally {
-      this.phases.push({ phase, seconds: (this.io.clock.now().getTime() - start) / 1000 });
+      this.phases.push({ phase, seconds: Math.max(0, this.io.clock.now().getTime() - start) / 1000 });
     }
   }
 

@@ -34,5 +34,5 @@ export const resumeRecoverMember: ResumeHandler<'recover-member'> = async ({ nam
     signal: deps.signal,
     resumeCommand: `{cmd} resume ${name} -n ${namespace}`,
   });
-  return { namespace, name, operation: op.id, actions: recoverMemberResult(state, outcome.operation).actions };
+  return { namespace, name, operation: op.id, actions: recoverMemberResult(state, outcome.operation, outcome.phases).actions };
 };

@@ -20,7 +20,7 @@ import { controlPlaneNamespace, Resources, type KubeObject } from '../model.ts';
 import type { Clock, Cluster, Reporter } from '../ports.ts';
 import { assertManagedEtcd, resolveHostedCluster } from '../controlplane/hosted-cluster.ts';
 import type { RecoverMemberOperation } from '../operation/record.ts';
-import { runWorkflow } from '../operation/runner.ts';
+import { runWorkflow, type PhaseTiming } from '../operation/runner.ts';
 import { hostedClusterStore } from '../operation/store.ts';
 import { gatherEtcd } from '../etcd/gather.ts';
 import { assertHighlyAvailable, assertNoOperatorRecovery, chooseTarget, objectsOf, type RecoveryTarget } from './recover-member-plan.ts';
@@ -62,6 +62,8 @@ export interface RecoverMemberResult {
   oldMemberId: string | null;
   newMemberId: string;
   actions: string[];
+  /** Every phase the runner carried out (the plan check included; member-added only when it ran), in order, with its duration. */
+  phases: PhaseTiming[];
   verification: { check: string; ok: boolean }[];
 }
 
@@ -159,11 +161,11 @@ export async function runRecoverMember(
     step: deps.step,
     resumeCommand: `{cmd} resume ${req.name} -n ${req.namespace}`,
   });
-  return recoverMemberResult(state, outcome.operation);
+  return recoverMemberResult(state, outcome.operation, outcome.phases);
 }
 
-/** The result of a finished recovery, from its state and record. */
-export function recoverMemberResult(s: RecoverMemberState, op: RecoverMemberOperation): RecoverMemberResult {
+/** The result of a finished recovery, from its state, record and the runner's phase timings. */
+export function recoverMemberResult(s: RecoverMemberState, op: RecoverMemberOperation, phases: PhaseTiming[]): RecoverMemberResult {
   return {
     apiVersion: 'hcp-dr.openshift.io/v1alpha1',
     kind: 'RecoverMemberResult',
@@ -172,6 +174,7 @@ export function recoverMemberResult(s: RecoverMemberState, op: RecoverMemberOper
     oldMemberId: op.memberId ?? null,
     newMemberId: s.rejoined?.memberId ?? '',
     actions: [...s.actions, `removed the record of operation ${op.id}`],
+    phases,
     verification: s.verification ?? [],
   };
 }

@@ -4,6 +4,7 @@ import type { CliDeps } from '../../deps.ts';
 import { confirmOrRefuse } from '../../confirm.ts';
 import { boundedDuration, kubeTargetOf, MAX_TIMER_DURATION_MS, type GlobalArgs } from '../../global-flags.ts';
 import { parseOutputFormat, printData } from '../../output.ts';
+import { renderPhaseTimings } from '../../phase-timings.ts';
 import {
   planRecoverMember,
   runRecoverMember,
@@ -58,7 +59,7 @@ export async function etcdRecoverMember(args: RecoverMemberArgs, deps: CliDeps):
     prepared,
   );
   deps.reporter.info(`member ${result.member} recovered: member ${result.newMemberId}, etcd Healthy`);
-  await printData(deps.stdout, format, result, () => renderResult(result));
+  await printData(deps.stdout, format, result, () => renderResult(result, deps.verbose));
   return 0;
 }
 
@@ -67,8 +68,10 @@ function renderPlan(plan: RecoverMemberPlan): string {
   return `PLAN (dry run, nothing changed)\nMEMBER   ${plan.member} (${plan.reason})\nSTEPS\n${steps}\n`;
 }
 
-function renderResult(result: RecoverMemberResult): string {
+/** `verbose` (-v) adds the phase timings. */
+function renderResult(result: RecoverMemberResult, verbose: boolean): string {
   const actions = result.actions.map((a) => `  - ${a}`).join('\n');
   const checks = result.verification.map((v) => `  ${v.ok ? 'ok  ' : 'FAIL'} ${v.check}`).join('\n');
-  return `MEMBER   ${result.member}: ${result.oldMemberId ?? '(not listed)'} -> ${result.newMemberId}\nACTIONS\n${actions}\nVERIFIED\n${checks}\n`;
+  const text = `MEMBER   ${result.member}: ${result.oldMemberId ?? '(not listed)'} -> ${result.newMemberId}\nACTIONS\n${actions}\nVERIFIED\n${checks}\n`;
+  return verbose ? `${text}${renderPhaseTimings(result.phases)}` : text;
 }

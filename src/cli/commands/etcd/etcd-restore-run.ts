@@ -8,6 +8,7 @@ import { boundedDuration, kubeTargetOf, MAX_TIMER_DURATION_MS, type GlobalArgs }
 import { parseOutputFormat, printData, renderTable } from '../../output.ts';
 import { createProgress } from '../../progress.ts';
 import { humanBytes } from '../../format.ts';
+import { renderPhaseTimings } from '../../phase-timings.ts';
 import { s3TargetOf, type S3Args } from '../../s3-flags.ts';
 import { UsageError } from '../../../core/errors.ts';
 import { planEtcdRestore, type EtcdRestorePlan, type EtcdRestoreRequest } from '../../../core/etcd-restore/restore-plan.ts';
@@ -131,7 +132,7 @@ export async function etcdRestore(args: EtcdRestoreArgs, deps: CliDeps): Promise
     prepared,
   ).finally(() => copying.done());
   deps.reporter.info(`etcd of ${request.namespace}/${request.name} restored and verified; API down ${result.apiDowntimeSeconds}s`);
-  await printData(deps.stdout, format, result, () => renderResult(result));
+  await printData(deps.stdout, format, result, () => renderResult(result, deps.verbose));
   return 0;
 }
 
@@ -142,7 +143,8 @@ function renderPlan(plan: EtcdRestorePlan): string {
   return `PLAN (dry run, nothing changed)\nSOURCE   ${plan.source}${s ? ` (revision ${s.revision}, ${s.totalKeys} keys, ${humanBytes(s.size)}, verified)` : ' (taken when the restore runs)'}\nMEMBERS  ${plan.members}\nSTEPS\n${steps}\n${notes}`;
 }
 
-function renderResult(r: EtcdRestoreResult): string {
+/** `verbose` (-v) adds the phase timings. */
+function renderResult(r: EtcdRestoreResult, verbose: boolean): string {
   const head = [
     ['SOURCE', `${r.source} (revision ${r.snapshot.revision}, ${r.snapshot.totalKeys} keys, ${humanBytes(r.snapshot.size)})`],
     ['TOOL', `${r.tool.name} ${r.tool.version}${r.tool.bumpRevision ? ' with --bump-revision --mark-compacted' : ''}`],
@@ -159,5 +161,6 @@ function renderResult(r: EtcdRestoreResult): string {
   );
   for (const n of r.notes) out.push(`note: ${n}`);
   if (r.removeOldData.length) out.push('the old data was kept; remove it with:', ...r.removeOldData.map((c) => `  ${c}`));
+  if (verbose) out.push(renderPhaseTimings(r.phases));
   return out.join('\n').replace(/\n*$/, '\n');
 }

@@ -8,6 +8,26 @@ import { renderTable } from '../../output.ts';
 import { dash, humanAge, humanBytes } from '../../format.ts';
 
 export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
+  let out = renderHeader(r) + '\n' + renderMembers(r) + '\n' + renderPods(r);
+  const conditions = [
+    ...r.conditions.hostedCluster.map((c) => ({ ...c, on: 'HostedCluster' })),
+    ...r.conditions.hostedControlPlane.map((c) => ({ ...c, on: 'HostedControlPlane' })),
+  ];
+  if (conditions.length) {
+    out +=
+      '\n' +
+      renderTable(
+        ['CONDITION', 'OBJECT', 'STATUS', 'REASON', 'MESSAGE'],
+        conditions.map((c) => [c.type, c.on, c.status, dash(c.reason), dash(c.message)]),
+      );
+  }
+  for (const w of r.warnings) out += `\nwarning: ${w}\n`;
+  if (r.verdict.hint) out += `\nhint: ${r.verdict.hint.replaceAll('{cmd}', commandName(host))}\n`;
+  return out;
+}
+
+/** The block above the tables: the cluster, the verdict, the StatefulSet, backups, alarms; one blank line after. */
+function renderHeader(r: EtcdStatusReport): string {
   const hc = r.hostedCluster;
   const header = [
     ['HOSTED CLUSTER', `${hc.namespace}/${hc.name} (${hc.availabilityPolicy})`],
@@ -25,9 +45,12 @@ export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
   if (r.backups?.newest) header.push(['LAST DRILL', drillText(r.backups.newest.drill)]);
   if (r.alarms.length) header.push(['ALARMS', r.alarms.map((a) => `${a.alarm} on ${a.member}`).join(', ')]);
   const width = Math.max(...header.map(([k]) => (k ?? '').length)) + 3;
-  let out = header.map(([k, v]) => `${(k ?? '').padEnd(width)}${v}`).join('\n') + '\n\n';
+  return header.map(([k, v]) => `${(k ?? '').padEnd(width)}${v}`).join('\n') + '\n';
+}
 
-  out += renderTable(
+/** One row per etcd member: identity, sizes, raft, health, hash. */
+function renderMembers(r: EtcdStatusReport): string {
+  return renderTable(
     [
       'MEMBER',
       'ID',
@@ -67,33 +90,19 @@ export function renderEtcdStatus(r: EtcdStatusReport, host: Host): string {
       dash(m.hashRevision),
     ]),
   );
-  out +=
-    '\n' +
-    renderTable(
-      ['POD', 'PHASE', 'READY', 'RESTARTS', 'REASON'],
-      r.pods.map((p) => [
-        p.name,
-        p.phase,
-        p.ready ? 'true' : 'false',
-        String(p.restarts),
-        p.execError ? `exec failed: ${p.execError}` : dash(p.waitingReason),
-      ]),
-    );
-  const conditions = [
-    ...r.conditions.hostedCluster.map((c) => ({ ...c, on: 'HostedCluster' })),
-    ...r.conditions.hostedControlPlane.map((c) => ({ ...c, on: 'HostedControlPlane' })),
-  ];
-  if (conditions.length) {
-    out +=
-      '\n' +
-      renderTable(
-        ['CONDITION', 'OBJECT', 'STATUS', 'REASON', 'MESSAGE'],
-        conditions.map((c) => [c.type, c.on, c.status, dash(c.reason), dash(c.message)]),
-      );
-  }
-  for (const w of r.warnings) out += `\nwarning: ${w}\n`;
-  if (r.verdict.hint) out += `\nhint: ${r.verdict.hint.replaceAll('{cmd}', commandName(host))}\n`;
-  return out;
+}
+
+function renderPods(r: EtcdStatusReport): string {
+  return renderTable(
+    ['POD', 'PHASE', 'READY', 'RESTARTS', 'REASON'],
+    r.pods.map((p) => [
+      p.name,
+      p.phase,
+      p.ready ? 'true' : 'false',
+      String(p.restarts),
+      p.execError ? `exec failed: ${p.execError}` : dash(p.waitingReason),
+    ]),
+  );
 }
 
 export function renderEtcdSummary(s: EtcdSummary): string {
