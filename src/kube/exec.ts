@@ -158,15 +158,33 @@ export function exitCodeOfStatus(text: string): number | { message: string } {
   return { message: status.message ?? 'the command could not be run' };
 }
 
+/**
+ * Up to STDIN_WINDOW bytes of stdin are queued on the socket before the sender waits for a frame
+ * to be flushed: reading the source (an S3 download) and writing the socket overlap, where
+ * waiting for every 64 KiB frame made each one a round of the event loop. Memory stays bounded.
+ */
+const STDIN_WINDOW = 4 * 1024 * 1024;
+const STDIN_FRAME = 64 * 1024;
+
 async function sendStdin(ws: WebSocket, stdin: Readable | Buffer): Promise<void> {
   const source = Buffer.isBuffer(stdin) ? Readable.from([stdin]) : stdin;
+  let failed: Error | undefined;
+  const noted = (err?: Error | null) => {
+    if (err) failed ??= err;
+  };
   for await (const chunk of source) {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    for (let offset = 0; offset < buf.length; offset += 64 * 1024) {
-      const frame = Buffer.concat([Buffer.from([Channel.stdin]), buf.subarray(offset, offset + 64 * 1024)]);
-      await new Promise<void>((resolve, reject) => ws.send(frame, (err) => (err ? reject(err) : resolve())));
+    for (let offset = 0; offset < buf.length; offset += STDIN_FRAME) {
+      if (failed) throw failed;
+      const piece = buf.subarray(offset, offset + STDIN_FRAME);
+      const frame = Buffer.allocUnsafe(piece.length + 1);
+      frame[0] = Channel.stdin;
+      piece.copy(frame, 1);
+      if (ws.bufferedAmount < STDIN_WINDOW) ws.send(frame, noted);
+      else await new Promise<void>((resolve, reject) => ws.send(frame, (err) => (err ? reject(err) : resolve())));
     }
   }
+  if (failed) throw failed;
   // Only v5 can close stdin alone; on v4 the command sees EOF when the connection ends.
   if (ws.protocol === 'v5.channel.k8s.io') ws.send(Buffer.from([Channel.close, Channel.stdin]));
 }

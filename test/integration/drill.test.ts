@@ -287,3 +287,30 @@ describe('SIGKILL during a drill', () => {
     expect(scratchLeft()).toBeUndefined();
   }, 180_000);
 });
+
+describe('how the snapshot reaches the drill pod', () => {
+  it('a plain snapshot is fetched by the pod itself from a pre-signed URL (as etcd-init would), hashed once; the URL is never printed', async () => {
+    const run = await runCliInProcess(drillArgs(backupUrl, '-o', 'json', '-v'));
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as DrillResult;
+    expect(result.checks.find((c) => c.name === 'snapshot-sha256')).toMatchObject({
+      result: 'pass',
+      detail: expect.stringMatching(/as backup\.json records \(pulled by the pod\)$/),
+    });
+    expect(run.stderr + run.stdout).not.toMatch(/X-Amz-Signature|X-Amz-Credential/);
+    expect(scratchLeft()).toBeUndefined();
+  }, 180_000);
+
+  it('a compressed backup (decoded by hcp-dr) is streamed through exec instead, and passes every check', async () => {
+    const backup = await runCliInProcess(demoBackupArgs(sb, ['--online', '--compress', 'zstd', '-o', 'json']));
+    expect(backup.code, backup.stderr).toBe(0);
+    const m = JSON.parse(backup.stdout) as BackupManifest;
+    expect(m.storage).toBeDefined();
+    const run = await runCliInProcess(drillArgs(`s3://${sb.s3.bucket}/hcp/clusters/demo/${m.id}/`, '-o', 'json'));
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as DrillResult;
+    for (const c of result.checks) expect(c, c.detail).toMatchObject({ result: 'pass' });
+    expect(result.checks.find((c) => c.name === 'snapshot-sha256')!.detail).toMatch(/\(streamed through hcp-dr\)$/);
+    expect(scratchLeft()).toBeUndefined();
+  }, 180_000);
+});

@@ -55,3 +55,31 @@ export function keysText(byType: Record<string, number>): string {
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   return [...HEADLINE.map((t) => [t, byType[t] ?? 0] as const), ...rest].map(([t, n]) => `${t} ${n}`).join(', ');
 }
+
+/** One etcdctl answer of pod.ts readsScript: its exit code, stdout and stderr. */
+export interface ReadAnswer {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The sections of readsScript output by name; a read whose section is missing is absent. */
+export function splitReads(output: string, marker: string): Record<string, ReadAnswer> {
+  const out: Record<string, ReadAnswer> = {};
+  const head = new RegExp(`^${marker} (\\S+) (-?\\d*|stderr)$`, 'gm');
+  const marks = [...output.matchAll(head)];
+  marks.forEach((m, i) => {
+    const from = m.index + m[0].length + 1;
+    const to = i + 1 < marks.length ? marks[i + 1]!.index : output.length;
+    const body = output.slice(Math.min(from, to), to);
+    const name = m[1]!;
+    const read = (out[name] ??= { exitCode: -1, stdout: '', stderr: '' });
+    if (m[2] === 'stderr') read.stderr = body;
+    else {
+      read.exitCode = m[2] === '' ? -1 : Number(m[2]);
+      // readsScript adds a newline after stdout, so a section always ends on a line of its own.
+      read.stdout = body.endsWith('\n') ? body.slice(0, -1) : body;
+    }
+  });
+  return out;
+}

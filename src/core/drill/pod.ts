@@ -16,9 +16,10 @@ const DIR = '/var/lib/hcp-dr-drill';
 export const DrillPaths = { dir: DIR, snapshot: `${DIR}/snapshot.db`, data: `${DIR}/data`, start: `${DIR}/start` } as const;
 const CLIENT = 'http://127.0.0.1:2379';
 const PEER = 'http://127.0.0.1:2380';
+const ETCDCTL = `ETCDCTL_API=3 etcdctl --endpoints=${CLIENT}`;
 
 /** etcdutl where the image has it (3.6 removed `etcdctl snapshot ...`), else etcdctl. */
-const TOOL = 'if command -v etcdutl >/dev/null 2>&1; then T=etcdutl; else T=etcdctl; export ETCDCTL_API=3; fi';
+export const TOOL = 'if command -v etcdutl >/dev/null 2>&1; then T=etcdutl; else T=etcdctl; export ETCDCTL_API=3; fi';
 
 /** The default scratch namespace of a hosted cluster's drills: one per cluster, so a re-run finds a dead run's. */
 export function defaultScratchNamespace(name: string): string {
@@ -47,7 +48,7 @@ export function etcdCommand(): string[] {
 }
 
 export function drillPod(namespace: string, image: string, operationId: string): KubeObject {
-  const wait = `trap 'exit 0' TERM; while [ ! -e ${q(DrillPaths.start)} ]; do sleep 0.2 & wait $!; done; exec ${etcdCommand().map(q).join(' ')}`;
+  const wait = `trap 'exit 0' TERM; while [ ! -e ${q(DrillPaths.start)} ]; do sleep 0.1 & wait $!; done; exec ${etcdCommand().map(q).join(' ')}`;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -72,8 +73,9 @@ export function drillPod(namespace: string, image: string, operationId: string):
 export const POD = Resources.pod;
 
 /**
- * Receives the snapshot on stdin (under .part, renamed once complete), prints its SHA-256, then
- * etcd's own reading of it (`snapshot status -w json`) after a line STATUS: one exec for both.
+ * Receives the snapshot on stdin (under .part, renamed once complete), prints `RECEIVED <bytes>`
+ * (the size the pod holds; the bytes are hashed once, by the caller, as they stream), then etcd's
+ * own reading of it (`snapshot status -w json`) after a line STATUS: one exec for both.
  */
 export function receiveScript(): string {
   return [
@@ -81,7 +83,7 @@ export function receiveScript(): string {
     `mkdir -p ${q(DIR)}`,
     `cat > ${q(DrillPaths.snapshot + '.part')}`,
     `mv ${q(DrillPaths.snapshot + '.part')} ${q(DrillPaths.snapshot)}`,
-    `sha256sum ${q(DrillPaths.snapshot)}`,
+    `echo "RECEIVED $(wc -c < ${q(DrillPaths.snapshot)})"`,
     'echo STATUS',
     TOOL,
     `$T snapshot status ${q(DrillPaths.snapshot)} -w json || echo "STATUS-FAILED $?"`,
@@ -103,5 +105,54 @@ export function restoreScript(): string {
 
 /** etcdctl against the pod's own etcd. */
 export function etcdctlScript(...args: string[]): string {
-  return `ETCDCTL_API=3 etcdctl --endpoints=${CLIENT} --command-timeout=30s ${args.map(q).join(' ')}`;
+  return `${ETCDCTL} --command-timeout=30s ${args.map(q).join(' ')}`;
+}
+
+/**
+ * Polls `endpoint health` inside the pod every 100 ms until the member answers healthy (exit 0,
+ * its JSON printed) or `timeoutSeconds` pass (exit 1, the last answer printed, its stderr on
+ * stderr): no exec round trip per attempt. An attempt has 200 ms (one begun before etcd listens
+ * would otherwise sit out gRPC's 1 s reconnect back-off); after five attempts that failed other
+ * than by a refused connection, each has twice the last, up to 5 s, so a slow but healthy member
+ * still passes.
+ */
+export function healthScript(timeoutSeconds: number): string {
+  const out = q(`${DIR}/health.json`);
+  const err = q(`${DIR}/health.err`);
+  return [
+    `mkdir -p ${q(DIR)}`,
+    `end=$(( $(date +%s) + ${Math.max(1, Math.ceil(timeoutSeconds))} )); t=200; slow=0`,
+    'while :; do',
+    `  if ${ETCDCTL} --command-timeout=\${t}ms endpoint health -w json >${out} 2>${err}; then cat ${out}; exit 0; fi`,
+    `  if [ "$(date +%s)" -ge "$end" ]; then cat ${out}; cat ${err} >&2; exit 1; fi`,
+    `  case "$(cat ${err})" in *'connection refused'*) ;; *) slow=$((slow + 1)) ;; esac`,
+    '  if [ "$slow" -ge 5 ] && [ "$t" -lt 5000 ]; then t=$((t * 2)); fi',
+    '  sleep 0.1',
+    'done',
+  ].join('\n');
+}
+
+/** What the drill reads of the restored member, in one exec (data.ts splits the answer). */
+export const READS = {
+  status: ['endpoint', 'status', '-w', 'json'],
+  hashkv: ['endpoint', 'hashkv', '-w', 'json'],
+  keys: ['get', '/', '--prefix', '--keys-only'],
+} as const;
+
+/**
+ * Runs the reads concurrently in the pod (each etcdctl to its own files), then prints each as a
+ * section: a line `<marker> <name> <exit code>`, its stdout, a line `<marker> <name> stderr`, its
+ * stderr. `marker` is a per-run random token, so no key or value can forge a section line.
+ */
+export function readsScript(marker: string, reads: Record<string, readonly string[]>): string {
+  const dir = q(`${DIR}/reads`);
+  const names = Object.keys(reads);
+  return [
+    `D=${dir}; rm -rf "$D"; mkdir -p "$D"`,
+    `run() { n=$1; shift; ${ETCDCTL} --command-timeout=30s "$@" >"$D/$n.out" 2>"$D/$n.err"; echo $? >"$D/$n.rc"; }`,
+    ...names.map((n) => `run ${n} ${reads[n]!.map(q).join(' ')} &`),
+    'wait',
+    `for n in ${names.join(' ')}; do echo "${marker} $n $(cat "$D/$n.rc")"; cat "$D/$n.out"; echo; echo "${marker} $n stderr"; cat "$D/$n.err"; done`,
+    'rm -rf "$D"',
+  ].join('\n');
 }

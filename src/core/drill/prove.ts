@@ -6,17 +6,23 @@
 import { lastLine } from '../etcd/restore-helpers.ts';
 import { countKeysByType, keysText, SECRET_PREFIXES, valuesOf } from './data.ts';
 import { AESCBC_PREFIX, caMatches, decryptAescbc, keyNameOf, keyPairMatches, KMS_PREFIX } from './keys.ts';
-import { etcdctlScript } from './pod.ts';
-import { inPod, type DrillState } from './steps.ts';
+import type { DrillState, RestoredReads } from './steps.ts';
 
 /** How many Secrets are decrypted. */
 export const SECRET_SAMPLE = 20;
 
-export async function checkKeys(s: DrillState, signal?: AbortSignal): Promise<void> {
-  if (s.broken) return;
-  const r = await inPod(s, etcdctlScript('get', '/', '--prefix', '--keys-only'), undefined, signal);
-  if (r.exitCode !== 0) {
-    s.checks.set('keys-per-type', 'fail', `listing the keys failed: ${lastLine(r.stderr)}`);
+/** The Secret sample's reads, one per prefix, for steps.ts readRestored. */
+export function secretReads(): Record<string, readonly string[]> {
+  return Object.fromEntries(
+    SECRET_PREFIXES.map((prefix, i) => [`secrets${i}`, ['get', prefix, '--prefix', `--limit=${SECRET_SAMPLE}`, '-w', 'json']]),
+  );
+}
+
+export function checkKeys(s: DrillState, reads: RestoredReads | undefined): void {
+  if (s.broken || !reads) return;
+  const r = reads['keys'];
+  if (r?.exitCode !== 0) {
+    s.checks.set('keys-per-type', 'fail', `listing the keys failed: ${lastLine(r?.stderr ?? '') || 'no answer'}`);
     return;
   }
   const { total, byType } = countKeysByType(r.stdout);
@@ -30,24 +36,18 @@ export async function checkKeys(s: DrillState, signal?: AbortSignal): Promise<vo
   );
 }
 
-export async function checkSecrets(s: DrillState, signal?: AbortSignal): Promise<void> {
+export function checkSecrets(s: DrillState, reads: RestoredReads | undefined): void {
   const enc = s.manifest.encryption?.type ?? 'none';
   if (enc === 'kms') {
     s.checks.set('secrets-decrypt', 'skipped', 'KMS-encrypted (k8s:enc:kms:): the key stays in the KMS, not checkable offline');
     return;
   }
-  if (s.broken) return;
-  const sample: { key: string; value: Buffer }[] = [];
-  for (const prefix of SECRET_PREFIXES) {
-    if (sample.length >= SECRET_SAMPLE) break;
-    const r = await inPod(
-      s,
-      etcdctlScript('get', prefix, '--prefix', `--limit=${SECRET_SAMPLE - sample.length}`, '-w', 'json'),
-      undefined,
-      signal,
-    );
-    if (r.exitCode === 0) sample.push(...valuesOf(r.stdout));
-  }
+  if (s.broken || !reads) return;
+  // The first SECRET_SAMPLE Secrets in prefix order, as one read after the other would give them.
+  const sample = SECRET_PREFIXES.flatMap((_p, i) => {
+    const r = reads[`secrets${i}`];
+    return r?.exitCode === 0 ? valuesOf(r.stdout) : [];
+  }).slice(0, SECRET_SAMPLE);
   const aescbc = sample.filter((v) => v.value.subarray(0, AESCBC_PREFIX.length).toString('latin1') === AESCBC_PREFIX);
   const kms = sample.filter((v) => v.value.subarray(0, KMS_PREFIX.length).toString('latin1') === KMS_PREFIX).length;
   const plain = sample.length - aescbc.length - kms;

@@ -27,6 +27,8 @@ export interface DrillInput {
   store: ObjectStore;
   plain: ObjectStore;
   prefix: string;
+  /** backup.json as the caller already read it at `prefix` (read here when absent). */
+  manifest?: BackupManifest | undefined;
   /** The scratch namespace (default hcp-dr-drill-<name>). */
   namespace?: string | undefined;
   /** The etcd image (default: backup.json's, else the control plane's etcd StatefulSet's). */
@@ -47,7 +49,7 @@ export interface DrillDeps extends Cluster {
 }
 
 export async function runDrill(input: DrillInput, deps: DrillDeps): Promise<DrillResult> {
-  const manifest = await readDrillManifest(input.plain, input.prefix, deps.signal);
+  const manifest = input.manifest ?? (await readDrillManifest(input.plain, input.prefix, deps.signal));
   const hc = manifest.hostedCluster;
   const namespace = input.namespace ?? defaultScratchNamespace(hc.name);
   await cleanDeadDrill(namespace, input, deps);

@@ -4,7 +4,7 @@
  * that could not be carried out at all (exec failed, the pod would not start) throws, which
  * rolls the drill back through the runner.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { RemoteError } from '../errors.ts';
 import { Resources } from '../model.ts';
@@ -15,7 +15,9 @@ import { waitUntil } from '../controlplane/wait.ts';
 import type { BackupManifest } from '../bundle/manifest.ts';
 import type { DrillBundle } from './bundle.ts';
 import type { CheckList } from './result.ts';
-import { DRILL_CONTAINER, DRILL_POD, drillPod, etcdctlScript, receiveScript, restoreScript } from './pod.ts';
+import { splitReads, type ReadAnswer } from './data.ts';
+import { pullSnapshot, type Copied } from './pull.ts';
+import { DRILL_CONTAINER, DRILL_POD, drillPod, healthScript, READS, readsScript, receiveScript, restoreScript } from './pod.ts';
 
 export interface DrillState {
   api: KubeApi;
@@ -46,7 +48,7 @@ export interface DrillState {
 
 const seconds = (clock: Clock, since: number) => (clock.now().getTime() - since) / 1000;
 
-export function inPod(s: DrillState, script: string, stdin?: Readable, signal?: AbortSignal) {
+export function inPod(s: DrillState, script: string, stdin?: Readable | Buffer, signal?: AbortSignal) {
   return s.exec.exec({
     namespace: s.namespace,
     pod: DRILL_POD,
@@ -71,40 +73,34 @@ export async function startPod(s: DrillState, operationId: string, signal?: Abor
   });
 }
 
-/** Streams the snapshot into the pod (timed as the download), then etcd's own reading of it. */
+/**
+ * Gets the snapshot into the pod (timed as the download), hashed once as it goes: pulled by the
+ * pod (pull.ts) where it can, else streamed through hcp-dr; then etcd's own reading of it. The
+ * pod's copy is proven by its hash or size here and by `snapshot restore`, which checks the
+ * snapshot's own SHA-256 trailer over the pod's bytes.
+ */
 export async function copySnapshot(s: DrillState, signal?: AbortSignal): Promise<void> {
   const m = s.manifest.snapshot;
   const t0 = s.clock.now().getTime();
-  const hash = createHash('sha256');
-  let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  const source = await s.store.get(s.snapshotKey, signal ? { signal } : {});
-  source.on('error', (err) => meter.destroy(err));
-  const r = await inPod(s, receiveScript(), source.pipe(meter), signal);
+  const got = (await pullSnapshot(s, (script, stdin) => inPod(s, script, stdin, signal))) ?? (await streamSnapshot(s, signal));
   // The download ends when the pod holds the file; its `snapshot status` (a bbolt read) is inside.
   s.timings.download = seconds(s.clock, t0);
-  const [received = '', statusOut] = r.stdout.split(/^STATUS$/m);
-  if (r.exitCode !== 0 || statusOut === undefined)
-    throw new RemoteError(`failed to write the snapshot in the drill pod: ${lastLine(r.stderr) || `exit ${r.exitCode}`}`);
-  const local = hash.digest('hex');
-  const inPodSha = /^([0-9a-f]{64})\s/m.exec(received)?.[1];
-  if (local !== m.sha256 || inPodSha !== m.sha256) {
+  const [received = '', statusOut] = got.stdout.split(/^STATUS$/m);
+  if (got.exitCode !== 0 || statusOut === undefined)
+    throw new RemoteError(`failed to write the snapshot in the drill pod: ${lastLine(got.stderr) || `exit ${got.exitCode}`}`);
+  const held = Number(/^RECEIVED\s+(\d+)\s*$/m.exec(received)?.[1] ?? -1);
+  if (got.sha256 !== m.sha256 || held !== got.size) {
     s.checks.set(
       'snapshot-sha256',
       'fail',
-      `read ${size} bytes with SHA-256 ${local} (in the pod ${inPodSha ?? 'none'}), backup.json records ${m.size} bytes with ${m.sha256}`,
+      `read ${got.size} bytes with SHA-256 ${got.sha256} (the pod holds ${held < 0 ? 'no' : held} bytes; ${got.via}), backup.json records ${m.size} bytes with ${m.sha256}`,
     );
     s.broken = 'the snapshot is not the one backup.json describes';
-  } else s.checks.set('snapshot-sha256', 'pass', `${size} bytes, SHA-256 ${m.sha256.slice(0, 12)}... as backup.json records`);
+  } else
+    s.checks.set('snapshot-sha256', 'pass', `${got.size} bytes, SHA-256 ${m.sha256.slice(0, 12)}... as backup.json records (${got.via})`);
   const status = statusOut.includes('STATUS-FAILED') ? undefined : parseSnapshotStatus(statusOut.slice(statusOut.indexOf('{')));
   if (!status) {
-    s.checks.set('snapshot-status', 'fail', `etcd cannot read the snapshot: ${lastLine(r.stderr) || 'no status printed'}`);
+    s.checks.set('snapshot-status', 'fail', `etcd cannot read the snapshot: ${lastLine(got.stderr) || 'no status printed'}`);
     s.broken ??= 'etcd cannot read the snapshot';
     return;
   }
@@ -117,6 +113,23 @@ export async function copySnapshot(s: DrillState, signal?: AbortSignal): Promise
     `etcd reads revision ${status.revision} and ${status.totalKey} keys; backup.json records revision ${m.revision} and ${m.totalKeys} keys`,
   );
   if (!ok) s.broken ??= 'the snapshot does not hold what backup.json records';
+}
+
+/** Streams the snapshot from the store into the pod through exec, hashing it in hcp-dr as it goes. */
+async function streamSnapshot(s: DrillState, signal?: AbortSignal): Promise<Copied> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const source = await s.store.get(s.snapshotKey, signal ? { signal } : {});
+  source.on('error', (err) => meter.destroy(err));
+  const r = await inPod(s, receiveScript(), source.pipe(meter), signal);
+  return { ...r, sha256: hash.digest('hex'), size, via: 'streamed through hcp-dr' };
 }
 
 /** `snapshot restore` with etcd's hash check on (a damaged snapshot fails here), then the marker that starts etcd. */
@@ -132,22 +145,27 @@ export async function restoreSnapshot(s: DrillState, signal?: AbortSignal): Prom
   }
 }
 
-/** Waits until etcd, started by the pod on the restored data, answers healthy (timed as the start). */
+/**
+ * Waits until etcd, started by the pod on the restored data, answers healthy (timed as the
+ * start): polled inside the pod every 100 ms, bounded by --wait-timeout (pod.ts healthScript).
+ */
 export async function startEtcd(s: DrillState, signal?: AbortSignal): Promise<void> {
   if (s.broken) return;
   // The restore script left the marker: the pod's etcd is starting; timed until it answers healthy.
   const t0 = s.clock.now().getTime();
-  let last = '';
+  // The exec's own bound, should the pod's loop not end by itself (its clock is not ours).
+  const bound = AbortSignal.timeout(s.waitTimeoutMs + 30_000);
+  let h;
   try {
-    await waitUntil({ ...s, signal, timeoutMs: s.waitTimeoutMs }, 'the restored etcd to be healthy', async () => {
-      const h = await inPod(s, etcdctlScript('endpoint', 'health', '-w', 'json'), undefined, signal);
-      const [health] = parseEndpointHealth(h.stdout);
-      last = health?.error ?? lastLine(h.stderr);
-      return health?.healthy === true;
-    });
+    h = await inPod(s, healthScript(s.waitTimeoutMs / 1000), undefined, signal ? AbortSignal.any([signal, bound]) : bound);
   } catch (err) {
-    if (signal?.aborted) throw err;
-    s.checks.set('member-health', 'fail', `etcd on the restored data did not become healthy: ${last || (err as Error).message}`);
+    if (signal?.aborted || !bound.aborted) throw err;
+    h = { exitCode: 1, stdout: '', stderr: `no answer within ${Math.round(s.waitTimeoutMs / 1000)}s` };
+  }
+  const [health] = parseEndpointHealth(h.stdout);
+  if (h.exitCode !== 0 || health?.healthy !== true) {
+    const last = health?.error ?? lastLine(h.stderr);
+    s.checks.set('member-health', 'fail', `etcd on the restored data did not become healthy: ${last || `exit ${h.exitCode}`}`);
     s.broken = 'etcd does not run on the restored data';
     return;
   }
@@ -155,21 +173,43 @@ export async function startEtcd(s: DrillState, signal?: AbortSignal): Promise<vo
   s.checks.set('member-health', 'pass', `1 member healthy after ${s.timings.start.toFixed(1)}s`);
 }
 
+/** What the checks read of the running member (pod.ts READS and the Secret sample), by name. */
+export type RestoredReads = Record<string, ReadAnswer>;
+
+/** One exec for every read of the restored member, run concurrently in the pod; undefined when broken. */
+export async function readRestored(
+  s: DrillState,
+  extra: Record<string, readonly string[]>,
+  signal?: AbortSignal,
+): Promise<RestoredReads | undefined> {
+  if (s.broken) return undefined;
+  const marker = `@@hcp-dr-${randomBytes(12).toString('hex')}@@`;
+  const r = await inPod(s, readsScript(marker, { ...READS, ...extra }), undefined, signal);
+  if (r.exitCode !== 0)
+    throw new RemoteError(`failed to read the restored etcd in the drill pod: ${lastLine(r.stderr) || `exit ${r.exitCode}`}`);
+  return splitReads(r.stdout, marker);
+}
+
 /** Revision and hashkv of the running member against backup.json. */
-export async function checkRevision(s: DrillState, signal?: AbortSignal): Promise<void> {
-  if (s.broken) return;
+export function checkRevision(s: DrillState, reads: RestoredReads | undefined): void {
+  if (s.broken || !reads) return;
   const m = s.manifest.snapshot;
-  const st = parseEndpointStatus((await inPod(s, etcdctlScript('endpoint', 'status', '-w', 'json'), undefined, signal)).stdout)[0];
-  if (!st) s.checks.set('revision', 'fail', 'endpoint status printed nothing');
+  const st = parseEndpointStatus(reads['status']?.stdout ?? '')[0];
+  if (!st)
+    s.checks.set(
+      'revision',
+      'fail',
+      `endpoint status printed nothing${reads['status']?.stderr ? `: ${lastLine(reads['status'].stderr)}` : ''}`,
+    );
   else
     s.checks.set(
       'revision',
       st.revision === m.revision ? 'pass' : 'fail',
       `the restored member is at revision ${st.revision}; backup.json records ${m.revision}`,
     );
-  const hk = await inPod(s, etcdctlScript('endpoint', 'hashkv', '-w', 'json'), undefined, signal);
-  const [h] = parseHashKV(hk.stdout);
-  if (hk.exitCode !== 0 || !h) s.checks.set('hashkv', 'fail', `hashkv failed: ${lastLine(hk.stderr) || 'nothing printed'}`);
+  const hk = reads['hashkv'];
+  const [h] = parseHashKV(hk?.stdout ?? '');
+  if (hk?.exitCode !== 0 || !h) s.checks.set('hashkv', 'fail', `hashkv failed: ${lastLine(hk?.stderr ?? '') || 'nothing printed'}`);
   else
     s.checks.set(
       'hashkv',
