@@ -190,12 +190,13 @@ describe.skipIf(!hasAge)('an encrypted backup on the sandbox', { timeout: 300_00
     expect(render.stderr).toMatch(/etcd-init downloads a plain snapshot/);
   });
 
-  it('restore (which pre-signs the snapshot for etcd-init) refuses a compressed or encrypted backup before any change', async () => {
+  // restore with the identity (a staged decoded copy for etcd-init): restore-encoded.test.ts.
+  it('restore refuses an encrypted backup without an identity before any change', async () => {
     const hcBefore = JSON.stringify(sb.sim.store.get(Resources.hostedCluster, 'clusters', 'demo'));
     for (const m of [encrypted, both]) {
       const run = await runCliInProcess(['restore', urlOf(m), '--kubeconfig', sb.kubeconfig, ...sandboxS3Flags(sb), '--dry-run']);
       expect(run.code).toBe(3);
-      expect(run.stderr).toMatch(/stored compressed or encrypted/);
+      expect(run.stderr).toMatch(/encrypted \(age\) and no identity was given/);
     }
     expect(JSON.stringify(sb.sim.store.get(Resources.hostedCluster, 'clusters', 'demo'))).toBe(hcBefore);
   });

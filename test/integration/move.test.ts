@@ -98,7 +98,7 @@ describe('move', () => {
         'bucket',
       ]),
     );
-    expect(r.plan.map((p) => p.phase)).toEqual(['freeze', 'back up', 'hand off DNS', 'restore', 'tear down', 'after']);
+    expect(r.plan.map((p) => p.phase)).toEqual(['freeze', 'backed-up', 'hand off DNS', 'restore', 'tear down', 'after']);
     expect(r.plan.flatMap((p) => p.actions).join('\n')).toContain('Machine.cluster.x-k8s.io');
     expect(JSON.stringify(m1.sim.store.get(HC, 'clusters', 'demo'))).toBe(before);
     expect(m2.sim.store.get(HC, 'clusters', 'demo')).toBeUndefined();
@@ -188,7 +188,7 @@ describe('move', () => {
       expect(got.stdout.trim().split('\n').sort()).toEqual(instancesBefore.map((i) => `node/${i.nodeName}`).sort());
       expect(r.phases.map((p) => p.phase)).toEqual([
         'freeze',
-        'back-up',
+        'backed-up',
         'dns-handoff',
         'restore',
         'dns-destination',
@@ -321,7 +321,7 @@ describe('move', () => {
       expect(r.repairSplitBrain).toBe(false);
       expect(r.restore?.verdict.state).toBe('SplitBrain');
       expect(r.restore?.repair).toMatchObject({ repaired: false });
-      expect(r.phases.map((p) => p.phase)).toEqual(['freeze', 'back-up', 'dns-handoff', 'restore']);
+      expect(r.phases.map((p) => p.phase)).toEqual(['freeze', 'backed-up', 'dns-handoff', 'restore']);
       expect(r.downtimeSeconds).toBeNull();
       expect(r.nextSteps).toHaveLength(1);
       expect(r.nextSteps[0]).toMatch(

@@ -5,6 +5,7 @@
  */
 import type { ConnectGuest, NodeCount } from '../controlplane/nodes.ts';
 import type { BackupManifest } from '../bundle/manifest.ts';
+import type { Keyring } from '../crypto/age-keys.ts';
 import type { KubeObject } from '../model.ts';
 import type { Clock, KubeApi, NameResolver, ObjectStore, PodExec, Reporter, ResourceType, S3Target } from '../ports.ts';
 
@@ -176,6 +177,11 @@ export interface RestoreRequest {
   force?: boolean;
   /** false: create no NodePool (a move that keeps the existing nodes in service; move/nodes.ts). */
   nodePools?: boolean;
+  /**
+   * --decrypt-with: opens an encrypted backup (one of its recipients). A compressed and/or encrypted
+   * backup is read through it and its snapshot staged decoded for etcd-init (restore/staging.ts).
+   */
+  keyring?: Keyring;
   /** How the store was reached (recorded, without credentials, so `resume` can read the snapshot again). */
   via?: Pick<S3Target, 'region' | 'endpoint' | 'pathStyle' | 'caBundle'>;
 }

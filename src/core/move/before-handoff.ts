@@ -10,15 +10,19 @@ import { backUpFrozenSource, deleteIncompleteUploadAt, moveBackupPrefix } from '
 import { freeze, unfreeze } from './freeze.ts';
 import { planNodes } from './nodes.ts';
 import { movePreflight } from './preflight.ts';
+import { checkDecryptable } from './encoding.ts';
 import { removeSnapshotFile } from './snapshot-file.ts';
 import { quiesceOf, runInput, timed, type MoveState } from './state.ts';
+import { BACKED_UP } from './types.ts';
 
 /** The preflight (reads only): both sides, the bucket, the nodes; fills state.run.pre and .nodes. */
 export async function checkMove(state: MoveState): Promise<void> {
   const run = state.run!;
   const { req, sides } = run;
   state.deps.reporter.info(`preflight: ${sides.source.api.describeTarget()} → ${sides.destination.api.describeTarget()}`);
+  const decryptable = checkDecryptable(req, state.deps.keyring);
   const pre = await movePreflight(req, sides, run.backupRequest);
+  if (decryptable) pre.checks.push(decryptable);
   for (const w of pre.warnings) state.deps.reporter.warn(w);
   const nodes = await planNodes(sides.source.api, state.cp, pre.nodePools, req.nodes ?? (req.withNodes ? 'adopt' : 'auto'));
   pre.checks.push(nodes.check);
@@ -125,7 +129,7 @@ export async function undoBeforeHandOff(state: MoveState, run: PhaseRun<'move'>)
 /** `backed-up`: the snapshot and the bundle from the frozen source, to the store (--via). */
 export async function backUpSource(state: MoveState): Promise<void> {
   const { req, sides, pre, backupRequest, id } = runInput(state);
-  await timed(state, 'back-up', () =>
+  await timed(state, BACKED_UP, () =>
     backUpFrozenSource({
       source: sides.source,
       request: backupRequest,

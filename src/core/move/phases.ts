@@ -15,6 +15,7 @@ import { defineWorkflow } from '../operation/workflow.ts';
 import { backUpSource, checkMove, confirmMove, freezeSource, undoBeforeHandOff } from './before-handoff.ts';
 import { forwardOnly, handOffDns, keepOrLeaveSource, restoreDestination, settleDestination, tearDown } from './forward.ts';
 import type { MoveState } from './state.ts';
+import { BACKED_UP } from './types.ts';
 
 export const moveWorkflow = defineWorkflow<'move', MoveState>({
   type: 'move',
@@ -34,7 +35,7 @@ export const moveWorkflow = defineWorkflow<'move', MoveState>({
       undoes: 'unfreeze the source',
     },
     // Its undo is the one on `frozen`, which must unfreeze before it cleans the bucket.
-    { kind: 'change', name: 'backed-up', run: (s) => backUpSource(s) },
+    { kind: 'change', name: BACKED_UP, run: (s) => backUpSource(s) },
     { kind: 'change', name: 'dns-handoff', run: forwardOnly(handOffDns), pointOfNoReturn: true },
     { kind: 'change', name: 'restoring', run: forwardOnly(restoreDestination) },
     { kind: 'change', name: 'verified', run: forwardOnly(keepOrLeaveSource) },
@@ -52,6 +53,6 @@ export const moveWorkflow = defineWorkflow<'move', MoveState>({
 export function moveStep(step: ((name: string) => void) | undefined): ((name: string) => void) | undefined {
   if (!step) return undefined;
   return (name) => {
-    if (name === 'locked' || name === 'frozen' || name === 'backed-up') step(name);
+    if (name === 'locked' || name === 'frozen' || name === BACKED_UP) step(name);
   };
 }

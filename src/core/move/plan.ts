@@ -3,7 +3,7 @@ import { controlPlaneNamespace } from '../model.ts';
 import { CONTROL_PLANE_KINDS, qualifiedName } from '../objects/kinds.ts';
 import { ownershipRecords } from './handoff.ts';
 import type { MovePreflight } from './preflight.ts';
-import { FROZEN_DEPLOYMENTS, type MoveRequest } from './types.ts';
+import { BACKED_UP, FROZEN_DEPLOYMENTS, type MoveRequest } from './types.ts';
 
 export function planMove(req: MoveRequest, pre: MovePreflight): { phase: string; actions: string[] }[] {
   const { namespace, name } = req;
@@ -22,7 +22,7 @@ export function planMove(req: MoveRequest, pre: MovePreflight): { phase: string;
       ],
     },
     {
-      phase: 'back up',
+      phase: BACKED_UP,
       actions: [
         `etcdctl snapshot save in pod ${cp}/${pre.backup.member.pod}, streamed to ${req.via.url} (SigV4, SHA-256 checked)`,
         `store the Secrets ${pre.backup.capture.secrets.map((s) => s.object.metadata.name).join(', ') || '(none)'}, the HostedCluster and NodePool manifests, and ${CONTROL_PLANE_KINDS.map(qualifiedName).join(', ')} from ${cp}`,

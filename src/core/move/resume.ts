@@ -114,7 +114,15 @@ function resumeState(
     ...ctx,
     cp: controlPlaneNamespace(ctx.namespace, ctx.name),
     resolver: world.resolver(op.dnsServer),
-    deps: { world, restore: deps.restore, clock: deps.clock, reporter: deps.reporter, ...(deps.signal ? { signal: deps.signal } : {}) },
+    deps: {
+      world,
+      restore: deps.restore,
+      clock: deps.clock,
+      reporter: deps.reporter,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      // resume --decrypt-with: the destination's restore of an encrypted move backup.
+      ...(deps.keyring ? { keyring: deps.keyring } : {}),
+    },
     resumeCommand,
     freezeUndo: {
       previousPausedUntil: undo?.previousPausedUntil,

@@ -86,6 +86,7 @@ async function moveState(req: MoveRequest, deps: MoveDeps): Promise<MoveState> {
     pauseTtlMs: req.pauseTtlMs,
     waitTimeoutMs: req.waitTimeoutMs,
     force: req.force,
+    ...(req.codec ? { codec: req.codec } : {}),
   };
   const id = deps.newId();
   return {

@@ -37,7 +37,7 @@ export interface MoveState {
   source: Cluster;
   destination: Cluster;
   resolver: NameResolver;
-  deps: Pick<MoveDeps, 'world' | 'clock' | 'reporter' | 'signal' | 'onBytes' | 'restore'>;
+  deps: Pick<MoveDeps, 'world' | 'clock' | 'reporter' | 'signal' | 'onBytes' | 'restore' | 'keyring'>;
   /** The test hook as the move has always named its boundaries (the crash matrix kills at each). */
   step?: ((name: string) => void) | undefined;
   /** `resume` on the source: the continuation until the destination is verified. */

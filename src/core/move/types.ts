@@ -4,11 +4,14 @@
  */
 import type { NodeModeRequest } from './nodes.ts';
 import type { NodeCount } from '../controlplane/nodes.ts';
-import type { MoveEndpoint, MoveOperation } from '../operation/record.ts';
+import type { MoveEndpoint, MoveOperation, PhaseOf } from '../operation/record.ts';
+import type { PhaseTiming } from '../operation/runner.ts';
 import type { Clock, KubeSession, MoveWorld, NameResolver, ObjectStore, Reporter, S3Target } from '../ports.ts';
 
 export type { MoveWorld } from '../ports.ts';
 import type { PreflightCheck, RestoreResult, RunRestore } from '../contracts/restore.ts';
+import type { Codec } from '../crypto/codec.ts';
+import type { Keyring } from '../crypto/age-keys.ts';
 
 export const MOVE_API_VERSION = 'hcp-dr.openshift.io/v1alpha1';
 
@@ -41,6 +44,8 @@ export interface MoveRequest {
   repair?: boolean;
   dryRun: boolean;
   toolVersion: string;
+  /** --compress/--encrypt-to: the move's backup stored compressed and/or encrypted (its restore stages a decoded copy). */
+  codec?: Codec;
 }
 
 /**
@@ -69,6 +74,8 @@ export interface MoveDeps {
   /** Reached a phase boundary: for -v and the crash tests. */
   step?: (phase: string) => void;
   onBytes?: (n: number) => void;
+  /** --decrypt-with: opens the move's encrypted backup for the destination's restore (never recorded). */
+  keyring?: Keyring;
 }
 
 /** Both sides connected, and the store of the backup. */
@@ -81,10 +88,14 @@ export interface MoveSides {
   resolver: NameResolver;
 }
 
-export interface PhaseTiming {
-  phase: string;
-  seconds: number;
-}
+/** A phase's duration as every workflow's result reports it (`phases` in -o json): the runner's shape. */
+export type { PhaseTiming };
+
+/**
+ * The move's backup phase: one name for the record, the definition (phases.ts), the test hook,
+ * its timing in MoveResult.phases and its entry in the dry run's plan.
+ */
+export const BACKED_UP = 'backed-up' as const satisfies PhaseOf<'move'>;
 
 /** SplitBrain: --no-repair stopped at the destination's split etcd (exit 4); `resume` repairs it and finishes. */
 export type MoveState = 'Planned' | 'Moved' | 'RolledBack' | 'SplitBrain';

@@ -26,7 +26,19 @@ import type { KubeApi } from '../ports.ts';
 export const OperationPhases = {
   backup: ['started', 'quiesced', 'snapshotted', 'resumed', 'uploaded'],
   // The record rides on the HostedCluster it creates: phases before hosted-cluster stay in memory (restore/store.ts).
-  restore: ['started', 'replaced', 'namespaces', 'cluster-data', 'control-plane', 'hosted-cluster', 'node-pools', 'waiting', 'verifying'],
+  // `staged`: a compressed/encrypted backup's snapshot decoded under a short-lived key for etcd-init (restore/staging.ts).
+  restore: [
+    'started',
+    'staged',
+    'replaced',
+    'namespaces',
+    'cluster-data',
+    'control-plane',
+    'hosted-cluster',
+    'node-pools',
+    'waiting',
+    'verifying',
+  ],
   'etcd-restore': ['started', 'paused', 'scaled-down', 'helpers', 'copied', 'restoring', 'restored', 'etcd-started', 'verified'],
   'recover-member': ['started', 'member-added', 'storage-replaced', 'rejoined'],
   move: ['started', 'frozen', 'backed-up', 'dns-handoff', 'restoring', 'verified', 'tearing-down', 'source-removed'],

@@ -16,6 +16,7 @@ import type { KubeObject } from '../model.ts';
 import type { Clock, Cluster, MoveWorld, Reporter } from '../ports.ts';
 import { resolveHostedCluster } from '../controlplane/hosted-cluster.ts';
 import type { NodeCount } from '../controlplane/nodes.ts';
+import type { Keyring } from '../crypto/age-keys.ts';
 
 import {
   isKnownOperationType,
@@ -34,6 +35,8 @@ export interface ResumeDeps extends Cluster {
   world?: MoveWorld;
   /** This resume as the user runs it (`{cmd} resume <name> -n <ns> --context ...`), for hints. */
   resumeCommand?: string;
+  /** --decrypt-with: a restore (or a move's) that must read its encrypted backup again (restore/staging.ts). */
+  keyring?: Keyring;
 }
 
 export interface ResumeResult {

@@ -8,10 +8,12 @@ import { createHash } from 'node:crypto';
 import { PreconditionError } from '../errors.ts';
 import type { KubeObject } from '../model.ts';
 import type { ObjectStore, Reporter } from '../ports.ts';
-import { BackupFiles, parseObjectUrl } from '../bundle/layout.ts';
+import { BackupFiles, backupKey, joinKey, parseObjectUrl } from '../bundle/layout.ts';
 import { carriedObjects } from '../bundle/requirements.ts';
 import type { BackupManifest } from '../bundle/manifest.ts';
-import { readText } from '../bundle/read.ts';
+import { readManifest, readText } from '../bundle/read.ts';
+import { plainStore, requireReadable, storedRecord } from '../bundle/encoded.ts';
+import type { Keyring } from '../crypto/age-keys.ts';
 import { verifyStoredBackup, type BackupVerification } from '../bundle/verify.ts';
 import { checkBackup, refuseUnsound } from '../bundle/check.ts';
 import { parseManifests } from '../objects/documents.ts';
@@ -23,6 +25,8 @@ export interface BundleSource {
   prefix: string;
   /** Opens another bucket (a backup taken with --keys-to). */
   openBucket(bucket: string): Promise<ObjectStore>;
+  /** Opens an encrypted backup (--decrypt-with); a compressed or encrypted one is read decoded (bundle/encoded.ts). */
+  keyring?: Keyring | undefined;
 }
 
 export interface BundleOptions {
@@ -36,9 +40,10 @@ export interface BundleOptions {
 }
 
 export async function readBundle(
-  src: BundleSource,
+  source: BundleSource,
   options: BundleOptions,
 ): Promise<{ bundle: RestoreBundle; verification: BackupVerification | null }> {
+  const src = await decodedSource(source, options.signal);
   const at = (rel: string) => (src.prefix ? `${src.prefix}/${rel}` : rel);
   const url = src.store.url(src.prefix ? `${src.prefix}/` : '');
   let verification: BackupVerification | null = null;
@@ -98,9 +103,28 @@ export async function readBundle(
   return { bundle: { url, manifest, hostedCluster, nodePools, objects, ...(controlPlane ? { controlPlane } : {}) }, verification };
 }
 
-async function verifyStored(src: BundleSource, options: BundleOptions): Promise<BackupVerification> {
+/**
+ * The source as the readers below use it: a plain backup as it is; a compressed or encrypted one
+ * (backup.json `storage`) with its identity checked first (refused before anything else is read),
+ * its store and other buckets decoding (plainStore), and the raw store kept for the byte-level check.
+ */
+async function decodedSource(src: BundleSource, signal?: AbortSignal): Promise<BundleSource & { raw?: ObjectStore }> {
+  const read = await readManifest(src.store, backupKey(joinKey(src.prefix), BackupFiles.manifest), signal);
+  if (!read.ok || !read.manifest.storage) return src;
+  requireReadable(read.manifest, src.keyring, `backup ${src.store.url(src.prefix ? `${src.prefix}/` : '')}`);
+  return {
+    ...src,
+    raw: src.store,
+    store: plainStore(src.store, src.keyring),
+    openBucket: async (bucket) => plainStore(await src.openBucket(bucket), src.keyring),
+  };
+}
+
+async function verifyStored(src: BundleSource & { raw?: ObjectStore }, options: BundleOptions): Promise<BackupVerification> {
   // SHA-256 against backup.json proves the bytes; etcd's own hash would only repeat it, slower.
-  const verification = await verifyStoredBackup(src.store, src.prefix, {
+  // An encoded backup: the stored bytes read raw and decoded in the stream (VerifyOptions.decoding).
+  const verification = await verifyStoredBackup(src.raw ?? src.store, src.prefix, {
+    ...(src.raw ? { decoding: src.keyring ? { keyring: src.keyring } : {} } : {}),
     reporter: options.reporter,
     etcdHash: false,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -124,7 +148,9 @@ async function storedAsWritten(src: BundleSource, manifest: BackupManifest): Pro
   if (!etag) return false;
   const key = src.prefix ? `${src.prefix}/${file || BackupFiles.snapshot}` : file || BackupFiles.snapshot;
   const stored = await src.store.head(key);
-  return stored !== undefined && stored.etag === etag && stored.size === size;
+  // An encoded backup: the ETag is of the stored bytes, their size is backup.json's storage record's.
+  const storedSize = storedRecord(manifest, src.store.url(key))?.storedSize ?? size;
+  return stored !== undefined && stored.etag === etag && stored.size === storedSize;
 }
 
 /** The CAPI and platform objects of manifests/control-plane.yaml (the HostedControlPlane is the operator's: left out). */

@@ -8,12 +8,15 @@ import { InternalError } from '../errors.ts';
 import { controlPlaneNamespace } from '../model.ts';
 import { BackupFiles } from '../bundle/layout.ts';
 import { readBundle } from './bundle.ts';
+import { isEncrypted } from '../bundle/encoded.ts';
+import { needsStaging, stagingKey } from './staging.ts';
 import { desiredObjects } from './objects.ts';
 import type { RestoreState } from './phases.ts';
 import { preflight } from './preflight.ts';
 import { checkRestoreTrust } from './preflight-trust.ts';
 import { recordAnnotations } from './record.ts';
-import type { RestoreBundle } from '../contracts/restore.ts';
+import type { PreflightCheck, RestoreBundle } from '../contracts/restore.ts';
+import type { ObjectStore } from '../ports.ts';
 
 const need = <T>(value: T | undefined, what: string): T => {
   if (value === undefined) throw new InternalError(`restore state has no ${what}`);
@@ -26,7 +29,7 @@ export async function readBackup(s: RestoreState): Promise<void> {
   const { deps } = s;
   deps.reporter.info(`verifying backup ${req.store.url(req.prefix ? `${req.prefix}/` : '')}`);
   const { bundle } = await readBundle(
-    { store: req.store, prefix: req.prefix, openBucket: (bucket) => req.openBucket(bucket) },
+    { store: req.store, prefix: req.prefix, openBucket: (bucket) => req.openBucket(bucket), keyring: req.keyring },
     {
       reporter: deps.reporter,
       ...(deps.signal ? { signal: deps.signal } : {}),
@@ -41,13 +44,18 @@ export async function readBackup(s: RestoreState): Promise<void> {
   s.name = m.hostedCluster.name;
   s.cp = controlPlaneNamespace(s.namespace, s.name);
   const file = m.snapshot.file || BackupFiles.snapshot;
-  const snapshotUrl = await req.store.presignGet(req.prefix ? `${req.prefix}/${file}` : file, req.expiresInSeconds);
+  // A compressed/encrypted snapshot: etcd-init gets a decoded copy, staged by the first change
+  // (staging.ts); its key is pre-signed now (no object needed), so the preflight checks the URL.
+  const staged = needsStaging(m) ? stagingKey(req.prefix, s.namespace, s.name) : undefined;
+  const snapshotUrl = await req.store.presignGet(staged ?? (req.prefix ? `${req.prefix}/${file}` : file), req.expiresInSeconds);
+  if (staged) s.staged = { key: staged, open: () => Promise.resolve(req.store) };
   const startedAt = s.startedAt.toISOString();
   s.record = {
     snapshot: {
       file,
       sha256: m.snapshot.sha256,
       size: m.snapshot.size,
+      ...(staged ? { staged } : {}),
       ...(req.via && Object.keys(req.via).length ? { via: req.via } : {}),
     },
     id: randomUUID().slice(0, 8),
@@ -91,6 +99,7 @@ export async function preflightCheck(s: RestoreState): Promise<void> {
   );
   s.pre = result.preflight;
   s.planned = result.planned;
+  if (s.staged) s.pre.checks.push(stagingCheck(s, req.store));
 }
 
 export async function trustCheck(s: RestoreState): Promise<void> {
@@ -128,6 +137,19 @@ export async function confirmReplace(s: RestoreState): Promise<void> {
   );
   s.deps.reporter.info(`replacing: deleting ${what.join(', ')}`);
   s.deps.reporter.debug('step: confirmed');
+}
+
+/** The row that names the staging (a dry run shows it): which key, and that it goes after verification. */
+function stagingCheck(s: RestoreState, store: ObjectStore): PreflightCheck {
+  const m = need(s.bundle, 'backup').manifest;
+  const form = [m.storage?.compression ? `${m.storage.compression}-compressed` : '', isEncrypted(m) ? 'age-encrypted' : '']
+    .filter(Boolean)
+    .join(' and ');
+  return {
+    name: 'staging',
+    ok: true,
+    detail: `the snapshot is stored ${form}: a decoded (plaintext) copy is staged at ${store.url(need(s.staged, 'staging').key)} for etcd-init, pre-signed, and deleted once the restored data is verified`,
+  };
 }
 
 /** Live keys at the snapshot's revision, when the backup recorded them (snapshot.liveKeys). */

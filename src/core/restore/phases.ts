@@ -6,6 +6,10 @@
  *
  *   backup, preflight, trust, confirm  (checks)  read and verify the backup, every check of the
  *                 target (preflight.ts, preflight-trust.ts), then --replace's confirmation
+ *   staged        a compressed/encrypted backup: its snapshot decoded into a short-lived key
+ *                 etcd-init downloads (staging.ts); undone (deleted) on a failure before the point
+ *                 of no return, deleted by the end of verifying otherwise; first, so a failed
+ *                 decode leaves nothing else changed
  *   replaced      --replace: the old HostedCluster, NodePools and etcd PVCs deleted, waited for
  *   namespaces, cluster-data, control-plane   the objects before the HostedCluster, ensured
  *   hosted-cluster  (point of no return) created with restoreSnapshotURL and the record on it
@@ -13,11 +17,11 @@
  *   waiting       EtcdSnapshotRestored (finish.ts)
  *   verifying     the data verified on every member; a split brain repaired in place (repair.ts)
  *
- * Nothing before the point of no return is undone: every object is accepted as identical by a
- * re-run, which the failures say. Phases are idempotent: a re-run runs them all again.
+ * Nothing before the point of no return is undone but the staged copy: every object is accepted
+ * as identical by a re-run, which the failures say. Phases are idempotent: a re-run runs them all again.
  */
 import { Resources } from '../model.ts';
-import type { Clock, KubeApi, PodExec, Reporter } from '../ports.ts';
+import type { Clock, KubeApi, ObjectStore, PodExec, Reporter } from '../ports.ts';
 import { defineWorkflow, type ChangePhase, type PhaseRun } from '../operation/workflow.ts';
 import { applyObjects } from './apply.ts';
 import { confirmReplace, preflightCheck, readBackup, trustCheck } from './checks.ts';
@@ -27,6 +31,8 @@ import type { Preflight } from './preflight.ts';
 import { readRestoreRecord, recordAnnotations, type RestoreRecord } from './record.ts';
 import type { RecordedSnapshot } from './repair.ts';
 import { replaceExisting } from './replace.ts';
+import { deleteStaged, stageSnapshot } from './staging.ts';
+import { BackupFiles, backupKey, joinKey } from '../bundle/layout.ts';
 import type { RestoreRequest } from '../contracts/restore.ts';
 import type { SourceProbe } from '../contracts/restore.ts';
 import type { RestoreStore } from './store.ts';
@@ -62,6 +68,8 @@ export interface RestoreState {
   record?: RecordedSnapshot;
   /** The one pre-signed URL etcd-init downloads (a run only). */
   snapshotUrl?: string;
+  /** The decoded copy of an encoded snapshot (staging.ts): its key, and the store it is in (opened when needed). */
+  staged?: { key: string; open(): Promise<ObjectStore> };
   desired: DesiredObject[];
   pre?: Preflight;
   /** What the preflight plans (a dry run's objects). */
@@ -154,18 +162,67 @@ async function hostedCluster(s: RestoreState, run: PhaseRun<'restore'>): Promise
   s.store.attach();
 }
 
+/** Decodes the backup's snapshot into the staged key the HostedCluster's URL names (staging.ts). */
+async function stage(s: RestoreState, run: PhaseRun<'restore'>): Promise<void> {
+  const req = s.req!;
+  const staged = s.staged!;
+  const m = s.bundle!.manifest;
+  s.deps.reporter.info(`staging the decoded snapshot at ${req.store.url(staged.key)} (deleted once the restored data is verified)`);
+  await stageSnapshot({
+    store: req.store,
+    sourceKey: backupKey(joinKey(req.prefix), m.snapshot.file || BackupFiles.snapshot),
+    stagedKey: staged.key,
+    keyring: req.keyring,
+    expected: { sha256: m.snapshot.sha256, size: m.snapshot.size },
+    signal: run.signal,
+    onBytes: s.deps.onBytes,
+  });
+}
+
+/** Deletes the staged copy (idempotent); what it did, for the rollback line and the log. */
+async function unstage(s: RestoreState): Promise<string | void> {
+  if (!s.staged) return;
+  const store = await s.staged.open();
+  const note = await deleteStaged(store, s.staged.key);
+  const did = `deleted the staged snapshot copy ${store.url(s.staged.key)}`;
+  s.deps.reporter.info(did);
+  if (note) s.deps.reporter.warn(note);
+  return did;
+}
+
+/**
+ * The last phase: the data verified (repaired if split), then the staged copy deleted, which only
+ * etcd-init and a repair read. A failure before keeps it, named in the record for `resume`.
+ */
+async function verifying(s: RestoreState, run: PhaseRun<'restore'>): Promise<void> {
+  await verifyPhase(s, run);
+  if (!s.staged || s.pre?.alreadyRestored) return;
+  await unstage(s);
+  run.step('unstaged');
+}
+
 export const restoreWorkflow = defineWorkflow<'restore', RestoreState>({
   type: 'restore',
   what: 'restore',
   // Nothing before the point of no return is undone: a re-run accepts what was created (apply.ts says so).
   rollbackNote: 'interrupt-only',
-  rolledBack: () => 'nothing was undone: run the same restore again to go on (objects already created are accepted)',
+  rolledBack: (actions) =>
+    `${actions.length ? `${actions.join('; ')}; nothing else` : 'nothing'} was undone: run the same restore again to go on (objects already created are accepted)`,
   afterPointOfNoReturn: 'the HostedCluster exists with the restore record on it',
   phases: [
     { kind: 'check', name: 'backup', run: readBackup },
     { kind: 'check', name: 'preflight', run: preflightCheck },
     { kind: 'check', name: 'trust', run: trustCheck },
     { kind: 'check', name: 'confirm', run: confirmReplace },
+    {
+      kind: 'change',
+      name: 'staged',
+      run: stage,
+      undo: unstage,
+      undoes: 'delete the staged snapshot copy',
+      // Nothing to stage for a plain backup; none needed over a HostedCluster an earlier run finished.
+      skip: (s) => !s.staged || !s.req || s.pre?.alreadyRestored === true,
+    },
     { kind: 'change', name: 'replaced', run: replace },
     applyPhase('namespaces'),
     applyPhase('cluster-data'),
@@ -173,6 +230,6 @@ export const restoreWorkflow = defineWorkflow<'restore', RestoreState>({
     { kind: 'change', name: 'hosted-cluster', run: hostedCluster, pointOfNoReturn: true },
     applyPhase('node-pools'),
     { kind: 'change', name: 'waiting', run: waitPhase },
-    { kind: 'change', name: 'verifying', run: verifyPhase },
+    { kind: 'change', name: 'verifying', run: verifying },
   ],
 });

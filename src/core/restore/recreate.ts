@@ -58,6 +58,8 @@ export async function recreateFailedRestore(
       rerun: deps.resumeCommand ?? `{cmd} resume ${name} -n ${namespace}`,
       ...(record.toolVersion ? { toolVersion: record.toolVersion } : {}),
       ...(Object.keys(via).length ? { via } : {}),
+      // resume --decrypt-with: an encrypted backup is read, and its snapshot staged again, with it.
+      ...(deps.keyring ? { keyring: deps.keyring } : {}),
     },
     {
       api: deps.api,

@@ -153,11 +153,19 @@ export async function recordedSource(record: RestoreRecord, openStore: (target: 
       hint: `run the restore again: {cmd} restore ${record.backup}`,
     });
   const opened = await openStore({ url: record.backup, ...(snap.via ?? {}) });
-  const key = opened.prefix ? `${opened.prefix}/${snap.file}` : snap.file;
+  // A staged (decoded) copy is read while it lasts: resume has no identity to decode the backup's own object.
+  const key = snap.staged ?? (opened.prefix ? `${opened.prefix}/${snap.file}` : snap.file);
   return { store: opened.store, key, sha256: snap.sha256, size: snap.size };
 }
 
 /** What the record carries so that `resume` can read the snapshot again (no credentials). */
 export type RecordedSnapshot = RestoreRecord & {
-  snapshot?: { file: string; sha256: string; size: number; via?: Pick<S3Target, 'region' | 'endpoint' | 'pathStyle' | 'caBundle'> };
+  snapshot?: {
+    file: string;
+    sha256: string;
+    size: number;
+    /** The decoded copy of a compressed/encrypted snapshot etcd-init downloads (staging.ts): its key in the backup's bucket. */
+    staged?: string;
+    via?: Pick<S3Target, 'region' | 'endpoint' | 'pathStyle' | 'caBundle'>;
+  };
 };

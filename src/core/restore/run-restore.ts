@@ -5,7 +5,7 @@
  * recorded on the HostedCluster it creates (store.ts); a run killed at any point is finished by
  * running it again or by `resume` (resumeRestore), from the cluster alone.
  */
-import { NotFoundError, PartialFailureError } from '../errors.ts';
+import { NotFoundError, PartialFailureError, PreconditionError } from '../errors.ts';
 import { controlPlaneNamespace, type KubeObject } from '../model.ts';
 import type { OpenedStore, S3Target } from '../ports.ts';
 import { resumeWorkflow, runWorkflow, type RunnerIO, type RunOutcome } from '../operation/runner.ts';
@@ -13,7 +13,7 @@ import { BackupFiles } from '../bundle/layout.ts';
 import { restoreWorkflow, type RestoreState } from './phases.ts';
 import type { Preflight } from './preflight.ts';
 import { readRestoreRecord, type RestoreRecord } from './record.ts';
-import { recordedSource, type RepairSource } from './repair.ts';
+import { recordedSource, type RecordedSnapshot, type RepairSource } from './repair.ts';
 import { withNodeCount } from './nodes.ts';
 import { restoreStore } from './store.ts';
 import { restoreResult } from './result.ts';
@@ -65,6 +65,7 @@ export async function resumeRestore(
       sameManagementCluster: undefined,
     },
     repairFrom: { allowed: true, ...(openStore ? { source: () => recordedSource(record, openStore) } : {}) },
+    ...stagedOf(record, openStore),
   } satisfies Partial<RestoreState>);
   const outcome = await carryOut(s, () => resumeWorkflow(restoreWorkflow, s, record, io(s)));
   return restoreResult(facts(s), deps.api, deps.clock, s.applied, s.verification!, outcome.operation as RestoreRecord, s.repair);
@@ -149,9 +150,27 @@ function facts(s: RestoreState) {
   return { bundle: s.bundle!, namespace: s.namespace, name: s.name, cp: s.cp, pre: s.pre as Preflight, startedAt: s.startedAt };
 }
 
-/** The backup's own snapshot object, as the run verified it: what a repair reads again. */
+/** The backup's own snapshot object, as the run verified it (its staged plain copy, if any): what a repair reads again. */
 function repairSource(s: RestoreState, req: RestoreRequest): RepairSource {
   const snapshot = s.record!.snapshot!;
   const file = snapshot.file || BackupFiles.snapshot;
-  return { store: req.store, key: req.prefix ? `${req.prefix}/${file}` : file, sha256: snapshot.sha256, size: snapshot.size };
+  const key = s.staged?.key ?? (req.prefix ? `${req.prefix}/${file}` : file);
+  return { store: req.store, key, sha256: snapshot.sha256, size: snapshot.size };
+}
+
+/**
+ * `resume`: the staged copy the record names (staging.ts), deleted once verifying ends; its store
+ * is reached as the record says (resume's S3 flags and credential chain).
+ */
+function stagedOf(record: RestoreRecord, openStore?: (target: S3Target) => Promise<OpenedStore>): Pick<RestoreState, 'staged'> {
+  const snap = (record as RecordedSnapshot).snapshot;
+  if (!snap?.staged) return {};
+  const open = async () => {
+    if (!openStore)
+      throw new PreconditionError(`the staged snapshot copy s3://.../${snap.staged} of the restore cannot be deleted from here`, {
+        hint: 'run resume from the hcp-dr command line, which can reach the backup',
+      });
+    return (await openStore({ url: record.backup, ...(snap.via ?? {}) })).store;
+  };
+  return { staged: { key: snap.staged, open } };
 }

@@ -9,6 +9,7 @@ import { createProgress } from '../../progress.ts';
 import { dash } from '../../format.ts';
 import { commandName } from '../../host.ts';
 import { s3TargetOf, type S3Args } from '../../s3-flags.ts';
+import { codecOf, keyringOf, type EncodeArgs } from '../../codec-flags.ts';
 import { moveWorld } from '../../move-world.ts';
 import { ExitCode, UsageError } from '../../../core/errors.ts';
 import { runMove } from '../../../core/move/run-move.ts';
@@ -17,7 +18,8 @@ import type { MoveResult } from '../../../core/move/types.ts';
 import { createResolver } from '../../../net/resolver.ts';
 import { VERSION } from '../../../version.ts';
 
-export interface MoveArgs extends GlobalArgs, S3Args {
+export interface MoveArgs extends GlobalArgs, S3Args, EncodeArgs {
+  'decrypt-with'?: string;
   'hosted-cluster': string;
   'to-context': string;
   'to-kubeconfig'?: string;
@@ -57,6 +59,9 @@ export async function move(args: MoveArgs, deps: CliDeps): Promise<number> {
   );
   const via = s3TargetOf(args.via, args, '--via');
   if (args['dns-server'] !== undefined) createResolver(args['dns-server']);
+  // --compress/--encrypt-to and --decrypt-with, read and checked before any connection (the match: checkMove).
+  const codec = await codecOf(args);
+  const keyring = await keyringOf(args);
   const dryRun = args['dry-run'] === true;
   if (!dryRun && !args.yes && !deps.interactive)
     throw new UsageError("refusing to move without confirmation: the hosted cluster's API is down during the move", {
@@ -88,6 +93,7 @@ export async function move(args: MoveArgs, deps: CliDeps): Promise<number> {
         ...(args.repair === false ? { repair: false } : {}),
         dryRun,
         toolVersion: VERSION,
+        ...(codec ? { codec } : {}),
       },
       {
         world: moveWorld(deps, {
@@ -98,6 +104,7 @@ export async function move(args: MoveArgs, deps: CliDeps): Promise<number> {
         reporter: deps.reporter,
         signal: deps.signal,
         restore: runRestore,
+        ...(keyring ? { keyring } : {}),
         newId: () => crypto.randomUUID().slice(0, 8),
         confirm: async (question) => confirmOrRefuse(deps, question, args.yes, 'or run with --dry-run first'),
         step: (phase) => deps.reporter.debug(`step: ${phase}`),

@@ -4,6 +4,7 @@
  */
 import type { CommandRegistrar } from '../../index.ts';
 import { s3ReadOptions } from '../../s3-flags.ts';
+import { decryptOption, encodeOptions } from '../../codec-flags.ts';
 
 export const moveCommand: CommandRegistrar = (y, deps, done) =>
   y.command(
@@ -20,6 +21,8 @@ export const moveCommand: CommandRegistrar = (y, deps, done) =>
         .option('to-kubeconfig', { type: 'string', describe: "Kubeconfig file of --to-context (default: the source's)" })
         .option('via', { type: 'string', describe: "Where the move's backup goes: s3://<bucket>[/<prefix>]", demandOption: true })
         .options(s3ReadOptions)
+        .options(encodeOptions)
+        .options(decryptOption)
         .option('dns-server', {
           type: 'string',
           describe: 'DNS server (IP[:port]) asked whether the API hostname left the source (default: the system resolver)',

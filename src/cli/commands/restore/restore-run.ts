@@ -7,6 +7,7 @@ import { confirmOrRefuse } from '../../confirm.ts';
 import { createProgress } from '../../progress.ts';
 import { dash, humanAge, humanBytes } from '../../format.ts';
 import { s3TargetOf, type S3Args } from '../../s3-flags.ts';
+import { keyringOf } from '../../codec-flags.ts';
 import { ExitCode, UsageError } from '../../../core/errors.ts';
 import type { PodLogs } from '../../../core/contracts/restore.ts';
 import type { KubeApi } from '../../../core/ports.ts';
@@ -29,6 +30,7 @@ export interface RestoreArgs extends GlobalArgs, S3Args {
   'dns-server'?: string;
   force?: boolean;
   yes?: boolean;
+  'decrypt-with'?: string;
 }
 
 export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number> {
@@ -48,6 +50,8 @@ export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number>
   if (waitTimeoutMs <= 0) throw new UsageError('--wait-timeout must be positive', { hint: 'e.g. --wait-timeout 15m' });
   // Refuses an empty or malformed --dns-server before anything else (usage error).
   const resolver = createResolver(args['dns-server']);
+  // --decrypt-with/HCP_DR_AGE_IDENTITY, read and checked before any connection.
+  const keyring = await keyringOf(args);
   const target = s3TargetOf(url, args, 'the backup URL');
   const session = await deps.connectKube(kubeTargetOf(args));
   const opened = await deps.openObjectStore(target);
@@ -71,6 +75,7 @@ export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number>
         ...(args['verify-snapshot'] ? { verifySnapshot: true } : {}),
         ...(args.repair === false ? { repair: false } : {}),
         ...(args.force ? { force: true } : {}),
+        ...(keyring ? { keyring } : {}),
         via: {
           ...(target.region !== undefined ? { region: target.region } : {}),
           ...(target.endpoint !== undefined ? { endpoint: target.endpoint } : {}),
@@ -79,7 +84,7 @@ export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number>
         },
         ...(args['cleanup-cloud-resources'] ? { cleanupCloudResources: true } : {}),
         toolVersion: VERSION,
-        rerun: `{cmd} restore ${url}${session.namespaceExplicit ? ` -n ${session.namespace}` : ''}${args.context ? ` --context ${args.context}` : ''}`,
+        rerun: `{cmd} restore ${url}${session.namespaceExplicit ? ` -n ${session.namespace}` : ''}${args.context ? ` --context ${args.context}` : ''}${args['decrypt-with'] ? ` --decrypt-with ${args['decrypt-with']}` : ''}`,
       },
       {
         api: session.api,

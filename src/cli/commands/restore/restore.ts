@@ -5,6 +5,7 @@
  */
 import type { CommandRegistrar } from '../../index.ts';
 import { s3ReadOptions } from '../../s3-flags.ts';
+import { decryptOption } from '../../codec-flags.ts';
 
 export const restoreCommand: CommandRegistrar = (y, deps, done) =>
   y.command(
@@ -18,6 +19,7 @@ export const restoreCommand: CommandRegistrar = (y, deps, done) =>
           demandOption: true,
         })
         .options(s3ReadOptions)
+        .options(decryptOption)
         .option('replace', {
           type: 'boolean',
           describe:
@@ -72,6 +74,10 @@ export const restoreCommand: CommandRegistrar = (y, deps, done) =>
         .example(
           '$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --dry-run -o yaml',
           'Show the checks and the objects only',
+        )
+        .example(
+          '$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --decrypt-with ~/dr/age-key.txt',
+          'Restore an encrypted backup (its snapshot is staged decoded for etcd-init, then deleted)',
         )
         .example(
           '$0 restore s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --replace --yes',

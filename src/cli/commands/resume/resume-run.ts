@@ -8,16 +8,19 @@ import type { CliDeps } from '../../deps.ts';
 import { kubeTargetOf, type GlobalArgs } from '../../global-flags.ts';
 import { parseOutputFormat, printData } from '../../output.ts';
 import { s3TargetOf, type S3Args } from '../../s3-flags.ts';
+import { keyringOf } from '../../codec-flags.ts';
 import { moveWorld, type MoveWorldOptions } from '../../move-world.ts';
 import { runResume } from './handlers.ts';
 import { renderResume } from './resume-view.ts';
 
-export type ResumeArgs = GlobalArgs & S3Args & { 'hosted-cluster': string };
+export type ResumeArgs = GlobalArgs & S3Args & { 'hosted-cluster': string; 'decrypt-with'?: string };
 
 export async function resume(args: ResumeArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);
   const target = kubeTargetOf(args);
   const s3 = s3Overrides(args);
+  // An encrypted backup a restore or move must read again (a re-created restore, a move's destination restore).
+  const keyring = await keyringOf(args);
   const session = await deps.connectKube(target);
   const result = await runResume(session.namespace, args['hosted-cluster'], {
     api: session.api,
@@ -27,6 +30,7 @@ export async function resume(args: ResumeArgs, deps: CliDeps): Promise<number> {
     signal: deps.signal,
     world: moveWorld(deps, { ...(target.requestTimeoutMs ? { requestTimeoutMs: target.requestTimeoutMs } : {}), s3 }),
     resumeCommand: resumeCommandLine(args, session.namespace, s3),
+    ...(keyring ? { keyring } : {}),
   });
   await printData(deps.stdout, format, result, () => renderResume(result));
   return 0;
@@ -53,6 +57,7 @@ function resumeCommandLine(args: ResumeArgs, namespace: string, s3: NonNullable<
     s3.caBundle ? `--ca-bundle ${s3.caBundle}` : '',
     s3.region ? `--region ${s3.region}` : '',
     s3.pathStyle ? '--path-style' : '',
+    args['decrypt-with'] ? `--decrypt-with ${args['decrypt-with']}` : '',
   ]
     .filter(Boolean)
     .join(' ');

@@ -4,6 +4,7 @@
  */
 import type { CommandRegistrar } from '../../index.ts';
 import { s3ReadOptions } from '../../s3-flags.ts';
+import { decryptOption } from '../../codec-flags.ts';
 
 /** What resume does for each workflow that leaves an operation record (handlers.ts), from that record alone. */
 const RESUME_EPILOGUE = [
@@ -24,6 +25,7 @@ export const resumeCommand: CommandRegistrar = (y, deps, done) =>
       c
         .positional('hosted-cluster', { type: 'string', demandOption: true })
         .options(s3ReadOptions)
+        .options(decryptOption)
         .example('$0 resume demo -n clusters', 'Bring clusters/demo back to its state before an interrupted backup')
         .example(
           '$0 resume demo -n clusters --context mgmt1',
