@@ -5,13 +5,19 @@
  * same kind of cluster:
  *  - `etcd status -A` over all of them against one cluster's `etcd status`, same run (target ≤ 3x);
  *  - `backup --all --online` of 10 of them (selected with -l) against 10 sequential single
- *    `backup --online` runs of the same clusters, same run (target ≤ 0.5x of their sum).
- * Both through the checkout plugin (`npm run build` first). Rounds interleave the two sides, and the
- * medians are compared; the machine is shared, so single rounds wander. Every etcd member, etcd pod
+ *    `backup --online` runs of the same clusters, same run (target ≤ 0.4x of their sum, issue 24).
+ *    An online backup makes three execs into the etcd pod (probe; snapshot save + status; read +
+ *    remove); a fleet run reads the management cluster's identity once and starts the next backup
+ *    as soon as one's snapshot is stored.
+ * Both through the checkout plugin (`npm run build` first). Rounds interleave the two sides; status -A
+ * compares the medians, the backups the median of the rounds' paired ratios (a round's two sides run
+ * back to back, under about the same load: the machine is shared, so single rounds wander). Every etcd member, etcd pod
  * process and the API server run on this machine, so what a real fleet spreads over its management
  * clusters' nodes (each pod's curl or etcdctl, each member's work) is counted here against the plugin.
- * HCP_DR_BENCH_FLEET_CLUSTERS (default 50), HCP_DR_BENCH_FLEET_BACKUPS (10), HCP_DR_BENCH_ROUNDS (3).
+ * HCP_DR_BENCH_FLEET_CLUSTERS (default 50), HCP_DR_BENCH_FLEET_BACKUPS (10), HCP_DR_BENCH_ROUNDS (3),
+ * HCP_DR_BENCH_FLEET_BACKUP_ROUNDS (5).
  */
+import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, startSandbox, type ExtraHostedCluster } from '../test/sandbox/sandbox.ts';
 import type { FleetBackupResult } from '../src/core/backup/fleet.ts';
@@ -21,6 +27,7 @@ import { emit, median, timedRun } from './lib.ts';
 const clusters = Math.max(2, Number(process.env['HCP_DR_BENCH_FLEET_CLUSTERS'] ?? 50));
 const backups = Math.min(clusters - 1, Math.max(1, Number(process.env['HCP_DR_BENCH_FLEET_BACKUPS'] ?? 10)));
 const rounds = Math.max(1, Number(process.env['HCP_DR_BENCH_ROUNDS'] ?? 3));
+const backupRounds = Math.max(1, Number(process.env['HCP_DR_BENCH_FLEET_BACKUP_ROUNDS'] ?? 5));
 const entry = path.join(REPO_ROOT, 'plugin/kubectl-hcp_dr');
 
 // clusters/demo (seeded) plus clusters/c01..; the first `backups` added ones carry bench=backup.
@@ -90,7 +97,8 @@ try {
   const to = ['--to', `s3://${sb.s3.bucket}/bench`, '--endpoint', sb.s3.endpoint, '--path-style', '--online'];
   const fleet: number[] = [];
   const sequential: number[] = [];
-  for (let r = 0; r < rounds; r++) {
+  const backupLoad = os.loadavg()[0] ?? 0;
+  for (let r = 0; r < backupRounds; r++) {
     let sum = 0;
     for (const name of names) sum += (await run(['backup', name, '-n', 'clusters', ...to], `backup ${name}`)).ms;
     sequential.push(sum);
@@ -99,17 +107,18 @@ try {
     if (result.summary.succeeded !== backups) throw new Error(`backup --all: ${f.stdout.slice(0, 2000)}`);
     fleet.push(f.ms);
   }
-  const backupRatio = median(fleet) / median(sequential);
+  const paired = fleet.map((f, i) => f / (sequential[i] ?? f));
+  const backupRatio = median(paired);
   emit({
     bench: 'fleet',
-    metric: `backup --all --online of ${backups} hosted clusters (SingleReplica, median of ${rounds})`,
+    metric: `backup --all --online of ${backups} hosted clusters (SingleReplica, median of ${backupRounds})`,
     value: Math.round(median(fleet)),
     unit: 'ms',
     baseline: { label: `${backups} sequential backup --online`, value: Math.round(median(sequential)) },
     ratio: backupRatio,
-    target: '≤ 0.5x',
-    met: backupRatio <= 0.5,
-    note: `round ratios ${fleet.map((f, i) => (f / (sequential[i] ?? f)).toFixed(2)).join(', ')}; --concurrency 4 (the default)`,
+    target: '≤ 0.4x',
+    met: backupRatio <= 0.4,
+    note: `ratio: median of the paired round ratios ${paired.map((r) => r.toFixed(2)).join(', ')}; --concurrency 4 (the default); 3 execs per backup${loadNote(backupLoad)}`,
   });
 } finally {
   await sb.stop();
@@ -120,4 +129,10 @@ function childCpuMs(stderr: string): number {
   const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stderr);
   if (!m) throw new Error(`no CPU times in: ${stderr.slice(-200)}`);
   return (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000;
+}
+
+/** Other work on the machine while the rounds ran, as the note says it: the ratio is paired, its absolute times are not. */
+function loadNote(load: number): string {
+  const cores = os.cpus().length;
+  return load > cores ? `; loaded machine (load average ${load.toFixed(0)} on ${cores} cores at the start)` : '';
 }

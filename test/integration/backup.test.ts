@@ -62,6 +62,10 @@ describe('backup round trip', () => {
       hostedCluster: { namespace: 'clusters', name: 'demo', infraID: 'demo-x7k2p', platform: 'AWS' },
     });
     expect(manifest.apiDowntimeSeconds).toBeGreaterThan(0);
+    // -o json carries the runner's timings: every phase, in the order of the workflow, never negative.
+    const { phases } = JSON.parse(run.stdout) as { phases: { phase: string; seconds: number }[] };
+    expect(phases.map((p) => p.phase)).toEqual(['preflight', 'quiesced', 'snapshotted', 'resumed', 'uploaded']);
+    expect(phases.every((p) => p.seconds >= 0)).toBe(true);
     // The etcd image drill runs: the etcd StatefulSet's etcd container's, as the backup found it.
     const sts = sb.sim.store.get({ group: 'apps', version: 'v1', plural: 'statefulsets' }, 'clusters-demo', 'etcd') as unknown as {
       spec: { template: { spec: { containers: { name: string; image: string }[] } } };

@@ -5,29 +5,22 @@
  * the running ones roll back (or stay resumable) exactly as a single backup does.
  *
  * Skipped, not failed: HostedClusters with Unmanaged etcd (nothing of theirs is backed up by
- * hcp-dr) and HostedClusters being deleted. The outcome (fleetOutcome) is exit 0 when every
- * selected cluster succeeded, 5 when a failed cluster's rollback failed too (it needs `resume`),
- * 6 when some failed, 130 when interrupted.
+ * hcp-dr) and HostedClusters being deleted. The outcome (fleetOutcome, fleet-outcome.ts) is exit
+ * 0 when every selected cluster succeeded, 5 when a failed cluster's rollback failed too (it needs
+ * `resume`), 6 when some failed, 130 when interrupted.
  */
-import { environmentErrorOf } from '../environment-errors.ts';
-import {
-  ExitCode,
-  HcpDrError,
-  InterruptedError,
-  PartialFailureError,
-  PreconditionError,
-  causeText,
-  isHcpDrError,
-  type ErrorDetails,
-} from '../errors.ts';
+import { ExitCode, PreconditionError } from '../errors.ts';
 import { Resources, type KubeObject } from '../model.ts';
 import type { KubeApi, Reporter } from '../ports.ts';
-import { redactSecrets } from '../redact.ts';
-import { mapBounded } from '../concurrency.ts';
+import { mapReleasing } from '../concurrency.ts';
+import { sharedManagementIdentity } from '../capture/capture.ts';
 import { planBackup } from '../capture/plan.ts';
 import { checkDestinations } from '../capture/preflight.ts';
 import { runBackup } from './run-backup.ts';
+import { itemError } from './fleet-outcome.ts';
 import type { BackupDeps, BackupRequest } from '../capture/request.ts';
+
+export { FleetPartialFailureError, fleetOutcome } from './fleet-outcome.ts';
 
 export interface FleetSelection {
   /** One namespace; every namespace when absent. */
@@ -86,13 +79,6 @@ export interface FleetBackupResult {
   items: FleetBackupItem[];
 }
 
-/** Some clusters of a fleet run failed; the others succeeded. Exit 6. */
-export class FleetPartialFailureError extends HcpDrError {
-  constructor(message: string, details?: ErrorDetails) {
-    super('HCPDR_FLEET_SOME_FAILED', ExitCode.someFailed, message, details);
-  }
-}
-
 /** The selected HostedClusters, sorted by namespace/name. */
 export async function selectHostedClusters(api: KubeApi, selection: FleetSelection): Promise<KubeObject[]> {
   const found = await api.list(
@@ -113,74 +99,96 @@ function skipReason(hc: KubeObject): string | undefined {
   return undefined;
 }
 
+/**
+ * Backs up every selected HostedCluster, `concurrency` at a time, and reports each one's result;
+ * throws only when nothing is selected or the destination fails its check (before any cluster is
+ * touched). The management cluster's identity is read once for all of them.
+ */
 export async function runFleetBackup(req: FleetBackupRequest, deps: FleetDeps): Promise<FleetBackupResult> {
   const startedAt = deps.clock.now();
   const clusters = await selectHostedClusters(deps.api, req.selection);
-  const where = [
-    req.selection.namespace ? `in namespace ${req.selection.namespace}` : 'in any namespace',
-    ...(req.selection.labelSelector ? [`matching ${req.selection.labelSelector}`] : []),
+  const toBackUp = clusters.filter((hc) => skipReason(hc) === undefined);
+  await checkFleet(req, deps, clusters, toBackUp);
+  const shared: FleetDeps = { ...deps, managementIdentity: deps.managementIdentity ?? sharedManagementIdentity(deps.api) };
+  const items = await mapReleasing(clusters, Math.max(1, req.concurrency), (hc, release) => backUpOne(req, shared, hc, release));
+  return fleetResult(req, startedAt, deps.clock.now(), items);
+}
+
+/** Where the selection looked, for messages: "in namespace x matching a=b". */
+function selectionText(selection: FleetSelection): string {
+  return [
+    selection.namespace ? `in namespace ${selection.namespace}` : 'in any namespace',
+    ...(selection.labelSelector ? [`matching ${selection.labelSelector}`] : []),
   ].join(' ');
+}
+
+/**
+ * Refuses an empty selection (exit 3), then checks the destination once with one cheap listing,
+ * before any cluster is touched: a missing bucket or wrong credentials fail the run once (exit 1
+ * or 3) instead of once per cluster. Says what the run will do.
+ */
+async function checkFleet(req: FleetBackupRequest, deps: FleetDeps, clusters: KubeObject[], toBackUp: KubeObject[]): Promise<void> {
+  const where = selectionText(req.selection);
   if (clusters.length === 0) {
     throw new PreconditionError(`failed to back up the fleet: no HostedCluster ${where} on ${deps.api.describeTarget()}`, {
       hint: 'check -n and -l (without them every namespace is searched), and --context',
     });
   }
-  const toBackUp = clusters.filter((hc) => skipReason(hc) === undefined);
   const first = toBackUp[0];
-  // One cheap listing before any cluster is touched: a missing bucket or wrong credentials fail the
-  // run once (exit 1 or 3) instead of once per cluster.
   if (first) await checkDestinations({ ...req.template, namespace: first.metadata.namespace ?? '', name: first.metadata.name ?? '' });
   deps.reporter.info(
     `${req.dryRun ? 'planning' : 'backing up'} ${toBackUp.length} of ${clusters.length} HostedClusters ${where} (${req.template.mode}, ${Math.min(req.concurrency, Math.max(1, toBackUp.length))} at a time)`,
   );
+}
 
-  const items = await mapBounded(clusters, Math.max(1, req.concurrency), async (hc): Promise<FleetBackupItem> => {
-    const namespace = hc.metadata.namespace ?? '';
-    const name = hc.metadata.name ?? '';
-    const base = { namespace, name, backup: null, detail: null, error: null, seconds: null };
-    const skipped = skipReason(hc);
-    if (skipped) {
-      deps.reporter.info(`${namespace}/${name}: skipped: ${skipped}`);
-      return { ...base, state: 'Skipped', detail: skipped };
+/**
+ * One cluster's item: Skipped (with the reason), NotStarted once the run is interrupted, Planned
+ * (dry run), Succeeded, or Failed/Interrupted with its error. Never throws: a failure is the item's.
+ */
+async function backUpOne(req: FleetBackupRequest, deps: FleetDeps, hc: KubeObject, release: () => void): Promise<FleetBackupItem> {
+  const namespace = hc.metadata.namespace ?? '';
+  const name = hc.metadata.name ?? '';
+  const base = { namespace, name, backup: null, detail: null, error: null, seconds: null };
+  const skipped = skipReason(hc);
+  if (skipped) {
+    deps.reporter.info(`${namespace}/${name}: skipped: ${skipped}`);
+    return { ...base, state: 'Skipped', detail: skipped };
+  }
+  if (deps.signal?.aborted) return { ...base, state: 'NotStarted' };
+  const started = deps.clock.now().getTime();
+  const seconds = () => Math.round((deps.clock.now().getTime() - started) / 100) / 10;
+  const request: BackupRequest = { ...req.template, namespace, name };
+  const reporter = prefixed(deps.reporter, `${namespace}/${name}: `);
+  try {
+    if (req.dryRun) {
+      const plan = await planBackup(request, { ...deps, reporter });
+      return { ...base, state: 'Planned', detail: `snapshot from ${plan.member}; downtime: ${plan.expectedDowntime}`, seconds: seconds() };
     }
-    if (deps.signal?.aborted) return { ...base, state: 'NotStarted' };
-    const started = deps.clock.now().getTime();
-    const seconds = () => Math.round((deps.clock.now().getTime() - started) / 100) / 10;
-    const request: BackupRequest = { ...req.template, namespace, name };
-    const reporter = prefixed(deps.reporter, `${namespace}/${name}: `);
-    try {
-      if (req.dryRun) {
-        const plan = await planBackup(request, { ...deps, reporter });
-        return {
-          ...base,
-          state: 'Planned',
-          detail: `snapshot from ${plan.member}; downtime: ${plan.expectedDowntime}`,
-          seconds: seconds(),
-        };
-      }
-      const result = await runBackup(request, {
-        ...deps,
-        reporter,
-        step: (step) => deps.step?.(`${namespace}/${name}`, step),
-      });
-      const m = result.manifest;
-      deps.reporter.info(`${namespace}/${name}: backed up to ${result.url}`);
-      return {
-        ...base,
-        state: 'Succeeded',
-        backup: { id: m.id, url: result.url, createdAt: m.createdAt, sizeBytes: m.snapshot.size, revision: m.snapshot.revision },
-        seconds: seconds(),
-      };
-    } catch (err) {
-      const error = itemError(err);
-      // Cut by the signal (rolled back), unless its rollback failed: that cluster needs resume.
-      const interrupted = deps.signal?.aborted === true && error.exitCode !== ExitCode.partialFailure;
-      if (interrupted) reporter.warn(`interrupted: ${error.message}`);
-      else reporter.warn(`failed: ${error.message}`);
-      return { ...base, state: interrupted ? 'Interrupted' : 'Failed', error, seconds: seconds() };
-    }
-  });
+    const result = await runBackup(request, {
+      ...deps,
+      reporter,
+      step: (step) => deps.step?.(`${namespace}/${name}`, step),
+      onSnapshotStored: release,
+    });
+    const m = result.manifest;
+    deps.reporter.info(`${namespace}/${name}: backed up to ${result.url}`);
+    return {
+      ...base,
+      state: 'Succeeded',
+      backup: { id: m.id, url: result.url, createdAt: m.createdAt, sizeBytes: m.snapshot.size, revision: m.snapshot.revision },
+      seconds: seconds(),
+    };
+  } catch (err) {
+    const error = itemError(err);
+    // Cut by the signal (rolled back), unless its rollback failed: that cluster needs resume.
+    const interrupted = deps.signal?.aborted === true && error.exitCode !== ExitCode.partialFailure;
+    reporter.warn(`${interrupted ? 'interrupted' : 'failed'}: ${error.message}`);
+    return { ...base, state: interrupted ? 'Interrupted' : 'Failed', error, seconds: seconds() };
+  }
+}
 
+/** The run's result: the items in selection order and their count per state. */
+function fleetResult(req: FleetBackupRequest, startedAt: Date, finishedAt: Date, items: FleetBackupItem[]): FleetBackupResult {
   const count = (state: FleetItemState) => items.filter((i) => i.state === state).length;
   return {
     apiVersion: 'hcp-dr.openshift.io/v1alpha1',
@@ -191,7 +199,7 @@ export async function runFleetBackup(req: FleetBackupRequest, deps: FleetDeps): 
     selection: { namespace: req.selection.namespace ?? null, labelSelector: req.selection.labelSelector ?? null },
     concurrency: req.concurrency,
     startedAt: startedAt.toISOString(),
-    finishedAt: deps.clock.now().toISOString(),
+    finishedAt: finishedAt.toISOString(),
     summary: {
       total: items.length,
       succeeded: count('Succeeded'),
@@ -202,52 +210,6 @@ export async function runFleetBackup(req: FleetBackupRequest, deps: FleetDeps): 
       notStarted: count('NotStarted'),
     },
     items,
-  };
-}
-
-/**
- * The run's error, if it has one: interrupted (130) when a signal stopped it, unless a rollback
- * failed; a failed cluster that needs `resume` (5) before the others; some failed (6). Each
- * failed cluster is named with its cause, and its hint joins the hint.
- */
-export function fleetOutcome(result: FleetBackupResult, interrupted: boolean): HcpDrError | undefined {
-  const failed = result.items.filter((i) => i.state === 'Failed');
-  const needResume = failed.filter((i) => i.error?.exitCode === ExitCode.partialFailure);
-  const named = (list: FleetBackupItem[]) => list.map((i) => `${i.namespace}/${i.name} (${i.error?.message ?? 'failed'})`).join('; ');
-  const hints = (list: FleetBackupItem[]) =>
-    list
-      .filter((i) => i.error?.hint)
-      .map((i) => `${i.namespace}/${i.name}: ${i.error?.hint}`)
-      .join('; ');
-  if (needResume.length > 0) {
-    return new PartialFailureError(
-      `failed to back up ${failed.length} of ${result.summary.total} hosted clusters, and ${needResume.length} need resume: ${named(needResume)}`,
-      { hint: hints(needResume) },
-    );
-  }
-  if (interrupted) {
-    return new InterruptedError(
-      `fleet backup interrupted: ${result.summary.succeeded} backed up, ${result.summary.interrupted} rolled back, ${result.summary.notStarted} not started`,
-    );
-  }
-  if (failed.length > 0) {
-    const hint = hints(failed);
-    return new FleetPartialFailureError(
-      `failed to back up ${failed.length} of ${result.summary.total} hosted clusters (${result.summary.succeeded} backed up): ${named(failed)}`,
-      hint ? { hint } : {},
-    );
-  }
-  return undefined;
-}
-
-function itemError(err: unknown): FleetItemError {
-  const known = isHcpDrError(err) ? err : environmentErrorOf(err);
-  if (!known) return { code: 'HCPDR_INTERNAL', exitCode: ExitCode.error, message: redactSecrets(causeText(err)), hint: null };
-  return {
-    code: known.code,
-    exitCode: known.exitCode,
-    message: redactSecrets(known.message.replace(/\s*\n\s*/g, '; ')),
-    hint: known.hint ? redactSecrets(known.hint) : null,
   };
 }
 

@@ -42,7 +42,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     hc: state.pre!.hc,
     previousReplicas: state.pre!.replicas,
   }));
-  await runWorkflow(backupWorkflow, state, operation, {
+  const outcome = await runWorkflow(backupWorkflow, state, operation, {
     store,
     reporter: deps.reporter,
     clock: deps.clock,
@@ -51,5 +51,5 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     resumeCommand: `{cmd} resume ${req.name} -n ${req.namespace}`,
   });
   deps.step?.('done');
-  return { manifest: state.manifest!, url: `${req.destination.store.url(prefixOf(state, req))}/` };
+  return { manifest: state.manifest!, url: `${req.destination.store.url(prefixOf(state, req))}/`, phases: outcome.phases };
 }

@@ -41,11 +41,32 @@ export interface Capture {
   managementCluster?: ManagementClusterIdentity;
 }
 
+/** The management cluster's identity; `warn` hears why a part could not be read. */
+export type ManagementIdentityReader = (warn: (message: string) => void) => Promise<ManagementClusterIdentity | undefined>;
+
+/**
+ * The identity read once for the backups of a fleet (it is the same for all of them), each
+ * backup's `warn` still hearing why it could not be read.
+ */
+export function sharedManagementIdentity(api: KubeApi): ManagementIdentityReader {
+  let read: Promise<{ identity: ManagementClusterIdentity | undefined; warnings: string[] }> | undefined;
+  return async (warn) => {
+    read ??= (async () => {
+      const warnings: string[] = [];
+      return { identity: await readManagementIdentity(api, (m) => warnings.push(m)), warnings };
+    })();
+    const { identity, warnings } = await read;
+    for (const w of warnings) warn(w);
+    return identity;
+  };
+}
+
 export async function captureRestoreInputs(
   api: KubeApi,
   hc: KubeObject,
   controlPlaneNamespace: string,
   reporter: Reporter,
+  readIdentity: ManagementIdentityReader = (warn) => readManagementIdentity(api, warn),
 ): Promise<Capture> {
   const namespace = hc.metadata.namespace ?? '';
   const name = hc.metadata.name ?? '';
@@ -94,7 +115,7 @@ export async function captureRestoreInputs(
   const copies = new Set(secrets.map((s) => s.object.metadata.name ?? ''));
   const controlPlane = await captureControlPlaneSecrets(api, controlPlaneNamespace, name, copies, reporter);
   for (const object of controlPlane.objects) secrets.push({ role: 'pki', object });
-  const managementCluster = await readManagementIdentity(api, (m) => reporter.warn(m));
+  const managementCluster = await readIdentity((m) => reporter.warn(m));
   return {
     ...(managementCluster ? { managementCluster } : {}),
     uid: hc.metadata.uid ?? '',

@@ -28,7 +28,10 @@ export interface Preflight {
   etcdImage?: string | undefined;
 }
 
-export async function preflight(req: BackupRequest, deps: Pick<BackupDeps, 'api' | 'exec' | 'reporter' | 'signal'>): Promise<Preflight> {
+export async function preflight(
+  req: BackupRequest,
+  deps: Pick<BackupDeps, 'api' | 'exec' | 'reporter' | 'signal' | 'managementIdentity'>,
+): Promise<Preflight> {
   const hc = await resolveHostedCluster(deps.api, req.namespace, req.name);
   assertManagedEtcd(hc);
   // The bucket first: one cheap request, before the etcd members are asked anything.
@@ -60,7 +63,7 @@ export async function preflight(req: BackupRequest, deps: Pick<BackupDeps, 'api'
           'the control plane looks incomplete; use --online to back up without scaling the API servers',
         )
       : {};
-  const capture = await captureRestoreInputs(deps.api, hc, cpNamespace, deps.reporter);
+  const capture = await captureRestoreInputs(deps.api, hc, cpNamespace, deps.reporter, deps.managementIdentity);
   checkKeyLengths(plannedKeys(req, capture));
   return {
     hc,
@@ -90,7 +93,10 @@ export interface BackupPlan {
 /** The snapshot rate assumed for the downtime estimate; measured rates are far higher on SSDs. */
 const ASSUMED_SNAPSHOT_BYTES_PER_SECOND = 100 * 1024 * 1024;
 
-export async function planBackup(req: BackupRequest, deps: Pick<BackupDeps, 'api' | 'exec' | 'reporter' | 'signal'>): Promise<BackupPlan> {
+export async function planBackup(
+  req: BackupRequest,
+  deps: Pick<BackupDeps, 'api' | 'exec' | 'reporter' | 'signal' | 'managementIdentity'>,
+): Promise<BackupPlan> {
   const p = await preflight(req, deps);
   const ns = p.controlPlaneNamespace;
   const quiesce = req.mode === 'quiesce';

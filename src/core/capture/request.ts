@@ -4,6 +4,8 @@ import type { Clock, KubeApi, OpenedStore, PodExec, Reporter } from '../ports.ts
 import type { EtcdFacts } from '../etcd/verdict.ts';
 import type { BackupManifest, BackupMode } from '../bundle/manifest.ts';
 import type { Codec } from '../crypto/codec.ts';
+import type { ManagementIdentityReader } from './capture.ts';
+import type { PhaseTiming } from '../operation/runner.ts';
 
 /** A store and the key prefix (root) under which backups go ('' for the bucket root). */
 export type Destination = OpenedStore;
@@ -39,11 +41,21 @@ export interface BackupDeps {
   onProgress?: (bytes: number) => void;
   /** Reached a step boundary (quiesced, snapshotted, resumed, uploaded, done): for -v and tests. */
   step?: (name: string) => void;
+  /**
+   * The snapshot is in the store: the part of the backup that streams (and holds the upload's
+   * buffers) is over; small objects, backup.json and the file's removal remain. A fleet run starts
+   * its next backup here.
+   */
+  onSnapshotStored?: () => void;
+  /** The management cluster's identity as a fleet run shares it (capture.ts sharedManagementIdentity); else read by this backup. */
+  managementIdentity?: ManagementIdentityReader;
 }
 
 export interface BackupResult {
   manifest: BackupManifest;
   url: string;
+  /** Every phase the runner carried out (the check included), in order, with its duration (`phases` in -o json). */
+  phases: PhaseTiming[];
 }
 
 export interface SnapshotMember {

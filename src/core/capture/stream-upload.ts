@@ -12,7 +12,7 @@
 import { PassThrough } from 'node:stream';
 import type { ObjectLock, ObjectStore } from '../ports.ts';
 import { DigestStream, type DigestResult } from '../snapshot/digest-stream.ts';
-import { streamSnapshot, type PodRef } from '../etcd/pod-snapshot.ts';
+import { streamAndRemoveSnapshot, streamSnapshot, type PodRef } from '../etcd/pod-snapshot.ts';
 import { encodeStream, isPlainCodec, type Codec, type Encoded } from '../crypto/codec.ts';
 
 export interface StreamUploadOptions {
@@ -23,6 +23,8 @@ export interface StreamUploadOptions {
   onBytes?: (total: number) => void;
   /** Compressed and/or encrypted in the stream, after the plain bytes are hashed (crypto/codec.ts). */
   codec?: Codec;
+  /** Remove the file in the same exec once it is read (pod-snapshot.ts streamAndRemoveSnapshot); `removed` says whether it went. */
+  removeAfterRead?: boolean;
 }
 
 export async function streamPodFileToStore(
@@ -31,7 +33,7 @@ export async function streamPodFileToStore(
   store: ObjectStore,
   key: string,
   options: StreamUploadOptions = {},
-): Promise<DigestResult & { etag?: string; stored?: ReturnType<Encoded['result']> }> {
+): Promise<DigestResult & { etag?: string; stored?: ReturnType<Encoded['result']>; removed?: boolean }> {
   const digest = new DigestStream(options.onBytes);
   const source = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
   source.pipe(digest);
@@ -53,7 +55,11 @@ export async function streamPodFileToStore(
       source.destroy();
       throw error;
     });
-  const streamed = streamSnapshot(pod, path, source).then(
+  let removed = false;
+  const read = options.removeAfterRead
+    ? streamAndRemoveSnapshot(pod, path, source).then((r) => void (removed = r.removed))
+    : streamSnapshot(pod, path, source);
+  const streamed = read.then(
     () => void source.end(),
     (error: unknown) => {
       first ??= { error };
@@ -64,7 +70,12 @@ export async function streamPodFileToStore(
   );
   await Promise.allSettled([streamed, uploaded]);
   if (first) throw first.error;
-  return { ...digest.result(), ...(etag ? { etag } : {}), ...(encoded ? { stored: encoded.result() } : {}) };
+  return {
+    ...digest.result(),
+    ...(etag ? { etag } : {}),
+    ...(encoded ? { stored: encoded.result() } : {}),
+    ...(options.removeAfterRead ? { removed } : {}),
+  };
 }
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));

@@ -100,7 +100,8 @@ export async function backup(args: BackupArgs, deps: CliDeps): Promise<number> {
     deps.reporter.info(
       `backup complete: ${result.url} (${humanBytes(result.manifest.snapshot.size)}, revision ${result.manifest.snapshot.revision})`,
     );
-    await printData(deps.stdout, format, result.manifest, () => renderBackupResult(result));
+    // -o json|yaml: backup.json's document and the runner's phase timings.
+    await printData(deps.stdout, format, { ...result.manifest, phases: result.phases }, () => renderBackupResult(result, deps.verbose));
     return 0;
   } finally {
     progress.done();

@@ -2,6 +2,7 @@
 import type { BackupPlan } from '../../../core/capture/plan.ts';
 import type { BackupResult } from '../../../core/capture/request.ts';
 import { humanBytes } from '../../format.ts';
+import { renderPhaseTimings } from '../../phase-timings.ts';
 
 export function renderBackupPlan(plan: BackupPlan): string {
   return (
@@ -18,7 +19,8 @@ export function renderBackupPlan(plan: BackupPlan): string {
   );
 }
 
-export function renderBackupResult(result: BackupResult): string {
+/** `verbose` (-v) adds the phase timings. */
+export function renderBackupResult(result: BackupResult, verbose = false): string {
   const m = result.manifest;
   const rows = [
     ['BACKUP', result.url],
@@ -32,5 +34,6 @@ export function renderBackupResult(result: BackupResult): string {
     ['SHA256', m.snapshot.sha256],
     ['SECRETS', m.secrets.map((s) => s.name).join(', ') || 'none'],
   ];
-  return rows.map(([k, v]) => `${(k ?? '').padEnd(14)}${v}`).join('\n') + '\n';
+  const table = rows.map(([k, v]) => `${(k ?? '').padEnd(14)}${v}`).join('\n') + '\n';
+  return verbose ? `${table}\n${renderPhaseTimings(result.phases)}` : table;
 }
