@@ -19,7 +19,13 @@ export type PermissionScope =
   /** Across all namespaces (a list of every HostedCluster). */
   | 'all-namespaces'
   /** Named cluster-scoped objects (`resourceNames`), granted by a ClusterRole bound cluster-wide. */
-  | 'cluster';
+  | 'cluster'
+  /**
+   * The namespace a drill creates and removes, and what it holds: it does not exist before the run,
+   * so no RoleBinding can be placed in it; granted cluster-wide, narrowed by resourceNames where
+   * RBAC can name the object (never for create: the name of what a create makes is not authorized).
+   */
+  | 'scratch-namespace';
 
 export interface ApiPermission {
   /** API group, '' for the core group. */
@@ -42,11 +48,14 @@ export interface ApiPermission {
    * is granted for what it adds, and its absence is a warning, not a failure.
    */
   optional?: boolean;
+  /** The objects are the drill's scratch namespaces, whose names only the caller knows (resourceNames filled in by it). */
+  namedScratchNamespace?: boolean;
   why: string;
 }
 
-export type Workflow = 'backup-online' | 'backup-quiesce' | 'backup-all-online' | 'backup-all-quiesce' | 'backup-prune';
+export type Workflow = 'backup-online' | 'backup-quiesce' | 'backup-all-online' | 'backup-all-quiesce' | 'backup-prune' | 'drill';
 
+/** The workflows of a schedule's backup CronJobs (a drill runs under a ServiceAccount of its own). */
 export const WORKFLOWS: readonly Workflow[] = [
   'backup-online',
   'backup-quiesce',
@@ -160,6 +169,50 @@ const FLEET: readonly ApiPermission[] = [
   },
 ];
 
+/** The drill's etcd pod (src/core/drill/pod.ts DRILL_POD; test/unit/schedule-drill.test.ts holds them equal). */
+export const DRILL_POD_NAME = 'hcp-dr-drill-etcd';
+
+/**
+ * What `drill` (one backup, or `drill --all` one after another) does on the management cluster:
+ * nothing of the hosted cluster (the keys and PKI come from the backup), only its scratch namespace
+ * and one pod in it. The etcd image comes from backup.json; the StatefulSet fallback is not granted.
+ */
+const DRILL: readonly ApiPermission[] = [
+  {
+    group: '',
+    resource: 'namespaces',
+    verbs: ['create'],
+    where: 'scratch-namespace',
+    why: 'the drill creates its scratch namespace, which carries its record',
+  },
+  {
+    group: '',
+    resource: 'namespaces',
+    verbs: ['get', 'patch', 'delete'],
+    where: 'scratch-namespace',
+    namedScratchNamespace: true,
+    why: "find a dead drill's namespace, record each phase on it, remove it and wait until it is gone",
+  },
+  { group: '', resource: 'pods', verbs: ['create'], where: 'scratch-namespace', why: 'the throwaway etcd pod' },
+  {
+    group: '',
+    resource: 'pods',
+    verbs: ['get'],
+    where: 'scratch-namespace',
+    resourceNames: [DRILL_POD_NAME],
+    why: 'wait until the etcd pod runs',
+  },
+  {
+    group: '',
+    resource: 'pods/exec',
+    verbs: ['create'],
+    compatVerbs: ['get'],
+    where: 'scratch-namespace',
+    resourceNames: [DRILL_POD_NAME],
+    why: 'stream the snapshot in, restore it, run etcdctl against the restored member',
+  },
+];
+
 /** The permissions of one workflow. `backup prune` talks to S3 only: it needs none. */
 export function permissionsOf(workflow: Workflow): ApiPermission[] {
   switch (workflow) {
@@ -173,6 +226,8 @@ export function permissionsOf(workflow: Workflow): ApiPermission[] {
       return [...FLEET, ...BACKUP_COMMON, ...QUIESCE];
     case 'backup-prune':
       return [];
+    case 'drill':
+      return [...DRILL];
   }
 }
 

@@ -24,7 +24,7 @@ import {
   startKubeApiserver,
   type RunningKubeApiserver,
 } from '../sandbox/kube-apiserver/server.ts';
-import { review, scheduleServiceAccount, type Access } from '../sandbox/kube-apiserver/judge-rbac.ts';
+import { drillServiceAccount, review, scheduleServiceAccount, type Access } from '../sandbox/kube-apiserver/judge-rbac.ts';
 import {
   crdTestCases,
   disagreement,
@@ -280,7 +280,13 @@ describe.skipIf(missing !== undefined)('kube-apiserver judges the API simulator'
     for (const ns of ['clusters', 'clusters-demo', 'elsewhere'])
       await agree(ns, 'POST', '/api/v1/namespaces', { body: { metadata: { name: ns } } });
     const named = { type: 'named', namespace: 'clusters', names: ['demo'] } as const;
-    const where = { 'hosted-cluster-namespace': 'clusters', 'control-plane-namespace': 'clusters-demo', 'all-namespaces': '', cluster: '' };
+    const where = {
+      'hosted-cluster-namespace': 'clusters',
+      'control-plane-namespace': 'clusters-demo',
+      'all-namespaces': '',
+      cluster: '',
+      'scratch-namespace': 'hcp-dr-drill-demo',
+    };
     const wrong: Access[] = [
       ['list', '', 'secrets', 'clusters'],
       ['get', '', 'secrets', 'elsewhere'],
@@ -330,6 +336,45 @@ describe.skipIf(missing !== undefined)('kube-apiserver judges the API simulator'
       await agree(`${jobNamespace} read cp secret`, 'GET', '/api/v1/namespaces/clusters-demo/secrets/absent', { tokens });
       await agree(`${jobNamespace} read other secret`, 'GET', '/api/v1/namespaces/elsewhere/secrets/absent', { tokens });
       await agree(`${jobNamespace} delete HostedCluster`, 'DELETE', hypershiftPath('HostedCluster', 'clusters', 'demo'), { tokens });
+    }
+    expect(disagreements).toEqual([]);
+  });
+  it('agrees on RBAC for the drill ServiceAccount: its scratch namespace and pod by name, nothing of the hosted cluster', async () => {
+    const request = {
+      clusters: { type: 'named', namespace: 'clusters', names: ['demo'] },
+      jobNamespace: 'hcp-dr-drill-judge',
+      destination: { to: 's3://b/hcp' },
+      credentials: { type: 'secret', name: 's3' },
+      drill: { schedule: '@weekly' },
+    } as unknown as ScheduleRequest;
+    const tokens = await drillServiceAccount(judge, request);
+    const scratch = 'hcp-dr-drill-demo';
+    const cases: Array<[Access, boolean]> = [
+      [['create', '', 'namespaces', ''], true],
+      [['get', '', 'namespaces', '', scratch], true],
+      [['patch', '', 'namespaces', '', scratch], true],
+      [['delete', '', 'namespaces', '', scratch], true],
+      [['create', '', 'pods', scratch], true],
+      [['get', '', 'pods', scratch, 'hcp-dr-drill-etcd'], true],
+      [['create', '', 'pods/exec', scratch, 'hcp-dr-drill-etcd'], true],
+      [['get', '', 'pods/exec', scratch, 'hcp-dr-drill-etcd'], true],
+      [['delete', '', 'namespaces', '', 'clusters-demo'], false],
+      [['get', '', 'namespaces', '', 'kube-system'], false],
+      [['list', '', 'namespaces', ''], false],
+      [['create', '', 'pods/exec', 'clusters-demo', 'etcd-0'], false],
+      [['get', '', 'pods', 'clusters-demo', 'etcd-0'], false],
+      [['list', '', 'pods', scratch], false],
+      [['get', '', 'secrets', 'clusters-demo'], false],
+      [['get', '', 'secrets', scratch], false],
+      [['get', 'hypershift.openshift.io', 'hostedclusters', 'clusters', 'demo'], false],
+    ];
+    const disagreements: string[] = [];
+    for (const [access, allowed] of cases) {
+      const p = await judge.both('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body: review(access), tokens });
+      const real = (p.real.body as { status?: { allowed?: boolean } }).status?.allowed === true;
+      const simAllowed = (p.sim.body as { status?: { allowed?: boolean } }).status?.allowed === true;
+      if (real !== allowed || simAllowed !== real)
+        disagreements.push(`${access.join(' ')}: expected ${allowed}, real ${real}, sim ${simAllowed}`);
     }
     expect(disagreements).toEqual([]);
   });

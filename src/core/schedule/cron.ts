@@ -31,9 +31,9 @@ const FIELDS: readonly Field[] = [
 const HINT = `five fields "minute hour day-of-month month day-of-week", e.g. --every '0 2 * * *' (02:00 daily) or '*/30 * * * *', or one of ${CRON_MACROS.join(' ')}`;
 
 /** The schedule, normalized (single spaces, macro lower-cased); UsageError naming the bad field otherwise. */
-export function parseCronSchedule(text: string): string {
+export function parseCronSchedule(text: string, flag = '--every'): string {
   const trimmed = text.trim();
-  const refuse = (why: string) => new UsageError(`invalid --every "${text}": ${why}`, { hint: HINT });
+  const refuse = (why: string) => new UsageError(`invalid ${flag} "${text}": ${why}`, { hint: HINT });
   if (trimmed === '') throw refuse('empty');
   if (/^(CRON_)?TZ=/i.test(trimmed)) throw refuse('a time zone in the schedule is not supported by Kubernetes; pass --time-zone');
   if (trimmed.startsWith('@')) {

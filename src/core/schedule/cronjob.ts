@@ -32,8 +32,8 @@ export function cronJobName(base: string): string {
   return `${name.slice(0, MAX_CRONJOB_NAME - 9).replace(/-+$/, '')}-${digest}`;
 }
 
-/** The flags of the destination, as `backup` and `backup prune` take them. */
-function storeFlags(d: ScheduleDestination, write: boolean): string[] {
+/** The flags of the destination, as `backup`, `backup prune` and `drill` take them. */
+export function storeFlags(d: ScheduleDestination, write: boolean): string[] {
   const out: string[] = [];
   if (d.region !== undefined) out.push('--region', d.region);
   if (d.endpoint !== undefined) out.push('--endpoint', d.endpoint);
@@ -89,9 +89,26 @@ export function pruneArgs(request: ScheduleRequest, name: string | undefined): s
 
 export function cronJob(request: ScheduleRequest, name: string | undefined, labels: Record<string, string>): KubeObject {
   const c = request.clusters;
-  const jobName = cronJobName(c.type === 'named' ? `backup-${c.namespace}-${name ?? ''}` : 'backup-fleet');
   const prune = pruneArgs(request, name);
-  const container = (containerName: string, args: string[]) => ({
+  const backup = podContainer(request, 'backup', backupArgs(request, name));
+  return cronJobObject(request, {
+    name: cronJobName(c.type === 'named' ? `backup-${c.namespace}-${name ?? ''}` : 'backup-fleet'),
+    hostedCluster: c.type === 'named' ? `${c.namespace}/${name ?? ''}` : `${c.namespace ?? '*'}/*${c.selector ? ` (${c.selector})` : ''}`,
+    labels,
+    schedule: request.schedule,
+    serviceAccount: SERVICE_ACCOUNT,
+    pod: prune ? { initContainers: [backup], containers: [podContainer(request, 'prune', prune)] } : { containers: [backup] },
+  });
+}
+
+/** A container of the image running `args`: the S3 credentials, /tmp and the CA bundle mounted, `mounts` added. */
+export function podContainer(
+  request: ScheduleRequest,
+  containerName: string,
+  args: string[],
+  mounts: Array<Record<string, unknown>> = [],
+): Record<string, unknown> {
+  return {
     name: containerName,
     image: request.image,
     imagePullPolicy: 'IfNotPresent',
@@ -103,18 +120,33 @@ export function cronJob(request: ScheduleRequest, name: string | undefined, labe
     volumeMounts: [
       { name: 'tmp', mountPath: '/tmp' },
       ...(request.destination.caBundleConfigMap !== undefined ? [{ name: 'ca-bundle', mountPath: CA_MOUNT, readOnly: true }] : []),
+      ...mounts,
     ],
-  });
-  const backup = container('backup', backupArgs(request, name));
+  };
+}
+
+export interface CronJobPlan {
+  name: string;
+  /** The annotation hcp-dr.openshift.io/hosted-cluster: which clusters a run covers. */
+  hostedCluster: string;
+  labels: Record<string, string>;
+  schedule: string;
+  serviceAccount: string;
+  pod: { initContainers?: Array<Record<string, unknown>>; containers: Array<Record<string, unknown>> };
+  volumes?: Array<Record<string, unknown>>;
+}
+
+/** The CronJob around a pod: no overlap, no retry, the schedule's deadlines (see the header). */
+export function cronJobObject(request: ScheduleRequest, plan: CronJobPlan): KubeObject {
+  const labels = plan.labels;
   const annotations: Record<string, string> = { 'argocd.argoproj.io/sync-wave': '0' };
-  annotations['hcp-dr.openshift.io/hosted-cluster'] =
-    c.type === 'named' ? `${c.namespace}/${name ?? ''}` : `${c.namespace ?? '*'}/*${c.selector ? ` (${c.selector})` : ''}`;
+  annotations['hcp-dr.openshift.io/hosted-cluster'] = plan.hostedCluster;
   return {
     apiVersion: 'batch/v1',
     kind: 'CronJob',
-    metadata: { name: jobName, namespace: request.jobNamespace, labels, annotations },
+    metadata: { name: plan.name, namespace: request.jobNamespace, labels, annotations },
     spec: {
-      schedule: request.schedule,
+      schedule: plan.schedule,
       ...(request.timeZone !== undefined ? { timeZone: request.timeZone } : {}),
       concurrencyPolicy: 'Forbid',
       startingDeadlineSeconds: request.startingDeadlineSeconds,
@@ -129,11 +161,11 @@ export function cronJob(request: ScheduleRequest, name: string | undefined, labe
           template: {
             metadata: { labels },
             spec: {
-              serviceAccountName: SERVICE_ACCOUNT,
+              serviceAccountName: plan.serviceAccount,
               automountServiceAccountToken: true,
               restartPolicy: 'Never',
               securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-              ...(prune ? { initContainers: [backup], containers: [container('prune', prune)] } : { containers: [backup] }),
+              ...plan.pod,
               volumes: [
                 { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
                 ...(request.destination.caBundleConfigMap !== undefined
@@ -144,6 +176,7 @@ export function cronJob(request: ScheduleRequest, name: string | undefined, labe
                       },
                     ]
                   : []),
+                ...(plan.volumes ?? []),
               ],
             },
           },

@@ -3,10 +3,12 @@
  *   kustomization.yaml                   resources in apply order
  *   namespace.yaml                       the schedule's namespace (Pod Security "restricted")
  *   serviceaccount.yaml                  with the IRSA role annotation when asked
+ *   serviceaccount-drill.yaml            with --drill-every: the drills' own (drill.ts)
  *   rbac/clusterrole-<part>.yaml         derived from src/core/permissions.ts
  *   rbac/clusterrolebinding-<part>.yaml  fleet only
  *   rbac/rolebinding-<namespace>.yaml    named clusters: where each ClusterRole applies
- *   cronjobs/<name>.yaml                 one per hosted cluster, or backup-fleet
+ *   rbac/clusterrole-drill.yaml (+binding) with --drill-every
+ *   cronjobs/<name>.yaml                 one per hosted cluster, or backup-fleet; drill-* with --drill-every
  *   monitoring/prometheusrule.yaml       with --pushgateway: the alerts on the pushed metrics (alerts.ts)
  *   secrets-required.yaml                the referenced Secret/ConfigMap the tree does not create
  *   provenance.yaml                      what made the tree; no secrets
@@ -18,6 +20,7 @@ import { dumpKubeYaml } from '../yaml.ts';
 import { cronJob } from './cronjob.ts';
 import { scheduleAlerts } from './alerts.ts';
 import { rbacObjects, SERVICE_ACCOUNT, workflowOf } from './rbac.ts';
+import { DRILL_SERVICE_ACCOUNT, drillObjects, IDENTITY_KEY } from './drill.ts';
 import type { ScheduleRequest } from './types.ts';
 
 export const SCHEDULE_PROVENANCE_KIND = 'ScheduleProvenance';
@@ -57,25 +60,29 @@ export function buildScheduleTree(request: ScheduleRequest): ScheduleTree {
     metadata: { name: ns, labels: { ...LABELS, 'pod-security.kubernetes.io/enforce': 'restricted' } },
   };
   placed.push({ path: 'namespace.yaml', object: withWave(namespace, -2) });
-  const serviceAccount: KubeObject = {
+  const serviceAccount = (name: string, labels: Record<string, string>): KubeObject => ({
     apiVersion: 'v1',
     kind: 'ServiceAccount',
     metadata: {
-      name: SERVICE_ACCOUNT,
+      name,
       namespace: ns,
-      labels: LABELS,
+      labels,
       ...(request.credentials.type === 'irsa' ? { annotations: { [IRSA_ANNOTATION]: request.credentials.roleArn } } : {}),
     },
-  };
-  placed.push({ path: 'serviceaccount.yaml', object: withWave(serviceAccount, -1) });
+  });
+  placed.push({ path: 'serviceaccount.yaml', object: withWave(serviceAccount(SERVICE_ACCOUNT, LABELS), -1) });
+  const drill = drillObjects(request, LABELS);
+  if (drill) placed.push({ path: 'serviceaccount-drill.yaml', object: withWave(serviceAccount(DRILL_SERVICE_ACCOUNT, drill.labels), -1) });
   const rbac = rbacObjects(request, LABELS);
   const part = (o: KubeObject) => (o.metadata.name ?? '').split('.').pop() ?? '';
-  for (const o of rbac.clusterRoles) placed.push({ path: `rbac/clusterrole-${part(o)}.yaml`, object: withWave(o, -1) });
-  for (const o of rbac.clusterRoleBindings) placed.push({ path: `rbac/clusterrolebinding-${part(o)}.yaml`, object: withWave(o, -1) });
+  const clusterRoles = [...rbac.clusterRoles, ...(drill ? [drill.clusterRole] : [])];
+  const clusterRoleBindings = [...rbac.clusterRoleBindings, ...(drill ? [drill.clusterRoleBinding] : [])];
+  for (const o of clusterRoles) placed.push({ path: `rbac/clusterrole-${part(o)}.yaml`, object: withWave(o, -1) });
+  for (const o of clusterRoleBindings) placed.push({ path: `rbac/clusterrolebinding-${part(o)}.yaml`, object: withWave(o, -1) });
   for (const o of rbac.roleBindings) placed.push({ path: `rbac/rolebinding-${o.metadata.namespace ?? ''}.yaml`, object: withWave(o, -1) });
   const c = request.clusters;
   const names = c.type === 'named' ? [...new Set(c.names)].sort() : [undefined];
-  const jobs = names.map((name) => cronJob(request, name, LABELS));
+  const jobs = [...names.map((name) => cronJob(request, name, LABELS)), ...(drill?.cronJobs ?? [])];
   for (const job of jobs) placed.push({ path: `cronjobs/${job.metadata.name ?? ''}.yaml`, object: job });
   const alerts = scheduleAlerts(request, LABELS);
   if (alerts) placed.push({ path: 'monitoring/prometheusrule.yaml', object: alerts });
@@ -118,6 +125,15 @@ function requiredObjects(request: ScheduleRequest): Array<Record<string, unknown
       why: 'CA certificates of the S3 endpoint (--ca-bundle of the backup pods)',
     });
   }
+  if (request.drill?.identitySecret !== undefined) {
+    items.push({
+      kind: 'Secret',
+      namespace: request.jobNamespace,
+      name: request.drill.identitySecret,
+      keys: [IDENTITY_KEY],
+      why: 'the age identity (age-keygen output) that decrypts the backups, mounted into the drill pods only',
+    });
+  }
   return items;
 }
 
@@ -147,6 +163,7 @@ function provenance(request: ScheduleRequest, jobs: KubeObject[]): Record<string
     retention: request.retention ? retentionArgv(request.retention).join(' ') : null,
     cronJobs: jobs.map((j) => j.metadata.name),
     ...(request.pushgateway !== undefined ? { pushgateway: request.pushgateway } : {}),
+    ...(request.drill ? { drill: { schedule: request.drill.schedule, identitySecret: request.drill.identitySecret ?? null } } : {}),
   };
 }
 

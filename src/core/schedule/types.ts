@@ -49,6 +49,13 @@ export interface ScheduleRequest {
   toolVersion: string;
   /** The Pushgateway the runs push their results to (checked URL); with it, the tree holds a PrometheusRule. */
   pushgateway?: string;
-  /** Restore drills on a schedule (the `drill` CronJob of issue 24): adds the drill alerts to the PrometheusRule. */
-  drill?: { schedule: string };
+  /** Restore drills on a schedule (drill.ts): their CronJob(s) and ServiceAccount, and the drill alerts of the PrometheusRule. */
+  drill?: ScheduleDrill;
+}
+
+export interface ScheduleDrill {
+  /** Validated cron schedule or macro. */
+  schedule: string;
+  /** A Secret in the schedule's namespace whose key `identity` (an age identity file) is mounted and passed as --decrypt-with. */
+  identitySecret?: string;
 }

@@ -26,12 +26,30 @@ export interface DrillArgs extends GlobalArgs, S3Args {
   'wait-timeout': string;
   pushgateway?: string;
   'decrypt-with'?: string;
+  all?: boolean;
 }
 
 export async function drill(args: DrillArgs, deps: CliDeps): Promise<number> {
   const format = parseOutputFormat(args.output);
-  const waitTimeoutMs = boundedDuration(args['wait-timeout'], '--wait-timeout', { minMs: 1000, maxMs: MAX_TIMER_DURATION_MS });
+  if (args.all) {
+    const { drillAll } = await import('./drill-all.ts');
+    return drillAll(args, deps, format);
+  }
+  waitTimeoutOf(args); // checked before the store is listed
   const url = await backupUrl(args, deps);
+  const result = await drillBackup(args, url, deps);
+  await printData(deps.stdout, format, result, () => renderDrill(result));
+  if (result.result !== 'Passed') {
+    const failed = result.checks.filter((c) => c.result === 'fail');
+    deps.reporter.warn(`${result.backup} is NOT proven restorable: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
+    return ExitCode.error;
+  }
+  return ExitCode.ok;
+}
+
+/** One drill of the backup at `url`, its result pushed when --pushgateway is given; throws when it could not be carried out. */
+export async function drillBackup(args: DrillArgs, url: string, deps: CliDeps): Promise<DrillResult> {
+  const waitTimeoutMs = waitTimeoutOf(args);
   const scratch = args['scratch-namespace'] ?? (args.latest === undefined ? args.namespace : undefined);
   if (scratch !== undefined) namespaceOf(scratch, args['scratch-namespace'] ? '--scratch-namespace' : '--namespace');
   const metrics = await metricsSinkOf(args.pushgateway, deps);
@@ -50,6 +68,7 @@ export async function drill(args: DrillArgs, deps: CliDeps): Promise<number> {
         store: opened.store,
         plain: plainStore(opened.store, keyring),
         prefix: opened.prefix,
+        manifest,
         namespace: scratch,
         image: args['etcd-image'],
         keep: args.keep === true,
@@ -81,14 +100,11 @@ export async function drill(args: DrillArgs, deps: CliDeps): Promise<number> {
       : { ok, finishedAt: new Date(result.finishedAt), seconds: result.seconds },
     deps,
   );
-  await printData(deps.stdout, format, result, () => renderDrill(result));
-  if (!ok) {
-    const failed = result.checks.filter((c) => c.result === 'fail');
-    deps.reporter.warn(`${result.backup} is NOT proven restorable: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
-    return ExitCode.error;
-  }
-  return ExitCode.ok;
+  return result;
 }
+
+export const waitTimeoutOf = (args: DrillArgs) =>
+  boundedDuration(args['wait-timeout'], '--wait-timeout', { minMs: 1000, maxMs: MAX_TIMER_DURATION_MS });
 
 /** The backup URL given, or the newest of --latest under --from. */
 async function backupUrl(args: DrillArgs, deps: CliDeps): Promise<string> {

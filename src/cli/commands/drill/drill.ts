@@ -1,8 +1,9 @@
 /**
  * `drill`: proves a backup restorable by restoring it into a throwaway etcd on the management
- * cluster (docs/drill.md). Exit codes: 0 every check passed, 1 a check failed (the backup is
- * not proven restorable), 3 no backup or nothing to drill, 130 interrupted (cleaned up), 5 the
- * clean-up failed (the hint names the resume). Definition only: the handler is drill-run.ts.
+ * cluster (docs/drill.md); `--all` drills the newest backup of every cluster (drill-all.ts).
+ * Exit codes: 0 every check passed, 1 a check failed (the backup is not proven restorable), 3 no
+ * backup or nothing to drill, 130 interrupted (cleaned up), 5 the clean-up failed (the hint names
+ * the resume). Definition only: the handler is drill-run.ts.
  */
 import type { CommandRegistrar } from '../../index.ts';
 import { s3ReadOptions } from '../../s3-flags.ts';
@@ -19,7 +20,11 @@ export const drillCommand: CommandRegistrar = (y, deps, done) =>
           describe: 'The backup: s3://<bucket>/<prefix>/<namespace>/<name>/<id>/ (as "backup list" prints it)',
         })
         .option('latest', { type: 'string', describe: 'Drill the newest backup of this HostedCluster (of -n) under --from instead' })
-        .option('from', { type: 'string', describe: 'With --latest: where backups were written, s3://<bucket>[/<prefix>]' })
+        .option('all', {
+          type: 'boolean',
+          describe: 'Drill the newest backup of every HostedCluster under --from (of -n), one after another',
+        })
+        .option('from', { type: 'string', describe: 'With --latest or --all: where backups were written, s3://<bucket>[/<prefix>]' })
         .option('scratch-namespace', {
           type: 'string',
           describe: 'Namespace the drill creates and removes (default hcp-dr-drill-<name>); with a backup URL, -n sets it too',
@@ -47,7 +52,8 @@ export const drillCommand: CommandRegistrar = (y, deps, done) =>
           '$0 drill s3://backups/hcp/clusters/demo/20261121T160800Z-3f9a1c/ --context mgmt',
           'Drill one backup on the management cluster mgmt',
         )
-        .example('$0 drill --latest demo -n clusters --from s3://backups/hcp -o json', 'Drill the newest backup of clusters/demo'),
+        .example('$0 drill --latest demo -n clusters --from s3://backups/hcp -o json', 'Drill the newest backup of clusters/demo')
+        .example('$0 drill --all --from s3://backups/hcp --scratch-namespace hcp-dr-drill', 'Drill the newest backup of every cluster'),
     async (args) => {
       const { drill } = await import('./drill-run.ts');
       done(await drill(args, deps));

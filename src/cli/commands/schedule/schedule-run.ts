@@ -11,6 +11,7 @@ import { parseCronSchedule, parseTimeZone } from '../../../core/schedule/cron.ts
 import { buildScheduleTree, renderScheduleStream } from '../../../core/schedule/tree.ts';
 import { checkScheduleOut, writeScheduleTree } from '../../../core/schedule/write.ts';
 import type { ScheduleClusters, ScheduleCredentials, ScheduleDestination, ScheduleRequest } from '../../../core/schedule/types.ts';
+import { codecFlagsOf, drillOf, type CodecFlags } from './schedule-drill.ts';
 import type { RetentionArgs } from '../../retention-flags.ts';
 import { backupConcurrencyOf } from '../../concurrency.ts';
 import { lockOf } from '../../lock-flags.ts';
@@ -43,6 +44,11 @@ export interface ScheduleArgs extends GlobalArgs, S3Args, RetentionArgs {
   out?: string;
   stdout?: boolean;
   pushgateway?: string;
+  compress?: string;
+  'encrypt-to'?: string[];
+  'encrypt-to-file'?: string[];
+  'drill-every'?: string;
+  'drill-identity-secret'?: string;
 }
 
 const EXAMPLE =
@@ -58,11 +64,19 @@ export async function schedule(args: ScheduleArgs, deps: CliDeps): Promise<numbe
   const format = parseOutputFormat(args.output);
   if ((args.out !== undefined) === (args.stdout === true))
     throw new UsageError('pass exactly one of --out <dir> or --stdout', { hint: EXAMPLE });
-  const request = requestOf(args);
-  if (request.retention && request.clusters.type === 'fleet' && request.clusters.selector)
-    deps.reporter.warn(
-      `backup prune has no label selector: it prunes every cluster under ${request.destination.to}${request.clusters.namespace ? ` in ${request.clusters.namespace}` : ''}, not only those matching -l ${request.clusters.selector}`,
-    );
+  const request = requestOf(args, await codecFlagsOf(args));
+  const c = request.clusters;
+  const under = `${request.destination.to}${c.type === 'fleet' && c.namespace ? ` in ${c.namespace}` : ''}`;
+  if (c.type === 'fleet' && c.selector) {
+    if (request.retention)
+      deps.reporter.warn(
+        `backup prune has no label selector: it prunes every cluster under ${under}, not only those matching -l ${c.selector}`,
+      );
+    if (request.drill)
+      deps.reporter.warn(
+        `drill --all has no label selector: it drills every cluster under ${under}, not only those matching -l ${c.selector}`,
+      );
+  }
   const tree = buildScheduleTree(request);
   if (args.stdout) {
     deps.stdout.write(renderScheduleStream(tree));
@@ -78,8 +92,8 @@ export async function schedule(args: ScheduleArgs, deps: CliDeps): Promise<numbe
   return ExitCode.ok;
 }
 
-/** Every flag checked before anything is written (the tree is built from the result only). */
-export function requestOf(args: ScheduleArgs): ScheduleRequest {
+/** Every flag checked before anything is written (the tree is built from the result only); `codec`: codecFlagsOf's. */
+export function requestOf(args: ScheduleArgs, codec: CodecFlags = { flags: [], encrypted: false }): ScheduleRequest {
   const retentionGiven = RETENTION_FLAGS.some((f) => args[f] !== undefined);
   const request: ScheduleRequest = {
     clusters: clustersOf(args),
@@ -89,7 +103,7 @@ export function requestOf(args: ScheduleArgs): ScheduleRequest {
     mode: modeOf(args),
     destination: destinationOf(args),
     credentials: credentialsOf(args),
-    backupFlags: backupFlagsOf(args),
+    backupFlags: [...backupFlagsOf(args), ...codec.flags],
     startingDeadlineSeconds: seconds(args['starting-deadline'], '--starting-deadline', 10_000, MAX_TIMER_DURATION_MS, 'the default is 10m'),
     activeDeadlineSeconds: seconds(
       args['active-deadline'] ?? (args.all ? '6h' : '1h'),
@@ -103,6 +117,8 @@ export function requestOf(args: ScheduleArgs): ScheduleRequest {
   if (args['time-zone'] !== undefined) request.timeZone = parseTimeZone(args['time-zone']);
   if (retentionGiven) request.retention = parseRetentionPolicy(args);
   if (args.pushgateway !== undefined) request.pushgateway = parsePushgatewayUrl(args.pushgateway);
+  const drill = drillOf(args, codec.encrypted, request.jobNamespace, (v, what) => dnsName(v, what, DNS_SUBDOMAIN));
+  if (drill) request.drill = drill;
   return request;
 }
 

@@ -53,6 +53,29 @@ export const scheduleCommand: CommandRegistrar = (y, deps, done) =>
             type: 'string',
             describe: 'A run is stopped after this (default 1h per cluster, 6h for --all)',
           })
+          .option('compress', {
+            type: 'string',
+            choices: ['zstd', 'none'],
+            describe: 'Pass --compress to backup: zstd-compress every object of each backup',
+          })
+          .option('encrypt-to', {
+            type: 'string',
+            array: true,
+            describe: 'Pass --encrypt-to to backup: age recipient (age1..., a public key; repeatable)',
+          })
+          .option('encrypt-to-file', {
+            type: 'string',
+            array: true,
+            describe: 'Like --encrypt-to, for each recipient of this local file (read now, written into the CronJob)',
+          })
+          .option('drill-every', {
+            type: 'string',
+            describe: 'Also drill the newest backup of every scheduled hosted cluster on this cron schedule (docs/drill.md)',
+          })
+          .option('drill-identity-secret', {
+            type: 'string',
+            describe: 'Secret (schedule namespace, key identity) with the age identity the drills decrypt the backups with',
+          })
           .option('pushgateway', {
             type: 'string',
             describe: 'Prometheus Pushgateway the backups push their results to; adds a PrometheusRule with alerts (docs/metrics.md)',
@@ -67,6 +90,10 @@ export const scheduleCommand: CommandRegistrar = (y, deps, done) =>
         .example(
           '$0 schedule --all --to s3://backups/hcp --every @daily --image ghcr.io/o/hcp-dr:0.2.0 --irsa-role-arn arn:aws:iam::123456789012:role/hcp-dr --stdout',
           'One fleet CronJob with workload identity',
+        )
+        .example(
+          "$0 schedule demo -n clusters --to s3://backups/hcp --every @daily --drill-every '0 4 * * 0' --encrypt-to age1... --drill-identity-secret hcp-dr-age --image ghcr.io/o/hcp-dr:0.2.0 --s3-secret hcp-dr-s3 --out gitops/backups",
+          'Encrypted daily backups, drilled every Sunday with the identity from a Secret',
         ),
     async (args) => {
       const { schedule } = await import('./schedule-run.ts');
