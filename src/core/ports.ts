@@ -214,6 +214,11 @@ export interface ObjectStore {
   objectLockEnabled?(): Promise<boolean>;
   /** The object's Object Lock retention (undefined: none, or the key is missing). Optional. */
   retention?(key: string): Promise<ObjectLock | undefined>;
+  /**
+   * Whether the bucket keeps versions (GetBucketVersioning: Enabled or Suspended; every Object Lock
+   * bucket is versioned): a plain delete there only adds a delete marker. Optional.
+   */
+  versioned?(): Promise<boolean>;
   /** A SigV4 pre-signed GET URL. It is a credential: never log it unredacted. */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
   /**

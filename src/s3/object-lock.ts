@@ -13,6 +13,9 @@
  *    still holds no retention fails the write (PreconditionError): a backup is never left unlocked.
  *  - objectLockEnabled(): ObjectLockConfigurationNotFoundError (AWS, Ceph RGW) is "not enabled";
  *    any other failure is the mapped error of the call (credentials, missing bucket, network).
+ *  - bucketVersioned(): GetBucketVersioning answers Enabled or Suspended (a suspended bucket keeps
+ *    the versions it has, and a plain delete still leaves a marker); a bucket never versioned
+ *    answers no Status. Failures are the call's (s3:GetBucketVersioning may be denied).
  *  - deleteAllVersions(): ListObjectVersions of the key, then DeleteObject with each VersionId
  *    (versions and delete markers), so the data is removed, not hidden behind a delete marker
  *    as a plain delete on a versioned bucket does. A locked version is refused by the store
@@ -22,6 +25,7 @@ import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteObjectCommand,
+  GetBucketVersioningCommand,
   GetObjectLockConfigurationCommand,
   GetObjectRetentionCommand,
   ListObjectVersionsCommand,
@@ -51,6 +55,11 @@ export async function objectLockEnabled(client: S3Client, bucket: string, signal
     if (/^ObjectLockConfigurationNotFound/.test(s3ErrorCode(err))) return false;
     throw err;
   }
+}
+
+export async function bucketVersioned(client: S3Client, bucket: string): Promise<boolean> {
+  const out = await client.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+  return out.Status === 'Enabled' || out.Status === 'Suspended';
 }
 
 export async function retentionOf(client: S3Client, bucket: string, key: string): Promise<ObjectLock | undefined> {

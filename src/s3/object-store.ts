@@ -1,6 +1,7 @@
 /**
- * The ObjectStore port on the AWS SDK v3. src/s3 (this module, multipart.ts, store.ts) is the
- * only place that imports @aws-sdk/*; it is loaded lazily, only by commands that reach S3.
+ * The ObjectStore port on the AWS SDK v3. src/s3 (this module and its pieces: multipart.ts,
+ * delete-many.ts, length-guard.ts, object-lock.ts, uploads.ts; store.ts builds it) is the only
+ * place that imports @aws-sdk/*; it is loaded lazily, only by commands that reach S3.
  *
  * Contracts:
  *  - Checksums are computed/validated only WHEN_REQUIRED (store.ts): the SDK's default streams
@@ -26,23 +27,31 @@
  *  - get() fails the stream when fewer bytes arrive than Content-Length announced.
  *  - Every SDK error leaves as an HcpDrError naming s3://bucket/key (see errors.ts).
  */
-import { createHash } from 'node:crypto';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { PreconditionError, RemoteError } from '../core/errors.ts';
+import { PreconditionError } from '../core/errors.ts';
 import type { DeleteOptions, IncompleteUpload, ObjectLock, ObjectStore, PutOptions, PutResult, StoredObject } from '../core/ports.ts';
-import { contentMd5, deleteAllVersions, ensureRetention, lockParams, objectLockEnabled, retentionOf } from './object-lock.ts';
+import {
+  bucketVersioned,
+  contentMd5,
+  deleteAllVersions,
+  ensureRetention,
+  lockParams,
+  objectLockEnabled,
+  retentionOf,
+} from './object-lock.ts';
 import { listIncompleteUploads } from './uploads.ts';
+import { deleteInBatches } from './delete-many.ts';
+import { LengthGuard } from './length-guard.ts';
 import { mapS3Error, s3ErrorCode, type S3Verb } from './errors.ts';
 import { uploadStream, type UploadStreamOptions } from './multipart.ts';
 import { s3Url } from '../core/s3-url.ts';
@@ -150,6 +159,8 @@ export class S3ObjectStore implements ObjectStore {
         hint: "the object was deleted; Ceph RGW before Squid accepts --sse AES256 without confirming it: check the store's encryption settings, or run without --require-sse to go on with a warning",
       });
     }
+    // Writes run concurrently: the first to get here warns, the others (past the check above) do not.
+    if (this.#sseUnconfirmed) return;
     this.#sseUnconfirmed = true;
     this.#c.warn?.(
       `the object store did not confirm server-side encryption ${asked} for ${url} (not in its answer, nor in HeadObject): objects on s3://${this.bucket} may be stored unencrypted; pass --require-sse to refuse that`,
@@ -222,32 +233,29 @@ export class S3ObjectStore implements ObjectStore {
     return this.#send('read', key, () => retentionOf(this.#c.client, this.bucket, key));
   }
 
-  /**
-   * DeleteObjects, 1000 keys a request. A store that refuses the call itself (not implemented, a
-   * checksum it wants otherwise, ...) is asked key by key from then on; keys the answer lists as
-   * not deleted are retried one by one, so their failure arrives as delete()'s mapped error.
-   */
+  versioned(): Promise<boolean> {
+    return this.#send('read', '', () => bucketVersioned(this.#c.client, this.bucket));
+  }
+
+  /** DeleteObjects, 1000 keys a request (delete-many.ts); with allVersions key by key, by version. */
   async deleteMany(keys: readonly string[], options: DeleteOptions = {}): Promise<void> {
     if (options.allVersions) {
       for (const key of keys) await this.delete(key, options);
       return;
     }
-    for (let at = 0; at < keys.length; at += 1000) {
-      const batch = keys.slice(at, at + 1000);
-      let retry: string[] = batch;
-      if (!this.#noBatchDelete && batch.length > 1) {
-        try {
-          const input = { Bucket: this.bucket, Delete: { Quiet: true, Objects: batch.map((Key) => ({ Key })) } };
-          const out = await this.#c.client.send(withContentMd5(new DeleteObjectsCommand(input)), opts(options.signal));
-          retry = (out.Errors ?? []).map((e) => e.Key ?? '').filter((k) => k !== '');
-        } catch (err) {
-          if (options.signal?.aborted) throw mapS3Error(err, 'delete', this.url(batch[0] ?? ''), this.#ctx(options.signal));
-          this.#noBatchDelete = true;
-          this.#c.debug?.(`DeleteObjects refused by s3://${this.bucket} (${s3ErrorCode(err) || 'an error'}): deleting one key at a time`);
-        }
-      }
-      for (const key of retry) await this.delete(key);
-    }
+    await deleteInBatches(
+      {
+        client: this.#c.client,
+        bucket: this.bucket,
+        batchesRefused: () => this.#noBatchDelete,
+        onRefused: () => void (this.#noBatchDelete = true),
+        deleteOne: (key) => this.delete(key),
+        mapError: (err, key, signal) => mapS3Error(err, 'delete', this.url(key), this.#ctx(signal)),
+        ...(this.#c.debug ? { debug: this.#c.debug } : {}),
+      },
+      keys,
+      options.signal,
+    );
   }
 
   listIncompleteUploads(prefix: string): Promise<IncompleteUpload[] | undefined> {
@@ -288,60 +296,6 @@ export class S3ObjectStore implements ObjectStore {
   }
 }
 
-/**
- * DeleteObjects with Content-MD5 instead of the SDK's CRC32 (a checksum is required on it): AWS and
- * Ceph RGW 16.2 (measured) take either, while MinIO releases and other S3-compatible stores refuse
- * a batch without Content-MD5 (MissingContentMD5, InvalidRequest; per their issue threads). Runs
- * in the build step after the SDK's checksum middleware, before signing.
- */
-function withContentMd5(command: DeleteObjectsCommand): DeleteObjectsCommand {
-  command.middlewareStack.add(
-    (next) => (args) => {
-      const request = args.request as { headers?: Record<string, string>; body?: unknown };
-      const body = request.body;
-      if (request.headers && (typeof body === 'string' || Buffer.isBuffer(body))) {
-        for (const name of Object.keys(request.headers)) {
-          if (/^x-amz-(checksum-|sdk-checksum-algorithm$)/i.test(name)) delete request.headers[name];
-        }
-        request.headers['content-md5'] = createHash('md5').update(body).digest('base64');
-      }
-      return next(args);
-    },
-    { step: 'build', priority: 'low', name: 'hcpDrDeleteObjectsContentMd5' },
-  );
-  return command;
-}
-
 function opts(signal: AbortSignal | undefined) {
   return signal ? { abortSignal: signal } : {};
-}
-
-/** Passes bytes through and fails the stream if it ends short of the announced length. */
-class LengthGuard extends Transform {
-  #seen = 0;
-  readonly #expected: number | undefined;
-  readonly #url: string;
-
-  constructor(expected: number | undefined, url: string) {
-    super({ highWaterMark: 1024 * 1024 });
-    this.#expected = expected;
-    this.#url = url;
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.#seen += chunk.length;
-    cb(null, chunk);
-  }
-
-  override _flush(cb: TransformCallback): void {
-    if (this.#expected !== undefined && this.#seen !== this.#expected) {
-      cb(
-        new RemoteError(`failed to download ${this.#url}: the connection ended after ${this.#seen} of ${this.#expected} bytes`, {
-          hint: 'the transfer was cut short; try again',
-        }),
-      );
-      return;
-    }
-    cb();
-  }
 }

@@ -118,4 +118,45 @@ describe('backup --lock-days (S3 Object Lock)', () => {
     expect([...(left.Versions ?? []), ...(left.DeleteMarkers ?? [])]).toEqual([]);
     expect(await keysUnder(`hcp/clusters/demo/${(manifests[1] as BackupManifest).id}/`)).not.toEqual([]);
   });
+
+  /** A backup into LOCKED whose HostedCluster manifest PUT fails: after the snapshot and Secrets were stored. */
+  async function failedMidway(...extra: string[]): Promise<{ run: Awaited<ReturnType<typeof runCliInProcess>>; prefix: string }> {
+    sb.s3.server.setFault({ op: 'PutObject', mode: 'error500', keySuffix: 'manifests/hostedcluster.yaml', times: Infinity });
+    try {
+      const run = await runCliInProcess(lockedBackup(...extra));
+      expect(sb.s3.server.faultsTriggered).toBeGreaterThan(0);
+      // The preflight line names where the backup goes: "backing up ... to s3://<bucket>/<prefix>/ (online)".
+      const prefix = new RegExp(`to s3://${LOCKED}/(hcp/clusters/demo/[^/ ]+/) \\(online\\)`).exec(run.stderr)?.[1];
+      expect(prefix).toBeDefined();
+      return { run, prefix: prefix ?? '' };
+    } finally {
+      sb.s3.server.setFault(undefined);
+    }
+  }
+
+  it('a locked backup failing after its first locked uploads is rolled back without delete markers; the kept versions are reported with their date', async () => {
+    const { run, prefix } = await failedMidway('--lock-days', '2');
+    expect(run.code).toBe(1);
+    expect(run.stderr).not.toMatch(/rollback failed|could not delete/);
+    const kept = await s3.send(new ListObjectVersionsCommand({ Bucket: LOCKED, Prefix: prefix }));
+    expect(kept.DeleteMarkers ?? []).toEqual([]);
+    const versions = (kept.Versions ?? []).map((v) => v.Key ?? '');
+    expect(versions).toEqual(expect.arrayContaining([`${prefix}snapshot.db`]));
+    expect(versions.some((k) => k.endsWith('backup.json') || k.endsWith('hostedcluster.yaml'))).toBe(false);
+    // Still listed (no marker hides them): an incomplete prefix, which prune deletes after the date.
+    expect((await keysUnder(prefix)).sort()).toEqual([...new Set(versions)].sort());
+    const retention = await s3.send(new GetObjectRetentionCommand({ Bucket: LOCKED, Key: `${prefix}snapshot.db` }));
+    const until = retention.Retention?.RetainUntilDate?.toISOString();
+    expect(run.stderr).toContain(
+      `warning: rollback kept ${versions.length} object(s) of the incomplete backup under s3://${LOCKED}/${prefix}: retained until ${until} (Object Lock, governance)`,
+    );
+  });
+
+  it('an unlocked backup into a versioned bucket failing midway is rolled back by version: no version, no delete marker left', async () => {
+    const { run, prefix } = await failedMidway();
+    expect(run.code).toBe(1);
+    expect(run.stderr).not.toMatch(/rollback failed|could not delete|rollback kept/);
+    const left = await s3.send(new ListObjectVersionsCommand({ Bucket: LOCKED, Prefix: prefix }));
+    expect([...(left.Versions ?? []), ...(left.DeleteMarkers ?? [])]).toEqual([]);
+  });
 });

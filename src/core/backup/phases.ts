@@ -6,12 +6,15 @@
  *   preflight    (check)  etcd health, the encryption key, the deployments, the bucket: reads only
  *   quiesced     pause with a deadline (renewed while the run lives), API servers to 0
  *                undo: API servers back, spec.pausedUntil as it was
- *   snapshotted  the snapshot file written in the member's pod (its path recorded first)
+ *   snapshotted  the snapshot file written in the member's pod (its path recorded first); online,
+ *                its `snapshot status` taken in the same exec
  *                undo: the file removed (a leftover only costs volume space: warned, not failed)
  *   resumed      API servers back and unpaused right after the snapshot: downtime ends here; the
  *                quiesce undo data is dropped, the lock kept
- *   uploaded     snapshot and restore inputs uploaded, backup.json last, the file removed
- *                undo: the incomplete upload deleted (best effort; never a complete backup)
+ *   uploaded     snapshot and restore inputs uploaded, backup.json last; the file removed (online:
+ *                by the exec that streamed it; quiesced: after backup.json)
+ *                undo: the incomplete upload deleted, by version on a versioned bucket; objects
+ *                under Object Lock kept and reported (best effort; never a complete backup)
  */
 import { causeText, PartialFailureError } from '../errors.ts';
 import { backupPrefix, keysPrefix } from '../bundle/layout.ts';
@@ -30,10 +33,11 @@ import { releaseQuiesceUndo } from '../operation/record.ts';
 import { defineWorkflow, type PhaseRun } from '../operation/workflow.ts';
 import type { SnapshotStatus } from '../etcd/etcdctl.ts';
 import { operationStillHeld } from '../capture/operation-watch.ts';
-import { removeSnapshot, saveSnapshot, snapshotPathFor, snapshotStatus, type PodRef } from '../etcd/pod-snapshot.ts';
+import { removeSnapshot, saveAndCheckSnapshot, saveSnapshot, snapshotPathFor, snapshotStatus, type PodRef } from '../etcd/pod-snapshot.ts';
 import { preflight, type Preflight } from '../capture/plan.ts';
-import { uploadBackup } from '../capture/upload.ts';
+import { storeBackup } from '../capture/upload.ts';
 import type { BackupDeps, BackupRequest } from '../capture/request.ts';
+import { deleteIncompleteBackup } from './undo-upload.ts';
 
 export interface BackupState {
   namespace: string;
@@ -119,7 +123,9 @@ async function snapshot(s: BackupState, run: PhaseRun<'backup'>): Promise<void> 
   s.member = pre.member.pod;
   s.snapshotPath = snapshotPathFor(s.id);
   await run.record({ member: s.member, snapshotPath: s.snapshotPath });
-  await saveSnapshot(podOf(s, run.signal), pre.tls, s.snapshotPath);
+  // Online, no downtime waits on the check: save and status share one exec. Quiesced, status runs once the API is back.
+  if (s.req?.mode === 'online') s.status = await saveAndCheckSnapshot(podOf(s, run.signal), pre.tls, s.snapshotPath);
+  else await saveSnapshot(podOf(s, run.signal), pre.tls, s.snapshotPath);
 }
 
 async function removeSnapshotFile(s: BackupState): Promise<string | void> {
@@ -150,7 +156,7 @@ async function resumeApi(s: BackupState, run: PhaseRun<'backup'>): Promise<void>
     s.deps.reporter.info(`API servers back after ${s.apiDowntimeSeconds}s of downtime`);
   }
   // The file is point-in-time already: checking it need not extend the downtime.
-  s.status = await snapshotStatus(podOf(s, run.signal), pre.tls, need(s.snapshotPath, 'snapshot path'));
+  s.status ??= await snapshotStatus(podOf(s, run.signal), pre.tls, need(s.snapshotPath, 'snapshot path'));
   await releaseQuiesceUndo(s.deps.api, s.namespace, s.name);
 }
 
@@ -159,7 +165,7 @@ async function upload(s: BackupState, run: PhaseRun<'backup'>): Promise<void> {
   const pre = need(s.pre, 'preflight');
   const pod = podOf(s, run.signal);
   const path = need(s.snapshotPath, 'snapshot path');
-  s.manifest = await uploadBackup({
+  const stored = await storeBackup({
     req,
     deps: { ...s.deps, toolVersion: run.operation.toolVersion ?? '' } as BackupDeps,
     capture: pre.capture,
@@ -172,8 +178,12 @@ async function upload(s: BackupState, run: PhaseRun<'backup'>): Promise<void> {
     apiDowntimeSeconds: s.apiDowntimeSeconds,
     etcdVersion: pre.member.version,
     etcdImage: pre.etcdImage,
+    // Online, the exec that reads the file removes it. Quiesced, it is removed after backup.json as
+    // its own step, the order the crash matrix kills between (resume then removes the file).
+    removeSnapshotAfterRead: req.mode === 'online',
   });
-  await removeSnapshot(pod, path);
+  s.manifest = stored.manifest;
+  if (!stored.snapshotRemoved) await removeSnapshot(pod, path);
 }
 
 async function deleteIncompleteUpload(s: BackupState): Promise<string | void> {
@@ -183,15 +193,8 @@ async function deleteIncompleteUpload(s: BackupState): Promise<string | void> {
   // Secrets already written under --keys-to would be orphaned too: only backup.json names them.
   if (s.req.keysDestination)
     written.push({ store: s.req.keysDestination.store, prefix: keysPrefix(s.req.keysDestination.prefix, s.namespace, s.name, s.id) });
-  try {
-    for (const w of written) {
-      const objects = await w.store.list(`${w.prefix}/`);
-      await Promise.all(objects.map((o) => w.store.delete(o.key)));
-    }
-    return 'deleted the incomplete upload';
-  } catch (err) {
-    s.deps.reporter.warn(`rollback could not delete the incomplete upload: ${causeText(err)}`);
-  }
+  // By version on a versioned bucket; objects under Object Lock are kept and reported (undo-upload.ts).
+  return deleteIncompleteBackup(written, { locked: s.req.lock !== undefined, clock: s.deps.clock, reporter: s.deps.reporter });
 }
 
 export const backupWorkflow = defineWorkflow<'backup', BackupState>({

@@ -6,7 +6,7 @@
  *     after, since once backup.json is gone nothing else says where they are;
  *  3. the rest of the prefix. What a cut-short run leaves of it is an incomplete prefix whose id
  *     is old, so the next prune deletes it as debris.
- * Keys go in batches where the store takes them (ObjectStore.deleteMany), one by one otherwise;
+ * Keys go in batches where the store takes them, one by one otherwise (bundle/delete-objects.ts);
  * in a bucket with Object Lock every version of each key (options.allVersions, prune-lock.ts).
  * SIGINT/SIGTERM (the signal) is honoured between backups only: a backup begun is finished first,
  * since once its backup.json is gone nothing names its --keys-to objects. A request the signal cut
@@ -14,6 +14,7 @@
  * second signal still exits at once); then the run stops with the interrupt.
  */
 import type { DeleteOptions, ObjectStore } from '../ports.ts';
+import { deleteKeys } from '../bundle/delete-objects.ts';
 import type { PlannedDeletion, PruneDeps } from './prune.ts';
 
 export async function deletePlanned(
@@ -51,13 +52,4 @@ export async function deletePlanned(
     const extra = p.item.externalObjects.length ? ` and ${p.item.externalObjects.length} under --keys-to` : '';
     deps.reporter.info(`deleted ${p.item.url} (${p.item.objects} objects${extra})`);
   }
-}
-
-async function deleteKeys(store: ObjectStore, keys: readonly string[], options: DeleteOptions): Promise<void> {
-  if (keys.length === 0) return;
-  if (store.deleteMany) {
-    await store.deleteMany(keys, options);
-    return;
-  }
-  for (const key of keys) await store.delete(key, options);
 }
