@@ -30,6 +30,7 @@ import { Etcd, Resources } from '../src/core/model.ts';
 import type { BackupManifest } from '../src/core/bundle/manifest.ts';
 import type { RestoreResult } from '../src/core/contracts/restore.ts';
 import { bareSequence } from './in-place-by-hand.ts';
+import { deleteDemo } from './demo-cluster.ts';
 import { emit, median, timedRun } from './lib.ts';
 
 const sizes = (process.env['HCP_DR_BENCH_RESTORE_SIZES_MB'] ?? '100,1024').split(',').map(Number);
@@ -41,26 +42,6 @@ const entry = path.join(REPO_ROOT, 'plugin/kubectl-hcp_dr');
 let current: Sandbox | undefined;
 let bareCluster: EtcdCluster | undefined;
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined };
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Deletes clusters/demo as a user would and waits until its control plane and etcd volumes are gone. */
-async function deleteDemo(sb: Sandbox): Promise<void> {
-  const { api } = await connectKube({ kubeconfig: sb.kubeconfig, context: 'sandbox' }, quiet);
-  for (const np of await api.list(Resources.nodePool, 'clusters')) await api.delete(Resources.nodePool, 'clusters', np.metadata.name ?? '');
-  await api.delete(Resources.hostedCluster, 'clusters', 'demo');
-  await until(
-    'demo and its control plane to go',
-    async () => !(await api.get(Resources.namespace, '', CP)) && !(await api.get(Resources.hostedCluster, 'clusters', 'demo')),
-  );
-  await sb.clusters[0]!.operator!.settled();
-}
 
 /**
  * The stand-in's bare restore: three members laid out as the operator lays them out, each running
