@@ -43,18 +43,28 @@ export function etcdOfRelease(image: string | undefined): string | undefined {
   return Number(tag[2]) >= 21 ? '3.6' : '3.5';
 }
 
+/** Attempts per pod of `etcd --version`: an exec that fails (a busy API server, a dropped stream) is tried again. */
+const VERSION_ATTEMPTS = 3;
+
 /**
  * The server version of the target's etcd, asked from the etcd image itself (`etcd --version` in
  * the first etcd pod whose container runs); undefined when none does (quorum loss with every pod
- * crashing: the helper pods' tool version decides later).
+ * crashing: the helper pods' tool version decides later). An exec that fails is retried: this
+ * answer is what refuses a snapshot of a newer minor before any change, and a transient failure
+ * must not turn that refusal into a later one.
  */
 export async function runningEtcdVersion(exec: PodExec, namespace: string, replicas: number): Promise<string | undefined> {
   for (let i = 0; i < replicas; i++) {
-    const r = await exec
-      .exec({ namespace, pod: `etcd-${i}`, container: Etcd.container, command: ['etcd', '--version'] })
-      .catch(() => undefined);
-    const v = r?.exitCode === 0 ? /etcd Version:\s*(\S+)/i.exec(r.stdout)?.[1] : undefined;
-    if (v) return v;
+    for (let attempt = 1; attempt <= VERSION_ATTEMPTS; attempt++) {
+      const r = await exec
+        .exec({ namespace, pod: `etcd-${i}`, container: Etcd.container, command: ['etcd', '--version'] })
+        .catch(() => undefined);
+      const v = r?.exitCode === 0 ? /etcd Version:\s*(\S+)/i.exec(r.stdout)?.[1] : undefined;
+      if (v) return v;
+      // The command ran and answered without a version: asking again would answer the same.
+      if (r) break;
+      if (attempt < VERSION_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
   }
   return undefined;
 }

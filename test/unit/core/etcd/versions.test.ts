@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PreconditionError } from '../../../../src/core/errors.ts';
 import { versionFacts } from '../../../../src/core/etcd/status.ts';
-import { checkSnapshotVersion, etcdOfRelease, minorOf, newerMinor } from '../../../../src/core/etcd/versions.ts';
+import { checkSnapshotVersion, etcdOfRelease, minorOf, newerMinor, runningEtcdVersion } from '../../../../src/core/etcd/versions.ts';
+import type { ExecRequest, ExecResult, PodExec } from '../../../../src/core/ports.ts';
 
 describe('etcd version facts', () => {
   it('reads the minor of server, tool and etcd --version strings', () => {
@@ -67,5 +68,41 @@ describe('etcd version facts', () => {
         { name: 'b', version: '3.5.10' },
       ]).versions,
     ).toEqual(['3.5.10', '3.5.9']);
+  });
+});
+
+/** A pod exec whose answers per pod are scripted: an Error is thrown (the exec failed), a result is returned. */
+function scriptedExec(answers: Record<string, (Error | ExecResult)[]>): PodExec & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    exec(request: ExecRequest) {
+      calls.push(request.pod);
+      const next = answers[request.pod]?.shift() ?? new Error(`no pod ${request.pod}`);
+      return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+    },
+  };
+}
+const version = (v: string): ExecResult => ({ exitCode: 0, stdout: `etcd Version: ${v}\nGit SHA: x\n`, stderr: '' });
+
+describe('the running etcd version', () => {
+  it('asks again when the exec fails (a busy API server): the refusal before any change depends on this answer', async () => {
+    const exec = scriptedExec({ 'etcd-0': [new Error('stream reset'), new Error('timeout'), version('3.5.21')] });
+    expect(await runningEtcdVersion(exec, 'clusters-demo', 3)).toBe('3.5.21');
+    expect(exec.calls).toEqual(['etcd-0', 'etcd-0', 'etcd-0']);
+  });
+  it('moves to the next pod after three failed execs, or at once when the pod answered without a version', async () => {
+    const exec = scriptedExec({
+      'etcd-0': [new Error('1'), new Error('2'), new Error('3')],
+      'etcd-1': [{ exitCode: 1, stdout: '', stderr: 'container not running' }],
+      'etcd-2': [version('3.6.4')],
+    });
+    expect(await runningEtcdVersion(exec, 'clusters-demo', 3)).toBe('3.6.4');
+    expect(exec.calls).toEqual(['etcd-0', 'etcd-0', 'etcd-0', 'etcd-1', 'etcd-2']);
+  });
+  it('is unknown when no pod answers', async () => {
+    const exec = scriptedExec({});
+    expect(await runningEtcdVersion(exec, 'clusters-demo', 1)).toBeUndefined();
+    expect(exec.calls).toHaveLength(3);
   });
 });
