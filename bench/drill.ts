@@ -16,7 +16,7 @@ import { fillEtcd } from '../test/sandbox/etcd/fill.ts';
 import { etcdTools } from '../test/sandbox/etcd/versions.ts';
 import { sandboxS3Client, sandboxS3Flags } from '../test/support/sandbox-s3.ts';
 import type { BackupManifest } from '../src/core/bundle/manifest.ts';
-import { emit, median, timedRun } from './lib.ts';
+import { emit, loadNote, median, timedRun } from './lib.ts';
 
 const MB = 64;
 const ROUNDS = 5;
@@ -93,6 +93,7 @@ try {
     bares.push(performance.now() - t0);
     await rm(dir, { recursive: true, force: true });
   };
+  const startLoad = os.loadavg()[0] ?? 0;
   for (let i = 0; i < ROUNDS; i++) {
     if (i % 2 === 0) {
       await drill();
@@ -117,7 +118,7 @@ try {
     target: '≤ 1.5x',
     met: wall / base <= 1.5,
     note:
-      `loaded machine (other helpers' tests); round ratios ${rounds[0]!.toFixed(2)}-${rounds.at(-1)!.toFixed(2)}x; ` +
+      `round ratios ${rounds[0]!.toFixed(2)}-${rounds.at(-1)!.toFixed(2)}x${loadNote(startLoad)}; ` +
       `verify ${s(median(verifies))} s, bare restore ${s(median(bares))} s; drill: RTO ${median(rtos).toFixed(2)} s ` +
       `(download ${med((p) => p.downloadSeconds)}, restore ${med((p) => p.restoreSeconds)}, start ${med((p) => p.startSeconds)}), ` +
       `namespace, pod, checks and clean-up ${(median(inDrill) - median(rtos)).toFixed(2)} s, process start and backup.json ` +

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { REPO_ROOT, startSandbox, type ExtraHostedCluster } from '../test/sandbox/sandbox.ts';
 import type { FleetBackupResult } from '../src/core/backup/fleet.ts';
 import type { EtcdSummary } from '../src/core/etcd/status-all.ts';
-import { emit, median, timedRun } from './lib.ts';
+import { emit, loadNote, median, timedRun } from './lib.ts';
 
 const clusters = Math.max(2, Number(process.env['HCP_DR_BENCH_FLEET_CLUSTERS'] ?? 50));
 const backups = Math.min(clusters - 1, Math.max(1, Number(process.env['HCP_DR_BENCH_FLEET_BACKUPS'] ?? 10)));
@@ -129,10 +129,4 @@ function childCpuMs(stderr: string): number {
   const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stderr);
   if (!m) throw new Error(`no CPU times in: ${stderr.slice(-200)}`);
   return (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000;
-}
-
-/** Other work on the machine while the rounds ran, as the note says it: the ratio is paired, its absolute times are not. */
-function loadNote(load: number): string {
-  const cores = os.cpus().length;
-  return load > cores ? `; loaded machine (load average ${load.toFixed(0)} on ${cores} cores at the start)` : '';
 }

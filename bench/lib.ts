@@ -3,6 +3,7 @@
  * figure (`emit`); bench/run.ts runs them all in one session and writes bench/RESULTS.md.
  * Figures are ratios against a baseline measured in the same run, never absolute pass/fail.
  */
+import os from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
@@ -85,4 +86,10 @@ export function machine(): string {
   const os = /PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'Linux';
   const etcd = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '';
   return `${cpu}, ${cores} cores, ${mem.toFixed(0)} GiB RAM, ${os}, Node ${process.versions.node}, ${etcd}`;
+}
+
+/** Other work on the machine while a benchmark ran (load average at its start): its ratios are paired, its absolute times are not. */
+export function loadNote(load: number): string {
+  const cores = os.cpus().length;
+  return load > cores ? `; loaded machine (load average ${load.toFixed(0)} on ${cores} cores at the start)` : '';
 }

@@ -9,6 +9,7 @@
  * HCP_DR_BENCH_STAGING_MB (default 100) and HCP_DR_BENCH_STAGING_ROUNDS (default 3).
  */
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { fillEtcd } from '../test/sandbox/etcd/fill.ts';
@@ -17,7 +18,7 @@ import { REPO_ROOT, startSandbox, type Sandbox } from '../test/sandbox/sandbox.t
 import type { BackupManifest } from '../src/core/bundle/manifest.ts';
 import type { RestoreResult } from '../src/core/contracts/restore.ts';
 import { deleteDemo } from './demo-cluster.ts';
-import { emit, median, timedRun } from './lib.ts';
+import { emit, loadNote, median, timedRun } from './lib.ts';
 
 const MB = Number(process.env['HCP_DR_BENCH_STAGING_MB'] ?? 100);
 const ROUNDS = Math.max(1, Number(process.env['HCP_DR_BENCH_STAGING_ROUNDS'] ?? 3));
@@ -69,6 +70,7 @@ try {
   writeFileSync(identityFile, `${identity}\n`, { mode: 0o600 });
   const plainUrl = await backup(sb, []);
   const encodedUrl = await backup(sb, ['--encrypt-to', await identityToRecipient(identity), '--compress', 'zstd']);
+  const startLoad = os.loadavg()[0] ?? 0;
   const plain: Round[] = [];
   const encoded: Round[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
@@ -92,7 +94,7 @@ try {
     unit: 's',
     baseline: { label: 'the same restore from a plain backup', value: p },
     ratio: e / p,
-    note: `medians of ${ROUNDS} interleaved rounds, round ratios ${ratios}; loaded machine`,
+    note: `medians of ${ROUNDS} interleaved rounds, round ratios ${ratios}${loadNote(startLoad)}`,
   });
   emit({
     bench,
