@@ -12,13 +12,14 @@
  * Leases, and aescbc-encrypted Secrets as random bytes), not the random values of bench/backup.ts.
  * HCP_DR_BENCH_SIZE_MB (default 1024) sets the size, HCP_DR_BENCH_ROUNDS (default 1) the rounds.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { REPO_ROOT, startSandbox } from '../test/sandbox/sandbox.ts';
 import { startS3ServerProcess } from '../test/sandbox/s3/server-process.ts';
 import type { BackupManifest } from '../src/core/bundle/manifest.ts';
-import { emit, median, timedRun } from './lib.ts';
+import { emit, loadNote, median, timedRun } from './lib.ts';
 import { fillKubeObjects } from './kube-objects.ts';
 
 const mb = Number(process.env['HCP_DR_BENCH_SIZE_MB'] ?? 1024);
@@ -53,6 +54,8 @@ async function backupOnce(entry: string, args: string[], env: NodeJS.ProcessEnv)
   return { rate: manifest.snapshot.size / MiB / seconds, rss: run.peakRssBytes, manifest };
 }
 
+/** Load from other work, read before this benchmark's own set-up adds to it. */
+const startLoad = os.loadavg()[0] ?? 0;
 const sb = await startSandbox({ seedKeys: 100 });
 const s3 = await startS3ServerProcess({ dir: path.join(sb.dir, 's3-bench'), buckets: [BUCKET] }).catch(async (err: unknown) => {
   await sb.stop();
@@ -115,9 +118,8 @@ try {
     compressed = rec?.compressedSize ?? rec?.storedSize ?? 0;
   }
   const plain = median(rates.plain);
-  const load = 'loaded machine (other work ran concurrently)';
   const retried = failures.length ? `; ${failures.length} run(s) failed and were run again (${failures.join('; ')})` : '';
-  const roundsNote = `${rounds === 1 ? 'one round' : `medians of ${rounds} rounds`}; ${load}${retried}`;
+  const roundsNote = `${rounds === 1 ? 'one round' : `medians of ${rounds} rounds`}${loadNote(startLoad)}${retried}`;
   const label: Record<Exclude<Variant, 'plain'>, string> = {
     zstd: '--compress zstd',
     age: '--encrypt-to (age)',
@@ -145,7 +147,7 @@ try {
       unit: 'MiB',
       target: '≤ 200 MiB',
       met: rss[v] <= 200 * MiB,
-      note: `highest of ${v === 'plain' ? 2 * rounds : rounds} runs; ${load}`,
+      note: `highest of ${v === 'plain' ? 2 * rounds : rounds} runs${loadNote(startLoad)}`,
     });
   }
   emit({
