@@ -4,11 +4,10 @@
  * HostedCluster exists, the destination after) must then undo the move (before the DNS hand-off:
  * the source exactly as it was) or finish it. Never a cluster running in two places, never in none.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { cliKilledAt, type KilledRun } from '../support/kill-at.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { REPO_ROOT, startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
+import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoMoveArgs, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { waitFor } from '../support/wait.ts';
 import { snapshotFiles, waitForDemoPublished } from '../support/move-checks.ts';
@@ -52,33 +51,9 @@ function sourceState(m: ManagementCluster) {
   };
 }
 
-interface Killed {
-  code: number | null;
-  stderr: string;
-  reached: boolean;
-  signal: NodeJS.Signals | null;
-}
-
 /** Runs the move in a child process and kills it with `signal` once stderr shows `marker`. */
-function moveUntil(from: string, marker: string, signal: NodeJS.Signals = 'SIGKILL', extra: string[] = []): Promise<Killed> {
-  const args = [
-    path.join(REPO_ROOT, 'src/main.ts'),
-    ...demoMoveArgs(sb, from, other(from), ['--wait-timeout', '3m', '--yes', '-v', ...extra]),
-  ];
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  let reached = false;
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    if (!reached && stderr.includes(marker)) {
-      reached = true;
-      child.kill(signal);
-    }
-  });
-  return new Promise((resolve) => child.on('close', (code, sig) => resolve({ code, stderr, reached, signal: sig })));
+function moveUntil(from: string, marker: string, signal: NodeJS.Signals = 'SIGKILL', extra: string[] = []): Promise<KilledRun> {
+  return cliKilledAt(demoMoveArgs(sb, from, other(from), ['--wait-timeout', '3m', '--yes', '-v', ...extra]), marker, { signal });
 }
 
 const moveRecord = (hc: SimObject | undefined): { phase?: string; repair?: boolean } | undefined => {

@@ -6,7 +6,7 @@
  * HostedCluster exists and `resume --decrypt-with` finishes it. Without a matching identity the
  * move is refused before its first change.
  */
-import { spawn } from 'node:child_process';
+import { cliKilledAt, type KilledRun } from '../support/kill-at.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { REPO_ROOT, startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
+import { startSandbox, type ManagementCluster, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoMoveArgs, sandboxS3Client, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { waitFor } from '../support/wait.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
@@ -44,23 +44,10 @@ const move = (...extra: string[]) =>
 const stagedLeft = async () => [...(await objectsUnder('')).keys()].filter((k) => k.includes('.hcp-dr-staging'));
 
 /** The move back (sandbox-2 to sandbox) in a child process, SIGKILLed once stderr shows `marker`. */
-function moveBackKilledAt(marker: string): Promise<{ reached: boolean; stderr: string }> {
+function moveBackKilledAt(marker: string): Promise<KilledRun> {
   const args = demoMoveArgs(sb, 'sandbox-2', 'sandbox', ['--wait-timeout', '3m', '--yes', '-v']);
   args.push('--encrypt-to', recipient, '--compress', 'zstd', '--decrypt-with', identity);
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src/main.ts'), ...args], {
-    env: { ...process.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  let reached = false;
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    if (!reached && stderr.includes(marker)) {
-      reached = true;
-      child.kill('SIGKILL');
-    }
-  });
-  return new Promise((resolve) => child.on('close', () => resolve({ reached, stderr })));
+  return cliKilledAt(args, marker);
 }
 
 async function objectsUnder(prefix: string): Promise<Map<string, Buffer>> {

@@ -3,11 +3,10 @@
  * after each step in turn; running the same restore again, or `resume`, must then end with the
  * cluster restored and verified by its data, every time, and no operation record left behind.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { cliKilledAt, type KilledRun } from '../support/kill-at.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { etcdInitSplitBrainDefault } from '../sandbox/hypershift/operator.ts';
 import { demoBackupArgs, demoBackupUrl, sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { connectKube } from '../../src/kube/session.ts';
@@ -35,21 +34,8 @@ afterAll(async () => {
 });
 
 /** Runs the restore in a child process and SIGKILLs it when it reports `step`. */
-function restoreKilledAt(step: string): Promise<{ signal: NodeJS.Signals | null; reached: boolean; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src/main.ts'), ...restoreArgs(), '-v'], {
-    env: { ...process.env, ...sb.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  let reached = false;
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    if (!reached && stderr.includes(`step: ${step}\n`)) {
-      reached = true;
-      child.kill('SIGKILL');
-    }
-  });
-  return new Promise((resolve) => child.on('close', (_code, signal) => resolve({ signal, reached, stderr })));
+function restoreKilledAt(step: string): Promise<KilledRun> {
+  return cliKilledAt([...restoreArgs(), '-v'], `step: ${step}\n`, { env: sb.env });
 }
 
 /**

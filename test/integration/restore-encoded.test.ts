@@ -5,7 +5,7 @@
  * SIGKILL at the staging or at the point of no return followed by a re-run or `resume`; a wrong or
  * missing identity is refused before any change; the dry run names the staging.
  */
-import { spawn } from 'node:child_process';
+import { cliKilledAt, type KilledRun } from '../support/kill-at.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { etcdInitSplitBrainDefault } from '../sandbox/hypershift/operator.ts';
 import { demoBackupArgs, demoBackupUrl, sandboxS3Client, sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import { Resources } from '../../src/core/model.ts';
@@ -68,21 +68,8 @@ async function expectRestored(stdout: string): Promise<void> {
 }
 
 /** Runs the restore in a child process (identity from HCP_DR_AGE_IDENTITY) and SIGKILLs it when it reports `step`. */
-function restoreKilledAt(step: string): Promise<{ signal: NodeJS.Signals | null; reached: boolean; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src/main.ts'), ...restoreArgs(), '-v'], {
-    env: { ...process.env, ...sb.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr', HCP_DR_AGE_IDENTITY: identity },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  let reached = false;
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    if (!reached && stderr.includes(`step: ${step}\n`)) {
-      reached = true;
-      child.kill('SIGKILL');
-    }
-  });
-  return new Promise((resolve) => child.on('close', (_code, signal) => resolve({ signal, reached, stderr })));
+function restoreKilledAt(step: string): Promise<KilledRun> {
+  return cliKilledAt([...restoreArgs(), '-v'], `step: ${step}\n`, { env: { ...sb.env, HCP_DR_AGE_IDENTITY: identity } });
 }
 
 beforeAll(async () => {
