@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startEtcdCluster, tempClusterDir, type EtcdCluster } from '../sandbox/etcd/cluster.ts';
-import { etcdAvailable } from '../sandbox/etcd/versions.ts';
+import { runEtcdctl } from '../sandbox/etcd/etcdctl.ts';
+import { etcdAvailable, etcdTools } from '../sandbox/etcd/versions.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 import type { EtcdRestorePlan } from '../../src/core/etcd-restore/restore-plan.ts';
@@ -25,6 +26,25 @@ let snapshot36: string;
 let backupId = '';
 const savedEnv = { ...process.env };
 
+/**
+ * A snapshot of the 3.6 cluster that records its storage version. A new 3.6 cluster writes it just
+ * after it serves clients (its version monitor), so a snapshot taken in that window has none and
+ * reads as 3.5 or older; under load the window is long enough to hit. Asks etcdutl, not hcp-dr.
+ */
+async function saveVersionedSnapshot(cluster: EtcdCluster, file: string): Promise<string> {
+  let version = '';
+  for (let attempt = 0; attempt < 40 && !version; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+    const saved = await cluster.etcdctl(['snapshot', 'save', file]);
+    expect(saved.code, saved.stderr).toBe(0);
+    const status = await runEtcdctl(['snapshot', 'status', file, '-w', 'json'], 20_000, etcdTools('3.6').etcdutl);
+    expect(status.code, status.stderr).toBe(0);
+    version = (JSON.parse(status.stdout) as { version?: string }).version ?? '';
+  }
+  expect(version).toMatch(/^3\.6\./);
+  return file;
+}
+
 const cli = (...args: string[]) => runCliInProcess([...args, '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
 
 describe.skipIf(!built)('a snapshot of a newer etcd minor (3.6 into 3.5)', { timeout: 180_000 }, () => {
@@ -39,9 +59,7 @@ describe.skipIf(!built)('a snapshot of a newer etcd minor (3.6 into 3.5)', { tim
       AWS_REGION: sb.s3.region,
     });
     await newer.put(KEY, 'from-3.6');
-    snapshot36 = path.join(newer.dir, 'snap-3.6.db');
-    const saved = await newer.etcdctl(['snapshot', 'save', snapshot36]);
-    expect(saved.code, saved.stderr).toBe(0);
+    snapshot36 = await saveVersionedSnapshot(newer, path.join(newer.dir, 'snap-3.6.db'));
     await sb.etcd.put(KEY, 'sandbox-3.5');
   }, 120_000);
   afterAll(async () => {
