@@ -177,9 +177,9 @@ const WAIT_TIMEOUT_S = 180;
  * the way), found by a node wait that ended on the count, not on the deadline.
  */
 function expectNodesReady(resumed: { code: number; stdout: string; stderr: string }): void {
-  const result = JSON.parse(resumed.stdout) as { nodes?: { state: string }; phases?: { phase: string; seconds: number }[] };
+  const result = JSON.parse(resumed.stdout) as { nodes?: { state: string }; steps?: { step: string; seconds: number }[] };
   expect(result.nodes, resumed.stderr).toMatchObject({ state: 'Ready', expected: 2, ready: 2, total: 2 });
-  const wait = result.phases?.find((p) => p.phase === 'nodes');
+  const wait = result.steps?.find((s) => s.step === 'nodes');
   expect(wait, resumed.stderr).toBeDefined();
   expect(wait!.seconds).toBeLessThan(WAIT_TIMEOUT_S);
   const running = sb.cloud!.instances('demo-x7k2p').filter((i) => i.state === 'running');

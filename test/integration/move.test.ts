@@ -98,7 +98,15 @@ describe('move', () => {
         'bucket',
       ]),
     );
-    expect(r.plan.map((p) => p.phase)).toEqual(['freeze', 'backed-up', 'hand off DNS', 'restore', 'tear down', 'after']);
+    expect(r.plan.map((p) => p.phase)).toEqual([
+      'frozen',
+      'backed-up',
+      'dns-handoff',
+      'restoring',
+      'verified',
+      'tearing-down',
+      'source-removed',
+    ]);
     expect(r.plan.flatMap((p) => p.actions).join('\n')).toContain('Machine.cluster.x-k8s.io');
     expect(JSON.stringify(m1.sim.store.get(HC, 'clusters', 'demo'))).toBe(before);
     expect(m2.sim.store.get(HC, 'clusters', 'demo')).toBeUndefined();
@@ -186,16 +194,8 @@ describe('move', () => {
       const got = await kubectlGuest(savedKubeconfig);
       expect(got.code, got.stderr).toBe(0);
       expect(got.stdout.trim().split('\n').sort()).toEqual(instancesBefore.map((i) => `node/${i.nodeName}`).sort());
-      expect(r.phases.map((p) => p.phase)).toEqual([
-        'freeze',
-        'backed-up',
-        'dns-handoff',
-        'restore',
-        'dns-destination',
-        'teardown',
-        'after',
-        'nodes',
-      ]);
+      expect(r.phases.map((p) => p.phase)).toEqual(['frozen', 'backed-up', 'dns-handoff', 'restoring', 'tearing-down', 'source-removed']);
+      expect(r.steps.map((s) => s.step)).toEqual(['dns-release', 'restore', 'dns-destination', 'ovn-restart', 'nodes']);
       // The nodes: adopted by default, Ready under the new control plane, the same instances, none leaked.
       expect(r.nodeMode).toBe('adopt');
       // The next steps say what became of the nodes in this move, not a restore's "NodePools provision new machines".
@@ -301,7 +301,7 @@ describe('move', () => {
       expect(plan.code, plan.stderr).toBe(0);
       const planned = JSON.parse(plan.stdout) as MoveResult;
       expect(planned.repairSplitBrain).toBe(false);
-      expect(planned.plan.find((p) => p.phase === 'restore')?.actions.join('\n')).toMatch(
+      expect(planned.plan.find((p) => p.phase === 'restoring')?.actions.join('\n')).toMatch(
         /--no-repair: .*stop there \(SplitBrain, exit 4\)/,
       );
       const dryDefault = JSON.parse((await move('sandbox', 'sandbox-2', '--dry-run', '-o', 'json')).stdout) as MoveResult;
@@ -321,7 +321,7 @@ describe('move', () => {
       expect(r.repairSplitBrain).toBe(false);
       expect(r.restore?.verdict.state).toBe('SplitBrain');
       expect(r.restore?.repair).toMatchObject({ repaired: false });
-      expect(r.phases.map((p) => p.phase)).toEqual(['freeze', 'backed-up', 'dns-handoff', 'restore']);
+      expect(r.phases.map((p) => p.phase)).toEqual(['frozen', 'backed-up', 'dns-handoff', 'restoring']);
       expect(r.downtimeSeconds).toBeNull();
       expect(r.nextSteps).toHaveLength(1);
       expect(r.nextSteps[0]).toMatch(

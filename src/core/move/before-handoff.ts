@@ -12,7 +12,7 @@ import { planNodes } from './nodes.ts';
 import { movePreflight } from './preflight.ts';
 import { checkDecryptable } from './encoding.ts';
 import { removeSnapshotFile } from './snapshot-file.ts';
-import { quiesceOf, runInput, timed, type MoveState } from './state.ts';
+import { quiesceOf, runInput, timedPhase, type MoveState } from './state.ts';
 import { BACKED_UP } from './types.ts';
 
 /** The preflight (reads only): both sides, the bucket, the nodes; fills state.run.pre and .nodes. */
@@ -88,7 +88,7 @@ export async function freezeSource(state: MoveState, run: PhaseRun<'move'>): Pro
     `freezing ${state.namespace}/${state.name} on the source: pause, scale the API servers and the control-plane operator to 0`,
   );
   const nodePools = pre.nodePools.map((np) => np.metadata.name ?? '');
-  state.pause = await timed(state, 'freeze', () => freeze(quiesceOf(state, req.waitTimeoutMs), nodePools, req.pauseTtlMs));
+  state.pause = await timedPhase(state, 'frozen', () => freeze(quiesceOf(state, req.waitTimeoutMs), nodePools, req.pauseTtlMs));
   await run.record({ frozenAt: state.deps.clock.now().toISOString() });
 }
 
@@ -129,7 +129,7 @@ export async function undoBeforeHandOff(state: MoveState, run: PhaseRun<'move'>)
 /** `backed-up`: the snapshot and the bundle from the frozen source, to the store (--via). */
 export async function backUpSource(state: MoveState): Promise<void> {
   const { req, sides, pre, backupRequest, id } = runInput(state);
-  await timed(state, BACKED_UP, () =>
+  await timedPhase(state, BACKED_UP, () =>
     backUpFrozenSource({
       source: sides.source,
       request: backupRequest,

@@ -27,7 +27,7 @@ import { phaseIndex } from './records.ts';
 import { resumeCommandOf } from './sides.ts';
 import { removeSnapshotFile } from './snapshot-file.ts';
 import { stopAtSplitBrain } from './split-brain.ts';
-import { quiesceOf, SplitBrainStopped, timed, type MoveRecordFields, type MoveState } from './state.ts';
+import { quiesceOf, SplitBrainStopped, timedPhase, timedStep, type MoveRecordFields, type MoveState } from './state.ts';
 import { tearDownSource } from './teardown.ts';
 import { repairAllowed } from './types.ts';
 
@@ -90,7 +90,7 @@ export const handOffDns: ForwardPhase = async (state, run) => {
   state.step?.('dns-handoff');
   const op = run.operation;
   const { namespace, name, cp, source } = state;
-  await timed(state, 'dns-handoff', async () => {
+  await timedPhase(state, 'dns-handoff', async () => {
     if (await source.api.get(Resources.hostedCluster, namespace, name)) {
       await freezeForGood(quiesceOf(state, waitTimeout(op)), Object.keys(op.nodePoolsPausedUntil ?? {}));
       // A run killed while removing its snapshot file may have left it: gone before the teardown.
@@ -101,15 +101,20 @@ export const handOffDns: ForwardPhase = async (state, run) => {
     const handoff = handOffOf(state, op);
     if (handoff.host) {
       state.deps.reporter.info(`waiting for ${handoff.host} to leave the source (${state.resolver.describe()})`);
-      await waitForRelease(handoff);
+      await timedStep(state, 'dns-release', () => waitForRelease(handoff));
     }
   });
 };
 
 export const restoreDestination: ForwardPhase = async (state, run) => {
   state.step?.('dns-released');
+  await timedPhase(state, 'restoring', () => restoreAndVerify(state, run));
+};
+
+/** The destination's restore, verified by data (a split brain repaired or stopped at), then DNS there. */
+async function restoreAndVerify(state: MoveState, run: PhaseRun<'move'>): Promise<void> {
   const op = run.operation;
-  const restore = await timed(state, 'restore', () => restoreOnDestination(state, op));
+  const restore = await timedStep(state, 'restore', () => restoreOnDestination(state, op));
   state.restore = restore;
   if (restore.verdict.state === 'SplitBrain' && !repairAllowed(op)) {
     const record = (next: MoveRecordFields) => run.record({ splitBrain: next.splitBrain } as MoveRecordFields);
@@ -123,16 +128,19 @@ export const restoreDestination: ForwardPhase = async (state, run) => {
   const handoff = handOffOf(state, op);
   if (handoff.host) {
     state.deps.reporter.info(`waiting for ${handoff.host} to resolve to the destination`);
-    const addresses = await timed(state, 'dns-destination', () => waitForDestination(handoff));
+    const addresses = await timedStep(state, 'dns-destination', () => waitForDestination(handoff));
     state.actions.push(`${handoff.host} resolves to ${addresses.join(', ')}`);
   }
   if (op.frozenAt) state.downtimeSeconds = (state.deps.clock.now().getTime() - new Date(op.frozenAt).getTime()) / 1000;
-};
+}
 
 export const keepOrLeaveSource: ForwardPhase = async (state, run) => {
   state.step?.('verified');
-  const op = run.operation;
-  if (!op.keepSource) return;
+  if (run.operation.keepSource) await timedPhase(state, 'verified', () => leaveSource(state, run.operation));
+};
+
+/** --keep-source: the source stays paused for good, released from the move's record and marked moved. */
+async function leaveSource(state: MoveState, op: MoveOperation): Promise<void> {
   const { namespace, name, source } = state;
   await releaseOperation(source.api, namespace, name).catch(() => undefined);
   await source.api
@@ -141,14 +149,14 @@ export const keepOrLeaveSource: ForwardPhase = async (state, run) => {
     })
     .catch(() => undefined);
   state.actions.push('left the source paused for good with its API servers at 0 (--keep-source)');
-};
+}
 
 export const tearDown: ForwardPhase = async (state, run) => {
   const op = run.operation;
   if (op.keepSource) return;
   state.step?.('tearing-down');
   const { namespace, name, cp } = state;
-  const removed = await timed(state, 'teardown', () =>
+  const removed = await timedPhase(state, 'tearing-down', () =>
     tearDownSource({
       api: state.source.api,
       clock: state.deps.clock,
@@ -178,7 +186,9 @@ export const settleDestination: ForwardPhase = async (state, run) => {
     name: state.name,
     timeoutMs: waitTimeout(op),
   };
-  state.ovnPodsRestarted = await timed(state, 'after', () => restartOvn(after));
-  state.actions.push(`restarted ${state.ovnPodsRestarted} OVN pods in the hosted cluster`);
-  state.nodes = await timed(state, 'nodes', () => waitForMovedNodes({ ...after, expected: op.expectedNodes }));
+  await timedPhase(state, 'source-removed', async () => {
+    state.ovnPodsRestarted = await timedStep(state, 'ovn-restart', () => restartOvn(after));
+    state.actions.push(`restarted ${state.ovnPodsRestarted} OVN pods in the hosted cluster`);
+    state.nodes = await timedStep(state, 'nodes', () => waitForMovedNodes({ ...after, expected: op.expectedNodes }));
+  });
 };

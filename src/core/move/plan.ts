@@ -1,18 +1,19 @@
-/** The dry run of a move: every phase and what it touches, in order (pure). */
+/** The dry run of a move: every change phase (phases.ts, by its name) and what it touches, in order (pure). */
 import { controlPlaneNamespace } from '../model.ts';
 import { CONTROL_PLANE_KINDS, qualifiedName } from '../objects/kinds.ts';
 import { ownershipRecords } from './handoff.ts';
 import type { MovePreflight } from './preflight.ts';
+import type { PhaseOf } from '../operation/record.ts';
 import { BACKED_UP, FROZEN_DEPLOYMENTS, type MoveRequest } from './types.ts';
 
-export function planMove(req: MoveRequest, pre: MovePreflight): { phase: string; actions: string[] }[] {
+export function planMove(req: MoveRequest, pre: MovePreflight): { phase: PhaseOf<'move'>; actions: string[] }[] {
   const { namespace, name } = req;
   const cp = controlPlaneNamespace(namespace, name);
   const pools = pre.nodePools.map((np) => `NodePool ${namespace}/${np.metadata.name}`);
   const host = pre.apiHostname;
   return [
     {
-      phase: 'freeze',
+      phase: 'frozen',
       actions: [
         `record the move (lock, spec.pausedUntil, replicas ${Object.entries(pre.replicas)
           .map(([d, n]) => `${d}=${n}`)
@@ -29,7 +30,7 @@ export function planMove(req: MoveRequest, pre: MovePreflight): { phase: string;
       ],
     },
     {
-      phase: 'hand off DNS',
+      phase: 'dns-handoff',
       actions: [
         `pause HostedCluster ${namespace}/${name}${pools.length ? ' and its NodePools' : ''} for good (spec.pausedUntil "true"): from here the move only goes forward`,
         `delete every Route in ${cp} on the source`,
@@ -37,7 +38,7 @@ export function planMove(req: MoveRequest, pre: MovePreflight): { phase: string;
       ],
     },
     {
-      phase: 'restore',
+      phase: 'restoring',
       actions: [
         `restore on ${req.destination.context}: namespaces ${namespace} and ${cp}, the Secrets, ${req.withNodes ? 'the CAPI and platform objects (--with-nodes: existing machines are adopted), ' : ''}HostedCluster ${namespace}/${name} with restoreSnapshotURL, ${req.nodes === 'keep' ? 'no NodePools (--nodes keep: the existing nodes stay in service)' : pools.join(', ') || 'no NodePools'}`,
         'wait for EtcdSnapshotRestored, verify every member by data (revision, keys, hashkv, member count)',
@@ -48,16 +49,22 @@ export function planMove(req: MoveRequest, pre: MovePreflight): { phase: string;
       ],
     },
     {
-      phase: 'tear down',
+      phase: 'verified',
       actions: req.keepSource
-        ? ['--keep-source: leave the source paused for good with its API servers at 0']
+        ? ["--keep-source: remove the move's record from the source and leave it paused for good with its API servers at 0"]
+        : ['the destination verified: the source is torn down next'],
+    },
+    {
+      phase: 'tearing-down',
+      actions: req.keepSource
+        ? ['--keep-source: nothing (the source stays)']
         : [
             `scale every deployment and statefulset in ${cp} to 0 on the source`,
             `remove finalizers and delete ${pools.join(', ') || 'no NodePools'}, the CAPI and platform objects, HostedControlPlane ${cp}/${name}, HostedCluster ${namespace}/${name}, namespace ${cp}`,
           ],
     },
     {
-      phase: 'after',
+      phase: 'source-removed',
       actions: [
         `delete the pods in openshift-ovn-kubernetes of the hosted cluster (its admin kubeconfig from the destination) so they reconnect`,
         `wait until the hosted cluster's Ready nodes equal its NodePool replicas (${req.nodes === 'keep' ? 'the nodes stay in service' : 'machines adopted by the destination'})`,

@@ -14,6 +14,7 @@ export function resultOf(state: MoveState, op: MoveOperation, stopped?: SplitBra
     backup: op.backup ?? null,
     plan: [],
     phases: state.timings,
+    steps: state.steps,
     downtimeSeconds: state.downtimeSeconds,
     restore: restore ? { verdict: restore.verdict, etcd: restore.etcd, repair: restore.repair } : null,
     ovnPodsRestarted: state.ovnPodsRestarted,

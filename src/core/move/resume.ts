@@ -91,6 +91,7 @@ export async function resumeMove({ namespace, name, hc, record, deps }: ResumeIn
     ],
     nodes: state.nodes,
     phases: state.timings,
+    steps: state.steps,
   };
 }
 
@@ -131,6 +132,7 @@ function resumeState(
     },
     openBackupStore: () => openRecordedBackup(world, op),
     timings: [],
+    steps: [],
     actions: [],
     rollbackFailures: [],
     restore: null,

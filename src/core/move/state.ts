@@ -14,7 +14,8 @@ import type { FreezeUndo } from './freeze.ts';
 import type { NodePlan } from './nodes.ts';
 import type { MovePreflight } from './preflight.ts';
 import type { SplitBrainStop } from './split-brain.ts';
-import type { MoveDeps, MoveRequest, MoveSides, PhaseTiming } from './types.ts';
+import type { MoveDeps, MoveRequest, MoveSides, PhaseTiming, StepTiming } from './types.ts';
+import type { PhaseOf } from '../operation/record.ts';
 
 /** What only a run has: the request, both sides as connected, and what its checks found. */
 export interface MoveRunInput {
@@ -49,8 +50,10 @@ export interface MoveState {
   run?: MoveRunInput;
   /** The pause deadline's renewal while the source is frozen before the hand-off. */
   pause?: Pause;
-  /** Timings as MoveResult reports them (finer than the phases: the DNS wait, the node wait). */
+  /** MoveResult.phases: one per change phase that ran, under the phase's own name. */
   timings: PhaseTiming[];
+  /** MoveResult.steps: the waits inside the phases (DNS, the restore, the nodes). */
+  steps: StepTiming[];
   actions: string[];
   /** What a rollback could not undo (the record stays for `resume`). */
   rollbackFailures: string[];
@@ -86,13 +89,25 @@ export function quiesceOf(state: MoveState, waitTimeoutMs: number, undoing = fal
   };
 }
 
-/** Runs `work` and adds its duration to MoveResult's timings under `label`. */
-export async function timed<T>(state: MoveState, label: string, work: () => Promise<T>): Promise<T> {
+/** Runs a change phase's `work`; its duration goes to MoveResult.phases under the phase's name, also when it throws. */
+export async function timedPhase<T>(state: MoveState, phase: PhaseOf<'move'>, work: () => Promise<T>): Promise<T> {
+  const t0 = state.deps.clock.now().getTime();
+  try {
+    return await work();
+  } finally {
+    state.timings.push({ phase, seconds: secondsSince(state, t0) });
+  }
+}
+
+/** Runs a wait inside a phase; its duration goes to MoveResult.steps when it ends. */
+export async function timedStep<T>(state: MoveState, step: StepTiming['step'], work: () => Promise<T>): Promise<T> {
   const t0 = state.deps.clock.now().getTime();
   const value = await work();
-  state.timings.push({ phase: label, seconds: (state.deps.clock.now().getTime() - t0) / 1000 });
+  state.steps.push({ step, seconds: secondsSince(state, t0) });
   return value;
 }
+
+const secondsSince = (state: MoveState, t0: number): number => Math.max(0, state.deps.clock.now().getTime() - t0) / 1000;
 
 /**
  * --no-repair stopped the move at the destination's split etcd (split-brain.ts): thrown by the

@@ -91,6 +91,12 @@ export interface MoveSides {
 /** A phase's duration as every workflow's result reports it (`phases` in -o json): the runner's shape. */
 export type { PhaseTiming };
 
+/** A wait inside a move's phase (`steps` in -o json): where a phase's time went. */
+export interface StepTiming {
+  step: 'dns-release' | 'restore' | 'dns-destination' | 'ovn-restart' | 'nodes';
+  seconds: number;
+}
+
 /**
  * The move's backup phase: one name for the record, the definition (phases.ts), the test hook,
  * its timing in MoveResult.phases and its entry in the dry run's plan.
@@ -114,7 +120,10 @@ export interface MoveResult {
   warnings: string[];
   /** Dry run: every phase and the objects it touches, in order. */
   plan: { phase: string; actions: string[] }[];
+  /** One per change phase that ran (OperationPhases.move's names), in order. */
   phases: PhaseTiming[];
+  /** The waits inside the phases: the DNS release and arrival, the destination's restore, the OVN restart, the nodes. */
+  steps: StepTiming[];
   /** Hosted cluster API downtime: the freeze to the API served from the destination. */
   downtimeSeconds: number | null;
   /** repair: the destination's split etcd repaired in place before it was declared verified (null: none needed). */

@@ -50,6 +50,8 @@ export interface ResumeResult {
   nodes?: NodeCount | null;
   /** A finished move: the phases this resume ran, with how long each took. */
   phases?: { phase: string; seconds: number }[];
+  /** A finished move: the waits inside those phases (MoveResult.steps). */
+  steps?: { step: string; seconds: number }[];
 }
 
 export interface ResumeInput<T extends OperationType = OperationType> {

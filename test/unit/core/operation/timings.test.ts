@@ -116,8 +116,8 @@ describe("the runner's timings in the workflows' results", () => {
   });
 });
 
-describe("move's backup phase has one name", () => {
-  it('the record’s and the definition’s, the test hook’s, and the plan’s entry', () => {
+describe("move's phases have one name each", () => {
+  it('the record’s and the definition’s, the test hook’s, and the plan’s entries', () => {
     expect(BACKED_UP).toBe('backed-up');
     expect(moveWorkflow.changes.map((p) => p.name)).toContain(BACKED_UP);
     const seen: string[] = [];
@@ -142,6 +142,16 @@ describe("move's backup phase has one name", () => {
       backup: { member: { pod: 'etcd-0' }, capture: { secrets: [] } },
     };
     const plan = planMove(req as never, pre as never);
-    expect(plan.map((p) => p.phase)).toEqual(['freeze', BACKED_UP, 'hand off DNS', 'restore', 'tear down', 'after']);
+    // The plan has a row per change phase, under the phase's own name, in the definition's order.
+    expect(plan.map((p) => p.phase)).toEqual(moveWorkflow.changes.map((p) => p.name));
+    expect(plan.map((p) => p.phase)).toEqual([
+      'frozen',
+      BACKED_UP,
+      'dns-handoff',
+      'restoring',
+      'verified',
+      'tearing-down',
+      'source-removed',
+    ]);
   });
 });
