@@ -39,6 +39,8 @@ export async function makeRealSnapshot(outDir: string, opts: { keys?: number; va
     const live = JSON.parse(utl.stdout) as { totalKey: number; version: string };
     status.liveKeys = live.totalKey;
     if (live.version) status.version = live.version;
+    // No tool prints it: etcd records its cluster version as major.minor.0 (hcp-dr's reader reports it).
+    status.clusterVersion = `${cluster.version}.0`;
     await cluster.kill(0);
     const rawDb = path.join(outDir, 'raw-member-db');
     await copyFile(path.join(cluster.member(0).dataDir, 'member', 'snap', 'db'), rawDb);

@@ -36,6 +36,12 @@ export interface SnapshotStatus {
   /** The storage version etcd 3.6+ writes into bucket meta ("3.6.0"); absent for 3.5 and older snapshots. */
   version?: string;
   /**
+   * The cluster version etcd (3.4 on) records in bucket "cluster" ("3.5.0": the lowest minor its
+   * members ran), read by hcp-dr's own reader only (no tool prints it). A new 3.6 cluster writes it
+   * before its storage version, so a snapshot taken in that window has this and no `version`.
+   */
+  clusterVersion?: string;
+  /**
    * Live keys at the snapshot's revision (distinct keys whose last revision is not a tombstone): what
    * etcdutl 3.6 prints as totalKey, where 3.4 and 3.5 print every entry of every bucket. Computed by
    * hcp-dr's own reader; from a tool's output only when the tool is 3.6+ (see keysOf in restore-copy.ts).

@@ -132,8 +132,9 @@ export async function verifyFileSource(path: string, signal?: AbortSignal, onByt
     totalKeys: r.status.totalKey,
     skipHashCheck: raw,
     notes: raw ? [`${path} is a raw bbolt database without a SHA-256 trailer: restored with --skip-hash-check`] : [],
-    // etcd 3.6+ records its storage version in the snapshot; older snapshots carry none (3.5 or older).
-    ...(r.status.version ? { etcdVersion: r.status.version } : {}),
+    // Which etcd wrote it: the storage version (3.6+), else the cluster version (3.4 on; a new 3.6
+    // cluster records it first, so an early snapshot of one has no storage version yet).
+    ...(r.status.version || r.status.clusterVersion ? { etcdVersion: r.status.version ?? r.status.clusterVersion } : {}),
     ...(r.status.liveKeys !== undefined ? { liveKeys: r.status.liveKeys } : {}),
   };
 }

@@ -84,7 +84,7 @@ export interface VersionCheck {
  * report otherwise (a forced downgrade, or a version that could not be compared).
  */
 export function checkSnapshotVersion(c: VersionCheck): string[] {
-  // No version: a backup from before hcp-dr recorded it, or a snapshot of etcd 3.5 or older (3.6 writes its storage version).
+  // No version: a backup from before hcp-dr recorded it, or a snapshot file without storage or cluster version.
   if (!c.snapshotVersion) return [];
   if (!c.targetVersion)
     return [`the target's etcd version is unknown (${c.targetSource}): the snapshot's etcd ${c.snapshotVersion} was not compared with it`];

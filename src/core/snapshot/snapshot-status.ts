@@ -2,7 +2,8 @@
  * What `etcdctl snapshot status -w json` reports, computed from a bbolt walk (snapshot-file.ts):
  * revision (main revision of the last key in bucket "key"), totalKey (every key/value of every
  * bucket, as etcd counts), totalSize (meta pgid x page size), hash (CRC-32C over bucket names and
- * each key and value, in key order), the storage version and the live keys as etcdutl 3.6 counts them.
+ * each key and value, in key order), the storage version and the live keys as etcdutl 3.6 counts them,
+ * and the cluster version etcd records in bucket "cluster".
  * Throws BoltFormatError for a tree that is not an etcd database.
  */
 import type { SnapshotStatus } from '../etcd/etcdctl.ts';
@@ -25,15 +26,18 @@ export async function computeStatus(walker: BoltWalker, etcdHash: boolean): Prom
   let previous: Buffer | undefined;
   let unordered = false;
   let version: string | undefined;
+  let clusterVersion: string | undefined;
   // Key -> alive at its last revision (revisions are walked in order); counted as etcdutl 3.6 does.
   const live = new Map<string, boolean>();
   for (const bucket of buckets) {
     crc?.update(bucket.name);
     const isKeyBucket = bucket.name.toString('latin1') === 'key';
     const isMetaBucket = bucket.name.toString('latin1') === 'meta';
+    const isClusterBucket = bucket.name.toString('latin1') === 'cluster';
     previous = undefined;
     await walker.walkBucket(bucket.value, (k, v) => {
       if (isMetaBucket && v && k.toString('latin1') === 'storageVersion') version = v.toString('latin1');
+      if (isClusterBucket && v && k.toString('latin1') === 'clusterVersion') clusterVersion = v.toString('latin1');
       if (crc) {
         crc.update(k);
         if (v) crc.update(v);
@@ -59,6 +63,7 @@ export async function computeStatus(walker: BoltWalker, etcdHash: boolean): Prom
     totalKey,
     totalSize: walker.meta.pgid * walker.meta.pageSize,
     ...(version ? { version } : {}),
+    ...(clusterVersion ? { clusterVersion } : {}),
     liveKeys: [...live.values()].filter(Boolean).length,
   };
 }
