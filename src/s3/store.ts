@@ -87,7 +87,7 @@ export async function openObjectStore(target: S3Target, reporter: Reporter, tuni
     followRegionRedirects: !endpoint,
     // Not the SDK's default (WHEN_SUPPORTED): that streams bodies aws-chunked with a trailing
     // checksum and no Content-Length, which Ceph RGW answers with 411 MissingContentLength.
-    // Integrity is multipart.ts's and object-store.ts's own (CRC32 or signed payload).
+    // Integrity is multipart.ts's and object-write.ts's own (CRC32 or signed payload).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: tuning.maxAttempts ?? MAX_S3_ATTEMPTS,

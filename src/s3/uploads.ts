@@ -2,13 +2,15 @@
  * Incomplete multipart uploads under a prefix: ListMultipartUploads (paginated), and the bytes of
  * each from ListParts where the store answers it. A store that does not implement the listing
  * (NotImplemented, 501, MethodNotAllowed) yields undefined: "not known", never an error of the
- * command that asked (backup list, prune).
+ * command that asked (backup list, prune). Aborting an upload that is already gone (NoSuchUpload)
+ * succeeds.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import type { HcpDrError } from '../core/errors.ts';
 import type { IncompleteUpload } from '../core/ports.ts';
-import type { S3Verb } from './errors.ts';
+import type { BucketContext } from './bucket-context.ts';
+import { s3ErrorCode, type S3Verb } from './errors.ts';
 
 type Send = <T>(verb: S3Verb, key: string, call: () => Promise<T>) => Promise<T>;
 
@@ -67,5 +69,15 @@ async function partsBytes(client: S3Client, bucket: string, u: IncompleteUpload)
     return total;
   } catch {
     return undefined;
+  }
+}
+
+export async function abortIncompleteUpload(b: BucketContext, upload: IncompleteUpload): Promise<void> {
+  const input = { Bucket: b.bucket, Key: upload.key, UploadId: upload.uploadId };
+  try {
+    await b.client.send(new AbortMultipartUploadCommand(input));
+  } catch (err) {
+    if (s3ErrorCode(err) === 'NoSuchUpload') return;
+    throw b.mapError(err, 'delete', upload.key);
   }
 }
