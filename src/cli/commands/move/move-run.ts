@@ -1,11 +1,11 @@
 /** The handler of `move` (loaded on demand) and the table form of its result. */
 import { NODE_MODES, type NodeModeRequest } from '../../../core/move/nodes.ts';
 import path from 'node:path';
-import type { CliDeps } from '../../deps.ts';
+import type { CliDeps, KubeSession, KubeTarget, S3Target } from '../../deps.ts';
 import { boundedDuration, kubeTargetOf, MAX_TIMER_DURATION_MS, type GlobalArgs } from '../../global-flags.ts';
-import { parseOutputFormat, printData, renderTable } from '../../output.ts';
+import { parseOutputFormat, printData, renderTable, type OutputFormat } from '../../output.ts';
 import { confirmOrRefuse } from '../../confirm.ts';
-import { createProgress } from '../../progress.ts';
+import { createProgress, type Progress } from '../../progress.ts';
 import { dash } from '../../format.ts';
 import { commandName } from '../../host.ts';
 import { s3TargetOf, type S3Args } from '../../s3-flags.ts';
@@ -14,7 +14,9 @@ import { moveWorld } from '../../move-world.ts';
 import { ExitCode, UsageError } from '../../../core/errors.ts';
 import { runMove } from '../../../core/move/run-move.ts';
 import { runRestore } from '../../../core/restore/run-restore.ts';
-import type { MoveResult } from '../../../core/move/types.ts';
+import type { MoveDeps, MoveRequest, MoveResult } from '../../../core/move/types.ts';
+import type { Codec } from '../../../core/crypto/codec.ts';
+import type { Keyring } from '../../../core/crypto/age-keys.ts';
 import { createResolver } from '../../../net/resolver.ts';
 import { VERSION } from '../../../version.ts';
 
@@ -38,7 +40,38 @@ export interface MoveArgs extends GlobalArgs, S3Args, EncodeArgs {
 }
 
 export async function move(args: MoveArgs, deps: CliDeps): Promise<number> {
-  // Everything checkable without a cluster first: flags, durations, the URL, the DNS server.
+  const flags = await moveFlagsOf(args, deps);
+  const target = kubeTargetOf(args);
+  const source = await deps.connectKube(target);
+  const progress = createProgress(deps.stderr, deps.stderrIsTTY, 'uploading snapshot');
+  let result: MoveResult;
+  try {
+    result = await runMove(moveRequestOf(args, flags, source), moveDepsOf(args, deps, target, flags.keyring, progress));
+  } finally {
+    progress.done();
+  }
+  await printData(deps.stdout, flags.format, result, () => renderMove(result));
+  return reportMove(result, deps);
+}
+
+/** The flags of `move` as checked values. */
+interface MoveFlags {
+  format: OutputFormat;
+  toContext: string;
+  dnsTimeoutMs: number;
+  waitTimeoutMs: number;
+  pauseTtlMs: number;
+  via: S3Target;
+  codec: Codec | undefined;
+  keyring: Keyring | undefined;
+  dryRun: boolean;
+}
+
+/**
+ * Everything checkable without a cluster, in this order: flags, durations, the URL, the DNS
+ * server, the keys, and the confirmation a non-interactive run must carry (UsageError, exit 2).
+ */
+async function moveFlagsOf(args: MoveArgs, deps: CliDeps): Promise<MoveFlags> {
   const format = parseOutputFormat(args.output);
   const toContext = args['to-context'].trim();
   if (!toContext)
@@ -67,54 +100,56 @@ export async function move(args: MoveArgs, deps: CliDeps): Promise<number> {
     throw new UsageError("refusing to move without confirmation: the hosted cluster's API is down during the move", {
       hint: 'pass --yes to confirm, or --dry-run to see every check and phase first',
     });
-  const target = kubeTargetOf(args);
-  const source = await deps.connectKube(target);
+  return { format, toContext, dnsTimeoutMs, waitTimeoutMs, pauseTtlMs, via, codec, keyring, dryRun };
+}
+
+/** The core's request: both sides by context and kubeconfig (absolute, as the record stores them). */
+function moveRequestOf(args: MoveArgs, flags: MoveFlags, source: KubeSession): MoveRequest {
   const abs = (f: string | undefined) => (f ? path.resolve(f) : undefined);
   const sourceKubeconfig = abs(args.kubeconfig);
   const destinationKubeconfig = abs(args['to-kubeconfig']) ?? sourceKubeconfig;
-  const progress = createProgress(deps.stderr, deps.stderrIsTTY, 'uploading snapshot');
-  let result: MoveResult;
-  try {
-    result = await runMove(
-      {
-        namespace: source.namespace,
-        name: args['hosted-cluster'],
-        source: { context: source.contextName, ...(sourceKubeconfig ? { kubeconfig: sourceKubeconfig } : {}) },
-        destination: { context: toContext, ...(destinationKubeconfig ? { kubeconfig: destinationKubeconfig } : {}) },
-        via,
-        ...(args['dns-server'] ? { dnsServer: args['dns-server'] } : {}),
-        dnsTimeoutMs,
-        waitTimeoutMs,
-        pauseTtlMs,
-        keepSource: args['keep-source'] === true,
-        withNodes: args['with-nodes'] === true,
-        ...(args.nodes ? { nodes: nodeModeOf(args.nodes, args['with-nodes'] === true) } : {}),
-        force: args.force === true,
-        ...(args.repair === false ? { repair: false } : {}),
-        dryRun,
-        toolVersion: VERSION,
-        ...(codec ? { codec } : {}),
-      },
-      {
-        world: moveWorld(deps, {
-          destinationFlags: true,
-          ...(target.requestTimeoutMs ? { requestTimeoutMs: target.requestTimeoutMs } : {}),
-        }),
-        clock: deps.clock,
-        reporter: deps.reporter,
-        signal: deps.signal,
-        restore: runRestore,
-        ...(keyring ? { keyring } : {}),
-        newId: () => crypto.randomUUID().slice(0, 8),
-        confirm: async (question) => confirmOrRefuse(deps, question, args.yes, 'or run with --dry-run first'),
-        step: (phase) => deps.reporter.debug(`step: ${phase}`),
-        onBytes: (n) => progress.update(n),
-      },
-    );
-  } finally {
-    progress.done();
-  }
-  await printData(deps.stdout, format, result, () => renderMove(result));
+  return {
+    namespace: source.namespace,
+    name: args['hosted-cluster'],
+    source: { context: source.contextName, ...(sourceKubeconfig ? { kubeconfig: sourceKubeconfig } : {}) },
+    destination: { context: flags.toContext, ...(destinationKubeconfig ? { kubeconfig: destinationKubeconfig } : {}) },
+    via: flags.via,
+    ...(args['dns-server'] ? { dnsServer: args['dns-server'] } : {}),
+    dnsTimeoutMs: flags.dnsTimeoutMs,
+    waitTimeoutMs: flags.waitTimeoutMs,
+    pauseTtlMs: flags.pauseTtlMs,
+    keepSource: args['keep-source'] === true,
+    withNodes: args['with-nodes'] === true,
+    ...(args.nodes ? { nodes: nodeModeOf(args.nodes, args['with-nodes'] === true) } : {}),
+    force: args.force === true,
+    ...(args.repair === false ? { repair: false } : {}),
+    dryRun: flags.dryRun,
+    toolVersion: VERSION,
+    ...(flags.codec ? { codec: flags.codec } : {}),
+  };
+}
+
+/** The world and the hooks the core's move runs with: progress on stderr, -v steps, the confirmation. */
+function moveDepsOf(args: MoveArgs, deps: CliDeps, target: KubeTarget, keyring: Keyring | undefined, progress: Progress): MoveDeps {
+  return {
+    world: moveWorld(deps, {
+      destinationFlags: true,
+      ...(target.requestTimeoutMs ? { requestTimeoutMs: target.requestTimeoutMs } : {}),
+    }),
+    clock: deps.clock,
+    reporter: deps.reporter,
+    signal: deps.signal,
+    restore: runRestore,
+    ...(keyring ? { keyring } : {}),
+    newId: () => crypto.randomUUID().slice(0, 8),
+    confirm: async (question) => confirmOrRefuse(deps, question, args.yes, 'or run with --dry-run first'),
+    step: (phase) => deps.reporter.debug(`step: ${phase}`),
+    onBytes: (n) => progress.update(n),
+  };
+}
+
+/** The lines on stderr after the result, and the exit code: 4 for a split brain left by --no-repair. */
+function reportMove(result: MoveResult, deps: CliDeps): number {
   if (result.state === 'SplitBrain') {
     // --no-repair, as restore reports it: the state and reason, then the command that continues.
     deps.reporter.warn(`SplitBrain: ${result.restore?.verdict.reason ?? 'the destination etcd members are in different clusters'}`);

@@ -1,16 +1,17 @@
 /** The handler of `restore` (loaded on demand) and the table form of its result. */
 import { moveWorld } from '../../move-world.ts';
-import type { CliDeps } from '../../deps.ts';
+import type { CliDeps, KubeSession, OpenedStore, S3Target } from '../../deps.ts';
 import { kubeTargetOf, parseDuration, type GlobalArgs } from '../../global-flags.ts';
-import { parseOutputFormat, printData, renderTable } from '../../output.ts';
+import { parseOutputFormat, printData, renderTable, type OutputFormat } from '../../output.ts';
 import { confirmOrRefuse } from '../../confirm.ts';
-import { createProgress } from '../../progress.ts';
+import { createProgress, type Progress } from '../../progress.ts';
 import { dash, humanAge, humanBytes } from '../../format.ts';
 import { s3TargetOf, type S3Args } from '../../s3-flags.ts';
 import { keyringOf } from '../../codec-flags.ts';
+import type { Keyring } from '../../../core/crypto/age-keys.ts';
 import { ExitCode, UsageError } from '../../../core/errors.ts';
-import type { PodLogs } from '../../../core/contracts/restore.ts';
-import type { KubeApi } from '../../../core/ports.ts';
+import type { PodLogs, RestoreDeps, RestoreRequest } from '../../../core/contracts/restore.ts';
+import type { KubeApi, NameResolver } from '../../../core/ports.ts';
 import { runRestore } from '../../../core/restore/run-restore.ts';
 import type { RestoreResult } from '../../../core/contracts/restore.ts';
 import { MAX_URL_EXPIRY_SECONDS } from '../../../core/controlplane/snapshot-url.ts';
@@ -34,6 +35,41 @@ export interface RestoreArgs extends GlobalArgs, S3Args {
 }
 
 export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number> {
+  const flags = await restoreFlagsOf(args, deps);
+  const session = await deps.connectKube(kubeTargetOf(args));
+  const opened = await deps.openObjectStore(flags.target);
+  if (!opened.prefix)
+    throw new UsageError(`"${flags.url}" names a bucket, not one backup`, {
+      hint: 'pass a backup URL as "{cmd} backup list --from s3://..." prints it',
+    });
+  const progress = createProgress(deps.stderr, deps.stderrIsTTY, 'verifying snapshot');
+  let result: RestoreResult;
+  try {
+    result = await runRestore(
+      restoreRequestOf(args, flags, session, opened, deps),
+      restoreDepsOf(args, deps, session, flags.resolver, progress),
+    );
+  } finally {
+    progress.done();
+  }
+  await printData(deps.stdout, flags.format, result, () => renderRestore(result));
+  return reportRestore(result, deps);
+}
+
+/** The flags of `restore` as checked values. */
+interface RestoreFlags {
+  format: OutputFormat;
+  /** The backup URL, also accepted with its backup.json. */
+  url: string;
+  expiresMs: number;
+  waitTimeoutMs: number;
+  resolver: NameResolver;
+  keyring: Keyring | undefined;
+  target: S3Target;
+}
+
+/** Everything checkable before a connection (UsageError, exit 2); a short --expires is only warned about. */
+async function restoreFlagsOf(args: RestoreArgs, deps: CliDeps): Promise<RestoreFlags> {
   const format = parseOutputFormat(args.output);
   const url = args['backup-url'].replace(/\/backup\.json$/, '/');
   const expiresMs = parseDuration(args.expires, '--expires');
@@ -53,59 +89,64 @@ export async function restore(args: RestoreArgs, deps: CliDeps): Promise<number>
   // --decrypt-with/HCP_DR_AGE_IDENTITY, read and checked before any connection.
   const keyring = await keyringOf(args);
   const target = s3TargetOf(url, args, 'the backup URL');
-  const session = await deps.connectKube(kubeTargetOf(args));
-  const opened = await deps.openObjectStore(target);
-  if (!opened.prefix)
-    throw new UsageError(`"${url}" names a bucket, not one backup`, {
-      hint: 'pass a backup URL as "{cmd} backup list --from s3://..." prints it',
-    });
-  const progress = createProgress(deps.stderr, deps.stderrIsTTY, 'verifying snapshot');
-  let result: RestoreResult;
-  try {
-    result = await runRestore(
-      {
-        store: opened.store,
-        prefix: opened.prefix,
-        openBucket: async (bucket) => (await deps.openObjectStore({ ...target, url: `s3://${bucket}` })).store,
-        ...(session.namespaceExplicit ? { namespace: session.namespace } : {}),
-        replace: args.replace === true,
-        dryRun: args['dry-run'] === true,
-        expiresInSeconds: Math.round(expiresMs / 1000),
-        waitTimeoutMs,
-        ...(args['verify-snapshot'] ? { verifySnapshot: true } : {}),
-        ...(args.repair === false ? { repair: false } : {}),
-        ...(args.force ? { force: true } : {}),
-        ...(keyring ? { keyring } : {}),
-        via: {
-          ...(target.region !== undefined ? { region: target.region } : {}),
-          ...(target.endpoint !== undefined ? { endpoint: target.endpoint } : {}),
-          ...(target.pathStyle !== undefined ? { pathStyle: target.pathStyle } : {}),
-          ...(target.caBundle !== undefined ? { caBundle: target.caBundle } : {}),
-        },
-        ...(args['cleanup-cloud-resources'] ? { cleanupCloudResources: true } : {}),
-        toolVersion: VERSION,
-        rerun: `{cmd} restore ${url}${session.namespaceExplicit ? ` -n ${session.namespace}` : ''}${args.context ? ` --context ${args.context}` : ''}${args['decrypt-with'] ? ` --decrypt-with ${args['decrypt-with']}` : ''}`,
-      },
-      {
-        api: session.api,
-        exec: session.exec,
-        logs: podLogs(session.api),
-        clock: deps.clock,
-        reporter: deps.reporter,
-        signal: deps.signal,
-        onBytes: (n) => progress.update(n),
-        connectGuest: (kubeconfig) => moveWorld(deps).connectGuest(kubeconfig),
-        sourceProbe: { resolver, answers: (address, port) => tcpAnswers(address, port) },
-        confirmReplace: async (question) => {
-          progress.done();
-          await confirmOrRefuse(deps, question, args.yes, 'or run with --dry-run to see what would be deleted');
-        },
-      },
-    );
-  } finally {
-    progress.done();
-  }
-  await printData(deps.stdout, format, result, () => renderRestore(result));
+  return { format, url, expiresMs, waitTimeoutMs, resolver, keyring, target };
+}
+
+/** The core's request; `rerun` is the command line that runs this restore again (no secrets: flags only). */
+function restoreRequestOf(
+  args: RestoreArgs,
+  flags: RestoreFlags,
+  session: KubeSession,
+  opened: OpenedStore,
+  deps: CliDeps,
+): RestoreRequest {
+  const { url, target, keyring } = flags;
+  return {
+    store: opened.store,
+    prefix: opened.prefix,
+    openBucket: async (bucket) => (await deps.openObjectStore({ ...target, url: `s3://${bucket}` })).store,
+    ...(session.namespaceExplicit ? { namespace: session.namespace } : {}),
+    replace: args.replace === true,
+    dryRun: args['dry-run'] === true,
+    expiresInSeconds: Math.round(flags.expiresMs / 1000),
+    waitTimeoutMs: flags.waitTimeoutMs,
+    ...(args['verify-snapshot'] ? { verifySnapshot: true } : {}),
+    ...(args.repair === false ? { repair: false } : {}),
+    ...(args.force ? { force: true } : {}),
+    ...(keyring ? { keyring } : {}),
+    via: {
+      ...(target.region !== undefined ? { region: target.region } : {}),
+      ...(target.endpoint !== undefined ? { endpoint: target.endpoint } : {}),
+      ...(target.pathStyle !== undefined ? { pathStyle: target.pathStyle } : {}),
+      ...(target.caBundle !== undefined ? { caBundle: target.caBundle } : {}),
+    },
+    ...(args['cleanup-cloud-resources'] ? { cleanupCloudResources: true } : {}),
+    toolVersion: VERSION,
+    rerun: `{cmd} restore ${url}${session.namespaceExplicit ? ` -n ${session.namespace}` : ''}${args.context ? ` --context ${args.context}` : ''}${args['decrypt-with'] ? ` --decrypt-with ${args['decrypt-with']}` : ''}`,
+  };
+}
+
+/** The cluster, the hooks and the source probe the core's restore runs with; the prompt clears the progress line first. */
+function restoreDepsOf(args: RestoreArgs, deps: CliDeps, session: KubeSession, resolver: NameResolver, progress: Progress): RestoreDeps {
+  return {
+    api: session.api,
+    exec: session.exec,
+    logs: podLogs(session.api),
+    clock: deps.clock,
+    reporter: deps.reporter,
+    signal: deps.signal,
+    onBytes: (n) => progress.update(n),
+    connectGuest: (kubeconfig) => moveWorld(deps).connectGuest(kubeconfig),
+    sourceProbe: { resolver, answers: (address, port) => tcpAnswers(address, port) },
+    confirmReplace: async (question) => {
+      progress.done();
+      await confirmOrRefuse(deps, question, args.yes, 'or run with --dry-run to see what would be deleted');
+    },
+  };
+}
+
+/** The lines on stderr after the result, and the exit code: 1 when not verified, 4 for an unhealthy or split etcd. */
+function reportRestore(result: RestoreResult, deps: CliDeps): number {
   const state = result.verdict.state;
   if (state === 'Restored' || state === 'Planned') {
     if (state === 'Restored' && result.repair?.repaired)
