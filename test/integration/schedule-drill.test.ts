@@ -26,7 +26,7 @@ import { podRunner } from '../support/image-runner.ts';
 import { attachJobRunner, type JobRunner } from '../sandbox/api/job-runner.ts';
 import type { SimObject } from '../sandbox/api/types.ts';
 import { demoBackupArgs, sandboxS3Client, useSandboxCredentials } from '../support/sandbox-s3.ts';
-import type { PolicyRule } from '../../src/core/permissions.ts';
+import type { PolicyRule } from '../../src/core/policy-rules.ts';
 import type { DrillResult } from '../../src/core/drill/result.ts';
 
 const PLUGIN = path.join(REPO_ROOT, 'plugin', 'kubectl-hcp_dr');

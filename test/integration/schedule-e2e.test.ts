@@ -26,7 +26,8 @@ import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { podRunner } from '../support/image-runner.ts';
 import { attachJobRunner, type JobRunner } from '../sandbox/api/job-runner.ts';
 import type { SimObject } from '../sandbox/api/types.ts';
-import { permissionsOf, WORKFLOWS, type PolicyRule } from '../../src/core/permissions.ts';
+import { permissionsOf, WORKFLOWS } from '../../src/core/permissions.ts';
+import type { PolicyRule } from '../../src/core/policy-rules.ts';
 
 const PLUGIN = path.join(REPO_ROOT, 'plugin', 'kubectl-hcp_dr');
 const BUILT = path.join(REPO_ROOT, 'dist', 'hcp-dr.cjs');

@@ -1,19 +1,17 @@
 /**
- * The retention rules (core/bundle/retention.ts) against restic's definitions of `forget`'s
- * --keep-* options, case by case, on hand-built timestamps; and the layout helpers prune uses.
+ * The retention rules (core/bundle/retention.ts, retention-apply.ts) against restic's definitions
+ * of `forget`'s --keep-* options, case by case, on hand-built timestamps; and the layout helpers
+ * prune uses.
  */
 import { describe, expect, it } from 'vitest';
 import {
-  applyRetention,
   describeRetention,
-  isoWeek,
   parseCalendarSpan,
   parseRetentionPolicy,
-  periodOf,
   retentionArgv,
-  subtractSpan,
   type RetentionPolicy,
 } from '../../src/core/bundle/retention.ts';
+import { applyRetention, isoWeek, periodOf, subtractSpan } from '../../src/core/bundle/retention-apply.ts';
 import { ExitCode, UsageError } from '../../src/core/errors.ts';
 import { backupIdTime, isKeysObjectOf, newBackupId, parseBackupObjectKey } from '../../src/core/bundle/layout.ts';
 

@@ -15,7 +15,7 @@ import { BackupFiles, backupIdTime, backupKey, isKeysObjectOf, parseBackupObject
 import type { BackupManifest } from '../bundle/manifest.ts';
 import { readManifest } from '../bundle/read.ts';
 import { forEachBounded } from '../concurrency.ts';
-import { applyRetention } from '../bundle/retention.ts';
+import { applyRetention } from '../bundle/retention-apply.ts';
 import type { PlannedDeletion, PruneDeps, PruneItem, PruneRequest, PruneState } from './prune.ts';
 
 /** A backup prefix as listed: its objects, and its backup.json once read (problem: why it could not be used). */

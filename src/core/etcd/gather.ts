@@ -9,26 +9,18 @@
  * healthy cluster costs one exec and two processes per pod. Only
  * when a listed member did not answer through its own pod does the first answering pod ask the
  * cluster (`--cluster` status and health, hashkv by client URL), and only when the hashes were
- * taken at different revisions (writes meanwhile) are they taken again at one common revision.
+ * taken at different revisions (writes meanwhile) are they taken again at one common revision
+ * (gather-cluster.ts).
  * A glance (`etcd status -A`) asks the same but hashkv.
  */
 import { Etcd, Resources, type KubeObject } from '../model.ts';
 import type { KubeApi, PodExec } from '../ports.ts';
-import {
-  parseAlarms,
-  parseEndpointHealth,
-  parseEndpointStatus,
-  parseHashKV,
-  parseMemberList,
-  type EndpointHealth,
-  type EndpointStatus,
-  type HashKV,
-  type MemberList,
-} from './etcdctl.ts';
+import { parseAlarms, parseEndpointHealth, parseEndpointStatus, parseHashKV, parseMemberList } from './etcdctl.ts';
 import { gatewayProbe } from './gateway-probe.ts';
 import { PodProber } from './pod-probe.ts';
-import type { ProbeAnswer, ProbeCall } from './probe-script.ts';
-import type { EtcdFacts, MemberFacts, PodFacts, PodView } from './verdict.ts';
+import { clusterView, hashAtOneRevision, JSON_OUTPUT, LOCAL, stdoutOf, type PodProbe } from './gather-cluster.ts';
+import type { ProbeCall } from './probe-script.ts';
+import type { EtcdFacts, PodFacts, PodView } from './verdict.ts';
 
 export interface GatherContext {
   api: KubeApi;
@@ -50,34 +42,17 @@ export interface GatheredEtcd {
   image?: string | undefined;
 }
 
-/** What one pod's own member answered. */
-interface PodProbe {
-  pod: PodFacts;
-  caPath: string;
-  status: EndpointStatus | undefined;
-  health: EndpointHealth | undefined;
-  members: MemberList | undefined;
-  alarms: string;
-  /** hashkv of its member at the revision it had then. */
-  hash: HashKV | undefined;
-}
-
-const LOCAL = Etcd.localEndpoint;
-const json = ['-w', 'json'];
-
 /**
  * Asked of every running pod about its own member: these four through one curl (gateway-probe.ts),
  * or through etcdctl when the image has no curl; then hashkv through etcdctl, unless a glance.
  */
 const OWN_CALLS: ProbeCall[] = [
-  { name: 'status', endpoint: LOCAL, args: ['endpoint', 'status', ...json] },
-  { name: 'health', endpoint: LOCAL, args: ['endpoint', 'health', ...json] },
-  { name: 'members', endpoint: LOCAL, args: ['member', 'list', ...json] },
-  { name: 'alarms', endpoint: LOCAL, args: ['alarm', 'list', ...json] },
+  { name: 'status', endpoint: LOCAL, args: ['endpoint', 'status', ...JSON_OUTPUT] },
+  { name: 'health', endpoint: LOCAL, args: ['endpoint', 'health', ...JSON_OUTPUT] },
+  { name: 'members', endpoint: LOCAL, args: ['member', 'list', ...JSON_OUTPUT] },
+  { name: 'alarms', endpoint: LOCAL, args: ['alarm', 'list', ...JSON_OUTPUT] },
 ];
-const HASH_CALL: ProbeCall = { name: 'hash', endpoint: LOCAL, args: ['endpoint', 'hashkv', ...json] };
-
-const out = (answers: Map<string, ProbeAnswer> | undefined, name: string) => answers?.get(name)?.stdout ?? '';
+const HASH_CALL: ProbeCall = { name: 'hash', endpoint: LOCAL, args: ['endpoint', 'hashkv', ...JSON_OUTPUT] };
 
 export async function gatherEtcd(ctx: GatherContext): Promise<GatheredEtcd> {
   const ns = ctx.controlPlaneNamespace;
@@ -123,98 +98,12 @@ async function probePod(prober: PodProber, pod: PodFacts, glance: boolean): Prom
   return {
     pod,
     caPath: result.caPath,
-    status: parseEndpointStatus(out(answers, 'status'))[0],
-    health: parseEndpointHealth(out(answers, 'health'))[0],
-    members: parseMemberList(out(answers, 'members')),
-    alarms: out(answers, 'alarms'),
-    hash: parseHashKV(out(answers, 'hash'))[0],
+    status: parseEndpointStatus(stdoutOf(answers, 'status'))[0],
+    health: parseEndpointHealth(stdoutOf(answers, 'health'))[0],
+    members: parseMemberList(stdoutOf(answers, 'members')),
+    alarms: stdoutOf(answers, 'alarms'),
+    hash: parseHashKV(stdoutOf(answers, 'hash'))[0],
   };
-}
-
-/**
- * Members as the primary pod's member lists them, each joined with its own pod's answers; for a
- * member whose pod did not answer, the primary asks the cluster (one more exec, in the primary).
- */
-async function clusterView(
-  prober: PodProber,
-  primary: PodProbe,
-  probes: PodProbe[],
-  pods: PodFacts[],
-  glance: boolean,
-): Promise<MemberFacts[]> {
-  const clusterId = primary.members?.clusterId;
-  const listed = (primary.members?.members ?? []).map((m) => {
-    const own = probes.find((p) => p.members?.memberId === m.id && p.members.clusterId === clusterId);
-    return { m, own, pod: own?.pod.name ?? pods.find((p) => p.name === m.name)?.name };
-  });
-  const calls: ProbeCall[] = [];
-  if (listed.some(({ own }) => own?.status === undefined || own.health === undefined)) {
-    calls.push(
-      { name: 'cluster-status', endpoint: LOCAL, args: ['endpoint', 'status', '--cluster', ...json] },
-      { name: 'cluster-health', endpoint: LOCAL, args: ['endpoint', 'health', '--cluster', ...json] },
-    );
-  }
-  // hashkv of members whose own pod cannot run it, by client URL; kept only for members with a status.
-  listed.forEach(({ m, pod }, i) => {
-    if (!glance && !probedPod(probes, pod) && m.clientURLs[0])
-      calls.push({ name: `hash-${i}`, endpoint: m.clientURLs[0], args: ['endpoint', 'hashkv', ...json] });
-  });
-  const answers = calls.length > 0 ? (await prober.probe(primary.pod, calls, { caPath: primary.caPath }))?.answers : undefined;
-  const clusterStatus = parseEndpointStatus(out(answers, 'cluster-status'));
-  const clusterHealth = parseEndpointHealth(out(answers, 'cluster-health'));
-  return listed.map(({ m, own, pod }, i) => {
-    const status = own?.status ?? clusterStatus.find((s) => s.memberId === m.id);
-    const viaPod = probedPod(probes, pod);
-    return {
-      id: m.id,
-      name: m.name,
-      pod,
-      clientURL: m.clientURLs[0],
-      isLearner: m.isLearner || (own?.status?.isLearner ?? false),
-      status,
-      health: own?.health ?? clusterHealth.find((h) => m.clientURLs.includes(h.endpoint)),
-      hash: status === undefined ? undefined : viaPod ? viaPod.hash : parseHashKV(out(answers, `hash-${i}`))[0],
-    };
-  });
-}
-
-/**
- * Hashes compare only at one revision. The first answers were taken at each member's revision of
- * the moment; when those differ (writes meanwhile), every member with a status is hashed again at
- * the lowest revision a member reported: in its own pod, or by client URL from the primary.
- */
-async function hashAtOneRevision(prober: PodProber, primary: PodProbe, probes: PodProbe[], members: MemberFacts[]): Promise<void> {
-  const revisions = members.map((m) => m.status?.revision).filter((r): r is number => typeof r === 'number' && r > 0);
-  if (revisions.length === 0) {
-    for (const m of members) m.hash = undefined;
-    return;
-  }
-  if (new Set(members.filter((m) => m.hash !== undefined).map((m) => m.hash?.revision)).size <= 1) return;
-  const rev = `--rev=${Math.min(...revisions)}`;
-  const byPod = new Map<PodProbe, { m: MemberFacts; call: ProbeCall }[]>();
-  members.forEach((m, i) => {
-    if (m.status === undefined) return;
-    const own = probedPod(probes, m.pod);
-    const endpoint = own ? LOCAL : m.clientURL;
-    if (!endpoint) return;
-    const via = own ?? primary;
-    byPod.set(via, [...(byPod.get(via) ?? []), { m, call: { name: `hash-${i}`, endpoint, args: ['endpoint', 'hashkv', rev, ...json] } }]);
-  });
-  await Promise.all(
-    [...byPod].map(async ([via, jobs]) => {
-      const result = await prober.probe(
-        via.pod,
-        jobs.map((j) => j.call),
-        { caPath: via.caPath },
-      );
-      for (const { m, call } of jobs) m.hash = parseHashKV(out(result?.answers, call.name))[0];
-    }),
-  );
-}
-
-/** The probe of `pod`, when it answered exec. */
-function probedPod(probes: PodProbe[], pod: string | undefined): PodProbe | undefined {
-  return pod === undefined ? undefined : probes.find((p) => p.pod.name === pod && p.pod.execError === undefined);
 }
 
 function podFacts(pod: KubeObject): PodFacts {

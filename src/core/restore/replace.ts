@@ -10,7 +10,8 @@
 import { RemoteError } from '../errors.ts';
 import { controlPlaneNamespace, Resources } from '../model.ts';
 import type { Clock, KubeApi, Reporter } from '../ports.ts';
-import { CLEANUP_CLOUD_RESOURCES, type Preflight } from './preflight.ts';
+import type { Preflight } from './preflight.ts';
+import { CLEANUP_CLOUD_RESOURCES } from './preflight-slot.ts';
 
 export interface ReplaceContext {
   api: KubeApi;

@@ -16,7 +16,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../model.ts';
-import { permissionsOf, policyRules } from '../permissions.ts';
+import { permissionsOf } from '../permissions.ts';
+import { policyRules } from '../policy-rules.ts';
 import { cronJobName, cronJobObject, podContainer, storeFlags } from './cronjob.ts';
 import type { ScheduleRequest } from './types.ts';
 

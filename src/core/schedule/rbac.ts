@@ -8,7 +8,8 @@
  *    control-plane namespaces of the clusters a fleet run finds are not known in advance.
  */
 import { controlPlaneNamespace, type KubeObject } from '../model.ts';
-import { permissionsOf, policyRules, type PermissionScope, type Workflow } from '../permissions.ts';
+import { permissionsOf, type PermissionScope, type Workflow } from '../permissions.ts';
+import { policyRules } from '../policy-rules.ts';
 import type { ScheduleRequest } from './types.ts';
 
 const RBAC_API = 'rbac.authorization.k8s.io/v1';
