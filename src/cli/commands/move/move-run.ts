@@ -64,11 +64,12 @@ interface MoveFlags {
   via: S3Target;
   codec: Codec | undefined;
   keyring: Keyring | undefined;
+  nodes: NodeModeRequest | undefined;
   dryRun: boolean;
 }
 
 /**
- * Everything checkable without a cluster, in this order: flags, durations, the URL, the DNS
+ * Everything checkable without a cluster, in this order: flags, durations, the URL, --nodes, the DNS
  * server, the keys, and the confirmation a non-interactive run must carry (UsageError, exit 2).
  */
 async function moveFlagsOf(args: MoveArgs, deps: CliDeps): Promise<MoveFlags> {
@@ -91,6 +92,7 @@ async function moveFlagsOf(args: MoveArgs, deps: CliDeps): Promise<MoveFlags> {
     'it is renewed every third of its length while the move runs: e.g. --pause-ttl 30m',
   );
   const via = s3TargetOf(args.via, args, '--via');
+  const nodes = args.nodes ? nodeModeOf(args.nodes, args['with-nodes'] === true) : undefined;
   if (args['dns-server'] !== undefined) createResolver(args['dns-server']);
   // --compress/--encrypt-to and --decrypt-with, read and checked before any connection (the match: checkMove).
   const codec = await codecOf(args);
@@ -100,7 +102,7 @@ async function moveFlagsOf(args: MoveArgs, deps: CliDeps): Promise<MoveFlags> {
     throw new UsageError("refusing to move without confirmation: the hosted cluster's API is down during the move", {
       hint: 'pass --yes to confirm, or --dry-run to see every check and phase first',
     });
-  return { format, toContext, dnsTimeoutMs, waitTimeoutMs, pauseTtlMs, via, codec, keyring, dryRun };
+  return { format, toContext, dnsTimeoutMs, waitTimeoutMs, pauseTtlMs, via, codec, keyring, nodes, dryRun };
 }
 
 /** The core's request: both sides by context and kubeconfig (absolute, as the record stores them). */
@@ -120,7 +122,7 @@ function moveRequestOf(args: MoveArgs, flags: MoveFlags, source: KubeSession): M
     pauseTtlMs: flags.pauseTtlMs,
     keepSource: args['keep-source'] === true,
     withNodes: args['with-nodes'] === true,
-    ...(args.nodes ? { nodes: nodeModeOf(args.nodes, args['with-nodes'] === true) } : {}),
+    ...(flags.nodes ? { nodes: flags.nodes } : {}),
     force: args.force === true,
     ...(args.repair === false ? { repair: false } : {}),
     dryRun: flags.dryRun,
