@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
-import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
+import { waitForKilledMembers } from '../support/etcd-pods.ts';
 import type { EtcdRestorePlan } from '../../src/core/etcd-restore/restore-plan.ts';
 import { Resources } from '../../src/core/model.ts';
 
@@ -15,18 +15,6 @@ let sb: Sandbox;
 const HC = Resources.hostedCluster;
 const STS = Resources.statefulSet;
 const cli = (...args: string[]) => runCliInProcess([...args, '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
-
-async function waitForState(state: string, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    const report = JSON.parse((await cli('etcd', 'status', 'demo', '-o', 'json')).stdout) as EtcdStatusReport;
-    if (report.verdict.state === state) return;
-    last = `${report.verdict.state}: ${report.verdict.reason}`;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`not ${state} after ${timeoutMs} ms: ${last}`);
-}
 
 /** What a refused run must not touch: the HostedCluster (no record, not paused) and the etcd StatefulSet. */
 function snapshotOfCluster(): string {
@@ -36,7 +24,7 @@ function snapshotOfCluster(): string {
 beforeAll(async () => {
   sb = await startSandbox();
   await sb.etcd.kill(1);
-  await waitForState('Degraded');
+  await waitForKilledMembers(sb);
 }, 180_000);
 
 afterAll(async () => {

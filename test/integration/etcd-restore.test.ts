@@ -14,6 +14,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { waitForKilledMembers } from '../support/etcd-pods.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
 import type { EtcdRestorePlan } from '../../src/core/etcd-restore/restore-plan.ts';
 import type { EtcdRestoreResult } from '../../src/core/etcd-restore/restore.ts';
@@ -54,7 +55,7 @@ async function waitForState(state: string, timeoutMs = 90_000): Promise<EtcdStat
 async function loseQuorum(): Promise<void> {
   await sb.etcd.wipe(1);
   await sb.etcd.wipe(2);
-  await waitForState('QuorumLost');
+  await waitForKilledMembers(sb);
 }
 
 /** What every run must leave: no record, unpaused, replicas as before, no helper pods, no leftovers on the volumes. */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { waitForKilledMembers } from '../support/etcd-pods.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
 import type { RecoverMemberPlan, RecoverMemberResult } from '../../src/core/recover-member/recover-member.ts';
 
@@ -70,7 +71,7 @@ describe('etcd recover-member on the sandbox', { timeout: 240_000 }, () => {
 
   it('with --dry-run, it names the crashed member and its steps and changes nothing', async () => {
     await sb.etcd.kill(1);
-    await waitForState('Degraded');
+    await waitForKilledMembers(sb);
     const before = snapshotOfCluster();
     const run = await recover('--dry-run', '-o', 'json');
     expect(run.code, run.stderr).toBe(0);
@@ -83,7 +84,7 @@ describe('etcd recover-member on the sandbox', { timeout: 240_000 }, () => {
   it('when a second member is down too, it refuses with exit 3 before any change', async () => {
     // etcd-1 is still down from the previous test; etcd-2 goes now: quorum is lost.
     await sb.etcd.kill(2);
-    await waitForState('QuorumLost');
+    await waitForKilledMembers(sb);
     const before = snapshotOfCluster();
     const run = await recover('--yes');
     expect(run.code, run.stderr).toBe(3);
@@ -96,7 +97,7 @@ describe('etcd recover-member on the sandbox', { timeout: 240_000 }, () => {
 
   it('when the named member is healthy but another is down, it refuses: replacing it would lose quorum', async () => {
     await sb.etcd.kill(2);
-    await waitForState('Degraded');
+    await waitForKilledMembers(sb);
     const before = snapshotOfCluster();
     const ids = await memberIds();
     const run = await recover('etcd-0', '--yes');
@@ -148,7 +149,7 @@ describe('etcd recover-member on the sandbox', { timeout: 240_000 }, () => {
     const oldPvc = sb.sim.store.get(PVCS, sb.controlPlaneNamespace, 'data-etcd-1')?.metadata.uid;
     await sb.etcd.kill(1);
     await sb.etcd.wipe(1);
-    await waitForState('Degraded');
+    await waitForKilledMembers(sb);
     const run = await recover('--yes', '-o', 'json');
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as RecoverMemberResult;
@@ -224,7 +225,7 @@ describe('etcd recover-member on the sandbox', { timeout: 240_000 }, () => {
 
   it('when killed with SIGKILL right after the storage was released, resume finishes: Healthy, record gone', async () => {
     await sb.etcd.kill(1);
-    await waitForState('Degraded');
+    await waitForKilledMembers(sb);
     const run = await untilStep('storage-replaced');
     expect(run.reached, run.stderr).toBe(true);
     // Past the point of no return: the kill may land after the next phase (rejoined) was recorded.
@@ -239,7 +240,7 @@ describe('etcd recover-member on the sandbox', { timeout: 240_000 }, () => {
 
   it('when killed with SIGKILL right after taking the lock, resume runs the checks again and finishes', async () => {
     await sb.etcd.kill(2);
-    await waitForState('Degraded');
+    await waitForKilledMembers(sb);
     const run = await untilStep('locked');
     expect(run.reached, run.stderr).toBe(true);
     // Only one API call separates "locked" from the next phase: the kill may land after it.
