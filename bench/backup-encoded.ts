@@ -89,6 +89,7 @@ try {
   const rss: Record<Variant, number> = { plain: 0, zstd: 0, age: 0, 'zstd+age': 0 };
   let snapshotBytes = 0;
   let compressed = 0;
+  let level: number | undefined;
   const failures: string[] = [];
   for (let round = 1; round <= rounds; round++) {
     const m: Partial<Record<Variant, Measured>> = {};
@@ -116,6 +117,7 @@ try {
     }
     const rec = m.zstd!.manifest.storage?.objects.find((o) => o.url.endsWith('/snapshot.db'));
     compressed = rec?.compressedSize ?? rec?.storedSize ?? 0;
+    level = m.zstd!.manifest.storage?.compressionLevel;
   }
   const plain = median(rates.plain);
   const retried = failures.length ? `; ${failures.length} run(s) failed and were run again (${failures.join('; ')})` : '';
@@ -155,7 +157,7 @@ try {
     metric: 'zstd compression ratio of the etcd snapshot (plain / compressed)',
     value: snapshotBytes / compressed,
     unit: 'x',
-    note: `${(snapshotBytes / MiB).toFixed(0)} MiB → ${(compressed / MiB).toFixed(0)} MiB; ${filled.keys} JSON objects (35% Pods, 20% ConfigMaps, 20% Events, 10% Leases, 15% aescbc-encrypted Secrets = random bytes); real etcd stores built-in types as protobuf, which compresses less`,
+    note: `zstd level ${level ?? 'unrecorded'}; ${(snapshotBytes / MiB).toFixed(0)} MiB → ${(compressed / MiB).toFixed(0)} MiB; ${filled.keys} JSON objects (35% Pods, 20% ConfigMaps, 20% Events, 10% Leases, 15% aescbc-encrypted Secrets = random bytes); real etcd stores built-in types as protobuf, which compresses less`,
   });
 } finally {
   await s3.stop();

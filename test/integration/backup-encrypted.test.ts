@@ -125,7 +125,7 @@ describe.skipIf(!hasAge)('an encrypted backup on the sandbox', { timeout: 300_00
   });
 
   it('compressed then encrypted: age -d then zstd -d gives the recorded bytes; the ratio on real etcd data is reported', async () => {
-    expect(both.storage).toMatchObject({ compression: 'zstd', encryption: { recipients: [recipient] } });
+    expect(both.storage).toMatchObject({ compression: 'zstd', compressionLevel: 1, encryption: { recipients: [recipient] } });
     const snapshotUrl = `${urlOf(both)}snapshot.db`;
     const rec = both.storage?.objects.find((o) => o.url === snapshotUrl);
     const stored = (await objects(both)).get(snapshotUrl.replace(`s3://${sb.s3.bucket}/`, '')) as Buffer;

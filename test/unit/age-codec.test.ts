@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Readable } from 'node:stream';
 import { zstdDecompressSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,6 +31,12 @@ function keygen(name: string): { file: string; recipient: string } {
   const recipient = spawnSync('age-keygen', ['-y', file], { encoding: 'utf8' }).stdout.trim();
   return { file, recipient };
 }
+/** `data` as a stream of `size`-byte pieces, across chunk boundaries. */
+function inPieces(data: Buffer, size: number): Readable {
+  const pieces = [];
+  for (let i = 0; i < data.length; i += size) pieces.push(data.subarray(i, i + size));
+  return Readable.from(pieces);
+}
 // Over three STREAM chunks, not a multiple of 64 KiB, half compressible.
 const plain = Buffer.concat([randomBytes(100_000), Buffer.alloc(150_000, 'etcd ')]);
 
@@ -39,8 +46,9 @@ describe.skipIf(!hasAge)("age codec against Debian's age", () => {
   it('what hcp-dr encrypts, `age -d -i` decrypts to the same bytes; zstd comes first and decompresses to them', async () => {
     const key = keygen('a.txt');
     const recipients = await loadRecipients([key.recipient], []);
-    for (const codec of [{ recipients }, { recipients, compress: 'zstd' as const }]) {
-      const enc = await encodeStream(Readable.from([plain]), codec);
+    const codecs = [{ recipients }, { recipients, compress: 'zstd' as const }];
+    for (const [codec, offThread] of codecs.flatMap((c) => [[c, false] as const, [c, true] as const])) {
+      const enc = await encodeStream(Readable.from([plain]), codec, { offThread });
       const stored = await collect(enc.body);
       expect(enc.result()).toMatchObject({ storedSha256: sha(stored), storedSize: stored.length });
       expect(stored.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
@@ -67,10 +75,47 @@ describe.skipIf(!hasAge)("age codec against Debian's age", () => {
       expect(sha(theirs.stdout)).toBe(sha(data));
       writeFileSync(file, data);
       const fromAge = spawnSync('age', ['-e', '-r', key.recipient, file]);
-      // Fed in odd pieces, across chunk boundaries.
-      const pieces = [];
-      for (let i = 0; i < fromAge.stdout.length; i += 7001) pieces.push(fromAge.stdout.subarray(i, i + 7001));
-      expect(sha(await collect(await decodeStream(Readable.from(pieces), keyring, 'obj')))).toBe(sha(data));
+      expect(sha(await collect(await decodeStream(inPieces(fromAge.stdout, 7001), keyring, 'obj')))).toBe(sha(data));
+    }
+  });
+
+  it('sealed on the worker thread (as the snapshot is): Debian age decrypts it at chunk and 1 MiB batch edges, fed in odd pieces, and its stored SHA-256 is that of the bytes', async () => {
+    const key = keygen('h.txt');
+    const MiB = 1024 * 1024;
+    for (const size of [0, 1, 65_536, 65_537, MiB, MiB + 1, 3 * MiB - 5]) {
+      const data = randomBytes(size);
+      const enc = await encodeStream(inPieces(data, 7001), { recipients: [key.recipient] }, { offThread: true });
+      const ours = await collect(enc.body);
+      expect(enc.result(), `${size}`).toEqual({ storedSha256: sha(ours), storedSize: ours.length });
+      const file = path.join(dir, `worker-${size}.age`);
+      writeFileSync(file, ours);
+      const theirs = spawnSync('age', ['-d', '-i', key.file, file], { maxBuffer: 64 * 1024 * 1024 });
+      expect(theirs.status, `${size}: ${theirs.stderr.toString()}`).toBe(0);
+      expect(sha(theirs.stdout), `${size}`).toBe(sha(data));
+    }
+  });
+
+  it('the worker thread ends with its stream: a process whose encoding is destroyed or abandoned mid-way exits by itself', () => {
+    const codec = pathToFileURL(path.resolve('src/core/crypto/codec.ts')).href;
+    const recipient = keygen('i.txt').recipient;
+    for (const ending of ['destroy', 'abandon', 'fail']) {
+      const script = `
+        import { PassThrough } from 'node:stream';
+        import { encodeStream } from ${JSON.stringify(codec)};
+        const source = new PassThrough();
+        const enc = await encodeStream(source, { recipients: [${JSON.stringify(recipient)}] }, { offThread: true });
+        enc.body.on('error', (e) => console.log(${JSON.stringify(ending)} === 'fail' ? '' : e.message));
+        // Once a sealed batch came back the worker is running; the third batch waits for more input.
+        let sealed = 0;
+        const running = new Promise((r) => enc.body.on('data', (c) => (sealed += c.length) > 2 * 1024 * 1024 && r()));
+        source.write(Buffer.alloc(3 * 1024 * 1024, 1));
+        await running;
+        if (${JSON.stringify(ending)} === 'destroy') enc.body.destroy();
+        if (${JSON.stringify(ending)} === 'fail') source.destroy(new Error('pod went away'));
+        console.log('left');`;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+      expect(child.stdout.trim(), `${ending}: ${child.stderr}`).toBe('left');
+      expect(child.status, `${ending}: ${child.signal ?? ''} ${child.stderr}`).toBe(0);
     }
   });
 
@@ -126,5 +171,18 @@ describe.skipIf(!hasAge)("age codec against Debian's age", () => {
     expect(err.message).not.toMatch(/AGE-SECRET-KEY-1Q/);
     expect((await loadKeyring(undefined, { HCP_DR_AGE_IDENTITY: key.file }))?.recipients).toEqual([key.recipient]);
     expect(await loadKeyring(undefined, {})).toBeUndefined();
+  });
+});
+
+describe('zstd in the stream', () => {
+  it('pieces joined across 1 MiB edges and fed in odd sizes decompress to the same bytes; the sizes recorded are those of the bytes', async () => {
+    const MiB = 1024 * 1024;
+    for (const size of [0, 5, MiB, MiB + 1, 3 * MiB + 7]) {
+      const data = Buffer.concat([randomBytes(size >> 1), Buffer.alloc(size - (size >> 1), 'etcd ')]);
+      const enc = await encodeStream(inPieces(data, 7001), { compress: 'zstd' });
+      const stored = await collect(enc.body);
+      expect(sha(zstdDecompressSync(stored)), `${size}`).toBe(sha(data));
+      expect(enc.result(), `${size}`).toEqual({ storedSha256: sha(stored), storedSize: stored.length, compressedSize: stored.length });
+    }
   });
 });

@@ -151,6 +151,8 @@ export interface BackupManifest {
 export interface StorageRecord {
   /** zstd: compressed before encryption (Node's zlib). */
   compression?: 'zstd';
+  /** The zstd level it was compressed at (absent in backups before it was recorded: level 3). */
+  compressionLevel?: number;
   /** age (age-encryption.org/v1), to these X25519 recipients (public keys); any one identity decrypts. */
   encryption?: { format: 'age'; recipients: string[] };
   objects: StoredObjectRecord[];

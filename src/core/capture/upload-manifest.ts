@@ -15,7 +15,7 @@ import {
   type StoredObjectRecord,
   type StoredSecretRef,
 } from '../bundle/manifest.ts';
-import type { Codec } from '../crypto/codec.ts';
+import { ZSTD_LEVEL, type Codec } from '../crypto/codec.ts';
 import type { BackupRequest, SnapshotMember } from './request.ts';
 
 export interface ManifestParts {
@@ -106,7 +106,7 @@ function encryptionOf(capture: Capture, keyRef: ManifestParts['keyRef']): Backup
 
 function storageOf(codec: Codec, objects: StoredObjectRecord[]): NonNullable<BackupManifest['storage']> {
   return {
-    ...(codec.compress ? { compression: codec.compress } : {}),
+    ...(codec.compress ? { compression: codec.compress, compressionLevel: ZSTD_LEVEL } : {}),
     ...(codec.recipients?.length ? { encryption: { format: 'age' as const, recipients: [...codec.recipients] } } : {}),
     objects,
   };

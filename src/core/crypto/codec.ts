@@ -7,9 +7,9 @@
  * its magic number, neither of which an etcd snapshot (bbolt page) or YAML starts with. backup.json
  * says what each object must be (storage.objects), and readers compare SHA-256s against it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
-import { createZstdCompress, createZstdDecompress } from 'node:zlib';
+import { constants as zlibConstants, createZstdCompress, createZstdDecompress } from 'node:zlib';
 import { PreconditionError, RemoteError } from '../errors.ts';
 import { IDENTITY_ENV, type Keyring } from './age-keys.ts';
 
@@ -19,19 +19,75 @@ export interface Codec {
   recipients?: readonly string[];
 }
 
+/**
+ * zstd level of `--compress zstd` (backup.json storage.compressionLevel records it; any level
+ * decompresses the same way). 1 rather than zstd's default 3: on Kubernetes objects it compressed
+ * as well (bench/backup-encoded-pipeline.ts: ratio 3.66 against 3.60) at about a third of the CPU,
+ * and the backup's rate is CPU-bound on a small machine.
+ */
+export const ZSTD_LEVEL = 1;
+/**
+ * zstd's pieces. Each write is a round trip to the threadpool: 64 KiB writes (as exec frames come)
+ * cost the main thread about 1 s of CPU per GiB, 1 MiB ones a quarter of that, for one copy
+ * (ZSTD_IN). The output in pieces of ZSTD_OUT rather than zlib's 16 KiB, not larger: each is a
+ * buffer left for the GC, and larger ones raised the peak RSS (bench/backup-encoded-pipeline.ts).
+ */
+const ZSTD_IN = 1024 * 1024;
+const ZSTD_OUT = 256 * 1024;
+
 export const isPlainCodec = (c: Codec | undefined): boolean => !c || (!c.compress && !c.recipients?.length);
 
-/** Counts and hashes what passes through. */
+/**
+ * Counts, and unless `{ hash: false }` hashes, what passes through. The readable side hands out
+ * the chunks as they came (object mode, as DigestStream): in byte mode a reader that fell behind
+ * (the uploader waiting for a part) gets them joined into a fresh buffer, a copy of every byte.
+ */
 export class MeterStream extends Transform {
-  readonly #hash = createHash('sha256');
+  readonly #hash: Hash | undefined;
   size = 0;
+  constructor(options: { hash?: boolean } = {}) {
+    super({ readableObjectMode: true, readableHighWaterMark: 32 });
+    this.#hash = options.hash === false ? undefined : createHash('sha256');
+  }
   override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
     this.size += chunk.length;
-    this.#hash.update(chunk);
+    this.#hash?.update(chunk);
     cb(null, chunk);
   }
+  /** Only for a meter that hashes. */
   sha256(): string {
+    if (!this.#hash) throw new Error('MeterStream: created without a hash');
     return this.#hash.copy().digest('hex');
+  }
+}
+
+/** Joins the chunks that pass into pieces of `size` bytes (the last one shorter), copied once. */
+class Coalesce extends Transform {
+  readonly #size: number;
+  #buf: Buffer | undefined;
+  #fill = 0;
+  constructor(size: number) {
+    super({ readableObjectMode: true, readableHighWaterMark: 2 });
+    this.#size = size;
+  }
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    for (let off = 0; off < chunk.length;) {
+      this.#buf ??= Buffer.allocUnsafeSlow(this.#size);
+      const n = Math.min(this.#size - this.#fill, chunk.length - off);
+      chunk.copy(this.#buf, this.#fill, off, off + n);
+      this.#fill += n;
+      off += n;
+      if (this.#fill === this.#size) {
+        this.push(this.#buf);
+        this.#buf = undefined;
+        this.#fill = 0;
+      }
+    }
+    cb();
+  }
+  override _flush(cb: TransformCallback): void {
+    if (this.#buf && this.#fill) this.push(this.#buf.subarray(0, this.#fill));
+    cb();
   }
 }
 
@@ -42,24 +98,34 @@ export interface Encoded {
   result(): { storedSha256: string; storedSize: number; compressedSize?: number };
 }
 
-/** `plain` as it is to be stored under `codec`. An error of any stage fails `body`. */
-export async function encodeStream(plain: Readable, codec: Codec): Promise<Encoded> {
-  const stored = new MeterStream();
+/**
+ * `plain` as it is to be stored under `codec`. An error of any stage fails `body`; `body` closing
+ * (ended, failed or destroyed by its reader) stops the encryption. `offThread`: for a long
+ * stream, age sealing and the stored bytes' SHA-256 run on a worker thread (age-worker.ts).
+ */
+export async function encodeStream(plain: Readable, codec: Codec, options: { offThread?: boolean } = {}): Promise<Encoded> {
+  const encrypted = Boolean(codec.recipients?.length);
+  const hashedAge =
+    encrypted && options.offThread ? await (await import('./age-worker.ts')).ageEncryptOffThread(codec.recipients ?? []) : undefined;
+  // With hashedAge the worker hashes the stored bytes: counting them is all that is left here.
+  const stored = new MeterStream({ hash: !hashedAge });
   let compressed: MeterStream | undefined;
   let current: Readable = plain;
   const fail = (err: Error) => stored.destroy(err);
   if (codec.compress === 'zstd') {
-    compressed = new MeterStream();
-    const z = createZstdCompress();
-    plain.on('error', (e) => z.destroy(e));
+    compressed = new MeterStream({ hash: false });
+    const z = createZstdCompress({ chunkSize: ZSTD_OUT, params: { [zlibConstants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
+    const joined = new Coalesce(ZSTD_IN);
+    plain.on('error', (e) => joined.destroy(e));
+    joined.on('error', (e) => z.destroy(e));
     z.on('error', (e) => compressed?.destroy(e));
-    current = plain.pipe(z).pipe(compressed);
+    current = plain.pipe(joined).pipe(z).pipe(compressed);
   }
-  if (codec.recipients?.length) {
-    const { ageEncryptStream } = await import('./age-stream.ts');
-    const age = await ageEncryptStream(codec.recipients);
+  if (encrypted) {
+    const age = hashedAge ?? (await (await import('./age-stream.ts')).ageEncryptStream(codec.recipients ?? []));
     const source = current;
     source.on('error', (e) => age.destroy(e));
+    stored.on('close', () => age.destroy());
     current = source.pipe(age);
   }
   current.on('error', fail);
@@ -68,7 +134,7 @@ export async function encodeStream(plain: Readable, codec: Codec): Promise<Encod
   return {
     body: stored,
     result: () => ({
-      storedSha256: stored.sha256(),
+      storedSha256: hashedAge ? hashedAge.result().sha256 : stored.sha256(),
       storedSize: stored.size,
       ...(compressed ? { compressedSize: compressed.size } : {}),
     }),
