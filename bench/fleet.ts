@@ -7,15 +7,18 @@
  *  - `backup --all --online` of 10 of them (selected with -l) against 10 sequential single
  *    `backup --online` runs of the same clusters, same run (target ≤ 0.4x of their sum, issue 24).
  *    An online backup makes three execs into the etcd pod (probe; snapshot save + status; read +
- *    remove); a fleet run reads the management cluster's identity once and starts the next backup
- *    as soon as one's snapshot is stored.
+ *    remove) and writes its HostedCluster twice (the lock naming the snapshot file, the release);
+ *    a fleet run reads the management cluster's identity once and starts the next backup as soon
+ *    as one's snapshot is stored.
  * Both through the checkout plugin (`npm run build` first). Rounds interleave the two sides; status -A
  * compares the medians, the backups the median of the rounds' paired ratios (a round's two sides run
  * back to back, under about the same load: the machine is shared, so single rounds wander). Every etcd member, etcd pod
  * process and the API server run on this machine, so what a real fleet spreads over its management
  * clusters' nodes (each pod's curl or etcdctl, each member's work) is counted here against the plugin.
  * HCP_DR_BENCH_FLEET_CLUSTERS (default 50), HCP_DR_BENCH_FLEET_BACKUPS (10), HCP_DR_BENCH_ROUNDS (3),
- * HCP_DR_BENCH_FLEET_BACKUP_ROUNDS (5).
+ * HCP_DR_BENCH_FLEET_BACKUP_ROUNDS (5). HCP_DR_BENCH_FLEET_COMPARE=<another build's plugin/kubectl-hcp_dr> (e.g. of
+ * the last commit, built from `git archive`) runs its fleet and sequential backups in the same rounds and prints the
+ * paired ratios of both builds (not stored): a before/after under the same load.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +32,7 @@ const backups = Math.min(clusters - 1, Math.max(1, Number(process.env['HCP_DR_BE
 const rounds = Math.max(1, Number(process.env['HCP_DR_BENCH_ROUNDS'] ?? 3));
 const backupRounds = Math.max(1, Number(process.env['HCP_DR_BENCH_FLEET_BACKUP_ROUNDS'] ?? 5));
 const entry = path.join(REPO_ROOT, 'plugin/kubectl-hcp_dr');
+const compare = process.env['HCP_DR_BENCH_FLEET_COMPARE'];
 
 // clusters/demo (seeded) plus clusters/c01..; the first `backups` added ones carry bench=backup.
 const extra: ExtraHostedCluster[] = Array.from({ length: clusters - 1 }, (_, i) => ({
@@ -46,8 +50,8 @@ try {
   const env = { ...process.env, ...sb.env };
   const kc = ['--kubeconfig', sb.kubeconfig];
   // Through sh, whose `times` prints the CPU its children used: the plugin's own share of a run.
-  const run = async (args: string[], what: string) => {
-    const r = await timedRun('sh', ['-c', '"$0" "$@"; rc=$?; times >&2; exit $rc', entry, ...args, ...kc], env);
+  const run = async (args: string[], what: string, plugin = entry) => {
+    const r = await timedRun('sh', ['-c', '"$0" "$@"; rc=$?; times >&2; exit $rc', plugin, ...args, ...kc], env);
     if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stderr.slice(-2000)}`);
     return { ...r, cpuMs: childCpuMs(r.stderr) };
   };
@@ -98,16 +102,33 @@ try {
   const fleet: number[] = [];
   const sequential: number[] = [];
   const backupLoad = os.loadavg()[0] ?? 0;
-  for (let r = 0; r < backupRounds; r++) {
+  const backUpAll = async (plugin: string) => {
     let sum = 0;
-    for (const name of names) sum += (await run(['backup', name, '-n', 'clusters', ...to], `backup ${name}`)).ms;
-    sequential.push(sum);
-    const f = await run(['backup', '--all', '-l', 'bench=backup', ...to, '-o', 'json'], 'backup --all');
+    for (const name of names) sum += (await run(['backup', name, '-n', 'clusters', ...to], `backup ${name}`, plugin)).ms;
+    const f = await run(['backup', '--all', '-l', 'bench=backup', ...to, '-o', 'json'], 'backup --all', plugin);
     const result = JSON.parse(f.stdout) as FleetBackupResult;
     if (result.summary.succeeded !== backups) throw new Error(`backup --all: ${f.stdout.slice(0, 2000)}`);
-    fleet.push(f.ms);
+    return { sequential: sum, fleet: f.ms };
+  };
+  const compared: { sequential: number; fleet: number }[] = [];
+  for (let r = 0; r < backupRounds; r++) {
+    if (compare) compared.push(await backUpAll(compare));
+    const round = await backUpAll(entry);
+    sequential.push(round.sequential);
+    fleet.push(round.fleet);
   }
   const paired = fleet.map((f, i) => f / (sequential[i] ?? f));
+  if (compare) {
+    const side = (label: string, rounds: { sequential: number; fleet: number }[]) =>
+      `${label}: fleet ${Math.round(median(rounds.map((x) => x.fleet)))} ms, sequential ${Math.round(median(rounds.map((x) => x.sequential)))} ms, ratios ${rounds.map((x) => (x.fleet / x.sequential).toFixed(2)).join(', ')} (median ${median(rounds.map((x) => x.fleet / x.sequential)).toFixed(2)})`;
+    console.log(side(`compared ${compare}`, compared));
+    console.log(
+      side(
+        'this checkout',
+        fleet.map((f, i) => ({ fleet: f, sequential: sequential[i] ?? f })),
+      ),
+    );
+  }
   const backupRatio = median(paired);
   emit({
     bench: 'fleet',
@@ -118,7 +139,7 @@ try {
     ratio: backupRatio,
     target: '≤ 0.4x',
     met: backupRatio <= 0.4,
-    note: `ratio: median of the paired round ratios ${paired.map((r) => r.toFixed(2)).join(', ')}; --concurrency 4 (the default); 3 execs per backup${loadNote(backupLoad)}`,
+    note: `ratio: median of the paired round ratios ${paired.map((r) => r.toFixed(2)).join(', ')}; --concurrency 4 (the default); 3 execs and 2 HostedCluster writes per backup${loadNote(backupLoad)}`,
   });
 } finally {
   await sb.stop();

@@ -3,129 +3,47 @@
  * (run-backup.ts) and for `resume` (resume.ts). A backup has no point of no return: until the
  * record is released every phase can be undone, and `resume` undoes what a killed run left.
  *
- *   preflight    (check)  etcd health, the encryption key, the deployments, the bucket: reads only
+ *   preflight    (check) etcd health, the encryption key, the deployments, the bucket: reads only;
+ *                chooses the member and the snapshot file
  *   quiesced     pause with a deadline (renewed while the run lives), API servers to 0
- *                undo: API servers back, spec.pausedUntil as it was
- *   snapshotted  the snapshot file written in the member's pod (its path recorded first); online,
- *                its `snapshot status` taken in the same exec
+ *                undo: API servers back, spec.pausedUntil as it was. Online: changes nothing, not recorded
+ *   snapshotted  the snapshot file written in the member's pod, recorded with the phase before it
+ *                exists; online, its `snapshot status` taken in the same exec
  *                undo: the file removed (a leftover only costs volume space: warned, not failed)
- *   resumed      API servers back and unpaused right after the snapshot: downtime ends here; the
- *                quiesce undo data is dropped, the lock kept
- *   uploaded     snapshot and restore inputs uploaded, backup.json last; the file removed (online:
- *                by the exec that streamed it; quiesced: after backup.json)
- *                undo: the incomplete upload deleted, by version on a versioned bucket; objects
- *                under Object Lock kept and reported (best effort; never a complete backup)
+ *   resumed      API servers back and unpaused: downtime ends; the quiesce undo data dropped, the
+ *                lock kept. Not recorded: it has no undo
+ *   uploaded     snapshot and restore inputs, backup.json last; the file removed (online: by the exec
+ *                that streamed it; quiesced: after backup.json)
+ *                undo: the incomplete upload deleted (by version; Object Lock: kept and reported).
+ *                Not recorded: only the run holds the store's credentials, so `resume` would do
+ *                from it what it does from snapshotted
+ *
+ * The lock names the first recorded phase (an undo is harmless when its phase never ran), so an
+ * online backup writes its record twice (lock, release), a quiesced one four times (lock,
+ * snapshotted, undo data dropped, release): every write is copied to every HostedCluster watcher.
  */
-import { causeText, PartialFailureError } from '../errors.ts';
-import { backupPrefix, keysPrefix } from '../bundle/layout.ts';
-import type { BackupManifest } from '../bundle/manifest.ts';
-import {
-  replicasToRestore,
-  restorePausedUntil,
-  scaleDeployments,
-  startPause,
-  undoQuiesce,
-  waitForDeployments,
-  type Pause,
-  type QuiesceContext,
-} from '../controlplane/quiesce.ts';
-import { releaseQuiesceUndo } from '../operation/record.ts';
+import { causeText } from '../errors.ts';
+import { keysPrefix } from '../bundle/layout.ts';
 import { defineWorkflow, type PhaseRun } from '../operation/workflow.ts';
-import type { SnapshotStatus } from '../etcd/etcdctl.ts';
-import { operationStillHeld } from '../capture/operation-watch.ts';
-import { removeSnapshot, saveAndCheckSnapshot, saveSnapshot, snapshotPathFor, snapshotStatus, type PodRef } from '../etcd/pod-snapshot.ts';
-import { preflight, type Preflight } from '../capture/plan.ts';
+import { removeSnapshot, saveAndCheckSnapshot, saveSnapshot, snapshotPathFor } from '../etcd/pod-snapshot.ts';
+import { preflight } from '../capture/plan.ts';
 import { storeBackup } from '../capture/upload.ts';
-import type { BackupDeps, BackupRequest } from '../capture/request.ts';
+import type { BackupDeps } from '../capture/request.ts';
+import { quiesce, resumeApi, unquiesce } from './quiesce-phases.ts';
+import { need, podOf, prefixOf, type BackupState } from './state.ts';
 import { deleteIncompleteBackup } from './undo-upload.ts';
 
-export interface BackupState {
-  namespace: string;
-  name: string;
-  cpNamespace: string;
-  /** Absent in `resume`: the store is not recorded (no credentials on the cluster). */
-  req?: BackupRequest;
-  deps: Omit<BackupDeps, 'step' | 'toolVersion' | 'newBackupId'>;
-  id: string;
-  pre?: Preflight;
-  /** The pod and file of the snapshot, once chosen (recorded before the file is written). */
-  member?: string;
-  snapshotPath?: string;
-  /** The undo data of the pause and scale-down while it is live on the cluster. */
-  quiesceUndo?: { previousPausedUntil: string | null | undefined; previousReplicas: Record<string, number> | undefined };
-  pause?: Pause;
-  downtimeStart?: number;
-  apiDowntimeSeconds: number | null;
-  status?: SnapshotStatus;
-  manifest?: BackupManifest;
-}
-
-export const prefixOf = (s: BackupState, req: BackupRequest) => backupPrefix(req.destination.prefix, s.namespace, s.name, s.id);
-
-/** For a phase (`run` given: its signal, and a stop once `resume` took the record away) or for an undo. */
-function quiesceOf(s: BackupState, run: PhaseRun<'backup'> | undefined): QuiesceContext {
-  return {
-    api: s.deps.api,
-    clock: s.deps.clock,
-    reporter: s.deps.reporter,
-    namespace: s.namespace,
-    name: s.name,
-    controlPlaneNamespace: s.cpNamespace,
-    waitTimeoutMs: s.req?.waitTimeoutMs ?? 60_000,
-    ...(run ? { stillHeld: operationStillHeld(s.deps.api, s.namespace, s.name, s.id) } : {}),
-    ...(run?.signal ? { signal: run.signal } : {}),
-  };
-}
-
-const podOf = (s: BackupState, signal: AbortSignal | undefined): PodRef => ({
-  exec: s.deps.exec,
-  namespace: s.cpNamespace,
-  pod: s.member ?? '',
-  ...(signal ? { signal } : {}),
-});
-
-const need = <T>(value: T | undefined, what: string): T => {
-  if (value === undefined) throw new Error(`backup state has no ${what}`);
-  return value;
-};
-
-async function quiesce(s: BackupState, run: PhaseRun<'backup'>): Promise<void> {
-  const req = need(s.req, 'request');
-  const pre = need(s.pre, 'preflight');
-  if (req.mode !== 'quiesce') return;
-  const ctx = quiesceOf(s, run);
-  s.quiesceUndo = {
-    previousPausedUntil: (pre.hc['spec'] as { pausedUntil?: string } | undefined)?.pausedUntil ?? null,
-    previousReplicas: pre.replicas,
-  };
-  s.pause = await startPause(ctx, req.pauseTtlMs);
-  run.step('paused');
-  s.downtimeStart = s.deps.clock.now().getTime();
-  const zero = Object.fromEntries(Object.keys(pre.replicas).map((d) => [d, 0]));
-  await scaleDeployments(ctx, zero);
-  await waitForDeployments(ctx, zero);
-}
-
-async function unquiesce(s: BackupState): Promise<string | void> {
-  s.pause?.stop();
-  if (!s.quiesceUndo) return;
-  const ctx = quiesceOf(s, undefined);
-  // Only the deployments not at their count: a run that scaled nothing needs no scale permission to undo nothing.
-  const previousReplicas = s.quiesceUndo.previousReplicas ? await replicasToRestore(ctx, s.quiesceUndo.previousReplicas) : undefined;
-  const { actions, failures } = await undoQuiesce(ctx, { previousPausedUntil: s.quiesceUndo.previousPausedUntil, previousReplicas });
-  if (failures.length > 0) throw new PartialFailureError(failures.join('; '));
-  s.quiesceUndo = undefined;
-  return actions.join('; ') || undefined;
+/** The pod and file of the snapshot, recorded with the snapshotted phase (absent until the checks chose them). */
+function snapshotFile(s: BackupState): { member?: string; snapshotPath?: string } {
+  return { ...(s.member ? { member: s.member } : {}), ...(s.snapshotPath ? { snapshotPath: s.snapshotPath } : {}) };
 }
 
 async function snapshot(s: BackupState, run: PhaseRun<'backup'>): Promise<void> {
   const pre = need(s.pre, 'preflight');
-  s.member = pre.member.pod;
-  s.snapshotPath = snapshotPathFor(s.id);
-  await run.record({ member: s.member, snapshotPath: s.snapshotPath });
+  const path = need(s.snapshotPath, 'snapshot path');
   // Online, no downtime waits on the check: save and status share one exec. Quiesced, status runs once the API is back.
-  if (s.req?.mode === 'online') s.status = await saveAndCheckSnapshot(podOf(s, run.signal), pre.tls, s.snapshotPath);
-  else await saveSnapshot(podOf(s, run.signal), pre.tls, s.snapshotPath);
+  if (s.req?.mode === 'online') s.status = await saveAndCheckSnapshot(podOf(s, run.signal), pre.tls, path);
+  else await saveSnapshot(podOf(s, run.signal), pre.tls, path);
 }
 
 async function removeSnapshotFile(s: BackupState): Promise<string | void> {
@@ -138,26 +56,6 @@ async function removeSnapshotFile(s: BackupState): Promise<string | void> {
       `could not remove ${s.snapshotPath} from pod ${s.member} (${causeText(err)}); remove it with: kubectl exec -n ${s.cpNamespace} ${s.member} -c etcd -- rm -f ${s.snapshotPath}`,
     );
   }
-}
-
-async function resumeApi(s: BackupState, run: PhaseRun<'backup'>): Promise<void> {
-  const pre = need(s.pre, 'preflight');
-  if (s.quiesceUndo) {
-    const ctx = quiesceOf(s, run);
-    await scaleDeployments(ctx, pre.replicas);
-    await waitForDeployments(ctx, pre.replicas).catch((err: unknown) =>
-      s.deps.reporter.warn(`API servers not ready yet: ${causeText(err)}`),
-    );
-    s.apiDowntimeSeconds = (s.deps.clock.now().getTime() - (s.downtimeStart ?? 0)) / 1000;
-    // Unpausing is not part of the downtime: the API servers already serve.
-    s.pause?.stop();
-    await restorePausedUntil(ctx, s.quiesceUndo.previousPausedUntil ?? null);
-    s.quiesceUndo = undefined;
-    s.deps.reporter.info(`API servers back after ${s.apiDowntimeSeconds}s of downtime`);
-  }
-  // The file is point-in-time already: checking it need not extend the downtime.
-  s.status ??= await snapshotStatus(podOf(s, run.signal), pre.tls, need(s.snapshotPath, 'snapshot path'));
-  await releaseQuiesceUndo(s.deps.api, s.namespace, s.name);
 }
 
 async function upload(s: BackupState, run: PhaseRun<'backup'>): Promise<void> {
@@ -203,6 +101,7 @@ export const backupWorkflow = defineWorkflow<'backup', BackupState>({
   failedTo: (s) => `failed to back up "${s.namespace}/${s.name}"`,
   rolledBack: () => 'the cluster was restored',
   rollbackNote: 'interrupt-only',
+  lockWithFirstPhase: true,
   onEnd: (s) => s.pause?.stop(),
   phases: [
     {
@@ -211,6 +110,8 @@ export const backupWorkflow = defineWorkflow<'backup', BackupState>({
       async run(s) {
         const req = need(s.req, 'request');
         s.pre = await preflight(req, s.deps);
+        s.member = s.pre.member.pod;
+        s.snapshotPath = snapshotPathFor(s.id);
         const prefix = prefixOf(s, req);
         await req.destination.store.list(`${prefix}/`); // Credentials and bucket are checked before any downtime.
         s.deps.reporter.info(
@@ -218,9 +119,30 @@ export const backupWorkflow = defineWorkflow<'backup', BackupState>({
         );
       },
     },
-    { kind: 'change', name: 'quiesced', run: quiesce, undo: unquiesce, undoes: 'scale the API servers back and unpause the HostedCluster' },
-    { kind: 'change', name: 'snapshotted', run: snapshot, undo: removeSnapshotFile, undoes: 'remove the snapshot file' },
-    { kind: 'change', name: 'resumed', run: resumeApi },
-    { kind: 'change', name: 'uploaded', run: upload, undo: deleteIncompleteUpload, undoes: 'delete the incomplete upload' },
+    {
+      kind: 'change',
+      name: 'quiesced',
+      run: quiesce,
+      undo: unquiesce,
+      undoes: 'scale the API servers back and unpause the HostedCluster',
+      recorded: (s) => s.req?.mode !== 'online',
+    },
+    {
+      kind: 'change',
+      name: 'snapshotted',
+      run: snapshot,
+      undo: removeSnapshotFile,
+      undoes: 'remove the snapshot file',
+      records: snapshotFile,
+    },
+    { kind: 'change', name: 'resumed', run: resumeApi, recorded: false },
+    {
+      kind: 'change',
+      name: 'uploaded',
+      run: upload,
+      undo: deleteIncompleteUpload,
+      undoes: 'delete the incomplete upload',
+      recorded: false,
+    },
   ],
 });

@@ -10,7 +10,8 @@ import { hostedClusterRef } from '../controlplane/hosted-cluster.ts';
 import type { ResumeInput, ResumeResult } from '../operation/resume.ts';
 import { resumeWorkflow } from '../operation/runner.ts';
 import { hostedClusterStore } from '../operation/store.ts';
-import { backupWorkflow, type BackupState } from './phases.ts';
+import { backupWorkflow } from './phases.ts';
+import type { BackupState } from './state.ts';
 
 export async function resumeBackup({ namespace, name, record, deps }: ResumeInput<'backup'>): Promise<ResumeResult> {
   const op = record.operation;

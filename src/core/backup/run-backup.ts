@@ -17,7 +17,8 @@ import { controlPlaneNamespace } from '../model.ts';
 import type { BackupOperation } from '../operation/record.ts';
 import { runWorkflow } from '../operation/runner.ts';
 import { hostedClusterStore } from '../operation/store.ts';
-import { backupWorkflow, prefixOf, type BackupState } from './phases.ts';
+import { backupWorkflow } from './phases.ts';
+import { prefixOf, type BackupState } from './state.ts';
 import type { BackupDeps, BackupRequest, BackupResult } from '../capture/request.ts';
 
 export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<BackupResult> {

@@ -3,7 +3,9 @@
  * record. It owns what every changing command shares:
  *  - the checks, all before the first change (defineWorkflow guarantees the order);
  *  - the lock and the record: taken before the first change, each phase recorded before it runs
- *    (through an OperationStore, so a record may live on one cluster or two), released at the end;
+ *    (through an OperationStore, so a record may live on one cluster or two), with the fields the
+ *    phase records in the same write, except a phase marked unrecorded (workflow.ts); the lock may
+ *    carry the first phase's record (lockWithFirstPhase); released at the end;
  *  - before the point of no return, any failure or interrupt undoes the phases in reverse, from the
  *    one that was running, and releases the record; an undo that fails stops the rollback and
  *    keeps the record, so `resume` can repeat it (undos are idempotent);
@@ -12,8 +14,8 @@
  */
 import { InterruptedError, PartialFailureError, PreconditionError, causeText } from '../errors.ts';
 import type { Clock, Reporter } from '../ports.ts';
-import type { OperationType } from './record.ts';
-import { changeIndex, type OperationOf, type PhaseRun, type Workflow } from './workflow.ts';
+import type { OperationType } from './record-types.ts';
+import { changeIndex, isRecorded, type OperationOf, type PhaseRun, type Workflow } from './workflow.ts';
 
 /** Where a record lives: the lock, each phase, the release. */
 export interface OperationStore<T extends OperationType> {
@@ -65,9 +67,11 @@ export async function runWorkflow<T extends OperationType, S>(
   try {
     await run.checks();
     run.operation = first();
+    const withLock = workflow.lockWithFirstPhase ? run.firstRecorded() : undefined;
+    if (withLock !== undefined) run.operation = run.recordOf(withLock);
     await io.store.acquire(run.operation);
     io.step?.('locked');
-    return await run.forward(0);
+    return await run.forward(0, withLock);
   } finally {
     workflow.onEnd?.(state);
   }
@@ -132,13 +136,26 @@ class Run<T extends OperationType, S> {
     }
   }
 
-  async forward(from: number): Promise<RunOutcome<T>> {
+  /** Index of the first phase this run writes to the record, when it lies before the point of no return. */
+  firstRecorded(): number | undefined {
+    const i = this.workflow.changes.findIndex((p) => !p.skip?.(this.state) && isRecorded(p, this.state));
+    return i >= 0 && i < this.workflow.pointOfNoReturn ? i : undefined;
+  }
+
+  /** The record naming change phase `i`, with the fields it records. */
+  recordOf(i: number): OperationOf<T> {
+    const phase = this.workflow.changes[i]!;
+    return { ...this.operation, ...phase.records?.(this.state), phase: phase.name };
+  }
+
+  /** Runs the change phases from `from` on; `written`: the one the lock already recorded. */
+  async forward(from: number, written?: number): Promise<RunOutcome<T>> {
     try {
       for (let i = from; i < this.workflow.changes.length; i++) {
         const phase = this.workflow.changes[i]!;
         if (phase.skip?.(this.state)) continue;
         this.#at = i;
-        await this.#write({ ...this.operation, phase: phase.name });
+        if (i !== written && isRecorded(phase, this.state)) await this.#write(this.recordOf(i));
         await this.#timed(phase.name, () => phase.run(this.state, this.#phaseRun(this.io.signal)));
         this.io.step?.(phase.name);
         this.io.signal?.throwIfAborted();

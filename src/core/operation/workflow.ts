@@ -11,11 +11,13 @@
  *  - the changing phases are named exactly as OperationPhases[type] lists them after
  *    `started` (the lock), in the same order;
  *  - at most one phase is the point of no return; it and every phase after it have no undo,
- *    because from there the only way is forward; it is never skipped.
+ *    because from there the only way is forward; it is never skipped;
+ *  - a phase that may go unrecorded (`recorded`) lies before the point of no return of a
+ *    workflow that resumes by rolling back, and records no fields of its own.
  */
 import { InternalError, PreconditionError } from '../errors.ts';
 import type { Reporter } from '../ports.ts';
-import { OperationPhases, type OperationInfo, type OperationType, type PhaseOf } from './record.ts';
+import { OperationPhases, type OperationInfo, type OperationType, type PhaseOf } from './record-types.ts';
 
 export type OperationOf<T extends OperationType> = Extract<OperationInfo, { type: T }>;
 
@@ -52,6 +54,17 @@ export interface ChangePhase<T extends OperationType, S> {
   pointOfNoReturn?: true;
   /** True when the phase has nothing to do in this run (e.g. no member to add): neither recorded, run nor undone. */
   skip?(state: S): boolean;
+  /** Fields written with the phase, in the same write before it runs (e.g. the file it is about to create). */
+  records?(state: S): Partial<OperationOf<T>>;
+  /**
+   * False (for this run): the phase runs, is timed, marks the test hook and is undone by a failing
+   * run as any other, but its start is not written, so the record keeps naming the phase before.
+   * Only for a phase before the point of no return of a workflow that resumes by rolling back, and
+   * from whose record `resume` would do nothing more than from the phase's before: it has no undo,
+   * or an undo that needs what only the running process holds (a store's credentials). It saves
+   * a write on the record's cluster, where every write is copied to every watcher.
+   */
+  recorded?: boolean | ((state: S) => boolean);
 }
 
 export type Phase<T extends OperationType, S> = CheckPhase<S> | ChangePhase<T, S>;
@@ -75,6 +88,13 @@ export interface WorkflowDefinition<T extends OperationType, S> {
   rollbackNote?: 'append' | 'interrupt-only';
   /** What holds once past the point of no return, the start of such failures' hint (default: "it is past its point of no return"). */
   afterPointOfNoReturn?: string;
+  /**
+   * The lock's write records the run's first recorded phase (with its fields) as well, saving a
+   * write. Safe because an undo compensates its phase whether it ran or not (ChangePhase.undo):
+   * `resume` of a run killed right after the lock undoes a phase that never began. Only when that
+   * phase lies before the point of no return.
+   */
+  lockWithFirstPhase?: true;
   /** Called once when a run or resume ends, either way (stops timers such as a pause's renewal). */
   onEnd?(state: S): void;
 }
@@ -103,7 +123,19 @@ export function defineWorkflow<T extends OperationType, S>(definition: WorkflowD
   const undoAfter = changes.find((p, i) => i >= pointOfNoReturn && p.undo !== undefined);
   if (undoAfter) throw wrong(`phase "${undoAfter.name}" has an undo at or after the point of no return`);
   if (changes[pointOfNoReturn]?.skip) throw wrong('the point of no return cannot be skipped');
+  for (const [i, phase] of changes.entries()) {
+    if (phase.recorded === undefined || phase.recorded === true) continue;
+    if (i >= pointOfNoReturn) throw wrong(`phase "${phase.name}" may go unrecorded at or after the point of no return`);
+    if (definition.resumeBeforePointOfNoReturn === 'recheck')
+      throw wrong(`phase "${phase.name}" may go unrecorded, but resume goes forward`);
+    if (phase.records) throw wrong(`phase "${phase.name}" records fields but may go unrecorded`);
+  }
   return { ...definition, checks, changes, pointOfNoReturn };
+}
+
+/** Whether the runner writes the phase's start to the record in this run (see ChangePhase.recorded). */
+export function isRecorded<T extends OperationType, S>(phase: ChangePhase<T, S>, state: S): boolean {
+  return typeof phase.recorded === 'function' ? phase.recorded(state) : phase.recorded !== false;
 }
 
 /** Index in workflow.changes of a recorded phase; -1 for `started` (locked, nothing changed yet). */
