@@ -17,7 +17,7 @@ import type { DrillBundle } from './bundle.ts';
 import type { CheckList } from './result.ts';
 import { splitReads, type ReadAnswer } from './data.ts';
 import { pullSnapshot, type Copied } from './pull.ts';
-import { DRILL_CONTAINER, DRILL_POD, drillPod, healthScript, READS, readsScript, receiveScript, restoreScript } from './pod.ts';
+import { DRILL_CONTAINER, DRILL_POD, drillPod, healthScript, READS, readsScript, receiveScript, statusRestoreScript } from './pod.ts';
 
 export interface DrillState {
   api: KubeApi;
@@ -41,6 +41,8 @@ export interface DrillState {
   /** A data check failed: the steps after it have nothing to work on. */
   broken?: string;
   timings: { download: number; restore: number; start: number };
+  /** The pod has a working curl (it pulled the snapshot itself): the health wait asks etcd's /health with it. */
+  podCurl?: boolean;
   keysByType: Record<string, number>;
   /** Set once the drill got to the end of its phases (release keeps the namespace with --keep only then). */
   finished: boolean;
@@ -75,20 +77,20 @@ export async function startPod(s: DrillState, operationId: string, signal?: Abor
 
 /**
  * Gets the snapshot into the pod (timed as the download), hashed once as it goes: pulled by the
- * pod (pull.ts) where it can, else streamed through hcp-dr; then etcd's own reading of it. The
- * pod's copy is proven by its hash or size here and by `snapshot restore`, which checks the
- * snapshot's own SHA-256 trailer over the pod's bytes.
+ * pod (pull.ts) where it can, else streamed through hcp-dr. The pod's copy is proven by its hash
+ * or size here and by `snapshot restore`, which checks the snapshot's own SHA-256 trailer over
+ * the pod's bytes.
  */
 export async function copySnapshot(s: DrillState, signal?: AbortSignal): Promise<void> {
   const m = s.manifest.snapshot;
   const t0 = s.clock.now().getTime();
   const got = (await pullSnapshot(s, (script, stdin) => inPod(s, script, stdin, signal))) ?? (await streamSnapshot(s, signal));
-  // The download ends when the pod holds the file; its `snapshot status` (a bbolt read) is inside.
+  // The download ends when the pod holds the file.
   s.timings.download = seconds(s.clock, t0);
-  const [received = '', statusOut] = got.stdout.split(/^STATUS$/m);
-  if (got.exitCode !== 0 || statusOut === undefined)
+  s.podCurl = got.via === 'pulled by the pod';
+  if (got.exitCode !== 0)
     throw new RemoteError(`failed to write the snapshot in the drill pod: ${lastLine(got.stderr) || `exit ${got.exitCode}`}`);
-  const held = Number(/^RECEIVED\s+(\d+)\s*$/m.exec(received)?.[1] ?? -1);
+  const held = Number(/^RECEIVED\s+(\d+)\s*$/m.exec(got.stdout)?.[1] ?? -1);
   if (got.sha256 !== m.sha256 || held !== got.size) {
     s.checks.set(
       'snapshot-sha256',
@@ -98,9 +100,17 @@ export async function copySnapshot(s: DrillState, signal?: AbortSignal): Promise
     s.broken = 'the snapshot is not the one backup.json describes';
   } else
     s.checks.set('snapshot-sha256', 'pass', `${got.size} bytes, SHA-256 ${m.sha256.slice(0, 12)}... as backup.json records (${got.via})`);
-  const status = statusOut.includes('STATUS-FAILED') ? undefined : parseSnapshotStatus(statusOut.slice(statusOut.indexOf('{')));
+}
+
+/** etcd's reading of the snapshot (pod.ts statusRestoreScript's STATUS section) against backup.json. */
+function checkSnapshotStatus(s: DrillState, stdout: string): void {
+  const m = s.manifest.snapshot;
+  const [, section] = stdout.split(/^STATUS$/m);
+  const [statusOut = '', statusErr = ''] = (section ?? '').split(/^STATUS-STDERR$/m);
+  const status =
+    section === undefined || statusOut.includes('STATUS-FAILED') ? undefined : parseSnapshotStatus(statusOut.slice(statusOut.indexOf('{')));
   if (!status) {
-    s.checks.set('snapshot-status', 'fail', `etcd cannot read the snapshot: ${lastLine(got.stderr) || 'no status printed'}`);
+    s.checks.set('snapshot-status', 'fail', `etcd cannot read the snapshot: ${lastLine(statusErr) || 'no status printed'}`);
     s.broken ??= 'etcd cannot read the snapshot';
     return;
   }
@@ -132,22 +142,28 @@ async function streamSnapshot(s: DrillState, signal?: AbortSignal): Promise<Copi
   return { ...r, sha256: hash.digest('hex'), size, via: 'streamed through hcp-dr' };
 }
 
-/** `snapshot restore` with etcd's hash check on (a damaged snapshot fails here), then the marker that starts etcd. */
+/**
+ * etcd's reading of the snapshot (`snapshot status`) and, unless the hash disproved it, `snapshot
+ * restore` with etcd's hash check on (a damaged snapshot fails here) at the same time, then the
+ * marker that starts etcd: one exec, timed as the restore.
+ */
 export async function restoreSnapshot(s: DrillState, signal?: AbortSignal): Promise<void> {
-  if (s.broken) return;
+  const restore = s.broken === undefined;
   const t0 = s.clock.now().getTime();
-  const r = await inPod(s, restoreScript(), undefined, signal);
+  const r = await inPod(s, statusRestoreScript(restore), undefined, signal);
+  checkSnapshotStatus(s, r.stdout);
+  if (!restore) return;
   s.timings.restore = seconds(s.clock, t0);
   if (r.exitCode === 0) s.checks.set('restore', 'pass', `restored in ${s.timings.restore.toFixed(1)}s`);
   else {
     s.checks.set('restore', 'fail', `snapshot restore failed: ${lastLine(r.stderr) || `exit ${r.exitCode}`}`);
-    s.broken = 'the snapshot does not restore';
+    s.broken ??= 'the snapshot does not restore';
   }
 }
 
 /**
  * Waits until etcd, started by the pod on the restored data, answers healthy (timed as the
- * start): polled inside the pod every 100 ms, bounded by --wait-timeout (pod.ts healthScript).
+ * start): polled inside the pod, bounded by --wait-timeout (pod.ts healthScript).
  */
 export async function startEtcd(s: DrillState, signal?: AbortSignal): Promise<void> {
   if (s.broken) return;
@@ -157,7 +173,12 @@ export async function startEtcd(s: DrillState, signal?: AbortSignal): Promise<vo
   const bound = AbortSignal.timeout(s.waitTimeoutMs + 30_000);
   let h;
   try {
-    h = await inPod(s, healthScript(s.waitTimeoutMs / 1000), undefined, signal ? AbortSignal.any([signal, bound]) : bound);
+    h = await inPod(
+      s,
+      healthScript(s.waitTimeoutMs / 1000, { curl: s.podCurl === true }),
+      undefined,
+      signal ? AbortSignal.any([signal, bound]) : bound,
+    );
   } catch (err) {
     if (signal?.aborted || !bound.aborted) throw err;
     h = { exitCode: 1, stdout: '', stderr: `no answer within ${Math.round(s.waitTimeoutMs / 1000)}s` };
