@@ -17,6 +17,7 @@ import { REPO_ROOT as root, SANDBOX_TOKEN, startSandbox, type Sandbox } from '..
 import { imageRootfs, IMAGE_BASE_LIBRARIES } from '../support/image-rootfs.ts';
 import { KUBECTL as FOUND_KUBECTL, runAsync } from '../support/spawn.ts';
 import { startTlsFront, type TlsFront } from '../sandbox/net/tls-front.ts';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 
 const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
 const release = path.join(root, 'dist', 'release');
@@ -258,6 +259,45 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
           expect(list.code).toBe(0);
           expect(list.stdout).toContain(id);
           const verify = await plugin('backup', 'verify', `${to}/clusters/demo/${id}/`, ...s3);
+          expect(verify.stderr).not.toMatch(/^error:/m);
+          expect(verify.code).toBe(0);
+        },
+      );
+
+      it(
+        'kubectl hcp-dr backup --encrypt-to --compress zstd (the age worker thread and zstd in the binary), verify --decrypt-with',
+        { timeout: 120_000 },
+        async () => {
+          const identity = await generateX25519Identity();
+          const identityFile = path.join(tmp, 'age-identity.txt');
+          writeFileSync(identityFile, `${identity}\n`, { mode: 0o600 });
+          const recipient = await identityToRecipient(identity);
+          const s3 = ['--endpoint', front.url, '--ca-bundle', front.caFile, '--path-style'];
+          const to = `s3://${sb.s3.bucket}/sea-encoded`;
+          const creds = { AWS_ACCESS_KEY_ID: sb.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: sb.s3.secretAccessKey, AWS_REGION: sb.s3.region };
+          const plugin = (...args: string[]) => runAsync(KUBECTL, ['hcp-dr', ...args], { ...env, ...creds, KUBECONFIG: sb.kubeconfig });
+          const backup = await plugin(
+            'backup',
+            'demo',
+            '-n',
+            'clusters',
+            '--to',
+            to,
+            ...s3,
+            '--online',
+            '--encrypt-to',
+            recipient,
+            '--compress',
+            'zstd',
+            '-o',
+            'json',
+          );
+          expect(backup.stderr).not.toMatch(/^error:/m);
+          expect(backup.code).toBe(0);
+          const manifest = JSON.parse(backup.stdout) as { id: string; storage?: { compression?: string; encryption?: unknown } };
+          expect(manifest.storage?.compression).toBe('zstd');
+          expect(manifest.storage?.encryption).toBeDefined();
+          const verify = await plugin('backup', 'verify', `${to}/clusters/demo/${manifest.id}/`, ...s3, '--decrypt-with', identityFile);
           expect(verify.stderr).not.toMatch(/^error:/m);
           expect(verify.code).toBe(0);
         },
