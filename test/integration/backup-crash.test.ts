@@ -3,12 +3,11 @@
  * step of a quiesced backup in turn; `resume` must then return the cluster to exactly its state
  * before the backup. SIGINT and SIGTERM in the middle must roll back by themselves.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
 import { visibleState, type BackupVisibleState } from '../sandbox/cluster-state.ts';
-import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { cliKilledAt } from '../support/kill-at.ts';
 
 let sb: Sandbox;
 let initial: BackupVisibleState;
@@ -31,7 +30,6 @@ interface ChildRun {
 /** Runs a quiesced backup in a child process and sends `signal` when it reports `step`. */
 function backupUntil(step: string, signal: NodeJS.Signals): Promise<ChildRun> {
   const args = [
-    path.join(REPO_ROOT, 'src/main.ts'),
     'backup',
     'demo',
     '-n',
@@ -46,20 +44,7 @@ function backupUntil(step: string, signal: NodeJS.Signals): Promise<ChildRun> {
     '--yes',
     '-v',
   ];
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...sb.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  let reached = false;
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    if (!reached && stderr.includes(`debug: step: ${step}\n`)) {
-      reached = true;
-      child.kill(signal);
-    }
-  });
-  return new Promise((resolve) => child.on('close', (code, sig) => resolve({ code, signal: sig, stderr, reached })));
+  return cliKilledAt(args, `debug: step: ${step}\n`, { env: sb.env, signal });
 }
 
 const STEPS = ['locked', 'paused', 'quiesced', 'snapshotted', 'resumed', 'uploaded'];

@@ -4,7 +4,6 @@
  * backups that must fail (wrong key, truncated snapshot, keys lost after backup.json), each with
  * the check that caught it; SIGKILL mid-drill, then `resume` or a re-run.
  */
-import { spawn } from 'node:child_process';
 import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,12 +11,13 @@ import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { demoBackupArgs, sandboxS3Client, sandboxS3Flags, useSandboxCredentials } from '../support/sandbox-s3.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 import type { DrillResult } from '../../src/core/drill/result.ts';
 import { CHECK_NAMES } from '../../src/core/drill/result.ts';
 import { PUSHGATEWAY, startPushgateway } from '../support/pushgateway.ts';
+import { cliKilledAt } from '../support/kill-at.ts';
 
 let sb: Sandbox;
 let s3: S3Client;
@@ -244,20 +244,11 @@ function drillKilledAt(
   step: string,
   signal: NodeJS.Signals = 'SIGKILL',
 ): Promise<{ reached: boolean; signal: NodeJS.Signals | null; code: number | null }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'src/main.ts'), ...drillArgs(backupUrl, '-v')], {
-    env: { ...process.env, ...sb.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  let reached = false;
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-    if (!reached && stderr.includes(`debug: step: ${step}\n`)) {
-      reached = true;
-      child.kill(signal);
-    }
-  });
-  return new Promise((resolve) => child.on('close', (code, sig) => resolve({ reached, signal: sig, code })));
+  return cliKilledAt(drillArgs(backupUrl, '-v'), `debug: step: ${step}\n`, { env: sb.env, signal }).then(({ reached, signal, code }) => ({
+    reached,
+    signal,
+    code,
+  }));
 }
 
 describe('SIGKILL during a drill', () => {

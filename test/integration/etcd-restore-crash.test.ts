@@ -4,14 +4,13 @@
  * between; unpaused, replicas as before, no helper pods, no record. A real child process, so the
  * kill leaves exactly what a dead run leaves (its exec'd scripts, its pause, its record).
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 import { OperationPhases } from '../../src/core/operation/record.ts';
+import { cliKilledAt } from '../support/kill-at.ts';
 
 let sb: Sandbox;
 let backupUrl: string;
@@ -123,7 +122,6 @@ describe('etcd restore interrupted by SIGTERM', { timeout: 300_000 }, () => {
 /** Runs `etcd restore` in a child process and sends it `signal` when it reports `step`. */
 function untilStep(step: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ reached: boolean; stderr: string; code: number | null }> {
   const args = [
-    path.join(REPO_ROOT, 'src/main.ts'),
     'etcd',
     'restore',
     'demo',
@@ -137,18 +135,5 @@ function untilStep(step: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ 
     '--yes',
     '-v',
   ];
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...sb.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  let reached = false;
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    if (!reached && stderr.includes(`debug: step: ${step}\n`)) {
-      reached = true;
-      child.kill(signal);
-    }
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ reached, stderr, code })));
+  return cliKilledAt(args, `debug: step: ${step}\n`, { env: sb.env, signal });
 }

@@ -4,14 +4,13 @@
  * PVC deletion held by pvc-protection until the pod is gone), the real kube adapter (REST +
  * WebSocket exec). One sandbox; every test leaves the cluster Healthy for the next.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
-import { REPO_ROOT, startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { waitForKilledMembers } from '../support/etcd-pods.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
 import type { RecoverMemberPlan, RecoverMemberResult } from '../../src/core/recover-member/recover-member.ts';
+import { cliKilledAt } from '../support/kill-at.ts';
 
 let sb: Sandbox;
 const PODS = { group: '', version: 'v1', plural: 'pods' };
@@ -274,30 +273,6 @@ describe('etcd recover-member on the sandbox', { timeout: 240_000 }, () => {
 
 /** Runs recover-member in a child process and SIGKILLs it when it reports `step`. */
 function untilStep(step: string): Promise<{ reached: boolean; stderr: string }> {
-  const args = [
-    path.join(REPO_ROOT, 'src/main.ts'),
-    'etcd',
-    'recover-member',
-    'demo',
-    '-n',
-    'clusters',
-    '--kubeconfig',
-    sb.kubeconfig,
-    '--yes',
-    '-v',
-  ];
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...sb.env, HCP_DR_INVOKED_AS: 'kubectl-hcp_dr' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  let reached = false;
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    if (!reached && stderr.includes(`debug: step: ${step}\n`)) {
-      reached = true;
-      child.kill('SIGKILL');
-    }
-  });
-  return new Promise((resolve) => child.on('close', () => resolve({ reached, stderr })));
+  const args = ['etcd', 'recover-member', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '--yes', '-v'];
+  return cliKilledAt(args, `debug: step: ${step}\n`, { env: sb.env });
 }
