@@ -1,17 +1,9 @@
 /**
  * The multipart upload behind uploadStream (multipart.ts states its contracts): one object's
- * upload as a small state machine, and the wire details of its parts.
+ * upload as a small state machine. The wire details of its requests are in multipart-wire.ts.
  */
-import { crc32 } from 'node:zlib';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type CompletedPart,
-} from '@aws-sdk/client-s3';
-import { s3ErrorCode } from './errors.ts';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, type CompletedPart } from '@aws-sdk/client-s3';
+import { abortUpload, uploadPartCommand } from './multipart-wire.ts';
 import { contentMd5 } from './object-lock.ts';
 import { s3Url } from '../core/s3-url.ts';
 import type { PartIntegrity, UploadStats, UploadStreamOptions } from './multipart.ts';
@@ -175,25 +167,10 @@ export class StreamUpload {
     );
   }
 
-  /** One UploadPart with its CRC32, unsigned or payload-signed as the store's answer to create() decided. */
+  /** One UploadPart (multipart-wire.ts); its ETag and CRC32 are kept for Complete. */
   async #sendPart(body: Buffer, PartNumber: number): Promise<void> {
-    const { client, bucket: Bucket, key: Key } = this.#o;
-    const ChecksumCRC32 = crc32Base64(body);
-    // A part of a locked object needs Content-MD5 or a checksum the store checks (AWS's rule for Object Lock).
-    const md5 = this.#o.params?.ObjectLockMode && this.#integrity !== 'crc32' ? { ContentMD5: contentMd5(body) } : {};
-    const command = new UploadPartCommand({
-      Bucket,
-      Key,
-      UploadId: this.#uploadId,
-      PartNumber,
-      Body: body,
-      ContentLength: body.length,
-      ChecksumCRC32,
-      ...md5,
-    });
-    // Otherwise the signer hashes the Buffer body into x-amz-content-sha256 (signed payload).
-    if (this.#integrity === 'crc32') command.middlewareStack.add(unsignedPayload, { step: 'build', name: 'hcpdrUnsignedPayload' });
-    const out = await client.send(command, { abortSignal: this.#abortSignal });
+    const { command, ChecksumCRC32 } = uploadPartCommand(this.#o, this.#uploadId, this.#integrity, body, PartNumber);
+    const out = await this.#o.client.send(command, { abortSignal: this.#abortSignal });
     this.#parts.push({ ETag: out.ETag, PartNumber, ChecksumCRC32 });
     this.#loaded += body.length;
     this.#o.onProgress?.(this.#loaded);
@@ -241,33 +218,5 @@ export class StreamUpload {
   async #cleanUp(): Promise<void> {
     while (this.#inflight.size > 0) await this.#settleOne();
     if (this.#uploadId !== undefined) await abortUpload(this.#o, this.#uploadId);
-  }
-}
-
-/** S3's encoding of a CRC32: the 4 big-endian bytes in base64. */
-export function crc32Base64(data: Uint8Array): string {
-  const out = Buffer.alloc(4);
-  out.writeUInt32BE(crc32(data));
-  return out.toString('base64');
-}
-
-/** The signer takes a preset x-amz-content-sha256 as the payload hash instead of hashing the body. */
-const unsignedPayload =
-  <A extends { request: unknown }, R>(next: (args: A) => Promise<R>) =>
-  (args: A): Promise<R> => {
-    const request = args.request as { headers?: Record<string, string> };
-    if (request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
-    return next(args);
-  };
-
-/** Best effort: a failed abort leaves orphan parts (lifecycle rules clean them), not a wrong object. */
-async function abortUpload(o: UploadStreamOptions, uploadId: string): Promise<void> {
-  const where = s3Url(o.bucket, o.key);
-  try {
-    await o.client.send(new AbortMultipartUploadCommand({ Bucket: o.bucket, Key: o.key, UploadId: uploadId }));
-    o.debug?.(`aborted the multipart upload of ${where}`);
-  } catch (err) {
-    const code = s3ErrorCode(err);
-    if (code !== 'NoSuchUpload') o.debug?.(`could not abort the multipart upload of ${where}: ${code}`);
   }
 }

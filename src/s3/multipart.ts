@@ -39,7 +39,7 @@ import type { Readable } from 'node:stream';
 import type { PutObjectCommandInput, S3Client } from '@aws-sdk/client-s3';
 import { StreamUpload } from './multipart-upload.ts';
 
-export { crc32Base64 } from './multipart-upload.ts';
+export { crc32Base64 } from './multipart-wire.ts';
 
 export const MAX_PARTS = 10_000;
 
@@ -55,7 +55,7 @@ export interface UploadStreamOptions {
   /** Sent with PutObject or CreateMultipartUpload. */
   params?: Pick<
     PutObjectCommandInput,
-    'ContentType' | 'ServerSideEncryption' | 'SSEKMSKeyId' | 'ObjectLockMode' | 'ObjectLockRetainUntilDate'
+    'ContentType' | 'ServerSideEncryption' | 'SSEKMSKeyId' | 'ObjectLockMode' | 'ObjectLockRetainUntilDate' | 'Metadata'
   >;
   signal?: AbortSignal;
   onProgress?: (loadedBytes: number) => void;

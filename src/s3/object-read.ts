@@ -35,7 +35,13 @@ export async function getObject(b: BucketContext, key: string, options: { signal
 export async function headObject(b: BucketContext, key: string): Promise<StoredObject | undefined> {
   try {
     const out = await b.client.send(new HeadObjectCommand({ Bucket: b.bucket, Key: key }));
-    return { key, size: out.ContentLength ?? 0, lastModified: out.LastModified, ...(out.ETag ? { etag: out.ETag } : {}) };
+    return {
+      key,
+      size: out.ContentLength ?? 0,
+      lastModified: out.LastModified,
+      ...(out.ETag ? { etag: out.ETag } : {}),
+      ...(out.Metadata && Object.keys(out.Metadata).length ? { metadata: out.Metadata } : {}),
+    };
   } catch (err) {
     if (s3ErrorCode(err) === 'NotFound' || s3ErrorCode(err) === 'NoSuchKey') return undefined;
     throw b.mapError(err, 'read', key);

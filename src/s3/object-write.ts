@@ -18,6 +18,7 @@
  *  - Object Lock (object-lock.ts): `lock` sends the retention on PutObject or
  *    CreateMultipartUpload, with Content-MD5 on a locked PutObject (AWS requires it), and reads a
  *    multipart object's retention back, setting it where the store dropped it (Ceph RGW 16.2).
+ *  - `metadata` goes as x-amz-meta-* on PutObject or CreateMultipartUpload (head() answers it).
  */
 import type { Readable } from 'node:stream';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -46,6 +47,7 @@ export class ObjectWriter {
       ...(c.sse ? { ServerSideEncryption: c.sse } : {}),
       ...(c.sse === 'aws:kms' && c.kmsKeyId ? { SSEKMSKeyId: c.kmsKeyId } : {}),
       ...lockParams(options.lock),
+      ...(options.metadata ? { Metadata: options.metadata } : {}),
     };
     if (typeof body === 'string' || Buffer.isBuffer(body)) return this.#putWhole(key, body, params, options);
     const stats = await this.#b.send(

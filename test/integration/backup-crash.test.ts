@@ -8,6 +8,9 @@ import { runCliInProcess } from '../support/cli.ts';
 import { visibleState, type BackupVisibleState } from '../sandbox/cluster-state.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { cliKilledAt } from '../support/kill-at.ts';
+import { backupWorkflow } from '../../src/core/backup/phases.ts';
+import { changeIndex } from '../../src/core/operation/workflow.ts';
+import type { ResumeResult } from '../../src/core/operation/resume.ts';
 
 let sb: Sandbox;
 let initial: BackupVisibleState;
@@ -48,6 +51,22 @@ function backupUntil(step: string, signal: NodeJS.Signals): Promise<ChildRun> {
 }
 
 const STEPS = ['locked', 'paused', 'quiesced', 'snapshotted', 'resumed', 'uploaded'];
+const HC = { group: 'hypershift.openshift.io', version: 'v1beta1', plural: 'hostedclusters' };
+
+/** The phase the record on the HostedCluster names now. */
+const recordedPhase = () =>
+  (
+    JSON.parse(sb.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.['hcp-dr.openshift.io/operation'] ?? '{}') as {
+      phase: string;
+    }
+  ).phase;
+
+/** What a resume from `phase` undoes, from it down: a backup has no point of no return, so resume rolls it back. */
+const undosFrom = (phase: string) =>
+  backupWorkflow.changes
+    .filter((c, i) => c.undo && i <= changeIndex(backupWorkflow, phase))
+    .map((c) => c.name)
+    .reverse();
 
 describe('crash matrix: SIGKILL after each step, then resume', () => {
   for (const step of STEPS) {
@@ -55,9 +74,15 @@ describe('crash matrix: SIGKILL after each step, then resume', () => {
       const run = await backupUntil(step, 'SIGKILL');
       expect(run.reached, run.stderr).toBe(true);
       expect(run.signal).toBe('SIGKILL');
-      const resumed = await runCliInProcess(['resume', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);
+      const recorded = recordedPhase();
+      const resumed = await runCliInProcess(['resume', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig, '-o', 'json']);
       expect(resumed.code, resumed.stderr).toBe(0);
-      expect(resumed.stdout).toMatch(/resumed clusters\/demo \(operation \d{8}T\d{6}Z-[0-9a-f]{6}\)/);
+      const result = JSON.parse(resumed.stdout) as ResumeResult;
+      expect(result).toMatchObject({ namespace: 'clusters', name: 'demo' });
+      expect(result.operation).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+      // The undos it ran, timed: from the recorded phase down.
+      expect(result.phases?.map((p) => p.phase)).toEqual(undosFrom(recorded));
+      expect(result.phases?.every((p) => p.undo === true && p.seconds >= 0)).toBe(true);
       expect(visibleState(sb)).toEqual(initial);
       // Idempotent: a second resume finds nothing to do.
       const again = await runCliInProcess(['resume', 'demo', '-n', 'clusters', '--kubeconfig', sb.kubeconfig]);

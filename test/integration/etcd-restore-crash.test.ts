@@ -10,6 +10,9 @@ import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
 import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
 import { OperationPhases } from '../../src/core/operation/record.ts';
+import type { ResumeResult } from '../../src/core/operation/resume.ts';
+import { changeIndex } from '../../src/core/operation/workflow.ts';
+import { etcdRestoreWorkflow } from '../../src/core/etcd-restore/restore-phases.ts';
 import { cliKilledAt } from '../support/kill-at.ts';
 
 let sb: Sandbox;
@@ -82,9 +85,16 @@ describe('etcd restore killed after each phase, then resume', { timeout: 300_000
       expect(recorded.type).toBe('etcd-restore');
       expect(PHASES.indexOf(recorded.phase)).toBeGreaterThanOrEqual(PHASES.indexOf(phaseOfStep(step)));
       const outcome = PHASES.indexOf(recorded.phase) < PHASES.indexOf('etcd-started') ? 'old' : 'restored';
-      const resumed = await cli('resume', 'demo');
+      const resumed = await cli('resume', 'demo', '-o', 'json');
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(resumed.stdout).toMatch(outcome === 'old' ? /rolled back etcd restore/ : /restored and verified/);
+      // The phases it ran, timed: the undos from the recorded phase down, or the recorded phase and every one after it.
+      const at = changeIndex(etcdRestoreWorkflow, recorded.phase);
+      const { phases } = JSON.parse(resumed.stdout) as ResumeResult;
+      const names = etcdRestoreWorkflow.changes.map((c) => c.name);
+      const undone = etcdRestoreWorkflow.changes.filter((c, i) => c.undo && i <= at).map((c) => c.name);
+      expect(phases?.map((p) => p.phase)).toEqual(outcome === 'old' ? undone.reverse() : names.slice(at));
+      expect(phases?.every((p) => p.seconds >= 0 && p.undo === (outcome === 'old' ? true : undefined))).toBe(true);
       const after = await waitForState('Healthy');
       expect(new Set(after.members.map((m) => m.hash)).size).toBe(1);
       const want = outcome === 'old' ? `current-${step}` : 'backup';

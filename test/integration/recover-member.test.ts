@@ -11,6 +11,9 @@ import { waitForKilledMembers } from '../support/etcd-pods.ts';
 import type { EtcdStatusReport } from '../../src/core/etcd/status.ts';
 import type { RecoverMemberPlan, RecoverMemberResult } from '../../src/core/recover-member/recover-member.ts';
 import { cliKilledAt } from '../support/kill-at.ts';
+import { recoverMemberWorkflow } from '../../src/core/recover-member/recover-member-phases.ts';
+import { changeIndex } from '../../src/core/operation/workflow.ts';
+import type { ResumeResult } from '../../src/core/operation/resume.ts';
 
 let sb: Sandbox;
 const PODS = { group: '', version: 'v1', plural: 'pods' };
@@ -244,8 +247,18 @@ describe('etcd recover-member on the sandbox', { timeout: 240_000 }, () => {
     expect(run.reached, run.stderr).toBe(true);
     // Only one API call separates "locked" from the next phase: the kill may land after it.
     expect(sb.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.[OPERATION]).toMatch(/"phase":"(started|storage-replaced)"/);
-    const resumed = await cli('resume', 'demo');
+    const recorded = (JSON.parse(sb.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.[OPERATION] ?? '{}') as { phase: string })
+      .phase;
+    const resumed = await cli('resume', 'demo', '-o', 'json');
     expect(resumed.code, resumed.stderr).toBe(0);
+    // The phases it ran, timed: the checks again before the point of no return, then the recorded phase on
+    // (member-added skipped: the killed member is still in the list).
+    const at = changeIndex(recoverMemberWorkflow, recorded);
+    const again = at < recoverMemberWorkflow.pointOfNoReturn ? recoverMemberWorkflow.checks.map((c) => c.name) : [];
+    const onward = recoverMemberWorkflow.changes.slice(Math.max(at, 0)).map((c) => c.name);
+    const { phases } = JSON.parse(resumed.stdout) as ResumeResult;
+    expect(phases?.map((p) => p.phase)).toEqual([...again, ...onward.filter((n) => n !== 'member-added')]);
+    expect(phases?.every((p) => p.seconds >= 0)).toBe(true);
     expect(sb.sim.store.get(HC, 'clusters', 'demo')?.metadata.annotations?.[OPERATION]).toBeUndefined();
     expect((await status()).verdict.state).toBe('Healthy');
   });

@@ -2,11 +2,13 @@
  * `render --from-backup` end to end: a backup laid out as `backup` writes it, in the SigV4-
  * checking S3 test server behind a TLS front (the CRD accepts only https URLs), read through
  * the real S3 adapter. The pre-signed URL in the output must download the snapshot with
- * curl, as etcd-init does, and stop working once expired.
+ * curl, as etcd-init does, and stop working once expired. An encrypted and compressed backup is
+ * refused (the hint naming --stage-snapshot), and with --stage-snapshot --decrypt-with rendered
+ * with a URL to a staged decoded copy carrying its expiry; a wrong identity writes nothing.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +20,8 @@ import { openObjectStore } from '../../src/s3/store.ts';
 import { dumpKubeYaml } from '../../src/core/yaml.ts';
 import { parseManifests } from '../../src/core/objects/documents.ts';
 import type { ObjectStore } from '../../src/core/ports.ts';
+import { encodeBuffer } from '../../src/core/crypto/codec.ts';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { CRD_DIR, FIXED_KEY_BASE64, OWN_FIXTURES, sharedRegistry } from '../unit/render/helpers.ts';
 
 const run = promisify(execFile);
@@ -172,6 +176,76 @@ describe('render --from-backup against an S3 server', () => {
     const { stdout } = await run('curl', ['-sS', '--cacert', ca, '-o', out, '-w', '%{http_code}', urlOf(result.stdout)[0] as string]);
     expect(stdout).toBe('403');
     expect(readFileSync(out, 'utf8').startsWith('<?xml')).toBe(true);
+  });
+
+  async function readBody(key: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of await store.get(key)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+  /** backup.json of PREFIX as an age-encrypted, zstd-compressed backup at `prefix` (its snapshot encoded). */
+  async function putEncoded(prefix: string, id: string, recipient: string): Promise<void> {
+    const text = (await readBody(`${PREFIX}/backup.json`)).toString('utf8');
+    const m = JSON.parse(text) as Record<string, unknown> & { snapshot: Record<string, unknown> };
+    const enc = await encodeBuffer(snapshot, { compress: 'zstd', recipients: [recipient] });
+    await store.put(`${prefix}/snapshot.db`, enc.body);
+    await store.put(`${prefix}/manifests/hostedcluster.yaml`, await readBody(`${PREFIX}/manifests/hostedcluster.yaml`));
+    const objects = [{ url: `s3://backups/${prefix}/snapshot.db`, sha256: sha256(snapshot), size: snapshot.length, ...enc }];
+    await store.put(
+      `${prefix}/backup.json`,
+      JSON.stringify({
+        ...m,
+        id,
+        storage: {
+          compression: 'zstd',
+          encryption: { format: 'age', recipients: [recipient] },
+          objects: objects.map(({ body: _body, ...o }) => o),
+        },
+      }),
+    );
+  }
+
+  it('an encoded snapshot: refused without --stage-snapshot or with a wrong identity, nothing written; staged decoded with it', async () => {
+    const id = '20261121T170000Z-4e5f6a';
+    const encoded = `hcp/clusters/demo/${id}`;
+    const identity = await generateX25519Identity();
+    const [key, otherKey] = [path.join(dir, 'age.txt'), path.join(dir, 'other-age.txt')];
+    writeFileSync(key, `${identity}\n`, { mode: 0o600 });
+    writeFileSync(otherKey, `${await generateX25519Identity()}\n`, { mode: 0o600 });
+    await putEncoded(encoded, id, await identityToRecipient(identity));
+    const renderEncoded = (...extra: string[]) =>
+      runCliInProcess([...argv('--no-validate', ...extra).map((a) => (a === `s3://backups/${PREFIX}/` ? `s3://backups/${encoded}/` : a))]);
+    const staged = async () => (await store.list(`${encoded}/.hcp-dr-staging/`)).map((o) => o.key);
+
+    const refused = await renderEncoded('--decrypt-with', key);
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/etcd-init downloads a plain snapshot/);
+    expect(refused.stderr).toMatch(/hint: add --stage-snapshot --decrypt-with <identity> to stage a decoded \(plaintext\) copy/);
+    const wrong = await renderEncoded('--decrypt-with', otherKey, '--stage-snapshot');
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toMatch(/is not one of its recipients/);
+    const missing = await renderEncoded('--stage-snapshot');
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/encrypted \(age\) and no identity was given/);
+    expect(await staged()).toEqual([]);
+
+    const before = Date.now();
+    const rendered = await renderEncoded('--decrypt-with', key, '--stage-snapshot', '--expires', '2h');
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const url = urlOf(rendered.stdout)[0] as string;
+    const [stagedKey] = await staged();
+    expect(stagedKey).toMatch(new RegExp(`^${encoded}/\\.hcp-dr-staging/render/\\d{8}T\\d{6}Z-[0-9a-f]{6}/snapshot\\.db$`));
+    expect(url.startsWith(`${front.url}/backups/${stagedKey}?X-Amz-Algorithm=AWS4-HMAC-SHA256&`)).toBe(true);
+    const out = path.join(dir, 'staged-download');
+    await run('curl', ['-sS', '--fail', '--cacert', ca, '-o', out, url]);
+    expect(sha256(readFileSync(out))).toBe(sha256(snapshot));
+    const expires = Date.parse((await store.head(stagedKey as string))?.metadata?.['hcp-dr-expires'] ?? '');
+    expect(expires).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 2 * 3600_000 - 1000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 2 * 3600_000);
+    expect(rendered.stderr).toContain(`warning: s3://backups/${stagedKey} holds the snapshot in plain text`);
+    expect(rendered.stderr).toMatch(/"backup prune" deletes it after that time/);
+    expect(rendered.stderr).not.toContain(/X-Amz-Signature=([0-9a-f]+)/.exec(url)?.[1] as string);
   });
 
   it('warns that a URL signed with a session token dies with the session', async () => {

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli.ts';
@@ -119,7 +119,9 @@ describe('restore of a compressed and encrypted backup', { timeout: 300_000 }, (
     expect(result.verdict.state).toBe('Planned');
     const row = result.preflight.find((c) => c.name === 'staging');
     expect(row?.detail).toContain(`s3://${sb.s3.bucket}/${stagedKey()}`);
-    expect(row?.detail).toMatch(/zstd-compressed and age-encrypted.*deleted once the restored data is verified/);
+    expect(row?.detail).toMatch(
+      /zstd-compressed and age-encrypted.*deleted once the restored data is verified \(left by an abandoned run, "backup prune" deletes it after \d{4}-\d\d-\d\dT/,
+    );
     const table = await runCliInProcess(restoreArgs('--dry-run', '--decrypt-with', identity));
     expect(table.stdout).toMatch(/staging +ok +.*\.hcp-dr-staging\/clusters\/demo\/snapshot\.db/);
     expect(await stagedLeft()).toEqual([]);
@@ -136,11 +138,17 @@ describe('restore of a compressed and encrypted backup', { timeout: 300_000 }, (
 
   it('killed right after staging, the same restore run again ends verified with nothing staged', async () => {
     await etcd()?.put(KEY, 'after-backup');
+    const started = Date.now();
     const killed = await restoreKilledAt('staged');
     expect(killed.reached, killed.stderr).toBe(true);
     expect(killed.signal).toBe('SIGKILL');
-    // The plaintext copy is there now: only the re-run (which recomputes its key) removes it.
+    // The plaintext copy is there now: only the re-run (which recomputes its key) removes it, or
+    // `backup prune` once the URL's expiry it carries (restore --expires, default 1h) has passed.
     expect(await stagedLeft()).toEqual([stagedKey()]);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: sb.s3.bucket, Key: stagedKey() }));
+    const expires = Date.parse(head.Metadata?.['hcp-dr-expires'] ?? '');
+    expect(expires).toBeGreaterThanOrEqual(started + 3_600_000 - 1000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 3_600_000);
     const again = await runCliInProcess(restoreArgs('-o', 'json', '--decrypt-with', identity));
     expect(again.code, again.stderr).toBe(0);
     await expectRestored(again.stdout);

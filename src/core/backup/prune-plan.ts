@@ -4,7 +4,10 @@
  * Contracts (prune.ts states the policy):
  *  - scan(): one listing; keys shaped `<root>/<namespace>/<name>/<id>/...` grouped by prefix, the
  *    filter applied, each backup.json read (a few at a time). One gone since the listing makes
- *    its prefix incomplete; one that cannot be read is kept and warned about.
+ *    its prefix incomplete; one that cannot be read is kept and warned about. Staged plaintext
+ *    copies (`<prefix>/.hcp-dr-staging/...`, bundle/staged-copies.ts) are set apart: they are no
+ *    part of their backup (deleting it leaves them, a running restore may read one) and a prefix
+ *    holding only them is no incomplete backup.
  *  - planPrune(): an item per prefix, in scan order, and the deletions planned: incomplete prefixes
  *    older than the grace period, and complete backups that no retention rule keeps (with what
  *    their backup.json records under --keys-to). Unreadable ones are kept. It deletes nothing.
@@ -16,6 +19,7 @@ import type { BackupManifest } from '../bundle/manifest.ts';
 import { readManifest } from '../bundle/read.ts';
 import { forEachBounded } from '../concurrency.ts';
 import { applyRetention } from '../bundle/retention-apply.ts';
+import { isStagedKeyOf } from '../bundle/staged-copies.ts';
 import type { PlannedDeletion, PruneDeps, PruneItem, PruneRequest, PruneState } from './prune.ts';
 
 /** A backup prefix as listed: its objects, and its backup.json once read (problem: why it could not be used). */
@@ -121,15 +125,23 @@ function itemOf(store: ObjectStore, s: Scanned, state: PruneState, createdAt: st
   };
 }
 
-/** Every backup prefix under the search prefix, with its objects and (when it has one) its backup.json read. */
-export async function scan(req: PruneRequest, deps: PruneDeps, search: string): Promise<Scanned[]> {
+/**
+ * Every backup prefix under the search prefix, with its objects and (when it has one) its
+ * backup.json read; and, apart, the staged copies under them.
+ */
+export async function scan(req: PruneRequest, deps: PruneDeps, search: string): Promise<{ scanned: Scanned[]; staged: StoredObject[] }> {
   const { store } = req.source;
   const byPrefix = new Map<string, Scanned>();
+  const staged: StoredObject[] = [];
   for (const o of await store.list(search)) {
     const at = parseBackupObjectKey(req.source.prefix, o.key);
     if (!at) continue;
     if (req.filter.namespace && at.namespace !== req.filter.namespace) continue;
     if (req.filter.name && at.name !== req.filter.name) continue;
+    if (isStagedKeyOf(at.prefix, o.key)) {
+      staged.push(o);
+      continue;
+    }
     const s = byPrefix.get(at.prefix) ?? { namespace: at.namespace, name: at.name, id: at.id, prefix: at.prefix, objects: [] };
     s.objects.push(o);
     if (o.key === backupKey(at.prefix, BackupFiles.manifest)) s.manifestKey = o.key;
@@ -147,7 +159,7 @@ export async function scan(req: PruneRequest, deps: PruneDeps, search: string): 
       deps.reporter.warn(`keeping ${store.url(`${s.prefix}/`)}: ${read.reason}`);
     }
   });
-  return scanned;
+  return { scanned, staged };
 }
 
 /** The objects backup.json records outside the backup's prefix that lie where --keys-to puts them, by bucket. */

@@ -23,6 +23,10 @@
  *    backup.json, so no secret material is ever printed.
  *  - Incomplete multipart uploads under the search prefix (a killed upload's parts) older than the
  *    grace period are aborted, after the backups (uploads.ts); younger ones may be running.
+ *  - Staged plaintext copies under the backups (a restore's or a render's decoded snapshot) are
+ *    deleted once the URL signed for them has expired, whatever the policy, and reported apart
+ *    (`staged`); one still valid is never touched, even when its backup is deleted
+ *    (bundle/staged-copies.ts).
  *  - dryRun deletes nothing and reports the same decisions.
  * The pieces: scan and decide (prune-plan.ts), hold what Object Lock retains (prune-lock.ts),
  * delete (prune-delete.ts), abort old multipart uploads (bundle/uploads.ts).
@@ -36,6 +40,7 @@ import { deletePlanned } from './prune-delete.ts';
 import { holdLockedBackups } from './prune-lock.ts';
 import { assertNewestKept, manifestLockOf, planPrune, scan } from './prune-plan.ts';
 import { pruneIncompleteUploads, type PrunedUploads } from '../bundle/uploads.ts';
+import { pruneStaged, type StagedPruneItem } from '../bundle/staged-copies.ts';
 
 export interface PruneRequest {
   source: OpenedStore;
@@ -92,7 +97,17 @@ export interface PruneResult {
   incompleteGraceSeconds: number;
   dryRun: boolean;
   items: PruneItem[];
-  summary: { kept: number; deleted: number; incompleteDeleted: number; objectsDeleted: number; bytesDeleted: number };
+  /** Staged plaintext copies found under the backups, each kept until its URL expired, then deleted. */
+  staged: StagedPruneItem[];
+  summary: {
+    kept: number;
+    deleted: number;
+    incompleteDeleted: number;
+    objectsDeleted: number;
+    bytesDeleted: number;
+    /** Staged copies deleted (with dryRun: that would be). */
+    stagedDeleted: number;
+  };
   /** Incomplete multipart uploads aborted (absent: the store does not list them). */
   incompleteUploads?: PrunedUploads;
 }
@@ -113,7 +128,7 @@ export async function pruneBackups(req: PruneRequest, deps: PruneDeps): Promise<
   const { store } = req.source;
   const now = deps.clock.now();
   const search = listPrefix(req.source.prefix, req.filter.namespace, req.filter.name);
-  const scanned = await scan(req, deps, search);
+  const { scanned, staged } = await scan(req, deps, search);
   const { items, planned } = planPrune(scanned, req, store, now, deps.reporter);
   assertNewestKept(items);
   const lockable = await holdLockedBackups(store, planned, {
@@ -125,6 +140,7 @@ export async function pruneBackups(req: PruneRequest, deps: PruneDeps): Promise<
 
   items.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`) || b.id.localeCompare(a.id));
   if (!req.dryRun) await deletePlanned(store, lockable.planned, deps, lockable.deleteOptions);
+  const stagedItems = await pruneStaged(store, staged, { now, dryRun: req.dryRun, reporter: deps.reporter });
   const uploads = await pruneIncompleteUploads(store, search, {
     now,
     minAgeMs: req.incompleteGraceMs,
@@ -140,21 +156,25 @@ export async function pruneBackups(req: PruneRequest, deps: PruneDeps): Promise<
     incompleteGraceSeconds: Math.round(req.incompleteGraceMs / 1000),
     dryRun: req.dryRun,
     items,
+    staged: stagedItems,
     summary: summaryOf(
       items,
       lockable.planned.map((p) => p.item),
+      stagedItems,
     ),
     ...(uploads ? { incompleteUploads: uploads } : {}),
   };
 }
 
 /** The counts of a run: items kept, backups and incomplete prefixes deleted, with their objects and bytes. */
-function summaryOf(items: readonly PruneItem[], deleted: readonly PruneItem[]): PruneResult['summary'] {
+function summaryOf(items: readonly PruneItem[], deleted: readonly PruneItem[], staged: readonly StagedPruneItem[]): PruneResult['summary'] {
+  const stagedDeleted = staged.filter((c) => c.action === 'delete');
   return {
     kept: items.length - deleted.length,
     deleted: deleted.filter((i) => i.state === 'complete').length,
     incompleteDeleted: deleted.filter((i) => i.state === 'incomplete').length,
-    objectsDeleted: deleted.reduce((n, i) => n + i.objects + i.externalObjects.length, 0),
-    bytesDeleted: deleted.reduce((n, i) => n + i.bytes, 0),
+    objectsDeleted: deleted.reduce((n, i) => n + i.objects + i.externalObjects.length, 0) + stagedDeleted.length,
+    bytesDeleted: deleted.reduce((n, i) => n + i.bytes, 0) + stagedDeleted.reduce((n, c) => n + c.size, 0),
+    stagedDeleted: stagedDeleted.length,
   };
 }

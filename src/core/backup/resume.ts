@@ -33,5 +33,11 @@ export async function resumeBackup({ namespace, name, record, deps }: ResumeInpu
     signal: deps.signal,
     resumeCommand: `{cmd} resume ${name} -n ${namespace}`,
   });
-  return { namespace, name, operation: op.id, actions: [...outcome.actions, `removed the record of operation ${op.id}`] };
+  return {
+    namespace,
+    name,
+    operation: op.id,
+    actions: [...outcome.actions, `removed the record of operation ${op.id}`],
+    phases: outcome.phases,
+  };
 }

@@ -14,7 +14,7 @@
  *    incomplete prefix is not a backup: list shows it as incomplete and prune deletes it).
  */
 import { causeText } from '../errors.ts';
-import { isVersioned, removeObjects, type RetainedObject } from '../bundle/delete-objects.ts';
+import { isVersioned, keptWarnings, removeObjects, type RetainedObject } from '../bundle/delete-objects.ts';
 import type { Clock, ObjectStore, Reporter } from '../ports.ts';
 
 export interface WrittenPrefix {
@@ -46,24 +46,8 @@ export async function deleteIncompleteBackup(
     o.reporter.warn(`rollback could not delete the incomplete upload: ${causeText(err)}`);
     return undefined;
   }
-  if (hidden.length > 0) {
-    o.reporter.warn(
-      `rollback could not delete ${hidden.length} object(s) by version (allow s3:DeleteObjectVersion): their data stays behind delete markers, e.g. ${hidden.sort()[0]}`,
-    );
-  }
+  const where = written.map((w) => `${w.store.url(w.prefix)}/`);
+  for (const line of keptWarnings(where, { retained, hidden })) o.reporter.warn(line);
   if (retained.length === 0) return 'deleted the incomplete upload';
-  o.reporter.warn(retainedText(written, retained));
   return `kept ${retained.length} locked object(s) of the incomplete upload`;
-}
-
-/** One line: how many objects are kept, until when, where; prune takes them after the date. */
-function retainedText(written: readonly WrittenPrefix[], retained: readonly RetainedObject[]): string {
-  const latest = retained.reduce((a, b) => (b.lock.retainUntil > a.lock.retainUntil ? b : a));
-  const modes = [...new Set(retained.map((r) => r.lock.mode))].join('/');
-  const where = written.map((w) => `${w.store.url(w.prefix)}/`).join(' and ');
-  return (
-    `rollback kept ${retained.length} object(s) of the incomplete backup under ${where}: ` +
-    `retained until ${latest.lock.retainUntil.toISOString()} (Object Lock, ${modes}); the store refuses to delete them before, ` +
-    `and \`backup prune\` deletes the incomplete backup after that date`
-  );
 }

@@ -79,3 +79,26 @@ export async function removeObjects(
   });
   return out;
 }
+
+/**
+ * What a rollback's removeObjects left, as warnings: objects deleted only behind delete markers,
+ * and objects the store retains with the latest date (`where`: the prefixes, s3://.../). The same
+ * lines for every rollback of an upload (a backup's, a move's).
+ */
+export function keptWarnings(where: readonly string[], out: Pick<RemovedObjects, 'retained' | 'hidden'>): string[] {
+  const lines: string[] = [];
+  if (out.hidden.length > 0) {
+    lines.push(
+      `rollback could not delete ${out.hidden.length} object(s) by version (allow s3:DeleteObjectVersion): their data stays behind delete markers, e.g. ${[...out.hidden].sort()[0]}`,
+    );
+  }
+  if (out.retained.length === 0) return lines;
+  const latest = out.retained.reduce((a, b) => (b.lock.retainUntil > a.lock.retainUntil ? b : a));
+  const modes = [...new Set(out.retained.map((r) => r.lock.mode))].join('/');
+  lines.push(
+    `rollback kept ${out.retained.length} object(s) of the incomplete backup under ${where.join(' and ')}: ` +
+      `retained until ${latest.lock.retainUntil.toISOString()} (Object Lock, ${modes}); the store refuses to delete them before, ` +
+      `and \`backup prune\` deletes the incomplete backup after that date`,
+  );
+  return lines;
+}

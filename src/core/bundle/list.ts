@@ -1,7 +1,9 @@
 /**
  * `backup list`: the complete backups under a destination. A backup is a prefix
  * <prefix>/<namespace>/<name>/<id>/ holding backup.json (written last; see bundle/layout.ts);
- * prefixes without it (running or interrupted backups) are never listed. Newest first.
+ * prefixes without it (running or interrupted backups) are never listed. Newest first. A backup
+ * with a staged plaintext copy of its snapshot beside it (a restore's or render's, staging.ts)
+ * names each copy with its expiry: plaintext of an encrypted backup exists in the bucket.
  */
 import type { Clock, OpenedStore, Reporter } from '../ports.ts';
 import { listPrefix, parseManifestKey } from './layout.ts';
@@ -10,6 +12,7 @@ import { readManifest } from './read.ts';
 import { forEachBounded } from '../concurrency.ts';
 import { DRILL_FILE, readDrillSummary, type DrillSummary } from './drill-record.ts';
 import { findIncompleteUploads, type IncompleteUploads } from './uploads.ts';
+import { describeStaged, isStagedKeyOf, type StagedCopy } from './staged-copies.ts';
 
 export interface BackupListItem {
   /** The backup's prefix, s3://bucket/.../<id>/: what verify and restore take. */
@@ -32,6 +35,8 @@ export interface BackupListItem {
   encryption?: { format: 'age'; recipients: string[] };
   /** The last `drill` of this backup (drill.json beside backup.json); absent when never drilled. */
   drill?: DrillSummary;
+  /** Staged plaintext copies of its snapshot (bundle/staging.ts), each with when `backup prune` may delete it; absent when none. */
+  stagedCopies?: StagedCopy[];
 }
 
 export interface BackupList {
@@ -90,6 +95,8 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
     const m = read.manifest;
     const created = Date.parse(m.createdAt);
     const drill = drilled.has(f.prefix) ? await readDrillSummary(store, f.prefix, deps.signal) : undefined;
+    const staged = objects.filter((o) => isStagedKeyOf(f.prefix, o.key));
+    const stagedCopies = staged.length > 0 ? await describeStaged(store, staged) : [];
     items.push({
       url,
       id: m.id,
@@ -107,6 +114,7 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
       ...(m.storage?.compression ? { compression: m.storage.compression } : {}),
       ...(m.storage?.encryption ? { encryption: m.storage.encryption } : {}),
       ...(drill ? { drill } : {}),
+      ...(stagedCopies.length > 0 ? { stagedCopies } : {}),
     });
   });
   items.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));

@@ -179,7 +179,7 @@ export interface RestoreRequest {
   nodePools?: boolean;
   /**
    * --decrypt-with: opens an encrypted backup (one of its recipients). A compressed and/or encrypted
-   * backup is read through it and its snapshot staged decoded for etcd-init (restore/staging.ts).
+   * backup is read through it and its snapshot staged decoded for etcd-init (bundle/staging.ts).
    */
   keyring?: Keyring;
   /** How the store was reached (recorded, without credentials, so `resume` can read the snapshot again). */

@@ -5,11 +5,12 @@
  * etcd-started on it is finished (etcd and API servers back, verified by data, unpaused, cleaned
  * up). Either way the cluster never stays in between. Safe to repeat.
  */
-import type { ResumeHandler } from '../operation/resume.ts';
-import { resumeWorkflow } from '../operation/runner.ts';
+import type { EtcdRestoreOperation } from '../operation/record.ts';
+import type { ResumeHandler, ResumeResult } from '../operation/resume.ts';
+import { resumeWorkflow, type RunOutcome } from '../operation/runner.ts';
 import { hostedClusterStore } from '../operation/store.ts';
 import { changeIndex } from '../operation/workflow.ts';
-import { etcdRestoreState, etcdRestoreWorkflow } from './restore-phases.ts';
+import { etcdRestoreState, etcdRestoreWorkflow, type EtcdRestoreState } from './restore-phases.ts';
 
 /** How long `resume` waits for each step (helpers Ready, etcd back and verified); it can be run again. */
 export const RESUME_WAIT_MS = 10 * 60_000;
@@ -33,6 +34,17 @@ export const resumeEtcdRestore: ResumeHandler<'etcd-restore'> = async ({ namespa
     signal: deps.signal,
     resumeCommand: `{cmd} resume ${name} -n ${namespace}`,
   });
+  return etcdRestoreResumed(namespace, name, op, state, outcome);
+};
+
+/** What a resume reports: the direction the runner took, what was done, and the phases it ran (or undid), timed. */
+export function etcdRestoreResumed(
+  namespace: string,
+  name: string,
+  op: EtcdRestoreOperation,
+  state: EtcdRestoreState,
+  outcome: RunOutcome<'etcd-restore'>,
+): ResumeResult {
   const removed = `removed the record of operation ${op.id}`;
   if (outcome.direction === 'rolled-back')
     return {
@@ -40,6 +52,7 @@ export const resumeEtcdRestore: ResumeHandler<'etcd-restore'> = async ({ namespa
       name,
       operation: op.id,
       actions: [`rolled back etcd restore ${op.id} to the old data`, ...outcome.actions, removed],
+      phases: outcome.phases,
     };
   return {
     namespace,
@@ -51,5 +64,6 @@ export const resumeEtcdRestore: ResumeHandler<'etcd-restore'> = async ({ namespa
       removed,
       ...(state.finished?.oldDataKept ?? []).map((c) => `kept old data: ${c}`),
     ],
+    phases: outcome.phases,
   };
-};
+}

@@ -6,6 +6,7 @@
  */
 import { causeText } from '../errors.ts';
 import { BackupFiles, backupPrefix } from '../bundle/layout.ts';
+import { isVersioned, removeObjects, type RemovedObjects } from '../bundle/delete-objects.ts';
 import type { BackupManifest } from '../bundle/manifest.ts';
 import { cleanObject, objectKey } from '../objects/clean.ts';
 import { qualifiedKindOf } from '../objects/kinds.ts';
@@ -84,14 +85,21 @@ export async function backUpFrozenSource(input: MoveBackupInput): Promise<{ url:
 /**
  * Deletes what a failed upload left under the prefix, unless backup.json made it a backup, and
  * aborts the multipart uploads under it (where the store lists them): the prefix holds the run's
- * id and is recorded before the upload starts, so every upload there is this run's.
+ * id and is recorded before the upload starts, so every upload there is this run's. On a
+ * versioned bucket (every Object Lock bucket) by version id, as a backup's own rollback does
+ * (bundle/delete-objects.ts): objects the store retains are kept and returned, objects it would
+ * only hide behind a delete marker are returned as hidden. Any other failure throws.
  */
-export async function deleteIncompleteUploadAt(store: ObjectStore, prefix: string): Promise<void> {
+export async function deleteIncompleteUploadAt(store: ObjectStore, prefix: string, now: Date): Promise<RemovedObjects> {
   const uploads = (await store.listIncompleteUploads?.(`${prefix}/`)) ?? [];
   for (const u of uploads) await store.abortIncompleteUpload?.(u);
   const objects = await store.list(`${prefix}/`);
-  if (objects.some((o) => o.key === `${prefix}/${BackupFiles.manifest}`)) return;
-  for (const o of objects) await store.delete(o.key);
+  if (objects.some((o) => o.key === `${prefix}/${BackupFiles.manifest}`)) return { deleted: 0, retained: [], hidden: [] };
+  return removeObjects(
+    store,
+    objects.map((o) => o.key),
+    { versioned: await isVersioned(store), now },
+  );
 }
 
 function cleanedControlPlane(objects: KubeObject[]): KubeObject[] {

@@ -7,6 +7,7 @@ import type { MoveOperation } from '../operation/record.ts';
 import type { PhaseRun } from '../operation/workflow.ts';
 import { snapshotPathFor } from '../etcd/pod-snapshot.ts';
 import { backUpFrozenSource, deleteIncompleteUploadAt, moveBackupPrefix } from './backup-phase.ts';
+import { keptWarnings } from '../bundle/delete-objects.ts';
 import { freeze, unfreeze } from './freeze.ts';
 import { planNodes } from './nodes.ts';
 import { movePreflight } from './preflight.ts';
@@ -113,8 +114,13 @@ export async function undoBeforeHandOff(state: MoveState, run: PhaseRun<'move'>)
     reporter.info('rollback: delete the incomplete upload');
     try {
       const { store, prefix } = await state.openBackupStore();
-      await deleteIncompleteUploadAt(store, prefix);
-      state.actions.push(`deleted the incomplete upload ${op.backup}`);
+      const out = await deleteIncompleteUploadAt(store, prefix, state.deps.clock.now());
+      for (const line of keptWarnings([`${store.url(prefix)}/`], out)) reporter.warn(line);
+      state.actions.push(
+        out.retained.length > 0
+          ? `kept ${out.retained.length} locked object(s) of the incomplete upload ${op.backup}`
+          : `deleted the incomplete upload ${op.backup}`,
+      );
     } catch (err) {
       failed.push(`delete the incomplete upload: ${causeText(err)}`);
     }

@@ -60,7 +60,7 @@ export async function restoreOnDestination(state: MoveState, op: MoveOperation):
       hostedClusterAnnotations: { [Annotations.move]: JSON.stringify({ ...op, phase: 'restoring' }) },
       ...nodeRestoreOptions(op.nodeMode, op.withNodes),
       ...(repairAllowed(op) ? {} : { repair: false }),
-      // An encrypted/compressed move backup: the restore stages a decoded copy for etcd-init (restore/staging.ts).
+      // An encrypted/compressed move backup: the restore stages a decoded copy for etcd-init (bundle/staging.ts).
       ...(deps.keyring ? { keyring: deps.keyring } : {}),
     },
     {

@@ -1,7 +1,7 @@
 /**
  * A move's backup stored compressed and/or encrypted (--compress, --encrypt-to): the destination's
  * restore reads it with the move's --decrypt-with identity and stages a decoded copy for etcd-init
- * (restore/staging.ts). Checked before the first change: an identity must open one of the recipients,
+ * (bundle/staging.ts). Checked before the first change: an identity must open one of the recipients,
  * or the move would freeze the source and back it up only to fail at the restore.
  */
 import { PreconditionError } from '../errors.ts';

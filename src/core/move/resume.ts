@@ -59,7 +59,7 @@ export async function resumeMove({ namespace, name, hc, record, deps }: ResumeIn
   const store = moveStore(ctx, undefined, from);
   const io = { store, reporter: deps.reporter, clock: deps.clock, signal: deps.signal, resumeCommand };
   if (isBeforeHandOff(from.phase)) {
-    await resumeWorkflow(moveWorkflow, state, from, io).catch((err: unknown) => {
+    const undone = await resumeWorkflow(moveWorkflow, state, from, io).catch((err: unknown) => {
       throw undoFailure(err, state, op, resumeCommand);
     });
     return {
@@ -67,6 +67,7 @@ export async function resumeMove({ namespace, name, hc, record, deps }: ResumeIn
       name,
       operation: op.id,
       actions: [...state.actions, `removed the record of move ${op.id}: the source runs as before`],
+      phases: undone.phases,
     };
   }
   try {

@@ -13,7 +13,7 @@ export const OperationPhases = {
   // `resumed` and `uploaded` are not written by a run (nor `quiesced` online: backup/phases.ts); earlier versions' records name them.
   backup: ['started', 'quiesced', 'snapshotted', 'resumed', 'uploaded'],
   // The record rides on the HostedCluster it creates: phases before hosted-cluster stay in memory (restore/store.ts).
-  // `staged`: a compressed/encrypted backup's snapshot decoded under a short-lived key for etcd-init (restore/staging.ts).
+  // `staged`: a compressed/encrypted backup's snapshot decoded under a short-lived key for etcd-init (bundle/staging.ts).
   restore: [
     'started',
     'staged',

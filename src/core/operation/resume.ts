@@ -17,6 +17,7 @@ import type { Clock, Cluster, MoveWorld, Reporter } from '../ports.ts';
 import { resolveHostedCluster } from '../controlplane/hosted-cluster.ts';
 import type { NodeCount } from '../controlplane/nodes.ts';
 import type { Keyring } from '../crypto/age-keys.ts';
+import type { PhaseTiming } from './runner.ts';
 
 import {
   isKnownOperationType,
@@ -35,7 +36,7 @@ export interface ResumeDeps extends Cluster {
   world?: MoveWorld;
   /** This resume as the user runs it (`{cmd} resume <name> -n <ns> --context ...`), for hints. */
   resumeCommand?: string;
-  /** --decrypt-with: a restore (or a move's) that must read its encrypted backup again (restore/staging.ts). */
+  /** --decrypt-with: a restore (or a move's) that must read its encrypted backup again (bundle/staging.ts). */
   keyring?: Keyring;
 }
 
@@ -48,8 +49,12 @@ export interface ResumeResult {
   actions: string[];
   /** A finished move: the hosted cluster's nodes at the end (null: the wait did not run). */
   nodes?: NodeCount | null;
-  /** A finished move: the phases this resume ran, with how long each took. */
-  phases?: { phase: string; seconds: number }[];
+  /**
+   * The phases this resume ran, with how long each took: the checks it ran again and the phases
+   * from the recorded one on when it went forward, the undos (`undo: true`) when it rolled back.
+   * Backup, etcd restore, recover-member, and a finished move (move's undo reports none).
+   */
+  phases?: PhaseTiming[];
   /** A finished move: the waits inside those phases (MoveResult.steps). */
   steps?: { step: string; seconds: number }[];
 }

@@ -44,11 +44,13 @@ export interface PhaseTiming {
   phase: string;
   /** Never negative (a clock stepped back counts as 0). */
   seconds: number;
+  /** Present on the timing of a phase's undo: the rollback a `resume` carried out (a failed run's throws instead). */
+  undo?: true;
 }
 
 export interface RunOutcome<T extends OperationType> {
   operation: OperationOf<T>;
-  /** Every phase this run or resume carried out (checks included), with its duration. */
+  /** Every phase this run or resume carried out (checks included), then every undo of a rollback, with its duration. */
   phases: PhaseTiming[];
   /** `resume` only: forward to the end, or rolled back (with what each undo did). */
   direction: 'forward' | 'rolled-back';
@@ -180,7 +182,7 @@ class Run<T extends OperationType, S> {
       if (!phase.undo || phase.skip?.(this.state)) continue;
       try {
         this.io.reporter.info(`rollback: ${phase.undoes ?? phase.name}`);
-        const did = await phase.undo(this.state, undoRun);
+        const did = await this.#timed(phase.name, () => phase.undo!(this.state, undoRun), true);
         if (did) actions.push(did);
       } catch (undoErr) {
         throw this.#rollbackFailed(cause, `${phase.name}: ${causeText(undoErr)}`);
@@ -212,12 +214,13 @@ class Run<T extends OperationType, S> {
     this.operation = next;
   }
 
-  async #timed(phase: string, body: () => Promise<void>): Promise<void> {
+  async #timed<R>(phase: string, body: () => Promise<R>, undo = false): Promise<R> {
     const start = this.io.clock.now().getTime();
     try {
-      await body();
+      return await body();
     } finally {
-      this.phases.push({ phase, seconds: Math.max(0, this.io.clock.now().getTime() - start) / 1000 });
+      const seconds = Math.max(0, this.io.clock.now().getTime() - start) / 1000;
+      this.phases.push(undo ? { phase, seconds, undo: true } : { phase, seconds });
     }
   }
 

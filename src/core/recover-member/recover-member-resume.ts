@@ -34,5 +34,6 @@ export const resumeRecoverMember: ResumeHandler<'recover-member'> = async ({ nam
     signal: deps.signal,
     resumeCommand: `{cmd} resume ${name} -n ${namespace}`,
   });
-  return { namespace, name, operation: op.id, actions: recoverMemberResult(state, outcome.operation, outcome.phases).actions };
+  const { actions, phases } = recoverMemberResult(state, outcome.operation, outcome.phases);
+  return { namespace, name, operation: op.id, actions, phases };
 };

@@ -3,6 +3,12 @@
  * original encryption key Secret recorded in it. The one part of render/ that does I/O, and
  * only through the ObjectStore port; the pre-signed URL is a credential and never appears
  * in a message.
+ *
+ * A snapshot stored compressed and/or encrypted cannot be signed as it is (etcd-init downloads a
+ * plain snapshot): it is refused, unless the caller asked for a staged copy (`stage`, render
+ * --stage-snapshot). Then the URL is signed for the copy's key (bundle/staging.ts
+ * renderStagingKey, one per run) and the copy to write is returned (`staging`): nothing is
+ * written here, so the caller stages it only once its output is known to be valid.
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -11,6 +17,7 @@ import type { BackupManifest } from '../bundle/manifest.ts';
 import { BackupFiles, backupKey, backupRootOf } from '../bundle/layout.ts';
 import { checkBackup, refuseUnsound } from '../bundle/check.ts';
 import type { ObjectStore } from '../ports.ts';
+import { renderStagingKey } from '../bundle/staging.ts';
 import { parseKeyMaterial, type KeySource } from './encryption.ts';
 import { factsFromBackup, parseBackupManifest, type RestoreFacts } from './facts.ts';
 
@@ -27,6 +34,17 @@ export interface BackupInputsRequest {
   givenKey?: KeySource;
   /** Opens the store of another bucket (a backup taken with --keys-to). */
   openBucket(bucket: string): Promise<ObjectStore>;
+  /** Sign an encoded snapshot's staged copy instead of refusing it: this run's name (a time and a random part) and time. */
+  stage?: { run: string; now: Date };
+}
+
+/** The decoded copy the signed URL names, to be written by stageSnapshot (bundle/staging.ts). */
+export interface StagingPlan {
+  sourceKey: string;
+  stagedKey: string;
+  /** When the URL expires: stored with the copy. */
+  expiresAt: Date;
+  expected: { sha256: string; size: number };
 }
 
 export interface BackupInputs {
@@ -34,6 +52,8 @@ export interface BackupInputs {
   facts: RestoreFacts;
   snapshotUrl?: string;
   key?: KeySource;
+  /** Set when the URL names a staged copy not written yet (see the contract above). */
+  staging?: StagingPlan;
 }
 
 export async function readBackupInputs(req: BackupInputsRequest): Promise<BackupInputs> {
@@ -59,15 +79,24 @@ export async function readBackupInputs(req: BackupInputsRequest): Promise<Backup
   const result: BackupInputs = { manifest, facts: factsFromBackup(manifest, `backup ${store.url(prefix)}/`) };
 
   if (req.expiresInSeconds !== undefined && manifest.storage) {
+    const stored = [manifest.storage.compression, manifest.storage.encryption ? 'age-encrypted' : ''].filter(Boolean).join(' and ');
     // etcd-init downloads restoreSnapshotURL as a plain snapshot: an encoded one needs a staged plain copy first.
-    throw new PreconditionError(
-      `failed to sign the snapshot of backup ${store.url(prefix)}/: it is stored ${[manifest.storage.compression, manifest.storage.encryption ? 'age-encrypted' : ''].filter(Boolean).join(' and ')}, and etcd-init downloads a plain snapshot`,
-      {
-        hint: `restore it in place with "{cmd} etcd restore ${manifest.hostedCluster.name} -n ${manifest.hostedCluster.namespace} --from-backup ${store.url(prefix)}/ --decrypt-with <identity>", or decrypt a copy by hand (docs/backups.md) and render with --snapshot-url`,
-      },
-    );
-  }
-  if (req.expiresInSeconds !== undefined) {
+    if (!req.stage)
+      throw new PreconditionError(
+        `failed to sign the snapshot of backup ${store.url(prefix)}/: it is stored ${stored}, and etcd-init downloads a plain snapshot`,
+        {
+          hint: `add --stage-snapshot${manifest.storage.encryption ? ' --decrypt-with <identity>' : ''} to stage a decoded (plaintext) copy in the bucket for the URL, restore in place with "{cmd} etcd restore ${manifest.hostedCluster.name} -n ${manifest.hostedCluster.namespace} --from-backup ${store.url(prefix)}/ --decrypt-with <identity>", or decrypt a copy by hand (docs/backups.md) and render with --snapshot-url`,
+        },
+      );
+    const stagedKey = renderStagingKey(prefix, req.stage.run);
+    result.staging = {
+      sourceKey: join(manifest.snapshot.file || BackupFiles.snapshot),
+      stagedKey,
+      expiresAt: new Date(req.stage.now.getTime() + req.expiresInSeconds * 1000),
+      expected: { sha256: manifest.snapshot.sha256, size: manifest.snapshot.size },
+    };
+    result.snapshotUrl = await store.presignGet(stagedKey, req.expiresInSeconds);
+  } else if (req.expiresInSeconds !== undefined) {
     const snapshotKey = join(manifest.snapshot.file || BackupFiles.snapshot);
     const head = await store.head(snapshotKey);
     if (!head)

@@ -2,9 +2,11 @@
  * The `render` workflow: restore inputs (from a backup, or URL and key given directly) →
  * pure render → offline validation → text. Notices go to the reporter (stderr); the
  * returned text is the product (stdout). Nothing is printed when validation fails.
+ * With `backup.stage` (--stage-snapshot) an encoded snapshot is staged decoded for its URL
+ * (stage.ts), once the output is valid: nothing is written to the bucket before.
  */
 import { UsageError } from '../errors.ts';
-import type { ObjectStore, Reporter } from '../ports.ts';
+import { systemClock, type Clock, type ObjectStore, type Reporter } from '../ports.ts';
 import { redactUrl } from '../redact.ts';
 import {
   assertValid,
@@ -18,13 +20,20 @@ import {
 import { formatManifests, parseManifests, type ManifestFormat } from '../objects/documents.ts';
 import type { KeySource } from './encryption.ts';
 import type { RestoreFacts } from './facts.ts';
-import { readBackupInputs } from './from-backup.ts';
+import { readBackupInputs, type StagingPlan } from './from-backup.ts';
+import { stagePlan, stagingRun, type StageSource } from './stage.ts';
 import { renderRestore, type RequiredSecret } from './render.ts';
 import { checkSnapshotUrl, MAX_SNAPSHOT_URL_LENGTH, temporaryCredentialSource } from '../controlplane/snapshot-url.ts';
 
 export interface RenderRequest {
   input: { text: string; source: string };
-  backup?: { store: ObjectStore; prefix: string; openBucket(bucket: string): Promise<ObjectStore> };
+  backup?: {
+    store: ObjectStore;
+    prefix: string;
+    openBucket(bucket: string): Promise<ObjectStore>;
+    /** --stage-snapshot: the backup's store as stored (not decoding) and the identities to decode it with. */
+    stage?: StageSource;
+  };
   snapshotUrl?: string;
   expiresInSeconds: number;
   key?: KeySource;
@@ -42,11 +51,12 @@ export interface RenderOutcome {
   validation?: ValidationReport;
 }
 
-export async function runRender(req: RenderRequest, deps: { reporter: Reporter }): Promise<RenderOutcome> {
+export async function runRender(req: RenderRequest, deps: { reporter: Reporter; clock?: Clock }): Promise<RenderOutcome> {
   const { reporter } = deps;
   let snapshotUrl = req.snapshotUrl;
   let key = req.key;
   let facts: RestoreFacts | undefined;
+  let staging: StagingPlan | undefined;
   // Fail on bad input or a bad URL before any object store request.
   parseManifests(req.input.text, req.input.source);
   if (snapshotUrl !== undefined) checkSnapshotUrl(snapshotUrl);
@@ -60,8 +70,11 @@ export async function runRender(req: RenderRequest, deps: { reporter: Reporter }
       ...(presign ? { expiresInSeconds: req.expiresInSeconds } : {}),
       ...(key ? { givenKey: key } : {}),
       openBucket: (bucket) => backup.openBucket(bucket),
+      ...(presign && backup.stage ? { stage: stagingRun((deps.clock ?? systemClock).now()) } : {}),
     });
     facts = inputs.facts;
+    staging = inputs.staging;
+    if (backup.stage && presign && !staging) reporter.info('nothing to stage (--stage-snapshot): the backup stores its snapshot plain');
     if (key?.type === 'reference' && inputs.manifest.encryption.type === 'aescbc') {
       reporter.warn(
         `Secret ${key.secretName} (--encryption-key-secret) is not checked against the backup: it must hold the key the backup stored at ${inputs.manifest.encryption.keyUrl}`,
@@ -115,6 +128,7 @@ export async function runRender(req: RenderRequest, deps: { reporter: Reporter }
   for (const s of result.requiredSecrets) {
     reporter.info(`Secret ${s.namespace ? `${s.namespace}/` : ''}${s.name} must exist before the HostedCluster is created: ${s.why}`);
   }
+  if (staging && backup?.stage) await stagePlan(backup.stage, staging, reporter);
   return {
     text: formatManifests(result.objects, req.format),
     requiredSecrets: result.requiredSecrets,

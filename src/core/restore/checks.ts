@@ -9,7 +9,7 @@ import { controlPlaneNamespace } from '../model.ts';
 import { BackupFiles } from '../bundle/layout.ts';
 import { readBundle } from './bundle.ts';
 import { isEncrypted } from '../bundle/encoded.ts';
-import { needsStaging, stagingKey } from './staging.ts';
+import { needsStaging, stagingKey } from '../bundle/staging.ts';
 import { desiredObjects } from './objects.ts';
 import type { RestoreState } from './phases.ts';
 import { preflight } from './preflight.ts';
@@ -45,10 +45,12 @@ export async function readBackup(s: RestoreState): Promise<void> {
   s.cp = controlPlaneNamespace(s.namespace, s.name);
   const file = m.snapshot.file || BackupFiles.snapshot;
   // A compressed/encrypted snapshot: etcd-init gets a decoded copy, staged by the first change
-  // (staging.ts); its key is pre-signed now (no object needed), so the preflight checks the URL.
+  // (bundle/staging.ts); its key is pre-signed now (no object needed), so the preflight checks the URL.
   const staged = needsStaging(m) ? stagingKey(req.prefix, s.namespace, s.name) : undefined;
+  // The staged copy carries the URL's expiry (taken before signing: never later than the URL's own).
+  const expiresAt = new Date(deps.clock.now().getTime() + req.expiresInSeconds * 1000);
   const snapshotUrl = await req.store.presignGet(staged ?? (req.prefix ? `${req.prefix}/${file}` : file), req.expiresInSeconds);
-  if (staged) s.staged = { key: staged, open: () => Promise.resolve(req.store) };
+  if (staged) s.staged = { key: staged, expiresAt, open: () => Promise.resolve(req.store) };
   const startedAt = s.startedAt.toISOString();
   s.record = {
     snapshot: {
@@ -145,10 +147,12 @@ function stagingCheck(s: RestoreState, store: ObjectStore): PreflightCheck {
   const form = [m.storage?.compression ? `${m.storage.compression}-compressed` : '', isEncrypted(m) ? 'age-encrypted' : '']
     .filter(Boolean)
     .join(' and ');
+  const staged = need(s.staged, 'staging');
+  const left = staged.expiresAt ? ` (left by an abandoned run, "backup prune" deletes it after ${staged.expiresAt.toISOString()})` : '';
   return {
     name: 'staging',
     ok: true,
-    detail: `the snapshot is stored ${form}: a decoded (plaintext) copy is staged at ${store.url(need(s.staged, 'staging').key)} for etcd-init, pre-signed, and deleted once the restored data is verified`,
+    detail: `the snapshot is stored ${form}: a decoded (plaintext) copy is staged at ${store.url(staged.key)} for etcd-init, pre-signed, and deleted once the restored data is verified${left}`,
   };
 }
 

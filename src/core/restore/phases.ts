@@ -7,7 +7,7 @@
  *   backup, preflight, trust, confirm  (checks)  read and verify the backup, every check of the
  *                 target (preflight.ts, preflight-trust.ts), then --replace's confirmation
  *   staged        a compressed/encrypted backup: its snapshot decoded into a short-lived key
- *                 etcd-init downloads (staging.ts); undone (deleted) on a failure before the point
+ *                 etcd-init downloads (bundle/staging.ts); undone (deleted) on a failure before the point
  *                 of no return, deleted by the end of verifying otherwise; first, so a failed
  *                 decode leaves nothing else changed
  *   replaced      --replace: the old HostedCluster, NodePools and etcd PVCs deleted, waited for
@@ -31,7 +31,7 @@ import type { Preflight } from './preflight.ts';
 import { readRestoreRecord, recordAnnotations, type RestoreRecord } from './record.ts';
 import type { RecordedSnapshot } from './repair.ts';
 import { replaceExisting } from './replace.ts';
-import { deleteStaged, stageSnapshot } from './staging.ts';
+import { deleteStaged, stageSnapshot } from '../bundle/staging.ts';
 import { BackupFiles, backupKey, joinKey } from '../bundle/layout.ts';
 import type { RestoreRequest } from '../contracts/restore.ts';
 import type { SourceProbe } from '../contracts/restore.ts';
@@ -68,8 +68,11 @@ export interface RestoreState {
   record?: RecordedSnapshot;
   /** The one pre-signed URL etcd-init downloads (a run only). */
   snapshotUrl?: string;
-  /** The decoded copy of an encoded snapshot (staging.ts): its key, and the store it is in (opened when needed). */
-  staged?: { key: string; open(): Promise<ObjectStore> };
+  /**
+   * The decoded copy of an encoded snapshot (bundle/staging.ts): its key, the store it is in (opened
+   * when needed) and, in a run that stages it, when the URL signed for it expires (stored with it).
+   */
+  staged?: { key: string; expiresAt?: Date; open(): Promise<ObjectStore> };
   desired: DesiredObject[];
   pre?: Preflight;
   /** What the preflight plans (a dry run's objects). */
@@ -162,16 +165,21 @@ async function hostedCluster(s: RestoreState, run: PhaseRun<'restore'>): Promise
   s.store.attach();
 }
 
-/** Decodes the backup's snapshot into the staged key the HostedCluster's URL names (staging.ts). */
+/** Decodes the backup's snapshot into the staged key the HostedCluster's URL names (bundle/staging.ts). */
 async function stage(s: RestoreState, run: PhaseRun<'restore'>): Promise<void> {
   const req = s.req!;
   const staged = s.staged!;
   const m = s.bundle!.manifest;
-  s.deps.reporter.info(`staging the decoded snapshot at ${req.store.url(staged.key)} (deleted once the restored data is verified)`);
+  // Set where the URL was signed (checks.ts); the same reckoning otherwise.
+  const expiresAt = staged.expiresAt ?? new Date(s.deps.clock.now().getTime() + req.expiresInSeconds * 1000);
+  s.deps.reporter.info(
+    `staging the decoded snapshot at ${req.store.url(staged.key)} (deleted once the restored data is verified; if this run is abandoned, \`backup prune\` deletes it after ${expiresAt.toISOString()})`,
+  );
   await stageSnapshot({
     store: req.store,
     sourceKey: backupKey(joinKey(req.prefix), m.snapshot.file || BackupFiles.snapshot),
     stagedKey: staged.key,
+    expiresAt,
     keyring: req.keyring,
     expected: { sha256: m.snapshot.sha256, size: m.snapshot.size },
     signal: run.signal,

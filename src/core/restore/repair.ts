@@ -164,7 +164,7 @@ export type RecordedSnapshot = RestoreRecord & {
     file: string;
     sha256: string;
     size: number;
-    /** The decoded copy of a compressed/encrypted snapshot etcd-init downloads (staging.ts): its key in the backup's bucket. */
+    /** The decoded copy of a compressed/encrypted snapshot etcd-init downloads (bundle/staging.ts): its key in the backup's bucket. */
     staged?: string;
     via?: Pick<S3Target, 'region' | 'endpoint' | 'pathStyle' | 'caBundle'>;
   };

@@ -159,7 +159,7 @@ function repairSource(s: RestoreState, req: RestoreRequest): RepairSource {
 }
 
 /**
- * `resume`: the staged copy the record names (staging.ts), deleted once verifying ends; its store
+ * `resume`: the staged copy the record names (bundle/staging.ts), deleted once verifying ends; its store
  * is reached as the record says (resume's S3 flags and credential chain).
  */
 function stagedOf(record: RestoreRecord, openStore?: (target: S3Target) => Promise<OpenedStore>): Pick<RestoreState, 'staged'> {

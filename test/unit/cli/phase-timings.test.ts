@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { renderPhaseTimings } from '../../../src/cli/phase-timings.ts';
 import { renderBackupResult } from '../../../src/cli/commands/backup/backup-view.ts';
 import type { BackupResult } from '../../../src/core/capture/request.ts';
+import { renderResume } from '../../../src/cli/commands/resume/resume-view.ts';
 
 const phases = [
   { phase: 'preflight', seconds: 0.42 },
@@ -32,5 +33,26 @@ describe('phase timings in the human output', () => {
     const verbose = renderBackupResult(result, true);
     expect(verbose.startsWith(renderBackupResult(result))).toBe(true);
     expect(verbose).toMatch(/\nPHASE {7}SECONDS\npreflight {3}0\.4\nquiesced {4}3\.0\nuploaded {4}12\.0\n$/);
+  });
+
+  it("resume shows what it did, and at -v the phases it ran or undid (an undo's row says so)", () => {
+    const result = {
+      namespace: 'clusters',
+      name: 'demo',
+      operation: '20261207T090000Z-abc123',
+      actions: ['scaled kube-apiserver to 3', 'removed the record of operation 20261207T090000Z-abc123'],
+      phases: [
+        { phase: 'snapshotted', seconds: 0.2, undo: true as const },
+        { phase: 'quiesced', seconds: 4.26, undo: true as const },
+      ],
+    };
+    const text = renderResume(result);
+    expect(text).toBe(
+      'resumed clusters/demo (operation 20261207T090000Z-abc123):\n  - scaled kube-apiserver to 3\n' +
+        '  - removed the record of operation 20261207T090000Z-abc123\n',
+    );
+    expect(renderResume(result, true)).toBe(`${text}PHASE              SECONDS\nundo snapshotted   0.2\nundo quiesced      4.3\n`);
+    // Nothing ran (a record at the lock alone): no empty table.
+    expect(renderResume({ ...result, phases: [] }, true)).toBe(text);
   });
 });

@@ -113,6 +113,14 @@ describe('render refuses bad input with one line and exit 2 or 3', () => {
       2,
       expect.stringMatching(/invalid --expires "8d": a pre-signed URL lives between 1s and 7d/),
     ]);
+    const staged = await runHcpDr([...base, '--stage-snapshot'], { stdin: HC() });
+    expect([staged.code, staged.stdout, staged.stderr]).toEqual([
+      2,
+      '',
+      expect.stringMatching(
+        /^error: --stage-snapshot stages the snapshot of a backup: it needs --from-backup\n.*hint: pass --from-backup s3:\/\/\.\.\. --stage-snapshot/s,
+      ),
+    ]);
   });
   it('--force replaces an existing restoreSnapshotURL, with a warning', async () => {
     const run = await runHcpDr([...base, '--force'], {

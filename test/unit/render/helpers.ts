@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { NotFoundError } from '../../../src/core/errors.ts';
-import { systemClock, type ObjectStore, type StoredObject } from '../../../src/core/ports.ts';
+import { systemClock, type ObjectStore, type PutOptions, type StoredObject } from '../../../src/core/ports.ts';
 import { runCli } from '../../../src/cli/index.ts';
 import type { CliDeps, KubeSession, S3Target } from '../../../src/cli/deps.ts';
 import { exitCodeOf, formatError } from '../../../src/cli/exit.ts';
@@ -56,6 +56,8 @@ export function sharedRegistry(): CrdRegistry | undefined {
 /** An in-memory bucket: enough ObjectStore for backup.json, key and snapshot reads. */
 export class MemoryStore implements ObjectStore {
   readonly objects = new Map<string, Buffer>();
+  /** User metadata put() stored with a key (PutOptions.metadata), answered by head(). */
+  readonly metadata = new Map<string, Record<string, string>>();
   readonly presigned: { key: string; expires: number }[] = [];
   readonly bucket: string;
   constructor(bucket: string) {
@@ -64,9 +66,14 @@ export class MemoryStore implements ObjectStore {
   url(key: string): string {
     return `s3://${this.bucket}/${key}`;
   }
-  async put(key: string, body: Buffer | string | Readable): Promise<void> {
+  async put(key: string, body: Buffer | string | Readable, options: PutOptions = {}): Promise<void> {
     if (body instanceof Readable) throw new Error('streams not supported');
     this.objects.set(key, Buffer.from(body));
+    this.keepMetadata(key, options);
+  }
+  protected keepMetadata(key: string, options: PutOptions): void {
+    if (options.metadata) this.metadata.set(key, { ...options.metadata });
+    else this.metadata.delete(key);
   }
   async get(key: string): Promise<Readable> {
     const body = this.objects.get(key);
@@ -75,7 +82,8 @@ export class MemoryStore implements ObjectStore {
   }
   async head(key: string): Promise<StoredObject | undefined> {
     const body = this.objects.get(key);
-    return body ? { key, size: body.length, lastModified: undefined } : undefined;
+    const metadata = this.metadata.get(key);
+    return body ? { key, size: body.length, lastModified: undefined, ...(metadata ? { metadata } : {}) } : undefined;
   }
   async list(prefix: string): Promise<StoredObject[]> {
     return [...this.objects.entries()]
@@ -84,6 +92,7 @@ export class MemoryStore implements ObjectStore {
   }
   async delete(key: string): Promise<void> {
     this.objects.delete(key);
+    this.metadata.delete(key);
   }
   async presignGet(key: string, expiresInSeconds: number): Promise<string> {
     this.presigned.push({ key, expires: expiresInSeconds });

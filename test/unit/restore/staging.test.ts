@@ -1,5 +1,5 @@
 /**
- * The restore's `staged` phase (restore/staging.ts, phases.ts) against the runner, the in-memory
+ * The restore's `staged` phase (bundle/staging.ts, phases.ts) against the runner, the in-memory
  * API and an in-memory bucket: a compressed snapshot is staged decoded under its deterministic key,
  * checked against backup.json (a differing copy is deleted and refused), and a failure before the
  * point of no return undoes it (the staged copy deleted, the failure's message saying so on an
@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Resources } from '../../../src/core/model.ts';
+import type { PutOptions } from '../../../src/core/ports.ts';
 import { runWorkflow } from '../../../src/core/operation/runner.ts';
 import { defineWorkflow } from '../../../src/core/operation/workflow.ts';
 import { desiredObjects } from '../../../src/core/restore/objects.ts';
@@ -17,7 +18,7 @@ import { restoreWorkflow, type RestoreState } from '../../../src/core/restore/ph
 import { preflight } from '../../../src/core/restore/preflight.ts';
 import type { RestoreRecord } from '../../../src/core/restore/record.ts';
 import { restoreStore } from '../../../src/core/restore/store.ts';
-import { stageSnapshot, stagingKey } from '../../../src/core/restore/staging.ts';
+import { stageSnapshot, stagingKey } from '../../../src/core/bundle/staging.ts';
 import type { RestoreRequest } from '../../../src/core/contracts/restore.ts';
 import { FakeClock, memoryReporter } from '../../support/fakes/clock.ts';
 import { FakeKube, FakeLogs } from '../../support/fakes/kube.ts';
@@ -27,11 +28,12 @@ import { demoBundle, installOperator, URL } from './fixture.ts';
 
 /** MemoryStore that takes a stream, as the S3 adapter's multipart upload does. */
 class StreamStore extends MemoryStore {
-  override async put(key: string, body: Buffer | string | Readable): Promise<void> {
-    if (!(body instanceof Readable)) return super.put(key, body);
+  override async put(key: string, body: Buffer | string | Readable, options: PutOptions = {}): Promise<void> {
+    if (!(body instanceof Readable)) return super.put(key, body, options);
     const parts: Buffer[] = [];
     for await (const chunk of body) parts.push(Buffer.from(chunk as Buffer));
     this.objects.set(key, Buffer.concat(parts));
+    this.keepMetadata(key, options);
   }
 }
 
@@ -41,6 +43,7 @@ const prefix = 'hcp/clusters/demo/abc';
 const plain = Buffer.from('a bbolt file, as plain as etcd-init needs it '.repeat(50));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const staged = stagingKey(prefix, 'clusters', 'demo');
+const EXPIRES = new Date('2026-11-30T12:00:00Z');
 
 function encodedBucket(): StreamStore {
   const store = new StreamStore('b');
@@ -71,7 +74,7 @@ async function planned(kube: FakeKube, store: StreamStore, controller?: AbortCon
     name: 'demo',
     cp: 'clusters-demo',
     bundle: { ...bundle, manifest: m },
-    staged: { key: staged, open: () => Promise.resolve(store) },
+    staged: { key: staged, expiresAt: EXPIRES, open: () => Promise.resolve(store) },
     desired,
     pre: pre.preflight,
     planned: pre.planned,
@@ -115,11 +118,14 @@ describe('staging a compressed or encrypted snapshot', () => {
       store,
       sourceKey: `${prefix}/snapshot.db`,
       stagedKey: staged,
+      expiresAt: EXPIRES,
       keyring: undefined,
       expected: { sha256: sha(plain), size: plain.length },
     });
     expect(got).toEqual({ sha256: sha(plain), size: plain.length });
     expect(store.objects.get(staged)?.equals(plain)).toBe(true);
+    // The copy carries the URL's expiry, for `backup prune` (bundle/staged-copies.ts).
+    expect((await store.head(staged))?.metadata).toEqual({ 'hcp-dr-expires': '2026-11-30T12:00:00.000Z' });
   });
 
   it('deletes and refuses a decoded copy that differs from backup.json', async () => {
@@ -128,6 +134,7 @@ describe('staging a compressed or encrypted snapshot', () => {
       store,
       sourceKey: `${prefix}/snapshot.db`,
       stagedKey: staged,
+      expiresAt: EXPIRES,
       keyring: undefined,
       expected: { sha256: 'f'.repeat(64), size: plain.length },
     });

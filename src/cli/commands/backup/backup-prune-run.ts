@@ -50,16 +50,28 @@ export async function prune(args: PruneArgs, deps: CliDeps): Promise<number> {
       openBucket: async (bucket) => (await deps.openObjectStore({ ...target, url: `s3://${bucket}` })).store,
     },
   );
-  if (format === 'table' && result.items.length === 0 && !result.incompleteUploads?.aborted.count) {
+  if (format === 'table' && result.items.length === 0 && result.staged.length === 0 && !result.incompleteUploads?.aborted.count) {
     deps.reporter.info(`no backups found under ${result.source}`);
     return ExitCode.ok;
   }
-  if (result.items.length > 0 || format !== 'table') await printData(deps.stdout, format, result, () => renderPrune(result));
+  if (result.items.length > 0 || result.staged.length > 0 || format !== 'table')
+    await printData(deps.stdout, format, result, () => renderPrune(result));
   deps.reporter.info(summaryLine(result));
   return ExitCode.ok;
 }
 
 export function renderPrune(result: PruneResult): string {
+  const backups = result.items.length > 0 ? renderBackups(result) : '';
+  if (result.staged.length === 0) return backups;
+  // Staged copies apart: each is a plaintext snapshot, not a backup (bundle/staged-copies.ts).
+  const staged = renderTable(
+    ['ACTION', 'STAGED PLAINTEXT COPY', 'SIZE', 'WHY'],
+    result.staged.map((c) => [c.action, c.url, humanBytes(c.size), c.reason]),
+  );
+  return backups ? `${backups}\n${staged}` : staged;
+}
+
+function renderBackups(result: PruneResult): string {
   return renderTable(
     ['ACTION', 'CLUSTER', 'BACKUP', 'CREATED', 'AGE', 'SIZE', 'WHY'],
     result.items.map((i) => [
@@ -78,6 +90,7 @@ function summaryLine(r: PruneResult): string {
   const s = r.summary;
   const what = [`${s.deleted} backup${s.deleted === 1 ? '' : 's'}`];
   if (s.incompleteDeleted) what.push(`${s.incompleteDeleted} incomplete prefix${s.incompleteDeleted === 1 ? '' : 'es'}`);
+  if (s.stagedDeleted) what.push(`${s.stagedDeleted} expired staged plaintext cop${s.stagedDeleted === 1 ? 'y' : 'ies'}`);
   const up = r.incompleteUploads;
   if (up?.aborted.count) {
     const bytes = up.aborted.bytes === null ? '' : `, ${humanBytes(up.aborted.bytes)}`;

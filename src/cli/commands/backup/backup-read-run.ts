@@ -39,7 +39,21 @@ export async function list(args: ListArgs, deps: CliDeps): Promise<number> {
   if (format === 'table' && result.items.length === 0) deps.reporter.info(`no backups found under ${result.source}`);
   else await printData(deps.stdout, format, result, () => renderList(result));
   if (format === 'table' && result.incompleteUploads?.count) deps.reporter.warn(uploadsLine(result.incompleteUploads, result.source));
+  if (format === 'table') for (const line of stagedLines(result)) deps.reporter.warn(line);
   return ExitCode.ok;
+}
+
+/** One line per staged plaintext copy: where, and from when `backup prune` deletes it. */
+function stagedLines(result: BackupList): string[] {
+  return result.items.flatMap((i) =>
+    (i.stagedCopies ?? []).map(
+      (c) =>
+        `a staged plaintext copy of the snapshot of ${i.url} is in the bucket: ${c.url} (${humanBytes(c.size)}; ` +
+        (c.expiresAt
+          ? `its URL expires ${c.expiresAt}, then "backup prune" deletes it)`
+          : 'of unknown age: delete it by hand once no restore uses it)'),
+    ),
+  );
 }
 
 /** Incomplete uploads in one line: count, bytes where known, the oldest's age, and what removes them. */
@@ -78,7 +92,12 @@ export function renderList(result: BackupList): string {
       i.mode,
       i.ageSeconds < 0 ? '-' : humanAge(i.ageSeconds),
       ...(locks ? [i.lock ? `${i.lock.mode} until ${i.lock.retainUntil.replace(/\.\d{3}Z$/, 'Z')}` : '-'] : []),
-      ...(encoded ? [[i.encryption ? 'encrypted' : '', i.compression ?? ''].filter(Boolean).join(',') || '-'] : []),
+      ...(encoded
+        ? [
+            [i.encryption ? 'encrypted' : '', i.compression ?? '', i.stagedCopies ? 'plaintext-staged' : ''].filter(Boolean).join(',') ||
+              '-',
+          ]
+        : []),
       ...(drilled ? [i.drill ? drillText(i.drill) : '-'] : []),
       i.url,
     ]),

@@ -14,6 +14,7 @@ import { DEFAULT_URL_EXPIRY_SECONDS, MAX_URL_EXPIRY_SECONDS } from '../../../cor
 export interface RenderArgs extends GlobalArgs, S3Args {
   'from-backup'?: string;
   'decrypt-with'?: string;
+  'stage-snapshot'?: boolean;
   filename?: string;
   expires?: string;
   'snapshot-url'?: string;
@@ -50,6 +51,10 @@ export async function render(args: RenderArgs, deps: CliDeps): Promise<number> {
       hint: 'drop --snapshot-url to restore the backup (hcp-dr signs its URL), or drop --from-backup to use your URL',
     });
   }
+  if (args['stage-snapshot'] && backupUrl === undefined)
+    throw new UsageError('--stage-snapshot stages the snapshot of a backup: it needs --from-backup', {
+      hint: 'pass --from-backup s3://... --stage-snapshot, or drop --stage-snapshot to use your --snapshot-url',
+    });
   if (snapshotUrl !== undefined && args.expires !== undefined)
     throw new UsageError('--expires applies to URLs hcp-dr signs; it cannot change --snapshot-url', {
       hint: 'drop --expires, or use --from-backup and let hcp-dr sign the URL',
@@ -103,9 +108,10 @@ export async function render(args: RenderArgs, deps: CliDeps): Promise<number> {
       store: await openEncodedBackup(opened.store, opened.prefix, keyring),
       prefix: opened.prefix,
       openBucket: async (bucket) => plainStore((await deps.openObjectStore({ ...target, url: `s3://${bucket}` })).store, keyring),
+      ...(args['stage-snapshot'] ? { stage: { store: opened.store, keyring } } : {}),
     };
   }
-  const outcome = await runRender(request, { reporter: deps.reporter });
+  const outcome = await runRender(request, { reporter: deps.reporter, clock: deps.clock });
   deps.stdout.write(outcome.text);
   return ExitCode.ok;
 }

@@ -15,6 +15,11 @@ export const renderCommand: CommandRegistrar = (y, deps, done) =>
       c
         .option('from-backup', { type: 'string', describe: 'The backup to restore: s3://<bucket>/<prefix>/<namespace>/<name>/<id>/' })
         .options(decryptOption)
+        .option('stage-snapshot', {
+          type: 'boolean',
+          describe:
+            'For a compressed/encrypted backup: write a decoded (PLAINTEXT) copy of the snapshot into the bucket for the URL; "backup prune" deletes it once the URL expires',
+        })
         .option('filename', { alias: 'f', type: 'string', describe: 'The render output to edit (default: stdin); - for stdin' })
         .option('expires', { type: 'string', describe: 'Life of the pre-signed snapshot URL (default 24h, at most 7d)' })
         .option('snapshot-url', { type: 'string', describe: 'Use this https:// snapshot URL instead of pre-signing one' })
@@ -45,6 +50,10 @@ export const renderCommand: CommandRegistrar = (y, deps, done) =>
         .example(
           '$0 render -f rendered.yaml --from-backup s3://... --include-secrets | oc apply -f -',
           'Include the original key Secret and apply',
+        )
+        .example(
+          '$0 render -f rendered.yaml --from-backup s3://... --decrypt-with key.txt --stage-snapshot > restore.yaml',
+          'An encrypted backup: its snapshot staged decoded beside it for the URL',
         )
         .example(
           '$0 render -f rendered.yaml --snapshot-url "https://..." --encryption-key-secret demo-etcd-encryption-key',

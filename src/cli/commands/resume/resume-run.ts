@@ -32,7 +32,7 @@ export async function resume(args: ResumeArgs, deps: CliDeps): Promise<number> {
     resumeCommand: resumeCommandLine(args, session.namespace, s3),
     ...(keyring ? { keyring } : {}),
   });
-  await printData(deps.stdout, format, result, () => renderResume(result));
+  await printData(deps.stdout, format, result, () => renderResume(result, deps.verbose));
   return 0;
 }
 

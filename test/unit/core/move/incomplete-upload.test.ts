@@ -32,14 +32,14 @@ describe("a move's incomplete upload", () => {
       ['m/clusters/demo/run1/secrets/x.json', 'm/clusters/demo/run0/backup.json', 'm/clusters/demo/run0/snapshot.db'],
       [upload('m/clusters/demo/run1/snapshot.db'), upload('m/clusters/demo/run0/other.db')],
     );
-    await deleteIncompleteUploadAt(s, 'm/clusters/demo/run1');
+    await deleteIncompleteUploadAt(s, 'm/clusters/demo/run1', new Date());
     expect([...objects].sort()).toEqual(['m/clusters/demo/run0/backup.json', 'm/clusters/demo/run0/snapshot.db']);
     expect(open.map((u) => u.key)).toEqual(['m/clusters/demo/run0/other.db']);
   });
 
   it('keeps a finished backup (backup.json written) and still aborts a stray upload there', async () => {
     const { s, objects, open } = store(['p/r/backup.json', 'p/r/snapshot.db'], [upload('p/r/snapshot.db')]);
-    await deleteIncompleteUploadAt(s, 'p/r');
+    await deleteIncompleteUploadAt(s, 'p/r', new Date());
     expect([...objects].sort()).toEqual(['p/r/backup.json', 'p/r/snapshot.db']);
     expect(open).toEqual([]);
   });
@@ -47,7 +47,7 @@ describe("a move's incomplete upload", () => {
   it('works with a store that cannot list multipart uploads', async () => {
     const { s, objects } = store(['p/r/a'], []);
     delete (s as { listIncompleteUploads?: unknown }).listIncompleteUploads;
-    await deleteIncompleteUploadAt(s, 'p/r');
+    await deleteIncompleteUploadAt(s, 'p/r', new Date());
     expect([...objects]).toEqual([]);
   });
 });

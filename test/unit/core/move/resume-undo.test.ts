@@ -127,6 +127,9 @@ describe('resume of a move stopped before the DNS hand-off', () => {
       expect([...b.keys]).toEqual(['moves/clusters/demo/old/backup.json']);
       expect(result.actions.at(-1)).toBe('removed the record of move mv1: the source runs as before');
       expect(destination.journal).toEqual([]);
+      // -o json: the undos this resume ran, timed (only the freeze has one: it also cleans the bucket).
+      expect(result.phases?.map((p) => [p.phase, p.undo])).toEqual([['frozen', true]]);
+      expect(result.phases?.every((p) => p.seconds >= 0)).toBe(true);
     });
   }
 

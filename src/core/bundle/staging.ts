@@ -13,16 +13,24 @@
  *    (record.snapshot.staged), so `resume` and a re-run delete it once the verifying phase ends.
  * The copy is the plaintext snapshot for its lifetime: stage only when needed, delete as soon as
  * etcd-init and a split-brain repair no longer need it (the end of verifying).
+ *
+ * Every copy carries its expiry (user metadata STAGED_EXPIRES_META, ISO time): the expiry of the URL
+ * pre-signed for it, after which etcd-init cannot download it. A copy whose run was killed and never
+ * resumed is deleted by `backup prune` once that time has passed (staged-copies.ts). `render
+ * --stage-snapshot` stages under its own key per run (renderStagingKey), for the same reason.
  */
 import { ForbiddenError, NotFoundError, PreconditionError } from '../errors.ts';
 import type { Keyring } from '../crypto/age-keys.ts';
 import type { ObjectStore } from '../ports.ts';
-import { openBackupObject } from '../bundle/encoded.ts';
-import { backupKey, joinKey } from '../bundle/layout.ts';
-import type { BackupManifest } from '../bundle/manifest.ts';
+import { openBackupObject } from './encoded.ts';
+import { isVersioned } from './delete-objects.ts';
+import { backupKey, joinKey } from './layout.ts';
+import type { BackupManifest } from './manifest.ts';
 import { DigestStream } from '../snapshot/digest-stream.ts';
 
 export const STAGING_DIR = '.hcp-dr-staging';
+/** User metadata on every staged copy: when the URL signed for it expires (ISO time). */
+export const STAGED_EXPIRES_META = 'hcp-dr-expires';
 
 /** Whether the backup's objects are stored in another form than the plain bytes etcd-init needs. */
 export const needsStaging = (m: Pick<BackupManifest, 'storage'>): boolean => m.storage !== undefined;
@@ -32,11 +40,18 @@ export function stagingKey(prefix: string, namespace: string, name: string): str
   return backupKey(joinKey(prefix), `${STAGING_DIR}/${namespace}/${name}/snapshot.db`);
 }
 
+/** The staged copy of one `render --stage-snapshot` run (`run`: its time and a random part), beside restore's keys. */
+export function renderStagingKey(prefix: string, run: string): string {
+  return backupKey(joinKey(prefix), `${STAGING_DIR}/render/${run}/snapshot.db`);
+}
+
 export interface StageInput {
   store: ObjectStore;
   /** The backup's stored snapshot object. */
   sourceKey: string;
   stagedKey: string;
+  /** When the URL signed for the copy expires: stored with it (STAGED_EXPIRES_META) for `backup prune`. */
+  expiresAt: Date;
   keyring: Keyring | undefined;
   /** backup.json's plain SHA-256 and size of the snapshot. */
   expected: { sha256: string; size: number };
@@ -57,7 +72,11 @@ export async function stageSnapshot(input: StageInput): Promise<{ sha256: string
   plain.on('error', (err) => digest.destroy(err));
   plain.pipe(digest);
   try {
-    await store.put(stagedKey, digest, { contentType: 'application/octet-stream', ...signal });
+    await store.put(stagedKey, digest, {
+      contentType: 'application/octet-stream',
+      metadata: { [STAGED_EXPIRES_META]: input.expiresAt.toISOString() },
+      ...signal,
+    });
   } catch (err) {
     plain.destroy();
     throw err;
@@ -81,10 +100,10 @@ export async function stageSnapshot(input: StageInput): Promise<{ sha256: string
  * versioned) every version of it, by version id: a plain delete there only adds a delete marker
  * and the plaintext stays as a noncurrent version. Where that is refused (no permission for
  * versions, a default retention), a plain delete and a note saying what may remain. A versioned
- * bucket without Object Lock keeps a noncurrent version (docs/restore.md says so).
+ * bucket without Object Lock is treated the same way (GetBucketVersioning).
  */
 export async function deleteStaged(store: ObjectStore, stagedKey: string): Promise<string | undefined> {
-  const versioned = (await store.objectLockEnabled?.().catch(() => false)) ?? false;
+  const versioned = (await isVersioned(store)) || ((await store.objectLockEnabled?.().catch(() => false)) ?? false);
   try {
     await store.delete(stagedKey, versioned ? { allVersions: true } : {});
     return undefined;
