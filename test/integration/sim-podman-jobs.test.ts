@@ -98,6 +98,27 @@ describe.skipIf(why !== undefined)(`Jobs whose pods run FROM ${IMAGE_TAG} with p
     },
   );
 
+  it(
+    'after usePodman(false), a pod runs as a local process (imageCommand), and FROM the image again after usePodman(true)',
+    { timeout: 200_000 },
+    async () => {
+      runner.usePodman(false);
+      try {
+        // imageCommand is `false`: the process exits 1 whatever its args, where the image printed its version.
+        job('as-process', ['hcp-dr', 'version']);
+        const r = await finished('as-process');
+        expect(r.job['status'], r.log).toMatchObject({ failed: 1 });
+        expect(r.log).not.toMatch(/^hcp-dr \d/m);
+      } finally {
+        runner.usePodman(true);
+      }
+      job('from-image-again', ['hcp-dr', 'version']);
+      const again = await finished('from-image-again');
+      expect(again.job['status'], again.log).toMatchObject({ succeeded: 1 });
+      expect(again.log).toMatch(/^hcp-dr \d+\.\d+\.\d+ /m);
+    },
+  );
+
   it('when automountServiceAccountToken is false, nothing is mounted: the container sends no token', { timeout: 200_000 }, async () => {
     const before = sim.requests.length;
     job('no-token', ['hcp-dr', 'etcd', 'status', 'demo', '-n', 'clusters'], { automountServiceAccountToken: false });

@@ -62,6 +62,12 @@ export interface JobRunner {
   waitForJob(namespace: string, name: string, timeoutMs?: number): Promise<SimObject>;
   /** The Job's pods, oldest first. */
   podsOf(job: SimObject): SimObject[];
+  /**
+   * Whether pods started from now on run FROM the image (the runner's `podman` option) or as local
+   * processes (`imageCommand`); a pod already running keeps its runtime. Without `podman` it changes
+   * nothing. For suites that check the image once and then need many runs of the same plugin.
+   */
+  usePodman(on: boolean): void;
   /** Kills every process still running and stops watching. */
   stop(): Promise<void>;
 }
@@ -82,6 +88,7 @@ export function attachJobRunner(sim: RunningSimulator, options: JobRunnerOptions
   const runs = new Map<string, Run>();
   const backoffMs = options.backoffMs ?? 10_000;
   let stopped = false;
+  let podman = options.podman;
 
   const event = (job: SimObject, type: 'Normal' | 'Warning', reason: string, message: string) => {
     const now = kubeTimestamp();
@@ -184,8 +191,8 @@ export function attachJobRunner(sim: RunningSimulator, options: JobRunnerOptions
     });
     if (!podSpec.containers?.length) return finish(run, false, 'PodFailed', 'the pod template has no container');
     const exit = (code: number) => onExit(run, code);
-    run.container = options.podman
-      ? runPodInImage(sim, { dir: options.dir, image: options.podman.image }, pod, exit)
+    run.container = podman
+      ? runPodInImage(sim, { dir: options.dir, image: podman.image }, pod, exit)
       : runPodContainer(sim, options, pod, exit);
   };
 
@@ -258,6 +265,7 @@ export function attachJobRunner(sim: RunningSimulator, options: JobRunnerOptions
 
   return {
     triggerCronJob: (namespace, name, opts) => triggerCronJob(store, namespace, name, opts),
+    usePodman: (on) => void (podman = on ? options.podman : undefined),
     async waitForJob(namespace, name, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
