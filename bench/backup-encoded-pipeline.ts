@@ -14,7 +14,6 @@
  * `node --max-semi-space-size=1`, for memory figures like the plugin's.
  * Not run by bench/run.ts: it prints, stores nothing.
  * Usage: node bench/backup-encoded-pipeline.ts [MiB=256] [rounds=3] [variants=plain,zstd,age,zstd+age]
- * (`age-inline`, `zstd+age-inline`: age sealed on the main thread, as small objects are).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -86,7 +85,6 @@ function peakRss(): number {
 async function once(
   data: Buffer,
   codec: Codec | undefined,
-  inline: boolean,
 ): Promise<{ wall: number; cpu: number; main: number; rss: number; stored: number }> {
   const source = new PassThrough({ highWaterMark: 4 * MiB });
   const digest = new DigestStream();
@@ -95,7 +93,7 @@ async function once(
   const main0 = mainThreadCpu();
   peakRss();
   const t0 = performance.now();
-  const body = codec ? (await encodeStream(digest, codec, { offThread: !inline })).body : digest;
+  const body = codec ? (await encodeStream(digest, codec)).body : digest;
   const drained = drain(body);
   // The exec side: frames written with back-pressure, as src/kube/exec.ts writes them.
   for (let at = 0; at < data.length; at += FRAME) {
@@ -131,7 +129,7 @@ const results: Record<string, { rate: number[]; cpu: number[]; main: number[]; r
 const base = peakRss();
 for (let r = 0; r < rounds; r++) {
   for (const v of only) {
-    const m = await once(data, codecs[v.replace(/-inline$/, '')], v.endsWith('-inline'));
+    const m = await once(data, codecs[v]);
     const slot = (results[v] ??= { rate: [], cpu: [], main: [], rss: 0, stored: 0 });
     slot.rate.push(data.length / MiB / m.wall);
     slot.cpu.push(m.cpu / gib);

@@ -10,7 +10,9 @@
  *  - the zstd ratio on that snapshot (plain size over compressed size, from backup.json).
  * The database holds Kubernetes-like objects (bench/kube-objects.ts: JSON Pods, ConfigMaps, Events,
  * Leases, and aescbc-encrypted Secrets as random bytes), not the random values of bench/backup.ts.
- * HCP_DR_BENCH_SIZE_MB (default 1024) sets the size, HCP_DR_BENCH_ROUNDS (default 1) the rounds.
+ * HCP_DR_BENCH_SIZE_MB (default 1024) sets the size, HCP_DR_BENCH_ROUNDS (default 1) the rounds,
+ * HCP_DR_BENCH_VARIANTS (default zstd,age,zstd+age) the encodings measured against plain, for
+ * exploring one of them (the full set is what RESULTS.md records).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +30,9 @@ const MiB = 1024 * 1024;
 const BUCKET = 'hcp-dr-bench';
 
 type Variant = 'plain' | 'zstd' | 'age' | 'zstd+age';
+const ENCODED = ['zstd', 'age', 'zstd+age'] as const;
+const chosen = (process.env['HCP_DR_BENCH_VARIANTS'] ?? ENCODED.join(',')).split(',');
+const measured = ENCODED.filter((v) => chosen.includes(v));
 
 interface Measured {
   rate: number;
@@ -95,7 +100,7 @@ try {
     const m: Partial<Record<Variant, Measured>> = {};
     const plainRuns: Measured[] = [];
     // Plain first and last; the encoded ones in reverse order every other round, against drift.
-    const encoded: Variant[] = round % 2 ? ['zstd', 'age', 'zstd+age'] : ['zstd+age', 'age', 'zstd'];
+    const encoded: Variant[] = round % 2 ? [...measured] : [...measured].reverse();
     for (const v of ['plain', ...encoded, 'plain'] as Variant[]) {
       // A loaded machine has starved the S3 server past the 120 s request timeout: one more try, counted.
       const r = await backupOnce(entry, [...common, ...flags[v]], env).catch((err: unknown) => {
@@ -111,13 +116,13 @@ try {
     const plainRate = plainRuns.reduce((s, r) => s + r.rate, 0) / plainRuns.length;
     rates.plain.push(plainRate);
     snapshotBytes = plainRuns[0]!.manifest.snapshot.size;
-    for (const v of ['zstd', 'age', 'zstd+age'] as const) {
+    for (const v of measured) {
       rates[v].push(m[v]!.rate);
       ratios[v].push(m[v]!.rate / plainRate);
     }
-    const rec = m.zstd!.manifest.storage?.objects.find((o) => o.url.endsWith('/snapshot.db'));
+    const rec = m.zstd?.manifest.storage?.objects.find((o) => o.url.endsWith('/snapshot.db'));
     compressed = rec?.compressedSize ?? rec?.storedSize ?? 0;
-    level = m.zstd!.manifest.storage?.compressionLevel;
+    level = m.zstd?.manifest.storage?.compressionLevel;
   }
   const plain = median(rates.plain);
   const retried = failures.length ? `; ${failures.length} run(s) failed and were run again (${failures.join('; ')})` : '';
@@ -127,7 +132,7 @@ try {
     age: '--encrypt-to (age)',
     'zstd+age': '--compress zstd --encrypt-to',
   };
-  for (const v of ['zstd', 'age', 'zstd+age'] as const) {
+  for (const v of measured) {
     const ratio = median(ratios[v]);
     emit({
       bench: `backup ${mb} MiB, encoded`,
@@ -141,7 +146,7 @@ try {
       note: `${(snapshotBytes / MiB).toFixed(0)} MiB snapshot of Kubernetes-like objects, rate of plain bytes; plain run before and after, mean; round ratios ${ratios[v].map((r) => r.toFixed(2)).join(', ')}; ${roundsNote}`,
     });
   }
-  for (const v of ['plain', 'zstd', 'age', 'zstd+age'] as const) {
+  for (const v of ['plain', ...measured] as const) {
     emit({
       bench: `backup ${mb} MiB, encoded`,
       metric: `peak RSS of the plugin, backup --online ${v === 'plain' ? '(plain)' : label[v]}`,
@@ -152,13 +157,14 @@ try {
       note: `highest of ${v === 'plain' ? 2 * rounds : rounds} runs${loadNote(startLoad)}`,
     });
   }
-  emit({
-    bench: `backup ${mb} MiB, encoded`,
-    metric: 'zstd compression ratio of the etcd snapshot (plain / compressed)',
-    value: snapshotBytes / compressed,
-    unit: 'x',
-    note: `zstd level ${level ?? 'unrecorded'}; ${(snapshotBytes / MiB).toFixed(0)} MiB → ${(compressed / MiB).toFixed(0)} MiB; ${filled.keys} JSON objects (35% Pods, 20% ConfigMaps, 20% Events, 10% Leases, 15% aescbc-encrypted Secrets = random bytes); real etcd stores built-in types as protobuf, which compresses less`,
-  });
+  if (compressed)
+    emit({
+      bench: `backup ${mb} MiB, encoded`,
+      metric: 'zstd compression ratio of the etcd snapshot (plain / compressed)',
+      value: snapshotBytes / compressed,
+      unit: 'x',
+      note: `zstd level ${level ?? 'unrecorded'}; ${(snapshotBytes / MiB).toFixed(0)} MiB → ${(compressed / MiB).toFixed(0)} MiB; ${filled.keys} JSON objects (35% Pods, 20% ConfigMaps, 20% Events, 10% Leases, 15% aescbc-encrypted Secrets = random bytes); real etcd stores built-in types as protobuf, which compresses less`,
+    });
 } finally {
   await s3.stop();
   await sb.stop();

@@ -265,7 +265,7 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
       );
 
       it(
-        'kubectl hcp-dr backup --encrypt-to --compress zstd (the age worker thread and zstd in the binary), verify --decrypt-with',
+        'kubectl hcp-dr backup --encrypt-to --compress zstd (age and zstd in the binary), verify --decrypt-with',
         { timeout: 120_000 },
         async () => {
           const identity = await generateX25519Identity();

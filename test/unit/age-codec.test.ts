@@ -47,8 +47,8 @@ describe.skipIf(!hasAge)("age codec against Debian's age", () => {
     const key = keygen('a.txt');
     const recipients = await loadRecipients([key.recipient], []);
     const codecs = [{ recipients }, { recipients, compress: 'zstd' as const }];
-    for (const [codec, offThread] of codecs.flatMap((c) => [[c, false] as const, [c, true] as const])) {
-      const enc = await encodeStream(Readable.from([plain]), codec, { offThread });
+    for (const codec of codecs) {
+      const enc = await encodeStream(Readable.from([plain]), codec);
       const stored = await collect(enc.body);
       expect(enc.result()).toMatchObject({ storedSha256: sha(stored), storedSize: stored.length });
       expect(stored.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
@@ -79,15 +79,15 @@ describe.skipIf(!hasAge)("age codec against Debian's age", () => {
     }
   });
 
-  it('sealed on the worker thread (as the snapshot is): Debian age decrypts it at chunk and 1 MiB batch edges, fed in odd pieces, and its stored SHA-256 is that of the bytes', async () => {
+  it('fed in odd pieces (as exec frames come): Debian age decrypts it at chunk edges and past several MiB, and its stored SHA-256 is that of the bytes', async () => {
     const key = keygen('h.txt');
     const MiB = 1024 * 1024;
     for (const size of [0, 1, 65_536, 65_537, MiB, MiB + 1, 3 * MiB - 5]) {
       const data = randomBytes(size);
-      const enc = await encodeStream(inPieces(data, 7001), { recipients: [key.recipient] }, { offThread: true });
+      const enc = await encodeStream(inPieces(data, 7001), { recipients: [key.recipient] });
       const ours = await collect(enc.body);
       expect(enc.result(), `${size}`).toEqual({ storedSha256: sha(ours), storedSize: ours.length });
-      const file = path.join(dir, `worker-${size}.age`);
+      const file = path.join(dir, `pieces-${size}.age`);
       writeFileSync(file, ours);
       const theirs = spawnSync('age', ['-d', '-i', key.file, file], { maxBuffer: 64 * 1024 * 1024 });
       expect(theirs.status, `${size}: ${theirs.stderr.toString()}`).toBe(0);
@@ -95,7 +95,7 @@ describe.skipIf(!hasAge)("age codec against Debian's age", () => {
     }
   });
 
-  it('the worker thread ends with its stream: a process whose encoding is destroyed or abandoned mid-way exits by itself', () => {
+  it('nothing outlives the stream: a process whose encoding is destroyed, abandoned or failed mid-way exits by itself', () => {
     const codec = pathToFileURL(path.resolve('src/core/crypto/codec.ts')).href;
     const recipient = keygen('i.txt').recipient;
     for (const ending of ['destroy', 'abandon', 'fail']) {
@@ -103,9 +103,9 @@ describe.skipIf(!hasAge)("age codec against Debian's age", () => {
         import { PassThrough } from 'node:stream';
         import { encodeStream } from ${JSON.stringify(codec)};
         const source = new PassThrough();
-        const enc = await encodeStream(source, { recipients: [${JSON.stringify(recipient)}] }, { offThread: true });
+        const enc = await encodeStream(source, { recipients: [${JSON.stringify(recipient)}] });
         enc.body.on('error', (e) => console.log(${JSON.stringify(ending)} === 'fail' ? '' : e.message));
-        // Once a sealed batch came back the worker is running; the third batch waits for more input.
+        // Once 2 MiB came out sealed the encoding is under way; its last chunk waits for more input.
         let sealed = 0;
         const running = new Promise((r) => enc.body.on('data', (c) => (sealed += c.length) > 2 * 1024 * 1024 && r()));
         source.write(Buffer.alloc(3 * 1024 * 1024, 1));

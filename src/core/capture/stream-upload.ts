@@ -21,7 +21,7 @@ export interface StreamUploadOptions {
   lock?: ObjectLock;
   /** Bytes read from the pod so far. */
   onBytes?: (total: number) => void;
-  /** Compressed and/or encrypted in the stream, after the plain bytes are hashed (crypto/codec.ts; age on a worker thread). */
+  /** Compressed and/or encrypted in the stream, after the plain bytes are hashed (crypto/codec.ts). */
   codec?: Codec;
   /** Remove the file in the same exec once it is read (pod-snapshot.ts streamAndRemoveSnapshot); `removed` says whether it went. */
   removeAfterRead?: boolean;
@@ -37,7 +37,7 @@ export async function streamPodFileToStore(
   const digest = new DigestStream(options.onBytes);
   const source = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
   source.pipe(digest);
-  const encoded = isPlainCodec(options.codec) ? undefined : await encodeStream(digest, options.codec ?? {}, { offThread: true });
+  const encoded = isPlainCodec(options.codec) ? undefined : await encodeStream(digest, options.codec ?? {});
   let first: { error: unknown } | undefined;
   let etag: string | undefined;
   const uploaded = store

@@ -9,14 +9,18 @@
  * plaintext chunks; chunk nonce = 11-byte big-endian counter || last-chunk flag (1 on the last);
  * the last chunk may be full, and empty only when the whole plaintext is. Byte-compatibility with
  * Debian's `age` is tested both ways (test/unit/age-codec.test.ts).
+ *
+ * Every object is sealed on the calling thread, the snapshot too (codec.ts says why not on a
+ * worker). Memory: at most one 64 KiB chunk held back, and the readable side's high-water mark
+ * of sealed pieces; no copy of a chunk's bytes beyond OpenSSL's output.
  */
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
 import { Decrypter, Encrypter, type Recipient } from 'age-encryption';
 
-export const CHUNK = 64 * 1024;
-export const TAG = 16;
-export const NONCE = 16;
+const CHUNK = 64 * 1024;
+const TAG = 16;
+const NONCE = 16;
 /** A header larger than this is not one hcp-dr wrote (an X25519 stanza is about 120 bytes). */
 const MAX_HEADER = 64 * 1024;
 
@@ -24,11 +28,10 @@ const MAX_HEADER = 64 * 1024;
  * The payload key as a KeyObject: a cipher per 64 KiB chunk is the STREAM format, and OpenSSL
  * takes a KeyObject without the copy and checks a Buffer key costs (about a third of the cipher).
  */
-export const payloadKeyBytes = (fileKey: Uint8Array, nonce: Uint8Array): Buffer =>
-  Buffer.from(hkdfSync('sha256', fileKey, nonce, 'payload', 32));
-const payloadKey = (fileKey: Uint8Array, nonce: Uint8Array): KeyObject => createSecretKey(payloadKeyBytes(fileKey, nonce));
+const payloadKey = (fileKey: Uint8Array, nonce: Uint8Array): KeyObject =>
+  createSecretKey(Buffer.from(hkdfSync('sha256', fileKey, nonce, 'payload', 32)));
 
-export function chunkNonce(counter: number, last: boolean): Buffer {
+function chunkNonce(counter: number, last: boolean): Buffer {
   const n = Buffer.alloc(12);
   n.writeUIntBE(counter, 5, 6); // 11-byte counter; 2^48 chunks (16 EiB) are more than any snapshot
   n[11] = last ? 1 : 0;
@@ -96,7 +99,7 @@ class Pending {
 const chunked: TransformOptions = { readableObjectMode: true, readableHighWaterMark: 32 };
 
 /** The age header and payload nonce for `recipients`, and the file key they wrap (kept in memory only). */
-export async function newHeader(recipients: readonly string[]): Promise<{ prefix: Buffer; fileKey: Uint8Array }> {
+async function newHeader(recipients: readonly string[]): Promise<{ prefix: Buffer; fileKey: Uint8Array }> {
   let fileKey: Uint8Array | undefined;
   // age-encryption draws the file key and writes the header; this recipient only sees the key (no stanza of its own).
   const witness: Recipient = {

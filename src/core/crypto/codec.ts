@@ -100,15 +100,15 @@ export interface Encoded {
 
 /**
  * `plain` as it is to be stored under `codec`. An error of any stage fails `body`; `body` closing
- * (ended, failed or destroyed by its reader) stops the encryption. `offThread`: for a long
- * stream, age sealing and the stored bytes' SHA-256 run on a worker thread (age-worker.ts).
+ * (ended, failed or destroyed by its reader) stops the encryption; nothing outlives it (no
+ * thread, no timer). Everything runs on the calling thread, the snapshot's age sealing too: on a
+ * worker thread the cipher and the stored bytes' SHA-256 cost no less CPU in all, while the
+ * worker's own isolate and the sealed pieces it handed over raised the backup's peak RSS past its
+ * bound (bench/backup-encoded.ts measures rate and peak RSS of each encoding against plain).
  */
-export async function encodeStream(plain: Readable, codec: Codec, options: { offThread?: boolean } = {}): Promise<Encoded> {
+export async function encodeStream(plain: Readable, codec: Codec): Promise<Encoded> {
   const encrypted = Boolean(codec.recipients?.length);
-  const hashedAge =
-    encrypted && options.offThread ? await (await import('./age-worker.ts')).ageEncryptOffThread(codec.recipients ?? []) : undefined;
-  // With hashedAge the worker hashes the stored bytes: counting them is all that is left here.
-  const stored = new MeterStream({ hash: !hashedAge });
+  const stored = new MeterStream();
   let compressed: MeterStream | undefined;
   let current: Readable = plain;
   const fail = (err: Error) => stored.destroy(err);
@@ -122,7 +122,8 @@ export async function encodeStream(plain: Readable, codec: Codec, options: { off
     current = plain.pipe(joined).pipe(z).pipe(compressed);
   }
   if (encrypted) {
-    const age = hashedAge ?? (await (await import('./age-stream.ts')).ageEncryptStream(codec.recipients ?? []));
+    // The age library is loaded only for an encrypted object.
+    const age = await (await import('./age-stream.ts')).ageEncryptStream(codec.recipients ?? []);
     const source = current;
     source.on('error', (e) => age.destroy(e));
     stored.on('close', () => age.destroy());
@@ -134,7 +135,7 @@ export async function encodeStream(plain: Readable, codec: Codec, options: { off
   return {
     body: stored,
     result: () => ({
-      storedSha256: hashedAge ? hashedAge.result().sha256 : stored.sha256(),
+      storedSha256: stored.sha256(),
       storedSize: stored.size,
       ...(compressed ? { compressedSize: compressed.size } : {}),
     }),
