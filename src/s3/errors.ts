@@ -119,7 +119,8 @@ export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapCont
   const sseRefused = ctx.sse !== undefined && verb === 'upload' && SSE_REFUSAL.test(code) && !/checksum|digest|md5/i.test(detail);
   const cause =
     digest?.cause ?? (sseRefused ? `the store refused server-side encryption ${ctx.sse}${detail ? ` (${detail})` : ''}` : detail);
-  const text = cause && cause !== code ? `${code}: ${cause}` : code;
+  // A plain JavaScript Error (the SDK's own refusals, as "Region is missing") has no code worth naming.
+  const text = cause && cause !== code ? (code === 'Error' ? cause : `${code}: ${cause}`) : code;
   const message = `failed to ${verb} ${url}: ${text}`;
   const where = ctx.endpoint ? `--endpoint ${ctx.endpoint}` : 'the region (--region/AWS_REGION)';
 

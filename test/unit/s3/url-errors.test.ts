@@ -154,6 +154,10 @@ describe('mapS3Error: every S3 failure with a cause and a next step (issue 26.5)
   });
   it("the SDK's region and key-length refusals get a hint", () => {
     expect(mapS3Error(new Error('Invalid region in client config'), 'list', 's3://b/').hint).toMatch(/--region us-east-1/);
+    // A plain Error's message, not prefixed with its class name.
+    const missing = mapS3Error(new Error('Region is missing'), 'list', 's3://b/p/');
+    expect(missing.message).toBe('failed to list s3://b/p/: Region is missing');
+    expect(missing.hint).toBe('pass --region or set AWS_REGION');
     expect(mapS3Error(sdkError('KeyTooLongError', 400, 'Your key is too long'), 'upload', 's3://b/k').hint).toMatch(/1024 bytes/);
   });
   it('a timed-out attempt (not retried) names --request-timeout in its cause and hint', async () => {
