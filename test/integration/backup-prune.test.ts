@@ -14,7 +14,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openObjectStore } from '../../src/s3/store.ts';
 import { BackupFiles } from '../../src/core/bundle/layout.ts';
-import { BACKUP_API_VERSION, BACKUP_KIND, type BackupManifest } from '../../src/core/bundle/manifest.ts';
+import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
+import { backupManifest } from '../support/fakes/backup-manifest.ts';
 import { listBackups } from '../../src/core/bundle/list.ts';
 import { pruneBackups } from '../../src/core/backup/prune.ts';
 import { RemoteError } from '../../src/core/errors.ts';
@@ -31,34 +32,15 @@ const clock = { now: () => NOW, sleep: async () => undefined };
 const idAt = (iso: string, tag: string) => `${iso.replace(/[-:]/g, '').replace(/\.\d{3}Z$|Z$/, '')}Z-${tag}`;
 
 function manifest(id: string, ns: string, name: string, createdAt: string, secretUrls: string[]): BackupManifest {
-  return {
-    apiVersion: BACKUP_API_VERSION,
-    kind: BACKUP_KIND,
+  return backupManifest(
     id,
-    toolVersion: '0.3.0',
-    format: 2,
     createdAt,
-    hostedCluster: {
-      namespace: ns,
-      name,
-      uid: 'u',
-      infraID: 'i',
-      releaseImage: 'r',
-      platform: 'None',
-      controlPlaneNamespace: `${ns}-${name}`,
-      apiServerHostname: null,
+    { namespace: ns, name },
+    {
+      encryption: secretUrls[0] ? { type: 'aescbc', activeKeySecret: 'etcd-key', keyUrl: secretUrls[0], keySha256: 'x' } : { type: 'none' },
+      secrets: secretUrls.map((url, i) => ({ namespace: ns, name: `s${i}`, role: i === 0 ? 'encryption-key' : 'pki', url })),
     },
-    etcd: { version: '3.5.9', member: 'etcd-0', memberId: 'abc', storage: null },
-    snapshot: { file: BackupFiles.snapshot, sha256: '0'.repeat(64), size: 5, revision: 1, totalKeys: 1, hash: 1 },
-    mode: 'online',
-    apiDowntimeSeconds: null,
-    encryption: secretUrls[0] ? { type: 'aescbc', activeKeySecret: 'etcd-key', keyUrl: secretUrls[0], keySha256: 'x' } : { type: 'none' },
-    secrets: secretUrls.map((url, i) => ({ namespace: ns, name: `s${i}`, role: i === 0 ? 'encryption-key' : 'pki', url })),
-    configMaps: [],
-    references: [],
-    manifests: { hostedCluster: BackupFiles.hostedCluster, nodePools: [] },
-    serverSideEncryption: null,
-  };
+  );
 }
 
 /** The demo cluster's backups (tag -> createdAt). NOW is Mon 2026-11-30 12:00Z. */

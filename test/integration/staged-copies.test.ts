@@ -16,7 +16,8 @@ import { zstdCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openObjectStore } from '../../src/s3/store.ts';
 import { BackupFiles } from '../../src/core/bundle/layout.ts';
-import { BACKUP_API_VERSION, BACKUP_KIND, type BackupManifest } from '../../src/core/bundle/manifest.ts';
+import type { BackupManifest } from '../../src/core/bundle/manifest.ts';
+import { backupManifest } from '../support/fakes/backup-manifest.ts';
 import type { BackupList } from '../../src/core/bundle/list.ts';
 import type { PruneResult } from '../../src/core/backup/prune.ts';
 import { keptWarnings } from '../../src/core/bundle/delete-objects.ts';
@@ -39,33 +40,10 @@ const idAt = (at: Date, tag: string) =>
     .replace(/\.\d{3}Z$/, '')}Z-${tag}`;
 
 function manifest(id: string, name: string, createdAt: string, plain: Buffer): BackupManifest {
+  const base = backupManifest(id, createdAt, { name });
   return {
-    apiVersion: BACKUP_API_VERSION,
-    kind: BACKUP_KIND,
-    id,
-    toolVersion: '0.3.0',
-    format: 2,
-    createdAt,
-    hostedCluster: {
-      namespace: 'clusters',
-      name,
-      uid: 'u',
-      infraID: 'i',
-      releaseImage: 'r',
-      platform: 'None',
-      controlPlaneNamespace: `clusters-${name}`,
-      apiServerHostname: null,
-    },
-    etcd: { version: '3.5.9', member: 'etcd-0', memberId: 'abc', storage: null },
-    snapshot: { file: BackupFiles.snapshot, sha256: sha(plain), size: plain.length, revision: 1, totalKeys: 1, hash: 1 },
-    mode: 'online',
-    apiDowntimeSeconds: null,
-    encryption: { type: 'none' },
-    secrets: [],
-    configMaps: [],
-    references: [],
-    manifests: { hostedCluster: BackupFiles.hostedCluster, nodePools: [] },
-    serverSideEncryption: null,
+    ...base,
+    snapshot: { ...base.snapshot, sha256: sha(plain), size: plain.length },
     storage: { compression: 'zstd', objects: [] },
   };
 }

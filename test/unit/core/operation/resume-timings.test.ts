@@ -17,11 +17,12 @@ import { backupWorkflow } from '../../../../src/core/backup/phases.ts';
 import { resumeBackup } from '../../../../src/core/backup/resume.ts';
 import { etcdRestoreWorkflow, type EtcdRestoreState } from '../../../../src/core/etcd-restore/restore-phases.ts';
 import { etcdRestoreResumed } from '../../../../src/core/etcd-restore/restore-resume.ts';
-import { recoverMemberWorkflow, type RecoverMemberState } from '../../../../src/core/recover-member/recover-member-phases.ts';
+import { recoverMemberWorkflow } from '../../../../src/core/recover-member/recover-member-phases.ts';
 import { recoverMemberResult } from '../../../../src/core/recover-member/recover-member.ts';
 import { FakeClock, memoryReporter } from '../../../support/fakes/clock.ts';
 import { FakeKube } from '../../../support/fakes/kube.ts';
 import { deployment, hostedCluster } from '../../../support/fakes/objects.ts';
+import { recoverMemberState } from '../../../support/fakes/workflow-states.ts';
 
 /** The i-th phase of the definition's list takes 100 * (i + 1) ms; its undo 1000 * (i + 1) ms. */
 const runMs = (i: number) => 100 * (i + 1);
@@ -85,14 +86,7 @@ describe("resume's phase timings", () => {
 
   it.each(recorded(recoverMemberWorkflow))('recover-member from %s: the checks again before storage-replaced, then on', async (phase) => {
     for (const needsMemberAdd of [true, false]) {
-      const state = {
-        namespace: 'clusters',
-        name: 'demo',
-        member: 'etcd-1',
-        ctx: { controlPlaneNamespace: 'clusters-demo' },
-        prepared: { target: { member: 'etcd-1', needsMemberAdd } },
-        actions: [],
-      } as unknown as RecoverMemberState;
+      const state = recoverMemberState(needsMemberAdd);
       const outcome = await resumedFrom(recoverMemberWorkflow, state, phase);
       const result = recoverMemberResult(state, outcome.operation, outcome.phases);
       expect(result.phases).toEqual(expected(recoverMemberWorkflow, state, phase, true));

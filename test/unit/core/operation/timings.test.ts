@@ -14,7 +14,7 @@ import { hostedClusterStore } from '../../../../src/core/operation/store.ts';
 import { defineWorkflow, type OperationOf, type Phase, type Workflow } from '../../../../src/core/operation/workflow.ts';
 import { backupWorkflow } from '../../../../src/core/backup/phases.ts';
 import { etcdRestoreWorkflow } from '../../../../src/core/etcd-restore/restore-phases.ts';
-import { recoverMemberWorkflow, type RecoverMemberState } from '../../../../src/core/recover-member/recover-member-phases.ts';
+import { recoverMemberWorkflow } from '../../../../src/core/recover-member/recover-member-phases.ts';
 import { recoverMemberResult } from '../../../../src/core/recover-member/recover-member.ts';
 import { moveStep, moveWorkflow } from '../../../../src/core/move/phases.ts';
 import { planMove } from '../../../../src/core/move/plan.ts';
@@ -22,6 +22,7 @@ import { BACKED_UP } from '../../../../src/core/move/types.ts';
 import { FakeClock, memoryReporter } from '../../../support/fakes/clock.ts';
 import { FakeKube } from '../../../support/fakes/kube.ts';
 import { hostedCluster } from '../../../support/fakes/objects.ts';
+import { recoverMemberState } from '../../../support/fakes/workflow-states.ts';
 
 type Sleeper = Clock & { sleep(ms: number): Promise<void> };
 
@@ -85,15 +86,7 @@ describe("the runner's timings in the workflows' results", () => {
   });
 
   it('recover-member: member-added only when it ran, and the result carries the timings as they came', async () => {
-    const state = (needsMemberAdd: boolean) =>
-      ({
-        namespace: 'clusters',
-        name: 'demo',
-        member: 'etcd-1',
-        ctx: { controlPlaneNamespace: 'clusters-demo' },
-        prepared: { target: { member: 'etcd-1', needsMemberAdd } },
-        actions: [],
-      }) as unknown as RecoverMemberState;
+    const state = recoverMemberState;
     const skipped = await timings(recoverMemberWorkflow, state(false), 'recover-member');
     expect(skipped.phases.map((p) => p.phase)).toEqual(['plan', 'storage-replaced', 'rejoined']);
     // The skipped phase neither ran nor took time: the others keep the durations of their places in the list.
