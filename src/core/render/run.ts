@@ -108,23 +108,7 @@ export async function runRender(req: RenderRequest, deps: { reporter: Reporter; 
   });
   for (const w of result.warnings) reporter.warn(w);
 
-  let validation: ValidationReport | undefined;
-  if (!req.crds) {
-    reporter.warn('validation skipped (--no-validate): the output was not checked against the HyperShift CRDs');
-  } else {
-    const source = await req.crds(customKinds(result.objects));
-    if ('skipped' in source) {
-      reporter.warn(
-        `validation skipped: ${source.skipped}; pass --crd <file|dir> (e.g. saved "oc get crd -o yaml" output) to validate offline`,
-      );
-    } else {
-      validation = validateManifests(result.objects, buildRegistry(source.crds));
-      for (const note of validationNotes(validation)) reporter.warn(note);
-      assertValid(validation, 'nothing was written; fix the input, or pass --no-validate to write it anyway');
-      const checked = validation.objects.filter((o) => o.checked).length;
-      reporter.info(`validated ${checked} object(s) against the CRDs from ${source.source}`);
-    }
-  }
+  const validation = await validateRendered(req.crds, result.objects, reporter);
   for (const s of result.requiredSecrets) {
     reporter.info(`Secret ${s.namespace ? `${s.namespace}/` : ''}${s.name} must exist before the HostedCluster is created: ${s.why}`);
   }
@@ -134,6 +118,31 @@ export async function runRender(req: RenderRequest, deps: { reporter: Reporter; 
     requiredSecrets: result.requiredSecrets,
     ...(validation ? { validation } : {}),
   };
+}
+
+/** The rendered objects against the HyperShift CRDs `crds` finds (undefined: --no-validate); throws when invalid. */
+async function validateRendered(
+  crds: RenderRequest['crds'],
+  objects: ReturnType<typeof renderRestore>['objects'],
+  reporter: Reporter,
+): Promise<ValidationReport | undefined> {
+  if (!crds) {
+    reporter.warn('validation skipped (--no-validate): the output was not checked against the HyperShift CRDs');
+    return undefined;
+  }
+  const source = await crds(customKinds(objects));
+  if ('skipped' in source) {
+    reporter.warn(
+      `validation skipped: ${source.skipped}; pass --crd <file|dir> (e.g. saved "oc get crd -o yaml" output) to validate offline`,
+    );
+    return undefined;
+  }
+  const validation = validateManifests(objects, buildRegistry(source.crds));
+  for (const note of validationNotes(validation)) reporter.warn(note);
+  assertValid(validation, 'nothing was written; fix the input, or pass --no-validate to write it anyway');
+  const checked = validation.objects.filter((o) => o.checked).length;
+  reporter.info(`validated ${checked} object(s) against the CRDs from ${source.source}`);
+  return validation;
 }
 
 function humanSeconds(seconds: number): string {
