@@ -73,10 +73,12 @@ export async function pruneStaged(
   o: { now: Date; dryRun: boolean; reporter: Reporter },
 ): Promise<StagedPruneItem[]> {
   const items: StagedPruneItem[] = (await describeStaged(store, listed)).map((c) => judge(c, o.now));
+  const keyOf = new Map(listed.map((obj) => [store.url(obj.key), obj.key]));
   for (const item of items) {
-    if (item.action !== 'delete' || o.dryRun) continue;
+    const key = keyOf.get(item.url);
+    if (item.action !== 'delete' || o.dryRun || key === undefined) continue;
     // A failure throws (the store's errors name the key): what was deleted before stays deleted.
-    const note = await deleteStaged(store, item.url.slice(`s3://${store.bucket}/`.length));
+    const note = await deleteStaged(store, key);
     if (note) {
       item.note = note;
       o.reporter.warn(note);

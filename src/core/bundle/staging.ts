@@ -32,6 +32,9 @@ export const STAGING_DIR = '.hcp-dr-staging';
 /** User metadata on every staged copy: when the URL signed for it expires (ISO time). */
 export const STAGED_EXPIRES_META = 'hcp-dr-expires';
 
+/** When a URL signed at `now` for `seconds` expires: what a staged copy records (taken before signing, never later than the URL). */
+export const urlExpiry = (now: Date, seconds: number): Date => new Date(now.getTime() + seconds * 1000);
+
 /** Whether the backup's objects are stored in another form than the plain bytes etcd-init needs. */
 export const needsStaging = (m: Pick<BackupManifest, 'storage'>): boolean => m.storage !== undefined;
 

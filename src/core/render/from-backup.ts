@@ -17,7 +17,7 @@ import type { BackupManifest } from '../bundle/manifest.ts';
 import { BackupFiles, backupKey, backupRootOf } from '../bundle/layout.ts';
 import { checkBackup, refuseUnsound } from '../bundle/check.ts';
 import type { ObjectStore } from '../ports.ts';
-import { renderStagingKey } from '../bundle/staging.ts';
+import { renderStagingKey, urlExpiry } from '../bundle/staging.ts';
 import { parseKeyMaterial, type KeySource } from './encryption.ts';
 import { factsFromBackup, parseBackupManifest, type RestoreFacts } from './facts.ts';
 
@@ -92,7 +92,7 @@ export async function readBackupInputs(req: BackupInputsRequest): Promise<Backup
     result.staging = {
       sourceKey: join(manifest.snapshot.file || BackupFiles.snapshot),
       stagedKey,
-      expiresAt: new Date(req.stage.now.getTime() + req.expiresInSeconds * 1000),
+      expiresAt: urlExpiry(req.stage.now, req.expiresInSeconds),
       expected: { sha256: manifest.snapshot.sha256, size: manifest.snapshot.size },
     };
     result.snapshotUrl = await store.presignGet(stagedKey, req.expiresInSeconds);

@@ -9,7 +9,7 @@ import { controlPlaneNamespace } from '../model.ts';
 import { BackupFiles } from '../bundle/layout.ts';
 import { readBundle } from './bundle.ts';
 import { isEncrypted } from '../bundle/encoded.ts';
-import { needsStaging, stagingKey } from '../bundle/staging.ts';
+import { needsStaging, stagingKey, urlExpiry } from '../bundle/staging.ts';
 import { desiredObjects } from './objects.ts';
 import type { RestoreState } from './phases.ts';
 import { preflight } from './preflight.ts';
@@ -48,7 +48,7 @@ export async function readBackup(s: RestoreState): Promise<void> {
   // (bundle/staging.ts); its key is pre-signed now (no object needed), so the preflight checks the URL.
   const staged = needsStaging(m) ? stagingKey(req.prefix, s.namespace, s.name) : undefined;
   // The staged copy carries the URL's expiry (taken before signing: never later than the URL's own).
-  const expiresAt = new Date(deps.clock.now().getTime() + req.expiresInSeconds * 1000);
+  const expiresAt = urlExpiry(deps.clock.now(), req.expiresInSeconds);
   const snapshotUrl = await req.store.presignGet(staged ?? (req.prefix ? `${req.prefix}/${file}` : file), req.expiresInSeconds);
   if (staged) s.staged = { key: staged, expiresAt, open: () => Promise.resolve(req.store) };
   const startedAt = s.startedAt.toISOString();

@@ -31,7 +31,7 @@ import type { Preflight } from './preflight.ts';
 import { readRestoreRecord, recordAnnotations, type RestoreRecord } from './record.ts';
 import type { RecordedSnapshot } from './repair.ts';
 import { replaceExisting } from './replace.ts';
-import { deleteStaged, stageSnapshot } from '../bundle/staging.ts';
+import { deleteStaged, stageSnapshot, urlExpiry } from '../bundle/staging.ts';
 import { BackupFiles, backupKey, joinKey } from '../bundle/layout.ts';
 import type { RestoreRequest } from '../contracts/restore.ts';
 import type { SourceProbe } from '../contracts/restore.ts';
@@ -171,7 +171,7 @@ async function stage(s: RestoreState, run: PhaseRun<'restore'>): Promise<void> {
   const staged = s.staged!;
   const m = s.bundle!.manifest;
   // Set where the URL was signed (checks.ts); the same reckoning otherwise.
-  const expiresAt = staged.expiresAt ?? new Date(s.deps.clock.now().getTime() + req.expiresInSeconds * 1000);
+  const expiresAt = staged.expiresAt ?? urlExpiry(s.deps.clock.now(), req.expiresInSeconds);
   s.deps.reporter.info(
     `staging the decoded snapshot at ${req.store.url(staged.key)} (deleted once the restored data is verified; if this run is abandoned, \`backup prune\` deletes it after ${expiresAt.toISOString()})`,
   );
