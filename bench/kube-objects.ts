@@ -185,7 +185,8 @@ export async function fillKubeObjects(etcd: EtcdCluster, megabytes: number, inFl
   let keys = 0;
   const worker = async () => {
     while (bytes < goal) {
-      const batch = Array.from({ length: 128 }, kubeObject);
+      // Names carry 20 random bits: two alike in one txn (a few in a million) would fail it, so the later one wins.
+      const batch = [...new Map(Array.from({ length: 128 }, kubeObject)).entries()];
       for (const [, v] of batch) bytes += Buffer.byteLength(v);
       keys += batch.length;
       for (let attempt = 1; ; attempt++) {

@@ -265,8 +265,8 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
       );
 
       it(
-        'kubectl hcp-dr backup --encrypt-to --compress zstd (age and zstd in the binary), verify --decrypt-with',
-        { timeout: 120_000 },
+        'kubectl hcp-dr backup --encrypt-to --compress zstd (age and zstd in the binary), verify --decrypt-with; render --stage-snapshot, list and prune of the staged copy',
+        { timeout: 150_000 },
         async () => {
           const identity = await generateX25519Identity();
           const identityFile = path.join(tmp, 'age-identity.txt');
@@ -297,9 +297,45 @@ describe.skipIf(!onLinuxAmd64)('release package (linux/amd64)', () => {
           const manifest = JSON.parse(backup.stdout) as { id: string; storage?: { compression?: string; encryption?: unknown } };
           expect(manifest.storage?.compression).toBe('zstd');
           expect(manifest.storage?.encryption).toBeDefined();
-          const verify = await plugin('backup', 'verify', `${to}/clusters/demo/${manifest.id}/`, ...s3, '--decrypt-with', identityFile);
+          const url = `${to}/clusters/demo/${manifest.id}/`;
+          const verify = await plugin('backup', 'verify', url, ...s3, '--decrypt-with', identityFile);
           expect(verify.stderr).not.toMatch(/^error:/m);
           expect(verify.code).toBe(0);
+
+          // render stages a decoded copy with a URL of one second; list shows it, and prune deletes it once it has expired.
+          const input = path.join(root, 'test/fixtures/render/aws-from-backup/input.yaml');
+          const render = await plugin(
+            'render',
+            '-f',
+            input,
+            '--from-backup',
+            url,
+            ...s3,
+            '--no-validate',
+            '--decrypt-with',
+            identityFile,
+            '--stage-snapshot',
+            '--expires',
+            '1s',
+          );
+          expect(render.code, render.stderr).toBe(0);
+          const stagedUrl = /restoreSnapshotURL:\s*\n\s*-\s*'?(\S+?)'?\s*\n/.exec(render.stdout)?.[1] ?? '';
+          expect(stagedUrl).toMatch(/\/\.hcp-dr-staging\/render\/[^/]+\/snapshot\.db\?X-Amz-Algorithm=/);
+          expect(render.stderr).not.toContain(/X-Amz-Signature=([0-9a-f]+)/.exec(stagedUrl)?.[1] as string);
+          const listed = await plugin('backup', 'list', '--from', to, ...s3, '-o', 'json');
+          const item = (JSON.parse(listed.stdout) as { items: { id: string; stagedCopies?: { url: string }[] }[] }).items.find(
+            (i) => i.id === manifest.id,
+          );
+          expect(item?.stagedCopies?.map((c) => c.url)).toEqual([`${url}${stagedUrl.split(`/${manifest.id}/`)[1]?.split('?')[0]}`]);
+          await new Promise((r) => setTimeout(r, 1500));
+          const prune = await plugin('backup', 'prune', '--from', to, ...s3, '--keep-last', '1', '-o', 'json');
+          expect(prune.code, prune.stderr).toBe(0);
+          const pruned = JSON.parse(prune.stdout) as { staged: { action: string }[]; summary: { stagedDeleted: number } };
+          expect([pruned.staged.map((c) => c.action), pruned.summary.stagedDeleted]).toEqual([['delete'], 1]);
+          const after = JSON.parse((await plugin('backup', 'list', '--from', to, ...s3, '-o', 'json')).stdout) as {
+            items: { stagedCopies?: unknown[] }[];
+          };
+          expect(after.items.map((i) => i.stagedCopies ?? [])).toEqual([[]]);
         },
       );
     });

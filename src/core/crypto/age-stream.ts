@@ -11,8 +11,9 @@
  * Debian's `age` is tested both ways (test/unit/age-codec.test.ts).
  *
  * Every object is sealed on the calling thread, the snapshot too (codec.ts says why not on a
- * worker). Memory: at most one 64 KiB chunk held back, and the readable side's high-water mark
- * of sealed pieces; no copy of a chunk's bytes beyond OpenSSL's output.
+ * worker). Memory: at most one 64 KiB chunk held back (as views of the pieces it came in), and
+ * the readable side's high-water mark of sealed pieces; no copy of a chunk's bytes beyond
+ * OpenSSL's output.
  */
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
@@ -38,12 +39,20 @@ function chunkNonce(counter: number, last: boolean): Buffer {
   return n;
 }
 
-/** One sealed chunk as ciphertext and tag, not joined: the reader copies each into its part buffer anyway. */
-function seal(key: KeyObject, counter: number, last: boolean, plain: Buffer): [Buffer, Buffer] {
+/**
+ * Seals one chunk given as the pieces it arrived in: OpenSSL's ChaCha20-Poly1305 takes a chunk in
+ * several updates, so no piece is copied to make the chunk whole, and each sealed piece goes out
+ * as OpenSSL returns it, the tag after them. Copying every chunk (exec frames never fall on chunk
+ * boundaries) cost one more 64 KiB buffer per chunk, and their garbage collection more than the copy.
+ */
+function sealPieces(out: Transform, key: KeyObject, counter: number, last: boolean, pieces: readonly Buffer[]): void {
   const c = createCipheriv('chacha20-poly1305', key, chunkNonce(counter, last), { authTagLength: TAG });
-  const sealed = c.update(plain);
+  for (const piece of pieces) {
+    const sealed = c.update(piece);
+    if (sealed.length) out.push(sealed);
+  }
   c.final(); // an AEAD's final adds no bytes; it computes the tag
-  return [sealed, c.getAuthTag()];
+  out.push(c.getAuthTag());
 }
 
 /** One chunk's plaintext; throws when the tag does not authenticate it. */
@@ -121,26 +130,34 @@ async function newHeader(recipients: readonly string[]): Promise<{ prefix: Buffe
 export async function ageEncryptStream(recipients: readonly string[]): Promise<Transform> {
   const { prefix, fileKey } = await newHeader(recipients);
   const key = payloadKey(fileKey, prefix.subarray(prefix.length - NONCE));
-  const pending = new Pending();
+  // The current chunk's plaintext as views of the pieces it came in; sealed once a byte beyond it
+  // arrives (only then is it known not to be the last, whose nonce differs) or at the end.
+  let held: Buffer[] = [];
+  let heldSize = 0;
   let counter = 0;
   let started = false;
-  const pushSealed = (t: Transform, [sealed, tag]: [Buffer, Buffer]) => {
-    if (sealed.length) t.push(sealed);
-    t.push(tag);
-  };
   return new Transform({
     ...chunked,
     transform(chunk: Buffer, _e, cb: TransformCallback) {
       if (!started) this.push(prefix);
       started = true;
-      pending.push(chunk);
-      // Strictly more than a chunk: the last chunk may be a full one and must carry the flag.
-      while (pending.size > CHUNK) pushSealed(this, seal(key, counter++, false, pending.take(CHUNK)));
+      for (let offset = 0; offset < chunk.length;) {
+        if (heldSize === CHUNK) {
+          sealPieces(this, key, counter++, false, held);
+          held = [];
+          heldSize = 0;
+        }
+        const n = Math.min(CHUNK - heldSize, chunk.length - offset);
+        held.push(n === chunk.length ? chunk : chunk.subarray(offset, offset + n));
+        heldSize += n;
+        offset += n;
+      }
       cb();
     },
     flush(cb: TransformCallback) {
       if (!started) this.push(prefix);
-      pushSealed(this, seal(key, counter, true, pending.take(pending.size)));
+      // The last chunk may be a full one, and is empty only when the whole plaintext is.
+      sealPieces(this, key, counter, true, held);
       cb();
     },
   });
