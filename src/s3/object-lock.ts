@@ -16,6 +16,7 @@
  *  - bucketVersioned(): GetBucketVersioning answers Enabled or Suspended (a suspended bucket keeps
  *    the versions it has, and a plain delete still leaves a marker); a bucket never versioned
  *    answers no Status. Failures are the call's (s3:GetBucketVersioning may be denied).
+ *  - listVersions(): every version and delete marker under a prefix, all pages.
  *  - deleteAllVersions(): ListObjectVersions of the key, then DeleteObject with each VersionId
  *    (versions and delete markers), so the data is removed, not hidden behind a delete marker
  *    as a plain delete on a versioned bucket does. A locked version is refused by the store
@@ -33,7 +34,7 @@ import {
   type ObjectLockMode,
 } from '@aws-sdk/client-s3';
 import { PreconditionError } from '../core/errors.ts';
-import type { ObjectLock } from '../core/ports.ts';
+import type { ObjectLock, ObjectVersion } from '../core/ports.ts';
 import { s3ErrorCode } from './errors.ts';
 
 /** The parameters of a locked PutObject or CreateMultipartUpload. */
@@ -77,28 +78,46 @@ export async function retentionOf(client: S3Client, bucket: string, key: string)
   }
 }
 
+export async function listVersions(client: S3Client, bucket: string, prefix: string, signal?: AbortSignal): Promise<ObjectVersion[]> {
+  const out: ObjectVersion[] = [];
+  let keyMarker: string | undefined;
+  let versionMarker: string | undefined;
+  const opts = signal ? { abortSignal: signal } : {};
+  do {
+    const page = await client.send(
+      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionMarker }),
+      opts,
+    );
+    const rows = [
+      ...(page.Versions ?? []).map((v) => ({ v, marker: false })),
+      ...(page.DeleteMarkers ?? []).map((v) => ({ v, marker: true })),
+    ];
+    for (const { v, marker } of rows) {
+      if (!v.Key || !v.VersionId) continue;
+      out.push({
+        key: v.Key,
+        versionId: v.VersionId,
+        latest: v.IsLatest === true,
+        deleteMarker: marker,
+        size: marker ? 0 : ((v as { Size?: number }).Size ?? 0),
+        ...(v.LastModified ? { lastModified: new Date(v.LastModified) } : {}),
+      });
+    }
+    const more = page.IsTruncated === true;
+    keyMarker = more ? page.NextKeyMarker : undefined;
+    versionMarker = more ? page.NextVersionIdMarker : undefined;
+  } while (keyMarker !== undefined);
+  return out;
+}
+
 export async function deleteAllVersions(
   client: S3Client,
   bucket: string,
   key: string,
   options: { bypassGovernance?: boolean; signal?: AbortSignal } = {},
 ): Promise<void> {
-  const versions: string[] = [];
-  let keyMarker: string | undefined;
-  let versionMarker: string | undefined;
   const opts = options.signal ? { abortSignal: options.signal } : {};
-  do {
-    const page = await client.send(
-      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionMarker }),
-      opts,
-    );
-    for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
-      if (v.Key === key && v.VersionId) versions.push(v.VersionId);
-    }
-    const more = page.IsTruncated === true;
-    keyMarker = more ? page.NextKeyMarker : undefined;
-    versionMarker = more ? page.NextVersionIdMarker : undefined;
-  } while (keyMarker !== undefined);
+  const versions = (await listVersions(client, bucket, key, options.signal)).filter((v) => v.key === key).map((v) => v.versionId);
   for (const VersionId of versions) {
     await client.send(
       new DeleteObjectCommand({

@@ -18,10 +18,19 @@
 import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { DeleteOptions, IncompleteUpload, ObjectLock, ObjectStore, PutOptions, PutResult, StoredObject } from '../core/ports.ts';
+import type {
+  DeleteOptions,
+  IncompleteUpload,
+  ObjectLock,
+  ObjectStore,
+  ObjectVersion,
+  PutOptions,
+  PutResult,
+  StoredObject,
+} from '../core/ports.ts';
 import { BucketContext, type S3StoreConfig } from './bucket-context.ts';
 import { deleteInBatches } from './delete-many.ts';
-import { bucketVersioned, deleteAllVersions, objectLockEnabled, retentionOf } from './object-lock.ts';
+import { bucketVersioned, deleteAllVersions, listVersions, objectLockEnabled, retentionOf } from './object-lock.ts';
 import { getObject, headObject, listObjects } from './object-read.ts';
 import { ObjectWriter } from './object-write.ts';
 import { abortIncompleteUpload, listIncompleteUploads } from './uploads.ts';
@@ -80,6 +89,10 @@ export class S3ObjectStore implements ObjectStore {
 
   versioned(): Promise<boolean> {
     return this.#b.send('read', '', () => bucketVersioned(this.#b.client, this.bucket));
+  }
+
+  listVersions(prefix: string): Promise<ObjectVersion[]> {
+    return this.#b.send('read', prefix, () => listVersions(this.#b.client, this.bucket, prefix));
   }
 
   /** DeleteObjects, 1000 keys a request (delete-many.ts); with allVersions key by key, by version. */

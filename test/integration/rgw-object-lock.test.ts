@@ -7,6 +7,7 @@
  */
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectRetentionCommand,
   ListObjectVersionsCommand,
   ListObjectsV2Command,
@@ -138,5 +139,32 @@ describe.skipIf(missing.length > 0)(`Object Lock on Ceph RGW${missing.length ? `
     expect(((await s3.send(new ListObjectsV2Command({ Bucket: LOCKED, Prefix: prefix }))).Contents ?? []).length).toBe(objects.length);
     const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: LOCKED, Prefix: prefix }));
     expect(versions.DeleteMarkers ?? []).toEqual([]);
+  });
+
+  it('a staged copy only a delete marker hides is found by prune, and all its versions deleted', { timeout: 60_000 }, async () => {
+    const { store } = await openObjectStore({ url: `s3://${LOCKED}`, endpoint: rgw.endpoint, pathStyle: true }, silent);
+    const key = 'hidden/clusters/ghost/20261207T120000Z-abcdef/.hcp-dr-staging/clusters/ghost/snapshot.db';
+    await store.put(key, Buffer.from('plaintext snapshot '.repeat(100)));
+    await s3.send(new DeleteObjectCommand({ Bucket: LOCKED, Key: key })); // a delete marker over it
+    const versionsOf = async () => {
+      const v = await s3.send(new ListObjectVersionsCommand({ Bucket: LOCKED, Prefix: 'hidden/' }));
+      return [...(v.Versions ?? []).map(() => 'version'), ...(v.DeleteMarkers ?? []).map(() => 'marker')];
+    };
+    expect(await versionsOf()).toEqual(['version', 'marker']);
+    const prune = await runCliInProcess([
+      'backup',
+      'prune',
+      '--from',
+      `s3://${LOCKED}/hidden`,
+      '--keep-last',
+      '1',
+      '-o',
+      'json',
+      ...flags(),
+    ]);
+    expect(prune.code, prune.stderr).toBe(0);
+    const staged = (JSON.parse(prune.stdout) as { staged: { url: string; action: string; hidden?: boolean }[] }).staged;
+    expect(staged).toEqual([expect.objectContaining({ url: `s3://${LOCKED}/${key}`, action: 'delete', hidden: true })]);
+    expect(await versionsOf()).toEqual([]);
   });
 });

@@ -191,6 +191,38 @@ describe('staged plaintext copies and a move rollback on the S3 test server', { 
     expect(await locked.head(`${prefix}/${BackupFiles.manifest}`)).toBeDefined();
   });
 
+  it('a copy only a delete marker hides (a plain delete, as a lifecycle rule makes) is found and every version deleted, however far its URL; --dry-run keeps it', async () => {
+    const snapshot = Buffer.from('hidden copy snapshot '.repeat(500));
+    const prefix = await putBackup(locked, 'hide', 'ddddd4', 60_000, snapshot);
+    const key = await stage(locked, prefix, 'demo', new Date(started.getTime() + 30 * DAY), snapshot);
+    const live = await stage(locked, prefix, 'other', new Date(started.getTime() + 30 * DAY), snapshot);
+    await locked.delete(key); // a plain delete: a marker over the plaintext, which stays as a noncurrent version
+    expect(await locked.head(key)).toBeUndefined();
+    expect(server.versions('locked', key).map((v) => v.marker)).toEqual([false, true]);
+    const prune = (...extra: string[]) =>
+      cli(started, 'backup', 'prune', 'hide', '-n', 'clusters', '--from', 's3://locked/hcp', '--keep-last', '1', ...extra);
+    const asJson = (r: { stdout: string }) =>
+      (JSON.parse(r.stdout) as PruneResult).staged.map((c) => [c.url.replace('s3://locked/', ''), c.action, c.hidden ?? false]);
+
+    const dry = await prune('--dry-run', '-o', 'json');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(asJson(dry)).toEqual([
+      [live, 'keep', false],
+      [key, 'delete', true],
+    ]);
+    expect(server.versions('locked', key)).toHaveLength(2);
+    const table = await prune('--dry-run');
+    expect(table.stdout).toMatch(/delete +s3:\/\/locked\/\S+\/clusters\/demo\/snapshot\.db .*hidden behind a delete marker/);
+    expect(table.stderr).toMatch(/would delete 0 backups and 1 expired or hidden staged plaintext copy/);
+
+    const run = await prune('-o', 'json');
+    expect(run.code, run.stderr).toBe(0);
+    expect(asJson(run)).toEqual(asJson(dry));
+    expect(server.versions('locked', key)).toEqual([]);
+    expect(await locked.head(live)).toBeDefined();
+    expect(asJson(await prune('-o', 'json'))).toEqual([[live, 'keep', false]]);
+  });
+
   it("a move's rollback deletes every version of its incomplete upload and reports what Object Lock retains", async () => {
     const prefix = 'hcp/clusters/moved/20261207T120000Z-d0d0d0';
     await locked.put(`${prefix}/snapshot.db`, Readable.from([Buffer.alloc(6 * MiB, 1)]));

@@ -19,7 +19,7 @@ import type { BackupManifest } from '../bundle/manifest.ts';
 import { readManifest } from '../bundle/read.ts';
 import { forEachBounded } from '../concurrency.ts';
 import { applyRetention } from '../bundle/retention-apply.ts';
-import { isStagedKeyOf } from '../bundle/staged-copies.ts';
+import { hiddenStaged, isStagedKeyOf } from '../bundle/staged-copies.ts';
 import type { PlannedDeletion, PruneDeps, PruneItem, PruneRequest, PruneState } from './prune.ts';
 
 /** A backup prefix as listed: its objects, and its backup.json once read (problem: why it could not be used). */
@@ -129,15 +129,25 @@ function itemOf(store: ObjectStore, s: Scanned, state: PruneState, createdAt: st
  * Every backup prefix under the search prefix, with its objects and (when it has one) its
  * backup.json read; and, apart, the staged copies under them.
  */
-export async function scan(req: PruneRequest, deps: PruneDeps, search: string): Promise<{ scanned: Scanned[]; staged: StoredObject[] }> {
+export async function scan(
+  req: PruneRequest,
+  deps: PruneDeps,
+  search: string,
+): Promise<{ scanned: Scanned[]; staged: StoredObject[]; hiddenStaged: StoredObject[] }> {
   const { store } = req.source;
   const byPrefix = new Map<string, Scanned>();
   const staged: StoredObject[] = [];
-  for (const o of await store.list(search)) {
-    const at = parseBackupObjectKey(req.source.prefix, o.key);
+  const listed = await store.list(search);
+  const backupOf = (key: string) => {
+    const at = parseBackupObjectKey(req.source.prefix, key);
+    if (!at) return undefined;
+    if (req.filter.namespace && at.namespace !== req.filter.namespace) return undefined;
+    if (req.filter.name && at.name !== req.filter.name) return undefined;
+    return at;
+  };
+  for (const o of listed) {
+    const at = backupOf(o.key);
     if (!at) continue;
-    if (req.filter.namespace && at.namespace !== req.filter.namespace) continue;
-    if (req.filter.name && at.name !== req.filter.name) continue;
     if (isStagedKeyOf(at.prefix, o.key)) {
       staged.push(o);
       continue;
@@ -159,7 +169,15 @@ export async function scan(req: PruneRequest, deps: PruneDeps, search: string): 
       deps.reporter.warn(`keeping ${store.url(`${s.prefix}/`)}: ${read.reason}`);
     }
   });
-  return { scanned, staged };
+  const isStaged = (key: string) => {
+    const at = backupOf(key);
+    return at !== undefined && isStagedKeyOf(at.prefix, key);
+  };
+  return {
+    scanned,
+    staged,
+    hiddenStaged: await hiddenStaged(store, search, { current: new Set(listed.map((o) => o.key)), isStaged, reporter: deps.reporter }),
+  };
 }
 
 /** The objects backup.json records outside the backup's prefix that lie where --keys-to puts them, by bucket. */

@@ -128,7 +128,7 @@ export async function pruneBackups(req: PruneRequest, deps: PruneDeps): Promise<
   const { store } = req.source;
   const now = deps.clock.now();
   const search = listPrefix(req.source.prefix, req.filter.namespace, req.filter.name);
-  const { scanned, staged } = await scan(req, deps, search);
+  const { scanned, staged, hiddenStaged } = await scan(req, deps, search);
   const { items, planned } = planPrune(scanned, req, store, now, deps.reporter);
   assertNewestKept(items);
   const lockable = await holdLockedBackups(store, planned, {
@@ -140,7 +140,7 @@ export async function pruneBackups(req: PruneRequest, deps: PruneDeps): Promise<
 
   items.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`) || b.id.localeCompare(a.id));
   if (!req.dryRun) await deletePlanned(store, lockable.planned, deps, lockable.deleteOptions);
-  const stagedItems = await pruneStaged(store, staged, { now, dryRun: req.dryRun, reporter: deps.reporter });
+  const stagedItems = await pruneStaged(store, staged, { now, dryRun: req.dryRun, reporter: deps.reporter, hidden: hiddenStaged });
   const uploads = await pruneIncompleteUploads(store, search, {
     now,
     minAgeMs: req.incompleteGraceMs,

@@ -10,13 +10,18 @@
  *  - pruneStaged() deletes only copies whose expiry has passed (a copy ahead of it may be what a
  *    running restore's etcd-init is downloading), every version of each on a versioned bucket
  *    (deleteStaged); with dryRun it deletes nothing and reports the same decisions.
+ *  - A copy a delete marker hides (a plain delete, or a lifecycle rule expiring current versions,
+ *    on a versioned bucket) is no URL's any more, yet its plaintext stays as noncurrent versions:
+ *    hiddenStaged() finds those (ListObjectVersions, where the store lists versions) and
+ *    pruneStaged() deletes every version of each whatever its age.
  *  - Only keys and metadata are read, never a copy's bytes.
  */
 import { forEachBounded } from '../concurrency.ts';
 import { MAX_URL_EXPIRY_SECONDS } from '../controlplane/snapshot-url.ts';
-import type { ObjectStore, Reporter, StoredObject } from '../ports.ts';
+import { ForbiddenError } from '../errors.ts';
+import type { ObjectStore, ObjectVersion, Reporter, StoredObject } from '../ports.ts';
 import { joinKey } from './layout.ts';
-import { deleteStaged, STAGED_EXPIRES_META, STAGING_DIR } from './staging.ts';
+import { deleteStaged, keepsVersions, STAGED_EXPIRES_META, STAGING_DIR } from './staging.ts';
 
 /** Whether `key` is a staged copy under the backup prefix `prefix` (no trailing slash). */
 export const isStagedKeyOf = (prefix: string, key: string): boolean => key.startsWith(`${joinKey(prefix, STAGING_DIR)}/`);
@@ -61,19 +66,62 @@ export async function describeStaged(
 
 export interface StagedPruneItem extends StagedCopy {
   action: 'keep' | 'delete';
+  /** Only noncurrent versions are left of it, behind a delete marker. */
+  hidden?: true;
   reason: string;
   /** What may remain after the delete (a version the store refused to delete). */
   note?: string;
 }
 
-/** Judges each copy against `now`, deletes the expired ones unless dryRun (see the contract above). */
+/**
+ * Staged copies under `search` of which only noncurrent versions are left (see the contract
+ * above); `current` holds the keys the listing found, `isStaged` tells a staged copy's key.
+ * Empty where the bucket keeps no versions or the store does not list them; where listing them is
+ * denied, also empty, with a warning (prune's own work does not depend on it).
+ */
+export async function hiddenStaged(
+  store: ObjectStore,
+  search: string,
+  o: { current: ReadonlySet<string>; isStaged: (key: string) => boolean; reporter: Reporter },
+): Promise<StoredObject[]> {
+  if (!store.listVersions || !(await keepsVersions(store))) return [];
+  let versions: ObjectVersion[];
+  try {
+    versions = await store.listVersions(search);
+  } catch (err) {
+    if (!(err instanceof ForbiddenError)) throw err;
+    o.reporter.warn(`staged copies hidden behind delete markers were not looked for: ${err.message} (allow s3:ListBucketVersions)`);
+    return [];
+  }
+  const { current, isStaged } = o;
+  const hidden = new Map<string, StoredObject>();
+  for (const v of versions) {
+    if (v.deleteMarker || current.has(v.key) || !isStaged(v.key)) continue;
+    const seen = hidden.get(v.key);
+    hidden.set(v.key, { key: v.key, size: Math.max(seen?.size ?? 0, v.size), lastModified: v.lastModified });
+  }
+  return [...hidden.values()].sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** Judges each copy against `now`, deletes the expired and the hidden ones unless dryRun (see the contract above). */
 export async function pruneStaged(
   store: ObjectStore,
   listed: readonly StoredObject[],
-  o: { now: Date; dryRun: boolean; reporter: Reporter },
+  o: { now: Date; dryRun: boolean; reporter: Reporter; hidden?: readonly StoredObject[] },
 ): Promise<StagedPruneItem[]> {
-  const items: StagedPruneItem[] = (await describeStaged(store, listed)).map((c) => judge(c, o.now));
-  const keyOf = new Map(listed.map((obj) => [store.url(obj.key), obj.key]));
+  const hidden = o.hidden ?? [];
+  const items: StagedPruneItem[] = [
+    ...(await describeStaged(store, listed)).map((c) => judge(c, o.now)),
+    ...hidden.map((h): StagedPruneItem => ({
+      url: store.url(h.key),
+      size: h.size,
+      expiresFrom: 'unknown',
+      hidden: true,
+      action: 'delete',
+      reason: 'staged plaintext copy hidden behind a delete marker: no URL reads it, its noncurrent versions hold the data',
+    })),
+  ];
+  const keyOf = new Map([...listed, ...hidden].map((obj) => [store.url(obj.key), obj.key]));
   for (const item of items) {
     const key = keyOf.get(item.url);
     if (item.action !== 'delete' || o.dryRun || key === undefined) continue;

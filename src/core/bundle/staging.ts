@@ -98,6 +98,11 @@ export async function stageSnapshot(input: StageInput): Promise<{ sha256: string
   return { sha256, size };
 }
 
+/** Whether a plain delete in the bucket only hides an object (versioned, or with Object Lock); false where it cannot be told. */
+export async function keepsVersions(store: ObjectStore): Promise<boolean> {
+  return (await isVersioned(store)) || ((await store.objectLockEnabled?.().catch(() => false)) ?? false);
+}
+
 /**
  * Deletes the staged copy; one already gone is no error. On a bucket with Object Lock (always
  * versioned) every version of it, by version id: a plain delete there only adds a delete marker
@@ -106,7 +111,7 @@ export async function stageSnapshot(input: StageInput): Promise<{ sha256: string
  * bucket without Object Lock is treated the same way (GetBucketVersioning).
  */
 export async function deleteStaged(store: ObjectStore, stagedKey: string): Promise<string | undefined> {
-  const versioned = (await isVersioned(store)) || ((await store.objectLockEnabled?.().catch(() => false)) ?? false);
+  const versioned = await keepsVersions(store);
   try {
     await store.delete(stagedKey, versioned ? { allVersions: true } : {});
     return undefined;

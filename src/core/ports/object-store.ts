@@ -81,6 +81,8 @@ export interface ObjectStore {
    * bucket is versioned): a plain delete there only adds a delete marker. Optional.
    */
   versioned?(): Promise<boolean>;
+  /** Every version and delete marker of the keys under a prefix (ListObjectVersions, paginated). Optional. */
+  listVersions?(prefix: string): Promise<ObjectVersion[]>;
   /** A SigV4 pre-signed GET URL. It is a credential: never log it unredacted. */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
   /**
@@ -90,6 +92,18 @@ export interface ObjectStore {
   listIncompleteUploads?(prefix: string): Promise<IncompleteUpload[] | undefined>;
   /** Aborts one (its parts are freed); one already gone is no error. Optional. */
   abortIncompleteUpload?(upload: IncompleteUpload): Promise<void>;
+}
+
+/** One version of a key, or a delete marker, as ListObjectVersions answers it. */
+export interface ObjectVersion {
+  key: string;
+  versionId: string;
+  /** The key's current version (or marker). */
+  latest: boolean;
+  deleteMarker: boolean;
+  /** Bytes (0 for a delete marker). */
+  size: number;
+  lastModified?: Date;
 }
 
 export interface IncompleteUpload {

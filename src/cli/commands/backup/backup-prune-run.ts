@@ -90,7 +90,8 @@ function summaryLine(r: PruneResult): string {
   const s = r.summary;
   const what = [`${s.deleted} backup${s.deleted === 1 ? '' : 's'}`];
   if (s.incompleteDeleted) what.push(`${s.incompleteDeleted} incomplete prefix${s.incompleteDeleted === 1 ? '' : 'es'}`);
-  if (s.stagedDeleted) what.push(`${s.stagedDeleted} expired staged plaintext cop${s.stagedDeleted === 1 ? 'y' : 'ies'}`);
+  const which = r.staged.some((c) => c.hidden && c.action === 'delete') ? 'expired or hidden' : 'expired';
+  if (s.stagedDeleted) what.push(`${s.stagedDeleted} ${which} staged plaintext cop${s.stagedDeleted === 1 ? 'y' : 'ies'}`);
   const up = r.incompleteUploads;
   if (up?.aborted.count) {
     const bytes = up.aborted.bytes === null ? '' : `, ${humanBytes(up.aborted.bytes)}`;
