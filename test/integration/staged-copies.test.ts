@@ -204,6 +204,16 @@ describe('staged plaintext copies and a move rollback on the S3 test server', { 
     const asJson = (r: { stdout: string }) =>
       (JSON.parse(r.stdout) as PruneResult).staged.map((c) => [c.url.replace('s3://locked/', ''), c.action, c.hidden ?? false]);
 
+    const listed = await cli(started, 'backup', 'list', 'hide', '-n', 'clusters', '--from', 's3://locked/hcp', '-o', 'json');
+    expect(listed.code, listed.stderr).toBe(0);
+    const [item] = (JSON.parse(listed.stdout) as BackupList).items;
+    expect(item?.stagedCopies?.map((c) => [c.url.replace('s3://locked/', ''), c.hidden ?? false])).toEqual([
+      [live, false],
+      [key, true],
+    ]);
+    const listTable = await cli(started, 'backup', 'list', 'hide', '-n', 'clusters', '--from', 's3://locked/hcp');
+    expect(listTable.stderr).toContain(`is hidden behind a delete marker, its data in noncurrent versions of s3://locked/${key}`);
+
     const dry = await prune('--dry-run', '-o', 'json');
     expect(dry.code, dry.stderr).toBe(0);
     expect(asJson(dry)).toEqual([

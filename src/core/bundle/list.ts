@@ -12,7 +12,7 @@ import { readManifest } from './read.ts';
 import { forEachBounded } from '../concurrency.ts';
 import { DRILL_FILE, readDrillSummary, type DrillSummary } from './drill-record.ts';
 import { findIncompleteUploads, type IncompleteUploads } from './uploads.ts';
-import { describeStaged, isStagedKeyOf, type StagedCopy } from './staged-copies.ts';
+import { describeStaged, hiddenCopy, hiddenStaged, isStagedKeyOf, type StagedCopy } from './staged-copies.ts';
 
 export interface BackupListItem {
   /** The backup's prefix, s3://bucket/.../<id>/: what verify and restore take. */
@@ -64,6 +64,8 @@ export interface ListDeps {
   concurrency?: number;
   /** Also report the incomplete multipart uploads under the prefix (`backup list`; a freshness check does not need them). */
   withIncompleteUploads?: boolean;
+  /** Also look for staged copies only a delete marker hides (one ListObjectVersions on a versioned bucket; `backup list`). */
+  withHiddenStaged?: boolean;
 }
 
 export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: ListDeps): Promise<BackupList> {
@@ -82,6 +84,13 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
   // drill.json is read only where the listing shows one: no request per backup that was never drilled.
   const drilled = new Set(objects.filter((o) => o.key.endsWith(`/${DRILL_FILE}`)).map((o) => o.key.slice(0, -DRILL_FILE.length - 1)));
   const now = deps.clock.now().getTime();
+  const hidden = deps.withHiddenStaged
+    ? await hiddenStaged(store, search, {
+        current: new Set(objects.map((o) => o.key)),
+        isStaged: (key) => found.some((f) => isStagedKeyOf(f.prefix, key)),
+        reporter: deps.reporter ?? { info: () => undefined, warn: () => undefined, debug: () => undefined },
+      })
+    : [];
   const items: BackupListItem[] = [];
   const skipped: BackupList['skipped'] = [];
   await forEachBounded(found, deps.concurrency ?? 8, async (f) => {
@@ -96,7 +105,10 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
     const created = Date.parse(m.createdAt);
     const drill = drilled.has(f.prefix) ? await readDrillSummary(store, f.prefix, deps.signal) : undefined;
     const staged = objects.filter((o) => isStagedKeyOf(f.prefix, o.key));
-    const stagedCopies = staged.length > 0 ? await describeStaged(store, staged) : [];
+    const stagedCopies = [
+      ...(staged.length > 0 ? await describeStaged(store, staged) : []),
+      ...hidden.filter((h) => isStagedKeyOf(f.prefix, h.key)).map((h) => hiddenCopy(store, h)),
+    ];
     items.push({
       url,
       id: m.id,

@@ -34,6 +34,8 @@ export interface StagedCopy {
   expiresAt?: string;
   /** recorded: the copy's metadata; last-modified: LastModified + the longest URL lifetime (an older copy). */
   expiresFrom: 'recorded' | 'last-modified' | 'unknown';
+  /** Only noncurrent versions are left of it, behind a delete marker (hiddenStaged). */
+  hidden?: true;
 }
 
 /** A copy's expiry (see the contract above); `head` is the object as head() answers it. */
@@ -66,8 +68,6 @@ export async function describeStaged(
 
 export interface StagedPruneItem extends StagedCopy {
   action: 'keep' | 'delete';
-  /** Only noncurrent versions are left of it, behind a delete marker. */
-  hidden?: true;
   reason: string;
   /** What may remain after the delete (a version the store refused to delete). */
   note?: string;
@@ -103,6 +103,14 @@ export async function hiddenStaged(
   return [...hidden.values()].sort((a, b) => a.key.localeCompare(b.key));
 }
 
+/** A hidden copy as list and prune show it: no expiry (no URL reads it), the largest of its versions. */
+export const hiddenCopy = (store: ObjectStore, h: StoredObject): StagedCopy => ({
+  url: store.url(h.key),
+  size: h.size,
+  expiresFrom: 'unknown',
+  hidden: true,
+});
+
 /** Judges each copy against `now`, deletes the expired and the hidden ones unless dryRun (see the contract above). */
 export async function pruneStaged(
   store: ObjectStore,
@@ -113,10 +121,7 @@ export async function pruneStaged(
   const items: StagedPruneItem[] = [
     ...(await describeStaged(store, listed)).map((c) => judge(c, o.now)),
     ...hidden.map((h): StagedPruneItem => ({
-      url: store.url(h.key),
-      size: h.size,
-      expiresFrom: 'unknown',
-      hidden: true,
+      ...hiddenCopy(store, h),
       action: 'delete',
       reason: 'staged plaintext copy hidden behind a delete marker: no URL reads it, its noncurrent versions hold the data',
     })),

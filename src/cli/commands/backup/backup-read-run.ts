@@ -34,7 +34,7 @@ export async function list(args: ListArgs, deps: CliDeps): Promise<number> {
       ...(args.namespace ? { namespace: args.namespace } : {}),
       ...(args['hosted-cluster'] ? { name: args['hosted-cluster'] } : {}),
     },
-    { clock: deps.clock, reporter: deps.reporter, signal: deps.signal, withIncompleteUploads: true },
+    { clock: deps.clock, reporter: deps.reporter, signal: deps.signal, withIncompleteUploads: true, withHiddenStaged: true },
   );
   if (format === 'table' && result.items.length === 0) deps.reporter.info(`no backups found under ${result.source}`);
   else await printData(deps.stdout, format, result, () => renderList(result));
@@ -46,12 +46,13 @@ export async function list(args: ListArgs, deps: CliDeps): Promise<number> {
 /** One line per staged plaintext copy: where, and from when `backup prune` deletes it. */
 function stagedLines(result: BackupList): string[] {
   return result.items.flatMap((i) =>
-    (i.stagedCopies ?? []).map(
-      (c) =>
-        `a staged plaintext copy of the snapshot of ${i.url} is in the bucket: ${c.url} (${humanBytes(c.size)}; ` +
-        (c.expiresAt
-          ? `its URL expires ${c.expiresAt}, then "backup prune" deletes it)`
-          : 'of unknown age: delete it by hand once no restore uses it)'),
+    (i.stagedCopies ?? []).map((c) =>
+      c.hidden
+        ? `a staged plaintext copy of the snapshot of ${i.url} is hidden behind a delete marker, its data in noncurrent versions of ${c.url} (${humanBytes(c.size)}; "backup prune" deletes every version)`
+        : `a staged plaintext copy of the snapshot of ${i.url} is in the bucket: ${c.url} (${humanBytes(c.size)}; ` +
+          (c.expiresAt
+            ? `its URL expires ${c.expiresAt}, then "backup prune" deletes it)`
+            : 'of unknown age: delete it by hand once no restore uses it)'),
     ),
   );
 }
