@@ -90,9 +90,12 @@ export interface MapContext {
   requestTimeoutSet?: boolean;
 }
 
-/** Maps any thrown value from an SDK call on `url` to an HcpDrError. */
-export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapContext = {}): HcpDrError {
-  // SIGINT/SIGTERM (the process's InterruptedError, from interruptible.ts or the call's signal) name the call they cut.
+/**
+ * What ended the call before the store answered: an interrupt (SIGINT/SIGTERM, the process's
+ * InterruptedError from interruptible.ts or the call's signal, named after the call it cut), an
+ * error already mapped, or the attempt timeout. undefined for an answer of the store or the network.
+ */
+function cutShort(err: unknown, verb: S3Verb, url: string, ctx: MapContext): HcpDrError | undefined {
   const interrupt: unknown = err instanceof InterruptedError ? err : ctx.signal?.aborted ? ctx.signal.reason : undefined;
   if (interrupt instanceof InterruptedError && !interrupt.message.startsWith('failed to ')) {
     return new InterruptedError(`failed to ${verb} ${url}: ${interrupt.message}`, { cause: interrupt });
@@ -109,6 +112,23 @@ export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapCont
       hint: `check ${ctx.endpoint ? `--endpoint ${ctx.endpoint}` : 'the region (--region/AWS_REGION)'} and the network, or raise --request-timeout`,
     });
   }
+  return undefined;
+}
+
+/** A missing object; inside a backup (not for a delete) it says the backup is incomplete and how to check it. */
+function notFound(err: unknown, verb: S3Verb, url: string, code: string, message: string, ctx: MapContext): NotFoundError {
+  const backup = verb === 'delete' ? undefined : BACKUP_DIR.exec(url)?.[0];
+  if (!backup) return new NotFoundError(message, { cause: err });
+  return new NotFoundError(`failed to ${verb} ${url}: the object is missing from the backup (${code})`, {
+    cause: err,
+    hint: `the backup is incomplete or was altered: check it with "{cmd} backup verify ${backup}${ctx.endpoint ? ` --endpoint ${ctx.endpoint}` : ''}", or use another backup`,
+  });
+}
+
+/** Maps any thrown value from an SDK call on `url` to an HcpDrError. */
+export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapContext = {}): HcpDrError {
+  const early = cutShort(err, verb, url, ctx);
+  if (early) return early;
   const e = shape(err);
   const code = s3ErrorCode(err);
   const status = e.$metadata?.httpStatusCode;
@@ -128,18 +148,7 @@ export function mapS3Error(err: unknown, verb: S3Verb, url: string, ctx: MapCont
     return new PreconditionError(message, { cause: err, hint: 'create the bucket or fix the s3:// URL' });
   }
   if (code === 'NoSuchKey' || code === 'NotFound' || (status === 404 && code !== 'NoSuchUpload')) {
-    const backup = BACKUP_DIR.exec(url)?.[0];
-    return new NotFoundError(
-      backup && verb !== 'delete' ? `failed to ${verb} ${url}: the object is missing from the backup (${code})` : message,
-      {
-        cause: err,
-        ...(backup && verb !== 'delete'
-          ? {
-              hint: `the backup is incomplete or was altered: check it with "{cmd} backup verify ${backup}${ctx.endpoint ? ` --endpoint ${ctx.endpoint}` : ''}", or use another backup`,
-            }
-          : {}),
-      },
-    );
+    return notFound(err, verb, url, code, message, ctx);
   }
   if (code === 'KeyTooLongError' || /key.*too long/i.test(detail)) {
     return new UsageError(message, { cause: err, hint: 'S3 keys are at most 1024 bytes: use a shorter prefix' });

@@ -56,28 +56,7 @@ export function buildTree(input: ExportInput, options: ExportOptions): ExportTre
     return { object: result.object, inControlPlane };
   });
 
-  const secrets = cleaned.filter((c) => c.object.kind === 'Secret' && !c.object.apiVersion?.includes('/'));
-  const converted = convertSecrets(
-    secrets.map((s) => s.object),
-    options,
-  );
-  const placed: Placed[] = [];
-  const omitted: KubeObject[] = [];
-  for (const c of cleaned) {
-    const i = secrets.indexOf(c);
-    if (i >= 0) {
-      const out = converted[i] as (typeof converted)[number];
-      if (!out.object) {
-        omitted.push(c.object);
-        continue;
-      }
-      placed.push(place(out.object, c.inControlPlane, out.plain, c.object));
-    } else {
-      placed.push(place(c.object, c.inControlPlane, false, c.object));
-    }
-  }
-  placed.sort((a, b) => a.rank - b.rank || Number(a.inControlPlane) - Number(b.inControlPlane) || a.path.localeCompare(b.path));
-
+  const { placed, omitted } = placeAll(cleaned, options);
   const files: TreeFile[] = placed.map((p) => ({
     path: `${clusterDir}/${p.path}`,
     content: dumpKubeYaml(p.object),
@@ -121,6 +100,35 @@ export function buildTree(input: ExportInput, options: ExportOptions): ExportTre
   }
   files.sort((a, b) => a.path.localeCompare(b.path));
   return { clusterDir, files, objects: placed.map((p) => p.object), warnings };
+}
+
+/**
+ * Every cleaned object placed in the tree, in the tree's order; core Secrets as --secrets wants
+ * them (converted, kept plain, or omitted: the omitted ones are returned for secrets-required.yaml).
+ */
+function placeAll(
+  cleaned: ReadonlyArray<{ object: KubeObject; inControlPlane: boolean }>,
+  options: ExportOptions,
+): { placed: Placed[]; omitted: KubeObject[] } {
+  const secrets = cleaned.filter((c) => c.object.kind === 'Secret' && !c.object.apiVersion?.includes('/'));
+  const converted = convertSecrets(
+    secrets.map((s) => s.object),
+    options,
+  );
+  const placed: Placed[] = [];
+  const omitted: KubeObject[] = [];
+  for (const c of cleaned) {
+    const i = secrets.indexOf(c);
+    if (i < 0) {
+      placed.push(place(c.object, c.inControlPlane, false, c.object));
+      continue;
+    }
+    const out = converted[i] as (typeof converted)[number];
+    if (out.object) placed.push(place(out.object, c.inControlPlane, out.plain, c.object));
+    else omitted.push(c.object);
+  }
+  placed.sort((a, b) => a.rank - b.rank || Number(a.inControlPlane) - Number(b.inControlPlane) || a.path.localeCompare(b.path));
+  return { placed, omitted };
 }
 
 /** Where an object lands and with which Argo CD annotations. `source` is the cleaned original (a Secret for its stand-ins). */

@@ -44,12 +44,11 @@ function backupRoot(prefix: string): string {
   return prefix.split('/').slice(0, -3).join('/');
 }
 
-export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptions): Promise<ExportInput> {
-  const prefix = opts.prefix.replace(/\/+$/, '');
-  const manifestKey = backupKey(prefix, BackupFiles.manifest);
+/** backup.json of the backup at `prefix`, refused (with where to look instead) when missing, unreadable or not hcp-dr's. */
+async function readBackupManifest(store: ObjectStore, prefix: string): Promise<BackupManifest> {
   let manifest: BackupManifest;
   try {
-    manifest = JSON.parse(await readText(store, manifestKey)) as BackupManifest;
+    manifest = JSON.parse(await readText(store, backupKey(prefix, BackupFiles.manifest))) as BackupManifest;
   } catch (err) {
     if (err instanceof NotFoundError) {
       throw new PreconditionError(`failed to export from ${store.url(prefix + '/')}: no ${BackupFiles.manifest} (not a complete backup)`, {
@@ -69,6 +68,12 @@ export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptio
       { hint: `pass a URL that "{cmd} backup list --from ${store.url(backupRoot(prefix))}" shows` },
     );
   }
+  return manifest;
+}
+
+export async function loadFromBackup(store: ObjectStore, opts: BackupSourceOptions): Promise<ExportInput> {
+  const prefix = opts.prefix.replace(/\/+$/, '');
+  const manifest = await readBackupManifest(store, prefix);
   // The one reader of a backup: format, identity (path, backup.json, manifests) and files, as `backup verify` checks them.
   const refusal = refuseUnsound(await checkBackup(store, prefix));
   if (refusal) throw refusal;
