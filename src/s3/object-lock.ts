@@ -89,17 +89,17 @@ export async function listVersions(client: S3Client, bucket: string, prefix: str
       opts,
     );
     const rows = [
-      ...(page.Versions ?? []).map((v) => ({ v, marker: false })),
-      ...(page.DeleteMarkers ?? []).map((v) => ({ v, marker: true })),
+      ...(page.Versions ?? []).map((v) => ({ ...v, marker: false })),
+      ...(page.DeleteMarkers ?? []).map((v) => ({ ...v, Size: 0, marker: true })),
     ];
-    for (const { v, marker } of rows) {
+    for (const v of rows) {
       if (!v.Key || !v.VersionId) continue;
       out.push({
         key: v.Key,
         versionId: v.VersionId,
         latest: v.IsLatest === true,
-        deleteMarker: marker,
-        size: marker ? 0 : ((v as { Size?: number }).Size ?? 0),
+        deleteMarker: v.marker,
+        size: v.Size ?? 0,
         ...(v.LastModified ? { lastModified: new Date(v.LastModified) } : {}),
       });
     }

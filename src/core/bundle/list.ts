@@ -6,7 +6,7 @@
  * names each copy with its expiry: plaintext of an encrypted backup exists in the bucket.
  */
 import type { Clock, OpenedStore, Reporter } from '../ports.ts';
-import { listPrefix, parseManifestKey } from './layout.ts';
+import { listPrefix, parseBackupObjectKey, parseManifestKey } from './layout.ts';
 import { BACKUP_API_VERSION, type BackupLock, type BackupMode } from './manifest.ts';
 import { readManifest } from './read.ts';
 import { forEachBounded } from '../concurrency.ts';
@@ -84,11 +84,15 @@ export async function listBackups(dest: OpenedStore, filter: ListFilter, deps: L
   // drill.json is read only where the listing shows one: no request per backup that was never drilled.
   const drilled = new Set(objects.filter((o) => o.key.endsWith(`/${DRILL_FILE}`)).map((o) => o.key.slice(0, -DRILL_FILE.length - 1)));
   const now = deps.clock.now().getTime();
+  const listedPrefixes = new Set(found.map((f) => f.prefix));
   const hidden = deps.withHiddenStaged
     ? await hiddenStaged(store, search, {
         current: new Set(objects.map((o) => o.key)),
-        isStaged: (key) => found.some((f) => isStagedKeyOf(f.prefix, key)),
-        reporter: deps.reporter ?? { info: () => undefined, warn: () => undefined, debug: () => undefined },
+        isStaged: (key) => {
+          const at = parseBackupObjectKey(dest.prefix, key);
+          return at !== undefined && listedPrefixes.has(at.prefix) && isStagedKeyOf(at.prefix, key);
+        },
+        ...(deps.reporter ? { reporter: deps.reporter } : {}),
       })
     : [];
   const items: BackupListItem[] = [];

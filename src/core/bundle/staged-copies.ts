@@ -82,7 +82,7 @@ export interface StagedPruneItem extends StagedCopy {
 export async function hiddenStaged(
   store: ObjectStore,
   search: string,
-  o: { current: ReadonlySet<string>; isStaged: (key: string) => boolean; reporter: Reporter },
+  o: { current: ReadonlySet<string>; isStaged: (key: string) => boolean; reporter?: Reporter },
 ): Promise<StoredObject[]> {
   if (!store.listVersions || !(await keepsVersions(store))) return [];
   let versions: ObjectVersion[];
@@ -90,7 +90,7 @@ export async function hiddenStaged(
     versions = await store.listVersions(search);
   } catch (err) {
     if (!(err instanceof ForbiddenError)) throw err;
-    o.reporter.warn(`staged copies hidden behind delete markers were not looked for: ${err.message} (allow s3:ListBucketVersions)`);
+    o.reporter?.warn(`staged copies hidden behind delete markers were not looked for: ${err.message} (allow s3:ListBucketVersions)`);
     return [];
   }
   const { current, isStaged } = o;
