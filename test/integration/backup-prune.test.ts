@@ -381,7 +381,9 @@ async function startDeleteProxy(upstream: string) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const batch = req.method === 'POST' && url.searchParams.has('delete');
-    log.push(`${req.method ?? ''} ${decodeURIComponent(url.pathname)}${batch ? '?delete' : ''}`);
+    // Logged once answered: an attempt the SDK gave up on (a slow answer on a loaded machine) and sent
+    // again is one request the store processed, not two.
+    res.on('finish', () => log.push(`${req.method ?? ''} ${decodeURIComponent(url.pathname)}${batch ? '?delete' : ''}`));
     if (batch) {
       const names = Object.keys(req.headers).filter((h) => /^(content-md5|x-amz-checksum-|x-amz-sdk-checksum)/.test(h));
       const chunks: Buffer[] = [];
