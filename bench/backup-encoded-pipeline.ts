@@ -11,7 +11,8 @@
  * /proc/self/task: CPU time, unlike wall time, is little skewed by other load). In the real backup
  * the main thread also runs the WebSocket and the uploads, so work added to it is work in series.
  * Also the growth of peak RSS over the process's own (the corpus). Run it with the plugin's flag,
- * `node --max-semi-space-size=1`, for memory figures like the plugin's.
+ * `node --max-semi-space-size=1 --heap-growing-percent=100` (NODE_FLAGS in plugin/sea-loader.ts),
+ * for memory figures like the plugin's.
  * Not run by bench/run.ts: it prints, stores nothing.
  * Usage: node bench/backup-encoded-pipeline.ts [MiB=256] [rounds=3] [variants=plain,zstd,age,zstd+age]
  * FRAME=<bytes> sets the size of the pieces fed in (64 KiB by default); exec frames do not fall on

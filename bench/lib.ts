@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Figure {
   bench: string;
@@ -92,4 +92,27 @@ export function machine(): string {
 export function loadNote(load: number): string {
   const cores = os.cpus().length;
   return load > cores ? `; loaded machine (load average ${load.toFixed(0)} on ${cores} cores at the start)` : '';
+}
+
+/** `pid` and every process below it (Linux /proc). */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited while listed
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i] as number) ?? []));
+  return tree;
+}
+
+/** Confines `pid`, every process below it and all their threads to `cpus` (taskset's list form: "0", "0-1"). */
+export function pinTree(pid: number, cpus: string): void {
+  for (const p of processTree(pid)) spawnSync('taskset', ['-a', '-p', '-c', cpus, String(p)], { stdio: 'ignore' });
 }
