@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emit, median } from './lib.ts';
+import { NODE_FLAGS } from '../plugin/sea-loader.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const node = path.join(root, 'node_modules', 'node', 'bin', 'node');
@@ -46,7 +47,8 @@ const commands = {
   baseline: `${node} -e 0`,
   help: `${sea} --help`,
   version: `${sea} version`,
-  checkout: `${node} ${checkout} --help`,
+  // As plugin/kubectl-hcp_dr runs it: V8 takes the trained cache only under NODE_FLAGS.
+  checkout: `${node} ${NODE_FLAGS.join(' ')} ${checkout} --help`,
 };
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hcp-dr-bench-'));
 const out = path.join(tmp, 'startup.json');

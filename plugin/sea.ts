@@ -70,7 +70,9 @@ export function buildSea(o: SeaOptions): string {
     assets,
   };
   writeFileSync(config, JSON.stringify(seaConfig, null, 2) + '\n');
-  run(process.execPath, ['--experimental-sea-config', config], 'generating the SEA blob', workdir);
+  // Node compiles the loader's code cache (useCodeCache) here; V8 takes it only under the same flags
+  // (--heap-growing-percent is part of V8's flag hash), so this runs with the executable's own.
+  run(process.execPath, [...NODE_FLAGS, '--experimental-sea-config', config], 'generating the SEA blob', workdir);
 
   const exe = join(workdir, `kubectl-hcp_dr${exeSuffix(target)}`);
   rmSync(exe, { force: true });

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../sandbox/sandbox.ts';
+import { NODE_FLAGS } from '../../plugin/sea-loader.ts';
 
 const source = path.join(REPO_ROOT, 'src/main.ts');
 const loader = path.join(REPO_ROOT, 'dist/hcp-dr.cjs');
@@ -47,7 +48,8 @@ const heavy = (urls: string[]) => urls.filter((u) => /@kubernetes\/client-node|@
 
 /** The loader's report: `code cache <state>` and `loaded <module>` lines. */
 function loaderReport(args: string[]): { cache: string; loaded: string[] } {
-  const r = spawnSync(process.execPath, [loader, ...args], {
+  // As plugin/kubectl-hcp_dr runs it: V8 takes the cache only under the flags it was trained with.
+  const r = spawnSync(process.execPath, [...NODE_FLAGS, loader, ...args], {
     env: { ...process.env, HCP_DR_LOADER_DEBUG: '1', KUBECONFIG: path.join(dir, 'none') },
     encoding: 'utf8',
   });
