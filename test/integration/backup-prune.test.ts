@@ -378,18 +378,29 @@ async function startDeleteProxy(upstream: string) {
   /** The checksum headers of each DeleteObjects request. */
   const checksums: string[] = [];
   const state = { refuseBatch: false };
+  /** Requests answered so far, by method, path and body: a request sent again is not logged again. */
+  const seen = new Set<string>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const batch = req.method === 'POST' && url.searchParams.has('delete');
-    // Logged once answered: an attempt the SDK gave up on (a slow answer on a loaded machine) and sent
-    // again is one request the store processed, not two.
-    res.on('finish', () => log.push(`${req.method ?? ''} ${decodeURIComponent(url.pathname)}${batch ? '?delete' : ''}`));
+    const entry = `${req.method ?? ''} ${decodeURIComponent(url.pathname)}${batch ? '?delete' : ''}`;
+    let body = '';
+    // Logged once answered, and once per request: the SDK sends a request again after a 5xx or a cut
+    // connection (seen on a loaded machine), and the same DeleteObjects twice is one batch, not two.
+    res.on('finish', () => {
+      if (seen.has(`${entry} ${body}`)) return;
+      seen.add(`${entry} ${body}`);
+      log.push(entry);
+    });
     if (batch) {
       const names = Object.keys(req.headers).filter((h) => /^(content-md5|x-amz-checksum-|x-amz-sdk-checksum)/.test(h));
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const md5 = createHash('md5').update(Buffer.concat(chunks)).digest('base64');
+        body = md5;
+        if (seen.has(`checksum ${md5}`)) return;
+        seen.add(`checksum ${md5}`);
         checksums.push(names.map((h) => (h === 'content-md5' ? `${h} ${req.headers[h] === md5 ? 'matches' : 'differs'}` : h)).join(','));
       });
     }
