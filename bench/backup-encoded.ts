@@ -7,7 +7,12 @@
  *    (target ≥ 0.9x); the plain backup runs first and last in each round, and its mean is the baseline
  *    (the encoded ones run in reverse order every other round);
  *  - peak RSS of the plugin process for each (target ≤ 200 MiB);
- *  - the zstd ratio on that snapshot (plain size over compressed size, from backup.json).
+ *  - the zstd ratio on that snapshot (plain size over compressed size, from backup.json);
+ *  - where the CPU goes: the plugin's CPU seconds during the upload (/proc/<pid>/stat) and the
+ *    machine's (/proc/stat), per GiB. What --encrypt-to adds to the plugin is set against what the
+ *    age format needs at least on this machine (bench/age-floor.ts), and in the shared layout that
+ *    floor bounds the ratio any implementation could reach: the plain upload's machine CPU over
+ *    itself plus the floor, the machine being busy throughout.
  * Each round runs in two layouts of the 2 cores, plain and encoded alike:
  *  - shared: the plugin, the sandbox's API server and etcd, and the S3 server on both cores. The
  *    world keeps both busy, so every CPU second the plugin adds slows the world down with it: the
@@ -26,11 +31,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { REPO_ROOT, startSandbox } from '../test/sandbox/sandbox.ts';
 import { startS3ServerProcess } from '../test/sandbox/s3/server-process.ts';
 import type { BackupManifest } from '../src/core/bundle/manifest.ts';
-import { emit, loadNote, median, pinTree, timedRun } from './lib.ts';
+import { emit, loadNote, machineBusySeconds, median, pinTree, processCpuSeconds, timedRun } from './lib.ts';
+import { ageFloorSecondsPerGiB } from './age-floor.ts';
 import { fillKubeObjects } from './kube-objects.ts';
 
 const mb = Number(process.env['HCP_DR_BENCH_SIZE_MB'] ?? 1024);
@@ -56,18 +63,24 @@ interface Measured {
   rate: number;
   rss: number;
   manifest: BackupManifest;
+  /** CPU seconds from step `resumed` to `uploaded`: the plugin's (every thread) and the machine's (every core). */
+  pluginCpu: number;
+  machineCpu: number;
 }
 
 /** `backup --online -v` with `extra` flags: the plain bytes' upload rate, peak RSS, backup.json. */
-async function backupOnce(layout: Layout, entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
-  const at: Record<string, number> = {};
-  // The last run's 1.4 GiB in the store's files is written back to disk now, not during this run.
+async function backupOnce(layout: Layout, store: S3Client, entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
+  const at: Record<string, { ms: number; plugin: number; machine: number }> = {};
+  // The last run's 1.4 GiB in the store's files is gone, and what it left is written back to disk
+  // now, not during this run.
+  await emptyBucket(store);
   execFileSync('sync');
   // The plugin's entry is a shell script that execs node, so the pin holds for node too.
   const [cmd, argv] = layout === 'own core' ? ['taskset', ['-c', '1', entry, ...args]] : [entry, args];
-  const run = await timedRun(cmd, argv, env, (stderr) => {
+  const run = await timedRun(cmd, argv, env, (stderr, pid) => {
     for (const step of ['resumed', 'uploaded'])
-      if (at[step] === undefined && stderr.includes(`debug: step: ${step}\n`)) at[step] = performance.now();
+      if (at[step] === undefined && stderr.includes(`debug: step: ${step}\n`))
+        at[step] = { ms: performance.now(), plugin: processCpuSeconds(pid), machine: machineBusySeconds() };
   });
   if (run.code !== 0)
     throw new Error(
@@ -77,12 +90,37 @@ async function backupOnce(layout: Layout, entry: string, args: string[], env: No
         .join(' ')}`,
     );
   const manifest = JSON.parse(run.stdout) as BackupManifest;
-  const seconds = ((at['uploaded'] ?? 0) - (at['resumed'] ?? 0)) / 1000;
-  return { rate: manifest.snapshot.size / MiB / seconds, rss: run.peakRssBytes, manifest };
+  const [from, to] = [at['resumed'], at['uploaded']];
+  if (!from || !to) throw new Error('backup -v printed no step resumed or uploaded');
+  return {
+    rate: manifest.snapshot.size / MiB / ((to.ms - from.ms) / 1000),
+    rss: run.peakRssBytes,
+    manifest,
+    pluginCpu: to.plugin - from.plugin,
+    machineCpu: to.machine - from.machine,
+  };
+}
+
+/**
+ * Deletes every object of the bench bucket. The store's files are on this machine's disk: left
+ * there, 15 backups of 1.4 GiB filled the page cache, and reclaiming it (kswapd) took CPU and
+ * time from the runs that came after, in no fixed order.
+ */
+async function emptyBucket(client: S3Client): Promise<void> {
+  for (;;) {
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET }));
+    const objects = (listed.Contents ?? []).map((o) => ({ Key: o.Key ?? '' }));
+    if (objects.length === 0) return;
+    await client.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: objects } }));
+  }
 }
 
 /** Load from other work, read before this benchmark's own set-up adds to it. */
 const startLoad = os.loadavg()[0] ?? 0;
+// Before the sandbox starts: on a quiet machine the primitives take the least CPU (loaded cores
+// slow each other down), so the floor stays a lower bound on what encryption adds to a backup.
+const floor = ageFloorSecondsPerGiB();
+console.log(`age format floor: ${floor.toFixed(2)} CPU s/GiB`);
 const sb = await startSandbox({ seedKeys: 100 });
 const s3 = await startS3ServerProcess({ dir: path.join(sb.dir, 's3-bench'), buckets: [BUCKET] }).catch(async (err: unknown) => {
   await sb.stop();
@@ -102,6 +140,12 @@ try {
     AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
     AWS_REGION: s3.region,
   };
+  const store = new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+  });
   const base = ['backup', 'demo', '--to', `s3://${BUCKET}/hcp`, '--endpoint', s3.endpoint, '--path-style'];
   const common = [...base, '--kubeconfig', sb.kubeconfig, '-n', 'clusters', '-o', 'json', '--online', '-v'];
   const flags: Record<Variant, string[]> = {
@@ -119,6 +163,11 @@ try {
   let compressed = 0;
   let level: number | undefined;
   const failures: string[] = [];
+  /** Per round, CPU seconds per GiB of snapshot during the upload: plain's, what age added, and (shared) the bound. */
+  const cpu: Record<Layout, { plugin: number[]; machine: number[]; ageAdds: number[]; bound: number[] }> = {
+    shared: { plugin: [], machine: [], ageAdds: [], bound: [] },
+    'own core': { plugin: [], machine: [], ageAdds: [], bound: [] },
+  };
   /** One round in one layout: plain first and last, the encoded ones in between. */
   async function round(n: number, layout: Layout): Promise<void> {
     pinTree(process.pid, layout === 'own core' ? '0' : ALL_CORES);
@@ -128,10 +177,10 @@ try {
     const encoded: Variant[] = n % 2 ? [...measured] : [...measured].reverse();
     for (const v of ['plain', ...encoded, 'plain'] as Variant[]) {
       // A loaded machine has starved the S3 server past the 120 s request timeout: one more try, counted.
-      const r = await backupOnce(layout, entry, [...common, ...flags[v]], env).catch((err: unknown) => {
+      const r = await backupOnce(layout, store, entry, [...common, ...flags[v]], env).catch((err: unknown) => {
         failures.push(`${layout}, ${v}: ${(err as Error).message}`);
         console.log(`round ${n}, ${layout}: ${v} failed, once more: ${(err as Error).message}`);
-        return backupOnce(layout, entry, [...common, ...flags[v]], env);
+        return backupOnce(layout, store, entry, [...common, ...flags[v]], env);
       });
       if (v === 'plain') plainRuns.push(r);
       else m[v] = r;
@@ -145,13 +194,20 @@ try {
       rates[layout][v].push(m[v]!.rate);
       ratios[layout][v].push(m[v]!.rate / plainRate);
     }
+    const gib = snapshotBytes / (1024 * MiB);
+    const plainMean = (f: (r: Measured) => number) => plainRuns.reduce((s, r) => s + f(r), 0) / plainRuns.length / gib;
+    const c = cpu[layout];
+    c.plugin.push(plainMean((r) => r.pluginCpu));
+    c.machine.push(plainMean((r) => r.machineCpu));
+    if (m.age) c.ageAdds.push(m.age.pluginCpu / gib - plainMean((r) => r.pluginCpu));
+    c.bound.push(plainMean((r) => r.machineCpu) / (plainMean((r) => r.machineCpu) + floor));
     const rec = m.zstd?.manifest.storage?.objects.find((o) => o.url.endsWith('/snapshot.db'));
     compressed = rec?.compressedSize ?? rec?.storedSize ?? 0;
     level = m.zstd?.manifest.storage?.compressionLevel;
   }
   // The first backup after the fill ran at two thirds of the rate of the later ones (etcd still
   // writing the fill back): a warm-up, not measured.
-  await backupOnce('shared', entry, common, env);
+  await backupOnce('shared', store, entry, common, env);
   try {
     // The layouts alternate in order too, so neither always runs on a machine the other warmed.
     for (let n = 1; n <= rounds; n++) for (const layout of n % 2 ? layouts : [...layouts].reverse()) await round(n, layout);
@@ -183,6 +239,32 @@ try {
         met: ratio >= 0.9,
         note: `${(snapshotBytes / MiB).toFixed(0)} MiB snapshot of Kubernetes-like objects, rate of plain bytes; plain run before and after, mean; round ratios ${ratios[layout][v].map((r) => r.toFixed(2)).join(', ')}; ${roundsNote}`,
       });
+    }
+  const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
+  if (measured.includes('age'))
+    for (const layout of layouts) {
+      const c = cpu[layout];
+      const adds = median(c.ageAdds);
+      emit({
+        bench: `backup ${mb} MiB, encoded`,
+        metric: `plugin CPU that --encrypt-to adds to the upload, per GiB of snapshot, ${where[layout]}`,
+        value: adds,
+        unit: 's',
+        baseline: {
+          label: 'what the age format needs here (ChaCha20-Poly1305, SHA-256 of the stored bytes; bench/age-floor.ts)',
+          value: floor,
+        },
+        ratio: adds / floor,
+        note: `plugin CPU of the plain upload ${median(c.plugin).toFixed(2)} s/GiB, machine's (both cores) ${median(c.machine).toFixed(2)} s/GiB; rounds ${list(c.ageAdds)}; ${roundsNote}`,
+      });
+      if (layout === 'shared')
+        emit({
+          bench: `backup ${mb} MiB, encoded`,
+          metric: 'best ratio any age encryption allows, plugin and world sharing both cores',
+          value: median(c.bound),
+          unit: 'x',
+          note: `the plain upload's machine CPU over itself plus the format's ${floor.toFixed(2)} s/GiB (measured on the quiet machine, so the bound is generous): the cores are busy throughout, so the CPU a backup adds is time; rounds ${list(c.bound)}`,
+        });
     }
   for (const v of ['plain', ...measured] as const) {
     emit({

@@ -41,13 +41,13 @@ export interface TimedRun {
 
 /**
  * Runs a command, timing it and sampling its peak RSS every 20 ms until it exits. `onStderr`
- * sees the stderr text so far as it arrives (e.g. to time step lines).
+ * sees the stderr text so far as it arrives (e.g. to time step lines), and the command's pid.
  */
 export function timedRun(
   cmd: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
-  onStderr?: (text: string) => void,
+  onStderr?: (text: string, pid: number) => void,
 ): Promise<TimedRun> {
   return new Promise((resolve) => {
     const start = process.hrtime.bigint();
@@ -58,7 +58,7 @@ export function timedRun(
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
-      onStderr?.(stderr);
+      onStderr?.(stderr, child.pid ?? 0);
     });
     const sample = () => {
       try {
@@ -115,4 +115,23 @@ export function processTree(pid: number): number[] {
 /** Confines `pid`, every process below it and all their threads to `cpus` (taskset's list form: "0", "0-1"). */
 export function pinTree(pid: number, cpus: string): void {
   for (const p of processTree(pid)) spawnSync('taskset', ['-a', '-p', '-c', cpus, String(p)], { stdio: 'ignore' });
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux x86 and arm64). */
+const USER_HZ = 100;
+
+/** CPU seconds (user + system, every thread) a running process has used (Linux /proc). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / USER_HZ;
+}
+
+/** CPU seconds every core of the machine has spent busy (neither idle nor waiting for I/O) since boot. */
+export function machineBusySeconds(): number {
+  const [, ...ticks] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+  const t = ticks.map(Number);
+  // user nice system idle iowait irq softirq: steal (the hypervisor's other guests) is not this
+  // machine's work, and guest times are already in user and nice
+  return t.slice(0, 7).reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + v), 0) / USER_HZ;
 }

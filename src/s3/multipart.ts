@@ -42,6 +42,8 @@ import { StreamUpload } from './multipart-upload.ts';
 export { crc32Base64 } from './multipart-wire.ts';
 
 export const MAX_PARTS = 10_000;
+/** S3's smallest part (all but the last). */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export interface UploadStreamOptions {
   client: S3Client;

@@ -26,7 +26,7 @@ import { PreconditionError } from '../core/errors.ts';
 import type { PutOptions, PutResult } from '../core/ports.ts';
 import { abortOptions, type BucketContext } from './bucket-context.ts';
 import { contentMd5, ensureRetention, lockParams } from './object-lock.ts';
-import { uploadStream, type UploadStreamOptions } from './multipart.ts';
+import { MIN_PART_SIZE, uploadStream, type UploadStreamOptions } from './multipart.ts';
 
 export class ObjectWriter {
   readonly #b: BucketContext;
@@ -60,7 +60,7 @@ export class ObjectWriter {
           key,
           body,
           params,
-          partSize: c.partSize,
+          partSize: options.leastMemory ? Math.min(c.partSize, MIN_PART_SIZE) : c.partSize,
           queueSize: c.queueSize,
           ...(options.signal ? { signal: options.signal } : {}),
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),

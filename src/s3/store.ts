@@ -16,6 +16,7 @@ import { parseS3Url } from '../core/s3-url.ts';
 import { interruptible } from './interruptible.ts';
 import { MAX_S3_ATTEMPTS, noRetryOnTimeout, timedAgents } from './attempt-timeout.ts';
 import { fileSystemError } from '../core/environment-errors.ts';
+import { MIN_PART_SIZE } from './multipart.ts';
 
 /** Knobs for tests and measurements; production uses the defaults. */
 export interface S3StoreTuning {
@@ -40,7 +41,6 @@ export interface S3StoreTuning {
  */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 4;
-const MIN_PART_SIZE = 5 * 1024 * 1024;
 /** Without --request-timeout: connect within 10 s; a server silent for 120 s fails the attempt (not retried: attempt-timeout.ts). */
 const DEFAULT_CONNECT_MS = 10_000;
 const DEFAULT_SILENCE_MS = 120_000;

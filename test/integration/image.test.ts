@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage } from '../../plugin/image.ts';
 import { cannotRun, IMAGE_TAG, podmanSync } from '../../plugin/podman.ts';
 import { IMAGE_BINARY } from '../../src/core/schedule/cronjob.ts';
@@ -21,7 +21,11 @@ if (why) console.warn(`skipping the image tests: ${why}`);
 const run = (args: string[], runOpts: string[] = []) => podmanSync(['run', '--rm', '--network', 'none', ...runOpts, IMAGE_TAG, ...args]);
 
 describe.skipIf(why !== undefined)(`the image ${IMAGE_TAG}, run with podman`, () => {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'hcp-dr-image-'));
+  // Made in beforeAll, not at collection: a skipped suite leaves no directory behind.
+  let tmp = '';
+  beforeAll(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'hcp-dr-image-'));
+  });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('when run with `version`, its entrypoint prints the package version and exits 0', () => {

@@ -167,6 +167,18 @@ describe('staged plaintext copies and a move rollback on the S3 test server', { 
     ]);
   });
 
+  it("stages with the least memory: 5 MiB parts where the store's own are 8 MiB (an 11 MiB copy in 3 parts, not 2)", async () => {
+    const store = (await openObjectStore({ url: 's3://plain', endpoint: server.endpoint }, silentReporter)).store;
+    const snapshot = Buffer.alloc(11 * MiB, 3);
+    const prefix = await putBackup(store, 'parts', 'ccccc3', 60_000, snapshot);
+    const stagedKey = await stage(store, prefix, 'parts', new Date(started.getTime() + DAY), snapshot);
+    // A multipart object's entity tag ends in its number of parts.
+    expect((await store.head(stagedKey))?.etag).toMatch(/-3"?$/);
+    // The same bytes through the store's own part size: 2 parts.
+    await store.put('hcp/parts-default', Readable.from([snapshot]));
+    expect((await store.head('hcp/parts-default'))?.etag).toMatch(/-2"?$/);
+  });
+
   it('on an Object Lock bucket prune deletes every version of an expired copy', async () => {
     const snapshot = Buffer.from('locked bucket snapshot '.repeat(500));
     const prefix = await putBackup(locked, 'vers', 'ccccc3', 60_000, snapshot);

@@ -75,7 +75,13 @@ export async function stageSnapshot(input: StageInput): Promise<{ sha256: string
   plain.on('error', (err) => digest.destroy(err));
   plain.pipe(digest);
   try {
+    // The least memory: decoding holds the download's, age's and zstd's buffers beside the upload's
+    // parts. With the store's own (5 parts of 8 MiB) a staged restore peaked at 200-206 MiB
+    // (bench/restore-staging.ts, 100 MiB, 2 cores; the bound is 200), with 5 MiB parts at
+    // 177-185 MiB, for a slower copy: staging took 1.9-2.4 s against 1.6-2.3 s. 5 MiB parts hold
+    // 48 GiB in S3's 10,000; etcd's database stops at 8 GiB.
     await store.put(stagedKey, digest, {
+      leastMemory: true,
       contentType: 'application/octet-stream',
       metadata: { [STAGED_EXPIRES_META]: input.expiresAt.toISOString() },
       ...signal,

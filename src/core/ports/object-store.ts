@@ -45,6 +45,11 @@ export interface PutOptions {
   metadata?: Record<string, string>;
   /** Multipart for streams of unknown length; reported in bytes as parts complete. */
   onProgress?: (bytesSent: number) => void;
+  /**
+   * A stream with the least memory the store allows (S3: parts of its 5 MiB minimum instead of the
+   * store's size, as many in flight), for a caller that holds much else while it uploads.
+   */
+  leastMemory?: boolean;
   signal?: AbortSignal;
 }
 
