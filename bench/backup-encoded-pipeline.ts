@@ -28,6 +28,7 @@ import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { DigestStream } from '../src/core/snapshot/digest-stream.ts';
 import { encodeStream, type Codec } from '../src/core/crypto/codec.ts';
 import { kubeObject } from './kube-objects.ts';
+import { statCpuSeconds } from './lib.ts';
 
 const MiB = 1024 * 1024;
 const mb = Number(process.argv[2] ?? 256);
@@ -72,11 +73,7 @@ async function drain(body: Readable): Promise<number> {
 }
 
 /** CPU seconds of the main thread (Linux). */
-function mainThreadCpu(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
+const mainThreadCpu = (): number => statCpuSeconds(`/proc/self/task/${process.pid}/stat`);
 
 /** Peak RSS since the last call (Linux: clear_refs 5 resets VmHWM). */
 function peakRss(): number {

@@ -197,10 +197,11 @@ try {
     const gib = snapshotBytes / (1024 * MiB);
     const plainMean = (f: (r: Measured) => number) => plainRuns.reduce((s, r) => s + f(r), 0) / plainRuns.length / gib;
     const c = cpu[layout];
-    c.plugin.push(plainMean((r) => r.pluginCpu));
-    c.machine.push(plainMean((r) => r.machineCpu));
-    if (m.age) c.ageAdds.push(m.age.pluginCpu / gib - plainMean((r) => r.pluginCpu));
-    c.bound.push(plainMean((r) => r.machineCpu) / (plainMean((r) => r.machineCpu) + floor));
+    const [plugin, machine] = [plainMean((r) => r.pluginCpu), plainMean((r) => r.machineCpu)];
+    c.plugin.push(plugin);
+    c.machine.push(machine);
+    if (m.age) c.ageAdds.push(m.age.pluginCpu / gib - plugin);
+    c.bound.push(machine / (machine + floor));
     const rec = m.zstd?.manifest.storage?.objects.find((o) => o.url.endsWith('/snapshot.db'));
     compressed = rec?.compressedSize ?? rec?.storedSize ?? 0;
     level = m.zstd?.manifest.storage?.compressionLevel;

@@ -120,12 +120,15 @@ export function pinTree(pid: number, cpus: string): void {
 /** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux x86 and arm64). */
 const USER_HZ = 100;
 
-/** CPU seconds (user + system, every thread) a running process has used (Linux /proc). */
-export function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** CPU seconds (user + system) of a /proc stat file: a process's (every thread) or one task's. */
+export function statCpuSeconds(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / USER_HZ;
 }
+
+/** CPU seconds a running process has used, every thread (Linux /proc). */
+export const processCpuSeconds = (pid: number): number => statCpuSeconds(`/proc/${pid}/stat`);
 
 /** CPU seconds every core of the machine has spent busy (neither idle nor waiting for I/O) since boot. */
 export function machineBusySeconds(): number {

@@ -29,7 +29,7 @@
  * CPU on V8's helper threads. A limit 100% above the heap instead of V8's own ~60% left 45 (58),
  * about two thirds of that CPU saved. 200% left 5, but the dead buffers a larger limit lets pile
  * up raised an encrypted backup's peak RSS past 200 MiB (bench/backup-encoded.ts); 100% kept it
- * within 185.
+ * at 185-190.
  */
 export const NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=100'];
 export const BUNDLE_ASSET = 'hcp-dr.cjs';
